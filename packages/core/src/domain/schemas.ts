@@ -1,0 +1,231 @@
+// The single source of types: every domain shape is a zod schema and its type is z.infer of it.
+// Dates are epoch milliseconds (integers) everywhere: comparable, index-friendly and JSON-safe.
+import { z } from 'zod';
+
+export const ProviderId = z.enum(['gmail', 'outlook']);
+export type ProviderId = z.infer<typeof ProviderId>;
+
+export const ConnectionStatus = z.enum(['connecting', 'backfilling', 'live', 'needs_reauth', 'disconnected']);
+export type ConnectionStatus = z.infer<typeof ConnectionStatus>;
+
+const EpochMs = z.number().int().nonnegative();
+
+/** An email address, normalised to lower case. */
+export const EmailAddress = z
+  .string()
+  .trim()
+  .min(3)
+  .max(320)
+  .transform((value) => value.toLowerCase())
+  .pipe(z.string().regex(/^[^\s@]+@[^\s@]+$/, 'not an email address'));
+
+export const Participant = z.strictObject({
+  address: EmailAddress,
+  name: z.string().max(512).optional(),
+});
+export type Participant = z.infer<typeof Participant>;
+
+/**
+ * A provider-side push subscription: Gmail has one watch per mailbox, Outlook one Graph
+ * subscription per folder. `clientStateHash` is the SHA-256 of Graph's clientState, so the
+ * shared secret itself is never at rest; notifications are checked against the hash.
+ */
+export const SubscriptionItem = z.strictObject({
+  id: z.string().min(1),
+  resource: z.string().min(1),
+  expiresAt: EpochMs,
+  clientStateHash: z.string().optional(),
+});
+export type SubscriptionItem = z.infer<typeof SubscriptionItem>;
+
+export const SubscriptionState = z.strictObject({
+  items: z.array(SubscriptionItem),
+  /** When the engine should renew next (the provider's advice, e.g. daily for Gmail). */
+  renewAt: EpochMs,
+  /** The earliest expiry among the items. */
+  expiresAt: EpochMs,
+});
+export type SubscriptionState = z.infer<typeof SubscriptionState>;
+
+/** An opaque provider cursor: a Gmail historyId, or Outlook delta links serialised by the adapter. */
+export const SyncCursor = z.string().min(1).max(64 * 1024);
+export type SyncCursor = z.infer<typeof SyncCursor>;
+
+export const BackfillProgress = z.strictObject({
+  state: z.enum(['pending', 'running', 'done', 'failed']),
+  done: z.number().int().nonnegative(),
+  estimatedTotal: z.number().int().nonnegative().nullable(),
+  /** Opaque resume token (the provider's page token and position). Null when done or not started. */
+  resume: z.string().nullable(),
+  startedAt: EpochMs.nullable(),
+  finishedAt: EpochMs.nullable(),
+  /** Messages per second over the run so far. */
+  rate: z.number().nonnegative().nullable(),
+});
+export type BackfillProgress = z.infer<typeof BackfillProgress>;
+
+export const ConnectionHealthState = z.strictObject({
+  lastPushAt: EpochMs.nullable(),
+  lastSyncAt: EpochMs.nullable(),
+  lastFullSyncAt: EpochMs.nullable(),
+  /** Provider timestamp of the newest change seen by the last pull. */
+  newestChangeAt: EpochMs.nullable(),
+  consecutiveErrors: z.number().int().nonnegative(),
+  lastErrorCode: z.string().nullable(),
+  lastErrorAt: EpochMs.nullable(),
+});
+export type ConnectionHealthState = z.infer<typeof ConnectionHealthState>;
+
+export const Connection = z.strictObject({
+  id: z.string().min(1),
+  tenantId: z.string().min(1),
+  userId: z.string().min(1),
+  provider: ProviderId,
+  accountEmail: EmailAddress,
+  displayName: z.string().nullable(),
+  status: ConnectionStatus,
+  /** AES-256-GCM sealed provider tokens (see security/sealing.ts); never the clear text. */
+  sealedTokens: z.string().min(1),
+  scopes: z.array(z.string()),
+  subscription: SubscriptionState.nullable(),
+  cursor: SyncCursor.nullable(),
+  backfill: BackfillProgress,
+  health: ConnectionHealthState,
+  /** Whether other users of the tenant may see this mailbox's mail in timelines. */
+  shared: z.boolean(),
+  createdAt: EpochMs,
+  updatedAt: EpochMs,
+});
+export type Connection = z.infer<typeof Connection>;
+
+export const Direction = z.enum(['inbound', 'outbound']);
+export type Direction = z.infer<typeof Direction>;
+
+export const AttachmentMeta = z.strictObject({
+  name: z.string().max(1024),
+  mimeType: z.string().max(255).nullable(),
+  size: z.number().int().nonnegative().nullable(),
+});
+export type AttachmentMeta = z.infer<typeof AttachmentMeta>;
+
+/**
+ * What a provider reports for one message: metadata only. Strict, so a `body`, `snippet`,
+ * `bodyPreview`, `html` or `text` key is a parse error — the privacy contract enforced by the type.
+ */
+export const ProviderMessage = z.strictObject({
+  providerMessageId: z.string().min(1).max(1024),
+  providerThreadId: z.string().min(1).max(1024),
+  internetMessageId: z.string().max(998).nullable(),
+  inReplyTo: z.string().max(998).nullable(),
+  references: z.array(z.string().max(998)).max(200),
+  subject: z.string().max(4096),
+  from: Participant.nullable(),
+  to: z.array(Participant),
+  cc: z.array(Participant),
+  bcc: z.array(Participant),
+  replyTo: z.array(Participant),
+  sentAt: EpochMs.nullable(),
+  receivedAt: EpochMs,
+  direction: Direction,
+  /** Normalised folder: inbox, sent, archive, trash, spam, drafts or other. */
+  folder: z.enum(['inbox', 'sent', 'archive', 'trash', 'spam', 'drafts', 'other']),
+  labels: z.array(z.string().max(255)),
+  attachments: z.array(AttachmentMeta),
+  hasAttachments: z.boolean(),
+});
+export type ProviderMessage = z.infer<typeof ProviderMessage>;
+
+/** A stored message: provider metadata plus threadlink's keys. Still strict; still no body. */
+export const MessageMeta = ProviderMessage.extend({
+  id: z.string().min(1),
+  tenantId: z.string().min(1),
+  connectionId: z.string().min(1),
+  userId: z.string().min(1),
+  provider: ProviderId,
+  threadId: z.string().min(1),
+  /** Reference tokens found by the host's patterns (kept so rematch is an index lookup). */
+  referenceTokens: z.array(z.string().max(128)),
+  syncedAt: EpochMs,
+});
+export type MessageMeta = z.infer<typeof MessageMeta>;
+
+/** Keys that would carry message content. Rejected everywhere metadata crosses a boundary. */
+export const FORBIDDEN_CONTENT_KEYS = ['body', 'snippet', 'bodyPreview', 'html', 'text', 'content', 'raw', 'uniqueBody'] as const;
+
+export const RecordRef = z.strictObject({
+  /** The host's record type: client, contact, company, project, proposal, work_order, … */
+  type: z.string().min(1).max(64),
+  id: z.string().min(1).max(256),
+  /** A display label supplied by the host (e.g. "Acme Corp" or "PRJ-1042"). */
+  label: z.string().max(512).optional(),
+});
+export type RecordRef = z.infer<typeof RecordRef>;
+
+export const MatchRule = z.enum([
+  'participant.address',
+  'participant.domain',
+  'reference',
+  'signed_proposal',
+  'thread',
+  'subject',
+  'manual',
+]);
+export type MatchRule = z.infer<typeof MatchRule>;
+
+export const RecordLink = z.strictObject({
+  messageId: z.string().min(1),
+  record: RecordRef,
+  rule: MatchRule,
+  reason: z.string().max(1024),
+  confidence: z.number().min(0).max(1),
+  manual: z.boolean(),
+  /** A manual unlink: the record is hidden for this message and automatic rules may not re-add it. */
+  suppressed: z.boolean(),
+  createdAt: EpochMs,
+});
+export type RecordLink = z.infer<typeof RecordLink>;
+
+export const ChangeHintKind = z.enum(['changes', 'resync', 'renew', 'recreate']);
+export type ChangeHintKind = z.infer<typeof ChangeHintKind>;
+
+/** What a verified webhook tells the engine: "something changed for this connection". */
+export const ChangeHint = z.strictObject({
+  connectionId: z.string().min(1),
+  kind: ChangeHintKind,
+  /** Provider-side id of the notification (Pub/Sub messageId, Graph item hash) for dedupe. */
+  notificationId: z.string().max(512).optional(),
+  /** The provider's position hint (Gmail historyId). Informational: pulls start from the stored cursor. */
+  position: z.string().max(128).optional(),
+  receivedAt: EpochMs,
+});
+export type ChangeHint = z.infer<typeof ChangeHint>;
+
+/** Tokens as the adapter needs them; the engine seals them before they reach a store. */
+export const ProviderTokens = z.strictObject({
+  accessToken: z.string().min(1),
+  refreshToken: z.string().optional(),
+  expiresAt: EpochMs.optional(),
+  scope: z.string().optional(),
+  /** Adapter-owned serialized state (e.g. the MSAL token cache). Sealed with the rest. */
+  cache: z.string().optional(),
+});
+export type ProviderTokens = z.infer<typeof ProviderTokens>;
+
+export const MessageBody = z.strictObject({
+  html: z.string().nullable(),
+  text: z.string().nullable(),
+  attachments: z.array(AttachmentMeta),
+});
+export type MessageBody = z.infer<typeof MessageBody>;
+
+export const ReplyDraft = z.strictObject({
+  text: z.string().max(5_000_000).optional(),
+  html: z.string().max(5_000_000).optional(),
+  cc: z.array(EmailAddress).optional(),
+  /** Reply to everyone on the original (default: only the sender). */
+  replyAll: z.boolean().optional(),
+  attachments: z
+    .array(z.strictObject({ filename: z.string().min(1).max(255), content: z.instanceof(Uint8Array), contentType: z.string().optional() }))
+    .optional(),
+});
+export type ReplyDraft = z.infer<typeof ReplyDraft>;

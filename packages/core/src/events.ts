@@ -1,0 +1,28 @@
+// Typed events. Payloads carry metadata and ids only: never a body, snippet or token.
+import type { BackfillProgress, Connection, MessageMeta, RecordLink } from './domain/schemas.js';
+import type { ErrorCode } from './errors.js';
+
+/** A connection as events and public reads expose it: no sealed tokens. */
+export type PublicConnection = Omit<Connection, 'sealedTokens'>;
+
+export interface ThreadlinkEvents {
+  'connection.live': { connection: PublicConnection };
+  'connection.needs_reauth': { connection: PublicConnection; reason: string };
+  'connection.disconnected': { connectionId: string; tenantId: string; purged: boolean };
+  'connection.stalled': { connection: PublicConnection; reason: string };
+  'backfill.progress': { connectionId: string; tenantId: string; progress: BackfillProgress; done: number; estimatedTotal: number | null };
+  'backfill.done': { connectionId: string; tenantId: string; total: number };
+  'message.synced': { message: MessageMeta; created: boolean };
+  'message.matched': { message: MessageMeta; links: RecordLink[] };
+  'message.deleted': { connectionId: string; tenantId: string; messageId: string; providerMessageId: string };
+  'sync.error': { connectionId: string; code: ErrorCode; message: string; retryable: boolean; attempt: number };
+  'notification.received': { provider: string; connectionIds: string[]; hints: number };
+  'notification.rejected': { provider: string; code: ErrorCode; status: number };
+}
+
+export type ThreadlinkEventName = keyof ThreadlinkEvents;
+
+export function publicConnection(connection: Connection): PublicConnection {
+  const { sealedTokens: _sealed, ...rest } = connection;
+  return rest;
+}

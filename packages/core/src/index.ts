@@ -1,0 +1,25 @@
+// @threadlink/core — public API. Everything not re-exported here is internal.
+export * from './domain/schemas.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './logger.js';
+export type * from './ports/mail-provider.js';
+export type * from './ports/metadata-store.js';
+export type * from './ports/record-resolver.js';
+export type * from './ports/job-queue.js';
+export { JOB_NAMES } from './ports/job-queue.js';
+export { createSealer, generateSealingKey, type Sealer, type SealingKey } from './security/sealing.js';
+export { sanitizeEmailHtml, type SanitizeOptions } from './security/sanitize.js';
+export { constantTimeEqual, sha256Hex, stableId } from './security/hash.js';
+export { systemClock, randomId, type Clock } from './util/clock.js';
+export { backoffDelay, parseRetryAfter, withRetry, httpStatusError, type RetryOptions, type BackoffOptions } from './util/retry.js';
+export { mapWithConcurrency, chunk, RateLimiter } from './util/concurrency.js';
+export {
+  decodeMimeWords,
+  parseAddress,
+  parseAddressList,
+  parseMessageIdList,
+  normalizeSubject,
+  replySubject,
+  domainOf,
+} from './util/headers.js';

@@ -1,0 +1,160 @@
+// The MailProvider port: one provider's wire protocol and nothing of storage or CRM.
+// Adapters (@threadlink/gmail, @threadlink/outlook) return a plain object implementing it.
+import type {
+  ChangeHint,
+  Connection,
+  MessageBody,
+  ProviderId,
+  ProviderMessage,
+  ProviderTokens,
+  ReplyDraft,
+  SubscriptionState,
+} from '../domain/schemas.js';
+import type { Logger } from '../logger.js';
+import type { Clock } from '../util/clock.js';
+
+/** Everything an adapter needs to act for one connection. Built by the engine per call. */
+export interface ProviderSession {
+  readonly connection: Connection;
+  /** The connection's tokens, unsealed for this call only. */
+  tokens(): ProviderTokens;
+  /** Persist refreshed tokens (the engine seals and stores them). */
+  updateTokens(tokens: ProviderTokens): Promise<void>;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Where this provider's webhooks are mounted: `${publicUrl}/webhooks/${provider.id}`. Graph's lifecycle URL is this + '/lifecycle'. */
+  readonly webhookUrl: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface AuthorizeUrlInput {
+  /** Opaque, signed and sealed by core; the adapter passes it through unchanged. */
+  state: string;
+  /** PKCE S256 challenge of a verifier core keeps sealed inside the state. */
+  codeChallenge: string;
+  redirectUri: string;
+  loginHint?: string;
+}
+
+export interface ExchangeCodeInput {
+  code: string;
+  codeVerifier: string;
+  redirectUri: string;
+}
+
+export interface ExchangedAccount {
+  accountEmail: string;
+  displayName: string | null;
+  tokens: ProviderTokens;
+  scopes: string[];
+}
+
+export interface SubscribeResult {
+  subscription: SubscriptionState;
+  /** The cursor to sync from (Gmail: the watch historyId; Outlook: initial delta links). */
+  cursor: string;
+}
+
+/** A verified webhook's outcome. `response` overrides the default 2xx (validation handshakes). */
+export interface WebhookOutcome {
+  response?: Response;
+  hints: ChangeHint[];
+  /** The connections the notification was for (observability; may be empty for unknown mailboxes). */
+  connectionIds?: string[];
+}
+
+/** Look-ups a webhook handler may make; they cross tenants because providers name mailboxes, not tenants. */
+export interface WebhookContext {
+  connectionsByAccount(provider: ProviderId, accountEmail: string): Promise<Connection[]>;
+  connectionsBySubscription(provider: ProviderId, subscriptionId: string): Promise<Connection[]>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export type Change =
+  | { type: 'upsert'; message: ProviderMessage }
+  | { type: 'delete'; providerMessageId: string };
+
+export interface PullResult {
+  changes: Change[];
+  /** The cursor after these changes. Committed atomically with them. */
+  nextCursor: string;
+  /** True when more changes are waiting right now (the engine pulls again at once). */
+  hasMore: boolean;
+  /** Provider timestamp of the newest change (for lag metrics), if known. */
+  newestChangeAt?: number;
+}
+
+export interface FullSyncOptions {
+  /** Only messages received at or after this time (epoch ms). */
+  since?: number;
+  pageSize?: number;
+}
+
+/** One page of a full listing, newest first. Used for back-fill and for resync after CURSOR_EXPIRED. */
+export interface FullSyncPage {
+  messages: ProviderMessage[];
+  /** Resume token for the next page; null when the listing is complete. */
+  next: string | null;
+  estimatedTotal?: number;
+  /**
+   * A cursor from which incremental sync covers everything after this listing began.
+   * Adapters return it on the first page (Gmail: current historyId) or the last (Outlook: delta links).
+   */
+  cursor?: string;
+}
+
+export interface SentMessage {
+  providerMessageId: string | null;
+  providerThreadId: string | null;
+  internetMessageId: string | null;
+  /** The metadata of the sent copy, when the adapter knows it now (optimistic timeline entry). */
+  message?: ProviderMessage;
+}
+
+export interface ReplyContext {
+  /** The stored metadata of the message being answered (for In-Reply-To, References, Subject). */
+  original: {
+    providerMessageId: string;
+    providerThreadId: string;
+    internetMessageId: string | null;
+    references: string[];
+    subject: string;
+    from: { address: string; name?: string } | null;
+    to: { address: string; name?: string }[];
+    cc: { address: string; name?: string }[];
+    replyTo: { address: string; name?: string }[];
+  };
+  draft: ReplyDraft;
+}
+
+export interface MailProvider {
+  readonly id: ProviderId;
+  /** Quota units each operation costs, for metrics (optional). */
+  readonly describe?: () => { scopes: string[]; mode: 'metadata' | 'full' };
+
+  // OAuth
+  authorizeUrl(input: AuthorizeUrlInput): string | Promise<string>;
+  exchangeCode(input: ExchangeCodeInput): Promise<ExchangedAccount>;
+  /** Revoke the grant at the provider (Gmail's revoke endpoint; Outlook: documented no-op + unsubscribe). */
+  revoke(session: ProviderSession): Promise<void>;
+
+  // Push
+  subscribe(session: ProviderSession): Promise<SubscribeResult>;
+  renew(session: ProviderSession): Promise<{ subscription: SubscriptionState }>;
+  unsubscribe(session: ProviderSession): Promise<void>;
+  /**
+   * Verify and parse a webhook request. `route` is the path below the provider's webhook root
+   * ('' for notifications, 'lifecycle' for Graph lifecycle events). Throws ThreadlinkError
+   * WEBHOOK_UNAUTHORIZED (401) / WEBHOOK_MALFORMED (400) for forged or broken input.
+   */
+  handleWebhook(request: Request, route: string, context: WebhookContext): Promise<WebhookOutcome>;
+
+  // Sync
+  pullChanges(session: ProviderSession, cursor: string): Promise<PullResult>;
+  fullSync(session: ProviderSession, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage>;
+
+  // On demand (transient: never persisted by anyone)
+  fetchBody(session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
+  send(session: ProviderSession, reply: ReplyContext): Promise<SentMessage>;
+}

@@ -1,0 +1,9 @@
+import { defineProject, mergeConfig } from 'vitest/config';
+import shared from '../../vitest.shared';
+
+export default mergeConfig(
+  shared,
+  defineProject({
+    test: { name: 'queue-bullmq', include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
+  }),
+);
