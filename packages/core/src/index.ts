@@ -23,3 +23,21 @@ export {
   replySubject,
   domainOf,
 } from './util/headers.js';
+export {
+  parseStoreInput,
+  parseStoredMessage,
+  parseStoredLink,
+  parseStoredConnection,
+  recordKey,
+  linkKey,
+  messageAddresses,
+  messageDomains,
+  dedupeLinks,
+  keyNamesConnection,
+  isExpired,
+  compareIds,
+  encodeKeysetCursor,
+  decodeKeysetCursor,
+  assertPageLimit,
+  MAX_PAGE_LIMIT,
+} from './util/store-rules.js';

@@ -2,32 +2,49 @@
 // cursors, leases and one-time keys. Everything is scoped by tenant and connection.
 // The key write is `applySync`: rows and the cursor that covers them commit together,
 // so a crash replays the pull instead of skipping it.
+//
+// Shared rules (every backend, checked by runStoreConformance in @threadlink/testing; helpers in
+// core's util/store-rules.ts): input is parsed with the strict schemas — a content key such as
+// body/snippet/bodyPreview is CONTENT_FORBIDDEN, any other bad input INVALID_INPUT. Ids compare
+// in binary order (Postgres `COLLATE "C"`). Returned objects are copies. Leases and claims are live
+// while `now < expiresAt`. Lease/claim keys name a connection by a `:` segment (`sync:<id>`).
 import type { Connection, ConnectionStatus, MessageMeta, ProviderId, RecordLink, RecordRef } from '../domain/schemas.js';
 
 export interface SyncBatch {
-  /** Insert or replace by (connectionId, providerMessageId). Existing links are kept. */
+  /**
+   * Insert or replace by (connectionId, providerMessageId). Existing links are kept. Each must
+   * carry the connection's tenantId, connectionId and provider (else INVALID_INPUT). When the pair
+   * is already stored under another `id`, the stored id is kept (and batch links follow it).
+   * The same providerMessageId twice in one batch: the last entry wins.
+   */
   upserts: MessageMeta[];
-  /** Provider message ids to delete, with all their links (manual ones too). */
+  /** Provider message ids to delete, with all their links (manual ones too). Applied after the
+   * upserts; unknown ids are ignored. */
   deletes: string[];
   /**
    * The automatic links of every message in `upserts` are replaced by the entries here for that
-   * message. Manual links and manual unlinks (suppressed) are never touched by applySync.
+   * message. Manual links and manual unlinks (suppressed) are never touched by applySync: an entry
+   * for a (message, record) pair that has a manual decision is skipped. Every entry must be
+   * automatic (`manual: false`) and name a message of this batch's upserts (else INVALID_INPUT);
+   * several entries for one (message, record) keep the highest confidence.
    */
   links: RecordLink[];
   /** The new cursor; undefined leaves it unchanged. */
   cursor?: string | null;
-  /** Compare-and-set: the stored cursor must equal this, else CURSOR_CONFLICT and nothing changes. */
+  /** Compare-and-set: the stored cursor must equal this, else CURSOR_CONFLICT and nothing changes.
+   * Undefined skips the check; null expects no cursor. */
   expectedCursor?: string | null;
-  /** Connection fields updated in the same transaction (backfill progress, health, status). */
+  /** Connection fields updated in the same transaction (backfill progress, health, status).
+   * The patched connection must still parse as a Connection. `cursor` above wins over `connection.cursor`. */
   connection?: ConnectionPatch;
 }
 
 export interface ApplySyncResult {
-  /** Message ids (threadlink ids) newly inserted. */
+  /** Message ids (threadlink ids) newly inserted. Each id appears in at most one list. */
   inserted: string[];
   /** Message ids that existed and were replaced. */
   updated: string[];
-  /** Message ids removed. */
+  /** Message ids removed (deletes of unknown ids are not listed). */
   deleted: string[];
 }
 
@@ -43,7 +60,11 @@ export interface ConnectionQuery {
   status?: ConnectionStatus[];
 }
 
-/** Index look-ups behind rematch: any message whose participants or reference tokens hit. */
+/**
+ * Index look-ups behind rematch: any message whose participants (from, to, cc, bcc, reply-to)
+ * or reference tokens hit — the union of every listed criterion. Addresses and domains match
+ * case-insensitively; reference tokens and thread ids exactly. An empty query hits nothing.
+ */
 export interface MessageIndexQuery {
   addresses?: string[];
   domains?: string[];
@@ -52,8 +73,9 @@ export interface MessageIndexQuery {
 }
 
 export interface PageRequest {
+  /** 1..1000 (MAX_PAGE_LIMIT); anything else is INVALID_INPUT. */
   limit: number;
-  /** Opaque keyset cursor from a previous page. */
+  /** Opaque keyset cursor from a previous page (a malformed one is INVALID_INPUT). */
   after?: string | null;
 }
 
@@ -67,12 +89,20 @@ export interface TimelineQuery extends PageRequest {
 }
 
 export interface StoredMessage extends MessageMeta {
+  /** Every link of the message, manual unlinks (suppressed: true) included so callers can tell
+   * "unlinked by a user" from "never linked"; ordered by record type then id. */
   links: RecordLink[];
 }
 
+/**
+ * Threads that have at least one non-suppressed link to the record among the visible messages,
+ * ordered by lastActivityAt desc then threadId desc (binary); `next` is null on the last page.
+ * Messages oldest first (receivedAt, then id).
+ */
 export interface ThreadPage {
   threads: Array<{
     threadId: string;
+    /** The newest receivedAt among the messages returned for this thread. */
     lastActivityAt: number;
     messages: StoredMessage[];
   }>;
@@ -83,9 +113,11 @@ export interface PurgeReport {
   connections: number;
   messages: number;
   links: number;
+  /** Leases, claims and any other rows named for the connection. */
   other: number;
 }
 
+/** Export order: the connection, then its messages (receivedAt, id), then their links. */
 export type ExportRecord =
   | { kind: 'connection'; data: Omit<Connection, 'sealedTokens'> & { sealedTokens: '[sealed]' } }
   | { kind: 'message'; data: MessageMeta }
@@ -105,45 +137,63 @@ export interface MetadataStore {
   close(): Promise<void>;
 
   // Connections
+  /** Insert or replace. Moving an existing connection to another tenant is INVALID_INPUT. */
   saveConnection(connection: Connection): Promise<void>;
+  /** Null when the connection does not exist. The result must parse as a Connection. */
   patchConnection(connectionId: string, patch: ConnectionPatch): Promise<Connection | null>;
   getConnection(connectionId: string): Promise<Connection | null>;
+  /** Every filter given must hold (status: any of); ordered by createdAt, then id. */
   listConnections(query: ConnectionQuery): Promise<Connection[]>;
 
   // Sync
+  /** Atomic: everything is validated before anything is written. Unknown connection → CONNECTION_NOT_FOUND. */
   applySync(connectionId: string, batch: SyncBatch): Promise<ApplySyncResult>;
   /** Every provider message id stored for a connection (resync reconciliation). */
   listProviderMessageIds(connectionId: string): Promise<string[]>;
 
   // Messages (tenant-scoped: another tenant's id answers null / nothing)
   getMessage(tenantId: string, messageId: string): Promise<StoredMessage | null>;
+  /** In the order asked; unknown (or other tenants') ids are skipped. */
   getMessages(tenantId: string, messageIds: string[]): Promise<StoredMessage[]>;
   getMessageByProviderId(connectionId: string, providerMessageId: string): Promise<StoredMessage | null>;
+  /** Every copy across the tenant's connections, oldest first (receivedAt, then id). */
   findByInternetMessageId(tenantId: string, internetMessageIds: string[]): Promise<StoredMessage[]>;
-  /** A thread's messages, oldest first. */
+  /** A thread's messages, oldest first (receivedAt, then id). */
   listThread(tenantId: string, threadId: string, connectionIds?: string[]): Promise<StoredMessage[]>;
   /** Message ids hitting the index query, ascending by id, keyset-paginated. */
   findMessageIds(tenantId: string, query: MessageIndexQuery, page: PageRequest): Promise<{ ids: string[]; next: string | null }>;
 
   // Links
-  /** Insert automatic links unless the (message, record) pair already has a link (manual or not). */
+  /**
+   * Insert automatic links unless the (message, record) pair already has a link (manual or not).
+   * Links to messages outside the tenant are ignored; a `manual: true` entry is INVALID_INPUT.
+   * Returns how many were inserted.
+   */
   addLinks(tenantId: string, links: RecordLink[]): Promise<number>;
-  /** Upsert a manual link or manual unlink (suppressed); replaces any link for the same (message, record). */
+  /**
+   * Upsert a manual link or manual unlink (suppressed); replaces any link for the same (message, record).
+   * `manual` must be true (else INVALID_INPUT); a message outside the tenant is NOT_FOUND.
+   */
   saveManualLink(tenantId: string, link: RecordLink): Promise<void>;
-  /** Remove a manual decision (back to automatic rules). */
+  /** Remove a manual decision (back to automatic rules). Automatic links are not removed: false. */
   removeLink(tenantId: string, messageId: string, record: RecordRef): Promise<boolean>;
 
   // Timelines
   timeline(query: TimelineQuery): Promise<ThreadPage>;
 
   // Coordination
+  /** True when the key is free, expired, or already held by this owner; then held until now + ttlMs. */
   acquireLease(request: LeaseRequest): Promise<boolean>;
+  /** True only while this owner still holds an unexpired lease; extends it to now + ttlMs. */
   renewLease(request: LeaseRequest): Promise<boolean>;
+  /** Releases the key if this owner holds it; another owner's lease is left alone. */
   releaseLease(key: string, owner: string): Promise<void>;
   /** True the first time a key is claimed before it expires (notification dedupe, OAuth state replay). */
   claimOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
 
   // Offboarding
+  /** Deletes every row of the connection: itself, messages, their links, leases and claims named for it. */
   purgeConnection(connectionId: string): Promise<PurgeReport>;
+  /** Everything stored for the connection (nothing for an unknown id); tokens redacted. */
   exportConnection(connectionId: string): AsyncIterable<ExportRecord>;
 }
