@@ -4,6 +4,7 @@ import type {
   ChangeHint,
   Connection,
   MessageBody,
+  Participant,
   ProviderId,
   ProviderMessage,
   ProviderTokens,
@@ -120,10 +121,10 @@ export interface ReplyContext {
     internetMessageId: string | null;
     references: string[];
     subject: string;
-    from: { address: string; name?: string } | null;
-    to: { address: string; name?: string }[];
-    cc: { address: string; name?: string }[];
-    replyTo: { address: string; name?: string }[];
+    from: Participant | null;
+    to: Participant[];
+    cc: Participant[];
+    replyTo: Participant[];
   };
   draft: ReplyDraft;
 }

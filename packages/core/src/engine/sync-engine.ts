@@ -1,0 +1,389 @@
+// The sync engine: turns ChangeHints and schedules into provider pulls and atomic store writes.
+// Invariants: one holder per connection at a time (the store's lease); the cursor only moves in
+// the same applySync as the rows it covers (a crash replays, never skips); bursts coalesce (the
+// queue drops a sync job whose key is already waiting); retryable failures back off.
+import type EventEmitter from 'eventemitter3';
+import type { BackfillProgress, Connection, ConnectionHealthState, MessageMeta, ProviderMessage, RecordLink } from '../domain/schemas.js';
+import { ThreadlinkError, isThreadlinkError, toThreadlinkError } from '../errors.js';
+import { publicConnection, type ThreadlinkEvents } from '../events.js';
+import type { Logger } from '../logger.js';
+import type { Job, JobQueue } from '../ports/job-queue.js';
+import type { Change, MailProvider, ProviderSession } from '../ports/mail-provider.js';
+import type { ApplySyncResult, MetadataStore, SyncBatch } from '../ports/metadata-store.js';
+import type { RecordResolver } from '../ports/record-resolver.js';
+import type { Matcher } from '../matching/index.js';
+import { stableId } from '../security/hash.js';
+import type { Clock } from '../util/clock.js';
+import { randomId } from '../util/clock.js';
+
+export interface EngineOptions {
+  /** How long a connection lease lasts without renewal. */
+  leaseTtlMs: number;
+  /** A pull for every live connection when nothing synced it for this long (Gmail drops pushes > 1/s). */
+  safetyNetPullMs: number;
+  /** A full reconciliation (resync) this often per connection. 0 disables. */
+  fullResyncIntervalMs: number;
+  /** How far back back-fill goes (ms); 0 = everything. */
+  backfillWindowMs: number;
+  backfillPageSize: number;
+  /** Max pull rounds per sync job before yielding the lease to others. */
+  maxRoundsPerJob: number;
+  concurrency: number;
+  /** When a connection counts as stalled: no push and no successful sync for this long. */
+  stalledAfterMs: number;
+}
+
+export const defaultEngineOptions: EngineOptions = {
+  leaseTtlMs: 60_000,
+  safetyNetPullMs: 10 * 60_000,
+  fullResyncIntervalMs: 24 * 60 * 60_000,
+  backfillWindowMs: 0,
+  backfillPageSize: 100,
+  maxRoundsPerJob: 20,
+  concurrency: 8,
+  stalledAfterMs: 60 * 60_000,
+};
+
+export interface EngineDeps {
+  store: MetadataStore;
+  providers: Map<string, MailProvider>;
+  queue: JobQueue;
+  matcher: Matcher;
+  resolver: RecordResolver;
+  sessionFor(connection: Connection, signal?: AbortSignal): Promise<ProviderSession>;
+  events: EventEmitter<{ [K in keyof ThreadlinkEvents]: (payload: ThreadlinkEvents[K]) => void }>;
+  logger: Logger;
+  clock: Clock;
+  options: EngineOptions;
+}
+
+export function messageIdFor(connectionId: string, providerMessageId: string): string {
+  return stableId('msg', connectionId, providerMessageId);
+}
+
+export function threadIdFor(connectionId: string, providerThreadId: string): string {
+  return stableId('thr', connectionId, providerThreadId);
+}
+
+export const syncKey = (connectionId: string): string => `sync:${connectionId}`;
+
+export class SyncEngine {
+  readonly owner = `engine-${randomId(9)}`;
+  private readonly abort = new AbortController();
+  private started = false;
+
+  constructor(private readonly deps: EngineDeps) {}
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.deps.queue.process((job) => this.run(job), { concurrency: this.deps.options.concurrency });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.deps.queue.close();
+  }
+
+  /** Request a pull for a connection (coalesced with any waiting one). */
+  requestSync(connectionId: string, reason: string, requestedAt = this.deps.clock.now()): Promise<boolean> {
+    return this.deps.queue.enqueue({ name: 'sync', connectionId, data: { reason }, requestedAt }, { key: syncKey(connectionId) });
+  }
+
+  enqueue(name: Job['name'], connectionId: string, delayMs = 0): Promise<boolean> {
+    return this.deps.queue.enqueue({ name, connectionId }, { key: `${name}:${connectionId}`, delayMs });
+  }
+
+  /** The job dispatcher, under the connection lease. */
+  async run(job: Job): Promise<void> {
+    const { store, clock, options } = this.deps;
+    const leaseKey = `connection:${job.connectionId}`;
+    const acquired = await store.acquireLease({ key: leaseKey, owner: this.owner, ttlMs: options.leaseTtlMs, now: clock.now() });
+    if (!acquired) {
+      // Another worker holds the mailbox; come back shortly rather than pull concurrently.
+      await this.deps.queue.enqueue({ ...job, attempt: 1 }, { key: `${job.name}:${job.connectionId}`, delayMs: 250 });
+      return;
+    }
+    try {
+      const connection = await store.getConnection(job.connectionId);
+      if (!connection || connection.status === 'disconnected' || connection.status === 'needs_reauth') return;
+      if (connection.status === 'connecting' && job.name !== 'recreate') return;
+      const provider = this.providerOf(connection);
+      switch (job.name) {
+        case 'sync':
+          await this.sync(connection, provider, job);
+          break;
+        case 'resync':
+          await this.resync(connection, provider, leaseKey);
+          break;
+        case 'backfill':
+          await this.backfillPage(connection, provider);
+          break;
+        case 'renew':
+          await this.renew(connection, provider, false);
+          break;
+        case 'recreate':
+          await this.renew(connection, provider, true);
+          break;
+      }
+      if (job.name === 'sync' || job.name === 'resync') await this.recordSuccess(connection.id);
+    } catch (raw) {
+      const error = toThreadlinkError(raw);
+      await this.recordFailure(job, error);
+      if (error.code === 'CURSOR_EXPIRED') {
+        await this.enqueue('resync', job.connectionId);
+        return;
+      }
+      if (error.code === 'AUTH_REVOKED') return;
+      throw error;
+    } finally {
+      await store.releaseLease(leaseKey, this.owner);
+    }
+  }
+
+  private providerOf(connection: Connection): MailProvider {
+    const provider = this.deps.providers.get(connection.provider);
+    if (!provider) throw new ThreadlinkError('CONFIG_INVALID', `No provider "${connection.provider}" is configured`);
+    return provider;
+  }
+
+  /** Incremental pull from the STORED cursor, committed page by page with compare-and-set. */
+  private async sync(connection: Connection, provider: MailProvider, job: Job): Promise<void> {
+    if (!connection.cursor) return;
+    let cursor = connection.cursor;
+    for (let round = 0; round < this.deps.options.maxRoundsPerJob; round += 1) {
+      const session = await this.deps.sessionFor(connection, this.abort.signal);
+      const result = await provider.pullChanges(session, cursor);
+      await this.commit(connection, result.changes, {
+        cursor: result.nextCursor,
+        expectedCursor: cursor,
+        requestedAt: job.requestedAt,
+        ...(result.newestChangeAt === undefined ? {} : { newestChangeAt: result.newestChangeAt }),
+      });
+      cursor = result.nextCursor;
+      connection.cursor = cursor;
+      if (!result.hasMore) return;
+    }
+    // More is waiting: yield the lease and continue in a fresh job so other mailboxes get a turn.
+    await this.requestSync(connection.id, 'continue');
+  }
+
+  /** Builds metadata rows, matches them, and applies everything in one atomic write. */
+  async commit(
+    connection: Connection,
+    changes: Change[],
+    options: { cursor?: string; expectedCursor?: string | null; requestedAt?: number | undefined; newestChangeAt?: number; connectionPatch?: SyncBatch['connection'] },
+  ): Promise<ApplySyncResult> {
+    const { store, clock, matcher, events } = this.deps;
+    const now = clock.now();
+    const latest = new Map<string, Change>();
+    for (const change of changes) latest.set(change.type === 'upsert' ? change.message.providerMessageId : change.providerMessageId, change);
+    const upserts: MessageMeta[] = [];
+    const deletes: string[] = [];
+    for (const [providerMessageId, change] of latest) {
+      if (change.type === 'delete') deletes.push(providerMessageId);
+      else upserts.push(this.toMeta(connection, change.message, now));
+    }
+    const links = upserts.length > 0 ? await this.match(connection, upserts) : new Map<string, RecordLink[]>();
+    const batch: SyncBatch = {
+      upserts,
+      deletes,
+      links: [...links.values()].flat(),
+      ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+      ...(options.expectedCursor === undefined ? {} : { expectedCursor: options.expectedCursor }),
+    };
+    const health: Partial<ConnectionHealthState> | undefined = options.newestChangeAt === undefined ? undefined : { newestChangeAt: options.newestChangeAt };
+    if (options.connectionPatch || health) {
+      batch.connection = { ...(options.connectionPatch ?? {}), ...(health ? { health: { ...connection.health, ...health } } : {}), updatedAt: now };
+    }
+    const result = await store.applySync(connection.id, batch);
+    if (batch.connection?.health) connection.health = batch.connection.health;
+    const inserted = new Set(result.inserted);
+    for (const message of upserts) {
+      const created = inserted.has(message.id);
+      if (!created && !result.updated.includes(message.id)) continue;
+      events.emit('message.synced', { message, created });
+      const messageLinks = links.get(message.id) ?? [];
+      if (created && messageLinks.length > 0) events.emit('message.matched', { message, links: messageLinks });
+    }
+    if (result.deleted.length > 0) {
+      const byId = new Map(deletes.map((providerMessageId) => [messageIdFor(connection.id, providerMessageId), providerMessageId]));
+      for (const messageId of result.deleted) {
+        events.emit('message.deleted', { connectionId: connection.id, tenantId: connection.tenantId, messageId, providerMessageId: byId.get(messageId) ?? '' });
+      }
+    }
+    return result;
+  }
+
+  toMeta(connection: Connection, message: ProviderMessage, now: number): MessageMeta {
+    return {
+      ...message,
+      id: messageIdFor(connection.id, message.providerMessageId),
+      tenantId: connection.tenantId,
+      connectionId: connection.id,
+      userId: connection.userId,
+      provider: connection.provider,
+      threadId: threadIdFor(connection.id, message.providerThreadId),
+      referenceTokens: this.deps.matcher.extractReferences(message),
+      syncedAt: now,
+    };
+  }
+
+  /** Matches a page of messages with one resolver round per rule kind. */
+  async match(connection: Connection, messages: MessageMeta[]): Promise<Map<string, RecordLink[]>> {
+    const threadLinksByThread = new Map<string, RecordLink[]>();
+    const pageIds = new Set(messages.map((message) => message.id));
+    for (const threadId of new Set(messages.map((message) => message.threadId))) {
+      const thread = await this.deps.store.listThread(connection.tenantId, threadId, [connection.id]);
+      threadLinksByThread.set(
+        threadId,
+        thread.filter((message) => !pageIds.has(message.id)).flatMap((message) => message.links),
+      );
+    }
+    return this.deps.matcher.matchMany(messages, {
+      resolver: this.deps.resolver,
+      tenantId: connection.tenantId,
+      accountEmail: connection.accountEmail,
+      threadLinksByThread,
+      now: this.deps.clock.now(),
+    });
+  }
+
+  /**
+   * Full reconciliation after CURSOR_EXPIRED (or the periodic safety net): list everything in
+   * the window, upsert it (links survive: they are keyed by message), delete what the provider no
+   * longer has, and adopt the listing's cursor — all under one lease, renewed page by page.
+   */
+  private async resync(connection: Connection, provider: MailProvider, leaseKey: string): Promise<void> {
+    const { store, clock, options } = this.deps;
+    const since = options.backfillWindowMs > 0 ? clock.now() - options.backfillWindowMs : undefined;
+    const seen = new Set<string>();
+    let resume: string | null = null;
+    let cursor: string | undefined;
+    const startCursor = connection.cursor;
+    do {
+      const session = await this.deps.sessionFor(connection, this.abort.signal);
+      const page = await provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize });
+      if (page.cursor) cursor = page.cursor;
+      page.messages.forEach((message) => seen.add(message.providerMessageId));
+      await this.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {});
+      resume = page.next;
+      const renewed = await store.renewLease({ key: leaseKey, owner: this.owner, ttlMs: options.leaseTtlMs, now: clock.now() });
+      if (!renewed) throw new ThreadlinkError('LEASE_LOST', 'Lost the connection lease during resync');
+    } while (resume);
+    const stored = await store.listProviderMessageIds(connection.id);
+    const missing: string[] = [];
+    for (const providerMessageId of stored) {
+      if (seen.has(providerMessageId)) continue;
+      if (since !== undefined) {
+        const message = await store.getMessageByProviderId(connection.id, providerMessageId);
+        if (message && message.receivedAt < since) continue;
+      }
+      missing.push(providerMessageId);
+    }
+    const now = clock.now();
+    await this.commit(
+      connection,
+      missing.map((providerMessageId) => ({ type: 'delete' as const, providerMessageId })),
+      {
+        ...(cursor === undefined ? {} : { cursor }),
+        expectedCursor: startCursor,
+        connectionPatch: { health: { ...connection.health, lastFullSyncAt: now } },
+      },
+    );
+    if (cursor !== undefined) connection.cursor = cursor;
+    // Changes made while we listed are after the adopted cursor: pull them now.
+    await this.requestSync(connection.id, 'after-resync');
+  }
+
+  /** One back-fill page per job, so real-time syncs interleave and never wait for history. */
+  private async backfillPage(connection: Connection, provider: MailProvider): Promise<void> {
+    const { clock, options, events } = this.deps;
+    const progress = connection.backfill;
+    if (progress.state === 'done') return;
+    const now = clock.now();
+    const since = options.backfillWindowMs > 0 ? (progress.startedAt ?? now) - options.backfillWindowMs : undefined;
+    const session = await this.deps.sessionFor(connection, this.abort.signal);
+    const page = await provider.fullSync(session, progress.resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize });
+    const startedAt = progress.startedAt ?? now;
+    const done = progress.done + page.messages.length;
+    const finished = page.next === null;
+    const elapsed = Math.max(1, clock.now() - startedAt);
+    const next: BackfillProgress = {
+      state: finished ? 'done' : 'running',
+      done,
+      estimatedTotal: finished ? done : Math.max(done, page.estimatedTotal ?? progress.estimatedTotal ?? done),
+      resume: page.next,
+      startedAt,
+      finishedAt: finished ? clock.now() : null,
+      rate: Math.round((done / elapsed) * 1000 * 100) / 100,
+    };
+    await this.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {
+      connectionPatch: { backfill: next, ...(finished && connection.status === 'backfilling' ? { status: 'live' as const } : {}) },
+    });
+    connection.backfill = next;
+    events.emit('backfill.progress', { connectionId: connection.id, tenantId: connection.tenantId, progress: next, done, estimatedTotal: next.estimatedTotal });
+    if (finished) {
+      events.emit('backfill.done', { connectionId: connection.id, tenantId: connection.tenantId, total: done });
+      if (connection.status === 'backfilling') {
+        const updated = await this.deps.store.getConnection(connection.id);
+        if (updated) events.emit('connection.live', { connection: publicConnection(updated) });
+      }
+    } else {
+      await this.enqueue('backfill', connection.id);
+    }
+  }
+
+  /** Renew the watch/subscriptions; recreate when the provider lost them. Never moves the cursor. */
+  private async renew(connection: Connection, provider: MailProvider, recreate: boolean): Promise<void> {
+    const { store, clock } = this.deps;
+    const session = await this.deps.sessionFor(connection, this.abort.signal);
+    let subscription;
+    if (!recreate) {
+      try {
+        subscription = (await provider.renew(session)).subscription;
+      } catch (error) {
+        if (!isThreadlinkError(error, 'NOT_FOUND')) throw error;
+      }
+    }
+    let cursor = connection.cursor;
+    if (!subscription) {
+      const created = await provider.subscribe(session);
+      subscription = created.subscription;
+      cursor ??= created.cursor;
+    }
+    await store.patchConnection(connection.id, {
+      subscription,
+      cursor,
+      ...(connection.status === 'connecting' ? { status: 'live' as const } : {}),
+      updatedAt: clock.now(),
+    });
+    // Whatever happened while the watch was down is after the stored cursor: pull it.
+    if (recreate) await this.requestSync(connection.id, 'after-recreate');
+  }
+
+  private async recordSuccess(connectionId: string): Promise<void> {
+    const connection = await this.deps.store.getConnection(connectionId);
+    if (!connection) return;
+    await this.deps.store.patchConnection(connectionId, {
+      health: { ...connection.health, lastSyncAt: this.deps.clock.now(), consecutiveErrors: 0 },
+    });
+  }
+
+  private async recordFailure(job: Job, error: ThreadlinkError): Promise<void> {
+    const { store, clock, events, logger } = this.deps;
+    const connection = await store.getConnection(job.connectionId);
+    if (!connection) return;
+    logger.warn('sync job failed', { job: job.name, connectionId: job.connectionId, code: error.code, retryable: error.retryable, attempt: job.attempt ?? 1 });
+    events.emit('sync.error', { connectionId: connection.id, code: error.code, message: error.message, retryable: error.retryable, attempt: job.attempt ?? 1 });
+    const health = { ...connection.health, consecutiveErrors: connection.health.consecutiveErrors + 1, lastErrorCode: error.code, lastErrorAt: clock.now() };
+    if (error.code === 'AUTH_REVOKED') {
+      const updated = await store.patchConnection(connection.id, { status: 'needs_reauth', health, updatedAt: clock.now() });
+      if (connection.status !== 'needs_reauth' && updated) {
+        events.emit('connection.needs_reauth', { connection: publicConnection(updated), reason: error.message });
+      }
+      return;
+    }
+    await store.patchConnection(connection.id, { health });
+  }
+}

@@ -1,0 +1,77 @@
+// threadlink's web-standard HTTP surface: provider webhooks and the OAuth callback, nothing
+// else. Bounded bodies (413), wrong method (405), unknown route (404), broken input (400),
+// forged input (401). Nothing throws out of the handler.
+import { ThreadlinkError, toThreadlinkError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+export interface HandlerRoutes {
+  webhook(provider: string, route: string, request: Request): Promise<Response>;
+  oauthCallback(url: URL): Promise<Response>;
+  isProvider(provider: string): boolean;
+}
+
+export interface HandlerOptions {
+  /** The path prefix the handler is mounted under (from publicUrl), e.g. '/threadlink'. */
+  basePath: string;
+  maxBodyBytes: number;
+  logger: Logger;
+}
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } });
+}
+
+export function errorResponse(error: ThreadlinkError): Response {
+  return jsonResponse(error.status, { error: { code: error.code, message: error.message } });
+}
+
+/** Reads the body with a size limit, returning a fresh Request the provider can consume. */
+async function bounded(request: Request, limit: number): Promise<Request> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > limit) throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Request body too large');
+  if (!request.body) return request;
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Request body too large');
+    }
+    chunks.push(value);
+  }
+  return new Request(request.url, { method: request.method, headers: request.headers, body: Buffer.concat(chunks) });
+}
+
+export function createHandler(routes: HandlerRoutes, options: HandlerOptions): (request: Request) => Promise<Response> {
+  const base = options.basePath.replace(/\/+$/, '');
+  return async (request) => {
+    try {
+      const url = new URL(request.url);
+      let path = url.pathname;
+      if (base && (path === base || path.startsWith(`${base}/`))) path = path.slice(base.length) || '/';
+      const webhook = /^\/webhooks\/([a-z]+)(?:\/([a-z]+))?\/?$/.exec(path);
+      if (webhook) {
+        const provider = webhook[1]!;
+        if (!routes.isProvider(provider)) return jsonResponse(404, { error: { code: 'NOT_FOUND', message: `No provider "${provider}"` } });
+        if (request.method !== 'POST') return jsonResponse(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Use POST' } }, { allow: 'POST' });
+        return await routes.webhook(provider, webhook[2] ?? '', await bounded(request, options.maxBodyBytes));
+      }
+      if (/^\/oauth\/callback\/?$/.test(path)) {
+        if (request.method !== 'GET') return jsonResponse(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Use GET' } }, { allow: 'GET' });
+        return await routes.oauthCallback(url);
+      }
+      return jsonResponse(404, { error: { code: 'NOT_FOUND', message: 'Not found' } });
+    } catch (raw) {
+      const error = toThreadlinkError(raw);
+      if (error.code === 'INTERNAL') {
+        options.logger.error('http handler failed', { error });
+        return jsonResponse(500, { error: { code: 'INTERNAL', message: 'Internal error' } });
+      }
+      return errorResponse(error);
+    }
+  };
+}

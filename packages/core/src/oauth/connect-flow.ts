@@ -1,0 +1,50 @@
+// The OAuth connect flow. `state` carries everything the callback needs (tenant, user,
+// provider, the PKCE verifier, an expiry and a nonce) sealed with AES-GCM, so it is both
+// confidential and tamper-proof without server-side session storage; the nonce is claimed
+// once in the store, so a replayed callback is refused.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ProviderId } from '../domain/schemas.js';
+import { ThreadlinkError } from '../errors.js';
+import type { Sealer } from '../security/sealing.js';
+import { randomId } from '../util/clock.js';
+
+const STATE_PURPOSE = 'oauth-state';
+
+export const OAuthState = z.strictObject({
+  provider: ProviderId,
+  tenantId: z.string().min(1),
+  userId: z.string().min(1),
+  verifier: z.string().min(43).max(128),
+  nonce: z.string().min(16),
+  expiresAt: z.number().int(),
+  returnTo: z.string().max(2048).optional(),
+  loginHint: z.string().max(320).optional(),
+});
+export type OAuthState = z.infer<typeof OAuthState>;
+
+export function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+export function createState(
+  sealer: Sealer,
+  input: { provider: ProviderId; tenantId: string; userId: string; returnTo?: string; loginHint?: string },
+  now: number,
+  ttlMs: number,
+): { state: string; verifier: string; challenge: string; parsed: OAuthState } {
+  const verifier = randomId(48);
+  const parsed: OAuthState = OAuthState.parse({ ...input, verifier, nonce: randomId(18), expiresAt: now + ttlMs });
+  return { state: sealer.seal(JSON.stringify(parsed), STATE_PURPOSE), verifier, challenge: pkceChallenge(verifier), parsed };
+}
+
+export function openState(sealer: Sealer, state: string, now: number): OAuthState {
+  let parsed: OAuthState;
+  try {
+    parsed = OAuthState.parse(JSON.parse(sealer.open(state, STATE_PURPOSE)));
+  } catch (error) {
+    throw new ThreadlinkError('OAUTH_STATE_INVALID', 'The OAuth state is invalid or was tampered with', { cause: error });
+  }
+  if (parsed.expiresAt < now) throw new ThreadlinkError('OAUTH_STATE_INVALID', 'The OAuth state has expired; start the connection again');
+  return parsed;
+}

@@ -1,0 +1,73 @@
+// What the CRM panels show: threads for a record (newest activity first, keyset-paginated),
+// one thread in order, deduplicated across a tenant's mailboxes by Internet Message-ID (the
+// same client mail received by two connected colleagues is one entry).
+import type { RecordRef } from '../domain/schemas.js';
+import type { MetadataStore, StoredMessage, ThreadPage } from '../ports/metadata-store.js';
+
+/** Record types whose panel shows whole threads (people and organisations); others show only linked mail. */
+export const DEFAULT_WHOLE_THREAD_TYPES = ['client', 'contact', 'company', 'person', 'organization', 'account', 'lead', 'customer'];
+
+export interface TimelineThread {
+  threadId: string;
+  subject: string;
+  lastActivityAt: number;
+  messageCount: number;
+  participants: string[];
+  messages: StoredMessage[];
+}
+
+export interface TimelineResult {
+  threads: TimelineThread[];
+  next: string | null;
+}
+
+function summarize(threadId: string, lastActivityAt: number, messages: StoredMessage[]): TimelineThread {
+  const ordered = [...messages].sort((a, b) => a.receivedAt - b.receivedAt || a.id.localeCompare(b.id));
+  const participants = new Set<string>();
+  for (const message of ordered) {
+    for (const participant of [message.from, ...message.to, ...message.cc]) if (participant) participants.add(participant.address);
+  }
+  return {
+    threadId,
+    subject: ordered[0]?.subject ?? '',
+    lastActivityAt,
+    messageCount: ordered.length,
+    participants: [...participants],
+    messages: ordered,
+  };
+}
+
+/** Merges threads that share a message (by Internet Message-ID) and drops the duplicate copies. */
+export function dedupeThreads(page: ThreadPage): TimelineResult {
+  const groups: Array<{ threadId: string; lastActivityAt: number; messages: StoredMessage[]; ids: Set<string> }> = [];
+  for (const thread of page.threads) {
+    const ids = new Set(thread.messages.map((message) => message.internetMessageId).filter((id): id is string => Boolean(id)));
+    const target = groups.find((group) => [...ids].some((id) => group.ids.has(id)));
+    if (!target) {
+      groups.push({ threadId: thread.threadId, lastActivityAt: thread.lastActivityAt, messages: [...thread.messages], ids });
+      continue;
+    }
+    target.lastActivityAt = Math.max(target.lastActivityAt, thread.lastActivityAt);
+    for (const message of thread.messages) {
+      if (message.internetMessageId && target.ids.has(message.internetMessageId)) continue;
+      target.messages.push(message);
+      if (message.internetMessageId) target.ids.add(message.internetMessageId);
+    }
+  }
+  return { threads: groups.map((group) => summarize(group.threadId, group.lastActivityAt, group.messages)), next: page.next };
+}
+
+export async function recordTimeline(
+  store: MetadataStore,
+  input: { tenantId: string; record: RecordRef; connectionIds?: string[]; limit: number; after?: string | null; wholeThreads: boolean },
+): Promise<TimelineResult> {
+  const page = await store.timeline({
+    tenantId: input.tenantId,
+    record: input.record,
+    wholeThreads: input.wholeThreads,
+    limit: input.limit,
+    after: input.after ?? null,
+    ...(input.connectionIds ? { connectionIds: input.connectionIds } : {}),
+  });
+  return dedupeThreads(page);
+}

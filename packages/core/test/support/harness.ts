@@ -1,0 +1,32 @@
+import { createThreadlink, generateSealingKey, type MetadataStore, type RecordResolver, type ThreadlinkConfig } from '@threadlink/core';
+import { memoryStore } from '@threadlink/storage-memory';
+import { scriptedMailbox, type ScriptedMailbox } from './scripted-provider.js';
+
+export const resolver: RecordResolver = {
+  async contactsByEmail(_tenantId, addresses) {
+    return addresses.includes('client@bigco.com') ? [{ type: 'client', id: 'c-bigco', label: 'BigCo' }] : [];
+  },
+  async projectsByReference(_tenantId, references) {
+    return references.filter((reference) => reference === 'PRJ-1042').map((reference) => ({ type: 'project', id: 'p-1042', label: reference, references: [reference] }));
+  },
+};
+
+export async function connectedHarness(overrides: Partial<ThreadlinkConfig> = {}, mailbox: ScriptedMailbox = scriptedMailbox()) {
+  const store: MetadataStore = overrides.store ?? memoryStore();
+  const tl = createThreadlink({
+    store,
+    providers: [mailbox.provider],
+    resolver,
+    sealingKeys: [{ id: 'k1', key: generateSealingKey() }],
+    publicUrl: 'https://crm.example.test/threadlink',
+    matching: { referencePatterns: [/\bPRJ-\d{4,}\b/] },
+    maintenanceIntervalMs: 0,
+    retryBackoff: { baseMs: 5, maxMs: 20 },
+    ...overrides,
+  });
+  await tl.start();
+  const { state } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' });
+  const connection = await tl.connect.complete({ code: 'code-1', state });
+  await tl.idle();
+  return { tl, store, mailbox, connection };
+}

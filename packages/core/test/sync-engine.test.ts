@@ -1,0 +1,185 @@
+import { ThreadlinkError, type MetadataStore } from '@threadlink/core';
+import { memoryStore } from '@threadlink/storage-memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectedHarness } from './support/harness.js';
+import { scriptedMailbox } from './support/scripted-provider.js';
+
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (stops.length) await stops.pop()!();
+});
+
+async function storedIds(store: MetadataStore, connectionId: string): Promise<string[]> {
+  return (await store.listProviderMessageIds(connectionId)).sort();
+}
+
+describe('sync engine', () => {
+  it('goes live on connect and back-fills existing mail with progress', async () => {
+    const mailbox = scriptedMailbox();
+    for (let index = 0; index < 250; index += 1) mailbox.add({ subject: `old ${index}` });
+    const progress: number[] = [];
+    const { tl, store, connection } = await connectedHarness({ engine: { backfillPageSize: 100 } }, mailbox);
+    stops.push(() => tl.stop());
+    tl.on('backfill.progress', (event) => progress.push(event.done));
+    expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
+    const after = await tl.connections.get(connection.id, { tenantId: 't1' });
+    expect(after.status).toBe('live');
+    expect(after.backfill).toMatchObject({ state: 'done', done: 250 });
+    expect('sealedTokens' in after).toBe(false);
+  });
+
+  it('coalesces a burst: ten notifications during a running sync cause at most one more pull', async () => {
+    const { tl, mailbox, store, connection } = await connectedHarness();
+    stops.push(() => tl.stop());
+    let release!: () => void;
+    mailbox.gate = new Promise<void>((resolve) => (release = resolve));
+    mailbox.add({ subject: 'first' });
+    const pullsBefore = mailbox.calls.pull;
+    await tl.internals.engine.requestSync(connection.id, 'push');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let index = 0; index < 10; index += 1) {
+      mailbox.add({ subject: `burst ${index}` });
+      await tl.internals.engine.requestSync(connection.id, 'push');
+    }
+    release();
+    mailbox.gate = null;
+    await tl.idle();
+    expect(mailbox.calls.pull - pullsBefore).toBeLessThanOrEqual(2);
+    expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
+  });
+
+  it('replays after a crash between pull and commit: nothing lost, nothing duplicated', async () => {
+    const store = memoryStore();
+    let crash = true;
+    const crashing: MetadataStore = {
+      ...store,
+      async applySync(connectionId, batch) {
+        if (crash && batch.cursor !== undefined && batch.upserts.length > 0) {
+          crash = false;
+          throw new Error('process killed mid-commit');
+        }
+        return store.applySync(connectionId, batch);
+      },
+    };
+    const mailbox = scriptedMailbox();
+    const first = await connectedHarness({ store: crashing }, mailbox);
+    stops.push(() => first.tl.stop());
+    const cursorBefore = (await store.getConnection(first.connection.id))!.cursor;
+    mailbox.add({ subject: 'arrives during crash' });
+    mailbox.add({ subject: 'also during crash' });
+    await first.tl.internals.engine.requestSync(first.connection.id, 'push');
+    await first.tl.idle();
+    // The commit failed as a whole: the cursor did not move past rows that were never written.
+    expect((await store.getConnection(first.connection.id))!.cursor).toBe(cursorBefore);
+    expect(await storedIds(store, first.connection.id)).toEqual([]);
+    await first.tl.stop();
+
+    // A new process on the same store pulls from the stored cursor again.
+    const second = await connectedHarness({ store }, mailbox);
+    stops.push(() => second.tl.stop());
+    await second.tl.internals.engine.requestSync(first.connection.id, 'push');
+    await second.tl.idle();
+    const ids = await storedIds(store, first.connection.id);
+    expect(ids).toEqual(mailbox.ids());
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('backs off on retryable errors, honouring Retry-After, then succeeds', async () => {
+    const { tl, mailbox, store, connection } = await connectedHarness();
+    stops.push(() => tl.stop());
+    const errors: string[] = [];
+    tl.on('sync.error', (event) => errors.push(`${event.code}:${event.attempt}`));
+    mailbox.failPulls.push(
+      new ThreadlinkError('RATE_LIMITED', 'slow down', { retryAfterMs: 60 }),
+      new ThreadlinkError('PROVIDER_UNAVAILABLE', '503'),
+    );
+    mailbox.add({ subject: 'after throttling' });
+    const started = Date.now();
+    await tl.internals.engine.requestSync(connection.id, 'push');
+    await tl.idle();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(60);
+    expect(errors).toEqual(['RATE_LIMITED:1', 'PROVIDER_UNAVAILABLE:2']);
+    expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
+    expect((await store.getConnection(connection.id))!.health.consecutiveErrors).toBe(0);
+  });
+
+  it('resyncs on CURSOR_EXPIRED without losing manual links, and deletes what the provider lost', async () => {
+    const mailbox = scriptedMailbox();
+    const keep = mailbox.add({ subject: 'kept' });
+    const gone = mailbox.add({ subject: 'will be deleted while the cursor is expired' });
+    const { tl, store, connection } = await connectedHarness({}, mailbox);
+    stops.push(() => tl.stop());
+    const kept = (await store.getMessageByProviderId(connection.id, keep))!;
+    await tl.matching.link(kept.id, { type: 'project', id: 'p-77', label: 'PRJ-0077' }, { tenantId: 't1', userId: 'u1' });
+    mailbox.remove(gone);
+    mailbox.add({ subject: 'new while expired' });
+    mailbox.expireBefore = Number.MAX_SAFE_INTEGER;
+    await tl.internals.engine.requestSync(connection.id, 'push');
+    await tl.idle();
+    mailbox.expireBefore = 0;
+    expect(mailbox.calls.fullSync).toBeGreaterThanOrEqual(2);
+    expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
+    const explained = await tl.matching.explain(kept.id, { tenantId: 't1' });
+    expect(explained.some((link) => link.manual && link.record.id === 'p-77')).toBe(true);
+  });
+
+  it('marks a revoked grant needs_reauth once and stops retrying', async () => {
+    const { tl, mailbox, store, connection } = await connectedHarness();
+    stops.push(() => tl.stop());
+    const reauth: string[] = [];
+    tl.on('connection.needs_reauth', (event) => reauth.push(event.connection.id));
+    mailbox.failPulls.push(new ThreadlinkError('AUTH_REVOKED', 'invalid_grant'));
+    await tl.internals.engine.requestSync(connection.id, 'push');
+    await tl.idle();
+    const pulls = mailbox.calls.pull;
+    await tl.internals.engine.requestSync(connection.id, 'push');
+    await tl.idle();
+    expect(mailbox.calls.pull).toBe(pulls);
+    expect(reauth).toEqual([connection.id]);
+    expect((await store.getConnection(connection.id))!.status).toBe('needs_reauth');
+  });
+
+  it('never syncs one connection from two engines at once (lease)', async () => {
+    const store = memoryStore();
+    const mailbox = scriptedMailbox();
+    const a = await connectedHarness({ store }, mailbox);
+    const b = await connectedHarness({ store }, mailbox);
+    stops.push(() => a.tl.stop(), () => b.tl.stop());
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const original = mailbox.provider.pullChanges.bind(mailbox.provider);
+    mailbox.provider.pullChanges = async (session, cursor) => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      try {
+        return await original(session, cursor);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    for (let index = 0; index < 20; index += 1) {
+      mailbox.add({ subject: `m${index}` });
+      await (index % 2 ? a : b).tl.internals.engine.requestSync(a.connection.id, 'push');
+    }
+    await Promise.all([a.tl.idle(), b.tl.idle()]);
+    await Promise.all([a.tl.idle(), b.tl.idle()]);
+    expect(maxInFlight).toBe(1);
+    expect(await storedIds(store, a.connection.id)).toEqual(mailbox.ids());
+  });
+
+  it('maintain() renews due watches and runs the safety-net pull with one scheduler', async () => {
+    let now = 1_800_000_000_000;
+    const clock = { now: () => now, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))) };
+    const { tl, mailbox, store, connection } = await connectedHarness({ clock });
+    stops.push(() => tl.stop());
+    mailbox.add({ subject: 'push was dropped' });
+    now += 25 * 3600_000;
+    const report = await tl.maintain();
+    await tl.idle();
+    expect(report.renewals).toBe(1);
+    expect(report.pulls).toBe(1);
+    expect(mailbox.calls.renew).toBe(1);
+    expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
+  });
+});
