@@ -41,3 +41,10 @@ export {
   assertPageLimit,
   MAX_PAGE_LIMIT,
 } from './util/store-rules.js';
+export { createThreadlink, type Threadlink, type ThreadlinkConfig, type ConnectStartInput, type ReadScope } from './threadlink.js';
+export { toNodeHandler, type NodeHandlerOptions, type WebHandler } from './http/node.js';
+export { inProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';
+export { Scheduler } from './engine/scheduler.js';
+export { SyncEngine, defaultEngineOptions, messageIdFor, threadIdFor, type EngineOptions } from './engine/sync-engine.js';
+export { dedupeThreads, DEFAULT_WHOLE_THREAD_TYPES, type TimelineResult, type TimelineThread } from './timeline/timeline.js';
+export { pkceChallenge } from './oauth/connect-flow.js';
