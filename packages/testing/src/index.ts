@@ -1,0 +1,7 @@
+// @threadlink/testing — provider emulators over real HTTP on 127.0.0.1, fault injection,
+// and the MetadataStore conformance suite.
+export * from './gmail/index.js';
+export * from './graph/index.js';
+export * from './conformance/index.js';
+export { Router, RequestLog, serve, defaultFaults, type FaultKnobs, type RequestLogEntry, type StartedServer } from './common/server.js';
+export { serveWebHandler, type ServedHandler } from './common/serve-handler.js';

@@ -1,0 +1,38 @@
+// Proves the published shape of every package: publint on each manifest, then the built
+// output is loaded from a clean process both as ESM (import) and as CJS (require).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const packages = readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
+let failures = 0;
+for (const dir of packages) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  try {
+    execFileSync('pnpm', ['exec', 'publint', '--strict'], { cwd: dir, stdio: 'pipe' });
+  } catch (error) {
+    failures += 1;
+    console.error(`publint failed for ${manifest.name}:\n${error.stdout}${error.stderr}`);
+    continue;
+  }
+  for (const subpath of Object.keys(manifest.exports).filter((key) => key !== './package.json')) {
+    const specifier = subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`;
+    const esm = `import(${JSON.stringify(specifier)}).then((m) => { if (Object.keys(m).length === 0) throw new Error('no exports'); })`;
+    const cjs = `const m = require(${JSON.stringify(specifier)}); if (Object.keys(m).length === 0) throw new Error('no exports');`;
+    for (const [kind, code, flag] of [['esm', esm, '--input-type=module'], ['cjs', cjs, '--input-type=commonjs']]) {
+      try {
+        // Resolved from the package's own folder, as a consumer of its dist would (no `source` condition).
+        execFileSync(process.execPath, [flag, '-e', kind === 'esm' ? `await ${code}` : code], { cwd: dir, stdio: 'pipe' });
+      } catch (error) {
+        failures += 1;
+        console.error(`${specifier} failed to load as ${kind}:\n${error.stderr}`);
+      }
+    }
+  }
+  console.log(`ok ${manifest.name}`);
+}
+if (failures > 0) {
+  console.error(`${failures} export check(s) failed`);
+  process.exit(1);
+}
