@@ -1,0 +1,163 @@
+// One Gmail client per provider call: an OAuth2Client holding the session's unsealed tokens,
+// the generated Gmail API on top, and `call()`, the one path every API request takes
+// (classification, refresh-once on 401, backoff on throttling, refreshed tokens persisted).
+import { gmail, type gmail_v1 } from '@googleapis/gmail';
+import type { ProviderSession, ProviderTokens } from '@threadlink/core';
+import { ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core';
+import { OAuth2Client, type Credentials } from 'google-auth-library';
+import { classifyGoogleError, statusOf } from './errors.js';
+import type { ResolvedGmailOptions } from './options.js';
+
+export interface CallOptions {
+  /** Retry throttled/unavailable answers (default true). Off for non-idempotent calls such as send. */
+  retry?: boolean | 'rate-limit-only';
+}
+
+/** What gaxios accepts per request; the generated methods take it as their second argument. */
+export interface RequestOptions {
+  signal?: AbortSignal;
+  timeout: number;
+  retry: false;
+}
+
+export interface GmailClient {
+  readonly api: gmail_v1.Gmail;
+  readonly oauth: OAuth2Client;
+  readonly session: ProviderSession;
+  readonly options: ResolvedGmailOptions;
+  /** Runs one request: `run` is called again on retry, so it must build its request afresh. */
+  call<T>(operation: string, run: (request: RequestOptions) => Promise<{ data: T }>, callOptions?: CallOptions): Promise<T>;
+}
+
+export function createOAuthClient(options: ResolvedGmailOptions, redirectUri?: string): OAuth2Client {
+  const endpoints = Object.fromEntries(Object.entries(options.oauthEndpoints ?? {}).filter(([, url]) => url !== undefined)) as Partial<
+    Record<keyof NonNullable<ResolvedGmailOptions['oauthEndpoints']>, string>
+  >;
+  return new OAuth2Client({
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
+    endpoints,
+    ...(redirectUri === undefined ? {} : { redirectUri }),
+  });
+}
+
+export function createGmailApi(options: ResolvedGmailOptions, oauth: OAuth2Client): gmail_v1.Gmail {
+  return gmail({
+    version: 'v1',
+    // googleapis-common pins its own google-auth-library patch version; the class is the same at runtime.
+    auth: oauth as unknown as gmail_v1.Options['auth'],
+    rootUrl: options.apiRootUrl,
+    // gaxios would otherwise retry 429/5xx on its own, under our backoff, doubling the attempts.
+    retry: false,
+    timeout: options.requestTimeoutMs,
+  } as gmail_v1.Options);
+}
+
+export function backoffOptions(options: ResolvedGmailOptions): BackoffOptions {
+  return {
+    ...(options.retry.baseMs === undefined ? {} : { baseMs: options.retry.baseMs }),
+    ...(options.retry.maxMs === undefined ? {} : { maxMs: options.retry.maxMs }),
+  };
+}
+
+function toCredentials(tokens: ProviderTokens): Credentials {
+  return {
+    access_token: tokens.accessToken,
+    refresh_token: tokens.refreshToken ?? null,
+    // With a refresh token an expiry is always set: without one google-auth-library refreshes on
+    // *any* 401/403, including a 403 rateLimitExceeded. Unknown expiry → refresh once up front.
+    expiry_date: tokens.expiresAt ?? (tokens.refreshToken ? 1 : null),
+    ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+    token_type: 'Bearer',
+  };
+}
+
+function mergeTokens(previous: ProviderTokens, refreshed: Credentials): ProviderTokens {
+  const accessToken = refreshed.access_token ?? previous.accessToken;
+  const refreshToken = refreshed.refresh_token ?? previous.refreshToken;
+  const expiresAt = refreshed.expiry_date ?? undefined;
+  const scope = refreshed.scope ?? previous.scope;
+  return {
+    accessToken,
+    ...(refreshToken ? { refreshToken } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
+    ...(scope ? { scope } : {}),
+    ...(previous.cache === undefined ? {} : { cache: previous.cache }),
+  };
+}
+
+/**
+ * Runs `task` with a Gmail client for this session. Token refreshes made by google-auth-library
+ * (its 'tokens' event) are persisted through session.updateTokens before the task's result is returned.
+ */
+export async function withGmail<T>(options: ResolvedGmailOptions, session: ProviderSession, task: (client: GmailClient) => Promise<T>): Promise<T> {
+  const oauth = createOAuthClient(options);
+  let current = session.tokens();
+  oauth.setCredentials(toCredentials(current));
+  let persisting: Promise<void> = Promise.resolve();
+  let persistError: unknown;
+  oauth.on('tokens', (refreshed: Credentials) => {
+    current = mergeTokens(current, refreshed);
+    const snapshot = current;
+    persisting = persisting
+      .then(() => session.updateTokens(snapshot))
+      .catch((error: unknown) => {
+        persistError = error;
+      });
+    session.logger.debug('gmail access token refreshed', { connectionId: session.connection.id });
+  });
+
+  const api = createGmailApi(options, oauth);
+  const attempts = options.retry.attempts ?? 5;
+  const request: RequestOptions = {
+    timeout: options.requestTimeoutMs,
+    retry: false,
+    ...(session.signal === undefined ? {} : { signal: session.signal }),
+  };
+
+  const call: GmailClient['call'] = async (operation, run, callOptions = {}) => {
+    const retryMode = callOptions.retry ?? true;
+    let refreshedAfter401 = false;
+    const classify = (error: unknown): ThreadlinkError => {
+      const classified = classifyGoogleError(error, session.clock.now());
+      // Non-idempotent calls: a 5xx may have been applied, so only a throttled (not executed) call is retried.
+      if (retryMode === 'rate-limit-only' && classified.code !== 'RATE_LIMITED' && classified.retryable) {
+        return new ThreadlinkError(classified.code, classified.message, { cause: error, retryable: false, details: classified.details });
+      }
+      return classified;
+    };
+    return withRetry(
+      async () => {
+        try {
+          return (await run(request)).data;
+        } catch (error) {
+          // A 401 with a refresh token usually means the access token died early (revoked, clock skew):
+          // refresh once; if the grant itself is gone the refresh fails with invalid_grant → AUTH_REVOKED.
+          if (statusOf(error) !== 401 || refreshedAfter401 || !current.refreshToken) throw error;
+          refreshedAfter401 = true;
+          oauth.setCredentials({ ...oauth.credentials, expiry_date: 1 });
+          await oauth.getAccessToken();
+          return (await run(request)).data;
+        }
+      },
+      {
+        attempts: retryMode === false ? 1 : attempts,
+        clock: session.clock,
+        classify,
+        ...backoffOptions(options),
+        ...(session.signal === undefined ? {} : { signal: session.signal }),
+        onRetry: (error, attempt, delayMs) =>
+          session.logger.debug('gmail call retried', { connectionId: session.connection.id, operation, code: error.code, attempt, delayMs }),
+      },
+    );
+  };
+
+  try {
+    return await task({ api, oauth, session, options, call });
+  } finally {
+    await persisting;
+    if (persistError !== undefined) {
+      session.logger.warn('gmail refreshed tokens could not be persisted', { connectionId: session.connection.id, error: persistError });
+    }
+  }
+}

@@ -1,0 +1,112 @@
+// Reads message metadata for a list of ids, by batch when there are more than a few.
+//
+// Batch vs parallel keep-alive gets (measured against the emulator at 20 ms latency, 200 ids):
+// the batch endpoint needs ⌈n/50⌉ round trips (4 here), parallel gets need n requests over the
+// per-user concurrency (10 in flight → ≥ 20 sequential round trips). Quota units are the same
+// (each part is charged as one messages.get), so batch wins on round trips and wall time; for a
+// handful of ids a single get is as cheap and avoids the multipart overhead, hence the threshold.
+import type { gmail_v1 } from '@googleapis/gmail';
+import { backoffDelay, chunk, mapWithConcurrency, ThreadlinkError } from '@threadlink/core';
+import { sendBatch } from './batch.js';
+import { backoffOptions, type GmailClient } from './client.js';
+import { classifyGoogleError } from './errors.js';
+import { messageGetParameters, messageGetQuery } from './metadata.js';
+
+/** At or below this many ids single gets are used: one round trip either way. */
+const SINGLE_GET_THRESHOLD = 3;
+/** Concurrent single gets per mailbox; Gmail also limits concurrent requests per user. */
+const PARALLEL_GETS = 10;
+/** Batches in flight at once by default (each already carries up to 50 calls). */
+const PARALLEL_BATCHES = 2;
+
+export interface FetchMessagesOptions {
+  /** Called before each request with the number of messages.get calls it carries (quota pacing). */
+  beforeRequest?: (calls: number) => Promise<void>;
+  /** Force a strategy (benchmarks); default picks by size. */
+  strategy?: 'batch' | 'parallel';
+  /** Batch requests in flight at once (default 2). */
+  batchConcurrency?: number;
+}
+
+/** Masked message resources by id; `null` when Gmail no longer has the message (404). */
+export type FetchedMessages = Map<string, gmail_v1.Schema$Message | null>;
+
+async function getOne(client: GmailClient, id: string): Promise<gmail_v1.Schema$Message | null> {
+  try {
+    return await client.call('messages.get', (request) =>
+      client.api.users.messages.get({ userId: 'me', id, ...messageGetParameters(client.options.mode) }, request),
+    );
+  } catch (error) {
+    if (error instanceof ThreadlinkError && error.code === 'NOT_FOUND') return null;
+    throw error;
+  }
+}
+
+async function fetchParallel(client: GmailClient, ids: readonly string[], options: FetchMessagesOptions, out: FetchedMessages): Promise<void> {
+  await mapWithConcurrency(ids, PARALLEL_GETS, async (id) => {
+    await options.beforeRequest?.(1);
+    out.set(id, await getOne(client, id));
+  });
+}
+
+/** One chunk through the batch endpoint, re-sending only the parts that were throttled. */
+async function fetchChunk(client: GmailClient, ids: readonly string[], options: FetchMessagesOptions, out: FetchedMessages): Promise<void> {
+  const query = messageGetQuery(client.options.mode);
+  const attempts = client.options.retry.attempts ?? 5;
+  let pending = [...ids];
+  for (let attempt = 1; pending.length > 0; attempt += 1) {
+    await options.beforeRequest?.(pending.length);
+    const answers = await sendBatch(
+      client,
+      pending.map((id, index) => ({ contentId: `m${index}`, path: `gmail/v1/users/me/messages/${encodeURIComponent(id)}?${query}` })),
+    );
+    const retryLater: string[] = [];
+    let waitMs = 0;
+    pending.forEach((id, index) => {
+      const answer = answers.get(`m${index}`);
+      if (answer === undefined) {
+        retryLater.push(id);
+        return;
+      }
+      if (answer.status >= 200 && answer.status < 300) {
+        out.set(id, answer.body as gmail_v1.Schema$Message);
+        return;
+      }
+      if (answer.status === 404) {
+        out.set(id, null);
+        return;
+      }
+      const error = classifyGoogleError({ response: { status: answer.status, data: answer.body, headers: answer.headers } }, client.session.clock.now());
+      if (!error.retryable) throw error;
+      retryLater.push(id);
+      waitMs = Math.max(waitMs, error.retryAfterMs ?? 0);
+    });
+    if (retryLater.length === 0) return;
+    if (attempt >= attempts) {
+      throw new ThreadlinkError('RATE_LIMITED', `Gmail kept throttling ${retryLater.length} batched calls`, {
+        details: { provider: 'gmail', pending: retryLater.length },
+      });
+    }
+    const delayMs = Math.max(waitMs, backoffDelay(attempt, backoffOptions(client.options)));
+    client.session.logger.debug('gmail batch parts retried', {
+      connectionId: client.session.connection.id,
+      parts: retryLater.length,
+      attempt,
+      delayMs,
+    });
+    await client.session.clock.sleep(delayMs, client.session.signal);
+    pending = retryLater;
+  }
+}
+
+export async function fetchMessages(client: GmailClient, ids: readonly string[], options: FetchMessagesOptions = {}): Promise<FetchedMessages> {
+  const out: FetchedMessages = new Map();
+  const unique = [...new Set(ids)];
+  const strategy = options.strategy ?? (unique.length <= SINGLE_GET_THRESHOLD ? 'parallel' : 'batch');
+  if (strategy === 'parallel') {
+    await fetchParallel(client, unique, options, out);
+  } else {
+    await mapWithConcurrency(chunk(unique, client.options.batchSize), options.batchConcurrency ?? PARALLEL_BATCHES, (ids) => fetchChunk(client, ids, options, out));
+  }
+  return out;
+}

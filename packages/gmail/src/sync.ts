@@ -1,0 +1,109 @@
+// Incremental sync: history.list from the stored historyId, then masked metadata for every message
+// the history touched. Re-reading the message (rather than replaying label deltas) gives the
+// current labels and folder in one step and makes replays idempotent.
+import type { gmail_v1 } from '@googleapis/gmail';
+import type { Change, ProviderSession, PullResult } from '@threadlink/core';
+import { ThreadlinkError } from '@threadlink/core';
+import { withGmail, type GmailClient } from './client.js';
+import { fetchMessages, type FetchedMessages } from './fetch-messages.js';
+import { dispositionOf, toProviderMessage } from './metadata.js';
+import type { ResolvedGmailOptions } from './options.js';
+
+/** history.list's maximum page size. */
+const HISTORY_PAGE_SIZE = 500;
+/** Messages re-read per pull; past this the pull returns hasMore and the engine commits and pulls again. */
+const MAX_MESSAGES_PER_PULL = 500;
+const HISTORY_TYPES = ['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved'];
+
+interface Touched {
+  /** Message ids in first-seen order; the value is true once the history says it was deleted. */
+  messages: Map<string, boolean>;
+  nextCursor: string;
+  hasMore: boolean;
+}
+
+function record(touched: Map<string, boolean>, message: gmail_v1.Schema$Message | undefined, deleted: boolean): void {
+  if (!message?.id) return;
+  touched.set(message.id, deleted || touched.get(message.id) === true);
+}
+
+async function readHistory(client: GmailClient, cursor: string): Promise<Touched> {
+  const messages = new Map<string, boolean>();
+  let pageToken: string | undefined;
+  for (;;) {
+    let page: gmail_v1.Schema$ListHistoryResponse;
+    try {
+      page = await client.call('history.list', (request) =>
+        client.api.users.history.list(
+          {
+            userId: 'me',
+            startHistoryId: cursor,
+            historyTypes: HISTORY_TYPES,
+            maxResults: HISTORY_PAGE_SIZE,
+            fields: 'history(id,messagesAdded/message/id,messagesDeleted/message/id,labelsAdded/message/id,labelsRemoved/message/id),nextPageToken,historyId',
+            ...(pageToken === undefined ? {} : { pageToken }),
+          },
+          request,
+        ),
+      );
+    } catch (error) {
+      // Gmail keeps history for about a week, sometimes only hours; an older start id is a 404.
+      if (error instanceof ThreadlinkError && error.code === 'NOT_FOUND') {
+        throw new ThreadlinkError('CURSOR_EXPIRED', 'Gmail no longer has history from the stored historyId; a full resync is needed', {
+          cause: error,
+          details: { provider: 'gmail' },
+        });
+      }
+      throw error;
+    }
+    for (const entry of page.history ?? []) {
+      for (const added of entry.messagesAdded ?? []) record(messages, added.message, false);
+      for (const changed of [...(entry.labelsAdded ?? []), ...(entry.labelsRemoved ?? [])]) record(messages, changed.message, false);
+      for (const deleted of entry.messagesDeleted ?? []) record(messages, deleted.message, true);
+    }
+    const lastRecordId = page.history?.at(-1)?.id;
+    if (page.nextPageToken && messages.size >= MAX_MESSAGES_PER_PULL && lastRecordId) {
+      // Stop at a page boundary: history after the last record we read is exactly what the next pull gets.
+      return { messages, nextCursor: String(lastRecordId), hasMore: true };
+    }
+    if (!page.nextPageToken) {
+      if (!page.historyId) throw new ThreadlinkError('PROVIDER_ERROR', 'history.list returned no historyId', { details: { provider: 'gmail' } });
+      return { messages, nextCursor: String(page.historyId), hasMore: false };
+    }
+    pageToken = page.nextPageToken;
+  }
+}
+
+function toChanges(client: GmailClient, touched: Map<string, boolean>, fetched: FetchedMessages): { changes: Change[]; newestChangeAt?: number } {
+  const changes: Change[] = [];
+  let newestChangeAt: number | undefined;
+  for (const [id, deleted] of touched) {
+    const message = deleted ? null : fetched.get(id);
+    // Deleted in history, gone by now (404), or moved to the trash: all remove the row.
+    if (!message || dispositionOf(message.labelIds) === 'deleted') {
+      changes.push({ type: 'delete', providerMessageId: id });
+      continue;
+    }
+    if (dispositionOf(message.labelIds) === 'skip') continue;
+    const mapped = toProviderMessage(message, client.session.connection.accountEmail);
+    newestChangeAt = Math.max(newestChangeAt ?? 0, mapped.receivedAt);
+    changes.push({ type: 'upsert', message: mapped });
+  }
+  return newestChangeAt === undefined ? { changes } : { changes, newestChangeAt };
+}
+
+export function pullChanges(options: ResolvedGmailOptions, session: ProviderSession, cursor: string): Promise<PullResult> {
+  return withGmail(options, session, async (client) => {
+    const touched = await readHistory(client, cursor);
+    const live = [...touched.messages].filter(([, deleted]) => !deleted).map(([id]) => id);
+    const fetched = live.length > 0 ? await fetchMessages(client, live) : new Map();
+    const result = toChanges(client, touched.messages, fetched);
+    session.logger.debug('gmail history pulled', {
+      connectionId: session.connection.id,
+      touched: touched.messages.size,
+      changes: result.changes.length,
+      hasMore: touched.hasMore,
+    });
+    return { ...result, nextCursor: touched.nextCursor, hasMore: touched.hasMore };
+  });
+}
