@@ -55,6 +55,11 @@ export interface ThreadlinkConfig {
   oauthStateTtlMs?: number;
   /** How often start() runs maintain() (renewals, safety net). 0 disables the timer. Default 60 s. */
   maintenanceIntervalMs?: number;
+  /**
+   * Whether start() processes jobs in this process. A web-only instance behind a load balancer
+   * (webhooks, OAuth, reads) sets false and leaves the work to worker processes on a shared queue.
+   */
+  runWorker?: boolean;
   /** Backoff for retryable job failures (default: 1 s doubling to 32 s, plus jitter; Retry-After wins). */
   retryBackoff?: BackoffOptions;
 }
@@ -519,7 +524,7 @@ export function createThreadlink(config: ThreadlinkConfig) {
 
     async start(): Promise<void> {
       await init();
-      engine.start();
+      if (config.runWorker ?? true) engine.start();
       const interval = config.maintenanceIntervalMs ?? 60_000;
       if (interval > 0 && !maintenanceTimer) {
         maintenanceTimer = setInterval(() => void maintain().catch((error) => logger.error('maintenance failed', { error })), interval);
