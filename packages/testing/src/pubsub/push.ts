@@ -1,0 +1,238 @@
+// A Cloud Pub/Sub push subscription, reduced to what a webhook receiver can observe:
+// the JSON envelope, the OIDC bearer token, ack by status code, redelivery with
+// backoff, and at-least-once / unordered delivery (plus knobs to make those visible).
+//
+// Envelope (cloud.google.com/pubsub/docs/push#receive_push):
+//   {"message":{"data":"<base64>","attributes":{},"messageId":"…","message_id":"…",
+//    "publishTime":"…","publish_time":"…"},"subscription":"projects/P/subscriptions/S"}
+// Token (cloud.google.com/pubsub/docs/authenticate-push-subscriptions): RS256 JWT with
+//   iss https://accounts.google.com, aud = the subscription's audience (default: the
+//   endpoint URL), email = the push service account, email_verified true, 1 h lifetime.
+// Ack: 102, 200, 201, 202, 204; anything else or a network error / deadline is a NACK
+//   and the message is redelivered with exponential backoff.
+import { sleep } from '../common/server.js';
+
+export interface PushFaults {
+  /** Probability (0..1) that a published message is lost and never pushed. */
+  dropNotifications: number;
+  /** Probability (0..1) that a message is pushed twice (same messageId). */
+  duplicateNotifications: number;
+  /** Hold each message until the next one is published (or a flush), then push newest first. */
+  reorderNotifications: boolean;
+}
+
+export interface PushRetryPolicy {
+  /** First redelivery delay; real Pub/Sub's minimum backoff is 10 s, scaled down for tests. */
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /**
+   * Delivery attempts before the emulator gives up on a message. Real Pub/Sub keeps
+   * retrying until the retention period (7 days) or a dead-letter policy ends it.
+   */
+  maxAttempts: number;
+}
+
+export interface PushAttempt {
+  messageId: string;
+  attempt: number;
+  /** HTTP status, or 0 for a network error / ack-deadline timeout. */
+  status: number;
+  acked: boolean;
+  error?: string;
+  at: number;
+}
+
+export interface PushLog {
+  published: number;
+  /** HTTP POSTs made (including redeliveries and duplicates). */
+  attempts: number;
+  /** Attempts that were acknowledged. */
+  delivered: number;
+  dropped: number;
+  duplicated: number;
+  /** Messages given up on after `maxAttempts`. */
+  abandoned: number;
+  /** Status of every attempt, in order (0 = network error / timeout). */
+  status: number[];
+  history: PushAttempt[];
+}
+
+export interface PushSubscriptionOptions {
+  /** `projects/P/subscriptions/S`. */
+  subscription: string;
+  /** Signs the OIDC token for one push (claims are the caller's business). */
+  signToken: (audience: string) => Promise<string>;
+  faults: PushFaults;
+  retry?: Partial<PushRetryPolicy>;
+  /** How long the endpoint may take to answer before the push counts as a NACK (Pub/Sub default 10 s). */
+  ackDeadlineMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+interface QueuedMessage {
+  messageId: string;
+  data: string;
+  attributes: Record<string, string>;
+  publishTime: string;
+}
+
+const ACK_STATUSES = new Set([102, 200, 201, 202, 204]);
+
+export class PushSubscription {
+  readonly log: PushLog = { published: 0, attempts: 0, delivered: 0, dropped: 0, duplicated: 0, abandoned: 0, status: [], history: [] };
+  private endpoint: string | undefined;
+  private audience: string | undefined;
+  private nextMessageId: number;
+  private held: QueuedMessage[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly controller = new AbortController();
+  private readonly retry: PushRetryPolicy;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private closed = false;
+
+  constructor(private readonly options: PushSubscriptionOptions) {
+    this.retry = { initialBackoffMs: 100, maxBackoffMs: 1_600, maxAttempts: 6, ...(options.retry ?? {}) };
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    // Pub/Sub message ids are decimal strings of 16-ish digits.
+    this.nextMessageId = 4_000_000_000_000_000 + Math.floor(this.random() * 1_000_000_000_000);
+  }
+
+  get subscription(): string {
+    return this.options.subscription;
+  }
+
+  get pushEndpoint(): string | undefined {
+    return this.endpoint;
+  }
+
+  /** The `aud` claim: the configured audience, else the endpoint URL (Pub/Sub's default). */
+  get pushAudience(): string | undefined {
+    return this.audience ?? this.endpoint;
+  }
+
+  setEndpoint(endpoint: string, audience?: string): void {
+    this.endpoint = endpoint;
+    this.audience = audience;
+  }
+
+  /**
+   * Publishes one message. Never delivers synchronously: the push happens on a
+   * later tick, so no publisher's request ever waits for the subscriber.
+   * Returns the messageId, or undefined when there is no push endpoint yet
+   * (a topic without a subscription keeps nothing).
+   */
+  publish(data: Buffer | string, attributes: Record<string, string> = {}): string | undefined {
+    if (this.closed || this.endpoint === undefined) return undefined;
+    const messageId = String(this.nextMessageId);
+    this.nextMessageId += 1 + Math.floor(this.random() * 1_000);
+    this.log.published++;
+    const message: QueuedMessage = {
+      messageId,
+      data: Buffer.from(data).toString('base64'),
+      attributes,
+      publishTime: new Date(this.now()).toISOString(),
+    };
+    if (this.random() < this.options.faults.dropNotifications) {
+      this.log.dropped++;
+      return messageId;
+    }
+    if (this.options.faults.reorderNotifications) {
+      this.held.push(message);
+      if (this.held.length >= 2) this.releaseHeld();
+      return messageId;
+    }
+    this.dispatch(message);
+    return messageId;
+  }
+
+  /** Resolves once every published message was pushed (acked, or given up on). */
+  async flush(): Promise<void> {
+    this.releaseHeld();
+    while (this.inFlight.size > 0) {
+      await Promise.allSettled([...this.inFlight]);
+      this.releaseHeld();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.held = [];
+    this.controller.abort();
+  }
+
+  private releaseHeld(): void {
+    const batch = this.held.reverse();
+    this.held = [];
+    for (const message of batch) this.dispatch(message);
+  }
+
+  private dispatch(message: QueuedMessage): void {
+    const copies = this.random() < this.options.faults.duplicateNotifications ? 2 : 1;
+    if (copies === 2) this.log.duplicated++;
+    for (let copy = 0; copy < copies; copy++) {
+      const task = (async () => {
+        await sleep(0);
+        await this.deliver(message);
+      })();
+      this.inFlight.add(task);
+      void task.finally(() => this.inFlight.delete(task));
+    }
+  }
+
+  private async deliver(message: QueuedMessage): Promise<void> {
+    for (let attempt = 1; attempt <= this.retry.maxAttempts && !this.closed; attempt++) {
+      if (attempt > 1) {
+        const backoff = Math.min(this.retry.initialBackoffMs * 2 ** (attempt - 2), this.retry.maxBackoffMs);
+        await sleep(backoff);
+        if (this.closed) return;
+      }
+      if (await this.attempt(message, attempt)) return;
+    }
+    if (!this.closed) this.log.abandoned++;
+  }
+
+  private async attempt(message: QueuedMessage, attempt: number): Promise<boolean> {
+    const endpoint = this.endpoint;
+    if (endpoint === undefined) return false;
+    this.log.attempts++;
+    const record: PushAttempt = { messageId: message.messageId, attempt, status: 0, acked: false, at: this.now() };
+    try {
+      const token = await this.options.signToken(this.pushAudience ?? endpoint);
+      const body = JSON.stringify({
+        message: {
+          attributes: message.attributes,
+          data: message.data,
+          messageId: message.messageId,
+          message_id: message.messageId,
+          publishTime: message.publishTime,
+          publish_time: message.publishTime,
+        },
+        subscription: this.options.subscription,
+      });
+      const response = await fetch(endpoint, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'user-agent': 'APIs-Google; (+https://developers.google.com/webmasters/APIs-Google.html)',
+        },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.any([this.controller.signal, AbortSignal.timeout(this.options.ackDeadlineMs ?? 10_000)]),
+      });
+      // Drain the body so keep-alive sockets are reused; its content is irrelevant to Pub/Sub.
+      await response.arrayBuffer().catch(() => undefined);
+      record.status = response.status;
+      record.acked = ACK_STATUSES.has(response.status);
+    } catch (error) {
+      record.error = (error as Error).message;
+    }
+    this.log.status.push(record.status);
+    this.log.history.push(record);
+    if (record.acked) this.log.delivered++;
+    return record.acked;
+  }
+}
