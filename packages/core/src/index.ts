@@ -48,3 +48,4 @@ export { Scheduler } from './engine/scheduler.js';
 export { SyncEngine, defaultEngineOptions, messageIdFor, threadIdFor, type EngineOptions } from './engine/sync-engine.js';
 export { dedupeThreads, DEFAULT_WHOLE_THREAD_TYPES, type TimelineResult, type TimelineThread } from './timeline/timeline.js';
 export { pkceChallenge } from './oauth/connect-flow.js';
+export * from './matching/index.js';
