@@ -1,0 +1,40 @@
+// @threadlink/storage-postgres — the MetadataStore on PostgreSQL (a `pg` Pool in production)
+// or on embedded PGlite (zero setup: in memory, or file-backed with `dataDir`).
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { createSqlStore, type SqlMetadataStore, type SqlStoreOptions } from './store.js';
+import { pgliteClient, poolClient } from './sql-client.js';
+
+export interface PostgresStoreOptions extends SqlStoreOptions {
+  /** A host-owned pool: used as is, and left open by close(). */
+  pool?: pg.Pool;
+  /** Used when no pool is given; defaults to DATABASE_URL, then libpq's PG* variables. */
+  connectionString?: string;
+  /** Extra settings for the pool the store creates itself (ignored with `pool`). */
+  poolConfig?: Omit<pg.PoolConfig, 'connectionString'>;
+}
+
+export function postgresStore(options: PostgresStoreOptions = {}): SqlMetadataStore {
+  const { pool, connectionString, poolConfig, ...storeOptions } = options;
+  if (pool) return createSqlStore(poolClient(pool, false), storeOptions);
+  const ownPool = new pg.Pool({ ...poolConfig, connectionString: connectionString ?? process.env.DATABASE_URL });
+  return createSqlStore(poolClient(ownPool, true), storeOptions);
+}
+
+export interface PgliteStoreOptions extends SqlStoreOptions {
+  /** A directory for a file-backed database; omitted = in memory (gone on close). */
+  dataDir?: string;
+  /** An existing PGlite instance (shared by several stores in different schemas); left open by close(). */
+  pglite?: PGlite;
+}
+
+export function pgliteStore(options: PgliteStoreOptions = {}): SqlMetadataStore {
+  const { dataDir, pglite, ...storeOptions } = options;
+  if (pglite) return createSqlStore(pgliteClient(pglite, false), storeOptions);
+  // The constructor is synchronous; PGlite queues queries until the WASM instance is ready.
+  return createSqlStore(pgliteClient(new PGlite(dataDir), true), storeOptions);
+}
+
+export { createSqlStore, STORE_TABLES, type SqlMetadataStore, type SqlStoreOptions } from './store.js';
+export { pgliteClient, poolClient, type SqlClient, type SqlExecutor, type SqlResult } from './sql-client.js';
+export { loadMigrations, MIGRATIONS_DIRECTORY, type Migration, type MigrationReport } from './migrations.js';

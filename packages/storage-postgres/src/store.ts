@@ -1,0 +1,741 @@
+// The MetadataStore on SQL. Every statement is plain PostgreSQL that PGlite runs unchanged.
+// Bulk writes pass one jsonb array per table and expand it with jsonb_to_recordset, so a sync
+// batch of N messages costs a fixed number of statements, never N round trips.
+import {
+  assertPageLimit,
+  decodeKeysetCursor,
+  dedupeLinks,
+  encodeKeysetCursor,
+  linkKey,
+  parseStoredConnection,
+  parseStoredLink,
+  parseStoredMessage,
+  parseStoreInput,
+  RecordRef,
+  SyncCursor,
+  ThreadlinkError,
+  type ApplySyncResult,
+  type Connection,
+  type ConnectionPatch,
+  type ConnectionQuery,
+  type ExportRecord,
+  type LeaseRequest,
+  type MessageIndexQuery,
+  type MessageMeta,
+  type MetadataStore,
+  type PageRequest,
+  type PurgeReport,
+  type RecordLink,
+  type StoredMessage,
+  type SyncBatch,
+  type ThreadPage,
+  type TimelineQuery,
+} from '@threadlink/core';
+import { toStoreError } from './errors.js';
+import { quoteIdentifier } from './identifiers.js';
+import { loadMigrations, migrate, type Migration, type MigrationReport } from './migrations.js';
+import {
+  CONNECTION_COLUMNS,
+  connectionFromRow,
+  connectionParams,
+  linkFromRow,
+  linkJson,
+  messageFromRow,
+  messageJson,
+  messageSelect,
+  participantJson,
+  referenceTokenJson,
+  toJsonParam,
+  type ConnectionRow,
+  type LinkRow,
+  type MessageRow,
+} from './rows.js';
+import type { SqlClient, SqlExecutor } from './sql-client.js';
+import { checkClaim, checkLease, connectionIdList, requireTenant, stringList } from './validation.js';
+
+/** Every table the store writes (children first). */
+export const STORE_TABLES = ['record_links', 'participants', 'reference_tokens', 'messages', 'connections', 'leases', 'claims'] as const;
+
+export interface SqlStoreOptions {
+  /** PostgreSQL schema holding the tables (created by init). Default 'threadlink'. */
+  schema?: string;
+  /** Rows per batch in exportConnection. Default 500. */
+  exportBatchSize?: number;
+  /** Replace the shipped migrations (tests). */
+  migrations?: Migration[];
+}
+
+export interface SqlMetadataStore extends MetadataStore {
+  readonly schema: string;
+  /** The query interface underneath (health checks, operational queries, tests). */
+  readonly sql: SqlClient;
+  /** Applies pending migrations; what init() runs. */
+  migrate(): Promise<MigrationReport>;
+  /** Physical access for conformance checks and audits: every stored row per table, as stored. */
+  readonly raw: { dump(): Promise<Record<string, unknown[]>> };
+}
+
+const MESSAGE_COLUMN_LIST = `tenant_id, id, connection_id, user_id, provider, provider_message_id, provider_thread_id,
+  thread_id, internet_message_id, in_reply_to, message_references, subject, sent_at, received_at, direction, folder,
+  labels, attachments, has_attachments, synced_at`;
+
+const MESSAGE_RECORDSET = `x(tenant_id text, id text, connection_id text, user_id text, provider text,
+  provider_message_id text, provider_thread_id text, thread_id text, internet_message_id text, in_reply_to text,
+  message_references text[], subject text, sent_at bigint, received_at bigint, direction text, folder text,
+  labels text[], attachments jsonb, has_attachments boolean, synced_at bigint)`;
+
+/** Columns an upsert replaces; id, tenant and connection stay (links point at the stored id). */
+const MESSAGE_UPDATE_SET = [
+  'user_id',
+  'provider',
+  'provider_thread_id',
+  'thread_id',
+  'internet_message_id',
+  'in_reply_to',
+  'message_references',
+  'subject',
+  'sent_at',
+  'received_at',
+  'direction',
+  'folder',
+  'labels',
+  'attachments',
+  'has_attachments',
+  'synced_at',
+]
+  .map((column) => `${column} = EXCLUDED.${column}`)
+  .join(', ');
+
+const LINK_COLUMN_LIST = `tenant_id, message_id, connection_id, record_type, record_id, record_label, rule, reason, confidence,
+  manual, suppressed, created_at`;
+
+const LINK_RECORDSET = `x(message_id text, record_type text, record_id text, record_label text, rule text, reason text,
+  confidence double precision, manual boolean, suppressed boolean, created_at bigint)`;
+
+const FROZEN_CONNECTION_FIELDS = new Set(['id', 'tenantId', 'provider', 'createdAt']);
+
+/** The connection after a patch, validated; identity fields may not move. */
+function patchedConnection(existing: Connection, patch: ConnectionPatch, cursor?: string | null): Connection {
+  if (typeof patch !== 'object' || patch === null) throw new ThreadlinkError('INVALID_INPUT', 'A connection patch must be an object');
+  const merged: Record<string, unknown> = { ...existing };
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (FROZEN_CONNECTION_FIELDS.has(field) && value !== merged[field]) {
+      throw new ThreadlinkError('INVALID_INPUT', `A connection's ${field} cannot change`);
+    }
+    merged[field] = value;
+  }
+  if (cursor !== undefined) merged.cursor = cursor;
+  return parseStoredConnection(merged);
+}
+
+interface PlannedUpsert {
+  message: MessageMeta;
+  /** true when (connection, provider id) is already stored; its stored id is in message.id. */
+  exists: boolean;
+}
+
+export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): SqlMetadataStore {
+  const schema = options.schema ?? 'threadlink';
+  const quotedSchema = quoteIdentifier(schema);
+  const table = (name: string): string => `${quotedSchema}.${name}`;
+  const exportBatchSize = options.exportBatchSize ?? 500;
+  const selectMessages = messageSelect(table);
+  let initialised: Promise<MigrationReport> | null = null;
+  let claimsSinceSweep = 0;
+
+  async function run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toStoreError(error, operation);
+    }
+  }
+
+  /** Messages matching `where`, oldest first unless `tail` orders (and limits) otherwise. */
+  async function readMessages(executor: SqlExecutor, where: string, params: unknown[], tail = 'ORDER BY m.received_at, m.id'): Promise<StoredMessage[]> {
+    const result = await executor.query<MessageRow>(`${selectMessages} WHERE ${where} ${tail}`, params);
+    return result.rows.map(messageFromRow);
+  }
+
+  async function lockConnection(tx: SqlExecutor, connectionId: string): Promise<Connection | null> {
+    const result = await tx.query<ConnectionRow>(`SELECT * FROM ${table('connections')} WHERE id = $1 FOR UPDATE`, [connectionId]);
+    const row = result.rows[0];
+    return row ? connectionFromRow(row) : null;
+  }
+
+  async function writeConnection(executor: SqlExecutor, connection: Connection): Promise<void> {
+    const assignments = CONNECTION_COLUMNS.flatMap((column, index) => (column === 'id' || column === 'tenant_id' ? [] : [`${column} = $${index + 1}`]));
+    await executor.query(`UPDATE ${table('connections')} SET ${assignments.join(', ')} WHERE tenant_id = $1 AND id = $2`, connectionParams(connection));
+  }
+
+  /** Inserts links whose message is in the tenant; a (message, record) pair that has a link keeps it. */
+  async function insertLinks(executor: SqlExecutor, tenantId: string, links: RecordLink[]): Promise<number> {
+    if (links.length === 0) return 0;
+    const result = await executor.query(
+      `INSERT INTO ${table('record_links')} (${LINK_COLUMN_LIST})
+       SELECT m.tenant_id, m.id, m.connection_id, x.record_type, x.record_id, x.record_label,
+              x.rule, x.reason, x.confidence, x.manual, x.suppressed, x.created_at
+         FROM jsonb_to_recordset($2::jsonb) AS ${LINK_RECORDSET}
+         JOIN ${table('messages')} m ON m.tenant_id = $1 AND m.id = x.message_id
+       ON CONFLICT (tenant_id, message_id, record_type, record_id) DO NOTHING`,
+      [tenantId, toJsonParam(links.map(linkJson))],
+    );
+    return result.rowCount;
+  }
+
+  const visibleTo = (column: string, parameter: number): string => `($${parameter}::text[] IS NULL OR ${column} = ANY($${parameter}::text[]))`;
+
+  /** Validates the whole batch against the locked connection before anything is written. */
+  async function planUpserts(tx: SqlExecutor, connection: Connection, incoming: Map<string, MessageMeta>): Promise<PlannedUpsert[]> {
+    if (incoming.size === 0) return [];
+    const messages = [...incoming.values()];
+    const existing = await tx.query<{ id: string; connection_id: string; provider_message_id: string }>(
+      `SELECT id, connection_id, provider_message_id FROM ${table('messages')}
+        WHERE (connection_id = $1 AND provider_message_id = ANY($2::text[])) OR id = ANY($3::text[])`,
+      [connection.id, messages.map((message) => message.providerMessageId), messages.map((message) => message.id)],
+    );
+    const storedIdByProviderId = new Map<string, string>();
+    const ownerOfId = new Map<string, string>();
+    for (const row of existing.rows) {
+      if (row.connection_id === connection.id) storedIdByProviderId.set(row.provider_message_id, row.id);
+      ownerOfId.set(row.id, `${row.connection_id}\u0000${row.provider_message_id}`);
+    }
+    const planned: PlannedUpsert[] = [];
+    const batchIds = new Set<string>();
+    for (const message of messages) {
+      const storedId = storedIdByProviderId.get(message.providerMessageId);
+      // The stored id is the row's identity; a differently derived id must not fork it.
+      const id = storedId ?? message.id;
+      if ((storedId === undefined && ownerOfId.has(id)) || batchIds.has(id)) {
+        throw new ThreadlinkError('INVALID_INPUT', 'A message id is already used by another provider message', { details: { messageId: id } });
+      }
+      batchIds.add(id);
+      planned.push({ message: { ...message, id }, exists: storedId !== undefined });
+    }
+    return planned;
+  }
+
+  async function writeUpserts(tx: SqlExecutor, connection: Connection, planned: PlannedUpsert[]): Promise<void> {
+    if (planned.length === 0) return;
+    await tx.query(
+      `INSERT INTO ${table('messages')} (${MESSAGE_COLUMN_LIST})
+       SELECT ${MESSAGE_COLUMN_LIST} FROM jsonb_to_recordset($1::jsonb) AS ${MESSAGE_RECORDSET}
+       ON CONFLICT (connection_id, provider_message_id) DO UPDATE SET ${MESSAGE_UPDATE_SET}`,
+      [toJsonParam(planned.map(({ message }) => messageJson(message)))],
+    );
+    const replaced = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
+    if (replaced.length > 0) {
+      const scope = [connection.tenantId, replaced];
+      await tx.query(`DELETE FROM ${table('participants')} WHERE tenant_id = $1 AND message_id = ANY($2::text[])`, scope);
+      await tx.query(`DELETE FROM ${table('reference_tokens')} WHERE tenant_id = $1 AND message_id = ANY($2::text[])`, scope);
+      // Automatic links are the matcher's to recompute; a user's decisions (manual, suppressed) stay.
+      await tx.query(`DELETE FROM ${table('record_links')} WHERE tenant_id = $1 AND message_id = ANY($2::text[]) AND NOT manual`, scope);
+    }
+    const participants = planned.flatMap(({ message }) => participantJson(message.id, message));
+    if (participants.length > 0) {
+      await tx.query(
+        `INSERT INTO ${table('participants')} (tenant_id, connection_id, message_id, role, position, address, domain, display_name)
+         SELECT $1, $2, x.message_id, x.role, x.position, x.address, x.domain, x.display_name
+           FROM jsonb_to_recordset($3::jsonb) AS x(message_id text, role text, position integer, address text, domain text, display_name text)`,
+        [connection.tenantId, connection.id, toJsonParam(participants)],
+      );
+    }
+    const tokens = planned.flatMap(({ message }) => referenceTokenJson(message.id, message));
+    if (tokens.length > 0) {
+      await tx.query(
+        `INSERT INTO ${table('reference_tokens')} (tenant_id, connection_id, message_id, position, token)
+         SELECT $1, $2, x.message_id, x.position, x.token
+           FROM jsonb_to_recordset($3::jsonb) AS x(message_id text, position integer, token text)`,
+        [connection.tenantId, connection.id, toJsonParam(tokens)],
+      );
+    }
+  }
+
+  const store: SqlMetadataStore = {
+    name: sql.dialect === 'pglite' ? 'pglite' : 'postgres',
+    schema,
+    sql,
+    raw: {
+      dump: () =>
+        run('dump', async () => {
+          const tables: Record<string, unknown[]> = {};
+          for (const name of STORE_TABLES) tables[name] = (await sql.query(`SELECT * FROM ${table(name)}`)).rows;
+          return tables;
+        }),
+    },
+
+    migrate() {
+      return run('migrate', async () => migrate(sql, schema, options.migrations ?? (await loadMigrations())));
+    },
+
+    async init() {
+      initialised ??= store.migrate().catch((error: unknown) => {
+        initialised = null;
+        throw error;
+      });
+      await initialised;
+    },
+
+    close() {
+      return run('close', () => sql.close());
+    },
+
+    // ── Connections ────────────────────────────────────────────────────────────────────────
+
+    async saveConnection(input) {
+      const connection = parseStoredConnection(input);
+      await run('saveConnection', async () => {
+        const placeholders = CONNECTION_COLUMNS.map((_column, index) => `$${index + 1}`).join(', ');
+        const updates = CONNECTION_COLUMNS.filter((column) => column !== 'id' && column !== 'tenant_id')
+          .map((column) => `${column} = EXCLUDED.${column}`)
+          .join(', ');
+        const result = await sql.query(
+          `INSERT INTO ${table('connections')} AS stored (${CONNECTION_COLUMNS.join(', ')}) VALUES (${placeholders})
+           ON CONFLICT (id) DO UPDATE SET ${updates} WHERE stored.tenant_id = EXCLUDED.tenant_id`,
+          connectionParams(connection),
+        );
+        if (result.rowCount === 0) {
+          throw new ThreadlinkError('INVALID_INPUT', 'A connection cannot move to another tenant', { details: { connectionId: connection.id } });
+        }
+      });
+    },
+
+    patchConnection(connectionId, patch) {
+      return run('patchConnection', () =>
+        sql.transaction(async (tx) => {
+          const current = await lockConnection(tx, connectionId);
+          if (!current) return null;
+          const next = patchedConnection(current, patch);
+          await writeConnection(tx, next);
+          return next;
+        }),
+      );
+    },
+
+    getConnection(connectionId) {
+      return run('getConnection', async () => {
+        const result = await sql.query<ConnectionRow>(`SELECT * FROM ${table('connections')} WHERE id = $1`, [connectionId]);
+        const row = result.rows[0];
+        return row ? connectionFromRow(row) : null;
+      });
+    },
+
+    listConnections(query: ConnectionQuery) {
+      return run('listConnections', async () => {
+        const conditions: string[] = [];
+        const params: unknown[] = [];
+        const add = (condition: (parameter: string) => string, value: unknown): void => {
+          params.push(value);
+          conditions.push(condition(`$${params.length}`));
+        };
+        if (query.tenantId !== undefined) add((p) => `tenant_id = ${p}`, query.tenantId);
+        if (query.userId !== undefined) add((p) => `user_id = ${p}`, query.userId);
+        if (query.provider !== undefined) add((p) => `provider = ${p}`, query.provider);
+        if (query.accountEmail !== undefined) add((p) => `account_email = ${p}`, query.accountEmail.trim().toLowerCase());
+        if (query.status !== undefined) add((p) => `status = ANY(${p}::text[])`, stringList(query.status, 'status'));
+        if (query.subscriptionId !== undefined) {
+          add((p) => `subscription -> 'items' @> jsonb_build_array(jsonb_build_object('id', ${p}::text))`, query.subscriptionId);
+        }
+        const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+        const result = await sql.query<ConnectionRow>(`SELECT * FROM ${table('connections')} ${where} ORDER BY created_at, id`, params);
+        return result.rows.map(connectionFromRow);
+      });
+    },
+
+    // ── Sync ───────────────────────────────────────────────────────────────────────────────
+
+    async applySync(connectionId: string, batch: SyncBatch): Promise<ApplySyncResult> {
+      if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.upserts) || !Array.isArray(batch.deletes) || !Array.isArray(batch.links)) {
+        throw new ThreadlinkError('INVALID_INPUT', 'A sync batch needs upserts, deletes and links arrays');
+      }
+      // Everything that needs no database is checked before a connection is borrowed.
+      const incoming = new Map<string, MessageMeta>();
+      for (const raw of batch.upserts) {
+        const message = parseStoredMessage(raw);
+        incoming.set(message.providerMessageId, message); // the last copy in a batch wins
+      }
+      const links = batch.links.map(parseStoredLink);
+      if (links.some((link) => link.manual)) {
+        throw new ThreadlinkError('INVALID_INPUT', 'applySync takes automatic links only; manual ones go through saveManualLink');
+      }
+      const deletes = [...new Set(stringList(batch.deletes, 'deletes'))];
+      const cursor = batch.cursor === undefined || batch.cursor === null ? batch.cursor : parseStoreInput(SyncCursor, batch.cursor, 'cursor');
+
+      return run('applySync', () =>
+        sql.transaction(async (tx) => {
+          // The row lock serialises writers of one connection: two engines racing on the same
+          // cursor queue here, and the second one fails the compare-and-set below.
+          const connection = await lockConnection(tx, connectionId);
+          if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
+          for (const message of incoming.values()) {
+            if (message.tenantId !== connection.tenantId || message.connectionId !== connection.id || message.provider !== connection.provider) {
+              throw new ThreadlinkError('INVALID_INPUT', "A message's tenant, connection and provider must be its connection's", {
+                details: { connectionId, messageId: message.id },
+              });
+            }
+          }
+          const planned = await planUpserts(tx, connection, incoming);
+          const finalIdOf = new Map([...incoming.values()].map((message, index) => [message.id, planned[index]?.message.id ?? message.id]));
+          const batchLinks = dedupeLinks(
+            links.map((link) => {
+              const id = finalIdOf.get(link.messageId);
+              if (id === undefined) {
+                throw new ThreadlinkError('INVALID_INPUT', "A link must name a message of the batch's upserts", { details: { messageId: link.messageId } });
+              }
+              return { ...link, messageId: id };
+            }),
+          );
+          const nextConnection =
+            batch.connection !== undefined || cursor !== undefined ? patchedConnection(connection, batch.connection ?? {}, cursor) : null;
+          if (batch.expectedCursor !== undefined && batch.expectedCursor !== connection.cursor) {
+            throw new ThreadlinkError('CURSOR_CONFLICT', 'The stored cursor moved since this pull started', { details: { connectionId } });
+          }
+
+          await writeUpserts(tx, connection, planned);
+          // Pairs with a manual decision already have a row, so DO NOTHING skips them.
+          await insertLinks(tx, connection.tenantId, batchLinks);
+
+          const inserted = planned.filter((upsert) => !upsert.exists).map(({ message }) => message.id);
+          const updated = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
+          const deleted: string[] = [];
+          if (deletes.length > 0) {
+            // Participants, tokens and every link (manual ones too) go with the row: ON DELETE CASCADE.
+            const removed = await tx.query<{ id: string; provider_message_id: string }>(
+              `DELETE FROM ${table('messages')} WHERE connection_id = $1 AND provider_message_id = ANY($2::text[]) RETURNING id, provider_message_id`,
+              [connectionId, deletes],
+            );
+            const removedIds = new Map(removed.rows.map((row) => [row.provider_message_id, row.id]));
+            for (const providerMessageId of deletes) {
+              const id = removedIds.get(providerMessageId);
+              if (id === undefined) continue;
+              const insertedAt = inserted.indexOf(id);
+              const updatedAt = updated.indexOf(id);
+              if (insertedAt >= 0) inserted.splice(insertedAt, 1);
+              if (updatedAt >= 0) updated.splice(updatedAt, 1);
+              // A message first seen in this very batch and deleted in it never existed for the caller.
+              if (insertedAt < 0) deleted.push(id);
+            }
+          }
+          if (nextConnection) await writeConnection(tx, nextConnection);
+          return { inserted, updated, deleted };
+        }),
+      );
+    },
+
+    listProviderMessageIds(connectionId) {
+      return run('listProviderMessageIds', async () => {
+        const result = await sql.query<{ provider_message_id: string }>(
+          `SELECT provider_message_id FROM ${table('messages')} WHERE connection_id = $1 ORDER BY provider_message_id COLLATE "C"`,
+          [connectionId],
+        );
+        return result.rows.map((row) => row.provider_message_id);
+      });
+    },
+
+    // ── Messages ───────────────────────────────────────────────────────────────────────────
+
+    async getMessage(tenantId, messageId) {
+      requireTenant(tenantId);
+      return run('getMessage', async () => (await readMessages(sql, 'm.tenant_id = $1 AND m.id = $2', [tenantId, messageId]))[0] ?? null);
+    },
+
+    async getMessages(tenantId, messageIds) {
+      requireTenant(tenantId);
+      const ids = stringList(messageIds, 'messageIds');
+      if (ids.length === 0) return [];
+      return run('getMessages', async () => {
+        const found = await readMessages(sql, 'm.tenant_id = $1 AND m.id = ANY($2::text[])', [tenantId, [...new Set(ids)]]);
+        const byId = new Map(found.map((message) => [message.id, message]));
+        return ids.flatMap((id) => {
+          const message = byId.get(id);
+          return message ? [structuredClone(message)] : [];
+        });
+      });
+    },
+
+    getMessageByProviderId(connectionId, providerMessageId) {
+      return run('getMessageByProviderId', async () => {
+        const found = await readMessages(sql, 'm.connection_id = $1 AND m.provider_message_id = $2', [connectionId, providerMessageId]);
+        return found[0] ?? null;
+      });
+    },
+
+    async findByInternetMessageId(tenantId, internetMessageIds) {
+      requireTenant(tenantId);
+      const ids = stringList(internetMessageIds, 'internetMessageIds');
+      if (ids.length === 0) return [];
+      return run('findByInternetMessageId', () => readMessages(sql, 'm.tenant_id = $1 AND m.internet_message_id = ANY($2::text[])', [tenantId, ids]));
+    },
+
+    async listThread(tenantId, threadId, connectionIds) {
+      requireTenant(tenantId);
+      const visible = connectionIdList(connectionIds);
+      return run('listThread', () => readMessages(sql, `m.tenant_id = $1 AND m.thread_id = $2 AND ${visibleTo('m.connection_id', 3)}`, [tenantId, threadId, visible]));
+    },
+
+    async findMessageIds(tenantId: string, query: MessageIndexQuery, page: PageRequest) {
+      requireTenant(tenantId);
+      assertPageLimit(page.limit);
+      const after = page.after ? decodeKeysetCursor(page.after, ['string'] as const)[0] : null;
+      const addresses = stringList(query.addresses, 'addresses').map((address) => address.trim().toLowerCase());
+      const domains = stringList(query.domains, 'domains').map((domain) => domain.trim().toLowerCase());
+      const tokens = stringList(query.referenceTokens, 'referenceTokens');
+      const threadIds = stringList(query.threadIds, 'threadIds');
+      // PostgreSQL rejects a parameter the statement never uses, so each branch brings its own.
+      const params: unknown[] = [tenantId, after, page.limit + 1];
+      const branches: string[] = [];
+      const branch = (values: string[], select: (parameter: string) => string): void => {
+        if (values.length === 0) return;
+        params.push(values);
+        branches.push(select(`$${params.length}::text[]`));
+      };
+      branch(addresses, (p) => `SELECT message_id AS id FROM ${table('participants')} WHERE tenant_id = $1 AND address = ANY(${p})`);
+      branch(domains, (p) => `SELECT message_id AS id FROM ${table('participants')} WHERE tenant_id = $1 AND domain = ANY(${p})`);
+      branch(tokens, (p) => `SELECT message_id AS id FROM ${table('reference_tokens')} WHERE tenant_id = $1 AND token = ANY(${p})`);
+      branch(threadIds, (p) => `SELECT id FROM ${table('messages')} WHERE tenant_id = $1 AND thread_id = ANY(${p})`);
+      if (branches.length === 0) return { ids: [], next: null };
+      return run('findMessageIds', async () => {
+        const result = await sql.query<{ id: string }>(
+          `SELECT id FROM (${branches.join(' UNION ')}) hits
+            WHERE $2::text IS NULL OR id > $2::text COLLATE "C"
+            ORDER BY id LIMIT $3`,
+          params,
+        );
+        const ids = result.rows.slice(0, page.limit).map((row) => row.id);
+        const last = ids.at(-1);
+        return { ids, next: result.rows.length > page.limit && last !== undefined ? encodeKeysetCursor([last]) : null };
+      });
+    },
+
+    // ── Links ──────────────────────────────────────────────────────────────────────────────
+
+    async addLinks(tenantId, input) {
+      requireTenant(tenantId);
+      const parsed = (Array.isArray(input) ? input : [input]).map(parseStoredLink);
+      if (parsed.some((link) => link.manual)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes automatic links only');
+      // The first entry for a (message, record) pair wins, as if inserted one by one.
+      const seen = new Set<string>();
+      const links = parsed.filter((link) => !seen.has(linkKey(link)) && seen.add(linkKey(link)));
+      return run('addLinks', () => insertLinks(sql, tenantId, links));
+    },
+
+    async saveManualLink(tenantId, input) {
+      requireTenant(tenantId);
+      const link = parseStoredLink(input);
+      if (!link.manual) throw new ThreadlinkError('INVALID_INPUT', 'saveManualLink takes manual links only (manual: true)');
+      await run('saveManualLink', async () => {
+        const result = await sql.query(
+          `INSERT INTO ${table('record_links')} (${LINK_COLUMN_LIST})
+           SELECT m.tenant_id, m.id, m.connection_id, x.record_type, x.record_id, x.record_label,
+                  x.rule, x.reason, x.confidence, x.manual, x.suppressed, x.created_at
+             FROM jsonb_to_recordset($2::jsonb) AS ${LINK_RECORDSET}
+             JOIN ${table('messages')} m ON m.tenant_id = $1 AND m.id = x.message_id
+           ON CONFLICT (tenant_id, message_id, record_type, record_id) DO UPDATE SET
+             record_label = EXCLUDED.record_label, rule = EXCLUDED.rule, reason = EXCLUDED.reason,
+             confidence = EXCLUDED.confidence, manual = EXCLUDED.manual, suppressed = EXCLUDED.suppressed,
+             created_at = EXCLUDED.created_at`,
+          [tenantId, toJsonParam([linkJson(link)])],
+        );
+        if (result.rowCount === 0) throw new ThreadlinkError('NOT_FOUND', 'No such message', { details: { messageId: link.messageId } });
+      });
+    },
+
+    async removeLink(tenantId, messageId, recordInput) {
+      requireTenant(tenantId);
+      const record = parseStoreInput(RecordRef, recordInput, 'record');
+      return run('removeLink', async () => {
+        const result = await sql.query(
+          `DELETE FROM ${table('record_links')}
+            WHERE tenant_id = $1 AND message_id = $2 AND record_type = $3 AND record_id = $4 AND manual`,
+          [tenantId, messageId, record.type, record.id],
+        );
+        return result.rowCount > 0;
+      });
+    },
+
+    // ── Timelines ──────────────────────────────────────────────────────────────────────────
+
+    async timeline(query: TimelineQuery): Promise<ThreadPage> {
+      requireTenant(query.tenantId);
+      const record = parseStoreInput(RecordRef, query.record, 'record');
+      assertPageLimit(query.limit);
+      const after = query.after ? decodeKeysetCursor(query.after, ['number', 'string'] as const) : null;
+      const visible = connectionIdList(query.connectionIds);
+      // A thread's activity is the newest message the panel shows: every visible message of the
+      // thread for whole-thread panels, only the linked ones otherwise.
+      const threadsSql = query.wholeThreads
+        ? `SELECT m.thread_id, max(m.received_at) AS last_activity_at FROM ${table('messages')} m
+            WHERE m.tenant_id = $1 AND ${visibleTo('m.connection_id', 4)} AND m.thread_id IN (SELECT thread_id FROM hits)
+            GROUP BY m.thread_id`
+        : `SELECT thread_id, max(received_at) AS last_activity_at FROM hits GROUP BY thread_id`;
+      return run('timeline', async () => {
+        const page = await sql.query<{ thread_id: string; last_activity_at: number | string }>(
+          `WITH hits AS (
+             SELECT m.thread_id, m.received_at FROM ${table('record_links')} l
+               JOIN ${table('messages')} m ON m.tenant_id = l.tenant_id AND m.id = l.message_id
+              WHERE l.tenant_id = $1 AND l.record_type = $2 AND l.record_id = $3 AND NOT l.suppressed
+                AND ${visibleTo('m.connection_id', 4)}
+           ), threads AS (${threadsSql})
+           SELECT thread_id, last_activity_at FROM threads
+            WHERE $5::bigint IS NULL OR (last_activity_at, thread_id) < ($5::bigint, $6::text COLLATE "C")
+            ORDER BY last_activity_at DESC, thread_id DESC
+            LIMIT $7`,
+          [query.tenantId, record.type, record.id, visible, after?.[0] ?? null, after?.[1] ?? null, query.limit + 1],
+        );
+        const threads = page.rows.slice(0, query.limit).map((row) => ({ threadId: row.thread_id, lastActivityAt: Number(row.last_activity_at) }));
+        if (threads.length === 0) return { threads: [], next: null };
+        const linkedOnly = query.wholeThreads
+          ? ''
+          : `AND EXISTS (SELECT 1 FROM ${table('record_links')} l WHERE l.tenant_id = m.tenant_id AND l.message_id = m.id
+                           AND l.record_type = $4 AND l.record_id = $5 AND NOT l.suppressed)`;
+        const messages = await readMessages(
+          sql,
+          `m.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND ${visibleTo('m.connection_id', 3)} ${linkedOnly}`,
+          [query.tenantId, threads.map((thread) => thread.threadId), visible, ...(query.wholeThreads ? [] : [record.type, record.id])],
+        );
+        const byThread = new Map<string, StoredMessage[]>();
+        for (const message of messages) {
+          const list = byThread.get(message.threadId);
+          if (list) list.push(message);
+          else byThread.set(message.threadId, [message]);
+        }
+        const last = threads.at(-1);
+        return {
+          threads: threads.map((thread) => ({ ...thread, messages: byThread.get(thread.threadId) ?? [] })),
+          next: page.rows.length > query.limit && last ? encodeKeysetCursor([last.lastActivityAt, last.threadId]) : null,
+        };
+      });
+    },
+
+    // ── Coordination ───────────────────────────────────────────────────────────────────────
+
+    async acquireLease(request: LeaseRequest) {
+      checkLease(request);
+      return run('acquireLease', async () => {
+        // One statement decides, atomically under the key's unique index: a free key is inserted,
+        // an expired or own lease is taken over, another owner's live lease is left alone (the
+        // WHERE turns the conflict update into a no-op and no row comes back).
+        const result = await sql.query(
+          `INSERT INTO ${table('leases')} AS lease (key, owner, expires_at) VALUES ($1, $2, $3)
+           ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+            WHERE lease.expires_at <= $4 OR lease.owner = EXCLUDED.owner`,
+          [request.key, request.owner, request.now + request.ttlMs, request.now],
+        );
+        return result.rowCount > 0;
+      });
+    },
+
+    async renewLease(request: LeaseRequest) {
+      checkLease(request);
+      return run('renewLease', async () => {
+        // An expired lease is not renewable even if nobody took it yet: its holder was presumed dead.
+        const result = await sql.query(`UPDATE ${table('leases')} SET expires_at = $3 WHERE key = $1 AND owner = $2 AND expires_at > $4`, [
+          request.key,
+          request.owner,
+          request.now + request.ttlMs,
+          request.now,
+        ]);
+        return result.rowCount > 0;
+      });
+    },
+
+    async releaseLease(key, owner) {
+      await run('releaseLease', () => sql.query(`DELETE FROM ${table('leases')} WHERE key = $1 AND owner = $2`, [key, owner]));
+    },
+
+    async claimOnce(key, expiresAt, now) {
+      checkClaim(key, expiresAt, now);
+      return run('claimOnce', async () => {
+        claimsSinceSweep += 1;
+        if (claimsSinceSweep >= 1000) {
+          // Dedupe keys would grow without bound: sweep the expired ones now and then, not on a timer.
+          claimsSinceSweep = 0;
+          await sql.query(`DELETE FROM ${table('claims')} WHERE expires_at <= $1`, [now]);
+        }
+        const result = await sql.query(
+          `INSERT INTO ${table('claims')} AS claim (key, expires_at) VALUES ($1, $2)
+           ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE claim.expires_at <= $3`,
+          [key, expiresAt, now],
+        );
+        return result.rowCount > 0;
+      });
+    },
+
+    // ── Offboarding ────────────────────────────────────────────────────────────────────────
+
+    purgeConnection(connectionId) {
+      return run('purgeConnection', () =>
+        sql.transaction(async (tx) => {
+          const report: PurgeReport = { connections: 0, messages: 0, links: 0, other: 0 };
+          // Locking the row first waits out an applySync in flight instead of racing it.
+          const connection = await lockConnection(tx, connectionId);
+          const count = async (statement: string, params: unknown[]): Promise<number> => (await tx.query(statement, params)).rowCount;
+          report.links = await count(`DELETE FROM ${table('record_links')} WHERE connection_id = $1`, [connectionId]);
+          await count(`DELETE FROM ${table('participants')} WHERE connection_id = $1`, [connectionId]);
+          await count(`DELETE FROM ${table('reference_tokens')} WHERE connection_id = $1`, [connectionId]);
+          report.messages = await count(`DELETE FROM ${table('messages')} WHERE connection_id = $1`, [connectionId]);
+          if (connection) report.connections = await count(`DELETE FROM ${table('connections')} WHERE id = $1`, [connectionId]);
+          // Lease and claim keys name their connection by a `:` segment (`connection:<id>`).
+          report.other += await count(`DELETE FROM ${table('leases')} WHERE $1 = ANY(string_to_array(key, ':'))`, [connectionId]);
+          report.other += await count(`DELETE FROM ${table('claims')} WHERE $1 = ANY(string_to_array(key, ':'))`, [connectionId]);
+          return report;
+        }),
+      );
+    },
+
+    exportConnection(connectionId): AsyncIterable<ExportRecord> {
+      // Batched keyset reads: memory stays flat however large the mailbox. Not one snapshot —
+      // a sync running meanwhile may show up partly — so callers export after disconnecting.
+      return {
+        async *[Symbol.asyncIterator]() {
+          const connection = await store.getConnection(connectionId);
+          if (!connection) return;
+          yield { kind: 'connection', data: { ...connection, sealedTokens: '[sealed]' } };
+          const scope = [connection.tenantId, connectionId];
+
+          let afterMessage: [number, string] | null = null;
+          for (;;) {
+            const position: [number, string] | null = afterMessage;
+            const batch: StoredMessage[] = await run('exportConnection', () =>
+              readMessages(
+                sql,
+                `m.tenant_id = $1 AND m.connection_id = $2
+                 AND ($3::bigint IS NULL OR (m.received_at, m.id) > ($3::bigint, $4::text COLLATE "C"))`,
+                [...scope, position?.[0] ?? null, position?.[1] ?? null],
+                `ORDER BY m.received_at, m.id LIMIT ${exportBatchSize}`,
+              ),
+            );
+            for (const { links: _links, ...message } of batch) yield { kind: 'message', data: message };
+            const last = batch.at(-1);
+            if (!last || batch.length < exportBatchSize) break;
+            afterMessage = [last.receivedAt, last.id];
+          }
+
+          let afterLink: [number, string, string, string] | null = null;
+          for (;;) {
+            const position: [number, string, string, string] | null = afterLink;
+            const rows: LinkRow[] = await run('exportConnection', async () => {
+              const result = await sql.query<LinkRow>(
+                `SELECT l.*, m.received_at AS message_received_at FROM ${table('record_links')} l
+                   JOIN ${table('messages')} m ON m.tenant_id = l.tenant_id AND m.id = l.message_id
+                  WHERE m.tenant_id = $1 AND m.connection_id = $2
+                    AND ($3::bigint IS NULL OR (m.received_at, m.id, l.record_type, l.record_id)
+                         > ($3::bigint, $4::text COLLATE "C", $5::text COLLATE "C", $6::text COLLATE "C"))
+                  ORDER BY m.received_at, m.id, l.record_type, l.record_id
+                  LIMIT ${exportBatchSize}`,
+                [...scope, position?.[0] ?? null, position?.[1] ?? null, position?.[2] ?? null, position?.[3] ?? null],
+              );
+              return result.rows;
+            });
+            for (const row of rows) yield { kind: 'link', data: linkFromRow(row) };
+            const last = rows.at(-1);
+            if (!last || rows.length < exportBatchSize) break;
+            afterLink = [Number(last.message_received_at), last.message_id, last.record_type, last.record_id];
+          }
+        },
+      };
+    },
+  };
+  return store;
+}

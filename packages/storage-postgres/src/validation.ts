@@ -1,0 +1,41 @@
+// Argument checks for what the schemas do not cover (plain strings, lists, lease numbers).
+// The same rules as every other MetadataStore backend, so callers see the same codes.
+import { ThreadlinkError, type LeaseRequest } from '@threadlink/core';
+
+export function requireTenant(tenantId: string): void {
+  if (typeof tenantId !== 'string' || tenantId === '') throw new ThreadlinkError('INVALID_INPUT', 'tenantId is required');
+}
+
+export function stringList(values: readonly string[] | undefined, what: string): string[] {
+  if (values === undefined) return [];
+  if (!Array.isArray(values) || values.some((value) => typeof value !== 'string')) {
+    throw new ThreadlinkError('INVALID_INPUT', `${what} must be an array of strings`);
+  }
+  return [...values];
+}
+
+/** undefined = every connection; otherwise only these. */
+export function connectionIdList(connectionIds: readonly string[] | undefined): string[] | null {
+  return connectionIds === undefined ? null : stringList(connectionIds, 'connectionIds');
+}
+
+export function checkLease(request: LeaseRequest): void {
+  const valid =
+    typeof request === 'object' &&
+    request !== null &&
+    typeof request.key === 'string' &&
+    request.key !== '' &&
+    typeof request.owner === 'string' &&
+    request.owner !== '' &&
+    Number.isFinite(request.ttlMs) &&
+    request.ttlMs > 0 &&
+    Number.isFinite(request.now);
+  if (!valid) throw new ThreadlinkError('INVALID_INPUT', 'A lease needs a key, an owner, a positive ttlMs and now');
+}
+
+export function checkClaim(key: string, expiresAt: number, now: number): void {
+  if (typeof key !== 'string' || key === '' || !Number.isFinite(expiresAt) || !Number.isFinite(now)) {
+    throw new ThreadlinkError('INVALID_INPUT', 'A claim needs a key, expiresAt and now');
+  }
+}
+
