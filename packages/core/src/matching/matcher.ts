@@ -10,7 +10,7 @@ import { decodeMimeWords, domainOf, normalizeSubject } from '../util/headers.js'
 import { createDomainClassifier, parentDomains, type DomainClassifier } from './domains.js';
 import { addressKey, participantEntries, type AddressEntry, type DomainEntry } from './participants.js';
 import { createReferenceExtractor, referenceKey, type ReferenceExtractor } from './references.js';
-import { attribute, callResolver, recordKey, resolverOrThrow, toRecordRef } from './resolve.js';
+import { attribute, callResolver, recordKey, resolverMethod, toRecordRef } from './resolve.js';
 import { createSignedDetector, DEFAULT_SIGNED_KEYWORDS, type SignedDetector } from './signed-proposal.js';
 
 export interface SignedProposalOptions {
@@ -91,7 +91,10 @@ export interface MatchManyContext {
 }
 
 export interface LinksForRecordOptions {
-  /** The mailbox owner's address; outbound messages fall back to their sender. */
+  /**
+   * The mailbox owner's address (the message's connection account), never linked. Pass it: for
+   * inbound mail it cannot be told from the other recipients; outbound falls back to the sender.
+   */
   accountEmail?: string;
 }
 
@@ -281,10 +284,10 @@ export function createMatcher(options: MatchingOptions = {}): Matcher {
   };
 
   const resolve = async (tenantId: string, analyses: readonly Analysis[], resolver: RecordResolver): Promise<Resolution> => {
-    const contactsByEmail = resolverOrThrow(resolver, 'contactsByEmail');
-    const companiesByDomain = resolverOrThrow(resolver, 'companiesByDomain');
-    const projectsByReference = resolverOrThrow(resolver, 'projectsByReference');
-    const projectsBySubject = subjectMatching ? resolverOrThrow(resolver, 'projectsBySubject') : undefined;
+    const contactsByEmail = resolverMethod(resolver, 'contactsByEmail');
+    const companiesByDomain = resolverMethod(resolver, 'companiesByDomain');
+    const projectsByReference = resolverMethod(resolver, 'projectsByReference');
+    const projectsBySubject = subjectMatching ? resolverMethod(resolver, 'projectsBySubject') : undefined;
 
     const addresses = new Set<string>();
     const domains = new Set<string>();

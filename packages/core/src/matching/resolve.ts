@@ -100,7 +100,7 @@ export function attribute(
   return out;
 }
 
-export function resolverOrThrow<K extends ResolverMethod>(resolver: RecordResolver, method: K): NonNullable<RecordResolver[K]> | undefined {
+export function resolverMethod<K extends ResolverMethod>(resolver: RecordResolver, method: K): NonNullable<RecordResolver[K]> | undefined {
   if (typeof resolver !== 'object' || resolver === null || typeof resolver.contactsByEmail !== 'function') {
     throw new ThreadlinkError('CONFIG_INVALID', 'a RecordResolver with contactsByEmail is required for matching');
   }
