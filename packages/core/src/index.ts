@@ -49,3 +49,5 @@ export { SyncEngine, defaultEngineOptions, messageIdFor, threadIdFor, type Engin
 export { dedupeThreads, DEFAULT_WHOLE_THREAD_TYPES, type TimelineResult, type TimelineThread } from './timeline/timeline.js';
 export { pkceChallenge } from './oauth/connect-flow.js';
 export * from './matching/index.js';
+export { assessHealth, HealthVerdict, type ConnectionHealth, type HealthThresholds } from './health/health.js';
+export { createTelemetry, type Telemetry } from './observability/telemetry.js';

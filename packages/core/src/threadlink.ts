@@ -32,6 +32,8 @@ import { sanitizeEmailHtml } from './security/sanitize.js';
 import { DEFAULT_WHOLE_THREAD_TYPES, recordTimeline, type TimelineResult } from './timeline/timeline.js';
 import { randomId, systemClock, type Clock } from './util/clock.js';
 import type { BackoffOptions } from './util/retry.js';
+import { createTelemetry } from './observability/telemetry.js';
+import { assessHealth, type ConnectionHealth } from './health/health.js';
 import { stableId } from './security/hash.js';
 
 export interface ThreadlinkConfig {
@@ -105,7 +107,9 @@ export function createThreadlink(config: ThreadlinkConfig) {
   const matcher: Matcher = createMatcher(config.matching ?? {});
   const options: EngineOptions = { ...defaultEngineOptions, ...(config.engine ?? {}) };
   const sessionFor = createSessionFactory({ store, sealer, logger, clock, webhookUrl });
-  const engine = new SyncEngine({ store, providers, queue, matcher, resolver: config.resolver, sessionFor, events, logger, clock, options });
+  const telemetry = createTelemetry();
+  const engine = new SyncEngine({ store, providers, queue, matcher, resolver: config.resolver, sessionFor, events, logger, clock, options, telemetry });
+  const thresholds = { stalledAfterMs: options.stalledAfterMs, degradedAfterErrors: 3 };
   const wholeThreadTypes = new Set(config.wholeThreadTypes ?? DEFAULT_WHOLE_THREAD_TYPES);
   let maintenanceTimer: ReturnType<typeof setInterval> | undefined;
   let initialized: Promise<void> | undefined;
@@ -159,9 +163,10 @@ export function createThreadlink(config: ThreadlinkConfig) {
     const receivedAt = clock.now();
     let outcome;
     try {
-      outcome = await provider.handleWebhook(request, route, webhookContext);
+      outcome = await telemetry.span('threadlink.webhook', { provider: providerId, route }, () => provider.handleWebhook(request, route, webhookContext));
     } catch (raw) {
       const error = toThreadlinkError(raw);
+      telemetry.notificationRejected(providerId, error.code);
       events.emit('notification.rejected', { provider: providerId, code: error.code, status: error.status });
       logger.warn('webhook rejected', { provider: providerId, code: error.code, status: error.status });
       return errorResponse(error.code === 'INTERNAL' ? new ThreadlinkError('WEBHOOK_MALFORMED', 'Malformed notification') : error);
@@ -178,6 +183,7 @@ export function createThreadlink(config: ThreadlinkConfig) {
       else if (hint.kind === 'renew') await engine.enqueue('renew', hint.connectionId);
       else await engine.enqueue('recreate', hint.connectionId);
     }
+    telemetry.notificationReceived(providerId, accepted);
     events.emit('notification.received', { provider: providerId, connectionIds: [...new Set(outcome.hints.map((hint) => hint.connectionId))], hints: accepted });
     return outcome.response ?? new Response(null, { status: 202 });
   }
@@ -366,10 +372,10 @@ export function createThreadlink(config: ThreadlinkConfig) {
         await engine.enqueue('resync', connection.id);
         report.resyncs += 1;
       }
-      const lastSignal = Math.max(connection.health.lastPushAt ?? 0, connection.health.lastSyncAt ?? 0, connection.createdAt);
-      if (now - lastSignal >= options.stalledAfterMs) {
+      const verdict = assessHealth(connection, now, thresholds);
+      if (verdict.verdict === 'stalled') {
         report.stalled += 1;
-        events.emit('connection.stalled', { connection: publicConnection(connection), reason: `no push and no successful sync for ${Math.round((now - lastSignal) / 60_000)} min` });
+        events.emit('connection.stalled', { connection: publicConnection(connection), reason: verdict.reason });
       }
     }
     return report;
@@ -539,6 +545,20 @@ export function createThreadlink(config: ThreadlinkConfig) {
     /** Resolves when no engine work is waiting or running. */
     idle: (): Promise<void> => queue.idle(),
     maintain,
+
+    /** Honest sync health: one connection, or every connection (optionally of one tenant). */
+    health: Object.assign(
+      async (connectionId: string, scope?: ReadScope): Promise<ConnectionHealth> =>
+        assessHealth(await connectionFor(connectionId, scope), clock.now(), thresholds),
+      {
+        async all(scope?: { tenantId?: string }): Promise<ConnectionHealth[]> {
+          await init();
+          const connections = await store.listConnections(scope?.tenantId ? { tenantId: scope.tenantId } : {});
+          const now = clock.now();
+          return connections.map((connection) => assessHealth(connection, now, thresholds));
+        },
+      },
+    ),
 
     connect: { start: connectStart, complete: connectComplete },
 

@@ -73,6 +73,8 @@ export const ConnectionHealthState = z.strictObject({
   consecutiveErrors: z.number().int().nonnegative(),
   lastErrorCode: z.string().nullable(),
   lastErrorAt: EpochMs.nullable(),
+  /** When a safety-net pull last found changes that no push had announced (push is broken). */
+  missedPushAt: EpochMs.nullable().optional(),
 });
 export type ConnectionHealthState = z.infer<typeof ConnectionHealthState>;
 

@@ -13,6 +13,7 @@ import type { ApplySyncResult, MetadataStore, SyncBatch } from '../ports/metadat
 import type { RecordResolver } from '../ports/record-resolver.js';
 import type { Matcher } from '../matching/index.js';
 import { stableId } from '../security/hash.js';
+import type { Telemetry } from '../observability/telemetry.js';
 import type { Clock } from '../util/clock.js';
 import { randomId } from '../util/clock.js';
 
@@ -55,6 +56,7 @@ export interface EngineDeps {
   logger: Logger;
   clock: Clock;
   options: EngineOptions;
+  telemetry: Telemetry;
 }
 
 export function messageIdFor(connectionId: string, providerMessageId: string): string {
@@ -69,6 +71,7 @@ export const syncKey = (connectionId: string): string => `sync:${connectionId}`;
 
 export class SyncEngine {
   readonly owner = `engine-${randomId(9)}`;
+  private jobSequence = 0;
   private readonly abort = new AbortController();
   private started = false;
 
@@ -98,7 +101,9 @@ export class SyncEngine {
   async run(job: Job): Promise<void> {
     const { store, clock, options } = this.deps;
     const leaseKey = `connection:${job.connectionId}`;
-    const acquired = await store.acquireLease({ key: leaseKey, owner: this.owner, ttlMs: options.leaseTtlMs, now: clock.now() });
+    // The lease owner is this job, not this engine: two jobs of one process must exclude each other too.
+    const owner = `${this.owner}:${(this.jobSequence += 1)}`;
+    const acquired = await store.acquireLease({ key: leaseKey, owner, ttlMs: options.leaseTtlMs, now: clock.now() });
     if (!acquired) {
       // Another worker holds the mailbox; come back shortly rather than pull concurrently.
       await this.deps.queue.enqueue({ ...job, attempt: 1 }, { key: `${job.name}:${job.connectionId}`, delayMs: 250 });
@@ -114,7 +119,7 @@ export class SyncEngine {
           await this.sync(connection, provider, job);
           break;
         case 'resync':
-          await this.resync(connection, provider, leaseKey);
+          await this.resync(connection, provider, leaseKey, owner);
           break;
         case 'backfill':
           await this.backfillPage(connection, provider);
@@ -126,10 +131,14 @@ export class SyncEngine {
           await this.renew(connection, provider, true);
           break;
       }
-      if (job.name === 'sync' || job.name === 'resync') await this.recordSuccess(connection.id);
+      if (job.name === 'sync' || job.name === 'resync') {
+        await this.recordSuccess(connection.id);
+        this.deps.telemetry.syncCompleted(connection.provider, job.name);
+      }
     } catch (raw) {
       const error = toThreadlinkError(raw);
       await this.recordFailure(job, error);
+      if (error.retryable) this.deps.telemetry.retry(job.name, error.code);
       if (error.code === 'CURSOR_EXPIRED') {
         await this.enqueue('resync', job.connectionId);
         return;
@@ -137,7 +146,7 @@ export class SyncEngine {
       if (error.code === 'AUTH_REVOKED') return;
       throw error;
     } finally {
-      await store.releaseLease(leaseKey, this.owner);
+      await store.releaseLease(leaseKey, owner);
     }
   }
 
@@ -151,9 +160,11 @@ export class SyncEngine {
   private async sync(connection: Connection, provider: MailProvider, job: Job): Promise<void> {
     if (!connection.cursor) return;
     let cursor = connection.cursor;
+    let changed = 0;
     for (let round = 0; round < this.deps.options.maxRoundsPerJob; round += 1) {
       const session = await this.deps.sessionFor(connection, this.abort.signal);
-      const result = await provider.pullChanges(session, cursor);
+      const result = await this.call(connection, 'pullChanges', () => provider.pullChanges(session, cursor));
+      changed += result.changes.length;
       await this.commit(connection, result.changes, {
         cursor: result.nextCursor,
         expectedCursor: cursor,
@@ -162,10 +173,40 @@ export class SyncEngine {
       });
       cursor = result.nextCursor;
       connection.cursor = cursor;
-      if (!result.hasMore) return;
+      if (!result.hasMore) {
+        if (job.data?.reason === 'safety-net' && changed > 0) await this.pushWasMissed(connection, changed);
+        return;
+      }
     }
     // More is waiting: yield the lease and continue in a fresh job so other mailboxes get a turn.
     await this.requestSync(connection.id, 'continue');
+  }
+
+  /** Times a provider operation for metrics; rate limits are counted as such. */
+  private async call<T>(connection: Connection, method: string, run: () => Promise<T>): Promise<T> {
+    const started = this.deps.clock.now();
+    try {
+      const result = await this.deps.telemetry.span(`threadlink.provider.${method}`, { provider: connection.provider, connectionId: connection.id }, run);
+      this.deps.telemetry.providerCall(connection.provider, method, this.deps.clock.now() - started, 'ok');
+      return result;
+    } catch (error) {
+      const code = toThreadlinkError(error).code;
+      this.deps.telemetry.providerCall(connection.provider, method, this.deps.clock.now() - started, code);
+      if (code === 'RATE_LIMITED') this.deps.telemetry.rateLimited(connection.provider);
+      throw error;
+    }
+  }
+
+  /**
+   * A safety-net pull found changes that no push announced: the watch/subscription is silently
+   * dead (or pushes were dropped). Record it for health and re-establish push now.
+   */
+  private async pushWasMissed(connection: Connection, changes: number): Promise<void> {
+    const now = this.deps.clock.now();
+    this.deps.logger.warn('safety-net pull found changes no push announced; renewing push', { connectionId: connection.id, provider: connection.provider, changes });
+    const current = await this.deps.store.getConnection(connection.id);
+    if (current) await this.deps.store.patchConnection(connection.id, { health: { ...current.health, missedPushAt: now } });
+    await this.enqueue('renew', connection.id);
   }
 
   /** Builds metadata rows, matches them, and applies everything in one atomic write. */
@@ -184,7 +225,10 @@ export class SyncEngine {
       if (change.type === 'delete') deletes.push(providerMessageId);
       else upserts.push(this.toMeta(connection, change.message, now));
     }
-    const links = upserts.length > 0 ? await this.match(connection, upserts) : new Map<string, RecordLink[]>();
+    const links =
+      upserts.length > 0
+        ? await this.deps.telemetry.span('threadlink.match', { provider: connection.provider, connectionId: connection.id, messages: upserts.length }, () => this.match(connection, upserts))
+        : new Map<string, RecordLink[]>();
     const batch: SyncBatch = {
       upserts,
       deletes,
@@ -196,8 +240,15 @@ export class SyncEngine {
     if (options.connectionPatch || health) {
       batch.connection = { ...(options.connectionPatch ?? {}), ...(health ? { health: { ...connection.health, ...health } } : {}), updatedAt: now };
     }
-    const result = await store.applySync(connection.id, batch);
+    const result = await this.deps.telemetry.span('threadlink.store.applySync', { provider: connection.provider, connectionId: connection.id }, () =>
+      store.applySync(connection.id, batch),
+    );
     if (batch.connection?.health) connection.health = batch.connection.health;
+    this.deps.telemetry.messagesStored(connection.provider, result.inserted.length + result.updated.length);
+    this.deps.telemetry.messagesDeleted(connection.provider, result.deleted.length);
+    if (options.requestedAt !== undefined && (result.inserted.length > 0 || result.deleted.length > 0)) {
+      this.deps.telemetry.notificationToStored(connection.provider, clock.now() - options.requestedAt);
+    }
     const inserted = new Set(result.inserted);
     for (const message of upserts) {
       const created = inserted.has(message.id);
@@ -254,7 +305,7 @@ export class SyncEngine {
    * the window, upsert it (links survive: they are keyed by message), delete what the provider no
    * longer has, and adopt the listing's cursor — all under one lease, renewed page by page.
    */
-  private async resync(connection: Connection, provider: MailProvider, leaseKey: string): Promise<void> {
+  private async resync(connection: Connection, provider: MailProvider, leaseKey: string, owner: string): Promise<void> {
     const { store, clock, options } = this.deps;
     const since = options.backfillWindowMs > 0 ? clock.now() - options.backfillWindowMs : undefined;
     const seen = new Set<string>();
@@ -263,12 +314,12 @@ export class SyncEngine {
     const startCursor = connection.cursor;
     do {
       const session = await this.deps.sessionFor(connection, this.abort.signal);
-      const page = await provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize });
+      const page = await this.call(connection, 'fullSync', () => provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize }));
       if (page.cursor) cursor = page.cursor;
       page.messages.forEach((message) => seen.add(message.providerMessageId));
       await this.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {});
       resume = page.next;
-      const renewed = await store.renewLease({ key: leaseKey, owner: this.owner, ttlMs: options.leaseTtlMs, now: clock.now() });
+      const renewed = await store.renewLease({ key: leaseKey, owner, ttlMs: options.leaseTtlMs, now: clock.now() });
       if (!renewed) throw new ThreadlinkError('LEASE_LOST', 'Lost the connection lease during resync');
     } while (resume);
     const stored = await store.listProviderMessageIds(connection.id);
@@ -304,7 +355,7 @@ export class SyncEngine {
     const now = clock.now();
     const since = options.backfillWindowMs > 0 ? (progress.startedAt ?? now) - options.backfillWindowMs : undefined;
     const session = await this.deps.sessionFor(connection, this.abort.signal);
-    const page = await provider.fullSync(session, progress.resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize });
+    const page = await this.call(connection, 'fullSync', () => provider.fullSync(session, progress.resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize }));
     const startedAt = progress.startedAt ?? now;
     const done = progress.done + page.messages.length;
     const finished = page.next === null;
@@ -341,14 +392,14 @@ export class SyncEngine {
     let subscription;
     if (!recreate) {
       try {
-        subscription = (await provider.renew(session)).subscription;
+        subscription = (await this.call(connection, 'renew', () => provider.renew(session))).subscription;
       } catch (error) {
         if (!isThreadlinkError(error, 'NOT_FOUND')) throw error;
       }
     }
     let cursor = connection.cursor;
     if (!subscription) {
-      const created = await provider.subscribe(session);
+      const created = await this.call(connection, 'subscribe', () => provider.subscribe(session));
       subscription = created.subscription;
       cursor ??= created.cursor;
     }

@@ -16,6 +16,8 @@ export interface ScriptedMailbox {
   gate: Promise<void> | null;
   /** Every cursor older than this index answers CURSOR_EXPIRED. */
   expireBefore: number;
+  /** The current change-log position (what a fresh cursor would be). */
+  position(): number;
 }
 
 export function scriptedMailbox(account = 'ana@acme.com'): ScriptedMailbox {
@@ -59,6 +61,7 @@ export function scriptedMailbox(account = 'ana@acme.com'): ScriptedMailbox {
       log.push({ type: 'delete', providerMessageId: id });
     },
     ids: () => [...messages.keys()].sort(),
+    position: () => log.length,
     provider: {
       id: 'gmail',
       authorizeUrl: ({ state: oauthState, redirectUri }) => `https://scripted.test/auth?state=${encodeURIComponent(oauthState)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
