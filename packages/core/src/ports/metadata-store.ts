@@ -182,7 +182,11 @@ export interface MetadataStore {
   timeline(query: TimelineQuery): Promise<ThreadPage>;
 
   // Coordination
-  /** True when the key is free, expired, or already held by this owner; then held until now + ttlMs. */
+  /**
+   * True when the key is free or its lease expired; the caller then holds it until now + ttlMs.
+   * Not re-entrant: a live lease refuses everyone, its own owner too (one engine runs several
+   * jobs at once under one owner name, and they must not share a mailbox).
+   */
   acquireLease(request: LeaseRequest): Promise<boolean>;
   /** True only while this owner still holds an unexpired lease; extends it to now + ttlMs. */
   renewLease(request: LeaseRequest): Promise<boolean>;

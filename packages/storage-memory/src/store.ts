@@ -1,0 +1,289 @@
+// memoryStore(): the whole MetadataStore contract in process memory, keyed and indexed the
+// way a database would be, for tests, prototypes and the single-process demo.
+import {
+  assertPageLimit,
+  compareIds,
+  decodeKeysetCursor,
+  encodeKeysetCursor,
+  keyNamesConnection,
+  parseStoredConnection,
+  parseStoredLink,
+  parseStoreInput,
+  RecordRef,
+  recordKey,
+  ThreadlinkError,
+  type Connection,
+  type ConnectionPatch,
+  type ConnectionQuery,
+  type ExportRecord,
+  type MessageIndexQuery,
+  type MetadataStore,
+  type PageRequest,
+  type PurgeReport,
+} from '@threadlink/core';
+import { commitSync, patchedConnection, planSync, subscriptionIds, writeConnection } from './apply-sync.js';
+import { acquireLease, claimOnce, releaseLease, renewLease } from './coordination.js';
+import { indexGet, indexRemove, key } from './indexes.js';
+import { copy, createTables, deleteLink, deleteMessage, dumpTables, linksOf, oldestFirst, setLink, storedMessage, type Tables } from './tables.js';
+import { timeline, visibleConnections } from './timeline.js';
+
+export interface MemoryStoreOptions {
+  /** Shown as `store.name` (default "memory"). */
+  name?: string;
+}
+
+export interface MemoryStoreRaw {
+  /** Every stored row per table, indexes included (copies). */
+  dump(): Promise<Record<string, unknown[]>>;
+}
+
+export interface MemoryStore extends MetadataStore {
+  /** Physical access for conformance checks: what is really held, not what the API answers. */
+  readonly raw: MemoryStoreRaw;
+}
+
+const rawAccess = new WeakMap<object, MemoryStoreRaw>();
+
+/** The raw accessor of a memory store, in the shape runStoreConformance's `raw` option takes. */
+export function memoryStoreRaw(store: MetadataStore): MemoryStoreRaw {
+  const raw = rawAccess.get(store);
+  if (!raw) throw new ThreadlinkError('CONFIG_INVALID', 'Not a memory store');
+  return raw;
+}
+
+function requireTenant(tenantId: string): void {
+  if (typeof tenantId !== 'string' || tenantId === '') throw new ThreadlinkError('INVALID_INPUT', 'tenantId is required');
+}
+
+function stringList(values: string[] | undefined, what: string): string[] {
+  if (values === undefined) return [];
+  if (!Array.isArray(values) || values.some((value) => typeof value !== 'string')) {
+    throw new ThreadlinkError('INVALID_INPUT', `${what} must be an array of strings`);
+  }
+  return values;
+}
+
+function matchesQuery(connection: Connection, query: ConnectionQuery): boolean {
+  if (query.tenantId !== undefined && connection.tenantId !== query.tenantId) return false;
+  if (query.userId !== undefined && connection.userId !== query.userId) return false;
+  if (query.provider !== undefined && connection.provider !== query.provider) return false;
+  if (query.accountEmail !== undefined && connection.accountEmail !== query.accountEmail.trim().toLowerCase()) return false;
+  if (query.status !== undefined && !query.status.includes(connection.status)) return false;
+  if (query.subscriptionId !== undefined && !subscriptionIds(connection).includes(query.subscriptionId)) return false;
+  return true;
+}
+
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const tables: Tables = createTables();
+  const claimSweep = { threshold: 1024 };
+
+  const tenantMessage = (tenantId: string, messageId: string) => {
+    const message = tables.messages.get(messageId);
+    return message && message.tenantId === tenantId ? message : undefined;
+  };
+
+  const raw: MemoryStoreRaw = { dump: async () => dumpTables(tables) };
+
+  const store: MemoryStore = {
+    name: options.name ?? 'memory',
+    raw,
+
+    async init() {},
+    async close() {},
+
+    async saveConnection(input) {
+      const connection = parseStoredConnection(input);
+      const existing = tables.connections.get(connection.id);
+      if (existing && existing.tenantId !== connection.tenantId) {
+        throw new ThreadlinkError('INVALID_INPUT', 'A connection cannot move to another tenant', { details: { connectionId: connection.id } });
+      }
+      writeConnection(tables, connection);
+    },
+
+    async patchConnection(connectionId: string, patch: ConnectionPatch) {
+      const existing = tables.connections.get(connectionId);
+      if (!existing) return null;
+      const next = patchedConnection(existing, patch);
+      writeConnection(tables, next);
+      return copy(next);
+    },
+
+    async getConnection(connectionId) {
+      const connection = tables.connections.get(connectionId);
+      return connection ? copy(connection) : null;
+    },
+
+    async listConnections(query) {
+      // Webhooks look connections up by subscription id on every push: answer from the index.
+      const candidates =
+        query.subscriptionId === undefined
+          ? tables.connections.values()
+          : [...indexGet(tables.indexes.bySubscription, query.subscriptionId)].flatMap((id) => tables.connections.get(id) ?? []);
+      return [...candidates]
+        .filter((connection) => matchesQuery(connection, query))
+        .sort((left, right) => left.createdAt - right.createdAt || compareIds(left.id, right.id))
+        .map(copy);
+    },
+
+    async applySync(connectionId, batch) {
+      const plan = planSync(tables, connectionId, batch);
+      return commitSync(tables, plan);
+    },
+
+    async listProviderMessageIds(connectionId) {
+      const ids = indexGet(tables.indexes.byConnection, connectionId);
+      return [...ids].flatMap((id) => tables.messages.get(id)?.providerMessageId ?? []).sort(compareIds);
+    },
+
+    async getMessage(tenantId, messageId) {
+      requireTenant(tenantId);
+      const message = tenantMessage(tenantId, messageId);
+      return message ? storedMessage(tables, message) : null;
+    },
+
+    async getMessages(tenantId, messageIds) {
+      requireTenant(tenantId);
+      return stringList(messageIds, 'messageIds').flatMap((id) => {
+        const message = tenantMessage(tenantId, id);
+        return message ? [storedMessage(tables, message)] : [];
+      });
+    },
+
+    async getMessageByProviderId(connectionId, providerMessageId) {
+      const id = tables.indexes.byProviderId.get(key(connectionId, providerMessageId));
+      const message = id === undefined ? undefined : tables.messages.get(id);
+      return message ? storedMessage(tables, message) : null;
+    },
+
+    async findByInternetMessageId(tenantId, internetMessageIds) {
+      requireTenant(tenantId);
+      const ids = new Set<string>();
+      for (const internetMessageId of stringList(internetMessageIds, 'internetMessageIds')) {
+        for (const id of indexGet(tables.indexes.byInternetMessageId, key(tenantId, internetMessageId))) ids.add(id);
+      }
+      return oldestFirst(tables, ids).map((message) => storedMessage(tables, message));
+    },
+
+    async listThread(tenantId, threadId, connectionIds) {
+      requireTenant(tenantId);
+      const visible = visibleConnections(connectionIds);
+      return oldestFirst(tables, indexGet(tables.indexes.byThread, key(tenantId, threadId)))
+        .filter((message) => visible(message.connectionId))
+        .map((message) => storedMessage(tables, message));
+    },
+
+    async findMessageIds(tenantId, query: MessageIndexQuery, page: PageRequest) {
+      requireTenant(tenantId);
+      assertPageLimit(page.limit);
+      const after = page.after ? decodeKeysetCursor(page.after, ['string'] as const)[0] : null;
+      const { indexes } = tables;
+      const hits = new Set<string>();
+      const collect = (index: Map<string, Set<string>>, values: string[]): void => {
+        for (const value of values) for (const id of indexGet(index, key(tenantId, value))) hits.add(id);
+      };
+      collect(indexes.byAddress, stringList(query.addresses, 'addresses').map((address) => address.trim().toLowerCase()));
+      collect(indexes.byDomain, stringList(query.domains, 'domains').map((domain) => domain.trim().toLowerCase()));
+      collect(indexes.byReference, stringList(query.referenceTokens, 'referenceTokens'));
+      collect(indexes.byThread, stringList(query.threadIds, 'threadIds'));
+      const ordered = [...hits].filter((id) => after === null || compareIds(id, after) > 0).sort(compareIds);
+      const ids = ordered.slice(0, page.limit);
+      const last = ids.at(-1);
+      return { ids, next: ordered.length > page.limit && last !== undefined ? encodeKeysetCursor([last]) : null };
+    },
+
+    async addLinks(tenantId, links) {
+      requireTenant(tenantId);
+      const parsed = (Array.isArray(links) ? links : [links]).map(parseStoredLink);
+      if (parsed.some((link) => link.manual)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes automatic links only');
+      let inserted = 0;
+      for (const link of parsed) {
+        const message = tenantMessage(tenantId, link.messageId);
+        if (!message || tables.links.get(link.messageId)?.has(recordKey(link.record))) continue;
+        setLink(tables, tenantId, link);
+        inserted += 1;
+      }
+      return inserted;
+    },
+
+    async saveManualLink(tenantId, input) {
+      requireTenant(tenantId);
+      const link = parseStoredLink(input);
+      if (!link.manual) throw new ThreadlinkError('INVALID_INPUT', 'saveManualLink takes manual links only (manual: true)');
+      if (!tenantMessage(tenantId, link.messageId)) throw new ThreadlinkError('NOT_FOUND', 'No such message', { details: { messageId: link.messageId } });
+      setLink(tables, tenantId, link);
+    },
+
+    async removeLink(tenantId, messageId, recordInput) {
+      requireTenant(tenantId);
+      const record = parseStoreInput(RecordRef, recordInput, 'record');
+      if (!tenantMessage(tenantId, messageId)) return false;
+      const link = tables.links.get(messageId)?.get(recordKey(record));
+      if (!link || !link.manual) return false;
+      deleteLink(tables, tenantId, link);
+      return true;
+    },
+
+    async timeline(query) {
+      return timeline(tables, query);
+    },
+
+    async acquireLease(request) {
+      return acquireLease(tables, request);
+    },
+    async renewLease(request) {
+      return renewLease(tables, request);
+    },
+    async releaseLease(leaseKey, owner) {
+      releaseLease(tables, leaseKey, owner);
+    },
+    async claimOnce(claimKey, expiresAt, now) {
+      return claimOnce(tables, claimKey, expiresAt, now, claimSweep);
+    },
+
+    async purgeConnection(connectionId): Promise<PurgeReport> {
+      const report: PurgeReport = { connections: 0, messages: 0, links: 0, other: 0 };
+      for (const id of [...indexGet(tables.indexes.byConnection, connectionId)]) {
+        const message = tables.messages.get(id);
+        if (!message) continue;
+        report.links += deleteMessage(tables, message);
+        report.messages += 1;
+      }
+      const connection = tables.connections.get(connectionId);
+      if (connection) {
+        for (const id of subscriptionIds(connection)) indexRemove(tables.indexes.bySubscription, id, connectionId);
+        tables.connections.delete(connectionId);
+        report.connections = 1;
+      }
+      for (const table of [tables.leases, tables.claims]) {
+        for (const rowKey of [...table.keys()]) {
+          if (!keyNamesConnection(rowKey, connectionId)) continue;
+          table.delete(rowKey);
+          report.other += 1;
+        }
+      }
+      return report;
+    },
+
+    exportConnection(connectionId): AsyncIterable<ExportRecord> {
+      // Snapshot when iteration starts: one consistent picture even if syncs run meanwhile.
+      const snapshot = (): ExportRecord[] => {
+        const connection = tables.connections.get(connectionId);
+        if (!connection) return [];
+        const messages = oldestFirst(tables, indexGet(tables.indexes.byConnection, connectionId));
+        return copy<ExportRecord[]>([
+          { kind: 'connection', data: { ...connection, sealedTokens: '[sealed]' } },
+          ...messages.map((data): ExportRecord => ({ kind: 'message', data })),
+          ...messages.flatMap((message) => linksOf(tables, message.id).map((data): ExportRecord => ({ kind: 'link', data }))),
+        ]);
+      };
+      return {
+        async *[Symbol.asyncIterator]() {
+          yield* snapshot();
+        },
+      };
+    },
+  };
+  rawAccess.set(store, raw);
+  return store;
+}
+

@@ -1,0 +1,82 @@
+// Record timelines from the record-link index: only the record's linked messages and their
+// threads are read, never the whole tenant. Keyset paging on (lastActivityAt desc, threadId
+// desc) keeps pages stable while new mail arrives: newer threads sort before the cursor.
+import {
+  assertPageLimit,
+  compareIds,
+  decodeKeysetCursor,
+  encodeKeysetCursor,
+  parseStoreInput,
+  RecordRef,
+  ThreadlinkError,
+  type ThreadPage,
+  type TimelineQuery,
+} from '@threadlink/core';
+import { indexGet, key, recordIndexKey } from './indexes.js';
+import { oldestFirst, storedMessage, type Tables } from './tables.js';
+
+interface Candidate {
+  threadId: string;
+  lastActivityAt: number;
+  messageIds: Set<string>;
+}
+
+export function visibleConnections(connectionIds: string[] | undefined): ((connectionId: string) => boolean) {
+  if (connectionIds === undefined) return () => true;
+  if (!Array.isArray(connectionIds) || connectionIds.some((id) => typeof id !== 'string')) {
+    throw new ThreadlinkError('INVALID_INPUT', 'connectionIds must be an array of ids');
+  }
+  const allowed = new Set(connectionIds);
+  return (connectionId) => allowed.has(connectionId);
+}
+
+export function timeline(tables: Tables, query: TimelineQuery): ThreadPage {
+  if (typeof query.tenantId !== 'string' || query.tenantId === '') throw new ThreadlinkError('INVALID_INPUT', 'tenantId is required');
+  const record = parseStoreInput(RecordRef, query.record, 'record');
+  assertPageLimit(query.limit);
+  const after = query.after ? decodeKeysetCursor(query.after, ['number', 'string'] as const) : null;
+  const visible = visibleConnections(query.connectionIds);
+  const { messages, indexes } = tables;
+
+  const linkedByThread = new Map<string, Set<string>>();
+  for (const messageId of indexGet(indexes.byRecord, recordIndexKey(query.tenantId, record))) {
+    const message = messages.get(messageId);
+    if (!message || message.tenantId !== query.tenantId || !visible(message.connectionId)) continue;
+    const ids = linkedByThread.get(message.threadId);
+    if (ids) ids.add(messageId);
+    else linkedByThread.set(message.threadId, new Set([messageId]));
+  }
+
+  const candidates: Candidate[] = [];
+  for (const [threadId, linkedIds] of linkedByThread) {
+    const messageIds = query.wholeThreads ? new Set<string>() : linkedIds;
+    if (query.wholeThreads) {
+      for (const messageId of indexGet(indexes.byThread, key(query.tenantId, threadId))) {
+        const message = messages.get(messageId);
+        if (message && visible(message.connectionId)) messageIds.add(messageId);
+      }
+    }
+    let lastActivityAt = 0;
+    for (const messageId of messageIds) lastActivityAt = Math.max(lastActivityAt, messages.get(messageId)?.receivedAt ?? 0);
+    candidates.push({ threadId, lastActivityAt, messageIds });
+  }
+
+  const ordered = candidates
+    .filter(
+      (candidate) =>
+        after === null ||
+        candidate.lastActivityAt < after[0] ||
+        (candidate.lastActivityAt === after[0] && compareIds(candidate.threadId, after[1]) < 0),
+    )
+    .sort((left, right) => right.lastActivityAt - left.lastActivityAt || compareIds(right.threadId, left.threadId));
+  const page = ordered.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    threads: page.map((candidate) => ({
+      threadId: candidate.threadId,
+      lastActivityAt: candidate.lastActivityAt,
+      messages: oldestFirst(tables, candidate.messageIds).map((message) => storedMessage(tables, message)),
+    })),
+    next: ordered.length > query.limit && last ? encodeKeysetCursor([last.lastActivityAt, last.threadId]) : null,
+  };
+}

@@ -1,0 +1,80 @@
+// Connections: save, patch, look up (the webhook path finds them by subscription id).
+import { describe, expect, it } from 'vitest';
+import type { Connection } from '@threadlink/core';
+import { expectError, expectNothingWritten, seed, type ConformanceContext } from '../context.js';
+import { FIXTURE_EPOCH, makeConnection, makeMessage, uniqueId } from '../fixtures.js';
+
+function subscription(id: string, resource = 'me/mailFolders/inbox/messages') {
+  return { items: [{ id, resource, expiresAt: FIXTURE_EPOCH + 86_400_000 }], renewAt: FIXTURE_EPOCH + 43_200_000, expiresAt: FIXTURE_EPOCH + 86_400_000 };
+}
+
+export function connectionCases(t: ConformanceContext): void {
+  describe('connections', () => {
+    it('saves, reads back and replaces a connection', async () => {
+      const connection = makeConnection({ displayName: 'Ana', status: 'connecting' });
+      await t.store.saveConnection(connection);
+      expect(await t.store.getConnection(connection.id)).toEqual(connection);
+      const replaced: Connection = { ...connection, status: 'live', cursor: 'history-1', subscription: subscription(uniqueId('watch')) };
+      await t.store.saveConnection(replaced);
+      expect(await t.store.getConnection(connection.id)).toEqual(replaced);
+      expect(await t.store.getConnection(uniqueId('conn'))).toBeNull();
+      await expectError(t.store.saveConnection({ ...connection, accountEmail: 'not-an-address' }), 'INVALID_INPUT');
+    });
+
+    it('listConnections applies every filter given, ordered by creation', async () => {
+      const tenantId = uniqueId('tenant');
+      const userId = uniqueId('user');
+      const subscriptionId = uniqueId('subscription');
+      const gmailLive = makeConnection({ tenantId, userId, createdAt: FIXTURE_EPOCH + 3 });
+      const outlook = makeConnection({ tenantId, provider: 'outlook', status: 'needs_reauth', createdAt: FIXTURE_EPOCH + 1, subscription: subscription(subscriptionId) });
+      const backfilling = makeConnection({ tenantId, userId, status: 'backfilling', createdAt: FIXTURE_EPOCH + 2, accountEmail: 'ana@acme.example' });
+      const elsewhere = makeConnection({ userId, subscription: subscription(uniqueId('subscription')) });
+      for (const connection of [gmailLive, outlook, backfilling, elsewhere]) await t.store.saveConnection(connection);
+      const ids = async (query: Parameters<typeof t.store.listConnections>[0]) => (await t.store.listConnections(query)).map((connection) => connection.id);
+
+      expect(await ids({ tenantId })).toEqual([outlook.id, backfilling.id, gmailLive.id]);
+      expect(await ids({ tenantId, userId })).toEqual([backfilling.id, gmailLive.id]);
+      expect(await ids({ tenantId, provider: 'outlook' })).toEqual([outlook.id]);
+      expect(await ids({ tenantId, status: ['live', 'backfilling'] })).toEqual([backfilling.id, gmailLive.id]);
+      expect(await ids({ tenantId, status: [] })).toEqual([]);
+      expect(await ids({ accountEmail: 'ANA@acme.example' })).toEqual([backfilling.id]);
+      expect(await ids({ subscriptionId })).toEqual([outlook.id]);
+      expect(await ids({ subscriptionId, status: ['live'] })).toEqual([]);
+      expect(await ids({ subscriptionId: uniqueId('subscription') })).toEqual([]);
+      expect(await ids({ userId })).toContain(elsewhere.id);
+    });
+
+    it('patchConnection updates the given fields only, persists them and re-indexes the subscription', async () => {
+      const oldSubscription = uniqueId('subscription');
+      const newSubscription = uniqueId('subscription');
+      const connection = makeConnection({ subscription: subscription(oldSubscription) });
+      await seed(t.store, connection, [makeMessage(connection)]);
+      const health = { ...connection.health, consecutiveErrors: 2, lastErrorCode: 'RATE_LIMITED', lastErrorAt: FIXTURE_EPOCH + 5 };
+      const patched = await t.store.patchConnection(connection.id, { status: 'needs_reauth', health, subscription: subscription(newSubscription), updatedAt: FIXTURE_EPOCH + 9 });
+      const expected = { ...connection, status: 'needs_reauth', health, subscription: subscription(newSubscription), updatedAt: FIXTURE_EPOCH + 9 };
+      expect(patched).toEqual(expected);
+      expect(await t.store.getConnection(connection.id)).toEqual(expected);
+      expect((await t.store.listConnections({ subscriptionId: oldSubscription })).map((found) => found.id)).toEqual([]);
+      expect((await t.store.listConnections({ subscriptionId: newSubscription })).map((found) => found.id)).toEqual([connection.id]);
+      expect(await t.store.patchConnection(uniqueId('conn'), { status: 'live' })).toBeNull();
+    });
+
+    it('refuses an invalid patch and changes nothing', async () => {
+      const connection = makeConnection();
+      await seed(t.store, connection);
+      await expectNothingWritten(t.raw, async () => {
+        await expectError(t.store.patchConnection(connection.id, { status: 'paused' as never }), 'INVALID_INPUT');
+        await expectError(t.store.patchConnection(connection.id, { sealedTokens: '' }), 'INVALID_INPUT');
+        await expectError(t.store.patchConnection(connection.id, { tenantId: 'tenant_other' } as never), 'INVALID_INPUT');
+      });
+    });
+
+    it('init is idempotent and keeps what is stored', async () => {
+      const connection = makeConnection();
+      await seed(t.store, connection, [makeMessage(connection)]);
+      await t.store.init();
+      expect(await t.store.getConnection(connection.id)).toEqual(connection);
+      expect(await t.store.listProviderMessageIds(connection.id)).toHaveLength(1);
+    });
+  });
+}

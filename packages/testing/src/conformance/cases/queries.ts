@@ -1,0 +1,83 @@
+// Message reads: index look-ups behind rematch, Message-ID look-ups, threads, batches.
+import { describe, expect, it } from 'vitest';
+import { byBinary, expectError, seed, type ConformanceContext } from '../context.js';
+import { FIXTURE_EPOCH, makeConnection, makeMessage } from '../fixtures.js';
+
+export function queryCases(t: ConformanceContext): void {
+  describe('message queries', () => {
+    it('findMessageIds unions addresses, domains, reference tokens and thread ids, ascending, page by page', async () => {
+      const connection = makeConnection();
+      const byAddress = makeMessage(connection, { from: { address: 'ana@acme.example' } });
+      const byCc = makeMessage(connection, { from: null, cc: [{ address: 'ANA@acme.example' }] });
+      const byReplyTo = makeMessage(connection, { replyTo: [{ address: 'ana@acme.example' }] });
+      const byBcc = makeMessage(connection, { bcc: [{ address: 'bob@bigco-partner.example' }] });
+      const byDomain = makeMessage(connection, { to: [{ address: 'carol@acme.example' }] });
+      const byReference = makeMessage(connection, { referenceTokens: ['PRJ-1042'] });
+      const byThread = makeMessage(connection);
+      const miss = makeMessage(connection, { referenceTokens: ['PRJ-9999'], from: { address: 'noise@elsewhere.example' } });
+      await seed(t.store, connection, [byAddress, byCc, byReplyTo, byBcc, byDomain, byReference, byThread, miss]);
+
+      const query = { addresses: ['Ana@Acme.example'], domains: ['bigco-partner.example'], referenceTokens: ['PRJ-1042'], threadIds: [byThread.threadId] };
+      const expected = [byAddress, byCc, byReplyTo, byBcc, byReference, byThread].map((message) => message.id).sort(byBinary);
+      const collected: string[] = [];
+      let after: string | null = null;
+      let pages = 0;
+      do {
+        const page: { ids: string[]; next: string | null } = await t.store.findMessageIds(connection.tenantId, query, { limit: 4, after });
+        collected.push(...page.ids);
+        after = page.next;
+        pages += 1;
+      } while (after !== null && pages < 10);
+      expect(pages).toBe(2);
+      expect(collected).toEqual(expected);
+
+      const domainHits = await t.store.findMessageIds(connection.tenantId, { domains: ['ACME.example'] }, { limit: 50 });
+      expect(domainHits.ids).toEqual([byAddress, byCc, byReplyTo, byDomain].map((message) => message.id).sort(byBinary));
+      expect(await t.store.findMessageIds(connection.tenantId, {}, { limit: 50 })).toEqual({ ids: [], next: null });
+      expect(await t.store.findMessageIds(connection.tenantId, { referenceTokens: ['prj-1042'] }, { limit: 50 })).toEqual({ ids: [], next: null });
+      await expectError(t.store.findMessageIds(connection.tenantId, query, { limit: 4, after: '%%%' }), 'INVALID_INPUT');
+    });
+
+    it('finds every copy of an Internet Message-ID across the tenant, oldest first', async () => {
+      const ana = makeConnection();
+      const bob = makeConnection({ tenantId: ana.tenantId });
+      const internetMessageId = '<proposal-42@bigco.example>';
+      const anaCopy = makeMessage(ana, { internetMessageId, receivedAt: FIXTURE_EPOCH + 2_000 });
+      const bobCopy = makeMessage(bob, { internetMessageId, receivedAt: FIXTURE_EPOCH + 1_000 });
+      const other = makeMessage(ana);
+      await seed(t.store, ana, [anaCopy, other]);
+      await seed(t.store, bob, [bobCopy]);
+      const found = await t.store.findByInternetMessageId(ana.tenantId, [internetMessageId, '<unknown@x.example>']);
+      expect(found.map((message) => message.id)).toEqual([bobCopy.id, anaCopy.id]);
+      expect(found[0]?.links).toEqual([]);
+      expect(await t.store.findByInternetMessageId(ana.tenantId, [])).toEqual([]);
+    });
+
+    it('lists a thread oldest first (ties by id), optionally for some connections only', async () => {
+      const ana = makeConnection();
+      const bob = makeConnection({ tenantId: ana.tenantId });
+      const threadId = `thr_${ana.id}_conversation`;
+      const third = makeMessage(ana, { threadId, receivedAt: FIXTURE_EPOCH + 3_000 });
+      const first = makeMessage(ana, { threadId, receivedAt: FIXTURE_EPOCH + 1_000 });
+      const tiedLeft = makeMessage(bob, { threadId, receivedAt: FIXTURE_EPOCH + 2_000 });
+      const tiedRight = makeMessage(ana, { threadId, receivedAt: FIXTURE_EPOCH + 2_000 });
+      await seed(t.store, ana, [third, first, tiedRight, makeMessage(ana)]);
+      await seed(t.store, bob, [tiedLeft]);
+      const tied = [tiedLeft, tiedRight].map((message) => message.id).sort(byBinary);
+      expect((await t.store.listThread(ana.tenantId, threadId)).map((message) => message.id)).toEqual([first.id, ...tied, third.id]);
+      expect((await t.store.listThread(ana.tenantId, threadId, [ana.id])).map((message) => message.id)).toEqual([first.id, tiedRight.id, third.id]);
+      expect(await t.store.listThread(ana.tenantId, 'thr_unknown')).toEqual([]);
+    });
+
+    it('getMessages answers in the order asked and skips unknown ids', async () => {
+      const connection = makeConnection();
+      const first = makeMessage(connection);
+      const second = makeMessage(connection);
+      await seed(t.store, connection, [first, second]);
+      const found = await t.store.getMessages(connection.tenantId, [second.id, 'msg_unknown', first.id]);
+      expect(found.map((message) => message.id)).toEqual([second.id, first.id]);
+      expect(await t.store.getMessage(connection.tenantId, 'msg_unknown')).toBeNull();
+      expect(await t.store.getMessageByProviderId(connection.id, 'pm_unknown')).toBeNull();
+    });
+  });
+}
