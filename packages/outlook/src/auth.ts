@@ -1,0 +1,231 @@
+// Microsoft identity platform: authorization code + PKCE through msal-node's
+// ConfidentialClientApplication, the MSAL token cache kept (sealed by core) inside
+// ProviderTokens.cache, and silent refresh from that cache on each call.
+//
+// Scopes, least privilege first (https://learn.microsoft.com/graph/permissions-reference):
+// - Mail.ReadBasic  delta queries, message subscriptions and every metadata field we keep;
+//                   it excludes body, bodyPreview, uniqueBody and attachments by design.
+// - Mail.Read       full mode only: the body and attachment names on demand (fetchBody) and
+//                   attachment names during sync. Never requested in metadata mode.
+// - Mail.Send       POST /me/messages/{id}/reply (createReply would need Mail.ReadWrite).
+// - offline_access  a refresh token, so sync keeps working without the user present.
+// - User.Read       GET /me: the mailbox address and display name at connect.
+import { request as httpsRequest, Agent } from 'node:https';
+import {
+  AuthError,
+  ConfidentialClientApplication,
+  InteractionRequiredAuthError,
+  LogLevel,
+  type AuthenticationResult,
+  type Configuration,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from '@azure/msal-node';
+import { ThreadlinkError, type AuthorizeUrlInput, type ExchangeCodeInput, type ProviderSession, type ProviderTokens } from '@threadlink/core';
+import type { OutlookProviderConfig } from './options.js';
+
+const METADATA_SCOPES = ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read'];
+const FULL_SCOPES = [...METADATA_SCOPES, 'Mail.Read'];
+
+/** Access tokens are used only while they have this much life left (MSAL's own renewal offset is 5 min). */
+const TOKEN_SAFETY_MS = 5 * 60 * 1000;
+
+export function scopesFor(mode: OutlookProviderConfig['mode']): string[] {
+  return mode === 'full' ? FULL_SCOPES : METADATA_SCOPES;
+}
+
+/** OpenID discovery documents do not change between calls; each per-call MSAL app would refetch them. */
+const DISCOVERY_PATH = /\/\.well-known\/openid-configuration$|\/discovery\/instance$/;
+
+/**
+ * An msal-node network client over node:https whose agent trusts one extra CA (a local
+ * emulator's self-signed certificate). It talks to the authority's origin only.
+ */
+export function createTrustingNetworkClient(authorityOrigin: string, caCertificate: string): INetworkModule {
+  const agent = new Agent({ ca: caCertificate, keepAlive: true });
+  const discovery = new Map<string, NetworkResponse<unknown>>();
+
+  const send = <T>(method: 'GET' | 'POST', url: string, options: NetworkRequestOptions | undefined, timeoutMs?: number): Promise<NetworkResponse<T>> => {
+    const target = new URL(url);
+    if (target.origin !== authorityOrigin) {
+      return Promise.reject(new ThreadlinkError('CONFIG_INVALID', `MSAL tried to reach ${target.origin}, outside the configured authority`));
+    }
+    const cacheKey = method === 'GET' && DISCOVERY_PATH.test(target.pathname.split('?')[0] ?? '') ? url : null;
+    const cached = cacheKey === null ? undefined : discovery.get(cacheKey);
+    if (cached) return Promise.resolve(cached as NetworkResponse<T>);
+    return new Promise((resolve, reject) => {
+      const body = method === 'POST' ? (options?.body ?? '') : undefined;
+      const headers: Record<string, string> = { ...(options?.headers ?? {}) };
+      if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+      const outgoing = httpsRequest(target, { method, agent, headers, ...(timeoutMs ? { timeout: timeoutMs } : {}) }, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = text.length === 0 ? {} : JSON.parse(text);
+          } catch (cause) {
+            reject(new ThreadlinkError('PROVIDER_ERROR', `The authority answered ${incoming.statusCode ?? 0} with a non-JSON body`, { cause }));
+            return;
+          }
+          const responseHeaders: Record<string, string> = {};
+          for (const [name, value] of Object.entries(incoming.headers)) {
+            if (value !== undefined) responseHeaders[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+          }
+          const response: NetworkResponse<T> = { headers: responseHeaders, body: parsed as T, status: incoming.statusCode ?? 0 };
+          if (cacheKey !== null && response.status === 200) discovery.set(cacheKey, response);
+          resolve(response);
+        });
+      });
+      outgoing.on('timeout', () => outgoing.destroy(new Error('Request timeout')));
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  };
+
+  return {
+    sendGetRequestAsync: <T>(url: string, options?: NetworkRequestOptions, timeout?: number) => send<T>('GET', url, options, timeout),
+    sendPostRequestAsync: <T>(url: string, options?: NetworkRequestOptions) => send<T>('POST', url, options),
+  };
+}
+
+/** Maps an msal-node failure to a ThreadlinkError. `exchange` marks the code-redemption step. */
+export function msalError(error: unknown, step: 'exchange' | 'refresh'): ThreadlinkError {
+  if (error instanceof ThreadlinkError) return error;
+  const code = error instanceof AuthError ? error.errorCode : '';
+  const subError = error instanceof AuthError ? error.subError : '';
+  const details = { provider: 'outlook', msalCode: code || null, subError: subError || null };
+  const message = error instanceof Error ? error.message : String(error);
+  // A failed code redemption is a failed sign-in, not a lost grant.
+  if (step === 'exchange') {
+    const networkFailure = code === 'network_error' || code === 'endpoints_resolution_error';
+    return new ThreadlinkError(networkFailure ? 'PROVIDER_UNAVAILABLE' : 'OAUTH_FAILED', `Microsoft sign-in failed: ${message}`, { cause: error, details });
+  }
+  // invalid_grant: refresh token revoked, expired (90 days idle) or password reset; interaction
+  // required: consent withdrawn or conditional access. Either way only the user can fix it.
+  if (error instanceof InteractionRequiredAuthError || code === 'invalid_grant' || code === 'no_tokens_found' || code === 'no_account_found') {
+    return new ThreadlinkError('AUTH_REVOKED', 'The Microsoft grant is no longer valid; the user must reconnect', { cause: error, details });
+  }
+  if (code === 'network_error' || code === 'endpoints_resolution_error' || code === 'temporarily_unavailable' || code === 'service_unavailable') {
+    return new ThreadlinkError('PROVIDER_UNAVAILABLE', `Microsoft identity platform unavailable: ${message}`, { cause: error, details });
+  }
+  return new ThreadlinkError('PROVIDER_ERROR', `Token refresh failed: ${message}`, { cause: error, details });
+}
+
+export interface OutlookAuth {
+  readonly scopes: string[];
+  authorizeUrl(input: AuthorizeUrlInput): Promise<string>;
+  /** Redeems the code; returns the tokens to persist and the MSAL result (account claims). */
+  exchangeCode(input: ExchangeCodeInput): Promise<{ tokens: ProviderTokens; result: AuthenticationResult }>;
+  /** A token source bound to one session: refreshes through MSAL and persists the new cache. */
+  tokenSource(session: ProviderSession): TokenSource;
+}
+
+export interface TokenSource {
+  accessToken(options?: { forceRefresh?: boolean }): Promise<string>;
+}
+
+export function createOutlookAuth(config: OutlookProviderConfig): OutlookAuth {
+  const scopes = scopesFor(config.mode);
+  const authorityOrigin = new URL(config.authorityHost).origin;
+  const authorityHost = new URL(config.authorityHost).host;
+  const networkClient = config.caCertificate ? createTrustingNetworkClient(authorityOrigin, config.caCertificate) : undefined;
+
+  // One app per call: MSAL's in-memory cache is per app, and each connection's cache must stay
+  // its own. Discovery is hard-coded in MSAL for login.microsoftonline.com and memoised above
+  // for a custom authority, so a fresh app costs no round trip.
+  const createApp = (): ConfidentialClientApplication => {
+    const configuration: Configuration = {
+      auth: {
+        clientId: config.clientId,
+        clientSecret: config.clientSecret,
+        authority: `${authorityOrigin}/${config.tenant}`,
+        // A non-Microsoft host (an emulator) must be declared, or MSAL runs instance discovery
+        // against login.microsoftonline.com and rejects it.
+        ...(authorityHost === 'login.microsoftonline.com' ? {} : { knownAuthorities: [authorityHost] }),
+      },
+      system: {
+        loggerOptions: { loggerCallback: () => undefined, piiLoggingEnabled: false, logLevel: LogLevel.Error },
+        ...(networkClient ? { networkClient } : {}),
+      },
+    };
+    return new ConfidentialClientApplication(configuration);
+  };
+
+  const toTokens = (result: AuthenticationResult, cache: string): ProviderTokens => ({
+    accessToken: result.accessToken,
+    ...(result.expiresOn ? { expiresAt: result.expiresOn.getTime() } : {}),
+    scope: result.scopes.join(' '),
+    cache,
+  });
+
+  return {
+    scopes,
+
+    async authorizeUrl(input) {
+      try {
+        return await createApp().getAuthCodeUrl({
+          scopes,
+          redirectUri: input.redirectUri,
+          state: input.state,
+          codeChallenge: input.codeChallenge,
+          codeChallengeMethod: 'S256',
+          responseMode: 'query',
+          ...(input.loginHint ? { loginHint: input.loginHint } : {}),
+        });
+      } catch (error) {
+        throw msalError(error, 'exchange');
+      }
+    },
+
+    async exchangeCode(input) {
+      const app = createApp();
+      let result: AuthenticationResult;
+      try {
+        result = await app.acquireTokenByCode({ code: input.code, redirectUri: input.redirectUri, scopes, codeVerifier: input.codeVerifier });
+      } catch (error) {
+        throw msalError(error, 'exchange');
+      }
+      if (!result.account) throw new ThreadlinkError('OAUTH_FAILED', 'Microsoft returned no account (id_token / client_info missing)');
+      return { tokens: toTokens(result, app.getTokenCache().serialize()), result };
+    },
+
+    tokenSource(session) {
+      let current = session.tokens();
+      let refreshing: Promise<string> | null = null;
+
+      const refresh = async (forceRefresh: boolean): Promise<string> => {
+        if (!current.cache) throw new ThreadlinkError('AUTH_REVOKED', 'No MSAL token cache stored for this connection; reconnect');
+        const app = createApp();
+        const cache = app.getTokenCache();
+        let result: AuthenticationResult;
+        try {
+          cache.deserialize(current.cache);
+          const [account] = await cache.getAllAccounts();
+          if (!account) throw new ThreadlinkError('AUTH_REVOKED', 'The stored MSAL cache holds no account; reconnect');
+          result = await app.acquireTokenSilent({ account, scopes, forceRefresh });
+        } catch (error) {
+          throw msalError(error, 'refresh');
+        }
+        current = toTokens(result, cache.serialize());
+        await session.updateTokens(current);
+        return result.accessToken;
+      };
+
+      return {
+        async accessToken(options = {}) {
+          const fresh = current.expiresAt === undefined || current.expiresAt - TOKEN_SAFETY_MS > session.clock.now();
+          if (!options.forceRefresh && fresh) return current.accessToken;
+          // Concurrent requests of one call share a single refresh.
+          refreshing ??= refresh(options.forceRefresh ?? false).finally(() => {
+            refreshing = null;
+          });
+          return refreshing;
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,104 @@
+// Back-fill (and resync after CURSOR_EXPIRED): a fresh delta round per folder, newest first
+// (`$orderby=receivedDateTime desc`, optionally `$filter=receivedDateTime ge since` — the only
+// ordering and filter message delta supports). One call reads one page of every unfinished
+// folder; the resume token holds each folder's nextLink, so a restart resumes where it stopped.
+// When every folder reaches its deltaLink, those links are the cursor: incremental sync then
+// covers everything after the listing, including changes to back-filled messages.
+import { mapWithConcurrency, ThreadlinkError, type FullSyncOptions, type FullSyncPage, type ProviderMessage, type ProviderSession } from '@threadlink/core';
+import { z } from 'zod';
+import type { GraphSession } from './client.js';
+import { OutlookFolder } from './options.js';
+import { deltaStartPath, encodeCursor, loadFolderIds, materialize, readDeltaPage, type Listed } from './sync.js';
+import { MAILBOX_CONCURRENCY } from './throttle.js';
+
+const DEFAULT_PAGE_SIZE = 100;
+
+const ResumeToken = z.strictObject({
+  v: z.literal(1),
+  /** Per folder: the nextLink still to read, or the deltaLink once the folder is complete. */
+  folders: z.partialRecord(OutlookFolder, z.strictObject({ link: z.string().min(1), done: z.boolean() })),
+  folderIds: z.partialRecord(z.enum(['inbox', 'sentitems', 'deleteditems', 'junkemail', 'drafts']), z.string().min(1)),
+  estimatedTotal: z.number().int().nonnegative().optional(),
+});
+type ResumeToken = z.infer<typeof ResumeToken>;
+
+export interface BackfillContext {
+  graph: GraphSession;
+  session: ProviderSession;
+  folders: readonly OutlookFolder[];
+  withAttachments: boolean;
+}
+
+async function folderTotals(graph: GraphSession, folders: readonly OutlookFolder[]): Promise<number | undefined> {
+  const responses = await graph.batch(folders.map((folder) => ({ id: folder, method: 'GET' as const, url: `/me/mailFolders/${folder}?$select=totalItemCount` })));
+  let total = 0;
+  for (const folder of folders) {
+    const count = (responses.get(folder)?.body as { totalItemCount?: unknown } | undefined)?.totalItemCount;
+    if (typeof count !== 'number') return undefined;
+    total += count;
+  }
+  return total;
+}
+
+function decodeResume(raw: string): ResumeToken {
+  try {
+    return ResumeToken.parse(JSON.parse(raw));
+  } catch (cause) {
+    // A token from another version or a corrupted row: restart the listing rather than fail forever.
+    throw new ThreadlinkError('CURSOR_EXPIRED', 'Unreadable Outlook back-fill resume token', { cause, details: { provider: 'outlook' } });
+  }
+}
+
+export async function fullSync(context: BackfillContext, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage> {
+  const pageSize = Math.min(1000, Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE));
+  let state: ResumeToken;
+  if (resume === null) {
+    const folderIds = await loadFolderIds(context.graph);
+    // A folder's item count is the total only when the whole folder is listed.
+    const estimatedTotal = options.since === undefined ? await folderTotals(context.graph, context.folders).catch(() => undefined) : undefined;
+    const query = { newestFirst: true, ...(options.since === undefined ? {} : { receivedSince: options.since }) };
+    state = {
+      v: 1,
+      folders: Object.fromEntries(context.folders.map((folder) => [folder, { link: deltaStartPath(folder, query), done: false }])),
+      folderIds,
+      ...(estimatedTotal === undefined ? {} : { estimatedTotal }),
+    };
+  } else {
+    state = decodeResume(resume);
+  }
+
+  const open = context.folders.filter((folder) => !state.folders[folder]?.done);
+  const pages = await mapWithConcurrency(open, MAILBOX_CONCURRENCY, async (folder) => {
+    const position = state.folders[folder];
+    if (!position) throw new ThreadlinkError('CURSOR_EXPIRED', `Back-fill resume token lacks ${folder}`, { details: { provider: 'outlook' } });
+    const page = await readDeltaPage(context.graph, position.link, pageSize);
+    return { folder, page };
+  });
+
+  const listed: Listed[] = [];
+  const folders = { ...state.folders };
+  for (const { folder, page } of pages) {
+    // An initial round lists what is there; `@removed` entries in it are noise.
+    for (const item of page.items) if (item['@removed'] === undefined) listed.push({ folder, item });
+    folders[folder] = page.deltaLink ? { link: page.deltaLink, done: true } : { link: page.nextLink as string, done: false };
+  }
+
+  const changes = await materialize({
+    graph: context.graph,
+    session: context.session,
+    folderIds: state.folderIds,
+    withAttachments: context.withAttachments,
+    listed,
+  });
+  const messages: ProviderMessage[] = [];
+  for (const change of changes) if (change.type === 'upsert') messages.push(change.message);
+  // Pages of two folders interleave; keep the page itself newest first.
+  messages.sort((left, right) => right.receivedAt - left.receivedAt);
+
+  const complete = context.folders.every((folder) => folders[folder]?.done);
+  const next: ResumeToken = { ...state, folders };
+  const estimated = state.estimatedTotal === undefined ? {} : { estimatedTotal: state.estimatedTotal };
+  if (!complete) return { messages, next: JSON.stringify(next), ...estimated };
+  const links = Object.fromEntries(context.folders.map((folder) => [folder, (folders[folder] as { link: string }).link]));
+  return { messages, next: null, ...estimated, cursor: encodeCursor({ v: 1, links, folderIds: state.folderIds }) };
+}

@@ -1,0 +1,255 @@
+// The Graph client for one call: @microsoft/microsoft-graph-client with our own middleware
+// chain, every request marked `Prefer: IdType="ImmutableId"` (ids survive folder moves,
+// https://learn.microsoft.com/graph/outlook-immutable-id), failures classified into
+// ThreadlinkErrors, and short throttling waits slept through with core's withRetry.
+import { Client, GraphError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { chunk, httpStatusError, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger } from '@threadlink/core';
+import type { TokenSource } from './auth.js';
+import type { MailboxGates } from './throttle.js';
+
+export const IMMUTABLE_ID = 'IdType="ImmutableId"';
+const GRAPH_VERSION = 'v1.0';
+/** Graph JSON batching takes at most 20 requests per $batch (https://learn.microsoft.com/graph/json-batching). */
+export const BATCH_LIMIT = 20;
+
+function setHeader(context: Context, name: string, value: string): void {
+  const options = (context.options ??= {});
+  const headers = options.headers;
+  if (headers instanceof Headers) headers.set(name, value);
+  else if (Array.isArray(headers)) headers.push([name, value]);
+  else options.headers = { ...(headers ?? {}), [name]: value };
+}
+
+function requestUrl(context: Context): string {
+  return typeof context.request === 'string' ? context.request : context.request.url;
+}
+
+/**
+ * Adds the bearer token — only for the configured Graph origin, so a link from a response can
+ * never carry it elsewhere. The stock AuthenticationHandler recognises https Graph hosts only,
+ * which would leave a plain-http local endpoint unauthenticated. A 401 gets one retry with a
+ * forced refresh (a token revoked server-side before its expiry, e.g. continuous access evaluation).
+ */
+class BearerTokenMiddleware implements Middleware {
+  private next: Middleware | undefined;
+
+  constructor(
+    private readonly origin: string,
+    private readonly tokens: TokenSource,
+  ) {}
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    if (!this.next) throw new ThreadlinkError('INTERNAL', 'Graph middleware chain is incomplete');
+    if (new URL(requestUrl(context)).origin !== this.origin) {
+      throw new ThreadlinkError('PROVIDER_ERROR', 'Refusing to send a Graph request outside the configured Graph origin');
+    }
+    setHeader(context, 'Authorization', `Bearer ${await this.tokens.accessToken()}`);
+    await this.next.execute(context);
+    if (context.response?.status === 401) {
+      setHeader(context, 'Authorization', `Bearer ${await this.tokens.accessToken({ forceRefresh: true })}`);
+      await this.next.execute(context);
+    }
+  }
+}
+
+/** Holds one of the mailbox's concurrency slots for the duration of the HTTP exchange. */
+class MailboxGateMiddleware implements Middleware {
+  private next: Middleware | undefined;
+
+  constructor(
+    private readonly gates: MailboxGates,
+    private readonly mailbox: string,
+  ) {}
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+
+  async execute(context: Context): Promise<void> {
+    const next = this.next;
+    if (!next) throw new ThreadlinkError('INTERNAL', 'Graph middleware chain is incomplete');
+    await this.gates.run(this.mailbox, () => next.execute(context));
+  }
+}
+
+/** Classifies anything the Graph client throws. 410 and SyncStateNotFound/Invalid mean the delta token is gone. */
+export function classifyGraphError(error: unknown, now = Date.now()): ThreadlinkError {
+  if (error instanceof ThreadlinkError) return error;
+  if (error instanceof GraphError) {
+    const status = error.statusCode;
+    const code = error.code ?? '';
+    const retryAfterMs = parseRetryAfter(error.headers?.get('retry-after'), now);
+    const message = `Graph ${status} ${code}: ${error.message}`.trim();
+    if (status === 410 || /^syncstate(notfound|invalid)$/i.test(code)) {
+      return new ThreadlinkError('CURSOR_EXPIRED', message, { cause: error, details: { status, provider: 'outlook', reason: code } });
+    }
+    if (status === 403) {
+      return new ThreadlinkError('INSUFFICIENT_SCOPE', message, { cause: error, details: { status, provider: 'outlook', reason: code } });
+    }
+    // The client reports transport failures (refused, reset, DNS) as status -1.
+    if (status <= 0) return new ThreadlinkError('PROVIDER_UNAVAILABLE', `Graph unreachable: ${error.message}`, { cause: error });
+    return httpStatusError(status, message, { provider: 'outlook', reason: code, cause: error, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+  }
+  if (error instanceof TypeError) return new ThreadlinkError('PROVIDER_UNAVAILABLE', `Graph unreachable: ${error.message}`, { cause: error });
+  return new ThreadlinkError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+export interface BatchRequest {
+  id: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Relative to the version root, e.g. `/me/messages/{id}`. */
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface BatchResponse {
+  id: string;
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+}
+
+export interface GraphSession {
+  get<T>(path: string, options?: RequestOptions): Promise<T>;
+  post<T>(path: string, body: unknown, options?: RequestOptions): Promise<T>;
+  patch<T>(path: string, body: unknown, options?: RequestOptions): Promise<T>;
+  delete(path: string, options?: RequestOptions): Promise<void>;
+  /** Runs requests through $batch (20 per POST); inner throttling is retried like outer. */
+  batch(requests: BatchRequest[]): Promise<Map<string, BatchResponse>>;
+  /** A nextLink/deltaLink turned into a path for this client; links to other origins are refused. */
+  pathOf(link: string): string;
+}
+
+export interface GraphSessionOptions {
+  graphBaseUrl: string;
+  tokens: TokenSource;
+  gates: MailboxGates;
+  /** The key of the mailbox's concurrency gate (the connection id). */
+  mailbox: string;
+  clock: Clock;
+  logger: Logger;
+  maxInlineRetryMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+function lowerCaseKeys(headers: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (headers && typeof headers === 'object') {
+    for (const [name, value] of Object.entries(headers)) if (typeof value === 'string') out[name.toLowerCase()] = value;
+  }
+  return out;
+}
+
+export function createGraphSession(options: GraphSessionOptions): GraphSession {
+  const base = options.graphBaseUrl.replace(/\/+$/, '');
+  const origin = new URL(base).origin;
+  const versionRoot = `${base}/${GRAPH_VERSION}`;
+  const bearer = new BearerTokenMiddleware(origin, options.tokens);
+  const gate = new MailboxGateMiddleware(options.gates, options.mailbox);
+  // No RetryHandler: throttling is handled below, where a long Retry-After can be handed to the
+  // engine's scheduler instead of blocking this worker.
+  bearer.setNext(gate);
+  gate.setNext(new HTTPMessageHandler());
+  const client = Client.initWithMiddleware({ baseUrl: base, defaultVersion: GRAPH_VERSION, middleware: bearer });
+
+  /** Retries throttling and 5xx inline while the wait is short; longer waits surface with retryAfterMs. */
+  const run = async <T>(task: () => Promise<T>): Promise<T> => {
+    const deferred = new WeakSet<ThreadlinkError>();
+    try {
+      return await withRetry(task, {
+        attempts: 4,
+        baseMs: 500,
+        maxMs: Math.max(500, options.maxInlineRetryMs),
+        clock: options.clock,
+        ...(options.signal ? { signal: options.signal } : {}),
+        classify: (raw) => {
+          const error = classifyGraphError(raw, options.clock.now());
+          if (error.retryable && (error.retryAfterMs ?? 0) > options.maxInlineRetryMs) {
+            const stop = new ThreadlinkError(error.code, error.message, { retryable: false, cause: error });
+            deferred.add(stop);
+            return stop;
+          }
+          return error;
+        },
+        onRetry: (error, attempt, delayMs) =>
+          options.logger.debug('graph request retried', { code: error.code, attempt, delayMs, status: error.details.status ?? null }),
+      });
+    } catch (error) {
+      if (error instanceof ThreadlinkError && deferred.has(error)) throw error.cause as ThreadlinkError;
+      throw error;
+    }
+  };
+
+  const request = (path: string, requestOptions: RequestOptions = {}) =>
+    client.api(path).headers({ Prefer: IMMUTABLE_ID, ...(requestOptions.headers ?? {}) });
+
+  const preferWith = (headers: Record<string, string> | undefined): Record<string, string> => {
+    const prefer = [IMMUTABLE_ID, headers?.Prefer].filter(Boolean).join(', ');
+    return { ...(headers ?? {}), Prefer: prefer };
+  };
+
+  const session: GraphSession = {
+    get: (path, requestOptions = {}) => run(() => request(path, { headers: preferWith(requestOptions.headers) }).get()),
+    post: (path, body, requestOptions = {}) => run(() => request(path, { headers: preferWith(requestOptions.headers) }).post(body)),
+    patch: (path, body, requestOptions = {}) => run(() => request(path, { headers: preferWith(requestOptions.headers) }).patch(body)),
+    delete: async (path, requestOptions = {}) => {
+      await run(() => request(path, { headers: preferWith(requestOptions.headers) }).delete());
+    },
+
+    pathOf(link) {
+      if (link.startsWith('/')) return link;
+      if (link.startsWith(`${versionRoot}/`)) return link.slice(versionRoot.length);
+      throw new ThreadlinkError('PROVIDER_ERROR', 'Graph returned a link outside the configured Graph base URL', { details: { provider: 'outlook' } });
+    },
+
+    async batch(requests) {
+      const results = new Map<string, BatchResponse>();
+      // Sequential: a batch's inner requests already count against the 4-per-mailbox limit.
+      for (const group of chunk(requests, BATCH_LIMIT)) {
+        let pending = group.map((item) => ({ ...item, headers: preferWith(item.headers) }));
+        for (let round = 1; pending.length > 0; round += 1) {
+          const answer = await session.post<{ responses?: unknown[] }>('/$batch', {
+            requests: pending.map(({ id, method, url, headers, body }) => ({ id, method, url, headers, ...(body === undefined ? {} : { body }) })),
+          });
+          const throttled: typeof pending = [];
+          let waitMs = 0;
+          for (const raw of answer.responses ?? []) {
+            const response = raw as { id?: unknown; status?: unknown; headers?: unknown; body?: unknown };
+            const id = String(response.id);
+            const status = typeof response.status === 'number' ? response.status : 0;
+            const headers = lowerCaseKeys(response.headers);
+            const original = pending.find((item) => item.id === id);
+            // A batch answers 200 overall; each inner response carries its own 429/503 + Retry-After.
+            if ((status === 429 || status === 503 || status === 504) && original) {
+              throttled.push(original);
+              waitMs = Math.max(waitMs, parseRetryAfter(headers['retry-after'], options.clock.now()) ?? 0);
+              continue;
+            }
+            results.set(id, { id, status, headers, body: response.body });
+          }
+          if (throttled.length === 0) break;
+          const retryAfterMs = Math.max(waitMs, 1_000);
+          if (round >= 4 || retryAfterMs > options.maxInlineRetryMs) {
+            throw new ThreadlinkError('RATE_LIMITED', `Graph throttled ${throttled.length} batched request(s)`, {
+              retryAfterMs,
+              details: { provider: 'outlook' },
+            });
+          }
+          await options.clock.sleep(retryAfterMs, options.signal);
+          pending = throttled;
+        }
+      }
+      return results;
+    },
+  };
+  return session;
+}

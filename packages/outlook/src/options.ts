@@ -1,0 +1,32 @@
+// The adapter's options, parsed at the boundary. A test emulator's `providerOptions` spreads
+// straight into these, so unknown keys are dropped rather than rejected.
+import { z } from 'zod';
+
+export const OutlookFolder = z.enum(['inbox', 'sentitems']);
+export type OutlookFolder = z.infer<typeof OutlookFolder>;
+
+const HttpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL (msal-node refuses plain-http authorities)' });
+
+export const OutlookProviderOptions = z.object({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  /** 'common' (work/school and personal accounts), 'organizations', 'consumers' or a tenant id. */
+  tenant: z.string().min(1).default('common'),
+  /** 'metadata': sync only (Mail.ReadBasic), no bodies. 'full': adds Mail.Read for body on demand. */
+  mode: z.enum(['full', 'metadata']).default('full'),
+  authorityHost: HttpsUrl.default('https://login.microsoftonline.com'),
+  graphBaseUrl: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),
+  /** PEM of a CA to trust for the authority host (a local emulator); production leaves it unset. */
+  caCertificate: z.string().min(1).optional(),
+  /** The well-known folders to subscribe to and sync. */
+  folders: z.array(OutlookFolder).min(1).default(['inbox', 'sentitems']),
+  /** `Prefer: odata.maxpagesize` for delta pages during real-time sync. */
+  pageSize: z.number().int().min(1).max(1000).default(100),
+  /**
+   * Throttling waits (Retry-After) up to this long are slept through inside a call; longer ones
+   * surface as RATE_LIMITED with retryAfterMs so the engine reschedules instead of holding a worker.
+   */
+  maxInlineRetryMs: z.number().int().min(0).max(60_000).default(5_000),
+});
+export type OutlookProviderOptionsInput = z.input<typeof OutlookProviderOptions>;
+export type OutlookProviderConfig = z.output<typeof OutlookProviderOptions>;

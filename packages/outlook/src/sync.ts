@@ -1,0 +1,240 @@
+// Incremental sync with Graph delta queries, one per folder
+// (https://learn.microsoft.com/graph/delta-query-messages). The cursor is the per-folder
+// delta links (or, mid-round, next links) serialised as JSON, plus the ids of the
+// well-known folders so a message's parentFolderId can be named.
+import { mapWithConcurrency, ThreadlinkError, type Change, type ProviderMessage, type ProviderSession, type PullResult } from '@threadlink/core';
+import { z } from 'zod';
+import { type BatchRequest, type GraphSession } from './client.js';
+import {
+  ATTACHMENT_SELECT,
+  classifyFolder,
+  isPartial,
+  METADATA_SELECT,
+  toAttachmentMeta,
+  toProviderMessage,
+  WELL_KNOWN_FOLDERS,
+  type FolderIds,
+  type GraphMessage,
+  type WellKnownFolder,
+} from './metadata.js';
+import { OutlookFolder } from './options.js';
+import { MAILBOX_CONCURRENCY } from './throttle.js';
+
+/** Pages read per folder in one pullChanges call before handing back `hasMore` (bounds memory and lease time). */
+const MAX_PAGES_PER_PULL = 10;
+
+const FolderIdsSchema = z.partialRecord(z.enum(['inbox', 'sentitems', 'deleteditems', 'junkemail', 'drafts']), z.string().min(1));
+
+const DeltaCursor = z.strictObject({
+  v: z.literal(1),
+  /** Per folder: the deltaLink of the last complete round, or a nextLink while a round is unfinished. */
+  links: z.partialRecord(OutlookFolder, z.string().min(1)),
+  folderIds: FolderIdsSchema,
+});
+export type DeltaCursor = z.infer<typeof DeltaCursor>;
+
+export function encodeCursor(cursor: DeltaCursor): string {
+  return JSON.stringify(cursor);
+}
+
+/** A cursor we cannot read is as good as an expired one: the engine resyncs. */
+export function decodeCursor(raw: string, folders: readonly OutlookFolder[]): DeltaCursor {
+  let parsed: DeltaCursor;
+  try {
+    parsed = DeltaCursor.parse(JSON.parse(raw));
+  } catch (cause) {
+    throw new ThreadlinkError('CURSOR_EXPIRED', 'Unreadable Outlook cursor; a full resync is needed', { cause, details: { provider: 'outlook' } });
+  }
+  const missing = folders.filter((folder) => !parsed.links[folder]);
+  if (missing.length > 0) {
+    throw new ThreadlinkError('CURSOR_EXPIRED', `The cursor has no delta link for ${missing.join(', ')}; a full resync is needed`, {
+      details: { provider: 'outlook' },
+    });
+  }
+  return parsed;
+}
+
+export interface DeltaQuery {
+  /** Only messages received at or after this instant (the one `$filter` message delta supports). */
+  receivedSince?: number;
+  /** Newest first: `$orderby=receivedDateTime desc` is the one ordering message delta supports. */
+  newestFirst?: boolean;
+}
+
+/** The first request of a delta round for a folder. `$select` is encoded into every later link. */
+export function deltaStartPath(folder: OutlookFolder, query: DeltaQuery = {}): string {
+  const parts = [`$select=${METADATA_SELECT}`];
+  if (query.receivedSince !== undefined) {
+    parts.push(`$filter=${encodeURIComponent(`receivedDateTime ge ${new Date(query.receivedSince).toISOString()}`)}`);
+  }
+  if (query.newestFirst) parts.push(`$orderby=${encodeURIComponent('receivedDateTime desc')}`);
+  return `/me/mailFolders/${folder}/messages/delta?${parts.join('&')}`;
+}
+
+export interface DeltaPage {
+  items: GraphMessage[];
+  nextLink: string | null;
+  deltaLink: string | null;
+}
+
+export async function readDeltaPage(graph: GraphSession, link: string, pageSize: number): Promise<DeltaPage> {
+  const page = await graph.get<{ value?: GraphMessage[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string }>(graph.pathOf(link), {
+    headers: { Prefer: `odata.maxpagesize=${pageSize}` },
+  });
+  const nextLink = page['@odata.nextLink'] ?? null;
+  const deltaLink = page['@odata.deltaLink'] ?? null;
+  if (nextLink === null && deltaLink === null) {
+    throw new ThreadlinkError('PROVIDER_ERROR', 'A Graph delta page carried neither a nextLink nor a deltaLink', { details: { provider: 'outlook' } });
+  }
+  return { items: page.value ?? [], nextLink, deltaLink };
+}
+
+/** Follows a round to its deltaLink, discarding items (the initial cursor at subscribe). */
+export async function walkToDeltaLink(graph: GraphSession, start: string, pageSize: number): Promise<string> {
+  let link = start;
+  for (;;) {
+    const page = await readDeltaPage(graph, link, pageSize);
+    if (page.deltaLink) return page.deltaLink;
+    link = page.nextLink as string;
+  }
+}
+
+/** Ids of the well-known folders in one $batch (folder ids are opaque and differ per mailbox). */
+export async function loadFolderIds(graph: GraphSession): Promise<FolderIds> {
+  const responses = await graph.batch(
+    WELL_KNOWN_FOLDERS.map((name) => ({ id: name, method: 'GET' as const, url: `/me/mailFolders/${name}?$select=id` })),
+  );
+  const ids: FolderIds = {};
+  for (const name of WELL_KNOWN_FOLDERS) {
+    const response = responses.get(name);
+    const id = (response?.body as { id?: unknown } | undefined)?.id;
+    if (response && response.status === 200 && typeof id === 'string' && id.length > 0) ids[name] = id;
+  }
+  return ids;
+}
+
+export interface Listed {
+  folder: WellKnownFolder;
+  item: GraphMessage;
+}
+
+export interface MaterializeInput {
+  graph: GraphSession;
+  session: ProviderSession;
+  folderIds: FolderIds;
+  /** Attachment names need Mail.Read; Mail.ReadBasic cannot read attachments at all. */
+  withAttachments: boolean;
+  listed: Listed[];
+}
+
+/**
+ * Turns delta items into changes: `@removed` → delete; partial items (Graph sends only the
+ * changed properties for some updates) are re-read by id; attachment names of messages that
+ * have any are read in the same $batch round trips.
+ */
+export async function materialize(input: MaterializeInput): Promise<Change[]> {
+  const { graph, session, folderIds, withAttachments } = input;
+  const latest = new Map<string, Listed>();
+  // Graph may list an item more than once in a round; the last listing is its current state.
+  for (const entry of input.listed) latest.set(entry.item.id, entry);
+
+  const present = [...latest.values()].filter((entry) => entry.item['@removed'] === undefined);
+  const removed = [...latest.values()].filter((entry) => entry.item['@removed'] !== undefined);
+
+  const requests: BatchRequest[] = [];
+  for (const { item } of present) {
+    const path = `/me/messages/${encodeURIComponent(item.id)}`;
+    if (isPartial(item)) requests.push({ id: `m:${item.id}`, method: 'GET', url: `${path}?$select=${METADATA_SELECT}` });
+    if (withAttachments && (item.hasAttachments === true || isPartial(item))) {
+      requests.push({ id: `a:${item.id}`, method: 'GET', url: `${path}/attachments?$select=${ATTACHMENT_SELECT}` });
+    }
+  }
+  const responses = requests.length > 0 ? await graph.batch(requests) : new Map();
+
+  const changes: Change[] = [];
+  const upserted = new Set<string>();
+  for (const { folder, item } of present) {
+    let message = item;
+    if (isPartial(item)) {
+      const response = responses.get(`m:${item.id}`);
+      if (response?.status === 404) {
+        changes.push({ type: 'delete', providerMessageId: item.id });
+        continue;
+      }
+      if (!response || response.status !== 200) throw batchFailure(response?.status ?? 0, 'message metadata');
+      message = { ...(response.body as GraphMessage), id: item.id };
+    }
+    if (message.isDraft === true) continue;
+    const folderClass = classifyFolder(message.parentFolderId, folderIds, folder);
+    if (folderClass === 'deleted') {
+      changes.push({ type: 'delete', providerMessageId: item.id });
+      continue;
+    }
+    let attachments: ProviderMessage['attachments'] = [];
+    const attachmentResponse = responses.get(`a:${item.id}`);
+    if (attachmentResponse && attachmentResponse.status === 200) {
+      const value = (attachmentResponse.body as { value?: unknown[] } | undefined)?.value ?? [];
+      attachments = value.map(toAttachmentMeta).filter((entry) => entry !== null);
+    } else if (attachmentResponse && attachmentResponse.status !== 404) {
+      throw batchFailure(attachmentResponse.status, 'attachment names');
+    }
+    changes.push({
+      type: 'upsert',
+      message: toProviderMessage({ message, folder: folderClass, accountEmail: session.connection.accountEmail, attachments, now: session.clock.now() }),
+    });
+    upserted.add(item.id);
+  }
+  // An immutable id moved between two tracked folders is removed from one and listed in the
+  // other within the same pull: the listing is the current state, so the removal is dropped.
+  for (const { item } of removed) if (!upserted.has(item.id)) changes.push({ type: 'delete', providerMessageId: item.id });
+  return changes;
+}
+
+function batchFailure(status: number, what: string): ThreadlinkError {
+  if (status === 403) return new ThreadlinkError('INSUFFICIENT_SCOPE', `Graph refused ${what} (403)`, { details: { provider: 'outlook', status } });
+  const code = status >= 500 || status === 0 ? 'PROVIDER_UNAVAILABLE' : status === 401 ? 'AUTH_REVOKED' : 'PROVIDER_ERROR';
+  return new ThreadlinkError(code, `Graph answered ${status} reading ${what} in a batch`, { details: { provider: 'outlook', status } });
+}
+
+export interface PullContext {
+  graph: GraphSession;
+  session: ProviderSession;
+  folders: readonly OutlookFolder[];
+  pageSize: number;
+  withAttachments: boolean;
+}
+
+export async function pullChanges(context: PullContext, rawCursor: string): Promise<PullResult> {
+  const cursor = decodeCursor(rawCursor, context.folders);
+  const walked = await mapWithConcurrency(context.folders, MAILBOX_CONCURRENCY, async (folder) => {
+    let link = cursor.links[folder] as string;
+    const listed: Listed[] = [];
+    for (let page = 0; page < MAX_PAGES_PER_PULL; page += 1) {
+      const result = await readDeltaPage(context.graph, link, context.pageSize);
+      for (const item of result.items) listed.push({ folder, item });
+      if (result.deltaLink) return { folder, link: result.deltaLink, listed, done: true };
+      link = result.nextLink as string;
+    }
+    return { folder, link, listed, done: false };
+  });
+
+  const changes = await materialize({
+    graph: context.graph,
+    session: context.session,
+    folderIds: cursor.folderIds,
+    withAttachments: context.withAttachments,
+    listed: walked.flatMap((entry) => entry.listed),
+  });
+  const links = { ...cursor.links };
+  for (const entry of walked) links[entry.folder] = entry.link;
+  let newest: number | undefined;
+  for (const change of changes) {
+    if (change.type === 'upsert') newest = Math.max(newest ?? 0, change.message.receivedAt);
+  }
+  return {
+    changes,
+    nextCursor: encodeCursor({ v: 1, links, folderIds: cursor.folderIds }),
+    hasMore: walked.some((entry) => !entry.done),
+    ...(newest === undefined ? {} : { newestChangeAt: newest }),
+  };
+}
