@@ -37,7 +37,7 @@ export async function connect(
     access_type: 'offline',
     scope: scopes,
     state: 'state-123',
-    code_challenge: codeChallenge,
+    code_challenge: codeChallenge ?? '',
     code_challenge_method: CodeChallengeMethod.S256,
     login_hint: email,
   });
@@ -46,7 +46,12 @@ export async function connect(
   if (!code) throw new Error(`no code in ${redirect.toString()}`);
   const { tokens } = await auth.getToken({ code, codeVerifier });
   auth.setCredentials(tokens);
-  return { auth, gmail: gmailApi({ version: 'v1', auth, rootUrl: emulator.providerOptions.apiRootUrl }) };
+  return { auth, gmail: gmailFor(emulator, auth) };
+}
+
+/** googleapis-common pins its own google-auth-library patch version; the class is the same at runtime. */
+export function gmailFor(emulator: GmailEmulator, auth: OAuth2Client): gmail_v1.Gmail {
+  return gmailApi({ version: 'v1', auth: auth as unknown as NonNullable<gmail_v1.Options['auth']>, rootUrl: emulator.providerOptions.apiRootUrl });
 }
 
 /** A gaxios error's status and Google error body, for asserting error shapes. */

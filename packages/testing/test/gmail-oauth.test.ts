@@ -1,11 +1,10 @@
 // Google OAuth through the emulator with google-auth-library's OAuth2Client:
 // consent page, PKCE code exchange, id_token verification, refresh, revoke.
-import { gmail as gmailApi } from '@googleapis/gmail';
 import { CodeChallengeMethod } from 'google-auth-library';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGmailEmulator, type GmailEmulator } from '../src/gmail/index.js';
-import { connect, failure, GOOGLE, oauthClient, REDIRECT_URI } from './gmail-helpers.js';
+import { connect, failure, gmailFor, GOOGLE, oauthClient, REDIRECT_URI } from './gmail-helpers.js';
 
 let emulator: GmailEmulator;
 
@@ -22,7 +21,7 @@ async function authorizeUrl(options: { prompt?: string; scopes?: string[]; email
     access_type: 'offline',
     scope: options.scopes ?? ['openid', 'email', `${GOOGLE}gmail.metadata`],
     state: 'opaque-state',
-    code_challenge: codeChallenge,
+    code_challenge: codeChallenge ?? '',
     code_challenge_method: CodeChallengeMethod.S256,
     login_hint: options.email ?? 'ana@acme.example',
     ...(options.prompt !== undefined ? { prompt: options.prompt } : {}),
@@ -133,7 +132,7 @@ describe('token endpoint', () => {
       const url = again.generateAuthUrl({
         access_type: 'offline',
         scope: [`${GOOGLE}gmail.metadata`],
-        code_challenge: pkce.codeChallenge,
+        code_challenge: pkce.codeChallenge ?? '',
         code_challenge_method: CodeChallengeMethod.S256,
         login_hint: 'carla@acme.example',
         ...(prompt ? { prompt } : {}),
@@ -180,7 +179,7 @@ describe('revocation', () => {
 
     const staleAuth = oauthClient(emulator);
     staleAuth.setCredentials({ access_token: accessToken ?? null });
-    const stale = gmailApi({ version: 'v1', auth: staleAuth, rootUrl: emulator.providerOptions.apiRootUrl });
+    const stale = gmailFor(emulator, staleAuth);
     const refresher = oauthClient(emulator);
     refresher.setCredentials({ refresh_token: refreshToken ?? null });
     const refresh = await failure(refresher.refreshAccessToken());

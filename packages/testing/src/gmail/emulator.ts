@@ -5,7 +5,7 @@ import { RequestLog, Router, serve, sleep, type EmulatorRequest, type EmulatorRe
 import { PushSubscription, type PushLog, type PushRetryPolicy } from '../pubsub/push.js';
 import { GmailApi, type GmailFaults, type InjectedFailure } from './api.js';
 import { handleBatch } from './batch.js';
-import { createSigningKey, signJwt } from './keys.js';
+import { createSigningKey, signJwt, type SigningKey } from './keys.js';
 import type { HeaderField } from './mime.js';
 import { WatchNotifier } from './notifier.js';
 import { OAuthServer } from './oauth.js';
@@ -129,7 +129,9 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
   // The push service account's numeric id (`sub`/`azp` of its OIDC tokens).
   const pushServiceAccountId = '108274619237458120133';
 
-  const [key, foreignKey] = await Promise.all([createSigningKey(), createSigningKey()]);
+  const key = await createSigningKey();
+  // A key no certs endpoint publishes, made on first use (RSA generation is not free).
+  let foreignKey: Promise<SigningKey> | undefined;
   const faults: FaultKnobs & GmailFaults = {
     latencyMs: options.latencyMs ?? 0,
     jitterMs: 0,
@@ -302,8 +304,10 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
         ReturnType<GmailEmulator['issueTokens']>
       >;
     },
-    createJwt: (claims = {}, jwtOptions = {}) =>
-      signJwt(jwtOptions.signWith === 'foreign' ? foreignKey : key, { ...pushClaims(push.pushAudience ?? ''), ...claims }, jwtOptions.header ? { header: jwtOptions.header } : {}),
+    createJwt: async (claims = {}, jwtOptions = {}) => {
+      const signingKey = jwtOptions.signWith === 'foreign' ? await (foreignKey ??= createSigningKey()) : key;
+      return signJwt(signingKey, { ...pushClaims(push.pushAudience ?? ''), ...claims }, jwtOptions.header ? { header: jwtOptions.header } : {});
+    },
     close: async () => {
       if (closed) return;
       closed = true;
