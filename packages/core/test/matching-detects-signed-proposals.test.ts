@@ -83,5 +83,10 @@ describe('signed-proposal rule', () => {
     expect(separate.extractReferences({ subject: 'Signed Q-2291 for PRJ-1042', attachments: [] })).toEqual(['PRJ-1042', 'Q-2291']);
     const links = await separate.match(mail({ subject: 'Signed Q-2291 for PRJ-1042', from }), context(crm()));
     expect(summary(links)).toEqual({ 'proposal:q-2291': 'signed_proposal', 'project:p-1042': 'reference' });
+    // As the engine stores it: the Q token is indexed for rematch but is no general reference.
+    const draft = mail({ subject: 'Draft Q-2291 for PRJ-1042', from });
+    const stored = { ...draft, referenceTokens: separate.extractReferences(draft) };
+    expect(stored.referenceTokens).toEqual(['PRJ-1042', 'Q-2291']);
+    expect(summary(await separate.match(stored, context(crm())))).toEqual({ 'project:p-1042': 'reference' });
   });
 });

@@ -272,7 +272,9 @@ export function createMatcher(options: MatchingOptions = {}): Matcher {
     };
     for (const token of references.extract(subject)) add(token, { kind: 'subject' });
     for (const name of attachmentNames) for (const token of references.extract(name)) add(token, { kind: 'attachment', name });
-    for (const token of message.referenceTokens) add(token, { kind: 'indexed' });
+    // Tokens stored at sync time count when the subject no longer shows them in a form the
+    // patterns find; tokens kept only for the signed-proposal patterns are not general references.
+    for (const token of message.referenceTokens) if (references.canonical(token) !== null) add(token, { kind: 'indexed' });
     return {
       message,
       addresses: participants.addresses,
