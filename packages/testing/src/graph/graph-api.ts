@@ -1,0 +1,421 @@
+// The Graph request pipeline: bearer-token check, per-mailbox concurrency
+// (Outlook allows 4 concurrent requests per app per mailbox —
+// learn.microsoft.com/graph/throttling-limits#outlook-service-limits), injected
+// latency and faults, routing, the request log, and JSON batching ($batch,
+// at most 20 requests — learn.microsoft.com/graph/json-batching).
+import type { EmulatorRequest, EmulatorResponse, RequestLog } from '../common/server.js';
+import { sleep } from '../common/server.js';
+import type { GraphCall } from './context.js';
+import type { DeltaService } from './delta.js';
+import type { IdentityService } from './identity.js';
+import { GRAPH_RESOURCE_APP_ID } from './identity.js';
+import { newGuid } from './ids.js';
+import * as mail from './mail-handlers.js';
+import type { Mailbox, MailStore } from './mail-store.js';
+import type { MailFlow } from './mail-flow.js';
+import { graphError, parsePreferences, pathSegments } from './odata.js';
+import type { SubscriptionService } from './subscriptions.js';
+import type { GraphFaults } from './types.js';
+
+export const MAILBOX_CONCURRENCY_LIMIT = 4;
+export const MAX_BATCH_REQUESTS = 20;
+
+type Handler = (call: GraphCall) => EmulatorResponse | Promise<EmulatorResponse>;
+
+interface Route {
+  method: string;
+  pattern: string[];
+  operation: string;
+  handler: Handler;
+}
+
+export interface GraphApiDeps {
+  store: MailStore;
+  flow: MailFlow;
+  delta: DeltaService;
+  identity: IdentityService;
+  subscriptions: SubscriptionService;
+  faults: GraphFaults;
+  log: RequestLog;
+  now: () => number;
+  identityUrl: () => string;
+}
+
+interface Caller {
+  mailbox: Mailbox;
+  clientId: string;
+  scopes: string[];
+}
+
+interface InnerRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export class GraphApi {
+  private readonly routes: Route[] = [];
+  private readonly inFlight = new Map<Mailbox, number>();
+
+  constructor(private readonly deps: GraphApiDeps) {
+    this.defineRoutes();
+  }
+
+  private defineRoutes(): void {
+    const deps = { store: this.deps.store, flow: this.deps.flow, delta: this.deps.delta };
+    const subscriptions = this.deps.subscriptions;
+    const add = (method: string, path: string, operation: string, handler: Handler): void => {
+      this.routes.push({ method, pattern: path.split('/'), operation, handler });
+    };
+    add('GET', 'me', 'me.get', (call) => mail.getMe(call));
+    add('GET', 'me/mailfolders', 'mailFolders.list', (call) => mail.listFolders(deps, call));
+    add('GET', 'me/mailfolders/:folder', 'mailFolders.get', (call) => mail.getFolder(deps, call, call.params.folder ?? ''));
+    add('GET', 'me/mailfolders/:folder/messages/delta', 'delta', (call) => deps.delta.handle(call, call.params.folder ?? ''));
+    add('GET', 'me/mailfolders/:folder/messages', 'messages.list', (call) => mail.listMessages(deps, call, call.params.folder));
+    add('GET', 'me/messages', 'messages.list', (call) => mail.listMessages(deps, call, undefined));
+    add('POST', 'me/messages', 'messages.create', (call) => mail.createDraft(deps, call));
+    add('GET', 'me/messages/:id', 'messages.get', (call) => mail.getMessage(deps, call, call.params.id ?? ''));
+    add('PATCH', 'me/messages/:id', 'messages.update', (call) => mail.updateMessage(deps, call, call.params.id ?? ''));
+    add('DELETE', 'me/messages/:id', 'messages.delete', (call) => mail.deleteMessage(deps, call, call.params.id ?? ''));
+    add('GET', 'me/messages/:id/$value', 'messages.getMime', (call) => mail.getMessageMime(deps, call, call.params.id ?? ''));
+    add('GET', 'me/messages/:id/attachments', 'attachments.list', (call) => mail.listAttachments(deps, call, call.params.id ?? ''));
+    add('POST', 'me/messages/:id/attachments', 'attachments.create', (call) => mail.attachToDraft(deps, call, call.params.id ?? ''));
+    add('GET', 'me/messages/:id/attachments/:attachment', 'attachments.get', (call) =>
+      mail.getAttachment(deps, call, call.params.id ?? '', call.params.attachment ?? ''),
+    );
+    add('POST', 'me/messages/:id/move', 'messages.move', (call) => mail.moveMessage(deps, call, call.params.id ?? ''));
+    add('POST', 'me/messages/:id/reply', 'messages.reply', (call) => mail.reply(deps, call, call.params.id ?? '', false));
+    add('POST', 'me/messages/:id/replyall', 'messages.replyAll', (call) => mail.reply(deps, call, call.params.id ?? '', true));
+    add('POST', 'me/messages/:id/createreply', 'messages.createReply', (call) => mail.createReply(deps, call, call.params.id ?? '', false));
+    add('POST', 'me/messages/:id/createreplyall', 'messages.createReplyAll', (call) =>
+      mail.createReply(deps, call, call.params.id ?? '', true),
+    );
+    add('POST', 'me/messages/:id/send', 'messages.send', (call) => mail.sendDraft(deps, call, call.params.id ?? ''));
+    add('POST', 'me/sendmail', 'sendMail', (call) => mail.sendMail(deps, call));
+    add('GET', 'subscriptions', 'subscriptions.list', (call) => subscriptions.listFor(call));
+    add('POST', 'subscriptions', 'subscriptions.create', (call) => subscriptions.create(call));
+    add('GET', 'subscriptions/:id', 'subscriptions.get', (call) => subscriptions.get(call, call.params.id ?? ''));
+    add('PATCH', 'subscriptions/:id', 'subscriptions.update', (call) => subscriptions.update(call, call.params.id ?? ''));
+    add('DELETE', 'subscriptions/:id', 'subscriptions.delete', (call) => subscriptions.remove(call, call.params.id ?? ''));
+    add('POST', 'subscriptions/:id/reauthorize', 'subscriptions.reauthorize', (call) =>
+      subscriptions.reauthorize(call, call.params.id ?? ''),
+    );
+  }
+
+  /** Entry point for the HTTP and HTTPS listeners. */
+  async handle(request: EmulatorRequest, origin: string): Promise<EmulatorResponse> {
+    const requestId = newGuid();
+    const clientRequestId = header(request.headers, 'client-request-id') ?? requestId;
+    const versioned = /^\/(v1\.0|beta)(\/.*)?$/i.exec(request.path);
+    let operation = 'unknown';
+    let mailbox: Mailbox | undefined;
+    let response: EmulatorResponse;
+    if (!versioned) {
+      response = graphError(400, 'BadRequest', 'Invalid version: the request URL must start with /v1.0.');
+    } else {
+      const caller = await this.authenticate(request.headers);
+      if ('status' in caller) {
+        response = caller;
+      } else {
+        mailbox = caller.mailbox;
+        const segments = pathSegments(versioned[2] ?? '');
+        if (segments.length === 1 && segments[0] === '$batch') {
+          operation = '$batch';
+          if (request.method !== 'POST') response = graphError(405, 'BadRequest', 'The $batch endpoint only accepts POST.');
+          else {
+            await this.latency();
+            response = await this.batch(request, caller, origin);
+          }
+        } else {
+          const result = await this.execute(
+            { method: request.method, url: request.url, headers: request.headers, body: request.body },
+            caller,
+            origin,
+            true,
+          );
+          operation = result.operation;
+          response = result.response;
+        }
+      }
+    }
+    const finished = decorate(response, requestId, clientRequestId, this.deps.now());
+    this.deps.log.record({
+      at: this.deps.now(),
+      method: request.method,
+      path: request.path,
+      status: finished.status,
+      ...(mailbox ? { mailbox: mailbox.email } : {}),
+      operation,
+      units: operation === '$batch' ? 0 : 1,
+    });
+    return finished;
+  }
+
+  private async latency(): Promise<void> {
+    const faults = this.deps.faults;
+    await sleep(faults.latencyMs + (faults.jitterMs > 0 ? Math.random() * faults.jitterMs : 0));
+  }
+
+  private async authenticate(headers: EmulatorRequest['headers']): Promise<Caller | EmulatorResponse> {
+    const checked = await this.deps.identity.checkAccessToken(header(headers, 'authorization'));
+    if (checked.ok) return { mailbox: checked.mailbox, clientId: checked.clientId, scopes: checked.scopes };
+    return graphError(401, 'InvalidAuthenticationToken', checked.message, {
+      'www-authenticate': `Bearer realm="", authorization_uri="${this.deps.identityUrl()}/common/oauth2/authorize", client_id="${GRAPH_RESOURCE_APP_ID}"`,
+    });
+  }
+
+  /** Routes one (top-level or batched) request through throttling, faults and the handler. */
+  private async execute(
+    request: InnerRequest,
+    caller: Caller,
+    origin: string,
+    topLevel: boolean,
+  ): Promise<{ operation: string; response: EmulatorResponse }> {
+    const path = request.url.pathname.replace(/^\/(v1\.0|beta)/i, '');
+    let segments = pathSegments(path);
+    const folded = this.foldUser(segments, caller.mailbox);
+    if ('status' in folded) return { operation: 'unknown', response: folded };
+    segments = folded;
+    // /me/mailFolders/{f}/messages/{id}/… addresses the same message as /me/messages/{id}/….
+    if (segments.length >= 5 && segments[0] === 'me' && segments[1] === 'mailfolders' && segments[3] === 'messages' && segments[4] !== 'delta') {
+      segments = ['me', ...segments.slice(3)];
+    }
+    const matched = this.match(request.method, segments);
+    if (!matched) {
+      return { operation: 'unknown', response: graphError(400, 'BadRequest', `Resource not found for the segment '${segments.at(-1) ?? ''}'.`) };
+    }
+    if (matched === 'method') {
+      return { operation: 'unknown', response: graphError(405, 'BadRequest', `The HTTP method '${request.method}' is not allowed on this resource.`) };
+    }
+    const { route, params } = matched;
+    const mailbox = caller.mailbox;
+    const faults = this.deps.faults;
+    const retryAfter = { 'retry-after': String(faults.retryAfterSeconds) };
+    if (!this.tryAcquire(mailbox)) {
+      return {
+        operation: route.operation,
+        response: graphError(429, 'ApplicationThrottled', 'Application is over its MailboxConcurrency limit.', retryAfter),
+      };
+    }
+    try {
+      if (topLevel) await this.latency();
+      if (faults.forced429 > 0) {
+        faults.forced429 -= 1;
+        // Graph's generic throttling body (learn.microsoft.com/graph/throttling).
+        const response = graphError(429, 'TooManyRequests', 'Please retry again later.', retryAfter);
+        (response.body as { error: Record<string, unknown> }).error.innerError = { code: '429', message: 'Please retry after', status: '429' };
+        return { operation: route.operation, response };
+      }
+      if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
+        return {
+          operation: route.operation,
+          response: graphError(503, 'serviceNotAvailable', 'The service is temporarily unavailable. Try again after a delay.', retryAfter),
+        };
+      }
+      const call: GraphCall = {
+        method: request.method,
+        url: request.url,
+        segments,
+        headers: request.headers,
+        body: request.body,
+        json<T>() {
+          if (request.body.length === 0) return undefined;
+          try {
+            return JSON.parse(request.body.toString('utf8')) as T;
+          } catch {
+            return undefined;
+          }
+        },
+        mailbox,
+        clientId: caller.clientId,
+        scopes: caller.scopes,
+        preferences: parsePreferences(request.headers.prefer),
+        params,
+        origin,
+      };
+      if (['POST', 'PATCH', 'PUT'].includes(request.method) && request.body.length > 0 && call.json() === undefined) {
+        return { operation: route.operation, response: graphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.') };
+      }
+      return { operation: route.operation, response: await route.handler(call) };
+    } finally {
+      this.release(mailbox);
+    }
+  }
+
+  /** `users/{id or UPN}` of the caller is the same mailbox as `me`; others are off limits for delegated tokens. */
+  private foldUser(segments: string[], mailbox: Mailbox): string[] | EmulatorResponse {
+    if (segments[0] !== 'users') return segments;
+    const user = (segments[1] ?? '').toLowerCase();
+    if (user === mailbox.userId || user === mailbox.email.toLowerCase()) return ['me', ...segments.slice(2)];
+    const other = this.deps.store.mailboxByUserId(segments[1] ?? '') ?? this.deps.store.mailbox(segments[1] ?? '');
+    if (other) return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    return graphError(404, 'ErrorInvalidUser', `The requested user '${segments[1] ?? ''}' is invalid.`);
+  }
+
+  private match(method: string, segments: string[]): { route: Route; params: Record<string, string> } | 'method' | null {
+    let pathMatched = false;
+    for (const route of this.routes) {
+      if (route.pattern.length !== segments.length) continue;
+      const params: Record<string, string> = {};
+      let ok = true;
+      for (let index = 0; index < segments.length; index += 1) {
+        const expected = route.pattern[index] ?? '';
+        const actual = segments[index] ?? '';
+        if (expected.startsWith(':')) params[expected.slice(1)] = actual;
+        else if (expected !== actual) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      pathMatched = true;
+      if (route.method === method) return { route, params };
+    }
+    return pathMatched ? 'method' : null;
+  }
+
+  private tryAcquire(mailbox: Mailbox): boolean {
+    const current = this.inFlight.get(mailbox) ?? 0;
+    if (current >= MAILBOX_CONCURRENCY_LIMIT) return false;
+    this.inFlight.set(mailbox, current + 1);
+    return true;
+  }
+
+  private release(mailbox: Mailbox): void {
+    this.inFlight.set(mailbox, Math.max(0, (this.inFlight.get(mailbox) ?? 1) - 1));
+  }
+
+  // ---- $batch ---------------------------------------------------------------------------------
+
+  private async batch(request: EmulatorRequest, caller: Caller, origin: string): Promise<EmulatorResponse> {
+    const payload = request.json<{ requests?: unknown }>();
+    if (!payload || !Array.isArray(payload.requests)) return graphError(400, 'BadRequest', 'Invalid batch payload format.');
+    const requests = payload.requests as Array<Record<string, unknown>>;
+    if (requests.length > MAX_BATCH_REQUESTS) return graphError(400, 'BadRequest', 'Number of requests inside batch exceeds the limit.');
+    const ids = new Set<string>();
+    for (const item of requests) {
+      const id = typeof item.id === 'string' ? item.id : typeof item.id === 'number' ? String(item.id) : '';
+      if (!id) return graphError(400, 'BadRequest', 'Each batch request must have an id.');
+      if (ids.has(id)) return graphError(400, 'BadRequest', `Batch request id '${id}' is duplicated.`);
+      ids.add(id);
+    }
+
+    const results = new Map<string, Promise<Record<string, unknown>>>();
+    // Outlook runs at most 4 requests of a batch at once for a mailbox.
+    let running = 0;
+    const waiting: Array<() => void> = [];
+    const slot = async (): Promise<void> => {
+      if (running < MAILBOX_CONCURRENCY_LIMIT) {
+        running += 1;
+        return;
+      }
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    };
+    const freeSlot = (): void => {
+      const next = waiting.shift();
+      if (next) next();
+      else running -= 1;
+    };
+
+    for (const item of requests) {
+      const id = String(item.id);
+      const dependsOn = Array.isArray(item.dependsOn) ? item.dependsOn.map(String) : [];
+      const run = async (): Promise<Record<string, unknown>> => {
+        for (const dependency of dependsOn) {
+          const result = await results.get(dependency);
+          if (!result || (result.status as number) >= 400) {
+            return { id, status: 424, body: { error: { code: 'FailedDependency', message: 'The dependent request failed.' } } };
+          }
+        }
+        await slot();
+        try {
+          return await this.executeInner(id, item, caller, origin);
+        } finally {
+          freeSlot();
+        }
+      };
+      results.set(id, run());
+    }
+    const responses = await Promise.all([...results.values()]);
+    return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { responses } };
+  }
+
+  private async executeInner(
+    id: string,
+    item: Record<string, unknown>,
+    caller: Caller,
+    origin: string,
+  ): Promise<Record<string, unknown>> {
+    const method = typeof item.method === 'string' ? item.method.toUpperCase() : '';
+    const url = typeof item.url === 'string' ? item.url : '';
+    if (!method || !url) return innerError(id, 400, 'BadRequest', 'Each batch request needs a method and a url.');
+    if (/^https?:\/\//i.test(url)) return innerError(id, 400, 'BadRequest', 'Batch request URLs must be relative to the service root.');
+    const headers: Record<string, string> = {};
+    if (item.headers && typeof item.headers === 'object') {
+      for (const [name, value] of Object.entries(item.headers as Record<string, unknown>)) headers[name.toLowerCase()] = String(value);
+    }
+    let body = Buffer.alloc(0);
+    if (item.body !== undefined && item.body !== null) {
+      if (!headers['content-type']) {
+        return innerError(id, 400, 'BadRequest', `Write request id : ${id} does not contain Content-Type header or body.`);
+      }
+      body = Buffer.from(typeof item.body === 'string' ? item.body : JSON.stringify(item.body), 'utf8');
+    }
+    // The JS SDK's BatchRequestContent keeps the version segment ("/v1.0/me"); Graph tolerates it.
+    const target = new URL(`${origin}/v1.0/${url.replace(/^\/?(v1\.0|beta)\//i, '').replace(/^\//, '')}`);
+    const started = this.deps.now();
+    const executed = await this.execute({ method, url: target, headers, body }, caller, origin, false);
+    const operation = executed.operation;
+    const response = decorate(executed.response, newGuid(), newGuid(), this.deps.now());
+    this.deps.log.record({
+      at: started,
+      method,
+      path: target.pathname,
+      status: response.status,
+      mailbox: caller.mailbox.email,
+      operation,
+      units: 1,
+    });
+    // Inner responses spell header names the way Graph does ("Content-Type"); the SDK's BatchResponseContent relies on it.
+    const responseHeaders: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers ?? {})) responseHeaders[canonicalHeaderName(name)] = value;
+    const result: Record<string, unknown> = { id, status: response.status, headers: responseHeaders };
+    if (response.body !== null && response.body !== undefined) {
+      if (Buffer.isBuffer(response.body)) result.body = response.body.toString('base64');
+      else result.body = response.body;
+    }
+    return result;
+  }
+}
+
+function innerError(id: string, status: number, code: string, message: string): Record<string, unknown> {
+  return { id, status, headers: { 'Content-Type': 'application/json' }, body: { error: { code, message } } };
+}
+
+function canonicalHeaderName(name: string): string {
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('-');
+}
+
+function header(headers: EmulatorRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Adds Graph's request-id headers, and the innerError block every Graph error carries. */
+function decorate(response: EmulatorResponse, requestId: string, clientRequestId: string, now: number): EmulatorResponse {
+  const headers = { ...(response.headers ?? {}), 'request-id': requestId, 'client-request-id': clientRequestId };
+  const body = response.body as { error?: Record<string, unknown> } | null | undefined;
+  if (body && typeof body === 'object' && !Buffer.isBuffer(body) && body.error && typeof body.error === 'object') {
+    body.error.innerError = {
+      ...((body.error.innerError as Record<string, unknown> | undefined) ?? {}),
+      date: new Date(now).toISOString().replace(/\.\d+Z$/, ''),
+      'request-id': requestId,
+      'client-request-id': clientRequestId,
+    };
+  }
+  return { ...response, headers };
+}

@@ -1,0 +1,19 @@
+// Public surface of the Microsoft Graph (Outlook mail) + identity platform emulator.
+export { startGraphEmulator } from './emulator.js';
+export { MAILBOX_CONCURRENCY_LIMIT, MAX_BATCH_REQUESTS } from './graph-api.js';
+export { MAX_MESSAGE_SUBSCRIPTION_MINUTES } from './subscriptions.js';
+export type {
+  DeliveredCopy,
+  DeliveredGraphMessage,
+  DeliverInput,
+  EmulatedAddress,
+  EmulatedGraphAttachment,
+  EmulatedGraphMessage,
+  EmulatedSubscription,
+  GraphAttachmentInput,
+  GraphEmulator,
+  GraphEmulatorOptions,
+  GraphFaults,
+  LifecycleEvent,
+  WebhookDelivery,
+} from './types.js';

@@ -1,0 +1,409 @@
+// How mail moves between emulated mailboxes: harness deliveries, and messages
+// sent through Graph (sendMail, reply, createReply + send). Each emulated
+// recipient gets an inbound copy threaded into its own conversation by
+// In-Reply-To/References, and the sender keeps a Sent Items copy.
+import { parseAddress, parseAddressList, type Recipient, sameAddress } from './addresses.js';
+import { newAttachmentId, newConversationId, newInternetMessageId } from './ids.js';
+import type { Mailbox, MailStore, StoredAttachment, StoredMessage } from './mail-store.js';
+import { escapeHtml, folderLabel, isoSeconds, textToHtml } from './message-json.js';
+import { rfc2822Date, transportHeaders } from './mime.js';
+import type { DeliveredCopy, DeliveredGraphMessage, DeliverInput, EmulatedGraphMessage } from './types.js';
+
+export interface OutgoingMessage {
+  from: Recipient;
+  subject: string;
+  body: { contentType: 'text' | 'html'; content: string };
+  to: Recipient[];
+  cc: Recipient[];
+  bcc: Recipient[];
+  replyTo: Recipient[];
+  attachments: Array<{ name: string; contentType: string; content: Buffer; isInline: boolean }>;
+  internetMessageId: string;
+  inReplyTo?: string;
+  references: string[];
+  /** Custom X- headers the sender set; they travel with every copy. */
+  customHeaders: Array<{ name: string; value: string }>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  pdf: 'application/pdf',
+  txt: 'text/plain',
+  html: 'text/html',
+  htm: 'text/html',
+  csv: 'text/csv',
+  json: 'application/json',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  zip: 'application/zip',
+  eml: 'message/rfc822',
+};
+
+export function guessContentType(filename: string): string {
+  const extension = filename.split('.').pop()?.toLowerCase() ?? '';
+  return CONTENT_TYPES[extension] ?? 'application/octet-stream';
+}
+
+export class MailFlow {
+  private readonly sentLogs = new Map<Mailbox, EmulatedGraphMessage[]>();
+
+  constructor(
+    private readonly store: MailStore,
+    private readonly now: () => number,
+    private readonly receivingHost: string,
+  ) {}
+
+  sentBy(mailbox: Mailbox): EmulatedGraphMessage[] {
+    return [...(this.sentLogs.get(mailbox) ?? [])];
+  }
+
+  /** The harness's deliver(): seeds copies without going through the API. */
+  deliver(input: DeliverInput): DeliveredGraphMessage {
+    const from = parseAddress(input.from);
+    const at = input.date?.getTime() ?? this.now();
+    const references: string[] = [];
+    if (input.inReplyTo) {
+      const parent = this.findAnywhere(input.inReplyTo);
+      if (parent) references.push(...parent.references);
+      references.push(input.inReplyTo);
+    }
+    const outgoing: OutgoingMessage = {
+      from,
+      subject: input.subject,
+      body: input.html !== undefined ? { contentType: 'html', content: input.html } : { contentType: 'text', content: input.text ?? '' },
+      to: parseAddressList(input.to),
+      cc: parseAddressList(input.cc),
+      bcc: parseAddressList(input.bcc),
+      replyTo: [],
+      attachments: (input.attachments ?? []).map((attachment) => ({
+        name: attachment.filename,
+        contentType: attachment.contentType ?? guessContentType(attachment.filename),
+        content: typeof attachment.content === 'string' ? Buffer.from(attachment.content, 'utf8') : attachment.content,
+        isInline: false,
+      })),
+      internetMessageId: newInternetMessageId(from.address.split('@')[1] ?? 'emulator.test'),
+      ...(input.inReplyTo ? { inReplyTo: input.inReplyTo } : {}),
+      references,
+      customHeaders: [],
+    };
+
+    const copies: DeliveredCopy[] = [];
+    const only = input.mailbox === undefined ? undefined : this.store.requireMailbox(input.mailbox);
+    const senderMailbox = this.store.mailbox(from.address);
+    if (only) {
+      const isSender = senderMailbox === only;
+      const folder = input.folder ?? (isSender ? 'sentitems' : 'inbox');
+      const message = isSender
+        ? this.storeSentCopy(only, outgoing, at, input.conversationId, folder)
+        : this.storeInboundCopy(only, outgoing, at, input.conversationId, folder);
+      copies.push(this.describe(only, message));
+    } else {
+      for (const mailbox of this.recipientMailboxes(outgoing)) {
+        const message = this.storeInboundCopy(mailbox, outgoing, at, input.conversationId, input.folder ?? 'inbox');
+        copies.push(this.describe(mailbox, message));
+      }
+      if (senderMailbox) {
+        const message = this.storeSentCopy(senderMailbox, outgoing, at, input.conversationId, 'sentitems');
+        copies.push(this.describe(senderMailbox, message));
+      }
+    }
+    const primary = copies[0];
+    if (!primary) throw new Error('Graph emulator: deliver() needs an emulated mailbox as sender or recipient (call addMailbox first)');
+    return { ...primary, copies };
+  }
+
+  /**
+   * Sends from a mailbox through the API: the Sent Items copy (unless
+   * saveToSentItems is false), inbound copies for emulated recipients, and
+   * an entry in sent().
+   */
+  send(
+    mailbox: Mailbox,
+    outgoing: OutgoingMessage,
+    options: { saveToSentItems: boolean; conversationId?: string; draft?: StoredMessage },
+  ): StoredMessage | undefined {
+    const at = this.now();
+    let sentCopy: StoredMessage | undefined;
+    if (options.draft) {
+      // Sending a draft moves that item to Sent Items; its immutable id survives (outlook-immutable-id).
+      const draft = options.draft;
+      draft.isDraft = false;
+      draft.isRead = true;
+      draft.sentAt = at;
+      draft.receivedAt = at;
+      draft.internetMessageId = outgoing.internetMessageId;
+      this.store.move(mailbox, draft, this.store.requireFolder(mailbox, 'sentitems').id);
+      sentCopy = draft;
+    } else if (options.saveToSentItems) {
+      sentCopy = this.storeSentCopy(mailbox, outgoing, at, options.conversationId, 'sentitems');
+    }
+    for (const recipient of this.recipientMailboxes(outgoing)) {
+      this.storeInboundCopy(recipient, outgoing, at, undefined, 'inbox');
+    }
+    const log = this.sentLogs.get(mailbox) ?? [];
+    log.push(
+      sentCopy
+        ? this.toEmulated(mailbox, sentCopy)
+        : this.toEmulated(mailbox, this.unsavedSnapshot(outgoing, at, options.conversationId ?? this.conversationFor(mailbox, outgoing))),
+    );
+    this.sentLogs.set(mailbox, log);
+    return sentCopy;
+  }
+
+  /** A draft in Drafts (createReply, POST /me/messages). */
+  saveDraft(mailbox: Mailbox, outgoing: OutgoingMessage, conversationId: string | undefined): StoredMessage {
+    const at = this.now();
+    return this.store.insert(
+      mailbox,
+      {
+        ...this.baseFields(outgoing, at, at, conversationId ?? this.conversationFor(mailbox, outgoing)),
+        isRead: true,
+        isDraft: true,
+        transportHeaders: null,
+      },
+      this.store.requireFolder(mailbox, 'drafts').id,
+    );
+  }
+
+  /** Builds the reply Outlook would compose: RE: subject, quoted original, threading headers. */
+  composeReply(
+    mailbox: Mailbox,
+    original: StoredMessage,
+    input: { comment?: string; message?: Partial<OutgoingMessage>; all: boolean },
+  ): OutgoingMessage {
+    const self: Recipient = { name: mailbox.name, address: mailbox.email };
+    const notSelf = (recipient: Recipient): boolean => !sameAddress(recipient.address, mailbox.email);
+    const replyTargets = original.replyTo.length > 0 ? original.replyTo : original.from ? [original.from] : [];
+    let to = replyTargets.filter(notSelf);
+    let cc: Recipient[] = [];
+    if (input.all) {
+      to = dedupe([...to, ...original.to.filter(notSelf)]);
+      cc = original.cc.filter(notSelf);
+    }
+    // A reply to one's own sent message goes back to its recipients.
+    if (to.length === 0) to = original.to.filter(notSelf);
+    if (input.message?.to && input.message.to.length > 0) to = input.message.to;
+    if (input.message?.cc && input.message.cc.length > 0) cc = input.message.cc;
+    const subject = input.message?.subject ?? (/^re:/i.test(original.subject) ? original.subject : `RE: ${original.subject}`);
+    const quoted = quoteOriginal(original);
+    const lead = input.message?.body
+      ? input.message.body.contentType === 'html'
+        ? input.message.body.content
+        : textToHtml(input.message.body.content)
+      : `<div>${escapeHtml(input.comment ?? '').replace(/\r?\n/g, '<br>')}</div>`;
+    return {
+      from: self,
+      subject,
+      body: { contentType: 'html', content: `<html><body>${lead}<hr>${quoted}</body></html>` },
+      to,
+      cc,
+      bcc: input.message?.bcc ?? [],
+      replyTo: input.message?.replyTo ?? [],
+      attachments: input.message?.attachments ?? [],
+      internetMessageId: newInternetMessageId(),
+      inReplyTo: original.internetMessageId,
+      references: [...original.references, original.internetMessageId],
+      customHeaders: input.message?.customHeaders ?? [],
+    };
+  }
+
+  toEmulated(mailbox: Mailbox, message: StoredMessage): EmulatedGraphMessage {
+    return {
+      id: message.restId,
+      immutableId: message.immutableId,
+      mailbox: mailbox.email,
+      folder: folderLabel(mailbox, message.folderId),
+      folderId: message.folderId,
+      conversationId: message.conversationId,
+      internetMessageId: message.internetMessageId,
+      ...(message.inReplyTo ? { inReplyTo: message.inReplyTo } : {}),
+      references: [...message.references],
+      subject: message.subject,
+      from: message.from ? { ...message.from } : null,
+      to: message.to.map((recipient) => ({ ...recipient })),
+      cc: message.cc.map((recipient) => ({ ...recipient })),
+      bcc: message.bcc.map((recipient) => ({ ...recipient })),
+      replyTo: message.replyTo.map((recipient) => ({ ...recipient })),
+      body: { ...message.body },
+      attachments: message.attachments.map((attachment) => ({
+        id: attachment.id,
+        name: attachment.name,
+        contentType: attachment.contentType,
+        size: attachment.content.length,
+        content: Buffer.from(attachment.content),
+      })),
+      receivedDateTime: isoSeconds(message.receivedAt),
+      sentDateTime: isoSeconds(message.sentAt),
+      isRead: message.isRead,
+      isDraft: message.isDraft,
+      categories: [...message.categories],
+    };
+  }
+
+  private describe(mailbox: Mailbox, message: StoredMessage): DeliveredCopy {
+    return {
+      id: message.restId,
+      immutableId: message.immutableId,
+      conversationId: message.conversationId,
+      internetMessageId: message.internetMessageId,
+      mailbox: mailbox.email,
+      folder: folderLabel(mailbox, message.folderId),
+    };
+  }
+
+  private recipientMailboxes(outgoing: OutgoingMessage): Mailbox[] {
+    const mailboxes: Mailbox[] = [];
+    for (const recipient of [...outgoing.to, ...outgoing.cc, ...outgoing.bcc]) {
+      const mailbox = this.store.mailbox(recipient.address);
+      if (mailbox && !mailboxes.includes(mailbox)) mailboxes.push(mailbox);
+    }
+    return mailboxes;
+  }
+
+  private findAnywhere(internetMessageId: string): StoredMessage | undefined {
+    for (const mailbox of this.store.allMailboxes()) {
+      const found = this.store.findByInternetMessageId(mailbox, internetMessageId);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** Exchange threads a copy into the conversation of the message it answers, per mailbox. */
+  private conversationFor(mailbox: Mailbox, outgoing: OutgoingMessage): string {
+    const candidates = [outgoing.inReplyTo, ...[...outgoing.references].reverse()].filter((value): value is string => !!value);
+    for (const candidate of candidates) {
+      const parent = this.store.findByInternetMessageId(mailbox, candidate);
+      if (parent) return parent.conversationId;
+    }
+    return newConversationId();
+  }
+
+  private baseFields(outgoing: OutgoingMessage, sentAt: number, receivedAt: number, conversationId: string) {
+    return {
+      conversationId,
+      internetMessageId: outgoing.internetMessageId,
+      ...(outgoing.inReplyTo ? { inReplyTo: outgoing.inReplyTo } : {}),
+      references: [...outgoing.references],
+      subject: outgoing.subject,
+      from: { ...outgoing.from },
+      sender: { ...outgoing.from },
+      to: outgoing.to.map((recipient) => ({ ...recipient })),
+      cc: outgoing.cc.map((recipient) => ({ ...recipient })),
+      bcc: outgoing.bcc.map((recipient) => ({ ...recipient })),
+      replyTo: outgoing.replyTo.map((recipient) => ({ ...recipient })),
+      body: { ...outgoing.body },
+      attachments: outgoing.attachments.map(
+        (attachment): StoredAttachment => ({
+          id: newAttachmentId(),
+          name: attachment.name,
+          contentType: attachment.contentType,
+          content: Buffer.from(attachment.content),
+          isInline: attachment.isInline,
+          lastModifiedAt: sentAt,
+        }),
+      ),
+      receivedAt,
+      sentAt,
+      categories: [],
+      mimeHeaders: outgoing.customHeaders.map((header) => ({ ...header })),
+    };
+  }
+
+  private storeSentCopy(
+    mailbox: Mailbox,
+    outgoing: OutgoingMessage,
+    at: number,
+    conversationId: string | undefined,
+    folder: string,
+  ): StoredMessage {
+    return this.store.insert(
+      mailbox,
+      {
+        ...this.baseFields(outgoing, at, at, conversationId ?? this.conversationFor(mailbox, outgoing)),
+        isRead: true,
+        isDraft: false,
+        transportHeaders: null,
+      },
+      this.store.requireFolder(mailbox, folder).id,
+    );
+  }
+
+  private storeInboundCopy(
+    mailbox: Mailbox,
+    outgoing: OutgoingMessage,
+    at: number,
+    conversationId: string | undefined,
+    folder: string,
+  ): StoredMessage {
+    const fields = this.baseFields(outgoing, at, at, conversationId ?? this.conversationFor(mailbox, outgoing));
+    return this.store.insert(
+      mailbox,
+      {
+        ...fields,
+        // Bcc recipients are invisible to everyone but the sender.
+        bcc: [],
+        isRead: false,
+        isDraft: false,
+        transportHeaders: [
+          ...transportHeaders({
+            internetMessageId: outgoing.internetMessageId,
+            ...(outgoing.inReplyTo ? { inReplyTo: outgoing.inReplyTo } : {}),
+            references: outgoing.references,
+            subject: outgoing.subject,
+            sentAt: at,
+            from: outgoing.from,
+            hasAttachments: outgoing.attachments.length > 0,
+            contentType: outgoing.body.contentType,
+            receivingHost: this.receivingHost,
+          }),
+          ...outgoing.customHeaders,
+        ],
+      },
+      this.store.requireFolder(mailbox, folder).id,
+    );
+  }
+
+  private unsavedSnapshot(outgoing: OutgoingMessage, at: number, conversationId: string): StoredMessage {
+    return {
+      ...this.baseFields(outgoing, at, at, conversationId),
+      immutableId: '',
+      restId: '',
+      folderId: '',
+      changeKey: '',
+      version: 0,
+      folderSeq: 0,
+      createdAt: at,
+      lastModifiedAt: at,
+      isRead: true,
+      isDraft: false,
+      transportHeaders: null,
+    };
+  }
+}
+
+function dedupe(recipients: Recipient[]): Recipient[] {
+  const seen = new Set<string>();
+  return recipients.filter((recipient) => {
+    const key = recipient.address.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function quoteOriginal(original: StoredMessage): string {
+  const header = [
+    `<b>From:</b> ${escapeHtml(original.from ? `${original.from.name} <${original.from.address}>` : '')}`,
+    `<b>Sent:</b> ${escapeHtml(rfc2822Date(original.sentAt))}`,
+    `<b>To:</b> ${escapeHtml(original.to.map((recipient) => recipient.address).join('; '))}`,
+    `<b>Subject:</b> ${escapeHtml(original.subject)}`,
+  ].join('<br>');
+  const originalHtml =
+    original.body.contentType === 'html'
+      ? original.body.content.replace(/^[\s\S]*?<body[^>]*>/i, '').replace(/<\/body>[\s\S]*$/i, '')
+      : escapeHtml(original.body.content).replace(/\r?\n/g, '<br>');
+  return `<div id="divRplyFwdMsg">${header}</div><div>${originalHtml}</div>`;
+}

@@ -1,0 +1,291 @@
+// The emulated Exchange mailboxes: folders, messages, and a per-mailbox change
+// sequence that delta tokens and change notifications are derived from.
+import type { Recipient } from './addresses.js';
+import { newChangeKey, newFolderId, newGuid, newMessageId } from './ids.js';
+
+export interface StoredAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  content: Buffer;
+  isInline: boolean;
+  lastModifiedAt: number;
+}
+
+export interface StoredMessage {
+  /** Stable for the life of the message in this mailbox (`Prefer: IdType="ImmutableId"`). */
+  immutableId: string;
+  /** The default REST id; Exchange assigns a new one when the item changes folder. */
+  restId: string;
+  folderId: string;
+  conversationId: string;
+  internetMessageId: string;
+  inReplyTo?: string;
+  references: string[];
+  subject: string;
+  from: Recipient | null;
+  sender: Recipient | null;
+  to: Recipient[];
+  cc: Recipient[];
+  bcc: Recipient[];
+  replyTo: Recipient[];
+  body: { contentType: 'text' | 'html'; content: string };
+  attachments: StoredAttachment[];
+  receivedAt: number;
+  sentAt: number;
+  createdAt: number;
+  lastModifiedAt: number;
+  isRead: boolean;
+  isDraft: boolean;
+  categories: string[];
+  changeKey: string;
+  /** Mailbox sequence number of the last change to this message. */
+  version: number;
+  /** Mailbox sequence number at which the message entered its current folder. */
+  folderSeq: number;
+  /**
+   * True for copies that arrived over SMTP transport. Graph only returns
+   * internetMessageHeaders for those: the Sent Items copy has none
+   * (microsoft-graph-docs issues 2716, 12726; msgraph-sdk-dotnet 3025).
+   */
+  transportHeaders: Array<{ name: string; value: string }> | null;
+  /** Extra headers that travel in the MIME ($value) of every copy. */
+  mimeHeaders: Array<{ name: string; value: string }>;
+}
+
+export interface Folder {
+  id: string;
+  wellKnownName?: string;
+  displayName: string;
+  parentFolderId: string;
+  isHidden: boolean;
+}
+
+export interface Tombstone {
+  folderId: string;
+  restId: string;
+  immutableId: string;
+  seq: number;
+}
+
+export interface Mailbox {
+  email: string;
+  name: string;
+  userId: string;
+  rootFolderId: string;
+  folders: Folder[];
+  messages: Map<string, StoredMessage>;
+  /** Current REST id → immutable id. Old REST ids of moved items are dropped (404 like Exchange). */
+  restIndex: Map<string, string>;
+  tombstones: Tombstone[];
+  seq: number;
+  /** Bumped by expireDeltaTokens: every delta/skip token from an older epoch is gone. */
+  syncEpoch: number;
+}
+
+export type MailEvent =
+  | { type: 'created'; mailbox: Mailbox; message: StoredMessage }
+  | { type: 'updated'; mailbox: Mailbox; message: StoredMessage }
+  | { type: 'deleted'; mailbox: Mailbox; folderId: string; restId: string; immutableId: string; changeKey: string }
+  | { type: 'moved'; mailbox: Mailbox; message: StoredMessage; fromFolderId: string; previousRestId: string };
+
+/** Folders every Exchange Online mailbox has, by well-known name (mailFolder docs). */
+const WELL_KNOWN_FOLDERS: Array<{ wellKnownName: string; displayName: string }> = [
+  { wellKnownName: 'inbox', displayName: 'Inbox' },
+  { wellKnownName: 'sentitems', displayName: 'Sent Items' },
+  { wellKnownName: 'deleteditems', displayName: 'Deleted Items' },
+  { wellKnownName: 'archive', displayName: 'Archive' },
+  { wellKnownName: 'drafts', displayName: 'Drafts' },
+  { wellKnownName: 'junkemail', displayName: 'Junk Email' },
+];
+
+export type NewMessage = Omit<
+  StoredMessage,
+  'immutableId' | 'restId' | 'folderId' | 'changeKey' | 'version' | 'folderSeq' | 'createdAt' | 'lastModifiedAt'
+>;
+
+export class MailStore {
+  private readonly mailboxes = new Map<string, Mailbox>();
+  private readonly listeners: Array<(event: MailEvent) => void> = [];
+
+  constructor(private readonly now: () => number) {}
+
+  onChange(listener: (event: MailEvent) => void): void {
+    this.listeners.push(listener);
+  }
+
+  addMailbox(email: string, name?: string): Mailbox {
+    const key = email.trim().toLowerCase();
+    const existing = this.mailboxes.get(key);
+    if (existing) {
+      if (name) existing.name = name;
+      return existing;
+    }
+    const rootFolderId = newFolderId();
+    const mailbox: Mailbox = {
+      email: email.trim(),
+      name: name ?? email.trim().split('@')[0] ?? email,
+      userId: newGuid(),
+      rootFolderId,
+      folders: WELL_KNOWN_FOLDERS.map((folder) => ({
+        id: newFolderId(),
+        wellKnownName: folder.wellKnownName,
+        displayName: folder.displayName,
+        parentFolderId: rootFolderId,
+        isHidden: false,
+      })),
+      messages: new Map(),
+      restIndex: new Map(),
+      tombstones: [],
+      seq: 0,
+      syncEpoch: 0,
+    };
+    this.mailboxes.set(key, mailbox);
+    return mailbox;
+  }
+
+  mailbox(email: string): Mailbox | undefined {
+    return this.mailboxes.get(email.trim().toLowerCase());
+  }
+
+  requireMailbox(email: string): Mailbox {
+    const mailbox = this.mailbox(email);
+    if (!mailbox) throw new Error(`Graph emulator: no mailbox ${email} (call addMailbox first)`);
+    return mailbox;
+  }
+
+  mailboxByUserId(userId: string): Mailbox | undefined {
+    for (const mailbox of this.mailboxes.values()) if (mailbox.userId === userId) return mailbox;
+    return undefined;
+  }
+
+  allMailboxes(): Mailbox[] {
+    return [...this.mailboxes.values()];
+  }
+
+  /** Well-known names are case-insensitive in Graph; ids are exact; display names as a convenience. */
+  resolveFolder(mailbox: Mailbox, reference: string): Folder | undefined {
+    const lowered = reference.toLowerCase();
+    if (lowered === 'msgfolderroot') {
+      return { id: mailbox.rootFolderId, displayName: 'Top of Information Store', parentFolderId: '', isHidden: false };
+    }
+    return (
+      mailbox.folders.find((folder) => folder.wellKnownName === lowered) ??
+      mailbox.folders.find((folder) => folder.id === reference) ??
+      mailbox.folders.find((folder) => folder.displayName.toLowerCase() === lowered)
+    );
+  }
+
+  requireFolder(mailbox: Mailbox, reference: string): Folder {
+    const folder = this.resolveFolder(mailbox, reference);
+    if (!folder) throw new Error(`Graph emulator: mailbox ${mailbox.email} has no folder ${reference}`);
+    return folder;
+  }
+
+  folderName(mailbox: Mailbox, folderId: string): string {
+    const folder = mailbox.folders.find((candidate) => candidate.id === folderId);
+    return folder?.wellKnownName ?? folderId;
+  }
+
+  findMessage(mailbox: Mailbox, id: string): StoredMessage | undefined {
+    const direct = mailbox.messages.get(id);
+    if (direct) return direct;
+    const immutableId = mailbox.restIndex.get(id);
+    return immutableId === undefined ? undefined : mailbox.messages.get(immutableId);
+  }
+
+  requireMessage(mailbox: Mailbox, id: string): StoredMessage {
+    const message = this.findMessage(mailbox, id);
+    if (!message) throw new Error(`Graph emulator: mailbox ${mailbox.email} has no message ${id}`);
+    return message;
+  }
+
+  findByInternetMessageId(mailbox: Mailbox, internetMessageId: string): StoredMessage | undefined {
+    for (const message of mailbox.messages.values()) {
+      if (message.internetMessageId === internetMessageId) return message;
+    }
+    return undefined;
+  }
+
+  messagesInFolder(mailbox: Mailbox, folderId: string): StoredMessage[] {
+    return [...mailbox.messages.values()].filter((message) => message.folderId === folderId);
+  }
+
+  insert(mailbox: Mailbox, input: NewMessage, folderId: string): StoredMessage {
+    const seq = ++mailbox.seq;
+    const now = this.now();
+    // The REST id and the immutable id start out equal so a delivered id is valid
+    // whichever id type the client asked for; they diverge once the item moves.
+    const id = newMessageId();
+    const message: StoredMessage = {
+      ...input,
+      immutableId: id,
+      restId: id,
+      folderId,
+      changeKey: newChangeKey(),
+      version: seq,
+      folderSeq: seq,
+      createdAt: now,
+      lastModifiedAt: now,
+    };
+    mailbox.messages.set(message.immutableId, message);
+    mailbox.restIndex.set(message.restId, message.immutableId);
+    this.emit({ type: 'created', mailbox, message });
+    return message;
+  }
+
+  update(
+    mailbox: Mailbox,
+    message: StoredMessage,
+    patch: Partial<
+      Pick<StoredMessage, 'isRead' | 'categories' | 'subject' | 'body' | 'to' | 'cc' | 'bcc' | 'replyTo' | 'attachments'>
+    >,
+  ): void {
+    Object.assign(message, patch);
+    this.touch(mailbox, message);
+    this.emit({ type: 'updated', mailbox, message });
+  }
+
+  move(mailbox: Mailbox, message: StoredMessage, folderId: string): void {
+    if (message.folderId === folderId) return;
+    const seq = ++mailbox.seq;
+    const previousRestId = message.restId;
+    const fromFolderId = message.folderId;
+    mailbox.tombstones.push({ folderId: fromFolderId, restId: previousRestId, immutableId: message.immutableId, seq });
+    mailbox.restIndex.delete(previousRestId);
+    message.restId = newMessageId();
+    mailbox.restIndex.set(message.restId, message.immutableId);
+    message.folderId = folderId;
+    message.folderSeq = seq;
+    message.version = seq;
+    message.changeKey = newChangeKey();
+    message.lastModifiedAt = this.now();
+    this.emit({ type: 'moved', mailbox, message, fromFolderId, previousRestId });
+  }
+
+  /** Permanent deletion (the item is gone, not in Deleted Items). */
+  remove(mailbox: Mailbox, message: StoredMessage): void {
+    const seq = ++mailbox.seq;
+    mailbox.tombstones.push({ folderId: message.folderId, restId: message.restId, immutableId: message.immutableId, seq });
+    mailbox.messages.delete(message.immutableId);
+    mailbox.restIndex.delete(message.restId);
+    this.emit({
+      type: 'deleted',
+      mailbox,
+      folderId: message.folderId,
+      restId: message.restId,
+      immutableId: message.immutableId,
+      changeKey: message.changeKey,
+    });
+  }
+
+  private touch(mailbox: Mailbox, message: StoredMessage): void {
+    message.version = ++mailbox.seq;
+    message.changeKey = newChangeKey();
+    message.lastModifiedAt = this.now();
+  }
+
+  private emit(event: MailEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,182 @@
+// Public shapes of the Graph + Microsoft identity platform emulator.
+import type { FaultKnobs, RequestLog } from '../common/server.js';
+
+export interface GraphEmulatorOptions {
+  /** Added latency per Graph request in ms (models the provider round trip). */
+  latencyMs?: number;
+  /** The emulator's clock (epoch ms); token, subscription and date logic read it. */
+  now?: () => number;
+  clientId?: string;
+  clientSecret?: string;
+  /** Fixed ports (for the CLI); a free port is picked when omitted. */
+  port?: number;
+  identityPort?: number;
+  /** Lifetime of issued access tokens. Azure AD issues 60–90 min; msal-node refreshes 5 min before expiry. */
+  accessTokenLifetimeSeconds?: number;
+  /** Graph waits 10 s for the validation echo; tests may shorten it. */
+  validationTimeoutMs?: number;
+  /** Graph waits 3 s for a 2xx on a notification POST before it counts as failed. */
+  notificationTimeoutMs?: number;
+  /**
+   * Backoff between notification delivery attempts. Real Graph retries for up to 4 hours;
+   * the emulator keeps it short and bounded so tests can flush. Default [50, 200, 800].
+   */
+  notificationRetryDelaysMs?: number[];
+}
+
+export interface GraphFaults extends FaultKnobs {
+  /** The next N change notifications are silently lost. */
+  dropNotifications: number;
+  /** The next N change notifications are delivered twice (the copy in a separate POST). */
+  duplicateNotifications: number;
+  /** Pending notifications go out one per POST, newest first. */
+  reorderNotifications: boolean;
+  /** Retry-After (seconds) on 429s — forced ones and MailboxConcurrency ones — and on 503s. */
+  retryAfterSeconds: number;
+}
+
+export interface GraphAttachmentInput {
+  filename: string;
+  content: string | Buffer;
+  contentType?: string;
+}
+
+export interface DeliverInput {
+  to: string | string[];
+  from: string;
+  subject: string;
+  text?: string;
+  html?: string;
+  cc?: string | string[];
+  bcc?: string | string[];
+  attachments?: GraphAttachmentInput[];
+  /** Message-ID of the message this one answers; threads it into the same conversation. */
+  inReplyTo?: string;
+  /** Forces the conversationId of every copy. */
+  conversationId?: string;
+  /** Folder for the copy (well-known name, display name or id). */
+  folder?: string;
+  date?: Date;
+  /** Only create the copy in this mailbox (e.g. seed a message a mailbox was Bcc'd on). */
+  mailbox?: string;
+}
+
+export interface DeliveredCopy {
+  id: string;
+  immutableId: string;
+  conversationId: string;
+  internetMessageId: string;
+  mailbox: string;
+  folder: string;
+}
+
+export interface DeliveredGraphMessage extends DeliveredCopy {
+  /** Every copy created (recipients' inbox copies and the sender's sentitems copy). */
+  copies: DeliveredCopy[];
+}
+
+export interface EmulatedAddress {
+  name: string;
+  address: string;
+}
+
+export interface EmulatedGraphAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  content: Buffer;
+}
+
+export interface EmulatedGraphMessage {
+  /** The current REST id (changes when the message moves between folders). */
+  id: string;
+  /** The id clients see with `Prefer: IdType="ImmutableId"`. */
+  immutableId: string;
+  mailbox: string;
+  /** Well-known folder name (inbox, sentitems, …) or the folder id for other folders. */
+  folder: string;
+  folderId: string;
+  conversationId: string;
+  internetMessageId: string;
+  inReplyTo?: string;
+  references: string[];
+  subject: string;
+  from: EmulatedAddress | null;
+  to: EmulatedAddress[];
+  cc: EmulatedAddress[];
+  bcc: EmulatedAddress[];
+  replyTo: EmulatedAddress[];
+  body: { contentType: 'text' | 'html'; content: string };
+  attachments: EmulatedGraphAttachment[];
+  receivedDateTime: string;
+  sentDateTime: string;
+  isRead: boolean;
+  isDraft: boolean;
+  categories: string[];
+}
+
+export interface EmulatedSubscription {
+  id: string;
+  resource: string;
+  changeType: string;
+  notificationUrl: string;
+  lifecycleNotificationUrl?: string;
+  expirationDateTime: string;
+  clientState?: string;
+  mailbox: string;
+}
+
+export type LifecycleEvent = 'reauthorizationRequired' | 'subscriptionRemoved' | 'missed';
+
+/** One webhook POST the emulator made (validation, change or lifecycle notification). */
+export interface WebhookDelivery {
+  kind: 'validation' | 'notification' | 'lifecycle';
+  url: string;
+  attempt: number;
+  /** HTTP status, or 0 when the endpoint timed out or refused the connection. */
+  status: number;
+  body: string;
+}
+
+export interface GraphEmulator {
+  /** Graph API base over plain HTTP, e.g. http://127.0.0.1:P (requests go to /v1.0/...). */
+  url: string;
+  /** The same Graph API over HTTPS with the emulator's certificate. */
+  secureUrl: string;
+  /** https://127.0.0.1:Q — the login.microsoftonline.com stand-in (self-signed). */
+  identityUrl: string;
+  providerOptions: {
+    clientId: string;
+    clientSecret: string;
+    tenant: string;
+    authorityHost: string;
+    graphBaseUrl: string;
+    caCertificate: string;
+  };
+  /** The directory tenant id (`tid`) every emulated account belongs to. */
+  tenantId: string;
+  addMailbox(input: { email: string; name?: string }): void;
+  /** The Azure AD object id (`oid`) of a mailbox's user. */
+  userId(mailbox: string): string;
+  deliver(input: DeliverInput): Promise<DeliveredGraphMessage>;
+  deleteMessage(mailbox: string, id: string): void;
+  moveMessage(mailbox: string, id: string, folder: string): void;
+  updateMessage(mailbox: string, id: string, patch: { isRead?: boolean; categories?: string[]; subject?: string }): void;
+  messages(mailbox: string): EmulatedGraphMessage[];
+  sent(mailbox: string): EmulatedGraphMessage[];
+  authorize(authorizeUrl: string, input?: { email?: string; deny?: boolean }): Promise<string>;
+  subscriptions(): EmulatedSubscription[];
+  sendLifecycle(subscriptionId: string, event: LifecycleEvent): Promise<void>;
+  expireSubscription(subscriptionId: string): void;
+  expireDeltaTokens(mailbox: string): void;
+  revokeTokens(mailbox: string): void;
+  /** Moves the emulator clock forward (token lifetimes, subscription expiry). */
+  advanceTime(ms: number): void;
+  /** Every webhook POST made so far, in order. */
+  deliveries(): WebhookDelivery[];
+  faults: GraphFaults;
+  log: RequestLog;
+  flushNotifications(): Promise<void>;
+  close(): Promise<void>;
+}

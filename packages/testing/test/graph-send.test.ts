@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { GraphError, ResponseType, type Client } from '@microsoft/microsoft-graph-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGraphEmulator, type GraphEmulator } from '../src/graph/index.js';
+import { graphClient, signIn } from './graph-clients.js';
+
+let emulator: GraphEmulator;
+
+beforeAll(async () => {
+  emulator = await startGraphEmulator();
+});
+afterAll(async () => {
+  await emulator.close();
+});
+
+async function connect(name: string): Promise<{ email: string; client: Client }> {
+  const email = `${name}-${randomUUID().slice(0, 8)}@contoso.test`;
+  emulator.addMailbox({ email, name });
+  const { result } = await signIn(emulator, email);
+  return { email, client: graphClient(emulator, () => result.accessToken) };
+}
+
+interface Collection {
+  value: Array<Record<string, unknown>>;
+}
+
+describe('replying and sending', () => {
+  it('saves a reply in Sent Items in the same conversation, with threading headers, and delivers it', async () => {
+    const ann = await connect('ann');
+    const bob = await connect('bob');
+    const original = await emulator.deliver({ from: `Bob <${bob.email}>`, to: ann.email, subject: 'Project 2024-117', text: 'Can you confirm?' });
+    const bobSentCopy = original.copies.find((copy) => copy.mailbox === bob.email);
+    expect(bobSentCopy?.folder).toBe('sentitems');
+
+    await ann.client.api(`/me/messages/${original.id}/reply`).post({ comment: 'Confirmed.' });
+    expect(emulator.log.entries.at(-1)).toMatchObject({ operation: 'messages.reply', status: 202, mailbox: ann.email });
+
+    const [sent] = emulator.sent(ann.email);
+    expect(sent).toMatchObject({
+      subject: 'RE: Project 2024-117',
+      folder: 'sentitems',
+      conversationId: original.conversationId,
+      inReplyTo: original.internetMessageId,
+      references: [original.internetMessageId],
+      to: [{ address: bob.email }],
+    });
+    expect(sent?.body.content).toContain('Confirmed.');
+
+    // Graph gives the Sent Items copy no internetMessageHeaders; the MIME still has the threading headers.
+    const sentItems = (await ann.client
+      .api('/me/mailFolders/sentitems/messages')
+      .select(['subject', 'conversationId', 'internetMessageHeaders', 'internetMessageId'])
+      .get()) as Collection;
+    expect(sentItems.value).toHaveLength(1);
+    expect(sentItems.value[0]).toMatchObject({ subject: 'RE: Project 2024-117', conversationId: original.conversationId });
+    expect(sentItems.value[0]).not.toHaveProperty('internetMessageHeaders');
+    const mime = (await ann.client.api(`/me/messages/${String(sentItems.value[0]?.id)}/$value`).responseType(ResponseType.TEXT).get()) as string;
+    expect(mime).toContain(`In-Reply-To: ${original.internetMessageId}`);
+    expect(mime).toContain(`References: ${original.internetMessageId}`);
+
+    // Bob receives it threaded into his own copy's conversation.
+    const inbox = (await bob.client.api('/me/mailFolders/inbox/messages').select(['subject', 'conversationId', 'internetMessageHeaders']).get()) as Collection;
+    expect(inbox.value).toHaveLength(1);
+    expect(inbox.value[0]).toMatchObject({ subject: 'RE: Project 2024-117', conversationId: bobSentCopy?.conversationId });
+    expect(inbox.value[0]?.internetMessageHeaders).toEqual(
+      expect.arrayContaining([
+        { name: 'In-Reply-To', value: original.internetMessageId },
+        { name: 'References', value: original.internetMessageId },
+      ]),
+    );
+  });
+
+  it('sends a createReply draft, moving it to Sent Items under the same immutable id', async () => {
+    const ann = await connect('ann');
+    const bob = await connect('bob');
+    const original = await emulator.deliver({ from: bob.email, to: ann.email, subject: 'Invoice', text: 'Attached' });
+    const immutable = 'IdType="ImmutableId"';
+
+    const draft = (await ann.client.api(`/me/messages/${original.id}/createReply`).header('Prefer', immutable).post({})) as Record<string, unknown>;
+    expect(draft).toMatchObject({ isDraft: true, subject: 'RE: Invoice', conversationId: original.conversationId });
+    expect(draft.toRecipients).toEqual([{ emailAddress: { name: bob.email, address: bob.email } }]);
+    const draftId = String(draft.id);
+
+    await ann.client.api(`/me/messages/${draftId}`).header('Prefer', immutable).patch({ body: { contentType: 'text', content: 'Paid today.' } });
+    await ann.client.api(`/me/messages/${draftId}/send`).header('Prefer', immutable).post(null);
+
+    const sentItems = await ann.client.api('/me/mailFolders/sentitems').get();
+    const after = (await ann.client.api(`/me/messages/${draftId}`).header('Prefer', immutable).select(['isDraft', 'parentFolderId', 'conversationId']).get()) as Record<string, unknown>;
+    expect(after).toMatchObject({ id: draftId, isDraft: false, parentFolderId: (sentItems as { id: string }).id, conversationId: original.conversationId });
+    expect(emulator.sent(ann.email).map((message) => message.immutableId)).toEqual([draftId]);
+    expect(emulator.messages(bob.email).filter((message) => message.folder === 'inbox').map((message) => message.subject)).toEqual(['RE: Invoice']);
+  });
+
+  it('sends new mail with sendMail, refusing threading headers it cannot set', async () => {
+    const ann = await connect('ann');
+    const carl = await connect('carl');
+    const refused = (await ann.client
+      .api('/me/sendMail')
+      .post({
+        message: {
+          subject: 'Hi',
+          toRecipients: [{ emailAddress: { address: carl.email } }],
+          internetMessageHeaders: [{ name: 'In-Reply-To', value: '<x@y>' }],
+        },
+      })
+      .catch((error: unknown) => error)) as GraphError;
+    expect(refused.statusCode).toBe(400);
+    expect(refused.code).toBe('InvalidInternetMessageHeader');
+
+    const empty = (await ann.client.api('/me/sendMail').post({ message: { subject: 'Nobody' } }).catch((error: unknown) => error)) as GraphError;
+    expect(empty.code).toBe('ErrorInvalidRecipients');
+
+    await ann.client.api('/me/sendMail').post({
+      message: {
+        subject: 'Proposal',
+        body: { contentType: 'html', content: '<p>See attached</p>' },
+        toRecipients: [{ emailAddress: { address: carl.email, name: 'Carl' } }],
+        internetMessageHeaders: [{ name: 'X-Threadlink-Draft', value: 'd-1' }],
+        attachments: [
+          { '@odata.type': '#microsoft.graph.fileAttachment', name: 'proposal.pdf', contentType: 'application/pdf', contentBytes: Buffer.from('pdf').toString('base64') },
+        ],
+      },
+      saveToSentItems: true,
+    });
+    const received = (await carl.client.api('/me/mailFolders/inbox/messages').select(['subject', 'hasAttachments', 'internetMessageHeaders', 'from']).get()) as Collection;
+    expect(received.value[0]).toMatchObject({ subject: 'Proposal', hasAttachments: true, from: { emailAddress: { address: ann.email } } });
+    expect(received.value[0]?.internetMessageHeaders).toEqual(expect.arrayContaining([{ name: 'X-Threadlink-Draft', value: 'd-1' }]));
+    expect(emulator.messages(ann.email).map((message) => message.folder)).toEqual(['sentitems']);
+
+    await ann.client.api('/me/sendMail').post({ message: { subject: 'Unsaved', toRecipients: [{ emailAddress: { address: 'x@fabrikam.test' } }] }, saveToSentItems: false });
+    expect(emulator.sent(ann.email).map((message) => message.subject)).toEqual(['Proposal', 'Unsaved']);
+    expect(emulator.messages(ann.email)).toHaveLength(1);
+  });
+});
