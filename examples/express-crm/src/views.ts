@@ -1,0 +1,98 @@
+// What the page gets for a message and a connection: the stored metadata it displays, links
+// with their reasons, and nothing internal (tokens stay sealed in the store; bodies never
+// appear here — they are fetched on demand by /api/messages/:id/body).
+import type { PublicConnection, RecordLink, RecordRef, StoredMessage, TimelineThread } from '@threadlink/core';
+
+export interface LinkView {
+  type: string;
+  id: string;
+  label: string;
+  rule: RecordLink['rule'];
+  reason: string;
+  confidence: number;
+  manual: boolean;
+}
+
+export interface MessageView {
+  id: string;
+  threadId: string;
+  connectionId: string;
+  provider: StoredMessage['provider'];
+  subject: string;
+  from: StoredMessage['from'];
+  to: StoredMessage['to'];
+  cc: StoredMessage['cc'];
+  receivedAt: number;
+  direction: StoredMessage['direction'];
+  folder: StoredMessage['folder'];
+  attachments: Array<{ name: string; size: number | null }>;
+  links: LinkView[];
+  /** Why this message is on the record being viewed (absent when it came in as part of a whole thread). */
+  match: LinkView | null;
+}
+
+const linkView = (link: RecordLink): LinkView => ({
+  type: link.record.type,
+  id: link.record.id,
+  label: link.record.label ?? link.record.id,
+  rule: link.rule,
+  reason: link.reason,
+  confidence: link.confidence,
+  manual: link.manual,
+});
+
+export function messageView(message: StoredMessage, record?: RecordRef): MessageView {
+  // A user's unlink hides the record; it stays in the store so re-matching cannot bring it back.
+  const links = message.links.filter((link) => !link.suppressed);
+  const match = record ? links.filter((link) => link.record.type === record.type && link.record.id === record.id).sort((a, b) => b.confidence - a.confidence)[0] : undefined;
+  return {
+    id: message.id,
+    threadId: message.threadId,
+    connectionId: message.connectionId,
+    provider: message.provider,
+    subject: message.subject,
+    from: message.from,
+    to: message.to,
+    cc: message.cc,
+    receivedAt: message.receivedAt,
+    direction: message.direction,
+    folder: message.folder,
+    attachments: message.attachments.map((attachment) => ({ name: attachment.name, size: attachment.size })),
+    links: links.map(linkView),
+    match: match ? linkView(match) : null,
+  };
+}
+
+export function threadView(thread: TimelineThread, record?: RecordRef) {
+  return {
+    threadId: thread.threadId,
+    subject: thread.subject,
+    lastActivityAt: thread.lastActivityAt,
+    messageCount: thread.messageCount,
+    participants: thread.participants,
+    messages: thread.messages.map((message) => messageView(message, record)),
+  };
+}
+
+export function connectionView(connection: PublicConnection) {
+  return {
+    id: connection.id,
+    provider: connection.provider,
+    accountEmail: connection.accountEmail,
+    displayName: connection.displayName,
+    status: connection.status,
+    backfill: {
+      state: connection.backfill.state,
+      done: connection.backfill.done,
+      estimatedTotal: connection.backfill.estimatedTotal,
+    },
+    health: {
+      lastPushAt: connection.health.lastPushAt,
+      lastSyncAt: connection.health.lastSyncAt,
+      consecutiveErrors: connection.health.consecutiveErrors,
+      lastErrorCode: connection.health.lastErrorCode,
+    },
+    subscriptionExpiresAt: connection.subscription?.expiresAt ?? null,
+    createdAt: connection.createdAt,
+  };
+}
