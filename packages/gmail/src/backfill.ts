@@ -1,51 +1,19 @@
 // Full listing for back-fill and for resync after CURSOR_EXPIRED: messages.list newest first,
-// then masked metadata in batches, paced to a share of the per-user quota.
-//
-// Quota: 15,000 units per user per minute ≈ 250/s; messages.list and messages.get cost 5 each,
-// getProfile 1 (developers.google.com/workspace/gmail/api/reference/quota). The limiter is a token
-// bucket refilled at share × 250 units/s whose burst is the remaining (1 − share) × 250, so no
-// one-second window can exceed the quota (burst + rate ≤ 250) and real-time pulls keep their
-// share; each batch is sized to fit in that burst (5 messages at the defaults).
+// then masked metadata in batches, paced to a share of the per-user quota (see quota.ts).
 import type { FullSyncOptions, FullSyncPage, ProviderMessage, ProviderSession } from '@threadlink/core';
-import { RateLimiter } from '@threadlink/core';
 import { withGmail } from './client.js';
 import { fetchMessages } from './fetch-messages.js';
 import { dispositionOf, toProviderMessage } from './metadata.js';
 import type { ResolvedGmailOptions } from './options.js';
+import { UNITS, type Lane } from './quota.js';
 
-const UNITS = { getProfile: 1, 'messages.list': 5, 'messages.get': 5 } as const;
 const DEFAULT_PAGE_SIZE = 100;
 /** messages.list's maximum. */
 const MAX_PAGE_SIZE = 500;
-const BACKFILL_BATCHES_IN_FLIGHT = 4;
-
-export interface BackfillPacing {
-  limiterFor(session: ProviderSession): RateLimiter;
-  /** Messages per batch request so one request never needs more than the bucket holds. */
-  readonly batchSize: number;
-}
-
-/** One bucket per connection for the provider's lifetime: pages of one back-fill share it. */
-export function createBackfillPacing(options: ResolvedGmailOptions): BackfillPacing {
-  const rate = options.quotaUnitsPerSecond * options.backfillQuotaShare;
-  const burst = Math.max(UNITS['messages.get'], options.quotaUnitsPerSecond - rate);
-  const limiters = new Map<string, RateLimiter>();
-  return {
-    batchSize: Math.max(1, Math.min(options.batchSize, Math.floor(burst / UNITS['messages.get']))),
-    limiterFor(session) {
-      let limiter = limiters.get(session.connection.id);
-      if (!limiter) {
-        limiter = new RateLimiter(rate, burst, () => session.clock.now(), (ms) => session.clock.sleep(ms, session.signal));
-        limiters.set(session.connection.id, limiter);
-      }
-      return limiter;
-    },
-  };
-}
 
 export function fullSync(
   options: ResolvedGmailOptions,
-  pacing: BackfillPacing,
+  pacing: Lane,
   session: ProviderSession,
   resume: string | null,
   syncOptions: FullSyncOptions,
@@ -80,8 +48,7 @@ export function fullSync(
     const ids = (page.messages ?? []).map((message) => message.id).filter((id): id is string => typeof id === 'string');
     const fetched = await fetchMessages(client, ids, {
       beforeRequest: (calls) => limiter.take(calls * UNITS['messages.get']),
-      // Small batches at ~9/s: four in flight keep the pace at a few hundred ms per round trip.
-      batchConcurrency: BACKFILL_BATCHES_IN_FLIGHT,
+      batchConcurrency: options.backfillConcurrency,
     });
 
     const messages: ProviderMessage[] = [];

@@ -2,12 +2,13 @@
 // masked metadata reads, paced back-fill, body on demand and in-thread replies.
 import type { MailProvider } from '@threadlink/core';
 import { authorizeUrl, exchangeCode, revoke } from './auth.js';
-import { createBackfillPacing, fullSync } from './backfill.js';
+import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
 import { createPushVerifier } from './notifications.js';
 import { parseGmailOptions, scopesFor, type GmailProviderOptions } from './options.js';
 import { send } from './send.js';
 import { renew, stopWatch, subscribe } from './subscribe.js';
+import { createQuotaPacing } from './quota.js';
 import { pullChanges } from './sync.js';
 
 export type { GmailProviderOptions } from './options.js';
@@ -15,7 +16,7 @@ export { SCOPES as GMAIL_SCOPES } from './options.js';
 
 export function gmailProvider(input: GmailProviderOptions): MailProvider {
   const options = parseGmailOptions(input);
-  const pacing = createBackfillPacing(options);
+  const pacing = createQuotaPacing(options);
   const push = createPushVerifier(options);
   return {
     id: 'gmail',
@@ -27,8 +28,8 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
     renew: (session) => renew(options, session),
     unsubscribe: (session) => stopWatch(options, session),
     handleWebhook: (request, route, context) => push.handle(request, route, context),
-    pullChanges: (session, cursor) => pullChanges(options, session, cursor),
-    fullSync: (session, resume, syncOptions) => fullSync(options, pacing, session, resume, syncOptions),
+    pullChanges: (session, cursor) => pullChanges(options, pacing.realtime, session, cursor),
+    fullSync: (session, resume, syncOptions) => fullSync(options, pacing.backfill, session, resume, syncOptions),
     fetchBody: (session, providerMessageId) => fetchBody(options, session, providerMessageId),
     send: (session, reply) => send(options, session, reply),
   };

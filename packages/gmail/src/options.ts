@@ -32,6 +32,8 @@ export const GmailProviderOptions = z.strictObject({
   backfillQuotaShare: z.number().gt(0).max(1).default(0.9),
   /** Gmail's per-user quota: 15,000 units per minute ≈ 250 units/s. Raise only for emulators/benchmarks. */
   quotaUnitsPerSecond: z.number().positive().default(250),
+  /** Back-fill batch requests in flight: small batches at ~20/s need a few in parallel at real round-trip times. */
+  backfillConcurrency: z.number().int().min(1).max(10).default(4),
   /** Calls per `/batch/gmail/v1` request: Google allows 100 and advises against more than 50. */
   batchSize: z.number().int().min(1).max(100).default(50),
   /** Retries of a throttled or unavailable call inside one operation (the engine retries whole jobs on top). */

@@ -1,0 +1,145 @@
+// Test support: the Gmail emulator from @threadlink/testing, a ProviderSession built the way
+// the engine builds one, a capturing logger and a virtual clock shared with the emulator.
+import { randomBytes } from 'node:crypto';
+import {
+  pkceChallenge,
+  type Clock,
+  type Connection,
+  type Logger,
+  type MailProvider,
+  type ProviderSession,
+  type ProviderTokens,
+  type WebhookContext,
+} from '@threadlink/core';
+import { startGmailEmulator, type GmailEmulator, type GmailEmulatorOptions } from '@threadlink/testing';
+import { gmailProvider, type GmailProviderOptions } from '../src/index.js';
+
+/** The audience the tests' push subscription is configured with (what Pub/Sub puts in `aud`). */
+export const PUSH_AUDIENCE = 'https://crm.example.test/threadlink/webhooks/gmail';
+export const REDIRECT_URI = 'http://127.0.0.1:1/threadlink/oauth/callback';
+
+export async function startGoogle(options: GmailEmulatorOptions = {}): Promise<GmailEmulator> {
+  const google = await startGmailEmulator({ notificationIntervalMs: 20, ...options });
+  // No receiver yet: the audience is what matters for providerOptions (tests that need pushes set a real endpoint).
+  google.setPushEndpoint({ endpoint: 'http://127.0.0.1:9/unused', audience: PUSH_AUDIENCE });
+  return google;
+}
+
+/** Fast, deterministic retries for tests: the backoff logic runs, the waits are milliseconds. */
+export function providerFor(google: GmailEmulator, extra: Partial<GmailProviderOptions> = {}): MailProvider {
+  return gmailProvider({ ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 }, ...extra });
+}
+
+export interface CapturedLogger extends Logger {
+  lines: string[];
+}
+
+/** Keeps every record as JSON text, so a test can search it for content that must never appear. */
+export function capturingLogger(): CapturedLogger {
+  const lines: string[] = [];
+  const write =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      lines.push(JSON.stringify({ level, message, fields }, (_key, value: unknown) => (value instanceof Error ? { name: value.name, message: value.message } : value)));
+    };
+  return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+/**
+ * A clock that only moves when someone sleeps: sleeping jumps time forward instantly. Shared with
+ * the emulator (its quota window, tokens and internalDate), so pacing is checked in virtual time.
+ */
+export function virtualClock(start = Date.now()): Clock & { advance(ms: number): void; slept: number } {
+  let now = start;
+  const clock = {
+    slept: 0,
+    now: () => now,
+    sleep: async (ms: number) => {
+      if (ms > 0) {
+        now += ms;
+        clock.slept += ms;
+      }
+      await Promise.resolve();
+    },
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+  return clock;
+}
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export function connectionFor(accountEmail: string, overrides: Partial<Connection> = {}): Connection {
+  const now = Date.now();
+  return {
+    id: `conn_${accountEmail.replace(/\W/g, '_')}`,
+    tenantId: 't1',
+    userId: 'u1',
+    provider: 'gmail',
+    accountEmail,
+    displayName: null,
+    status: 'live',
+    sealedTokens: 'sealed-by-the-engine',
+    scopes: [],
+    subscription: null,
+    cursor: null,
+    backfill: { state: 'pending', done: 0, estimatedTotal: null, resume: null, startedAt: null, finishedAt: null, rate: null },
+    health: { lastPushAt: null, lastSyncAt: null, lastFullSyncAt: null, newestChangeAt: null, consecutiveErrors: 0, lastErrorCode: null, lastErrorAt: null },
+    shared: false,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+export interface TestSession extends ProviderSession {
+  /** Every token set the adapter persisted, in order. */
+  readonly persisted: ProviderTokens[];
+}
+
+export function sessionFor(connection: Connection, tokens: ProviderTokens, options: { clock?: Clock; logger?: Logger } = {}): TestSession {
+  let current = tokens;
+  const persisted: ProviderTokens[] = [];
+  return {
+    connection,
+    persisted,
+    tokens: () => current,
+    async updateTokens(next) {
+      current = next;
+      persisted.push(next);
+    },
+    logger: options.logger ?? capturingLogger(),
+    clock: options.clock ?? realClock,
+    webhookUrl: 'http://127.0.0.1:1/threadlink/webhooks/gmail',
+  };
+}
+
+/** Runs the real consent flow (authorize URL → consent page → code → exchange) and returns a session. */
+export async function connect(
+  google: GmailEmulator,
+  provider: MailProvider,
+  email: string,
+  options: { clock?: Clock; logger?: Logger } = {},
+): Promise<TestSession> {
+  google.addMailbox({ email });
+  const verifier = randomBytes(32).toString('base64url');
+  const url = await provider.authorizeUrl({ state: 'state-1', codeChallenge: pkceChallenge(verifier), redirectUri: REDIRECT_URI, loginHint: email });
+  const redirect = new URL(await google.authorize(url, { email }));
+  const code = redirect.searchParams.get('code');
+  if (!code) throw new Error(`consent did not return a code: ${redirect.toString()}`);
+  const account = await provider.exchangeCode({ code, codeVerifier: verifier, redirectUri: REDIRECT_URI });
+  return sessionFor(connectionFor(account.accountEmail, { scopes: account.scopes }), account.tokens, options);
+}
+
+export function webhookContext(connections: Connection[], logger: Logger = capturingLogger()): WebhookContext {
+  return {
+    connectionsByAccount: async (_provider, accountEmail) => connections.filter((connection) => connection.accountEmail === accountEmail.toLowerCase()),
+    connectionsBySubscription: async () => [],
+    clock: realClock,
+    logger,
+  };
+}
