@@ -193,7 +193,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async addLinks(tenantId, links) {
       requireTenant(tenantId);
-      const parsed = (Array.isArray(links) ? links : [links]).map(parseStoredLink);
+      if (!Array.isArray(links)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes an array of links');
+      const parsed = links.map(parseStoredLink);
       if (parsed.some((link) => link.manual)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes automatic links only');
       let inserted = 0;
       for (const link of parsed) {

@@ -1,6 +1,6 @@
 // The shared MetadataStore conformance suite against the memory store, with its raw rows.
 import { memoryStore, memoryStoreRaw } from '@threadlink/storage-memory';
-import { runStoreConformance } from '../../testing/src/conformance/index.js'; // TEMP: '@threadlink/testing' once its index resolves
+import { runStoreConformance } from '@threadlink/testing';
 
 runStoreConformance({
   name: 'memory',

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { domainOf, messageAddresses, recordKey, type MessageMeta, type RecordLink } from '@threadlink/core';
 import { memoryStore } from '@threadlink/storage-memory';
-import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage } from '../../testing/src/conformance/index.js'; // TEMP: '@threadlink/testing' once its index resolves
+import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage } from '@threadlink/testing';
 
 const join = (...parts: string[]): string => parts.join('\u0000');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryStore, memoryStoreRaw } from '@threadlink/storage-memory';
-import { makeConnection, makeMessage } from '../../testing/src/conformance/index.js'; // TEMP: '@threadlink/testing' once its index resolves
+import { makeConnection, makeMessage } from '@threadlink/testing';
 
 describe('memoryStore', () => {
   it('is named, and exposes its raw rows through memoryStoreRaw and store.raw alike', async () => {
