@@ -382,40 +382,41 @@ export function createThreadlink(config: ThreadlinkConfig) {
   }
 
   // ---- Matching --------------------------------------------------------------------------
-  async function rematch(record: ResolvedRecord & { emails?: string[]; domains?: string[] }, scope: { tenantId: string }): Promise<{ linked: number }> {
+  async function rematch(record: ResolvedRecord, scope: { tenantId: string }): Promise<{ linked: number }> {
     await init();
-    const parsedRecord = RecordRefSchema.parse({ type: record.type, id: record.id, ...(record.label ? { label: record.label } : {}) });
+    RecordRefSchema.parse({ type: record.type, id: record.id, ...(record.label ? { label: record.label } : {}) });
     const query = matcher.rematchQuery(record);
     const now = clock.now();
+    const accounts = new Map<string, string | null>();
+    const accountOf = async (connectionId: string): Promise<string | null> => {
+      if (!accounts.has(connectionId)) accounts.set(connectionId, (await store.getConnection(connectionId))?.accountEmail ?? null);
+      return accounts.get(connectionId) ?? null;
+    };
     let linked = 0;
-    const threadIds = new Set<string>();
+    const seeds = new Map<string, RecordLink[]>();
     let after: string | null = null;
     do {
       const page = await store.findMessageIds(scope.tenantId, query, { limit: 500, after });
       const messages = await store.getMessages(scope.tenantId, page.ids);
-      const links = messages.flatMap((message) => matcher.linksForRecord(message, record, now));
-      linked += await store.addLinks(scope.tenantId, links);
-      for (const link of links) {
-        const message = messages.find((candidate) => candidate.id === link.messageId);
-        if (message && link.rule !== 'participant.address' && link.rule !== 'participant.domain') threadIds.add(message.threadId);
+      const links: RecordLink[] = [];
+      for (const message of messages) {
+        const accountEmail = await accountOf(message.connectionId);
+        const found = matcher.linksForRecord(message, record, now, accountEmail ? { accountEmail } : {});
+        links.push(...found);
+        // Job links (not participant ones) pass down the thread, as they do at sync time.
+        const inheritable = found.filter((link) => link.rule !== 'participant.address' && link.rule !== 'participant.domain');
+        if (inheritable.length > 0) seeds.set(message.threadId, [...(seeds.get(message.threadId) ?? []), ...inheritable]);
       }
+      linked += await store.addLinks(scope.tenantId, links);
       after = page.next;
     } while (after);
-    if (threadIds.size > 0) {
-      // Thread inheritance, retroactively: replies in those threads land on the job too.
+    if (seeds.size > 0) {
+      // Thread inheritance, retroactively: replies that lost the reference land on the job too.
       let threadAfter: string | null = null;
       do {
-        const page = await store.findMessageIds(scope.tenantId, { threadIds: [...threadIds] }, { limit: 500, after: threadAfter });
-        const inherited: RecordLink[] = page.ids.map((messageId) => ({
-          messageId,
-          record: parsedRecord,
-          rule: 'thread',
-          reason: `thread already linked to ${parsedRecord.label ?? parsedRecord.id}`,
-          confidence: 0.7,
-          manual: false,
-          suppressed: false,
-          createdAt: now,
-        }));
+        const page = await store.findMessageIds(scope.tenantId, { threadIds: [...seeds.keys()] }, { limit: 500, after: threadAfter });
+        const messages = await store.getMessages(scope.tenantId, page.ids);
+        const inherited = messages.flatMap((message) => matcher.inheritedLinks(message, seeds.get(message.threadId) ?? [], now));
         linked += await store.addLinks(scope.tenantId, inherited);
         threadAfter = page.next;
       } while (threadAfter);

@@ -4,7 +4,7 @@ import { scriptedMailbox, type ScriptedMailbox } from './scripted-provider.js';
 
 export const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {
-    return addresses.includes('client@bigco.com') ? [{ type: 'client', id: 'c-bigco', label: 'BigCo' }] : [];
+    return addresses.includes('client@bigco.com') ? [{ type: 'client', id: 'c-bigco', label: 'BigCo', emails: ['client@bigco.com'] }] : [];
   },
   async projectsByReference(_tenantId, references) {
     return references.filter((reference) => reference === 'PRJ-1042').map((reference) => ({ type: 'project', id: 'p-1042', label: reference, references: [reference] }));
