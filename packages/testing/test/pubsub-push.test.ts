@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGmailEmulator, type DeliveredMessages, type GmailEmulator, type GmailEmulatorOptions } from '../src/gmail/index.js';
-import { connect, GOOGLE, pushReceiver, type ReceivedPush } from './gmail-helpers.js';
+import { connect, gmailFor, GOOGLE, pushReceiver, type ReceivedPush } from './gmail-helpers.js';
 
 let emulator: GmailEmulator;
 let mailboxCounter = 0;
@@ -180,6 +180,24 @@ describe('push authentication', () => {
     expect(emulator.providerOptions.pushAudience).toBe('https://crm.example/webhooks/gmail');
     const ticket = await verifier().verifyIdToken({ idToken: bearer(receiver.received[0]), audience: 'https://crm.example/webhooks/gmail' });
     expect(ticket.getPayload()?.aud).toBe('https://crm.example/webhooks/gmail');
+  });
+
+  it('keeps push tokens verifiable when the emulator clock is moved (they carry wall-clock iat/exp)', async () => {
+    const { email, received, url } = await watched();
+    await emulator.flushNotifications();
+    emulator.advanceClock(8 * 86_400_000);
+    try {
+      expect(emulator.watchOf(email)).toBeNull();
+      // Eight days later (emulator time) the host renews the watch with a fresh token.
+      const auth = new OAuth2Client({ endpoints: emulator.providerOptions.oauthEndpoints });
+      auth.setCredentials(await emulator.issueTokens({ email, scopes: [`${GOOGLE}gmail.metadata`] }));
+      await gmailFor(emulator, auth).users.watch({ userId: 'me', requestBody: { topicName: emulator.providerOptions.pubsubTopic } });
+      await emulator.flushNotifications();
+      expect(received).toHaveLength(2);
+      await expect(verifier().verifyIdToken({ idToken: bearer(received[1]), audience: url })).resolves.toBeTruthy();
+    } finally {
+      emulator.advanceClock(-8 * 86_400_000);
+    }
   });
 
   it('rejects tampered, expired, wrong-audience, wrong-issuer and foreign-key tokens', async () => {

@@ -5,7 +5,7 @@ import { RequestLog, Router, serve, sleep, type EmulatorRequest, type EmulatorRe
 import { PushSubscription, type PushLog, type PushRetryPolicy } from '../pubsub/push.js';
 import { GmailApi, type GmailFaults, type InjectedFailure } from './api.js';
 import { handleBatch } from './batch.js';
-import { createSigningKey, signJwt, type SigningKey } from './keys.js';
+import { foreignSigningKey, sharedSigningKey, signJwt } from './keys.js';
 import type { HeaderField } from './mime.js';
 import { WatchNotifier } from './notifier.js';
 import { OAuthServer } from './oauth.js';
@@ -15,8 +15,17 @@ import { GmailService, type DeliverInput, type DeliveredMessages } from './servi
 export interface GmailEmulatorOptions {
   /** Added latency per HTTP request, modelling Google's round trip. */
   latencyMs?: number;
-  /** The emulator's clock (tokens, internalDate, watch expiration, quota window). */
+  /**
+   * The emulator's clock: access-token expiry, auth codes, internalDate, watch expiration,
+   * the quota window. Signed JWTs (id_token, push tokens) use `wallClock` instead.
+   */
   now?: () => number;
+  /**
+   * iat/exp of signed JWTs (default Date.now). Verifiers such as google-auth-library read
+   * the real clock, so advancing `now` (e.g. past a watch's 7 days) must not make every
+   * push token "used too early".
+   */
+  wallClock?: () => number;
   port?: number;
   /** Per-user quota; Gmail allows 15,000 units/min ≈ 250 units/s. */
   quotaUnitsPerSecond?: number;
@@ -58,6 +67,8 @@ export interface GmailProviderOptions {
   pushAudience: string;
   pushServiceAccount: string;
   apiRootUrl: string;
+  /** Present when the emulator was started with a custom quota, so the adapter paces to match. */
+  quotaUnitsPerSecond?: number;
   oauthEndpoints: {
     oauth2AuthBaseUrl: string;
     oauth2TokenUrl: string;
@@ -129,9 +140,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
   // The push service account's numeric id (`sub`/`azp` of its OIDC tokens).
   const pushServiceAccountId = '108274619237458120133';
 
-  const key = await createSigningKey();
-  // A key no certs endpoint publishes, made on first use (RSA generation is not free).
-  let foreignKey: Promise<SigningKey> | undefined;
+  const key = await sharedSigningKey();
   const faults: FaultKnobs & GmailFaults = {
     latencyMs: options.latencyMs ?? 0,
     jitterMs: 0,
@@ -146,8 +155,9 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
   const log = new RequestLog();
   const service = new GmailService({ now, random });
 
+  const wallClock = options.wallClock ?? Date.now;
   const pushClaims = (audience: string): JWTPayload => {
-    const iat = Math.floor(now() / 1000);
+    const iat = Math.floor(wallClock() / 1000);
     return {
       aud: audience,
       azp: pushServiceAccountId,
@@ -182,6 +192,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     clientSecret,
     redirectUris: options.redirectUris ?? [],
     now,
+    wallClock,
     key: () => key,
     defaultEmail: () => service.mailboxes.keys().next().value,
     ensureMailbox: (email) => {
@@ -223,6 +234,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     },
     pushServiceAccount,
     apiRootUrl: `${url}/`,
+    ...(options.quotaUnitsPerSecond !== undefined ? { quotaUnitsPerSecond: options.quotaUnitsPerSecond } : {}),
     oauthEndpoints: {
       oauth2AuthBaseUrl: `${url}/o/oauth2/v2/auth`,
       oauth2TokenUrl: `${url}/token`,
@@ -305,7 +317,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
       >;
     },
     createJwt: async (claims = {}, jwtOptions = {}) => {
-      const signingKey = jwtOptions.signWith === 'foreign' ? await (foreignKey ??= createSigningKey()) : key;
+      const signingKey = jwtOptions.signWith === 'foreign' ? await foreignSigningKey() : key;
       return signJwt(signingKey, { ...pushClaims(push.pushAudience ?? ''), ...claims }, jwtOptions.header ? { header: jwtOptions.header } : {});
     },
     close: async () => {

@@ -1,4 +1,16 @@
 // Public surface of the Gmail + Google OAuth + Pub/Sub push emulator.
+//
+//   const google = await startGmailEmulator();
+//   google.addMailbox({ email: 'ana@acme.example' });
+//   google.setPushEndpoint({ endpoint: `${hostUrl}/webhooks/gmail` });
+//   const provider = gmailProvider({ ...google.providerOptions });
+//   const redirect = await google.authorize(await provider.authorizeUrl(...));   // "clicks Allow"
+//   await google.deliver({ from: 'client@bigco.example', to: 'ana@acme.example', subject: 'Hi', text: '…' });
+//   await google.flushNotifications();                                            // pushes attempted
+//
+// Real clients: gmail({ version: 'v1', auth, rootUrl: google.providerOptions.apiRootUrl }) and
+// new OAuth2Client({ clientId, clientSecret, redirectUri, endpoints: google.providerOptions.oauthEndpoints }).
+// Not honoured by @googleapis/gmail: `rootUrl` for media uploads (send `raw` instead).
 export { startGmailEmulator } from './emulator.js';
 export type { EmulatedGmailMessage, GmailEmulator, GmailEmulatorOptions, GmailProviderOptions, GmailPushLog } from './emulator.js';
 export type { DeliverInput, DeliveredMessage, DeliveredMessages } from './service.js';

@@ -39,6 +39,24 @@ export async function createSigningKey(): Promise<SigningKey> {
   return { kid, privateKey, publicKey, certificate: cert, jwk };
 }
 
+let shared: Promise<SigningKey> | undefined;
+let foreign: Promise<SigningKey> | undefined;
+
+/**
+ * Google signs for everyone with one rotating key set, so emulators in one process
+ * share a key too (RSA generation costs ~200 ms, paid once per test run).
+ */
+export function sharedSigningKey(): Promise<SigningKey> {
+  shared ??= createSigningKey();
+  return shared;
+}
+
+/** A key no emulator publishes, for forged-token tests. */
+export function foreignSigningKey(): Promise<SigningKey> {
+  foreign ??= createSigningKey();
+  return foreign;
+}
+
 export interface SignOptions {
   /** Header overrides (e.g. a different `kid` or `alg` for forged-token tests). */
   header?: Record<string, unknown>;

@@ -61,6 +61,8 @@ export interface OAuthContext {
   /** Allowed redirect URIs; empty = any (the emulator has no console to register them). */
   redirectUris: readonly string[];
   now: () => number;
+  /** iat/exp of signed JWTs: the wall clock, because verifiers (google-auth-library, jose) read the real one. */
+  wallClock: () => number;
   key: () => SigningKey;
   /** The account shown first on the consent page. */
   defaultEmail: () => string | undefined;
@@ -370,7 +372,7 @@ export class OAuthServer {
       this.refreshTokens.set(refreshToken, grant);
       body['refresh_token'] = refreshToken;
     }
-    if (scopes.includes(SCOPES.openid)) body['id_token'] = await this.idToken(grant, scopes, accessToken, now);
+    if (scopes.includes(SCOPES.openid)) body['id_token'] = await this.idToken(grant, scopes, accessToken, this.context.wallClock());
     return body;
   }
 
