@@ -11,6 +11,10 @@ const DEFAULT_PAGE_SIZE = 100;
 /** messages.list's maximum. */
 const MAX_PAGE_SIZE = 500;
 
+function listingQuery(since: number | undefined): string {
+  return ['-in:trash', '-in:draft', ...(since === undefined ? [] : [`after:${Math.floor(since / 1000)}`])].join(' ');
+}
+
 export function fullSync(
   options: ResolvedGmailOptions,
   pacing: Lane,
@@ -35,11 +39,13 @@ export function fullSync(
         {
           userId: 'me',
           maxResults: Math.min(MAX_PAGE_SIZE, Math.max(1, syncOptions.pageSize ?? DEFAULT_PAGE_SIZE)),
-          // Trash counts as deleted; drafts are filtered after the read (list has no label exclusion without `q`).
-          includeSpamTrash: false,
+          // Spam is synced (folder 'spam', as pulls do), so a resync must list it too or would delete it.
+          includeSpamTrash: true,
           fields: 'messages/id,nextPageToken,resultSizeEstimate',
-          // gmail.metadata refuses `q`, so the window is applied by date below in that mode.
-          ...(since !== undefined && options.mode === 'full' ? { q: `after:${Math.floor(since / 1000)}` } : {}),
+          // Trash counts as deleted and drafts are not synced: skip both in the listing where `q` is
+          // allowed. gmail.metadata refuses `q`, so there they are dropped after the read and the
+          // window is applied by date below.
+          ...(options.mode === 'full' ? { q: listingQuery(since) } : {}),
           ...(resume === null ? {} : { pageToken: resume }),
         },
         request,

@@ -49,16 +49,15 @@ export function capturingLogger(): CapturedLogger {
  * A clock that only moves when someone sleeps: sleeping jumps time forward instantly. Shared with
  * the emulator (its quota window, tokens and internalDate), so pacing is checked in virtual time.
  */
-export function virtualClock(start = Date.now()): Clock & { advance(ms: number): void; slept: number } {
+export function virtualClock(start = Date.now()): Clock & { advance(ms: number): void; sleeps: number[] } {
   let now = start;
   const clock = {
-    slept: 0,
+    /** Every sleep asked for, in order. */
+    sleeps: [] as number[],
     now: () => now,
     sleep: async (ms: number) => {
-      if (ms > 0) {
-        now += ms;
-        clock.slept += ms;
-      }
+      clock.sleeps.push(ms);
+      if (ms > 0) now += ms;
       await Promise.resolve();
     },
     advance: (ms: number) => {
