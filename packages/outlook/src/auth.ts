@@ -125,7 +125,8 @@ export interface OutlookAuth {
 }
 
 export interface TokenSource {
-  accessToken(options?: { forceRefresh?: boolean }): Promise<string>;
+  /** `rejected`: the token Graph just answered 401 to; a refresh is forced unless another request already replaced it. */
+  accessToken(options?: { rejected?: string }): Promise<string>;
 }
 
 export function createOutlookAuth(config: OutlookProviderConfig): OutlookAuth {
@@ -196,6 +197,9 @@ export function createOutlookAuth(config: OutlookProviderConfig): OutlookAuth {
     tokenSource(session) {
       let current = session.tokens();
       let refreshing: Promise<string> | null = null;
+      // A token this call obtained is used for the rest of the call, even when the tenant issues
+      // lifetimes shorter than the safety margin; only a 401 forces another refresh.
+      let refreshedInCall = false;
 
       const refresh = async (forceRefresh: boolean): Promise<string> => {
         if (!current.cache) throw new ThreadlinkError('AUTH_REVOKED', 'No MSAL token cache stored for this connection; reconnect');
@@ -211,16 +215,20 @@ export function createOutlookAuth(config: OutlookProviderConfig): OutlookAuth {
           throw msalError(error, 'refresh');
         }
         current = toTokens(result, cache.serialize());
+        refreshedInCall = true;
         await session.updateTokens(current);
         return result.accessToken;
       };
 
       return {
         async accessToken(options = {}) {
-          const fresh = current.expiresAt === undefined || current.expiresAt - TOKEN_SAFETY_MS > session.clock.now();
-          if (!options.forceRefresh && fresh) return current.accessToken;
+          if (refreshing) return refreshing;
+          const forceRefresh = options.rejected !== undefined;
+          if (forceRefresh && options.rejected !== current.accessToken) return current.accessToken;
+          const fresh = refreshedInCall || current.expiresAt === undefined || current.expiresAt - TOKEN_SAFETY_MS > session.clock.now();
+          if (!forceRefresh && fresh) return current.accessToken;
           // Concurrent requests of one call share a single refresh.
-          refreshing ??= refresh(options.forceRefresh ?? false).finally(() => {
+          refreshing = refresh(forceRefresh).finally(() => {
             refreshing = null;
           });
           return refreshing;

@@ -2,41 +2,30 @@
 // chain, every request marked `Prefer: IdType="ImmutableId"` (ids survive folder moves,
 // https://learn.microsoft.com/graph/outlook-immutable-id), failures classified into
 // ThreadlinkErrors, and short throttling waits slept through with core's withRetry.
-import { Client, GraphError, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { Client, GraphError, HTTPMessageHandler, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from '@microsoft/microsoft-graph-client';
 import { chunk, httpStatusError, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger } from '@threadlink/core';
 import type { TokenSource } from './auth.js';
-import type { MailboxGates } from './throttle.js';
+import { MAILBOX_CONCURRENCY, type MailboxGates } from './throttle.js';
 
 export const IMMUTABLE_ID = 'IdType="ImmutableId"';
 const GRAPH_VERSION = 'v1.0';
 /** Graph JSON batching takes at most 20 requests per $batch (https://learn.microsoft.com/graph/json-batching). */
 export const BATCH_LIMIT = 20;
 
-function setHeader(context: Context, name: string, value: string): void {
-  const options = (context.options ??= {});
-  const headers = options.headers;
-  if (headers instanceof Headers) headers.set(name, value);
-  else if (Array.isArray(headers)) headers.push([name, value]);
-  else options.headers = { ...(headers ?? {}), [name]: value };
-}
-
 function requestUrl(context: Context): string {
   return typeof context.request === 'string' ? context.request : context.request.url;
 }
 
 /**
- * Adds the bearer token — only for the configured Graph origin, so a link from a response can
- * never carry it elsewhere. The stock AuthenticationHandler recognises https Graph hosts only,
- * which would leave a plain-http local endpoint unauthenticated. A 401 gets one retry with a
- * forced refresh (a token revoked server-side before its expiry, e.g. continuous access evaluation).
+ * Refuses any request outside the configured Graph origin, so a link taken from a response can
+ * never carry the bearer token elsewhere. (The stock AuthenticationHandler is not used: it
+ * recognises https Graph hosts only, and errors thrown inside middleware reach the caller as a
+ * status -1 GraphError with the original error lost — token failures must stay typed.)
  */
-class BearerTokenMiddleware implements Middleware {
+class OriginGuardMiddleware implements Middleware {
   private next: Middleware | undefined;
 
-  constructor(
-    private readonly origin: string,
-    private readonly tokens: TokenSource,
-  ) {}
+  constructor(private readonly origin: string) {}
 
   setNext(next: Middleware): void {
     this.next = next;
@@ -47,16 +36,16 @@ class BearerTokenMiddleware implements Middleware {
     if (new URL(requestUrl(context)).origin !== this.origin) {
       throw new ThreadlinkError('PROVIDER_ERROR', 'Refusing to send a Graph request outside the configured Graph origin');
     }
-    setHeader(context, 'Authorization', `Bearer ${await this.tokens.accessToken()}`);
     await this.next.execute(context);
-    if (context.response?.status === 401) {
-      setHeader(context, 'Authorization', `Bearer ${await this.tokens.accessToken({ forceRefresh: true })}`);
-      await this.next.execute(context);
-    }
   }
 }
 
-/** Holds one of the mailbox's concurrency slots for the duration of the HTTP exchange. */
+/** Per-request middleware option: how many of the mailbox's slots the request occupies at Graph. */
+class MailboxSlots implements MiddlewareOptions {
+  constructor(readonly count: number) {}
+}
+
+/** Holds the mailbox's concurrency slots for the duration of the HTTP exchange. */
 class MailboxGateMiddleware implements Middleware {
   private next: Middleware | undefined;
 
@@ -72,7 +61,8 @@ class MailboxGateMiddleware implements Middleware {
   async execute(context: Context): Promise<void> {
     const next = this.next;
     if (!next) throw new ThreadlinkError('INTERNAL', 'Graph middleware chain is incomplete');
-    await this.gates.run(this.mailbox, () => next.execute(context));
+    const slots = context.middlewareControl?.getMiddlewareOptions(MailboxSlots) as MailboxSlots | undefined;
+    await this.gates.run(this.mailbox, slots?.count ?? 1, () => next.execute(context));
   }
 }
 
@@ -116,6 +106,8 @@ export interface BatchResponse {
 
 export interface RequestOptions {
   headers?: Record<string, string>;
+  /** Mailbox slots the request occupies at Graph (default 1; a $batch runs up to 4 inner requests at once). */
+  slots?: number;
 }
 
 export interface GraphSession {
@@ -153,13 +145,13 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
   const base = options.graphBaseUrl.replace(/\/+$/, '');
   const origin = new URL(base).origin;
   const versionRoot = `${base}/${GRAPH_VERSION}`;
-  const bearer = new BearerTokenMiddleware(origin, options.tokens);
+  const guard = new OriginGuardMiddleware(origin);
   const gate = new MailboxGateMiddleware(options.gates, options.mailbox);
   // No RetryHandler: throttling is handled below, where a long Retry-After can be handed to the
   // engine's scheduler instead of blocking this worker.
-  bearer.setNext(gate);
+  guard.setNext(gate);
   gate.setNext(new HTTPMessageHandler());
-  const client = Client.initWithMiddleware({ baseUrl: base, defaultVersion: GRAPH_VERSION, middleware: bearer });
+  const client = Client.initWithMiddleware({ baseUrl: base, defaultVersion: GRAPH_VERSION, middleware: guard });
 
   /** Retries throttling and 5xx inline while the wait is short; longer waits surface with retryAfterMs. */
   const run = async <T>(task: () => Promise<T>): Promise<T> => {
@@ -189,20 +181,39 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
     }
   };
 
-  const request = (path: string, requestOptions: RequestOptions = {}) =>
-    client.api(path).headers({ Prefer: IMMUTABLE_ID, ...(requestOptions.headers ?? {}) });
-
   const preferWith = (headers: Record<string, string> | undefined): Record<string, string> => {
     const prefer = [IMMUTABLE_ID, headers?.Prefer].filter(Boolean).join(', ');
     return { ...(headers ?? {}), Prefer: prefer };
   };
 
+  /**
+   * One authenticated exchange. A 401 gets one retry with a forced refresh: a token revoked
+   * server-side before its expiry (continuous access evaluation, password reset) or a clock skew.
+   */
+  const call = async <T>(send: (request: GraphRequest) => Promise<T>, path: string, requestOptions: RequestOptions): Promise<T> => {
+    let rejected: string | undefined;
+    for (;;) {
+      const token = await options.tokens.accessToken(rejected === undefined ? {} : { rejected });
+      try {
+        const request = client.api(path).headers({ ...preferWith(requestOptions.headers), Authorization: `Bearer ${token}` });
+        if (requestOptions.slots !== undefined) request.middlewareOptions([new MailboxSlots(requestOptions.slots)]);
+        return await send(request);
+      } catch (error) {
+        if (rejected === undefined && error instanceof GraphError && error.statusCode === 401) {
+          rejected = token;
+          continue;
+        }
+        throw error;
+      }
+    }
+  };
+
   const session: GraphSession = {
-    get: (path, requestOptions = {}) => run(() => request(path, { headers: preferWith(requestOptions.headers) }).get()),
-    post: (path, body, requestOptions = {}) => run(() => request(path, { headers: preferWith(requestOptions.headers) }).post(body)),
-    patch: (path, body, requestOptions = {}) => run(() => request(path, { headers: preferWith(requestOptions.headers) }).patch(body)),
+    get: (path, requestOptions = {}) => run(() => call((request) => request.get(), path, requestOptions)),
+    post: (path, body, requestOptions = {}) => run(() => call((request) => request.post(body), path, requestOptions)),
+    patch: (path, body, requestOptions = {}) => run(() => call((request) => request.patch(body), path, requestOptions)),
     delete: async (path, requestOptions = {}) => {
-      await run(() => request(path, { headers: preferWith(requestOptions.headers) }).delete());
+      await run(() => call((request) => request.delete(), path, requestOptions));
     },
 
     pathOf(link) {
@@ -213,13 +224,16 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
 
     async batch(requests) {
       const results = new Map<string, BatchResponse>();
-      // Sequential: a batch's inner requests already count against the 4-per-mailbox limit.
+      // One batch at a time per call: its inner requests already fill the mailbox's slots.
       for (const group of chunk(requests, BATCH_LIMIT)) {
         let pending = group.map((item) => ({ ...item, headers: preferWith(item.headers) }));
         for (let round = 1; pending.length > 0; round += 1) {
-          const answer = await session.post<{ responses?: unknown[] }>('/$batch', {
-            requests: pending.map(({ id, method, url, headers, body }) => ({ id, method, url, headers, ...(body === undefined ? {} : { body }) })),
-          });
+          const answer = await session.post<{ responses?: unknown[] }>(
+            '/$batch',
+            { requests: pending.map(({ id, method, url, headers, body }) => ({ id, method, url, headers, ...(body === undefined ? {} : { body }) })) },
+            // Outlook runs up to 4 requests of a batch at once, each counting against the mailbox limit.
+            { slots: Math.min(MAILBOX_CONCURRENCY, pending.length) },
+          );
           const throttled: typeof pending = [];
           let waitMs = 0;
           for (const raw of answer.responses ?? []) {
