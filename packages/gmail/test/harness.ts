@@ -14,7 +14,7 @@ import {
 import { memoryStore, type MemoryStore } from '@threadlink/storage-memory';
 import { serveWebHandler, type GmailEmulator, type GmailEmulatorOptions } from '@threadlink/testing';
 import type { GmailProviderOptions } from '../src/index.js';
-import { capturingLogger, providerFor, PUSH_AUDIENCE, startGoogle, type CapturedLogger } from './support.js';
+import { capturingLogger, providerFor, PUSH_AUDIENCE, recordingProxy, startGoogle, type CapturedLogger, type RecordedExchange } from './support.js';
 
 export const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {
@@ -53,6 +53,8 @@ export interface Harness {
   events: RecordedEvent[];
   publicUrl: string;
   webhookUrl: string;
+  /** Every Gmail API exchange, with the response body as received (only with `recordApi`). */
+  apiExchanges: RecordedExchange[];
   /** Connects a mailbox through the real consent flow and waits for the first back-fill. */
   connect(email: string): Promise<PublicConnection>;
   /** Lets every push reach the handler and every queued job finish. */
@@ -66,10 +68,13 @@ export interface HarnessOptions {
   provider?: Partial<GmailProviderOptions>;
   engine?: Partial<EngineOptions>;
   clock?: Clock;
+  /** Route the Gmail API through a recording proxy. */
+  recordApi?: boolean;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const google = await startGoogle(options.emulator);
+  const proxy = options.recordApi ? await recordingProxy(google.url) : undefined;
   let tl: Threadlink | undefined;
   const served = await serveWebHandler((request) => {
     if (!tl) return Promise.resolve(new Response(null, { status: 503 }));
@@ -82,7 +87,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = capturingLogger();
   const instance = createThreadlink({
     store,
-    providers: [providerFor(google, options.provider)],
+    providers: [providerFor(google, { ...(proxy ? { apiRootUrl: proxy.url } : {}), ...options.provider })],
     resolver,
     sealingKeys: [{ id: 'k1', key: generateSealingKey() }],
     publicUrl,
@@ -116,6 +121,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     events,
     publicUrl,
     webhookUrl,
+    apiExchanges: proxy?.exchanges ?? [],
     async connect(email) {
       google.addMailbox({ email });
       const { url } = await instance.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', loginHint: email });
@@ -129,6 +135,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await instance.stop();
       await served.close();
+      await proxy?.close();
       await google.close();
     },
   };

@@ -142,3 +142,54 @@ export function webhookContext(connections: Connection[], logger: Logger = captu
     logger,
   };
 }
+
+export interface RecordedExchange {
+  method: string;
+  url: string;
+  status: number;
+  responseBody: string;
+}
+
+/**
+ * A transparent HTTP proxy in front of the emulator's Gmail API: everything the adapter receives
+ * passes through it, so a test can prove what was (never) transferred, not only what was stored.
+ */
+export async function recordingProxy(target: string): Promise<{ url: string; exchanges: RecordedExchange[]; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  const exchanges: RecordedExchange[] = [];
+  const server = createServer((incoming, outgoing) => {
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      void (async () => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(incoming.headers)) {
+          if (typeof value === 'string' && !['host', 'connection', 'content-length', 'accept-encoding'].includes(name)) headers.set(name, value);
+        }
+        const body = Buffer.concat(chunks);
+        const response = await fetch(new URL(incoming.url ?? '/', target), {
+          method: incoming.method ?? 'GET',
+          headers,
+          ...(body.length > 0 ? { body } : {}),
+        });
+        const text = Buffer.from(await response.arrayBuffer());
+        exchanges.push({ method: incoming.method ?? 'GET', url: incoming.url ?? '/', status: response.status, responseBody: text.toString('utf8') });
+        const contentType = response.headers.get('content-type');
+        outgoing.writeHead(response.status, contentType ? { 'content-type': contentType } : {});
+        outgoing.end(text);
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    exchanges,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
