@@ -174,7 +174,8 @@ export class PushSubscription {
     if (copies === 2) this.log.duplicated++;
     for (let copy = 0; copy < copies; copy++) {
       const task = (async () => {
-        await sleep(0);
+        // A macrotask later: the publishing API request has answered before the push starts.
+        await new Promise((resolve) => setImmediate(resolve));
         await this.deliver(message);
       })();
       this.inFlight.add(task);
