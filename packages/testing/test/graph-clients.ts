@@ -23,7 +23,12 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import type { GraphEmulator } from '../src/graph/index.js';
 
-export const SCOPES = ['https://graph.microsoft.com/Mail.ReadBasic', 'https://graph.microsoft.com/Mail.Read', 'https://graph.microsoft.com/Mail.Send', 'offline_access'];
+export const SCOPES = [
+  'https://graph.microsoft.com/User.Read',
+  'https://graph.microsoft.com/Mail.ReadWrite',
+  'https://graph.microsoft.com/Mail.Send',
+  'offline_access',
+];
 export const REDIRECT_URI = 'http://127.0.0.1:5999/auth/outlook/callback';
 
 /** msal-node's INetworkModule over node:https with the emulator CA trusted; records every URL it is asked for. */
@@ -85,12 +90,13 @@ export async function signIn(
   emulator: GraphEmulator,
   email: string,
   app: ConfidentialClientApplication = msalApp(emulator),
+  scopes: string[] = SCOPES,
 ): Promise<{ app: ConfidentialClientApplication; result: AuthenticationResult }> {
   const crypto = new CryptoProvider();
   const { verifier, challenge } = await crypto.generatePkceCodes();
   const state = crypto.createNewGuid();
   const authorizeUrl = await app.getAuthCodeUrl({
-    scopes: SCOPES,
+    scopes,
     redirectUri: REDIRECT_URI,
     codeChallenge: challenge,
     codeChallengeMethod: 'S256',
@@ -101,7 +107,7 @@ export async function signIn(
   if (redirect.searchParams.get('state') !== state) throw new Error('state mismatch');
   const code = redirect.searchParams.get('code');
   if (!code) throw new Error(`no code in ${redirect.toString()}`);
-  const result = await app.acquireTokenByCode({ code, scopes: SCOPES, redirectUri: REDIRECT_URI, codeVerifier: verifier });
+  const result = await app.acquireTokenByCode({ code, scopes, redirectUri: REDIRECT_URI, codeVerifier: verifier });
   return { app, result };
 }
 
@@ -153,6 +159,8 @@ export interface WebhookReceiver {
     validation: 'echo' | 'wrong' | 'slow' | 'html';
     /** Answer this many notification POSTs with 500 before accepting. */
     failNext: number;
+    /** Answer this many notification POSTs only after slowMs. */
+    slowNext: number;
     slowMs: number;
   };
   close(): Promise<void>;
@@ -163,7 +171,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     notifications: [],
     lifecycle: [],
     validations: [],
-    behaviour: { validation: 'echo', failNext: 0, slowMs: 500 },
+    behaviour: { validation: 'echo', failNext: 0, slowNext: 0, slowMs: 500 },
   };
   const handle = async (request: IncomingMessage, response: ServerResponse, raw: string): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -184,6 +192,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       receiver.lifecycle.push({ path: url.pathname, body });
       response.writeHead(202).end();
       return;
+    }
+    if (receiver.behaviour.slowNext > 0) {
+      receiver.behaviour.slowNext -= 1;
+      await new Promise((resolve) => setTimeout(resolve, receiver.behaviour.slowMs));
     }
     if (receiver.behaviour.failNext > 0) {
       receiver.behaviour.failNext -= 1;

@@ -72,7 +72,7 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     expect(page.body).toMatch(/<label for="email">Email address<\/label>/);
     expect(page.body).toMatch(new RegExp(`<input id="email" name="email" type="email"[^>]*value="${ANN}"`));
     expect(page.body).toMatch(/<button type="submit" name="consent" value="accept">Accept<\/button>/);
-    expect(page.body).toContain('Read your mail');
+    expect(page.body).toContain('Read and write access to your mail');
 
     // The CA is the only trust anchor: a client without it cannot even connect.
     await expect(getText(url, '')).rejects.toThrow();
@@ -171,6 +171,23 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     expect(error.statusCode).toBe(401);
     expect(error.code).toBe('InvalidAuthenticationToken');
     expect(error.message).toContain('expired');
+  });
+
+  it('serves the same Graph API over HTTPS to clients that trust the emulator CA', async () => {
+    emulator = await startGraphEmulator();
+    emulator.addMailbox({ email: ANN });
+    const { result } = await signIn(emulator, ANN);
+    const me = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      httpsRequest(`${emulator?.secureUrl ?? ''}/v1.0/me?$select=mail`, { ca: emulator?.providerOptions.caCertificate ?? '', headers: { authorization: `Bearer ${result.accessToken}` } }, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(me.status).toBe(200);
+    expect(JSON.parse(me.body)).toMatchObject({ mail: ANN, '@odata.context': `${emulator.secureUrl}/v1.0/$metadata#users/$entity` });
   });
 
   it('publishes OIDC discovery and a JWKS that verifies the id token', async () => {

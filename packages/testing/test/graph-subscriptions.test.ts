@@ -161,6 +161,20 @@ describe('change notifications', () => {
     expect(message.subject).toBe('One');
   });
 
+  it('counts a response slower than the timeout as a failure and delivers again', async () => {
+    const { email, client } = await connect('dee');
+    await subscribe(client);
+    receiver.behaviour.slowNext = 1;
+    const delivered = await emulator.deliver({ from: 'a@fabrikam.test', to: email, subject: 'Slow endpoint' });
+    await emulator.flushNotifications();
+    expect(deliveriesToReceiver('notification').map((delivery) => [delivery.attempt, delivery.status])).toEqual([
+      [1, 0],
+      [2, 202],
+    ]);
+    // At-least-once: the slow first POST may still be processed by the app.
+    expect(notificationItems().map((item) => (item.resourceData as { id: string }).id)).toContain(delivered.id);
+  });
+
   it('notifies updates, deletions and messages moved out of the folder', async () => {
     const { email, client } = await connect('eve');
     await subscribe(client, { changeType: 'updated,deleted' });

@@ -9,6 +9,7 @@ import type { GraphCall } from './context.js';
 import { newOpaqueToken } from './ids.js';
 import type { Mailbox, MailStore, StoredMessage } from './mail-store.js';
 import { matchesFilter, renderMessage, unknownSelectProperty } from './message-json.js';
+import { hasAnyScope, MAIL_READ_CONTENT } from './permissions.js';
 import {
   type FilterClause,
   FilterSyntaxError,
@@ -165,6 +166,7 @@ export class DeltaService {
       '@odata.type': '#microsoft.graph.message',
       ...renderMessage(message, {
         ...(page.query.select === undefined ? {} : { select: page.query.select }),
+        contentAllowed: hasAnyScope(call.scopes, MAIL_READ_CONTENT),
         immutableId: immutable,
         ...(call.preferences.bodyContentType === undefined ? {} : { bodyContentType: call.preferences.bodyContentType }),
         webBase: call.origin,

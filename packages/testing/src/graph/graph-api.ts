@@ -14,6 +14,7 @@ import * as mail from './mail-handlers.js';
 import type { Mailbox, MailStore } from './mail-store.js';
 import type { MailFlow } from './mail-flow.js';
 import { graphError, parsePreferences, pathSegments } from './odata.js';
+import { hasAnyScope, MAIL_READ_BASIC, MAIL_READ_CONTENT, MAIL_SEND, MAIL_WRITE, USER_READ } from './permissions.js';
 import type { SubscriptionService } from './subscriptions.js';
 import type { GraphFaults } from './types.js';
 
@@ -26,6 +27,8 @@ interface Route {
   method: string;
   pattern: string[];
   operation: string;
+  /** Delegated permissions, any one of which allows the call (learn.microsoft.com/graph/permissions-reference). */
+  scopes: readonly string[] | undefined;
   handler: Handler;
 }
 
@@ -65,10 +68,13 @@ export class GraphApi {
   private defineRoutes(): void {
     const deps = { store: this.deps.store, flow: this.deps.flow, delta: this.deps.delta };
     const subscriptions = this.deps.subscriptions;
+    let scopes: readonly string[] | undefined;
     const add = (method: string, path: string, operation: string, handler: Handler): void => {
-      this.routes.push({ method, pattern: path.split('/'), operation, handler });
+      this.routes.push({ method, pattern: path.split('/'), operation, scopes, handler });
     };
+    scopes = USER_READ;
     add('GET', 'me', 'me.get', (call) => mail.getMe(call));
+    scopes = MAIL_READ_BASIC;
     add('GET', 'me/mailfolders', 'mailFolders.list', (call) => mail.listFolders(deps, call));
     add('GET', 'me/mailfolders/:folder', 'mailFolders.get', (call) => mail.getFolder(deps, call, call.params.folder ?? ''));
     add('GET', 'me/mailfolders/:folder/messages/delta', 'delta', (call) => deps.delta.handle(call, call.params.folder ?? ''));
@@ -76,25 +82,30 @@ export class GraphApi {
     add('GET', 'me/messages', 'messages.list', (call) => mail.listMessages(deps, call, undefined));
     add('POST', 'me/messages', 'messages.create', (call) => mail.createDraft(deps, call));
     add('GET', 'me/messages/:id', 'messages.get', (call) => mail.getMessage(deps, call, call.params.id ?? ''));
-    add('PATCH', 'me/messages/:id', 'messages.update', (call) => mail.updateMessage(deps, call, call.params.id ?? ''));
-    add('DELETE', 'me/messages/:id', 'messages.delete', (call) => mail.deleteMessage(deps, call, call.params.id ?? ''));
+    add('POST', 'subscriptions', 'subscriptions.create', (call) => subscriptions.create(call));
+    scopes = MAIL_READ_CONTENT;
     add('GET', 'me/messages/:id/$value', 'messages.getMime', (call) => mail.getMessageMime(deps, call, call.params.id ?? ''));
     add('GET', 'me/messages/:id/attachments', 'attachments.list', (call) => mail.listAttachments(deps, call, call.params.id ?? ''));
-    add('POST', 'me/messages/:id/attachments', 'attachments.create', (call) => mail.attachToDraft(deps, call, call.params.id ?? ''));
     add('GET', 'me/messages/:id/attachments/:attachment', 'attachments.get', (call) =>
       mail.getAttachment(deps, call, call.params.id ?? '', call.params.attachment ?? ''),
     );
+    scopes = MAIL_WRITE;
+    add('PATCH', 'me/messages/:id', 'messages.update', (call) => mail.updateMessage(deps, call, call.params.id ?? ''));
+    add('DELETE', 'me/messages/:id', 'messages.delete', (call) => mail.deleteMessage(deps, call, call.params.id ?? ''));
+    add('POST', 'me/messages/:id/attachments', 'attachments.create', (call) => mail.attachToDraft(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/move', 'messages.move', (call) => mail.moveMessage(deps, call, call.params.id ?? ''));
-    add('POST', 'me/messages/:id/reply', 'messages.reply', (call) => mail.reply(deps, call, call.params.id ?? '', false));
-    add('POST', 'me/messages/:id/replyall', 'messages.replyAll', (call) => mail.reply(deps, call, call.params.id ?? '', true));
     add('POST', 'me/messages/:id/createreply', 'messages.createReply', (call) => mail.createReply(deps, call, call.params.id ?? '', false));
     add('POST', 'me/messages/:id/createreplyall', 'messages.createReplyAll', (call) =>
       mail.createReply(deps, call, call.params.id ?? '', true),
     );
+    scopes = MAIL_SEND;
+    add('POST', 'me/messages/:id/reply', 'messages.reply', (call) => mail.reply(deps, call, call.params.id ?? '', false));
+    add('POST', 'me/messages/:id/replyall', 'messages.replyAll', (call) => mail.reply(deps, call, call.params.id ?? '', true));
     add('POST', 'me/messages/:id/send', 'messages.send', (call) => mail.sendDraft(deps, call, call.params.id ?? ''));
     add('POST', 'me/sendmail', 'sendMail', (call) => mail.sendMail(deps, call));
+    // Managing an existing subscription needs no resource permission of its own.
+    scopes = undefined;
     add('GET', 'subscriptions', 'subscriptions.list', (call) => subscriptions.listFor(call));
-    add('POST', 'subscriptions', 'subscriptions.create', (call) => subscriptions.create(call));
     add('GET', 'subscriptions/:id', 'subscriptions.get', (call) => subscriptions.get(call, call.params.id ?? ''));
     add('PATCH', 'subscriptions/:id', 'subscriptions.update', (call) => subscriptions.update(call, call.params.id ?? ''));
     add('DELETE', 'subscriptions/:id', 'subscriptions.delete', (call) => subscriptions.remove(call, call.params.id ?? ''));
@@ -107,49 +118,39 @@ export class GraphApi {
   async handle(request: EmulatorRequest, origin: string): Promise<EmulatorResponse> {
     const requestId = newGuid();
     const clientRequestId = header(request.headers, 'client-request-id') ?? requestId;
-    const versioned = /^\/(v1\.0|beta)(\/.*)?$/i.exec(request.path);
-    let operation = 'unknown';
-    let mailbox: Mailbox | undefined;
-    let response: EmulatorResponse;
-    if (!versioned) {
-      response = graphError(400, 'BadRequest', 'Invalid version: the request URL must start with /v1.0.');
-    } else {
-      const caller = await this.authenticate(request.headers);
-      if ('status' in caller) {
-        response = caller;
-      } else {
-        mailbox = caller.mailbox;
-        const segments = pathSegments(versioned[2] ?? '');
-        if (segments.length === 1 && segments[0] === '$batch') {
-          operation = '$batch';
-          if (request.method !== 'POST') response = graphError(405, 'BadRequest', 'The $batch endpoint only accepts POST.');
-          else {
-            await this.latency();
-            response = await this.batch(request, caller, origin);
-          }
-        } else {
-          const result = await this.execute(
-            { method: request.method, url: request.url, headers: request.headers, body: request.body },
-            caller,
-            origin,
-            true,
-          );
-          operation = result.operation;
-          response = result.response;
-        }
-      }
+    let answered: { operation: string; response: EmulatorResponse; mailbox?: Mailbox };
+    try {
+      answered = await this.answer(request, origin);
+    } catch (error) {
+      answered = { operation: 'unknown', response: graphError(500, 'InternalServerError', (error as Error).message) };
     }
-    const finished = decorate(response, requestId, clientRequestId, this.deps.now());
+    const finished = decorate(answered.response, requestId, clientRequestId, this.deps.now());
     this.deps.log.record({
       at: this.deps.now(),
       method: request.method,
       path: request.path,
       status: finished.status,
-      ...(mailbox ? { mailbox: mailbox.email } : {}),
-      operation,
-      units: operation === '$batch' ? 0 : 1,
+      ...(answered.mailbox ? { mailbox: answered.mailbox.email } : {}),
+      operation: answered.operation,
+      units: answered.operation === '$batch' ? 0 : 1,
     });
     return finished;
+  }
+
+  private async answer(request: EmulatorRequest, origin: string): Promise<{ operation: string; response: EmulatorResponse; mailbox?: Mailbox }> {
+    const versioned = /^\/(v1\.0|beta)(\/.*)?$/i.exec(request.path);
+    if (!versioned) return { operation: 'unknown', response: graphError(400, 'BadRequest', 'Invalid version: the request URL must start with /v1.0.') };
+    const caller = await this.authenticate(request.headers);
+    if ('status' in caller) return { operation: 'unknown', response: caller };
+    const mailbox = caller.mailbox;
+    const segments = pathSegments(versioned[2] ?? '');
+    if (segments.length === 1 && segments[0] === '$batch') {
+      if (request.method !== 'POST') return { operation: '$batch', mailbox, response: graphError(405, 'BadRequest', 'The $batch endpoint only accepts POST.') };
+      await this.latency();
+      return { operation: '$batch', mailbox, response: await this.batch(request, caller, origin) };
+    }
+    const result = await this.execute({ method: request.method, url: request.url, headers: request.headers, body: request.body }, caller, origin, true);
+    return { ...result, mailbox };
   }
 
   private async latency(): Promise<void> {
@@ -190,6 +191,15 @@ export class GraphApi {
     }
     const { route, params } = matched;
     const mailbox = caller.mailbox;
+    if (route.scopes && !hasAnyScope(caller.scopes, route.scopes)) {
+      return {
+        operation: route.operation,
+        response:
+          route.scopes === USER_READ
+            ? graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.')
+            : graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.'),
+      };
+    }
     const faults = this.deps.faults;
     const retryAfter = { 'retry-after': String(faults.retryAfterSeconds) };
     if (!this.tryAcquire(mailbox)) {

@@ -10,6 +10,7 @@ import type { Folder, Mailbox, MailStore, StoredMessage } from './mail-store.js'
 import { newAttachmentId, newInternetMessageId } from './ids.js';
 import { checkFilterProperties, matchesFilter, messageIdFor, renderAttachment, renderMessage, unknownSelectProperty } from './message-json.js';
 import { buildMime } from './mime.js';
+import { hasAnyScope, MAIL_READ_CONTENT } from './permissions.js';
 import {
   FilterSyntaxError,
   graphError,
@@ -42,6 +43,7 @@ function unknownProperty(property: string): EmulatorResponse {
 function renderOptions(call: GraphCall, select: string[] | undefined) {
   return {
     ...(select === undefined ? {} : { select }),
+    contentAllowed: hasAnyScope(call.scopes, MAIL_READ_CONTENT),
     immutableId: call.preferences.immutableId,
     ...(call.preferences.bodyContentType === undefined ? {} : { bodyContentType: call.preferences.bodyContentType }),
     webBase: call.origin,

@@ -42,6 +42,8 @@ const DEFAULT_PROPERTIES = [
 
 export interface RenderOptions {
   select?: string[];
+  /** False for Mail.ReadBasic-only tokens: body, bodyPreview and uniqueBody are withheld. */
+  contentAllowed: boolean;
   immutableId: boolean;
   bodyContentType?: 'text' | 'html';
   webBase: string;
@@ -61,6 +63,7 @@ export function renderMessage(message: StoredMessage, options: RenderOptions): R
   for (const property of properties) {
     const key = canonicalProperty(property);
     if (key === undefined || key === 'id') continue;
+    if (!options.contentAllowed && CONTENT_PROPERTIES.has(key)) continue;
     const value = propertyValue(message, key, options);
     if (value !== OMIT) output[key] = value;
   }
@@ -69,6 +72,8 @@ export function renderMessage(message: StoredMessage, options: RenderOptions): R
 }
 
 const OMIT = Symbol('omit');
+
+const CONTENT_PROPERTIES = new Set(['body', 'bodyPreview', 'uniqueBody']);
 
 const ALL_PROPERTIES = new Set([...DEFAULT_PROPERTIES, 'id', 'internetMessageHeaders', 'uniqueBody']);
 const PROPERTY_BY_LOWERCASE = new Map([...ALL_PROPERTIES].map((name) => [name.toLowerCase(), name]));
