@@ -614,12 +614,13 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       checkLease(request);
       return run('acquireLease', async () => {
         // One statement decides, atomically under the key's unique index: a free key is inserted,
-        // an expired or own lease is taken over, another owner's live lease is left alone (the
-        // WHERE turns the conflict update into a no-op and no row comes back).
+        // an expired lease is taken over, a live one is left alone — its own owner's too, since one
+        // engine runs several jobs under one owner name (the WHERE makes the conflict update a
+        // no-op, and no row comes back).
         const result = await sql.query(
           `INSERT INTO ${table('leases')} AS lease (key, owner, expires_at) VALUES ($1, $2, $3)
            ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-            WHERE lease.expires_at <= $4 OR lease.owner = EXCLUDED.owner`,
+            WHERE lease.expires_at <= $4`,
           [request.key, request.owner, request.now + request.ttlMs, request.now],
         );
         return result.rowCount > 0;

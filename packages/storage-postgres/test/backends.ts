@@ -4,17 +4,24 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll } from 'vitest';
-import { pgliteStore, postgresStore, type SqlMetadataStore } from '../src/index.js';
+import { pgliteClient, pgliteStore, poolClient, postgresStore, STORE_TABLES, type SqlClient, type SqlMetadataStore } from '../src/index.js';
 
 export interface Backend {
   name: 'pglite' | 'postgres';
-  /** Undefined when the backend cannot run here (the reason is in `skipReason`). */
+  /** False when the backend cannot run here (the reason is in `skipReason`). */
   available: boolean;
   skipReason: string;
   /** A fresh, initialised store in a new schema. */
   makeStore(options?: { schema?: string; init?: boolean }): Promise<SqlMetadataStore>;
+  /**
+   * An initialised, empty store in this file's own schema: created and migrated on first use,
+   * emptied (TRUNCATE) on every later call. Much cheaper than a schema per test.
+   */
+  makeEmptyStore(): Promise<SqlMetadataStore>;
   /** A second store on the same database and schema (another app instance). */
   sibling(store: SqlMetadataStore): SqlMetadataStore;
+  /** The shared database as a bare query interface (close() leaves it open). */
+  client(): SqlClient;
 }
 
 export const randomSchema = (): string => `tl_test_${randomBytes(6).toString('hex')}`;
@@ -55,6 +62,21 @@ afterAll(async () => {
   createdSchemas.clear();
 });
 
+function emptyStoreMaker(backend: () => Backend): () => Promise<SqlMetadataStore> {
+  let schema: string | null = null;
+  return async () => {
+    if (schema === null) {
+      const store = await backend().makeStore();
+      schema = store.schema;
+      return store;
+    }
+    const store = backend().sibling({ schema } as SqlMetadataStore);
+    await store.sql.exec(`TRUNCATE ${STORE_TABLES.map((table) => `"${schema}".${table}`).join(', ')}`);
+    await store.init();
+    return store;
+  };
+}
+
 export const pgliteBackend: Backend = {
   name: 'pglite',
   available: true,
@@ -65,6 +87,8 @@ export const pgliteBackend: Backend = {
     return store;
   },
   sibling: (store) => pgliteStore({ pglite: pgliteInstance(), schema: store.schema }),
+  client: () => pgliteClient(pgliteInstance(), false),
+  makeEmptyStore: emptyStoreMaker(() => pgliteBackend),
 };
 
 export const postgresBackend: Backend = {
@@ -79,6 +103,14 @@ export const postgresBackend: Backend = {
     return store;
   },
   sibling: (store) => postgresStore({ pool: postgresPool(), schema: store.schema }),
+  client: () => poolClient(postgresPool(), false),
+  makeEmptyStore: emptyStoreMaker(() => postgresBackend),
 };
+
+/** Remembers a schema made outside makeStore so it is dropped after the file. */
+export function trackSchema(schema: string): string {
+  createdSchemas.add(schema);
+  return schema;
+}
 
 export const backends: Backend[] = [pgliteBackend, postgresBackend];

@@ -1,0 +1,81 @@
+// Offboarding on the real tables: after purgeConnection, every table of the schema counts zero
+// rows for that connection, and another connection's rows are untouched.
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Connection } from '@threadlink/core';
+import type { SqlMetadataStore } from '../src/index.js';
+import { backends } from './backends.js';
+import { makeConnection, makeLink, makeMessage } from './fixtures.js';
+
+for (const backend of backends) {
+  describe.skipIf(!backend.available)(`purgeConnection (${backend.name})`, () => {
+    let store: SqlMetadataStore;
+    afterAll(() => store?.close());
+
+    async function populate(connection: Connection): Promise<void> {
+      await store.saveConnection(connection);
+      const messages = Array.from({ length: 30 }, (_, index) =>
+        makeMessage(connection, `p${index}`, {
+          cc: [{ address: 'cc@bigco.com' }],
+          bcc: [{ address: 'audit@acme.com' }],
+          replyTo: [{ address: 'reply@bigco.com' }],
+          referenceTokens: ['PRJ-1042'],
+          providerThreadId: `t${index % 7}`,
+        }),
+      );
+      await store.applySync(connection.id, {
+        upserts: messages,
+        deletes: [],
+        links: messages.map((message) => makeLink(message.id, { type: 'client', id: 'bigco' })),
+        cursor: 'h1',
+      });
+      await store.saveManualLink(connection.tenantId, makeLink(messages[0]!.id, { type: 'project', id: 'p1' }, { manual: true, rule: 'manual' }));
+      await store.saveManualLink(connection.tenantId, makeLink(messages[1]!.id, { type: 'client', id: 'bigco' }, { manual: true, suppressed: true, rule: 'manual' }));
+      await store.acquireLease({ key: `connection:${connection.id}`, owner: 'engine-1', ttlMs: 60_000, now: 0 });
+      await store.claimOnce(`dedupe:${connection.id}:n1`, 9e12, 0);
+    }
+
+    /** Rows naming the connection, per table — every table of the schema must be listed here. */
+    async function rowsOf(connectionId: string): Promise<Record<string, number>> {
+      const tables = (
+        await store.sql.query<{ table_name: string }>(
+          `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name <> 'schema_migrations' ORDER BY table_name`,
+          [store.schema],
+        )
+      ).rows.map((row) => row.table_name);
+      const naming: Record<string, string> = {
+        connections: 'id = $1',
+        messages: 'connection_id = $1',
+        participants: 'connection_id = $1',
+        reference_tokens: 'connection_id = $1',
+        record_links: 'connection_id = $1',
+        leases: `$1 = ANY(string_to_array(key, ':'))`,
+        claims: `$1 = ANY(string_to_array(key, ':'))`,
+      };
+      expect(tables).toEqual(Object.keys(naming).sort());
+      const counts: Record<string, number> = {};
+      for (const table of tables) {
+        const result = await store.sql.query<{ count: number | string }>(`SELECT count(*) AS count FROM "${store.schema}".${table} WHERE ${naming[table]}`, [
+          connectionId,
+        ]);
+        counts[table] = Number(result.rows[0]?.count);
+      }
+      return counts;
+    }
+
+    it('deletes every row of the connection in every table, in one go, and reports the counts', async () => {
+      store = await backend.makeStore();
+      const leaving = makeConnection();
+      const staying = makeConnection({ accountEmail: 'bob@acme.com' });
+      await populate(leaving);
+      await populate(staying);
+      const stayingBefore = await rowsOf(staying.id);
+      expect(Object.values(await rowsOf(leaving.id)).every((count) => count > 0)).toBe(true);
+
+      const report = await store.purgeConnection(leaving.id);
+      expect(report).toEqual({ connections: 1, messages: 30, links: 31, other: 2 });
+      expect(Object.values(await rowsOf(leaving.id))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+      expect(await rowsOf(staying.id)).toEqual(stayingBefore);
+      expect(await store.purgeConnection(leaving.id)).toEqual({ connections: 0, messages: 0, links: 0, other: 0 });
+    });
+  });
+}

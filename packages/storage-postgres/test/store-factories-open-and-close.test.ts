@@ -1,0 +1,62 @@
+// The two factories: pgliteStore in memory or file-backed (data survives a restart), and
+// postgresStore from a connection string (the store owns that pool and ends it on close).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pgliteStore, postgresStore } from '../src/index.js';
+import { postgresBackend, randomSchema, trackSchema } from './backends.js';
+import { makeConnection, makeMessage } from './fixtures.js';
+
+describe('pgliteStore', () => {
+  const directories: string[] = [];
+  afterAll(async () => {
+    for (const directory of directories) await rm(directory, { recursive: true, force: true });
+  });
+
+  it('keeps data in a dataDir across close and reopen', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'threadlink-pglite-'));
+    directories.push(dataDir);
+    const connection = makeConnection();
+    const message = makeMessage(connection, 'p1');
+
+    const first = pgliteStore({ dataDir });
+    await first.init();
+    await first.saveConnection(connection);
+    await first.applySync(connection.id, { upserts: [message], deletes: [], links: [], cursor: 'h7' });
+    await first.close();
+
+    const reopened = pgliteStore({ dataDir });
+    await reopened.init();
+    expect((await reopened.migrate()).applied).toEqual([]);
+    expect((await reopened.getConnection(connection.id))?.cursor).toBe('h7');
+    expect((await reopened.getMessage(connection.tenantId, message.id))?.subject).toBe(message.subject);
+    await reopened.close();
+  });
+
+  it('is in memory without a dataDir, named pglite, in the threadlink schema by default', async () => {
+    const store = pgliteStore();
+    await store.init();
+    expect(store.name).toBe('pglite');
+    expect(store.schema).toBe('threadlink');
+    expect(await store.listConnections({})).toEqual([]);
+    await store.close();
+  });
+
+  it('refuses a schema name that is not a plain identifier', () => {
+    expect(() => pgliteStore({ schema: 'x"; DROP TABLE y; --' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+});
+
+describe.skipIf(!postgresBackend.available)('postgresStore', () => {
+  it('opens its own pool from a connection string and ends it on close', async () => {
+    const store = postgresStore({ connectionString: process.env.DATABASE_URL, schema: trackSchema(randomSchema()), poolConfig: { max: 2 } });
+    await store.init();
+    expect(store.name).toBe('postgres');
+    const connection = makeConnection();
+    await store.saveConnection(connection);
+    expect(await store.getConnection(connection.id)).toEqual(connection);
+    await store.close();
+    await expect(store.getConnection(connection.id)).rejects.toMatchObject({ code: 'STORE_ERROR' });
+  });
+});
