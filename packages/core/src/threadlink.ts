@@ -348,10 +348,10 @@ export function createThreadlink(config: ThreadlinkConfig) {
   }
 
   // ---- Maintenance -----------------------------------------------------------------------
-  async function maintain(): Promise<{ renewals: number; recreated: number; pulls: number; resyncs: number; stalled: number }> {
+  async function maintain(): Promise<{ renewals: number; recreated: number; pulls: number; resyncs: number; backfills: number; stalled: number }> {
     await init();
     const now = clock.now();
-    const report = { renewals: 0, recreated: 0, pulls: 0, resyncs: 0, stalled: 0 };
+    const report = { renewals: 0, recreated: 0, pulls: 0, resyncs: 0, backfills: 0, stalled: 0 };
     const connections = await store.listConnections({ status: ['live', 'backfilling'] });
     for (const connection of connections) {
       const subscription = connection.subscription;
@@ -367,6 +367,10 @@ export function createThreadlink(config: ThreadlinkConfig) {
         await engine.requestSync(connection.id, 'safety-net');
         report.pulls += 1;
       }
+      // A back-fill's next page is a queued job: when the process holding it dies (in-process
+      // queue) nothing else would ever queue it again. Re-queue it: coalesced by key while one
+      // waits, and every page resumes from the `resume` token committed with the previous one.
+      if (connection.backfill.state !== 'done' && (await engine.enqueue('backfill', connection.id))) report.backfills += 1;
       const lastFull = connection.health.lastFullSyncAt ?? connection.createdAt;
       if (options.fullResyncIntervalMs > 0 && now - lastFull >= options.fullResyncIntervalMs && connection.backfill.state === 'done') {
         await engine.enqueue('resync', connection.id);
