@@ -1,0 +1,316 @@
+// A whole deployment on one machine: the Gmail and Graph emulators, one or more threadlink
+// processes (each with its own providers, queue and store object) on one shared store, a
+// "load balancer" in front of their handlers, and the means to kill a process mid-pull or
+// mid-commit and start a new one on the same store.
+import {
+  createThreadlink,
+  generateSealingKey,
+  ThreadlinkError,
+  type EngineOptions,
+  type Logger,
+  type MailProvider,
+  type MetadataStore,
+  type PublicConnection,
+  type RecordResolver,
+  type SealingKey,
+  type Threadlink,
+  type ThreadlinkEventName,
+} from '@threadlink/core';
+import { gmailProvider } from '@threadlink/gmail';
+import { outlookProvider } from '@threadlink/outlook';
+import { serveWebHandler, startGmailEmulator, startGraphEmulator, type GmailEmulator, type GraphEmulator, type ServedHandler } from '@threadlink/testing';
+import { virtualClock, type VirtualClock } from './clock.js';
+import type { SeededRandom } from './random.js';
+import { createStoreBackend, type StoreBackend, type StoreKind } from './stores.js';
+
+export const EVENT_NAMES: ThreadlinkEventName[] = [
+  'connection.live',
+  'connection.needs_reauth',
+  'connection.disconnected',
+  'connection.stalled',
+  'backfill.progress',
+  'backfill.done',
+  'message.synced',
+  'message.matched',
+  'message.deleted',
+  'sync.error',
+  'notification.received',
+  'notification.rejected',
+];
+
+/** The CRM the suite pretends to be: a few clients by address, a company by domain, projects by reference. */
+export const CLIENTS = [
+  { address: 'buyer@bigco.test', id: 'c-bigco', label: 'BigCo' },
+  { address: 'ops@globex.test', id: 'c-globex', label: 'Globex' },
+  { address: 'anna.schmidt@muster.test', id: 'c-muster', label: 'Muster GmbH' },
+] as const;
+export const COMPANY_DOMAIN = { domain: 'initech.test', id: 'co-initech', label: 'Initech' } as const;
+/** PRJ-1000 … PRJ-1019 exist in the CRM; other numbers (PRJ-9xxx) match the pattern but no project. */
+export const KNOWN_PROJECTS = Array.from({ length: 20 }, (_, index) => `PRJ-${1000 + index}`);
+export const REFERENCE_PATTERN = /\bPRJ-\d{4,}\b/;
+
+export const resolver: RecordResolver = {
+  async contactsByEmail(_tenantId, addresses) {
+    return CLIENTS.filter((client) => addresses.includes(client.address)).map((client) => ({ type: 'client', id: client.id, label: client.label, emails: [client.address] }));
+  },
+  async companiesByDomain(_tenantId, domains) {
+    return domains.includes(COMPANY_DOMAIN.domain) ? [{ type: 'company', id: COMPANY_DOMAIN.id, label: COMPANY_DOMAIN.label, domains: [COMPANY_DOMAIN.domain] }] : [];
+  },
+  async projectsByReference(_tenantId, references) {
+    return references.filter((reference) => KNOWN_PROJECTS.includes(reference)).map((reference) => ({ type: 'project', id: `p-${reference}`, label: reference, references: [reference] }));
+  },
+};
+
+export interface CapturedLogger extends Logger {
+  lines: string[];
+}
+
+/** Keeps every record (debug included) as JSON text, so leaks can be searched for. */
+export function capturingLogger(lines: string[] = []): CapturedLogger {
+  const write =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      lines.push(JSON.stringify({ level, message, fields }, (_key, value: unknown) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value)));
+    };
+  return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+export type CrashPoint = 'pull' | 'before-commit' | 'after-commit';
+
+/** One threadlink process. */
+export interface Instance {
+  readonly number: number;
+  readonly tl: Threadlink;
+  /** False once the process "died": every store call it makes from then on fails. */
+  readonly alive: boolean;
+  /** How this process died, when it did. */
+  readonly crashedAt: CrashPoint | null;
+  /** The next pull / commit that does real work kills the process at that point. */
+  arm(point: CrashPoint): void;
+  disarm(): void;
+}
+
+export interface WorldOptions {
+  random: SeededRandom;
+  storeKind: StoreKind;
+  /** Processes running at once on the shared store (two = the "exactly once" check). */
+  engines?: number;
+  tenantId?: string;
+  engine?: Partial<EngineOptions>;
+  /** Sealing keys for new processes (rotation tests swap them between restarts). */
+  sealingKeys?: SealingKey[];
+}
+
+export interface World {
+  clock: VirtualClock;
+  google: GmailEmulator;
+  microsoft: GraphEmulator;
+  backend: StoreBackend;
+  tenantId: string;
+  publicUrl: string;
+  instances: Instance[];
+  /** Every event any process emitted, as JSON text (for leak greps) and by name (for counts). */
+  events: Array<{ name: ThreadlinkEventName; json: string }>;
+  logs: string[];
+  sealingKeys: SealingKey[];
+  alive(): Instance[];
+  /** Any live process (round robin), for API calls a host would make. */
+  any(): Instance;
+  /** Starts one more process on the shared store. */
+  spawn(): Promise<Instance>;
+  /** Replaces every dead process with a fresh one, after its leases had time to lapse. */
+  restartDead(): Promise<number>;
+  /** The consent flow, through a live process: authorize URL → emulator consent → complete. */
+  connect(provider: 'gmail' | 'outlook', email: string, userId?: string): Promise<PublicConnection>;
+  /** Pushes delivered and every live process idle, repeated until no new push went out. */
+  settle(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const LOAD_BALANCER_BUSY = (): Response => new Response(JSON.stringify({ error: { code: 'SHUTTING_DOWN' } }), { status: 503, headers: { 'content-type': 'application/json' } });
+
+export async function createWorld(options: WorldOptions): Promise<World> {
+  const clock = virtualClock();
+  const tenantId = options.tenantId ?? 't-chaos';
+  const emulatorRandom = options.random.fork('emulators');
+  const google = await startGmailEmulator({
+    now: clock.now,
+    random: emulatorRandom.next,
+    notificationIntervalMs: 20,
+    pushRetry: { initialBackoffMs: 20, maxBackoffMs: 200, maxAttempts: 5 },
+    pushAckDeadlineMs: 5_000,
+  });
+  const microsoft = await startGraphEmulator({ now: clock.now, notificationRetryDelaysMs: [20, 100], validationTimeoutMs: 5_000 });
+  const backend = await createStoreBackend(options.storeKind);
+  const instances: Instance[] = [];
+  const events: World['events'] = [];
+  const logs: string[] = [];
+  let roundRobin = 0;
+  let spawned = 0;
+
+  const alive = (): Instance[] => instances.filter((instance) => instance.alive);
+  const served: ServedHandler = await serveWebHandler((request) => {
+    const live = alive();
+    if (live.length === 0) return Promise.resolve(LOAD_BALANCER_BUSY());
+    roundRobin += 1;
+    return live[roundRobin % live.length]!.tl.handler(request);
+  });
+  const publicUrl = `${served.url}/threadlink`;
+  google.setPushEndpoint({ endpoint: `${publicUrl}/webhooks/gmail` });
+  const sealingKeys = options.sealingKeys ?? [{ id: 'k1', key: generateSealingKey() }];
+
+  async function spawn(): Promise<Instance> {
+    spawned += 1;
+    const number = spawned;
+    let dead = false;
+    let crashedAt: CrashPoint | null = null;
+    let armed: CrashPoint | null = null;
+    const die = (point: CrashPoint): ThreadlinkError => {
+      dead = true;
+      crashedAt = point;
+      armed = null;
+      return new ThreadlinkError('INTERNAL', `process ${number} crashed (${point})`);
+    };
+    const base = backend.open();
+    // A dead process cannot write (or read): every store call fails, its leases stay behind.
+    const store = new Proxy(base, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          if (dead) throw new ThreadlinkError('INTERNAL', `process ${number} is dead`);
+          if (property === 'applySync' && armed && armed !== 'pull') {
+            const batch = args[1] as { upserts: unknown[]; deletes: unknown[] };
+            if (batch.upserts.length + batch.deletes.length > 0) {
+              if (armed === 'before-commit') throw die('before-commit');
+              await (value as (...inner: unknown[]) => Promise<unknown>).apply(target, args);
+              throw die('after-commit');
+            }
+          }
+          return (value as (...inner: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    }) as MetadataStore;
+
+    const crashDuringPull = (provider: MailProvider): MailProvider => ({
+      ...provider,
+      async pullChanges(session, cursor) {
+        if (armed !== 'pull') return provider.pullChanges(session, cursor);
+        const pending = provider.pullChanges(session, cursor);
+        // The process dies while the provider call is on the wire; whatever it returns is lost.
+        const error = die('pull');
+        await pending.catch(() => undefined);
+        throw error;
+      },
+    });
+
+    const logger = capturingLogger(logs);
+    const tl = createThreadlink({
+      store,
+      providers: [
+        crashDuringPull(gmailProvider({ ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 }, requestTimeoutMs: 15_000 })),
+        crashDuringPull(outlookProvider({ ...microsoft.providerOptions })),
+      ],
+      resolver,
+      sealingKeys: world.sealingKeys,
+      publicUrl,
+      matching: { referencePatterns: [REFERENCE_PATTERN] },
+      logger,
+      clock,
+      maintenanceIntervalMs: 0,
+      retryBackoff: { baseMs: 5, maxMs: 50 },
+      engine: { backfillPageSize: 10, ...(options.engine ?? {}) },
+    });
+    for (const name of EVENT_NAMES) tl.on(name, (payload: unknown) => events.push({ name, json: JSON.stringify(payload) }));
+    await tl.start();
+    const instance: Instance = {
+      number,
+      tl,
+      get alive() {
+        return !dead;
+      },
+      get crashedAt() {
+        return crashedAt;
+      },
+      arm(point) {
+        armed = point;
+      },
+      disarm() {
+        armed = null;
+      },
+    };
+    instances.push(instance);
+    return instance;
+  }
+
+  const world: World = {
+    clock,
+    google,
+    microsoft,
+    backend,
+    tenantId,
+    publicUrl,
+    instances,
+    events,
+    logs,
+    sealingKeys,
+    alive,
+    any() {
+      const live = alive();
+      if (live.length === 0) throw new Error('no live threadlink process');
+      roundRobin += 1;
+      return live[roundRobin % live.length]!;
+    },
+    spawn,
+    async restartDead() {
+      const dead = instances.filter((instance) => !instance.alive);
+      if (dead.length === 0) return 0;
+      for (const instance of dead) {
+        await instance.tl.stop();
+        instances.splice(instances.indexOf(instance), 1);
+      }
+      // A killed process never released its leases: they lapse after leaseTtlMs.
+      clock.advance((options.engine?.leaseTtlMs ?? 60_000) + 1_000);
+      for (let index = 0; index < dead.length; index += 1) await spawn();
+      return dead.length;
+    },
+    async connect(provider, email, userId = `user-${email.split('@')[0]}`) {
+      const { tl } = world.any();
+      const { url } = await tl.connect.start({ provider, tenantId, userId, loginHint: email });
+      const redirect = provider === 'gmail' ? await google.authorize(url, { email }) : await microsoft.authorize(url, { email });
+      return tl.connect.complete(new URL(redirect));
+    },
+    async settle(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (let round = 0; round < 20; round += 1) {
+        const before = google.pushLog.attempts + microsoft.deliveries().length;
+        await withDeadline(google.flushNotifications(), deadline, 'gmail push flush');
+        await withDeadline(microsoft.flushNotifications(), deadline, 'graph notification flush');
+        await withDeadline(Promise.all(alive().map((instance) => instance.tl.idle())), deadline, 'engine idle');
+        if (google.pushLog.attempts + microsoft.deliveries().length === before) return;
+      }
+    },
+    async close() {
+      for (const instance of instances) await instance.tl.stop().catch(() => undefined);
+      await served.close();
+      await google.close();
+      await microsoft.close();
+      await backend.close();
+    },
+  };
+  const engines = options.engines ?? 1;
+  for (let index = 0; index < engines; index += 1) await spawn();
+  return world;
+}
+
+async function withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in time`)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
