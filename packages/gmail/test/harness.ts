@@ -40,10 +40,8 @@ const EVENT_NAMES: ThreadlinkEventName[] = [
   'notification.rejected',
 ];
 
-export interface RecordedEvent<K extends ThreadlinkEventName = ThreadlinkEventName> {
-  name: K;
-  payload: ThreadlinkEvents[K];
-}
+/** One emitted event; narrowing on `name` narrows `payload`. */
+export type RecordedEvent = { [K in ThreadlinkEventName]: { name: K; payload: ThreadlinkEvents[K] } }[ThreadlinkEventName];
 
 export interface Harness {
   google: GmailEmulator;
@@ -100,7 +98,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   tl = instance;
   const events: RecordedEvent[] = [];
-  for (const name of EVENT_NAMES) instance.on(name, (payload: never) => events.push({ name, payload }));
+  const record = <K extends ThreadlinkEventName>(name: K): void => {
+    instance.on(name, (payload) => {
+      events.push({ name, payload } as RecordedEvent);
+    });
+  };
+  EVENT_NAMES.forEach(record);
   await instance.start();
 
   const settle = async (): Promise<void> => {
@@ -131,7 +134,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return connection;
     },
     settle,
-    eventsNamed: (name) => events.filter((event) => event.name === name).map((event) => event.payload as ThreadlinkEvents[typeof name]),
+    eventsNamed: <K extends ThreadlinkEventName>(name: K) =>
+      events.filter((event) => event.name === name).map((event) => event.payload as ThreadlinkEvents[K]),
     async close() {
       await instance.stop();
       await served.close();
