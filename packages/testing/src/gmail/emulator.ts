@@ -2,6 +2,7 @@
 // loopback port, for the real `@googleapis/gmail` and `google-auth-library` clients.
 import type { JWTPayload } from 'jose';
 import { RequestLog, Router, serve, sleep, type EmulatorRequest, type EmulatorResponse, type FaultKnobs } from '../common/server.js';
+import { PubSubAdmin, pubsubOperation, type EmulatedPubSub } from '../pubsub/admin.js';
 import { PushSubscription, type PushLog, type PushRetryPolicy } from '../pubsub/push.js';
 import { GmailApi, type GmailFaults, type InjectedFailure } from './api.js';
 import { handleBatch } from './batch.js';
@@ -123,6 +124,11 @@ export interface GmailEmulator {
    * `signWith: 'foreign'`, by a key no certs endpoint publishes) — for forged-token tests.
    */
   createJwt(claims?: JWTPayload, options?: { signWith?: 'emulator' | 'foreign'; header?: Record<string, unknown> }): Promise<string>;
+  /**
+   * Cloud Pub/Sub admin state behind `/v1/projects/…` (topics, topic IAM, subscriptions). Starts
+   * correct: the topic grants Gmail's publisher and the push subscription is the one delivering.
+   */
+  pubsub: EmulatedPubSub;
   close(): Promise<void>;
 }
 
@@ -203,8 +209,29 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
   const quota = new QuotaWindow(() => options.quotaUnitsPerSecond ?? 250, now);
   const api = new GmailApi({ service, oauth, quota, notifier, faults, failures, log, now, random, projectId: PROJECT_ID, topicName });
 
+  const pubsub = new PubSubAdmin({
+    authenticate: (authorization) => {
+      const check = oauth.check(authorization);
+      return check.ok ? { ok: true, scopes: check.record.scopes } : { ok: false, reason: check.reason };
+    },
+    projectId: PROJECT_ID,
+    defaultTopic: topicName,
+    defaultSubscription: push.subscription,
+    pushServiceAccount,
+    live: {
+      get pushEndpoint() {
+        return push.pushEndpoint;
+      },
+      get configuredAudience() {
+        return push.pushAudience !== push.pushEndpoint ? push.pushAudience : undefined;
+      },
+      setEndpoint: (endpoint, audience) => push.setEndpoint(endpoint, audience),
+    },
+  });
+
   const router = new Router();
   oauth.register(router);
+  pubsub.register(router);
   api.register(router);
   router.add('POST', '/batch/gmail/v1', (request) => handleBatch(request, router, log, now));
 
@@ -219,7 +246,8 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     after: (request: EmulatorRequest, response: EmulatorResponse) => {
       // Gmail calls log themselves (with mailbox and units); log the OAuth/cert traffic here.
       if (request.path.startsWith('/gmail/') || request.path.startsWith('/upload/gmail/') || request.path.startsWith('/batch/')) return;
-      log.record({ at: now(), method: request.method, path: request.path, status: response.status, operation: oauthOperation(request.path), units: 0 });
+      const operation = pubsubOperation(request.method, request.path) ?? oauthOperation(request.path);
+      log.record({ at: now(), method: request.method, path: request.path, status: response.status, operation, units: 0 });
     },
   });
   const url = server.url;
@@ -255,6 +283,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     faults,
     log,
     pushLog,
+    pubsub,
     addMailbox: (input) => {
       service.addMailbox(input);
     },
