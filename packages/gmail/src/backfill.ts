@@ -3,7 +3,7 @@
 import type { FullSyncOptions, FullSyncPage, ProviderMessage, ProviderSession } from '@threadlink/core';
 import { withGmail } from './client.js';
 import { fetchMessages } from './fetch-messages.js';
-import { dispositionOf, toProviderMessage } from './metadata.js';
+import { dispositionOf, toProviderMessageOrSkip } from './metadata.js';
 import type { ResolvedGmailOptions } from './options.js';
 import { UNITS, type Lane } from './quota.js';
 
@@ -62,7 +62,8 @@ export function fullSync(
     for (const id of ids) {
       const message = fetched.get(id);
       if (!message || dispositionOf(message.labelIds) !== 'keep') continue;
-      const mapped = toProviderMessage(message, session.connection.accountEmail);
+      const mapped = toProviderMessageOrSkip(message, session);
+      if (!mapped) continue;
       if (since !== undefined && mapped.receivedAt < since) {
         // The listing is newest first, so everything after this is older than the window too.
         reachedWindowStart = true;

@@ -9,6 +9,7 @@ import {
   ProviderMessage,
   ThreadlinkError,
   type AttachmentMeta,
+  type ProviderSession,
 } from '@threadlink/core';
 import type { ResolvedGmailOptions } from './options.js';
 
@@ -94,6 +95,11 @@ function epoch(value: string | null | undefined): number | null {
   return Number.isFinite(parsed) && parsed >= 0 ? Math.trunc(parsed) : null;
 }
 
+/** RFC 5322 caps a line at 998 characters; a longer "Message-ID" is junk, not an id to thread on. */
+function messageIds(value: string | null): string[] {
+  return parseMessageIdList(value).filter((id) => id.length <= 998);
+}
+
 /** Maps a masked messages.get answer to the strict ProviderMessage. */
 export function toProviderMessage(message: gmail_v1.Schema$Message, accountEmail: string): ProviderMessage {
   if (!message.id || !message.threadId) {
@@ -105,13 +111,12 @@ export function toProviderMessage(message: gmail_v1.Schema$Message, accountEmail
   const sentAt = epoch(header('Date'));
   const attachments = attachmentsOf(message.payload);
   const account = accountEmail.toLowerCase();
-  const references = parseMessageIdList(header('References'));
   return ProviderMessage.parse({
     providerMessageId: message.id,
     providerThreadId: message.threadId,
-    internetMessageId: parseMessageIdList(header('Message-ID'))[0] ?? null,
-    inReplyTo: parseMessageIdList(header('In-Reply-To'))[0] ?? null,
-    references,
+    internetMessageId: messageIds(header('Message-ID'))[0] ?? null,
+    inReplyTo: messageIds(header('In-Reply-To'))[0] ?? null,
+    references: messageIds(header('References')),
     subject: decodeMimeWords(header('Subject') ?? '').slice(0, 4096),
     from,
     to: parseAddressList(header('To')),
@@ -131,4 +136,22 @@ export function toProviderMessage(message: gmail_v1.Schema$Message, accountEmail
       attachments.length > 0 ||
       (message.payload?.parts == null && /^multipart\/mixed/i.test(header('Content-Type') ?? message.payload?.mimeType ?? '')),
   });
+}
+
+/**
+ * Like toProviderMessage, but a message whose metadata still does not fit the schema (hostile or
+ * broken mail) is skipped and reported by id, so one bad message cannot stall a mailbox's sync.
+ */
+export function toProviderMessageOrSkip(message: gmail_v1.Schema$Message, session: ProviderSession): ProviderMessage | null {
+  try {
+    return toProviderMessage(message, session.connection.accountEmail);
+  } catch (error) {
+    const issues = error instanceof Error && 'issues' in error && Array.isArray(error.issues) ? (error.issues as { path: PropertyKey[] }[]) : [];
+    session.logger.warn('gmail message skipped: its metadata does not fit the schema', {
+      connectionId: session.connection.id,
+      providerMessageId: message.id ?? null,
+      fields: issues.map((issue) => issue.path.map(String).join('.')),
+    });
+    return null;
+  }
 }

@@ -6,7 +6,7 @@ import type { Change, ProviderSession, PullResult, RateLimiter } from '@threadli
 import { ThreadlinkError } from '@threadlink/core';
 import { withGmail, type GmailClient } from './client.js';
 import { fetchMessages, type FetchedMessages } from './fetch-messages.js';
-import { dispositionOf, toProviderMessage } from './metadata.js';
+import { dispositionOf, toProviderMessageOrSkip } from './metadata.js';
 import type { ResolvedGmailOptions } from './options.js';
 import { UNITS, type Lane } from './quota.js';
 
@@ -87,7 +87,8 @@ function toChanges(client: GmailClient, touched: Map<string, boolean>, fetched: 
       continue;
     }
     if (dispositionOf(message.labelIds) === 'skip') continue;
-    const mapped = toProviderMessage(message, client.session.connection.accountEmail);
+    const mapped = toProviderMessageOrSkip(message, client.session);
+    if (!mapped) continue;
     newestChangeAt = Math.max(newestChangeAt ?? 0, mapped.receivedAt);
     changes.push({ type: 'upsert', message: mapped });
   }

@@ -64,6 +64,24 @@ describe('metadata reads', () => {
     expect(google.log.entries.filter((entry) => entry.status === 403)).toEqual([]);
   });
 
+  it('syncs hostile headers within the schema limits instead of failing the pull', async () => {
+    const { session, cursor, provider } = await fresh('hostile@acme.test');
+    const hostile = await google.deliver({
+      to: 'hostile@acme.test',
+      from: 'client@bigco.test',
+      subject: `Long ${'x'.repeat(5_000)}`,
+      messageId: `<${'a'.repeat(1_200)}@bigco.test>`,
+      references: [`<${'b'.repeat(1_200)}@bigco.test>`, '<fine@bigco.test>'],
+    });
+    const normal = await google.deliver({ to: 'hostile@acme.test', from: 'client@bigco.test', subject: 'Normal' });
+    const messages = upserted((await provider.pullChanges(session, cursor)).changes);
+    expect(messages.map((message) => message.providerMessageId).sort()).toEqual([hostile.id, normal.id].sort());
+    const kept = messages.find((message) => message.providerMessageId === hostile.id)!;
+    expect(kept.subject).toHaveLength(4_096);
+    expect(kept.internetMessageId).toBeNull();
+    expect(kept.references).toEqual(['<fine@bigco.test>']);
+  });
+
   it('applies the back-fill window newest first, with `q` in full mode and by date in metadata mode', async () => {
     for (const mode of ['full', 'metadata'] as const) {
       const email = `window-${mode}@acme.test`;
