@@ -27,7 +27,7 @@ function partsMask(depth: number): string {
  * - metadata: format=metadata with only the kept headers (gmail.metadata refuses format=full).
  * - full: format=full masked to headers + part names/sizes: attachment names without body data, in
  *   the same 5-unit call (a second masked request per message would double the quota cost).
- * Neither mask names `snippet`, `raw`, `payload.body.data` or `parts.body.data`.
+ * The masks never name `snippet`, `raw`, `payload.body.data` or `parts.body.data`.
  */
 export function messageGetParameters(mode: ResolvedGmailOptions['mode']): { format: string; metadataHeaders?: string[]; fields: string } {
   if (mode === 'metadata') {
