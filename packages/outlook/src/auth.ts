@@ -28,6 +28,16 @@ import type { OutlookProviderConfig } from './options.js';
 const METADATA_SCOPES = ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read'];
 const FULL_SCOPES = [...METADATA_SCOPES, 'Mail.Read'];
 
+/** Public and national-cloud login hosts, which MSAL knows (metadata hard-coded, no discovery call). */
+const MICROSOFT_LOGIN_HOSTS = new Set([
+  'login.microsoftonline.com',
+  'login.microsoft.com',
+  'login.windows.net',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+]);
+
 /** Access tokens are used only while they have this much life left (MSAL's own renewal offset is 5 min). */
 const TOKEN_SAFETY_MS = 5 * 60 * 1000;
 
@@ -144,9 +154,9 @@ export function createOutlookAuth(config: OutlookProviderConfig): OutlookAuth {
         clientId: config.clientId,
         clientSecret: config.clientSecret,
         authority: `${authorityOrigin}/${config.tenant}`,
-        // A non-Microsoft host (an emulator) must be declared, or MSAL runs instance discovery
-        // against login.microsoftonline.com and rejects it.
-        ...(authorityHost === 'login.microsoftonline.com' ? {} : { knownAuthorities: [authorityHost] }),
+        // A host outside Microsoft's clouds (an emulator, a proxy) must be declared, or MSAL runs
+        // instance discovery against login.microsoftonline.com and rejects it.
+        ...(MICROSOFT_LOGIN_HOSTS.has(authorityHost) ? {} : { knownAuthorities: [authorityHost] }),
       },
       system: {
         loggerOptions: { loggerCallback: () => undefined, piiLoggingEnabled: false, logLevel: LogLevel.Error },

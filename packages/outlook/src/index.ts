@@ -39,6 +39,17 @@ export function outlookProvider(options: OutlookProviderOptionsInput): MailProvi
 
   const context = (session: ProviderSession) => ({ graph: graphFor(session), session, folders: config.folders, pageSize: config.pageSize });
 
+  const unsubscribeUnlessRevoked = async (session: ProviderSession, step: 'revoke' | 'unsubscribe'): Promise<void> => {
+    try {
+      await unsubscribe({ graph: graphFor(session), session });
+    } catch (error) {
+      // A dead grant cannot delete anything; the subscriptions lapse within 7 days and their
+      // notifications are ignored once the connection is gone. Offboarding must not stall on it.
+      if (!isThreadlinkError(error, 'AUTH_REVOKED')) throw error;
+      session.logger.warn(`outlook ${step}: grant already invalid; subscriptions will expire on their own`, { connectionId: session.connection.id });
+    }
+  };
+
   return {
     id: 'outlook',
     describe: () => ({ scopes: [...auth.scopes], mode: config.mode }),
@@ -70,27 +81,10 @@ export function outlookProvider(options: OutlookProviderOptionsInput): MailProvi
      * deleting the subscriptions is what stops data flowing, and the engine purges the sealed
      * MSAL cache. See the README for what hosts should do (revoke sessions / remove consent).
      */
-    async revoke(session) {
-      try {
-        await unsubscribe({ graph: graphFor(session), session });
-      } catch (error) {
-        // A dead grant cannot delete anything; the subscriptions lapse within 7 days and their
-        // notifications are ignored once the connection is gone. Offboarding must not stall on it.
-        if (!isThreadlinkError(error, 'AUTH_REVOKED')) throw error;
-        session.logger.warn('outlook revoke: grant already invalid; subscriptions will expire on their own', { connectionId: session.connection.id });
-      }
-    },
-
+    revoke: (session) => unsubscribeUnlessRevoked(session, 'revoke'),
     subscribe: (session) => subscribe(context(session)),
     renew: (session) => renew(context(session)),
-    async unsubscribe(session) {
-      try {
-        await unsubscribe({ graph: graphFor(session), session });
-      } catch (error) {
-        if (!isThreadlinkError(error, 'AUTH_REVOKED')) throw error;
-        session.logger.warn('outlook unsubscribe: grant invalid; subscriptions will expire on their own', { connectionId: session.connection.id });
-      }
-    },
+    unsubscribe: (session) => unsubscribeUnlessRevoked(session, 'unsubscribe'),
 
     handleWebhook,
 

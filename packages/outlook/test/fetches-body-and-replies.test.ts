@@ -3,20 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expectThreadlinkError, pullAll, startHarness, type Harness } from './support/harness.js';
 
 function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
-  return {
-    original: {
-      providerMessageId: message.providerMessageId,
-      providerThreadId: message.providerThreadId,
-      internetMessageId: message.internetMessageId,
-      references: message.references,
-      subject: message.subject,
-      from: message.from,
-      to: message.to,
-      cc: message.cc,
-      replyTo: message.replyTo,
-    },
-    draft,
-  };
+  const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;
+  return { original: { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo }, draft };
 }
 
 async function firstMessage(harness: Harness, connected: Awaited<ReturnType<Harness['connect']>>) {

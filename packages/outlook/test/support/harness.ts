@@ -15,7 +15,7 @@ import {
   type ProviderTokens,
   type WebhookContext,
 } from '@threadlink/core';
-import { serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '@threadlink/testing';
+import { makeConnection, serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '@threadlink/testing';
 import { outlookProvider, type OutlookProviderOptions } from '../../src/index.js';
 
 export interface LogRecord {
@@ -132,9 +132,7 @@ export async function startHarness(
     const code = redirect.searchParams.get('code');
     if (!code) throw new Error(`no code in ${redirect.search}`);
     const account = await provider.exchangeCode({ code, codeVerifier, redirectUri: REDIRECT_URI });
-    const now = Date.now();
-    const connection: Connection = {
-      id: `conn_${randomBytes(6).toString('hex')}`,
+    const connection: Connection = makeConnection({
       tenantId: 't1',
       userId: 'u1',
       provider: 'outlook',
@@ -143,22 +141,8 @@ export async function startHarness(
       status: 'connecting',
       sealedTokens: JSON.stringify(account.tokens),
       scopes: account.scopes,
-      subscription: null,
-      cursor: null,
-      backfill: { state: 'pending', done: 0, estimatedTotal: null, resume: null, startedAt: null, finishedAt: null, rate: null },
-      health: {
-        lastPushAt: null,
-        lastSyncAt: null,
-        lastFullSyncAt: null,
-        newestChangeAt: null,
-        consecutiveErrors: 0,
-        lastErrorCode: null,
-        lastErrorAt: null,
-      },
       shared: false,
-      createdAt: now,
-      updatedAt: now,
-    };
+    });
     connections.set(connection.id, connection);
     const connected = sessionFor(connection, connectOptions);
     const subscribed = await provider.subscribe(connected.session);
