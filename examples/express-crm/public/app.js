@@ -19,7 +19,10 @@ const state = {
   records: [],
   /** { type, id } of the record on screen. */
   current: null,
+  /** The first page of threads (reloaded on every live update)… */
   threads: [],
+  /** …and threads from older pages the user asked for, kept below it. */
+  olderThreads: [],
   next: null,
   connections: [],
   /** Message ids already on screen, to mark the ones that arrive live. */
@@ -108,6 +111,7 @@ function showError(error, context) {
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const formatDate = (epochMs) => dateFormat.format(new Date(epochMs));
 const personName = (participant) => (participant ? participant.name || participant.address : 'Unknown sender');
+const personLabel = (participant) => (participant?.name ? `${participant.name} <${participant.address}>` : (participant?.address ?? 'Unknown sender'));
 const recordKey = (record) => `${record.type}:${record.id}`;
 
 // ---------------------------------------------------------------------------------------------
@@ -169,7 +173,8 @@ async function loadConnections() {
 
 async function connect(provider) {
   try {
-    const { url } = await api(`/connect/${provider}`, { method: 'POST' });
+    const returnHash = /^#\/[a-z_]+\/[^/]+$/.test(window.location.hash) ? window.location.hash : undefined;
+    const { url } = await api(`/connect/${provider}`, { method: 'POST', body: returnHash ? { returnHash } : {} });
     // The provider's consent page; its callback brings the browser back here.
     window.location.assign(url);
   } catch (error) {
@@ -208,7 +213,8 @@ async function disconnect(connection, button) {
       `Deleted ${deleted.messages} message records, ${deleted.links} record links, ${deleted.connections} mailbox connection and ${deleted.other} other rows.`,
     ]);
     announce(`${PROVIDER_NAMES[result.provider]} disconnected. Deleted ${deleted.messages} messages.`);
-    await Promise.all([loadConnections(), refreshTimeline()]);
+    const record = state.records.find((candidate) => state.current && recordKey(candidate) === recordKey(state.current));
+    await Promise.all([loadConnections(), record ? showRecord(record) : Promise.resolve()]);
   } catch (error) {
     button.disabled = false;
     showError(error, 'Disconnecting');
@@ -271,6 +277,7 @@ async function showRecord(record) {
   state.current = { type: record.type, id: record.id };
   state.generation += 1;
   state.threads = [];
+  state.olderThreads = [];
   state.next = null;
   state.seen = new Set();
   threadNodes.clear();
@@ -301,9 +308,9 @@ async function refreshTimeline({ initial = false } = {}) {
     const page = await fetchTimeline(null);
     if (generation !== state.generation) return;
     const fresh = new Set(page.threads.map((thread) => thread.threadId));
-    const older = initial ? [] : state.threads.slice(page.threads.length).filter((thread) => !fresh.has(thread.threadId));
-    state.threads = [...page.threads, ...older];
-    if (initial || older.length === 0) state.next = page.next;
+    state.threads = page.threads;
+    state.olderThreads = state.olderThreads.filter((thread) => !fresh.has(thread.threadId));
+    if (state.olderThreads.length === 0) state.next = page.next;
     renderThreads({ initial });
   } catch (error) {
     if (generation === state.generation) showError(error, 'Loading mail');
@@ -318,8 +325,8 @@ async function loadOlder() {
   try {
     const page = await fetchTimeline(state.next);
     if (generation !== state.generation) return;
-    const known = new Set(state.threads.map((thread) => thread.threadId));
-    state.threads.push(...page.threads.filter((thread) => !known.has(thread.threadId)));
+    const known = new Set([...state.threads, ...state.olderThreads].map((thread) => thread.threadId));
+    state.olderThreads.push(...page.threads.filter((thread) => !known.has(thread.threadId)));
     state.next = page.next;
     renderThreads({ initial: true });
   } catch (error) {
@@ -333,7 +340,8 @@ const messageNodes = new Map();
 function renderThreads({ initial }) {
   const container = document.getElementById('threads');
   const record = state.records.find((candidate) => state.current && recordKey(candidate) === recordKey(state.current));
-  const nodes = state.threads.map((thread) => {
+  const threads = [...state.threads, ...state.olderThreads];
+  const nodes = threads.map((thread) => {
     let node = threadNodes.get(thread.threadId);
     if (!node || !node.isConnected) {
       node = createThreadNode(thread);
@@ -344,7 +352,7 @@ function renderThreads({ initial }) {
   });
   syncChildren(container, nodes);
   const empty = document.getElementById('empty-state');
-  empty.hidden = state.threads.length > 0;
+  empty.hidden = threads.length > 0;
   if (!empty.hidden) {
     empty.textContent = state.connections.some((connection) => connection.status !== 'disconnected')
       ? 'No mail for this record yet.'
@@ -375,7 +383,8 @@ function updateThreadNode(node, thread, { initial }) {
     if (!item || (item.isConnected && item.closest('.thread') !== node)) {
       item = createMessageNode(message);
       messageNodes.set(message.id, item);
-      if (!initial && !state.seen.has(message.id)) {
+      // Highlight mail that just arrived, not history a back-fill brings in.
+      if (!initial && !state.seen.has(message.id) && Date.now() - message.receivedAt < 10 * 60_000) {
         item.classList.add('is-new');
         setTimeout(() => item.classList.remove('is-new'), 4000);
       }
@@ -419,7 +428,7 @@ function createMessageNode(message) {
 }
 
 function updateMessageNode(item, message) {
-  item.querySelector('.message-from').textContent = message.from ? `${personName(message.from)} <${message.from.address}>` : 'Unknown sender';
+  item.querySelector('.message-from').textContent = personLabel(message.from);
   const direction = item.querySelector('.direction');
   direction.textContent = message.direction === 'outbound' ? 'Sent' : 'Received';
   direction.className = `direction direction-${message.direction}`;
@@ -487,7 +496,7 @@ async function toggleBody(messageId, toggle, body) {
 
 function createReplyForm() {
   const id = `reply-${Math.random().toString(36).slice(2)}`;
-  const textarea = h('textarea', { id, name: 'text', rows: 3, required: true, class: 'reply-text' });
+  const textarea = h('textarea', { id, name: 'text', rows: 2, required: true, class: 'reply-text' });
   const send = h('button', { type: 'submit', class: 'button primary' }, 'Send reply');
   const form = h('form', { class: 'reply-form' }, h('label', { for: id, class: 'reply-label' }, 'Reply'), textarea, send);
   form.addEventListener('submit', async (event) => {
@@ -554,7 +563,13 @@ function listen() {
     notice('error', `${PROVIDER_NAMES[data.provider] ?? data.provider} needs you to sign in again`, [data.reason]);
   });
   events.addEventListener('connection.disconnected', () => scheduleRefresh());
-  events.addEventListener('open', () => document.body.setAttribute('data-live', 'true'));
+  // On every (re)connection, reload what may have changed while no stream was open: a
+  // back-fill can finish between the page's first requests and the stream opening.
+  events.addEventListener('open', () => {
+    document.body.setAttribute('data-live', 'true');
+    scheduleConnections();
+    if (state.current) scheduleRefresh();
+  });
   events.addEventListener('error', () => document.body.setAttribute('data-live', 'false'));
 }
 
@@ -600,6 +615,7 @@ async function start() {
   }
   document.getElementById('load-more').addEventListener('click', () => void loadOlder());
 
+  listen();
   const [session, { records }] = await Promise.all([api('/session'), api('/records')]);
   state.session = session;
   state.records = records;
@@ -625,7 +641,6 @@ async function start() {
     history.replaceState(null, '', window.location.pathname + window.location.hash);
   }
 
-  listen();
   const route = () => {
     const record = recordFromHash() ?? state.records[0];
     if (record) void showRecord(record);

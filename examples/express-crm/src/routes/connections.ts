@@ -9,6 +9,13 @@ import { connectionView } from '../views.js';
 import type { RouteContext } from './context.js';
 
 const ProviderParams = z.strictObject({ provider: ProviderId });
+const ConnectBody = z.strictObject({
+  /** The page's location (`#/project/PRJ-1042`) so the user lands back where they clicked. */
+  returnHash: z
+    .string()
+    .regex(/^#\/[a-z_]{1,32}\/[A-Za-z0-9._~%-]{1,256}$/)
+    .optional(),
+});
 const ConnectionParams = z.strictObject({ id: z.string().min(1).max(256) });
 
 export function connectionRoutes({ tl, scope, demo, providers, origin }: RouteContext): Router {
@@ -16,6 +23,7 @@ export function connectionRoutes({ tl, scope, demo, providers, origin }: RouteCo
 
   router.post('/connect/:provider', async (request, response) => {
     const { provider } = parse(ProviderParams, request.params);
+    const { returnHash } = parse(ConnectBody, request.body ?? {});
     if (!providers.includes(provider)) throw new ApiError(400, 'PROVIDER_NOT_CONFIGURED', `${provider} is not configured on this server`);
     const { url } = await tl.connect.start({
       provider,
@@ -23,7 +31,7 @@ export function connectionRoutes({ tl, scope, demo, providers, origin }: RouteCo
       // The demo knows the mailbox; a real app may pass the signed-in user's address as a hint.
       ...(demo ? { loginHint: demo.mailboxes[provider] } : {}),
       // After consent the OAuth callback sends the browser back to the page.
-      returnTo: '/',
+      returnTo: `/${returnHash ?? ''}`,
     });
     response.json({ url: demo ? demo.browserUrl(url, origin) : url });
   });

@@ -1,0 +1,54 @@
+// Debian's Chromium driven by playwright-core (never a downloaded browser), in a fresh profile.
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { EXAMPLE_DIRECTORY } from '../../src/config.js';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const SCREENSHOT_DIRECTORY = join(EXAMPLE_DIRECTORY, 'test-output');
+
+/**
+ * Whether the browser tests can run. Without Chromium they are skipped on a developer machine
+ * (with a message saying how to install it); in CI its absence is a failure, not a skip.
+ */
+export function chromiumAvailability(): { run: boolean; reason?: string } {
+  if (existsSync(CHROMIUM_PATH)) return { run: true };
+  const message = `${CHROMIUM_PATH} is missing: install it with \`apt-get update && apt-get install -y chromium\``;
+  if (process.env.CI) throw new Error(`Browser tests must run in CI, but ${message}`);
+  return { run: false, reason: message };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function launchChromium(): Promise<Browser> {
+  const userDataDir = await mkdtemp(join(tmpdir(), 'threadlink-crm-chromium-'));
+  await mkdir(SCREENSHOT_DIRECTORY, { recursive: true });
+  // A persistent context is how Playwright takes a --user-data-dir: a fresh temp profile each run.
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+    viewport: { width: 1440, height: 960 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await rm(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
