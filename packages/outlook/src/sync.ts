@@ -15,6 +15,7 @@ import {
   WELL_KNOWN_FOLDERS,
   type FolderIds,
   type GraphMessage,
+  type ToProviderMessageInput,
   type WellKnownFolder,
 } from './metadata.js';
 import { OutlookFolder } from './options.js';
@@ -178,16 +179,32 @@ export async function materialize(input: MaterializeInput): Promise<Change[]> {
     } else if (attachmentResponse && attachmentResponse.status !== 404) {
       throw batchFailure(attachmentResponse.status, 'attachment names');
     }
-    changes.push({
-      type: 'upsert',
-      message: toProviderMessage({ message, folder: folderClass, accountEmail: session.connection.accountEmail, attachments, now: session.clock.now() }),
-    });
+    const mapped = toProviderMessageOrSkip(session, { message, folder: folderClass, accountEmail: session.connection.accountEmail, attachments, now: session.clock.now() });
+    if (!mapped) continue;
+    changes.push({ type: 'upsert', message: mapped });
     upserted.add(item.id);
   }
   // An immutable id moved between two tracked folders is removed from one and listed in the
   // other within the same pull: the listing is the current state, so the removal is dropped.
   for (const { item } of removed) if (!upserted.has(item.id)) changes.push({ type: 'delete', providerMessageId: item.id });
   return changes;
+}
+
+/**
+ * A message whose metadata still does not fit the schema (broken or hostile mail) is skipped and
+ * reported by id, so one bad message cannot stall the mailbox's sync.
+ */
+function toProviderMessageOrSkip(session: ProviderSession, input: ToProviderMessageInput): ProviderMessage | null {
+  try {
+    return toProviderMessage(input);
+  } catch (error) {
+    session.logger.warn('outlook message skipped: metadata outside the schema', {
+      connectionId: session.connection.id,
+      providerMessageId: input.message.id.slice(0, 256),
+      issues: error instanceof z.ZodError ? error.issues.map((issue) => issue.path.join('.')).join(',') : 'unknown',
+    });
+    return null;
+  }
 }
 
 function batchFailure(status: number, what: string): ThreadlinkError {

@@ -9,9 +9,22 @@ import { createGraphSession } from '../src/client.js';
 import { OutlookProviderOptions } from '../src/options.js';
 import { loadFolderIds, materialize } from '../src/sync.js';
 import { MailboxGates } from '../src/throttle.js';
-import { startHarness, type Harness } from './support/harness.js';
+import { startHarness, type Connected, type Harness } from './support/harness.js';
 
-describe('partial delta items', () => {
+function graphFor(harness: Harness, connected: Connected) {
+  const config = OutlookProviderOptions.parse(harness.ms.providerOptions);
+  return createGraphSession({
+    graphBaseUrl: config.graphBaseUrl,
+    tokens: createOutlookAuth(config).tokenSource(connected.session),
+    gates: new MailboxGates(),
+    mailbox: connected.connection.id,
+    clock: systemClock,
+    logger: silentLogger,
+    maxInlineRetryMs: 0,
+  });
+}
+
+describe('partial and malformed delta items', () => {
   let harness: Harness;
   afterEach(async () => harness?.close());
 
@@ -32,16 +45,7 @@ describe('partial delta items', () => {
     harness.ms.deleteMessage('ana@contoso.com', ids[1]!);
     harness.ms.moveMessage('ana@contoso.com', ids[2]!, 'deleteditems');
 
-    const config = OutlookProviderOptions.parse(harness.ms.providerOptions);
-    const graph = createGraphSession({
-      graphBaseUrl: config.graphBaseUrl,
-      tokens: createOutlookAuth(config).tokenSource(connected.session),
-      gates: new MailboxGates(),
-      mailbox: connected.connection.id,
-      clock: systemClock,
-      logger: silentLogger,
-      maxInlineRetryMs: 0,
-    });
+    const graph = graphFor(harness, connected);
     const folderIds = await loadFolderIds(graph);
     expect(folderIds.inbox).toBeDefined();
     expect(folderIds.deleteditems).toBeDefined();
@@ -68,5 +72,32 @@ describe('partial delta items', () => {
     });
     const deletions = changes.flatMap((change) => (change.type === 'delete' ? [change.providerMessageId] : [])).sort();
     expect(deletions).toEqual([ids[1], ids[2]].sort());
+  });
+
+  it('skips and reports a message whose metadata cannot fit the schema, without failing the pull', async () => {
+    harness = await startHarness();
+    const connected = await harness.connect('ana@contoso.com');
+    const wellFormed = {
+      conversationId: 'AAQkAD-conv',
+      internetMessageId: '<ok@acme.com>',
+      subject: 'fine',
+      from: { emailAddress: { address: 'client@acme.com' } },
+      toRecipients: [{ emailAddress: { address: 'ana@contoso.com' } }],
+      receivedDateTime: '2026-01-01T00:00:00Z',
+    };
+    const changes = await materialize({
+      graph: graphFor(harness, connected),
+      session: connected.session,
+      folderIds: {},
+      withAttachments: false,
+      listed: [
+        { folder: 'inbox', item: { id: 'x'.repeat(2_000), ...wellFormed } },
+        { folder: 'inbox', item: { id: 'AAkALg-ok', ...wellFormed } },
+      ],
+    });
+    expect(changes.map((change) => (change.type === 'upsert' ? change.message.providerMessageId : change.type))).toEqual(['AAkALg-ok']);
+    const warning = harness.logs.find((record) => record.message.includes('skipped'));
+    expect(warning?.fields).toMatchObject({ connectionId: connected.connection.id, issues: 'providerMessageId' });
+    expect(JSON.stringify(warning)).not.toContain('fine');
   });
 });
