@@ -39,8 +39,9 @@ export interface App {
 const PUBLIC_DIRECTORY = join(EXAMPLE_DIRECTORY, 'public');
 
 // The page loads only its own script and styles. Message bodies render in a sandboxed srcdoc
-// iframe, which inherits this policy: no script runs and no remote image loads in there even if
-// something slipped past the sanitiser. Inline styles stay allowed because email HTML uses them.
+// iframe, which inherits this policy: no script runs and nothing remote loads in there even if
+// something slipped past the sanitiser. Inline styles are allowed for the body frame's own
+// stylesheet; CSS cannot reach the network under `default-src 'none'` / `img-src 'self' data:`.
 const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
