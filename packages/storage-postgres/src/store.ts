@@ -400,12 +400,18 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           const updated = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
           const deleted: string[] = [];
           if (deletes.length > 0) {
-            // Participants, tokens and every link (manual ones too) go with the row: ON DELETE CASCADE.
             const removed = await tx.query<{ id: string; provider_message_id: string }>(
               `DELETE FROM ${table('messages')} WHERE connection_id = $1 AND provider_message_id = ANY($2::text[]) RETURNING id, provider_message_id`,
               [connectionId, deletes],
             );
             const removedIds = new Map(removed.rows.map((row) => [row.provider_message_id, row.id]));
+            if (removedIds.size > 0) {
+              // Participants, tokens and every link (manual ones too) go with their message.
+              const scope = [connection.tenantId, [...removedIds.values()]];
+              for (const child of ['participants', 'reference_tokens', 'record_links']) {
+                await tx.query(`DELETE FROM ${table(child)} WHERE tenant_id = $1 AND message_id = ANY($2::text[])`, scope);
+              }
+            }
             for (const providerMessageId of deletes) {
               const id = removedIds.get(providerMessageId);
               if (id === undefined) continue;
@@ -672,9 +678,13 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           // Locking the row first waits out an applySync in flight instead of racing it.
           const connection = await lockConnection(tx, connectionId);
           const count = async (statement: string, params: unknown[]): Promise<number> => (await tx.query(statement, params)).rowCount;
-          report.links = await count(`DELETE FROM ${table('record_links')} WHERE connection_id = $1`, [connectionId]);
-          await count(`DELETE FROM ${table('participants')} WHERE connection_id = $1`, [connectionId]);
-          await count(`DELETE FROM ${table('reference_tokens')} WHERE connection_id = $1`, [connectionId]);
+          // Children through their primary key (tenant_id, message_id), then the messages.
+          const children = (name: string): string =>
+            `DELETE FROM ${table(name)} c USING ${table('messages')} m
+              WHERE m.connection_id = $1 AND c.tenant_id = m.tenant_id AND c.message_id = m.id`;
+          report.links = await count(children('record_links'), [connectionId]);
+          await count(children('participants'), [connectionId]);
+          await count(children('reference_tokens'), [connectionId]);
           report.messages = await count(`DELETE FROM ${table('messages')} WHERE connection_id = $1`, [connectionId]);
           if (connection) report.connections = await count(`DELETE FROM ${table('connections')} WHERE id = $1`, [connectionId]);
           // Lease and claim keys name their connection by a `:` segment (`connection:<id>`).

@@ -57,7 +57,9 @@ for (const backend of backends) {
       const small = await statementsFor(5);
       const large = await statementsFor(500);
       expect(large).toBe(small);
-      expect(small).toBeLessThanOrEqual(12);
+      // lock, plan, messages, 3 child clean-ups, participants, tokens, links, delete + 3 child
+      // clean-ups, connection update: 14, whatever the batch size.
+      expect(small).toBeLessThanOrEqual(14);
     });
 
     it('lets exactly one of two instances commit a pull from the same cursor; the other writes nothing', async () => {

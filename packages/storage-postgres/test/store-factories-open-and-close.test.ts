@@ -50,7 +50,7 @@ describe('pgliteStore', () => {
 
 describe.skipIf(!postgresBackend.available)('postgresStore', () => {
   it('opens its own pool from a connection string and ends it on close', async () => {
-    const store = postgresStore({ connectionString: process.env.DATABASE_URL, schema: trackSchema(randomSchema()), poolConfig: { max: 2 } });
+    const store = postgresStore({ connectionString: process.env.DATABASE_URL ?? '', schema: trackSchema(randomSchema()), poolConfig: { max: 2 } });
     await store.init();
     expect(store.name).toBe('postgres');
     const connection = makeConnection();

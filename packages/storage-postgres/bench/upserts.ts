@@ -1,0 +1,136 @@
+// Store benchmark: messages/s through applySync in batches (one transaction per batch: bulk
+// upserts of messages, participants, reference tokens and links, plus the cursor). Measures
+// fresh inserts, then the same messages again as updates. Prints one JSON object.
+//   pnpm tsx --conditions=source packages/storage-postgres/bench/upserts.ts [--backend pglite|postgres]
+//     [--messages 20000] [--batch 500]
+// `--backend postgres` uses DATABASE_URL; the run gets its own schema, dropped at the end.
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { stableId, type Connection, type MessageMeta, type RecordLink } from '@threadlink/core';
+import { pgliteStore, postgresStore, type SqlMetadataStore } from '../src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: process.env.DATABASE_URL ? 'postgres' : 'pglite' },
+    messages: { type: 'string', default: '20000' },
+    batch: { type: 'string', default: '500' },
+  },
+});
+const backend = values.backend === 'postgres' ? 'postgres' : 'pglite';
+const MESSAGE_COUNT = Number(values.messages);
+const BATCH_SIZE = Number(values.batch);
+const schema = `tl_bench_${randomBytes(4).toString('hex')}`;
+
+const store: SqlMetadataStore =
+  backend === 'postgres' ? postgresStore({ connectionString: process.env.DATABASE_URL ?? '', schema }) : pgliteStore({ schema });
+
+const now = 1_760_000_000_000;
+const connection: Connection = {
+  id: 'conn_bench',
+  tenantId: 'tenant_bench',
+  userId: 'user_bench',
+  provider: 'gmail',
+  accountEmail: 'me@acme.com',
+  displayName: null,
+  status: 'live',
+  sealedTokens: 'sealed',
+  scopes: [],
+  subscription: null,
+  cursor: null,
+  backfill: { state: 'running', done: 0, estimatedTotal: MESSAGE_COUNT, resume: null, startedAt: now, finishedAt: null, rate: null },
+  health: { lastPushAt: null, lastSyncAt: null, lastFullSyncAt: null, newestChangeAt: null, consecutiveErrors: 0, lastErrorCode: null, lastErrorAt: null },
+  shared: true,
+  createdAt: now,
+  updatedAt: now,
+};
+
+// A realistic shape: 1 sender, 2 to, 1 cc, a reference token on a third of them, threads of ~5,
+// two automatic links per message (contact by address, company by domain).
+function message(index: number, revision: number): MessageMeta {
+  const providerMessageId = `m${index.toString(16).padStart(8, '0')}`;
+  const providerThreadId = `t${Math.floor(index / 5)}`;
+  return {
+    providerMessageId,
+    providerThreadId,
+    internetMessageId: `<${providerMessageId}.${index}@mail.client${index % 500}.example>`,
+    inReplyTo: index % 5 === 0 ? null : `<m${(index - 1).toString(16).padStart(8, '0')}@mail.example>`,
+    references: index % 5 === 0 ? [] : [`<m${(index - 1).toString(16).padStart(8, '0')}@mail.example>`],
+    subject: `${revision > 0 ? 'Re: ' : ''}Change request PRJ-${10_000 + (index % 3000)} – commissioning`,
+    from: { address: `person${index % 2000}@client${index % 500}.example`, name: `Person ${index % 2000}` },
+    to: [{ address: 'me@acme.com', name: 'Me' }, { address: `colleague${index % 20}@acme.com` }],
+    cc: [{ address: `pm${index % 50}@client${index % 500}.example` }],
+    bcc: [],
+    replyTo: [],
+    sentAt: now + index * 1000,
+    receivedAt: now + index * 1000 + 500,
+    direction: 'inbound',
+    folder: 'inbox',
+    labels: ['INBOX', 'CATEGORY_UPDATES'],
+    attachments: index % 7 === 0 ? [{ name: `PRJ-${10_000 + (index % 3000)}-signed.pdf`, mimeType: 'application/pdf', size: 120_000 }] : [],
+    hasAttachments: index % 7 === 0,
+    id: stableId('msg', connection.id, providerMessageId),
+    tenantId: connection.tenantId,
+    connectionId: connection.id,
+    userId: connection.userId,
+    provider: 'gmail',
+    threadId: stableId('thr', connection.id, providerThreadId),
+    referenceTokens: index % 3 === 0 ? [`PRJ-${10_000 + (index % 3000)}`] : [],
+    syncedAt: now + revision,
+  };
+}
+
+function links(batch: MessageMeta[]): RecordLink[] {
+  return batch.flatMap((item) => [
+    { messageId: item.id, record: { type: 'contact', id: `c-${item.from?.address}` }, rule: 'participant.address', reason: 'sender', confidence: 1, manual: false, suppressed: false, createdAt: now },
+    { messageId: item.id, record: { type: 'client', id: `cl-${item.from?.address.split('@')[1]}` }, rule: 'participant.domain', reason: 'sender domain', confidence: 0.8, manual: false, suppressed: false, createdAt: now },
+  ]);
+}
+
+async function pass(revision: number): Promise<{ seconds: number; perSecond: number; inserted: number; updated: number }> {
+  let cursor: string | null = (await store.getConnection(connection.id))?.cursor ?? null;
+  let inserted = 0;
+  let updated = 0;
+  const started = performance.now();
+  for (let offset = 0; offset < MESSAGE_COUNT; offset += BATCH_SIZE) {
+    const batch = Array.from({ length: Math.min(BATCH_SIZE, MESSAGE_COUNT - offset) }, (_, index) => message(offset + index, revision));
+    const next = `${revision}:${offset}`;
+    const result = await store.applySync(connection.id, { upserts: batch, deletes: [], links: links(batch), cursor: next, expectedCursor: cursor });
+    inserted += result.inserted.length;
+    updated += result.updated.length;
+    cursor = next;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds: Number(seconds.toFixed(3)), perSecond: Math.round(MESSAGE_COUNT / seconds), inserted, updated };
+}
+
+try {
+  await store.init();
+  await store.saveConnection(connection);
+  const inserts = await pass(0);
+  const updates = await pass(1);
+  const counts = await store.sql.query<{ messages: number | string; participants: number | string; links: number | string }>(
+    `SELECT (SELECT count(*) FROM "${schema}".messages) AS messages, (SELECT count(*) FROM "${schema}".participants) AS participants,
+            (SELECT count(*) FROM "${schema}".record_links) AS links`,
+  );
+  const row = counts.rows[0];
+  console.log(
+    JSON.stringify({
+      benchmark: 'storage-postgres.upserts',
+      backend,
+      node: process.version,
+      messages: MESSAGE_COUNT,
+      batchSize: BATCH_SIZE,
+      insertMessagesPerSecond: inserts.perSecond,
+      updateMessagesPerSecond: updates.perSecond,
+      insertSeconds: inserts.seconds,
+      updateSeconds: updates.seconds,
+      inserted: inserts.inserted,
+      updated: updates.updated,
+      rows: { messages: Number(row?.messages), participants: Number(row?.participants), links: Number(row?.links) },
+    }),
+  );
+} finally {
+  if (backend === 'postgres') await store.sql.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+  await store.close();
+}
