@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { pkceChallenge, type ThreadlinkError } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GMAIL_SCOPES } from '../src/index.js';
+import { GMAIL_SCOPES, gmailProvider } from '../src/index.js';
 import { startHarness, type Harness } from './harness.js';
 import { providerFor, REDIRECT_URI, startGoogle } from './support.js';
 
@@ -27,6 +27,17 @@ describe('connecting a Gmail mailbox', () => {
       expect(full.searchParams.get('login_hint')).toBe('ana@acme.test');
       const metadata = new URL(await providerFor(google, { mode: 'metadata' }).authorizeUrl(input));
       expect(metadata.searchParams.get('scope')?.split(' ').sort()).toEqual([GMAIL_SCOPES.metadata, GMAIL_SCOPES.send].sort());
+    } finally {
+      await google.close();
+    }
+  });
+
+  it('validates its options at the boundary', async () => {
+    const google = await startGoogle();
+    try {
+      expect(() => gmailProvider({ ...google.providerOptions })).not.toThrow();
+      const invalid = () => gmailProvider({ ...google.providerOptions, pubsubTopic: 'gmail-topic', backfillQuotaShare: 1.5 });
+      expect(invalid).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/pubsubTopic.*backfillQuotaShare/s) }));
     } finally {
       await google.close();
     }

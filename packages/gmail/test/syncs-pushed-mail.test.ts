@@ -93,4 +93,19 @@ describe('real-time sync from Pub/Sub pushes', () => {
     const deletions = harness.eventsNamed('message.deleted').map((event) => event.providerMessageId).sort();
     expect(deletions).toEqual([trashed.id, deleted.id].sort());
   });
+
+  it('catches mail whose push Gmail dropped with the safety-net pull', async () => {
+    await harness.close();
+    harness = await startHarness({ engine: { safetyNetPullMs: 0 } });
+    const connection = await harness.connect(ANA);
+    // Gmail drops notifications beyond one per second per user: here every one of them is lost.
+    harness.google.faults.dropNotifications = 1;
+    const lost = await harness.google.deliver({ to: ANA, from: 'client@bigco.test', subject: 'Nobody told us' });
+    await harness.settle();
+    expect(await storedByProviderId(connection.id, lost.id)).toBeNull();
+
+    await harness.tl.maintain();
+    await harness.settle();
+    expect(await storedByProviderId(connection.id, lost.id)).not.toBeNull();
+  });
 });
