@@ -379,10 +379,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   const recordCrashes = (): void => {
-    for (const instance of world.instances) {
-      if (instance.alive || instance.crashedAt === null) continue;
-      const name = instance.crashedAt === 'pull' ? 'crash.mid-pull' : instance.crashedAt === 'before-commit' ? 'crash.before-commit' : 'crash.after-commit';
-      faults[name] += 1;
+    for (const point of world.crashes.splice(0)) {
+      faults[point === 'pull' ? 'crash.mid-pull' : point === 'before-commit' ? 'crash.before-commit' : 'crash.after-commit'] += 1;
     }
   };
 

@@ -112,6 +112,8 @@ export interface World {
   /** Every event any process emitted, as JSON text (for leak greps) and by name (for counts). */
   events: Array<{ name: ThreadlinkEventName; json: string }>;
   logs: string[];
+  /** Every process death so far, in order. */
+  crashes: CrashPoint[];
   sealingKeys: SealingKey[];
   alive(): Instance[];
   /** Any live process (round robin), for API calls a host would make. */
@@ -145,6 +147,9 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   const instances: Instance[] = [];
   const events: World['events'] = [];
   const logs: string[] = [];
+  const crashes: CrashPoint[] = [];
+  let deathWaiters: Array<() => void> = [];
+  const nextDeath = (): Promise<void> => new Promise((resolve) => deathWaiters.push(resolve));
   let roundRobin = 0;
   let spawned = 0;
 
@@ -169,6 +174,10 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       dead = true;
       crashedAt = point;
       armed = null;
+      crashes.push(point);
+      const waiters = deathWaiters;
+      deathWaiters = [];
+      waiters.forEach((wake) => wake());
       return new ThreadlinkError('INTERNAL', `process ${number} crashed (${point})`);
     };
     const base = backend.open();
@@ -253,6 +262,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     instances,
     events,
     logs,
+    crashes,
     sealingKeys,
     alive,
     any() {
@@ -282,11 +292,15 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     },
     async settle(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
-      for (let round = 0; round < 20; round += 1) {
+      for (let round = 0; round < 30; round += 1) {
         const before = google.pushLog.attempts + microsoft.deliveries().length;
         await withDeadline(google.flushNotifications(), deadline, 'gmail push flush');
         await withDeadline(microsoft.flushNotifications(), deadline, 'graph notification flush');
-        await withDeadline(Promise.all(alive().map((instance) => instance.tl.idle())), deadline, 'engine idle');
+        // A death ends the wait at once: the survivors would otherwise spin on the dead
+        // process's lease until it lapses, so the process is replaced (and the lease aged) now.
+        const death = nextDeath();
+        await withDeadline(Promise.race([Promise.all(alive().map((instance) => instance.tl.idle())), death]), deadline, 'engine idle');
+        if ((await world.restartDead()) > 0) continue;
         if (google.pushLog.attempts + microsoft.deliveries().length === before) return;
       }
     },
