@@ -558,6 +558,15 @@ function listen() {
   for (const name of ['backfill.progress', 'backfill.done', 'connection.live', 'connection.needs_reauth', 'connection.stalled', 'connection.disconnected']) {
     events.addEventListener(name, () => scheduleConnections());
   }
+  // Progress ticks are not announced (too chatty); the moments that matter are.
+  events.addEventListener('connection.live', (event) => {
+    const data = JSON.parse(event.data);
+    announce(`${PROVIDER_NAMES[data.provider] ?? data.provider} ${data.status === 'live' ? 'is live' : 'is connected and back-filling'}.`);
+  });
+  events.addEventListener('backfill.done', (event) => {
+    const data = JSON.parse(event.data);
+    announce(`Back-fill finished: ${data.total} messages.`);
+  });
   events.addEventListener('connection.needs_reauth', (event) => {
     const data = JSON.parse(event.data);
     notice('error', `${PROVIDER_NAMES[data.provider] ?? data.provider} needs you to sign in again`, [data.reason]);
@@ -621,7 +630,8 @@ async function start() {
   state.records = records;
   const badge = document.getElementById('mode-badge');
   badge.hidden = false;
-  badge.textContent = session.mode === 'demo' ? 'Demo mode · emulated Gmail and Outlook' : 'Connected to Google and Microsoft';
+  const providerList = session.providers.map((provider) => PROVIDER_NAMES[provider] ?? provider).join(' and ');
+  badge.textContent = session.mode === 'demo' ? `Demo mode · emulated ${providerList}` : `Live ${providerList}`;
   renderRecordLists();
   await loadConnections();
   if (session.demo) {
