@@ -5,3 +5,6 @@ export * from './graph/index.js';
 export * from './conformance/index.js';
 export { Router, RequestLog, serve, defaultFaults, type FaultKnobs, type RequestLogEntry, type StartedServer } from './common/server.js';
 export { serveWebHandler, type ServedHandler } from './common/serve-handler.js';
+// Both emulators name their delivery input `DeliverInput`; the Gmail one keeps the bare name.
+export type { DeliverInput, DeliverInput as GmailDeliverInput } from './gmail/index.js';
+export type { DeliverInput as GraphDeliverInput } from './graph/index.js';
