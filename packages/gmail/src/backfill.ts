@@ -23,7 +23,7 @@ export function fullSync(
   syncOptions: FullSyncOptions,
 ): Promise<FullSyncPage> {
   const limiter = pacing.limiterFor(session);
-  return withGmail({ ...options, batchSize: pacing.batchSize }, session, async (client) => {
+  return withGmail(options, session, async (client) => {
     let cursor: string | undefined;
     if (resume === null) {
       // Read the historyId *before* listing: incremental sync from it covers everything that
@@ -54,6 +54,7 @@ export function fullSync(
     const ids = (page.messages ?? []).map((message) => message.id).filter((id): id is string => typeof id === 'string');
     const fetched = await fetchMessages(client, ids, {
       beforeRequest: (calls) => limiter.take(calls * UNITS['messages.get']),
+      batchSize: pacing.batchSize,
       batchConcurrency: options.backfillConcurrency,
     });
 

@@ -22,8 +22,8 @@ const PARALLEL_BATCHES = 2;
 export interface FetchMessagesOptions {
   /** Called before each request with the number of messages.get calls it carries (quota pacing). */
   beforeRequest?: (calls: number) => Promise<void>;
-  /** Force a strategy (benchmarks); default picks by size. */
-  strategy?: 'batch' | 'parallel';
+  /** Calls per batch request (default: the provider's batchSize). */
+  batchSize?: number;
   /** Batch requests in flight at once (default 2). */
   batchConcurrency?: number;
 }
@@ -102,11 +102,11 @@ async function fetchChunk(client: GmailClient, ids: readonly string[], options: 
 export async function fetchMessages(client: GmailClient, ids: readonly string[], options: FetchMessagesOptions = {}): Promise<FetchedMessages> {
   const out: FetchedMessages = new Map();
   const unique = [...new Set(ids)];
-  const strategy = options.strategy ?? (unique.length <= SINGLE_GET_THRESHOLD ? 'parallel' : 'batch');
-  if (strategy === 'parallel') {
+  if (unique.length <= SINGLE_GET_THRESHOLD) {
     await fetchParallel(client, unique, options, out);
   } else {
-    await mapWithConcurrency(chunk(unique, client.options.batchSize), options.batchConcurrency ?? PARALLEL_BATCHES, (ids) => fetchChunk(client, ids, options, out));
+    const chunks = chunk(unique, options.batchSize ?? client.options.batchSize);
+    await mapWithConcurrency(chunks, options.batchConcurrency ?? PARALLEL_BATCHES, (ids) => fetchChunk(client, ids, options, out));
   }
   return out;
 }

@@ -97,10 +97,13 @@ function toChanges(client: GmailClient, touched: Map<string, boolean>, fetched: 
 
 export function pullChanges(options: ResolvedGmailOptions, pacing: Lane, session: ProviderSession, cursor: string): Promise<PullResult> {
   const limiter = pacing.limiterFor(session);
-  return withGmail({ ...options, batchSize: pacing.batchSize }, session, async (client) => {
+  return withGmail(options, session, async (client) => {
     const touched = await readHistory(client, limiter, cursor);
     const live = [...touched.messages].filter(([, deleted]) => !deleted).map(([id]) => id);
-    const fetched = live.length > 0 ? await fetchMessages(client, live, { beforeRequest: (calls) => limiter.take(calls * UNITS['messages.get']) }) : new Map();
+    const fetched =
+      live.length > 0
+        ? await fetchMessages(client, live, { beforeRequest: (calls) => limiter.take(calls * UNITS['messages.get']), batchSize: pacing.batchSize })
+        : new Map();
     const result = toChanges(client, touched.messages, fetched);
     session.logger.debug('gmail history pulled', {
       connectionId: session.connection.id,
