@@ -158,6 +158,7 @@ function renderConnections() {
     return item;
   });
   list.replaceChildren(...items);
+  if (state.current) updateEmptyState();
   const providers = state.session?.providers ?? [];
   for (const provider of ['gmail', 'outlook']) {
     const button = document.getElementById(`connect-${provider}`);
@@ -351,14 +352,20 @@ function renderThreads({ initial }) {
     return node;
   });
   syncChildren(container, nodes);
+  updateEmptyState();
+  document.getElementById('load-more').hidden = !state.next;
+}
+
+function updateEmptyState() {
   const empty = document.getElementById('empty-state');
-  empty.hidden = threads.length > 0;
-  if (!empty.hidden) {
-    empty.textContent = state.connections.some((connection) => connection.status !== 'disconnected')
+  empty.hidden = state.threads.length + state.olderThreads.length > 0;
+  if (empty.hidden) return;
+  const active = state.connections.filter((connection) => connection.status !== 'disconnected');
+  empty.textContent = active.some((connection) => connection.status === 'backfilling')
+    ? 'No mail for this record yet. Older mail is still being back-filled…'
+    : active.length > 0
       ? 'No mail for this record yet.'
       : 'No mail yet. Connect a mailbox to see this record’s mail.';
-  }
-  document.getElementById('load-more').hidden = !state.next;
 }
 
 function createThreadNode(thread) {

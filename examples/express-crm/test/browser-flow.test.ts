@@ -73,12 +73,19 @@ describe.skipIf(!availability.run)('the CRM page in Chromium', () => {
       await page.getByRole('button', { name: `Connect ${provider.name}` }).click();
       await page.getByRole('button', { name: provider.approve }).waitFor();
       await screenshot(page, `${provider.id}-02-consent-page`);
+      // A slow provider keeps the back-fill running long enough to watch its progress bar.
+      const faults = provider.id === 'gmail' ? app.demo!.gmail.faults : app.demo!.graph.faults;
+      faults.latencyMs = 400;
       await page.getByRole('button', { name: provider.approve }).click();
       // Back on the page the user left, with the mailbox connected.
       await page.waitForURL((url) => url.origin === app.url && url.hash === '#/client/bigco');
       const connection = page.locator(`.connection[data-provider="${provider.id}"]`);
       await connection.waitFor();
       await page.locator('.notice', { hasText: `${provider.name} connected` }).waitFor();
+      await connection.locator('.status', { hasText: 'Back-filling' }).waitFor();
+      await connection.getByRole('progressbar', { name: `${provider.name} back-fill progress` }).waitFor();
+      await screenshot(page, `${provider.id}-03a-backfilling`);
+      faults.latencyMs = 0;
       // The back-fill brings the seeded history; the status ends live.
       await connection.locator('.status', { hasText: 'Live' }).waitFor({ timeout: 30_000 });
       await thread(page, 'Kick-off – PRJ-1042 commissioning').waitFor();
