@@ -124,12 +124,13 @@ export async function subscribe(context: SubscribeContext): Promise<{ subscripti
     );
   }
 
-  const items: SubscriptionItem[] = [];
-  try {
-    for (const folder of context.folders) items.push(await createSubscription(context, folder));
-  } catch (error) {
+  // Created side by side: each waits for Graph's validation round trip to our endpoint.
+  const created = await Promise.allSettled(context.folders.map((folder) => createSubscription(context, folder)));
+  const items = created.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = created.find((result) => result.status === 'rejected');
+  if (failure) {
     await Promise.allSettled(items.map((item) => deleteSubscription(graph, item.id)));
-    throw error;
+    throw failure.reason;
   }
 
   // Keep a stored cursor (a recreated subscription must not skip what changed meanwhile);
