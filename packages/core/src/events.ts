@@ -26,3 +26,24 @@ export function publicConnection(connection: Connection): PublicConnection {
   const { sealedTokens: _sealed, ...rest } = connection;
   return rest;
 }
+
+/** Every event name, for hosts and tests that subscribe to all of them. */
+export const THREADLINK_EVENT_NAMES = [
+  'connection.live',
+  'connection.needs_reauth',
+  'connection.disconnected',
+  'connection.stalled',
+  'backfill.progress',
+  'backfill.done',
+  'message.synced',
+  'message.matched',
+  'message.deleted',
+  'sync.error',
+  'notification.received',
+  'notification.rejected',
+] as const satisfies readonly ThreadlinkEventName[];
+
+// Compile-time check that the list names every event.
+type MissingEvent = Exclude<ThreadlinkEventName, (typeof THREADLINK_EVENT_NAMES)[number]>;
+const everyEventListed: MissingEvent extends never ? true : never = true;
+void everyEventListed;

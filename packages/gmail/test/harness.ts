@@ -12,7 +12,7 @@ import {
   type ThreadlinkEvents,
 } from '@threadlink/core';
 import { memoryStore, type MemoryStore } from '@threadlink/storage-memory';
-import { serveWebHandler, type GmailEmulator, type GmailEmulatorOptions } from '@threadlink/testing';
+import { recordEvents, serveWebHandler, type GmailEmulator, type GmailEmulatorOptions, type RecordedEvent } from '@threadlink/testing';
 import type { GmailProviderOptions } from '../src/index.js';
 import { capturingLogger, providerFor, PUSH_AUDIENCE, recordingProxy, startGoogle, type CapturedLogger, type RecordedExchange } from './support.js';
 
@@ -25,23 +25,7 @@ export const resolver: RecordResolver = {
   },
 };
 
-const EVENT_NAMES: ThreadlinkEventName[] = [
-  'connection.live',
-  'connection.needs_reauth',
-  'connection.disconnected',
-  'connection.stalled',
-  'backfill.progress',
-  'backfill.done',
-  'message.synced',
-  'message.matched',
-  'message.deleted',
-  'sync.error',
-  'notification.received',
-  'notification.rejected',
-];
-
-/** One emitted event; narrowing on `name` narrows `payload`. */
-export type RecordedEvent = { [K in ThreadlinkEventName]: { name: K; payload: ThreadlinkEvents[K] } }[ThreadlinkEventName];
+export type { RecordedEvent };
 
 export interface Harness {
   google: GmailEmulator;
@@ -97,13 +81,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.clock ? { clock: options.clock } : {}),
   });
   tl = instance;
-  const events: RecordedEvent[] = [];
-  const record = <K extends ThreadlinkEventName>(name: K): void => {
-    instance.on(name, (payload) => {
-      events.push({ name, payload } as RecordedEvent);
-    });
-  };
-  EVENT_NAMES.forEach(record);
+  const { events } = recordEvents(instance);
   await instance.start();
 
   const settle = async (): Promise<void> => {

@@ -8,3 +8,4 @@ export { serveWebHandler, type ServedHandler } from './common/serve-handler.js';
 // Both emulators name their delivery input `DeliverInput`; the Gmail one keeps the bare name.
 export type { DeliverInput, DeliverInput as GmailDeliverInput } from './gmail/index.js';
 export type { DeliverInput as GraphDeliverInput } from './graph/index.js';
+export { recordEvents, type EventRecorder, type RecordedEvent } from './common/record-events.js';
