@@ -219,7 +219,9 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
     pathOf(link) {
       if (link.startsWith('/')) return link;
       if (link.startsWith(`${versionRoot}/`)) return link.slice(versionRoot.length);
-      throw new ThreadlinkError('PROVIDER_ERROR', 'Graph returned a link outside the configured Graph base URL', { details: { provider: 'outlook' } });
+      // A stored link from another base URL (the configuration changed) cannot be followed; a
+      // fresh listing under the current base is the way back, so this is an expired cursor.
+      throw new ThreadlinkError('CURSOR_EXPIRED', 'A delta link points outside the configured Graph base URL', { details: { provider: 'outlook' } });
     },
 
     async batch(requests) {

@@ -39,6 +39,13 @@ describe('410 SyncStateNotFound and 429 Retry-After', () => {
     const connected = await harness.connect('ana@contoso.com');
     await expectThreadlinkError(harness.provider.pullChanges(connected.session, '12345'), 'CURSOR_EXPIRED');
     await expectThreadlinkError(harness.provider.pullChanges(connected.session, JSON.stringify({ v: 1, links: { inbox: '/x' }, folderIds: {} })), 'CURSOR_EXPIRED');
+    // Links are only followed on the configured Graph origin (the token never goes elsewhere).
+    const foreign = JSON.stringify({
+      v: 1,
+      links: { inbox: 'https://graph.example.org/v1.0/me/mailfolders/x/messages/delta?$deltatoken=1', sentitems: 'https://graph.example.org/v1.0/y' },
+      folderIds: {},
+    });
+    await expectThreadlinkError(harness.provider.pullChanges(connected.session, foreign), 'CURSOR_EXPIRED');
   });
 
   it('sleeps through a short Retry-After on its injected clock and then succeeds', async () => {
