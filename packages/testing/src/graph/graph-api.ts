@@ -374,12 +374,11 @@ export class GraphApi {
     }
     // The JS SDK's BatchRequestContent keeps the version segment ("/v1.0/me"); Graph tolerates it.
     const target = new URL(`${origin}/v1.0/${url.replace(/^\/?(v1\.0|beta)\//i, '').replace(/^\//, '')}`);
-    const started = this.deps.now();
     const executed = await this.execute({ method, url: target, headers, body }, caller, origin, false);
     const operation = executed.operation;
     const response = decorate(executed.response, newGuid(), newGuid(), this.deps.now());
     this.deps.log.record({
-      at: started,
+      at: this.deps.now(),
       method,
       path: target.pathname,
       status: response.status,
