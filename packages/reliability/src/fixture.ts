@@ -19,7 +19,15 @@ export interface ConnectedWorld {
   eventCount(name: ThreadlinkEventName, where?: (json: string) => boolean): number;
 }
 
-export async function connectedWorld(options: { storeKind?: StoreKind; seed?: number; tenantId?: string } = {}): Promise<ConnectedWorld> {
+export interface ConnectedWorldOptions {
+  storeKind?: StoreKind;
+  seed?: number;
+  tenantId?: string;
+  /** Extra mail in the mailboxes before they are connected (the back-fill path). */
+  beforeConnect?: (world: World, mailboxes: { gmail: string; outlook: string }) => Promise<void>;
+}
+
+export async function connectedWorld(options: ConnectedWorldOptions = {}): Promise<ConnectedWorld> {
   const world = await createWorld({ random: seededRandom(options.seed ?? 11), storeKind: options.storeKind ?? 'memory', ...(options.tenantId ? { tenantId: options.tenantId } : {}) });
   const gmailEmail = 'ana@acme.test';
   const outlookEmail = 'cleo@contoso.test';
@@ -27,6 +35,7 @@ export async function connectedWorld(options: { storeKind?: StoreKind; seed?: nu
   world.microsoft.addMailbox({ email: outlookEmail });
   await world.google.deliver({ from: 'buyer@bigco.test', to: gmailEmail, subject: 'Before connect – PRJ-1001', text: 'hello' });
   await world.microsoft.deliver({ from: 'buyer@bigco.test', to: outlookEmail, subject: 'Before connect – PRJ-1002', text: 'hello' });
+  await options.beforeConnect?.(world, { gmail: gmailEmail, outlook: outlookEmail });
   const gmail = await world.connect('gmail', gmailEmail);
   const outlook = await world.connect('outlook', outlookEmail);
   await world.settle();

@@ -123,7 +123,9 @@ export interface World {
   /** Replaces every dead process with a fresh one, after its leases had time to lapse. */
   restartDead(): Promise<number>;
   /** The consent flow, through a live process: authorize URL → emulator consent → complete. */
-  connect(provider: 'gmail' | 'outlook', email: string, userId?: string): Promise<PublicConnection>;
+  connect(provider: 'gmail' | 'outlook', email: string, scope?: { userId?: string; tenantId?: string }): Promise<PublicConnection>;
+  /** A graceful restart of every process (new ones read `sealingKeys` afresh). */
+  restartAll(): Promise<void>;
   /** Pushes delivered and every live process idle, repeated until no new push went out. */
   settle(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -186,17 +188,24 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       get(target, property, receiver) {
         const value = Reflect.get(target, property, receiver) as unknown;
         if (typeof value !== 'function') return value;
-        return async (...args: unknown[]) => {
-          if (dead) throw new ThreadlinkError('INTERNAL', `process ${number} is dead`);
+        const method = value as (...inner: unknown[]) => unknown;
+        // Not an async wrapper: exportConnection is an async generator and must stay iterable.
+        return (...args: unknown[]) => {
+          if (dead) {
+            const error = new ThreadlinkError('INTERNAL', `process ${number} is dead`);
+            if (property === 'exportConnection') throw error;
+            return Promise.reject(error);
+          }
           if (property === 'applySync' && armed && armed !== 'pull') {
             const batch = args[1] as { upserts: unknown[]; deletes: unknown[] };
             if (batch.upserts.length + batch.deletes.length > 0) {
-              if (armed === 'before-commit') throw die('before-commit');
-              await (value as (...inner: unknown[]) => Promise<unknown>).apply(target, args);
-              throw die('after-commit');
+              if (armed === 'before-commit') return Promise.reject(die('before-commit'));
+              return (method.apply(target, args) as Promise<unknown>).then(() => {
+                throw die('after-commit');
+              });
             }
           }
-          return (value as (...inner: unknown[]) => Promise<unknown>).apply(target, args);
+          return method.apply(target, args);
         };
       },
     }) as MetadataStore;
@@ -284,11 +293,16 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       for (let index = 0; index < dead.length; index += 1) await spawn();
       return dead.length;
     },
-    async connect(provider, email, userId = `user-${email.split('@')[0]}`) {
+    async connect(provider, email, scope = {}) {
       const { tl } = world.any();
-      const { url } = await tl.connect.start({ provider, tenantId, userId, loginHint: email });
+      const { url } = await tl.connect.start({ provider, tenantId: scope.tenantId ?? tenantId, userId: scope.userId ?? `user-${email.split('@')[0]}`, loginHint: email });
       const redirect = provider === 'gmail' ? await google.authorize(url, { email }) : await microsoft.authorize(url, { email });
       return tl.connect.complete(new URL(redirect));
+    },
+    async restartAll() {
+      const running = instances.splice(0);
+      for (const instance of running) await instance.tl.stop();
+      for (let index = 0; index < running.length; index += 1) await spawn();
     },
     async settle(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;

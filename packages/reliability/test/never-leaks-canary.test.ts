@@ -1,0 +1,104 @@
+// The privacy canary across every path: a unique string placed in bodies (text, HTML, attachment
+// content) — and therefore in Gmail's `snippet` and Graph's `bodyPreview` — travels through
+// back-fill, push sync, body on demand, draft context, reply, failing calls, debug logs, events
+// and exports, on the memory store, PGlite and PostgreSQL. Every physical table is dumped and
+// grepped: the canary must reach the caller of body() and nowhere else.
+import { randomBytes } from 'node:crypto';
+import { isThreadlinkError } from '@threadlink/core';
+import { describe, expect, it } from 'vitest';
+import { connectedWorld } from '../src/fixture.js';
+import { canaryHits } from '../src/ground-truth.js';
+import { sqlKind, type StoreKind } from '../src/stores.js';
+
+const kinds: StoreKind[] = ['memory', 'pglite', ...(sqlKind() === 'postgres' ? (['postgres'] as const) : [])];
+
+describe.each(kinds)('privacy canary on %s', (storeKind) => {
+  it('never persists, logs, emits or exports body content, whatever path the message takes', async () => {
+    const canary = `CANARY${randomBytes(8).toString('hex')}`;
+    const content = (where: string) => ({
+      text: `Private text ${where} ${canary} end.`,
+      html: `<p>Private <b>${canary}</b> ${where}</p><img src="https://tracker.test/${canary}.gif">`,
+      attachments: [{ filename: 'Proposal PRJ-1003.pdf', content: `%PDF ${canary}`, contentType: 'application/pdf' }],
+    });
+    const fixture = await connectedWorld({
+      storeKind,
+      seed: 41,
+      beforeConnect: async (world, mailboxes) => {
+        await world.google.deliver({ from: 'buyer@bigco.test', to: mailboxes.gmail, subject: 'Back-filled – PRJ-1003', ...content('backfill') });
+        await world.microsoft.deliver({ from: 'buyer@bigco.test', to: mailboxes.outlook, subject: 'Back-filled – PRJ-1003', ...content('backfill') });
+      },
+    });
+    const { world, gmail, outlook, gmailEmail, outlookEmail } = fixture;
+    try {
+      const tl = world.any().tl;
+      const scope = { tenantId: world.tenantId };
+      // Push sync.
+      const pushedGmail = await world.google.deliver({ from: 'buyer@bigco.test', to: gmailEmail, subject: 'Pushed – PRJ-1003', ...content('push') });
+      const pushedOutlook = await world.microsoft.deliver({ from: 'buyer@bigco.test', to: outlookEmail, subject: 'Pushed – PRJ-1003', ...content('push') });
+      await world.settle();
+      // Positive control: the providers really offer the canary in their body-derived previews.
+      expect(world.google.messages(gmailEmail).find((message) => message.id === pushedGmail.id)?.raw).toContain(canary);
+      expect(world.microsoft.messages(outlookEmail).find((message) => message.immutableId === pushedOutlook.immutableId)?.body.content).toContain(canary);
+
+      const store = world.backend.primary;
+      const gmailMessage = (await store.getMessageByProviderId(gmail.id, pushedGmail.id))!;
+      const outlookMessage = (await store.getMessageByProviderId(outlook.id, pushedOutlook.immutableId))!;
+      expect(gmailMessage).not.toBeNull();
+      expect(outlookMessage).not.toBeNull();
+
+      // Body on demand and draft context: the caller gets the content (and only the caller).
+      const delivered: unknown[] = [];
+      for (const message of [gmailMessage, outlookMessage]) {
+        const html = await tl.messages.body(message.id, { ...scope, as: 'html' });
+        const text = await tl.messages.body(message.id, { ...scope, as: 'text' });
+        const draft = await tl.messages.draftContext(message.id, scope);
+        expect(`${html.html}${text.text}`).toContain(canary);
+        delivered.push(html, text, draft);
+        // Reply, carrying the canary out through the provider.
+        await tl.messages.reply(message.id, { ...scope, text: `Reply quoting ${canary}` });
+      }
+      await world.settle();
+
+      // Failing paths: body fetches and syncs that error out must not echo content in errors.
+      world.google.failNext('messages.get', { status: 500, count: 20 });
+      world.microsoft.faults.errorRate = 1;
+      const errors: unknown[] = [];
+      for (const message of [gmailMessage, outlookMessage]) {
+        try {
+          await tl.messages.body(message.id, { ...scope, as: 'html' });
+        } catch (error) {
+          errors.push(isThreadlinkError(error) ? { ...error.toJSON(), details: error.details, cause: String((error as { cause?: unknown }).cause) } : String(error));
+        }
+      }
+      await world.google.deliver({ from: 'buyer@bigco.test', to: gmailEmail, subject: 'During an outage', ...content('outage') });
+      await world.microsoft.deliver({ from: 'buyer@bigco.test', to: outlookEmail, subject: 'During an outage', ...content('outage') });
+      await world.settle();
+      world.microsoft.faults.errorRate = 0;
+      await world.any().tl.maintain();
+      world.clock.advance(11 * 60_000);
+      await world.any().tl.maintain();
+      await world.settle();
+      expect(errors.length).toBeGreaterThan(0);
+
+      const exported: unknown[] = [];
+      for (const connection of [gmail, outlook]) for await (const record of tl.connections.export(connection.id, scope)) exported.push(record);
+      expect(exported.length).toBeGreaterThan(4);
+
+      const dump = await world.backend.dump();
+      const places = {
+        ...Object.fromEntries(Object.entries(dump).map(([table, rows]) => [`table ${table}`, rows])),
+        logs: world.logs.join('\n'),
+        events: world.events.map((event) => event.json).join('\n'),
+        errors,
+        exports: exported,
+      };
+      expect(world.logs.some((line) => line.includes('"level":"debug"'))).toBe(true);
+      expect(Object.keys(dump).length).toBeGreaterThanOrEqual(5);
+      expect(canaryHits(canary, places)).toEqual([]);
+      // Positive control for the grep itself.
+      expect(canaryHits(canary, { delivered })).toEqual(['delivered']);
+    } finally {
+      await world.close();
+    }
+  });
+});
