@@ -29,7 +29,7 @@ import type { RecordResolver, ResolvedRecord } from './ports/record-resolver.js'
 import { inProcessQueue } from './queue/in-process-queue.js';
 import { createSealer, type SealingKey } from './security/sealing.js';
 import { sanitizeEmailHtml } from './security/sanitize.js';
-import { DEFAULT_WHOLE_THREAD_TYPES, recordTimeline, type TimelineResult } from './timeline/timeline.js';
+import { chronological, DEFAULT_WHOLE_THREAD_TYPES, recordTimeline, type TimelineResult } from './timeline/timeline.js';
 import { randomId, systemClock, type Clock } from './util/clock.js';
 import type { BackoffOptions } from './util/retry.js';
 import { createTelemetry } from './observability/telemetry.js';
@@ -299,9 +299,10 @@ export function createThreadlink(config: ThreadlinkConfig) {
   }
 
   const isSafeReturn = (returnTo: string): boolean => {
-    if (returnTo.startsWith('/') && !returnTo.startsWith('//')) return true;
     try {
-      return new URL(returnTo).origin === publicUrl.origin;
+      // Judge the URL the browser will actually follow: WHATWG parsing reads "/\evil.test" as
+      // "//evil.test", so a prefix check on the raw string is an open redirect.
+      return new URL(returnTo, publicUrl.origin).origin === publicUrl.origin;
     } catch {
       return false;
     }
@@ -613,7 +614,7 @@ export function createThreadlink(config: ThreadlinkConfig) {
       async thread(threadId: string, scope: ReadScope): Promise<StoredMessage[]> {
         await init();
         const connectionIds = await visibleConnectionIds(scope);
-        return store.listThread(scope.tenantId, threadId, connectionIds);
+        return (await store.listThread(scope.tenantId, threadId, connectionIds)).sort(chronological);
       },
     },
 
