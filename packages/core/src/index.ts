@@ -46,7 +46,7 @@ export { toNodeHandler, type NodeHandlerOptions, type WebHandler } from './http/
 export { inProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';
 export { Scheduler } from './engine/scheduler.js';
 export { SyncEngine, defaultEngineOptions, messageIdFor, threadIdFor, type EngineOptions } from './engine/sync-engine.js';
-export { dedupeThreads, DEFAULT_WHOLE_THREAD_TYPES, type TimelineResult, type TimelineThread } from './timeline/timeline.js';
+export { chronological, dedupeThreads, DEFAULT_WHOLE_THREAD_TYPES, type TimelineResult, type TimelineThread } from './timeline/timeline.js';
 export { pkceChallenge } from './oauth/connect-flow.js';
 export * from './matching/index.js';
 export { assessHealth, HealthVerdict, type ConnectionHealth, type HealthThresholds } from './health/health.js';

@@ -369,9 +369,15 @@ export class SyncEngine {
       finishedAt: finished ? clock.now() : null,
       rate: Math.round((done / elapsed) * 1000 * 100) / 100,
     };
+    // A cursor on the final page (Outlook: delta links over the whole folders) tracks more than the
+    // connect-time cursor did (Outlook's only follows recently received mail), so it is adopted —
+    // compare-and-set against the current cursor, in the same write as the page.
+    const adopt = finished && page.cursor !== undefined && page.cursor !== connection.cursor;
     await this.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {
       connectionPatch: { backfill: next, ...(finished && connection.status === 'backfilling' ? { status: 'live' as const } : {}) },
+      ...(adopt ? { cursor: page.cursor, expectedCursor: connection.cursor } : {}),
     });
+    if (adopt && page.cursor !== undefined) connection.cursor = page.cursor;
     connection.backfill = next;
     events.emit('backfill.progress', { connectionId: connection.id, tenantId: connection.tenantId, progress: next, done, estimatedTotal: next.estimatedTotal });
     if (finished) {

@@ -21,8 +21,21 @@ export interface TimelineResult {
   next: string | null;
 }
 
+/**
+ * Oldest first. Providers often date to the whole second (Graph), so a reply can tie with its
+ * original: a message that references more of the thread comes later, then ids break the tie.
+ */
+export function chronological(a: StoredMessage, b: StoredMessage): number {
+  return (
+    a.receivedAt - b.receivedAt ||
+    Number(b.inReplyTo !== null && b.inReplyTo === a.internetMessageId) - Number(a.inReplyTo !== null && a.inReplyTo === b.internetMessageId) ||
+    a.references.length - b.references.length ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
 function summarize(threadId: string, lastActivityAt: number, messages: StoredMessage[]): TimelineThread {
-  const ordered = [...messages].sort((a, b) => a.receivedAt - b.receivedAt || a.id.localeCompare(b.id));
+  const ordered = [...messages].sort(chronological);
   const participants = new Set<string>();
   for (const message of ordered) {
     for (const participant of [message.from, ...message.to, ...message.cc]) if (participant) participants.add(participant.address);
