@@ -28,7 +28,7 @@ export interface TimelineResult {
 export function chronological(a: StoredMessage, b: StoredMessage): number {
   return (
     a.receivedAt - b.receivedAt ||
-    Number(b.inReplyTo !== null && b.inReplyTo === a.internetMessageId) - Number(a.inReplyTo !== null && a.inReplyTo === b.internetMessageId) ||
+    Number(a.inReplyTo !== null && a.inReplyTo === b.internetMessageId) - Number(b.inReplyTo !== null && b.inReplyTo === a.internetMessageId) ||
     a.references.length - b.references.length ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   );
