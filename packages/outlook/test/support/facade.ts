@@ -3,7 +3,7 @@
 // facade's real HTTP handler.
 import { createThreadlink, generateSealingKey, type EngineOptions, type PublicConnection, type RecordResolver, type Threadlink, type ThreadlinkEvents } from '@threadlink/core';
 import { memoryStore, type MemoryStore } from '@threadlink/storage-memory';
-import { serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '@threadlink/testing';
+import { recordEvents, serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions, type RecordedEvent } from '@threadlink/testing';
 import { outlookProvider, type OutlookProviderOptions } from '../../src/index.js';
 import { capturingLogger, type LogRecord } from './harness.js';
 
@@ -16,25 +16,7 @@ export const resolver: RecordResolver = {
   },
 };
 
-const EVENT_NAMES: Array<keyof ThreadlinkEvents> = [
-  'connection.live',
-  'connection.needs_reauth',
-  'connection.disconnected',
-  'connection.stalled',
-  'backfill.progress',
-  'backfill.done',
-  'message.synced',
-  'message.matched',
-  'message.deleted',
-  'sync.error',
-  'notification.received',
-  'notification.rejected',
-];
-
-export interface RecordedEvent {
-  name: keyof ThreadlinkEvents;
-  payload: unknown;
-}
+export type { RecordedEvent };
 
 export interface Facade {
   ms: GraphEmulator;
@@ -56,7 +38,6 @@ export async function startFacade(
   const ms = await startGraphEmulator(options.emulator ?? {});
   const store = memoryStore();
   const logs: LogRecord[] = [];
-  const events: RecordedEvent[] = [];
   let handler: ((request: Request) => Promise<Response>) | undefined;
   const served = await serveWebHandler((request) => (handler ? handler(request) : Promise.resolve(new Response(null, { status: 503 }))));
   const publicUrl = `${served.url}/threadlink`;
@@ -73,7 +54,7 @@ export async function startFacade(
     ...(options.engine ? { engine: options.engine } : {}),
   });
   handler = tl.handler;
-  for (const name of EVENT_NAMES) tl.on(name, (payload) => events.push({ name, payload }));
+  const { events } = recordEvents(tl);
   await tl.start();
 
   const settle = async (): Promise<void> => {
