@@ -1,0 +1,10 @@
+import type { DoctorContext } from './context.js';
+import type { CheckArea, CheckOutcome } from './report.js';
+
+/** One diagnosis: an id for --json consumers, a title for people, and the function that decides. */
+export interface DoctorCheck {
+  id: string;
+  area: CheckArea;
+  title: string;
+  run(context: DoctorContext): Promise<CheckOutcome>;
+}

@@ -1,0 +1,53 @@
+// The Entra ID app registration as outlookProvider sees it. The classic mistake is pasting the
+// client secret's "Secret ID" (a GUID) instead of its Value (shown once, at creation), which Entra
+// answers with AADSTS7000215 "Invalid client secret provided" at the first code exchange.
+import type { DoctorCheck } from '../check.js';
+import { fail, pass } from '../report.js';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TENANT_ALIASES = new Set(['common', 'organizations', 'consumers']);
+const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+
+/** outlookProvider's delegated permissions per mode (packages/outlook/src/auth.ts scopesFor; a test keeps them equal). */
+export const OUTLOOK_MODE_PERMISSIONS = {
+  metadata: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read'],
+  full: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read', 'Mail.Read'],
+} as const;
+
+export const microsoftApp: DoctorCheck = {
+  id: 'microsoft.app-registration',
+  area: 'microsoft',
+  title: 'Entra ID app: client id, secret, tenant and mode',
+  async run({ config }) {
+    const microsoft = config.microsoft ?? {};
+    const problems: string[] = [];
+    const fixes: string[] = [];
+    if (!microsoft.clientId) {
+      problems.push('MICROSOFT_CLIENT_ID is not set');
+      fixes.push('copy the Application (client) ID from the app registration’s Overview page');
+    } else if (!GUID.test(microsoft.clientId)) {
+      problems.push(`MICROSOFT_CLIENT_ID "${microsoft.clientId}" is not a GUID`);
+      fixes.push('use the Application (client) ID from the app registration’s Overview page (a GUID), not the app’s name or URI');
+    }
+    if (!microsoft.clientSecret) {
+      problems.push('MICROSOFT_CLIENT_SECRET is not set');
+      fixes.push('create one under Certificates & secrets and copy its Value');
+    } else if (GUID.test(microsoft.clientSecret)) {
+      problems.push('MICROSOFT_CLIENT_SECRET looks like the secret’s ID (a GUID), not its value');
+      fixes.push('create a new client secret under Certificates & secrets and copy its Value column, shown only once');
+    }
+    const tenant = microsoft.tenant ?? 'common';
+    if (!TENANT_ALIASES.has(tenant.toLowerCase()) && !GUID.test(tenant) && !DOMAIN.test(tenant)) {
+      problems.push(`MICROSOFT_TENANT "${tenant}" is neither common/organizations/consumers, a tenant id (GUID) nor a domain`);
+      fixes.push('use common for multi-tenant apps, or your Directory (tenant) ID from the Overview page');
+    }
+    const mode = microsoft.mode ?? 'full';
+    if (mode !== 'full' && mode !== 'metadata') {
+      problems.push(`MICROSOFT_MAIL_MODE "${mode}" is not a mode`);
+      fixes.push("use full or metadata, the same value as outlookProvider's mode");
+    }
+    if (problems.length > 0) return fail(`${problems.join('; ')}.`, `${fixes.join('; ')}.`.replace(/^./, (first) => first.toUpperCase()));
+    const permissions = OUTLOOK_MODE_PERMISSIONS[mode as 'full' | 'metadata'];
+    return pass(`Client ${microsoft.clientId}, tenant ${tenant}, mode ${mode}: grant the delegated Graph permissions ${permissions.join(', ')}.`);
+  },
+};

@@ -1,0 +1,14 @@
+import type { DoctorCheck } from '../check.js';
+import { validationHandshake } from '../http/validation-handshake.js';
+import { webhookUrl } from '../public-url.js';
+import { skip } from '../report.js';
+
+export const outlookNotificationUrl: DoctorCheck = {
+  id: 'microsoft.notification-url',
+  area: 'microsoft',
+  title: 'Notification URL answers Graph’s validation handshake',
+  async run(context) {
+    if (!context.publicUrl.ok) return skip('Needs a valid THREADLINK_PUBLIC_URL (see public-url).');
+    return validationHandshake(context.config.fetch, webhookUrl(context.publicUrl.base, 'outlook'), context.config.timeouts.validationMs);
+  },
+};

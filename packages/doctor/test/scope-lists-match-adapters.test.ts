@@ -1,0 +1,19 @@
+// The doctor states which scopes and permissions to configure without depending on the adapters
+// at run time; these assertions keep its lists equal to what the adapters really request.
+import { GMAIL_SCOPES } from '@threadlink/gmail';
+import { scopesFor } from '@threadlink/outlook';
+import { describe, expect, it } from 'vitest';
+import { GMAIL_MODE_SCOPES } from '../src/checks/google-scopes.js';
+import { OUTLOOK_MODE_PERMISSIONS } from '../src/checks/microsoft-app.js';
+
+describe('scope lists', () => {
+  it('match gmailProvider per mode', () => {
+    expect(GMAIL_MODE_SCOPES.full).toEqual([GMAIL_SCOPES.readonly, GMAIL_SCOPES.send]);
+    expect(GMAIL_MODE_SCOPES.metadata).toEqual([GMAIL_SCOPES.metadata, GMAIL_SCOPES.send]);
+  });
+
+  it('match outlookProvider per mode', () => {
+    expect([...OUTLOOK_MODE_PERMISSIONS.full].sort()).toEqual([...scopesFor('full')].sort());
+    expect([...OUTLOOK_MODE_PERMISSIONS.metadata].sort()).toEqual([...scopesFor('metadata')].sort());
+  });
+});
