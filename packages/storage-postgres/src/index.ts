@@ -18,6 +18,9 @@ export function postgresStore(options: PostgresStoreOptions = {}): SqlMetadataSt
   const { pool, connectionString, poolConfig, ...storeOptions } = options;
   if (pool) return createSqlStore(poolClient(pool, false), storeOptions);
   const ownPool = new pg.Pool({ ...poolConfig, connectionString: connectionString ?? process.env.DATABASE_URL });
+  // An idle connection dropped by the server (restart, failover) is an 'error' event on the pool,
+  // which would crash the process unheard. The pool discards that client; the next query reconnects.
+  ownPool.on('error', () => {});
   return createSqlStore(poolClient(ownPool, true), storeOptions);
 }
 

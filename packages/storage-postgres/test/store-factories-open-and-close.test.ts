@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgliteStore, postgresStore } from '../src/index.js';
-import { postgresBackend, randomSchema, trackSchema } from './backends.js';
+import { postgresBackend, postgresPool, randomSchema, trackSchema } from './backends.js';
 import { makeConnection, makeMessage } from './fixtures.js';
 
 describe('pgliteStore', () => {
@@ -58,5 +58,25 @@ describe.skipIf(!postgresBackend.available)('postgresStore', () => {
     expect(await store.getConnection(connection.id)).toEqual(connection);
     await store.close();
     await expect(store.getConnection(connection.id)).rejects.toMatchObject({ code: 'STORE_ERROR' });
+  });
+
+  it('keeps working after the server drops its idle connections', async () => {
+    const applicationName = `threadlink-test-${randomSchema()}`;
+    const store = postgresStore({
+      connectionString: process.env.DATABASE_URL ?? '',
+      schema: trackSchema(randomSchema()),
+      poolConfig: { max: 2, application_name: applicationName },
+    });
+    await store.init();
+    const connection = makeConnection();
+    await store.saveConnection(connection);
+    const terminated = await postgresPool().query(
+      'SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1',
+      [applicationName],
+    );
+    expect(terminated.rows.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the pool hears of it (an 'error' event)
+    expect(await store.getConnection(connection.id)).toEqual(connection);
+    await store.close();
   });
 });
