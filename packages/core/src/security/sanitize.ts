@@ -34,7 +34,15 @@ export function sanitizeEmailHtml(html: string, options: SanitizeOptions = {}): 
     nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'title', 'head', 'iframe', 'object', 'embed', 'svg', 'math'],
     transformTags: {
       a: (tagName, attribs) => ({ tagName, attribs: { ...attribs, rel: 'noopener noreferrer nofollow', target: '_blank' } }),
-      img: (tagName, attribs) => {
+      img: (tagName, original) => {
+        let attribs = original;
+        // HTML the adapter already sanitised has its remote images parked in data-blocked-src;
+        // when the host asks for images ("show images") they come back (still scheme-checked).
+        const blocked = attribs['data-blocked-src'];
+        if (options.allowRemoteImages && attribs.src === undefined && blocked) {
+          const { 'data-blocked-src': _parked, ...rest } = attribs;
+          attribs = { ...rest, src: blocked };
+        }
         const src = attribs.src ?? '';
         if (!options.allowRemoteImages && /^(https?:)?\/\//i.test(src)) {
           const { src: _remote, ...rest } = attribs;
