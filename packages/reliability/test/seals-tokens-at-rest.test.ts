@@ -13,7 +13,7 @@ function openIndependently(sealed: string, keys: SealingKey[]): { keyId: string;
   const [prefix, keyId, ivText, bodyText] = sealed.split('.');
   expect(prefix).toBe('tl1');
   const key = keys.find((candidate) => candidate.id === keyId);
-  if (!key || !ivText || !bodyText) throw new Error(`no key ${keyId}`);
+  if (!key || !keyId || !ivText || !bodyText) throw new Error(`no key ${keyId}`);
   const body = Buffer.from(bodyText, 'base64url');
   const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key.key, 'base64url'), Buffer.from(ivText, 'base64url'));
   decipher.setAAD(createHash('sha256').update('threadlink:provider-tokens').digest());
