@@ -27,6 +27,9 @@ CREATE TABLE connections (
 );
 CREATE INDEX connections_tenant_user ON connections (tenant_id, user_id);
 CREATE INDEX connections_account ON connections (account_email);
+-- Webhooks find their connection by push subscription id (Graph subscription, Gmail watch) on
+-- every notification: `subscription -> 'items' @> '[{"id": …}]'` uses this index.
+CREATE INDEX connections_subscription_items ON connections USING gin ((subscription -> 'items') jsonb_path_ops);
 
 CREATE TABLE messages (
   tenant_id            text COLLATE "C" NOT NULL,
