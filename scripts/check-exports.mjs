@@ -18,9 +18,17 @@ for (const dir of packages) {
   }
   for (const subpath of Object.keys(manifest.exports).filter((key) => key !== './package.json')) {
     const specifier = subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`;
+    if (subpath === './conformance') {
+      // Importing it registers vitest suites, which only works inside a vitest run: check it resolves.
+      execFileSync(process.execPath, ['--input-type=module', '-e', `import.meta.resolve(${JSON.stringify(specifier)})`], { cwd: dir, stdio: 'pipe' });
+      continue;
+    }
     const esm = `import(${JSON.stringify(specifier)}).then((m) => { if (Object.keys(m).length === 0) throw new Error('no exports'); })`;
     const cjs = `const m = require(${JSON.stringify(specifier)}); if (Object.keys(m).length === 0) throw new Error('no exports');`;
-    for (const [kind, code, flag] of [['esm', esm, '--input-type=module'], ['cjs', cjs, '--input-type=commonjs']]) {
+    const conditions = manifest.exports[subpath];
+    // An entry may be ESM-only on purpose (the conformance suite needs vitest, which is ESM-only).
+    const kinds = [['esm', esm, '--input-type=module'], ...(conditions.require ? [['cjs', cjs, '--input-type=commonjs']] : [])];
+    for (const [kind, code, flag] of kinds) {
       try {
         // Resolved from the package's own folder, as a consumer of its dist would (no `source` condition).
         execFileSync(process.execPath, [flag, '-e', kind === 'esm' ? `await ${code}` : code], { cwd: dir, stdio: 'pipe' });

@@ -1,6 +1,6 @@
 // The shared MetadataStore conformance suite against the memory store, with its raw rows.
 import { memoryStore, memoryStoreRaw } from '@threadlink/storage-memory';
-import { runStoreConformance } from '@threadlink/testing';
+import { runStoreConformance } from '@threadlink/testing/conformance';
 
 runStoreConformance({
   name: 'memory',

@@ -2,7 +2,7 @@
 // when CI is set). `raw` reads every table straight from the database, so purge, atomicity and
 // the privacy canary are judged on the rows really written. The run has its own random schema,
 // emptied between tests and dropped afterwards.
-import { runStoreConformance } from '@threadlink/testing';
+import { runStoreConformance } from '@threadlink/testing/conformance';
 import { describe, it } from 'vitest';
 import { postgresBackend } from './backends.js';
 

@@ -2,7 +2,10 @@
 // and the MetadataStore conformance suite.
 export * from './gmail/index.js';
 export * from './graph/index.js';
-export * from './conformance/index.js';
+// Fixtures load anywhere; the conformance suite itself needs vitest, so it has its own entry:
+// `import { runStoreConformance } from '@threadlink/testing/conformance'`.
+export * from './conformance/fixtures.js';
+export type { StoreRawAccess } from './conformance/raw.js';
 export { Router, RequestLog, serve, defaultFaults, type FaultKnobs, type RequestLogEntry, type StartedServer } from './common/server.js';
 export { serveWebHandler, type ServedHandler } from './common/serve-handler.js';
 // Both emulators name their delivery input `DeliverInput`; the Gmail one keeps the bare name.
