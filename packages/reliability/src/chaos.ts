@@ -62,6 +62,8 @@ export interface ChaosReport {
   verdicts: ConnectionVerdict[];
   summary: string;
   healRounds: number;
+  /** Processes (of all that ever ran) that committed synced messages: with two engines, both must work. */
+  processesThatSynced: number;
   durationMs: number;
 }
 
@@ -502,6 +504,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       problems,
       verdicts,
       healRounds,
+      processesThatSynced: new Set(world.events.filter((event) => event.name === 'message.synced').map((event) => event.process)).size,
       durationMs: Date.now() - started,
       summary: '',
     };

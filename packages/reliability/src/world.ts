@@ -110,7 +110,7 @@ export interface World {
   publicUrl: string;
   instances: Instance[];
   /** Every event any process emitted, as JSON text (for leak greps) and by name (for counts). */
-  events: Array<{ name: ThreadlinkEventName; json: string }>;
+  events: Array<{ name: ThreadlinkEventName; json: string; process: number }>;
   logs: string[];
   /** Every process death so far, in order. */
   crashes: CrashPoint[];
@@ -239,7 +239,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       retryBackoff: { baseMs: 5, maxMs: 50 },
       engine: { backfillPageSize: 10, ...(options.engine ?? {}) },
     });
-    for (const name of EVENT_NAMES) tl.on(name, (payload: unknown) => events.push({ name, json: JSON.stringify(payload) }));
+    for (const name of EVENT_NAMES) tl.on(name, (payload: unknown) => events.push({ name, json: JSON.stringify(payload), process: number }));
     await tl.start();
     const instance: Instance = {
       number,

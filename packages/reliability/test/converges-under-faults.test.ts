@@ -11,7 +11,7 @@ const soakSeeds = Number(process.env.SOAK_SEEDS ?? 12);
 const soakRounds = Number(process.env.SOAK_ROUNDS ?? 40);
 
 function print(report: ChaosReport): void {
-  console.log(`${report.summary} (seed=${report.seed} store=${report.storeKind} engines=${report.engines} rounds-to-heal=${report.healRounds} links=${report.linksChecked} ${Math.round(report.durationMs / 1000)}s)`);
+  console.log(`${report.summary} (seed=${report.seed} store=${report.storeKind} engines=${report.engines} rounds-to-heal=${report.healRounds} processes-syncing=${report.processesThatSynced} links=${report.linksChecked} ${Math.round(report.durationMs / 1000)}s)`);
   console.log(`  faults survived: ${formatFaults(report)}`);
   console.log(`  mail: ${Object.entries(report.actions).map(([name, value]) => `${name}=${value}`).join(' ')}`);
 }
@@ -29,6 +29,8 @@ function expectConverged(report: ChaosReport): void {
   });
   expect(report.messages).toBeGreaterThan(0);
   expect(report.totalFaults).toBeGreaterThan(0);
+  // Two engines: exactly once only means something if both really took work.
+  if (report.engines > 1) expect(report.processesThatSynced).toBeGreaterThanOrEqual(2);
 }
 
 const ciRuns: Array<Omit<ChaosOptions, 'rounds'> & { rounds?: number }> = [
