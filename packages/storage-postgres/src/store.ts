@@ -393,8 +393,18 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           }
 
           await writeUpserts(tx, connection, planned);
-          // Pairs with a manual decision already have a row, so DO NOTHING skips them.
-          await insertLinks(tx, connection.tenantId, batchLinks);
+          if (batchLinks.length > 0) {
+            // Every link names a message of this batch (checked above), so no join to prove it.
+            // Pairs with a manual decision already have a row: DO NOTHING skips them.
+            await tx.query(
+              `INSERT INTO ${table('record_links')} (${LINK_COLUMN_LIST})
+               SELECT $1, x.message_id, $2, x.record_type, x.record_id, x.record_label,
+                      x.rule, x.reason, x.confidence, x.manual, x.suppressed, x.created_at
+                 FROM jsonb_to_recordset($3::jsonb) AS ${LINK_RECORDSET}
+               ON CONFLICT (tenant_id, message_id, record_type, record_id) DO NOTHING`,
+              [connection.tenantId, connection.id, toJsonParam(batchLinks.map(linkJson))],
+            );
+          }
 
           const inserted = planned.filter((upsert) => !upsert.exists).map(({ message }) => message.id);
           const updated = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
