@@ -117,6 +117,8 @@ const recordKey = (record) => `${record.type}:${record.id}`;
 // ---------------------------------------------------------------------------------------------
 // Connections
 
+const HEALTH_NAMES = { healthy: 'Healthy', degraded: 'Degraded', stalled: 'Stalled', needs_reauth: 'Needs re-auth' };
+
 function renderConnections() {
   const list = document.getElementById('connections');
   const connected = new Set();
@@ -151,6 +153,14 @@ function renderConnections() {
             h('span', { class: 'backfill-text' }, progressText),
           )
         : null,
+      connection.health.verdict
+        ? h(
+            'span',
+            { class: `health health-${connection.health.verdict}`, 'data-testid': 'connection-health', title: connection.health.reason ?? '' },
+            `${HEALTH_NAMES[connection.health.verdict] ?? connection.health.verdict}${connection.health.syncLagMs ? ` · lag ${Math.round(connection.health.syncLagMs / 1000)} s` : ''}`,
+          )
+        : null,
+      connection.health.verdict && connection.health.verdict !== 'healthy' && connection.health.reason ? h('span', { class: 'muted' }, connection.health.reason) : null,
       connection.health.lastErrorCode && connection.status !== 'live' ? h('span', { class: 'muted' }, `Last error: ${connection.health.lastErrorCode}`) : null,
       reconnect,
       disconnect,

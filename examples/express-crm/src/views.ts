@@ -1,6 +1,7 @@
 // What the page gets for a message and a connection: the stored metadata it displays, links
 // with their reasons, and nothing internal (tokens stay sealed in the store; bodies never
 // appear here — they are fetched on demand by /api/messages/:id/body).
+import type { ConnectionHealth } from '@threadlink/core';
 import type { PublicConnection, RecordLink, RecordRef, StoredMessage, TimelineThread } from '@threadlink/core';
 
 export interface LinkView {
@@ -74,7 +75,7 @@ export function threadView(thread: TimelineThread, record?: RecordRef) {
   };
 }
 
-export function connectionView(connection: PublicConnection) {
+export function connectionView(connection: PublicConnection, health?: ConnectionHealth) {
   return {
     id: connection.id,
     provider: connection.provider,
@@ -91,6 +92,10 @@ export function connectionView(connection: PublicConnection) {
       lastSyncAt: connection.health.lastSyncAt,
       consecutiveErrors: connection.health.consecutiveErrors,
       lastErrorCode: connection.health.lastErrorCode,
+      // The SDK's honest verdict: a mailbox that says "live" but has stalled shows as stalled.
+      verdict: health?.verdict ?? null,
+      reason: health?.reason ?? null,
+      syncLagMs: health?.syncLagMs ?? null,
     },
     subscriptionExpiresAt: connection.subscription?.expiresAt ?? null,
     createdAt: connection.createdAt,

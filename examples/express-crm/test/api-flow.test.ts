@@ -78,7 +78,16 @@ describe('the CRM API with a connected Gmail mailbox', () => {
 
   it('reports the connected mailbox as live once the back-fill is done', async () => {
     const { body } = await getJson<{ connections: Array<{ id: string; provider: string; accountEmail: string; status: string; backfill: { state: string } }> }>(app, '/api/connections');
-    expect(body.connections).toEqual([expect.objectContaining({ id: connectionId, provider: 'gmail', accountEmail: 'ana@acme.example', status: 'live', backfill: expect.objectContaining({ state: 'done' }) })]);
+    expect(body.connections).toEqual([
+      expect.objectContaining({
+        id: connectionId,
+        provider: 'gmail',
+        accountEmail: 'ana@acme.example',
+        status: 'live',
+        backfill: expect.objectContaining({ state: 'done' }),
+        health: expect.objectContaining({ verdict: 'healthy', reason: expect.any(String) }),
+      }),
+    ]);
     expect(JSON.stringify(body)).not.toMatch(/sealed|token/i);
   });
 

@@ -38,7 +38,8 @@ export function connectionRoutes({ tl, scope, demo, providers, origin }: RouteCo
 
   router.get('/connections', async (_request, response) => {
     const connections = await tl.connections.list(scope);
-    response.json({ connections: connections.map(connectionView) });
+    const health = new Map((await tl.health.all({ tenantId: scope.tenantId })).map((entry) => [entry.connectionId, entry]));
+    response.json({ connections: connections.map((connection) => connectionView(connection, health.get(connection.id))) });
   });
 
   router.post('/connections/:id/disconnect', async (request, response) => {
