@@ -67,6 +67,13 @@ export function threadIdFor(connectionId: string, providerThreadId: string): str
   return stableId('thr', connectionId, providerThreadId);
 }
 
+/** A job's hold on its connection lease, renewed in the background until stop(). */
+interface HeldLease {
+  /** Throws LEASE_LOST when a renewal found the lease expired or taken: never commit then. */
+  check(): void;
+  stop(): void;
+}
+
 export const syncKey = (connectionId: string): string => `sync:${connectionId}`;
 
 export class SyncEngine {
@@ -109,6 +116,7 @@ export class SyncEngine {
       await this.deps.queue.enqueue({ ...job, attempt: 1 }, { key: `${job.name}:${job.connectionId}`, delayMs: 250 });
       return;
     }
+    const lease = this.keepLease(leaseKey, owner);
     try {
       const connection = await store.getConnection(job.connectionId);
       if (!connection || connection.status === 'disconnected' || connection.status === 'needs_reauth') return;
@@ -116,13 +124,13 @@ export class SyncEngine {
       const provider = this.providerOf(connection);
       switch (job.name) {
         case 'sync':
-          await this.sync(connection, provider, job);
+          await this.sync(connection, provider, job, lease);
           break;
         case 'resync':
           await this.resync(connection, provider, leaseKey, owner);
           break;
         case 'backfill':
-          await this.backfillPage(connection, provider);
+          await this.backfillPage(connection, provider, lease);
           break;
         case 'renew':
           await this.renew(connection, provider, false);
@@ -146,8 +154,41 @@ export class SyncEngine {
       if (error.code === 'AUTH_REVOKED') return;
       throw error;
     } finally {
+      lease.stop();
       await store.releaseLease(leaseKey, owner);
     }
+  }
+
+  /**
+   * Renews the lease every third of its TTL while the job runs. A job may legitimately outlast
+   * one TTL (up to maxRoundsPerJob quota-paced pulls, a slow provider); without renewal the lease
+   * would expire under it and another worker would pull the same mailbox at the same time. A
+   * holder that dies stops renewing, so its mailbox frees up one TTL later. If a renewal finds
+   * the lease gone (this process stalled past the TTL), the job must not commit.
+   */
+  private keepLease(key: string, owner: string): HeldLease {
+    const { store, clock, options } = this.deps;
+    const stopped = new AbortController();
+    let lost = false;
+    const every = Math.max(1, Math.floor(options.leaseTtlMs / 3));
+    void (async () => {
+      while (!stopped.signal.aborted && !lost) {
+        await clock.sleep(every, stopped.signal);
+        if (stopped.signal.aborted) return;
+        try {
+          lost = !(await store.renewLease({ key, owner, ttlMs: options.leaseTtlMs, now: clock.now() }));
+        } catch (error) {
+          // A store blip: the next beat tries again, and expiry remains the backstop.
+          this.deps.logger.warn('lease renewal failed', { key, code: toThreadlinkError(error).code });
+        }
+      }
+    })();
+    return {
+      check() {
+        if (lost) throw new ThreadlinkError('LEASE_LOST', 'Lost the connection lease; another worker may hold the mailbox');
+      },
+      stop: () => stopped.abort(),
+    };
   }
 
   private providerOf(connection: Connection): MailProvider {
@@ -157,7 +198,7 @@ export class SyncEngine {
   }
 
   /** Incremental pull from the STORED cursor, committed page by page with compare-and-set. */
-  private async sync(connection: Connection, provider: MailProvider, job: Job): Promise<void> {
+  private async sync(connection: Connection, provider: MailProvider, job: Job, lease: HeldLease): Promise<void> {
     if (!connection.cursor) return;
     let cursor = connection.cursor;
     let changed = 0;
@@ -165,6 +206,7 @@ export class SyncEngine {
       const session = await this.deps.sessionFor(connection, this.abort.signal);
       const result = await this.call(connection, 'pullChanges', () => provider.pullChanges(session, cursor));
       changed += result.changes.length;
+      lease.check();
       await this.commit(connection, result.changes, {
         cursor: result.nextCursor,
         expectedCursor: cursor,
@@ -348,7 +390,7 @@ export class SyncEngine {
   }
 
   /** One back-fill page per job, so real-time syncs interleave and never wait for history. */
-  private async backfillPage(connection: Connection, provider: MailProvider): Promise<void> {
+  private async backfillPage(connection: Connection, provider: MailProvider, lease: HeldLease): Promise<void> {
     const { clock, options, events } = this.deps;
     const progress = connection.backfill;
     if (progress.state === 'done') return;
@@ -373,6 +415,7 @@ export class SyncEngine {
     // connect-time cursor did (Outlook's only follows recently received mail), so it is adopted —
     // compare-and-set against the current cursor, in the same write as the page.
     const adopt = finished && page.cursor !== undefined && page.cursor !== connection.cursor;
+    lease.check();
     await this.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {
       connectionPatch: { backfill: next, ...(finished && connection.status === 'backfilling' ? { status: 'live' as const } : {}) },
       ...(adopt ? { cursor: page.cursor, expectedCursor: connection.cursor } : {}),
