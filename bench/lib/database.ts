@@ -1,0 +1,32 @@
+// Where the SQL scenarios store data: PostgreSQL when DATABASE_URL is set (a fresh schema per
+// run, dropped afterwards), else embedded PGlite — the same store code either way.
+import { randomBytes } from 'node:crypto';
+import { postgresStore } from '@threadlink/storage-postgres';
+import type { StoreSpec } from '../host/protocol.js';
+
+export const databaseUrl = (): string | undefined => process.env.DATABASE_URL || undefined;
+
+export function benchSchema(): string {
+  return `bench_${randomBytes(5).toString('hex')}`;
+}
+
+/** The production store for scale runs: PostgreSQL if configured, else PGlite. */
+export function sqlStoreSpec(poolMax = 10): StoreSpec {
+  const url = databaseUrl();
+  return url ? { kind: 'postgres', url, schema: benchSchema(), poolMax } : { kind: 'pglite' };
+}
+
+export function describeStore(spec: StoreSpec): string {
+  if (spec.kind === 'postgres') return `postgres (${new URL(spec.url).host}, schema ${spec.schema})`;
+  return spec.kind;
+}
+
+export async function dropSchema(spec: StoreSpec): Promise<void> {
+  if (spec.kind !== 'postgres') return;
+  const store = postgresStore({ connectionString: spec.url, schema: spec.schema, poolConfig: { max: 1 } });
+  try {
+    await store.sql.query(`DROP SCHEMA IF EXISTS "${spec.schema}" CASCADE`);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,148 @@
+// 9. Scale-out on BullMQ (issue 11): the same backlog of sync jobs drained by one worker process
+// and by two. A web-only instance (runWorker: false) receives the pushes and queues one sync job
+// per mailbox in Redis; then N worker processes sharing the PostgreSQL store and the queue start
+// at the same moment and the clock runs until every message is matched.
+import { randomBytes } from 'node:crypto';
+import { connect as connectTcp } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { defaultEngineOptions, generateSealingKey, mapWithConcurrency } from '@threadlink/core';
+import type { HostConfig, StoreSpec } from '../host/protocol.js';
+import { benchSchema, databaseUrl, dropSchema } from '../lib/database.js';
+import { startHost, type Host } from '../lib/host-client.js';
+import { gmailOptions, pushTo, rawGmail, startGoogle } from '../lib/providers.js';
+import { clientAddress, DEFAULT_CRM, sleep } from '../lib/rig.js';
+import { figure, type Scenario } from '../lib/scenario.js';
+import { round, summarize } from '../lib/stats.js';
+
+const RTT_MS = 20;
+
+/** A Redis PING over a bare socket: is the server there at all? */
+function redisAnswers(url: string, timeoutMs = 1_500): Promise<boolean> {
+  const parsed = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connectTcp({ host: parsed.hostname, port: Number(parsed.port || 6379) });
+    const done = (answer: boolean): void => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(/^\+PONG|^-NOAUTH/.test(data.toString())));
+  });
+}
+
+async function totalMatched(workers: Host[]): Promise<number> {
+  const counts = await Promise.all(workers.map((worker) => worker.counts()));
+  return counts.reduce((sum, count) => sum + count.matched, 0);
+}
+
+export const workers: Scenario = {
+  name: 'workers',
+  title: 'BullMQ: sync throughput of 1 vs 2 worker processes on Redis + PostgreSQL',
+  budget: { full: 70, quick: 25 },
+  async run(context) {
+    const redisUrl = process.env.REDIS_URL;
+    const postgresUrl = databaseUrl();
+    const settings = { rttMs: RTT_MS, engineConcurrencyPerWorker: defaultEngineOptions.concurrency };
+    if (!redisUrl) return { figures: [], settings, skipped: 'REDIS_URL is unset: the BullMQ scenario needs Redis (e.g. REDIS_URL=redis://127.0.0.1:6379).' };
+    if (!postgresUrl) return { figures: [], settings, skipped: 'DATABASE_URL is unset: workers in separate processes need a shared PostgreSQL store (PGlite is per process).' };
+    if (!(await redisAnswers(redisUrl))) return { figures: [], settings, skipped: `Redis at ${new URL(redisUrl).host} does not answer; skipped.` };
+
+    const mailboxes = context.quick ? 60 : 300;
+    const rounds = context.quick ? [1, 2] : [1, 2, 1, 2];
+    const store: StoreSpec = { kind: 'postgres', url: postgresUrl, schema: benchSchema(), poolMax: 10 };
+    const queue = { kind: 'bullmq' as const, url: redisUrl, name: `bench-${randomBytes(4).toString('hex')}` };
+    const google = await startGoogle({ latencyMs: 0 });
+    const sealingKey = generateSealingKey();
+    const config = (label: string, runWorker: boolean): HostConfig => ({ label, gmail: gmailOptions(google), store, queue, runWorker, crm: DEFAULT_CRM, sealingKey });
+    const hosts: Host[] = [];
+    try {
+      const web = await startHost(config('web', false), { google });
+      hosts.push(web);
+      pushTo(google, web);
+      // Connect every mailbox with one worker running (back-fill and first pulls), then stop it.
+      const setupWorker = await startHost(config('setup-worker', true), { google });
+      hosts.push(setupWorker);
+      const emails = Array.from({ length: mailboxes }, (_, index) => `worker${index}@acme.example`);
+      await mapWithConcurrency(emails, 16, async (email) => {
+        google.addMailbox({ email });
+        return web.connect('gmail', email);
+      });
+      await google.flushNotifications();
+      await web.idle();
+      await setupWorker.stop();
+      context.log(`${mailboxes} mailboxes connected`);
+
+      google.faults.latencyMs = RTT_MS;
+      const raw = await rawGmail(google, emails[0] as string);
+      const floors: number[] = [];
+      for (let sample = 0; sample < 10; sample += 1) {
+        await google.deliver({ to: emails[0] as string, from: clientAddress(sample), subject: 'floor probe', text: 'x' });
+        floors.push((await raw.pull()).ms);
+      }
+      // Those probes queued a sync for that mailbox; the first round drains it with the rest.
+
+      const throughput = new Map<number, number[]>([
+        [1, []],
+        [2, []],
+      ]);
+      let round_ = 0;
+      const perRound: Array<{ workers: number; matched: number; seconds: number }> = [];
+      for (const count of rounds) {
+        round_ += 1;
+        const team = await Promise.all(Array.from({ length: count }, (_, index) => startHost(config(`worker-${round_}-${index}`, false), { google })));
+        hosts.push(...team);
+        const before = (await web.counts()).notifications;
+        for (const [index, email] of emails.entries()) {
+          await google.deliver({ to: email, from: clientAddress(round_ * 1_000 + index), subject: `PRJ-${10_000 + index} round ${round_}`, text: 'x' });
+        }
+        await google.flushNotifications();
+        for (let wait = 0; wait < 200 && (await web.counts()).notifications - before < mailboxes; wait += 1) await sleep(50);
+        const started = performance.now();
+        await Promise.all(team.map((worker) => worker.startWorker()));
+        const deadline = started + 60_000;
+        while ((await totalMatched(team)) < mailboxes && performance.now() < deadline) await sleep(20);
+        const seconds = (performance.now() - started) / 1000;
+        const matched = await totalMatched(team);
+        throughput.get(count)?.push(matched / seconds);
+        perRound.push({ workers: count, matched, seconds: round(seconds, 2) });
+        const errors = (await Promise.all(team.map((worker) => worker.counts()))).map((counts) => counts.syncErrors);
+        context.log(`round ${round_}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`);
+        await web.idle();
+        await Promise.all(team.map((worker) => worker.stop()));
+      }
+      const one = throughput.get(1) ?? [];
+      const two = throughput.get(2) ?? [];
+      const jobCeiling = floors.map((ms) => (defaultEngineOptions.concurrency * 1_000) / ms);
+      return {
+        figures: [
+          figure({
+            name: '1 worker: sync jobs drained',
+            unit: 'msg/s',
+            better: 'higher',
+            samples: one,
+            limit: { name: `${defaultEngineOptions.concurrency} concurrent jobs ÷ (history.list + messages.get)`, samples: jobCeiling },
+          }),
+          figure({
+            name: '2 workers: sync jobs drained',
+            unit: 'msg/s',
+            better: 'higher',
+            samples: two,
+            limit: { name: '2 × one worker (linear scaling)', samples: one.map((value) => value * 2) },
+          }),
+        ],
+        settings: { ...settings, mailboxes, rounds, store: 'postgres (shared schema)', queue: 'bullmq on REDIS_URL' },
+        notes: [
+          `Each round: ${mailboxes} mailboxes receive one message each; the web instance (runWorker: false) verifies the pushes and queues ${mailboxes} sync jobs; then the worker processes start together and the clock stops at the last message.matched. Worker start-up (process, modules) is not timed.`,
+          'Every process shares this 2-core machine with PostgreSQL, Redis and the emulator, so two workers cannot double the throughput of one when a single worker already keeps the CPUs busy.',
+        ],
+        details: { perRound, one: summarize(one), two: summarize(two), speedup: round(summarize(two).median / summarize(one).median, 2), floorMs: summarize(floors) },
+      };
+    } finally {
+      for (const host of hosts) await host.stop();
+      await google.close();
+      await dropSchema(store);
+    }
+  },
+};
