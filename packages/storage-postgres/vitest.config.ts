@@ -4,7 +4,16 @@ import shared from '../../vitest.shared';
 const config = mergeConfig(
   shared,
   defineProject({
-    test: { name: 'storage-postgres', include: ['test/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 30_000 },
+    test: {
+      name: 'storage-postgres',
+      include: ['test/**/*.test.ts'],
+      setupFiles: ['test/setup.ts'],
+      // Test files of one worker share a PGlite instance and a pool (test/backends.ts): PGlite's
+      // WASM start-up costs seconds on a busy machine. Every store still gets its own schema.
+      isolate: false,
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
   }),
 );
 

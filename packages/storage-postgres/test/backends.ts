@@ -1,9 +1,9 @@
 // The two backends every test runs on: embedded PGlite (always) and a real PostgreSQL server
-// (DATABASE_URL; required when CI is set). Each store gets its own random schema, dropped after.
+// (DATABASE_URL; required when CI is set). Each store gets its own random schema, dropped after
+// the test file.
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { afterAll } from 'vitest';
 import { pgliteClient, pgliteStore, poolClient, postgresStore, STORE_TABLES, type SqlClient, type SqlMetadataStore } from '../src/index.js';
 
 export interface Backend {
@@ -35,9 +35,12 @@ if (!databaseUrl) {
   console.warn('[storage-postgres] DATABASE_URL is not set: PostgreSQL tests are skipped, PGlite tests run (set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)');
 }
 
+// One PGlite and one pool per test worker (the project runs with isolate: false, so every test
+// file of a worker shares them): PGlite's WASM start-up costs seconds on a busy machine.
 let sharedPglite: PGlite | null = null;
 let sharedPool: pg.Pool | null = null;
-const createdSchemas = new Set<string>();
+const createdSchemas = { pglite: new Set<string>(), postgres: new Set<string>() };
+const emptySchemas = new Map<Backend['name'], string>();
 
 export function pgliteInstance(): PGlite {
   sharedPglite ??= new PGlite();
@@ -45,29 +48,34 @@ export function pgliteInstance(): PGlite {
 }
 
 export function postgresPool(): pg.Pool {
-  sharedPool ??= new pg.Pool({ connectionString: databaseUrl, max: 20 });
+  // allowExitOnIdle: the worker may exit with the shared pool still open.
+  sharedPool ??= new pg.Pool({ connectionString: databaseUrl, max: 20, allowExitOnIdle: true });
   return sharedPool;
 }
 
-afterAll(async () => {
-  if (sharedPool) {
-    for (const schema of createdSchemas) await sharedPool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await sharedPool.end();
-    sharedPool = null;
-  }
-  if (sharedPglite) {
-    await sharedPglite.close();
-    sharedPglite = null;
-  }
-  createdSchemas.clear();
-});
+/** Remembers a schema made outside makeStore so it is dropped after the file. */
+export function trackSchema(schema: string, backend: Backend['name'] = 'postgres'): string {
+  createdSchemas[backend].add(schema);
+  return schema;
+}
+
+/** Drops every schema the running test file created (test/setup.ts calls it after each file). */
+export async function dropTestSchemas(): Promise<void> {
+  const drop = async (client: SqlClient, schemas: Set<string>): Promise<void> => {
+    for (const schema of schemas) await client.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    schemas.clear();
+  };
+  if (sharedPool) await drop(poolClient(sharedPool, false), createdSchemas.postgres);
+  if (sharedPglite) await drop(pgliteClient(sharedPglite, false), createdSchemas.pglite);
+  emptySchemas.clear();
+}
 
 function emptyStoreMaker(backend: () => Backend): () => Promise<SqlMetadataStore> {
-  let schema: string | null = null;
   return async () => {
-    if (schema === null) {
+    const schema = emptySchemas.get(backend().name);
+    if (schema === undefined) {
       const store = await backend().makeStore();
-      schema = store.schema;
+      emptySchemas.set(backend().name, store.schema);
       return store;
     }
     const store = backend().sibling({ schema } as SqlMetadataStore);
@@ -82,7 +90,7 @@ export const pgliteBackend: Backend = {
   available: true,
   skipReason: '',
   async makeStore(options = {}) {
-    const store = pgliteStore({ pglite: pgliteInstance(), schema: options.schema ?? randomSchema() });
+    const store = pgliteStore({ pglite: pgliteInstance(), schema: options.schema ?? trackSchema(randomSchema(), 'pglite') });
     if (options.init !== false) await store.init();
     return store;
   },
@@ -96,8 +104,7 @@ export const postgresBackend: Backend = {
   available: Boolean(databaseUrl),
   skipReason: 'DATABASE_URL is not set',
   async makeStore(options = {}) {
-    const schema = options.schema ?? randomSchema();
-    createdSchemas.add(schema);
+    const schema = options.schema ?? trackSchema(randomSchema(), 'postgres');
     const store = postgresStore({ pool: postgresPool(), schema });
     if (options.init !== false) await store.init();
     return store;
@@ -107,10 +114,5 @@ export const postgresBackend: Backend = {
   makeEmptyStore: emptyStoreMaker(() => postgresBackend),
 };
 
-/** Remembers a schema made outside makeStore so it is dropped after the file. */
-export function trackSchema(schema: string): string {
-  createdSchemas.add(schema);
-  return schema;
-}
 
 export const backends: Backend[] = [pgliteBackend, postgresBackend];

@@ -9,13 +9,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const packageDirectory = fileURLToPath(new URL('..', import.meta.url));
 
-const probe = (load: string): string => `
-  ${load}
-  const store = pgliteStore();
-  const report = await store.migrate();
-  const tables = await store.sql.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'threadlink' ORDER BY table_name");
-  await store.close();
-  console.log(JSON.stringify({ applied: report.applied, tables: tables.rows.map((row) => row.table_name) }));
+// One process loads both builds (PGlite's WASM start-up is the slow part) and migrates a schema
+// through each, on one shared in-memory database.
+const probe = `
+  import { createRequire } from 'node:module';
+  import { PGlite } from '@electric-sql/pglite';
+  import * as esm from './dist/index.js';
+  const cjs = createRequire(import.meta.url)('./dist/index.cjs');
+  const pglite = new PGlite();
+  const results = {};
+  for (const [format, build] of Object.entries({ esm, cjs })) {
+    const store = build.pgliteStore({ pglite, schema: format + '_build' });
+    const report = await store.migrate();
+    const tables = await store.sql.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [store.schema]);
+    results[format] = { applied: report.applied, tables: tables.rows.map((row) => row.table_name) };
+  }
+  await pglite.close();
+  console.log(JSON.stringify(results));
 `;
 
 describe('dist build', () => {
@@ -29,19 +39,15 @@ describe('dist build', () => {
     expect(manifest.files).toContain('migrations');
   });
 
-  it.each([
-    ['ESM', 'import { pgliteStore } from "./dist/index.js";', '--input-type=module'],
-    ['CommonJS', 'const { pgliteStore } = require("./dist/index.cjs"); (async () => {', '--input-type=commonjs'],
-  ])('applies the shipped migrations from the %s build', async (_format, load, inputType) => {
-    const script = inputType === '--input-type=commonjs' ? `${probe(load)} })();` : probe(load);
+  it('applies the shipped migrations from the ESM and the CommonJS build', async () => {
     // @threadlink/core is taken from its sources (tsx + the `source` condition) so only this
     // package's build is under test; pg and PGlite load as published.
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--conditions=source', inputType, '-e', script], {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', '--conditions=source', '--input-type=module', '-e', probe], {
       cwd: packageDirectory,
       env: { ...process.env, NODE_OPTIONS: '' },
     });
-    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { applied: number[]; tables: string[] };
-    expect(result.applied).toContain(1);
-    expect(result.tables).toEqual(['claims', 'connections', 'leases', 'messages', 'participants', 'record_links', 'reference_tokens', 'schema_migrations']);
+    const results = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, { applied: number[]; tables: string[] }>;
+    const expected = { applied: [1], tables: ['claims', 'connections', 'leases', 'messages', 'participants', 'record_links', 'reference_tokens', 'schema_migrations'] };
+    expect(results).toEqual({ esm: expected, cjs: expected });
   }, 60_000);
 });

@@ -1,4 +1,5 @@
-// The two factories: pgliteStore in memory or file-backed (data survives a restart), and
+// The two factories: pgliteStore file-backed (data survives a restart; in memory is the dist
+// test's and every other PGlite test's case), and
 // postgresStore from a connection string (the store owns that pool and ends it on close).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ describe('pgliteStore', () => {
     const message = makeMessage(connection, 'p1');
 
     const first = pgliteStore({ dataDir });
+    expect({ name: first.name, schema: first.schema }).toEqual({ name: 'pglite', schema: 'threadlink' });
     await first.init();
     await first.saveConnection(connection);
     await first.applySync(connection.id, { upserts: [message], deletes: [], links: [], cursor: 'h7' });
@@ -32,15 +34,6 @@ describe('pgliteStore', () => {
     expect((await reopened.getConnection(connection.id))?.cursor).toBe('h7');
     expect((await reopened.getMessage(connection.tenantId, message.id))?.subject).toBe(message.subject);
     await reopened.close();
-  });
-
-  it('is in memory without a dataDir, named pglite, in the threadlink schema by default', async () => {
-    const store = pgliteStore();
-    await store.init();
-    expect(store.name).toBe('pglite');
-    expect(store.schema).toBe('threadlink');
-    expect(await store.listConnections({})).toEqual([]);
-    await store.close();
   });
 
   it('refuses a schema name that is not a plain identifier', () => {
