@@ -1,18 +1,20 @@
 // A correctly configured deployment: every check passes; the only finding is the warning that
 // a loopback public URL is unreachable for the real providers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatReport, runDoctor } from '../src/index.js';
+import { formatReport, runDoctor, type DoctorReport } from '../src/index.js';
 import { startDeployment, type Deployment } from './support/deployment.js';
 
 let deployment: Deployment;
+/** One full run (the store check opens PGlite, which costs seconds), read by the first two tests. */
+let report: DoctorReport;
 beforeAll(async () => {
   deployment = await startDeployment();
+  report = await runDoctor(deployment.config());
 });
 afterAll(() => deployment?.close());
 
 describe('a correct setup', () => {
-  it('passes every check and only warns that the loopback URL is private', async () => {
-    const report = await runDoctor(deployment.config());
+  it('passes every check and only warns that the loopback URL is private', () => {
     const statuses = Object.fromEntries(report.checks.map((check) => [check.id, check.status]));
     expect(statuses).toEqual({
       'providers-configured': 'pass',
@@ -37,8 +39,7 @@ describe('a correct setup', () => {
     for (const check of report.checks) expect(check.status === 'warn' ? check.fix : 'none').toBeTruthy();
   });
 
-  it('reports what it found in words a person can act on', async () => {
-    const report = await runDoctor(deployment.config());
+  it('reports what it found in words a person can act on', () => {
     const detail = (id: string) => report.checks.find((check) => check.id === id)?.detail;
     expect(detail('oauth-redirect-uri')).toBe(
       `Register exactly ${deployment.publicUrl}/oauth/callback in the Google OAuth client (Authorized redirect URIs) and the Entra ID app (Authentication → Web → Redirect URIs).`,
@@ -57,9 +58,9 @@ describe('a correct setup', () => {
     expect(text.trimEnd().endsWith('No check failed.')).toBe(true);
   });
 
-  it('reads Pub/Sub with GETs only and leaves the store unmigrated-by-doctor', async () => {
+  it('reads Pub/Sub with GETs only', async () => {
     deployment.google.log.clear();
-    await runDoctor(deployment.config());
+    await runDoctor(deployment.config({ store: false }));
     const pubsubCalls = deployment.google.log.entries.filter((entry) => entry.operation?.startsWith('pubsub.'));
     expect(pubsubCalls.map((entry) => `${entry.method} ${entry.operation}`).sort()).toEqual([
       'GET pubsub.subscriptions.get',
