@@ -1,0 +1,58 @@
+// Metrics and spans go through @opentelemetry/api to whatever SDK the host registered; here an
+// in-memory reader and exporter. Attributes carry ids and provider names only.
+import { metrics, trace } from '@opentelemetry/api';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectedHarness } from './support/harness.js';
+
+class InMemoryReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+const reader = new InMemoryReader();
+const spans = new InMemorySpanExporter();
+
+beforeAll(() => {
+  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
+});
+afterAll(() => {
+  metrics.disable();
+  trace.disable();
+});
+
+describe('telemetry', () => {
+  it('counts notifications, syncs, stored messages and provider calls, with no addresses or subjects', async () => {
+    const { tl, mailbox } = await connectedHarness();
+    const subject = 'Confidential merger plans PRJ-1042';
+    mailbox.add({ subject, from: 'secret.person@bigco.com' });
+    const response = await tl.handler(
+      new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: JSON.stringify({ account: 'ana@acme.com', id: 'n-1' }) }),
+    );
+    expect(response.status).toBe(202);
+    await tl.handler(new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: '{broken' }));
+    await tl.idle();
+    await tl.stop();
+
+    const { resourceMetrics } = await reader.collect();
+    const byName = new Map(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric) => [metric.descriptor.name, metric]));
+    const total = (name: string): number =>
+      (byName.get(name)?.dataPoints ?? []).reduce((sum, point) => sum + (typeof point.value === 'number' ? point.value : (point.value as { count: number }).count), 0);
+    expect(total('threadlink.notifications.received')).toBe(1);
+    expect(total('threadlink.notifications.rejected')).toBe(1);
+    expect(total('threadlink.messages.stored')).toBeGreaterThanOrEqual(1);
+    expect(total('threadlink.syncs')).toBeGreaterThanOrEqual(1);
+    expect(total('threadlink.provider.calls')).toBeGreaterThanOrEqual(2);
+    expect(total('threadlink.notification_to_stored')).toBeGreaterThanOrEqual(1);
+
+    const spanNames = spans.getFinishedSpans().map((span) => span.name);
+    expect(spanNames).toEqual(expect.arrayContaining(['threadlink.webhook', 'threadlink.provider.pullChanges', 'threadlink.match', 'threadlink.store.applySync']));
+
+    const everything = JSON.stringify({ metrics: resourceMetrics, spans: spans.getFinishedSpans().map((span) => ({ name: span.name, attributes: span.attributes })) });
+    expect(everything).not.toContain('secret.person');
+    expect(everything).not.toContain('merger');
+    expect(everything).not.toContain('ana@acme.com');
+  });
+});
