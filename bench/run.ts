@@ -6,6 +6,7 @@
 // a missed target is reported, not fatal (CI runs --quick without thresholds).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { machineInfo } from './lib/machine.js';
 import type { Scenario, ScenarioOutput, ScenarioResult } from './lib/scenario.js';
@@ -80,7 +81,9 @@ async function runOne(scenario: Scenario): Promise<ScenarioResult> {
 }
 
 const machine = machineInfo();
-process.stderr.write(`threadlink bench (${quick ? 'quick' : 'full'}) on ${machine.cpus} × ${machine.cpuModel}, ${machine.os}, Node ${machine.node}; store: ${machine.postgres}\n`);
+process.stderr.write(
+  `threadlink bench (${quick ? 'quick' : 'full'}) on ${machine.cpus} × ${machine.cpuModel}, ${machine.os}, Node ${machine.node}; store: ${machine.postgres}; load average ${machine.loadAverage.join(' ')}\n`,
+);
 const suiteStarted = performance.now();
 const results: ScenarioResult[] = [];
 for (const scenario of selected) {
@@ -105,7 +108,8 @@ if (only) {
 const order = new Map(scenarios.map((scenario, index) => [scenario.name, index]));
 const merged = [...previous, ...results].sort((left, right) => (order.get(left.scenario) ?? 99) - (order.get(right.scenario) ?? 99));
 await mkdir(new URL('.', outFile), { recursive: true });
-await writeFile(outFile, `${JSON.stringify({ machine, mode: quick ? 'quick' : 'full', totalSeconds, scenarios: merged }, null, 2)}\n`);
+const loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 100);
+await writeFile(outFile, `${JSON.stringify({ machine: { ...machine, loadAverageAtEnd }, mode: quick ? 'quick' : 'full', totalSeconds, scenarios: merged }, null, 2)}\n`);
 
 process.stderr.write(`\n${renderTable(results)}\n\n${results.length} scenario(s) in ${totalSeconds} s → ${outFile.pathname}\n`);
 const failed = results.filter((result) => result.status === 'error' || result.status === 'timeout');

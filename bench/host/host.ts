@@ -24,6 +24,7 @@ import { outlookProvider, type OutlookProviderOptions } from '@threadlink/outloo
 import { memoryStore } from '@threadlink/storage-memory';
 import { pgliteStore, postgresStore } from '@threadlink/storage-postgres';
 import { Rpc } from '../lib/rpc.js';
+import { installSpanTimer, type TimedSpan } from './spans.js';
 import type { ConnectionTimeline, ConnectResult, CrmSpec, HostConfig, HostStats, MemorySnapshot } from './protocol.js';
 
 const rpc = new Rpc(process);
@@ -57,6 +58,43 @@ interface Armed {
   pushAt: number | null;
   done: Promise<{ pushAt: number; matchedAt: number }>;
   resolve(value: { pushAt: number; matchedAt: number }): void;
+}
+
+// Spans of the SDK's own telemetry, kept briefly so an armed sample can be broken down.
+const recentSpans: TimedSpan[] = [];
+installSpanTimer(
+  () => epoch(),
+  (span) => {
+    recentSpans.push(span);
+    if (recentSpans.length > 2_000) recentSpans.splice(0, recentSpans.length - 1_000);
+  },
+);
+
+/** Time inside each span name between two instants (overlapping spans of one name are merged). */
+function breakdown(from: number, to: number): Record<string, number> {
+  const byName = new Map<string, Array<[number, number]>>();
+  for (const span of recentSpans) {
+    if (span.end < from || span.start > to) continue;
+    const list = byName.get(span.name) ?? [];
+    list.push([Math.max(span.start, from), Math.min(span.end, to)]);
+    byName.set(span.name, list);
+  }
+  const result: Record<string, number> = {};
+  for (const [name, intervals] of byName) {
+    intervals.sort((left, right) => left[0] - right[0]);
+    let total = 0;
+    let current: [number, number] | null = null;
+    for (const interval of intervals) {
+      if (current && interval[0] <= current[1]) current[1] = Math.max(current[1], interval[1]);
+      else {
+        if (current) total += current[1] - current[0];
+        current = [...interval];
+      }
+    }
+    if (current) total += current[1] - current[0];
+    result[name.replace(/^threadlink\./, '')] = total;
+  }
+  return result;
 }
 
 const arrivalContext = new AsyncLocalStorage<{ arrivedAt: number }>();
@@ -295,7 +333,7 @@ rpc.serve({
       armed = null;
       throw error;
     });
-    return { ...result, pushToMatchedMs: result.matchedAt - result.pushAt };
+    return { ...result, pushToMatchedMs: result.matchedAt - result.pushAt, spans: breakdown(result.pushAt, result.matchedAt) };
   },
   waitSynced: async ({ providerMessageId, timeoutMs }: { providerMessageId: string; timeoutMs: number }) => {
     const deadline = performance.now() + timeoutMs;

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 const tsxLoader = import.meta.resolve('tsx');
 
 /** Forks a TypeScript entry through tsx with the workspace `source` condition and an IPC channel. */
-export function forkTs(entry: URL, args: string[] = [], options: { env?: NodeJS.ProcessEnv; exposeGc?: boolean } = {}): ChildProcess {
+export function forkTs(entry: URL, args: string[] = [], options: { env?: NodeJS.ProcessEnv; exposeGc?: boolean; execArgv?: string[] } = {}): ChildProcess {
   const child = fork(fileURLToPath(entry), args, {
-    execArgv: ['--conditions=source', '--import', tsxLoader, ...(options.exposeGc ? ['--expose-gc'] : [])],
+    execArgv: ['--conditions=source', '--import', tsxLoader, ...(options.exposeGc ? ['--expose-gc'] : []), ...(options.execArgv ?? [])],
     env: { ...process.env, ...(options.env ?? {}) },
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
@@ -18,15 +18,16 @@ export function forkTs(entry: URL, args: string[] = [], options: { env?: NodeJS.
   return child;
 }
 
-/** Resolves when the child exits; kills it (SIGTERM, then SIGKILL) when asked to stop first. */
-export function stopChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
+/** Resolves when the child has exited: it gets `waitMs` to leave on its own, then SIGTERM, then SIGKILL. */
+export function stopChild(child: ChildProcess, waitMs = 2_000, graceMs = 3_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    const term = setTimeout(() => child.kill('SIGTERM'), waitMs);
+    const kill = setTimeout(() => child.kill('SIGKILL'), waitMs + graceMs);
     child.once('exit', () => {
-      clearTimeout(timer);
+      clearTimeout(term);
+      clearTimeout(kill);
       resolve();
     });
-    child.kill('SIGTERM');
   });
 }

@@ -19,7 +19,8 @@ export interface Host {
   connect(provider: 'gmail' | 'outlook', email: string): Promise<ConnectResult>;
   idle(): Promise<void>;
   arm(connectionId: string): Promise<void>;
-  collect(timeoutMs?: number): Promise<{ pushAt: number; matchedAt: number; pushToMatchedMs: number }>;
+  /** The armed sample; `spans` is the time inside each SDK telemetry span during it (ms). */
+  collect(timeoutMs?: number): Promise<{ pushAt: number; matchedAt: number; pushToMatchedMs: number; spans: Record<string, number> }>;
   waitSynced(providerMessageId: string, timeoutMs?: number): Promise<number>;
   timeline(connectionId: string): Promise<ConnectionTimeline | null>;
   resetStats(): Promise<void>;
@@ -36,7 +37,9 @@ export interface Host {
 const hostEntry = new URL('../host/host.ts', import.meta.url);
 
 export async function startHost(config: HostConfig, emulators: Emulators): Promise<Host> {
-  const child = forkTs(hostEntry, [], { exposeGc: true });
+  // BENCH_HOST_PROFILE=<dir> writes a V8 CPU profile per host process (where does the SDK spend CPU?).
+  const profileDir = process.env.BENCH_HOST_PROFILE;
+  const child = forkTs(hostEntry, [], { exposeGc: true, ...(profileDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}) });
   const rpc = rpcOver(child);
   const ready = new Promise<void>((resolve, reject) => {
     rpc.on('ready', () => resolve());

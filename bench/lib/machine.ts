@@ -14,6 +14,8 @@ export interface MachineInfo {
   commit: string | null;
   postgres: 'DATABASE_URL' | 'PGlite (DATABASE_URL unset)';
   redis: 'REDIS_URL' | 'unset';
+  /** 1/5/15-minute load averages when the run started: other work on the box skews every timing. */
+  loadAverage: number[];
 }
 
 export function machineInfo(): MachineInfo {
@@ -36,5 +38,6 @@ export function machineInfo(): MachineInfo {
     commit,
     postgres: process.env.DATABASE_URL ? 'DATABASE_URL' : 'PGlite (DATABASE_URL unset)',
     redis: process.env.REDIS_URL ? 'REDIS_URL' : 'unset',
+    loadAverage: os.loadavg().map((value) => Math.round(value * 100) / 100),
   };
 }

@@ -58,6 +58,20 @@ export interface RawGmail {
   get(id: string): Promise<{ ms: number }>;
 }
 
+/** Nested part names/sizes, five levels: what the adapter's full-mode mask asks for (no bodies). */
+function partsMask(depth: number): string {
+  const own = 'mimeType,filename,body/size';
+  return depth === 0 ? own : `${own},parts(${partsMask(depth - 1)})`;
+}
+
+// The parameters the adapter sends, so the emulator does the same work for the floor as for the SDK.
+const HISTORY_QUERY = new URLSearchParams([
+  ...['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved'].map((type) => ['historyTypes', type]),
+  ['maxResults', '500'],
+  ['fields', 'history(id,messagesAdded/message/id,messagesDeleted/message/id,labelsAdded/message/id,labelsRemoved/message/id),nextPageToken,historyId'],
+]).toString();
+const GET_QUERY = new URLSearchParams({ format: 'full', fields: `id,threadId,labelIds,internalDate,payload(headers(name,value),${partsMask(5)})` }).toString();
+
 export async function rawGmail(google: GmailEmulator, email: string): Promise<RawGmail> {
   const tokens = await google.issueTokens({ email, scopes: ['https://www.googleapis.com/auth/gmail.readonly'] });
   const token = tokens.access_token;
@@ -66,14 +80,14 @@ export async function rawGmail(google: GmailEmulator, email: string): Promise<Ra
   let cursor = profile.body.historyId;
   const get = async (id: string): Promise<{ ms: number }> =>
     timed(async () => {
-      const answer = await getJson(`${base}/messages/${id}?format=metadata&metadataHeaders=From&metadataHeaders=To&metadataHeaders=Subject`, token);
+      const answer = await getJson(`${base}/messages/${id}?${GET_QUERY}`, token);
       if (answer.status !== 200) throw new Error(`messages.get answered ${answer.status}`);
     });
   return {
     async pull() {
       const started = performance.now();
       const history = await getJson<{ history?: Array<{ messagesAdded?: Array<{ message: { id: string } }> }>; historyId: string }>(
-        `${base}/history?startHistoryId=${cursor}&historyTypes=messageAdded`,
+        `${base}/history?startHistoryId=${cursor}&${HISTORY_QUERY}`,
         token,
       );
       if (history.status !== 200) throw new Error(`history.list answered ${history.status}`);
@@ -113,9 +127,11 @@ export async function rawGraph(microsoft: GraphEmulator, email: string, folders:
   if (!code) throw new Error('the Graph emulator gave no code');
   const account = await provider.exchangeCode({ code, codeVerifier: verifier, redirectUri });
   const token = account.tokens.accessToken;
-  const start = (folder: string): string => `${microsoft.url}/v1.0/me/mailFolders/${folder}/messages/delta?$select=id,subject,from,toRecipients,receivedDateTime,conversationId`;
+  // The metadata fields the adapter selects, so the emulator renders the same items for the floor.
+  const select = 'id,conversationId,internetMessageId,subject,from,sender,toRecipients,ccRecipients,bccRecipients,replyTo,receivedDateTime,sentDateTime,parentFolderId,hasAttachments,categories,isDraft,internetMessageHeaders';
+  const start = (folder: string): string => `${microsoft.url}/v1.0/me/mailFolders/${folder}/messages/delta?$select=${select}`;
   type DeltaPage = { value?: unknown[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
-  const read = (link: string, pageSize: number) => getJson<DeltaPage>(link, token, { prefer: `odata.maxpagesize=${pageSize}` });
+  const read = (link: string, pageSize: number) => getJson<DeltaPage>(link, token, { prefer: `IdType="ImmutableId", odata.maxpagesize=${pageSize}` });
   const links = new Map<string, string>();
   // The raw client's own delta links, walked on first use (a page-timing probe needs none).
   const walk = async (): Promise<void> => {

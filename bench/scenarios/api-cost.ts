@@ -90,7 +90,7 @@ async function burst(rig: Rig, provider: ProviderName, email: string, index: { n
 export const apiCost: Scenario = {
   name: 'api-cost',
   title: 'API cost per message (quota units, calls, HTTP requests) vs the minimum',
-  budget: { full: 45, quick: 14 },
+  budget: { full: 35, quick: 14 },
   async run(context) {
     const singlesCount = context.quick ? 6 : 20;
     const bursts = context.quick ? 1 : 3;

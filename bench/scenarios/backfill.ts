@@ -43,10 +43,10 @@ async function waitBackfill(rig: Rig, connectionId: string, timeoutMs: number): 
 export const backfill: Scenario = {
   name: 'backfill',
   title: 'Back-fill rate vs the Gmail per-user quota bound; Outlook pages/s vs its concurrency limit',
-  budget: { full: 75, quick: 16 },
+  budget: { full: 60, quick: 16 },
   async run(context) {
-    const gmailMessages = context.quick ? 300 : 1_800;
-    const outlookMessages = context.quick ? 400 : 3_000;
+    const gmailMessages = context.quick ? 300 : 1_200;
+    const outlookMessages = context.quick ? 400 : 2_000;
     const figures: Figure[] = [];
     const details: Record<string, unknown> = {};
     const notes: string[] = [];

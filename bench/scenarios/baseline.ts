@@ -47,7 +47,7 @@ async function cost(rig: Rig, mailbox: string, operation: () => Promise<unknown>
 export const baseline: Scenario = {
   name: 'baseline',
   title: 'Baseline: a naive 5-minute poller vs push — latency and quota units/hour for 1,000 idle mailboxes',
-  budget: { full: 40, quick: 12 },
+  budget: { full: 30, quick: 12 },
   async run(context) {
     const mailboxSize = context.quick ? 60 : 300;
     const rig = await startRig({ providers: ['gmail'], label: 'baseline', latencyMs: RTT_MS, store: { kind: 'memory' } });

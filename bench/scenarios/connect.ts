@@ -52,7 +52,7 @@ async function connectOnce(rig: Rig, provider: ProviderName, email: string, inde
 export const connect: Scenario = {
   name: 'connect',
   title: 'Connect-to-live: code exchange → watch/subscription → first push synced',
-  budget: { full: 35, quick: 10 },
+  budget: { full: 25, quick: 10 },
   async run(context) {
     const repetitions = context.quick ? { min: 3, max: 4 } : { min: 6, max: 15 };
     // The emulator's one-push-per-second window is opened by the watch's own first push; it is

@@ -154,7 +154,7 @@ async function timelineRun(context: ScenarioContext, store: SqlMetadataStore, qu
 export const store: Scenario = {
   name: 'store',
   title: 'Store: batched upserts/s and timeline p99 for a client with 10,000 messages (PostgreSQL, PGlite)',
-  budget: { full: 90, quick: 18 },
+  budget: { full: 60, quick: 18 },
   async run(context) {
     const url = databaseUrl();
     // Quick runs one backend (PostgreSQL when configured) at a fifth of the size.

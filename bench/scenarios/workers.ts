@@ -40,7 +40,7 @@ async function totalMatched(workers: Host[]): Promise<number> {
 export const workers: Scenario = {
   name: 'workers',
   title: 'BullMQ: sync throughput of 1 vs 2 worker processes on Redis + PostgreSQL',
-  budget: { full: 70, quick: 25 },
+  budget: { full: 60, quick: 25 },
   async run(context) {
     const redisUrl = process.env.REDIS_URL;
     const postgresUrl = databaseUrl();
