@@ -30,7 +30,7 @@ for (const backend of backends) {
 
     it('issues the same number of statements for 5 messages as for 500', async () => {
       const client = countingClient(backend.client());
-      const store = createSqlStore(client, { schema: trackSchema(randomSchema()) });
+      const store = createSqlStore(client, { schema: trackSchema(randomSchema(), backend.name) });
       opened.push(store);
       await store.init();
       const statementsFor = async (count: number): Promise<number> => {

@@ -14,7 +14,7 @@ for (const backend of backends) {
 
     it('streams 7 messages and 14 links in batches of 3, each once and in order', async () => {
       const client = countingClient(backend.client());
-      store = createSqlStore(client, { schema: trackSchema(randomSchema()), exportBatchSize: 3 });
+      store = createSqlStore(client, { schema: trackSchema(randomSchema(), backend.name), exportBatchSize: 3 });
       await store.init();
       const connection = makeConnection();
       await store.saveConnection(connection);

@@ -2,7 +2,7 @@
 // idempotent, and safe when several app instances start against one database at once.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqlStore, loadMigrations, MIGRATIONS_DIRECTORY, type Migration, type SqlMetadataStore } from '../src/index.js';
-import { backends, randomSchema } from './backends.js';
+import { backends, randomSchema, trackSchema } from './backends.js';
 
 describe('shipped migrations', () => {
   it('are read from the package migrations folder, numbered and in order', async () => {
@@ -49,7 +49,7 @@ for (const backend of backends) {
 
     it('adds a later migration on top, and rolls a failing one back whole', async () => {
       const shipped = await loadMigrations();
-      const schema = randomSchema();
+      const schema = trackSchema(randomSchema(), backend.name);
       const base = await backend.makeStore({ schema });
       opened.push(base);
       const next = (shipped.at(-1)?.version ?? 0) + 1;
