@@ -39,6 +39,8 @@ export {
   encodeKeysetCursor,
   decodeKeysetCursor,
   assertPageLimit,
+  checkLeaseRequest,
+  checkClaimRequest,
   MAX_PAGE_LIMIT,
 } from './util/store-rules.js';
 export { createThreadlink, type Threadlink, type ThreadlinkConfig, type ConnectStartInput, type ReadScope } from './threadlink.js';

@@ -14,6 +14,7 @@ import {
   type RecordResolver,
   type SealingKey,
   type Threadlink,
+  THREADLINK_EVENT_NAMES,
   type ThreadlinkEventName,
 } from '@threadlink/core';
 import { gmailProvider } from '@threadlink/gmail';
@@ -23,20 +24,6 @@ import { virtualClock, type VirtualClock } from './clock.js';
 import type { SeededRandom } from './random.js';
 import { createStoreBackend, type StoreBackend, type StoreKind } from './stores.js';
 
-export const EVENT_NAMES: ThreadlinkEventName[] = [
-  'connection.live',
-  'connection.needs_reauth',
-  'connection.disconnected',
-  'connection.stalled',
-  'backfill.progress',
-  'backfill.done',
-  'message.synced',
-  'message.matched',
-  'message.deleted',
-  'sync.error',
-  'notification.received',
-  'notification.rejected',
-];
 
 /** The CRM the suite pretends to be: a few clients by address, a company by domain, projects by reference. */
 export const CLIENTS = [
@@ -239,7 +226,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       retryBackoff: { baseMs: 5, maxMs: 50 },
       engine: { backfillPageSize: 10, ...(options.engine ?? {}) },
     });
-    for (const name of EVENT_NAMES) tl.on(name, (payload: unknown) => events.push({ name, json: JSON.stringify(payload), process: number }));
+    for (const name of THREADLINK_EVENT_NAMES) tl.on(name, (payload: unknown) => events.push({ name, json: JSON.stringify(payload), process: number }));
     await tl.start();
     const instance: Instance = {
       number,

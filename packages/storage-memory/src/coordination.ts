@@ -1,25 +1,11 @@
 // Leases (one sync holder per connection) and one-time claims (notification dedupe, OAuth
 // state replay). Time comes from the caller's `now`, so expiry is deterministic in tests and
 // consistent with the engine's injected clock.
-import { isExpired, ThreadlinkError, type LeaseRequest } from '@threadlink/core';
+import { checkClaimRequest, checkLeaseRequest, isExpired, type LeaseRequest } from '@threadlink/core';
 import type { Tables } from './tables.js';
 
-function checkLease(request: LeaseRequest): void {
-  const valid =
-    typeof request === 'object' &&
-    request !== null &&
-    typeof request.key === 'string' &&
-    request.key !== '' &&
-    typeof request.owner === 'string' &&
-    request.owner !== '' &&
-    Number.isFinite(request.ttlMs) &&
-    request.ttlMs > 0 &&
-    Number.isFinite(request.now);
-  if (!valid) throw new ThreadlinkError('INVALID_INPUT', 'A lease needs a key, an owner, a positive ttlMs and now');
-}
-
 export function acquireLease(tables: Tables, request: LeaseRequest): boolean {
-  checkLease(request);
+  checkLeaseRequest(request);
   const held = tables.leases.get(request.key);
   // Not re-entrant: one engine runs many jobs under one owner name; a second job must wait too.
   if (held && !isExpired(held.expiresAt, request.now)) return false;
@@ -28,7 +14,7 @@ export function acquireLease(tables: Tables, request: LeaseRequest): boolean {
 }
 
 export function renewLease(tables: Tables, request: LeaseRequest): boolean {
-  checkLease(request);
+  checkLeaseRequest(request);
   const held = tables.leases.get(request.key);
   // An expired lease is not renewable even if nobody took it yet: the holder was presumed dead.
   if (!held || held.owner !== request.owner || isExpired(held.expiresAt, request.now)) return false;
@@ -42,9 +28,7 @@ export function releaseLease(tables: Tables, leaseKey: string, owner: string): v
 
 /** Expired claims are swept once the table doubles, so dedupe keys do not grow without bound. */
 export function claimOnce(tables: Tables, claimKey: string, expiresAt: number, now: number, sweep: { threshold: number }): boolean {
-  if (typeof claimKey !== 'string' || claimKey === '' || !Number.isFinite(expiresAt) || !Number.isFinite(now)) {
-    throw new ThreadlinkError('INVALID_INPUT', 'A claim needs a key, expiresAt and now');
-  }
+  checkClaimRequest(claimKey, expiresAt, now);
   const claimed = tables.claims.get(claimKey);
   if (claimed && !isExpired(claimed.expiresAt, now)) return false;
   tables.claims.set(claimKey, { key: claimKey, expiresAt });

@@ -14,6 +14,8 @@ import {
   RecordRef,
   SyncCursor,
   ThreadlinkError,
+  checkClaimRequest,
+  checkLeaseRequest,
   type ApplySyncResult,
   type Connection,
   type ConnectionPatch,
@@ -51,7 +53,7 @@ import {
   type MessageRow,
 } from './rows.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
-import { checkClaim, checkLease, connectionIdList, requireTenant, stringList } from './validation.js';
+import { connectionIdList, requireTenant, stringList } from './validation.js';
 
 /** Every table the store writes (children first). */
 export const STORE_TABLES = ['record_links', 'participants', 'reference_tokens', 'messages', 'connections', 'leases', 'claims'] as const;
@@ -627,7 +629,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     // ── Coordination ───────────────────────────────────────────────────────────────────────
 
     async acquireLease(request: LeaseRequest) {
-      checkLease(request);
+      checkLeaseRequest(request);
       return run('acquireLease', async () => {
         // One statement decides, atomically under the key's unique index: a free key is inserted,
         // an expired lease is taken over, a live one is left alone — its own owner's too, since one
@@ -644,7 +646,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     },
 
     async renewLease(request: LeaseRequest) {
-      checkLease(request);
+      checkLeaseRequest(request);
       return run('renewLease', async () => {
         // An expired lease is not renewable even if nobody took it yet: its holder was presumed dead.
         const result = await sql.query(`UPDATE ${table('leases')} SET expires_at = $3 WHERE key = $1 AND owner = $2 AND expires_at > $4`, [
@@ -662,7 +664,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     },
 
     async claimOnce(key, expiresAt, now) {
-      checkClaim(key, expiresAt, now);
+      checkClaimRequest(key, expiresAt, now);
       return run('claimOnce', async () => {
         claimsSinceSweep += 1;
         if (claimsSinceSweep >= 1000) {

@@ -1,6 +1,6 @@
 // Argument checks for what the schemas do not cover (plain strings, lists, lease numbers).
 // The same rules as every other MetadataStore backend, so callers see the same codes.
-import { ThreadlinkError, type LeaseRequest } from '@threadlink/core';
+import { ThreadlinkError } from '@threadlink/core';
 
 export function requireTenant(tenantId: string): void {
   if (typeof tenantId !== 'string' || tenantId === '') throw new ThreadlinkError('INVALID_INPUT', 'tenantId is required');
@@ -19,23 +19,4 @@ export function connectionIdList(connectionIds: readonly string[] | undefined): 
   return connectionIds === undefined ? null : stringList(connectionIds, 'connectionIds');
 }
 
-export function checkLease(request: LeaseRequest): void {
-  const valid =
-    typeof request === 'object' &&
-    request !== null &&
-    typeof request.key === 'string' &&
-    request.key !== '' &&
-    typeof request.owner === 'string' &&
-    request.owner !== '' &&
-    Number.isFinite(request.ttlMs) &&
-    request.ttlMs > 0 &&
-    Number.isFinite(request.now);
-  if (!valid) throw new ThreadlinkError('INVALID_INPUT', 'A lease needs a key, an owner, a positive ttlMs and now');
-}
-
-export function checkClaim(key: string, expiresAt: number, now: number): void {
-  if (typeof key !== 'string' || key === '' || !Number.isFinite(expiresAt) || !Number.isFinite(now)) {
-    throw new ThreadlinkError('INVALID_INPUT', 'A claim needs a key, expiresAt and now');
-  }
-}
 

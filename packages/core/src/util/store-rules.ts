@@ -12,6 +12,7 @@ import {
   type RecordRef,
 } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
+import type { LeaseRequest } from '../ports/metadata-store.js';
 import { domainOf } from './headers.js';
 
 const forbiddenKeys = new Set<string>(FORBIDDEN_CONTENT_KEYS);
@@ -128,5 +129,27 @@ export const MAX_PAGE_LIMIT = 1000;
 export function assertPageLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
     throw new ThreadlinkError('INVALID_INPUT', `Page limit must be an integer between 1 and ${MAX_PAGE_LIMIT}`);
+  }
+}
+
+/** A lease request every backend accepts: key, owner, positive ttlMs and the caller's now. */
+export function checkLeaseRequest(request: LeaseRequest): void {
+  const valid =
+    typeof request === 'object' &&
+    request !== null &&
+    typeof request.key === 'string' &&
+    request.key !== '' &&
+    typeof request.owner === 'string' &&
+    request.owner !== '' &&
+    Number.isFinite(request.ttlMs) &&
+    request.ttlMs > 0 &&
+    Number.isFinite(request.now);
+  if (!valid) throw new ThreadlinkError('INVALID_INPUT', 'A lease needs a key, an owner, a positive ttlMs and now');
+}
+
+/** A one-time claim every backend accepts: a key, expiresAt and now. */
+export function checkClaimRequest(key: string, expiresAt: number, now: number): void {
+  if (typeof key !== 'string' || key === '' || !Number.isFinite(expiresAt) || !Number.isFinite(now)) {
+    throw new ThreadlinkError('INVALID_INPUT', 'A claim needs a key, expiresAt and now');
   }
 }
