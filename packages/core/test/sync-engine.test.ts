@@ -84,6 +84,34 @@ describe('sync engine', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it('keeps a back-fill page when adopting its final cursor loses a compare-and-set race', async () => {
+    const store = memoryStore();
+    let raced = false;
+    const racing: MetadataStore = {
+      ...store,
+      async applySync(connectionId, batch) {
+        if (!raced && batch.cursor !== undefined && batch.connection?.backfill?.state === 'done') {
+          raced = true;
+          // Another job moved the live cursor between this job's read and its commit.
+          await store.patchConnection(connectionId, { cursor: 'moved-by-a-live-sync' });
+        }
+        return store.applySync(connectionId, batch);
+      },
+    };
+    const mailbox = scriptedMailbox();
+    for (let index = 0; index < 3; index += 1) mailbox.add({ subject: `old ${index}` });
+    // Subscribe hands out a cursor that differs from the listing's, so the final page tries to adopt.
+    const subscribe = mailbox.provider.subscribe.bind(mailbox.provider);
+    mailbox.provider.subscribe = async (session) => ({ ...(await subscribe(session)), cursor: '0' });
+    const { tl, connection } = await connectedHarness({ store: racing }, mailbox);
+    stops.push(() => tl.stop());
+    expect(raced).toBe(true);
+    expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
+    const after = (await store.getConnection(connection.id))!;
+    expect(after.cursor).toBe('moved-by-a-live-sync');
+    expect(after.backfill.state).toBe('done');
+  });
+
   it('backs off on retryable errors, honouring Retry-After, then succeeds', async () => {
     const { tl, mailbox, store, connection } = await connectedHarness();
     stops.push(() => tl.stop());

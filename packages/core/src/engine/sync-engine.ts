@@ -414,12 +414,20 @@ export class SyncEngine {
     // A cursor on the final page (Outlook: delta links over the whole folders) tracks more than the
     // connect-time cursor did (Outlook's only follows recently received mail), so it is adopted —
     // compare-and-set against the current cursor, in the same write as the page.
-    const adopt = finished && page.cursor !== undefined && page.cursor !== connection.cursor;
+    let adopt = finished && page.cursor !== undefined && page.cursor !== connection.cursor;
+    const upserts = page.messages.map((message) => ({ type: 'upsert' as const, message }));
+    const connectionPatch = { backfill: next, ...(finished && connection.status === 'backfilling' ? { status: 'live' as const } : {}) };
     lease.check();
-    await this.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {
-      connectionPatch: { backfill: next, ...(finished && connection.status === 'backfilling' ? { status: 'live' as const } : {}) },
-      ...(adopt ? { cursor: page.cursor, expectedCursor: connection.cursor } : {}),
-    });
+    try {
+      await this.commit(connection, upserts, { connectionPatch, ...(adopt ? { cursor: page.cursor, expectedCursor: connection.cursor } : {}) });
+    } catch (error) {
+      // The live cursor moved since this job read it: keep it (still correct, only narrower) and
+      // never lose the page over the optional adoption.
+      if (!adopt || !isThreadlinkError(error, 'CURSOR_CONFLICT')) throw error;
+      adopt = false;
+      lease.check();
+      await this.commit(connection, upserts, { connectionPatch });
+    }
     if (adopt && page.cursor !== undefined) connection.cursor = page.cursor;
     connection.backfill = next;
     events.emit('backfill.progress', { connectionId: connection.id, tenantId: connection.tenantId, progress: next, done, estimatedTotal: next.estimatedTotal });
