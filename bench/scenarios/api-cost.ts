@@ -92,8 +92,8 @@ export const apiCost: Scenario = {
   title: 'API cost per message (quota units, calls, HTTP requests) vs the minimum',
   budget: { full: 35, quick: 14 },
   async run(context) {
-    const singlesCount = context.quick ? 6 : 20;
-    const bursts = context.quick ? 1 : 3;
+    const singlesCount = context.quick ? 4 : 12;
+    const bursts = context.quick ? 1 : 2;
     const rig = await startRig({ providers: ['gmail', 'outlook'], label: 'api-cost', latencyMs: RTT_MS, store: { kind: 'memory' } });
     const figures: Figure[] = [];
     const details: Record<string, unknown> = {};

@@ -45,8 +45,8 @@ export const backfill: Scenario = {
   title: 'Back-fill rate vs the Gmail per-user quota bound; Outlook pages/s vs its concurrency limit',
   budget: { full: 60, quick: 16 },
   async run(context) {
-    const gmailMessages = context.quick ? 300 : 1_200;
-    const outlookMessages = context.quick ? 400 : 2_000;
+    const gmailMessages = context.quick ? 200 : 1_200;
+    const outlookMessages = context.quick ? 300 : 2_000;
     const figures: Figure[] = [];
     const details: Record<string, unknown> = {};
     const notes: string[] = [];

@@ -49,7 +49,7 @@ export const baseline: Scenario = {
   title: 'Baseline: a naive 5-minute poller vs push — latency and quota units/hour for 1,000 idle mailboxes',
   budget: { full: 30, quick: 12 },
   async run(context) {
-    const mailboxSize = context.quick ? 60 : 300;
+    const mailboxSize = context.quick ? 60 : 200;
     const rig = await startRig({ providers: ['gmail'], label: 'baseline', latencyMs: RTT_MS, store: { kind: 'memory' } });
     try {
       // ---- push: an idle connected mailbox -------------------------------------------------
@@ -61,18 +61,18 @@ export const baseline: Scenario = {
       await rig.google!.flushNotifications();
       await rig.host.idle();
       const safetyNet: number[] = [];
-      for (let run = 0; run < 5; run += 1) safetyNet.push((await cost(rig, pushed, () => rig.host.operate('sync', connection.connectionId))).units);
+      for (let run = 0; run < (context.quick ? 3 : 5); run += 1) safetyNet.push((await cost(rig, pushed, () => rig.host.operate('sync', connection.connectionId))).units);
       const renewals: number[] = [];
-      for (let run = 0; run < 3; run += 1) renewals.push((await cost(rig, pushed, () => rig.host.operate('renew', connection.connectionId))).units);
+      for (let run = 0; run < (context.quick ? 2 : 3); run += 1) renewals.push((await cost(rig, pushed, () => rig.host.operate('renew', connection.connectionId))).units);
       await rig.google!.flushNotifications();
       await rig.host.idle();
       const resyncs: number[] = [];
-      for (let run = 0; run < (context.quick ? 1 : 2); run += 1) resyncs.push((await cost(rig, pushed, () => rig.host.operate('resync', connection.connectionId))).units);
+      for (let run = 0; run < 1; run += 1) resyncs.push((await cost(rig, pushed, () => rig.host.operate('resync', connection.connectionId))).units);
       const renewEveryMs = connection.subscription ? connection.subscription.renewAt - connection.connectedAt : 24 * HOUR;
 
       // Push latency, end to end: delivery to stored (the Pub/Sub push included).
       const pushLatency: number[] = [];
-      for (let sample = 0; sample < (context.quick ? 5 : 15); sample += 1) {
+      for (let sample = 0; sample < (context.quick ? 3 : 8); sample += 1) {
         const deliveredAt = Date.now();
         const id = await rig.deliver('gmail', { to: pushed, from: clientAddress(sample), subject: `PRJ-${10_000 + sample} question` });
         pushLatency.push((await rig.host.waitSynced(id)) - deliveredAt);
@@ -96,13 +96,15 @@ export const baseline: Scenario = {
         return { found, ms: performance.now() - started };
       };
       const idlePolls: number[] = [];
-      for (let run = 0; run < 5; run += 1) idlePolls.push((await cost(rig, polled, () => poll())).units);
+      for (let run = 0; run < (context.quick ? 3 : 5); run += 1) idlePolls.push((await cost(rig, polled, () => poll())).units);
       // Its latency, measured at a short interval and scaled to 5 minutes (arrivals are uniform
       // within an interval, so the wait scales with it; the poll itself does not).
       const shortIntervalMs = 1_000;
       const pollerLatency: number[] = [];
-      for (let sample = 0; sample < (context.quick ? 3 : 8); sample += 1) {
-        const offset = Math.random() * shortIntervalMs;
+      const pollerSamples = context.quick ? 3 : 8;
+      for (let sample = 0; sample < pollerSamples; sample += 1) {
+        // Arrival times spread evenly over the interval (stratified), so few samples still cover it.
+        const offset = ((sample + 0.5) / pollerSamples) * shortIntervalMs;
         await sleep(offset);
         const deliveredAt = performance.now();
         const id = await rig.deliver('gmail', { to: polled, from: clientAddress(sample), subject: `PRJ-${10_000 + sample} question` });
@@ -144,9 +146,13 @@ export const baseline: Scenario = {
       ];
       const notes = [
         `Per idle mailbox: safety-net pull ${safetyNetMedian} units every ${defaultEngineOptions.safetyNetPullMs / 60_000} min, watch renewal ${renewMedian} units every ${round(renewEveryMs / HOUR, 1)} h, full resync ${resyncMedian} units every ${defaultEngineOptions.fullResyncIntervalMs / HOUR} h (mailbox of ${mailboxSize} messages; the resync lists and re-reads every message, so it grows with the mailbox); poller ${summarize(idlePolls).median} units per poll, ${3_600 / POLL_INTERVAL_S} polls/h.`,
-        'Poller latency: measured with a 1 s interval (message arrival uniform within it) and scaled to 5 minutes; the poll round trips are added unscaled.',
+        'Poller latency: measured with a 1 s interval (arrivals spread evenly over it) and scaled to 5 minutes; the poll round trips are added unscaled.',
         `Gmail's per-project quota is 1,200,000 units/min (72M/h): the push figure is ${round((pushUnits / 72_000_000) * 100, 3)} % of it for ${MAILBOXES.toLocaleString('en-US')} mailboxes.`,
       ];
+      const resyncUnitsPerMessage = resyncMedian / mailboxSize;
+      notes.push(
+        `The daily resync costs ≈ ${round(resyncUnitsPerMessage, 2)} units per stored message, so for a typical 10,000-message mailbox it alone is ≈ ${Math.round((resyncUnitsPerMessage * 10_000 * HOUR) / defaultEngineOptions.fullResyncIntervalMs).toLocaleString('en-US')} units/h per mailbox — ${Math.round((resyncUnitsPerMessage * 10_000 * HOUR) / defaultEngineOptions.fullResyncIntervalMs / (summarize(pollerUnits).median / MAILBOXES))}× the naive poller's whole hourly cost per mailbox.`,
+      );
       if (pushUnits > summarize(pollerUnits).median) {
         notes.push(
           'Push costs more quota than the naive poller here for idle mailboxes: the daily full resync (core engine fullResyncIntervalMs = 24 h with backfillWindowMs = 0) re-lists and re-reads the whole mailbox; without it push is far cheaper.',

@@ -8,6 +8,22 @@ import { clientAddress, sleep, startRig } from '../lib/rig.js';
 import { figure, type Figure, type Scenario } from '../lib/scenario.js';
 import { ratesPerWindow, round, summarize } from '../lib/stats.js';
 import { mapWithConcurrency } from '@threadlink/core';
+import { postgresStore } from '@threadlink/storage-postgres';
+import os from 'node:os';
+import { machineCpu } from '../lib/cpu.js';
+import type { StoreSpec } from '../host/protocol.js';
+
+/** Transactions the database has committed so far (every autocommit statement counts one). */
+async function committed(store: StoreSpec): Promise<number | null> {
+  if (store.kind !== 'postgres') return null;
+  const client = postgresStore({ connectionString: store.url, schema: store.schema, poolConfig: { max: 1 } });
+  try {
+    const result = await client.sql.query<{ commits: string }>(`SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()`);
+    return Number(result.rows[0]?.commits ?? Number.NaN);
+  } finally {
+    await client.close();
+  }
+}
 
 const RTT_MS = 20;
 const MB = 1024 * 1024;
@@ -51,7 +67,7 @@ export const scale: Scenario = {
       rig.setLatency(RTT_MS);
       const raw = await rawGmail(rig.google!, emails[0] as string);
       const floors: number[] = [];
-      for (let sample = 0; sample < 15; sample += 1) {
+      for (let sample = 0; sample < (context.quick ? 8 : 15); sample += 1) {
         await rig.deliver('gmail', { to: emails[0] as string, from: clientAddress(sample), subject: `PRJ-${10_000 + sample} floor probe` });
         await rig.google!.flushNotifications();
         await rig.host.idle();
@@ -60,10 +76,12 @@ export const scale: Scenario = {
 
       // Idle baseline of the host's event loop, then the load.
       await rig.host.resetStats();
-      await sleep(2_000);
+      await sleep(context.quick ? 1_000 : 2_000);
       const idle = await rig.host.stats();
       await rig.host.resetStats();
       const parentCpu = process.cpuUsage();
+      const commitsBefore = await committed(store);
+      const box = machineCpu();
       const loadStarted = performance.now();
       const deliveredAt: number[] = [];
       const total = rate * seconds;
@@ -86,10 +104,13 @@ export const scale: Scenario = {
         counts = await rig.host.counts();
       }
       const drainSeconds = (performance.now() - loadEnded) / 1000;
+      const boxBusy = box.stop();
+      const commitsAfter = await committed(store);
       const stats = await rig.host.stats();
       const parent = process.cpuUsage(parentCpu);
       context.log(`offered ${total} in ${((loadEnded - loadStarted) / 1000).toFixed(1)} s, matched ${stats.matched}, drained ${drainSeconds.toFixed(1)} s after`);
 
+      const hostCpuPerMessage = (stats.cpu.userMs + stats.cpu.systemMs) / Math.max(1, stats.matched);
       const windowStart = Math.min(...deliveredAt);
       const windowEnd = windowStart + seconds * 1_000;
       const offered = ratesPerWindow(deliveredAt, 1_000, windowStart, windowEnd);
@@ -101,6 +122,12 @@ export const scale: Scenario = {
       if (stats.matched < total) notes.push(`Only ${stats.matched} of ${total} messages were matched within 30 s after the load: the SDK fell behind.`);
       if (late > total * 0.01) notes.push(`The load generator was late for ${late} deliveries (> 50 ms behind schedule): offered rate is below nominal; see the offered figure.`);
       if (Object.keys(stats.syncErrors).length > 0) notes.push(`Sync errors during the load: ${JSON.stringify(stats.syncErrors)}.`);
+      if (boxBusy >= 0.9) {
+        const sdkCpu = (stats.cpu.userMs + stats.cpu.systemMs) / Math.max(1, stats.matched);
+        notes.push(
+          `The machine was saturated (${Math.round(boxBusy * 100)} % of ${os.cpus().length} cores busy): the SDK process used ${round((stats.cpu.userMs + stats.cpu.systemMs) / stats.cpu.wallMs, 2)} of a core (${round(sdkCpu, 2)} ms per message, i.e. ≈ ${Math.round(1_000 / Math.max(0.001, sdkCpu))} messages/s per core of SDK work); the rest went to PostgreSQL (fed ${commitsBefore !== null && commitsAfter !== null ? round((commitsAfter - commitsBefore) / Math.max(1, stats.matched), 1) : '?'} transactions per message), the emulators, the load generator and other work on the box.`,
+        );
+      }
 
       const figures: Figure[] = [
         figure({ name: 'throughput (matched/s)', unit: 'msg/s', better: 'higher', samples: throughput, limit: { name: 'offered (delivered/s)', samples: offered }, targets: [{ of: 'ratio.median', op: '>=', value: 0.98, text: 'keeps up (≥ 0.98× offered)' }] }),
@@ -109,7 +136,25 @@ export const scale: Scenario = {
         figure({ name: 'event-loop delay max', unit: 'ms', better: 'lower', samples: [stats.eventLoopDelay.max], limit: { name: 'same host idle', samples: [idle.eventLoopDelay.max] } }),
         figure({ name: 'RSS peak', unit: 'MB', better: 'lower', samples: [stats.memory.rssPeak / MB], limit: { name: 'RSS with all mailboxes connected, idle', samples: [connected.rss / MB] } }),
         figure({ name: 'heap per connection', unit: 'KB', better: 'lower', samples: [perConnectionHeap / 1024], limit: { name: 'its stored connection row (JSON)', samples: [rowBytes / 1024] } }),
+        figure({
+          name: 'SDK CPU per message',
+          unit: 'ms',
+          better: 'lower',
+          samples: [hostCpuPerMessage],
+          limit: { name: `the whole box per offered message (${os.cpus().length} cores ÷ ${rate}/s)`, samples: [(os.cpus().length * 1_000) / rate] },
+        }),
       ];
+      if (commitsBefore !== null && commitsAfter !== null) {
+        figures.push(
+          figure({
+            name: 'PostgreSQL transactions per synced message',
+            unit: 'transactions',
+            better: 'lower',
+            samples: [(commitsAfter - commitsBefore) / Math.max(1, stats.matched)],
+            limit: { name: 'minimum (the one applySync)', samples: [1] },
+          }),
+        );
+      }
       return {
         figures,
         settings: {
@@ -126,6 +171,8 @@ export const scale: Scenario = {
           `engine.concurrency = ${concurrency} (default 8): with ~2 provider round trips per job a worker holds a job ≥ ${2 * RTT_MS} ms, so 8 concurrent jobs cap one process near ${Math.round((8 * 1_000) / (2 * RTT_MS + 10))} jobs/s at this RTT.`,
           'Latency is attributed per message: from the first push for its mailbox that reached the host after the message was received, to its message.matched event.',
           'Heap/RSS per connection: (after connecting all mailboxes − before) / mailboxes, after a forced GC, in the host process.',
+          `The whole machine was ${Math.round(boxBusy * 100)} % busy during the load (the SDK host, PostgreSQL, the emulators and load generator, and anything else on the box).`,
+          'PostgreSQL transactions per message come from pg_stat_database.xact_commit (every autocommit statement, reads included, is one transaction) over the load, divided by messages matched.',
         ],
         details: {
           connectSeconds: round(connectSeconds, 1),
@@ -136,6 +183,7 @@ export const scale: Scenario = {
           eventLoopDelay: { load: stats.eventLoopDelay, idle: idle.eventLoopDelay },
           memory: { before, connected, peakRss: stats.memory.rssPeak, perConnectionRssKb: round(perConnectionRss / 1024, 1) },
           cpu: {
+            machineBusy: boxBusy,
             hostUtilisation: round((stats.cpu.userMs + stats.cpu.systemMs) / stats.cpu.wallMs, 2),
             hostCpuMsPerMessage: round((stats.cpu.userMs + stats.cpu.systemMs) / Math.max(1, stats.matched), 2),
             emulatorAndLoadCpuMsPerMessage: round((parent.user + parent.system) / 1000 / Math.max(1, deliveredAt.length), 2),

@@ -4,6 +4,7 @@
 // at the same moment and the clock runs until every message is matched.
 import { randomBytes } from 'node:crypto';
 import { connect as connectTcp } from 'node:net';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { defaultEngineOptions, generateSealingKey, mapWithConcurrency } from '@threadlink/core';
 import type { HostConfig, StoreSpec } from '../host/protocol.js';
@@ -11,6 +12,7 @@ import { benchSchema, databaseUrl, dropSchema } from '../lib/database.js';
 import { startHost, type Host } from '../lib/host-client.js';
 import { gmailOptions, pushTo, rawGmail, startGoogle } from '../lib/providers.js';
 import { clientAddress, DEFAULT_CRM, sleep } from '../lib/rig.js';
+import { machineCpu } from '../lib/cpu.js';
 import { figure, type Scenario } from '../lib/scenario.js';
 import { round, summarize } from '../lib/stats.js';
 
@@ -88,7 +90,7 @@ export const workers: Scenario = {
         [2, []],
       ]);
       let round_ = 0;
-      const perRound: Array<{ workers: number; matched: number; seconds: number }> = [];
+      const perRound: Array<{ workers: number; matched: number; seconds: number; machineBusy: number }> = [];
       for (const count of rounds) {
         round_ += 1;
         const team = await Promise.all(Array.from({ length: count }, (_, index) => startHost(config(`worker-${round_}-${index}`, false), { google })));
@@ -99,16 +101,18 @@ export const workers: Scenario = {
         }
         await google.flushNotifications();
         for (let wait = 0; wait < 200 && (await web.counts()).notifications - before < mailboxes; wait += 1) await sleep(50);
+        const box = machineCpu();
         const started = performance.now();
         await Promise.all(team.map((worker) => worker.startWorker()));
         const deadline = started + 60_000;
         while ((await totalMatched(team)) < mailboxes && performance.now() < deadline) await sleep(20);
         const seconds = (performance.now() - started) / 1000;
+        const machineBusy = box.stop();
         const matched = await totalMatched(team);
         throughput.get(count)?.push(matched / seconds);
-        perRound.push({ workers: count, matched, seconds: round(seconds, 2) });
+        perRound.push({ workers: count, matched, seconds: round(seconds, 2), machineBusy });
         const errors = (await Promise.all(team.map((worker) => worker.counts()))).map((counts) => counts.syncErrors);
-        context.log(`round ${round_}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`);
+        context.log(`round ${round_}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s, machine ${Math.round(machineBusy * 100)} % busy${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`);
         await web.idle();
         await Promise.all(team.map((worker) => worker.stop()));
       }
@@ -135,7 +139,7 @@ export const workers: Scenario = {
         settings: { ...settings, mailboxes, rounds, store: 'postgres (shared schema)', queue: 'bullmq on REDIS_URL' },
         notes: [
           `Each round: ${mailboxes} mailboxes receive one message each; the web instance (runWorker: false) verifies the pushes and queues ${mailboxes} sync jobs; then the worker processes start together and the clock stops at the last message.matched. Worker start-up (process, modules) is not timed.`,
-          'Every process shares this 2-core machine with PostgreSQL, Redis and the emulator, so two workers cannot double the throughput of one when a single worker already keeps the CPUs busy.',
+          `Every process shares this ${os.cpus().length}-core machine with PostgreSQL, Redis and the emulator: the whole machine was ${perRound.map((entry) => `${Math.round(entry.machineBusy * 100)} %`).join(' / ')} busy during the rounds (${rounds.join(' / ')} workers). A second worker can only add throughput where the CPUs have room.`,
         ],
         details: { perRound, one: summarize(one), two: summarize(two), speedup: round(summarize(two).median / summarize(one).median, 2), floorMs: summarize(floors) },
       };
