@@ -163,31 +163,47 @@ export class SyncEngine {
    * Renews the lease every third of its TTL while the job runs. A job may legitimately outlast
    * one TTL (up to maxRoundsPerJob quota-paced pulls, a slow provider); without renewal the lease
    * would expire under it and another worker would pull the same mailbox at the same time. A
-   * holder that dies stops renewing, so its mailbox frees up one TTL later. If a renewal finds
-   * the lease gone (this process stalled past the TTL), the job must not commit.
+   * holder that dies (or an engine that stops) stops renewing, so its mailbox frees up one TTL
+   * later. If a renewal finds the lease gone (this process stalled past the TTL), the job must
+   * not commit.
+   *
+   * Real timers, not clock.sleep(): a virtual clock may jump forward on every sleep, and a
+   * heartbeat would then race time ahead. Renewals are stamped with clock.now(), so a clock that
+   * jumps past the TTL still expires the lease.
    */
   private keepLease(key: string, owner: string): HeldLease {
-    const { store, clock, options } = this.deps;
-    const stopped = new AbortController();
-    let lost = false;
+    const { store, clock, options, logger } = this.deps;
     const every = Math.max(1, Math.floor(options.leaseTtlMs / 3));
-    void (async () => {
-      while (!stopped.signal.aborted && !lost) {
-        await clock.sleep(every, stopped.signal);
-        if (stopped.signal.aborted) return;
-        try {
-          lost = !(await store.renewLease({ key, owner, ttlMs: options.leaseTtlMs, now: clock.now() }));
-        } catch (error) {
-          // A store blip: the next beat tries again, and expiry remains the backstop.
-          this.deps.logger.warn('lease renewal failed', { key, code: toThreadlinkError(error).code });
-        }
-      }
-    })();
+    let lost = false;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const schedule = (): void => {
+      if (stopped || lost || this.abort.signal.aborted) return;
+      timer = setTimeout(() => {
+        if (stopped || this.abort.signal.aborted) return;
+        store.renewLease({ key, owner, ttlMs: options.leaseTtlMs, now: clock.now() }).then(
+          (renewed) => {
+            if (!renewed) lost = true;
+            schedule();
+          },
+          (error: unknown) => {
+            // A store blip: the next beat tries again, and expiry remains the backstop.
+            logger.warn('lease renewal failed', { key, code: toThreadlinkError(error).code });
+            schedule();
+          },
+        );
+      }, every);
+      timer.unref?.();
+    };
+    schedule();
     return {
       check() {
         if (lost) throw new ThreadlinkError('LEASE_LOST', 'Lost the connection lease; another worker may hold the mailbox');
       },
-      stop: () => stopped.abort(),
+      stop() {
+        stopped = true;
+        clearTimeout(timer);
+      },
     };
   }
 
