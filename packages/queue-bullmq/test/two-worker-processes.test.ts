@@ -132,9 +132,9 @@ async function startScenario(options: { leaseTtlMs: number; lockDurationMs: numb
   const schema = `tl_bullmq_${randomBytes(6).toString('hex')}`;
   // notificationIntervalMs 0: every mailbox change is its own push (no 1/s coalescing), so 1,000
   // deliveries are 1,000 notifications through the web instance. The per-user quota stays at
-  // Gmail's 250 units/s: a mailbox here costs ~105 units at connect (watch + list) and ~110 over
-  // the whole run (20 messages.get at 5 + history.list at 2), so even two workers' pacing buckets
-  // (one per process, each assuming it is alone) spent in the same second stay under it.
+  // Gmail's 250 units/s: a mailbox here costs ~105 units at connect (watch + list) and ~150 over
+  // the whole run (20 messages.get at 5, a history.list at 2 per pull), spread over seconds, so
+  // even two workers' pacing buckets (one per process, each assuming it is alone) stay under it.
   const google = await startGmailEmulator({ notificationIntervalMs: 0 });
   cleanups.push(() => google.close());
   let web: Threadlink | undefined;
