@@ -6,15 +6,22 @@ import type { ScenarioResult } from './lib/scenario.js';
 import { describeLimit, describeRatio, describeValue, verdict } from './lib/table.js';
 
 const file = process.argv[2] ?? new URL('./results/latest.json', import.meta.url).pathname;
-const results = JSON.parse(await readFile(file, 'utf8')) as { machine: MachineInfo & { loadAverageAtEnd?: number[] }; mode: string; totalSeconds: number; scenarios: ScenarioResult[] };
+const results = JSON.parse(await readFile(file, 'utf8')) as {
+  machine: MachineInfo & { loadAverageAtEnd?: number[] };
+  mode: string;
+  totalSeconds: number;
+  reruns?: Array<{ scenarios: string[]; date: string; loadAverage: number[] }>;
+  scenarios: ScenarioResult[];
+};
 const machine = results.machine;
 const cell = (text: string): string => text.replace(/\|/g, '\\|');
 
 const lines: string[] = [];
 lines.push(
-  `Latest full run (\`pnpm bench\`, ${results.totalSeconds} s): ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}, ` +
+  `Latest ${results.mode} run (\`pnpm bench${results.mode === 'quick' ? ' --quick' : ''}\`, ${results.totalSeconds} s): ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}, ` +
     `${machine.postgres === 'DATABASE_URL' ? 'PostgreSQL' : 'PGlite'}${machine.redis === 'REDIS_URL' ? ' + Redis' : ''}, ${machine.date.slice(0, 10)}` +
-    `${machine.commit ? ` (commit ${machine.commit})` : ''}; load average ${(machine.loadAverage ?? ['?']).join(' / ')} at the start.`,
+    `${machine.commit ? ` (commit ${machine.commit})` : ''}; load average ${(machine.loadAverage ?? ['?']).join(' / ')} at the start.` +
+    (results.reruns ?? []).map((rerun) => ` Re-run on ${rerun.date.slice(0, 10)} (load ${rerun.loadAverage.join(' / ')}): ${rerun.scenarios.join(', ')}.`).join(''),
   '',
   '| # | figure | median (tail) | limit, same run | ratio | target |',
   '|---|---|---|---|---|---|',

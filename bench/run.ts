@@ -96,20 +96,37 @@ for (const scenario of selected) {
 }
 const totalSeconds = Math.round((performance.now() - suiteStarted) / 100) / 10;
 
-// A partial run (--only) refreshes its scenarios in the existing file and keeps the others.
-let previous: ScenarioResult[] = [];
+// A partial run (--only) refreshes its scenarios in the existing file and keeps the others, with
+// the machine and totals of the run they came from; the re-run is listed with its own machine state.
+interface ResultsFile {
+  machine: typeof machine & { loadAverageAtEnd?: number[] };
+  mode: string;
+  totalSeconds: number;
+  reruns?: Array<{ scenarios: string[]; date: string; commit: string | null; loadAverage: number[]; seconds: number }>;
+  scenarios: ScenarioResult[];
+}
+let existing: ResultsFile | null = null;
 if (only) {
   try {
-    previous = (JSON.parse(await readFile(outFile, 'utf8')) as { scenarios: ScenarioResult[] }).scenarios.filter((result) => !only.has(result.scenario));
+    existing = JSON.parse(await readFile(outFile, 'utf8')) as ResultsFile;
   } catch {
-    previous = [];
+    existing = null;
   }
 }
+const previous = existing ? existing.scenarios.filter((result) => !only?.has(result.scenario)) : [];
 const order = new Map(scenarios.map((scenario, index) => [scenario.name, index]));
 const merged = [...previous, ...results].sort((left, right) => (order.get(left.scenario) ?? 99) - (order.get(right.scenario) ?? 99));
 await mkdir(new URL('.', outFile), { recursive: true });
 const loadAverageAtEnd = os.loadavg().map((value) => Math.round(value * 100) / 100);
-await writeFile(outFile, `${JSON.stringify({ machine: { ...machine, loadAverageAtEnd }, mode: quick ? 'quick' : 'full', totalSeconds, scenarios: merged }, null, 2)}\n`);
+const file: ResultsFile =
+  existing && only
+    ? {
+        ...existing,
+        reruns: [...(existing.reruns ?? []), { scenarios: [...only], date: machine.date, commit: machine.commit, loadAverage: machine.loadAverage, seconds: totalSeconds }],
+        scenarios: merged,
+      }
+    : { machine: { ...machine, loadAverageAtEnd }, mode: quick ? 'quick' : 'full', totalSeconds, scenarios: merged };
+await writeFile(outFile, `${JSON.stringify(file, null, 2)}\n`);
 
 process.stderr.write(`\n${renderTable(results)}\n\n${results.length} scenario(s) in ${totalSeconds} s → ${outFile.pathname}\n`);
 const failed = results.filter((result) => result.status === 'error' || result.status === 'timeout');

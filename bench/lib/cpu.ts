@@ -28,3 +28,35 @@ export function machineCpu(): CpuWindow {
     },
   };
 }
+
+/**
+ * CPU milliseconds used so far by every process whose command name matches (Linux /proc; null
+ * elsewhere). Used to charge the database server's work to the messages that caused it.
+ */
+export async function processesCpuMs(name: RegExp): Promise<number | null> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return null;
+  }
+  // USER_HZ is 100 on every mainstream Linux build.
+  const tick = 10;
+  let total = 0;
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const command = stat.slice(stat.indexOf('(') + 1, close);
+      if (!name.test(command)) continue;
+      const fields = stat.slice(close + 2).split(' ');
+      // After "pid (comm) ": state is field 0, utime 11, stime 12 (stat fields 14 and 15).
+      total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}

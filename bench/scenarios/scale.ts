@@ -10,7 +10,7 @@ import { ratesPerWindow, round, summarize } from '../lib/stats.js';
 import { mapWithConcurrency } from '@threadlink/core';
 import { postgresStore } from '@threadlink/storage-postgres';
 import os from 'node:os';
-import { machineCpu } from '../lib/cpu.js';
+import { machineCpu, processesCpuMs } from '../lib/cpu.js';
 import type { StoreSpec } from '../host/protocol.js';
 
 /** Transactions the database has committed so far (every autocommit statement counts one). */
@@ -81,6 +81,7 @@ export const scale: Scenario = {
       await rig.host.resetStats();
       const parentCpu = process.cpuUsage();
       const commitsBefore = await committed(store);
+      const databaseCpuBefore = store.kind === 'postgres' ? await processesCpuMs(/^postgres/) : null;
       const box = machineCpu();
       const loadStarted = performance.now();
       const deliveredAt: number[] = [];
@@ -105,6 +106,7 @@ export const scale: Scenario = {
       }
       const drainSeconds = (performance.now() - loadEnded) / 1000;
       const boxBusy = box.stop();
+      const databaseCpuAfter = store.kind === 'postgres' ? await processesCpuMs(/^postgres/) : null;
       const commitsAfter = await committed(store);
       const stats = await rig.host.stats();
       const parent = process.cpuUsage(parentCpu);
@@ -125,7 +127,7 @@ export const scale: Scenario = {
       if (boxBusy >= 0.9) {
         const sdkCpu = (stats.cpu.userMs + stats.cpu.systemMs) / Math.max(1, stats.matched);
         notes.push(
-          `The machine was saturated (${Math.round(boxBusy * 100)} % of ${os.cpus().length} cores busy): the SDK process used ${round((stats.cpu.userMs + stats.cpu.systemMs) / stats.cpu.wallMs, 2)} of a core (${round(sdkCpu, 2)} ms per message, i.e. ≈ ${Math.round(1_000 / Math.max(0.001, sdkCpu))} messages/s per core of SDK work); the rest went to PostgreSQL (fed ${commitsBefore !== null && commitsAfter !== null ? round((commitsAfter - commitsBefore) / Math.max(1, stats.matched), 1) : '?'} transactions per message), the emulators, the load generator and other work on the box.`,
+          `The machine was saturated (${Math.round(boxBusy * 100)} % of ${os.cpus().length} cores busy): the SDK process used ${round((stats.cpu.userMs + stats.cpu.systemMs) / stats.cpu.wallMs, 2)} of a core (${round(sdkCpu, 2)} ms per message, i.e. ≈ ${Math.round(1_000 / Math.max(0.001, sdkCpu))} messages/s per core of SDK work); the rest went to PostgreSQL (${commitsBefore !== null && commitsAfter !== null ? round((commitsAfter - commitsBefore) / Math.max(1, stats.matched), 1) : '?'} transactions and ${databaseCpuBefore !== null && databaseCpuAfter !== null ? round((databaseCpuAfter - databaseCpuBefore) / Math.max(1, stats.matched), 2) : '?'} ms of server CPU per message), the emulators, the load generator and other work on the box.`,
         );
       }
 
@@ -134,7 +136,7 @@ export const scale: Scenario = {
         figure({ name: 'push→matched latency under load', unit: 'ms', better: 'lower', samples: stats.latencies, limit: { name: 'history.list + messages.get (idle)', samples: floors } }),
         figure({ name: 'event-loop delay p99', unit: 'ms', better: 'lower', samples: [stats.eventLoopDelay.p99], limit: { name: 'same host idle', samples: [idle.eventLoopDelay.p99] } }),
         figure({ name: 'event-loop delay max', unit: 'ms', better: 'lower', samples: [stats.eventLoopDelay.max], limit: { name: 'same host idle', samples: [idle.eventLoopDelay.max] } }),
-        figure({ name: 'RSS peak', unit: 'MB', better: 'lower', samples: [stats.memory.rssPeak / MB], limit: { name: 'RSS with all mailboxes connected, idle', samples: [connected.rss / MB] } }),
+        figure({ name: 'RSS peak under load', unit: 'MB', better: 'lower', samples: [Math.max(stats.memory.rssPeak, connected.rss) / MB], limit: { name: 'RSS before any mailbox (modules loaded)', samples: [before.rss / MB] } }),
         figure({ name: 'heap per connection', unit: 'KB', better: 'lower', samples: [perConnectionHeap / 1024], limit: { name: 'its stored connection row (JSON)', samples: [rowBytes / 1024] } }),
         figure({
           name: 'SDK CPU per message',
@@ -144,6 +146,17 @@ export const scale: Scenario = {
           limit: { name: `the whole box per offered message (${os.cpus().length} cores ÷ ${rate}/s)`, samples: [(os.cpus().length * 1_000) / rate] },
         }),
       ];
+      if (databaseCpuBefore !== null && databaseCpuAfter !== null) {
+        figures.push(
+          figure({
+            name: 'PostgreSQL server CPU per message',
+            unit: 'ms',
+            better: 'lower',
+            samples: [(databaseCpuAfter - databaseCpuBefore) / Math.max(1, stats.matched)],
+            limit: { name: 'the SDK process CPU per message', samples: [hostCpuPerMessage] },
+          }),
+        );
+      }
       if (commitsBefore !== null && commitsAfter !== null) {
         figures.push(
           figure({
