@@ -196,6 +196,40 @@ describe('sync engine', () => {
     expect(await storedIds(store, a.connection.id)).toEqual(mailbox.ids());
   });
 
+  it('keeps its lease while a job outlives the lease TTL, so a second engine never overlaps it', async () => {
+    const store = memoryStore();
+    const mailbox = scriptedMailbox();
+    const engine = { leaseTtlMs: 90 };
+    const a = await connectedHarness({ store, engine }, mailbox);
+    const b = await connectedHarness({ store, engine }, mailbox);
+    stops.push(() => a.tl.stop(), () => b.tl.stop());
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const original = mailbox.provider.pullChanges.bind(mailbox.provider);
+    mailbox.provider.pullChanges = async (session, cursor) => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      // Three lease lifetimes: without a heartbeat the other engine would take the lease mid-pull.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      try {
+        return await original(session, cursor);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    mailbox.add({ subject: 'slow pull' });
+    const first = a.tl.internals.engine.run({ name: 'sync', connectionId: a.connection.id });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    mailbox.add({ subject: 'second' });
+    // Past one TTL into the first pull: the second engine must still find the lease held.
+    await b.tl.internals.engine.run({ name: 'sync', connectionId: a.connection.id });
+    await first;
+    await Promise.all([a.tl.idle(), b.tl.idle()]);
+    await b.tl.internals.engine.run({ name: 'sync', connectionId: a.connection.id });
+    expect(maxInFlight).toBe(1);
+    expect(await storedIds(store, a.connection.id)).toEqual(mailbox.ids());
+  });
+
   it('maintain() renews due watches and runs the safety-net pull with one scheduler', async () => {
     // Real time plus a jump we control, so the queue's own timers still fire.
     let offset = 0;

@@ -11,13 +11,16 @@ export const resolver: RecordResolver = {
   },
 };
 
+// One key for every harness in a test file: two engines on one store must open each other's tokens.
+const sealingKey = { id: 'k1', key: generateSealingKey() };
+
 export async function connectedHarness(overrides: Partial<ThreadlinkConfig> = {}, mailbox: ScriptedMailbox = scriptedMailbox()) {
   const store: MetadataStore = overrides.store ?? memoryStore();
   const tl = createThreadlink({
     store,
     providers: [mailbox.provider],
     resolver,
-    sealingKeys: [{ id: 'k1', key: generateSealingKey() }],
+    sealingKeys: [sealingKey],
     publicUrl: 'https://crm.example.test/threadlink',
     matching: { referencePatterns: [/\bPRJ-\d{4,}\b/] },
     maintenanceIntervalMs: 0,
