@@ -89,15 +89,15 @@ export const workers: Scenario = {
         [1, []],
         [2, []],
       ]);
-      let round_ = 0;
+      let roundNumber = 0;
       const perRound: Array<{ workers: number; matched: number; seconds: number; machineBusy: number }> = [];
       for (const count of rounds) {
-        round_ += 1;
-        const team = await Promise.all(Array.from({ length: count }, (_, index) => startHost(config(`worker-${round_}-${index}`, false), { google })));
+        roundNumber += 1;
+        const team = await Promise.all(Array.from({ length: count }, (_, index) => startHost(config(`worker-${roundNumber}-${index}`, false), { google })));
         hosts.push(...team);
         const before = (await web.counts()).notifications;
         for (const [index, email] of emails.entries()) {
-          await google.deliver({ to: email, from: clientAddress(round_ * 1_000 + index), subject: `PRJ-${10_000 + index} round ${round_}`, text: 'x' });
+          await google.deliver({ to: email, from: clientAddress(roundNumber * 1_000 + index), subject: `PRJ-${10_000 + index} round ${roundNumber}`, text: 'x' });
         }
         await google.flushNotifications();
         for (let wait = 0; wait < 200 && (await web.counts()).notifications - before < mailboxes; wait += 1) await sleep(50);
@@ -112,7 +112,7 @@ export const workers: Scenario = {
         throughput.get(count)?.push(matched / seconds);
         perRound.push({ workers: count, matched, seconds: round(seconds, 2), machineBusy });
         const errors = (await Promise.all(team.map((worker) => worker.counts()))).map((counts) => counts.syncErrors);
-        context.log(`round ${round_}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s, machine ${Math.round(machineBusy * 100)} % busy${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`);
+        context.log(`round ${roundNumber}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s, machine ${Math.round(machineBusy * 100)} % busy${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`);
         await web.idle();
         await Promise.all(team.map((worker) => worker.stop()));
       }
