@@ -115,13 +115,20 @@ const timelineByEmail = new Map<string, ConnectionTimeline>();
 // Outgoing HTTP requests per origin, whichever client made them (gaxios and msal use node:http,
 // the Graph client fetch/undici): the real number of round trips, batches counted once.
 const outgoing = new Map<string, number>();
-const countOutgoing = (origin: string): void => void outgoing.set(origin, (outgoing.get(origin) ?? 0) + 1);
+// The latest request lines, so the bench can replay the SDK's own requests (same parameters) as floors.
+const recentRequests: Array<{ origin: string; method: string; path: string }> = [];
+const countOutgoing = (origin: string, method: string, path: string): void => {
+  outgoing.set(origin, (outgoing.get(origin) ?? 0) + 1);
+  recentRequests.push({ origin, method, path });
+  if (recentRequests.length > 400) recentRequests.splice(0, recentRequests.length - 200);
+};
 diagnostics.subscribe('http.client.request.start', (message) => {
   const request = (message as { request: ClientRequest }).request;
-  countOutgoing(`${request.protocol}//${String(request.getHeader('host') ?? request.host)}`);
+  countOutgoing(`${request.protocol}//${String(request.getHeader('host') ?? request.host)}`, request.method, request.path);
 });
 diagnostics.subscribe('undici:request:create', (message) => {
-  countOutgoing((message as { request: { origin: string } }).request.origin);
+  const request = (message as { request: { origin: string; method: string; path: string } }).request;
+  countOutgoing(request.origin, request.method, request.path);
 });
 
 const loopDelay = monitorEventLoopDelay({ resolution: 5 });
@@ -350,6 +357,7 @@ rpc.serve({
   },
   stats: () => stats(),
   outgoing: () => Object.fromEntries(outgoing),
+  recentRequests: () => [...recentRequests],
   counts: () => ({ matched: counters.matched, synced: counters.synced, notifications: counters.notifications, syncErrors: counters.syncErrors }),
   memory: ({ gc }: { gc: boolean }): MemorySnapshot => {
     const collect = (globalThis as { gc?: () => void }).gc;

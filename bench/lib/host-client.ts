@@ -29,6 +29,8 @@ export interface Host {
   memory(gc?: boolean): Promise<MemorySnapshot>;
   /** Outgoing HTTP requests the host made to an origin (e.g. an emulator's url) so far. */
   outgoing(origin: string): Promise<number>;
+  /** The latest request lines (method, path with query) the host sent to an origin, oldest first. */
+  recentRequests(origin: string): Promise<Array<{ method: string; path: string }>>;
   operate(operation: 'sync' | 'resync' | 'renew' | 'maintain', connectionId?: string): Promise<unknown>;
   startWorker(): Promise<void>;
   stop(): Promise<void>;
@@ -70,6 +72,11 @@ export async function startHost(config: HostConfig, emulators: Emulators): Promi
     stats: () => rpc.call('stats'),
     counts: () => rpc.call('counts'),
     memory: (gc = true) => rpc.call('memory', { gc }),
+    async recentRequests(origin) {
+      const wanted = new URL(origin).host;
+      const all = await rpc.call<Array<{ origin: string; method: string; path: string }>>('recentRequests');
+      return all.filter((entry) => entry.origin.endsWith(`//${wanted}`)).map(({ method, path }) => ({ method, path }));
+    },
     async outgoing(origin) {
       const counts = await rpc.call<Record<string, number>>('outgoing');
       const wanted = new URL(origin).host;

@@ -58,21 +58,44 @@ export interface RawGmail {
   get(id: string): Promise<{ ms: number }>;
 }
 
-/** Nested part names/sizes, five levels: what the adapter's full-mode mask asks for (no bodies). */
-function partsMask(depth: number): string {
-  const own = 'mimeType,filename,body/size';
-  return depth === 0 ? own : `${own},parts(${partsMask(depth - 1)})`;
+/**
+ * The query parameters of the SDK's own history.list and messages.get requests (field masks,
+ * formats, history types), taken from what the host actually sent, so a floor makes the emulator
+ * do exactly the work the SDK's pull made it do. Cursor and id parameters are dropped.
+ */
+export interface GmailRequestShapes {
+  history: URLSearchParams;
+  get: URLSearchParams;
 }
 
-// The parameters the adapter sends, so the emulator does the same work for the floor as for the SDK.
-const HISTORY_QUERY = new URLSearchParams([
-  ...['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved'].map((type) => ['historyTypes', type]),
-  ['maxResults', '500'],
-  ['fields', 'history(id,messagesAdded/message/id,messagesDeleted/message/id,labelsAdded/message/id,labelsRemoved/message/id),nextPageToken,historyId'],
-]).toString();
-const GET_QUERY = new URLSearchParams({ format: 'full', fields: `id,threadId,labelIds,internalDate,payload(headers(name,value),${partsMask(5)})` }).toString();
+/** A naive client's own choice when no SDK request is there to copy (the baseline poller). */
+const PLAIN_GMAIL: GmailRequestShapes = {
+  history: new URLSearchParams({ historyTypes: 'messageAdded' }),
+  get: new URLSearchParams({ format: 'metadata' }),
+};
 
-export async function rawGmail(google: GmailEmulator, email: string): Promise<RawGmail> {
+export async function gmailShapesFrom(host: Host, google: GmailEmulator): Promise<GmailRequestShapes> {
+  const requests = (await host.recentRequests(google.url)).filter((request) => request.method === 'GET');
+  const last = (pattern: RegExp): URLSearchParams => {
+    const found = [...requests].reverse().find((request) => pattern.test(request.path.split('?')[0] ?? ''));
+    if (!found) throw new Error(`the host has made no request matching ${pattern} yet`);
+    const query = new URLSearchParams(found.path.split('?')[1] ?? '');
+    for (const name of ['startHistoryId', 'pageToken']) query.delete(name);
+    return query;
+  };
+  return { history: last(/\/gmail\/v1\/users\/me\/history$/), get: last(/\/gmail\/v1\/users\/me\/messages\/[^/]+$/) };
+}
+
+/** The `$select` of the SDK's delta requests (its first request of a round carries it in clear). */
+export async function graphSelectFrom(host: Host, microsoft: GraphEmulator): Promise<string> {
+  const requests = await host.recentRequests(microsoft.url);
+  const found = [...requests].reverse().find((request) => /\/messages\/delta\?/.test(request.path) && request.path.includes('select='));
+  const select = found ? new URLSearchParams(found.path.split('?')[1] ?? '').get('$select') : null;
+  if (!select) throw new Error('the host has made no delta request with a $select yet');
+  return select;
+}
+
+export async function rawGmail(google: GmailEmulator, email: string, shapes: GmailRequestShapes = PLAIN_GMAIL): Promise<RawGmail> {
   const tokens = await google.issueTokens({ email, scopes: ['https://www.googleapis.com/auth/gmail.readonly'] });
   const token = tokens.access_token;
   const base = `${google.url}/gmail/v1/users/me`;
@@ -80,14 +103,14 @@ export async function rawGmail(google: GmailEmulator, email: string): Promise<Ra
   let cursor = profile.body.historyId;
   const get = async (id: string): Promise<{ ms: number }> =>
     timed(async () => {
-      const answer = await getJson(`${base}/messages/${id}?${GET_QUERY}`, token);
+      const answer = await getJson(`${base}/messages/${id}?${shapes.get.toString()}`, token);
       if (answer.status !== 200) throw new Error(`messages.get answered ${answer.status}`);
     });
   return {
     async pull() {
       const started = performance.now();
       const history = await getJson<{ history?: Array<{ messagesAdded?: Array<{ message: { id: string } }> }>; historyId: string }>(
-        `${base}/history?startHistoryId=${cursor}&${HISTORY_QUERY}`,
+        `${base}/history?startHistoryId=${cursor}&${shapes.history.toString()}`,
         token,
       );
       if (history.status !== 200) throw new Error(`history.list answered ${history.status}`);
@@ -111,11 +134,13 @@ export async function rawGmail(google: GmailEmulator, email: string): Promise<Ra
 export interface RawGraph {
   /** One delta round trip per folder, in parallel (what a pull after a notification needs). */
   pull(): Promise<{ ms: number; items: number }>;
+  /** Walks every folder to its delta link now (otherwise the first pull does it). */
+  prime(): Promise<void>;
   /** Times one delta page of `pageSize` from a fresh round of a folder. */
   page(folder: string, pageSize: number): Promise<{ ms: number; items: number }>;
 }
 
-export async function rawGraph(microsoft: GraphEmulator, email: string, folders: string[] = ['inbox', 'sentitems']): Promise<RawGraph> {
+export async function rawGraph(microsoft: GraphEmulator, email: string, folders: string[] = ['inbox', 'sentitems'], select = 'id,subject,receivedDateTime'): Promise<RawGraph> {
   // Tokens the way any app gets them: the authorization-code flow, here through the adapter's MSAL.
   const provider = outlookProvider({ ...microsoft.providerOptions });
   const verifier = randomBytes(32).toString('base64url');
@@ -127,9 +152,8 @@ export async function rawGraph(microsoft: GraphEmulator, email: string, folders:
   if (!code) throw new Error('the Graph emulator gave no code');
   const account = await provider.exchangeCode({ code, codeVerifier: verifier, redirectUri });
   const token = account.tokens.accessToken;
-  // The metadata fields the adapter selects, so the emulator renders the same items for the floor.
-  const select = 'id,conversationId,internetMessageId,subject,from,sender,toRecipients,ccRecipients,bccRecipients,replyTo,receivedDateTime,sentDateTime,parentFolderId,hasAttachments,categories,isDraft,internetMessageHeaders';
-  const start = (folder: string): string => `${microsoft.url}/v1.0/me/mailFolders/${folder}/messages/delta?$select=${select}`;
+  // `select`: pass the SDK's own (graphSelectFrom) so the emulator renders the same items for a floor.
+  const start = (folder: string): string => `${microsoft.url}/v1.0/me/mailFolders/${folder}/messages/delta?$select=${encodeURIComponent(select)}`;
   type DeltaPage = { value?: unknown[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string };
   const read = (link: string, pageSize: number) => getJson<DeltaPage>(link, token, { prefer: `IdType="ImmutableId", odata.maxpagesize=${pageSize}` });
   const links = new Map<string, string>();
@@ -162,6 +186,9 @@ export async function rawGraph(microsoft: GraphEmulator, email: string, folders:
         }),
       );
       return { ms: performance.now() - started, items: pages.reduce((sum, count) => sum + count, 0) };
+    },
+    async prime() {
+      if (links.size === 0) await walk();
     },
     async page(folder, pageSize) {
       const answer = await timed(() => read(start(folder), pageSize));

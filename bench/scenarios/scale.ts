@@ -3,7 +3,7 @@
 // RSS are measured there); this process plays Gmail + Pub/Sub and generates the load.
 import { performance } from 'node:perf_hooks';
 import { describeStore, sqlStoreSpec } from '../lib/database.js';
-import { rawGmail } from '../lib/providers.js';
+import { gmailShapesFrom, rawGmail } from '../lib/providers.js';
 import { clientAddress, sleep, startRig } from '../lib/rig.js';
 import { figure, type Figure, type Scenario } from '../lib/scenario.js';
 import { ratesPerWindow, round, summarize } from '../lib/stats.js';
@@ -65,7 +65,11 @@ export const scale: Scenario = {
       const connected = await rig.host.memory(true);
 
       rig.setLatency(RTT_MS);
-      const raw = await rawGmail(rig.google!, emails[0] as string);
+      // One message through the SDK first, so the bare client can copy its request parameters.
+      await rig.deliver('gmail', { to: emails[0] as string, from: clientAddress(0), subject: 'PRJ-10000 first probe' });
+      await rig.google!.flushNotifications();
+      await rig.host.idle();
+      const raw = await rawGmail(rig.google!, emails[0] as string, await gmailShapesFrom(rig.host, rig.google!));
       const floors: number[] = [];
       for (let sample = 0; sample < (context.quick ? 8 : 15); sample += 1) {
         await rig.deliver('gmail', { to: emails[0] as string, from: clientAddress(sample), subject: `PRJ-${10_000 + sample} floor probe` });
