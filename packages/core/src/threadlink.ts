@@ -177,7 +177,10 @@ export function createThreadlink(config: ThreadlinkConfig) {
       if (hint.notificationId && !(await store.claimOnce(`notification:${providerId}:${hint.notificationId}`, receivedAt + 24 * 3600_000, receivedAt))) continue;
       accepted += 1;
       const connection = await store.getConnection(hint.connectionId);
-      if (connection) await store.patchConnection(connection.id, { health: { ...connection.health, lastPushAt: receivedAt } });
+      // Second resolution is plenty for health, and a burst of pushes then costs one write, not one each.
+      if (connection && receivedAt - (connection.health.lastPushAt ?? 0) >= 1_000) {
+        await store.patchConnection(connection.id, { health: { ...connection.health, lastPushAt: receivedAt } });
+      }
       if (hint.kind === 'changes') await engine.requestSync(hint.connectionId, 'push', hint.receivedAt);
       else if (hint.kind === 'resync') await engine.enqueue('resync', hint.connectionId);
       else if (hint.kind === 'renew') await engine.enqueue('renew', hint.connectionId);
