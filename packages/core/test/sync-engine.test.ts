@@ -13,6 +13,24 @@ async function storedIds(store: MetadataStore, connectionId: string): Promise<st
   return (await store.listProviderMessageIds(connectionId)).sort();
 }
 
+/** Slows every pull by `delayMs` and records the most pulls ever in flight at once. */
+function measureConcurrentPulls(mailbox: ReturnType<typeof scriptedMailbox>, delayMs: number): { readonly max: number } {
+  let inFlight = 0;
+  const seen = { max: 0 };
+  const original = mailbox.provider.pullChanges.bind(mailbox.provider);
+  mailbox.provider.pullChanges = async (session, cursor) => {
+    inFlight += 1;
+    seen.max = Math.max(seen.max, inFlight);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    try {
+      return await original(session, cursor);
+    } finally {
+      inFlight -= 1;
+    }
+  };
+  return seen;
+}
+
 describe('sync engine', () => {
   it('goes live on connect and back-fills existing mail with progress', async () => {
     const mailbox = scriptedMailbox();
@@ -173,26 +191,14 @@ describe('sync engine', () => {
     const a = await connectedHarness({ store }, mailbox);
     const b = await connectedHarness({ store }, mailbox);
     stops.push(() => a.tl.stop(), () => b.tl.stop());
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const original = mailbox.provider.pullChanges.bind(mailbox.provider);
-    mailbox.provider.pullChanges = async (session, cursor) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      try {
-        return await original(session, cursor);
-      } finally {
-        inFlight -= 1;
-      }
-    };
+    const pulls = measureConcurrentPulls(mailbox, 5);
     for (let index = 0; index < 20; index += 1) {
       mailbox.add({ subject: `m${index}` });
       await (index % 2 ? a : b).tl.internals.engine.requestSync(a.connection.id, 'push');
     }
     await Promise.all([a.tl.idle(), b.tl.idle()]);
     await Promise.all([a.tl.idle(), b.tl.idle()]);
-    expect(maxInFlight).toBe(1);
+    expect(pulls.max).toBe(1);
     expect(await storedIds(store, a.connection.id)).toEqual(mailbox.ids());
   });
 
@@ -203,20 +209,8 @@ describe('sync engine', () => {
     const a = await connectedHarness({ store, engine }, mailbox);
     const b = await connectedHarness({ store, engine }, mailbox);
     stops.push(() => a.tl.stop(), () => b.tl.stop());
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const original = mailbox.provider.pullChanges.bind(mailbox.provider);
-    mailbox.provider.pullChanges = async (session, cursor) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      // Three lease lifetimes: without a heartbeat the other engine would take the lease mid-pull.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      try {
-        return await original(session, cursor);
-      } finally {
-        inFlight -= 1;
-      }
-    };
+    // Each pull lasts three lease lifetimes: without a heartbeat the other engine would take the lease mid-pull.
+    const pulls = measureConcurrentPulls(mailbox, 300);
     mailbox.add({ subject: 'slow pull' });
     const first = a.tl.internals.engine.run({ name: 'sync', connectionId: a.connection.id });
     await new Promise((resolve) => setTimeout(resolve, 150));
@@ -226,7 +220,7 @@ describe('sync engine', () => {
     await first;
     await Promise.all([a.tl.idle(), b.tl.idle()]);
     await b.tl.internals.engine.run({ name: 'sync', connectionId: a.connection.id });
-    expect(maxInFlight).toBe(1);
+    expect(pulls.max).toBe(1);
     expect(await storedIds(store, a.connection.id)).toEqual(mailbox.ids());
   });
 
