@@ -28,6 +28,7 @@ import type { MetadataStore, PurgeReport, StoredMessage } from './ports/metadata
 import type { RecordResolver, ResolvedRecord } from './ports/record-resolver.js';
 import { inProcessQueue } from './queue/in-process-queue.js';
 import { createSealer, type SealingKey } from './security/sealing.js';
+import { replySubject } from './util/headers.js';
 import { sanitizeEmailHtml } from './security/sanitize.js';
 import { chronological, DEFAULT_WHOLE_THREAD_TYPES, recordTimeline, type TimelineResult } from './timeline/timeline.js';
 import { randomId, systemClock, type Clock } from './util/clock.js';
@@ -486,7 +487,9 @@ export function createThreadlink(config: ThreadlinkConfig) {
       const stored = await store.getMessageByProviderId(connection.id, sent.message.providerMessageId);
       if (stored) return stored;
     }
-    const recipients = draft.replyAll ? [...(message.replyTo.length ? message.replyTo : message.from ? [message.from] : []), ...message.to.filter((p) => p.address !== connection.accountEmail)] : message.replyTo.length ? message.replyTo : message.from ? [message.from] : [];
+    // Reply-To wins over From (RFC 5322 §3.6.2); reply-all adds the other To recipients.
+    const answerTo = message.replyTo.length > 0 ? message.replyTo : message.from ? [message.from] : [];
+    const recipients = draft.replyAll ? [...answerTo, ...message.to.filter((participant) => participant.address !== connection.accountEmail)] : answerTo;
     const optimistic = engine.toMeta(
       connection,
       {
@@ -495,7 +498,7 @@ export function createThreadlink(config: ThreadlinkConfig) {
         internetMessageId: sent.internetMessageId,
         inReplyTo: message.internetMessageId,
         references: [...message.references, ...(message.internetMessageId ? [message.internetMessageId] : [])],
-        subject: message.subject.match(/^\s*re\s*:/i) ? message.subject : `Re: ${message.subject}`,
+        subject: replySubject(message.subject),
         from: { address: connection.accountEmail, ...(connection.displayName ? { name: connection.displayName } : {}) },
         to: recipients,
         cc: (draft.cc ?? []).map((address) => ({ address })),
