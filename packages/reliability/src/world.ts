@@ -131,7 +131,14 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     pushRetry: { initialBackoffMs: 20, maxBackoffMs: 200, maxAttempts: 5 },
     pushAckDeadlineMs: 5_000,
   });
-  const microsoft = await startGraphEmulator({ now: clock.now, notificationRetryDelaysMs: [20, 100], validationTimeoutMs: 5_000 });
+  // Graph rolls its own fork, so its jitter and errorRate draws never shift Gmail's (or back):
+  // a seed then fixes which request meets which injected fault on either provider.
+  const microsoft = await startGraphEmulator({
+    now: clock.now,
+    random: emulatorRandom.fork('graph').next,
+    notificationRetryDelaysMs: [20, 100],
+    validationTimeoutMs: 5_000,
+  });
   const backend = await createStoreBackend(options.storeKind);
   const instances: Instance[] = [];
   const events: World['events'] = [];

@@ -113,6 +113,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     faults,
     log,
     now,
+    random: options.random ?? Math.random,
     identityUrl: () => identityServer.url,
   });
 

@@ -41,6 +41,8 @@ export interface GraphApiDeps {
   faults: GraphFaults;
   log: RequestLog;
   now: () => number;
+  /** Rolls every random fault decision (jitter, errorRate), so a seeded run replays its failures. */
+  random: () => number;
   identityUrl: () => string;
 }
 
@@ -155,7 +157,7 @@ export class GraphApi {
 
   private async latency(): Promise<void> {
     const faults = this.deps.faults;
-    await sleep(faults.latencyMs + (faults.jitterMs > 0 ? Math.random() * faults.jitterMs : 0));
+    await sleep(faults.latencyMs + (faults.jitterMs > 0 ? this.deps.random() * faults.jitterMs : 0));
   }
 
   private async authenticate(headers: EmulatorRequest['headers']): Promise<Caller | EmulatorResponse> {
@@ -217,7 +219,7 @@ export class GraphApi {
         (response.body as { error: Record<string, unknown> }).error.innerError = { code: '429', message: 'Please retry after', status: '429' };
         return { operation: route.operation, response };
       }
-      if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
+      if (faults.errorRate > 0 && this.deps.random() < faults.errorRate) {
         return {
           operation: route.operation,
           response: graphError(503, 'serviceNotAvailable', 'The service is temporarily unavailable. Try again after a delay.', retryAfter),

@@ -22,6 +22,12 @@ export interface GraphEmulatorOptions {
    * the emulator keeps it short and bounded so tests can flush. Default [50, 200, 800].
    */
   notificationRetryDelaysMs?: number[];
+  /**
+   * Randomness for every random fault decision: the `jitterMs` delay and the `errorRate` roll
+   * (default Math.random). Inject a seeded generator and the same request sequence meets the
+   * same failures, as `startGmailEmulator({ random })` does for Gmail.
+   */
+  random?: () => number;
 }
 
 export interface GraphFaults extends FaultKnobs {
