@@ -378,7 +378,7 @@ export function createThreadlink(config: ThreadlinkConfig) {
       if (connection.backfill.state !== 'done' && (await engine.enqueue('backfill', connection.id))) report.backfills += 1;
       const lastFull = connection.health.lastFullSyncAt ?? connection.createdAt;
       if (options.fullResyncIntervalMs > 0 && now - lastFull >= options.fullResyncIntervalMs && connection.backfill.state === 'done') {
-        await engine.enqueue('resync', connection.id);
+        await engine.enqueue('resync', connection.id, 0, { reason: 'reconciliation' });
         report.resyncs += 1;
       }
       const verdict = assessHealth(connection, now, thresholds);

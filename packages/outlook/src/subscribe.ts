@@ -145,7 +145,9 @@ export async function subscribe(context: SubscribeContext): Promise<{ subscripti
     ]);
     cursor = encodeCursor({ v: 1, links: Object.fromEntries(links), folderIds });
   }
-  return { subscription: toState(items, session.clock.now()), cursor };
+  const subscription = toState(items, session.clock.now());
+  session.logger.info('graph subscriptions active', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
+  return { subscription, cursor };
 }
 
 /** PATCHes every subscription's expiry (this also answers reauthorizationRequired); a vanished one is recreated. */
@@ -170,7 +172,9 @@ export async function renew(context: SubscribeContext): Promise<{ subscription: 
       items.push(await createSubscription(context, folder));
     }
   }
-  return { subscription: toState(items, session.clock.now()) };
+  const subscription = toState(items, session.clock.now());
+  session.logger.info('graph subscriptions renewed', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
+  return { subscription };
 }
 
 export async function unsubscribe(context: { graph: GraphSession; session: ProviderSession }): Promise<void> {

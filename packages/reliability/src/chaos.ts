@@ -65,6 +65,8 @@ export interface ChaosReport {
   /** Processes (of all that ever ran) that committed synced messages: with two engines, both must work. */
   processesThatSynced: number;
   durationMs: number;
+  /** Every log line (debug included) of every process, in order: kept for diagnosing a failed run. */
+  logs: string[];
 }
 
 interface Mailbox {
@@ -82,7 +84,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const random = seededRandom(options.seed);
   const mail = random.fork('mail');
   const chaos = random.fork('faults');
-  const log = options.log ?? (() => undefined);
+  const userLog = options.log ?? (() => undefined);
   const engines = options.engines ?? 1;
   const canary = `TLCANARY${options.seed}X${randomBytes(6).toString('hex')}`;
   const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as Record<FaultName, number>;
@@ -91,6 +93,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const problems: string[] = [];
   const world = await createWorld({ random, storeKind: options.storeKind, engines });
   const { google, microsoft } = world;
+  // Interleaved with the processes' own log lines, so a failed run reads as one timeline.
+  const log = (line: string): void => {
+    userLog(line);
+    world.logs.push(JSON.stringify({ level: 'chaos', message: line }));
+  };
   const mailboxes: Mailbox[] = [
     ...(options.gmailMailboxes ?? ['ana@acme.test', 'ben@acme.test']).map((email) => ({ provider: 'gmail' as const, email })),
     ...(options.outlookMailboxes ?? ['cleo@contoso.test', 'dan@contoso.test']).map((email) => ({ provider: 'outlook' as const, email })),
@@ -255,6 +262,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     else if (action === 'delete') done = deleteOne(mailbox);
     else done = moveOne(mailbox);
     if (done) count(`mail.${action}`);
+    log(`mail ${action} on ${mailbox.email}${done ? '' : ' (nothing to do)'}`);
   }
 
   // ---- connections ------------------------------------------------------------------------
@@ -310,6 +318,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ['revoke', 1],
       ['crash', 2],
     ]);
+    log(`fault ${kind} on ${target.email}`);
     switch (kind) {
       case 'drop':
         if (target.provider === 'gmail') google.faults.dropNotifications = 0.5;
@@ -414,6 +423,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const [minActions, maxActions] = options.actionsPerRound ?? [3, 8];
     for (let round = 0; round < options.rounds; round += 1) {
+      log(`round ${round}`);
       resetKnobs();
       const before = pushCounters();
       const faultCount = chaos.int(1, 3);
@@ -445,6 +455,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await world.restartDead();
     let previous = '';
     for (healRounds = 1; healRounds <= 12; healRounds += 1) {
+      log(`heal round ${healRounds}`);
       await reconnectWhereNeeded();
       // Day one: renewals and the daily full reconciliation are due; later rounds: the safety net.
       world.clock.advance(healRounds === 1 ? DAY + 60_000 : 10 * 60_000 + 1_000);
@@ -466,7 +477,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       else if (connection.status !== 'live') problems.push(`${mailbox.email}: connection is ${connection.status}`);
       if (mailbox.provider === 'gmail' && !google.watchOf(mailbox.email)) problems.push(`${mailbox.email}: no Gmail watch after healing`);
       if (mailbox.provider === 'outlook' && !microsoft.subscriptions().some((subscription) => subscription.mailbox === mailbox.email)) {
-        problems.push(`${mailbox.email}: no Graph subscription after healing`);
+        const stored = connection?.subscription;
+        const describe = stored ? `stored ${stored.items.length} item(s) expiring in ${Math.round((stored.expiresAt - world.clock.now()) / 60_000)} min, renew in ${Math.round((stored.renewAt - world.clock.now()) / 60_000)} min` : 'none stored';
+        problems.push(`${mailbox.email}: no Graph subscription after healing (${describe})`);
       }
     }
     const dump = await world.backend.dump();
@@ -506,6 +519,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       healRounds,
       processesThatSynced: new Set(world.events.filter((event) => event.name === 'message.synced').map((event) => event.process)).size,
       durationMs: Date.now() - started,
+      logs: world.logs,
       summary: '',
     };
     report.summary = `reliability: faults=${totalFaults} messages=${messages} missing=${report.missing} extra=${report.extra} duplicates=${duplicates} leaks=${leaks.length}`;

@@ -100,8 +100,8 @@ export class SyncEngine {
     return this.deps.queue.enqueue({ name: 'sync', connectionId, data: { reason }, requestedAt }, { key: syncKey(connectionId) });
   }
 
-  enqueue(name: Job['name'], connectionId: string, delayMs = 0): Promise<boolean> {
-    return this.deps.queue.enqueue({ name, connectionId }, { key: `${name}:${connectionId}`, delayMs });
+  enqueue(name: Job['name'], connectionId: string, delayMs = 0, data?: Job['data']): Promise<boolean> {
+    return this.deps.queue.enqueue({ name, connectionId, ...(data ? { data } : {}) }, { key: `${name}:${connectionId}`, delayMs });
   }
 
   /** The job dispatcher, under the connection lease. */
@@ -127,7 +127,7 @@ export class SyncEngine {
           await this.sync(connection, provider, job, lease);
           break;
         case 'resync':
-          await this.resync(connection, provider, leaseKey, owner);
+          await this.resync(connection, provider, job, leaseKey, owner);
           break;
         case 'backfill':
           await this.backfillPage(connection, provider, lease);
@@ -148,7 +148,9 @@ export class SyncEngine {
       await this.recordFailure(job, error);
       if (error.retryable) this.deps.telemetry.retry(job.name, error.code);
       if (error.code === 'CURSOR_EXPIRED') {
-        await this.enqueue('resync', job.connectionId);
+        // A safety-net pull that needs a full reconciliation hands its duty (spotting a dead push
+        // channel) on to it.
+        await this.enqueue('resync', job.connectionId, 0, { reason: job.data?.reason === 'safety-net' ? 'safety-net' : 'cursor-expired' });
         return;
       }
       if (error.code === 'AUTH_REVOKED') return;
@@ -232,6 +234,7 @@ export class SyncEngine {
       cursor = result.nextCursor;
       connection.cursor = cursor;
       if (!result.hasMore) {
+        this.deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, changes: changed });
         if (job.data?.reason === 'safety-net' && changed > 0) await this.pushWasMissed(connection, changed);
         return;
       }
@@ -259,9 +262,13 @@ export class SyncEngine {
    * A safety-net pull found changes that no push announced: the watch/subscription is silently
    * dead (or pushes were dropped). Record it for health and re-establish push now.
    */
-  private async pushWasMissed(connection: Connection, changes: number): Promise<void> {
+  private async pushWasMissed(connection: Connection, changes: number, foundBy: 'safety-net' | 'reconciliation' = 'safety-net'): Promise<void> {
     const now = this.deps.clock.now();
-    this.deps.logger.warn('safety-net pull found changes no push announced; renewing push', { connectionId: connection.id, provider: connection.provider, changes });
+    this.deps.logger.warn(`${foundBy === 'safety-net' ? 'safety-net pull' : 'reconciliation'} found changes no push announced; renewing push`, {
+      connectionId: connection.id,
+      provider: connection.provider,
+      changes,
+    });
     const current = await this.deps.store.getConnection(connection.id);
     if (current) await this.deps.store.patchConnection(connection.id, { health: { ...current.health, missedPushAt: now } });
     await this.enqueue('renew', connection.id);
@@ -363,19 +370,21 @@ export class SyncEngine {
    * the window, upsert it (links survive: they are keyed by message), delete what the provider no
    * longer has, and adopt the listing's cursor — all under one lease, renewed page by page.
    */
-  private async resync(connection: Connection, provider: MailProvider, leaseKey: string, owner: string): Promise<void> {
+  private async resync(connection: Connection, provider: MailProvider, job: Job, leaseKey: string, owner: string): Promise<void> {
     const { store, clock, options } = this.deps;
     const since = options.backfillWindowMs > 0 ? clock.now() - options.backfillWindowMs : undefined;
     const seen = new Set<string>();
     let resume: string | null = null;
     let cursor: string | undefined;
+    /** Messages this reconciliation had to add or remove: changes the live path never delivered. */
+    let drift = 0;
     const startCursor = connection.cursor;
     do {
       const session = await this.deps.sessionFor(connection, this.abort.signal);
       const page = await this.call(connection, 'fullSync', () => provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize }));
       if (page.cursor) cursor = page.cursor;
       page.messages.forEach((message) => seen.add(message.providerMessageId));
-      await this.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {});
+      drift += (await this.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {})).inserted.length;
       resume = page.next;
       const renewed = await store.renewLease({ key: leaseKey, owner, ttlMs: options.leaseTtlMs, now: clock.now() });
       if (!renewed) throw new ThreadlinkError('LEASE_LOST', 'Lost the connection lease during resync');
@@ -391,7 +400,7 @@ export class SyncEngine {
       missing.push(providerMessageId);
     }
     const now = clock.now();
-    await this.commit(
+    const removed = await this.commit(
       connection,
       missing.map((providerMessageId) => ({ type: 'delete' as const, providerMessageId })),
       {
@@ -400,9 +409,16 @@ export class SyncEngine {
         connectionPatch: { health: { ...connection.health, lastFullSyncAt: now } },
       },
     );
+    drift += removed.deleted.length;
     if (cursor !== undefined) connection.cursor = cursor;
     // Changes made while we listed are after the adopted cursor: pull them now.
     await this.requestSync(connection.id, 'after-resync');
+    // A reconciliation that stands in for the safety net (the periodic one, or one a safety-net pull
+    // fell into on an expired cursor) absorbs the changes that pull would have reported as "nobody
+    // pushed these": it must raise the same alarm, or a silently dropped watch/subscription stays
+    // dropped for as long as no further mail arrives.
+    const reason = job.data?.reason;
+    if (drift > 0 && (reason === 'reconciliation' || reason === 'safety-net')) await this.pushWasMissed(connection, drift, 'reconciliation');
   }
 
   /** One back-fill page per job, so real-time syncs interleave and never wait for history. */
