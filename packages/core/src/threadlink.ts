@@ -104,7 +104,14 @@ export function createThreadlink(config: ThreadlinkConfig) {
     providers.set(provider.id, provider);
   }
   const events = new EventEmitter<Events>();
-  const queue = config.queue ?? inProcessQueue({ clock, ...(config.retryBackoff ? { backoff: config.retryBackoff } : {}) });
+  const queue =
+    config.queue ??
+    inProcessQueue({
+      clock,
+      ...(config.retryBackoff ? { backoff: config.retryBackoff } : {}),
+      // Otherwise silent: a renewal or back-fill page that gave up is only retried by maintain().
+      onFailed: (job, error) => logger.warn('job gave up', { job: job.name, connectionId: job.connectionId, code: toThreadlinkError(error).code, attempt: job.attempt ?? 1 }),
+    });
   const matcher: Matcher = createMatcher(config.matching ?? {});
   const options: EngineOptions = { ...defaultEngineOptions, ...(config.engine ?? {}) };
   const sessionFor = createSessionFactory({ store, sealer, logger, clock, webhookUrl });

@@ -185,6 +185,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   async function replyThroughThreadlink(mailbox: Mailbox): Promise<boolean> {
+    // The user clicks "Reply" in the CRM: if every process just died, the supervisor restarts one first.
+    if (world.alive().length === 0) await world.restartDead();
     const connection = await connectionOf(mailbox);
     if (!connection || connection.status !== 'live') return false;
     const store = world.backend.primary;

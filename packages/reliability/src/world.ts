@@ -5,6 +5,10 @@
 import {
   createThreadlink,
   generateSealingKey,
+  inProcessQueue,
+  type Job,
+  type JobHandler,
+  type JobQueue,
   ThreadlinkError,
   type EngineOptions,
   type Logger,
@@ -75,6 +79,8 @@ export interface Instance {
   /** The next pull / commit that does real work kills the process at that point. */
   arm(point: CrashPoint): void;
   disarm(): void;
+  /** What this process's queue is doing right now (for a settle that timed out). */
+  describeQueue(): string;
 }
 
 export interface WorldOptions {
@@ -217,8 +223,10 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     });
 
     const logger = capturingLogger(logs);
+    const queue = tracedQueue(inProcessQueue({ clock, backoff: { baseMs: 5, maxMs: 50 } }), clock);
     const tl = createThreadlink({
       store,
+      queue,
       providers: [
         crashDuringPull(gmailProvider({ ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 }, requestTimeoutMs: 15_000 })),
         crashDuringPull(outlookProvider({ ...microsoft.providerOptions })),
@@ -238,6 +246,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     const instance: Instance = {
       number,
       tl,
+      describeQueue: () => queue.describe(),
       get alive() {
         return !dead;
       },
@@ -301,13 +310,18 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     async settle(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (let round = 0; round < 30; round += 1) {
+        // A death ends the wait at once: the survivors would otherwise spin on the dead
+        // process's lease until it lapses — which, on the virtual clock, is never (their lease-busy
+        // retries wait in wall time) — so the process is replaced (and the lease aged) now. Deaths
+        // before this settle began (a crash while the suite was still delivering mail) count too.
+        const death = nextDeath();
+        if ((await world.restartDead()) > 0) continue;
         const before = google.pushLog.attempts + microsoft.deliveries().length;
         await withDeadline(google.flushNotifications(), deadline, 'gmail push flush');
         await withDeadline(microsoft.flushNotifications(), deadline, 'graph notification flush');
-        // A death ends the wait at once: the survivors would otherwise spin on the dead
-        // process's lease until it lapses, so the process is replaced (and the lease aged) now.
-        const death = nextDeath();
-        await withDeadline(Promise.race([Promise.all(alive().map((instance) => instance.tl.idle())), death]), deadline, 'engine idle');
+        await withDeadline(Promise.race([Promise.all(alive().map((instance) => instance.tl.idle())), death]), deadline, 'engine idle', () =>
+          alive().map((instance) => `process ${instance.number}: ${instance.describeQueue()}`).join('; '),
+        );
         if ((await world.restartDead()) > 0) continue;
         if (google.pushLog.attempts + microsoft.deliveries().length === before) return;
       }
@@ -325,14 +339,52 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   return world;
 }
 
-async function withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+async function withDeadline<T>(promise: Promise<T>, deadline: number, what: string, describe?: () => string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish in time`)), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(() => reject(new Error(`${what} did not finish in time${describe ? ` (${describe()})` : ''}`)), Math.max(0, deadline - Date.now()));
   });
   try {
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The in-process queue, watched: which jobs run right now (and since when, in wall time) and how
+ * the last few ended, so a settle that times out says what it was waiting for.
+ */
+function tracedQueue(inner: ReturnType<typeof inProcessQueue>, clock: VirtualClock): JobQueue & { describe(): string } {
+  const running = new Map<number, { job: Job; since: number }>();
+  const ended: string[] = [];
+  let sequence = 0;
+  return {
+    name: inner.name,
+    enqueue: (job, enqueueOptions) => inner.enqueue(job, enqueueOptions),
+    idle: () => inner.idle(),
+    close: () => inner.close(),
+    process(handler: JobHandler, processOptions) {
+      inner.process(async (job) => {
+        const id = (sequence += 1);
+        running.set(id, { job, since: Date.now() });
+        let outcome = 'ok';
+        try {
+          await handler(job);
+        } catch (error) {
+          outcome = error instanceof ThreadlinkError ? error.code : 'error';
+          throw error;
+        } finally {
+          running.delete(id);
+          ended.push(`${job.name}:${job.connectionId}#${job.attempt ?? 1}=${outcome}`);
+          if (ended.length > 8) ended.shift();
+        }
+      }, processOptions);
+    },
+    describe() {
+      const now = Date.now();
+      const jobs = [...running.values()].map(({ job, since }) => `${job.name}:${job.connectionId}(${String(job.data?.reason ?? '')}) for ${now - since} ms`);
+      return `running [${jobs.join(', ')}], waiting ${inner.waiting}, virtual clock +${Math.round(clock.skipped / 1000)} s, last ended [${ended.join(', ')}]`;
+    },
+  };
 }
