@@ -185,14 +185,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   async function replyThroughThreadlink(mailbox: Mailbox): Promise<boolean> {
+    // One draw, always, from the mailbox itself (not from what happens to be synced yet): the seed's
+    // later choices must not depend on timing.
+    const inMailbox = mailbox.provider === 'gmail' ? google.messages(mailbox.email).map((message) => message.id) : microsoft.messages(mailbox.email).map((message) => message.id);
+    const choice = mail.next();
+    if (inMailbox.length === 0) return false;
+    const target = inMailbox.sort()[Math.floor(choice * inMailbox.length)]!;
     // The user clicks "Reply" in the CRM: if every process just died, the supervisor restarts one first.
     if (world.alive().length === 0) await world.restartDead();
     const connection = await connectionOf(mailbox);
     if (!connection || connection.status !== 'live') return false;
-    const store = world.backend.primary;
-    const ids = await store.listProviderMessageIds(connection.id);
-    if (ids.length === 0) return false;
-    const stored = await store.getMessageByProviderId(connection.id, mail.pick(ids.sort()));
+    // Not synced yet (or not mail the CRM shows, like trash): nothing to click on.
+    const stored = await world.backend.primary.getMessageByProviderId(connection.id, target);
     if (!stored) return false;
     try {
       await world.any().tl.messages.reply(stored.id, { tenantId: world.tenantId, text: `Thanks! ${canary}` });
