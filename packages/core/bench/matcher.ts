@@ -3,6 +3,7 @@
 //   pnpm tsx --conditions=source packages/core/bench/matcher.ts [--messages 20000] [--records 100000]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '@threadlink/testing';
 import { createMatcher, createMemoryResolver, MessageMeta, type MemoryRecord, type RecordResolver } from '../src/index.js';
 
 const { values } = parseArgs({
@@ -17,20 +18,10 @@ const MESSAGE_COUNT = Number(values.messages);
 const RECORD_COUNT = Number(values.records);
 const PAGE_SIZE = Number(values['page-size']);
 
-// mulberry32: a seeded PRNG so every run matches the same corpus.
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const next = random(Number(values.seed));
-const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
-const int = (max: number): number => Math.floor(next() * max);
+// Seeded (the generator @threadlink/testing pins), so every run matches the same corpus.
+const random = seededRandom(Number(values.seed));
+/** An index in [0, max). */
+const int = (max: number): number => random.int(0, max - 1);
 
 // 100,000 CRM records: half contacts, a fifth companies, the rest projects/proposals/work orders.
 const contactCount = Math.floor(RECORD_COUNT * 0.5);
@@ -74,7 +65,7 @@ const referenceAt = (index: number): string => `${projectPrefixes[index % 3]!}-$
 const messages: MessageMeta[] = [];
 for (let index = 0; index < MESSAGE_COUNT; index += 1) {
   const known = int(contactCount);
-  const sender = pick([
+  const sender = random.pick([
     `person${known}@${companyDomain(known % companyCount)}`,
     `stranger${index}@${companyDomain(int(companyCount))}`,
     `someone${index}@gmail.com`,
@@ -82,7 +73,7 @@ for (let index = 0; index < MESSAGE_COUNT; index += 1) {
     `nobody${index}@unknown${index}.io`,
   ]);
   const reference = referenceAt(int(projectCount));
-  const attachments = next() < 0.15 ? [{ name: `${reference}_signed.pdf`, mimeType: 'application/pdf', size: 120_000 }] : [];
+  const attachments = random.chance(0.15) ? [{ name: `${reference}_signed.pdf`, mimeType: 'application/pdf', size: 120_000 }] : [];
   const threadId = `thread-${Math.floor(index / 5)}`;
   messages.push(
     MessageMeta.parse({
@@ -91,10 +82,10 @@ for (let index = 0; index < MESSAGE_COUNT; index += 1) {
       internetMessageId: `<m${index}@bench.example>`,
       inReplyTo: null,
       references: [],
-      subject: pick(subjects)(reference, referenceAt(int(projectCount))),
+      subject: random.pick(subjects)(reference, referenceAt(int(projectCount))),
       from: { address: sender },
-      to: [{ address: account }, ...(next() < 0.3 ? [{ address: `person${int(contactCount)}@${companyDomain(int(companyCount))}` }] : [])],
-      cc: next() < 0.2 ? [{ address: `colleague${int(50)}@acme.com` }] : [],
+      to: [{ address: account }, ...(random.chance(0.3) ? [{ address: `person${int(contactCount)}@${companyDomain(int(companyCount))}` }] : [])],
+      cc: random.chance(0.2) ? [{ address: `colleague${int(50)}@acme.com` }] : [],
       bcc: [],
       replyTo: [],
       sentAt: 1_700_000_000_000 + index,

@@ -12,3 +12,4 @@ export { serveWebHandler, type ServedHandler } from './common/serve-handler.js';
 export type { DeliverInput, DeliverInput as GmailDeliverInput } from './gmail/index.js';
 export type { DeliverInput as GraphDeliverInput } from './graph/index.js';
 export { recordEvents, type EventRecorder, type RecordedEvent } from './common/record-events.js';
+export { seededRandom, type SeededRandom } from './common/random.js';
