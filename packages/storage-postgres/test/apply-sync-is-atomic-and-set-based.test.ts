@@ -3,14 +3,15 @@
 // both commit.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Connection, MessageMeta, RecordLink } from '@threadlink/core';
+import { makeConnection, makeLink, makeMessage } from '@threadlink/testing';
 import { createSqlStore, type SqlMetadataStore } from '../src/index.js';
 import { backends, randomSchema, trackSchema } from './backends.js';
 import { countingClient } from './counting-client.js';
-import { makeConnection, makeLink, makeMessage } from './fixtures.js';
 
 function batchOf(connection: Connection, count: number, prefix: string): { messages: MessageMeta[]; links: RecordLink[] } {
   const messages = Array.from({ length: count }, (_, index) =>
-    makeMessage(connection, `${prefix}-${index}`, {
+    makeMessage(connection, {
+      providerMessageId: `${prefix}-${index}`,
       to: [{ address: connection.accountEmail }, { address: `colleague${index}@acme.com`, name: 'Colleague' }],
       cc: [{ address: 'boss@bigco.com' }],
       referenceTokens: [`PRJ-${1000 + index}`],

@@ -2,10 +2,10 @@
 // comes out exactly once, in order (messages by receivedAt then id, then their links).
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ExportRecord } from '@threadlink/core';
+import { makeConnection, makeLink, makeMessage } from '@threadlink/testing';
 import { createSqlStore, type SqlMetadataStore } from '../src/index.js';
 import { backends, randomSchema, trackSchema } from './backends.js';
 import { countingClient } from './counting-client.js';
-import { makeConnection, makeLink, makeMessage } from './fixtures.js';
 
 for (const backend of backends) {
   describe.skipIf(!backend.available)(`exportConnection (${backend.name})`, () => {
@@ -19,7 +19,7 @@ for (const backend of backends) {
       const connection = makeConnection();
       await store.saveConnection(connection);
       // Equal receivedAt on some messages: the id breaks the tie across a batch boundary.
-      const messages = Array.from({ length: 7 }, (_, index) => makeMessage(connection, `p${index}`, { receivedAt: 1_700_000_000_000 + Math.floor(index / 2) }));
+      const messages = Array.from({ length: 7 }, (_, index) => makeMessage(connection, { providerMessageId: `p${index}`, receivedAt: 1_700_000_000_000 + Math.floor(index / 2) }));
       const links = messages.flatMap((message) => [
         makeLink(message.id, { type: 'client', id: 'bigco' }),
         makeLink(message.id, { type: 'project', id: 'p1' }, { rule: 'reference' }),

@@ -2,9 +2,9 @@
 // rows for that connection, and another connection's rows are untouched.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Connection } from '@threadlink/core';
+import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage } from '@threadlink/testing';
 import type { SqlMetadataStore } from '../src/index.js';
 import { backends } from './backends.js';
-import { makeConnection, makeLink, makeMessage } from './fixtures.js';
 
 for (const backend of backends) {
   describe.skipIf(!backend.available)(`purgeConnection (${backend.name})`, () => {
@@ -14,7 +14,8 @@ for (const backend of backends) {
     async function populate(connection: Connection): Promise<void> {
       await store.saveConnection(connection);
       const messages = Array.from({ length: 30 }, (_, index) =>
-        makeMessage(connection, `p${index}`, {
+        makeMessage(connection, {
+          providerMessageId: `p${index}`,
           cc: [{ address: 'cc@bigco.com' }],
           bcc: [{ address: 'audit@acme.com' }],
           replyTo: [{ address: 'reply@bigco.com' }],
@@ -28,8 +29,8 @@ for (const backend of backends) {
         links: messages.map((message) => makeLink(message.id, { type: 'client', id: 'bigco' })),
         cursor: 'h1',
       });
-      await store.saveManualLink(connection.tenantId, makeLink(messages[0]!.id, { type: 'project', id: 'p1' }, { manual: true, rule: 'manual' }));
-      await store.saveManualLink(connection.tenantId, makeLink(messages[1]!.id, { type: 'client', id: 'bigco' }, { manual: true, suppressed: true, rule: 'manual' }));
+      await store.saveManualLink(connection.tenantId, makeManualLink(messages[0]!, { type: 'project', id: 'p1' }));
+      await store.saveManualLink(connection.tenantId, makeManualUnlink(messages[1]!, { type: 'client', id: 'bigco' }));
       await store.acquireLease({ key: `connection:${connection.id}`, owner: 'engine-1', ttlMs: 60_000, now: 0 });
       await store.claimOnce(`dedupe:${connection.id}:n1`, 9e12, 0);
     }
@@ -65,7 +66,8 @@ for (const backend of backends) {
     it('deletes every row of the connection in every table, in one go, and reports the counts', async () => {
       store = await backend.makeStore();
       const leaving = makeConnection();
-      const staying = makeConnection({ accountEmail: 'bob@acme.com' });
+      // Same tenant: the purge must go by connection, not take the tenant's other rows with it.
+      const staying = makeConnection({ tenantId: leaving.tenantId });
       await populate(leaving);
       await populate(staying);
       const stayingBefore = await rowsOf(staying.id);

@@ -5,9 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeConnection, makeMessage } from '@threadlink/testing';
 import { pgliteStore, postgresStore } from '../src/index.js';
 import { postgresBackend, postgresPool, randomSchema, trackSchema } from './backends.js';
-import { makeConnection, makeMessage } from './fixtures.js';
 
 describe('pgliteStore', () => {
   const directories: string[] = [];
@@ -19,7 +19,7 @@ describe('pgliteStore', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'threadlink-pglite-'));
     directories.push(dataDir);
     const connection = makeConnection();
-    const message = makeMessage(connection, 'p1');
+    const message = makeMessage(connection, { providerMessageId: 'p1' });
 
     const first = pgliteStore({ dataDir });
     expect({ name: first.name, schema: first.schema }).toEqual({ name: 'pglite', schema: 'threadlink' });
