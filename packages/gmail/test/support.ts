@@ -11,7 +11,7 @@ import {
   type ProviderTokens,
   type WebhookContext,
 } from '@threadlink/core';
-import { startGmailEmulator, type GmailEmulator, type GmailEmulatorOptions } from '@threadlink/testing';
+import { makeConnection, startGmailEmulator, type GmailEmulator, type GmailEmulatorOptions } from '@threadlink/testing';
 import { gmailProvider, type GmailProviderOptions } from '../src/index.js';
 
 /** The audience the tests' push subscription is configured with (what Pub/Sub puts in `aud`). */
@@ -72,27 +72,9 @@ export const realClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/** The connection the engine would have stored for `accountEmail` (tenant t1, user u1, not shared). */
 export function connectionFor(accountEmail: string, overrides: Partial<Connection> = {}): Connection {
-  const now = Date.now();
-  return {
-    id: `conn_${accountEmail.replace(/\W/g, '_')}`,
-    tenantId: 't1',
-    userId: 'u1',
-    provider: 'gmail',
-    accountEmail,
-    displayName: null,
-    status: 'live',
-    sealedTokens: 'sealed-by-the-engine',
-    scopes: [],
-    subscription: null,
-    cursor: null,
-    backfill: { state: 'pending', done: 0, estimatedTotal: null, resume: null, startedAt: null, finishedAt: null, rate: null },
-    health: { lastPushAt: null, lastSyncAt: null, lastFullSyncAt: null, newestChangeAt: null, consecutiveErrors: 0, lastErrorCode: null, lastErrorAt: null },
-    shared: false,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
+  return makeConnection({ id: `conn_${accountEmail.replace(/\W/g, '_')}`, tenantId: 't1', userId: 'u1', accountEmail, scopes: [], shared: false, ...overrides });
 }
 
 export interface TestSession extends ProviderSession {

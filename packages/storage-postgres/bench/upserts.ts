@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { stableId, type Connection, type MessageMeta, type RecordLink } from '@threadlink/core';
+import { stableId, type MessageMeta, type RecordLink } from '@threadlink/core';
+import { makeConnection, makeLink, makeMessage } from '@threadlink/testing';
 import { pgliteStore, postgresStore, type SqlMetadataStore } from '../src/index.js';
 
 const { values } = parseArgs({
@@ -26,64 +27,43 @@ const store: SqlMetadataStore =
   backend === 'postgres' ? postgresStore({ connectionString: process.env.DATABASE_URL ?? '', schema }) : pgliteStore({ schema });
 
 const now = 1_760_000_000_000;
-const connection: Connection = {
-  id: 'conn_bench',
-  tenantId: 'tenant_bench',
-  userId: 'user_bench',
-  provider: 'gmail',
-  accountEmail: 'me@acme.com',
-  displayName: null,
-  status: 'live',
-  sealedTokens: 'sealed',
-  scopes: [],
-  subscription: null,
-  cursor: null,
-  backfill: { state: 'running', done: 0, estimatedTotal: MESSAGE_COUNT, resume: null, startedAt: now, finishedAt: null, rate: null },
-  health: { lastPushAt: null, lastSyncAt: null, lastFullSyncAt: null, newestChangeAt: null, consecutiveErrors: 0, lastErrorCode: null, lastErrorAt: null },
-  shared: true,
-  createdAt: now,
-  updatedAt: now,
-};
+const connection = makeConnection({ id: 'conn_bench', tenantId: 'tenant_bench', userId: 'user_bench', accountEmail: 'me@acme.com', createdAt: now, updatedAt: now });
 
 // A realistic shape: 1 sender, 2 to, 1 cc, a reference token on a third of them, threads of ~5,
 // two automatic links per message (contact by address, company by domain).
 function message(index: number, revision: number): MessageMeta {
   const providerMessageId = `m${index.toString(16).padStart(8, '0')}`;
   const providerThreadId = `t${Math.floor(index / 5)}`;
-  return {
+  const reference = `PRJ-${10_000 + (index % 3000)}`;
+  const previous = `<m${(index - 1).toString(16).padStart(8, '0')}@mail.example>`;
+  const signed = index % 7 === 0;
+  return makeMessage(connection, {
+    // The engine's ids, so the rows are what a real sync writes.
+    id: stableId('msg', connection.id, providerMessageId),
+    threadId: stableId('thr', connection.id, providerThreadId),
     providerMessageId,
     providerThreadId,
     internetMessageId: `<${providerMessageId}.${index}@mail.client${index % 500}.example>`,
-    inReplyTo: index % 5 === 0 ? null : `<m${(index - 1).toString(16).padStart(8, '0')}@mail.example>`,
-    references: index % 5 === 0 ? [] : [`<m${(index - 1).toString(16).padStart(8, '0')}@mail.example>`],
-    subject: `${revision > 0 ? 'Re: ' : ''}Change request PRJ-${10_000 + (index % 3000)} – commissioning`,
+    inReplyTo: index % 5 === 0 ? null : previous,
+    references: index % 5 === 0 ? [] : [previous],
+    subject: `${revision > 0 ? 'Re: ' : ''}Change request ${reference} – commissioning`,
     from: { address: `person${index % 2000}@client${index % 500}.example`, name: `Person ${index % 2000}` },
     to: [{ address: 'me@acme.com', name: 'Me' }, { address: `colleague${index % 20}@acme.com` }],
     cc: [{ address: `pm${index % 50}@client${index % 500}.example` }],
-    bcc: [],
-    replyTo: [],
     sentAt: now + index * 1000,
     receivedAt: now + index * 1000 + 500,
-    direction: 'inbound',
-    folder: 'inbox',
     labels: ['INBOX', 'CATEGORY_UPDATES'],
-    attachments: index % 7 === 0 ? [{ name: `PRJ-${10_000 + (index % 3000)}-signed.pdf`, mimeType: 'application/pdf', size: 120_000 }] : [],
-    hasAttachments: index % 7 === 0,
-    id: stableId('msg', connection.id, providerMessageId),
-    tenantId: connection.tenantId,
-    connectionId: connection.id,
-    userId: connection.userId,
-    provider: 'gmail',
-    threadId: stableId('thr', connection.id, providerThreadId),
-    referenceTokens: index % 3 === 0 ? [`PRJ-${10_000 + (index % 3000)}`] : [],
+    attachments: signed ? [{ name: `${reference}-signed.pdf`, mimeType: 'application/pdf', size: 120_000 }] : [],
+    hasAttachments: signed,
+    referenceTokens: index % 3 === 0 ? [reference] : [],
     syncedAt: now + revision,
-  };
+  });
 }
 
 function links(batch: MessageMeta[]): RecordLink[] {
   return batch.flatMap((item) => [
-    { messageId: item.id, record: { type: 'contact', id: `c-${item.from?.address}` }, rule: 'participant.address', reason: 'sender', confidence: 1, manual: false, suppressed: false, createdAt: now },
-    { messageId: item.id, record: { type: 'client', id: `cl-${item.from?.address.split('@')[1]}` }, rule: 'participant.domain', reason: 'sender domain', confidence: 0.8, manual: false, suppressed: false, createdAt: now },
+    makeLink(item, { type: 'contact', id: `c-${item.from?.address}` }, { rule: 'participant.address', reason: 'sender', confidence: 1, createdAt: now }),
+    makeLink(item, { type: 'client', id: `cl-${item.from?.address.split('@')[1]}` }, { rule: 'participant.domain', reason: 'sender domain', confidence: 0.8, createdAt: now }),
   ]);
 }
 
