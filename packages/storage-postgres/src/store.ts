@@ -171,18 +171,23 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     await executor.query(`UPDATE ${table('connections')} SET ${assignments.join(', ')} WHERE tenant_id = $1 AND id = $2`, connectionParams(connection));
   }
 
+  /**
+   * Inserts the links of a JSON array ($2) whose message is in tenant $1 (the join drops any other,
+   * so a link can never name another tenant's message); `onConflict` decides for a (message,
+   * record) pair that already has a row.
+   */
+  const insertLinksOfTenant = (onConflict: string): string =>
+    `INSERT INTO ${table('record_links')} (${LINK_COLUMN_LIST})
+     SELECT m.tenant_id, m.id, m.connection_id, x.record_type, x.record_id, x.record_label,
+            x.rule, x.reason, x.confidence, x.manual, x.suppressed, x.created_at
+       FROM jsonb_to_recordset($2::jsonb) AS ${LINK_RECORDSET}
+       JOIN ${table('messages')} m ON m.tenant_id = $1 AND m.id = x.message_id
+     ON CONFLICT (tenant_id, message_id, record_type, record_id) ${onConflict}`;
+
   /** Inserts links whose message is in the tenant; a (message, record) pair that has a link keeps it. */
   async function insertLinks(executor: SqlExecutor, tenantId: string, links: RecordLink[]): Promise<number> {
     if (links.length === 0) return 0;
-    const result = await executor.query(
-      `INSERT INTO ${table('record_links')} (${LINK_COLUMN_LIST})
-       SELECT m.tenant_id, m.id, m.connection_id, x.record_type, x.record_id, x.record_label,
-              x.rule, x.reason, x.confidence, x.manual, x.suppressed, x.created_at
-         FROM jsonb_to_recordset($2::jsonb) AS ${LINK_RECORDSET}
-         JOIN ${table('messages')} m ON m.tenant_id = $1 AND m.id = x.message_id
-       ON CONFLICT (tenant_id, message_id, record_type, record_id) DO NOTHING`,
-      [tenantId, toJsonParam(links.map(linkJson))],
-    );
+    const result = await executor.query(insertLinksOfTenant('DO NOTHING'), [tenantId, toJsonParam(links.map(linkJson))]);
     return result.rowCount;
   }
 
@@ -543,16 +548,14 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       const link = parseStoredLink(input);
       if (!link.manual) throw new ThreadlinkError('INVALID_INPUT', 'saveManualLink takes manual links only (manual: true)');
       await run('saveManualLink', async () => {
+        // A user's decision replaces whatever row the pair had (an automatic link or an earlier decision).
         const result = await sql.query(
-          `INSERT INTO ${table('record_links')} (${LINK_COLUMN_LIST})
-           SELECT m.tenant_id, m.id, m.connection_id, x.record_type, x.record_id, x.record_label,
-                  x.rule, x.reason, x.confidence, x.manual, x.suppressed, x.created_at
-             FROM jsonb_to_recordset($2::jsonb) AS ${LINK_RECORDSET}
-             JOIN ${table('messages')} m ON m.tenant_id = $1 AND m.id = x.message_id
-           ON CONFLICT (tenant_id, message_id, record_type, record_id) DO UPDATE SET
+          insertLinksOfTenant(
+            `DO UPDATE SET
              record_label = EXCLUDED.record_label, rule = EXCLUDED.rule, reason = EXCLUDED.reason,
              confidence = EXCLUDED.confidence, manual = EXCLUDED.manual, suppressed = EXCLUDED.suppressed,
              created_at = EXCLUDED.created_at`,
+          ),
           [tenantId, toJsonParam([linkJson(link)])],
         );
         if (result.rowCount === 0) throw new ThreadlinkError('NOT_FOUND', 'No such message', { details: { messageId: link.messageId } });

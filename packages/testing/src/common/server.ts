@@ -132,6 +132,16 @@ function encode(response: EmulatorResponse): { body: Buffer; headers: Record<str
   return { body: Buffer.from(JSON.stringify(payload), 'utf8'), headers };
 }
 
+/** A request body as JSON; undefined when it is empty or not JSON (each API answers that in its own words). */
+export function parseJsonBody<T = unknown>(body: Buffer): T | undefined {
+  if (body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Serves a router on 127.0.0.1 (a free port unless one is given). */
 export async function serve(options: ServeOptions): Promise<StartedServer> {
   const maxBody = options.maxBodyBytes ?? 35 * 1024 * 1024;
@@ -154,12 +164,7 @@ export async function serve(options: ServeOptions): Promise<StartedServer> {
           body,
           params: {},
           json<T>() {
-            if (body.length === 0) return undefined;
-            try {
-              return JSON.parse(body.toString('utf8')) as T;
-            } catch {
-              return undefined;
-            }
+            return parseJsonBody<T>(body);
           },
           form() {
             return new URLSearchParams(body.toString('utf8'));

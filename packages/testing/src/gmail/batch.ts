@@ -7,7 +7,7 @@
 // developers.google.com/workspace/gmail/api/guides/batch
 import { STATUS_CODES } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { EmulatorRequest, EmulatorResponse, RequestLog, Router } from '../common/server.js';
+import { parseJsonBody, type EmulatorRequest, type EmulatorResponse, type RequestLog, type Router } from '../common/server.js';
 import { invalidArgument } from './errors.js';
 
 export const MAX_BATCH_PARTS = 100;
@@ -98,12 +98,7 @@ export async function handleBatch(request: EmulatorRequest, router: Router, log:
       body: part.body,
       params: {},
       json<T>() {
-        if (part.body.length === 0) return undefined;
-        try {
-          return JSON.parse(part.body.toString('utf8')) as T;
-        } catch {
-          return undefined;
-        }
+        return parseJsonBody<T>(part.body);
       },
       form() {
         return new URLSearchParams(part.body.toString('utf8'));

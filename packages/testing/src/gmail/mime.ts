@@ -220,28 +220,13 @@ function parsePart(text: string, depth: number, defaultType: string): MimePart {
   const disposition = parseStructuredHeader(headerValue(headers, 'content-disposition'));
   const mimeType = contentType.value || 'text/plain';
   const filename = disposition.parameters['filename'] ?? contentType.parameters['name'] ?? '';
+  const described = { headers, mimeType, parameters: contentType.parameters, disposition: disposition.value, filename };
   const boundary = contentType.parameters['boundary'];
   if (mimeType.startsWith('multipart/') && boundary !== undefined && depth < 20) {
     const childDefault = mimeType === 'multipart/digest' ? 'message/rfc822' : 'text/plain';
-    return {
-      headers,
-      mimeType,
-      parameters: contentType.parameters,
-      disposition: disposition.value,
-      filename,
-      body: Buffer.alloc(0),
-      children: splitMultipart(body, boundary).map((child) => parsePart(child, depth + 1, childDefault)),
-    };
+    return { ...described, body: Buffer.alloc(0), children: splitMultipart(body, boundary).map((child) => parsePart(child, depth + 1, childDefault)) };
   }
-  return {
-    headers,
-    mimeType,
-    parameters: contentType.parameters,
-    disposition: disposition.value,
-    filename,
-    body: decodeTransfer(body, headerValue(headers, 'content-transfer-encoding')),
-    children: [],
-  };
+  return { ...described, body: decodeTransfer(body, headerValue(headers, 'content-transfer-encoding')), children: [] };
 }
 
 export function parseMime(raw: Buffer): MimePart {

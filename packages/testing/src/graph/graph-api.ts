@@ -4,7 +4,7 @@
 // latency and faults, routing, the request log, and JSON batching ($batch,
 // at most 20 requests — learn.microsoft.com/graph/json-batching).
 import type { EmulatorRequest, EmulatorResponse, RequestLog } from '../common/server.js';
-import { sleep } from '../common/server.js';
+import { parseJsonBody, sleep } from '../common/server.js';
 import type { GraphCall } from './context.js';
 import type { DeltaService } from './delta.js';
 import type { IdentityService } from './identity.js';
@@ -232,12 +232,7 @@ export class GraphApi {
         headers: request.headers,
         body: request.body,
         json<T>() {
-          if (request.body.length === 0) return undefined;
-          try {
-            return JSON.parse(request.body.toString('utf8')) as T;
-          } catch {
-            return undefined;
-          }
+          return parseJsonBody<T>(request.body);
         },
         mailbox,
         clientId: caller.clientId,

@@ -97,7 +97,7 @@ export class MailFlow {
       const isSender = senderMailbox === only;
       const folder = input.folder ?? (isSender ? 'sentitems' : 'inbox');
       const message = isSender
-        ? this.storeSentCopy(only, outgoing, at, input.conversationId, folder)
+        ? this.storeOwnCopy(only, outgoing, at, input.conversationId, { folder, isDraft: false })
         : this.storeInboundCopy(only, outgoing, at, input.conversationId, folder);
       copies.push(this.describe(only, message));
     } else {
@@ -106,7 +106,7 @@ export class MailFlow {
         copies.push(this.describe(mailbox, message));
       }
       if (senderMailbox) {
-        const message = this.storeSentCopy(senderMailbox, outgoing, at, input.conversationId, 'sentitems');
+        const message = this.storeOwnCopy(senderMailbox, outgoing, at, input.conversationId, { folder: 'sentitems', isDraft: false });
         copies.push(this.describe(senderMailbox, message));
       }
     }
@@ -138,7 +138,7 @@ export class MailFlow {
       this.store.move(mailbox, draft, this.store.requireFolder(mailbox, 'sentitems').id);
       sentCopy = draft;
     } else if (options.saveToSentItems) {
-      sentCopy = this.storeSentCopy(mailbox, outgoing, at, options.conversationId, 'sentitems');
+      sentCopy = this.storeOwnCopy(mailbox, outgoing, at, options.conversationId, { folder: 'sentitems', isDraft: false });
     }
     for (const recipient of this.recipientMailboxes(outgoing)) {
       this.storeInboundCopy(recipient, outgoing, at, undefined, 'inbox');
@@ -155,17 +155,7 @@ export class MailFlow {
 
   /** A draft in Drafts (createReply, POST /me/messages). */
   saveDraft(mailbox: Mailbox, outgoing: OutgoingMessage, conversationId: string | undefined): StoredMessage {
-    const at = this.now();
-    return this.store.insert(
-      mailbox,
-      {
-        ...this.baseFields(outgoing, at, at, conversationId ?? this.conversationFor(mailbox, outgoing)),
-        isRead: true,
-        isDraft: true,
-        transportHeaders: null,
-      },
-      this.store.requireFolder(mailbox, 'drafts').id,
-    );
+    return this.storeOwnCopy(mailbox, outgoing, this.now(), conversationId, { folder: 'drafts', isDraft: true });
   }
 
   /** Builds the reply Outlook would compose: RE: subject, quoted original, threading headers. */
@@ -312,22 +302,23 @@ export class MailFlow {
     };
   }
 
-  private storeSentCopy(
+  /** The sender's own copy (a sent message or a draft): already read, and no transport headers, since it was never received. */
+  private storeOwnCopy(
     mailbox: Mailbox,
     outgoing: OutgoingMessage,
     at: number,
     conversationId: string | undefined,
-    folder: string,
+    placement: { folder: string; isDraft: boolean },
   ): StoredMessage {
     return this.store.insert(
       mailbox,
       {
         ...this.baseFields(outgoing, at, at, conversationId ?? this.conversationFor(mailbox, outgoing)),
         isRead: true,
-        isDraft: false,
+        isDraft: placement.isDraft,
         transportHeaders: null,
       },
-      this.store.requireFolder(mailbox, folder).id,
+      this.store.requireFolder(mailbox, placement.folder).id,
     );
   }
 

@@ -63,6 +63,15 @@ export interface PubSubSubscription {
   state: 'ACTIVE' | 'RESOURCE_ERROR';
 }
 
+export interface PushSubscriptionInput {
+  name: string;
+  topic: string;
+  pushEndpoint: string;
+  /** `null` creates the subscription without authentication. */
+  oidcToken?: { serviceAccountEmail: string; audience?: string } | null;
+  ackDeadlineSeconds?: number;
+}
+
 /** Test helpers on `emulator.pubsub`, to build correct and broken setups without HTTP. */
 export interface EmulatedPubSub {
   readonly projectId: string;
@@ -73,14 +82,8 @@ export interface EmulatedPubSub {
   getIamPolicy(topic: string): IamPolicy;
   /** Replaces the topic's policy (as setIamPolicy does); returns it with a new etag. */
   setIamPolicy(topic: string, policy: { bindings?: IamBinding[]; version?: number }): IamPolicy;
-  /** A push subscription; `oidcToken: null` creates one without authentication. */
-  createPushSubscription(input: {
-    name: string;
-    topic: string;
-    pushEndpoint: string;
-    oidcToken?: { serviceAccountEmail: string; audience?: string } | null;
-    ackDeadlineSeconds?: number;
-  }): PubSubSubscription;
+  /** A push subscription. */
+  createPushSubscription(input: PushSubscriptionInput): PubSubSubscription;
   /** A pull subscription (empty pushConfig). */
   createPullSubscription(input: { name: string; topic: string }): PubSubSubscription;
   modifyPushConfig(subscription: string, pushConfig: PushConfig): void;
@@ -219,13 +222,7 @@ export class PubSubAdmin implements EmulatedPubSub {
     return clonePolicy(stored);
   }
 
-  createPushSubscription(input: {
-    name: string;
-    topic: string;
-    pushEndpoint: string;
-    oidcToken?: { serviceAccountEmail: string; audience?: string } | null;
-    ackDeadlineSeconds?: number;
-  }): PubSubSubscription {
+  createPushSubscription(input: PushSubscriptionInput): PubSubSubscription {
     const pushConfig: PushConfig = { pushEndpoint: input.pushEndpoint };
     if (input.oidcToken) pushConfig.oidcToken = { ...input.oidcToken };
     return this.addSubscription(input.name, input.topic, pushConfig, input.ackDeadlineSeconds ?? 10);
