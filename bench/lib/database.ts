@@ -1,6 +1,7 @@
 // Where the SQL scenarios store data: PostgreSQL when DATABASE_URL is set (a fresh schema per
 // run, dropped afterwards), else embedded PGlite — the same store code either way.
 import { randomBytes } from 'node:crypto';
+import { createMemoryResolver, createThreadlink, generateSealingKey, type MetadataStore, type Threadlink } from '@threadlink/core';
 import { postgresStore } from '@threadlink/storage-postgres';
 import type { StoreSpec } from '../host/protocol.js';
 
@@ -29,4 +30,19 @@ export async function dropSchema(spec: StoreSpec): Promise<void> {
   } finally {
     await store.close();
   }
+}
+
+/**
+ * A threadlink over a store the scenario seeded itself, and nothing else (no providers, an empty
+ * CRM, no maintenance loop): for timing what reads the store (timelines, rematch).
+ */
+export function storeOnlyThreadlink(store: MetadataStore): Threadlink {
+  return createThreadlink({
+    store,
+    providers: [],
+    resolver: createMemoryResolver([]),
+    sealingKeys: [{ id: 'bench', key: generateSealingKey() }],
+    publicUrl: 'http://127.0.0.1:9/threadlink',
+    maintenanceIntervalMs: 0,
+  });
 }

@@ -3,11 +3,9 @@
 // store commits the same pages (storage-postgres' upserts benchmark): matching must not be what
 // limits a sync. (b) Rematch: a CRM gains a contact / a client, and the history already stored is
 // linked — over a large stored set, compared with the one index look-up any rematch needs.
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createMemoryResolver, createThreadlink, generateSealingKey } from '@threadlink/core';
 import { pgliteStore, postgresStore, type SqlMetadataStore } from '@threadlink/storage-postgres';
-import { databaseUrl } from '../lib/database.js';
+import { benchSchema, databaseUrl, storeOnlyThreadlink } from '../lib/database.js';
 import { benchConnection, benchMessage } from '../lib/messages.js';
 import { figure, type Figure, type Scenario, type ScenarioContext } from '../lib/scenario.js';
 import { round, summarize } from '../lib/stats.js';
@@ -66,20 +64,13 @@ async function seed(store: SqlMetadataStore, target: number, deadline: number, l
 }
 
 async function rematchRun(context: ScenarioContext, backend: 'postgres' | 'pglite', target: number, seedDeadline: number) {
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
+  const schema = benchSchema();
   const url = databaseUrl();
   const store = backend === 'postgres' && url ? postgresStore({ connectionString: url, schema, poolConfig: { max: 4 } }) : pgliteStore({ schema });
   try {
     await store.init();
     const seeded = await seed(store, target, seedDeadline, context.log);
-    const tl = createThreadlink({
-      store,
-      providers: [],
-      resolver: createMemoryResolver([]),
-      sealingKeys: [{ id: 'bench', key: generateSealingKey() }],
-      publicUrl: 'http://127.0.0.1:9/threadlink',
-      maintenanceIntervalMs: 0,
-    });
+    const tl = storeOnlyThreadlink(store);
     const contact: number[] = [];
     const contactLookups: number[] = [];
     const company: number[] = [];

@@ -2,11 +2,10 @@
 // database's speed at writing the same number of message rows in one statement; and the timeline
 // query for a client with 10,000 messages against a single-row look-up on the same store.
 // PostgreSQL (DATABASE_URL) and PGlite.
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createMemoryResolver, createThreadlink, generateSealingKey, type MessageMeta } from '@threadlink/core';
+import type { MessageMeta } from '@threadlink/core';
 import { pgliteStore, postgresStore, type SqlMetadataStore } from '@threadlink/storage-postgres';
-import { databaseUrl } from '../lib/database.js';
+import { benchSchema, databaseUrl, storeOnlyThreadlink } from '../lib/database.js';
 import { benchConnection, benchMessage, clientLink } from '../lib/messages.js';
 import { figure, type Figure, type Scenario, type ScenarioContext } from '../lib/scenario.js';
 import { round, summarize } from '../lib/stats.js';
@@ -114,14 +113,7 @@ async function timelineRun(context: ScenarioContext, store: SqlMetadataStore, qu
     await store.applySync(connection.id, { upserts, deletes: [], links });
   }
   context.log(`${store.sql.dialect}: ${clientMessages * 2} messages seeded in ${Math.round(performance.now() - seedStarted)} ms`);
-  const tl = createThreadlink({
-    store,
-    providers: [],
-    resolver: createMemoryResolver([]),
-    sealingKeys: [{ id: 'bench', key: generateSealingKey() }],
-    publicUrl: 'http://127.0.0.1:9/threadlink',
-    maintenanceIntervalMs: 0,
-  });
+  const tl = storeOnlyThreadlink(store);
   const record = { type: 'client', id: 'client-big' };
   const firstPage: number[] = [];
   const deepPages: number[] = [];
@@ -169,7 +161,7 @@ export const store: Scenario = {
       const messages = context.quick ? 1_000 : 4_000;
       const upserts = [];
       for (let run = 0; run < runs; run += 1) upserts.push(await upsertsBench(backend, messages, BATCH));
-      const schema = `bench_${randomBytes(5).toString('hex')}`;
+      const schema = benchSchema();
       const sqlStore = backend === 'postgres' ? postgresStore({ connectionString: url as string, schema, poolConfig: { max: 4 } }) : pgliteStore({ schema });
       try {
         await sqlStore.init();

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { BatchRequestContent, BatchResponseContent, GraphError, type BatchResponseBody, type Client } from '@microsoft/microsoft-graph-client';
+import { BatchRequestContent, BatchResponseContent, GraphError, type BatchResponseBody } from '@microsoft/microsoft-graph-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type GraphEmulator } from '../src/graph/index.js';
-import { graphClient, signIn } from './graph-clients.js';
+import { connectMailbox } from './graph-clients.js';
 
 let emulator: GraphEmulator;
 
@@ -16,12 +15,7 @@ afterAll(async () => {
   await emulator.close();
 });
 
-async function connect(name: string, retries = 3): Promise<{ email: string; client: Client }> {
-  const email = `${name}-${randomUUID().slice(0, 8)}@contoso.test`;
-  emulator.addMailbox({ email, name });
-  const { result } = await signIn(emulator, email);
-  return { email, client: graphClient(emulator, () => result.accessToken, retries) };
-}
+const connect = (name: string, retries?: number) => connectMailbox(emulator, name, retries);
 
 function request(path: string, init: RequestInit = {}): Request {
   return new Request(`${emulator.url}/v1.0${path}`, init);

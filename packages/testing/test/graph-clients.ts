@@ -2,6 +2,7 @@
 // networkClient that trusts the emulator's CA, a microsoft-graph-client whose
 // middleware attaches the bearer token on a loopback http base URL, and a
 // local webhook receiver that answers Graph's validation handshake.
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -136,6 +137,14 @@ export function graphClient(emulator: GraphEmulator, token: () => Promise<string
     baseUrl: emulator.url,
     middleware: [new BearerMiddleware(token), new RetryHandler(new RetryHandlerOptions(0, retries)), new HTTPMessageHandler()],
   });
+}
+
+/** A fresh mailbox (unique address per call), signed in through msal-node, with a Graph client for it. */
+export async function connectMailbox(emulator: GraphEmulator, name: string, retries = 3): Promise<{ email: string; client: Client }> {
+  const email = `${name}-${randomUUID().slice(0, 8)}@contoso.test`;
+  emulator.addMailbox({ email, name });
+  const { result } = await signIn(emulator, email);
+  return { email, client: graphClient(emulator, () => result.accessToken, retries) };
 }
 
 /** client.api() only strips https:// origins from absolute links; drop the http emulator origin ourselves. */

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { GraphError, type Client } from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type GraphEmulator } from '../src/graph/index.js';
-import { graphClient, relativeLink, signIn } from './graph-clients.js';
+import { connectMailbox, relativeLink } from './graph-clients.js';
 
 interface DeltaPage {
   value: Array<Record<string, unknown>>;
@@ -19,13 +18,7 @@ afterAll(async () => {
   await emulator.close();
 });
 
-/** A fresh mailbox per test, signed in through msal-node, with a Graph client for it. */
-async function connect(name: string): Promise<{ email: string; client: Client }> {
-  const email = `${name}-${randomUUID().slice(0, 8)}@contoso.test`;
-  emulator.addMailbox({ email, name });
-  const { result } = await signIn(emulator, email);
-  return { email, client: graphClient(emulator, () => result.accessToken) };
-}
+const connect = (name: string) => connectMailbox(emulator, name);
 
 /** Follows nextLinks to the deltaLink, as a sync engine would. */
 async function deltaRound(

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { GraphError, ResponseType, type Client } from '@microsoft/microsoft-graph-client';
+import { GraphError, ResponseType } from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type GraphEmulator } from '../src/graph/index.js';
-import { graphClient, signIn } from './graph-clients.js';
+import { connectMailbox } from './graph-clients.js';
 
 let emulator: GraphEmulator;
 
@@ -13,12 +12,7 @@ afterAll(async () => {
   await emulator.close();
 });
 
-async function connect(name: string): Promise<{ email: string; client: Client }> {
-  const email = `${name}-${randomUUID().slice(0, 8)}@contoso.test`;
-  emulator.addMailbox({ email, name });
-  const { result } = await signIn(emulator, email);
-  return { email, client: graphClient(emulator, () => result.accessToken) };
-}
+const connect = (name: string) => connectMailbox(emulator, name);
 
 interface Collection {
   value: Array<Record<string, unknown>>;
