@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGraphEmulator, type GraphEmulator } from '../src/graph/index.js';
+import { seededRandom } from '../src/index.js';
 import { signIn } from './graph-clients.js';
 
-/** mulberry32: a tiny seeded generator, so a seed names one exact stream of rolls. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // The emulator holds one `random`; reseeding the generator behind it replays a stream.
-let generator = seeded(1);
+let generator = seededRandom(1).next;
 let draws = 0;
 let emulator: GraphEmulator;
 let token: string;
@@ -39,7 +28,7 @@ afterAll(async () => {
  * 50 % error rate and a little jitter; returns every status in order, inner batch ones included.
  */
 async function statusesFor(seed: number): Promise<number[]> {
-  generator = seeded(seed);
+  generator = seededRandom(seed).next;
   Object.assign(emulator.faults, { errorRate: 0.5, jitterMs: 3 });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const statuses: number[] = [];
