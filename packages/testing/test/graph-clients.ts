@@ -140,10 +140,10 @@ export function graphClient(emulator: GraphEmulator, token: () => Promise<string
 }
 
 /** A fresh mailbox (unique address per call), signed in through msal-node, with a Graph client for it. */
-export async function connectMailbox(emulator: GraphEmulator, name: string, retries = 3): Promise<{ email: string; client: Client }> {
+export async function connectMailbox(emulator: GraphEmulator, name: string, retries = 3, scopes: string[] = SCOPES): Promise<{ email: string; client: Client }> {
   const email = `${name}-${randomUUID().slice(0, 8)}@contoso.test`;
   emulator.addMailbox({ email, name });
-  const { result } = await signIn(emulator, email);
+  const { result } = await signIn(emulator, email, undefined, scopes);
   return { email, client: graphClient(emulator, () => result.accessToken, retries) };
 }
 

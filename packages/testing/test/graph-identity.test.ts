@@ -139,6 +139,28 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     expect(me.mail).toBe(ANN);
   });
 
+  it('refuses a refresh that asks for a scope the user never consented to (AADSTS65001 consent_required)', async () => {
+    emulator = await startGraphEmulator();
+    emulator.addMailbox({ email: ANN });
+    const consented = SCOPES.filter((scope) => !scope.endsWith('/Mail.ReadWrite'));
+    const { app, result } = await signIn(emulator, ANN, undefined, consented);
+    const account = result.account;
+    if (!account) throw new Error('no account');
+
+    const widened = await app.acquireTokenSilent({ account, scopes: SCOPES, forceRefresh: true }).catch((error: unknown) => error);
+    expect(widened).toBeInstanceOf(InteractionRequiredAuthError);
+    expect((widened as InteractionRequiredAuthError).errorMessage).toContain('AADSTS65001');
+    expect((widened as InteractionRequiredAuthError).subError).toBe('consent_required');
+
+    // Within the consent the grant keeps working, and a later sign-in that consents more widens it.
+    const same = await app.acquireTokenSilent({ account, scopes: consented, forceRefresh: true });
+    const readWrite = (scopes: string[]): boolean => scopes.some((scope) => /(^|\/)mail\.readwrite$/i.test(scope));
+    expect(readWrite(same.scopes)).toBe(false);
+    const again = await signIn(emulator, ANN, app, SCOPES);
+    const wider = await app.acquireTokenSilent({ account: again.result.account ?? account, scopes: SCOPES, forceRefresh: true });
+    expect(readWrite(wider.scopes)).toBe(true);
+  });
+
   it('answers a revoked grant with invalid_grant AADSTS50173 and revoked access tokens with 401', async () => {
     emulator = await startGraphEmulator();
     emulator.addMailbox({ email: ANN });

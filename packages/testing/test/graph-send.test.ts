@@ -1,7 +1,7 @@
 import { GraphError, ResponseType } from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGraphEmulator, type GraphEmulator } from '../src/graph/index.js';
-import { connectMailbox } from './graph-clients.js';
+import { connectMailbox, expiresIn, relativeLink, startWebhookReceiver } from './graph-clients.js';
 
 let emulator: GraphEmulator;
 
@@ -12,7 +12,9 @@ afterAll(async () => {
   await emulator.close();
 });
 
-const connect = (name: string) => connectMailbox(emulator, name);
+const connect = (name: string, scopes?: string[]) => connectMailbox(emulator, name, 3, scopes);
+
+const IMMUTABLE = 'IdType="ImmutableId"';
 
 interface Collection {
   value: Array<Record<string, unknown>>;
@@ -124,5 +126,115 @@ describe('replying and sending', () => {
     await ann.client.api('/me/sendMail').post({ message: { subject: 'Unsaved', toRecipients: [{ emailAddress: { address: 'x@fabrikam.test' } }] }, saveToSentItems: false });
     expect(emulator.sent(ann.email).map((message) => message.subject)).toEqual(['Proposal', 'Unsaved']);
     expect(emulator.messages(ann.email)).toHaveLength(1);
+  });
+  it('keeps a sent draft findable only by the immutable id the draft was created with', async () => {
+    const ann = await connect('ann');
+    const bob = await connect('bob');
+    const original = await emulator.deliver({ from: bob.email, to: ann.email, subject: 'Quote', text: 'Price?' });
+
+    // Without the preference the draft's id is its REST id, which Exchange replaces when the item moves.
+    const restDraft = (await ann.client.api(`/me/messages/${original.id}/createReply`).post({ comment: 'Default ids' })) as { id: string };
+    const immutableDraft = (await ann.client.api(`/me/messages/${original.id}/createReply`).header('Prefer', IMMUTABLE).post({ comment: 'Immutable ids' })) as {
+      id: string;
+    };
+    const [restCopy, immutableCopy] = [restDraft.id, immutableDraft.id].map((id) => emulator.messages(ann.email).find((message) => message.id === id || message.immutableId === id));
+    expect(restCopy?.id).toBe(restDraft.id);
+    expect(restCopy?.immutableId).not.toBe(restDraft.id);
+    expect(immutableCopy?.immutableId).toBe(immutableDraft.id);
+    expect(immutableCopy?.id).not.toBe(immutableDraft.id);
+
+    await ann.client.api(`/me/messages/${restDraft.id}/send`).post(null);
+    await ann.client.api(`/me/messages/${immutableDraft.id}/send`).header('Prefer', IMMUTABLE).post(null);
+
+    const lost = (await ann.client.api(`/me/messages/${restDraft.id}`).get().catch((error: unknown) => error)) as GraphError;
+    expect(lost.statusCode).toBe(404);
+    const sentItems = (await ann.client.api('/me/mailFolders/sentitems').get()) as { id: string };
+    const found = (await ann.client.api(`/me/messages/${immutableDraft.id}`).header('Prefer', IMMUTABLE).select(['isDraft', 'parentFolderId', 'body']).get()) as Record<string, unknown>;
+    expect(found).toMatchObject({ id: immutableDraft.id, isDraft: false, parentFolderId: sentItems.id });
+    expect(JSON.stringify(found.body)).toContain('Immutable ids');
+    expect(emulator.messages(ann.email).filter((message) => message.folder === 'drafts')).toEqual([]);
+  });
+
+  it('holds sent mail in the Outbox until released, then files it in Sent Items under its immutable id and notifies', async () => {
+    const ann = await connect('ann');
+    const bob = await connect('bob');
+    const receiver = await startWebhookReceiver();
+    try {
+      const original = await emulator.deliver({ from: bob.email, to: ann.email, subject: 'Schedule', text: 'When?' });
+      await ann.client.api('/subscriptions').header('Prefer', IMMUTABLE).post({
+        changeType: 'created,updated,deleted',
+        notificationUrl: receiver.url,
+        lifecycleNotificationUrl: receiver.lifecycleUrl,
+        resource: "/me/mailFolders('sentitems')/messages",
+        expirationDateTime: expiresIn(60),
+        clientState: 'sent-state',
+      });
+      const start = (await ann.client.api('/me/mailFolders/sentitems/messages/delta').header('Prefer', IMMUTABLE).select('subject').get()) as {
+        '@odata.deltaLink': string;
+      };
+
+      emulator.faults.holdOutbox = true;
+      const draft = (await ann.client.api(`/me/messages/${original.id}/createReply`).header('Prefer', IMMUTABLE).post({ comment: 'Tomorrow.' })) as { id: string };
+      await ann.client.api(`/me/messages/${draft.id}/send`).header('Prefer', IMMUTABLE).post(null);
+
+      const outbox = (await ann.client.api('/me/mailFolders/outbox').get()) as { id: string };
+      const inTransit = (await ann.client.api(`/me/messages/${draft.id}`).header('Prefer', IMMUTABLE).select(['isDraft', 'parentFolderId']).get()) as Record<string, unknown>;
+      expect(inTransit).toMatchObject({ isDraft: false, parentFolderId: outbox.id });
+      expect(emulator.messages(ann.email).filter((message) => message.folder === 'sentitems' || message.folder === 'drafts')).toEqual([]);
+      expect(emulator.messages(bob.email).filter((message) => message.folder === 'inbox')).toEqual([]);
+      expect(emulator.sent(ann.email)).toEqual([]);
+      await emulator.flushNotifications();
+      expect(receiver.notifications).toEqual([]);
+
+      emulator.releaseOutbox();
+      await emulator.flushNotifications();
+      const notified = receiver.notifications.flatMap((notification) => notification.body.value);
+      expect(notified).toEqual([expect.objectContaining({ changeType: 'created', resourceData: expect.objectContaining({ id: draft.id }) })]);
+      const changes = (await ann.client.api(relativeLink(emulator, start['@odata.deltaLink'])).header('Prefer', IMMUTABLE).get()) as {
+        value: Array<Record<string, unknown>>;
+      };
+      expect(changes.value).toEqual([expect.objectContaining({ id: draft.id, subject: 'RE: Schedule' })]);
+      expect(emulator.sent(ann.email).map((message) => message.immutableId)).toEqual([draft.id]);
+      expect(emulator.messages(bob.email).filter((message) => message.folder === 'inbox').map((message) => message.subject)).toEqual(['RE: Schedule']);
+    } finally {
+      emulator.faults.holdOutbox = false;
+      emulator.releaseOutbox();
+      await receiver.close();
+    }
+  });
+
+  it('does not send a draft deleted from the Outbox before transport', async () => {
+    const ann = await connect('ann');
+    const bob = await connect('bob');
+    const original = await emulator.deliver({ from: bob.email, to: ann.email, subject: 'Cancel me', text: '?' });
+    emulator.faults.holdOutbox = true;
+    try {
+      const draft = (await ann.client.api(`/me/messages/${original.id}/createReply`).header('Prefer', IMMUTABLE).post({ comment: 'Oops' })) as { id: string };
+      await ann.client.api(`/me/messages/${draft.id}/send`).header('Prefer', IMMUTABLE).post(null);
+      await ann.client.api(`/me/messages/${draft.id}`).header('Prefer', IMMUTABLE).delete();
+      emulator.releaseOutbox();
+    } finally {
+      emulator.faults.holdOutbox = false;
+    }
+    expect(emulator.sent(ann.email)).toEqual([]);
+    expect(emulator.messages(bob.email).filter((message) => message.folder === 'inbox')).toEqual([]);
+  });
+
+  it('needs Mail.ReadWrite for drafts, while Mail.Send alone replies and sends', async () => {
+    const sendOnly = ['https://graph.microsoft.com/User.Read', 'https://graph.microsoft.com/Mail.ReadBasic', 'https://graph.microsoft.com/Mail.Send', 'offline_access'];
+    const ann = await connect('ann', sendOnly);
+    const bob = await connect('bob');
+    const original = await emulator.deliver({ from: bob.email, to: ann.email, subject: 'Scopes', text: '?' });
+    for (const attempt of [
+      ann.client.api(`/me/messages/${original.id}/createReply`).post({ comment: 'x' }),
+      ann.client.api(`/me/messages/${original.id}/createReplyAll`).post({ comment: 'x' }),
+      ann.client.api('/me/messages').post({ subject: 'draft', toRecipients: [{ emailAddress: { address: bob.email } }] }),
+    ]) {
+      const refused = (await attempt.catch((error: unknown) => error)) as GraphError;
+      expect(refused.statusCode).toBe(403);
+    }
+    expect(emulator.messages(ann.email).filter((message) => message.folder === 'drafts')).toEqual([]);
+    await ann.client.api(`/me/messages/${original.id}/reply`).post({ comment: 'Through /reply.' });
+    expect(emulator.sent(ann.email).map((message) => message.subject)).toEqual(['RE: Scopes']);
   });
 });

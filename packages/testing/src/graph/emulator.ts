@@ -66,6 +66,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     duplicateNotifications: 0,
     reorderNotifications: false,
     retryAfterSeconds: 1,
+    holdOutbox: false,
   };
   const log = new RequestLog();
   const store = new MailStore(now);
@@ -93,7 +94,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
   });
   identity.setBaseUrl(identityServer.url);
 
-  const flow = new MailFlow(store, now, 'emulator.prod.outlook.com');
+  const flow = new MailFlow(store, now, 'emulator.prod.outlook.com', () => faults.holdOutbox);
   const delta = new DeltaService(store);
   const subscriptions = new SubscriptionService({
     store,
@@ -209,6 +210,10 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
 
     sent(mailboxEmail) {
       return flow.sentBy(store.requireMailbox(mailboxEmail));
+    },
+
+    releaseOutbox() {
+      flow.releaseOutbox();
     },
 
     async authorize(authorizeUrl, input = {}) {

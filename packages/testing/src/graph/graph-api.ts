@@ -82,7 +82,6 @@ export class GraphApi {
     add('GET', 'me/mailfolders/:folder/messages/delta', 'delta', (call) => deps.delta.handle(call, call.params.folder ?? ''));
     add('GET', 'me/mailfolders/:folder/messages', 'messages.list', (call) => mail.listMessages(deps, call, call.params.folder));
     add('GET', 'me/messages', 'messages.list', (call) => mail.listMessages(deps, call, undefined));
-    add('POST', 'me/messages', 'messages.create', (call) => mail.createDraft(deps, call));
     add('GET', 'me/messages/:id', 'messages.get', (call) => mail.getMessage(deps, call, call.params.id ?? ''));
     add('POST', 'subscriptions', 'subscriptions.create', (call) => subscriptions.create(call));
     scopes = MAIL_READ_CONTENT;
@@ -92,6 +91,7 @@ export class GraphApi {
       mail.getAttachment(deps, call, call.params.id ?? '', call.params.attachment ?? ''),
     );
     scopes = MAIL_WRITE;
+    add('POST', 'me/messages', 'messages.create', (call) => mail.createDraft(deps, call));
     add('PATCH', 'me/messages/:id', 'messages.update', (call) => mail.updateMessage(deps, call, call.params.id ?? ''));
     add('DELETE', 'me/messages/:id', 'messages.delete', (call) => mail.deleteMessage(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/attachments', 'attachments.create', (call) => mail.attachToDraft(deps, call, call.params.id ?? ''));

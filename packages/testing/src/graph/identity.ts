@@ -73,6 +73,8 @@ export class IdentityService {
   private readonly refreshGrants = new Map<string, RefreshGrant>();
   private readonly accessGrants = new Map<string, AccessGrant>();
   private readonly generations = new Map<string, number>();
+  /** What each user consented to for the app: resource scopes (short names, lower case), unioned over sign-ins. */
+  private readonly consents = new Map<string, Set<string>>();
 
   constructor(private readonly options: IdentityOptions) {
     this.routes();
@@ -302,6 +304,7 @@ export class IdentityService {
     if (!mailbox) {
       return this.consentPage(request, parameters, checked.scopes, email, 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.');
     }
+    this.recordConsent(mailbox.email, checked.scopes);
     const code = `1.A${newOpaqueToken(48)}`;
     const challenge = parameters.get('code_challenge');
     const nonce = parameters.get('nonce');
@@ -461,7 +464,36 @@ export class IdentityService {
     const mailbox = this.options.store.mailbox(grant.mailbox);
     if (!mailbox) return this.tokenError(request, 400, 'invalid_grant', 50034, 'The user account does not exist in the directory.');
     const requested = (form.get('scope') ?? '').split(/\s+/).filter((scope) => scope.length > 0);
+    // A refresh token cannot widen the grant: a scope the user never consented to needs an
+    // interactive sign-in (incremental consent), which Entra ID signals with AADSTS65001.
+    const unconsented = this.unconsented(mailbox.email, requested);
+    if (unconsented.length > 0) {
+      return this.tokenError(
+        request,
+        400,
+        'invalid_grant',
+        65001,
+        `The user or administrator has not consented to use the application with ID '${this.options.clientId}' named 'threadlink emulator app'. Send an interactive authorization request for this user and resource. Missing: ${unconsented.join(' ')}.`,
+        'consent_required',
+      );
+    }
     return this.issue(request, form, mailbox, requested.length > 0 ? requested : grant.scopes);
+  }
+
+  private consentKey(mailboxEmail: string): string {
+    return `${mailboxEmail.toLowerCase()}\n${this.options.clientId}`;
+  }
+
+  private recordConsent(mailboxEmail: string, scopes: string[]): void {
+    const key = this.consentKey(mailboxEmail);
+    const consented = this.consents.get(key) ?? new Set<string>();
+    for (const scope of resourceScopeNames(scopes)) consented.add(scope);
+    this.consents.set(key, consented);
+  }
+
+  private unconsented(mailboxEmail: string, scopes: string[]): string[] {
+    const consented = this.consents.get(this.consentKey(mailboxEmail)) ?? new Set<string>();
+    return resourceScopeNames(scopes).filter((scope) => !consented.has(scope));
   }
 
   private async issue(
@@ -559,6 +591,11 @@ export class IdentityService {
 
 function pairwiseSubject(userId: string, audience: string): string {
   return createHash('sha256').update(`${userId}:${audience}`).digest('base64url').slice(0, 43);
+}
+
+/** Graph resource scopes by short name in lower case (`https://graph.microsoft.com/Mail.Read` → `mail.read`); OIDC scopes dropped. */
+function resourceScopeNames(scopes: string[]): string[] {
+  return unique(scopes.filter((scope) => !OIDC_SCOPES.has(scope.toLowerCase())).map((scope) => scope.replace(/^https:\/\/graph\.microsoft\.com\//i, '').toLowerCase()));
 }
 
 function unique(values: string[]): string[] {

@@ -49,11 +49,13 @@ export function guessContentType(filename: string): string {
 
 export class MailFlow {
   private readonly sentLogs = new Map<Mailbox, EmulatedGraphMessage[]>();
+  private readonly outbox: Array<() => void> = [];
 
   constructor(
     private readonly store: MailStore,
     private readonly now: () => number,
     private readonly receivingHost: string,
+    private readonly holdOutbox: () => boolean = () => false,
   ) {}
 
   sentBy(mailbox: Mailbox): EmulatedGraphMessage[] {
@@ -116,28 +118,43 @@ export class MailFlow {
   }
 
   /**
-   * Sends from a mailbox through the API: the Sent Items copy (unless
-   * saveToSentItems is false), inbound copies for emulated recipients, and
-   * an entry in sent().
+   * Sends from a mailbox through the API. A sent draft is the item itself: it leaves Drafts for
+   * the Outbox at once, and transport then moves it to Sent Items under the same immutable id
+   * (learn.microsoft.com/graph/outlook-immutable-id, "Immutable ID with sending mail"). Other
+   * sends get a new Sent Items copy (unless saveToSentItems is false). Transport also delivers
+   * inbound copies to emulated recipients and records the message in sent(). While
+   * `holdOutbox()` is true transport waits for releaseOutbox(), as Exchange's does for seconds:
+   * the sent copy is not in Sent Items yet.
    */
-  send(
-    mailbox: Mailbox,
-    outgoing: OutgoingMessage,
-    options: { saveToSentItems: boolean; conversationId?: string; draft?: StoredMessage },
-  ): StoredMessage | undefined {
+  send(mailbox: Mailbox, outgoing: OutgoingMessage, options: { saveToSentItems: boolean; conversationId?: string; draft?: StoredMessage }): void {
+    if (options.draft) {
+      options.draft.isDraft = false;
+      this.store.move(mailbox, options.draft, this.store.requireFolder(mailbox, 'outbox').id);
+    }
+    const transport = (): void => this.transport(mailbox, outgoing, options);
+    if (this.holdOutbox()) this.outbox.push(transport);
+    else transport();
+  }
+
+  /** Runs every transport held back by `holdOutbox`, oldest first. */
+  releaseOutbox(): void {
+    for (let transport = this.outbox.shift(); transport; transport = this.outbox.shift()) transport();
+  }
+
+  private transport(mailbox: Mailbox, outgoing: OutgoingMessage, options: { saveToSentItems: boolean; conversationId?: string; draft?: StoredMessage }): void {
+    const draft = options.draft;
+    // An item deleted (or moved) out of the Outbox before transport is not sent.
+    if (draft && (mailbox.messages.get(draft.immutableId) !== draft || draft.folderId !== this.store.requireFolder(mailbox, 'outbox').id)) return;
     const at = this.now();
     let sentCopy: StoredMessage | undefined;
-    if (options.draft) {
-      // Sending a draft moves that item to Sent Items; its immutable id survives (outlook-immutable-id).
-      const draft = options.draft;
-      draft.isDraft = false;
+    if (draft) {
       draft.isRead = true;
       draft.sentAt = at;
       draft.receivedAt = at;
       draft.internetMessageId = outgoing.internetMessageId;
       this.store.move(mailbox, draft, this.store.requireFolder(mailbox, 'sentitems').id);
       sentCopy = draft;
-    } else if (options.saveToSentItems) {
+    } else if (!draft && options.saveToSentItems) {
       sentCopy = this.storeOwnCopy(mailbox, outgoing, at, options.conversationId, { folder: 'sentitems', isDraft: false });
     }
     for (const recipient of this.recipientMailboxes(outgoing)) {
@@ -150,7 +167,6 @@ export class MailFlow {
         : this.toEmulated(mailbox, this.unsavedSnapshot(outgoing, at, options.conversationId ?? this.conversationFor(mailbox, outgoing))),
     );
     this.sentLogs.set(mailbox, log);
-    return sentCopy;
   }
 
   /** A draft in Drafts (createReply, POST /me/messages). */
@@ -319,6 +335,8 @@ export class MailFlow {
         transportHeaders: null,
       },
       this.store.requireFolder(mailbox, placement.folder).id,
+      // Drafts are created by a client through the API: ids as Exchange hands out (see MailStore.insert).
+      { distinctIds: placement.isDraft },
     );
   }
 

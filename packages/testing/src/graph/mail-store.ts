@@ -1,7 +1,7 @@
 // The emulated Exchange mailboxes: folders, messages, and a per-mailbox change
 // sequence that delta tokens and change notifications are derived from.
 import type { Recipient } from './addresses.js';
-import { newChangeKey, newFolderId, newGuid, newMessageId } from './ids.js';
+import { newChangeKey, newFolderId, newGuid, newImmutableMessageId, newMessageId } from './ids.js';
 
 export interface StoredAttachment {
   id: string;
@@ -97,6 +97,7 @@ const WELL_KNOWN_FOLDERS: Array<{ wellKnownName: string; displayName: string }> 
   { wellKnownName: 'archive', displayName: 'Archive' },
   { wellKnownName: 'drafts', displayName: 'Drafts' },
   { wellKnownName: 'junkemail', displayName: 'Junk Email' },
+  { wellKnownName: 'outbox', displayName: 'Outbox' },
 ];
 
 export type NewMessage = Omit<
@@ -211,16 +212,21 @@ export class MailStore {
     return [...mailbox.messages.values()].filter((message) => message.folderId === folderId);
   }
 
-  insert(mailbox: Mailbox, input: NewMessage, folderId: string): StoredMessage {
+  /**
+   * `distinctIds`: the item gets an immutable id unlike its REST id from the start, as every
+   * Exchange item does. Items a client creates through the API (drafts) use it, so a client
+   * that did not ask for immutable ids holds a REST id that dies when the draft is sent.
+   */
+  insert(mailbox: Mailbox, input: NewMessage, folderId: string, options: { distinctIds?: boolean } = {}): StoredMessage {
     const seq = ++mailbox.seq;
     const now = this.now();
-    // The REST id and the immutable id start out equal so a delivered id is valid
+    // Otherwise the REST id and the immutable id start out equal so a delivered id is valid
     // whichever id type the client asked for; they diverge once the item moves.
-    const id = newMessageId();
+    const restId = newMessageId();
     const message: StoredMessage = {
       ...input,
-      immutableId: id,
-      restId: id,
+      immutableId: options.distinctIds ? newImmutableMessageId() : restId,
+      restId,
       folderId,
       changeKey: newChangeKey(),
       version: seq,

@@ -39,6 +39,11 @@ export interface GraphFaults extends FaultKnobs {
   reorderNotifications: boolean;
   /** Retry-After (seconds) on 429s — forced ones and MailboxConcurrency ones — and on 503s. */
   retryAfterSeconds: number;
+  /**
+   * Sent mail waits in the Outbox until releaseOutbox(), as Exchange transport can take seconds:
+   * a sent draft has left Drafts but is not in Sent Items, and no recipient has it yet.
+   */
+  holdOutbox: boolean;
 }
 
 export interface GraphAttachmentInput {
@@ -171,6 +176,8 @@ export interface GraphEmulator {
   updateMessage(mailbox: string, id: string, patch: { isRead?: boolean; categories?: string[]; subject?: string }): void;
   messages(mailbox: string): EmulatedGraphMessage[];
   sent(mailbox: string): EmulatedGraphMessage[];
+  /** Completes every send held back by `faults.holdOutbox`: Sent Items copies, deliveries, sent() entries. */
+  releaseOutbox(): void;
   authorize(authorizeUrl: string, input?: { email?: string; deny?: boolean }): Promise<string>;
   subscriptions(): EmulatedSubscription[];
   sendLifecycle(subscriptionId: string, event: LifecycleEvent): Promise<void>;
