@@ -7,7 +7,10 @@
 //                   it excludes body, bodyPreview, uniqueBody and attachments by design.
 // - Mail.Read       full mode only: the body and attachment names on demand (fetchBody) and
 //                   attachment names during sync. Never requested in metadata mode.
-// - Mail.Send       POST /me/messages/{id}/reply (createReply would need Mail.ReadWrite).
+// - Mail.ReadWrite  full mode only: replies as createReply draft + send, which yields the sent
+//                   message's id at once (send.ts). Never requested in metadata mode, where
+//                   replies go through /reply with Mail.Send alone and the id comes with delta.
+// - Mail.Send       POST /me/messages/{id}/send and /reply.
 // - offline_access  a refresh token, so sync keeps working without the user present.
 // - User.Read       GET /me: the mailbox address and display name at connect.
 import { request as httpsRequest, Agent } from 'node:https';
@@ -26,7 +29,15 @@ import { ThreadlinkError, type AuthorizeUrlInput, type ExchangeCodeInput, type P
 import type { OutlookProviderConfig } from './options.js';
 
 const METADATA_SCOPES = ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read'];
-const FULL_SCOPES = [...METADATA_SCOPES, 'Mail.Read'];
+const FULL_SCOPES = [...METADATA_SCOPES, 'Mail.Read', 'Mail.ReadWrite'];
+
+/**
+ * Scopes added after connections already existed. A refresh asks for one only when the connection
+ * was granted it: Entra ID refuses a refresh that widens the consent (AADSTS65001,
+ * consent_required), which would send every older connection to needs_reauth. Those connections
+ * keep working as before (replies through /reply) until the user reconnects.
+ */
+const LATER_SCOPES: readonly string[] = ['Mail.ReadWrite'];
 
 /** Public and national-cloud login hosts, which MSAL knows (metadata hard-coded, no discovery call). */
 const MICROSOFT_LOGIN_HOSTS = new Set([
@@ -43,6 +54,17 @@ const TOKEN_SAFETY_MS = 5 * 60 * 1000;
 
 export function scopesFor(mode: OutlookProviderConfig['mode']): string[] {
   return mode === 'full' ? FULL_SCOPES : METADATA_SCOPES;
+}
+
+/** Whether a granted scope list holds `scope`; Entra ID may name Graph scopes in full (`https://graph.microsoft.com/Mail.Read`). */
+export function hasScope(granted: readonly string[], scope: string): boolean {
+  const wanted = scope.toLowerCase();
+  return granted.some((candidate) => candidate.toLowerCase().replace(/^https:\/\/graph\.microsoft\.com\//, '') === wanted);
+}
+
+/** What the connection was granted: the latest token response's `scope`, else the scopes recorded at connect. */
+export function grantedScopes(tokens: ProviderTokens, connectionScopes: readonly string[]): string[] {
+  return tokens.scope === undefined ? [...connectionScopes] : tokens.scope.split(/\s+/).filter((scope) => scope.length > 0);
 }
 
 /** OpenID discovery documents do not change between calls; each per-call MSAL app would refetch them. */
@@ -220,7 +242,9 @@ export function createOutlookAuth(config: OutlookProviderConfig): OutlookAuth {
           cache.deserialize(current.cache);
           const [account] = await cache.getAllAccounts();
           if (!account) throw new ThreadlinkError('AUTH_REVOKED', 'The stored MSAL cache holds no account; reconnect');
-          result = await app.acquireTokenSilent({ account, scopes, forceRefresh });
+          const granted = grantedScopes(current, session.connection.scopes);
+          const refreshScopes = scopes.filter((scope) => !LATER_SCOPES.includes(scope) || hasScope(granted, scope));
+          result = await app.acquireTokenSilent({ account, scopes: refreshScopes, forceRefresh });
         } catch (error) {
           throw msalError(error, 'refresh');
         }

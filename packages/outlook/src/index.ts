@@ -101,6 +101,6 @@ export function outlookProvider(options: OutlookProviderOptionsInput): MailProvi
       return fetchBody(graphFor(session), providerMessageId);
     },
 
-    send: (session, reply) => sendReply(graphFor(session), reply),
+    send: (session, reply) => sendReply({ graph: graphFor(session), session, mode: config.mode, folders: config.folders }, reply),
   };
 }

@@ -12,7 +12,10 @@ export const OutlookProviderOptions = z.object({
   clientSecret: z.string().min(1),
   /** 'common' (work/school and personal accounts), 'organizations', 'consumers' or a tenant id. */
   tenant: z.string().min(1).default('common'),
-  /** 'metadata': sync only (Mail.ReadBasic), no bodies. 'full': adds Mail.Read for body on demand. */
+  /**
+   * 'metadata': sync only (Mail.ReadBasic), no bodies, replies through /reply (Mail.Send). 'full': adds
+   * Mail.Read for body on demand and Mail.ReadWrite for replies as draft + send (the sent id at once).
+   */
   mode: z.enum(['full', 'metadata']).default('full'),
   authorityHost: HttpsUrl.default('https://login.microsoftonline.com'),
   graphBaseUrl: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),

@@ -115,19 +115,48 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     await facade.settle();
     const [synced] = facade.eventsNamed('message.synced');
 
-    await facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', text: 'Done.' });
+    const reply = await facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', text: 'Done.' });
     const [sent] = facade.ms.sent('ana@contoso.com');
     expect(sent?.conversationId).toBe(original.conversationId);
     expect(sent?.inReplyTo).toBe(original.internetMessageId);
     expect(facade.ms.messages('client@acme.com').find((message) => message.internetMessageId === sent?.internetMessageId)?.conversationId).toBe(
       facade.ms.messages('client@acme.com').find((message) => message.internetMessageId === original.internetMessageId)?.conversationId,
     );
+    // The reply carries the provider's id of the sent copy, and is on the timeline already.
+    expect(reply).toMatchObject({ providerMessageId: sent?.immutableId, threadId: synced!.message.threadId, direction: 'outbound', folder: 'sent' });
+    expect((await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1' })).map((message) => message.id)).toContain(reply.id);
 
     await facade.settle();
     const thread = await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1' });
     // Graph stamps to the second, so the two may tie on time: compare as a set.
     expect(thread.map((message) => `${message.direction}/${message.folder}`).sort()).toEqual(['inbound/inbox', 'outbound/sent']);
-    expect(thread.find((message) => message.direction === 'outbound')?.internetMessageId).toBe(sent?.internetMessageId);
+    expect(thread.find((message) => message.direction === 'outbound')).toMatchObject({ id: reply.id, internetMessageId: sent?.internetMessageId });
+    const rows = (await facade.store.raw.dump()).messages as Array<{ providerMessageId: string }>;
+    expect(rows.filter((row) => row.providerMessageId === reply.providerMessageId)).toHaveLength(1);
+    expect(rows).toHaveLength(2);
+  });
+
+  it('stores the reply under its id while transport holds it, and the synced copy lands on the same row', async () => {
+    facade = await startFacade();
+    await facade.connect('ana@contoso.com');
+    await facade.ms.deliver({ from: 'client@acme.com', to: 'ana@contoso.com', subject: 'PRJ-1042 invoice', text: 'due?' });
+    await facade.settle();
+    const [synced] = facade.eventsNamed('message.synced');
+
+    facade.ms.faults.holdOutbox = true;
+    const reply = await facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', text: 'Paid.' });
+    await facade.settle();
+    expect(facade.ms.messages('ana@contoso.com').find((message) => message.immutableId === reply.providerMessageId)?.folder).toBe('outbox');
+    const optimistic = await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1' });
+    expect(optimistic.map((message) => message.id)).toEqual(expect.arrayContaining([synced!.message.id, reply.id]));
+
+    facade.ms.releaseOutbox();
+    await facade.settle();
+    const rows = (await facade.store.raw.dump()).messages as Array<{ providerMessageId: string }>;
+    expect(rows.map((row) => row.providerMessageId).sort()).toEqual([synced!.message.providerMessageId, reply.providerMessageId].sort());
+    // Stored once when sent, then the delta upsert of the same id updated that row.
+    const replyEvents = facade.eventsNamed('message.synced').filter((event) => event.message.id === reply.id);
+    expect(replyEvents.map((event) => event.created)).toEqual([true, false]);
   });
 
   it('moves a revoked connection to needs_reauth with an event and no retry storm', async () => {

@@ -62,15 +62,19 @@ describe('body on demand and reply in thread', () => {
     await expectThreadlinkError(harness.provider.fetchBody(full.session, gone.providerMessageId), 'NOT_FOUND');
   });
 
-  it('replies through /reply in the same conversation, from the user’s own mailbox, and the sent copy syncs back', async () => {
-    harness = await startHarness();
+  it('replies through /reply in metadata mode (Mail.Send alone) in the same conversation, and the sent copy syncs back', async () => {
+    // Metadata mode never asks for Mail.ReadWrite (it would grant bodies), so no draft + send here:
+    // /reply answers 202 without an id. Full mode: replies-with-the-sent-message-id.test.ts.
+    harness = await startHarness({ provider: { mode: 'metadata' } });
     const connected = await harness.connect('ana@contoso.com');
     harness.ms.addMailbox({ email: 'client@acme.com' });
     const original = await harness.ms.deliver({ from: 'Carla <client@acme.com>', to: 'ana@contoso.com', subject: 'Change request PRJ-1042', text: 'Can we move it?' });
     const message = await firstMessage(harness, connected);
 
+    const before = harness.ms.log.entries.length;
     const sent = await harness.provider.send(connected.session, replyContext(message, { text: 'Yes, Thursday works.' }));
     expect(sent).toEqual({ providerMessageId: null, providerThreadId: original.conversationId, internetMessageId: null });
+    expect(harness.ms.log.entries.slice(before).map((entry) => entry.operation)).toEqual(['messages.reply']);
 
     const [copy] = harness.ms.sent('ana@contoso.com');
     expect(copy).toMatchObject({
@@ -90,8 +94,8 @@ describe('body on demand and reply in thread', () => {
     expect(synced[0]).toMatchObject({ folder: 'sent', direction: 'outbound', providerThreadId: original.conversationId });
   });
 
-  it('sends HTML, Cc and attachments through the message form of /replyAll', async () => {
-    harness = await startHarness();
+  it('sends HTML, Cc and attachments through the message form of /replyAll in metadata mode', async () => {
+    harness = await startHarness({ provider: { mode: 'metadata' } });
     const connected = await harness.connect('ana@contoso.com');
     await harness.ms.deliver({ from: 'client@acme.com', to: ['ana@contoso.com', 'pm@acme.com'], subject: 'Kickoff', text: 'hi all' });
     const message = await firstMessage(harness, connected);

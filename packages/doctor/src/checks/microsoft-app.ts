@@ -11,7 +11,7 @@ const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,6
 /** outlookProvider's delegated permissions per mode (packages/outlook/src/auth.ts scopesFor; a test keeps them equal). */
 export const OUTLOOK_MODE_PERMISSIONS = {
   metadata: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read'],
-  full: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read', 'Mail.Read'],
+  full: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read', 'Mail.Read', 'Mail.ReadWrite'],
 } as const;
 
 export const microsoftApp: DoctorCheck = {

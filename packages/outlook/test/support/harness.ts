@@ -52,7 +52,8 @@ export interface Harness {
   webhookAnswers: Array<{ route: string; status: number; code?: string }>;
   logs: LogRecord[];
   connections: Map<string, Connection>;
-  connect(email: string, options?: { clock?: Clock }): Promise<Connected>;
+  /** `consentWithout`: scopes dropped from the consent request, as for a connection made before the adapter asked for them. */
+  connect(email: string, options?: { clock?: Clock; consentWithout?: string[] }): Promise<Connected>;
   sessionFor(connection: Connection, options?: { clock?: Clock }): Connected;
   /** POSTs a body to the webhook endpoint as Graph would. */
   post(route: '' | 'lifecycle', body: unknown): Promise<Response>;
@@ -117,7 +118,7 @@ export async function startHarness(
     return { connection, session, tokenUpdates };
   };
 
-  const connect = async (email: string, connectOptions: { clock?: Clock } = {}): Promise<Connected> => {
+  const connect = async (email: string, connectOptions: { clock?: Clock; consentWithout?: string[] } = {}): Promise<Connected> => {
     try {
       ms.addMailbox({ email });
     } catch {
@@ -126,8 +127,11 @@ export async function startHarness(
     const codeVerifier = randomBytes(32).toString('base64url');
     const codeChallenge = createHash('sha256').update(codeVerifier).digest('base64url');
     const state = randomBytes(16).toString('base64url');
-    const url = await provider.authorizeUrl({ state, codeChallenge, redirectUri: REDIRECT_URI, loginHint: email });
-    const redirect = new URL(await ms.authorize(url, { email }));
+    const url = new URL(await provider.authorizeUrl({ state, codeChallenge, redirectUri: REDIRECT_URI, loginHint: email }));
+    const dropped = new Set((connectOptions.consentWithout ?? []).map((scope) => scope.toLowerCase()));
+    const consented = (url.searchParams.get('scope') ?? '').split(' ').filter((scope) => !dropped.has(scope.toLowerCase()));
+    url.searchParams.set('scope', consented.join(' '));
+    const redirect = new URL(await ms.authorize(url.toString(), { email }));
     if (redirect.searchParams.get('state') !== state) throw new Error('state was not echoed');
     const code = redirect.searchParams.get('code');
     if (!code) throw new Error(`no code in ${redirect.search}`);
