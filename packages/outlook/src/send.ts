@@ -94,11 +94,15 @@ async function sendThroughDraft(context: SendContext, reply: ReplyContext): Prom
   const attachments = reply.draft.attachments ?? [];
   // Each attachment is its own request on the draft (POST /messages/{id}/attachments), so the limit is per file.
   const oversized = attachments.find((attachment) => attachment.content.byteLength > MAX_INLINE_ATTACHMENT_BYTES);
-  if (oversized) throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Reply attachments over 3 MB each need an upload session, which threadlink does not use yet');
+  if (oversized) {
+    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', `Reply attachment ${oversized.filename} is over 3 MB, which needs an upload session (not supported)`);
+  }
 
   const action = reply.draft.replyAll ? 'createReplyAll' : 'createReply';
   const draft = await graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, []));
-  if (typeof draft?.id !== 'string' || draft.id.length === 0) throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${action} returned no draft id`, { details: { provider: 'outlook' } });
+  if (typeof draft?.id !== 'string' || draft.id.length === 0) {
+    throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${action} returned no draft id`, { details: { provider: 'outlook' } });
+  }
   try {
     for (const attachment of attachments) await graph.post(messagePath(draft.id, 'attachments'), fileAttachment(attachment));
     await graph.post(messagePath(draft.id, 'send'), null);
