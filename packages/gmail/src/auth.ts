@@ -6,6 +6,7 @@ import { CodeChallengeMethod } from 'google-auth-library';
 import { createGmailApi, createOAuthClient } from './client.js';
 import { classifyGoogleError, describeGoogleError } from './errors.js';
 import { SCOPES, scopesFor, type ResolvedGmailOptions } from './options.js';
+import type { QuotaBudgets } from './quota.js';
 import { stopWatch } from './subscribe.js';
 
 /** Scopes that let us read what each mode needs (broader grants satisfy narrower needs). */
@@ -78,9 +79,9 @@ export async function exchangeCode(options: ResolvedGmailOptions, input: Exchang
  * Revoking the refresh token ends the whole grant, access tokens included. The token goes in a
  * form body (POST only, per Google), not the query string where proxies log it.
  */
-export async function revoke(options: ResolvedGmailOptions, session: ProviderSession): Promise<void> {
+export async function revoke(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<void> {
   try {
-    await stopWatch(options, session);
+    await stopWatch(options, quota, session);
   } catch (error) {
     // An already revoked grant or a stopped watch must not keep the token alive.
     session.logger.warn('gmail users.stop failed before revoke', { connectionId: session.connection.id, code: classifyGoogleError(error).code });

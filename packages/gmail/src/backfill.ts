@@ -1,11 +1,12 @@
 // Full listing for back-fill and for resync after CURSOR_EXPIRED: messages.list newest first,
-// then masked metadata in batches, paced to a share of the per-user quota (see quota.ts).
+// then masked metadata in small batches, on the back-fill lane of the mailbox's quota: it takes
+// what real-time calls leave (see quota.ts).
 import type { FullSyncOptions, FullSyncPage, ProviderMessage, ProviderSession } from '@threadlink/core';
 import { withGmail } from './client.js';
 import { fetchMessages } from './fetch-messages.js';
 import { dispositionOf, toProviderMessageOrSkip } from './metadata.js';
 import type { ResolvedGmailOptions } from './options.js';
-import { UNITS, type Lane } from './quota.js';
+import type { QuotaBudgets } from './quota.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 /** messages.list's maximum. */
@@ -17,23 +18,20 @@ function listingQuery(since: number | undefined): string {
 
 export function fullSync(
   options: ResolvedGmailOptions,
-  pacing: Lane,
+  quota: QuotaBudgets,
   session: ProviderSession,
   resume: string | null,
   syncOptions: FullSyncOptions,
 ): Promise<FullSyncPage> {
-  const limiter = pacing.limiterFor(session);
-  return withGmail(options, session, async (client) => {
+  return withGmail(options, session, quota.lane(session, 'backfill'), async (client) => {
     let cursor: string | undefined;
     if (resume === null) {
       // Read the historyId *before* listing: incremental sync from it covers everything that
       // changes while the listing runs (re-reads are idempotent upserts).
-      await limiter.take(UNITS.getProfile);
       const profile = await client.call('getProfile', (request) => client.api.users.getProfile({ userId: 'me', fields: 'historyId' }, request));
       if (profile.historyId) cursor = String(profile.historyId);
     }
     const since = syncOptions.since;
-    await limiter.take(UNITS['messages.list']);
     const page = await client.call('messages.list', (request) =>
       client.api.users.messages.list(
         {
@@ -52,11 +50,7 @@ export function fullSync(
       ),
     );
     const ids = (page.messages ?? []).map((message) => message.id).filter((id): id is string => typeof id === 'string');
-    const fetched = await fetchMessages(client, ids, {
-      beforeRequest: (calls) => limiter.take(calls * UNITS['messages.get']),
-      batchSize: pacing.batchSize,
-      batchConcurrency: options.backfillConcurrency,
-    });
+    const fetched = await fetchMessages(client, ids, { batchConcurrency: options.backfillConcurrency });
 
     const messages: ProviderMessage[] = [];
     let reachedWindowStart = false;

@@ -3,7 +3,8 @@
 // charged as its own call and answers on its own, so a 200 batch can hold 429s and 404s.
 // developers.google.com/workspace/gmail/api/guides/batch
 import { randomUUID } from 'node:crypto';
-import type { GmailClient } from './client.js';
+import type { GmailClient, RequestOptions } from './client.js';
+import { UNITS } from './quota.js';
 
 export interface BatchRequestPart {
   /** Echoed back as `response-<contentId>`. */
@@ -81,12 +82,12 @@ export function buildBatchBody(parts: readonly BatchRequestPart[], apiRootUrl: s
 }
 
 /**
- * Sends one batch. The outer request goes through `client.call`, so an outer 401/429/5xx is
- * handled like any call; a part answering 401 is raised as a 401 too (the token is shared by
- * all parts, so a refresh-and-resend of the whole batch is the only fix).
+ * Sends one batch of messages.get. The outer request goes through `client.call`, charged as its
+ * parts, so an outer 401/429/5xx is handled like any call; a part answering 401 is raised as a 401
+ * too (the token is shared by all parts, so a refresh-and-resend of the whole batch is the only fix).
  */
 export async function sendBatch(client: GmailClient, parts: readonly BatchRequestPart[]): Promise<Map<string, BatchResponsePart>> {
-  return client.call('batch', async (request) => {
+  const send = async (request: RequestOptions): Promise<{ data: Map<string, BatchResponsePart> }> => {
     const boundary = `batch_${randomUUID().replace(/-/g, '')}`;
     const response = await client.oauth.request<string>({
       url: new URL('batch/gmail/v1', client.options.apiRootUrl).toString(),
@@ -100,5 +101,6 @@ export async function sendBatch(client: GmailClient, parts: readonly BatchReques
     const unauthorized = [...answers.values()].find((answer) => answer.status === 401);
     if (unauthorized) throw Object.assign(new Error('Gmail batch part answered 401'), { response: { status: 401, data: unauthorized.body } });
     return { data: answers };
-  });
+  };
+  return client.call('batch', send, { units: parts.length * UNITS['messages.get'] });
 }

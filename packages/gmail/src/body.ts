@@ -5,19 +5,21 @@ import { sanitizeEmailHtml, ThreadlinkError } from '@threadlink/core';
 import PostalMime from 'postal-mime';
 import { withGmail } from './client.js';
 import type { ResolvedGmailOptions } from './options.js';
+import type { QuotaBudgets } from './quota.js';
 
 function byteLength(content: ArrayBuffer | Uint8Array | string): number {
   return typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.byteLength;
 }
 
-export async function fetchBody(options: ResolvedGmailOptions, session: ProviderSession, providerMessageId: string): Promise<MessageBody> {
+export async function fetchBody(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession, providerMessageId: string): Promise<MessageBody> {
   if (options.mode === 'metadata') {
     // gmail.metadata cannot read format=raw/full; asking would only earn a 403 from Google.
     throw new ThreadlinkError('INSUFFICIENT_SCOPE', 'Message bodies need the full mode (gmail.readonly); this Gmail provider runs in metadata mode', {
       details: { provider: 'gmail', mode: 'metadata' },
     });
   }
-  return withGmail(options, session, async (client) => {
+  // A user is waiting on the body: it draws on the mailbox's quota ahead of back-fill.
+  return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     const message = await client.call('messages.get', (request) =>
       client.api.users.messages.get({ userId: 'me', id: providerMessageId, format: 'raw', fields: 'raw' }, request),
     );

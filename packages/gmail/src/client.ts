@@ -1,16 +1,23 @@
 // One Gmail client per provider call: an OAuth2Client holding the session's unsealed tokens,
 // the generated Gmail API on top, and `call()`, the one path every API request takes
-// (classification, refresh-once on 401, backoff on throttling, refreshed tokens persisted).
+// (quota units taken from the mailbox's budget before every attempt, classification, refresh-once
+// on 401, backoff on throttling fed back into the budget, refreshed tokens persisted).
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import type { ProviderSession, ProviderTokens } from '@threadlink/core';
 import { ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { classifyGoogleError, statusOf } from './errors.js';
 import type { ResolvedGmailOptions } from './options.js';
+import { UNITS, type Lane, type QuotaOperation } from './quota.js';
+
+/** A metered Gmail method, or a batch (whose parts are charged one by one: pass `units`). */
+export type Operation = QuotaOperation | 'batch';
 
 export interface CallOptions {
   /** Retry throttled/unavailable answers (default true). Off for non-idempotent calls such as send. */
   retry?: boolean | 'rate-limit-only';
+  /** Quota units one attempt costs; defaults to the operation's (a batch must say). */
+  units?: number;
 }
 
 /** What gaxios accepts per request; the generated methods take it as their second argument. */
@@ -25,8 +32,10 @@ export interface GmailClient {
   readonly oauth: OAuth2Client;
   readonly session: ProviderSession;
   readonly options: ResolvedGmailOptions;
+  /** The mailbox's quota budget at this task's priority. */
+  readonly lane: Lane;
   /** Runs one request: `run` is called again on retry, so it must build its request afresh. */
-  call<T>(operation: string, run: (request: RequestOptions) => Promise<{ data: T }>, callOptions?: CallOptions): Promise<T>;
+  call<T>(operation: Operation, run: (request: RequestOptions) => Promise<{ data: T }>, callOptions?: CallOptions): Promise<T>;
 }
 
 export function createOAuthClient(options: ResolvedGmailOptions, redirectUri?: string): OAuth2Client {
@@ -87,10 +96,11 @@ function mergeTokens(previous: ProviderTokens, refreshed: Credentials): Provider
 }
 
 /**
- * Runs `task` with a Gmail client for this session. Token refreshes made by google-auth-library
- * (its 'tokens' event) are persisted through session.updateTokens before the task's result is returned.
+ * Runs `task` with a Gmail client for this session whose calls draw on `lane`. Token refreshes made by
+ * google-auth-library (its 'tokens' event) are persisted through session.updateTokens before the
+ * task's result is returned.
  */
-export async function withGmail<T>(options: ResolvedGmailOptions, session: ProviderSession, task: (client: GmailClient) => Promise<T>): Promise<T> {
+export async function withGmail<T>(options: ResolvedGmailOptions, session: ProviderSession, lane: Lane, task: (client: GmailClient) => Promise<T>): Promise<T> {
   const oauth = createOAuthClient(options);
   let current = session.tokens();
   oauth.setCredentials(toCredentials(current));
@@ -117,9 +127,18 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
 
   const call: GmailClient['call'] = async (operation, run, callOptions = {}) => {
     const retryMode = callOptions.retry ?? true;
+    const units = callOptions.units ?? (operation === 'batch' ? undefined : UNITS[operation]);
+    if (units === undefined) throw new ThreadlinkError('INTERNAL', 'A Gmail batch call must state the units of its parts');
+    const send = async () => {
+      await lane.take(units, session.signal);
+      return (await run(request)).data;
+    };
     let refreshedAfter401 = false;
     const classify = (error: unknown): ThreadlinkError => {
       const classified = classifyGoogleError(error, session.clock.now());
+      // Gmail counted more than the budget did (another instance, another app on the account):
+      // hold every call of the mailbox until Gmail's Retry-After, or a first backoff step without one.
+      if (classified.code === 'RATE_LIMITED') lane.refused(classified.retryAfterMs ?? options.retry.baseMs ?? 1_000);
       // Non-idempotent calls: a 5xx may have been applied, so only a throttled (not executed) call is retried.
       if (retryMode === 'rate-limit-only' && classified.code !== 'RATE_LIMITED' && classified.retryable) {
         return new ThreadlinkError(classified.code, classified.message, { cause: error, retryable: false, details: classified.details });
@@ -129,7 +148,7 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
     return withRetry(
       async () => {
         try {
-          return (await run(request)).data;
+          return await send();
         } catch (error) {
           // A 401 with a refresh token usually means the access token died early (revoked, clock skew):
           // refresh once; if the grant itself is gone the refresh fails with invalid_grant → AUTH_REVOKED.
@@ -137,7 +156,7 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
           refreshedAfter401 = true;
           oauth.setCredentials({ ...oauth.credentials, expiry_date: 1 });
           await oauth.getAccessToken();
-          return (await run(request)).data;
+          return await send();
         }
       },
       {
@@ -153,7 +172,7 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
   };
 
   try {
-    return await task({ api, oauth, session, options, call });
+    return await task({ api, oauth, session, options, lane, call });
   } finally {
     await persisting;
     if (persistError !== undefined) {

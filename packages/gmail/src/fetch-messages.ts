@@ -5,6 +5,7 @@
 // 50 ms → batch 4 / 185 ms, parallel 200 / 1,874 ms. Quota units are identical (every part is
 // charged as one messages.get), so batch is kept: ⌈n/50⌉ round trips instead of n/10. For a
 // handful of ids a single get costs the same one round trip without the multipart overhead.
+// Every request takes its units from the client's quota lane (client.call), re-sent parts included.
 import type { gmail_v1 } from '@googleapis/gmail';
 import { backoffDelay, chunk, mapWithConcurrency, ThreadlinkError } from '@threadlink/core';
 import { sendBatch } from './batch.js';
@@ -20,10 +21,6 @@ const PARALLEL_GETS = 10;
 const PARALLEL_BATCHES = 2;
 
 export interface FetchMessagesOptions {
-  /** Called before each request with the number of messages.get calls it carries (quota pacing). */
-  beforeRequest?: (calls: number) => Promise<void>;
-  /** Calls per batch request (default: the provider's batchSize). */
-  batchSize?: number;
   /** Batch requests in flight at once (default 2). */
   batchConcurrency?: number;
 }
@@ -42,26 +39,25 @@ async function getOne(client: GmailClient, id: string): Promise<gmail_v1.Schema$
   }
 }
 
-async function fetchParallel(client: GmailClient, ids: readonly string[], options: FetchMessagesOptions, out: FetchedMessages): Promise<void> {
+async function fetchParallel(client: GmailClient, ids: readonly string[], out: FetchedMessages): Promise<void> {
   await mapWithConcurrency(ids, PARALLEL_GETS, async (id) => {
-    await options.beforeRequest?.(1);
     out.set(id, await getOne(client, id));
   });
 }
 
 /** One chunk through the batch endpoint, re-sending only the parts that were throttled. */
-async function fetchChunk(client: GmailClient, ids: readonly string[], options: FetchMessagesOptions, out: FetchedMessages): Promise<void> {
+async function fetchChunk(client: GmailClient, ids: readonly string[], out: FetchedMessages): Promise<void> {
   const query = messageGetQuery(client.options.mode);
   const attempts = client.options.retry.attempts ?? 5;
   let pending = [...ids];
   for (let attempt = 1; pending.length > 0; attempt += 1) {
-    await options.beforeRequest?.(pending.length);
     const answers = await sendBatch(
       client,
       pending.map((id, index) => ({ contentId: `m${index}`, path: `gmail/v1/users/me/messages/${encodeURIComponent(id)}?${query}` })),
     );
     const retryLater: string[] = [];
     let waitMs = 0;
+    let throttled = false;
     pending.forEach((id, index) => {
       const answer = answers.get(`m${index}`);
       if (answer === undefined) {
@@ -79,8 +75,11 @@ async function fetchChunk(client: GmailClient, ids: readonly string[], options: 
       const error = classifyGoogleError({ response: { status: answer.status, data: answer.body, headers: answer.headers } }, client.session.clock.now());
       if (!error.retryable) throw error;
       retryLater.push(id);
+      throttled ||= error.code === 'RATE_LIMITED';
       waitMs = Math.max(waitMs, error.retryAfterMs ?? 0);
     });
+    // Throttled parts mean Gmail counted more than the budget did: hold the whole mailbox, not only these parts.
+    if (throttled) client.lane.refused(waitMs || (client.options.retry.baseMs ?? 1_000));
     if (retryLater.length === 0) return;
     if (attempt >= attempts) {
       throw new ThreadlinkError('RATE_LIMITED', `Gmail kept throttling ${retryLater.length} batched calls`, {
@@ -103,10 +102,11 @@ export async function fetchMessages(client: GmailClient, ids: readonly string[],
   const out: FetchedMessages = new Map();
   const unique = [...new Set(ids)];
   if (unique.length <= SINGLE_GET_THRESHOLD) {
-    await fetchParallel(client, unique, options, out);
+    await fetchParallel(client, unique, out);
   } else {
-    const chunks = chunk(unique, options.batchSize ?? client.options.batchSize);
-    await mapWithConcurrency(chunks, options.batchConcurrency ?? PARALLEL_BATCHES, (ids) => fetchChunk(client, ids, options, out));
+    // Back-fill batches are small slices of the quota, so live calls never wait behind a big one.
+    const chunks = chunk(unique, client.lane.batchSize);
+    await mapWithConcurrency(chunks, options.batchConcurrency ?? PARALLEL_BATCHES, (ids) => fetchChunk(client, ids, out));
   }
   return out;
 }

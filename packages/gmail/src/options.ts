@@ -28,8 +28,12 @@ export const GmailProviderOptions = z.strictObject({
   mode: z.enum(['full', 'metadata']).default('full'),
   apiRootUrl: Url.default('https://gmail.googleapis.com/'),
   oauthEndpoints: OAuthEndpoints.optional(),
-  /** Share of the per-user quota the back-fill may use; the rest stays free for real-time sync. */
-  backfillQuotaShare: z.number().gt(0).max(1).default(0.9),
+  /**
+   * Ceiling on the share of the per-user quota back-fill may bring a mailbox's usage up to. Real-time
+   * calls always go first, so the default lets back-fill take whatever they leave; lower it to keep
+   * headroom for other apps that use the same Google accounts.
+   */
+  backfillQuotaShare: z.number().gt(0).max(1).default(1),
   /** Gmail's per-user quota: 15,000 units per minute ≈ 250 units/s. Raise only for emulators/benchmarks. */
   quotaUnitsPerSecond: z.number().positive().default(250),
   /** Back-fill batch requests in flight: small batches at ~20/s need a few in parallel at real round-trip times. */

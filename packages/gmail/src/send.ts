@@ -8,6 +8,7 @@ import { withGmail } from './client.js';
 import { fetchMessages } from './fetch-messages.js';
 import { toProviderMessage } from './metadata.js';
 import type { ResolvedGmailOptions } from './options.js';
+import type { QuotaBudgets } from './quota.js';
 
 function format(participant: Participant): string | { name: string; address: string } {
   return participant.name ? { name: participant.name, address: participant.address } : participant.address;
@@ -35,7 +36,7 @@ export function replyRecipients(reply: ReplyContext, accountEmail: string): { to
   return { to, cc };
 }
 
-export async function send(options: ResolvedGmailOptions, session: ProviderSession, reply: ReplyContext): Promise<SentMessage> {
+export async function send(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession, reply: ReplyContext): Promise<SentMessage> {
   const { original, draft } = reply;
   if (!draft.text && !draft.html) throw new ThreadlinkError('INVALID_INPUT', 'A reply needs text or html');
   const accountEmail = session.connection.accountEmail;
@@ -65,7 +66,8 @@ export async function send(options: ResolvedGmailOptions, session: ProviderSessi
   const internetMessageId = mime.messageId();
   const raw = (await mime.build()).toString('base64url');
 
-  return withGmail(options, session, async (client) => {
+  // A user is waiting on the reply: it draws on the mailbox's quota ahead of back-fill.
+  return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     // Not idempotent: only a throttled (never executed) send is retried; a 5xx may have been sent.
     const sent = await client.call(
       'messages.send',

@@ -5,6 +5,7 @@ import type { ProviderSession, SubscribeResult, SubscriptionState } from '@threa
 import { ThreadlinkError } from '@threadlink/core';
 import { withGmail } from './client.js';
 import type { ResolvedGmailOptions } from './options.js';
+import type { QuotaBudgets } from './quota.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const EXPIRY_MARGIN_MS = 60 * 60 * 1000;
@@ -15,8 +16,10 @@ export function subscriptionFor(accountEmail: string, topic: string, expiresAt: 
   return { items: [{ id: accountEmail, resource: topic, expiresAt }], renewAt, expiresAt };
 }
 
-async function watch(options: ResolvedGmailOptions, session: ProviderSession): Promise<SubscribeResult> {
-  return withGmail(options, session, async (client) => {
+// watch (100 units) and stop (50) are charged like any call and go ahead of back-fill: at connect the
+// watch and the first back-fill page share one second of quota.
+async function watch(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<SubscribeResult> {
+  return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     // No labelIds: every change (sent mail, archive, label moves) must reach the CRM, not only INBOX.
     const response = await client.call('users.watch', (request) =>
       client.api.users.watch({ userId: 'me', requestBody: { topicName: options.pubsubTopic } }, request),
@@ -31,18 +34,18 @@ async function watch(options: ResolvedGmailOptions, session: ProviderSession): P
   });
 }
 
-export function subscribe(options: ResolvedGmailOptions, session: ProviderSession): Promise<SubscribeResult> {
-  return watch(options, session);
+export function subscribe(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<SubscribeResult> {
+  return watch(options, quota, session);
 }
 
 /** Re-calling watch on a watched mailbox extends it; the returned historyId is not a cursor to jump to. */
-export async function renew(options: ResolvedGmailOptions, session: ProviderSession): Promise<{ subscription: SubscriptionState }> {
-  const { subscription } = await watch(options, session);
+export async function renew(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<{ subscription: SubscriptionState }> {
+  const { subscription } = await watch(options, quota, session);
   return { subscription };
 }
 
-export function stopWatch(options: ResolvedGmailOptions, session: ProviderSession): Promise<void> {
-  return withGmail(options, session, async (client) => {
+export function stopWatch(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<void> {
+  return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     await client.call('users.stop', (request) => client.api.users.stop({ userId: 'me' }, request));
     session.logger.info('gmail watch stopped', { connectionId: session.connection.id });
   });

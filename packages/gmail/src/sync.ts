@@ -2,13 +2,13 @@
 // the history touched. Re-reading the message (rather than replaying label deltas) gives the
 // current labels and folder in one step and makes replays idempotent.
 import type { gmail_v1 } from '@googleapis/gmail';
-import type { Change, ProviderSession, PullResult, RateLimiter } from '@threadlink/core';
+import type { Change, ProviderSession, PullResult } from '@threadlink/core';
 import { ThreadlinkError } from '@threadlink/core';
 import { withGmail, type GmailClient } from './client.js';
 import { fetchMessages, type FetchedMessages } from './fetch-messages.js';
 import { dispositionOf, toProviderMessageOrSkip } from './metadata.js';
 import type { ResolvedGmailOptions } from './options.js';
-import { UNITS, type Lane } from './quota.js';
+import type { QuotaBudgets } from './quota.js';
 
 /** history.list's maximum page size. */
 const HISTORY_PAGE_SIZE = 500;
@@ -28,12 +28,11 @@ function record(touched: Map<string, boolean>, message: gmail_v1.Schema$Message 
   touched.set(message.id, deleted || touched.get(message.id) === true);
 }
 
-async function readHistory(client: GmailClient, pacing: RateLimiter, cursor: string): Promise<Touched> {
+async function readHistory(client: GmailClient, cursor: string): Promise<Touched> {
   const messages = new Map<string, boolean>();
   let pageToken: string | undefined;
   for (;;) {
     let page: gmail_v1.Schema$ListHistoryResponse;
-    await pacing.take(UNITS['history.list']);
     try {
       page = await client.call('history.list', (request) =>
         client.api.users.history.list(
@@ -95,15 +94,12 @@ function toChanges(client: GmailClient, touched: Map<string, boolean>, fetched: 
   return newestChangeAt === undefined ? { changes } : { changes, newestChangeAt };
 }
 
-export function pullChanges(options: ResolvedGmailOptions, pacing: Lane, session: ProviderSession, cursor: string): Promise<PullResult> {
-  const limiter = pacing.limiterFor(session);
-  return withGmail(options, session, async (client) => {
-    const touched = await readHistory(client, limiter, cursor);
+/** Real-time pulls draw on the mailbox's quota before back-fill does (see quota.ts). */
+export function pullChanges(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession, cursor: string): Promise<PullResult> {
+  return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
+    const touched = await readHistory(client, cursor);
     const live = [...touched.messages].filter(([, deleted]) => !deleted).map(([id]) => id);
-    const fetched =
-      live.length > 0
-        ? await fetchMessages(client, live, { beforeRequest: (calls) => limiter.take(calls * UNITS['messages.get']), batchSize: pacing.batchSize })
-        : new Map();
+    const fetched = live.length > 0 ? await fetchMessages(client, live) : new Map();
     const result = toChanges(client, touched.messages, fetched);
     session.logger.debug('gmail history pulled', {
       connectionId: session.connection.id,

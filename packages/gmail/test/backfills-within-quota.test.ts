@@ -1,43 +1,22 @@
-import type { DeliveredMessages, RequestLogEntry } from '@threadlink/testing';
+import type { DeliveredMessages } from '@threadlink/testing';
 import { describe, expect, it } from 'vitest';
 import { startHarness } from './harness.js';
-import { connect, providerFor, startGoogle, virtualClock } from './support.js';
+import { busiestSecond, connect, providerFor, seedHistory, startGoogle, virtualClock } from './support.js';
 
 const ANA = 'ana@acme.test';
 
-/** The most units charged to one mailbox in any one-second window (the emulator's own rule). */
-function busiestSecond(entries: RequestLogEntry[]): number {
-  const charged = entries.filter((entry) => entry.units > 0).sort((left, right) => left.at - right.at);
-  let busiest = 0;
-  let start = 0;
-  let sum = 0;
-  for (const entry of charged) {
-    sum += entry.units;
-    while (charged[start]!.at <= entry.at - 1_000) {
-      sum -= charged[start]!.units;
-      start += 1;
-    }
-    busiest = Math.max(busiest, sum);
-  }
-  return busiest;
-}
-
-async function seed(google: { deliver(input: Parameters<import('@threadlink/testing').GmailEmulator['deliver']>[0]): Promise<DeliveredMessages> }, count: number): Promise<void> {
-  for (let index = 0; index < count; index += 1) {
-    await google.deliver({ to: ANA, from: index % 3 === 0 ? 'client@bigco.test' : `sender${index % 40}@example.test`, subject: `History ${index}`, mailbox: ANA });
-  }
-}
 
 describe('back-fill pacing', () => {
-  it('holds ~90 % of the 250 units/s per-user quota and never exceeds it (virtual time)', async () => {
-    // One clock for the emulator's quota window and the adapter's token bucket: time passes only
-    // when the adapter sleeps, so the pacing is measured exactly and the test takes seconds.
+  it('holds ~95 % of the 250 units/s per-user quota and never exceeds it (virtual time)', async () => {
+    // One clock for the emulator's quota window and the adapter's quota budget: time passes only
+    // when the adapter sleeps, so the pacing is measured exactly and the test takes seconds. Alone
+    // on the mailbox, back-fill keeps the budget's pace: 250 units per 1.05 s (quota.ts).
     const clock = virtualClock();
     const google = await startGoogle({ now: clock.now });
     try {
       const provider = providerFor(google, { backfillConcurrency: 1 });
       const session = await connect(google, provider, ANA, { clock });
-      await seed(google, 1_500);
+      await seedHistory(google, ANA, 1_500);
       google.log.clear();
 
       const seen = new Set<string>();
@@ -65,7 +44,7 @@ describe('back-fill pacing', () => {
       expect(busiestSecond(entries)).toBeLessThanOrEqual(250);
       const seconds = (entries.at(-1)!.at - entries[0]!.at) / 1_000;
       const rate = units / seconds;
-      expect(rate).toBeGreaterThanOrEqual(0.9 * 250 * 0.98);
+      expect(rate).toBeGreaterThanOrEqual(0.93 * 250);
       expect(rate).toBeLessThanOrEqual(250);
     } finally {
       await google.close();
@@ -81,7 +60,7 @@ describe('back-fill through the engine', () => {
     try {
       const { google, store, tl } = harness;
       google.addMailbox({ email: ANA });
-      await seed(google, 5_000);
+      await seedHistory(google, ANA, 5_000);
       google.log.clear();
       let live: Promise<DeliveredMessages> | undefined;
       tl.on('backfill.progress', () => {

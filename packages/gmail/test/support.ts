@@ -11,7 +11,7 @@ import {
   type ProviderTokens,
   type WebhookContext,
 } from '@threadlink/core';
-import { makeConnection, startGmailEmulator, type GmailEmulator, type GmailEmulatorOptions } from '@threadlink/testing';
+import { makeConnection, startGmailEmulator, type GmailEmulator, type GmailEmulatorOptions, type RequestLogEntry } from '@threadlink/testing';
 import { gmailProvider, type GmailProviderOptions } from '../src/index.js';
 
 /** The audience the tests' push subscription is configured with (what Pub/Sub puts in `aud`). */
@@ -174,4 +174,28 @@ export async function recordingProxy(target: string): Promise<{ url: string; exc
         server.close(() => resolve());
       }),
   };
+}
+
+/** The most units charged to one mailbox in any one-second window (the emulator's own rule). */
+export function busiestSecond(entries: RequestLogEntry[]): number {
+  const charged = entries.filter((entry) => entry.units > 0).sort((left, right) => left.at - right.at);
+  let busiest = 0;
+  let start = 0;
+  let sum = 0;
+  for (const entry of charged) {
+    sum += entry.units;
+    while (charged[start]!.at <= entry.at - 1_000) {
+      sum -= charged[start]!.units;
+      start += 1;
+    }
+    busiest = Math.max(busiest, sum);
+  }
+  return busiest;
+}
+
+/** Existing mail for a back-fill: `count` messages into `mailbox`, a third of them from the CRM's client. */
+export async function seedHistory(google: Pick<GmailEmulator, 'deliver'>, mailbox: string, count: number): Promise<void> {
+  for (let index = 0; index < count; index += 1) {
+    await google.deliver({ to: mailbox, from: index % 3 === 0 ? 'client@bigco.test' : `sender${index % 40}@example.test`, subject: `History ${index}`, mailbox });
+  }
 }
