@@ -165,7 +165,7 @@ export const backfill: Scenario = {
       }
     }
     notes.push(
-      `Emulator round-trip time ${RTT_MS} ms; Gmail per-user quota ${GMAIL_QUOTA} units/s (15,000/min), enforced by the emulator over a sliding second. The adapter gives back-fill 90 % of it by default (backfillQuotaShare) and keeps the rest for real-time pulls.`,
+      `Emulator round-trip time ${RTT_MS} ms; Gmail per-user quota ${GMAIL_QUOTA} units/s (15,000/min), enforced by the emulator over a sliding second. Every Gmail call of a mailbox (watch, pulls, back-fill) draws on one budget in the adapter: real-time calls first, back-fill takes what remains at the pace a 1.05 s ledger of 250 units sustains (≈ 238 units/s).`,
       'Units per message = every getProfile/messages.list/messages.get unit of the back-fill ÷ messages fetched, in this run.',
     );
     return { figures, settings: { rttMs: RTT_MS, gmailMessages, outlookMessages, gmailQuotaUnitsPerSecond: GMAIL_QUOTA, engineBackfillPageSize: 100 }, notes, details };
