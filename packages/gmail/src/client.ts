@@ -136,9 +136,8 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
     let refreshedAfter401 = false;
     const classify = (error: unknown): ThreadlinkError => {
       const classified = classifyGoogleError(error, session.clock.now());
-      // Gmail counted more than the budget did (another instance, another app on the account):
-      // hold every call of the mailbox until Gmail's Retry-After, or a first backoff step without one.
-      if (classified.code === 'RATE_LIMITED') lane.refused(classified.retryAfterMs ?? options.retry.baseMs ?? 1_000);
+      // Gmail counted more than the budget did (another instance, another app on the account).
+      if (classified.code === 'RATE_LIMITED') lane.refused(classified.retryAfterMs);
       // Non-idempotent calls: a 5xx may have been applied, so only a throttled (not executed) call is retried.
       if (retryMode === 'rate-limit-only' && classified.code !== 'RATE_LIMITED' && classified.retryable) {
         return new ThreadlinkError(classified.code, classified.message, { cause: error, retryable: false, details: classified.details });

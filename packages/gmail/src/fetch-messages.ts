@@ -79,7 +79,7 @@ async function fetchChunk(client: GmailClient, ids: readonly string[], out: Fetc
       waitMs = Math.max(waitMs, error.retryAfterMs ?? 0);
     });
     // Throttled parts mean Gmail counted more than the budget did: hold the whole mailbox, not only these parts.
-    if (throttled) client.lane.refused(waitMs || (client.options.retry.baseMs ?? 1_000));
+    if (throttled) client.lane.refused(waitMs > 0 ? waitMs : undefined);
     if (retryLater.length === 0) return;
     if (attempt >= attempts) {
       throw new ThreadlinkError('RATE_LIMITED', `Gmail kept throttling ${retryLater.length} batched calls`, {

@@ -54,8 +54,11 @@ export interface Lane {
   readonly batchSize: number;
   /** Waits until `units` may be spent, then counts them as spent. */
   take(units: number, signal?: AbortSignal): Promise<void>;
-  /** Gmail refused a call as over quota: nothing of this mailbox is let out for `waitMs`. */
-  refused(waitMs: number): void;
+  /**
+   * Gmail refused a call as over quota: nothing of this mailbox is let out until its Retry-After has
+   * passed (without one, for a first backoff step: `retry.baseMs`, 1 s by default).
+   */
+  refused(retryAfterMs: number | undefined): void;
 }
 
 export interface QuotaBudgets {
@@ -232,7 +235,7 @@ export function createQuotaBudgets(options: ResolvedGmailOptions): QuotaBudgets 
       return {
         batchSize: batchSize[priority],
         take: (units, signal) => budget.take(units, priority, signal),
-        refused: (waitMs) => budget.refused(waitMs),
+        refused: (retryAfterMs) => budget.refused(retryAfterMs ?? options.retry.baseMs ?? 1_000),
       };
     },
   };
