@@ -165,7 +165,7 @@ export const backfill: Scenario = {
       }
     }
     notes.push(
-      `Emulator round-trip time ${RTT_MS} ms; Gmail per-user quota ${GMAIL_QUOTA} units/s (15,000/min), enforced by the emulator over a sliding second. Every Gmail call of a mailbox (watch, pulls, back-fill) draws on one budget in the adapter: real-time calls first, back-fill takes what remains at the pace a 1.05 s ledger of 250 units sustains (≈ 238 units/s).`,
+      `Emulator round-trip time ${RTT_MS} ms; Gmail per-user quota ${GMAIL_QUOTA} units/s (15,000/min), enforced by the emulator over a sliding second. Every Gmail call of a mailbox (watch, pulls, back-fill) draws on one budget in the adapter: real-time calls first, back-fill takes what remains at the pace its ledger sustains: each call counts until one second after its answer, so 250 units per second plus a round trip.`,
       'Units per message = every getProfile/messages.list/messages.get unit of the back-fill ÷ messages fetched, in this run.',
     );
     return { figures, settings: { rttMs: RTT_MS, gmailMessages, outlookMessages, gmailQuotaUnitsPerSecond: GMAIL_QUOTA, engineBackfillPageSize: 100 }, notes, details };

@@ -130,8 +130,12 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
     const units = callOptions.units ?? (operation === 'batch' ? undefined : UNITS[operation]);
     if (units === undefined) throw new ThreadlinkError('INTERNAL', 'A Gmail batch call must state the units of its parts');
     const send = async () => {
-      await lane.take(units, session.signal);
-      return (await run(request)).data;
+      const answered = await lane.take(units, session.signal);
+      try {
+        return (await run(request)).data;
+      } finally {
+        answered();
+      }
     };
     let refreshedAfter401 = false;
     const classify = (error: unknown): ThreadlinkError => {

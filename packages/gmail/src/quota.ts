@@ -7,17 +7,18 @@
 // bodies and replies therefore draw on one budget; separate buckets each pacing "their" share add
 // up past the quota (the back-fill bench saw 8 refusals at connect that way).
 //
-// The budget keeps a ledger of the units it let out over the last second plus ARRIVAL_SLACK_MS,
-// and lets a call out only while the ledger plus the call stay within the quota. The slack covers
-// requests that leave early and reach Google late (a slower round trip than the next request):
-// Google counts arrivals, this side counts departures.
+// The budget keeps a ledger of the units it let out and lets a call out only while the ledger plus
+// the call stay within the quota. Google counts a call in the second after it arrives, and it has
+// arrived by the time its answer is back, so an entry leaves the ledger one second after its
+// answer: exact whatever the round trip, and a request held up on the way (a busy host, a slow
+// network) stays counted as long as Google may still count it.
 //
-// Every unit let out also advances one pace: the rate the ledger can sustain. Live calls (pulls,
-// bodies, replies, watch/stop) go first and wait only for the ledger; back-fill takes what remains:
-// never while a live call waits, and only when the pace, pushed on by live spending, allows. So back-
-// fill yields the units live calls just spent, goes out smoothly (one small batch about every
-// BACKFILL_SLICE_MS) instead of filling the window in one go, and its units leave the ledger a few
-// at a time: a live call arriving mid-page waits for one slice, not for a page.
+// Every unit let out also advances one pace: the rate the ledger can sustain at the round trips
+// seen. Live calls (pulls, bodies, replies, watch/stop) go first and wait only for the ledger;
+// back-fill takes what remains: never while a live call waits, and only when the pace, pushed on by
+// live spending, allows. So back-fill yields the units live calls just spent, goes out smoothly (one
+// small batch about every BACKFILL_SLICE_MS) instead of filling the window in one go, and its units
+// leave the ledger a few at a time: a live call arriving mid-page waits for one slice, not a page.
 //
 // A refusal (429, or 403 rateLimitExceeded/userRateLimitExceeded) means Gmail counted more than
 // the ledger did — another instance or another app on the same account: every call of the
@@ -42,9 +43,10 @@ export type QuotaOperation = keyof typeof UNITS;
 /** `live`: real-time pulls and anything a user waits for. `backfill`: history listings (back-fill, resync). */
 export type Priority = 'live' | 'backfill';
 
-/** How much later than its departure a request may reach Google and still be counted in the right second. */
-const ARRIVAL_SLACK_MS = 50;
-const WINDOW_MS = 1_000 + ARRIVAL_SLACK_MS;
+/** Google's window: units count for a second. */
+const WINDOW_MS = 1_000;
+/** The round trip assumed until some are seen; then a moving average of them sets the pace. */
+const INITIAL_ROUND_TRIP_MS = 50;
 /** Back-fill batches carry about this much of the quota (2 messages.get at 250 units/s). */
 const BACKFILL_SLICE_MS = 40;
 
@@ -52,14 +54,17 @@ const BACKFILL_SLICE_MS = 40;
 export interface Lane {
   /** messages.get per batch request for this lane. */
   readonly batchSize: number;
-  /** Waits until `units` may be spent, then counts them as spent. */
-  take(units: number, signal?: AbortSignal): Promise<void>;
+  /** Waits until `units` may be spent and counts them; call the returned `answered` once the request is over. */
+  take(units: number, signal?: AbortSignal): Promise<Answered>;
   /**
    * Gmail refused a call as over quota: nothing of this mailbox is let out until its Retry-After has
    * passed (without one, for a first backoff step: `retry.baseMs`, 1 s by default).
    */
   refused(retryAfterMs: number | undefined): void;
 }
+
+/** The request's answer (or failure) is in: its units leave the ledger one second from now. */
+export type Answered = () => void;
 
 export interface QuotaBudgets {
   lane(session: ProviderSession, priority: Priority): Lane;
@@ -68,26 +73,28 @@ export interface QuotaBudgets {
 interface Limits {
   /** Units per window for everything (the quota). */
   units: number;
-  /** Units per window back-fill may bring the ledger up to. */
+  /** Units per window back-fill may bring the ledger up to; the pace is derived from it. */
   backfillUnits: number;
-  /** The mailbox's pace in units per ms, and how far ahead of it one back-fill batch may run. */
-  perMs: number;
-  backfillAheadMs: number;
+  /** How far ahead of the pace one back-fill batch may go, in units. */
+  backfillAheadUnits: number;
 }
 
 interface Waiter {
   units: number;
-  grant(): void;
+  grant(answered: Answered): void;
 }
 
 interface Spent {
-  at: number;
   units: number;
+  grantedAt: number;
+  /** Set once the answer is in; the entry is counted until a window after it. */
+  answeredAt?: number;
 }
 
 class MailboxBudget {
-  private readonly spent: Spent[] = [];
+  private spent: Spent[] = [];
   private inWindow = 0;
+  private roundTripMs = INITIAL_ROUND_TRIP_MS;
   private pausedUntil = 0;
   /** When the pace allows the next units (a virtual-scheduling token bucket that only back-fill waits for). */
   private paceDueAt = 0;
@@ -99,10 +106,10 @@ class MailboxBudget {
     private readonly clock: Clock,
   ) {}
 
-  take(units: number, priority: Priority, signal?: AbortSignal): Promise<void> {
-    if (units <= 0) return Promise.resolve();
+  take(units: number, priority: Priority, signal?: AbortSignal): Promise<Answered> {
+    if (units <= 0) return Promise.resolve(() => {});
     if (signal?.aborted) return Promise.reject(shuttingDown());
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Answered>((resolve, reject) => {
       const queue = this.waiting[priority];
       const onAbort = (): void => {
         const index = queue.indexOf(waiter);
@@ -112,9 +119,9 @@ class MailboxBudget {
       };
       const waiter: Waiter = {
         units,
-        grant: () => {
+        grant: (answered) => {
           signal?.removeEventListener('abort', onAbort);
-          resolve();
+          resolve(answered);
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -148,11 +155,24 @@ class MailboxBudget {
         return;
       }
       this.waiting[priority].shift();
-      this.spent.push({ at: now, units: waiter.units });
-      this.inWindow += waiter.units;
-      this.paceDueAt = Math.max(this.paceDueAt, now) + waiter.units / this.limits.perMs;
-      waiter.grant();
+      const entry: Spent = { units: waiter.units, grantedAt: now };
+      this.spent.push(entry);
+      this.inWindow += entry.units;
+      this.paceDueAt = Math.max(this.paceDueAt, now) + entry.units / this.unitsPerMs();
+      waiter.grant(() => this.answered(entry));
     }
+  }
+
+  private answered(entry: Spent): void {
+    if (entry.answeredAt !== undefined) return;
+    entry.answeredAt = this.clock.now();
+    this.roundTripMs = 0.8 * this.roundTripMs + 0.2 * (entry.answeredAt - entry.grantedAt);
+    this.pump();
+  }
+
+  /** The pace the ledger sustains when each entry stays a round trip plus a window. */
+  private unitsPerMs(): number {
+    return this.limits.backfillUnits / (WINDOW_MS + this.roundTripMs);
   }
 
   private readyAt(units: number, priority: Priority, now: number): number {
@@ -161,29 +181,37 @@ class MailboxBudget {
     // A call larger than the whole window can only wait for an empty one.
     const need = Math.min(units, limit);
     let at = Math.max(now, this.pausedUntil, this.windowFreeAt(need, limit));
-    if (priority === 'backfill') at = Math.max(at, this.paceDueAt - this.limits.backfillAheadMs);
+    if (priority === 'backfill') at = Math.max(at, this.paceDueAt - this.limits.backfillAheadUnits / this.unitsPerMs());
     return at;
   }
 
-  /** When enough of the ledger will have left the window for `need` more units to fit under `limit`. */
+  /**
+   * When enough of the ledger will have left the window for `need` more units to fit under `limit`;
+   * Infinity when that takes answers still outstanding (an answer pumps again).
+   */
   private windowFreeAt(need: number, limit: number): number {
     let remaining = this.inWindow;
     if (remaining + need <= limit) return 0;
-    for (const entry of this.spent) {
+    const leaving = this.spent.filter((entry) => entry.answeredAt !== undefined).sort((left, right) => left.answeredAt! - right.answeredAt!);
+    for (const entry of leaving) {
       remaining -= entry.units;
-      if (remaining + need <= limit) return entry.at + WINDOW_MS;
+      if (remaining + need <= limit) return entry.answeredAt! + WINDOW_MS;
     }
-    return 0;
+    return Number.POSITIVE_INFINITY;
   }
 
   private expire(now: number): void {
-    while (this.spent.length > 0 && this.spent[0]!.at + WINDOW_MS <= now) {
-      this.inWindow -= this.spent.shift()!.units;
+    const counted: Spent[] = [];
+    for (const entry of this.spent) {
+      if (entry.answeredAt !== undefined && entry.answeredAt + WINDOW_MS <= now) this.inWindow -= entry.units;
+      else counted.push(entry);
     }
+    this.spent = counted;
   }
 
   /** One pending wake-up at a time; a sooner one replaces it (a live call arriving behind back-fill). */
   private sleepUntil(at: number, now: number): void {
+    if (at === Number.POSITIVE_INFINITY) return;
     if (this.wake && this.wake.at <= at) return;
     this.wake?.cancel.abort();
     const wake = { at, cancel: new AbortController() };
@@ -204,14 +232,7 @@ export function createQuotaBudgets(options: ResolvedGmailOptions): QuotaBudgets 
   const quota = options.quotaUnitsPerSecond;
   const backfillUnits = quota * options.backfillQuotaShare;
   const backfillBatch = Math.max(1, Math.min(options.batchSize, Math.floor((backfillUnits * BACKFILL_SLICE_MS) / 1_000 / UNITS['messages.get'])));
-  const perMs = backfillUnits / WINDOW_MS;
-  const limits: Limits = {
-    units: quota,
-    backfillUnits,
-    // The pace the ledger can sustain, so back-fill never has to stop and wait for a whole window.
-    perMs,
-    backfillAheadMs: (backfillBatch * UNITS['messages.get']) / perMs,
-  };
+  const limits: Limits = { units: quota, backfillUnits, backfillAheadUnits: backfillBatch * UNITS['messages.get'] };
   const batchSize: Record<Priority, number> = {
     // A live pull is committed as a whole, so only its last batch matters: big batches, few round trips.
     live: Math.max(1, Math.min(options.batchSize, Math.floor(quota / UNITS['messages.get']))),

@@ -10,7 +10,8 @@ describe('back-fill pacing', () => {
   it('holds ~95 % of the 250 units/s per-user quota and never exceeds it (virtual time)', async () => {
     // One clock for the emulator's quota window and the adapter's quota budget: time passes only
     // when the adapter sleeps, so the pacing is measured exactly and the test takes seconds. Alone
-    // on the mailbox, back-fill keeps the budget's pace: 250 units per 1.05 s (quota.ts).
+    // on the mailbox, back-fill keeps the budget's pace: 250 units per second plus a round trip,
+    // which virtual time makes zero (quota.ts).
     const clock = virtualClock();
     const google = await startGoogle({ now: clock.now });
     try {
