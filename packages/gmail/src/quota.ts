@@ -50,6 +50,9 @@ const INITIAL_ROUND_TRIP_MS = 50;
 /** Back-fill batches carry about this much of the quota (2 messages.get at 250 units/s). */
 const BACKFILL_SLICE_MS = 40;
 
+/** The request's answer (or failure) is in: its units leave the ledger one second from now. */
+export type Answered = () => void;
+
 /** One mailbox's budget as one kind of caller sees it. */
 export interface Lane {
   /** messages.get per batch request for this lane. */
@@ -62,9 +65,6 @@ export interface Lane {
    */
   refused(retryAfterMs: number | undefined): void;
 }
-
-/** The request's answer (or failure) is in: its units leave the ledger one second from now. */
-export type Answered = () => void;
 
 export interface QuotaBudgets {
   lane(session: ProviderSession, priority: Priority): Lane;
