@@ -125,4 +125,49 @@ describe('messages.send', () => {
     expect(result.status).toBe(403);
     expect(result.body.error).toMatchObject({ message: 'Request had insufficient authentication scopes.', status: 'PERMISSION_DENIED', errors: [{ reason: 'insufficientPermissions' }] });
   });
+
+  it('failAfter sends, then answers 500 — or drops the connection — so the client cannot tell it went out', async () => {
+    const sentBefore = emulator.messages(BRUNO).filter((message) => message.subject === 'Lost answer').length;
+    const raw = await compose({ from: ANA, to: BRUNO, subject: 'Lost answer', text: 'x' });
+    emulator.failAfter('messages.send');
+    const answered = await failure(gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } }, { retry: false }));
+    expect(answered).toMatchObject({ status: 500, body: { error: { errors: [{ reason: 'backendError' }] } } });
+    emulator.failAfter('messages.send', { status: 'drop' });
+    const dropped = await gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } }, { retry: false }).then(
+      () => 'answered',
+      (error: { response?: unknown; code?: string }) => (error.response === undefined ? 'no answer' : 'answered'),
+    );
+    expect(dropped).toBe('no answer');
+    // Both went out, and both were charged; the log shows the lost answer as status 0.
+    expect(emulator.messages(BRUNO).filter((message) => message.subject === 'Lost answer').length - sentBefore).toBe(2);
+    expect(emulator.log.entries.filter((entry) => entry.operation === 'messages.send').slice(-2).map((entry) => [entry.status, entry.units])).toEqual([
+      [500, 100],
+      [0, 100],
+    ]);
+    // failNext, by contrast, refuses before anything happens: with a status, or with no answer at all.
+    emulator.failNext('messages.send', { status: 503 });
+    expect((await failure(gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } }, { retry: false }))).status).toBe(503);
+    emulator.failNext('messages.send', { status: 'drop' });
+    await expect(gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } }, { retry: false })).rejects.toMatchObject({ response: undefined });
+    expect(emulator.messages(BRUNO).filter((message) => message.subject === 'Lost answer').length - sentBefore).toBe(2);
+    expect(emulator.log.entries.filter((entry) => entry.operation === 'messages.send').slice(-2).map((entry) => [entry.status, entry.units])).toEqual([
+      [503, 0],
+      [0, 0],
+    ]);
+  });
+
+  it('replaces the client’s Message-ID when started with sentMessageIds: replace', async () => {
+    const replacing = await startGmailEmulator({ sentMessageIds: 'replace' });
+    try {
+      replacing.addMailbox({ email: ANA });
+      const { gmail: client } = await connect(replacing, ANA, [`${GOOGLE}gmail.readonly`, `${GOOGLE}gmail.send`]);
+      const raw = await compose({ from: ANA, to: BRUNO, subject: 'Own id', text: 'x', messageId: '<mine-1@acme.example>' });
+      const { data } = await client.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } });
+      const copy = replacing.messages(ANA).find((message) => message.id === data.id);
+      expect(copy?.messageId).toMatch(/^<CA\+[0-9a-f]+@mail\.gmail\.com>$/);
+      expect(copy?.raw).not.toContain('mine-1@acme.example');
+    } finally {
+      await replacing.close();
+    }
+  });
 });

@@ -237,4 +237,33 @@ describe('replying and sending', () => {
     await ann.client.api(`/me/messages/${original.id}/reply`).post({ comment: 'Through /reply.' });
     expect(emulator.sent(ann.email).map((message) => message.subject)).toEqual(['RE: Scopes']);
   });
+
+  it('failAfter replies, then answers 500 — or drops the connection; failNext refuses before anything happens', async () => {
+    const ann = await connectMailbox(emulator, 'ann', 0);
+    const bob = await connect('bob');
+    const original = await emulator.deliver({ from: bob.email, to: ann.email, subject: 'Lost answers', text: '?' });
+    const replies = (): number => emulator.messages(bob.email).filter((message) => message.subject === 'RE: Lost answers').length;
+    const attempt = (): Promise<unknown> => ann.client.api(`/me/messages/${original.id}/reply`).post({ comment: 'x' }).catch((error: unknown) => error);
+
+    emulator.failAfter('messages.reply');
+    const answered = (await attempt()) as GraphError;
+    expect([answered.statusCode, answered.code]).toEqual([500, 'InternalServerError']);
+    expect(replies()).toBe(1);
+
+    emulator.failAfter('messages.reply', { status: 'drop' });
+    const dropped = (await attempt()) as GraphError;
+    // The client reports a connection that closed without an answer as status -1.
+    expect(dropped.statusCode).toBe(-1);
+    expect(replies()).toBe(2);
+    expect(emulator.log.entries.filter((entry) => entry.operation === 'messages.reply' && entry.mailbox === ann.email).map((entry) => entry.status)).toEqual([500, 0]);
+
+    emulator.failNext('messages.reply', { status: 503 });
+    const refused = (await attempt()) as GraphError;
+    expect([refused.statusCode, refused.code, refused.headers?.get('retry-after')]).toEqual([503, 'serviceNotAvailable', '1']);
+    emulator.failNext('messages.reply', { status: 'drop' });
+    expect(((await attempt()) as GraphError).statusCode).toBe(-1);
+    expect(replies()).toBe(2);
+    expect(await attempt()).not.toBeInstanceOf(GraphError);
+    expect(replies()).toBe(3);
+  });
 });

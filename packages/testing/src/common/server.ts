@@ -22,6 +22,11 @@ export interface EmulatorResponse {
   status: number;
   headers?: Record<string, string>;
   body?: string | Buffer | object | null;
+  /**
+   * Close the connection instead of answering: the request was handled but its response is lost
+   * on the way back, as a reset or a proxy timeout loses it. `status` is only what the log records.
+   */
+  drop?: boolean;
 }
 
 export type RouteHandler = (request: EmulatorRequest) => EmulatorResponse | Promise<EmulatorResponse>;
@@ -181,6 +186,10 @@ export async function serve(options: ServeOptions): Promise<StartedServer> {
           response = { status: 500, body: { error: { code: 500, message: (error as Error).message } } };
         }
         options.after?.(request, response);
+        if (response.drop) {
+          outgoing.destroy();
+          return;
+        }
         const encoded = encode(response);
         if (!outgoing.headersSent) {
           outgoing.writeHead(response.status, encoded.headers);

@@ -46,6 +46,10 @@ export interface InjectedFailure {
   remaining: number;
   reason?: string;
   message?: string;
+  /** 'after': the call is carried out first, then answered with the failure (or not at all, with `drop`). */
+  when?: 'before' | 'after';
+  /** Close the connection instead of answering. */
+  drop?: boolean;
 }
 
 export interface ApiEnvironment {
@@ -195,9 +199,14 @@ export class GmailApi {
     const allowed = METHOD_SCOPES[operation] ?? [];
     if (!allowed.some((scope) => token.scopes.includes(scope))) return finish(insufficientScopes(METHOD_NAMES[operation] ?? operation, allowed), 0);
 
-    const injected = environment.failures.find((failure) => failure.remaining > 0 && (failure.operation === operation || failure.operation === '*'));
+    const injectedFor = (when: 'before' | 'after'): InjectedFailure | undefined =>
+      environment.failures.find(
+        (failure) => failure.remaining > 0 && (failure.when ?? 'before') === when && (failure.operation === operation || failure.operation === '*'),
+      );
+    const injected = injectedFor('before');
     if (injected) {
       injected.remaining--;
+      if (injected.drop) return finish({ status: 0, drop: true }, 0);
       if (injected.status === 429 || (injected.status === 403 && injected.reason === 'userRateLimitExceeded')) {
         return finish(rateLimited(injected.status, new Date(environment.now() + 1_000)), 0);
       }
@@ -231,6 +240,13 @@ export class GmailApi {
     let response = await handler({ request, query: request.url.searchParams, mailbox, token });
     if (mask && response.status >= 200 && response.status < 300 && response.body && typeof response.body === 'object' && !Buffer.isBuffer(response.body)) {
       response = { ...response, body: applyFieldMask(response.body, mask) as object };
+    }
+    // The work is done (and charged); only the answer fails: a 5xx after the fact, or none at all.
+    const afterwards = response.status < 400 ? injectedFor('after') : undefined;
+    if (afterwards) {
+      afterwards.remaining--;
+      if (afterwards.drop) return finish({ status: 0, drop: true }, units);
+      return finish(googleError(afterwards.status, afterwards.message ?? 'Injected failure', afterwards.reason ?? 'backendError'), units);
     }
     return finish(response, units);
   }

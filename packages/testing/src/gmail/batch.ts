@@ -88,6 +88,7 @@ export async function handleBatch(request: EmulatorRequest, router: Router, log:
   delete inherited['content-length'];
   const responseBoundary = `batch_${randomUUID().replace(/-/g, '')}`;
   let output = '';
+  let dropped = false;
   for (const part of parts) {
     const url = new URL(part.target, request.url);
     const inner: EmulatorRequest = {
@@ -112,6 +113,8 @@ export async function handleBatch(request: EmulatorRequest, router: Router, log:
       inner.params = found.params;
       response = await found.handler(inner);
     }
+    // A part whose answer is to be lost loses the whole batch's answer: it shares one connection.
+    if (response.drop) dropped = true;
     const { text, contentType } = encodeBody(response);
     const contentId = part.contentId ? `<response-${part.contentId.replace(/^<|>$/g, '')}>` : undefined;
     output += `--${responseBoundary}\r\nContent-Type: application/http\r\n${contentId ? `Content-ID: ${contentId}\r\n` : ''}\r\n`;
@@ -121,6 +124,10 @@ export async function handleBatch(request: EmulatorRequest, router: Router, log:
     output += `Content-Length: ${Buffer.byteLength(text, 'latin1')}\r\n\r\n${text}\r\n`;
   }
   output += `--${responseBoundary}--\r\n`;
+  if (dropped) {
+    record(0);
+    return { status: 0, drop: true };
+  }
   record(200);
   return {
     status: 200,

@@ -44,6 +44,12 @@ export interface GmailEmulatorOptions {
   pushAckDeadlineMs?: number;
   pushEndpoint?: string;
   pushAudience?: string;
+  /**
+   * What messages.send does with the Message-ID the client wrote: 'keep' it (default), or
+   * 'replace' it with a Gmail-made `<CA…@mail.gmail.com>` one, as users report the real API does
+   * (github.com/FlowCrypt/flowcrypt-browser/issues/4273). Adapters must work either way.
+   */
+  sentMessageIds?: 'keep' | 'replace';
 }
 
 export interface EmulatedGmailMessage {
@@ -98,8 +104,18 @@ export interface GmailEmulator {
   setPushEndpoint(input: { endpoint: string; audience?: string }): void;
   authorize(authorizeUrl: string, input?: { email?: string; deny?: boolean }): Promise<string>;
   faults: FaultKnobs & GmailFaults;
-  /** The next `count` calls of `operation` ('*' = any Gmail method) fail with `status`. */
-  failNext(operation: string, input?: { status?: number; count?: number; reason?: string; message?: string }): void;
+  /**
+   * The next `count` calls of `operation` ('*' = any Gmail method) fail with `status`, unprocessed —
+   * or, with `'drop'`, the connection closes before Gmail did anything.
+   */
+  failNext(operation: string, input?: { status?: number | 'drop'; count?: number; reason?: string; message?: string }): void;
+  /**
+   * The next `count` successful calls of `operation` are carried out (a send sends, quota is
+   * charged) and then answered with `status` (default 500) — or, with `'drop'`, not answered: the
+   * connection closes, as when a reset or a proxy loses the response. For proving that a
+   * non-idempotent call is not repeated blindly.
+   */
+  failAfter(operation: string, input?: { status?: number | 'drop'; count?: number; reason?: string; message?: string }): void;
   expireWatch(mailbox: string): void;
   expireHistory(mailbox: string): void;
   revokeTokens(mailbox: string): void;
@@ -159,7 +175,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
   };
   const failures: InjectedFailure[] = [];
   const log = new RequestLog();
-  const service = new GmailService({ now, random });
+  const service = new GmailService({ now, random, replaceMessageIds: options.sentMessageIds === 'replace' });
 
   const wallClock = options.wallClock ?? Date.now;
   const pushClaims = (audience: string): JWTPayload => {
@@ -314,13 +330,10 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     setPushEndpoint: ({ endpoint, audience }) => push.setEndpoint(endpoint, audience ?? options.pushAudience),
     authorize: (authorizeUrl, input) => oauth.authorize(url, authorizeUrl, input),
     failNext: (operation, input = {}) => {
-      failures.push({
-        operation,
-        status: input.status ?? 500,
-        remaining: input.count ?? 1,
-        ...(input.reason !== undefined ? { reason: input.reason } : {}),
-        ...(input.message !== undefined ? { message: input.message } : {}),
-      });
+      failures.push(injectedFailure(operation, 'before', input));
+    },
+    failAfter: (operation, input = {}) => {
+      failures.push(injectedFailure(operation, 'after', input));
     },
     expireWatch: (mailbox) => notifier.stop(service.requireMailbox(mailbox).email),
     expireHistory: (mailbox) => service.requireMailbox(mailbox).expireHistory(),
@@ -356,6 +369,23 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
       push.close();
       await server.close();
     },
+  };
+}
+
+function injectedFailure(
+  operation: string,
+  when: 'before' | 'after',
+  input: { status?: number | 'drop'; count?: number; reason?: string; message?: string },
+): InjectedFailure {
+  const status = input.status ?? 500;
+  return {
+    operation,
+    status: status === 'drop' ? 0 : status,
+    remaining: input.count ?? 1,
+    when,
+    ...(status === 'drop' ? { drop: true } : {}),
+    ...(input.reason !== undefined ? { reason: input.reason } : {}),
+    ...(input.message !== undefined ? { message: input.message } : {}),
   };
 }
 

@@ -81,6 +81,8 @@ const angle = (messageId: string): string => (messageId.startsWith('<') ? messag
 export interface GmailServiceOptions {
   now: () => number;
   random: () => number;
+  /** messages.send swaps the client's Message-ID for a Gmail-made one (GmailEmulatorOptions.sentMessageIds). */
+  replaceMessageIds?: boolean;
 }
 
 export class GmailService {
@@ -176,7 +178,8 @@ export class GmailService {
   /**
    * messages.send: the sender's copy (SENT), then an inbound copy for each emulated
    * recipient. Gmail rewrites From to the account address and adds Message-ID/Date
-   * when missing; Bcc stays in the sender's copy only.
+   * when missing (with `replaceMessageIds`, replaces the Message-ID always); Bcc stays in the
+   * sender's copy only.
    */
   async send(mailbox: Mailbox, raw: Buffer, threadId: string | undefined): Promise<StoredMessage> {
     let parsed;
@@ -195,7 +198,7 @@ export class GmailService {
       const display = parsed.from && !parsed.from.group && parsed.from.name ? parsed.from.name : mailbox.name;
       set['From'] = `${display} <${mailbox.email}>`;
     }
-    if (!headerValue(headers, 'message-id')) set['Message-ID'] = `<CA+${randomUUID().replace(/-/g, '')}@mail.gmail.com>`;
+    if (this.options.replaceMessageIds || !headerValue(headers, 'message-id')) set['Message-ID'] = `<CA+${randomUUID().replace(/-/g, '')}@mail.gmail.com>`;
     if (!headerValue(headers, 'date')) set['Date'] = new Date(this.options.now()).toUTCString().replace('GMT', '+0000');
     const stored = Object.keys(set).length > 0 ? editHeaders(raw, { set }) : raw;
     const now = this.options.now();

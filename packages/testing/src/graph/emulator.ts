@@ -5,7 +5,7 @@ import { request as httpsRequest } from 'node:https';
 import { generate } from 'selfsigned';
 import { defaultFaults, RequestLog, Router, serve, type EmulatorRequest } from '../common/server.js';
 import { DeltaService } from './delta.js';
-import { GraphApi } from './graph-api.js';
+import { GraphApi, type InjectedGraphFailure } from './graph-api.js';
 import { IdentityService, newClientSecret } from './identity.js';
 import { newGuid } from './ids.js';
 import { MailFlow } from './mail-flow.js';
@@ -69,6 +69,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     holdOutbox: false,
   };
   const log = new RequestLog();
+  const failures: InjectedGraphFailure[] = [];
   const store = new MailStore(now);
   const tenantId = newGuid();
   const clientId = options.clientId ?? newGuid();
@@ -112,6 +113,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     identity,
     subscriptions,
     faults,
+    failures,
     log,
     now,
     random: options.random ?? Math.random,
@@ -169,6 +171,14 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     tenantId,
     faults,
     log,
+
+    failNext(operation, input = {}) {
+      failures.push(injectedFailure(operation, 'before', input));
+    },
+
+    failAfter(operation, input = {}) {
+      failures.push(injectedFailure(operation, 'after', input));
+    },
 
     addMailbox(input) {
       store.addMailbox(input.email, input.name);
@@ -270,6 +280,22 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
     },
   };
   return emulator;
+}
+
+function injectedFailure(
+  operation: string,
+  when: 'before' | 'after',
+  input: { status?: number | 'drop'; count?: number; code?: string },
+): InjectedGraphFailure {
+  const status = input.status ?? 500;
+  return {
+    operation,
+    status: status === 'drop' ? 0 : status,
+    remaining: input.count ?? 1,
+    when,
+    ...(status === 'drop' ? { drop: true } : {}),
+    ...(input.code === undefined ? {} : { code: input.code }),
+  };
 }
 
 function parseConsentForm(html: string): { action: string; fields: URLSearchParams } {

@@ -32,6 +32,30 @@ interface Route {
   handler: Handler;
 }
 
+/** A failure queued by failNext / failAfter for the next calls of one operation ('*' = any). */
+export interface InjectedGraphFailure {
+  operation: string;
+  /** HTTP status of the error answer (unused with `drop`). */
+  status: number;
+  /** Graph error code; by default the one Graph uses for the status. */
+  code?: string;
+  remaining: number;
+  /** 'before': refused unprocessed. 'after': carried out, then answered with the error (or not at all). */
+  when: 'before' | 'after';
+  /** Close the connection instead of answering (top-level requests only; batched ones answer 500). */
+  drop?: boolean;
+}
+
+const DEFAULT_ERROR_CODES: Record<number, string> = {
+  400: 'BadRequest',
+  404: 'ErrorItemNotFound',
+  429: 'TooManyRequests',
+  500: 'InternalServerError',
+  502: 'BadGateway',
+  503: 'serviceNotAvailable',
+  504: 'GatewayTimeout',
+};
+
 export interface GraphApiDeps {
   store: MailStore;
   flow: MailFlow;
@@ -39,6 +63,7 @@ export interface GraphApiDeps {
   identity: IdentityService;
   subscriptions: SubscriptionService;
   faults: GraphFaults;
+  failures: InjectedGraphFailure[];
   log: RequestLog;
   now: () => number;
   /** Rolls every random fault decision (jitter, errorRate), so a seeded run replays its failures. */
@@ -212,6 +237,9 @@ export class GraphApi {
     }
     try {
       if (topLevel) await this.latency();
+      const injected = this.injected(route.operation, 'before');
+      if (injected?.drop && topLevel) return { operation: route.operation, response: { status: 0, drop: true } };
+      if (injected) return { operation: route.operation, response: this.injectedError(injected) };
       if (faults.forced429 > 0) {
         faults.forced429 -= 1;
         // Graph's generic throttling body (learn.microsoft.com/graph/throttling).
@@ -244,10 +272,28 @@ export class GraphApi {
       if (['POST', 'PATCH', 'PUT'].includes(request.method) && request.body.length > 0 && call.json() === undefined) {
         return { operation: route.operation, response: graphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.') };
       }
-      return { operation: route.operation, response: await route.handler(call) };
+      const response = await route.handler(call);
+      // The work is done; only the answer fails: an error after the fact, or none at all.
+      const afterwards = response.status < 400 ? this.injected(route.operation, 'after') : undefined;
+      if (!afterwards) return { operation: route.operation, response };
+      if (afterwards.drop && topLevel) return { operation: route.operation, response: { status: 0, drop: true } };
+      return { operation: route.operation, response: this.injectedError(afterwards) };
     } finally {
       this.release(mailbox);
     }
+  }
+
+  /** Takes one use of the first queued failure for this operation and moment, if any. */
+  private injected(operation: string, when: 'before' | 'after'): InjectedGraphFailure | undefined {
+    const found = this.deps.failures.find((failure) => failure.remaining > 0 && failure.when === when && (failure.operation === operation || failure.operation === '*'));
+    if (found) found.remaining -= 1;
+    return found;
+  }
+
+  private injectedError(failure: InjectedGraphFailure): EmulatorResponse {
+    const status = failure.drop ? 500 : failure.status;
+    const headers = status === 429 || status === 503 ? { 'retry-after': String(this.deps.faults.retryAfterSeconds) } : undefined;
+    return graphError(status, failure.code ?? DEFAULT_ERROR_CODES[status] ?? 'UnknownError', 'Injected failure.', headers);
   }
 
   /** `users/{id or UPN}` of the caller is the same mailbox as `me`; others are off limits for delegated tokens. */

@@ -189,6 +189,19 @@ export interface GraphEmulator {
   /** Every webhook POST made so far, in order. */
   deliveries(): WebhookDelivery[];
   faults: GraphFaults;
+  /**
+   * The next `count` calls of `operation` ('*' = any; names as in the request log, e.g.
+   * 'messages.send', 'messages.reply', 'sendMail') are refused unprocessed with `status`
+   * (default 500; 429 and 503 carry Retry-After) — or, with `'drop'`, the connection closes before
+   * Graph did anything.
+   */
+  failNext(operation: string, input?: { status?: number | 'drop'; count?: number; code?: string }): void;
+  /**
+   * The next `count` successful calls of `operation` are carried out (a send sends) and then
+   * answered with `status` (default 500) — or, with `'drop'`, not answered: the connection closes,
+   * as when a reset or a proxy loses the response. For proving a send is not repeated blindly.
+   */
+  failAfter(operation: string, input?: { status?: number | 'drop'; count?: number; code?: string }): void;
   log: RequestLog;
   flushNotifications(): Promise<void>;
   close(): Promise<void>;
