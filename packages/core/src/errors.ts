@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   RATE_LIMITED: { retryable: true, status: 429 },
   PROVIDER_UNAVAILABLE: { retryable: true, status: 503 },
   PROVIDER_ERROR: { retryable: false, status: 502 },
+  /** A send failed without a definite answer and could not be confirmed either way: the mail may have gone out. */
+  SEND_UNCONFIRMED: { retryable: false, status: 502 },
   AUTH_REVOKED: { retryable: false, status: 401 },
   INSUFFICIENT_SCOPE: { retryable: false, status: 403 },
   NOT_FOUND: { retryable: false, status: 404 },

@@ -14,6 +14,7 @@ export { constantTimeEqual, sha256Hex, stableId } from './security/hash.js';
 export { systemClock, randomId, type Clock } from './util/clock.js';
 export { backoffDelay, parseRetryAfter, withRetry, httpStatusError, type RetryOptions, type BackoffOptions } from './util/retry.js';
 export { mapWithConcurrency, chunk, RateLimiter } from './util/concurrency.js';
+export { sendOnce, sendMayHaveGoneOut, providerAnswered, type SendCheck, type SendOnceOptions } from './util/send-once.js';
 export {
   decodeMimeWords,
   parseAddress,

@@ -34,6 +34,11 @@ export interface RetryOptions extends BackoffOptions {
   signal?: AbortSignal;
   /** Classify a thrown value; defaults to toThreadlinkError. */
   classify?: (error: unknown) => ThreadlinkError;
+  /**
+   * Narrows which retryable errors are retried here (e.g. throttling only, for a request that must
+   * not run twice); the others are thrown unchanged, still marked retryable for the caller.
+   */
+  retryWhen?: (error: ThreadlinkError) => boolean;
   onRetry?: (error: ThreadlinkError, attempt: number, delayMs: number) => void;
 }
 
@@ -47,7 +52,7 @@ export async function withRetry<T>(task: (attempt: number) => Promise<T>, option
       return await task(attempt);
     } catch (raw) {
       const error = classify(raw);
-      if (!error.retryable || attempt >= attempts || options.signal?.aborted) throw error;
+      if (!error.retryable || attempt >= attempts || options.signal?.aborted || options.retryWhen?.(error) === false) throw error;
       const delay = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, options));
       options.onRetry?.(error, attempt, delay);
       await clock.sleep(delay, options.signal);
