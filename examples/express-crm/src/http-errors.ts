@@ -48,8 +48,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       body = { error: { code: error.code, message: error.message } };
     } else if (isThreadlinkError(error)) {
       status = error.status;
-      // Internal details of a 5xx stay in the log; the page gets the stable code.
-      body = { error: { code: error.code, message: error.status >= 500 ? 'The mail service failed' : error.message } };
+      // Internal details of a 5xx stay in the log; the page gets the stable code. SEND_UNCONFIRMED's
+      // message is written for the user (the reply may have gone out: look in Sent before resending).
+      const forUser = error.status < 500 || error.code === 'SEND_UNCONFIRMED';
+      body = { error: { code: error.code, message: forUser ? error.message : 'The mail service failed' } };
     } else if (isBodyParserError(error)) {
       status = error.status;
       body = { error: { code: error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_INPUT', message: error.status === 413 ? 'Request body too large' : 'The request body is not valid JSON' } };

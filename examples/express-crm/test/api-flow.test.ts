@@ -188,6 +188,20 @@ describe('the CRM API with a connected Gmail mailbox', () => {
     expect(sameThread.messages.map((item) => item.direction)).toEqual(['inbound', 'outbound']);
   });
 
+  it('passes SEND_UNCONFIRMED on with its message, so the user looks in Sent instead of resending', async () => {
+    const project = await getJson<TimelineBody>(app, '/api/records/project/PRJ-1042/timeline');
+    const original = project.body.threads.flatMap((thread) => thread.messages).find((message) => message.subject === 'Change request – PRJ-1042')!;
+    const sentBefore = app.demo!.gmail.sentRaw('ana@acme.example').length;
+    // The connection drops before Gmail answers and its SENT history shows nothing: it cannot be settled.
+    app.demo!.gmail.failNext('messages.send', { status: 'drop' });
+    const reply = await postJson(app, `/api/messages/${original.id}/reply`, { text: 'Maybe Friday.' });
+    expect(reply.status).toBe(502);
+    const { error } = (await reply.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('SEND_UNCONFIRMED');
+    expect(error.message).toContain('Check the Sent folder before sending it again');
+    expect(app.demo!.gmail.sentRaw('ana@acme.example')).toHaveLength(sentBefore);
+  });
+
   it('answers bad input with typed JSON errors', async () => {
     const badSender = await postJson(app, '/api/demo/send', { provider: 'gmail', from: 'not an address', subject: 'x', text: 'y' });
     expect(badSender.status).toBe(400);

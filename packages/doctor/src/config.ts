@@ -36,6 +36,8 @@ const MicrosoftSettings = z.strictObject({
   tenant: Text.optional(),
   /** outlookProvider's `mode`: 'full' (default) or 'metadata'. */
   mode: Text.optional(),
+  /** outlookProvider's `replies`: 'draft' (full mode's default, needs Mail.ReadWrite) or 'direct'. */
+  replies: Text.optional(),
 });
 
 const StoreSettings = z.discriminatedUnion('kind', [
@@ -121,6 +123,7 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, meanin
   ['MICROSOFT_CLIENT_ID / MICROSOFT_CLIENT_SECRET', 'the Entra ID app registration'],
   ['MICROSOFT_TENANT', 'common (default), organizations, consumers, a tenant id or domain'],
   ['MICROSOFT_MAIL_MODE', "outlookProvider's mode: full (default) or metadata"],
+  ['MICROSOFT_REPLIES', "outlookProvider's replies: draft (full mode's default, needs Mail.ReadWrite) or direct"],
 ];
 
 const GOOGLE_MARKERS = ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'GOOGLE_PUBSUB_TOPIC', 'GOOGLE_PUSH_AUDIENCE', 'GOOGLE_PUSH_SERVICE_ACCOUNT', 'GOOGLE_PUBSUB_SUBSCRIPTION'];
@@ -194,10 +197,12 @@ export function doctorConfigFromEnv(environment: Record<string, string | undefin
     const clientSecret = read('MICROSOFT_CLIENT_SECRET');
     const tenant = read('MICROSOFT_TENANT');
     const mode = read('MICROSOFT_MAIL_MODE');
+    const replies = read('MICROSOFT_REPLIES');
     if (clientId) microsoft.clientId = clientId;
     if (clientSecret) microsoft.clientSecret = clientSecret;
     if (tenant) microsoft.tenant = tenant;
     if (mode) microsoft.mode = mode;
+    if (replies) microsoft.replies = replies;
     config.microsoft = microsoft;
   }
   return config;

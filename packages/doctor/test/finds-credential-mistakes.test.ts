@@ -63,6 +63,25 @@ describe('Entra ID app registration', () => {
     });
   });
 
+  it('lists Mail.ReadWrite only for draft replies, full mode’s default', async () => {
+    expect((await check('microsoft.app-registration', { microsoft: GOOD_MICROSOFT })).detail).toBe(
+      `Client ${GOOD_MICROSOFT.clientId}, tenant common, mode full, replies draft: grant the delegated Graph permissions Mail.ReadBasic, Mail.Send, offline_access, User.Read, Mail.Read, Mail.ReadWrite.`,
+    );
+    expect((await check('microsoft.app-registration', { microsoft: { ...GOOD_MICROSOFT, replies: 'direct' } })).detail).toBe(
+      `Client ${GOOD_MICROSOFT.clientId}, tenant common, mode full, replies direct: grant the delegated Graph permissions Mail.ReadBasic, Mail.Send, offline_access, User.Read, Mail.Read.`,
+    );
+    expect(doctorConfigFromEnv({ MICROSOFT_CLIENT_ID: GOOD_MICROSOFT.clientId, MICROSOFT_REPLIES: 'direct' }).microsoft).toEqual({ clientId: GOOD_MICROSOFT.clientId, replies: 'direct' });
+  });
+
+  it('fails an unknown reply route, and draft replies in metadata mode', async () => {
+    expect((await check('microsoft.app-registration', { microsoft: { ...GOOD_MICROSOFT, replies: 'smtp' } })).detail).toBe('MICROSOFT_REPLIES "smtp" is not a reply route.');
+    expect(await check('microsoft.app-registration', { microsoft: { ...GOOD_MICROSOFT, mode: 'metadata', replies: 'draft' } })).toMatchObject({
+      status: 'fail',
+      detail: 'MICROSOFT_REPLIES "draft" needs full mode: draft replies need Mail.ReadWrite, which also grants bodies.',
+      fix: 'Unset MICROSOFT_REPLIES in metadata mode (its replies are direct), as outlookProvider refuses the combination.',
+    });
+  });
+
   it("fails the secret's ID pasted instead of its value", async () => {
     const result = await check('microsoft.app-registration', { microsoft: { ...GOOD_MICROSOFT, clientSecret: '0f6a3b1c-2d4e-4f50-8a9b-7c6d5e4f3a2b' } });
     expect(result).toMatchObject({

@@ -4,7 +4,7 @@ import { GMAIL_SCOPES } from '@threadlink/gmail';
 import { scopesFor } from '@threadlink/outlook';
 import { describe, expect, it } from 'vitest';
 import { GMAIL_MODE_SCOPES } from '../src/checks/google-scopes.js';
-import { OUTLOOK_MODE_PERMISSIONS } from '../src/checks/microsoft-app.js';
+import { OUTLOOK_PERMISSIONS } from '../src/checks/microsoft-app.js';
 
 describe('scope lists', () => {
   it('match gmailProvider per mode', () => {
@@ -12,8 +12,10 @@ describe('scope lists', () => {
     expect(GMAIL_MODE_SCOPES.metadata).toEqual([GMAIL_SCOPES.metadata, GMAIL_SCOPES.send]);
   });
 
-  it('match outlookProvider per mode', () => {
-    expect([...OUTLOOK_MODE_PERMISSIONS.full].sort()).toEqual([...scopesFor('full')].sort());
-    expect([...OUTLOOK_MODE_PERMISSIONS.metadata].sort()).toEqual([...scopesFor('metadata')].sort());
+  it('match outlookProvider per mode and reply route', () => {
+    expect([...OUTLOOK_PERMISSIONS.full.draft].sort()).toEqual([...scopesFor('full')].sort());
+    expect([...OUTLOOK_PERMISSIONS.full.draft].sort()).toEqual([...scopesFor('full', 'draft')].sort());
+    expect([...OUTLOOK_PERMISSIONS.full.direct].sort()).toEqual([...scopesFor('full', 'direct')].sort());
+    expect([...OUTLOOK_PERMISSIONS.metadata].sort()).toEqual([...scopesFor('metadata')].sort());
   });
 });

@@ -142,10 +142,6 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
       const classified = classifyGoogleError(error, session.clock.now());
       // Gmail counted more than the budget did (another instance, another app on the account).
       if (classified.code === 'RATE_LIMITED') lane.refused(classified.retryAfterMs);
-      // Non-idempotent calls: a 5xx may have been applied, so only a throttled (not executed) call is retried.
-      if (retryMode === 'rate-limit-only' && classified.code !== 'RATE_LIMITED' && classified.retryable) {
-        return new ThreadlinkError(classified.code, classified.message, { cause: error, retryable: false, details: classified.details });
-      }
       return classified;
     };
     return withRetry(
@@ -166,6 +162,9 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
         attempts: retryMode === false ? 1 : attempts,
         clock: session.clock,
         classify,
+        // Non-idempotent calls: a 5xx or a lost answer may have been carried out, so only a throttled
+        // call (refused unprocessed) is retried here; the caller decides about the rest (sendOnce).
+        ...(retryMode === 'rate-limit-only' ? { retryWhen: (error: ThreadlinkError) => error.code === 'RATE_LIMITED' } : {}),
         ...backoffOptions(options),
         ...(session.signal === undefined ? {} : { signal: session.signal }),
         onRetry: (error, attempt, delayMs) =>

@@ -7,9 +7,10 @@
 //                   it excludes body, bodyPreview, uniqueBody and attachments by design.
 // - Mail.Read       full mode only: the body and attachment names on demand (fetchBody) and
 //                   attachment names during sync. Never requested in metadata mode.
-// - Mail.ReadWrite  full mode only: replies as createReply draft + send, which yields the sent
-//                   message's id at once (send.ts). Never requested in metadata mode, where
-//                   replies go through /reply with Mail.Send alone and the id comes with delta.
+// - Mail.ReadWrite  full mode with `replies: 'draft'` (its default) only: replies as createReply
+//                   draft + send, which yields the sent message's id at once (send.ts). Never
+//                   requested in metadata mode or with `replies: 'direct'`, where replies go
+//                   through /reply with Mail.Send alone and the id comes with delta.
 // - Mail.Send       POST /me/messages/{id}/send and /reply.
 // - offline_access  a refresh token, so sync keeps working without the user present.
 // - User.Read       GET /me: the mailbox address and display name at connect.
@@ -29,7 +30,7 @@ import { ThreadlinkError, type AuthorizeUrlInput, type ExchangeCodeInput, type P
 import type { OutlookProviderConfig } from './options.js';
 
 const METADATA_SCOPES = ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read'];
-const FULL_SCOPES = [...METADATA_SCOPES, 'Mail.Read', 'Mail.ReadWrite'];
+const FULL_SCOPES = [...METADATA_SCOPES, 'Mail.Read'];
 
 /**
  * Scopes added after connections already existed. A refresh asks for one only when the connection
@@ -52,8 +53,10 @@ const MICROSOFT_LOGIN_HOSTS = new Set([
 /** Access tokens are used only while they have this much life left (MSAL's own renewal offset is 5 min). */
 const TOKEN_SAFETY_MS = 5 * 60 * 1000;
 
-export function scopesFor(mode: OutlookProviderConfig['mode']): string[] {
-  return mode === 'full' ? FULL_SCOPES : METADATA_SCOPES;
+/** The delegated scopes asked for: per mode, plus Mail.ReadWrite when full-mode replies go through drafts. */
+export function scopesFor(mode: OutlookProviderConfig['mode'], replies: OutlookProviderConfig['replies'] = mode === 'full' ? 'draft' : 'direct'): string[] {
+  if (mode === 'metadata') return [...METADATA_SCOPES];
+  return replies === 'draft' ? [...FULL_SCOPES, 'Mail.ReadWrite'] : [...FULL_SCOPES];
 }
 
 /** Whether a granted scope list holds `scope`; Entra ID may name Graph scopes in full (`https://graph.microsoft.com/Mail.Read`). */
@@ -162,7 +165,7 @@ export interface TokenSource {
 }
 
 export function createOutlookAuth(config: OutlookProviderConfig): OutlookAuth {
-  const scopes = scopesFor(config.mode);
+  const scopes = scopesFor(config.mode, config.replies);
   const authorityOrigin = new URL(config.authorityHost).origin;
   const authorityHost = new URL(config.authorityHost).host;
   const networkClient = config.caCertificate ? createTrustingNetworkClient(authorityOrigin, config.caCertificate) : undefined;

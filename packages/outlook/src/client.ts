@@ -108,6 +108,19 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Mailbox slots the request occupies at Graph (default 1; a $batch runs up to 4 inner requests at once). */
   slots?: number;
+  /**
+   * 'throttling': retry 429s only — Graph refuses a throttled request unprocessed — and leave any
+   * other failure to the caller. For requests that must not run twice (adding an attachment);
+   * requests that send mail always get it (isSendRequest).
+   */
+  retry?: 'all' | 'throttling';
+}
+
+/** /reply, /replyAll, /forward, /send, /sendMail: each request sends mail, so none may be repeated blindly. */
+const SEND_ACTION = /\/(reply|replyall|forward|send|sendmail)$/i;
+
+export function isSendRequest(method: string, path: string): boolean {
+  return method.toUpperCase() === 'POST' && SEND_ACTION.test(path.split('?')[0] ?? '');
 }
 
 export interface GraphSession {
@@ -153,8 +166,11 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
   gate.setNext(new HTTPMessageHandler());
   const client = Client.initWithMiddleware({ baseUrl: base, defaultVersion: GRAPH_VERSION, middleware: guard });
 
-  /** Retries throttling and 5xx inline while the wait is short; longer waits surface with retryAfterMs. */
-  const run = async <T>(task: () => Promise<T>): Promise<T> => {
+  /**
+   * Retries throttling and 5xx inline while the wait is short; longer waits surface with
+   * retryAfterMs. With `throttlingOnly`, 5xx and transport failures surface at once.
+   */
+  const run = async <T>(task: () => Promise<T>, throttlingOnly = false): Promise<T> => {
     const deferred = new WeakSet<ThreadlinkError>();
     try {
       return await withRetry(task, {
@@ -172,6 +188,7 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
           }
           return error;
         },
+        ...(throttlingOnly ? { retryWhen: (error: ThreadlinkError) => error.code === 'RATE_LIMITED' } : {}),
         onRetry: (error, attempt, delayMs) =>
           options.logger.debug('graph request retried', { code: error.code, attempt, delayMs, status: error.details.status ?? null }),
       });
@@ -210,7 +227,8 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
 
   const session: GraphSession = {
     get: (path, requestOptions = {}) => run(() => call((request) => request.get(), path, requestOptions)),
-    post: (path, body, requestOptions = {}) => run(() => call((request) => request.post(body), path, requestOptions)),
+    post: (path, body, requestOptions = {}) =>
+      run(() => call((request) => request.post(body), path, requestOptions), requestOptions.retry === 'throttling' || isSendRequest('POST', path)),
     patch: (path, body, requestOptions = {}) => run(() => call((request) => request.patch(body), path, requestOptions)),
     delete: async (path, requestOptions = {}) => {
       await run(() => call((request) => request.delete(), path, requestOptions));
@@ -234,7 +252,11 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
             '/$batch',
             { requests: pending.map(({ id, method, url, headers, body }) => ({ id, method, url, headers, ...(body === undefined ? {} : { body }) })) },
             // Outlook runs up to 4 requests of a batch at once, each counting against the mailbox limit.
-            { slots: Math.min(MAILBOX_CONCURRENCY, pending.length) },
+            // A batch that carries a send is not repeated whole after a 5xx either.
+            {
+              slots: Math.min(MAILBOX_CONCURRENCY, pending.length),
+              ...(pending.some((item) => isSendRequest(item.method, item.url)) ? { retry: 'throttling' as const } : {}),
+            },
           );
           const throttled: typeof pending = [];
           let waitMs = 0;
@@ -245,7 +267,9 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
             const headers = lowerCaseKeys(response.headers);
             const original = pending.find((item) => item.id === id);
             // A batch answers 200 overall; each inner response carries its own 429/503 + Retry-After.
-            if ((status === 429 || status === 503 || status === 504) && original) {
+            // A 503/504 may have been carried out: repeated for reads, never for a request that sends.
+            const repeatable = status === 429 || ((status === 503 || status === 504) && original !== undefined && !isSendRequest(original.method, original.url));
+            if (repeatable && original) {
               throttled.push(original);
               waitMs = Math.max(waitMs, parseRetryAfter(headers['retry-after'], options.clock.now()) ?? 0);
               continue;

@@ -101,6 +101,7 @@ export function outlookProvider(options: OutlookProviderOptionsInput): MailProvi
       return fetchBody(graphFor(session), providerMessageId);
     },
 
-    send: (session, reply) => sendReply({ graph: graphFor(session), session, mode: config.mode, folders: config.folders }, reply),
+    send: (session, reply) =>
+      sendReply({ graph: graphFor(session), session, replies: config.replies, folders: config.folders, maxInlineRetryMs: config.maxInlineRetryMs }, reply),
   };
 }

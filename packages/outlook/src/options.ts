@@ -7,16 +7,24 @@ export type OutlookFolder = z.infer<typeof OutlookFolder>;
 
 const HttpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL (msal-node refuses plain-http authorities)' });
 
-export const OutlookProviderOptions = z.object({
+export const OutlookProviderOptions = z
+  .object({
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
   /** 'common' (work/school and personal accounts), 'organizations', 'consumers' or a tenant id. */
   tenant: z.string().min(1).default('common'),
   /**
    * 'metadata': sync only (Mail.ReadBasic), no bodies, replies through /reply (Mail.Send). 'full': adds
-   * Mail.Read for body on demand and Mail.ReadWrite for replies as draft + send (the sent id at once).
+   * Mail.Read for body on demand and, with `replies: 'draft'`, Mail.ReadWrite.
    */
   mode: z.enum(['full', 'metadata']).default('full'),
+  /**
+   * How replies are sent. 'draft' (full mode's default): createReply draft + /send, which needs
+   * Mail.ReadWrite and returns the sent message's id at once. 'direct' (metadata mode's only
+   * choice): /reply with Mail.Send alone, for tenants that will not consent to Mail.ReadWrite; the
+   * result then carries no id and the sent copy arrives through delta.
+   */
+  replies: z.enum(['draft', 'direct']).optional(),
   authorityHost: HttpsUrl.default('https://login.microsoftonline.com'),
   graphBaseUrl: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),
   /** PEM of a CA to trust for the authority host (a local emulator); production leaves it unset. */
@@ -30,6 +38,12 @@ export const OutlookProviderOptions = z.object({
    * surface as RATE_LIMITED with retryAfterMs so the engine reschedules instead of holding a worker.
    */
   maxInlineRetryMs: z.number().int().min(0).max(60_000).default(5_000),
-});
+})
+  .superRefine((options, context) => {
+    if (options.mode === 'metadata' && options.replies === 'draft') {
+      context.addIssue({ code: 'custom', path: ['replies'], message: "'draft' needs Mail.ReadWrite, which also grants bodies; metadata mode replies 'direct'" });
+    }
+  })
+  .transform((options) => ({ ...options, replies: options.replies ?? (options.mode === 'full' ? 'draft' : 'direct') }));
 export type OutlookProviderOptionsInput = z.input<typeof OutlookProviderOptions>;
 export type OutlookProviderConfig = z.output<typeof OutlookProviderOptions>;

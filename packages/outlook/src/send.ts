@@ -1,39 +1,49 @@
 // Replies from the user's own mailbox, in the conversation, two ways:
 //
-// - Draft + send (full mode, Mail.ReadWrite granted). POST /me/messages/{id}/createReply (or
-//   createReplyAll) has Exchange compose the reply — "RE:" subject, In-Reply-To/References, the
-//   original's conversation, the user as sender — as a draft, and POST /me/messages/{draft}/send
-//   moves that very item to Sent Items. Every request carries `Prefer: IdType="ImmutableId"`
-//   (client.ts), so the draft's id is the id of the sent copy: the reply's id is known at once, as
-//   Gmail's is (learn.microsoft.com/graph/outlook-immutable-id, "Immutable ID with sending mail";
-//   /graph/api/message-createreply; /graph/api/message-send).
+// - Draft + send (`replies: 'draft'`, full mode's default, Mail.ReadWrite granted).
+//   POST /me/messages/{id}/createReply (or createReplyAll) has Exchange compose the reply — "RE:"
+//   subject, In-Reply-To/References, the original's conversation, the user as sender — as a draft,
+//   and POST /me/messages/{draft}/send moves that very item to Sent Items. Every request carries
+//   `Prefer: IdType="ImmutableId"` (client.ts), so the draft's id is the id of the sent copy: the
+//   reply's id is known at once, as Gmail's is (learn.microsoft.com/graph/outlook-immutable-id,
+//   "Immutable ID with sending mail"; /graph/api/message-createreply; /graph/api/message-send).
 // - POST /me/messages/{id}/reply (or replyAll) with Mail.Send alone: metadata mode, where
-//   Mail.ReadWrite would also grant reading bodies, and connections made before full mode asked
-//   for Mail.ReadWrite. Graph answers 202 with no body, so the sent copy's id arrives with delta.
-//   (/graph/api/message-reply)
+//   Mail.ReadWrite would also grant reading bodies, `replies: 'direct'`, and connections made
+//   before full mode asked for Mail.ReadWrite. Graph answers 202 with no body, so the sent copy's id
+//   arrives with delta. (/graph/api/message-reply)
+//
+// Neither send request is repeated blindly (core's sendOnce): a failed /send is settled by the
+// draft's state, which Exchange flips when it takes the message; a failed /reply cannot be settled.
 import {
+  providerAnswered,
+  sendOnce,
   ThreadlinkError,
   isThreadlinkError,
   type AttachmentMeta,
   type ProviderMessage,
   type ProviderSession,
   type ReplyContext,
+  type SendCheck,
+  type SendOnceOptions,
   type SentMessage,
 } from '@threadlink/core';
 import { z } from 'zod';
 import { grantedScopes, hasScope } from './auth.js';
-import type { GraphSession } from './client.js';
+import { classifyGraphError, type GraphSession } from './client.js';
 import { METADATA_FIELDS, toProviderMessage, type GraphMessage } from './metadata.js';
 import type { OutlookProviderConfig } from './options.js';
 
 /** Graph caps a request at 4 MB and base64 adds a third: inline content stays under 3 MB. */
 const MAX_INLINE_ATTACHMENT_BYTES = 3 * 1024 * 1024;
+/** Attempts at one reply, the first included; another one is made only when the last surely did not go out. */
+const SEND_ATTEMPTS = 3;
 
 export interface SendContext {
   graph: GraphSession;
   session: ProviderSession;
-  mode: OutlookProviderConfig['mode'];
+  replies: OutlookProviderConfig['replies'];
   folders: OutlookProviderConfig['folders'];
+  maxInlineRetryMs: OutlookProviderConfig['maxInlineRetryMs'];
 }
 
 type ReplyAttachment = NonNullable<ReplyContext['draft']['attachments']>[number];
@@ -73,19 +83,46 @@ function messagePath(id: string, action?: string): string {
 export async function sendReply(context: SendContext, reply: ReplyContext): Promise<SentMessage> {
   if (reply.draft.text === undefined && reply.draft.html === undefined) throw new ThreadlinkError('INVALID_INPUT', 'A reply needs text or html');
   const granted = grantedScopes(context.session.tokens(), context.session.connection.scopes);
-  if (context.mode === 'full' && hasScope(granted, 'Mail.ReadWrite')) return sendThroughDraft(context, reply);
+  if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) return sendThroughDraft(context, reply);
   return sendDirect(context, reply);
 }
 
-/** /reply: one request, no id back. */
-async function sendDirect({ graph }: SendContext, reply: ReplyContext): Promise<SentMessage> {
+type SendSettings = Omit<SendOnceOptions<SentMessage>, 'attempt' | 'check' | 'abandon'>;
+
+function sendSettings({ session, maxInlineRetryMs }: SendContext, operation: string): SendSettings {
+  return {
+    provider: 'outlook',
+    operation,
+    classify: (error) => classifyGraphError(error, session.clock.now()),
+    attempts: SEND_ATTEMPTS,
+    backoff: { baseMs: 500, maxMs: Math.max(500, maxInlineRetryMs) },
+    clock: session.clock,
+    signal: session.signal,
+    logger: session.logger,
+    logFields: { connectionId: session.connection.id },
+  };
+}
+
+/**
+ * /reply: one request, no id back. A failure that may have gone out cannot be settled: Graph
+ * answers 202 and files the copy in Sent Items only after transport, so its absence proves
+ * nothing, and the user's other replies in the conversation look alike. It is SEND_UNCONFIRMED.
+ */
+async function sendDirect(context: SendContext, reply: ReplyContext): Promise<SentMessage> {
   const attachments = reply.draft.attachments ?? [];
   const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.byteLength, 0);
   if (attachmentBytes > MAX_INLINE_ATTACHMENT_BYTES) {
     throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Reply attachments over 3 MB need an upload session, which needs Mail.ReadWrite');
   }
-  await graph.post(messagePath(reply.original.providerMessageId, reply.draft.replyAll ? 'replyAll' : 'reply'), replyBody(reply, attachments));
-  return { providerMessageId: null, providerThreadId: reply.original.providerThreadId, internetMessageId: null };
+  const action = reply.draft.replyAll ? 'replyAll' : 'reply';
+  return sendOnce({
+    ...sendSettings(context, `/${action}`),
+    attempt: async () => {
+      await context.graph.post(messagePath(reply.original.providerMessageId, action), replyBody(reply, attachments));
+      return { providerMessageId: null, providerThreadId: reply.original.providerThreadId, internetMessageId: null };
+    },
+    check: async () => ({ outcome: 'unknown' }),
+  });
 }
 
 /** createReply → attachments → send; the draft's immutable id is the sent message's id. */
@@ -99,53 +136,83 @@ async function sendThroughDraft(context: SendContext, reply: ReplyContext): Prom
   }
 
   const action = reply.draft.replyAll ? 'createReplyAll' : 'createReply';
-  const draft = await graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, []));
-  if (typeof draft?.id !== 'string' || draft.id.length === 0) {
-    throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${action} returned no draft id`, { details: { provider: 'outlook' } });
-  }
-  try {
-    for (const attachment of attachments) await graph.post(messagePath(draft.id, 'attachments'), fileAttachment(attachment));
-    await graph.post(messagePath(draft.id, 'send'), null);
-  } catch (error) {
-    await settleFailedSend(context, draft.id, error);
-  }
-  const sentAt = session.clock.now();
-  session.logger.info('outlook reply sent', { connectionId: session.connection.id });
-  const message = sentMetadata(context, reply, draft, sentAt);
-  return {
-    providerMessageId: draft.id,
-    providerThreadId: draft.conversationId || reply.original.providerThreadId,
-    internetMessageId: draft.internetMessageId ?? null,
-    ...(message ? { message } : {}),
+  let draft: GraphMessage | undefined;
+  // Whether the failed attempt had reached /send; before it, nothing can have gone out.
+  let sending = false;
+
+  const sent = (item: GraphMessage): SentMessage => {
+    const message = sentMetadata(context, reply, item, session.clock.now());
+    return {
+      providerMessageId: item.id,
+      providerThreadId: item.conversationId || reply.original.providerThreadId,
+      internetMessageId: item.internetMessageId ?? null,
+      ...(message ? { message } : {}),
+    };
   };
+
+  /** Deletes the draft unless Exchange has taken it: a failed reply leaves nothing in Drafts, and never loses a sent copy. */
+  const discardDraft = async (): Promise<void> => {
+    const held = draft;
+    draft = undefined;
+    if (!held) return;
+    if ((await draftState(graph, held.id)) === true) await graph.delete(messagePath(held.id));
+  };
+
+  const attempt = async (): Promise<SentMessage> => {
+    sending = false;
+    if (!draft) {
+      // Neither request sends, but neither may run twice: a repeated createReply leaves a second
+      // draft, a repeated attachment POST attaches the file twice. A failed one starts over.
+      const created = await graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, []), { retry: 'throttling' });
+      if (typeof created?.id !== 'string' || created.id.length === 0) {
+        throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${action} returned no draft id`, { details: { provider: 'outlook' } });
+      }
+      draft = created;
+      for (const attachment of attachments) await graph.post(messagePath(created.id, 'attachments'), fileAttachment(attachment), { retry: 'throttling' });
+    }
+    sending = true;
+    await graph.post(messagePath(draft.id, 'send'), null);
+    return sent(draft);
+  };
+
+  /**
+   * Exchange takes a draft it sends out of Drafts at once (isDraft false), under the same
+   * immutable id, so after a failed /send the item decides. Still a draft after an answered
+   * failure means the /send is over and did not send: another /send of the same draft goes out
+   * once at most, as only a draft can be sent. Still a draft without an answer proves nothing (the
+   * /send may still be running) and is left alone.
+   */
+  const check = async (failure: ThreadlinkError): Promise<SendCheck<SentMessage>> => {
+    if (!sending) {
+      try {
+        await discardDraft();
+      } catch (error) {
+        session.logger.warn('outlook could not delete the draft of a failed reply', { connectionId: session.connection.id, error });
+      }
+      return { outcome: 'not-sent' };
+    }
+    const item = draft;
+    if (!item) return { outcome: 'not-sent' };
+    const isDraft = await draftState(graph, item.id);
+    if (isDraft === false) return { outcome: 'sent', result: sent(item) };
+    if (isDraft === true && providerAnswered(failure)) return { outcome: 'not-sent' };
+    return { outcome: 'unknown' };
+  };
+
+  const result = await sendOnce({ ...sendSettings(context, '/send'), attempt, check, abandon: discardDraft });
+  session.logger.info('outlook reply sent', { connectionId: session.connection.id });
+  return result;
 }
 
-/**
- * An attachment or /send failed. A 5xx or a dropped connection may still have sent the draft
- * (and /send's retry then finds no draft to send), so the item decides: no longer a draft means
- * it went out. A draft that surely was not sent is deleted, so a failed reply leaves nothing in
- * the user's Drafts; when its state cannot be read it is left alone and the error stands.
- */
-async function settleFailedSend({ graph, session }: SendContext, draftId: string, error: unknown): Promise<void> {
-  let state: { isDraft?: boolean | null } | null;
+/** The item's isDraft; null when it is gone (deleted, or not readable under this id). */
+async function draftState(graph: GraphSession, id: string): Promise<boolean | null> {
   try {
-    state = await graph.get<{ isDraft?: boolean | null }>(`${messagePath(draftId)}?$select=id,isDraft`);
-  } catch (readError) {
-    if (!isThreadlinkError(readError, 'NOT_FOUND')) throw error;
-    state = null;
+    const item = await graph.get<{ isDraft?: boolean | null }>(`${messagePath(id)}?$select=id,isDraft`);
+    return typeof item?.isDraft === 'boolean' ? item.isDraft : null;
+  } catch (error) {
+    if (isThreadlinkError(error, 'NOT_FOUND')) return null;
+    throw error;
   }
-  if (state?.isDraft === false) {
-    session.logger.warn('outlook reply went out although a send step failed', { connectionId: session.connection.id });
-    return;
-  }
-  if (state?.isDraft === true) {
-    try {
-      await graph.delete(messagePath(draftId));
-    } catch (deleteError) {
-      session.logger.warn('outlook could not delete the draft of a failed reply', { connectionId: session.connection.id, error: deleteError });
-    }
-  }
-  throw error;
 }
 
 /**

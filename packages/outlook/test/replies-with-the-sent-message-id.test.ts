@@ -156,7 +156,7 @@ describe('reply as draft + send, returning the sent message id', () => {
     expect(harness.ms.sent('ana@contoso.com')).toEqual([]);
   });
 
-  it('treats a send whose answer was lost as sent (the retry finds no draft) and sends it once', async () => {
+  it('treats a send whose answer was lost as sent (the item is no longer a draft) and sends it once', async () => {
     harness = await startHarness();
     const connected = await harness.connect('ana@contoso.com');
     harness.ms.addMailbox({ email: 'client@acme.com' });
@@ -192,7 +192,7 @@ describe('reply as draft + send, returning the sent message id', () => {
     expect(lostAnswers).toBe(1);
     expect(harness.ms.sent('ana@contoso.com').map((copy) => copy.immutableId)).toEqual([sent.providerMessageId]);
     expect(harness.ms.messages('client@acme.com').filter((entry) => entry.subject === 'RE: Order 12')).toHaveLength(1);
-    expect(harness.logs.map((record) => record.message)).toContain('outlook reply went out although a send step failed');
+    expect(harness.logs.map((record) => record.message)).toContain('send went out although its request failed');
   });
 
   it('keeps a connection consented before Mail.ReadWrite refreshing, and replying through /reply', async () => {

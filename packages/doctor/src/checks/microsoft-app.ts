@@ -8,16 +8,27 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TENANT_ALIASES = new Set(['common', 'organizations', 'consumers']);
 const DOMAIN = /^(?=.{3,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
-/** outlookProvider's delegated permissions per mode (packages/outlook/src/auth.ts scopesFor; a test keeps them equal). */
-export const OUTLOOK_MODE_PERMISSIONS = {
+/**
+ * outlookProvider's delegated permissions per mode and, in full mode, per `replies` setting
+ * (packages/outlook/src/auth.ts scopesFor; a test keeps them equal). Only draft replies need
+ * Mail.ReadWrite.
+ */
+export const OUTLOOK_PERMISSIONS = {
   metadata: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read'],
-  full: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read', 'Mail.Read', 'Mail.ReadWrite'],
+  full: {
+    draft: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read', 'Mail.Read', 'Mail.ReadWrite'],
+    direct: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read', 'Mail.Read'],
+  },
 } as const;
+
+export function outlookPermissions(mode: 'full' | 'metadata', replies: 'draft' | 'direct'): readonly string[] {
+  return mode === 'metadata' ? OUTLOOK_PERMISSIONS.metadata : OUTLOOK_PERMISSIONS.full[replies];
+}
 
 export const microsoftApp: DoctorCheck = {
   id: 'microsoft.app-registration',
   area: 'microsoft',
-  title: 'Entra ID app: client id, secret, tenant and mode',
+  title: 'Entra ID app: client id, secret, tenant, mode and replies',
   async run({ config }) {
     const microsoft = config.microsoft ?? {};
     const problems: string[] = [];
@@ -46,8 +57,17 @@ export const microsoftApp: DoctorCheck = {
       problems.push(`MICROSOFT_MAIL_MODE "${mode}" is not a mode`);
       fixes.push("use full or metadata, the same value as outlookProvider's mode");
     }
+    const replies = microsoft.replies ?? (mode === 'metadata' ? 'direct' : 'draft');
+    if (replies !== 'draft' && replies !== 'direct') {
+      problems.push(`MICROSOFT_REPLIES "${replies}" is not a reply route`);
+      fixes.push("use draft or direct, the same value as outlookProvider's replies");
+    } else if (mode === 'metadata' && replies === 'draft') {
+      problems.push('MICROSOFT_REPLIES "draft" needs full mode: draft replies need Mail.ReadWrite, which also grants bodies');
+      fixes.push('unset MICROSOFT_REPLIES in metadata mode (its replies are direct), as outlookProvider refuses the combination');
+    }
     if (problems.length > 0) return fail(`${problems.join('; ')}.`, `${fixes.join('; ')}.`.replace(/^./, (first) => first.toUpperCase()));
-    const permissions = OUTLOOK_MODE_PERMISSIONS[mode as 'full' | 'metadata'];
-    return pass(`Client ${microsoft.clientId}, tenant ${tenant}, mode ${mode}: grant the delegated Graph permissions ${permissions.join(', ')}.`);
+    const permissions = outlookPermissions(mode as 'full' | 'metadata', replies as 'draft' | 'direct');
+    const setting = mode === 'full' ? `mode full, replies ${replies}` : `mode ${mode}`;
+    return pass(`Client ${microsoft.clientId}, tenant ${tenant}, ${setting}: grant the delegated Graph permissions ${permissions.join(', ')}.`);
   },
 };
