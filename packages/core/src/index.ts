@@ -29,6 +29,8 @@ export {
   parseStoredMessage,
   parseStoredLink,
   parseStoredConnection,
+  parseHealthPatch,
+  applyConnectionPatch,
   recordKey,
   linkKey,
   messageAddresses,

@@ -2,8 +2,8 @@
 // reads only; `commitSync` mutates, and cannot fail part-way. Nothing awaits in between,
 // so no other call interleaves: a rejected batch leaves messages, links and cursor untouched.
 import {
+  applyConnectionPatch,
   dedupeLinks,
-  parseStoredConnection,
   parseStoredLink,
   parseStoredMessage,
   recordKey,
@@ -12,30 +12,12 @@ import {
   ThreadlinkError,
   type ApplySyncResult,
   type Connection,
-  type ConnectionPatch,
   type MessageMeta,
   type RecordLink,
   type SyncBatch,
 } from '@threadlink/core';
 import { indexAdd, indexMessage, indexRemove, providerKey, unindexMessage } from './indexes.js';
 import { copy, deleteLink, deleteMessage, linksOf, setLink, type Tables } from './tables.js';
-
-const FROZEN_CONNECTION_FIELDS = ['id', 'tenantId', 'provider', 'createdAt'] as const;
-
-/** The connection after a patch, validated; identity fields may not move. */
-export function patchedConnection(existing: Connection, patch: ConnectionPatch, cursor?: string | null): Connection {
-  if (typeof patch !== 'object' || patch === null) throw new ThreadlinkError('INVALID_INPUT', 'A connection patch must be an object');
-  const merged: Record<string, unknown> = { ...existing };
-  for (const [field, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    if ((FROZEN_CONNECTION_FIELDS as readonly string[]).includes(field) && value !== merged[field]) {
-      throw new ThreadlinkError('INVALID_INPUT', `A connection's ${field} cannot change`);
-    }
-    merged[field] = value;
-  }
-  if (cursor !== undefined) merged.cursor = cursor;
-  return parseStoredConnection(merged);
-}
 
 export function subscriptionIds(connection: Connection): string[] {
   return connection.subscription?.items.map((item) => item.id) ?? [];
@@ -118,7 +100,7 @@ export function planSync(tables: Tables, connectionId: string, batch: SyncBatch)
 
   const cursor = batch.cursor === undefined || batch.cursor === null ? batch.cursor : parseStoreInput(SyncCursor, batch.cursor, 'cursor');
   const nextConnection =
-    batch.connection !== undefined || cursor !== undefined ? patchedConnection(connection, batch.connection ?? {}, cursor) : null;
+    batch.connection !== undefined || cursor !== undefined ? applyConnectionPatch(connection, batch.connection ?? {}, cursor) : null;
 
   if (batch.expectedCursor !== undefined && batch.expectedCursor !== connection.cursor) {
     throw new ThreadlinkError('CURSOR_CONFLICT', 'The stored cursor moved since this pull started', { details: { connectionId } });

@@ -1,6 +1,7 @@
 // memoryStore(): the whole MetadataStore contract in process memory, keyed and indexed the
 // way a database would be, for tests, prototypes and the single-process demo.
 import {
+  applyConnectionPatch,
   assertPageLimit,
   compareIds,
   decodeKeysetCursor,
@@ -21,7 +22,7 @@ import {
   type PageRequest,
   type PurgeReport,
 } from '@threadlink/core';
-import { commitSync, patchedConnection, planSync, subscriptionIds, writeConnection } from './apply-sync.js';
+import { commitSync, planSync, subscriptionIds, writeConnection } from './apply-sync.js';
 import { acquireLease, claimOnce, releaseLease, renewLease } from './coordination.js';
 import { indexGet, indexRemove, key } from './indexes.js';
 import { copy, createTables, deleteLink, deleteMessage, dumpTables, linksOf, oldestFirst, setLink, storedMessage, type Tables } from './tables.js';
@@ -103,7 +104,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async patchConnection(connectionId: string, patch: ConnectionPatch) {
       const existing = tables.connections.get(connectionId);
       if (!existing) return null;
-      const next = patchedConnection(existing, patch);
+      const next = applyConnectionPatch(existing, patch);
       writeConnection(tables, next);
       return copy(next);
     },
@@ -168,6 +169,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       requireTenant(tenantId);
       const visible = visibleConnections(connectionIds);
       return oldestFirst(tables, indexGet(tables.indexes.byThread, key(tenantId, threadId)))
+        .filter((message) => visible(message.connectionId))
+        .map((message) => storedMessage(tables, message));
+    },
+
+    async listThreads(tenantId, threadIds, connectionIds) {
+      requireTenant(tenantId);
+      const visible = visibleConnections(connectionIds);
+      const ids = new Set<string>();
+      for (const threadId of stringList(threadIds, 'threadIds')) for (const id of indexGet(tables.indexes.byThread, key(tenantId, threadId))) ids.add(id);
+      return oldestFirst(tables, ids)
         .filter((message) => visible(message.connectionId))
         .map((message) => storedMessage(tables, message));
     },

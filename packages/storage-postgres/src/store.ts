@@ -2,11 +2,13 @@
 // Bulk writes pass one jsonb array per table and expand it with jsonb_to_recordset, so a sync
 // batch of N messages costs a fixed number of statements, never N round trips.
 import {
+  applyConnectionPatch,
   assertPageLimit,
   decodeKeysetCursor,
   dedupeLinks,
   encodeKeysetCursor,
   linkKey,
+  parseHealthPatch,
   parseStoredConnection,
   parseStoredLink,
   parseStoredMessage,
@@ -114,27 +116,24 @@ const LINK_COLUMN_LIST = `tenant_id, message_id, connection_id, record_type, rec
 const LINK_RECORDSET = `x(message_id text, record_type text, record_id text, record_label text, rule text, reason text,
   confidence double precision, manual boolean, suppressed boolean, created_at bigint)`;
 
-const FROZEN_CONNECTION_FIELDS = new Set(['id', 'tenantId', 'provider', 'createdAt']);
-
-/** The connection after a patch, validated; identity fields may not move. */
-function patchedConnection(existing: Connection, patch: ConnectionPatch, cursor?: string | null): Connection {
-  if (typeof patch !== 'object' || patch === null) throw new ThreadlinkError('INVALID_INPUT', 'A connection patch must be an object');
-  const merged: Record<string, unknown> = { ...existing };
-  for (const [field, value] of Object.entries(patch)) {
-    if (value === undefined) continue;
-    if (FROZEN_CONNECTION_FIELDS.has(field) && value !== merged[field]) {
-      throw new ThreadlinkError('INVALID_INPUT', `A connection's ${field} cannot change`);
-    }
-    merged[field] = value;
-  }
-  if (cursor !== undefined) merged.cursor = cursor;
-  return parseStoredConnection(merged);
-}
-
 interface PlannedUpsert {
   message: MessageMeta;
   /** true when (connection, provider id) is already stored; its stored id is in message.id. */
   exists: boolean;
+}
+
+/**
+ * A patch that touches health (and at most updatedAt) and nothing else, validated, or null. Such a
+ * patch cannot make a valid stored connection invalid, so it needs no read-validate-write round.
+ */
+function healthOnlyPatch(patch: ConnectionPatch): { health: Record<string, unknown>; updatedAt?: number } | null {
+  if (typeof patch !== 'object' || patch === null || patch.health === undefined) return null;
+  const fields = Object.entries(patch).filter(([, value]) => value !== undefined).map(([field]) => field);
+  if (fields.some((field) => field !== 'health' && field !== 'updatedAt')) return null;
+  // A bad updatedAt takes the general path, which rejects it with the usual error.
+  if (patch.updatedAt !== undefined && !(Number.isSafeInteger(patch.updatedAt) && patch.updatedAt >= 0)) return null;
+  const health = parseHealthPatch(patch.health);
+  return patch.updatedAt === undefined ? { health } : { health, updatedAt: patch.updatedAt };
 }
 
 export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): SqlMetadataStore {
@@ -308,12 +307,25 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       });
     },
 
-    patchConnection(connectionId, patch) {
+    async patchConnection(connectionId, patch) {
+      const healthOnly = healthOnlyPatch(patch);
+      if (healthOnly) {
+        // The hot path (a push's lastPushAt, a job's lastSyncAt): one statement, merged by jsonb `||`
+        // under the row lock the UPDATE takes, instead of BEGIN, SELECT … FOR UPDATE, UPDATE, COMMIT.
+        return run('patchConnection', async () => {
+          const result = await sql.query<ConnectionRow>(
+            `UPDATE ${table('connections')} SET health = health || $2::jsonb, updated_at = COALESCE($3::bigint, updated_at) WHERE id = $1 RETURNING *`,
+            [connectionId, toJsonParam(healthOnly.health), healthOnly.updatedAt ?? null],
+          );
+          const row = result.rows[0];
+          return row ? connectionFromRow(row) : null;
+        });
+      }
       return run('patchConnection', () =>
         sql.transaction(async (tx) => {
           const current = await lockConnection(tx, connectionId);
           if (!current) return null;
-          const next = patchedConnection(current, patch);
+          const next = applyConnectionPatch(current, patch);
           await writeConnection(tx, next);
           return next;
         }),
@@ -394,7 +406,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
             }),
           );
           const nextConnection =
-            batch.connection !== undefined || cursor !== undefined ? patchedConnection(connection, batch.connection ?? {}, cursor) : null;
+            batch.connection !== undefined || cursor !== undefined ? applyConnectionPatch(connection, batch.connection ?? {}, cursor) : null;
           if (batch.expectedCursor !== undefined && batch.expectedCursor !== connection.cursor) {
             throw new ThreadlinkError('CURSOR_CONFLICT', 'The stored cursor moved since this pull started', { details: { connectionId } });
           }
@@ -495,6 +507,16 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       requireTenant(tenantId);
       const visible = connectionIdList(connectionIds);
       return run('listThread', () => readMessages(sql, `m.tenant_id = $1 AND m.thread_id = $2 AND ${visibleTo('m.connection_id', 3)}`, [tenantId, threadId, visible]));
+    },
+
+    async listThreads(tenantId, threadIds, connectionIds) {
+      requireTenant(tenantId);
+      const ids = [...new Set(stringList(threadIds, 'threadIds'))];
+      const visible = connectionIdList(connectionIds);
+      if (ids.length === 0) return [];
+      return run('listThreads', () =>
+        readMessages(sql, `m.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND ${visibleTo('m.connection_id', 3)}`, [tenantId, ids, visible]),
+      );
     },
 
     async findMessageIds(tenantId: string, query: MessageIndexQuery, page: PageRequest) {

@@ -8,7 +8,7 @@
 // body/snippet/bodyPreview is CONTENT_FORBIDDEN, any other bad input INVALID_INPUT. Ids compare
 // in binary order (Postgres `COLLATE "C"`). Returned objects are copies. Leases and claims are live
 // while `now < expiresAt`. Lease/claim keys name a connection by a `:` segment (`sync:<id>`).
-import type { Connection, ConnectionStatus, MessageMeta, ProviderId, RecordLink, RecordRef } from '../domain/schemas.js';
+import type { Connection, ConnectionHealthState, ConnectionStatus, MessageMeta, ProviderId, RecordLink, RecordRef } from '../domain/schemas.js';
 
 export interface SyncBatch {
   /**
@@ -34,8 +34,8 @@ export interface SyncBatch {
   /** Compare-and-set: the stored cursor must equal this, else CURSOR_CONFLICT and nothing changes.
    * Undefined skips the check; null expects no cursor. */
   expectedCursor?: string | null;
-  /** Connection fields updated in the same transaction (backfill progress, health, status).
-   * The patched connection must still parse as a Connection. `cursor` above wins over `connection.cursor`. */
+  /** Connection fields updated in the same transaction (backfill progress, health, status), with
+   * patchConnection's rules (health merged field by field). `cursor` above wins over `connection.cursor`. */
   connection?: ConnectionPatch;
 }
 
@@ -48,7 +48,15 @@ export interface ApplySyncResult {
   deleted: string[];
 }
 
-export type ConnectionPatch = Partial<Omit<Connection, 'id' | 'tenantId' | 'provider' | 'createdAt'>>;
+/**
+ * Top-level fields replace the stored ones (undefined leaves a field alone). `health` is merged
+ * field by field into the stored health, inside the store's write: the webhook (lastPushAt) and
+ * the job holding the mailbox (lastSyncAt, errors) write different health fields of one row
+ * concurrently, and neither may overwrite the other's with a stale copy.
+ */
+export type ConnectionPatch = Partial<Omit<Connection, 'id' | 'tenantId' | 'provider' | 'createdAt' | 'health'>> & {
+  health?: Partial<ConnectionHealthState>;
+};
 
 export interface ConnectionQuery {
   tenantId?: string;
@@ -139,7 +147,7 @@ export interface MetadataStore {
   // Connections
   /** Insert or replace. Moving an existing connection to another tenant is INVALID_INPUT. */
   saveConnection(connection: Connection): Promise<void>;
-  /** Null when the connection does not exist. The result must parse as a Connection. */
+  /** Null when the connection does not exist. The result must parse as a Connection (see ConnectionPatch). */
   patchConnection(connectionId: string, patch: ConnectionPatch): Promise<Connection | null>;
   getConnection(connectionId: string): Promise<Connection | null>;
   /** Every filter given must hold (status: any of); ordered by createdAt, then id. */
@@ -160,6 +168,9 @@ export interface MetadataStore {
   findByInternetMessageId(tenantId: string, internetMessageIds: string[]): Promise<StoredMessage[]>;
   /** A thread's messages, oldest first (receivedAt, then id). */
   listThread(tenantId: string, threadId: string, connectionIds?: string[]): Promise<StoredMessage[]>;
+  /** Every message of these threads in one call (matching a page reads all its threads at once),
+   * oldest first (receivedAt, then id); unknown thread ids are skipped. */
+  listThreads(tenantId: string, threadIds: string[], connectionIds?: string[]): Promise<StoredMessage[]>;
   /** Message ids hitting the index query, ascending by id, keyset-paginated. */
   findMessageIds(tenantId: string, query: MessageIndexQuery, page: PageRequest): Promise<{ ids: string[]; next: string | null }>;
 

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import {
   Connection,
+  ConnectionHealthState,
   FORBIDDEN_CONTENT_KEYS,
   MessageMeta,
   RecordLink,
@@ -12,7 +13,7 @@ import {
   type RecordRef,
 } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
-import type { LeaseRequest } from '../ports/metadata-store.js';
+import type { ConnectionPatch, LeaseRequest } from '../ports/metadata-store.js';
 import { domainOf } from './headers.js';
 
 const forbiddenKeys = new Set<string>(FORBIDDEN_CONTENT_KEYS);
@@ -42,6 +43,36 @@ export function parseStoreInput<Schema extends z.ZodType>(schema: Schema, value:
 export const parseStoredMessage = (value: unknown): MessageMeta => parseStoreInput(MessageMeta, value, 'message');
 export const parseStoredLink = (value: unknown): RecordLink => parseStoreInput(RecordLink, value, 'record link');
 export const parseStoredConnection = (value: unknown): Connection => parseStoreInput(Connection, value, 'connection');
+
+const FROZEN_CONNECTION_FIELDS = new Set(['id', 'tenantId', 'provider', 'createdAt']);
+
+/** Health fields of a patch: known keys only, each valid; undefined ones dropped (left alone). */
+export function parseHealthPatch(value: unknown): Partial<ConnectionHealthState> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ThreadlinkError('INVALID_INPUT', 'A health patch must be an object');
+  const defined = Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined));
+  // Undefined keys were dropped above, so every key present holds a value.
+  return parseStoreInput(ConnectionHealthState.partial(), defined, 'connection health') as Partial<ConnectionHealthState>;
+}
+
+/**
+ * The connection after a patch (ConnectionPatch's rules), validated: top-level fields replace,
+ * `health` merges field by field, identity fields may not move, undefined leaves a field alone.
+ * Backends call it on the row they hold locked (or, in memory, without awaiting in between), so
+ * the merge is against the stored health, never a caller's stale copy.
+ */
+export function applyConnectionPatch(existing: Connection, patch: ConnectionPatch, cursor?: string | null): Connection {
+  if (typeof patch !== 'object' || patch === null) throw new ThreadlinkError('INVALID_INPUT', 'A connection patch must be an object');
+  const merged: Record<string, unknown> = { ...existing };
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    if (FROZEN_CONNECTION_FIELDS.has(field) && value !== merged[field]) {
+      throw new ThreadlinkError('INVALID_INPUT', `A connection's ${field} cannot change`);
+    }
+    merged[field] = field === 'health' ? { ...existing.health, ...parseHealthPatch(value) } : value;
+  }
+  if (cursor !== undefined) merged.cursor = cursor;
+  return parseStoredConnection(merged);
+}
 
 /** Identity of a record inside a tenant: type and id (the label is display only). */
 export function recordKey(record: RecordRef): string {

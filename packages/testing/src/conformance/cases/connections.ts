@@ -59,6 +59,24 @@ export function connectionCases(t: ConformanceContext): void {
       expect(await t.store.patchConnection(uniqueId('conn'), { status: 'live' })).toBeNull();
     });
 
+    it('patchConnection merges health field by field, alone or with other fields', async () => {
+      const connection = makeConnection({ health: { ...makeConnection().health, lastSyncAt: FIXTURE_EPOCH + 1, consecutiveErrors: 3, lastErrorCode: 'RATE_LIMITED' } });
+      await seed(t.store, connection);
+      // Health alone (the webhook's lastPushAt): the other fields keep their stored values.
+      const pushed = await t.store.patchConnection(connection.id, { health: { lastPushAt: FIXTURE_EPOCH + 2 } });
+      const afterPush = { ...connection, health: { ...connection.health, lastPushAt: FIXTURE_EPOCH + 2 } };
+      expect(pushed).toEqual(afterPush);
+      expect(await t.store.getConnection(connection.id)).toEqual(afterPush);
+      // Health with updatedAt; a field set to null is set, an undefined one left alone.
+      await t.store.patchConnection(connection.id, { health: { consecutiveErrors: 0, lastErrorCode: null, lastSyncAt: undefined } as never, updatedAt: FIXTURE_EPOCH + 3 });
+      const afterSuccess = { ...afterPush, health: { ...afterPush.health, consecutiveErrors: 0, lastErrorCode: null }, updatedAt: FIXTURE_EPOCH + 3 };
+      expect(await t.store.getConnection(connection.id)).toEqual(afterSuccess);
+      // Health with other fields: merged the same way.
+      await t.store.patchConnection(connection.id, { status: 'needs_reauth', health: { missedPushAt: FIXTURE_EPOCH + 4 } });
+      expect(await t.store.getConnection(connection.id)).toEqual({ ...afterSuccess, status: 'needs_reauth', health: { ...afterSuccess.health, missedPushAt: FIXTURE_EPOCH + 4 } });
+      expect(await t.store.patchConnection(uniqueId('conn'), { health: { lastPushAt: FIXTURE_EPOCH } })).toBeNull();
+    });
+
     it('refuses an invalid patch and changes nothing', async () => {
       const connection = makeConnection();
       await seed(t.store, connection);
@@ -66,6 +84,11 @@ export function connectionCases(t: ConformanceContext): void {
         await expectError(t.store.patchConnection(connection.id, { status: 'paused' as never }), 'INVALID_INPUT');
         await expectError(t.store.patchConnection(connection.id, { sealedTokens: '' }), 'INVALID_INPUT');
         await expectError(t.store.patchConnection(connection.id, { tenantId: 'tenant_other' } as never), 'INVALID_INPUT');
+        await expectError(t.store.patchConnection(connection.id, { health: { lastPushAt: -1 } }), 'INVALID_INPUT');
+        await expectError(t.store.patchConnection(connection.id, { health: { lastPushAt: 5, updatedAt: 6 } as never }), 'INVALID_INPUT');
+        await expectError(t.store.patchConnection(connection.id, { health: { snippet: 'quarterly numbers' } as never }), 'CONTENT_FORBIDDEN');
+        await expectError(t.store.patchConnection(connection.id, { health: null as never }), 'INVALID_INPUT');
+        await expectError(t.store.patchConnection(connection.id, { health: { lastPushAt: 5 }, updatedAt: -2 }), 'INVALID_INPUT');
       });
     });
 

@@ -69,6 +69,35 @@ export function queryCases(t: ConformanceContext): void {
       expect(await t.store.listThread(ana.tenantId, 'thr_unknown')).toEqual([]);
     });
 
+    it('lists several threads in one call, oldest first (ties by id), optionally for some connections only', async () => {
+      const ana = makeConnection();
+      const bob = makeConnection({ tenantId: ana.tenantId });
+      const stranger = makeConnection();
+      const first = `thr_${ana.id}_first`;
+      const second = `thr_${ana.id}_second`;
+      const a3 = makeMessage(ana, { threadId: first, receivedAt: FIXTURE_EPOCH + 3_000 });
+      const a1 = makeMessage(ana, { threadId: first, receivedAt: FIXTURE_EPOCH + 1_000 });
+      const b2 = makeMessage(ana, { threadId: second, receivedAt: FIXTURE_EPOCH + 2_000 });
+      const tiedLeft = makeMessage(bob, { threadId: second, receivedAt: FIXTURE_EPOCH + 2_000 });
+      const elsewhere = makeMessage(ana);
+      // The same thread id in another tenant is another thread.
+      const otherTenant = makeMessage(stranger, { threadId: first, receivedAt: FIXTURE_EPOCH });
+      await seed(t.store, ana, [a3, a1, b2, elsewhere]);
+      await seed(t.store, bob, [tiedLeft]);
+      await seed(t.store, stranger, [otherTenant]);
+      const tied = [b2, tiedLeft].map((message) => message.id).sort(byBinary);
+      const ids = async (threadIds: string[], connectionIds?: string[]) =>
+        (await t.store.listThreads(ana.tenantId, threadIds, connectionIds)).map((message) => message.id);
+      expect(await ids([second, first, 'thr_unknown', first])).toEqual([a1.id, ...tied, a3.id]);
+      expect(await ids([first, second], [ana.id])).toEqual([a1.id, b2.id, a3.id]);
+      expect(await ids([first], [])).toEqual([]);
+      expect(await ids([])).toEqual([]);
+      const [withLinks] = await t.store.listThreads(ana.tenantId, [first]);
+      expect(withLinks?.links).toEqual([]);
+      expect(withLinks?.threadId).toBe(first);
+      await expectError(t.store.listThreads(ana.tenantId, 'thr_x' as never), 'INVALID_INPUT');
+    });
+
     it('getMessages answers in the order asked and skips unknown ids', async () => {
       const connection = makeConnection();
       const first = makeMessage(connection);

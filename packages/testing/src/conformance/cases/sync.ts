@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageMeta, SyncBatch } from '@threadlink/core';
 import { byBinary, expectError, expectNothingWritten, linkSummary, seed, withoutLinks, type ConformanceContext } from '../context.js';
-import { makeConnection, makeLink, makeManualLink, makeMessage, makeRecord } from '../fixtures.js';
+import { FIXTURE_EPOCH, makeConnection, makeLink, makeManualLink, makeMessage, makeRecord } from '../fixtures.js';
 import { rowCounts, rowsMentioning } from '../raw.js';
 
 export function syncCases(t: ConformanceContext): void {
@@ -234,6 +234,32 @@ export function syncCases(t: ConformanceContext): void {
       expect(await t.store.getConnection(connection.id)).toEqual({ ...connection, backfill, updatedAt: 6_000, cursor: 'history-3' });
       await t.store.applySync(connection.id, { upserts: [], deletes: [], links: [], connection: { status: 'live' } });
       expect((await t.store.getConnection(connection.id))?.status).toBe('live');
+    });
+
+    it('merges connection.health field by field into the stored health, in the same write', async () => {
+      const connection = makeConnection();
+      await seed(t.store, connection);
+      // Written meanwhile by someone else (the webhook): the batch below must not overwrite it.
+      await t.store.patchConnection(connection.id, { health: { lastPushAt: FIXTURE_EPOCH + 7 } });
+      await t.store.applySync(connection.id, {
+        upserts: [makeMessage(connection)],
+        deletes: [],
+        links: [],
+        cursor: 'history-4',
+        connection: { health: { lastSyncAt: FIXTURE_EPOCH + 8, consecutiveErrors: 0, newestChangeAt: FIXTURE_EPOCH + 6 } },
+      });
+      expect((await t.store.getConnection(connection.id))?.health).toEqual({
+        ...connection.health,
+        lastPushAt: FIXTURE_EPOCH + 7,
+        lastSyncAt: FIXTURE_EPOCH + 8,
+        newestChangeAt: FIXTURE_EPOCH + 6,
+      });
+      await expectNothingWritten(t.raw, async () => {
+        await expectError(
+          t.store.applySync(connection.id, { upserts: [makeMessage(connection)], deletes: [], links: [], connection: { health: { consecutiveErrors: -1 } } }),
+          'INVALID_INPUT',
+        );
+      });
     });
 
     it('is not changed by callers mutating what they passed in or got back', async () => {

@@ -28,6 +28,8 @@ export function tenancyCases(t: ConformanceContext): void {
       expect(await t.store.findByInternetMessageId(other, [message.internetMessageId ?? ''])).toEqual([]);
       expect(await t.store.listThread(other, message.threadId)).toEqual([]);
       expect(await t.store.listThread(other, message.threadId, [alpha.id])).toEqual([]);
+      expect(await t.store.listThreads(other, [message.threadId], [alpha.id])).toEqual([]);
+      expect(await t.store.listThreads(other, [message.threadId])).toEqual([]);
       const hits = await t.store.findMessageIds(
         other,
         { addresses: ['ana@acme.example'], domains: ['acme.example'], referenceTokens: ['PRJ-7'], threadIds: [message.threadId] },
