@@ -166,12 +166,32 @@ export function createThreadlink(config: ThreadlinkConfig) {
     logger,
   };
 
+  /**
+   * A push worth recording in health: the first in a second, or the first since the last sync began
+   * (so lastPushAt > lastSyncAt says exactly "a push is waiting for a sync", which back-fill yields to
+   * and syncLagMs measures). A burst while a sync is pending costs one write, not one each.
+   */
+  const recordsPush = (health: Connection['health'], receivedAt: number): boolean =>
+    receivedAt - (health.lastPushAt ?? 0) >= 1_000 || (health.lastSyncAt ?? 0) >= (health.lastPushAt ?? 0);
+
   async function receiveWebhook(providerId: string, route: string, request: Request): Promise<Response> {
     const provider = providerOf(providerId);
     const receivedAt = clock.now();
+    // The connections the provider looked up to verify this notification, kept for its hints: the
+    // health check below then needs no second read of each.
+    const loaded = new Map<string, Connection>();
+    const remember = (connections: Connection[]): Connection[] => {
+      for (const connection of connections) loaded.set(connection.id, connection);
+      return connections;
+    };
+    const context: WebhookContext = {
+      ...webhookContext,
+      connectionsByAccount: async (kind, accountEmail) => remember(await webhookContext.connectionsByAccount(kind, accountEmail)),
+      connectionsBySubscription: async (kind, subscriptionId) => remember(await webhookContext.connectionsBySubscription(kind, subscriptionId)),
+    };
     let outcome;
     try {
-      outcome = await telemetry.span('threadlink.webhook', { provider: providerId, route }, () => provider.handleWebhook(request, route, webhookContext));
+      outcome = await telemetry.span('threadlink.webhook', { provider: providerId, route }, () => provider.handleWebhook(request, route, context));
     } catch (raw) {
       const error = toThreadlinkError(raw);
       telemetry.notificationRejected(providerId, error.code);
@@ -184,10 +204,12 @@ export function createThreadlink(config: ThreadlinkConfig) {
       // Exact redeliveries (same Pub/Sub messageId / Graph item) cost nothing: claimed once for a day.
       if (hint.notificationId && !(await store.claimOnce(`notification:${providerId}:${hint.notificationId}`, receivedAt + 24 * 3600_000, receivedAt))) continue;
       accepted += 1;
-      const connection = await store.getConnection(hint.connectionId);
-      // Second resolution is plenty for health, and a burst of pushes then costs one write, not one each.
-      if (connection && receivedAt - (connection.health.lastPushAt ?? 0) >= 1_000) {
-        await store.patchConnection(connection.id, { health: { ...connection.health, lastPushAt: receivedAt } });
+      const connection = loaded.get(hint.connectionId) ?? (await store.getConnection(hint.connectionId));
+      if (connection && recordsPush(connection.health, receivedAt)) {
+        // The store merges the one field: a job's lastSyncAt or error count written meanwhile survives.
+        await store.patchConnection(connection.id, { health: { lastPushAt: receivedAt } });
+        connection.health.lastPushAt = receivedAt;
+        loaded.set(connection.id, connection);
       }
       if (hint.kind === 'changes') await engine.requestSync(hint.connectionId, 'push', hint.receivedAt);
       else if (hint.kind === 'resync') await engine.enqueue('resync', hint.connectionId);
@@ -271,7 +293,7 @@ export function createThreadlink(config: ThreadlinkConfig) {
       // A reconnect keeps its cursor: replacing it would skip what happened while it was down.
       cursor: connection.cursor ?? subscribed.cursor,
       status: backfillDone ? 'live' : 'backfilling',
-      health: { ...connection.health, consecutiveErrors: 0, lastErrorCode: null },
+      health: { consecutiveErrors: 0, lastErrorCode: null },
       updatedAt: clock.now(),
     });
     if (!live) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'The connection vanished while connecting');

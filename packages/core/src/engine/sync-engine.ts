@@ -9,13 +9,14 @@ import { publicConnection, type ThreadlinkEvents } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { Job, JobQueue } from '../ports/job-queue.js';
 import type { Change, MailProvider, ProviderSession } from '../ports/mail-provider.js';
-import type { ApplySyncResult, MetadataStore, SyncBatch } from '../ports/metadata-store.js';
+import type { ApplySyncResult, MetadataStore, StoredMessage, SyncBatch } from '../ports/metadata-store.js';
 import type { RecordResolver } from '../ports/record-resolver.js';
 import type { Matcher } from '../matching/index.js';
 import { stableId } from '../security/hash.js';
 import type { Telemetry } from '../observability/telemetry.js';
 import type { Clock } from '../util/clock.js';
 import { randomId } from '../util/clock.js';
+import { LEASE_BUSY_RETRY_MS, MailboxLeases, type MailboxHold } from './mailbox-leases.js';
 
 export interface EngineOptions {
   /** How long a connection lease lasts without renewal. */
@@ -67,22 +68,47 @@ export function threadIdFor(connectionId: string, providerThreadId: string): str
   return stableId('thr', connectionId, providerThreadId);
 }
 
-/** A job's hold on its connection lease, renewed in the background until stop(). */
-interface HeldLease {
-  /** Throws LEASE_LOST when a renewal found the lease expired or taken: never commit then. */
-  check(): void;
-  stop(): void;
+/**
+ * Work a job leaves for after it has let go of its mailbox: jobs for the same mailbox enqueued
+ * while the lease is still held would only find it busy (and wait out the lease-busy retry).
+ */
+type FollowUp = () => Promise<unknown>;
+
+/** One job's run: its hold on the mailbox lease, and what to enqueue once it is let go. */
+interface JobRun {
+  job: Job;
+  hold: MailboxHold;
+  later: FollowUp[];
 }
+
+/** Health written by the commit that ends a successful sync or resync (in place of a separate write). */
+const succeededAt = (pullStartedAt: number): Partial<ConnectionHealthState> => ({ lastSyncAt: pullStartedAt, consecutiveErrors: 0 });
+
+/**
+ * A push newer than the last sync, and recent: a real-time sync is waiting for this mailbox
+ * (here or in another process). Back-fill lets it go first. Bounded in time, so a sync that keeps
+ * failing cannot hold back-fill off for good.
+ */
+const PUSH_PRIORITY_MS = 10_000;
 
 export const syncKey = (connectionId: string): string => `sync:${connectionId}`;
 
 export class SyncEngine {
   readonly owner = `engine-${randomId(9)}`;
-  private jobSequence = 0;
   private readonly abort = new AbortController();
+  private readonly leases: MailboxLeases;
   private started = false;
 
-  constructor(private readonly deps: EngineDeps) {}
+  constructor(private readonly deps: EngineDeps) {
+    this.leases = new MailboxLeases({
+      store: deps.store,
+      clock: deps.clock,
+      logger: deps.logger,
+      leaseTtlMs: deps.options.leaseTtlMs,
+      owner: this.owner,
+      signal: this.abort.signal,
+    });
+  }
 
   start(): void {
     if (this.started) return;
@@ -106,43 +132,16 @@ export class SyncEngine {
 
   /** The job dispatcher, under the connection lease. */
   async run(job: Job): Promise<void> {
-    const { store, clock, options } = this.deps;
-    const leaseKey = `connection:${job.connectionId}`;
-    // The lease owner is this job, not this engine: two jobs of one process must exclude each other too.
-    const owner = `${this.owner}:${(this.jobSequence += 1)}`;
-    const acquired = await store.acquireLease({ key: leaseKey, owner, ttlMs: options.leaseTtlMs, now: clock.now() });
-    if (!acquired) {
+    const obtained = await this.leases.obtain(job);
+    if (obtained === 'covered') return;
+    if (obtained === 'busy') {
       // Another worker holds the mailbox; come back shortly rather than pull concurrently.
-      await this.deps.queue.enqueue({ ...job, attempt: 1 }, { key: `${job.name}:${job.connectionId}`, delayMs: 250 });
+      await this.deps.queue.enqueue({ ...job, attempt: 1 }, { key: `${job.name}:${job.connectionId}`, delayMs: LEASE_BUSY_RETRY_MS });
       return;
     }
-    const lease = this.keepLease(leaseKey, owner);
+    const run: JobRun = { job, hold: obtained, later: [] };
     try {
-      const connection = await store.getConnection(job.connectionId);
-      if (!connection || connection.status === 'disconnected' || connection.status === 'needs_reauth') return;
-      if (connection.status === 'connecting' && job.name !== 'recreate') return;
-      const provider = this.providerOf(connection);
-      switch (job.name) {
-        case 'sync':
-          await this.sync(connection, provider, job, lease);
-          break;
-        case 'resync':
-          await this.resync(connection, provider, job, leaseKey, owner);
-          break;
-        case 'backfill':
-          await this.backfillPage(connection, provider, lease);
-          break;
-        case 'renew':
-          await this.renew(connection, provider, false);
-          break;
-        case 'recreate':
-          await this.renew(connection, provider, true);
-          break;
-      }
-      if (job.name === 'sync' || job.name === 'resync') {
-        await this.recordSuccess(connection.id);
-        this.deps.telemetry.syncCompleted(connection.provider, job.name);
-      }
+      await this.runHeld(run);
     } catch (raw) {
       const error = toThreadlinkError(raw);
       await this.recordFailure(job, error);
@@ -150,63 +149,51 @@ export class SyncEngine {
       if (error.code === 'CURSOR_EXPIRED') {
         // A safety-net pull that needs a full reconciliation hands its duty (spotting a dead push
         // channel) on to it.
-        await this.enqueue('resync', job.connectionId, 0, { reason: job.data?.reason === 'safety-net' ? 'safety-net' : 'cursor-expired' });
+        const reason = job.data?.reason === 'safety-net' ? 'safety-net' : 'cursor-expired';
+        run.later.push(() => this.enqueue('resync', job.connectionId, 0, { reason }));
         return;
       }
       if (error.code === 'AUTH_REVOKED') return;
       throw error;
     } finally {
-      lease.stop();
-      await store.releaseLease(leaseKey, owner);
+      try {
+        await this.leases.letGo(run.hold);
+      } finally {
+        for (const followUp of run.later) await followUp();
+      }
     }
   }
 
-  /**
-   * Renews the lease every third of its TTL while the job runs. A job may legitimately outlast
-   * one TTL (up to maxRoundsPerJob quota-paced pulls, a slow provider); without renewal the lease
-   * would expire under it and another worker would pull the same mailbox at the same time. A
-   * holder that dies (or an engine that stops) stops renewing, so its mailbox frees up one TTL
-   * later. If a renewal finds the lease gone (this process stalled past the TTL), the job must
-   * not commit.
-   *
-   * Real timers, not clock.sleep(): a virtual clock may jump forward on every sleep, and a
-   * heartbeat would then race time ahead. Renewals are stamped with clock.now(), so a clock that
-   * jumps past the TTL still expires the lease.
-   */
-  private keepLease(key: string, owner: string): HeldLease {
-    const { store, clock, options, logger } = this.deps;
-    const every = Math.max(1, Math.floor(options.leaseTtlMs / 3));
-    let lost = false;
-    let stopped = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const schedule = (): void => {
-      if (stopped || lost || this.abort.signal.aborted) return;
-      timer = setTimeout(() => {
-        if (stopped || this.abort.signal.aborted) return;
-        store.renewLease({ key, owner, ttlMs: options.leaseTtlMs, now: clock.now() }).then(
-          (renewed) => {
-            if (!renewed) lost = true;
-            schedule();
-          },
-          (error: unknown) => {
-            // A store blip: the next beat tries again, and expiry remains the backstop.
-            logger.warn('lease renewal failed', { key, code: toThreadlinkError(error).code });
-            schedule();
-          },
-        );
-      }, every);
-      timer.unref?.();
-    };
-    schedule();
-    return {
-      check() {
-        if (lost) throw new ThreadlinkError('LEASE_LOST', 'Lost the connection lease; another worker may hold the mailbox');
-      },
-      stop() {
-        stopped = true;
-        clearTimeout(timer);
-      },
-    };
+  private async runHeld(run: JobRun): Promise<void> {
+    const { job } = run;
+    const connection = await this.deps.store.getConnection(job.connectionId);
+    if (!connection || connection.status === 'disconnected' || connection.status === 'needs_reauth') return;
+    if (connection.status === 'connecting' && job.name !== 'recreate') return;
+    const provider = this.providerOf(connection);
+    // Sync and resync write their success into the health with their last commit; the write here
+    // is only for a job that had nothing to commit.
+    let succeeded = false;
+    switch (job.name) {
+      case 'sync':
+        succeeded = await this.sync(connection, provider, run);
+        break;
+      case 'resync':
+        succeeded = await this.resync(connection, provider, run);
+        break;
+      case 'backfill':
+        await this.backfillPage(connection, provider, run);
+        break;
+      case 'renew':
+        await this.renew(connection, provider, false, run);
+        break;
+      case 'recreate':
+        await this.renew(connection, provider, true, run);
+        break;
+    }
+    if (job.name === 'sync' || job.name === 'resync') {
+      if (!succeeded) await this.recordSuccess(connection.id);
+      this.deps.telemetry.syncCompleted(connection.provider, job.name);
+    }
   }
 
   private providerOf(connection: Connection): MailProvider {
@@ -215,32 +202,45 @@ export class SyncEngine {
     return provider;
   }
 
-  /** Incremental pull from the STORED cursor, committed page by page with compare-and-set. */
-  private async sync(connection: Connection, provider: MailProvider, job: Job, lease: HeldLease): Promise<void> {
-    if (!connection.cursor) return;
+  /**
+   * Incremental pull from the STORED cursor, committed page by page with compare-and-set. True
+   * when the last commit also recorded the success in the connection's health.
+   */
+  private async sync(connection: Connection, provider: MailProvider, run: JobRun): Promise<boolean> {
+    if (!connection.cursor) return false;
+    const { job } = run;
+    const { lease } = run.hold;
     let cursor = connection.cursor;
     let changed = 0;
-    for (let round = 0; round < this.deps.options.maxRoundsPerJob; round += 1) {
+    const rounds = this.deps.options.maxRoundsPerJob;
+    for (let round = 0; round < rounds; round += 1) {
+      const pullStartedAt = this.deps.clock.now();
       const session = await this.deps.sessionFor(connection, this.abort.signal);
       const result = await this.call(connection, 'pullChanges', () => provider.pullChanges(session, cursor));
       changed += result.changes.length;
+      const last = !result.hasMore || round === rounds - 1;
       lease.check();
       await this.commit(connection, result.changes, {
         cursor: result.nextCursor,
         expectedCursor: cursor,
         requestedAt: job.requestedAt,
-        ...(result.newestChangeAt === undefined ? {} : { newestChangeAt: result.newestChangeAt }),
+        health: {
+          ...(result.newestChangeAt === undefined ? {} : { newestChangeAt: result.newestChangeAt }),
+          // lastSyncAt is when the pull began: a push received after that may not be covered yet.
+          ...(last ? succeededAt(pullStartedAt) : {}),
+        },
       });
       cursor = result.nextCursor;
       connection.cursor = cursor;
       if (!result.hasMore) {
         this.deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, changes: changed });
-        if (job.data?.reason === 'safety-net' && changed > 0) await this.pushWasMissed(connection, changed);
-        return;
+        if (job.data?.reason === 'safety-net' && changed > 0) await this.pushWasMissed(connection, changed, run);
+        return true;
       }
     }
     // More is waiting: yield the lease and continue in a fresh job so other mailboxes get a turn.
-    await this.requestSync(connection.id, 'continue');
+    run.later.push(() => this.requestSync(connection.id, 'continue'));
+    return true;
   }
 
   /** Times a provider operation for metrics; rate limits are counted as such. */
@@ -262,23 +262,29 @@ export class SyncEngine {
    * A safety-net pull found changes that no push announced: the watch/subscription is silently
    * dead (or pushes were dropped). Record it for health and re-establish push now.
    */
-  private async pushWasMissed(connection: Connection, changes: number, foundBy: 'safety-net' | 'reconciliation' = 'safety-net'): Promise<void> {
+  private async pushWasMissed(connection: Connection, changes: number, run: JobRun, foundBy: 'safety-net' | 'reconciliation' = 'safety-net'): Promise<void> {
     const now = this.deps.clock.now();
     this.deps.logger.warn(`${foundBy === 'safety-net' ? 'safety-net pull' : 'reconciliation'} found changes no push announced; renewing push`, {
       connectionId: connection.id,
       provider: connection.provider,
       changes,
     });
-    const current = await this.deps.store.getConnection(connection.id);
-    if (current) await this.deps.store.patchConnection(connection.id, { health: { ...current.health, missedPushAt: now } });
-    await this.enqueue('renew', connection.id);
+    await this.deps.store.patchConnection(connection.id, { health: { missedPushAt: now } });
+    run.later.push(() => this.enqueue('renew', connection.id));
   }
 
   /** Builds metadata rows, matches them, and applies everything in one atomic write. */
   async commit(
     connection: Connection,
     changes: Change[],
-    options: { cursor?: string; expectedCursor?: string | null; requestedAt?: number | undefined; newestChangeAt?: number; connectionPatch?: SyncBatch['connection'] },
+    options: {
+      cursor?: string;
+      expectedCursor?: string | null;
+      requestedAt?: number | undefined;
+      /** Health fields to merge in the same write (the store merges them into the stored health). */
+      health?: Partial<ConnectionHealthState>;
+      connectionPatch?: SyncBatch['connection'];
+    },
   ): Promise<ApplySyncResult> {
     const { store, clock, matcher, events } = this.deps;
     const now = clock.now();
@@ -301,14 +307,17 @@ export class SyncEngine {
       ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
       ...(options.expectedCursor === undefined ? {} : { expectedCursor: options.expectedCursor }),
     };
-    const health: Partial<ConnectionHealthState> | undefined = options.newestChangeAt === undefined ? undefined : { newestChangeAt: options.newestChangeAt };
-    if (options.connectionPatch || health) {
-      batch.connection = { ...(options.connectionPatch ?? {}), ...(health ? { health: { ...connection.health, ...health } } : {}), updatedAt: now };
+    const health = { ...(options.connectionPatch?.health ?? {}), ...(options.health ?? {}) };
+    const hasHealth = Object.keys(health).length > 0;
+    if (options.connectionPatch || hasHealth) {
+      // Only the fields this job sets: the store merges them, so a push's lastPushAt written
+      // meanwhile by the webhook survives.
+      batch.connection = { ...(options.connectionPatch ?? {}), ...(hasHealth ? { health } : {}), updatedAt: now };
     }
     const result = await this.deps.telemetry.span('threadlink.store.applySync', { provider: connection.provider, connectionId: connection.id }, () =>
       store.applySync(connection.id, batch),
     );
-    if (batch.connection?.health) connection.health = batch.connection.health;
+    if (hasHealth) connection.health = { ...connection.health, ...health };
     this.deps.telemetry.messagesStored(connection.provider, result.inserted.length + result.updated.length);
     this.deps.telemetry.messagesDeleted(connection.provider, result.deleted.length);
     if (options.requestedAt !== undefined && (result.inserted.length > 0 || result.deleted.length > 0)) {
@@ -347,14 +356,14 @@ export class SyncEngine {
 
   /** Matches a page of messages with one resolver round per rule kind. */
   async match(connection: Connection, messages: MessageMeta[]): Promise<Map<string, RecordLink[]>> {
-    const threadLinksByThread = new Map<string, RecordLink[]>();
+    const threadIds = [...new Set(messages.map((message) => message.threadId))];
     const pageIds = new Set(messages.map((message) => message.id));
-    for (const threadId of new Set(messages.map((message) => message.threadId))) {
-      const thread = await this.deps.store.listThread(connection.tenantId, threadId, [connection.id]);
-      threadLinksByThread.set(
-        threadId,
-        thread.filter((message) => !pageIds.has(message.id)).flatMap((message) => message.links),
-      );
+    // Every thread of the page in one store call (thread-link inheritance), not one per thread.
+    const stored: StoredMessage[] = await this.deps.store.listThreads(connection.tenantId, threadIds, [connection.id]);
+    const threadLinksByThread = new Map<string, RecordLink[]>(threadIds.map((threadId) => [threadId, []]));
+    for (const message of stored) {
+      if (pageIds.has(message.id)) continue;
+      threadLinksByThread.get(message.threadId)?.push(...message.links);
     }
     return this.deps.matcher.matchMany(messages, {
       resolver: this.deps.resolver,
@@ -370,8 +379,10 @@ export class SyncEngine {
    * the window, upsert it (links survive: they are keyed by message), delete what the provider no
    * longer has, and adopt the listing's cursor — all under one lease, renewed page by page.
    */
-  private async resync(connection: Connection, provider: MailProvider, job: Job, leaseKey: string, owner: string): Promise<void> {
+  private async resync(connection: Connection, provider: MailProvider, run: JobRun): Promise<boolean> {
     const { store, clock, options } = this.deps;
+    const { key: leaseKey, owner } = run.hold;
+    const startedAt = clock.now();
     const since = options.backfillWindowMs > 0 ? clock.now() - options.backfillWindowMs : undefined;
     const seen = new Set<string>();
     let resume: string | null = null;
@@ -406,27 +417,35 @@ export class SyncEngine {
       {
         ...(cursor === undefined ? {} : { cursor }),
         expectedCursor: startCursor,
-        connectionPatch: { health: { ...connection.health, lastFullSyncAt: now } },
+        health: { lastFullSyncAt: now, ...succeededAt(startedAt) },
       },
     );
     drift += removed.deleted.length;
     if (cursor !== undefined) connection.cursor = cursor;
-    // Changes made while we listed are after the adopted cursor: pull them now.
-    await this.requestSync(connection.id, 'after-resync');
+    // Changes made while we listed are after the adopted cursor: pull them once the lease is free.
+    run.later.push(() => this.requestSync(connection.id, 'after-resync'));
     // A reconciliation that stands in for the safety net (the periodic one, or one a safety-net pull
     // fell into on an expired cursor) absorbs the changes that pull would have reported as "nobody
     // pushed these": it must raise the same alarm, or a silently dropped watch/subscription stays
     // dropped for as long as no further mail arrives.
-    const reason = job.data?.reason;
-    if (drift > 0 && (reason === 'reconciliation' || reason === 'safety-net')) await this.pushWasMissed(connection, drift, 'reconciliation');
+    const reason = run.job.data?.reason;
+    if (drift > 0 && (reason === 'reconciliation' || reason === 'safety-net')) await this.pushWasMissed(connection, drift, run, 'reconciliation');
+    return true;
   }
 
   /** One back-fill page per job, so real-time syncs interleave and never wait for history. */
-  private async backfillPage(connection: Connection, provider: MailProvider, lease: HeldLease): Promise<void> {
+  private async backfillPage(connection: Connection, provider: MailProvider, run: JobRun): Promise<void> {
     const { clock, options, events } = this.deps;
+    const { lease } = run.hold;
     const progress = connection.backfill;
     if (progress.state === 'done') return;
     const now = clock.now();
+    if (this.pushWaiting(connection, now)) {
+      // A real-time sync is waiting for this mailbox (this engine hands it the lease first; one in
+      // another process is retrying): step aside for it, history can wait a moment.
+      run.later.push(() => this.enqueue('backfill', connection.id, LEASE_BUSY_RETRY_MS));
+      return;
+    }
     const since = options.backfillWindowMs > 0 ? (progress.startedAt ?? now) - options.backfillWindowMs : undefined;
     const session = await this.deps.sessionFor(connection, this.abort.signal);
     const page = await this.call(connection, 'fullSync', () => provider.fullSync(session, progress.resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize }));
@@ -470,12 +489,19 @@ export class SyncEngine {
         if (updated) events.emit('connection.live', { connection: publicConnection(updated) });
       }
     } else {
-      await this.enqueue('backfill', connection.id);
+      // Enqueued once this job has let go of the lease, so the next page starts at once (behind any
+      // real-time job waiting for the mailbox) instead of finding the lease busy.
+      run.later.push(() => this.enqueue('backfill', connection.id));
     }
   }
 
+  private pushWaiting(connection: Connection, now: number): boolean {
+    const { lastPushAt, lastSyncAt } = connection.health;
+    return lastPushAt !== null && lastPushAt > (lastSyncAt ?? 0) && now - lastPushAt < PUSH_PRIORITY_MS;
+  }
+
   /** Renew the watch/subscriptions; recreate when the provider lost them. Never moves the cursor. */
-  private async renew(connection: Connection, provider: MailProvider, recreate: boolean): Promise<void> {
+  private async renew(connection: Connection, provider: MailProvider, recreate: boolean, run: JobRun): Promise<void> {
     const { store, clock } = this.deps;
     const session = await this.deps.sessionFor(connection, this.abort.signal);
     let subscription;
@@ -499,15 +525,12 @@ export class SyncEngine {
       updatedAt: clock.now(),
     });
     // Whatever happened while the watch was down is after the stored cursor: pull it.
-    if (recreate) await this.requestSync(connection.id, 'after-recreate');
+    if (recreate) run.later.push(() => this.requestSync(connection.id, 'after-recreate'));
   }
 
+  /** A sync with nothing to commit (no cursor yet) still succeeded: one merged health write, no read. */
   private async recordSuccess(connectionId: string): Promise<void> {
-    const connection = await this.deps.store.getConnection(connectionId);
-    if (!connection) return;
-    await this.deps.store.patchConnection(connectionId, {
-      health: { ...connection.health, lastSyncAt: this.deps.clock.now(), consecutiveErrors: 0 },
-    });
+    await this.deps.store.patchConnection(connectionId, { health: succeededAt(this.deps.clock.now()) });
   }
 
   private async recordFailure(job: Job, error: ThreadlinkError): Promise<void> {
@@ -516,7 +539,8 @@ export class SyncEngine {
     if (!connection) return;
     logger.warn('sync job failed', { job: job.name, connectionId: job.connectionId, code: error.code, retryable: error.retryable, attempt: job.attempt ?? 1 });
     events.emit('sync.error', { connectionId: connection.id, code: error.code, message: error.message, retryable: error.retryable, attempt: job.attempt ?? 1 });
-    const health = { ...connection.health, consecutiveErrors: connection.health.consecutiveErrors + 1, lastErrorCode: error.code, lastErrorAt: clock.now() };
+    // Only the fields this failure changes: the store merges them into the stored health.
+    const health = { consecutiveErrors: connection.health.consecutiveErrors + 1, lastErrorCode: error.code, lastErrorAt: clock.now() };
     if (error.code === 'AUTH_REVOKED') {
       const updated = await store.patchConnection(connection.id, { status: 'needs_reauth', health, updatedAt: clock.now() });
       if (connection.status !== 'needs_reauth' && updated) {

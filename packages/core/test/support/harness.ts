@@ -14,7 +14,8 @@ export const resolver: RecordResolver = {
 // One key for every harness in a test file: two engines on one store must open each other's tokens.
 const sealingKey = { id: 'k1', key: generateSealingKey() };
 
-export async function connectedHarness(overrides: Partial<ThreadlinkConfig> = {}, mailbox: ScriptedMailbox = scriptedMailbox()) {
+/** A started threadlink serving one scripted mailbox, nothing connected (a second process on a shared store). */
+export async function startedHarness(overrides: Partial<ThreadlinkConfig> = {}, mailbox: ScriptedMailbox = scriptedMailbox()) {
   const store: MetadataStore = overrides.store ?? memoryStore();
   const tl = createThreadlink({
     store,
@@ -28,8 +29,14 @@ export async function connectedHarness(overrides: Partial<ThreadlinkConfig> = {}
     ...overrides,
   });
   await tl.start();
+  return { tl, store, mailbox };
+}
+
+/** A threadlink with one connected mailbox; `settle: false` returns before the connect's jobs (back-fill) ran. */
+export async function connectedHarness(overrides: Partial<ThreadlinkConfig> = {}, mailbox: ScriptedMailbox = scriptedMailbox(), { settle = true } = {}) {
+  const { tl, store } = await startedHarness(overrides, mailbox);
   const { state } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' });
   const connection = await tl.connect.complete({ code: 'code-1', state });
-  await tl.idle();
+  if (settle) await tl.idle();
   return { tl, store, mailbox, connection };
 }

@@ -1,0 +1,200 @@
+// Who may work on a mailbox now. The store's lease keeps two workers (processes) off one mailbox;
+// this adds what one engine knows about its own jobs. A job that finds the mailbox held by another
+// job of this engine waits in memory and is handed the held lease when that job ends: no release
+// and re-acquire, no lease-busy retry, no store round trip, and no gap in which a third job could
+// slip in. Real-time work (sync, resync, renew, recreate) is handed the lease before back-fill, so
+// history never delays a push by more than the page already running.
+import { ThreadlinkError, toThreadlinkError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Job } from '../ports/job-queue.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import type { Clock } from '../util/clock.js';
+
+/** How long a job refused by another process's lease waits before it is run again. */
+export const LEASE_BUSY_RETRY_MS = 250;
+
+/**
+ * How long a job waits in memory for a lease held by this engine before it gives its worker slot
+ * back and is retried like a refused one. A Gmail back-fill page at quota pace takes ~2 s; a
+ * resync of a large mailbox can take minutes, and a waiter must not pin a worker slot that long.
+ */
+export const LOCAL_WAIT_MS = 5_000;
+
+/** A job's hold on its connection lease, renewed in the background until the chain of jobs ends. */
+export interface HeldLease {
+  /** Throws LEASE_LOST when a renewal found the lease expired or taken: never commit then. */
+  check(): void;
+  readonly lost: boolean;
+  stop(): void;
+}
+
+/** The lease as one job holds it; handed on unchanged (same owner, same heartbeat) to a waiting job. */
+export interface MailboxHold {
+  readonly connectionId: string;
+  readonly key: string;
+  readonly owner: string;
+  readonly lease: HeldLease;
+}
+
+interface Waiter {
+  job: Job;
+  settle(hold: MailboxHold | null): void;
+}
+
+interface LocalHold {
+  key: string;
+  owner: string;
+  /** Null while the store is still being asked. */
+  lease: HeldLease | null;
+  waiters: Waiter[];
+}
+
+export interface MailboxLeaseDeps {
+  store: MetadataStore;
+  clock: Clock;
+  logger: Logger;
+  leaseTtlMs: number;
+  /** This engine's name; each chain of jobs holding a lease gets its own owner under it. */
+  owner: string;
+  signal: AbortSignal;
+}
+
+/** `covered`: an equal job already waits for the lease and will do this one's work (like the queue's coalescing). `busy`: retry later. */
+export type LeaseOutcome = MailboxHold | 'covered' | 'busy';
+
+const isRealTime = (job: Job): boolean => job.name !== 'backfill';
+
+export const connectionLeaseKey = (connectionId: string): string => `connection:${connectionId}`;
+
+export class MailboxLeases {
+  private readonly holds = new Map<string, LocalHold>();
+  private sequence = 0;
+
+  constructor(private readonly deps: MailboxLeaseDeps) {}
+
+  async obtain(job: Job): Promise<LeaseOutcome> {
+    const connectionId = job.connectionId;
+    const local = this.holds.get(connectionId);
+    if (local) return this.waitFor(local, job);
+    // Registered before the store is asked, so a second job of this engine waits here rather than
+    // being refused by the store and retried. The owner names this chain of jobs, not the engine:
+    // the store refuses a live lease to its own owner too, and jobs of one engine must not share it.
+    const hold: LocalHold = { key: connectionLeaseKey(connectionId), owner: `${this.deps.owner}:${(this.sequence += 1)}`, lease: null, waiters: [] };
+    this.holds.set(connectionId, hold);
+    let acquired = false;
+    try {
+      acquired = await this.deps.store.acquireLease({ key: hold.key, owner: hold.owner, ttlMs: this.deps.leaseTtlMs, now: this.deps.clock.now() });
+    } finally {
+      if (!acquired) this.abandon(connectionId, hold);
+    }
+    if (!acquired) return 'busy';
+    hold.lease = this.heartbeat(hold.key, hold.owner);
+    return { connectionId, key: hold.key, owner: hold.owner, lease: hold.lease };
+  }
+
+  /** The job holding `hold` is done: hand the lease to the next waiting job, or release it. */
+  async letGo(hold: MailboxHold): Promise<void> {
+    const local = this.holds.get(hold.connectionId);
+    if (!local || local.owner !== hold.owner) {
+      // Not tracked (cannot happen through obtain); release what the store holds for this owner.
+      hold.lease.stop();
+      await this.deps.store.releaseLease(hold.key, hold.owner);
+      return;
+    }
+    const next = local.waiters.find((waiter) => isRealTime(waiter.job)) ?? local.waiters[0];
+    if (next && !hold.lease.lost && !this.deps.signal.aborted) {
+      local.waiters.splice(local.waiters.indexOf(next), 1);
+      next.settle(hold);
+      return;
+    }
+    this.holds.delete(hold.connectionId);
+    hold.lease.stop();
+    try {
+      await this.deps.store.releaseLease(hold.key, hold.owner);
+    } finally {
+      // Only when the lease was lost or the engine stops: whoever holds it now is not ours to wait for.
+      for (const waiter of local.waiters.splice(0)) waiter.settle(null);
+    }
+  }
+
+  private waitFor(local: LocalHold, job: Job): Promise<LeaseOutcome> {
+    // An equal job that has not started yet pulls from the stored cursor once it runs, which
+    // covers whatever this one was enqueued for.
+    if (local.waiters.some((waiter) => waiter.job.name === job.name)) return Promise.resolve('covered');
+    return new Promise<LeaseOutcome>((resolve) => {
+      const leave = (): void => {
+        const index = local.waiters.indexOf(waiter);
+        if (index >= 0) local.waiters.splice(index, 1);
+        waiter.settle(null);
+      };
+      const timer = setTimeout(leave, LOCAL_WAIT_MS);
+      timer.unref?.();
+      const waiter: Waiter = {
+        job,
+        settle: (hold) => {
+          clearTimeout(timer);
+          this.deps.signal.removeEventListener('abort', leave);
+          resolve(hold ?? 'busy');
+        },
+      };
+      this.deps.signal.addEventListener('abort', leave, { once: true });
+      local.waiters.push(waiter);
+    });
+  }
+
+  private abandon(connectionId: string, local: LocalHold): void {
+    if (this.holds.get(connectionId) === local) this.holds.delete(connectionId);
+    for (const waiter of local.waiters.splice(0)) waiter.settle(null);
+  }
+
+  /**
+   * Renews the lease every third of its TTL while the chain of jobs runs. A job may legitimately
+   * outlast one TTL (up to maxRoundsPerJob quota-paced pulls, a slow provider); without renewal the
+   * lease would expire under it and another worker would pull the same mailbox at the same time. A
+   * holder that dies (or an engine that stops) stops renewing, so its mailbox frees up one TTL
+   * later. If a renewal finds the lease gone (this process stalled past the TTL), the job must
+   * not commit.
+   *
+   * Real timers, not clock.sleep(): a virtual clock may jump forward on every sleep, and a
+   * heartbeat would then race time ahead. Renewals are stamped with clock.now(), so a clock that
+   * jumps past the TTL still expires the lease.
+   */
+  private heartbeat(key: string, owner: string): HeldLease {
+    const { store, clock, leaseTtlMs, logger, signal } = this.deps;
+    const every = Math.max(1, Math.floor(leaseTtlMs / 3));
+    let lost = false;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const schedule = (): void => {
+      if (stopped || lost || signal.aborted) return;
+      timer = setTimeout(() => {
+        if (stopped || signal.aborted) return;
+        store.renewLease({ key, owner, ttlMs: leaseTtlMs, now: clock.now() }).then(
+          (renewed) => {
+            if (!renewed) lost = true;
+            schedule();
+          },
+          (error: unknown) => {
+            // A store blip: the next beat tries again, and expiry remains the backstop.
+            logger.warn('lease renewal failed', { key, code: toThreadlinkError(error).code });
+            schedule();
+          },
+        );
+      }, every);
+      timer.unref?.();
+    };
+    schedule();
+    return {
+      check() {
+        if (lost) throw new ThreadlinkError('LEASE_LOST', 'Lost the connection lease; another worker may hold the mailbox');
+      },
+      get lost() {
+        return lost;
+      },
+      stop() {
+        stopped = true;
+        clearTimeout(timer);
+      },
+    };
+  }
+}

@@ -1,0 +1,88 @@
+import { memoryStore } from '@threadlink/storage-memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { countingStore } from './support/counting-store.js';
+import { connectedHarness } from './support/harness.js';
+import { scriptedMailbox } from './support/scripted-provider.js';
+
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (stops.length) await stops.pop()!();
+});
+
+const push = (id: string): Request =>
+  new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: JSON.stringify({ account: 'ana@acme.com', id }) });
+
+describe('store round trips per synced message', () => {
+  it('a push costs three store calls and its sync job five, whatever the number of threads in the page', async () => {
+    const counting = countingStore(memoryStore());
+    const { tl, mailbox, store, connection } = await connectedHarness({ store: counting.store });
+    stops.push(() => tl.stop());
+    mailbox.add({ subject: 'Change request – PRJ-1042', threadId: 'shared' });
+    expect((await tl.handler(push('push-1'))).status).toBe(202);
+    await tl.idle();
+
+    counting.reset();
+    // A page of three messages in two threads; the reply carries no reference and inherits the
+    // project from the stored message of its thread.
+    const reply = mailbox.add({ subject: 'Re: the change', threadId: 'shared' });
+    mailbox.add({ subject: 'Unrelated', threadId: 'other' });
+    mailbox.add({ subject: 'Also unrelated', threadId: 'third' });
+    expect((await tl.handler(push('push-2'))).status).toBe(202);
+    await tl.idle();
+
+    expect(counting.counts()).toEqual({
+      // The webhook: the provider's look-up of the mailbox, the redelivery claim, lastPushAt.
+      listConnections: 1,
+      claimOnce: 1,
+      patchConnection: 1,
+      // The sync job: lease, connection, every thread of the page at once, the one atomic write
+      // (which also records the sync's success in health), lease.
+      acquireLease: 1,
+      getConnection: 1,
+      listThreads: 1,
+      applySync: 1,
+      releaseLease: 1,
+    });
+    const inherited = await store.getMessageByProviderId(connection.id, reply);
+    expect(inherited?.links.find((link) => link.record.id === 'p-1042')?.rule).toBe('thread');
+    const health = (await store.getConnection(connection.id))!.health;
+    expect(health.lastSyncAt).toBeGreaterThanOrEqual(health.lastPushAt!);
+    expect(health.consecutiveErrors).toBe(0);
+  });
+
+  it('a redelivered push costs its claim only', async () => {
+    const counting = countingStore(memoryStore());
+    const { tl } = await connectedHarness({ store: counting.store });
+    stops.push(() => tl.stop());
+    await tl.handler(push('push-1'));
+    await tl.idle();
+    counting.reset();
+    await tl.handler(push('push-1'));
+    await tl.idle();
+    expect(counting.counts()).toEqual({ listConnections: 1, claimOnce: 1 });
+  });
+
+  it("keeps a push's lastPushAt that the webhook wrote while a sync job was running", async () => {
+    const mailbox = scriptedMailbox();
+    // The provider reports the newest change's time, so every commit writes health.
+    const pull = mailbox.provider.pullChanges.bind(mailbox.provider);
+    mailbox.provider.pullChanges = async (session, cursor) => ({ ...(await pull(session, cursor)), newestChangeAt: 1_700_000_000_000 });
+    const { tl, store, connection } = await connectedHarness({}, mailbox);
+    stops.push(() => tl.stop());
+    let release!: () => void;
+    mailbox.gate = new Promise<void>((resolve) => (release = resolve));
+    mailbox.add({ subject: 'first' });
+    // The job reads the connection before the push below is recorded, then pulls (held open).
+    await tl.internals.engine.requestSync(connection.id, 'push');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const pushedAt = Date.now();
+    await tl.handler(push('during-the-pull'));
+    expect((await store.getConnection(connection.id))!.health.lastPushAt).toBeGreaterThanOrEqual(pushedAt);
+    release();
+    mailbox.gate = null;
+    await tl.idle();
+    const health = (await store.getConnection(connection.id))!.health;
+    expect(health.lastPushAt).toBeGreaterThanOrEqual(pushedAt);
+    expect(health.newestChangeAt).toBe(1_700_000_000_000);
+  });
+});
