@@ -211,7 +211,7 @@ export function createThreadlink(config: ThreadlinkConfig) {
         connection.health.lastPushAt = receivedAt;
         loaded.set(connection.id, connection);
       }
-      if (hint.kind === 'changes') await engine.requestSync(hint.connectionId, 'push', hint.receivedAt);
+      if (hint.kind === 'changes') await engine.requestSync(hint.connectionId, 'push', hint.receivedAt, hint.scope);
       else if (hint.kind === 'resync') await engine.enqueue('resync', hint.connectionId);
       else if (hint.kind === 'renew') await engine.enqueue('renew', hint.connectionId);
       else await engine.enqueue('recreate', hint.connectionId);

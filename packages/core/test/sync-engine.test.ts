@@ -66,6 +66,43 @@ describe('sync engine', () => {
     expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
   });
 
+  it('coalesces a scoped push only into a waiting sync whose scope covers it; other reasons pull everything', async () => {
+    const { tl, mailbox, store, connection } = await connectedHarness();
+    stops.push(() => tl.stop());
+    const scopes: Array<string | null> = [];
+    const original = mailbox.provider.pullChanges.bind(mailbox.provider);
+    mailbox.provider.pullChanges = async (session, cursor, options) => {
+      scopes.push(options?.scope ? options.scope.join(',') : null);
+      return original(session, cursor, options);
+    };
+    let release!: () => void;
+    mailbox.gate = new Promise<void>((resolve) => (release = resolve));
+    const engine = tl.internals.engine;
+    try {
+      // Running (held at the gate): a push for the inbox.
+      await engine.requestSync(connection.id, 'push', undefined, ['inbox']);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      mailbox.add({ subject: 'while running' });
+      // Waiting (in the queue or for the lease): one inbox job absorbs the repeat; a push for the
+      // other folder must not be absorbed by it, nor a push for both by either.
+      await engine.requestSync(connection.id, 'push', undefined, ['inbox']);
+      await engine.requestSync(connection.id, 'push', undefined, ['inbox']);
+      await engine.requestSync(connection.id, 'push', undefined, ['sentitems']);
+      await engine.requestSync(connection.id, 'push', undefined, ['sentitems', 'inbox', 'sentitems']);
+      await engine.requestSync(connection.id, 'push', undefined, ['inbox', 'sentitems']);
+      // A safety-net pull is never narrowed, nor absorbed by a narrowed job.
+      await engine.requestSync(connection.id, 'safety-net');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      release();
+      mailbox.gate = null;
+    }
+    await tl.idle();
+    expect(scopes[0]).toBe('inbox');
+    expect(scopes.slice(1).sort()).toEqual(['inbox', 'inbox,sentitems', 'sentitems', null].sort());
+    expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
+  });
+
   it('replays after a crash between pull and commit: nothing lost, nothing duplicated', async () => {
     const store = memoryStore();
     let crash = true;

@@ -100,5 +100,7 @@ export async function fullSync(context: BackfillContext, resume: string | null, 
   const estimated = state.estimatedTotal === undefined ? {} : { estimatedTotal: state.estimatedTotal };
   if (!complete) return { messages, next: JSON.stringify(next), ...estimated };
   const links = Object.fromEntries(context.folders.map((folder) => [folder, (folders[folder] as { link: string }).link]));
-  return { messages, next: null, ...estimated, cursor: encodeCursor({ v: 1, links, folderIds: state.folderIds }) };
+  // Every folder's delta was read to its end during this listing: none is stale (sync.ts STALE_FOLDER_MS).
+  const pulledAt = Object.fromEntries(context.folders.map((folder) => [folder, context.session.clock.now()]));
+  return { messages, next: null, ...estimated, cursor: encodeCursor({ v: 1, links, folderIds: state.folderIds, pulledAt }) };
 }

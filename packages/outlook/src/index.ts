@@ -88,7 +88,7 @@ export function outlookProvider(options: OutlookProviderOptionsInput): MailProvi
 
     handleWebhook,
 
-    pullChanges: (session, cursor) => pullChanges({ ...context(session), withAttachments }, cursor),
+    pullChanges: (session, cursor, pullOptions) => pullChanges({ ...context(session), withAttachments }, cursor, pullOptions),
     fullSync: (session, resume, fullSyncOptions) =>
       fullSync({ graph: graphFor(session), session, folders: config.folders, withAttachments }, resume, fullSyncOptions),
 

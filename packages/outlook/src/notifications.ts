@@ -15,6 +15,7 @@ import {
   type WebhookOutcome,
 } from '@threadlink/core';
 import { z } from 'zod';
+import { folderOfResource } from './subscribe.js';
 
 /** Graph batches notifications; a POST of more than this is not something Graph sends. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -99,6 +100,27 @@ async function verify(notifications: ChangeNotification[], context: WebhookConte
   return verified;
 }
 
+/**
+ * The folders of the subscriptions that fired (each subscription watches one folder), or
+ * undefined — pull everything — when they are all the connection's folders or one is unknown.
+ */
+function notifiedFolders(connection: Connection, subscriptionIds: ReadonlySet<string>): string[] | undefined {
+  const items = connection.subscription?.items ?? [];
+  const all = new Set<string>();
+  const notified = new Set<string>();
+  for (const item of items) {
+    const folder = folderOfResource(item.resource);
+    if (folder === null) {
+      if (subscriptionIds.has(item.id)) return undefined;
+      continue;
+    }
+    all.add(folder);
+    if (subscriptionIds.has(item.id)) notified.add(folder);
+  }
+  if (notified.size === 0 || notified.size === all.size) return undefined;
+  return [...notified].sort();
+}
+
 export async function handleWebhook(request: Request, route: string, context: WebhookContext): Promise<WebhookOutcome> {
   const normalized = route.replace(/^\/+|\/+$/g, '');
   if (normalized !== '' && normalized !== 'lifecycle') {
@@ -134,18 +156,20 @@ export async function handleWebhook(request: Request, route: string, context: We
       hints.push({ connectionId: connection.id, kind, notificationId, receivedAt });
     }
   } else {
-    // One 'changes' hint per connection: the pull reads every folder's delta anyway.
-    const byConnection = new Map<string, string[]>();
+    // One 'changes' hint per connection, scoped to the folders whose subscriptions fired.
+    const byConnection = new Map<string, { connection: Connection; parts: string[]; subscriptionIds: Set<string> }>();
     for (const { connection, notification } of verified) {
-      const parts = byConnection.get(connection.id) ?? [];
-      parts.push(
+      const entry = byConnection.get(connection.id) ?? { connection, parts: [], subscriptionIds: new Set<string>() };
+      entry.parts.push(
         [notification.subscriptionId, notification.resource ?? '', notification.changeType ?? '', notification.resourceData?.['@odata.etag'] ?? ''].join('|'),
       );
-      byConnection.set(connection.id, parts);
+      entry.subscriptionIds.add(notification.subscriptionId);
+      byConnection.set(connection.id, entry);
     }
-    for (const [connectionId, parts] of byConnection) {
+    for (const [connectionId, { connection, parts, subscriptionIds }] of byConnection) {
+      const scope = notifiedFolders(connection, subscriptionIds);
       // The same notification redelivered hashes the same; a new change carries a new etag.
-      hints.push({ connectionId, kind: 'changes', notificationId: stableId('graph', ...parts.sort()), receivedAt });
+      hints.push({ connectionId, kind: 'changes', notificationId: stableId('graph', ...parts.sort()), receivedAt, ...(scope ? { scope } : {}) });
     }
   }
   const connectionIds = [...new Set(verified.map((entry) => entry.connection.id))];

@@ -39,7 +39,7 @@ export function folderResource(folder: OutlookFolder): string {
   return `me/mailFolders('${folder}')/messages`;
 }
 
-function folderOfResource(resource: string): OutlookFolder | null {
+export function folderOfResource(resource: string): OutlookFolder | null {
   const match = /mailFolders\('(inbox|sentitems)'\)/i.exec(resource);
   return match ? (match[1]!.toLowerCase() as OutlookFolder) : null;
 }
@@ -143,7 +143,9 @@ export async function subscribe(context: SubscribeContext): Promise<{ subscripti
       folder,
       await walkToDeltaLink(graph, deltaStartPath(folder, { receivedSince: since }), context.pageSize),
     ]);
-    cursor = encodeCursor({ v: 1, links: Object.fromEntries(links), folderIds });
+    // Every link was just read to its end: none is stale yet.
+    const pulledAt = Object.fromEntries(context.folders.map((folder) => [folder, session.clock.now()]));
+    cursor = encodeCursor({ v: 1, links: Object.fromEntries(links), folderIds, pulledAt });
   }
   const subscription = toState(items, session.clock.now());
   session.logger.info('graph subscriptions active', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });

@@ -1,8 +1,9 @@
 // Incremental sync with Graph delta queries, one per folder
 // (https://learn.microsoft.com/graph/delta-query-messages). The cursor is the per-folder
 // delta links (or, mid-round, next links) serialised as JSON, plus the ids of the
-// well-known folders so a message's parentFolderId can be named.
-import { mapWithConcurrency, ThreadlinkError, type Change, type ProviderMessage, type ProviderSession, type PullResult } from '@threadlink/core';
+// well-known folders so a message's parentFolderId can be named. A push names the folders
+// whose subscriptions fired, and its pull reads only their delta (see foldersToPull).
+import { mapWithConcurrency, ThreadlinkError, type Change, type ProviderMessage, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core';
 import { z } from 'zod';
 import { type BatchRequest, type GraphSession } from './client.js';
 import {
@@ -24,6 +25,13 @@ import { MAILBOX_CONCURRENCY } from './throttle.js';
 /** Pages read per folder in one pullChanges call before handing back `hasMore` (bounds memory and lease time). */
 const MAX_PAGES_PER_PULL = 10;
 
+/**
+ * A folder whose delta was not read for this long is read along with a scoped pull: pushes for
+ * other folders keep the mailbox's last sync fresh, so core's safety net (a pull after 10 minutes
+ * without a sync, by default) would never reach a folder whose own subscription died silently.
+ */
+export const STALE_FOLDER_MS = 10 * 60_000;
+
 const FolderIdsSchema = z.partialRecord(z.enum(['inbox', 'sentitems', 'deleteditems', 'junkemail', 'drafts']), z.string().min(1));
 
 const DeltaCursor = z.strictObject({
@@ -31,6 +39,8 @@ const DeltaCursor = z.strictObject({
   /** Per folder: the deltaLink of the last complete round, or a nextLink while a round is unfinished. */
   links: z.partialRecord(OutlookFolder, z.string().min(1)),
   folderIds: FolderIdsSchema,
+  /** Per folder: when its delta was last read (epoch ms). Absent (older cursors): stale. */
+  pulledAt: z.partialRecord(OutlookFolder, z.number().int().nonnegative()).optional(),
 });
 export type DeltaCursor = z.infer<typeof DeltaCursor>;
 
@@ -221,9 +231,24 @@ export interface PullContext {
   withAttachments: boolean;
 }
 
-export async function pullChanges(context: PullContext, rawCursor: string): Promise<PullResult> {
-  const cursor = decodeCursor(rawCursor, context.folders);
-  const walked = await mapWithConcurrency(context.folders, MAILBOX_CONCURRENCY, async (folder) => {
+/**
+ * The folders a pull reads: all of them, or — for a push's scope — the notified folders plus any
+ * folder gone stale. Scope names the adapter does not track widen the pull to everything.
+ */
+export function foldersToPull(folders: readonly OutlookFolder[], cursor: DeltaCursor, scope: readonly string[] | undefined, now: number): OutlookFolder[] {
+  if (!scope || scope.length === 0 || scope.some((name) => !folders.includes(name as OutlookFolder))) return [...folders];
+  return folders.filter((folder) => scope.includes(folder) || now - (cursor.pulledAt?.[folder] ?? 0) >= STALE_FOLDER_MS);
+}
+
+interface Walked {
+  folder: OutlookFolder;
+  link: string;
+  listed: Listed[];
+  done: boolean;
+}
+
+async function walkFolders(context: PullContext, cursor: DeltaCursor, folders: readonly OutlookFolder[]): Promise<Walked[]> {
+  return mapWithConcurrency(folders, MAILBOX_CONCURRENCY, async (folder) => {
     let link = cursor.links[folder] as string;
     const listed: Listed[] = [];
     for (let page = 0; page < MAX_PAGES_PER_PULL; page += 1) {
@@ -234,6 +259,19 @@ export async function pullChanges(context: PullContext, rawCursor: string): Prom
     }
     return { folder, link, listed, done: false };
   });
+}
+
+export async function pullChanges(context: PullContext, rawCursor: string, options: PullOptions = {}): Promise<PullResult> {
+  const cursor = decodeCursor(rawCursor, context.folders);
+  const now = context.session.clock.now();
+  const chosen = foldersToPull(context.folders, cursor, options.scope, now);
+  const walked = await walkFolders(context, cursor, chosen);
+  const rest = context.folders.filter((folder) => !chosen.includes(folder));
+  if (rest.length > 0 && walked.some((entry) => entry.listed.some(({ item }) => item['@removed'] !== undefined))) {
+    // A removal may be a move into another tracked folder: only a pull that also lists that folder
+    // can tell (materialize drops the removal of an id listed elsewhere), so read the others too.
+    walked.push(...(await walkFolders(context, cursor, rest)));
+  }
 
   const changes = await materialize({
     graph: context.graph,
@@ -242,15 +280,20 @@ export async function pullChanges(context: PullContext, rawCursor: string): Prom
     withAttachments: context.withAttachments,
     listed: walked.flatMap((entry) => entry.listed),
   });
+  // Folders not read keep their links: their changes wait, unread, for the next pull that reads them.
   const links = { ...cursor.links };
-  for (const entry of walked) links[entry.folder] = entry.link;
+  const pulledAt = { ...cursor.pulledAt };
+  for (const entry of walked) {
+    links[entry.folder] = entry.link;
+    pulledAt[entry.folder] = now;
+  }
   let newest: number | undefined;
   for (const change of changes) {
     if (change.type === 'upsert') newest = Math.max(newest ?? 0, change.message.receivedAt);
   }
   return {
     changes,
-    nextCursor: encodeCursor({ v: 1, links, folderIds: cursor.folderIds }),
+    nextCursor: encodeCursor({ v: 1, links, folderIds: cursor.folderIds, pulledAt }),
     hasMore: walked.some((entry) => !entry.done),
     ...(newest === undefined ? {} : { newestChangeAt: newest }),
   };

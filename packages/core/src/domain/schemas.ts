@@ -198,6 +198,12 @@ export const ChangeHint = z.strictObject({
   notificationId: z.string().max(512).optional(),
   /** The provider's position hint (Gmail historyId). Informational: pulls start from the stored cursor. */
   position: z.string().max(128).optional(),
+  /**
+   * Where in the mailbox the change is (Outlook: the folders whose subscriptions fired). The
+   * engine may pull only these; absent means anywhere, and every pull that is not a push's covers
+   * the whole mailbox. Names are the adapter's own (no commas: they travel joined in job data).
+   */
+  scope: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).min(1).max(16).optional(),
   receivedAt: EpochMs,
 });
 export type ChangeHint = z.infer<typeof ChangeHint>;

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { Job } from '../ports/job-queue.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { Clock } from '../util/clock.js';
+import { covers } from './sync-scope.js';
 
 /** How long a job refused by another process's lease waits before it is run again. */
 export const LEASE_BUSY_RETRY_MS = 250;
@@ -119,8 +120,9 @@ export class MailboxLeases {
 
   private waitFor(local: LocalHold, job: Job): Promise<LeaseOutcome> {
     // An equal job that has not started yet pulls from the stored cursor once it runs, which
-    // covers whatever this one was enqueued for.
-    if (local.waiters.some((waiter) => waiter.job.name === job.name)) return Promise.resolve('covered');
+    // covers whatever this one was enqueued for — if its scope includes this one's (a sync
+    // narrowed to one folder does not cover a push for another).
+    if (local.waiters.some((waiter) => covers(waiter.job, job))) return Promise.resolve('covered');
     return new Promise<LeaseOutcome>((resolve) => {
       const leave = (): void => {
         const index = local.waiters.indexOf(waiter);

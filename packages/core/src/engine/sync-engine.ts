@@ -17,6 +17,7 @@ import type { Telemetry } from '../observability/telemetry.js';
 import type { Clock } from '../util/clock.js';
 import { randomId } from '../util/clock.js';
 import { LEASE_BUSY_RETRY_MS, MailboxLeases, type MailboxHold } from './mailbox-leases.js';
+import { jobKey, normalizeScope, scopeOf, syncKey } from './sync-scope.js';
 
 export interface EngineOptions {
   /** How long a connection lease lasts without renewal. */
@@ -91,8 +92,6 @@ const succeededAt = (pullStartedAt: number): Partial<ConnectionHealthState> => (
  */
 const PUSH_PRIORITY_MS = 10_000;
 
-export const syncKey = (connectionId: string): string => `sync:${connectionId}`;
-
 export class SyncEngine {
   readonly owner = `engine-${randomId(9)}`;
   private readonly abort = new AbortController();
@@ -121,9 +120,14 @@ export class SyncEngine {
     await this.deps.queue.close();
   }
 
-  /** Request a pull for a connection (coalesced with any waiting one). */
-  requestSync(connectionId: string, reason: string, requestedAt = this.deps.clock.now()): Promise<boolean> {
-    return this.deps.queue.enqueue({ name: 'sync', connectionId, data: { reason }, requestedAt }, { key: syncKey(connectionId) });
+  /**
+   * Request a pull for a connection (coalesced with a waiting one of the same scope). `scope`
+   * narrows a push's pull to the parts of the mailbox its hint named; every other reason pulls all.
+   */
+  requestSync(connectionId: string, reason: string, requestedAt = this.deps.clock.now(), scope?: readonly string[]): Promise<boolean> {
+    const parts = normalizeScope(scope);
+    const data = parts ? { reason, scope: parts.join(',') } : { reason };
+    return this.deps.queue.enqueue({ name: 'sync', connectionId, data, requestedAt }, { key: syncKey(connectionId, parts) });
   }
 
   enqueue(name: Job['name'], connectionId: string, delayMs = 0, data?: Job['data']): Promise<boolean> {
@@ -136,7 +140,7 @@ export class SyncEngine {
     if (obtained === 'covered') return;
     if (obtained === 'busy') {
       // Another worker holds the mailbox; come back shortly rather than pull concurrently.
-      await this.deps.queue.enqueue({ ...job, attempt: 1 }, { key: `${job.name}:${job.connectionId}`, delayMs: LEASE_BUSY_RETRY_MS });
+      await this.deps.queue.enqueue({ ...job, attempt: 1 }, { key: jobKey(job), delayMs: LEASE_BUSY_RETRY_MS });
       return;
     }
     const run: JobRun = { job, hold: obtained, later: [] };
@@ -213,10 +217,12 @@ export class SyncEngine {
     let cursor = connection.cursor;
     let changed = 0;
     const rounds = this.deps.options.maxRoundsPerJob;
+    const scope = scopeOf(job);
+    const pullOptions = scope ? { scope } : undefined;
     for (let round = 0; round < rounds; round += 1) {
       const pullStartedAt = this.deps.clock.now();
       const session = await this.deps.sessionFor(connection, this.abort.signal);
-      const result = await this.call(connection, 'pullChanges', () => provider.pullChanges(session, cursor));
+      const result = await this.call(connection, 'pullChanges', () => provider.pullChanges(session, cursor, pullOptions));
       changed += result.changes.length;
       const last = !result.hasMore || round === rounds - 1;
       lease.check();
@@ -233,12 +239,13 @@ export class SyncEngine {
       cursor = result.nextCursor;
       connection.cursor = cursor;
       if (!result.hasMore) {
-        this.deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, changes: changed });
+        this.deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, scope: job.data?.scope ?? null, changes: changed });
         if (job.data?.reason === 'safety-net' && changed > 0) await this.pushWasMissed(connection, changed, run);
         return true;
       }
     }
-    // More is waiting: yield the lease and continue in a fresh job so other mailboxes get a turn.
+    // More is waiting: yield the lease and continue in a fresh job so other mailboxes get a turn
+    // (over the whole mailbox: like every pull that is not a push's, it is not narrowed).
     run.later.push(() => this.requestSync(connection.id, 'continue'));
     return true;
   }

@@ -86,6 +86,15 @@ export interface PullResult {
   newestChangeAt?: number;
 }
 
+/** Options of one incremental pull. */
+export interface PullOptions {
+  /**
+   * Pull only these parts of the mailbox (a push hint's `scope`); the cursor of every other part
+   * comes back unchanged. Absent: everything. Adapters that cannot narrow a pull ignore it.
+   */
+  scope?: readonly string[];
+}
+
 export interface FullSyncOptions {
   /** Only messages received at or after this time (epoch ms). */
   since?: number;
@@ -154,7 +163,7 @@ export interface MailProvider {
   handleWebhook(request: Request, route: string, context: WebhookContext): Promise<WebhookOutcome>;
 
   // Sync
-  pullChanges(session: ProviderSession, cursor: string): Promise<PullResult>;
+  pullChanges(session: ProviderSession, cursor: string, options?: PullOptions): Promise<PullResult>;
   fullSync(session: ProviderSession, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage>;
 
   // On demand (transient: never persisted by anyone)
