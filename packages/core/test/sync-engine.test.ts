@@ -66,6 +66,32 @@ describe('sync engine', () => {
     expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
   });
 
+  it('paces a burst of pushes with a per-mailbox token bucket, and still syncs every message', async () => {
+    const burst = async (pushPullsPerSecond: number): Promise<{ pulls: number; elapsedMs: number }> => {
+      const { tl, mailbox, store, connection } = await connectedHarness({ engine: { pushPullsPerSecond, pushPullBurst: 2 } });
+      stops.push(() => tl.stop());
+      const pullsBefore = mailbox.calls.pull;
+      const started = Date.now();
+      // 30 messages, one push each, 10 ms apart: a 300 ms burst into one mailbox.
+      for (let index = 0; index < 30; index += 1) {
+        mailbox.add({ subject: `burst ${index}` });
+        await tl.internals.engine.requestSync(connection.id, 'push');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const elapsedMs = Date.now() - started;
+      await tl.idle();
+      expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
+      return { pulls: mailbox.calls.pull - pullsBefore, elapsedMs };
+    };
+    const paced = await burst(5);
+    const unpaced = await burst(0);
+    // Two pulls at once (the bucket), then five a second for as long as the burst lasted (however
+    // long a loaded machine stretched it), plus the one that picks up the tail.
+    expect(paced.pulls).toBeLessThanOrEqual(2 + Math.ceil((paced.elapsedMs * 5) / 1000) + 1);
+    // Unpaced, every push of an idle mailbox pulls at once.
+    expect(unpaced.pulls).toBeGreaterThan(paced.pulls * 2);
+  });
+
   it('coalesces a scoped push only into a waiting sync whose scope covers it; other reasons pull everything', async () => {
     const { tl, mailbox, store, connection } = await connectedHarness();
     stops.push(() => tl.stop());

@@ -34,6 +34,15 @@ export interface EngineOptions {
   concurrency: number;
   /** When a connection counts as stalled: no push and no successful sync for this long. */
   stalledAfterMs: number;
+  /**
+   * Push pacing per mailbox, a token bucket: up to `pushPullBurst` pulls at once, refilled at
+   * `pushPullsPerSecond`. A push finding the bucket empty waits for the next token, coalesced with the
+   * pushes behind it, so a burst of 100 messages costs a handful of pulls (Graph allows a mailbox
+   * about 16 requests/s per app) while mail arriving at everyday rates is never delayed.
+   * `pushPullsPerSecond: 0` disables pacing.
+   */
+  pushPullsPerSecond: number;
+  pushPullBurst: number;
 }
 
 export const defaultEngineOptions: EngineOptions = {
@@ -45,6 +54,8 @@ export const defaultEngineOptions: EngineOptions = {
   maxRoundsPerJob: 20,
   concurrency: 8,
   stalledAfterMs: 60 * 60_000,
+  pushPullsPerSecond: 10,
+  pushPullBurst: 5,
 };
 
 export interface EngineDeps {
@@ -95,6 +106,8 @@ const PUSH_PRIORITY_MS = 10_000;
 export class SyncEngine {
   readonly owner = `engine-${randomId(9)}`;
   private readonly abort = new AbortController();
+  /** Each mailbox's pull tokens (push pacing; in memory, per process). */
+  private readonly pullBuckets = new Map<string, { tokens: number; at: number }>();
   private readonly leases: MailboxLeases;
   private started = false;
 
@@ -127,7 +140,33 @@ export class SyncEngine {
   requestSync(connectionId: string, reason: string, requestedAt = this.deps.clock.now(), scope?: readonly string[]): Promise<boolean> {
     const parts = normalizeScope(scope);
     const data = parts ? { reason, scope: parts.join(',') } : { reason };
-    return this.deps.queue.enqueue({ name: 'sync', connectionId, data, requestedAt }, { key: syncKey(connectionId, parts) });
+    const delayMs = reason === 'push' ? this.pushDelay(connectionId) : 0;
+    return this.deps.queue.enqueue({ name: 'sync', connectionId, data, requestedAt }, { key: syncKey(connectionId, parts), ...(delayMs > 0 ? { delayMs } : {}) });
+  }
+
+  /** How long a push must wait for its mailbox's next pull token (see `pushPullsPerSecond`). */
+  private pushDelay(connectionId: string): number {
+    const { pushPullsPerSecond: rate } = this.deps.options;
+    if (rate <= 0) return 0;
+    const tokens = this.pullTokens(connectionId);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / rate);
+  }
+
+  private spendPullToken(connectionId: string): void {
+    const tokens = this.pullTokens(connectionId);
+    // No debt: after a long catch-up (many rounds) a push waits one token's time at most.
+    this.pullBuckets.set(connectionId, { tokens: Math.max(0, tokens - 1), at: this.deps.clock.now() });
+  }
+
+  /** The mailbox's pull tokens now (refilled since last looked at). */
+  private pullTokens(connectionId: string): number {
+    const { pushPullsPerSecond: rate, pushPullBurst: burst } = this.deps.options;
+    const now = this.deps.clock.now();
+    const bucket = this.pullBuckets.get(connectionId) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000);
+    bucket.at = now;
+    this.pullBuckets.set(connectionId, bucket);
+    return bucket.tokens;
   }
 
   enqueue(name: Job['name'], connectionId: string, delayMs = 0, data?: Job['data']): Promise<boolean> {
@@ -221,6 +260,8 @@ export class SyncEngine {
     const pullOptions = scope ? { scope } : undefined;
     for (let round = 0; round < rounds; round += 1) {
       const pullStartedAt = this.deps.clock.now();
+      // Every pull spends a token, whatever asked for it: pushes pace against all of this mailbox's pulls.
+      if (this.deps.options.pushPullsPerSecond > 0) this.spendPullToken(connection.id);
       const session = await this.deps.sessionFor(connection, this.abort.signal);
       const result = await this.call(connection, 'pullChanges', () => provider.pullChanges(session, cursor, pullOptions));
       changed += result.changes.length;
