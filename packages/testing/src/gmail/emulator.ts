@@ -12,6 +12,7 @@ import { WatchNotifier } from './notifier.js';
 import { OAuthServer } from './oauth.js';
 import { QuotaWindow } from './quota.js';
 import { GmailService, type DeliverInput, type DeliveredMessages } from './service.js';
+import { failureSpec } from '../common/failures.js';
 
 export interface GmailEmulatorOptions {
   /** Added latency per HTTP request, modelling Google's round trip. */
@@ -377,13 +378,8 @@ function injectedFailure(
   when: 'before' | 'after',
   input: { status?: number | 'drop'; count?: number; reason?: string; message?: string },
 ): InjectedFailure {
-  const status = input.status ?? 500;
   return {
-    operation,
-    status: status === 'drop' ? 0 : status,
-    remaining: input.count ?? 1,
-    when,
-    ...(status === 'drop' ? { drop: true } : {}),
+    ...failureSpec(operation, when, input),
     ...(input.reason !== undefined ? { reason: input.reason } : {}),
     ...(input.message !== undefined ? { message: input.message } : {}),
   };

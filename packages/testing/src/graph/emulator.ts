@@ -12,6 +12,7 @@ import { MailFlow } from './mail-flow.js';
 import { MailStore } from './mail-store.js';
 import { SubscriptionService } from './subscriptions.js';
 import type { GraphEmulator, GraphEmulatorOptions, GraphFaults } from './types.js';
+import { failureSpec } from '../common/failures.js';
 
 /** A throwaway CA and a 127.0.0.1 server certificate it signs, generated per emulator (never stored). */
 async function generateCertificates(): Promise<{ caCertificate: string; key: string; cert: string }> {
@@ -287,13 +288,8 @@ function injectedFailure(
   when: 'before' | 'after',
   input: { status?: number | 'drop'; count?: number; code?: string },
 ): InjectedGraphFailure {
-  const status = input.status ?? 500;
   return {
-    operation,
-    status: status === 'drop' ? 0 : status,
-    remaining: input.count ?? 1,
-    when,
-    ...(status === 'drop' ? { drop: true } : {}),
+    ...failureSpec(operation, when, input),
     ...(input.code === undefined ? {} : { code: input.code }),
   };
 }
