@@ -163,24 +163,40 @@ export class PushSubscription {
     this.controller.abort();
   }
 
+  /**
+   * Pushes the held messages newest first, one after the other: two pushes in flight at once could
+   * arrive in either order, and the fault promises the newer one lands first.
+   */
   private releaseHeld(): void {
     const batch = this.held.reverse();
     this.held = [];
-    for (const message of batch) this.dispatch(message);
+    if (batch.length === 0) return;
+    // The duplicate rolls happen now, in publish order, as for messages pushed at once.
+    const plan = batch.map((message) => ({ message, copies: this.copiesOf(message) }));
+    this.track(async () => {
+      for (const { message, copies } of plan) await Promise.all(copies.map(() => this.deliver(message)));
+    });
   }
 
   private dispatch(message: QueuedMessage): void {
-    const copies = this.random() < this.options.faults.duplicateNotifications ? 2 : 1;
-    if (copies === 2) this.log.duplicated++;
-    for (let copy = 0; copy < copies; copy++) {
-      const task = (async () => {
-        // A macrotask later: the publishing API request has answered before the push starts.
-        await new Promise((resolve) => setImmediate(resolve));
-        await this.deliver(message);
-      })();
-      this.inFlight.add(task);
-      void task.finally(() => this.inFlight.delete(task));
-    }
+    for (const _copy of this.copiesOf(message)) this.track(() => this.deliver(message));
+  }
+
+  /** One entry per push of the message: two when the duplicate fault strikes. */
+  private copiesOf(_message: QueuedMessage): number[] {
+    const duplicated = this.random() < this.options.faults.duplicateNotifications;
+    if (duplicated) this.log.duplicated++;
+    return duplicated ? [1, 2] : [1];
+  }
+
+  private track(push: () => Promise<void>): void {
+    const task = (async () => {
+      // A macrotask later: the publishing API request has answered before the push starts.
+      await new Promise((resolve) => setImmediate(resolve));
+      await push();
+    })();
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
   }
 
   private async deliver(message: QueuedMessage): Promise<void> {
