@@ -148,25 +148,27 @@ export class SyncEngine {
   private pushDelay(connectionId: string): number {
     const { pushPullsPerSecond: rate } = this.deps.options;
     if (rate <= 0) return 0;
-    const tokens = this.pullTokens(connectionId);
+    const { tokens } = this.pullBucket(connectionId);
     return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / rate);
   }
 
+  /** Every pull spends a token, whatever asked for it: pushes pace against all of a mailbox's pulls. */
   private spendPullToken(connectionId: string): void {
-    const tokens = this.pullTokens(connectionId);
+    if (this.deps.options.pushPullsPerSecond <= 0) return;
+    const bucket = this.pullBucket(connectionId);
     // No debt: after a long catch-up (many rounds) a push waits one token's time at most.
-    this.pullBuckets.set(connectionId, { tokens: Math.max(0, tokens - 1), at: this.deps.clock.now() });
+    bucket.tokens = Math.max(0, bucket.tokens - 1);
   }
 
-  /** The mailbox's pull tokens now (refilled since last looked at). */
-  private pullTokens(connectionId: string): number {
+  /** The mailbox's pull bucket, refilled up to now. */
+  private pullBucket(connectionId: string): { tokens: number; at: number } {
     const { pushPullsPerSecond: rate, pushPullBurst: burst } = this.deps.options;
     const now = this.deps.clock.now();
     const bucket = this.pullBuckets.get(connectionId) ?? { tokens: burst, at: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000);
     bucket.at = now;
     this.pullBuckets.set(connectionId, bucket);
-    return bucket.tokens;
+    return bucket;
   }
 
   enqueue(name: Job['name'], connectionId: string, delayMs = 0, data?: Job['data']): Promise<boolean> {
@@ -260,8 +262,7 @@ export class SyncEngine {
     const pullOptions = scope ? { scope } : undefined;
     for (let round = 0; round < rounds; round += 1) {
       const pullStartedAt = this.deps.clock.now();
-      // Every pull spends a token, whatever asked for it: pushes pace against all of this mailbox's pulls.
-      if (this.deps.options.pushPullsPerSecond > 0) this.spendPullToken(connection.id);
+      this.spendPullToken(connection.id);
       const session = await this.deps.sessionFor(connection, this.abort.signal);
       const result = await this.call(connection, 'pullChanges', () => provider.pullChanges(session, cursor, pullOptions));
       changed += result.changes.length;
