@@ -19,6 +19,7 @@ import {
   type MetadataStore,
   type Threadlink,
 } from '@threadlink/core';
+import { internalsOf } from '@threadlink/core/testing';
 import { gmailProvider, type GmailProviderOptions } from '@threadlink/gmail';
 import { outlookProvider, type OutlookProviderOptions } from '@threadlink/outlook';
 import { memoryStore } from '@threadlink/storage-memory';
@@ -377,13 +378,13 @@ rpc.serve({
     const instance = requireTl();
     if (operation === 'maintain') return instance.maintain();
     if (!connectionId) throw new Error('connectionId is required');
-    if (operation === 'sync') await instance.internals.engine.requestSync(connectionId, 'safety-net');
-    else await instance.internals.engine.enqueue(operation, connectionId);
+    if (operation === 'sync') await internalsOf(instance).engine.requestSync(connectionId, 'safety-net');
+    else await internalsOf(instance).engine.enqueue(operation, connectionId);
     await instance.idle();
     return true;
   },
   startWorker: () => {
-    requireTl().internals.engine.start();
+    internalsOf(requireTl()).engine.start();
     return true;
   },
   stop: async () => {

@@ -46,13 +46,31 @@ export {
   checkClaimRequest,
   MAX_PAGE_LIMIT,
 } from './util/store-rules.js';
-export { createThreadlink, type Threadlink, type ThreadlinkConfig, type ConnectStartInput, type ReadScope } from './threadlink.js';
+export { createThreadlink } from './threadlink.js';
+export type {
+  Threadlink,
+  ThreadlinkConfig,
+  ThreadlinkHandler,
+  ThreadlinkEventListeners,
+  ConnectStartInput,
+  ConnectCompleteInput,
+  ReadScope,
+  DisconnectOptions,
+  DisconnectResult,
+  MaintenanceReport,
+  TimelineInput,
+  BodyInput,
+  DraftContext,
+  ManualLinkInput,
+} from './api.js';
+export { assertReplyHasContent } from './messages/reply-content.js';
+
 export { toNodeHandler, type NodeHandlerOptions, type WebHandler } from './http/node.js';
 export { inProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';
 export { Scheduler } from './engine/scheduler.js';
 export { SyncEngine, defaultEngineOptions, messageIdFor, threadIdFor, type EngineOptions } from './engine/sync-engine.js';
 export { chronological, dedupeThreads, DEFAULT_WHOLE_THREAD_TYPES, type TimelineResult, type TimelineThread } from './timeline/timeline.js';
-export { pkceChallenge } from './oauth/connect-flow.js';
+export { pkceChallenge } from './connect/state.js';
 export * from './matching/index.js';
 export { assessHealth, HealthVerdict, type ConnectionHealth, type HealthThresholds } from './health/health.js';
 export { createTelemetry, type Telemetry } from './observability/telemetry.js';

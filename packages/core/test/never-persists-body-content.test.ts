@@ -2,6 +2,7 @@
 // nowhere else — not the store's physical rows, not a log line at debug level, not an event.
 import { consoleJsonLogger } from '@threadlink/core';
 import { memoryStore, memoryStoreRaw } from '@threadlink/storage-memory';
+import { internalsOf } from '@threadlink/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectedHarness } from './support/harness.js';
 import { scriptedMailbox } from './support/scripted-provider.js';
@@ -29,7 +30,7 @@ describe('privacy contract', () => {
       tl.on(name, (payload) => emitted.push(JSON.stringify(payload)));
     }
     mailbox.add({ subject: 'Change request – PRJ-1042' });
-    await tl.internals.engine.requestSync(connection.id, 'push');
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
     const [message] = (await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1' })).threads[0]!.messages;
     const body = await tl.messages.body(message!.id, { tenantId: 't1', as: 'html' });
@@ -55,7 +56,7 @@ describe('privacy contract', () => {
     const { tl, mailbox, connection } = await connectedHarness({ store });
     stops.push(() => tl.stop());
     mailbox.add({ subject: 'Change request – PRJ-1042' });
-    await tl.internals.engine.requestSync(connection.id, 'push');
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
     const result = await tl.connections.disconnect(connection.id, { purge: true, tenantId: 't1' });
     expect(result.purged?.messages).toBe(1);

@@ -1,4 +1,5 @@
 import { memoryStore } from '@threadlink/storage-memory';
+import { internalsOf } from '@threadlink/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { countingStore } from './support/counting-store.js';
 import { connectedHarness } from './support/harness.js';
@@ -73,7 +74,7 @@ describe('store round trips per synced message', () => {
     mailbox.gate = new Promise<void>((resolve) => (release = resolve));
     mailbox.add({ subject: 'first' });
     // The job reads the connection before the push below is recorded, then pulls (held open).
-    await tl.internals.engine.requestSync(connection.id, 'push');
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await new Promise((resolve) => setTimeout(resolve, 20));
     const pushedAt = Date.now();
     await tl.handler(push('during-the-pull'));

@@ -1,5 +1,6 @@
 import { ThreadlinkError, type MetadataStore } from '@threadlink/core';
 import { memoryStore } from '@threadlink/storage-memory';
+import { internalsOf } from '@threadlink/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectedHarness } from './support/harness.js';
 import { scriptedMailbox } from './support/scripted-provider.js';
@@ -53,11 +54,11 @@ describe('sync engine', () => {
     mailbox.gate = new Promise<void>((resolve) => (release = resolve));
     mailbox.add({ subject: 'first' });
     const pullsBefore = mailbox.calls.pull;
-    await tl.internals.engine.requestSync(connection.id, 'push');
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await new Promise((resolve) => setTimeout(resolve, 20));
     for (let index = 0; index < 10; index += 1) {
       mailbox.add({ subject: `burst ${index}` });
-      await tl.internals.engine.requestSync(connection.id, 'push');
+      await internalsOf(tl).engine.requestSync(connection.id, 'push');
     }
     release();
     mailbox.gate = null;
@@ -75,7 +76,7 @@ describe('sync engine', () => {
       // 30 messages, one push each, 10 ms apart: a 300 ms burst into one mailbox.
       for (let index = 0; index < 30; index += 1) {
         mailbox.add({ subject: `burst ${index}` });
-        await tl.internals.engine.requestSync(connection.id, 'push');
+        await internalsOf(tl).engine.requestSync(connection.id, 'push');
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       const elapsedMs = Date.now() - started;
@@ -103,7 +104,7 @@ describe('sync engine', () => {
     };
     let release!: () => void;
     mailbox.gate = new Promise<void>((resolve) => (release = resolve));
-    const engine = tl.internals.engine;
+    const engine = internalsOf(tl).engine;
     try {
       // Running (held at the gate): a push for the inbox.
       await engine.requestSync(connection.id, 'push', undefined, ['inbox']);
@@ -148,7 +149,7 @@ describe('sync engine', () => {
     const cursorBefore = (await store.getConnection(first.connection.id))!.cursor;
     mailbox.add({ subject: 'arrives during crash' });
     mailbox.add({ subject: 'also during crash' });
-    await first.tl.internals.engine.requestSync(first.connection.id, 'push');
+    await internalsOf(first.tl).engine.requestSync(first.connection.id, 'push');
     await first.tl.idle();
     // The commit failed as a whole: the cursor did not move past rows that were never written.
     expect((await store.getConnection(first.connection.id))!.cursor).toBe(cursorBefore);
@@ -158,7 +159,7 @@ describe('sync engine', () => {
     // A new process on the same store pulls from the stored cursor again.
     const second = await connectedHarness({ store }, mailbox);
     stops.push(() => second.tl.stop());
-    await second.tl.internals.engine.requestSync(first.connection.id, 'push');
+    await internalsOf(second.tl).engine.requestSync(first.connection.id, 'push');
     await second.tl.idle();
     const ids = await storedIds(store, first.connection.id);
     expect(ids).toEqual(mailbox.ids());
@@ -204,7 +205,7 @@ describe('sync engine', () => {
     );
     mailbox.add({ subject: 'after throttling' });
     const started = Date.now();
-    await tl.internals.engine.requestSync(connection.id, 'push');
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
     expect(Date.now() - started).toBeGreaterThanOrEqual(60);
     expect(errors).toEqual(['RATE_LIMITED:1', 'PROVIDER_UNAVAILABLE:2']);
@@ -224,7 +225,7 @@ describe('sync engine', () => {
     mailbox.add({ subject: 'new while expired' });
     // Every cursor issued so far is now too old (like a Gmail historyId older than a week).
     mailbox.expireBefore = mailbox.position();
-    await tl.internals.engine.requestSync(connection.id, 'push');
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
     expect(mailbox.calls.fullSync).toBeGreaterThanOrEqual(2);
     expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
@@ -238,10 +239,10 @@ describe('sync engine', () => {
     const reauth: string[] = [];
     tl.on('connection.needs_reauth', (event) => reauth.push(event.connection.id));
     mailbox.failPulls.push(new ThreadlinkError('AUTH_REVOKED', 'invalid_grant'));
-    await tl.internals.engine.requestSync(connection.id, 'push');
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
     const pulls = mailbox.calls.pull;
-    await tl.internals.engine.requestSync(connection.id, 'push');
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
     expect(mailbox.calls.pull).toBe(pulls);
     expect(reauth).toEqual([connection.id]);
@@ -257,7 +258,7 @@ describe('sync engine', () => {
     const pulls = measureConcurrentPulls(mailbox, 5);
     for (let index = 0; index < 20; index += 1) {
       mailbox.add({ subject: `m${index}` });
-      await (index % 2 ? a : b).tl.internals.engine.requestSync(a.connection.id, 'push');
+      await internalsOf((index % 2 ? a : b).tl).engine.requestSync(a.connection.id, 'push');
     }
     await Promise.all([a.tl.idle(), b.tl.idle()]);
     await Promise.all([a.tl.idle(), b.tl.idle()]);
@@ -275,14 +276,14 @@ describe('sync engine', () => {
     // Each pull lasts three lease lifetimes: without a heartbeat the other engine would take the lease mid-pull.
     const pulls = measureConcurrentPulls(mailbox, 300);
     mailbox.add({ subject: 'slow pull' });
-    const first = a.tl.internals.engine.run({ name: 'sync', connectionId: a.connection.id });
+    const first = internalsOf(a.tl).engine.run({ name: 'sync', connectionId: a.connection.id });
     await new Promise((resolve) => setTimeout(resolve, 150));
     mailbox.add({ subject: 'second' });
     // Past one TTL into the first pull: the second engine must still find the lease held.
-    await b.tl.internals.engine.run({ name: 'sync', connectionId: a.connection.id });
+    await internalsOf(b.tl).engine.run({ name: 'sync', connectionId: a.connection.id });
     await first;
     await Promise.all([a.tl.idle(), b.tl.idle()]);
-    await b.tl.internals.engine.run({ name: 'sync', connectionId: a.connection.id });
+    await internalsOf(b.tl).engine.run({ name: 'sync', connectionId: a.connection.id });
     expect(pulls.max).toBe(1);
     expect(await storedIds(store, a.connection.id)).toEqual(mailbox.ids());
   });

@@ -1,5 +1,6 @@
 import { createMemoryResolver, createThreadlink, generateSealingKey, type RecordResolver } from '@threadlink/core';
 import { memoryStore } from '@threadlink/storage-memory';
+import { internalsOf } from '@threadlink/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectedHarness } from './support/harness.js';
 import { scriptedMailbox } from './support/scripted-provider.js';
@@ -48,7 +49,7 @@ describe('timelines and rematch through the facade', () => {
     const { tl, mailbox, connection } = await connectedHarness();
     stops.push(() => tl.stop());
     mailbox.add({ subject: 'Change request – PRJ-1042' });
-    await tl.internals.engine.requestSync(connection.id, 'push');
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
     const [thread] = (await tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1' })).threads;
     const messageId = thread!.messages[0]!.id;

@@ -1,3 +1,4 @@
+import { internalsOf } from '@threadlink/core/testing';
 import { describe, expect, it } from 'vitest';
 import { startHarness } from './harness.js';
 
@@ -15,7 +16,7 @@ describe('offboarding', () => {
       expect(await store.listProviderMessageIds(connection.id)).toHaveLength(2);
       expect(google.watchOf(ANA)).not.toBeNull();
       const sealed = (await store.getConnection(connection.id))!.sealedTokens;
-      const tokens = JSON.parse(tl.internals.sealer.open(sealed, 'provider-tokens')) as { accessToken: string; refreshToken: string };
+      const tokens = JSON.parse(internalsOf(tl).sealer.open(sealed, 'provider-tokens')) as { accessToken: string; refreshToken: string };
       google.log.clear();
 
       const outcome = await tl.connections.disconnect(connection.id, { purge: true });

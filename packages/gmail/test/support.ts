@@ -122,6 +122,7 @@ export function webhookContext(connections: Connection[], logger: Logger = captu
     connectionsBySubscription: async () => [],
     clock: realClock,
     logger,
+    maxBodyBytes: 1024 * 1024,
   };
 }
 

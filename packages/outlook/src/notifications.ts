@@ -17,9 +17,6 @@ import {
 import { z } from 'zod';
 import { folderOfResource } from './subscribe.js';
 
-/** Graph batches notifications; a POST of more than this is not something Graph sends. */
-const MAX_BODY_BYTES = 1024 * 1024;
-
 const ChangeNotification = z.looseObject({
   subscriptionId: z.string().min(1),
   clientState: z.string().nullish(),
@@ -49,11 +46,12 @@ function validationResponse(request: Request): Response | null {
   return new Response(token, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 }
 
-async function readBatch(request: Request): Promise<ChangeNotification[]> {
+/** `maxBodyBytes` is the host's one webhook limit (WebhookContext): Graph batches stay far below the 1 MiB default. */
+async function readBatch(request: Request, maxBodyBytes: number): Promise<ChangeNotification[]> {
   const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Graph notification body too large');
+  if (declared > maxBodyBytes) throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Graph notification body too large');
   const text = await request.text();
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Graph notification body too large');
+  if (Buffer.byteLength(text) > maxBodyBytes) throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Graph notification body too large');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -131,7 +129,7 @@ export async function handleWebhook(request: Request, route: string, context: We
   if (validation) return { response: validation, hints: [] };
   if (request.method !== 'POST') throw new ThreadlinkError('WEBHOOK_MALFORMED', 'Graph notifications are POSTs');
 
-  const notifications = await readBatch(request);
+  const notifications = await readBatch(request, context.maxBodyBytes);
   const verified = await verify(notifications, context);
   const receivedAt = context.clock.now();
   const hints: ChangeHint[] = [];

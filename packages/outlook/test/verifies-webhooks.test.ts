@@ -123,6 +123,7 @@ describe('webhook: validation handshake, clientState verification, dedupe ids', 
       connectionsBySubscription: async (): Promise<Connection[]> => [connection],
       clock: systemClock,
       logger: silentLogger,
+      maxBodyBytes: 1024 * 1024,
     };
     const request = new Request('http://127.0.0.1/webhooks/outlook', {
       method: 'POST',

@@ -1,6 +1,6 @@
 // An honest verdict per connection. The classic failure of mail-to-CRM syncs is a mailbox that
-// says "active" while nothing has arrived for days (silent watch expiry, a dead subscription, a
-// token that stopped refreshing); each of those shows here as stalled, degraded or needs_reauth.
+// says "active" while nothing has arrived for days (a push channel that silently expired or died,
+// a token that stopped refreshing); each of those shows here as stalled, degraded or needs_reauth.
 import { z } from 'zod';
 import type { Connection } from '../domain/schemas.js';
 
@@ -55,10 +55,10 @@ export function assessHealth(connection: Connection, now: number, thresholds: He
     reason = 'the mailbox is disconnected';
   } else if (subscription && subscription.expiresAt <= now) {
     verdict = 'stalled';
-    reason = `the ${connection.provider === 'gmail' ? 'watch' : 'subscription'} expired ${minutes(now - subscription.expiresAt)} ago and was not renewed`;
+    reason = `the push channel expired ${minutes(now - subscription.expiresAt)} ago and was not renewed`;
   } else if (!subscription && connection.status !== 'connecting') {
     verdict = 'stalled';
-    reason = 'no push subscription exists';
+    reason = 'no push channel exists';
   } else if (since(lastPush) >= thresholds.stalledAfterMs && since(lastSync) >= thresholds.stalledAfterMs) {
     verdict = 'stalled';
     reason = `no push and no successful sync for ${minutes(Math.min(since(lastPush), since(lastSync)))}`;

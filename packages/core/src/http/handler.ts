@@ -10,6 +10,9 @@ export interface HandlerRoutes {
   isProvider(provider: string): boolean;
 }
 
+/** The webhook body limit unless `maxBodyBytes` says otherwise: Graph batches and Pub/Sub pushes are far smaller. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
 export interface HandlerOptions {
   /** The path prefix the handler is mounted under (from publicUrl), e.g. '/threadlink'. */
   basePath: string;

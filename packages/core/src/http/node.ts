@@ -1,16 +1,18 @@
 // Thin glue from node:http (and Express, Fastify via their raw req/res) to the web-standard
 // handler. The body is read with a hard size limit before anything parses it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DEFAULT_MAX_BODY_BYTES } from './handler.js';
 
-export type WebHandler = (request: Request) => Promise<Response>;
+/** A web-standard handler; `tl.handler` also says its body limit, which the Node glue then shares. */
+export type WebHandler = ((request: Request) => Promise<Response>) & { readonly maxBodyBytes?: number };
 
 export interface NodeHandlerOptions {
-  /** Bytes; a larger body is answered 413 without being buffered (default 1 MiB). */
+  /** Bytes; a larger body is answered 413 without being buffered (default: the handler's own limit, else 1 MiB). */
   maxBodyBytes?: number;
 }
 
 export function toNodeHandler(handler: WebHandler, options: NodeHandlerOptions = {}) {
-  const limit = options.maxBodyBytes ?? 1024 * 1024;
+  const limit = options.maxBodyBytes ?? handler.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return (req: IncomingMessage & { originalUrl?: string; body?: unknown }, res: ServerResponse, next?: (error?: unknown) => void): void => {
     void (async () => {
       try {

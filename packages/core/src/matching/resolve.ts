@@ -53,9 +53,8 @@ export function toRecordRef(record: RecordRef): RecordRef {
   return record.label === undefined ? { type: record.type, id: record.id } : { type: record.type, id: record.id, label: record.label };
 }
 
-export function recordKey(record: RecordRef): string {
-  return `${record.type}\u0000${record.id}`;
-}
+// One definition (store-rules); re-exported here because the matcher imports its helpers from this module.
+export { recordKey } from '../util/store-rules.js';
 
 /**
  * Groups a batch answer by the asked key each record carries (`keysOf`, normalised with

@@ -70,6 +70,8 @@ export interface WebhookContext {
   connectionsBySubscription(provider: ProviderId, subscriptionId: string): Promise<Connection[]>;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The host's webhook body limit (`ThreadlinkConfig.maxBodyBytes`): a parser reading the body itself honours it. */
+  readonly maxBodyBytes: number;
 }
 
 export type Change =

@@ -79,6 +79,7 @@ export async function startHarness(
       [...connections.values()].filter((entry) => entry.subscription?.items.some((item) => item.id === subscriptionId)),
     clock: systemClock,
     logger,
+    maxBodyBytes: 1024 * 1024,
   };
 
   const served = await serveWebHandler(async (request) => {

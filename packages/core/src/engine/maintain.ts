@@ -1,0 +1,48 @@
+// One maintenance pass over every live mailbox: what push alone cannot guarantee. Expiring push
+// channels are renewed (or recreated when gone), a safety-net pull covers silent ones, a back-fill
+// whose queued page died with its process is re-queued, a periodic full resync reconciles, and a
+// stalled mailbox is announced.
+import type { MaintenanceReport } from '../api.js';
+import type { CoreContext } from '../context.js';
+import { publicConnection } from '../events.js';
+import { assessHealth } from '../health/health.js';
+
+export function createMaintain(context: CoreContext): () => Promise<MaintenanceReport> {
+  const { store, engine, events, clock, options, thresholds } = context;
+  return async function maintain() {
+    await context.init();
+    const now = clock.now();
+    const report: MaintenanceReport = { renewals: 0, recreated: 0, pulls: 0, resyncs: 0, backfills: 0, stalled: 0 };
+    const connections = await store.listConnections({ status: ['live', 'backfilling'] });
+    for (const connection of connections) {
+      const subscription = connection.subscription;
+      if (!subscription || subscription.expiresAt <= now) {
+        await engine.enqueue('recreate', connection.id);
+        report.recreated += 1;
+      } else if (subscription.renewAt <= now) {
+        await engine.enqueue('renew', connection.id);
+        report.renewals += 1;
+      }
+      const lastSync = connection.health.lastSyncAt ?? connection.createdAt;
+      if (now - lastSync >= options.safetyNetPullMs) {
+        await engine.requestSync(connection.id, 'safety-net');
+        report.pulls += 1;
+      }
+      // A back-fill's next page is a queued job: when the process holding it dies (in-process
+      // queue) nothing else would ever queue it again. Re-queue it: coalesced by key while one
+      // waits, and every page resumes from the `resume` token committed with the previous one.
+      if (connection.backfill.state !== 'done' && (await engine.enqueue('backfill', connection.id))) report.backfills += 1;
+      const lastFull = connection.health.lastFullSyncAt ?? connection.createdAt;
+      if (options.fullResyncIntervalMs > 0 && now - lastFull >= options.fullResyncIntervalMs && connection.backfill.state === 'done') {
+        await engine.enqueue('resync', connection.id, 0, { reason: 'reconciliation' });
+        report.resyncs += 1;
+      }
+      const verdict = assessHealth(connection, now, thresholds);
+      if (verdict.verdict === 'stalled') {
+        report.stalled += 1;
+        events.emit('connection.stalled', { connection: publicConnection(connection), reason: verdict.reason });
+      }
+    }
+    return report;
+  };
+}

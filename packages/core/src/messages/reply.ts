@@ -1,0 +1,67 @@
+// Replying in a message's thread. The sent message is stored at once (optimistically) so the
+// timeline shows it before the provider's change feed brings it back as the same row.
+import type { ReadScope } from '../api.js';
+import type { CoreContext } from '../context.js';
+import { ReplyDraft as ReplyDraftSchema, type MessageMeta, type ReplyDraft } from '../domain/schemas.js';
+import { randomId } from '../util/clock.js';
+import { replySubject } from '../util/headers.js';
+import { assertReplyHasContent } from './reply-content.js';
+
+export function createReply(context: CoreContext): (messageId: string, input: ReadScope & ReplyDraft) => Promise<MessageMeta> {
+  const { store, engine, clock } = context;
+  return async function reply(messageId, input) {
+    const { tenantId, userId, ...draftInput } = input;
+    const draft = ReplyDraftSchema.parse(draftInput);
+    assertReplyHasContent(draft);
+    const { message, connection } = await context.messageFor(messageId, { tenantId, ...(userId ? { userId } : {}) });
+    const session = await context.sessionFor(connection);
+    const sent = await context.providerOf(connection.provider).send(session, {
+      original: {
+        providerMessageId: message.providerMessageId,
+        providerThreadId: message.providerThreadId,
+        internetMessageId: message.internetMessageId,
+        references: message.references,
+        subject: message.subject,
+        from: message.from,
+        to: message.to,
+        cc: message.cc,
+        replyTo: message.replyTo,
+      },
+      draft,
+    });
+    const now = clock.now();
+    if (sent.message) {
+      // Optimistic: stored now under the provider's id, so the synced-back copy is the same row.
+      await engine.commit(connection, [{ type: 'upsert', message: sent.message }], {});
+      const stored = await store.getMessageByProviderId(connection.id, sent.message.providerMessageId);
+      if (stored) return stored;
+    }
+    // Reply-To wins over From (RFC 5322 §3.6.2); reply-all adds the other To recipients.
+    const answerTo = message.replyTo.length > 0 ? message.replyTo : message.from ? [message.from] : [];
+    const recipients = draft.replyAll ? [...answerTo, ...message.to.filter((participant) => participant.address !== connection.accountEmail)] : answerTo;
+    return engine.toMeta(
+      connection,
+      {
+        providerMessageId: sent.providerMessageId ?? `pending-${randomId(12)}`,
+        providerThreadId: sent.providerThreadId ?? message.providerThreadId,
+        internetMessageId: sent.internetMessageId,
+        inReplyTo: message.internetMessageId,
+        references: [...message.references, ...(message.internetMessageId ? [message.internetMessageId] : [])],
+        subject: replySubject(message.subject),
+        from: { address: connection.accountEmail, ...(connection.displayName ? { name: connection.displayName } : {}) },
+        to: recipients,
+        cc: (draft.cc ?? []).map((address) => ({ address })),
+        bcc: [],
+        replyTo: [],
+        sentAt: now,
+        receivedAt: now,
+        direction: 'outbound',
+        folder: 'sent',
+        labels: [],
+        attachments: (draft.attachments ?? []).map((attachment) => ({ name: attachment.filename, mimeType: attachment.contentType ?? null, size: attachment.content.byteLength })),
+        hasAttachments: (draft.attachments ?? []).length > 0,
+      },
+      now,
+    );
+  };
+}
