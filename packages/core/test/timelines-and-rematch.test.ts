@@ -45,6 +45,39 @@ describe('timelines and rematch through the facade', () => {
     expect(rules.sort()).toEqual(['reference', 'thread']);
   });
 
+  it('does not spread a subject link down a thread when rematch links the record elsewhere', async () => {
+    const riverside = { type: 'project', id: 'p-riverside', label: 'Riverside' };
+    const resolver: RecordResolver = {
+      async contactsByEmail() {
+        return [];
+      },
+      async projectsBySubject(_tenant, normalizedSubject) {
+        return normalizedSubject === 'riverside commissioning' ? [riverside] : [];
+      },
+    };
+    const mailbox = scriptedMailbox();
+    mailbox.add({ subject: 'Riverside commissioning', from: 'site@unknown.io', threadId: 'th-subject' });
+    mailbox.add({ subject: 'Photos from today', from: 'site@unknown.io', threadId: 'th-subject' });
+    mailbox.add({ subject: 'Invoice PRJ-9001', from: 'billing@unknown.io', threadId: 'th-reference' });
+    mailbox.add({ subject: 'RE: Invoice', from: 'billing@unknown.io', threadId: 'th-reference' });
+    const { tl } = await connectedHarness({ resolver, matching: { referencePatterns: [/\bPRJ-\d{4,}\b/], subjectMatching: true } }, mailbox);
+    stops.push(() => tl.stop());
+
+    // The CRM learns the project's reference: rematch links that thread, and its reply inherits.
+    await tl.matching.rematch({ ...riverside, references: ['PRJ-9001'] }, { tenantId: 't1' });
+    const timeline = await tl.timeline.forRecord({ type: 'project', id: 'p-riverside' }, { tenantId: 't1', wholeThreads: true });
+    const ruleBySubject = Object.fromEntries(
+      timeline.threads.flatMap((thread) => thread.messages.map((message) => [message.subject, message.links.find((link) => link.record.id === 'p-riverside')?.rule ?? null])),
+    );
+    // The subject hint stays on its own message: the reply in that thread gets nothing from it.
+    expect(ruleBySubject).toEqual({
+      'Riverside commissioning': 'subject',
+      'Photos from today': null,
+      'Invoice PRJ-9001': 'reference',
+      'RE: Invoice': 'thread',
+    });
+  });
+
   it('keeps a manual unlink through rematch and re-sync', async () => {
     const { tl, mailbox, connection } = await connectedHarness();
     stops.push(() => tl.stop());
