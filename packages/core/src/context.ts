@@ -129,7 +129,7 @@ export function createCoreContext(config: ThreadlinkConfig): CoreContext {
     telemetry,
     options,
     thresholds: { stalledAfterMs: options.stalledAfterMs, degradedAfterErrors: 3 },
-    limits: { maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES },
+    limits: Object.freeze({ maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }),
     urls,
     sessionFor,
     init,

@@ -21,8 +21,6 @@ import { createReply } from './messages/reply.js';
 import { createTimelineReads } from './timeline/reads.js';
 import { createReceiveWebhook } from './webhooks/receive.js';
 
-export type { ConnectStartInput, ReadScope, Threadlink, ThreadlinkConfig } from './api.js';
-
 export function createThreadlink(config: ThreadlinkConfig): Threadlink {
   const context = createCoreContext(config);
   const { events, providers, limits, urls } = context;
