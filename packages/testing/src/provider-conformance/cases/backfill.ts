@@ -34,6 +34,10 @@ export function backfillCases(t: ProviderConformanceContext): void {
       const eventsBefore = world.events.length;
       const second = await world.restart();
       await second.maintain();
+      // A push the stopped process acknowledged may have had its pull queued only in that process
+      // (the in-process queue dies with it), and back-fill yields to an unserved push for up to 10 s:
+      // the restarted host asks for one pull, as a "refresh" would. It fetches no history.
+      await second.connections.sync(connection.id, { tenantId: TENANT });
       await world.settle();
 
       const stored = await storedMessages(second, connection.id);
