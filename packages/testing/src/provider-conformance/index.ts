@@ -31,7 +31,12 @@ export function runProviderConformance<Driver extends ProviderConformanceDriver>
       async open(worldOptions) {
         if (world) throw new Error('open() was already called in this test');
         const driver = await options.emulator();
-        world = await openWorld(driver, options.makeProvider, options.makeStore, worldOptions);
+        try {
+          world = await openWorld(driver, options.makeProvider, options.makeStore, worldOptions);
+        } catch (error) {
+          await driver.close();
+          throw error;
+        }
         return world;
       },
     };

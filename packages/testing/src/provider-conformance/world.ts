@@ -112,8 +112,8 @@ export async function openWorld<Driver extends ProviderConformanceDriver>(
     return tl;
   };
 
-  driver.pointPushesAt(`${publicUrl}/webhooks/${driver.provider}`);
-  await startInstance();
+  const first = await startInstance();
+  driver.pointPushesAt(first.urls.webhook(driver.provider));
   const instance = (): Threadlink => {
     if (!current) throw new Error('No threadlink instance is running');
     return current;
