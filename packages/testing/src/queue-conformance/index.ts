@@ -33,6 +33,8 @@ interface Current {
   queue: JobQueue;
   failed: Array<{ job: Job; error: unknown }>;
   closed: boolean;
+  /** Gates a job waits on: all opened after the test, so a failed assertion cannot leave close() waiting. */
+  gates: Array<() => void>;
 }
 
 /** A promise with its resolver outside, for "wait until the queue did X". */
@@ -52,6 +54,12 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
       if (!current) throw new Error('The queue is only available inside a test');
       return current;
     };
+    /** A gate a job can wait on until the test opens it (or the test ends). */
+    const gate = (): { promise: Promise<void>; resolve: () => void } => {
+      const opened = signal();
+      the().gates.push(() => opened.resolve());
+      return opened;
+    };
     const close = async (): Promise<void> => {
       const running = the();
       running.closed = true;
@@ -61,12 +69,13 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
     beforeEach(async () => {
       const failed: Current['failed'] = [];
       const queue = await options.makeQueue({ onFailed: (job, error) => failed.push({ job, error }) });
-      current = { queue, failed, closed: false };
+      current = { queue, failed, closed: false, gates: [] };
     });
 
     afterEach(async () => {
       const finished = current;
       current = undefined;
+      finished?.gates.forEach((open) => open());
       if (finished && !finished.closed) await finished.queue.close();
     });
 
@@ -109,7 +118,7 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
         const { queue } = the();
         const seen: string[] = [];
         const started = signal();
-        const release = signal();
+        const release = gate();
         expect(await queue.enqueue({ name: 'sync', connectionId: 'a' }, { key: 'sync:a' })).toBe(true);
         expect(await queue.enqueue({ name: 'sync', connectionId: 'a' }, { key: 'sync:a' })).toBe(false);
         queue.process(async (job) => {
