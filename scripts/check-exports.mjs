@@ -7,6 +7,8 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const packages = readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
 let failures = 0;
+// Entries whose import registers vitest suites (the conformance suites): only checked to resolve.
+const REGISTERS_SUITES = new Set(['./conformance', './provider-conformance']);
 for (const dir of packages) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   try {
@@ -18,7 +20,7 @@ for (const dir of packages) {
   }
   for (const subpath of Object.keys(manifest.exports).filter((key) => key !== './package.json')) {
     const specifier = subpath === '.' ? manifest.name : `${manifest.name}/${subpath.slice(2)}`;
-    if (subpath === './conformance') {
+    if (REGISTERS_SUITES.has(subpath)) {
       // Importing it registers vitest suites, which only works inside a vitest run: check it resolves.
       execFileSync(process.execPath, ['--input-type=module', '-e', `import.meta.resolve(${JSON.stringify(specifier)})`], { cwd: dir, stdio: 'pipe' });
       continue;

@@ -1,2 +1,3 @@
-// Entry for store packages: the conformance suite without loading the emulators.
+// Entry for store and queue packages: the store and queue conformance suites without loading the emulators.
 export * from './conformance/index.js';
+export { runQueueConformance, type QueueConformanceHooks, type QueueConformanceOptions } from './queue-conformance/index.js';

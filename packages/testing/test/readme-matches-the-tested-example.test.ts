@@ -41,9 +41,11 @@ it('shows test/readme-example.test.ts verbatim as its quick start', () => {
 
 it('names every export of every entry', () => {
   const entries = exportedNames();
-  expect([...entries.keys()].sort()).toEqual(['.', './conformance']);
+  expect([...entries.keys()].sort()).toEqual(['.', './conformance', './provider-conformance']);
   expect(entries.get('.')).toContain('startGmailEmulator');
   expect(entries.get('./conformance')).toContain('runStoreConformance');
+  expect(entries.get('./conformance')).toContain('runQueueConformance');
+  expect(entries.get('./provider-conformance')).toContain('runProviderConformance');
   const undocumented = [...entries].flatMap(([subpath, names]) =>
     names.filter((name) => !new RegExp(`\`${name}(?![A-Za-z0-9_$])`).test(readme)).map((name) => `${subpath}: ${name}`),
   );

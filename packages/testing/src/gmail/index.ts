@@ -19,3 +19,4 @@ export { QUOTA_UNITS } from './quota.js';
 export { SCOPES as GMAIL_SCOPES } from './scopes.js';
 export { PushSubscription } from '../pubsub/push.js';
 export type { PushAttempt, PushFaults, PushLog, PushRetryPolicy, PushSubscriptionOptions } from '../pubsub/push.js';
+export { gmailConformanceDriver, type GmailConformanceDriver } from './conformance-driver.js';

@@ -17,3 +17,4 @@ export type {
   LifecycleEvent,
   WebhookDelivery,
 } from './types.js';
+export { graphConformanceDriver, type GraphConformanceDriver } from './conformance-driver.js';

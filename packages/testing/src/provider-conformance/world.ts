@@ -1,0 +1,163 @@
+// One test's world for the provider conformance suite: the adapter under test inside a real
+// createThreadlink, served over HTTP on 127.0.0.1 so the emulator's pushes reach `tl.handler`, on
+// the host's store wrapped so every write can be searched for content that must never be stored.
+import {
+  createThreadlink,
+  generateSealingKey,
+  THREADLINK_EVENT_NAMES,
+  type EngineOptions,
+  type Logger,
+  type MailProvider,
+  type MetadataStore,
+  type PublicConnection,
+  type RecordResolver,
+  type Threadlink,
+} from '@threadlink/core';
+import type { RecordedEvent } from '../common/record-events.js';
+import { serveWebHandler } from '../common/serve-handler.js';
+import type { ProviderConformanceDriver } from './driver.js';
+
+export const TENANT = 't1';
+export const USER = 'u1';
+/** The connected mailbox of every case. */
+export const OWNER = 'ana@owner.test';
+/** A client of the CRM: mail from it is matched to the client record. */
+export const CLIENT = 'client@bigco.test';
+export const CLIENT_RECORD = { type: 'client', id: 'c-bigco' } as const;
+
+const resolver: RecordResolver = {
+  async contactsByEmail(_tenantId, addresses) {
+    return addresses.includes(CLIENT) ? [{ ...CLIENT_RECORD, label: 'BigCo', emails: [CLIENT] }] : [];
+  },
+};
+
+export interface WorldOptions {
+  engine?: Partial<EngineOptions>;
+}
+
+export interface ProviderWorld {
+  readonly driver: ProviderConformanceDriver;
+  /** The running threadlink instance (a new one after `restart`). */
+  readonly tl: Threadlink;
+  /** Every event of every instance, in order. */
+  readonly events: RecordedEvent[];
+  /** Every log record of every instance, as JSON text. */
+  readonly logs: string[];
+  /** Every argument ever passed to the store, as JSON text: what was (or could have been) written. */
+  storeTraffic(): string;
+  /** Connects OWNER (or `email`) through the real consent flow, via `tl.connect`. */
+  connect(email?: string): Promise<PublicConnection>;
+  /** Lets every push reach the handler and every queued job finish, until the emulator has no more to push. */
+  settle(): Promise<void>;
+  /** Stops the running instance (as a process stopping) and starts a fresh one on the same store. */
+  restart(): Promise<Threadlink>;
+  close(): Promise<void>;
+}
+
+/** Records every call's arguments; a Proxy so any store, class-based or not, is wrapped unchanged. */
+function recordingStore(store: MetadataStore, traffic: string[]): MetadataStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        try {
+          traffic.push(JSON.stringify(args));
+        } catch {
+          traffic.push(String(args));
+        }
+        return (value as (...input: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+function capturingLogger(lines: string[]): Logger {
+  const write = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push(JSON.stringify({ level, message, fields }));
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+export async function openWorld<Driver extends ProviderConformanceDriver>(
+  driver: Driver,
+  makeProvider: (driver: Driver) => MailProvider,
+  makeStore: () => MetadataStore | Promise<MetadataStore>,
+  options: WorldOptions = {},
+): Promise<ProviderWorld> {
+  const traffic: string[] = [];
+  const store = recordingStore(await makeStore(), traffic);
+  const events: RecordedEvent[] = [];
+  const logs: string[] = [];
+  const sealingKeys = [{ id: 'k1', key: generateSealingKey() }];
+  let current: Threadlink | undefined;
+  const served = await serveWebHandler((request) => (current ? current.handler(request) : Promise.resolve(new Response(null, { status: 503 }))));
+  const publicUrl = `${served.url}/threadlink`;
+
+  const startInstance = async (): Promise<Threadlink> => {
+    const tl = createThreadlink({
+      store,
+      providers: [makeProvider(driver)],
+      resolver,
+      sealingKeys,
+      publicUrl,
+      logger: capturingLogger(logs),
+      // The suite calls maintain() itself; retries wait milliseconds.
+      maintenanceIntervalMs: 0,
+      retryBackoff: { baseMs: 5, maxMs: 50 },
+      ...(options.engine ? { engine: options.engine } : {}),
+    });
+    // One list across instances, in order.
+    for (const name of THREADLINK_EVENT_NAMES) tl.on(name, (payload) => void events.push({ name, payload } as RecordedEvent));
+    await tl.start();
+    current = tl;
+    return tl;
+  };
+
+  const first = await startInstance();
+  driver.pointPushesAt(first.urls.webhook(driver.provider));
+  const instance = (): Threadlink => {
+    if (!current) throw new Error('No threadlink instance is running');
+    return current;
+  };
+
+  const settle = async (): Promise<void> => {
+    // A pull can cause new pushes (a reply's sent copy): repeat until the emulator pushed nothing new.
+    for (let round = 0; round < 6; round += 1) {
+      const before = driver.pushesSent();
+      await driver.flushPushes();
+      await instance().idle();
+      if (driver.pushesSent() === before) return;
+    }
+  };
+
+  return {
+    driver,
+    get tl() {
+      return instance();
+    },
+    events,
+    logs,
+    storeTraffic: () => traffic.join('\n'),
+    async connect(email = OWNER) {
+      driver.addMailbox(email);
+      const tl = instance();
+      const { url } = await tl.connect.start({ provider: driver.provider, tenantId: TENANT, userId: USER, loginHint: email });
+      const redirect = await driver.consent(url, email);
+      const connection = await tl.connect.complete(new URL(redirect));
+      await settle();
+      return connection;
+    },
+    settle,
+    async restart() {
+      await instance().stop();
+      current = undefined;
+      return startInstance();
+    },
+    async close() {
+      await current?.stop();
+      current = undefined;
+      await served.close();
+      await driver.close();
+      await store.close();
+    },
+  };
+}
