@@ -44,9 +44,18 @@ const resolver = createMemoryResolver(records);
 
 let resolverCalls = 0;
 const counted: RecordResolver = {
-  contactsByEmail: (tenantId, keys) => ((resolverCalls += 1), resolver.contactsByEmail(tenantId, keys)),
-  companiesByDomain: (tenantId, keys) => ((resolverCalls += 1), resolver.companiesByDomain(tenantId, keys)),
-  projectsByReference: (tenantId, keys) => ((resolverCalls += 1), resolver.projectsByReference(tenantId, keys)),
+  contactsByEmail: (tenantId, keys) => {
+    resolverCalls += 1;
+    return resolver.contactsByEmail(tenantId, keys);
+  },
+  companiesByDomain: (tenantId, keys) => {
+    resolverCalls += 1;
+    return resolver.companiesByDomain(tenantId, keys);
+  },
+  projectsByReference: (tenantId, keys) => {
+    resolverCalls += 1;
+    return resolver.projectsByReference(tenantId, keys);
+  },
 };
 
 // Realistic traffic: known contacts, strangers at known companies, free-mail, colleagues; subjects
