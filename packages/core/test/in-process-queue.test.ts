@@ -7,13 +7,18 @@ describe('in-process job queue', () => {
     const seen: string[] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let running!: () => void;
+    const firstRuns = new Promise<void>((resolve) => (running = resolve));
     expect(await queue.enqueue({ name: 'sync', connectionId: 'a' }, { key: 'sync:a' })).toBe(true);
     expect(await queue.enqueue({ name: 'sync', connectionId: 'a' }, { key: 'sync:a' })).toBe(false);
     queue.process(async (job: Job) => {
       seen.push(job.connectionId);
-      if (seen.length === 1) await gate;
+      if (seen.length === 1) {
+        running();
+        await gate;
+      }
     }, { concurrency: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await firstRuns;
     expect(await queue.enqueue({ name: 'sync', connectionId: 'a' }, { key: 'sync:a' })).toBe(true);
     expect(await queue.enqueue({ name: 'sync', connectionId: 'a' }, { key: 'sync:a' })).toBe(false);
     release();
