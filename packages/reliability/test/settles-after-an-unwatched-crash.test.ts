@@ -27,7 +27,8 @@ describe('settle after a crash between settles', () => {
     for (const instance of world.instances) instance.arm('pull');
     await world.google.deliver({ from: 'buyer@bigco.test', to: email, subject: 'While nobody watched', text: 'hello' });
     await world.google.flushNotifications();
-    await vi.waitFor(() => expect(world.crashes).toEqual(['pull']), { timeout: 5_000, interval: 25 });
+    const { crashes } = world;
+    await vi.waitFor(() => expect(crashes).toEqual(['pull']), { timeout: 5_000, interval: 25 });
     for (const instance of world.instances) instance.disarm();
     // The next push reaches the survivor, whose sync now waits on the dead process's lease.
     await world.google.deliver({ from: 'buyer@bigco.test', to: email, subject: 'And one more', text: 'hello' });
