@@ -49,7 +49,7 @@ export interface MatcherBench {
   match: { messages: number; messagesPerSecond: number; totalMs: number; resolverCallsPerMessage: number };
 }
 
-/** packages/core/bench/matcher.ts: matchMany / match messages/s against an in-memory CRM. */
+/** bench/matcher.ts: matchMany / match messages/s against an in-memory CRM. */
 export function matcherBench(messages: number, records: number): Promise<MatcherBench> {
-  return runJsonScript<MatcherBench>('packages/core/bench/matcher.ts', ['--messages', String(messages), '--records', String(records)]);
+  return runJsonScript<MatcherBench>('bench/matcher.ts', ['--messages', String(messages), '--records', String(records)]);
 }

@@ -1,5 +1,5 @@
 // 6. Matching. (a) messages/s through the matcher against 100,000 CRM records — core's own
-// matcher benchmark (packages/core/bench/matcher.ts), run as is — compared with the rate the SQL
+// matcher benchmark (bench/matcher.ts), run as is — compared with the rate the SQL
 // store commits the same pages (storage-postgres' upserts benchmark): matching must not be what
 // limits a sync. (b) Rematch: a CRM gains a contact / a client, and the history already stored is
 // linked — over a large stored set, compared with the one index look-up any rematch needs.

@@ -74,7 +74,7 @@ async function api(path, { method = 'GET', body } = {}) {
   });
   const payload = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = payload?.error ?? { code: 'HTTP_' + response.status, message: response.statusText };
+    const error = payload?.error ?? { code: `HTTP_${response.status}`, message: response.statusText };
     const detail = error.issues?.length ? ` (${error.issues.map((issue) => `${issue.path || 'input'}: ${issue.message}`).join('; ')})` : '';
     throw new ApiFailure(response.status, error.code, `${error.message}${detail}`);
   }
@@ -354,7 +354,7 @@ function renderThreads({ initial }) {
   const threads = [...state.threads, ...state.olderThreads];
   const nodes = threads.map((thread) => {
     let node = threadNodes.get(thread.threadId);
-    if (!node || !node.isConnected) {
+    if (!node?.isConnected) {
       node = createThreadNode(thread);
       threadNodes.set(thread.threadId, node);
     }
@@ -497,7 +497,7 @@ async function toggleBody(messageId, toggle, body) {
     const subject = toggle.closest('.thread')?.querySelector('.thread-subject')?.textContent ?? 'message';
     const children = [];
     if (result.html) {
-      children.push(h('iframe', { class: 'body-frame', sandbox: '', title: `Message body: ${subject}`, srcdoc: BODY_DOCUMENT_HEAD + result.html + '</body></html>' }));
+      children.push(h('iframe', { class: 'body-frame', sandbox: '', title: `Message body: ${subject}`, srcdoc: `${BODY_DOCUMENT_HEAD}${result.html}</body></html>` }));
     } else {
       children.push(h('pre', { class: 'body-text' }, result.text ?? '(empty message)'));
     }

@@ -1,9 +1,9 @@
 // `pnpm demo`: starts the example. Demo mode (no credentials) runs the Gmail and Outlook
 // emulators in-process; set the variables in README.md to talk to Google and Microsoft.
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type AppConfig, ConfigError, loadConfig } from './config.js';
 
-let config;
+let config: AppConfig;
 try {
   config = loadConfig(process.env);
 } catch (error) {

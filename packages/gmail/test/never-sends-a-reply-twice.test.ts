@@ -4,7 +4,7 @@
 // in both modes, and also when Gmail replaces the Message-ID it was given.
 import { isThreadlinkError, type MailProvider, type ReplyContext } from '@threadlink/core';
 import type { GmailEmulator } from '@threadlink/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { capturingLogger, connect, providerFor, startGoogle, virtualClock, type CapturedLogger, type TestSession } from './support.js';
 
 const ANA = 'ana@acme.test';
@@ -146,7 +146,7 @@ describe('a Gmail reply goes out at most once', () => {
       google.faults.latencyMs = 300;
       const start = google.log.entries.length;
       const sending = provider.send(session, reply).catch((caught: unknown) => caught);
-      while (!google.log.entries.slice(start).some((entry) => entry.operation === 'getProfile')) await new Promise((resolve) => setTimeout(resolve, 5));
+      await vi.waitFor(() => expect(google.log.entries.slice(start).some((entry) => entry.operation === 'getProfile')).toBe(true), { timeout: 5_000, interval: 5 });
       await google.deliver({
         from: ANA,
         to: `Client <${CLIENT}>`,

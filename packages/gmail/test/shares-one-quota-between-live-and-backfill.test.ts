@@ -1,14 +1,32 @@
 // Live pulls and back-fill of one mailbox draw on one quota budget: together they stay inside
 // Gmail's per-user quota with no refusal, live calls go ahead of back-fill, and a refusal seen by
 // either holds both. The emulator enforces the quota (units per sliding second) on real time.
+import type { Clock } from '@threadlink/core';
 import type { RequestLogEntry } from '@threadlink/testing';
 import { describe, expect, it } from 'vitest';
 import { startHarness } from './harness.js';
-import { busiestSecond, connect, providerFor, seedHistory, startGoogle } from './support.js';
+import { busiestSecond, connect, providerFor, realClock, seedHistory, startGoogle } from './support.js';
 
 const ANA = 'ana@acme.test';
 
 const refusals = (entries: RequestLogEntry[]) => entries.filter((entry) => entry.status === 429 || entry.status === 403);
+
+/**
+ * The real clock, and a promise that settles when the adapter first starts a wait `isTheWait` picks
+ * out: the quota and Retry-After waits happen inside the adapter, and its clock is where they show.
+ */
+function clockShowingWhen(isTheWait: (ms: number) => boolean): { clock: Clock; waiting: Promise<void> } {
+  let began!: () => void;
+  const waiting = new Promise<void>((resolve) => (began = resolve));
+  const clock: Clock = {
+    now: () => realClock.now(),
+    sleep: (ms, signal) => {
+      if (isTheWait(ms)) began();
+      return realClock.sleep(ms, signal);
+    },
+  };
+  return { clock, waiting };
+}
 
 /** Wall-clock times in ms. */
 interface Span {
@@ -45,7 +63,8 @@ describe('one quota budget per mailbox', () => {
       })();
 
       // Bursts of 10 new messages while the back-fill runs, each pulled at once (history.list 2 +
-      // one batch of 10 gets = 52 units, a tenth of the quota) as a push would have it.
+      // one batch of 10 gets = 52 units, a tenth of the quota) as a push would have it. The 150 ms
+      // between bursts is the traffic being modelled (mail arriving during a back-fill), not a wait.
       const pulls: (Span & { ids: string[] })[] = [];
       let finished = false;
       void backfill.finally(() => {
@@ -88,7 +107,9 @@ describe('one quota budget per mailbox', () => {
     const google = await startGoogle({ quotaUnitsPerSecond: 100_000 });
     try {
       const provider = providerFor(google, { quotaUnitsPerSecond: 100_000 });
-      const session = await connect(google, provider, ANA);
+      // The refused pull's wait for Retry-After (about a second; test retries otherwise wait ≤ 50 ms).
+      const { clock, waiting: pullHoldsForRetryAfter } = clockShowingWhen((ms) => ms >= 500);
+      const session = await connect(google, provider, ANA, { clock });
       await seedHistory(google, ANA, 60);
       const cursor = (await provider.subscribe(session)).cursor;
       const live = await google.deliver({ to: ANA, from: 'client@bigco.test', subject: 'Arrives while another app burns the quota' });
@@ -97,7 +118,7 @@ describe('one quota budget per mailbox', () => {
       // Gmail refuses the live pull's first call, saying "Retry after" one second from now.
       google.failNext('history.list', { status: 429 });
       const pull = provider.pullChanges(session, cursor);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await pullHoldsForRetryAfter;
       const page = await provider.fullSync(session, null, { pageSize: 100 });
       const pulled = await pull;
 
@@ -124,16 +145,17 @@ describe('a call waiting for quota', () => {
     const google = await startGoogle({ quotaUnitsPerSecond: 10 });
     try {
       const provider = providerFor(google, { quotaUnitsPerSecond: 10 });
-      const connected = await connect(google, provider, ANA);
+      // The gets' wait for quota: the first wait once the listing has reached Gmail.
+      const { clock, waiting: getsWaitForQuota } = clockShowingWhen(() => google.log.count({ operation: 'messages.list' }) > 0);
+      const connected = await connect(google, provider, ANA, { clock });
       await seedHistory(google, ANA, 5);
       google.log.clear();
       const stopping = new AbortController();
       const session = { ...connected, signal: stopping.signal };
 
       const page = provider.fullSync(session, null, { pageSize: 100 }).catch((error: unknown) => error);
-      while (google.log.count({ operation: 'messages.list' }) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-      // Let the listing's answer come back; the gets then wait for about a second of quota.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The listing's answer is back and the gets wait for about a second of quota: abort in that wait.
+      await getsWaitForQuota;
       stopping.abort();
 
       expect(await page).toMatchObject({ code: 'SHUTTING_DOWN' });

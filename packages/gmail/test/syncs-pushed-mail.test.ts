@@ -51,13 +51,16 @@ describe('real-time sync from Pub/Sub pushes', () => {
   });
 
   it('keeps one row per message when pushes are duplicated and arrive out of order', async () => {
+    // Gmail's per-user notification window off: every delivery is its own push, so the fault has
+    // six pushes to duplicate and swap (instead of sleeping past a window after each delivery).
+    await harness.close();
+    harness = await startHarness({ emulator: { notificationIntervalMs: 0 } });
     const connection = await harness.connect(ANA);
     harness.google.faults.duplicateNotifications = 1;
     harness.google.faults.reorderNotifications = true;
     const delivered = [];
     for (let index = 0; index < 6; index += 1) {
       delivered.push(await harness.google.deliver({ to: ANA, from: 'client@bigco.test', subject: `Update ${index}` }));
-      await new Promise((resolve) => setTimeout(resolve, 25)); // past the emulator's per-user notification window
     }
     await harness.settle();
 

@@ -88,12 +88,12 @@ function startWorker(config: WorkerConfig): Promise<WorkerHandle> {
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
   child.on('message', (message: WorkerReport) => {
     reports.push(message);
-    listeners.forEach((listener) => listener());
+    for (const listener of listeners) listener();
   });
   // 'close' (not 'exit'): it comes after the IPC channel is drained, so every report is in.
   const exited = new Promise<number | null>((resolve) =>
     child.once('close', (code) => {
-      listeners.forEach((listener) => listener());
+      for (const listener of listeners) listener();
       resolve(code);
     }),
   );
@@ -324,7 +324,7 @@ describe.skipIf(missing.length > 0)('two worker processes on one BullMQ queue an
     expect(stored(b).length, 'messages worker b stored').toBeGreaterThan(0);
 
     // Graceful shutdown: both drain and exit 0 (and every report is in).
-    scenario.workers.forEach((worker) => worker.send({ type: 'stop' }));
+    for (const worker of scenario.workers) worker.send({ type: 'stop' });
     expect(await Promise.all(scenario.workers.map((worker) => worker.exited))).toEqual([0, 0]);
     expect(overlaps(leaseIntervals(scenario.workers))).toEqual([]);
   }, 120_000);

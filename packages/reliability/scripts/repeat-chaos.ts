@@ -32,7 +32,7 @@ for (let iteration = 1; iteration <= iterations; iteration += 1) {
     if (report.problems.length > 0) failed += 1;
     if (report.problems.length > 0 || process.env.SAVE_ALL) {
       const file = join(logDir, `seed${run.seed}-run${iteration}-${report.problems.length > 0 ? 'failed' : 'passed'}.jsonl`);
-      writeFileSync(file, [...report.problems.map((problem) => JSON.stringify({ level: 'problem', message: problem })), ...report.logs].join('\n') + '\n');
+      writeFileSync(file, `${[...report.problems.map((problem) => JSON.stringify({ level: 'problem', message: problem })), ...report.logs].join('\n')}\n`);
       console.log(`  timeline: ${file}`);
     }
   }

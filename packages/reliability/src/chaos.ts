@@ -194,7 +194,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // The user clicks "Reply" in the CRM: if every process just died, the supervisor restarts one first.
     if (world.alive().length === 0) await world.restartDead();
     const connection = await connectionOf(mailbox);
-    if (!connection || connection.status !== 'live') return false;
+    if (connection?.status !== 'live') return false;
     // Not synced yet (or not mail the CRM shows, like trash): nothing to click on.
     const stored = await world.backend.primary.getMessageByProviderId(connection.id, target);
     if (!stored) return false;

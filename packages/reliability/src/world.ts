@@ -179,7 +179,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       crashes.push(point);
       const waiters = deathWaiters;
       deathWaiters = [];
-      waiters.forEach((wake) => wake());
+      for (const wake of waiters) wake();
       return new ThreadlinkError('INTERNAL', `process ${number} crashed (${point})`);
     };
     const base = backend.open();

@@ -3,7 +3,7 @@
 // with nobody waiting on its death. settle() then waited on the survivor, which retried the dead
 // process's mailbox lease every 250 ms of wall time while that lease only lapses on the virtual
 // clock — never. settle() must replace processes that died before it began.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectedGmail } from '../src/ground-truth.js';
 import { seededRandom } from '../src/random.js';
 import { createWorld, type World } from '../src/world.js';
@@ -27,8 +27,8 @@ describe('settle after a crash between settles', () => {
     for (const instance of world.instances) instance.arm('pull');
     await world.google.deliver({ from: 'buyer@bigco.test', to: email, subject: 'While nobody watched', text: 'hello' });
     await world.google.flushNotifications();
-    for (let waited = 0; world.crashes.length === 0 && waited < 200; waited += 1) await new Promise((resolve) => setTimeout(resolve, 25));
-    expect(world.crashes).toEqual(['pull']);
+    const { crashes } = world;
+    await vi.waitFor(() => expect(crashes).toEqual(['pull']), { timeout: 5_000, interval: 25 });
     for (const instance of world.instances) instance.disarm();
     // The next push reaches the survivor, whose sync now waits on the dead process's lease.
     await world.google.deliver({ from: 'buyer@bigco.test', to: email, subject: 'And one more', text: 'hello' });

@@ -50,7 +50,7 @@ for (const backend of backends) {
           grants += 1;
           if (holders.has(key)) overlaps.push(`${key}: ${holders.get(key)} and ${owner}`);
           holders.set(key, owner);
-          await new Promise((resolve) => setTimeout(resolve, 1));
+          await new Promise((resolve) => setTimeout(resolve, 1)); // the work done under the lease: others run meanwhile
           holders.delete(key);
           await store.releaseLease(key, owner);
         }

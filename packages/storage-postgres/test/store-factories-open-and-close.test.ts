@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { makeConnection, makeMessage } from '@threadlink/testing';
 import { pgliteStore, postgresStore } from '../src/index.js';
 import { postgresBackend, postgresPool, randomSchema, trackSchema } from './backends.js';
@@ -68,7 +68,15 @@ describe.skipIf(!postgresBackend.available)('postgresStore', () => {
       [applicationName],
     );
     expect(terminated.rows.length).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // the pool hears of it (an 'error' event)
+    // Once the server has ended those backends their sockets are closed, and the pool hears of it
+    // (an 'error' event on an idle client) as the event loop turns: the query below comes after.
+    await vi.waitFor(
+      async () => {
+        const left = await postgresPool().query('SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+        expect(left.rows[0]?.count).toBe(0);
+      },
+      { timeout: 5_000, interval: 20 },
+    );
     expect(await store.getConnection(connection.id)).toEqual(connection);
     await store.close();
   });

@@ -1,5 +1,6 @@
 // The README cannot drift from the code: its quick start is readme-example.test.ts verbatim (which
-// runs it), and it names every export of every entry in package.json `exports`.
+// runs it; it sits in packages/integration because it needs the Gmail and Outlook adapters, which
+// depend on this package), and it names every export of every entry in package.json `exports`.
 import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { expect, it } from 'vitest';
@@ -34,8 +35,8 @@ function exportedNames(): Map<string, string[]> {
   );
 }
 
-it('shows test/readme-example.test.ts verbatim as its quick start', () => {
-  const example = read('test/readme-example.test.ts').replace(/^(\/\/.*\n)+/, '');
+it('shows packages/integration/test/testing/readme-example.test.ts verbatim as its quick start', () => {
+  const example = read('../integration/test/testing/readme-example.test.ts').replace(/^(\/\/.*\n)+/, '');
   expect(codeBlockOf('Quick start')).toBe(example);
 });
 

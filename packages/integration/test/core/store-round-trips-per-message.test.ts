@@ -1,6 +1,6 @@
 import { memoryStore } from '@threadlink/storage-memory';
 import { internalsOf } from '@threadlink/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { countingStore } from './support/counting-store.js';
 import { connectedHarness } from './support/harness.js';
 import { scriptedMailbox } from './support/scripted-provider.js';
@@ -73,9 +73,10 @@ describe('store round trips per synced message', () => {
     let release!: () => void;
     mailbox.gate = new Promise<void>((resolve) => (release = resolve));
     mailbox.add({ subject: 'first' });
+    const pullsBefore = mailbox.calls.pull;
     // The job reads the connection before the push below is recorded, then pulls (held open).
     await internalsOf(tl).engine.requestSync(connection.id, 'push');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await vi.waitFor(() => expect(mailbox.calls.pull).toBe(pullsBefore + 1), { timeout: 5_000, interval: 2 });
     const pushedAt = Date.now();
     await tl.handler(push('during-the-pull'));
     expect((await store.getConnection(connection.id))!.health.lastPushAt).toBeGreaterThanOrEqual(pushedAt);

@@ -1,4 +1,4 @@
-// The README's quick start, verbatim below this comment (readme-stays-in-step.test.ts compares them).
+// The README's quick start, verbatim below this comment (packages/testing/test/readme-matches-the-tested-example.test.ts compares them).
 import { createThreadlink, generateSealingKey } from '@threadlink/core';
 import { gmailProvider } from '@threadlink/gmail';
 import { outlookProvider } from '@threadlink/outlook';

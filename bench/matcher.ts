@@ -1,10 +1,10 @@
 // Matcher micro-benchmark: messages/s through matchMany (sync pages of 200) and match (one by one)
 // against an in-memory CRM of 100,000 records. Prints one JSON object.
-//   pnpm tsx --conditions=source packages/core/bench/matcher.ts [--messages 20000] [--records 100000]
+//   pnpm tsx --conditions=source bench/matcher.ts [--messages 20000] [--records 100000]
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '@threadlink/testing';
-import { createMatcher, createMemoryResolver, MessageMeta, type MemoryRecord, type RecordResolver } from '../src/index.js';
+import { createMatcher, createMemoryResolver, MessageMeta, type MemoryRecord, type RecordResolver } from '@threadlink/core';
 
 const { values } = parseArgs({
   options: {
@@ -44,9 +44,18 @@ const resolver = createMemoryResolver(records);
 
 let resolverCalls = 0;
 const counted: RecordResolver = {
-  contactsByEmail: (tenantId, keys) => ((resolverCalls += 1), resolver.contactsByEmail(tenantId, keys)),
-  companiesByDomain: (tenantId, keys) => ((resolverCalls += 1), resolver.companiesByDomain(tenantId, keys)),
-  projectsByReference: (tenantId, keys) => ((resolverCalls += 1), resolver.projectsByReference(tenantId, keys)),
+  contactsByEmail: (tenantId, keys) => {
+    resolverCalls += 1;
+    return resolver.contactsByEmail(tenantId, keys);
+  },
+  companiesByDomain: (tenantId, keys) => {
+    resolverCalls += 1;
+    return resolver.companiesByDomain(tenantId, keys);
+  },
+  projectsByReference: (tenantId, keys) => {
+    resolverCalls += 1;
+    return resolver.projectsByReference(tenantId, keys);
+  },
 };
 
 // Realistic traffic: known contacts, strangers at known companies, free-mail, colleagues; subjects

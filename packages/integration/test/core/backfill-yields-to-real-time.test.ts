@@ -1,4 +1,4 @@
-import type { MailProvider } from '@threadlink/core';
+import { inProcessQueue, type JobQueue, type MailProvider } from '@threadlink/core';
 import { memoryStore } from '@threadlink/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import { countingStore } from './support/counting-store.js';
@@ -15,6 +15,42 @@ const LEASE_BUSY_RETRY_MS = 250;
 
 const push = (id: string): Request =>
   new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: JSON.stringify({ account: 'ana@acme.com', id }) });
+
+/**
+ * The engine's in-process queue, telling when the next sync job is handed to the engine (which at
+ * once waits for the mailbox, or asks the store for it) and when that run returns.
+ */
+function watchedQueue() {
+  const inner = inProcessQueue({ backoff: { baseMs: 5, maxMs: 20 } });
+  let watcher: { handedOver: () => void; returned: () => void } | null = null;
+  const queue: JobQueue = {
+    name: inner.name,
+    enqueue: (job, options) => inner.enqueue(job, options),
+    process: (handler, options) =>
+      inner.process((job) => {
+        const run = handler(job);
+        const watching = job.name === 'sync' ? watcher : null;
+        if (watching) {
+          watcher = null;
+          watching.handedOver();
+          void run.then(watching.returned, watching.returned);
+        }
+        return run;
+      }, options),
+    idle: () => inner.idle(),
+    close: () => inner.close(),
+  };
+  return {
+    queue,
+    nextSyncRun(): { handedOver: Promise<void>; returned: Promise<void> } {
+      let handedOver!: () => void;
+      let returned!: () => void;
+      const run = { handedOver: new Promise<void>((resolve) => (handedOver = resolve)), returned: new Promise<void>((resolve) => (returned = resolve)) };
+      watcher = { handedOver, returned };
+      return run;
+    },
+  };
+}
 
 interface ProviderCall {
   kind: 'page' | 'pull';
@@ -86,13 +122,15 @@ describe('back-fill and the mailbox lease', () => {
     const trace = traceProvider(mailbox);
     const firstPage = trace.holdPage(1);
     const counting = countingStore(memoryStore());
-    const { tl, store, connection } = await connectedHarness({ store: counting.store, engine: { backfillPageSize: 100 } }, mailbox, { settle: false });
+    const watched = watchedQueue();
+    const { tl, store, connection } = await connectedHarness({ store: counting.store, queue: watched.queue, engine: { backfillPageSize: 100 } }, mailbox, { settle: false });
     stops.push(() => tl.stop());
     await firstPage.reached;
     const fresh = mailbox.add({ subject: 'New mail – PRJ-1042' });
+    const pushSync = watched.nextSyncRun();
     expect((await tl.handler(push('while-back-filling'))).status).toBe(202);
-    // Give the push's sync job time to start and find the mailbox busy.
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The push's sync job has started and waits for the mailbox the back-fill page holds.
+    await pushSync.handedOver;
     firstPage.release();
     await tl.idle();
 
@@ -115,11 +153,14 @@ describe('back-fill and the mailbox lease', () => {
     const a = await connectedHarness({ store, engine: { backfillPageSize: 100 } }, mailbox, { settle: false });
     stops.push(() => a.tl.stop());
     await firstPage.reached;
-    const b = await startedHarness({ store }, mailbox);
+    const watched = watchedQueue();
+    const b = await startedHarness({ store, queue: watched.queue }, mailbox);
     stops.push(() => b.tl.stop());
     const fresh = mailbox.add({ subject: 'New mail – PRJ-1042' });
+    const pushSync = watched.nextSyncRun();
     expect((await b.tl.handler(push('while-back-filling-elsewhere'))).status).toBe(202);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // B's sync job has found the mailbox leased by A and put itself back in the queue.
+    await pushSync.returned;
     firstPage.release();
     for (let round = 0; round < 3; round += 1) await Promise.all([a.tl.idle(), b.tl.idle()]);
 

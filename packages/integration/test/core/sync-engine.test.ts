@@ -1,7 +1,7 @@
 import { ThreadlinkError, type MetadataStore } from '@threadlink/core';
 import { memoryStore } from '@threadlink/storage-memory';
 import { internalsOf } from '@threadlink/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { connectedHarness } from './support/harness.js';
 import { scriptedMailbox } from './support/scripted-provider.js';
 
@@ -22,6 +22,7 @@ function measureConcurrentPulls(mailbox: ReturnType<typeof scriptedMailbox>, del
   mailbox.provider.pullChanges = async (session, cursor) => {
     inFlight += 1;
     seen.max = Math.max(seen.max, inFlight);
+    // The slow pull being modelled (it must overlap whatever else runs), not a wait for something.
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     try {
       return await original(session, cursor);
@@ -55,7 +56,8 @@ describe('sync engine', () => {
     mailbox.add({ subject: 'first' });
     const pullsBefore = mailbox.calls.pull;
     await internalsOf(tl).engine.requestSync(connection.id, 'push');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The first sync is pulling, held open at the gate: the burst below arrives while it runs.
+    await vi.waitFor(() => expect(mailbox.calls.pull).toBe(pullsBefore + 1), { timeout: 5_000, interval: 2 });
     for (let index = 0; index < 10; index += 1) {
       mailbox.add({ subject: `burst ${index}` });
       await internalsOf(tl).engine.requestSync(connection.id, 'push');
@@ -77,7 +79,7 @@ describe('sync engine', () => {
       for (let index = 0; index < 30; index += 1) {
         mailbox.add({ subject: `burst ${index}` });
         await internalsOf(tl).engine.requestSync(connection.id, 'push');
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        await new Promise((resolve) => setTimeout(resolve, 10)); // the burst's spacing is the traffic under test
       }
       const elapsedMs = Date.now() - started;
       await tl.idle();
@@ -108,7 +110,7 @@ describe('sync engine', () => {
     try {
       // Running (held at the gate): a push for the inbox.
       await engine.requestSync(connection.id, 'push', undefined, ['inbox']);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await vi.waitFor(() => expect(scopes).toHaveLength(1), { timeout: 5_000, interval: 2 });
       mailbox.add({ subject: 'while running' });
       // Waiting (in the queue or for the lease): one inbox job absorbs the repeat; a push for the
       // other folder must not be absorbed by it, nor a push for both by either.
@@ -119,7 +121,9 @@ describe('sync engine', () => {
       await engine.requestSync(connection.id, 'push', undefined, ['inbox', 'sentitems']);
       // A safety-net pull is never narrowed, nor absorbed by a narrowed job.
       await engine.requestSync(connection.id, 'safety-net');
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Paced pushes sit in the queue for a moment: release only once every one is in the engine.
+      const queue = internalsOf(tl).queue as ReturnType<typeof internalsOf>['queue'] & { readonly waiting: number };
+      await vi.waitFor(() => expect(queue.waiting).toBe(0), { timeout: 5_000, interval: 2 });
     } finally {
       release();
       mailbox.gate = null;
@@ -277,6 +281,7 @@ describe('sync engine', () => {
     const pulls = measureConcurrentPulls(mailbox, 300);
     mailbox.add({ subject: 'slow pull' });
     const first = internalsOf(a.tl).engine.run({ name: 'sync', connectionId: a.connection.id });
+    // Time passing is the point: 150 ms is past one lease TTL (90 ms) into the 300 ms pull.
     await new Promise((resolve) => setTimeout(resolve, 150));
     mailbox.add({ subject: 'second' });
     // Past one TTL into the first pull: the second engine must still find the lease held.
