@@ -46,6 +46,20 @@ export {
   checkClaimRequest,
   MAX_PAGE_LIMIT,
 } from './util/store-rules.js';
+export { getMessage, listThread } from './store/reads.js';
+export { requireTenant, stringList, connectionIdList } from './store/arguments.js';
+export {
+  parseSyncBatch,
+  validateSyncBatch,
+  assignStoredIds,
+  syncResult,
+  type ParsedSyncBatch,
+  type ValidatedSyncBatch,
+  type StoredIdLookup,
+  type PlannedUpsert,
+  type SyncPlan,
+} from './store/sync-batch.js';
+export { keysetPage } from './store/paging.js';
 export { createThreadlink, type Threadlink, type ThreadlinkConfig, type ConnectStartInput, type ReadScope } from './threadlink.js';
 export { toNodeHandler, type NodeHandlerOptions, type WebHandler } from './http/node.js';
 export { inProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';

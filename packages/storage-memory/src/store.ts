@@ -5,13 +5,15 @@ import {
   assertPageLimit,
   compareIds,
   decodeKeysetCursor,
-  encodeKeysetCursor,
   keyNamesConnection,
+  keysetPage,
   parseStoredConnection,
   parseStoredLink,
   parseStoreInput,
   RecordRef,
   recordKey,
+  requireTenant,
+  stringList,
   ThreadlinkError,
   type Connection,
   type ConnectionPatch,
@@ -50,18 +52,6 @@ export function memoryStoreRaw(store: MetadataStore): MemoryStoreRaw {
   const raw = rawAccess.get(store);
   if (!raw) throw new ThreadlinkError('CONFIG_INVALID', 'Not a memory store');
   return raw;
-}
-
-function requireTenant(tenantId: string): void {
-  if (typeof tenantId !== 'string' || tenantId === '') throw new ThreadlinkError('INVALID_INPUT', 'tenantId is required');
-}
-
-function stringList(values: string[] | undefined, what: string): string[] {
-  if (values === undefined) return [];
-  if (!Array.isArray(values) || values.some((value) => typeof value !== 'string')) {
-    throw new ThreadlinkError('INVALID_INPUT', `${what} must be an array of strings`);
-  }
-  return values;
 }
 
 function matchesQuery(connection: Connection, query: ConnectionQuery): boolean {
@@ -136,12 +126,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return [...ids].flatMap((id) => tables.messages.get(id)?.providerMessageId ?? []).sort(compareIds);
     },
 
-    async getMessage(tenantId, messageId) {
-      requireTenant(tenantId);
-      const message = tenantMessage(tenantId, messageId);
-      return message ? storedMessage(tables, message) : null;
-    },
-
     async getMessages(tenantId, messageIds) {
       requireTenant(tenantId);
       return stringList(messageIds, 'messageIds').flatMap((id) => {
@@ -154,23 +138,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const id = tables.indexes.byProviderId.get(key(connectionId, providerMessageId));
       const message = id === undefined ? undefined : tables.messages.get(id);
       return message ? storedMessage(tables, message) : null;
-    },
-
-    async findByInternetMessageId(tenantId, internetMessageIds) {
-      requireTenant(tenantId);
-      const ids = new Set<string>();
-      for (const internetMessageId of stringList(internetMessageIds, 'internetMessageIds')) {
-        for (const id of indexGet(tables.indexes.byInternetMessageId, key(tenantId, internetMessageId))) ids.add(id);
-      }
-      return oldestFirst(tables, ids).map((message) => storedMessage(tables, message));
-    },
-
-    async listThread(tenantId, threadId, connectionIds) {
-      requireTenant(tenantId);
-      const visible = visibleConnections(connectionIds);
-      return oldestFirst(tables, indexGet(tables.indexes.byThread, key(tenantId, threadId)))
-        .filter((message) => visible(message.connectionId))
-        .map((message) => storedMessage(tables, message));
     },
 
     async listThreads(tenantId, threadIds, connectionIds) {
@@ -197,9 +164,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       collect(indexes.byReference, stringList(query.referenceTokens, 'referenceTokens'));
       collect(indexes.byThread, stringList(query.threadIds, 'threadIds'));
       const ordered = [...hits].filter((id) => after === null || compareIds(id, after) > 0).sort(compareIds);
-      const ids = ordered.slice(0, page.limit);
-      const last = ids.at(-1);
-      return { ids, next: ordered.length > page.limit && last !== undefined ? encodeKeysetCursor([last]) : null };
+      const { items: ids, next } = keysetPage(ordered, page.limit, (id) => [id]);
+      return { ids, next };
     },
 
     async addLinks(tenantId, links) {

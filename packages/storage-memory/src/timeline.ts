@@ -4,11 +4,12 @@
 import {
   assertPageLimit,
   compareIds,
+  connectionIdList,
   decodeKeysetCursor,
-  encodeKeysetCursor,
+  keysetPage,
   parseStoreInput,
   RecordRef,
-  ThreadlinkError,
+  requireTenant,
   type ThreadPage,
   type TimelineQuery,
 } from '@threadlink/core';
@@ -21,17 +22,16 @@ interface Candidate {
   messageIds: Set<string>;
 }
 
-export function visibleConnections(connectionIds: string[] | undefined): ((connectionId: string) => boolean) {
-  if (connectionIds === undefined) return () => true;
-  if (!Array.isArray(connectionIds) || connectionIds.some((id) => typeof id !== 'string')) {
-    throw new ThreadlinkError('INVALID_INPUT', 'connectionIds must be an array of ids');
-  }
-  const allowed = new Set(connectionIds);
-  return (connectionId) => allowed.has(connectionId);
+/** A visibility test from a `connectionIds` argument (undefined: every connection). */
+export function visibleConnections(connectionIds: string[] | undefined): (connectionId: string) => boolean {
+  const allowed = connectionIdList(connectionIds);
+  if (allowed === null) return () => true;
+  const visible = new Set(allowed);
+  return (connectionId) => visible.has(connectionId);
 }
 
 export function timeline(tables: Tables, query: TimelineQuery): ThreadPage {
-  if (typeof query.tenantId !== 'string' || query.tenantId === '') throw new ThreadlinkError('INVALID_INPUT', 'tenantId is required');
+  requireTenant(query.tenantId);
   const record = parseStoreInput(RecordRef, query.record, 'record');
   assertPageLimit(query.limit);
   const after = query.after ? decodeKeysetCursor(query.after, ['number', 'string'] as const) : null;
@@ -69,14 +69,13 @@ export function timeline(tables: Tables, query: TimelineQuery): ThreadPage {
         (candidate.lastActivityAt === after[0] && compareIds(candidate.threadId, after[1]) < 0),
     )
     .sort((left, right) => right.lastActivityAt - left.lastActivityAt || compareIds(right.threadId, left.threadId));
-  const page = ordered.slice(0, query.limit);
-  const last = page.at(-1);
+  const page = keysetPage(ordered, query.limit, (candidate) => [candidate.lastActivityAt, candidate.threadId]);
   return {
-    threads: page.map((candidate) => ({
+    threads: page.items.map((candidate) => ({
       threadId: candidate.threadId,
       lastActivityAt: candidate.lastActivityAt,
       messages: oldestFirst(tables, candidate.messageIds).map((message) => storedMessage(tables, message)),
     })),
-    next: ordered.length > query.limit && last ? encodeKeysetCursor([last.lastActivityAt, last.threadId]) : null,
+    next: page.next,
   };
 }

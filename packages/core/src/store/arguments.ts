@@ -1,11 +1,12 @@
-// Argument checks for what the schemas do not cover (plain strings, lists, lease numbers).
-// The same rules as every other MetadataStore backend, so callers see the same codes.
-import { ThreadlinkError } from '@threadlink/core';
+// Argument checks for what the schemas do not cover (a tenant id, plain id lists): every
+// MetadataStore backend refuses the same input with the same code and message.
+import { ThreadlinkError } from '../errors.js';
 
 export function requireTenant(tenantId: string): void {
   if (typeof tenantId !== 'string' || tenantId === '') throw new ThreadlinkError('INVALID_INPUT', 'tenantId is required');
 }
 
+/** A list of strings (a copy); undefined is an empty list, anything else INVALID_INPUT. */
 export function stringList(values: readonly string[] | undefined, what: string): string[] {
   if (values === undefined) return [];
   if (!Array.isArray(values) || values.some((value) => typeof value !== 'string')) {
@@ -14,9 +15,7 @@ export function stringList(values: readonly string[] | undefined, what: string):
   return [...values];
 }
 
-/** undefined = every connection; otherwise only these. */
+/** A visibility filter: undefined (null here) is every connection of the tenant; a list, only those. */
 export function connectionIdList(connectionIds: readonly string[] | undefined): string[] | null {
   return connectionIds === undefined ? null : stringList(connectionIds, 'connectionIds');
 }
-
-
