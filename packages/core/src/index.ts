@@ -47,7 +47,18 @@ export {
   MAX_PAGE_LIMIT,
 } from './util/store-rules.js';
 export { getMessage, listThread } from './store/reads.js';
-export { requireTenant, stringList, connectionIdList } from './store/arguments.js';
+export {
+  requireTenant,
+  stringList,
+  connectionIdList,
+  parseRecordRef,
+  parseLinksToAdd,
+  parseManualLink,
+  parseIndexLookup,
+  parseTimelineQuery,
+  type IndexLookup,
+  type TimelineLookup,
+} from './store/arguments.js';
 export {
   parseSyncBatch,
   validateSyncBatch,

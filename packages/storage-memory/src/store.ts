@@ -2,15 +2,15 @@
 // way a database would be, for tests, prototypes and the single-process demo.
 import {
   applyConnectionPatch,
-  assertPageLimit,
   compareIds,
-  decodeKeysetCursor,
+  connectionIdList,
   keyNamesConnection,
   keysetPage,
+  parseIndexLookup,
+  parseLinksToAdd,
+  parseManualLink,
+  parseRecordRef,
   parseStoredConnection,
-  parseStoredLink,
-  parseStoreInput,
-  RecordRef,
   recordKey,
   requireTenant,
   stringList,
@@ -142,7 +142,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async listThreads(tenantId, threadIds, connectionIds) {
       requireTenant(tenantId);
-      const visible = visibleConnections(connectionIds);
+      const visible = visibleConnections(connectionIdList(connectionIds));
       const ids = new Set<string>();
       for (const threadId of stringList(threadIds, 'threadIds')) for (const id of indexGet(tables.indexes.byThread, key(tenantId, threadId))) ids.add(id);
       return oldestFirst(tables, ids)
@@ -151,30 +151,26 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     async findMessageIds(tenantId, query: MessageIndexQuery, page: PageRequest) {
-      requireTenant(tenantId);
-      assertPageLimit(page.limit);
-      const after = page.after ? decodeKeysetCursor(page.after, ['string'] as const)[0] : null;
+      const lookup = parseIndexLookup(tenantId, query, page);
       const { indexes } = tables;
       const hits = new Set<string>();
       const collect = (index: Map<string, Set<string>>, values: string[]): void => {
         for (const value of values) for (const id of indexGet(index, key(tenantId, value))) hits.add(id);
       };
-      collect(indexes.byAddress, stringList(query.addresses, 'addresses').map((address) => address.trim().toLowerCase()));
-      collect(indexes.byDomain, stringList(query.domains, 'domains').map((domain) => domain.trim().toLowerCase()));
-      collect(indexes.byReference, stringList(query.referenceTokens, 'referenceTokens'));
-      collect(indexes.byThread, stringList(query.threadIds, 'threadIds'));
+      collect(indexes.byAddress, lookup.addresses);
+      collect(indexes.byDomain, lookup.domains);
+      collect(indexes.byReference, lookup.referenceTokens);
+      collect(indexes.byThread, lookup.threadIds);
+      const { after } = lookup;
       const ordered = [...hits].filter((id) => after === null || compareIds(id, after) > 0).sort(compareIds);
-      const { items: ids, next } = keysetPage(ordered, page.limit, (id) => [id]);
+      const { items: ids, next } = keysetPage(ordered, lookup.limit, (id) => [id]);
       return { ids, next };
     },
 
     async addLinks(tenantId, links) {
       requireTenant(tenantId);
-      if (!Array.isArray(links)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes an array of links');
-      const parsed = links.map(parseStoredLink);
-      if (parsed.some((link) => link.manual)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes automatic links only');
       let inserted = 0;
-      for (const link of parsed) {
+      for (const link of parseLinksToAdd(links)) {
         const message = tenantMessage(tenantId, link.messageId);
         if (!message || tables.links.get(link.messageId)?.has(recordKey(link.record))) continue;
         setLink(tables, tenantId, link);
@@ -185,15 +181,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async saveManualLink(tenantId, input) {
       requireTenant(tenantId);
-      const link = parseStoredLink(input);
-      if (!link.manual) throw new ThreadlinkError('INVALID_INPUT', 'saveManualLink takes manual links only (manual: true)');
+      const link = parseManualLink(input);
       if (!tenantMessage(tenantId, link.messageId)) throw new ThreadlinkError('NOT_FOUND', 'No such message', { details: { messageId: link.messageId } });
       setLink(tables, tenantId, link);
     },
 
     async removeLink(tenantId, messageId, recordInput) {
       requireTenant(tenantId);
-      const record = parseStoreInput(RecordRef, recordInput, 'record');
+      const record = parseRecordRef(recordInput);
       if (!tenantMessage(tenantId, messageId)) return false;
       const link = tables.links.get(messageId)?.get(recordKey(record));
       if (!link || !link.manual) return false;

@@ -2,14 +2,9 @@
 // threads are read, never the whole tenant. Keyset paging on (lastActivityAt desc, threadId
 // desc) keeps pages stable while new mail arrives: newer threads sort before the cursor.
 import {
-  assertPageLimit,
   compareIds,
-  connectionIdList,
-  decodeKeysetCursor,
   keysetPage,
-  parseStoreInput,
-  RecordRef,
-  requireTenant,
+  parseTimelineQuery,
   type ThreadPage,
   type TimelineQuery,
 } from '@threadlink/core';
@@ -22,19 +17,16 @@ interface Candidate {
   messageIds: Set<string>;
 }
 
-/** A visibility test from a `connectionIds` argument (undefined: every connection). */
-export function visibleConnections(connectionIds: string[] | undefined): (connectionId: string) => boolean {
-  const allowed = connectionIdList(connectionIds);
+/** A visibility test from a checked `connectionIds` list (null: every connection of the tenant). */
+export function visibleConnections(allowed: string[] | null): (connectionId: string) => boolean {
   if (allowed === null) return () => true;
   const visible = new Set(allowed);
   return (connectionId) => visible.has(connectionId);
 }
 
-export function timeline(tables: Tables, query: TimelineQuery): ThreadPage {
-  requireTenant(query.tenantId);
-  const record = parseStoreInput(RecordRef, query.record, 'record');
-  assertPageLimit(query.limit);
-  const after = query.after ? decodeKeysetCursor(query.after, ['number', 'string'] as const) : null;
+export function timeline(tables: Tables, input: TimelineQuery): ThreadPage {
+  const query = parseTimelineQuery(input);
+  const { record, after } = query;
   const visible = visibleConnections(query.connectionIds);
   const { messages, indexes } = tables;
 

@@ -3,18 +3,17 @@
 // batch of N messages costs a fixed number of statements, never N round trips.
 import {
   applyConnectionPatch,
-  assertPageLimit,
   assignStoredIds,
   connectionIdList,
-  decodeKeysetCursor,
   keysetPage,
-  linkKey,
   parseHealthPatch,
+  parseIndexLookup,
+  parseLinksToAdd,
+  parseManualLink,
+  parseRecordRef,
   parseStoredConnection,
-  parseStoredLink,
-  parseStoreInput,
   parseSyncBatch,
-  RecordRef,
+  parseTimelineQuery,
   requireTenant,
   stringList,
   syncResult,
@@ -448,15 +447,9 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     },
 
     async findMessageIds(tenantId: string, query: MessageIndexQuery, page: PageRequest) {
-      requireTenant(tenantId);
-      assertPageLimit(page.limit);
-      const after = page.after ? decodeKeysetCursor(page.after, ['string'] as const)[0] : null;
-      const addresses = stringList(query.addresses, 'addresses').map((address) => address.trim().toLowerCase());
-      const domains = stringList(query.domains, 'domains').map((domain) => domain.trim().toLowerCase());
-      const tokens = stringList(query.referenceTokens, 'referenceTokens');
-      const threadIds = stringList(query.threadIds, 'threadIds');
+      const { addresses, domains, referenceTokens: tokens, threadIds, limit, after } = parseIndexLookup(tenantId, query, page);
       // PostgreSQL rejects a parameter the statement never uses, so each branch brings its own.
-      const params: unknown[] = [tenantId, after, page.limit + 1];
+      const params: unknown[] = [tenantId, after, limit + 1];
       const branches: string[] = [];
       const branch = (values: string[], select: (parameter: string) => string): void => {
         if (values.length === 0) return;
@@ -477,7 +470,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         );
         const { items: ids, next } = keysetPage(
           result.rows.map((row) => row.id),
-          page.limit,
+          limit,
           (id) => [id],
         );
         return { ids, next };
@@ -488,18 +481,13 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     async addLinks(tenantId, input) {
       requireTenant(tenantId);
-      const parsed = (Array.isArray(input) ? input : [input]).map(parseStoredLink);
-      if (parsed.some((link) => link.manual)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes automatic links only');
-      // The first entry for a (message, record) pair wins, as if inserted one by one.
-      const seen = new Set<string>();
-      const links = parsed.filter((link) => !seen.has(linkKey(link)) && seen.add(linkKey(link)));
+      const links = parseLinksToAdd(input);
       return run('addLinks', () => insertLinks(sql, tenantId, links));
     },
 
     async saveManualLink(tenantId, input) {
       requireTenant(tenantId);
-      const link = parseStoredLink(input);
-      if (!link.manual) throw new ThreadlinkError('INVALID_INPUT', 'saveManualLink takes manual links only (manual: true)');
+      const link = parseManualLink(input);
       await run('saveManualLink', async () => {
         // A user's decision replaces whatever row the pair had (an automatic link or an earlier decision).
         const result = await sql.query(
@@ -517,7 +505,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     async removeLink(tenantId, messageId, recordInput) {
       requireTenant(tenantId);
-      const record = parseStoreInput(RecordRef, recordInput, 'record');
+      const record = parseRecordRef(recordInput);
       return run('removeLink', async () => {
         const result = await sql.query(
           `DELETE FROM ${table('record_links')}
@@ -530,12 +518,9 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     // ── Timelines ──────────────────────────────────────────────────────────────────────────
 
-    async timeline(query: TimelineQuery): Promise<ThreadPage> {
-      requireTenant(query.tenantId);
-      const record = parseStoreInput(RecordRef, query.record, 'record');
-      assertPageLimit(query.limit);
-      const after = query.after ? decodeKeysetCursor(query.after, ['number', 'string'] as const) : null;
-      const visible = connectionIdList(query.connectionIds);
+    async timeline(input: TimelineQuery): Promise<ThreadPage> {
+      const query = parseTimelineQuery(input);
+      const { record, after, connectionIds: visible } = query;
       // A thread's activity is the newest message the panel shows: every visible message of the
       // thread for whole-thread panels, only the linked ones otherwise.
       const threadsSql = query.wholeThreads
