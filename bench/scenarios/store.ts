@@ -3,7 +3,7 @@
 // query for a client with 10,000 messages against a single-row look-up on the same store.
 // PostgreSQL (DATABASE_URL) and PGlite.
 import { performance } from 'node:perf_hooks';
-import type { MessageMeta } from '@threadlink/core';
+import { getMessage, type MessageMeta } from '@threadlink/core';
 import { pgliteStore, postgresStore, type SqlMetadataStore } from '@threadlink/storage-postgres';
 import { benchSchema, databaseUrl, storeOnlyThreadlink } from '../lib/database.js';
 import { benchConnection, benchMessage, clientLink } from '../lib/messages.js';
@@ -136,7 +136,7 @@ async function timelineRun(context: ScenarioContext, store: SqlMetadataStore, qu
     await tl.timeline.forRecord(record, { tenantId: TENANT, limit: 50 });
     firstPage.push(performance.now() - started);
     started = performance.now();
-    await store.getMessage(TENANT, sampleId);
+    await getMessage(store, TENANT, sampleId);
     lookups.push(performance.now() - started);
   }
   await tl.stop();

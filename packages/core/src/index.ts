@@ -46,6 +46,31 @@ export {
   checkClaimRequest,
   MAX_PAGE_LIMIT,
 } from './util/store-rules.js';
+export { getMessage, listThread } from './store/reads.js';
+export {
+  requireTenant,
+  stringList,
+  connectionIdList,
+  parseRecordRef,
+  parseLinksToAdd,
+  parseManualLink,
+  parseIndexLookup,
+  parseTimelineQuery,
+  type IndexLookup,
+  type TimelineLookup,
+} from './store/arguments.js';
+export {
+  parseSyncBatch,
+  validateSyncBatch,
+  assignStoredIds,
+  syncResult,
+  type ParsedSyncBatch,
+  type ValidatedSyncBatch,
+  type StoredIdLookup,
+  type PlannedUpsert,
+  type SyncPlan,
+} from './store/sync-batch.js';
+export { keysetPage } from './store/paging.js';
 export { createThreadlink } from './threadlink.js';
 export type {
   Threadlink,

@@ -1,18 +1,17 @@
 // applySync in two phases, like a transaction: `planSync` validates the whole batch and
 // reads only; `commitSync` mutates, and cannot fail part-way. Nothing awaits in between,
 // so no other call interleaves: a rejected batch leaves messages, links and cursor untouched.
+// The batch rules themselves (what is refused, which id a message keeps) are core's.
 import {
-  applyConnectionPatch,
-  dedupeLinks,
-  parseStoredLink,
-  parseStoredMessage,
+  assignStoredIds,
   recordKey,
-  SyncCursor,
-  parseStoreInput,
+  syncResult,
   ThreadlinkError,
+  validateSyncBatch,
   type ApplySyncResult,
   type Connection,
   type MessageMeta,
+  type PlannedUpsert,
   type RecordLink,
   type SyncBatch,
 } from '@threadlink/core';
@@ -30,93 +29,49 @@ export function writeConnection(tables: Tables, connection: Connection): void {
   for (const id of subscriptionIds(connection)) indexAdd(tables.indexes.bySubscription, id, connection.id);
 }
 
-interface SyncPlan {
+interface MemorySyncPlan {
+  /** As planned by core, for the result. */
+  planned: PlannedUpsert[];
   upserts: Array<{ message: MessageMeta; previous: MessageMeta | undefined; links: RecordLink[] }>;
   deletes: MessageMeta[];
   connection: Connection | null;
 }
 
-export function planSync(tables: Tables, connectionId: string, batch: SyncBatch): SyncPlan {
+export function planSync(tables: Tables, connectionId: string, batch: SyncBatch): MemorySyncPlan {
   const connection = tables.connections.get(connectionId);
   if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
-  if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.upserts) || !Array.isArray(batch.deletes) || !Array.isArray(batch.links)) {
-    throw new ThreadlinkError('INVALID_INPUT', 'A sync batch needs upserts, deletes and links arrays');
-  }
-
-  // Last entry wins per provider message id (a history page may list one message twice).
-  const incoming = new Map<string, MessageMeta>();
-  for (const raw of batch.upserts) {
-    const message = parseStoredMessage(raw);
-    if (message.tenantId !== connection.tenantId || message.connectionId !== connection.id || message.provider !== connection.provider) {
-      throw new ThreadlinkError('INVALID_INPUT', "A message's tenant, connection and provider must be its connection's", {
-        details: { connectionId, messageId: message.id },
-      });
-    }
-    incoming.set(message.providerMessageId, message);
-  }
-
-  const finalIdOf = new Map<string, string>();
-  const upserts: SyncPlan['upserts'] = [];
-  const batchIds = new Set<string>();
-  for (const message of incoming.values()) {
-    const storedId = tables.indexes.byProviderId.get(providerKey(connection.id, message.providerMessageId));
-    const previous = storedId === undefined ? undefined : tables.messages.get(storedId);
-    // The stored id is the row's identity; a differently derived id must not fork it.
-    const id = previous?.id ?? message.id;
-    if ((!previous && tables.messages.has(id)) || batchIds.has(id)) {
-      throw new ThreadlinkError('INVALID_INPUT', 'A message id is already used by another provider message', { details: { messageId: id } });
-    }
-    batchIds.add(id);
-    finalIdOf.set(message.id, id);
-    upserts.push({ message: { ...message, id }, previous, links: [] });
-  }
+  const storedMessageOf = (providerMessageId: string): MessageMeta | undefined => {
+    const id = tables.indexes.byProviderId.get(providerKey(connection.id, providerMessageId));
+    return id === undefined ? undefined : tables.messages.get(id);
+  };
+  const plan = assignStoredIds(validateSyncBatch(connection, batch), {
+    storedIdOf: (providerMessageId) => storedMessageOf(providerMessageId)?.id,
+    isTaken: (messageId) => tables.messages.has(messageId),
+  });
 
   const linksById = new Map<string, RecordLink[]>();
-  for (const raw of batch.links) {
-    const link = parseStoredLink(raw);
-    if (link.manual) throw new ThreadlinkError('INVALID_INPUT', 'applySync takes automatic links only; manual ones go through saveManualLink');
-    const id = finalIdOf.get(link.messageId);
-    if (id === undefined) {
-      throw new ThreadlinkError('INVALID_INPUT', "A link must name a message of the batch's upserts", { details: { messageId: link.messageId } });
-    }
-    const list = linksById.get(id) ?? [];
-    list.push({ ...link, messageId: id });
-    linksById.set(id, list);
+  for (const link of plan.links) {
+    const list = linksById.get(link.messageId) ?? [];
+    list.push(link);
+    linksById.set(link.messageId, list);
   }
-  for (const upsert of upserts) upsert.links = dedupeLinks(linksById.get(upsert.message.id) ?? []);
+  const upserts = plan.upserts.map(({ message, exists }) => ({
+    message,
+    previous: exists ? tables.messages.get(message.id) : undefined,
+    links: linksById.get(message.id) ?? [],
+  }));
 
-  const deletes: MessageMeta[] = [];
-  const deleting = new Set<string>();
-  for (const providerMessageId of batch.deletes) {
-    if (typeof providerMessageId !== 'string') throw new ThreadlinkError('INVALID_INPUT', 'deletes are provider message ids');
-    if (deleting.has(providerMessageId)) continue;
-    deleting.add(providerMessageId);
-    const upserted = incoming.get(providerMessageId);
-    const storedId = tables.indexes.byProviderId.get(providerKey(connection.id, providerMessageId));
-    const stored = storedId === undefined ? undefined : tables.messages.get(storedId);
-    if (stored) deletes.push(stored);
-    else if (upserted) deletes.push({ ...upserted, id: finalIdOf.get(upserted.id) ?? upserted.id });
-  }
-
-  const cursor = batch.cursor === undefined || batch.cursor === null ? batch.cursor : parseStoreInput(SyncCursor, batch.cursor, 'cursor');
-  const nextConnection =
-    batch.connection !== undefined || cursor !== undefined ? applyConnectionPatch(connection, batch.connection ?? {}, cursor) : null;
-
-  if (batch.expectedCursor !== undefined && batch.expectedCursor !== connection.cursor) {
-    throw new ThreadlinkError('CURSOR_CONFLICT', 'The stored cursor moved since this pull started', { details: { connectionId } });
-  }
-  return { upserts, deletes, connection: nextConnection };
+  const upsertedByProviderId = new Map(plan.upserts.map(({ message }) => [message.providerMessageId, message]));
+  // A delete of a message this batch inserts removes it too (after the insert, as in SQL).
+  const deletes = plan.deletes.flatMap((providerMessageId) => storedMessageOf(providerMessageId) ?? upsertedByProviderId.get(providerMessageId) ?? []);
+  return { planned: plan.upserts, upserts, deletes, connection: plan.nextConnection };
 }
 
-export function commitSync(tables: Tables, plan: SyncPlan): ApplySyncResult {
-  const inserted: string[] = [];
-  const updated: string[] = [];
-  const deleted: string[] = [];
+export function commitSync(tables: Tables, plan: MemorySyncPlan): ApplySyncResult {
   for (const { message, previous, links } of plan.upserts) {
     if (previous) unindexMessage(tables.indexes, previous);
     tables.messages.set(message.id, copy(message));
     indexMessage(tables.indexes, message);
-    (previous ? updated : inserted).push(message.id);
 
     const decided = new Set<string>();
     for (const link of linksOf(tables, message.id)) {
@@ -125,17 +80,13 @@ export function commitSync(tables: Tables, plan: SyncPlan): ApplySyncResult {
     }
     for (const link of links) if (!decided.has(recordKey(link.record))) setLink(tables, message.tenantId, link);
   }
+  const removedIds: string[] = [];
   for (const candidate of plan.deletes) {
     const message = tables.messages.get(candidate.id);
     if (!message) continue;
     deleteMessage(tables, message);
-    const insertedAt = inserted.indexOf(message.id);
-    const updatedAt = updated.indexOf(message.id);
-    if (insertedAt >= 0) inserted.splice(insertedAt, 1);
-    if (updatedAt >= 0) updated.splice(updatedAt, 1);
-    // A message first seen in this very batch and deleted in it never existed for the caller.
-    if (insertedAt < 0) deleted.push(message.id);
+    removedIds.push(message.id);
   }
   if (plan.connection) writeConnection(tables, plan.connection);
-  return { inserted, updated, deleted };
+  return syncResult(plan.planned, removedIds);
 }

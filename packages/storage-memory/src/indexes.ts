@@ -37,7 +37,6 @@ export interface MessageIndexes {
   byDomain: MultiIndex;
   byReference: MultiIndex;
   byThread: MultiIndex;
-  byInternetMessageId: MultiIndex;
   /** (tenant, record) → messages with a non-suppressed link to it: the timeline's entry point. */
   byRecord: MultiIndex;
   /** Push subscription id → connection ids (webhooks resolve their connection by it). */
@@ -52,7 +51,6 @@ export function createIndexes(): MessageIndexes {
     byDomain: new Map(),
     byReference: new Map(),
     byThread: new Map(),
-    byInternetMessageId: new Map(),
     byRecord: new Map(),
     bySubscription: new Map(),
   };
@@ -65,7 +63,6 @@ function eachMessageKey(message: MessageMeta, visit: (index: keyof MessageIndexe
   for (const domain of messageDomains(message)) visit('byDomain', key(tenant, domain));
   for (const token of new Set(message.referenceTokens)) visit('byReference', key(tenant, token));
   visit('byThread', key(tenant, message.threadId));
-  if (message.internetMessageId) visit('byInternetMessageId', key(tenant, message.internetMessageId));
 }
 
 export function indexMessage(indexes: MessageIndexes, message: MessageMeta): void {

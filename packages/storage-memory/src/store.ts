@@ -2,16 +2,18 @@
 // way a database would be, for tests, prototypes and the single-process demo.
 import {
   applyConnectionPatch,
-  assertPageLimit,
   compareIds,
-  decodeKeysetCursor,
-  encodeKeysetCursor,
+  connectionIdList,
   keyNamesConnection,
+  keysetPage,
+  parseIndexLookup,
+  parseLinksToAdd,
+  parseManualLink,
+  parseRecordRef,
   parseStoredConnection,
-  parseStoredLink,
-  parseStoreInput,
-  RecordRef,
   recordKey,
+  requireTenant,
+  stringList,
   ThreadlinkError,
   type Connection,
   type ConnectionPatch,
@@ -50,18 +52,6 @@ export function memoryStoreRaw(store: MetadataStore): MemoryStoreRaw {
   const raw = rawAccess.get(store);
   if (!raw) throw new ThreadlinkError('CONFIG_INVALID', 'Not a memory store');
   return raw;
-}
-
-function requireTenant(tenantId: string): void {
-  if (typeof tenantId !== 'string' || tenantId === '') throw new ThreadlinkError('INVALID_INPUT', 'tenantId is required');
-}
-
-function stringList(values: string[] | undefined, what: string): string[] {
-  if (values === undefined) return [];
-  if (!Array.isArray(values) || values.some((value) => typeof value !== 'string')) {
-    throw new ThreadlinkError('INVALID_INPUT', `${what} must be an array of strings`);
-  }
-  return values;
 }
 
 function matchesQuery(connection: Connection, query: ConnectionQuery): boolean {
@@ -136,12 +126,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return [...ids].flatMap((id) => tables.messages.get(id)?.providerMessageId ?? []).sort(compareIds);
     },
 
-    async getMessage(tenantId, messageId) {
-      requireTenant(tenantId);
-      const message = tenantMessage(tenantId, messageId);
-      return message ? storedMessage(tables, message) : null;
-    },
-
     async getMessages(tenantId, messageIds) {
       requireTenant(tenantId);
       return stringList(messageIds, 'messageIds').flatMap((id) => {
@@ -156,26 +140,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return message ? storedMessage(tables, message) : null;
     },
 
-    async findByInternetMessageId(tenantId, internetMessageIds) {
-      requireTenant(tenantId);
-      const ids = new Set<string>();
-      for (const internetMessageId of stringList(internetMessageIds, 'internetMessageIds')) {
-        for (const id of indexGet(tables.indexes.byInternetMessageId, key(tenantId, internetMessageId))) ids.add(id);
-      }
-      return oldestFirst(tables, ids).map((message) => storedMessage(tables, message));
-    },
-
-    async listThread(tenantId, threadId, connectionIds) {
-      requireTenant(tenantId);
-      const visible = visibleConnections(connectionIds);
-      return oldestFirst(tables, indexGet(tables.indexes.byThread, key(tenantId, threadId)))
-        .filter((message) => visible(message.connectionId))
-        .map((message) => storedMessage(tables, message));
-    },
-
     async listThreads(tenantId, threadIds, connectionIds) {
       requireTenant(tenantId);
-      const visible = visibleConnections(connectionIds);
+      const visible = visibleConnections(connectionIdList(connectionIds));
       const ids = new Set<string>();
       for (const threadId of stringList(threadIds, 'threadIds')) for (const id of indexGet(tables.indexes.byThread, key(tenantId, threadId))) ids.add(id);
       return oldestFirst(tables, ids)
@@ -184,31 +151,26 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     async findMessageIds(tenantId, query: MessageIndexQuery, page: PageRequest) {
-      requireTenant(tenantId);
-      assertPageLimit(page.limit);
-      const after = page.after ? decodeKeysetCursor(page.after, ['string'] as const)[0] : null;
+      const lookup = parseIndexLookup(tenantId, query, page);
       const { indexes } = tables;
       const hits = new Set<string>();
       const collect = (index: Map<string, Set<string>>, values: string[]): void => {
         for (const value of values) for (const id of indexGet(index, key(tenantId, value))) hits.add(id);
       };
-      collect(indexes.byAddress, stringList(query.addresses, 'addresses').map((address) => address.trim().toLowerCase()));
-      collect(indexes.byDomain, stringList(query.domains, 'domains').map((domain) => domain.trim().toLowerCase()));
-      collect(indexes.byReference, stringList(query.referenceTokens, 'referenceTokens'));
-      collect(indexes.byThread, stringList(query.threadIds, 'threadIds'));
+      collect(indexes.byAddress, lookup.addresses);
+      collect(indexes.byDomain, lookup.domains);
+      collect(indexes.byReference, lookup.referenceTokens);
+      collect(indexes.byThread, lookup.threadIds);
+      const { after } = lookup;
       const ordered = [...hits].filter((id) => after === null || compareIds(id, after) > 0).sort(compareIds);
-      const ids = ordered.slice(0, page.limit);
-      const last = ids.at(-1);
-      return { ids, next: ordered.length > page.limit && last !== undefined ? encodeKeysetCursor([last]) : null };
+      const { items: ids, next } = keysetPage(ordered, lookup.limit, (id) => [id]);
+      return { ids, next };
     },
 
     async addLinks(tenantId, links) {
       requireTenant(tenantId);
-      if (!Array.isArray(links)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes an array of links');
-      const parsed = links.map(parseStoredLink);
-      if (parsed.some((link) => link.manual)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes automatic links only');
       let inserted = 0;
-      for (const link of parsed) {
+      for (const link of parseLinksToAdd(links)) {
         const message = tenantMessage(tenantId, link.messageId);
         if (!message || tables.links.get(link.messageId)?.has(recordKey(link.record))) continue;
         setLink(tables, tenantId, link);
@@ -219,15 +181,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async saveManualLink(tenantId, input) {
       requireTenant(tenantId);
-      const link = parseStoredLink(input);
-      if (!link.manual) throw new ThreadlinkError('INVALID_INPUT', 'saveManualLink takes manual links only (manual: true)');
+      const link = parseManualLink(input);
       if (!tenantMessage(tenantId, link.messageId)) throw new ThreadlinkError('NOT_FOUND', 'No such message', { details: { messageId: link.messageId } });
       setLink(tables, tenantId, link);
     },
 
     async removeLink(tenantId, messageId, recordInput) {
       requireTenant(tenantId);
-      const record = parseStoreInput(RecordRef, recordInput, 'record');
+      const record = parseRecordRef(recordInput);
       if (!tenantMessage(tenantId, messageId)) return false;
       const link = tables.links.get(messageId)?.get(recordKey(record));
       if (!link || !link.manual) return false;

@@ -110,7 +110,6 @@ export function dumpTables(tables: Tables): Record<string, unknown[]> {
     'index.domain': indexRows(indexes.byDomain),
     'index.reference': indexRows(indexes.byReference),
     'index.thread': indexRows(indexes.byThread),
-    'index.internetMessageId': indexRows(indexes.byInternetMessageId),
     'index.record': indexRows(indexes.byRecord),
     'index.subscription': indexRows(indexes.bySubscription),
   });

@@ -2,13 +2,9 @@
 // threads are read, never the whole tenant. Keyset paging on (lastActivityAt desc, threadId
 // desc) keeps pages stable while new mail arrives: newer threads sort before the cursor.
 import {
-  assertPageLimit,
   compareIds,
-  decodeKeysetCursor,
-  encodeKeysetCursor,
-  parseStoreInput,
-  RecordRef,
-  ThreadlinkError,
+  keysetPage,
+  parseTimelineQuery,
   type ThreadPage,
   type TimelineQuery,
 } from '@threadlink/core';
@@ -21,20 +17,16 @@ interface Candidate {
   messageIds: Set<string>;
 }
 
-export function visibleConnections(connectionIds: string[] | undefined): ((connectionId: string) => boolean) {
-  if (connectionIds === undefined) return () => true;
-  if (!Array.isArray(connectionIds) || connectionIds.some((id) => typeof id !== 'string')) {
-    throw new ThreadlinkError('INVALID_INPUT', 'connectionIds must be an array of ids');
-  }
-  const allowed = new Set(connectionIds);
-  return (connectionId) => allowed.has(connectionId);
+/** A visibility test from a checked `connectionIds` list (null: every connection of the tenant). */
+export function visibleConnections(allowed: string[] | null): (connectionId: string) => boolean {
+  if (allowed === null) return () => true;
+  const visible = new Set(allowed);
+  return (connectionId) => visible.has(connectionId);
 }
 
-export function timeline(tables: Tables, query: TimelineQuery): ThreadPage {
-  if (typeof query.tenantId !== 'string' || query.tenantId === '') throw new ThreadlinkError('INVALID_INPUT', 'tenantId is required');
-  const record = parseStoreInput(RecordRef, query.record, 'record');
-  assertPageLimit(query.limit);
-  const after = query.after ? decodeKeysetCursor(query.after, ['number', 'string'] as const) : null;
+export function timeline(tables: Tables, input: TimelineQuery): ThreadPage {
+  const query = parseTimelineQuery(input);
+  const { record, after } = query;
   const visible = visibleConnections(query.connectionIds);
   const { messages, indexes } = tables;
 
@@ -69,14 +61,13 @@ export function timeline(tables: Tables, query: TimelineQuery): ThreadPage {
         (candidate.lastActivityAt === after[0] && compareIds(candidate.threadId, after[1]) < 0),
     )
     .sort((left, right) => right.lastActivityAt - left.lastActivityAt || compareIds(right.threadId, left.threadId));
-  const page = ordered.slice(0, query.limit);
-  const last = page.at(-1);
+  const page = keysetPage(ordered, query.limit, (candidate) => [candidate.lastActivityAt, candidate.threadId]);
   return {
-    threads: page.map((candidate) => ({
+    threads: page.items.map((candidate) => ({
       threadId: candidate.threadId,
       lastActivityAt: candidate.lastActivityAt,
       messages: oldestFirst(tables, candidate.messageIds).map((message) => storedMessage(tables, message)),
     })),
-    next: ordered.length > query.limit && last ? encodeKeysetCursor([last.lastActivityAt, last.threadId]) : null,
+    next: page.next,
   };
 }

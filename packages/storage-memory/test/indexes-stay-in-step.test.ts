@@ -17,7 +17,6 @@ function rebuild(messages: MessageMeta[], links: RecordLink[]): Record<string, s
     'index.domain': [],
     'index.reference': [],
     'index.thread': [],
-    'index.internetMessageId': [],
     'index.record': [],
   };
   const add = (table: string, key: string, id: string) => rows[table]?.push(JSON.stringify({ key, id }));
@@ -30,7 +29,6 @@ function rebuild(messages: MessageMeta[], links: RecordLink[]): Record<string, s
     for (const domain of new Set(messageAddresses(message).map(domainOf))) add('index.domain', join(message.tenantId, domain), message.id);
     for (const token of new Set(message.referenceTokens)) add('index.reference', join(message.tenantId, token), message.id);
     add('index.thread', join(message.tenantId, message.threadId), message.id);
-    if (message.internetMessageId) add('index.internetMessageId', join(message.tenantId, message.internetMessageId), message.id);
   }
   for (const link of links) {
     if (!link.suppressed) add('index.record', join(tenantOf.get(link.messageId) ?? '?', recordKey(link.record)), link.messageId);

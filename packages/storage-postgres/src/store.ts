@@ -3,21 +3,24 @@
 // batch of N messages costs a fixed number of statements, never N round trips.
 import {
   applyConnectionPatch,
-  assertPageLimit,
-  decodeKeysetCursor,
-  dedupeLinks,
-  encodeKeysetCursor,
-  linkKey,
+  assignStoredIds,
+  connectionIdList,
+  keysetPage,
   parseHealthPatch,
+  parseIndexLookup,
+  parseLinksToAdd,
+  parseManualLink,
+  parseRecordRef,
   parseStoredConnection,
-  parseStoredLink,
-  parseStoredMessage,
-  parseStoreInput,
-  RecordRef,
-  SyncCursor,
+  parseSyncBatch,
+  parseTimelineQuery,
+  requireTenant,
+  stringList,
+  syncResult,
   ThreadlinkError,
   checkClaimRequest,
   checkLeaseRequest,
+  validateSyncBatch,
   type ApplySyncResult,
   type Connection,
   type ConnectionPatch,
@@ -25,11 +28,12 @@ import {
   type ExportRecord,
   type LeaseRequest,
   type MessageIndexQuery,
-  type MessageMeta,
   type MetadataStore,
   type PageRequest,
+  type PlannedUpsert,
   type PurgeReport,
   type RecordLink,
+  type StoredIdLookup,
   type StoredMessage,
   type SyncBatch,
   type ThreadPage,
@@ -55,7 +59,6 @@ import {
   type MessageRow,
 } from './rows.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
-import { connectionIdList, requireTenant, stringList } from './validation.js';
 
 /** Every table the store writes (children first). */
 export const STORE_TABLES = ['record_links', 'participants', 'reference_tokens', 'messages', 'connections', 'leases', 'claims'] as const;
@@ -115,12 +118,6 @@ const LINK_COLUMN_LIST = `tenant_id, message_id, connection_id, record_type, rec
 
 const LINK_RECORDSET = `x(message_id text, record_type text, record_id text, record_label text, rule text, reason text,
   confidence double precision, manual boolean, suppressed boolean, created_at bigint)`;
-
-interface PlannedUpsert {
-  message: MessageMeta;
-  /** true when (connection, provider id) is already stored; its stored id is in message.id. */
-  exists: boolean;
-}
 
 /**
  * A patch that touches health (and at most updatedAt) and nothing else, validated, or null. Such a
@@ -192,34 +189,22 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
   const visibleTo = (column: string, parameter: number): string => `($${parameter}::text[] IS NULL OR ${column} = ANY($${parameter}::text[]))`;
 
-  /** Validates the whole batch against the locked connection before anything is written. */
-  async function planUpserts(tx: SqlExecutor, connection: Connection, incoming: Map<string, MessageMeta>): Promise<PlannedUpsert[]> {
-    if (incoming.size === 0) return [];
-    const messages = [...incoming.values()];
-    const existing = await tx.query<{ id: string; connection_id: string; provider_message_id: string }>(
-      `SELECT id, connection_id, provider_message_id FROM ${table('messages')}
-        WHERE (connection_id = $1 AND provider_message_id = ANY($2::text[])) OR id = ANY($3::text[])`,
-      [connection.id, messages.map((message) => message.providerMessageId), messages.map((message) => message.id)],
-    );
+  /** The stored ids assignStoredIds needs, for the batch's messages only, in one read. */
+  async function readStoredIds(tx: SqlExecutor, connectionId: string, messages: ReadonlyArray<{ id: string; providerMessageId: string }>): Promise<StoredIdLookup> {
     const storedIdByProviderId = new Map<string, string>();
-    const ownerOfId = new Map<string, string>();
-    for (const row of existing.rows) {
-      if (row.connection_id === connection.id) storedIdByProviderId.set(row.provider_message_id, row.id);
-      ownerOfId.set(row.id, `${row.connection_id}\u0000${row.provider_message_id}`);
-    }
-    const planned: PlannedUpsert[] = [];
-    const batchIds = new Set<string>();
-    for (const message of messages) {
-      const storedId = storedIdByProviderId.get(message.providerMessageId);
-      // The stored id is the row's identity; a differently derived id must not fork it.
-      const id = storedId ?? message.id;
-      if ((storedId === undefined && ownerOfId.has(id)) || batchIds.has(id)) {
-        throw new ThreadlinkError('INVALID_INPUT', 'A message id is already used by another provider message', { details: { messageId: id } });
+    const takenIds = new Set<string>();
+    if (messages.length > 0) {
+      const existing = await tx.query<{ id: string; connection_id: string; provider_message_id: string }>(
+        `SELECT id, connection_id, provider_message_id FROM ${table('messages')}
+          WHERE (connection_id = $1 AND provider_message_id = ANY($2::text[])) OR id = ANY($3::text[])`,
+        [connectionId, messages.map((message) => message.providerMessageId), messages.map((message) => message.id)],
+      );
+      for (const row of existing.rows) {
+        if (row.connection_id === connectionId) storedIdByProviderId.set(row.provider_message_id, row.id);
+        takenIds.add(row.id);
       }
-      batchIds.add(id);
-      planned.push({ message: { ...message, id }, exists: storedId !== undefined });
     }
-    return planned;
+    return { storedIdOf: (providerMessageId) => storedIdByProviderId.get(providerMessageId), isTaken: (messageId) => takenIds.has(messageId) };
   }
 
   async function writeUpserts(tx: SqlExecutor, connection: Connection, planned: PlannedUpsert[]): Promise<void> {
@@ -365,21 +350,8 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     // ── Sync ───────────────────────────────────────────────────────────────────────────────
 
     async applySync(connectionId: string, batch: SyncBatch): Promise<ApplySyncResult> {
-      if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.upserts) || !Array.isArray(batch.deletes) || !Array.isArray(batch.links)) {
-        throw new ThreadlinkError('INVALID_INPUT', 'A sync batch needs upserts, deletes and links arrays');
-      }
       // Everything that needs no database is checked before a connection is borrowed.
-      const incoming = new Map<string, MessageMeta>();
-      for (const raw of batch.upserts) {
-        const message = parseStoredMessage(raw);
-        incoming.set(message.providerMessageId, message); // the last copy in a batch wins
-      }
-      const links = batch.links.map(parseStoredLink);
-      if (links.some((link) => link.manual)) {
-        throw new ThreadlinkError('INVALID_INPUT', 'applySync takes automatic links only; manual ones go through saveManualLink');
-      }
-      const deletes = [...new Set(stringList(batch.deletes, 'deletes'))];
-      const cursor = batch.cursor === undefined || batch.cursor === null ? batch.cursor : parseStoreInput(SyncCursor, batch.cursor, 'cursor');
+      const parsed = parseSyncBatch(batch);
 
       return run('applySync', () =>
         sql.transaction(async (tx) => {
@@ -387,29 +359,9 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           // cursor queue here, and the second one fails the compare-and-set below.
           const connection = await lockConnection(tx, connectionId);
           if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
-          for (const message of incoming.values()) {
-            if (message.tenantId !== connection.tenantId || message.connectionId !== connection.id || message.provider !== connection.provider) {
-              throw new ThreadlinkError('INVALID_INPUT', "A message's tenant, connection and provider must be its connection's", {
-                details: { connectionId, messageId: message.id },
-              });
-            }
-          }
-          const planned = await planUpserts(tx, connection, incoming);
-          const finalIdOf = new Map([...incoming.values()].map((message, index) => [message.id, planned[index]?.message.id ?? message.id]));
-          const batchLinks = dedupeLinks(
-            links.map((link) => {
-              const id = finalIdOf.get(link.messageId);
-              if (id === undefined) {
-                throw new ThreadlinkError('INVALID_INPUT', "A link must name a message of the batch's upserts", { details: { messageId: link.messageId } });
-              }
-              return { ...link, messageId: id };
-            }),
-          );
-          const nextConnection =
-            batch.connection !== undefined || cursor !== undefined ? applyConnectionPatch(connection, batch.connection ?? {}, cursor) : null;
-          if (batch.expectedCursor !== undefined && batch.expectedCursor !== connection.cursor) {
-            throw new ThreadlinkError('CURSOR_CONFLICT', 'The stored cursor moved since this pull started', { details: { connectionId } });
-          }
+          const validated = validateSyncBatch(connection, parsed);
+          const stored = await readStoredIds(tx, connection.id, validated.upserts);
+          const { upserts: planned, links: batchLinks, deletes, nextConnection } = assignStoredIds(validated, stored);
 
           await writeUpserts(tx, connection, planned);
           if (batchLinks.length > 0) {
@@ -425,35 +377,28 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
             );
           }
 
-          const inserted = planned.filter((upsert) => !upsert.exists).map(({ message }) => message.id);
-          const updated = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
-          const deleted: string[] = [];
+          const removedIds: string[] = [];
           if (deletes.length > 0) {
             const removed = await tx.query<{ id: string; provider_message_id: string }>(
               `DELETE FROM ${table('messages')} WHERE connection_id = $1 AND provider_message_id = ANY($2::text[]) RETURNING id, provider_message_id`,
               [connectionId, deletes],
             );
-            const removedIds = new Map(removed.rows.map((row) => [row.provider_message_id, row.id]));
-            if (removedIds.size > 0) {
+            const removedIdOf = new Map(removed.rows.map((row) => [row.provider_message_id, row.id]));
+            if (removedIdOf.size > 0) {
               // Participants, tokens and every link (manual ones too) go with their message.
-              const scope = [connection.tenantId, [...removedIds.values()]];
+              const scope = [connection.tenantId, [...removedIdOf.values()]];
               for (const child of ['participants', 'reference_tokens', 'record_links']) {
                 await tx.query(`DELETE FROM ${table(child)} WHERE tenant_id = $1 AND message_id = ANY($2::text[])`, scope);
               }
             }
+            // In the batch's order, as syncResult reports them.
             for (const providerMessageId of deletes) {
-              const id = removedIds.get(providerMessageId);
-              if (id === undefined) continue;
-              const insertedAt = inserted.indexOf(id);
-              const updatedAt = updated.indexOf(id);
-              if (insertedAt >= 0) inserted.splice(insertedAt, 1);
-              if (updatedAt >= 0) updated.splice(updatedAt, 1);
-              // A message first seen in this very batch and deleted in it never existed for the caller.
-              if (insertedAt < 0) deleted.push(id);
+              const id = removedIdOf.get(providerMessageId);
+              if (id !== undefined) removedIds.push(id);
             }
           }
           if (nextConnection) await writeConnection(tx, nextConnection);
-          return { inserted, updated, deleted };
+          return syncResult(planned, removedIds);
         }),
       );
     },
@@ -469,11 +414,6 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     },
 
     // ── Messages ───────────────────────────────────────────────────────────────────────────
-
-    async getMessage(tenantId, messageId) {
-      requireTenant(tenantId);
-      return run('getMessage', async () => (await readMessages(sql, 'm.tenant_id = $1 AND m.id = $2', [tenantId, messageId]))[0] ?? null);
-    },
 
     async getMessages(tenantId, messageIds) {
       requireTenant(tenantId);
@@ -496,19 +436,6 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       });
     },
 
-    async findByInternetMessageId(tenantId, internetMessageIds) {
-      requireTenant(tenantId);
-      const ids = stringList(internetMessageIds, 'internetMessageIds');
-      if (ids.length === 0) return [];
-      return run('findByInternetMessageId', () => readMessages(sql, 'm.tenant_id = $1 AND m.internet_message_id = ANY($2::text[])', [tenantId, ids]));
-    },
-
-    async listThread(tenantId, threadId, connectionIds) {
-      requireTenant(tenantId);
-      const visible = connectionIdList(connectionIds);
-      return run('listThread', () => readMessages(sql, `m.tenant_id = $1 AND m.thread_id = $2 AND ${visibleTo('m.connection_id', 3)}`, [tenantId, threadId, visible]));
-    },
-
     async listThreads(tenantId, threadIds, connectionIds) {
       requireTenant(tenantId);
       const ids = [...new Set(stringList(threadIds, 'threadIds'))];
@@ -520,15 +447,9 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     },
 
     async findMessageIds(tenantId: string, query: MessageIndexQuery, page: PageRequest) {
-      requireTenant(tenantId);
-      assertPageLimit(page.limit);
-      const after = page.after ? decodeKeysetCursor(page.after, ['string'] as const)[0] : null;
-      const addresses = stringList(query.addresses, 'addresses').map((address) => address.trim().toLowerCase());
-      const domains = stringList(query.domains, 'domains').map((domain) => domain.trim().toLowerCase());
-      const tokens = stringList(query.referenceTokens, 'referenceTokens');
-      const threadIds = stringList(query.threadIds, 'threadIds');
+      const { addresses, domains, referenceTokens: tokens, threadIds, limit, after } = parseIndexLookup(tenantId, query, page);
       // PostgreSQL rejects a parameter the statement never uses, so each branch brings its own.
-      const params: unknown[] = [tenantId, after, page.limit + 1];
+      const params: unknown[] = [tenantId, after, limit + 1];
       const branches: string[] = [];
       const branch = (values: string[], select: (parameter: string) => string): void => {
         if (values.length === 0) return;
@@ -547,9 +468,12 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
             ORDER BY id LIMIT $3`,
           params,
         );
-        const ids = result.rows.slice(0, page.limit).map((row) => row.id);
-        const last = ids.at(-1);
-        return { ids, next: result.rows.length > page.limit && last !== undefined ? encodeKeysetCursor([last]) : null };
+        const { items: ids, next } = keysetPage(
+          result.rows.map((row) => row.id),
+          limit,
+          (id) => [id],
+        );
+        return { ids, next };
       });
     },
 
@@ -557,18 +481,13 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     async addLinks(tenantId, input) {
       requireTenant(tenantId);
-      const parsed = (Array.isArray(input) ? input : [input]).map(parseStoredLink);
-      if (parsed.some((link) => link.manual)) throw new ThreadlinkError('INVALID_INPUT', 'addLinks takes automatic links only');
-      // The first entry for a (message, record) pair wins, as if inserted one by one.
-      const seen = new Set<string>();
-      const links = parsed.filter((link) => !seen.has(linkKey(link)) && seen.add(linkKey(link)));
+      const links = parseLinksToAdd(input);
       return run('addLinks', () => insertLinks(sql, tenantId, links));
     },
 
     async saveManualLink(tenantId, input) {
       requireTenant(tenantId);
-      const link = parseStoredLink(input);
-      if (!link.manual) throw new ThreadlinkError('INVALID_INPUT', 'saveManualLink takes manual links only (manual: true)');
+      const link = parseManualLink(input);
       await run('saveManualLink', async () => {
         // A user's decision replaces whatever row the pair had (an automatic link or an earlier decision).
         const result = await sql.query(
@@ -586,7 +505,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     async removeLink(tenantId, messageId, recordInput) {
       requireTenant(tenantId);
-      const record = parseStoreInput(RecordRef, recordInput, 'record');
+      const record = parseRecordRef(recordInput);
       return run('removeLink', async () => {
         const result = await sql.query(
           `DELETE FROM ${table('record_links')}
@@ -599,12 +518,9 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     // ── Timelines ──────────────────────────────────────────────────────────────────────────
 
-    async timeline(query: TimelineQuery): Promise<ThreadPage> {
-      requireTenant(query.tenantId);
-      const record = parseStoreInput(RecordRef, query.record, 'record');
-      assertPageLimit(query.limit);
-      const after = query.after ? decodeKeysetCursor(query.after, ['number', 'string'] as const) : null;
-      const visible = connectionIdList(query.connectionIds);
+    async timeline(input: TimelineQuery): Promise<ThreadPage> {
+      const query = parseTimelineQuery(input);
+      const { record, after, connectionIds: visible } = query;
       // A thread's activity is the newest message the panel shows: every visible message of the
       // thread for whole-thread panels, only the linked ones otherwise.
       const threadsSql = query.wholeThreads
@@ -626,7 +542,11 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
             LIMIT $7`,
           [query.tenantId, record.type, record.id, visible, after?.[0] ?? null, after?.[1] ?? null, query.limit + 1],
         );
-        const threads = page.rows.slice(0, query.limit).map((row) => ({ threadId: row.thread_id, lastActivityAt: Number(row.last_activity_at) }));
+        const { items: threads, next } = keysetPage(
+          page.rows.map((row) => ({ threadId: row.thread_id, lastActivityAt: Number(row.last_activity_at) })),
+          query.limit,
+          (thread) => [thread.lastActivityAt, thread.threadId],
+        );
         if (threads.length === 0) return { threads: [], next: null };
         const linkedOnly = query.wholeThreads
           ? ''
@@ -643,11 +563,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           if (list) list.push(message);
           else byThread.set(message.threadId, [message]);
         }
-        const last = threads.at(-1);
-        return {
-          threads: threads.map((thread) => ({ ...thread, messages: byThread.get(thread.threadId) ?? [] })),
-          next: page.rows.length > query.limit && last ? encodeKeysetCursor([last.lastActivityAt, last.threadId]) : null,
-        };
+        return { threads: threads.map((thread) => ({ ...thread, messages: byThread.get(thread.threadId) ?? [] })), next };
       });
     },
 

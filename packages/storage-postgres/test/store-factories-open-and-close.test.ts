@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { getMessage } from '@threadlink/core';
 import { makeConnection, makeMessage } from '@threadlink/testing';
 import { pgliteStore, postgresStore } from '../src/index.js';
 import { postgresBackend, postgresPool, randomSchema, trackSchema } from './backends.js';
@@ -32,7 +33,7 @@ describe('pgliteStore', () => {
     await reopened.init();
     expect((await reopened.migrate()).applied).toEqual([]);
     expect((await reopened.getConnection(connection.id))?.cursor).toBe('h7');
-    expect((await reopened.getMessage(connection.tenantId, message.id))?.subject).toBe(message.subject);
+    expect((await getMessage(reopened, connection.tenantId, message.id))?.subject).toBe(message.subject);
     await reopened.close();
   });
 

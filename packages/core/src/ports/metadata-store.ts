@@ -4,7 +4,8 @@
 // so a crash replays the pull instead of skipping it.
 //
 // Shared rules (every backend, checked by runStoreConformance in @threadlink/testing; helpers in
-// core's util/store-rules.ts): input is parsed with the strict schemas — a content key such as
+// core's util/store-rules.ts and store/, where applySync's batch checks are validateSyncBatch and
+// assignStoredIds): input is parsed with the strict schemas — a content key such as
 // body/snippet/bodyPreview is CONTENT_FORBIDDEN, any other bad input INVALID_INPUT. Ids compare
 // in binary order (Postgres `COLLATE "C"`). Returned objects are copies. Leases and claims are live
 // while `now < expiresAt`. Lease/claim keys name a connection by a `:` segment (`sync:<id>`).
@@ -159,17 +160,14 @@ export interface MetadataStore {
   /** Every provider message id stored for a connection (resync reconciliation). */
   listProviderMessageIds(connectionId: string): Promise<string[]>;
 
-  // Messages (tenant-scoped: another tenant's id answers null / nothing)
-  getMessage(tenantId: string, messageId: string): Promise<StoredMessage | null>;
+  // Messages (tenant-scoped: another tenant's ids answer nothing). One batch read each; core's
+  // getMessage / listThread (store/reads.ts) derive the single-item reads from them.
   /** In the order asked; unknown (or other tenants') ids are skipped. */
   getMessages(tenantId: string, messageIds: string[]): Promise<StoredMessage[]>;
   getMessageByProviderId(connectionId: string, providerMessageId: string): Promise<StoredMessage | null>;
-  /** Every copy across the tenant's connections, oldest first (receivedAt, then id). */
-  findByInternetMessageId(tenantId: string, internetMessageIds: string[]): Promise<StoredMessage[]>;
-  /** A thread's messages, oldest first (receivedAt, then id). */
-  listThread(tenantId: string, threadId: string, connectionIds?: string[]): Promise<StoredMessage[]>;
   /** Every message of these threads in one call (matching a page reads all its threads at once),
-   * oldest first (receivedAt, then id); unknown thread ids are skipped. */
+   * oldest first (receivedAt, then id); unknown thread ids are skipped. `connectionIds` keeps only
+   * those connections' copies (undefined: every connection of the tenant). */
   listThreads(tenantId: string, threadIds: string[], connectionIds?: string[]): Promise<StoredMessage[]>;
   /** Message ids hitting the index query, ascending by id, keyset-paginated. */
   findMessageIds(tenantId: string, query: MessageIndexQuery, page: PageRequest): Promise<{ ids: string[]; next: string | null }>;

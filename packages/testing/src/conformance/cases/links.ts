@@ -1,5 +1,6 @@
 // Record links: automatic ones follow the rules, manual decisions (link and unlink) win and last.
 import { describe, expect, it } from 'vitest';
+import { getMessage } from '@threadlink/core';
 import { expectError, expectNothingWritten, linkSummary, seed, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage, makeRecord } from '../fixtures.js';
 
@@ -18,13 +19,13 @@ export function linkCases(t: ConformanceContext): void {
         deletes: [],
         links: [makeLink(message, client, { reason: 'matched again' })],
       });
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, message.id))).toEqual([
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id))).toEqual([
         { record: `client:${client.id}`, manual: false, suppressed: false, reason: 'matched again' },
       ]);
       // Only the upserted message's links are replaced.
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, untouched.id))).toHaveLength(1);
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, untouched.id))).toHaveLength(1);
       await t.store.applySync(connection.id, { upserts: [message], deletes: [], links: [] });
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, message.id))).toEqual([]);
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id))).toEqual([]);
     });
 
     it('keeps one link per (message, record): the highest confidence of a batch wins', async () => {
@@ -35,7 +36,7 @@ export function linkCases(t: ConformanceContext): void {
         makeLink(message, client, { rule: 'participant.domain', confidence: 0.5, reason: 'domain' }),
         makeLink(message, client, { rule: 'participant.address', confidence: 0.9, reason: 'address' }),
       ]);
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, message.id))).toEqual([
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id))).toEqual([
         { record: `client:${client.id}`, manual: false, suppressed: false, reason: 'address' },
       ]);
     });
@@ -48,11 +49,11 @@ export function linkCases(t: ConformanceContext): void {
       await t.store.saveManualLink(connection.tenantId, makeManualLink(message, project));
       await t.store.applySync(connection.id, { upserts: [message], deletes: [], links: [makeLink(message, project, { reason: 'reference PRJ-1' })] });
       expect(await t.store.addLinks(connection.tenantId, [makeLink(message, project, { reason: 'rematch' })])).toBe(0);
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, message.id))).toEqual([
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id))).toEqual([
         { record: `project:${project.id}`, manual: true, suppressed: false, reason: 'linked by a user' },
       ]);
       await t.store.applySync(connection.id, { upserts: [message], deletes: [], links: [] });
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, message.id))).toHaveLength(1);
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id))).toHaveLength(1);
     });
 
     it('keeps a manual unlink (suppressed) through re-upserts and re-matching, and hides the record', async () => {
@@ -67,7 +68,7 @@ export function linkCases(t: ConformanceContext): void {
       await t.store.applySync(connection.id, { upserts: [message], deletes: [], links: [makeLink(message, client)] });
       expect(await t.store.addLinks(connection.tenantId, [makeLink(message, client)])).toBe(0);
       expect((await timeline()).threads).toEqual([]);
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, message.id))).toEqual([
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id))).toEqual([
         { record: `client:${client.id}`, manual: true, suppressed: true, reason: 'unlinked by a user' },
       ]);
     });
@@ -79,7 +80,7 @@ export function linkCases(t: ConformanceContext): void {
       await seed(t.store, connection, [message]);
       await t.store.saveManualLink(connection.tenantId, makeManualLink(message, project));
       await t.store.saveManualLink(connection.tenantId, makeManualUnlink(message, project));
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, message.id))).toEqual([
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id))).toEqual([
         { record: `project:${project.id}`, manual: true, suppressed: true, reason: 'unlinked by a user' },
       ]);
     });
@@ -93,11 +94,11 @@ export function linkCases(t: ConformanceContext): void {
       await t.store.saveManualLink(connection.tenantId, makeManualUnlink(message, client));
       expect(await t.store.removeLink(connection.tenantId, message.id, client)).toBe(true);
       expect(await t.store.removeLink(connection.tenantId, message.id, client)).toBe(false);
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, message.id)).map((link) => link.record)).toEqual([`project:${project.id}`]);
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id)).map((link) => link.record)).toEqual([`project:${project.id}`]);
       expect(await t.store.addLinks(connection.tenantId, [makeLink(message, client)])).toBe(1);
       expect(await t.store.removeLink(connection.tenantId, message.id, project)).toBe(false);
       expect(await t.store.removeLink(connection.tenantId, 'msg_unknown', project)).toBe(false);
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, message.id)).map((link) => link.record).sort()).toEqual(
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id)).map((link) => link.record).sort()).toEqual(
         [`client:${client.id}`, `project:${project.id}`].sort(),
       );
     });

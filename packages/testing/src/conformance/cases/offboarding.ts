@@ -1,7 +1,7 @@
 // Offboarding: purge leaves zero rows of the connection (checked on the physical rows) and
 // nothing else disturbed; export returns everything stored, tokens redacted.
 import { describe, expect, it } from 'vitest';
-import type { Connection, ExportRecord, MessageMeta, RecordLink } from '@threadlink/core';
+import { getMessage, type Connection, type ExportRecord, type MessageMeta, type RecordLink } from '@threadlink/core';
 import { seed, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage, makeRecord, uniqueId } from '../fixtures.js';
 import { canonicalRow, mentions, rowsMentioning } from '../raw.js';
@@ -62,7 +62,7 @@ export function offboardingCases(t: ConformanceContext): void {
 
       expect(await t.store.getConnection(leaving.connection.id)).toBeNull();
       expect(await t.store.listProviderMessageIds(leaving.connection.id)).toEqual([]);
-      expect(await t.store.getMessage(leaving.connection.tenantId, leaving.messages[0].id)).toBeNull();
+      expect(await getMessage(t.store, leaving.connection.tenantId, leaving.messages[0].id)).toBeNull();
       expect(await t.store.listProviderMessageIds(staying.connection.id)).toHaveLength(3);
       expect(await t.store.purgeConnection(leaving.connection.id)).toEqual({ connections: 0, messages: 0, links: 0, other: 0 });
       // The purged connection's lease and claim are gone; the others still hold.

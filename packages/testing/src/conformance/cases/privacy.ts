@@ -1,7 +1,7 @@
 // The privacy contract on the real bytes: content keys are refused at the store boundary, and
 // a canary put in a body never reaches any stored row.
 import { describe, expect, it } from 'vitest';
-import { FORBIDDEN_CONTENT_KEYS, type MessageMeta } from '@threadlink/core';
+import { FORBIDDEN_CONTENT_KEYS, getMessage, type MessageMeta } from '@threadlink/core';
 import { expectError, seed, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeMessage, makeRecord, uniqueId } from '../fixtures.js';
 import { stringsIn } from '../raw.js';
@@ -32,7 +32,7 @@ export function privacyCases(t: ConformanceContext): void {
 
       // The same message as metadata syncs normally.
       await t.store.applySync(connection.id, { upserts: [message], deletes: [], links: [makeLink(message, client)] });
-      expect(await t.store.getMessage(connection.tenantId, message.id)).not.toBeNull();
+      expect(await getMessage(t.store, connection.tenantId, message.id)).not.toBeNull();
       const leaked = stringsIn(await t.raw.dump()).filter((text) => text.includes(canary));
       expect(leaked).toEqual([]);
     });

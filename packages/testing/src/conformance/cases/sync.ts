@@ -1,6 +1,6 @@
 // applySync: atomicity, cursor compare-and-set, idempotent upserts, deletes, the connection patch.
 import { describe, expect, it } from 'vitest';
-import type { MessageMeta, SyncBatch } from '@threadlink/core';
+import { getMessage, type MessageMeta, type SyncBatch } from '@threadlink/core';
 import { byBinary, expectError, expectNothingWritten, linkSummary, seed, withoutLinks, type ConformanceContext } from '../context.js';
 import { FIXTURE_EPOCH, makeConnection, makeLink, makeManualLink, makeMessage, makeRecord } from '../fixtures.js';
 import { rowCounts, rowsMentioning } from '../raw.js';
@@ -24,7 +24,7 @@ export function syncCases(t: ConformanceContext): void {
       expect(result.updated).toEqual([]);
       expect(result.deleted).toEqual([]);
       expect((await t.store.getConnection(connection.id))?.cursor).toBe('history-100');
-      const stored = await t.store.getMessage(connection.tenantId, first.id);
+      const stored = await getMessage(t.store, connection.tenantId, first.id);
       expect(withoutLinks(stored)).toEqual(first);
       expect(stored?.links).toEqual([makeLink(first, client)]);
       expect(await t.store.getMessageByProviderId(connection.id, second.providerMessageId)).toMatchObject({ id: second.id, links: [] });
@@ -77,10 +77,10 @@ export function syncCases(t: ConformanceContext): void {
       await expectNothingWritten(t.raw, async () => {
         await expectError(t.store.applySync(connection.id, batch), code);
       });
-      const stored = await t.store.getMessage(connection.tenantId, original.id);
+      const stored = await getMessage(t.store, connection.tenantId, original.id);
       expect(stored?.subject).toBe('Original');
       expect(linkSummary(stored).map((link) => link.record)).toEqual([`client:${client.id}`]);
-      expect(await t.store.getMessage(connection.tenantId, fresh.id)).toBeNull();
+      expect(await getMessage(t.store, connection.tenantId, fresh.id)).toBeNull();
       expect(await t.store.getConnection(connection.id)).toMatchObject({ cursor: 'history-1', status: 'live' });
     });
 
@@ -117,7 +117,7 @@ export function syncCases(t: ConformanceContext): void {
           'CURSOR_CONFLICT',
         );
       });
-      expect(await t.store.getMessage(connection.tenantId, late.id)).toBeNull();
+      expect(await getMessage(t.store, connection.tenantId, late.id)).toBeNull();
       const result = await t.store.applySync(connection.id, { upserts: [late], deletes: [], links: [], cursor: 'history-9', expectedCursor: 'history-5' });
       expect(result.inserted).toEqual([late.id]);
       expect((await t.store.getConnection(connection.id))?.cursor).toBe('history-9');
@@ -139,8 +139,8 @@ export function syncCases(t: ConformanceContext): void {
       const winner = won[0] ? left : right;
       const loser = won[0] ? right : left;
       expect((await t.store.getConnection(connection.id))?.cursor).toBe(won[0] ? 'history-left' : 'history-right');
-      expect(await t.store.getMessage(connection.tenantId, winner.id)).not.toBeNull();
-      expect(await t.store.getMessage(connection.tenantId, loser.id)).toBeNull();
+      expect(await getMessage(t.store, connection.tenantId, winner.id)).not.toBeNull();
+      expect(await getMessage(t.store, connection.tenantId, loser.id)).toBeNull();
     });
 
     it('upserts idempotently by (connection, provider message id): one row, fields updated', async () => {
@@ -154,7 +154,7 @@ export function syncCases(t: ConformanceContext): void {
       const result = await t.store.applySync(connection.id, { upserts: [changed], deletes: [], links: [] });
       expect(result).toEqual({ inserted: [], updated: [message.id], deleted: [] });
       expect(await t.store.listProviderMessageIds(connection.id)).toEqual([message.providerMessageId]);
-      expect(withoutLinks(await t.store.getMessage(connection.tenantId, message.id))).toEqual(changed);
+      expect(withoutLinks(await getMessage(t.store, connection.tenantId, message.id))).toEqual(changed);
       expect(rowCounts(await t.raw.dump())).toEqual(countsAfterFirst);
     });
 
@@ -166,8 +166,8 @@ export function syncCases(t: ConformanceContext): void {
       const renamed = { ...message, id: `${message.id}_other`, subject: 'Renamed' };
       const result = await t.store.applySync(connection.id, { upserts: [renamed], deletes: [], links: [makeLink(renamed, client)] });
       expect(result).toEqual({ inserted: [], updated: [message.id], deleted: [] });
-      expect(await t.store.getMessage(connection.tenantId, renamed.id)).toBeNull();
-      const stored = await t.store.getMessage(connection.tenantId, message.id);
+      expect(await getMessage(t.store, connection.tenantId, renamed.id)).toBeNull();
+      const stored = await getMessage(t.store, connection.tenantId, message.id);
       expect(stored?.subject).toBe('Renamed');
       expect(stored?.links).toEqual([makeLink(message, client)]);
     });
@@ -183,7 +183,7 @@ export function syncCases(t: ConformanceContext): void {
       });
       expect(result).toEqual({ inserted: [message.id], updated: [], deleted: [] });
       expect(await t.store.listProviderMessageIds(connection.id)).toEqual([message.providerMessageId]);
-      expect((await t.store.getMessage(connection.tenantId, message.id))?.subject).toBe('Second');
+      expect((await getMessage(t.store, connection.tenantId, message.id))?.subject).toBe('Second');
     });
 
     it('deletes messages with every link (manual ones too) and ignores unknown ids', async () => {
@@ -196,11 +196,11 @@ export function syncCases(t: ConformanceContext): void {
       await t.store.saveManualLink(connection.tenantId, makeManualLink(doomed, project));
       const result = await t.store.applySync(connection.id, { upserts: [], deletes: [doomed.providerMessageId, 'pm_never_seen'], links: [] });
       expect(result).toEqual({ inserted: [], updated: [], deleted: [doomed.id] });
-      expect(await t.store.getMessage(connection.tenantId, doomed.id)).toBeNull();
+      expect(await getMessage(t.store, connection.tenantId, doomed.id)).toBeNull();
       expect(await t.store.getMessageByProviderId(connection.id, doomed.providerMessageId)).toBeNull();
       expect(await t.store.listProviderMessageIds(connection.id)).toEqual([kept.providerMessageId]);
       expect(rowsMentioning(await t.raw.dump(), [doomed.id, doomed.providerMessageId])).toEqual([]);
-      expect(linkSummary(await t.store.getMessage(connection.tenantId, kept.id))).toHaveLength(1);
+      expect(linkSummary(await getMessage(t.store, connection.tenantId, kept.id))).toHaveLength(1);
       const timeline = await t.store.timeline({ tenantId: connection.tenantId, record: project, wholeThreads: true, limit: 10 });
       expect(timeline.threads).toEqual([]);
     });
@@ -272,14 +272,14 @@ export function syncCases(t: ConformanceContext): void {
       message.to.push({ address: 'intruder@evil.example' });
       link.reason = 'mutated';
       connection.status = 'disconnected';
-      const read = await t.store.getMessage(connection.tenantId, message.id);
+      const read = await getMessage(t.store, connection.tenantId, message.id);
       if (!read) throw new Error('message missing');
       read.subject = 'mutated again';
       read.to.length = 0;
       read.links.length = 0;
       const readConnection = await t.store.getConnection(connection.id);
       if (readConnection) readConnection.scopes.push('mutated');
-      const fresh = await t.store.getMessage(connection.tenantId, message.id);
+      const fresh = await getMessage(t.store, connection.tenantId, message.id);
       expect(fresh?.subject).toBe('Quarterly review');
       expect(fresh?.to).toEqual([{ address: 'ana@acme.example' }]);
       expect(fresh?.links.map((stored) => stored.reason)).toEqual(['sender is a contact of the record']);
