@@ -53,10 +53,6 @@ export function toRecordRef(record: RecordRef): RecordRef {
   return record.label === undefined ? { type: record.type, id: record.id } : { type: record.type, id: record.id, label: record.label };
 }
 
-export function recordKey(record: RecordRef): string {
-  return `${record.type}\u0000${record.id}`;
-}
-
 /**
  * Groups a batch answer by the asked key each record carries (`keysOf`, normalised with
  * `normalize`). A record naming none of its keys can only be attributed when a single key was
