@@ -2,21 +2,25 @@
 // emulators from @threadlink/testing run in this process on 127.0.0.1, and the providers are
 // pointed at them. Everything else — store, engine, webhooks, OAuth callback — is the real path.
 import type { RequestHandler } from 'express';
-import type { MailProvider, ProviderId } from '@threadlink/core';
+import type { MailProvider } from '@threadlink/core';
 import { gmailProvider } from '@threadlink/gmail';
 import { outlookProvider } from '@threadlink/outlook';
 import { consentRelay } from './demo-consent-relay.js';
 import { startGmailEmulator, startGraphEmulator, type GmailEmulator, type GraphEmulator } from '@threadlink/testing';
 
+/** The providers the demo emulates (threadlink's provider id is open; the demo has these two). */
+export const DEMO_PROVIDERS = ['gmail', 'outlook'] as const;
+export type DemoProvider = (typeof DEMO_PROVIDERS)[number];
+
 /** The demo user's mailboxes, one per provider. */
-export const DEMO_MAILBOXES: Readonly<Record<ProviderId, string>> = {
+export const DEMO_MAILBOXES: Readonly<Record<DemoProvider, string>> = {
   gmail: 'ana@acme.example',
   outlook: 'ana@acme-outlook.example',
 };
 const DEMO_USER_NAME = 'Ana Ruiz';
 
 export interface DemoSendInput {
-  provider: ProviderId;
+  provider: DemoProvider;
   from: string;
   subject: string;
   text?: string;
@@ -25,9 +29,9 @@ export interface DemoSendInput {
 
 export interface Demo {
   providers: MailProvider[];
-  mailboxes: Readonly<Record<ProviderId, string>>;
+  mailboxes: Readonly<Record<DemoProvider, string>>;
   /** "The client sends an email": delivered into the demo user's emulated inbox. */
-  send(input: DemoSendInput): Promise<{ provider: ProviderId; mailbox: string; providerMessageId: string }>;
+  send(input: DemoSendInput): Promise<{ provider: DemoProvider; mailbox: string; providerMessageId: string }>;
   /** Serves the Outlook consent page on the app's own origin (see demo-consent-relay.ts). */
   consentRelay: RequestHandler;
   /** The authorize URL to send the browser to: Outlook's goes through the relay. */
@@ -66,7 +70,7 @@ const SEED: readonly SeedMessage[] = [
 ];
 
 async function seedHistory(emulators: { gmail: GmailEmulator; graph: GraphEmulator }, now: number): Promise<void> {
-  for (const [provider, mailbox] of Object.entries(DEMO_MAILBOXES) as Array<[ProviderId, string]>) {
+  for (const [provider, mailbox] of Object.entries(DEMO_MAILBOXES) as Array<[DemoProvider, string]>) {
     const me = `${DEMO_USER_NAME} <${mailbox}>`;
     const messageIds = new Map<string, string>();
     for (const seed of SEED) {

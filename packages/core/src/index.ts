@@ -13,7 +13,7 @@ export { sanitizeEmailHtml, type SanitizeOptions } from './security/sanitize.js'
 export { constantTimeEqual, sha256Hex, stableId } from './security/hash.js';
 export { systemClock, randomId, type Clock } from './util/clock.js';
 export { backoffDelay, parseRetryAfter, withRetry, httpStatusError, type RetryOptions, type BackoffOptions } from './util/retry.js';
-export { mapWithConcurrency, chunk, RateLimiter } from './util/concurrency.js';
+export { mapWithConcurrency, chunk } from './util/concurrency.js';
 export { sendOnce, sendMayHaveGoneOut, providerAnswered, type SendCheck, type SendOnceOptions } from './util/send-once.js';
 export {
   decodeMimeWords,

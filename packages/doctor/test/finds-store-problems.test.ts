@@ -76,20 +76,20 @@ describe('store', () => {
     const dataDir = await copy('migrated');
     await tamper(dataDir, 'DELETE FROM threadlink.schema_migrations');
     const { migrated } = await storeChecks({ kind: 'pglite', dataDir });
-    expect(migrated).toMatchObject({ status: 'fail', detail: 'Schema "threadlink" is at version 0; this threadlink ships 1 — pending: 1_init.', fix: MIGRATE });
+    expect(migrated).toMatchObject({ status: 'fail', detail: 'Schema "threadlink" is at version 0; this threadlink ships 2 — pending: 1_init, 2_open_provider_id.', fix: MIGRATE });
   });
 
   it('fails a migrated schema that lost a table, and warns about a newer schema', async () => {
     const dataDir = await copy('migrated');
-    await tamper(dataDir, "DROP TABLE threadlink.record_links; INSERT INTO threadlink.schema_migrations (version, name) VALUES (2, 'future')");
+    await tamper(dataDir, "DROP TABLE threadlink.record_links; INSERT INTO threadlink.schema_migrations (version, name) VALUES (99, 'future')");
     const { migrated } = await storeChecks({ kind: 'pglite', dataDir });
-    expect(migrated).toMatchObject({ status: 'fail', detail: 'Schema "threadlink" records version 2 but lacks the tables record_links (dropped by hand?).' });
+    expect(migrated).toMatchObject({ status: 'fail', detail: 'Schema "threadlink" records version 99 but lacks the tables record_links (dropped by hand?).' });
 
     const newer = await copy('migrated');
-    await tamper(newer, "INSERT INTO threadlink.schema_migrations (version, name) VALUES (2, 'future')");
+    await tamper(newer, "INSERT INTO threadlink.schema_migrations (version, name) VALUES (99, 'future')");
     expect((await storeChecks({ kind: 'pglite', dataDir: newer })).migrated).toMatchObject({
       status: 'warn',
-      detail: 'Schema "threadlink" is at version 2, newer than this threadlink (1): a newer release migrated it.',
+      detail: 'Schema "threadlink" is at version 99, newer than this threadlink (2): a newer release migrated it.',
     });
   });
 });

@@ -25,11 +25,12 @@ export function connectionRoutes({ tl, scope, demo, providers, origin }: RouteCo
     const { provider } = parse(ProviderParams, request.params);
     const { returnHash } = parse(ConnectBody, request.body ?? {});
     if (!providers.includes(provider)) throw new ApiError(400, 'PROVIDER_NOT_CONFIGURED', `${provider} is not configured on this server`);
+    // The demo knows the mailbox; a real app may pass the signed-in user's address as a hint.
+    const loginHint = demo ? (demo.mailboxes as Readonly<Record<string, string | undefined>>)[provider] : undefined;
     const { url } = await tl.connect.start({
       provider,
       ...scope,
-      // The demo knows the mailbox; a real app may pass the signed-in user's address as a hint.
-      ...(demo ? { loginHint: demo.mailboxes[provider] } : {}),
+      ...(loginHint ? { loginHint } : {}),
       // After consent the OAuth callback sends the browser back to the page.
       returnTo: `/${returnHash ?? ''}`,
     });

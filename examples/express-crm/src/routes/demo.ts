@@ -1,14 +1,15 @@
 // Demo only: "the client sends an email". The message goes into the emulated inbox like any
 // other mail; the page sees it arrive by push → sync → match → Server-Sent Event.
 import { Router } from 'express';
-import { EmailAddress, ProviderId } from '@threadlink/core';
+import { EmailAddress } from '@threadlink/core';
 import { z } from 'zod';
+import { DEMO_PROVIDERS } from '../demo.js';
 import { ApiError, parse } from '../http-errors.js';
 import type { RouteContext } from './context.js';
 
 const SendBody = z
   .strictObject({
-    provider: ProviderId,
+    provider: z.enum(DEMO_PROVIDERS),
     from: EmailAddress,
     subject: z.string().trim().min(1).max(500),
     text: z.string().max(20_000).optional(),

@@ -2,7 +2,12 @@
 // Dates are epoch milliseconds (integers) everywhere: comparable, index-friendly and JSON-safe.
 import { z } from 'zod';
 
-export const ProviderId = z.enum(['gmail', 'outlook']);
+// A provider is named by a slug: the built-in 'gmail' and 'outlook', or any other adapter's own id
+// ('imap', 'fastmail-jmap'). Open, not an enum: which providers exist is whatever createThreadlink()
+// was given. The slug keeps it safe where it travels: webhook paths (/webhooks/<id>), metric
+// labels and stored rows (storage-postgres checks the same pattern).
+const PROVIDER_ID_PATTERN = /^[a-z][a-z0-9-]{1,31}$/;
+export const ProviderId = z.string().regex(PROVIDER_ID_PATTERN, 'a provider id is a lower-case slug: a letter, then 1 to 31 of a-z, 0-9 and -');
 export type ProviderId = z.infer<typeof ProviderId>;
 
 export const ConnectionStatus = z.enum(['connecting', 'backfilling', 'live', 'needs_reauth', 'disconnected']);

@@ -28,16 +28,6 @@ export class Scheduler {
     };
   }
 
-  get size(): number {
-    return this.heap.filter((entry) => !entry.cancelled).length;
-  }
-
-  /** The next due time, or null. */
-  nextDueAt(): number | null {
-    const top = this.heap[0];
-    return top ? top.at : null;
-  }
-
   /** Runs everything due now (manual clocks in tests call this after advancing). */
   runDue(): void {
     const now = this.clock.now();

@@ -56,7 +56,8 @@ export function createHandler(routes: HandlerRoutes, options: HandlerOptions): (
       const url = new URL(request.url);
       let path = url.pathname;
       if (base && (path === base || path.startsWith(`${base}/`))) path = path.slice(base.length) || '/';
-      const webhook = /^\/webhooks\/([a-z]+)(?:\/([a-z]+))?\/?$/.exec(path);
+      // The provider segment is a ProviderId slug (any configured provider, not only the built-in two).
+      const webhook = /^\/webhooks\/([a-z][a-z0-9-]{1,31})(?:\/([a-z]+))?\/?$/.exec(path);
       if (webhook) {
         const provider = webhook[1]!;
         if (!routes.isProvider(provider)) return jsonResponse(404, { error: { code: 'NOT_FOUND', message: `No provider "${provider}"` } });

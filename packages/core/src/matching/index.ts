@@ -1,6 +1,5 @@
 export {
   createMatcher,
-  DEFAULT_CONFIDENCE,
   type Matcher,
   type MatchingOptions,
   type SignedProposalOptions,
@@ -8,6 +7,7 @@ export {
   type MatchManyContext,
   type LinksForRecordOptions,
 } from './matcher.js';
+export { DEFAULT_CONFIDENCE } from './scoring.js';
 export { FREE_MAIL_DOMAINS } from './domains.js';
 export { DEFAULT_SIGNED_KEYWORDS } from './signed-proposal.js';
 export { referenceKey } from './references.js';

@@ -53,9 +53,6 @@ export function toRecordRef(record: RecordRef): RecordRef {
   return record.label === undefined ? { type: record.type, id: record.id } : { type: record.type, id: record.id, label: record.label };
 }
 
-// One definition (store-rules); re-exported here because the matcher imports its helpers from this module.
-export { recordKey } from '../util/store-rules.js';
-
 /**
  * Groups a batch answer by the asked key each record carries (`keysOf`, normalised with
  * `normalize`). A record naming none of its keys can only be attributed when a single key was

@@ -27,7 +27,8 @@ export interface Telemetry {
   messagesDeleted(provider: string, count: number): void;
   providerCall(provider: string, method: string, durationMs: number, outcome: string): void;
   rateLimited(provider: string): void;
-  retry(provider: string, code: string): void;
+  /** A job failed retryably: labelled by the connection's provider, the error code and the job kind. */
+  retry(provider: string, code: string, kind: string): void;
   notificationToStored(provider: string, latencyMs: number): void;
   span<T>(name: string, attributes: Attributes, run: () => Promise<T>): Promise<T>;
 }
@@ -48,7 +49,7 @@ export function createTelemetry(): Telemetry {
       messagesDeleted: meter.createCounter('threadlink.messages.deleted'),
       providerCalls: meter.createCounter('threadlink.provider.calls', { description: 'MailProvider operations by method and outcome' }),
       rateLimited: meter.createCounter('threadlink.provider.rate_limited', { description: '429 / rate-limit answers' }),
-      retries: meter.createCounter('threadlink.retries'),
+      retries: meter.createCounter('threadlink.retries', { description: 'Jobs that failed retryably, by provider, error code and job kind' }),
       notificationToStored: meter.createHistogram('threadlink.notification_to_stored', { unit: 'ms', description: 'Push received → rows committed' }),
       providerCallDuration: meter.createHistogram('threadlink.provider.call.duration', { unit: 'ms' }),
     };
@@ -66,7 +67,7 @@ export function createTelemetry(): Telemetry {
       instruments().providerCallDuration.record(durationMs, { provider, method });
     },
     rateLimited: (provider) => instruments().rateLimited.add(1, { provider }),
-    retry: (provider, code) => instruments().retries.add(1, { provider, code }),
+    retry: (provider, code, kind) => instruments().retries.add(1, { provider, code, kind }),
     notificationToStored: (provider, latencyMs) => instruments().notificationToStored.record(latencyMs, { provider }),
     async span(name, attributes, run) {
       return tracer().startActiveSpan(name, { attributes }, async (span) => {

@@ -19,32 +19,3 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let index = 0; index < items.length; index += size) out.push(items.slice(index, index + size));
   return out;
 }
-
-/** A token bucket paced by a clock: used to keep back-fill under a provider's per-user quota. */
-export class RateLimiter {
-  private available: number;
-  private last: number;
-
-  constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
-    private readonly now: () => number,
-    private readonly sleep: (ms: number) => Promise<void>,
-  ) {
-    this.available = burst;
-    this.last = now();
-  }
-
-  async take(units: number): Promise<void> {
-    for (;;) {
-      const current = this.now();
-      this.available = Math.min(this.burst, this.available + ((current - this.last) / 1000) * this.ratePerSecond);
-      this.last = current;
-      if (this.available >= units) {
-        this.available -= units;
-        return;
-      }
-      await this.sleep(Math.ceil(((units - this.available) / this.ratePerSecond) * 1000));
-    }
-  }
-}

@@ -41,7 +41,7 @@ export function providerAnswered(error: ThreadlinkError): boolean {
 }
 
 export interface SendOnceOptions<T> {
-  /** 'gmail' or 'outlook', for the error and the logs. */
+  /** The provider id ('gmail', 'outlook', …), for the error and the logs. */
   provider: string;
   /** The provider request that sends, e.g. 'messages.send' or '/reply'. */
   operation: string;

@@ -4,7 +4,10 @@ import { metrics, trace } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectedHarness } from './support/harness.js';
+import { ThreadlinkError } from '@threadlink/core';
+import { internalsOf } from '@threadlink/core/testing';
+import { connectedHarness, startedHarness } from './support/harness.js';
+import { scriptedMailbox } from './support/scripted-provider.js';
 
 class InMemoryReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
@@ -54,5 +57,24 @@ describe('telemetry', () => {
     expect(everything).not.toContain('secret.person');
     expect(everything).not.toContain('merger');
     expect(everything).not.toContain('ana@acme.com');
+  });
+
+  it('labels a retry with the provider of the failing mailbox, the error code and the job kind', async () => {
+    const mailbox = scriptedMailbox('ana@acme.com', 'imap-test');
+    const { tl } = await startedHarness({}, mailbox);
+    const { state } = await tl.connect.start({ provider: 'imap-test', tenantId: 't1', userId: 'u1' });
+    const connection = await tl.connect.complete({ code: 'code-1', state });
+    await tl.idle();
+    mailbox.failPulls.push(new ThreadlinkError('RATE_LIMITED', 'slow down', { retryAfterMs: 5 }));
+    mailbox.add({ subject: 'after throttling' });
+    await internalsOf(tl).engine.requestSync(connection.id, 'push');
+    await tl.idle();
+    await tl.stop();
+
+    const { resourceMetrics } = await reader.collect();
+    const retries = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).find((metric) => metric.descriptor.name === 'threadlink.retries');
+    expect(retries?.dataPoints.map((point) => ({ attributes: point.attributes, value: point.value }))).toEqual([
+      { attributes: { provider: 'imap-test', code: 'RATE_LIMITED', kind: 'sync' }, value: 1 },
+    ]);
   });
 });

@@ -20,7 +20,8 @@ export interface ScriptedMailbox {
   position(): number;
 }
 
-export function scriptedMailbox(account = 'ana@acme.com'): ScriptedMailbox {
+/** `providerId`: the id the provider registers under (any slug; the engine must not care which). */
+export function scriptedMailbox(account = 'ana@acme.com', providerId = 'gmail'): ScriptedMailbox {
   const messages = new Map<string, ProviderMessage>();
   const log: Change[] = [];
   let sequence = 0;
@@ -63,7 +64,7 @@ export function scriptedMailbox(account = 'ana@acme.com'): ScriptedMailbox {
     ids: () => [...messages.keys()].sort(),
     position: () => log.length,
     provider: {
-      id: 'gmail',
+      id: providerId,
       authorizeUrl: ({ state: oauthState, redirectUri }) => `https://scripted.test/auth?state=${encodeURIComponent(oauthState)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
       async exchangeCode() {
         return { accountEmail: account, displayName: 'Ana', tokens: { accessToken: 'access-secret-123', refreshToken: 'refresh-secret-456' }, scopes: ['scripted'] };
@@ -86,7 +87,7 @@ export function scriptedMailbox(account = 'ana@acme.com'): ScriptedMailbox {
       },
       async handleWebhook(request, _route, context) {
         const body = (await request.json()) as { account: string; id: string };
-        const connections = await context.connectionsByAccount('gmail', body.account);
+        const connections = await context.connectionsByAccount(providerId, body.account);
         return { hints: connections.map((connection) => ({ connectionId: connection.id, kind: 'changes' as const, notificationId: body.id, receivedAt: context.clock.now() })) };
       },
       async pullChanges(_session, cursor) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from '@threadlink/core';
 import { expectError, expectNothingWritten, seed, type ConformanceContext } from '../context.js';
 import { FIXTURE_EPOCH, makeConnection, makeMessage, uniqueId } from '../fixtures.js';
+import { rowsMentioning } from '../raw.js';
 
 function subscription(id: string, resource = 'me/mailFolders/inbox/messages') {
   return { items: [{ id, resource, expiresAt: FIXTURE_EPOCH + 86_400_000 }], renewAt: FIXTURE_EPOCH + 43_200_000, expiresAt: FIXTURE_EPOCH + 86_400_000 };
@@ -42,6 +43,30 @@ export function connectionCases(t: ConformanceContext): void {
       expect(await ids({ subscriptionId, status: ['live'] })).toEqual([]);
       expect(await ids({ subscriptionId: uniqueId('subscription') })).toEqual([]);
       expect(await ids({ userId })).toContain(elsewhere.id);
+    });
+
+    it('keeps a connection and its mail under any provider slug, not only gmail and outlook', async () => {
+      // The provider id is open (a third adapter brings its own): a store must neither refuse nor
+      // rewrite one it has not heard of, and must still refuse what is not a slug.
+      const tenantId = uniqueId('tenant');
+      const imap = makeConnection({ tenantId, provider: 'imap-test', createdAt: FIXTURE_EPOCH + 1 });
+      const gmail = makeConnection({ tenantId });
+      const message = makeMessage(imap);
+      await seed(t.store, imap, [message]);
+      await t.store.saveConnection(gmail);
+      expect(await t.store.getConnection(imap.id)).toEqual(imap);
+      expect((await t.store.listConnections({ tenantId, provider: 'imap-test' })).map((found) => found.id)).toEqual([imap.id]);
+      expect((await t.store.listConnections({ tenantId, provider: 'gmail' })).map((found) => found.id)).toEqual([gmail.id]);
+      expect(await t.store.getMessageByProviderId(imap.id, message.providerMessageId)).toMatchObject({ id: message.id, provider: 'imap-test' });
+      const written = rowsMentioning(await t.raw.dump(), ['imap-test']);
+      expect(written.some((row) => row.includes(message.id))).toBe(true);
+      expect(written.every((row) => row.includes(imap.id))).toBe(true);
+
+      for (const provider of ['IMAP', 'x', 'imap test', `p${'a'.repeat(32)}`]) {
+        await expectNothingWritten(t.raw, async () => {
+          await expectError(t.store.saveConnection(makeConnection({ provider })), 'INVALID_INPUT');
+        });
+      }
     });
 
     it('patchConnection updates the given fields only, persists them and re-indexes the subscription', async () => {

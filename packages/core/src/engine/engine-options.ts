@@ -1,0 +1,66 @@
+// What the engine is built from: its tunables (with the defaults hosts get) and the collaborators
+// createThreadlink() hands it. Kept apart from the orchestrator so the job handlers can name them.
+import type EventEmitter from 'eventemitter3';
+import type { Connection } from '../domain/schemas.js';
+import type { ThreadlinkEvents } from '../events.js';
+import type { Logger } from '../logger.js';
+import type { Matcher } from '../matching/index.js';
+import type { Telemetry } from '../observability/telemetry.js';
+import type { JobQueue } from '../ports/job-queue.js';
+import type { MailProvider, ProviderSession } from '../ports/mail-provider.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import type { RecordResolver } from '../ports/record-resolver.js';
+import type { Clock } from '../util/clock.js';
+
+export interface EngineOptions {
+  /** How long a connection lease lasts without renewal. */
+  leaseTtlMs: number;
+  /** A pull for every live connection when nothing synced it for this long (Gmail drops pushes > 1/s). */
+  safetyNetPullMs: number;
+  /** A full reconciliation (resync) this often per connection. 0 disables. */
+  fullResyncIntervalMs: number;
+  /** How far back back-fill goes (ms); 0 = everything. */
+  backfillWindowMs: number;
+  backfillPageSize: number;
+  /** Max pull rounds per sync job before yielding the lease to others. */
+  maxRoundsPerJob: number;
+  concurrency: number;
+  /** When a connection counts as stalled: no push and no successful sync for this long. */
+  stalledAfterMs: number;
+  /**
+   * Push pacing per mailbox, a token bucket: up to `pushPullBurst` pulls at once, refilled at
+   * `pushPullsPerSecond`. A push finding the bucket empty waits for the next token, coalesced with the
+   * pushes behind it, so a burst of 100 messages costs a handful of pulls (Graph allows a mailbox
+   * about 16 requests/s per app) while mail arriving at everyday rates is never delayed.
+   * `pushPullsPerSecond: 0` disables pacing.
+   */
+  pushPullsPerSecond: number;
+  pushPullBurst: number;
+}
+
+export const defaultEngineOptions: EngineOptions = {
+  leaseTtlMs: 60_000,
+  safetyNetPullMs: 10 * 60_000,
+  fullResyncIntervalMs: 24 * 60 * 60_000,
+  backfillWindowMs: 0,
+  backfillPageSize: 100,
+  maxRoundsPerJob: 20,
+  concurrency: 8,
+  stalledAfterMs: 60 * 60_000,
+  pushPullsPerSecond: 10,
+  pushPullBurst: 5,
+};
+
+export interface EngineDeps {
+  store: MetadataStore;
+  providers: Map<string, MailProvider>;
+  queue: JobQueue;
+  matcher: Matcher;
+  resolver: RecordResolver;
+  sessionFor(connection: Connection, signal?: AbortSignal): Promise<ProviderSession>;
+  events: EventEmitter<{ [K in keyof ThreadlinkEvents]: (payload: ThreadlinkEvents[K]) => void }>;
+  logger: Logger;
+  clock: Clock;
+  options: EngineOptions;
+  telemetry: Telemetry;
+}

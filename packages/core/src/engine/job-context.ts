@@ -1,0 +1,36 @@
+// What a job handler (engine/jobs/*) works with: the engine's collaborators, its abort signal, the
+// push pacing every pull spends from, and the engine operations a job calls back into.
+import type { Connection, ConnectionHealthState } from '../domain/schemas.js';
+import type { Job } from '../ports/job-queue.js';
+import type { Change } from '../ports/mail-provider.js';
+import type { ApplySyncResult } from '../ports/metadata-store.js';
+import type { CommitOptions } from './commit.js';
+import type { EngineDeps } from './engine-options.js';
+import type { MailboxHold } from './mailbox-leases.js';
+import type { PushPacing } from './push-pacing.js';
+
+/**
+ * Work a job leaves for after it has let go of its mailbox: jobs for the same mailbox enqueued
+ * while the lease is still held would only find it busy (and wait out the lease-busy retry).
+ */
+export type FollowUp = () => Promise<unknown>;
+
+/** One job's run: its hold on the mailbox lease, and what to enqueue once it is let go. */
+export interface JobRun {
+  job: Job;
+  hold: MailboxHold;
+  later: FollowUp[];
+}
+
+export interface JobContext {
+  readonly deps: EngineDeps;
+  /** Aborted when the engine stops: provider sessions are opened with it. */
+  readonly signal: AbortSignal;
+  readonly pacing: PushPacing;
+  requestSync(connectionId: string, reason: string): Promise<boolean>;
+  enqueue(name: Job['name'], connectionId: string, delayMs?: number, data?: Job['data']): Promise<boolean>;
+  commit(connection: Connection, changes: Change[], options: CommitOptions): Promise<ApplySyncResult>;
+}
+
+/** Health written by the commit that ends a successful sync or resync (in place of a separate write). */
+export const succeededAt = (pullStartedAt: number): Partial<ConnectionHealthState> => ({ lastSyncAt: pullStartedAt, consecutiveErrors: 0 });

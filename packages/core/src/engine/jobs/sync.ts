@@ -1,0 +1,51 @@
+// The `sync` job: an incremental pull from the STORED cursor, committed page by page with
+// compare-and-set, so a crash between pages replays a page and never skips one.
+import type { Connection } from '../../domain/schemas.js';
+import type { MailProvider } from '../../ports/mail-provider.js';
+import { succeededAt, type JobContext, type JobRun } from '../job-context.js';
+import { pushWasMissed } from '../job-outcome.js';
+import { callProvider } from '../provider-call.js';
+import { scopeOf } from '../sync-scope.js';
+
+/** True when the last commit also recorded the success in the connection's health. */
+export async function sync(context: JobContext, connection: Connection, provider: MailProvider, run: JobRun): Promise<boolean> {
+  if (!connection.cursor) return false;
+  const { deps } = context;
+  const { job } = run;
+  const { lease } = run.hold;
+  let cursor = connection.cursor;
+  let changed = 0;
+  const rounds = deps.options.maxRoundsPerJob;
+  const scope = scopeOf(job);
+  const pullOptions = scope ? { scope } : undefined;
+  for (let round = 0; round < rounds; round += 1) {
+    const pullStartedAt = deps.clock.now();
+    context.pacing.spend(connection.id);
+    const session = await deps.sessionFor(connection, context.signal);
+    const result = await callProvider(deps, connection, 'pullChanges', () => provider.pullChanges(session, cursor, pullOptions));
+    changed += result.changes.length;
+    const last = !result.hasMore || round === rounds - 1;
+    lease.check();
+    await context.commit(connection, result.changes, {
+      cursor: result.nextCursor,
+      expectedCursor: cursor,
+      requestedAt: job.requestedAt,
+      health: {
+        ...(result.newestChangeAt === undefined ? {} : { newestChangeAt: result.newestChangeAt }),
+        // lastSyncAt is when the pull began: a push received after that may not be covered yet.
+        ...(last ? succeededAt(pullStartedAt) : {}),
+      },
+    });
+    cursor = result.nextCursor;
+    connection.cursor = cursor;
+    if (!result.hasMore) {
+      deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, scope: job.data?.scope ?? null, changes: changed });
+      if (job.data?.reason === 'safety-net' && changed > 0) await pushWasMissed(context, connection, changed, run);
+      return true;
+    }
+  }
+  // More is waiting: yield the lease and continue in a fresh job so other mailboxes get a turn
+  // (over the whole mailbox: like every pull that is not a push's, it is not narrowed).
+  run.later.push(() => context.requestSync(connection.id, 'continue'));
+  return true;
+}

@@ -1,0 +1,48 @@
+// Push pacing, a token bucket per mailbox (see EngineOptions.pushPullsPerSecond): a push that finds
+// its mailbox's bucket empty is delayed until the next token, and the queue coalesces the pushes
+// behind it, so a burst of mail costs a handful of pulls instead of one per message.
+// In memory and per process: a second process paces its own pushes, which the provider's own
+// quota (and the store lease, one pull per mailbox at a time) bounds anyway.
+import type { Clock } from '../util/clock.js';
+import type { EngineOptions } from './engine-options.js';
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class PushPacing {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly options: Pick<EngineOptions, 'pushPullsPerSecond' | 'pushPullBurst'>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** How long a push must wait for its mailbox's next pull token. */
+  delayFor(connectionId: string): number {
+    const { pushPullsPerSecond: rate } = this.options;
+    if (rate <= 0) return 0;
+    const { tokens } = this.refilled(connectionId);
+    return tokens >= 1 ? 0 : Math.ceil(((1 - tokens) * 1000) / rate);
+  }
+
+  /** Every pull spends a token, whatever asked for it: pushes pace against all of a mailbox's pulls. */
+  spend(connectionId: string): void {
+    if (this.options.pushPullsPerSecond <= 0) return;
+    const bucket = this.refilled(connectionId);
+    // No debt: after a long catch-up (many rounds) a push waits one token's time at most.
+    bucket.tokens = Math.max(0, bucket.tokens - 1);
+  }
+
+  /** The mailbox's bucket, refilled up to now. */
+  private refilled(connectionId: string): Bucket {
+    const { pushPullsPerSecond: rate, pushPullBurst: burst } = this.options;
+    const now = this.clock.now();
+    const bucket = this.buckets.get(connectionId) ?? { tokens: burst, at: now };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000);
+    bucket.at = now;
+    this.buckets.set(connectionId, bucket);
+    return bucket;
+  }
+}
