@@ -100,17 +100,16 @@ export function createPushVerifier(options: ResolvedGmailOptions): PushVerifier 
       );
       const notificationId = envelope.message.messageId ?? envelope.message.message_id;
       const receivedAt = context.clock.now();
-      // The historyId is only a hint: the engine always pulls from its stored cursor, because a push
-      // whose id is not newer can still carry changes and pushes arrive unordered.
+      // The historyId is not passed on: the engine always pulls from its stored cursor, because a
+      // push whose id is not newer can still carry changes and pushes arrive unordered.
       const hints: ChangeHint[] = connections.map((connection) => ({
         connectionId: connection.id,
         kind: 'changes',
-        position: notification.historyId,
         receivedAt,
         ...(notificationId === undefined ? {} : { notificationId: notificationId.slice(0, 512) }),
       }));
       if (hints.length === 0) context.logger.debug('gmail push for an unknown mailbox acknowledged', { subscription: envelope.subscription });
-      return { hints, connectionIds: connections.map((connection) => connection.id) };
+      return { hints };
     },
   };
 }

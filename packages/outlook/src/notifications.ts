@@ -172,6 +172,5 @@ export async function handleWebhook(request: Request, route: string, context: We
       hints.push({ connectionId, kind: 'changes', notificationId: stableId('graph', ...parts.sort()), receivedAt, ...(scope ? { scope } : {}) });
     }
   }
-  const connectionIds = [...new Set(verified.map((entry) => entry.connection.id))];
-  return { response: new Response(null, { status: 202 }), hints, connectionIds };
+  return { response: new Response(null, { status: 202 }), hints };
 }

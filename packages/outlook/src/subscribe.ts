@@ -3,8 +3,8 @@
 // Creating one makes Graph POST a validation token to both URLs first; the webhook
 // handler (notifications.ts) must already answer it.
 import { randomBytes } from 'node:crypto';
-import { isThreadlinkError, mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, type SubscriptionItem, type SubscriptionState } from '@threadlink/core';
-import type { GraphSession } from './client.js';
+import { isThreadlinkError, mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, type SubscribeResult, type SubscriptionItem, type SubscriptionState } from '@threadlink/core';
+import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import type { OutlookFolder } from './options.js';
 import { decodeCursor, deltaStartPath, encodeCursor, loadFolderIds, walkToDeltaLink } from './sync.js';
 
@@ -50,11 +50,16 @@ interface GraphSubscription {
   expirationDateTime: string;
 }
 
-export interface SubscribeContext {
+/** What creating a subscription needs; built per call from the provider's context. */
+interface SubscribeCall {
   graph: GraphSession;
   session: ProviderSession;
   folders: readonly OutlookFolder[];
   pageSize: number;
+}
+
+function subscribeCall(context: OutlookContext, session: ProviderSession): SubscribeCall {
+  return { graph: graphFor(context, session), session, folders: context.options.folders, pageSize: context.options.pageSize };
 }
 
 function lifetime(now: number): { expiresAt: number; renewAt: number } {
@@ -68,7 +73,7 @@ function toState(items: SubscriptionItem[], now: number): SubscriptionState {
   return { items, expiresAt, renewAt: now + Math.max(0, Math.round((expiresAt - now) * RENEW_FRACTION)) };
 }
 
-async function createSubscription(context: SubscribeContext, folder: OutlookFolder): Promise<SubscriptionItem> {
+async function createSubscription(context: SubscribeCall, folder: OutlookFolder): Promise<SubscriptionItem> {
   const now = context.session.clock.now();
   // 32 random bytes: unguessable, and 43 base64url characters stay under Graph's 128-character limit.
   const clientState = randomBytes(32).toString('base64url');
@@ -111,8 +116,9 @@ function reusableCursor(session: ProviderSession, folders: readonly OutlookFolde
   }
 }
 
-export async function subscribe(context: SubscribeContext): Promise<{ subscription: SubscriptionState; cursor: string }> {
-  const { graph, session } = context;
+export async function subscribe(provider: OutlookContext, session: ProviderSession): Promise<SubscribeResult> {
+  const context = subscribeCall(provider, session);
+  const { graph } = context;
   const profile = await fetchProfile(graph);
   if (profile.accountEmail !== session.connection.accountEmail) {
     session.logger.warn('outlook mailbox address differs from the connection', { connectionId: session.connection.id });
@@ -153,8 +159,9 @@ export async function subscribe(context: SubscribeContext): Promise<{ subscripti
 }
 
 /** PATCHes every subscription's expiry (this also answers reauthorizationRequired); a vanished one is recreated. */
-export async function renew(context: SubscribeContext): Promise<{ subscription: SubscriptionState }> {
-  const { graph, session } = context;
+export async function renew(provider: OutlookContext, session: ProviderSession): Promise<{ subscription: SubscriptionState }> {
+  const context = subscribeCall(provider, session);
+  const { graph } = context;
   const current = session.connection.subscription?.items ?? [];
   if (current.length === 0) throw new ThreadlinkError('NOT_FOUND', 'No Graph subscriptions to renew', { details: { provider: 'outlook' } });
   const items: SubscriptionItem[] = [];
@@ -179,6 +186,22 @@ export async function renew(context: SubscribeContext): Promise<{ subscription: 
   return { subscription };
 }
 
-export async function unsubscribe(context: { graph: GraphSession; session: ProviderSession }): Promise<void> {
-  for (const item of context.session.connection.subscription?.items ?? []) await deleteSubscription(context.graph, item.id);
+/**
+ * Deletes the connection's subscriptions (offboarding, revoke, a host's unsubscribe). A grant
+ * already dead cannot delete anything; the subscriptions then lapse within 7 days and their
+ * notifications are ignored once the connection is gone, so offboarding does not stall on it.
+ * `step` names the operation in the log.
+ */
+export async function deleteSubscriptions(context: OutlookContext, session: ProviderSession, step: 'revoke' | 'unsubscribe'): Promise<void> {
+  const graph = graphFor(context, session);
+  try {
+    for (const item of session.connection.subscription?.items ?? []) await deleteSubscription(graph, item.id);
+  } catch (error) {
+    if (!isThreadlinkError(error, 'AUTH_REVOKED')) throw error;
+    session.logger.warn(`outlook ${step}: grant already invalid; subscriptions will expire on their own`, { connectionId: session.connection.id });
+  }
+}
+
+export function unsubscribe(context: OutlookContext, session: ProviderSession): Promise<void> {
+  return deleteSubscriptions(context, session, 'unsubscribe');
 }

@@ -1,7 +1,7 @@
 // Through the facade: lifecycle events, back-fill progress, the body canary, reply threading,
 // revocation and offboarding.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFacade, type Facade } from './support/facade.js';
+import { startFacade, type Facade } from './harness.js';
 
 const CANARY = 'CANARY-0d9c-body-must-never-be-stored';
 

@@ -1,6 +1,6 @@
 import type { ProviderMessage, ReplyContext } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectThreadlinkError, pullAll, startHarness, type Harness } from './support/harness.js';
+import { expectThreadlinkError, pullAll, startHarness, type Harness } from './support.js';
 
 function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
   const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;

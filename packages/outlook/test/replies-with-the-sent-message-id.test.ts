@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { ProviderMessage, ReplyContext } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outlookProvider } from '../src/index.js';
-import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness } from './support/harness.js';
+import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness } from './support.js';
 
 function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
   const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;
