@@ -115,6 +115,11 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     await facade.settle();
     const [synced] = facade.eventsNamed('message.synced');
 
+    // A reply with neither text nor html is refused by core before the adapter is called (MailProvider.send gets a validated draft).
+    const requests = facade.ms.log.entries.length;
+    await expect(facade.tl.messages.reply(synced!.message.id, { tenantId: 't1' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(facade.ms.log.entries.slice(requests).filter((entry) => !(entry.operation ?? entry.path).startsWith('identity.'))).toEqual([]);
+
     const reply = await facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', text: 'Done.' });
     const [sent] = facade.ms.sent('ana@contoso.com');
     expect(sent?.conversationId).toBe(original.conversationId);
