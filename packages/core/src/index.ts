@@ -17,6 +17,7 @@ export { mapWithConcurrency, chunk, RateLimiter } from './util/concurrency.js';
 export { replyRecipients, type ReplyRecipients, type ReplyRecipientsInput } from './util/reply-recipients.js';
 export { mapMessageOrSkip } from './util/unfit-message.js';
 export { parseProviderOptions } from './util/provider-options.js';
+export { bindProvider, type ProviderOperations } from './util/provider-operations.js';
 export { sendOnce, sendMayHaveGoneOut, providerAnswered, type SendCheck, type SendOnceOptions } from './util/send-once.js';
 export {
   decodeMimeWords,

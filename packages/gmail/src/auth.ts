@@ -78,9 +78,10 @@ export async function exchangeCode({ options }: GmailContext, input: ExchangeCod
  * Revoking the refresh token ends the whole grant, access tokens included. The token goes in a
  * form body (POST only, per Google), not the query string where proxies log it.
  */
-export async function revoke({ options, quota }: GmailContext, session: ProviderSession): Promise<void> {
+export async function revoke(context: GmailContext, session: ProviderSession): Promise<void> {
+  const { options } = context;
   try {
-    await unsubscribe({ options, quota }, session);
+    await unsubscribe(context, session);
   } catch (error) {
     // An already revoked grant or a stopped watch must not keep the token alive.
     session.logger.warn('gmail users.stop failed before revoke', { connectionId: session.connection.id, code: classifyGoogleError(error).code });

@@ -32,13 +32,13 @@ async function watch({ options, quota }: GmailContext, session: ProviderSession)
   });
 }
 
-export function subscribe({ options, quota }: GmailContext, session: ProviderSession): Promise<SubscribeResult> {
-  return watch({ options, quota }, session);
+export function subscribe(context: GmailContext, session: ProviderSession): Promise<SubscribeResult> {
+  return watch(context, session);
 }
 
 /** Re-calling watch on a watched mailbox extends it; the returned historyId is not a cursor to jump to. */
-export async function renew({ options, quota }: GmailContext, session: ProviderSession): Promise<{ subscription: SubscriptionState }> {
-  const { subscription } = await watch({ options, quota }, session);
+export async function renew(context: GmailContext, session: ProviderSession): Promise<{ subscription: SubscriptionState }> {
+  const { subscription } = await watch(context, session);
   return { subscription };
 }
 

@@ -1,7 +1,8 @@
 // @threadlink/outlook — the MailProvider for Outlook / Microsoft 365 over Microsoft Graph:
 // change notifications per folder, delta sync, back-fill newest first, body on demand and
-// in-conversation replies. This file only wires: each operation lives in the file named for it.
-import type { MailProvider } from '@threadlink/core';
+// in-conversation replies. This file only wires: each operation lives in the file named for it
+// and takes the instance's OutlookContext.
+import { bindProvider, type MailProvider } from '@threadlink/core';
 import { authorizeUrl, createOutlookAuth, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
@@ -18,20 +19,20 @@ export { scopesFor } from './auth.js';
 
 export function outlookProvider(input: OutlookProviderOptions): MailProvider {
   const options = parseOutlookOptions(input);
-  // One concurrency gate per mailbox for every call below (rate-limit.ts).
+  // One concurrency gate per mailbox for every call (rate-limit.ts).
   const context: OutlookContext = { options, auth: createOutlookAuth(options), gates: new MailboxGates() };
-  return {
-    id: 'outlook',
-    authorizeUrl: (authorize) => authorizeUrl(context, authorize),
-    exchangeCode: (exchange) => exchangeCode(context, exchange),
-    revoke: (session) => revoke(context, session),
-    subscribe: (session) => subscribe(context, session),
-    renew: (session) => renew(context, session),
-    unsubscribe: (session) => unsubscribe(context, session),
-    handleWebhook: (request, route, webhook) => handleWebhook(request, route, webhook),
-    pullChanges: (session, cursor, pullOptions) => pullChanges(context, session, cursor, pullOptions),
-    fullSync: (session, resume, syncOptions) => fullSync(context, session, resume, syncOptions),
-    fetchBody: (session, providerMessageId) => fetchBody(context, session, providerMessageId),
-    send: (session, reply) => send(context, session, reply),
-  };
+  return bindProvider('outlook', context, {
+    authorizeUrl,
+    exchangeCode,
+    revoke,
+    subscribe,
+    renew,
+    unsubscribe,
+    // Verification is local (clientState hashes on the stored connections): no instance state needed.
+    handleWebhook: (_context, request, route, webhook) => handleWebhook(request, route, webhook),
+    pullChanges,
+    fullSync,
+    fetchBody,
+    send,
+  });
 }
