@@ -27,7 +27,7 @@ async function watch({ options, quota }: GmailContext, session: ProviderSession)
       throw new ThreadlinkError('PROVIDER_ERROR', 'users.watch returned no historyId or expiration', { details: { provider: 'gmail' } });
     }
     const now = session.clock.now();
-    session.logger.info('gmail watch active', { connectionId: session.connection.id, expiresAt });
+    session.logger.info('gmail subscription active', { connectionId: session.connection.id, expiresAt });
     return { subscription: subscriptionFor(session.connection.accountEmail, options.pubsubTopic, expiresAt, now), cursor: String(response.historyId) };
   });
 }
@@ -45,6 +45,6 @@ export async function renew(context: GmailContext, session: ProviderSession): Pr
 export function unsubscribe({ options, quota }: GmailContext, session: ProviderSession): Promise<void> {
   return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     await client.call('users.stop', (request) => client.api.users.stop({ userId: 'me' }, request));
-    session.logger.info('gmail watch stopped', { connectionId: session.connection.id });
+    session.logger.info('gmail subscription stopped', { connectionId: session.connection.id });
   });
 }

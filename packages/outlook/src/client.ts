@@ -195,7 +195,7 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
         },
         ...(throttlingOnly ? { retryWhen: (error: ThreadlinkError) => error.code === 'RATE_LIMITED' } : {}),
         onRetry: (error, attempt, delayMs) =>
-          options.logger.debug('graph request retried', { code: error.code, attempt, delayMs, status: error.details.status ?? null }),
+          options.logger.debug('outlook call retried', { code: error.code, attempt, delayMs, status: error.details.status ?? null }),
       });
     } catch (error) {
       if (error instanceof ThreadlinkError && deferred.has(error)) throw error.cause as ThreadlinkError;

@@ -141,7 +141,7 @@ export async function handleWebhook(request: Request, route: string, context: We
     for (const { connection, notification } of verified) {
       const kind = notification.lifecycleEvent ? LIFECYCLE_HINTS[notification.lifecycleEvent] : undefined;
       if (!kind) {
-        context.logger.info('ignored Graph lifecycle event', { connectionId: connection.id, event: notification.lifecycleEvent ?? null });
+        context.logger.info('outlook lifecycle event ignored', { connectionId: connection.id, event: notification.lifecycleEvent ?? null });
         continue;
       }
       const notificationId = stableId(

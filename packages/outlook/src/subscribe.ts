@@ -126,7 +126,7 @@ export async function subscribe(provider: OutlookContext, session: ProviderSessi
   // Re-subscribing (a 'recreate' hint) replaces whatever is left of the old subscriptions.
   for (const item of session.connection.subscription?.items ?? []) {
     await deleteSubscription(graph, item.id).catch((error: unknown) =>
-      session.logger.warn('could not delete an old Graph subscription', { connectionId: session.connection.id, code: isThreadlinkError(error) ? error.code : 'unknown' }),
+      session.logger.warn('outlook could not delete an old subscription', { connectionId: session.connection.id, code: isThreadlinkError(error) ? error.code : 'unknown' }),
     );
   }
 
@@ -154,7 +154,7 @@ export async function subscribe(provider: OutlookContext, session: ProviderSessi
     cursor = encodeCursor({ v: 1, links: Object.fromEntries(links), folderIds, pulledAt });
   }
   const subscription = toState(items, session.clock.now());
-  session.logger.info('graph subscriptions active', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
+  session.logger.info('outlook subscriptions active', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
   return { subscription, cursor };
 }
 
@@ -177,12 +177,12 @@ export async function renew(provider: OutlookContext, session: ProviderSession):
       const folder = folderOfResource(item.resource);
       if (!isThreadlinkError(error, 'NOT_FOUND') || folder === null) throw error;
       // Graph drops subscriptions silently at times (expired, or removed by the service).
-      session.logger.warn('Graph subscription vanished; recreating it', { connectionId: session.connection.id, folder });
+      session.logger.warn('outlook subscription vanished; recreating it', { connectionId: session.connection.id, folder });
       items.push(await createSubscription(context, folder));
     }
   }
   const subscription = toState(items, session.clock.now());
-  session.logger.info('graph subscriptions renewed', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
+  session.logger.info('outlook subscriptions renewed', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
   return { subscription };
 }
 

@@ -12,9 +12,13 @@ export function parseProviderOptions<Schema extends z.ZodType>(schema: Schema, i
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((issue) => {
-        const where = issue.path.map(String).join('.') || '(options)';
-        // zod lists the unknown keys themselves, not a path to them.
-        return issue.code === 'unrecognized_keys' ? `${where}: unknown option${issue.keys.length === 1 ? '' : 's'} ${issue.keys.join(', ')}` : `${where}: ${issue.message}`;
+        const where = issue.path.map(String).join('.');
+        if (issue.code === 'unrecognized_keys') {
+          // zod names the unknown keys themselves; the path is the object holding them (empty at the top).
+          const unknown = `unknown option${issue.keys.length === 1 ? '' : 's'} ${issue.keys.join(', ')}`;
+          return where ? `${where}: ${unknown}` : unknown;
+        }
+        return `${where || '(options)'}: ${issue.message}`;
       })
       .join('; ');
     throw new ThreadlinkError('CONFIG_INVALID', `${factory} options are invalid: ${problems}`);
