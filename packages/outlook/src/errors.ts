@@ -1,8 +1,8 @@
 // Maps what the Microsoft clients throw (GraphError from the Graph client, AuthError from
 // msal-node, and the per-request answers inside a $batch, which arrive as plain statuses) to
 // ThreadlinkError codes. Graph reports an expired delta token as 410 or as a SyncStateNotFound /
-// SyncStateInvalid code (https://learn.microsoft.com/graph/delta-query-overview#synchronization-reset),
-// and a 403 is a missing permission (Graph signals throttling with 429, not Gmail's 403 rateLimitExceeded).
+// SyncStateInvalid code, and a 403 is a missing permission (Graph signals throttling with 429, not
+// with Gmail's 403 rateLimitExceeded).
 import { AuthError, InteractionRequiredAuthError } from '@azure/msal-node';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { httpStatusError, parseRetryAfter, ThreadlinkError } from '@threadlink/core';

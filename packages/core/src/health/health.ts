@@ -55,7 +55,7 @@ export function assessHealth(connection: Connection, now: number, thresholds: He
     reason = 'the mailbox is disconnected';
   } else if (subscription && subscription.expiresAt <= now) {
     verdict = 'stalled';
-    reason = `the ${connection.provider === 'gmail' ? 'watch' : 'subscription'} expired ${minutes(now - subscription.expiresAt)} ago and was not renewed`;
+    reason = `the push subscription expired ${minutes(now - subscription.expiresAt)} ago and was not renewed`;
   } else if (!subscription && connection.status !== 'connecting') {
     verdict = 'stalled';
     reason = 'no push subscription exists';
