@@ -14,6 +14,10 @@ export { constantTimeEqual, sha256Hex, stableId } from './security/hash.js';
 export { systemClock, randomId, type Clock } from './util/clock.js';
 export { backoffDelay, parseRetryAfter, withRetry, httpStatusError, type RetryOptions, type BackoffOptions } from './util/retry.js';
 export { mapWithConcurrency, chunk } from './util/concurrency.js';
+export { replyRecipients, type ReplyRecipients, type ReplyRecipientsInput } from './util/reply-recipients.js';
+export { mapMessageOrSkip } from './util/unfit-message.js';
+export { parseProviderOptions } from './util/provider-options.js';
+export { bindProvider, type ProviderOperations } from './util/provider-operations.js';
 export { sendOnce, sendMayHaveGoneOut, providerAnswered, type SendCheck, type SendOnceOptions } from './util/send-once.js';
 export {
   decodeMimeWords,

@@ -3,11 +3,10 @@
 import type { AuthorizeUrlInput, ExchangeCodeInput, ExchangedAccount, ProviderSession, ProviderTokens } from '@threadlink/core';
 import { EmailAddress, ThreadlinkError } from '@threadlink/core';
 import { CodeChallengeMethod } from 'google-auth-library';
-import { createGmailApi, createOAuthClient } from './client.js';
+import { createGmailApi, createOAuthClient, type GmailContext } from './client.js';
 import { classifyGoogleError, describeGoogleError } from './errors.js';
 import { SCOPES, scopesFor, type ResolvedGmailOptions } from './options.js';
-import type { QuotaBudgets } from './quota.js';
-import { stopWatch } from './subscribe.js';
+import { unsubscribe } from './subscribe.js';
 
 /** Scopes that let us read what each mode needs (broader grants satisfy narrower needs). */
 const READ_SCOPES: Record<ResolvedGmailOptions['mode'], string[]> = {
@@ -15,7 +14,7 @@ const READ_SCOPES: Record<ResolvedGmailOptions['mode'], string[]> = {
   full: [SCOPES.readonly, 'https://www.googleapis.com/auth/gmail.modify', 'https://mail.google.com/'],
 };
 
-export function authorizeUrl(options: ResolvedGmailOptions, input: AuthorizeUrlInput): string {
+export function authorizeUrl({ options }: GmailContext, input: AuthorizeUrlInput): string {
   const oauth = createOAuthClient(options, input.redirectUri);
   return oauth.generateAuthUrl({
     // offline + consent: Google only returns a refresh token on a consent screen.
@@ -32,7 +31,7 @@ export function authorizeUrl(options: ResolvedGmailOptions, input: AuthorizeUrlI
   });
 }
 
-export async function exchangeCode(options: ResolvedGmailOptions, input: ExchangeCodeInput): Promise<ExchangedAccount> {
+export async function exchangeCode({ options }: GmailContext, input: ExchangeCodeInput): Promise<ExchangedAccount> {
   const oauth = createOAuthClient(options, input.redirectUri);
   let credentials;
   try {
@@ -79,9 +78,10 @@ export async function exchangeCode(options: ResolvedGmailOptions, input: Exchang
  * Revoking the refresh token ends the whole grant, access tokens included. The token goes in a
  * form body (POST only, per Google), not the query string where proxies log it.
  */
-export async function revoke(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<void> {
+export async function revoke(context: GmailContext, session: ProviderSession): Promise<void> {
+  const { options } = context;
   try {
-    await stopWatch(options, quota, session);
+    await unsubscribe(context, session);
   } catch (error) {
     // An already revoked grant or a stopped watch must not keep the token alive.
     session.logger.warn('gmail users.stop failed before revoke', { connectionId: session.connection.id, code: classifyGoogleError(error).code });

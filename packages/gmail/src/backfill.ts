@@ -1,12 +1,10 @@
 // Full listing for back-fill and for resync after CURSOR_EXPIRED: messages.list newest first,
 // then masked metadata in small batches, on the back-fill lane of the mailbox's quota: it takes
-// what real-time calls leave (see quota.ts).
+// what real-time calls leave (see rate-limit.ts).
 import type { FullSyncOptions, FullSyncPage, ProviderMessage, ProviderSession } from '@threadlink/core';
-import { withGmail } from './client.js';
+import { withGmail, type GmailContext } from './client.js';
 import { fetchMessages } from './fetch-messages.js';
 import { dispositionOf, toProviderMessageOrSkip } from './metadata.js';
-import type { ResolvedGmailOptions } from './options.js';
-import type { QuotaBudgets } from './quota.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 /** messages.list's maximum. */
@@ -17,8 +15,7 @@ function listingQuery(since: number | undefined): string {
 }
 
 export function fullSync(
-  options: ResolvedGmailOptions,
-  quota: QuotaBudgets,
+  { options, quota }: GmailContext,
   session: ProviderSession,
   resume: string | null,
   syncOptions: FullSyncOptions,

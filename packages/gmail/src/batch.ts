@@ -1,10 +1,14 @@
+// Gmail-only, with no Outlook counterpart file: Graph's $batch is a JSON POST that Outlook's
+// client.ts sends like any request, while Google's is a multipart/mixed body that needs its own
+// encoder and parser, kept here.
+//
 // Google's batch endpoint, which the Node client does not implement: one multipart/mixed POST to
 // /batch/gmail/v1 carrying up to 100 `application/http` parts (Google advises ≤ 50). Each part is
 // charged as its own call and answers on its own, so a 200 batch can hold 429s and 404s.
 // developers.google.com/workspace/gmail/api/guides/batch
 import { randomUUID } from 'node:crypto';
 import type { GmailClient, RequestOptions } from './client.js';
-import { UNITS } from './quota.js';
+import { UNITS } from './rate-limit.js';
 
 export interface BatchRequestPart {
   /** Echoed back as `response-<contentId>`. */

@@ -3,15 +3,13 @@
 import type { MessageBody, ProviderSession } from '@threadlink/core';
 import { sanitizeEmailHtml, ThreadlinkError } from '@threadlink/core';
 import PostalMime from 'postal-mime';
-import { withGmail } from './client.js';
-import type { ResolvedGmailOptions } from './options.js';
-import type { QuotaBudgets } from './quota.js';
+import { withGmail, type GmailContext } from './client.js';
 
 function byteLength(content: ArrayBuffer | Uint8Array | string): number {
   return typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.byteLength;
 }
 
-export async function fetchBody(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession, providerMessageId: string): Promise<MessageBody> {
+export async function fetchBody({ options, quota }: GmailContext, session: ProviderSession, providerMessageId: string): Promise<MessageBody> {
   if (options.mode === 'metadata') {
     // gmail.metadata cannot read format=raw/full; asking would only earn a 403 from Google.
     throw new ThreadlinkError('INSUFFICIENT_SCOPE', 'Message bodies need the full mode (gmail.readonly); this Gmail provider runs in metadata mode', {

@@ -8,7 +8,20 @@ import { ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/cor
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { classifyGoogleError, statusOf } from './errors.js';
 import type { ResolvedGmailOptions } from './options.js';
-import { UNITS, type Lane, type QuotaOperation } from './quota.js';
+import { UNITS, type Lane, type QuotaBudgets, type QuotaOperation } from './rate-limit.js';
+
+/**
+ * What every operation of one gmailProvider instance shares, built once by index.ts and passed
+ * first to each operation (Outlook's OutlookContext has the same place): the parsed options and
+ * the per-mailbox quota budgets
+ * and the push verifier.
+ */
+export interface GmailContext {
+  readonly options: ResolvedGmailOptions;
+  readonly quota: QuotaBudgets;
+  /** Checks Pub/Sub push tokens (notifications.ts); one per instance keeps Google's certs cached. */
+  readonly pushVerifier: OAuth2Client;
+}
 
 /** A metered Gmail method, or a batch (whose parts are charged one by one: pass `units`). */
 export type Operation = QuotaOperation | 'batch';

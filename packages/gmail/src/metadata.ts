@@ -4,6 +4,7 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import {
   decodeMimeWords,
+  mapMessageOrSkip,
   parseAddressList,
   parseMessageIdList,
   ProviderMessage,
@@ -138,20 +139,7 @@ export function toProviderMessage(message: gmail_v1.Schema$Message, accountEmail
   });
 }
 
-/**
- * Like toProviderMessage, but a message whose metadata still does not fit the schema (hostile or
- * broken mail) is skipped and reported by id, so one bad message cannot stall a mailbox's sync.
- */
+/** Like toProviderMessage, but a message that does not fit the schema is skipped and reported (core's mapMessageOrSkip). */
 export function toProviderMessageOrSkip(message: gmail_v1.Schema$Message, session: ProviderSession): ProviderMessage | null {
-  try {
-    return toProviderMessage(message, session.connection.accountEmail);
-  } catch (error) {
-    const issues = error instanceof Error && 'issues' in error && Array.isArray(error.issues) ? (error.issues as { path: PropertyKey[] }[]) : [];
-    session.logger.warn('gmail message skipped: its metadata does not fit the schema', {
-      connectionId: session.connection.id,
-      providerMessageId: message.id ?? null,
-      fields: issues.map((issue) => issue.path.map(String).join('.')),
-    });
-    return null;
-  }
+  return mapMessageOrSkip(session, 'gmail', message.id, () => toProviderMessage(message, session.connection.accountEmail));
 }

@@ -8,7 +8,7 @@ import type { ChangeHint, WebhookContext, WebhookOutcome } from '@threadlink/cor
 import { EmailAddress, ThreadlinkError } from '@threadlink/core';
 import type { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
-import { createOAuthClient } from './client.js';
+import { createOAuthClient, type GmailContext } from './client.js';
 import type { ResolvedGmailOptions } from './options.js';
 
 /** Pub/Sub's push envelope; extra keys (deliveryAttempt, snake_case twins) are allowed. */
@@ -29,10 +29,6 @@ const GmailNotification = z.object({
 });
 
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
-
-export interface PushVerifier {
-  handle(request: Request, route: string, context: WebhookContext): Promise<WebhookOutcome>;
-}
 
 function unauthorized(message: string, cause?: unknown): ThreadlinkError {
   return new ThreadlinkError('WEBHOOK_UNAUTHORIZED', message, { details: { provider: 'gmail' }, ...(cause === undefined ? {} : { cause }) });
@@ -87,30 +83,28 @@ function parseNotification(text: string): { envelope: z.infer<typeof PushEnvelop
   return { envelope: envelope.data, notification: notification.data };
 }
 
-export function createPushVerifier(options: ResolvedGmailOptions): PushVerifier {
-  // One client for the provider's lifetime, so Google's certs are cached across pushes.
-  const verifier = createOAuthClient(options);
-  return {
-    async handle(request, route, context) {
-      if (route !== '') throw new ThreadlinkError('NOT_FOUND', `Gmail has no webhook route "${route}"`);
-      await verifyPushToken(verifier, options, request.headers.get('authorization'));
-      const { envelope, notification } = parseNotification(await request.text());
-      const connections = (await context.connectionsByAccount('gmail', notification.emailAddress)).filter(
-        (connection) => connection.status !== 'disconnected',
-      );
-      const notificationId = envelope.message.messageId ?? envelope.message.message_id;
-      const receivedAt = context.clock.now();
-      // The historyId is only a hint: the engine always pulls from its stored cursor, because a push
-      // whose id is not newer can still carry changes and pushes arrive unordered.
-      const hints: ChangeHint[] = connections.map((connection) => ({
-        connectionId: connection.id,
-        kind: 'changes',
-        position: notification.historyId,
-        receivedAt,
-        ...(notificationId === undefined ? {} : { notificationId: notificationId.slice(0, 512) }),
-      }));
-      if (hints.length === 0) context.logger.debug('gmail push for an unknown mailbox acknowledged', { subscription: envelope.subscription });
-      return { hints, connectionIds: connections.map((connection) => connection.id) };
-    },
-  };
+/** The OAuth client that checks push tokens: one per provider instance, so Google's certs are cached across pushes. */
+export function createPushVerifier(options: ResolvedGmailOptions): OAuth2Client {
+  return createOAuthClient(options);
+}
+
+export async function handleWebhook({ options, pushVerifier }: GmailContext, request: Request, route: string, context: WebhookContext): Promise<WebhookOutcome> {
+  if (route !== '') throw new ThreadlinkError('NOT_FOUND', `Gmail has no webhook route "${route}"`);
+  await verifyPushToken(pushVerifier, options, request.headers.get('authorization'));
+  const { envelope, notification } = parseNotification(await request.text());
+  const connections = (await context.connectionsByAccount('gmail', notification.emailAddress)).filter(
+    (connection) => connection.status !== 'disconnected',
+  );
+  const notificationId = envelope.message.messageId ?? envelope.message.message_id;
+  const receivedAt = context.clock.now();
+  // The historyId is not passed on: the engine always pulls from its stored cursor, because a
+  // push whose id is not newer can still carry changes and pushes arrive unordered.
+  const hints: ChangeHint[] = connections.map((connection) => ({
+    connectionId: connection.id,
+    kind: 'changes',
+    receivedAt,
+    ...(notificationId === undefined ? {} : { notificationId: notificationId.slice(0, 512) }),
+  }));
+  if (hints.length === 0) context.logger.debug('gmail push for an unknown mailbox acknowledged', { subscription: envelope.subscription });
+  return { hints };
 }

@@ -1,6 +1,6 @@
 // The provider's options, parsed with zod at the boundary so a misconfigured host fails at
 // start-up with CONFIG_INVALID instead of at the first webhook.
-import { EmailAddress, ThreadlinkError } from '@threadlink/core';
+import { EmailAddress, parseProviderOptions } from '@threadlink/core';
 import { z } from 'zod';
 
 const Url = z.string().url();
@@ -56,12 +56,7 @@ export type GmailProviderOptions = z.input<typeof GmailProviderOptions>;
 export type ResolvedGmailOptions = z.output<typeof GmailProviderOptions>;
 
 export function parseGmailOptions(input: unknown): ResolvedGmailOptions {
-  const parsed = GmailProviderOptions.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(options)'}: ${issue.message}`).join('; ');
-    throw new ThreadlinkError('CONFIG_INVALID', `gmailProvider options are invalid: ${problems}`);
-  }
-  return parsed.data;
+  return parseProviderOptions(GmailProviderOptions, input, 'gmailProvider');
 }
 
 export const SCOPES = {

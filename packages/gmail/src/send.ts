@@ -7,14 +7,12 @@
 // asks findSent below whether it went out before anything is sent again.
 import type { gmail_v1 } from '@googleapis/gmail';
 import type { Participant, ProviderMessage, ProviderSession, ReplyContext, SendCheck, SentMessage } from '@threadlink/core';
-import { normalizeSubject, providerAnswered, replySubject, sendOnce, ThreadlinkError } from '@threadlink/core';
+import { normalizeSubject, providerAnswered, replyRecipients, replySubject, sendOnce, ThreadlinkError } from '@threadlink/core';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import { backoffOptions, withGmail, type GmailClient } from './client.js';
+import { backoffOptions, withGmail, type GmailClient, type GmailContext } from './client.js';
 import { classifyGoogleError } from './errors.js';
 import { fetchMessages } from './fetch-messages.js';
 import { toProviderMessage } from './metadata.js';
-import type { ResolvedGmailOptions } from './options.js';
-import type { QuotaBudgets } from './quota.js';
 
 /** Attempts at one reply, the first included; another one is made only when the last surely did not go out. */
 const SEND_ATTEMPTS = 3;
@@ -25,28 +23,6 @@ function format(participant: Participant): string | { name: string; address: str
   return participant.name ? { name: participant.name, address: participant.address } : participant.address;
 }
 
-/**
- * Who gets the reply: Reply-To, else the sender; when the original is the user's own message,
- * its recipients. Reply-all adds the other To/Cc. The user's own address is never a recipient.
- */
-export function replyRecipients(reply: ReplyContext, accountEmail: string): { to: Participant[]; cc: Participant[] } {
-  const self = accountEmail.toLowerCase();
-  const { original, draft } = reply;
-  const ownMessage = original.from?.address === self;
-  const primary = ownMessage ? original.to : original.replyTo.length > 0 ? original.replyTo : original.from ? [original.from] : [];
-  const seen = new Set<string>([self]);
-  const take = (list: Participant[]): Participant[] =>
-    list.filter((participant) => {
-      if (seen.has(participant.address)) return false;
-      seen.add(participant.address);
-      return true;
-    });
-  const to = take(primary);
-  const others = draft.replyAll ? [...(ownMessage ? [] : original.to), ...original.cc] : [];
-  const cc = take([...others, ...(draft.cc ?? []).map((address) => ({ address }))]);
-  return { to, cc };
-}
-
 /** What the reply looks like in the Sent copy, for findSent. */
 interface SentShape {
   internetMessageId: string;
@@ -55,9 +31,8 @@ interface SentShape {
   to: string[];
 }
 
-export async function send(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession, reply: ReplyContext): Promise<SentMessage> {
+export async function send({ options, quota }: GmailContext, session: ProviderSession, reply: ReplyContext): Promise<SentMessage> {
   const { original, draft } = reply;
-  if (!draft.text && !draft.html) throw new ThreadlinkError('INVALID_INPUT', 'A reply needs text or html');
   const accountEmail = session.connection.accountEmail;
   const { to, cc } = replyRecipients(reply, accountEmail);
   if (to.length === 0 && cc.length === 0) throw new ThreadlinkError('INVALID_INPUT', 'The original message has no one to reply to');

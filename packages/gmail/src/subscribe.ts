@@ -3,9 +3,7 @@
 // now + 24 h but never later than one hour before the expiry Google returned.
 import type { ProviderSession, SubscribeResult, SubscriptionState } from '@threadlink/core';
 import { ThreadlinkError } from '@threadlink/core';
-import { withGmail } from './client.js';
-import type { ResolvedGmailOptions } from './options.js';
-import type { QuotaBudgets } from './quota.js';
+import { withGmail, type GmailContext } from './client.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const EXPIRY_MARGIN_MS = 60 * 60 * 1000;
@@ -18,7 +16,7 @@ export function subscriptionFor(accountEmail: string, topic: string, expiresAt: 
 
 // watch (100 units) and stop (50) are charged like any call and go ahead of back-fill: at connect the
 // watch and the first back-fill page share one second of quota.
-async function watch(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<SubscribeResult> {
+async function watch({ options, quota }: GmailContext, session: ProviderSession): Promise<SubscribeResult> {
   return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     // No labelIds: every change (sent mail, archive, label moves) must reach the CRM, not only INBOX.
     const response = await client.call('users.watch', (request) =>
@@ -29,24 +27,24 @@ async function watch(options: ResolvedGmailOptions, quota: QuotaBudgets, session
       throw new ThreadlinkError('PROVIDER_ERROR', 'users.watch returned no historyId or expiration', { details: { provider: 'gmail' } });
     }
     const now = session.clock.now();
-    session.logger.info('gmail watch active', { connectionId: session.connection.id, expiresAt });
+    session.logger.info('gmail subscription active', { connectionId: session.connection.id, expiresAt });
     return { subscription: subscriptionFor(session.connection.accountEmail, options.pubsubTopic, expiresAt, now), cursor: String(response.historyId) };
   });
 }
 
-export function subscribe(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<SubscribeResult> {
-  return watch(options, quota, session);
+export function subscribe(context: GmailContext, session: ProviderSession): Promise<SubscribeResult> {
+  return watch(context, session);
 }
 
 /** Re-calling watch on a watched mailbox extends it; the returned historyId is not a cursor to jump to. */
-export async function renew(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<{ subscription: SubscriptionState }> {
-  const { subscription } = await watch(options, quota, session);
+export async function renew(context: GmailContext, session: ProviderSession): Promise<{ subscription: SubscriptionState }> {
+  const { subscription } = await watch(context, session);
   return { subscription };
 }
 
-export function stopWatch(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession): Promise<void> {
+export function unsubscribe({ options, quota }: GmailContext, session: ProviderSession): Promise<void> {
   return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     await client.call('users.stop', (request) => client.api.users.stop({ userId: 'me' }, request));
-    session.logger.info('gmail watch stopped', { connectionId: session.connection.id });
+    session.logger.info('gmail subscription stopped', { connectionId: session.connection.id });
   });
 }

@@ -4,11 +4,9 @@
 import type { gmail_v1 } from '@googleapis/gmail';
 import type { Change, ProviderSession, PullResult } from '@threadlink/core';
 import { ThreadlinkError } from '@threadlink/core';
-import { withGmail, type GmailClient } from './client.js';
+import { withGmail, type GmailClient, type GmailContext } from './client.js';
 import { fetchMessages, type FetchedMessages } from './fetch-messages.js';
 import { dispositionOf, toProviderMessageOrSkip } from './metadata.js';
-import type { ResolvedGmailOptions } from './options.js';
-import type { QuotaBudgets } from './quota.js';
 
 /** history.list's maximum page size. */
 const HISTORY_PAGE_SIZE = 500;
@@ -94,8 +92,8 @@ function toChanges(client: GmailClient, touched: Map<string, boolean>, fetched: 
   return newestChangeAt === undefined ? { changes } : { changes, newestChangeAt };
 }
 
-/** Real-time pulls draw on the mailbox's quota before back-fill does (see quota.ts). */
-export function pullChanges(options: ResolvedGmailOptions, quota: QuotaBudgets, session: ProviderSession, cursor: string): Promise<PullResult> {
+/** Real-time pulls draw on the mailbox's quota before back-fill does (see rate-limit.ts). */
+export function pullChanges({ options, quota }: GmailContext, session: ProviderSession, cursor: string): Promise<PullResult> {
   return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     const touched = await readHistory(client, cursor);
     const live = [...touched.messages].filter(([, deleted]) => !deleted).map(([id]) => id);

@@ -11,7 +11,7 @@ describe('back-fill pacing', () => {
     // One clock for the emulator's quota window and the adapter's quota budget: time passes only
     // when the adapter sleeps, so the pacing is measured exactly and the test takes seconds. Alone
     // on the mailbox, back-fill keeps the budget's pace: 250 units per second plus a round trip,
-    // which virtual time makes zero (quota.ts).
+    // which virtual time makes zero (rate-limit.ts).
     const clock = virtualClock();
     const google = await startGoogle({ now: clock.now });
     try {

@@ -38,6 +38,9 @@ describe('connecting a Gmail mailbox', () => {
       expect(() => gmailProvider({ ...google.providerOptions })).not.toThrow();
       const invalid = () => gmailProvider({ ...google.providerOptions, pubsubTopic: 'gmail-topic', backfillQuotaShare: 1.5 });
       expect(invalid).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/pubsubTopic.*backfillQuotaShare/s) }));
+      // Strict, like outlookProvider: a misspelt option is reported, not silently ignored.
+      const misspelt = () => gmailProvider({ ...google.providerOptions, batchsize: 20 } as unknown as Parameters<typeof gmailProvider>[0]);
+      expect(misspelt).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^gmailProvider options are invalid: unknown option batchsize$/) }));
     } finally {
       await google.close();
     }

@@ -34,6 +34,11 @@ describe('replying from the CRM', () => {
     await harness.settle();
     const stored = await harness.store.getMessageByProviderId(connectionId, original.id);
 
+    // Neither text nor html: core refuses it before the adapter is called (MailProvider.send gets a validated draft).
+    const requests = harness.google.log.entries.length;
+    await expect(harness.tl.messages.reply(stored!.id, { tenantId: 't1' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(harness.google.log.entries.length).toBe(requests);
+
     const reply = await harness.tl.messages.reply(stored!.id, { tenantId: 't1', text: 'Yes, Friday works.' });
 
     const sent = await lastSent();

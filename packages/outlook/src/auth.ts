@@ -14,11 +14,10 @@
 // - Mail.Send       POST /me/messages/{id}/send and /reply.
 // - offline_access  a refresh token, so sync keeps working without the user present.
 // - User.Read       GET /me: the mailbox address and display name at connect.
+import { randomUUID } from 'node:crypto';
 import { request as httpsRequest, Agent } from 'node:https';
 import {
-  AuthError,
   ConfidentialClientApplication,
-  InteractionRequiredAuthError,
   LogLevel,
   type AuthenticationResult,
   type Configuration,
@@ -26,8 +25,20 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
-import { ThreadlinkError, type AuthorizeUrlInput, type ExchangeCodeInput, type ProviderSession, type ProviderTokens } from '@threadlink/core';
-import type { OutlookProviderConfig } from './options.js';
+import {
+  silentLogger,
+  systemClock,
+  ThreadlinkError,
+  type AuthorizeUrlInput,
+  type ExchangeCodeInput,
+  type ExchangedAccount,
+  type ProviderSession,
+  type ProviderTokens,
+} from '@threadlink/core';
+import { createGraphSession, type OutlookContext } from './client.js';
+import { msalError } from './errors.js';
+import type { ResolvedOutlookOptions } from './options.js';
+import { deleteSubscriptions, fetchProfile } from './subscribe.js';
 
 const METADATA_SCOPES = ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read'];
 const FULL_SCOPES = [...METADATA_SCOPES, 'Mail.Read'];
@@ -54,7 +65,7 @@ const MICROSOFT_LOGIN_HOSTS = new Set([
 const TOKEN_SAFETY_MS = 5 * 60 * 1000;
 
 /** The delegated scopes asked for: per mode, plus Mail.ReadWrite when full-mode replies go through drafts. */
-export function scopesFor(mode: OutlookProviderConfig['mode'], replies: OutlookProviderConfig['replies'] = mode === 'full' ? 'draft' : 'direct'): string[] {
+export function scopesFor(mode: ResolvedOutlookOptions['mode'], replies: ResolvedOutlookOptions['replies'] = mode === 'full' ? 'draft' : 'direct'): string[] {
   if (mode === 'metadata') return [...METADATA_SCOPES];
   return replies === 'draft' ? [...FULL_SCOPES, 'Mail.ReadWrite'] : [...FULL_SCOPES];
 }
@@ -127,29 +138,6 @@ export function createTrustingNetworkClient(authorityOrigin: string, caCertifica
   };
 }
 
-/** Maps an msal-node failure to a ThreadlinkError. `exchange` marks the code-redemption step. */
-export function msalError(error: unknown, step: 'exchange' | 'refresh'): ThreadlinkError {
-  if (error instanceof ThreadlinkError) return error;
-  const code = error instanceof AuthError ? error.errorCode : '';
-  const subError = error instanceof AuthError ? error.subError : '';
-  const details = { provider: 'outlook', msalCode: code || null, subError: subError || null };
-  const message = error instanceof Error ? error.message : String(error);
-  // A failed code redemption is a failed sign-in, not a lost grant.
-  if (step === 'exchange') {
-    const networkFailure = code === 'network_error' || code === 'endpoints_resolution_error';
-    return new ThreadlinkError(networkFailure ? 'PROVIDER_UNAVAILABLE' : 'OAUTH_FAILED', `Microsoft sign-in failed: ${message}`, { cause: error, details });
-  }
-  // invalid_grant: refresh token revoked, expired (90 days idle) or password reset; interaction
-  // required: consent withdrawn or conditional access. Either way only the user can fix it.
-  if (error instanceof InteractionRequiredAuthError || code === 'invalid_grant' || code === 'no_tokens_found' || code === 'no_account_found') {
-    return new ThreadlinkError('AUTH_REVOKED', 'The Microsoft grant is no longer valid; the user must reconnect', { cause: error, details });
-  }
-  if (code === 'network_error' || code === 'endpoints_resolution_error' || code === 'temporarily_unavailable' || code === 'service_unavailable') {
-    return new ThreadlinkError('PROVIDER_UNAVAILABLE', `Microsoft identity platform unavailable: ${message}`, { cause: error, details });
-  }
-  return new ThreadlinkError('PROVIDER_ERROR', `Token refresh failed: ${message}`, { cause: error, details });
-}
-
 export interface OutlookAuth {
   readonly scopes: string[];
   authorizeUrl(input: AuthorizeUrlInput): Promise<string>;
@@ -164,7 +152,7 @@ export interface TokenSource {
   accessToken(options?: { rejected?: string }): Promise<string>;
 }
 
-export function createOutlookAuth(config: OutlookProviderConfig): OutlookAuth {
+export function createOutlookAuth(config: ResolvedOutlookOptions): OutlookAuth {
   const scopes = scopesFor(config.mode, config.replies);
   const authorityOrigin = new URL(config.authorityHost).origin;
   const authorityHost = new URL(config.authorityHost).host;
@@ -273,4 +261,39 @@ export function createOutlookAuth(config: OutlookProviderConfig): OutlookAuth {
       };
     },
   };
+}
+
+export function authorizeUrl(context: OutlookContext, input: AuthorizeUrlInput): Promise<string> {
+  return context.auth.authorizeUrl(input);
+}
+
+/** Redeems the code, then reads the mailbox's address and name from Graph /me with the new token. */
+export async function exchangeCode(context: OutlookContext, input: ExchangeCodeInput): Promise<ExchangedAccount> {
+  const { tokens, result } = await context.auth.exchangeCode(input);
+  // No connection exists yet: a gate of its own (nothing else runs for this mailbox), no session to log to.
+  const graph = createGraphSession({
+    graphBaseUrl: context.options.graphBaseUrl,
+    tokens: { accessToken: async () => tokens.accessToken },
+    gates: context.gates,
+    mailbox: `connect:${randomUUID()}`,
+    clock: systemClock,
+    logger: silentLogger,
+    maxInlineRetryMs: context.options.maxInlineRetryMs,
+  });
+  const profile = await fetchProfile(graph);
+  return {
+    accountEmail: profile.accountEmail,
+    displayName: profile.displayName ?? result.account?.name ?? null,
+    tokens,
+    scopes: result.scopes,
+  };
+}
+
+/**
+ * Microsoft has no endpoint that revokes one app's refresh token (RFC 7009 is not offered):
+ * deleting the subscriptions is what stops data flowing, and the engine purges the sealed
+ * MSAL cache. See the README for what hosts should do (revoke sessions / remove consent).
+ */
+export function revoke(context: OutlookContext, session: ProviderSession): Promise<void> {
+  return deleteSubscriptions(context, session, 'revoke');
 }

@@ -6,10 +6,11 @@
 // covers everything after the listing, including changes to back-filled messages.
 import { mapWithConcurrency, ThreadlinkError, type FullSyncOptions, type FullSyncPage, type ProviderMessage, type ProviderSession } from '@threadlink/core';
 import { z } from 'zod';
-import type { GraphSession } from './client.js';
-import { OutlookFolder } from './options.js';
-import { deltaStartPath, encodeCursor, loadFolderIds, materialize, readDeltaPage, type Listed } from './sync.js';
-import { MAILBOX_CONCURRENCY } from './throttle.js';
+import { graphFor, type GraphSession, type OutlookContext } from './client.js';
+import { materialize, type Listed } from './fetch-messages.js';
+import { OutlookFolder, readsAttachmentNames } from './options.js';
+import { deltaStartPath, encodeCursor, loadFolderIds, readDeltaPage } from './sync.js';
+import { MAILBOX_CONCURRENCY } from './rate-limit.js';
 
 const DEFAULT_PAGE_SIZE = 100;
 
@@ -22,7 +23,7 @@ const ResumeToken = z.strictObject({
 });
 type ResumeToken = z.infer<typeof ResumeToken>;
 
-export interface BackfillContext {
+interface BackfillCall {
   graph: GraphSession;
   session: ProviderSession;
   folders: readonly OutlookFolder[];
@@ -49,7 +50,8 @@ function decodeResume(raw: string): ResumeToken {
   }
 }
 
-export async function fullSync(context: BackfillContext, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage> {
+export async function fullSync(provider: OutlookContext, session: ProviderSession, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage> {
+  const context: BackfillCall = { graph: graphFor(provider, session), session, folders: provider.options.folders, withAttachments: readsAttachmentNames(provider.options) };
   const pageSize = Math.min(1000, Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE));
   let state: ResumeToken;
   if (resume === null) {

@@ -3,9 +3,22 @@
 // https://learn.microsoft.com/graph/outlook-immutable-id), failures classified into
 // ThreadlinkErrors, and short throttling waits slept through with core's withRetry.
 import { Client, GraphError, HTTPMessageHandler, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from '@microsoft/microsoft-graph-client';
-import { chunk, httpStatusError, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger } from '@threadlink/core';
-import type { TokenSource } from './auth.js';
-import { MAILBOX_CONCURRENCY, type MailboxGates } from './throttle.js';
+import { chunk, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger, type ProviderSession } from '@threadlink/core';
+import type { OutlookAuth, TokenSource } from './auth.js';
+import { classifyGraphError } from './errors.js';
+import type { ResolvedOutlookOptions } from './options.js';
+import { MAILBOX_CONCURRENCY, type MailboxGates } from './rate-limit.js';
+
+/**
+ * What every operation of one outlookProvider instance shares, built once by index.ts and passed
+ * first to each operation (Gmail's GmailContext has the same place): the parsed options, the MSAL
+ * token machinery and the per-mailbox concurrency gates.
+ */
+export interface OutlookContext {
+  readonly options: ResolvedOutlookOptions;
+  readonly auth: OutlookAuth;
+  readonly gates: MailboxGates;
+}
 
 export const IMMUTABLE_ID = 'IdType="ImmutableId"';
 const GRAPH_VERSION = 'v1.0';
@@ -64,28 +77,6 @@ class MailboxGateMiddleware implements Middleware {
     const slots = context.middlewareControl?.getMiddlewareOptions(MailboxSlots) as MailboxSlots | undefined;
     await this.gates.run(this.mailbox, slots?.count ?? 1, () => next.execute(context));
   }
-}
-
-/** Classifies anything the Graph client throws. 410 and SyncStateNotFound/Invalid mean the delta token is gone. */
-export function classifyGraphError(error: unknown, now = Date.now()): ThreadlinkError {
-  if (error instanceof ThreadlinkError) return error;
-  if (error instanceof GraphError) {
-    const status = error.statusCode;
-    const code = error.code ?? '';
-    const retryAfterMs = parseRetryAfter(error.headers?.get('retry-after'), now);
-    const message = `Graph ${status} ${code}: ${error.message}`.trim();
-    if (status === 410 || /^syncstate(notfound|invalid)$/i.test(code)) {
-      return new ThreadlinkError('CURSOR_EXPIRED', message, { cause: error, details: { status, provider: 'outlook', reason: code } });
-    }
-    if (status === 403) {
-      return new ThreadlinkError('INSUFFICIENT_SCOPE', message, { cause: error, details: { status, provider: 'outlook', reason: code } });
-    }
-    // The client reports transport failures (refused, reset, DNS) as status -1.
-    if (status <= 0) return new ThreadlinkError('PROVIDER_UNAVAILABLE', `Graph unreachable: ${error.message}`, { cause: error });
-    return httpStatusError(status, message, { provider: 'outlook', reason: code, cause: error, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
-  }
-  if (error instanceof TypeError) return new ThreadlinkError('PROVIDER_UNAVAILABLE', `Graph unreachable: ${error.message}`, { cause: error });
-  return new ThreadlinkError('INTERNAL', error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 export interface BatchRequest {
@@ -154,6 +145,20 @@ function lowerCaseKeys(headers: unknown): Record<string, string> {
   return out;
 }
 
+/** The Graph client for one call on behalf of `session`: its tokens, its mailbox's gate, its clock and signal. */
+export function graphFor(context: OutlookContext, session: ProviderSession): GraphSession {
+  return createGraphSession({
+    graphBaseUrl: context.options.graphBaseUrl,
+    tokens: context.auth.tokenSource(session),
+    gates: context.gates,
+    mailbox: session.connection.id,
+    clock: session.clock,
+    logger: session.logger,
+    maxInlineRetryMs: context.options.maxInlineRetryMs,
+    signal: session.signal,
+  });
+}
+
 export function createGraphSession(options: GraphSessionOptions): GraphSession {
   const base = options.graphBaseUrl.replace(/\/+$/, '');
   const origin = new URL(base).origin;
@@ -190,7 +195,7 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
         },
         ...(throttlingOnly ? { retryWhen: (error: ThreadlinkError) => error.code === 'RATE_LIMITED' } : {}),
         onRetry: (error, attempt, delayMs) =>
-          options.logger.debug('graph request retried', { code: error.code, attempt, delayMs, status: error.details.status ?? null }),
+          options.logger.debug('outlook call retried', { code: error.code, attempt, delayMs, status: error.details.status ?? null }),
       });
     } catch (error) {
       if (error instanceof ThreadlinkError && deferred.has(error)) throw error.cause as ThreadlinkError;

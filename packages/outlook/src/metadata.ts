@@ -1,7 +1,7 @@
 // Graph `message` JSON → ProviderMessage (metadata only). The $select below is the whole
 // contract with Graph: body, bodyPreview and uniqueBody are never requested on a sync path,
 // so they never cross the wire, let alone reach the store (https://learn.microsoft.com/graph/api/resources/message).
-import { EmailAddress, parseMessageIdList, ProviderMessage, type AttachmentMeta, type Participant } from '@threadlink/core';
+import { EmailAddress, mapMessageOrSkip, parseMessageIdList, ProviderMessage, type AttachmentMeta, type Participant, type ProviderSession } from '@threadlink/core';
 
 /**
  * Every field Mail.ReadBasic returns that we keep. internetMessageHeaders is allowed under
@@ -165,6 +165,11 @@ export function toProviderMessage({ message, folder, accountEmail, attachments, 
     attachments,
     hasAttachments: message.hasAttachments === true || attachments.length > 0,
   });
+}
+
+/** Like toProviderMessage, but a message that does not fit the schema is skipped and reported (core's mapMessageOrSkip). */
+export function toProviderMessageOrSkip(input: ToProviderMessageInput, session: ProviderSession): ProviderMessage | null {
+  return mapMessageOrSkip(session, 'outlook', input.message.id, () => toProviderMessage(input));
 }
 
 /** `name`, `size` and `contentType` only: `contentBytes` would carry the file itself. */

@@ -139,7 +139,7 @@ export async function handleWebhook(request: Request, route: string, context: We
     for (const { connection, notification } of verified) {
       const kind = notification.lifecycleEvent ? LIFECYCLE_HINTS[notification.lifecycleEvent] : undefined;
       if (!kind) {
-        context.logger.info('ignored Graph lifecycle event', { connectionId: connection.id, event: notification.lifecycleEvent ?? null });
+        context.logger.info('outlook lifecycle event ignored', { connectionId: connection.id, event: notification.lifecycleEvent ?? null });
         continue;
       }
       const notificationId = stableId(
@@ -170,6 +170,5 @@ export async function handleWebhook(request: Request, route: string, context: We
       hints.push({ connectionId, kind: 'changes', notificationId: stableId('graph', ...parts.sort()), receivedAt, ...(scope ? { scope } : {}) });
     }
   }
-  const connectionIds = [...new Set(verified.map((entry) => entry.connection.id))];
-  return { response: new Response(null, { status: 202 }), hints, connectionIds };
+  return { response: new Response(null, { status: 202 }), hints };
 }

@@ -1,5 +1,7 @@
-// The adapter's options, parsed at the boundary. A test emulator's `providerOptions` spreads
-// straight into these, so unknown keys are dropped rather than rejected.
+// The provider's options, parsed with zod at the boundary so a misconfigured host fails at
+// start-up with CONFIG_INVALID instead of at the first webhook. Strict, like Gmail's: an unknown
+// key is a typo or an option that no longer exists, and ignoring it would hide the mistake.
+import { parseProviderOptions } from '@threadlink/core';
 import { z } from 'zod';
 
 export const OutlookFolder = z.enum(['inbox', 'sentitems']);
@@ -8,7 +10,7 @@ export type OutlookFolder = z.infer<typeof OutlookFolder>;
 const HttpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL (msal-node refuses plain-http authorities)' });
 
 export const OutlookProviderOptions = z
-  .object({
+  .strictObject({
   clientId: z.string().min(1),
   clientSecret: z.string().min(1),
   /** 'common' (work/school and personal accounts), 'organizations', 'consumers' or a tenant id. */
@@ -45,5 +47,14 @@ export const OutlookProviderOptions = z
     }
   })
   .transform((options) => ({ ...options, replies: options.replies ?? (options.mode === 'full' ? 'draft' : 'direct') }));
-export type OutlookProviderOptionsInput = z.input<typeof OutlookProviderOptions>;
-export type OutlookProviderConfig = z.output<typeof OutlookProviderOptions>;
+export type OutlookProviderOptions = z.input<typeof OutlookProviderOptions>;
+export type ResolvedOutlookOptions = z.output<typeof OutlookProviderOptions>;
+
+export function parseOutlookOptions(input: unknown): ResolvedOutlookOptions {
+  return parseProviderOptions(OutlookProviderOptions, input, 'outlookProvider');
+}
+
+/** Attachment names need Mail.Read, which only full mode is granted (Mail.ReadBasic cannot read attachments at all). */
+export function readsAttachmentNames(options: ResolvedOutlookOptions): boolean {
+  return options.mode === 'full';
+}

@@ -16,10 +16,13 @@
 // draft's state, which Exchange flips when it takes the message; a failed /reply cannot be settled.
 import {
   providerAnswered,
+  replyRecipients,
   sendOnce,
   ThreadlinkError,
   isThreadlinkError,
   type AttachmentMeta,
+  type Participant,
+  type ReplyRecipients,
   type ProviderMessage,
   type ProviderSession,
   type ReplyContext,
@@ -29,21 +32,24 @@ import {
 } from '@threadlink/core';
 import { z } from 'zod';
 import { grantedScopes, hasScope } from './auth.js';
-import { classifyGraphError, type GraphSession } from './client.js';
+import { graphFor, type GraphSession, type OutlookContext } from './client.js';
+import { classifyGraphError } from './errors.js';
 import { METADATA_FIELDS, toProviderMessage, type GraphMessage } from './metadata.js';
-import type { OutlookProviderConfig } from './options.js';
+import type { ResolvedOutlookOptions } from './options.js';
 
 /** Graph caps a request at 4 MB and base64 adds a third: inline content stays under 3 MB. */
 const MAX_INLINE_ATTACHMENT_BYTES = 3 * 1024 * 1024;
 /** Attempts at one reply, the first included; another one is made only when the last surely did not go out. */
 const SEND_ATTEMPTS = 3;
 
-export interface SendContext {
+interface SendCall {
   graph: GraphSession;
   session: ProviderSession;
-  replies: OutlookProviderConfig['replies'];
-  folders: OutlookProviderConfig['folders'];
-  maxInlineRetryMs: OutlookProviderConfig['maxInlineRetryMs'];
+  replies: ResolvedOutlookOptions['replies'];
+  folders: ResolvedOutlookOptions['folders'];
+  maxInlineRetryMs: ResolvedOutlookOptions['maxInlineRetryMs'];
+  /** Who gets the reply (core's replyRecipients), named explicitly instead of leaving it to Exchange. */
+  recipients: ReplyRecipients;
 }
 
 type ReplyAttachment = NonNullable<ReplyContext['draft']['attachments']>[number];
@@ -57,20 +63,26 @@ function fileAttachment(attachment: ReplyAttachment): Record<string, unknown> {
   };
 }
 
+function graphRecipient(participant: Participant): Record<string, unknown> {
+  return { emailAddress: participant.name ? { name: participant.name, address: participant.address } : { address: participant.address } };
+}
+
 /**
  * The request body of /reply and /createReply. `comment` is the simple form; a body type other
- * than the default, Cc or inline attachments need `message`. Graph answers 400 if both carry a
- * body, so exactly one is sent.
+ * than the default, an extra Cc or inline attachments need `message.body`. Graph answers 400 if
+ * both carry a body, so exactly one is sent. The recipients always travel in `message`: Exchange's
+ * own choice differs from Gmail's (reply-all puts everyone in To; a reply to one's own sent
+ * message goes back to the user), and a CRM reply must reach the same people from either mailbox.
  */
-function replyBody(reply: ReplyContext, attachments: readonly ReplyAttachment[]): Record<string, unknown> {
+function replyBody(reply: ReplyContext, recipients: ReplyRecipients, attachments: readonly ReplyAttachment[]): Record<string, unknown> {
   const { draft } = reply;
-  const cc = draft.cc ?? [];
-  if (draft.html === undefined && cc.length === 0 && attachments.length === 0) return { comment: draft.text ?? '' };
+  const addressed = { toRecipients: recipients.to.map(graphRecipient), ccRecipients: recipients.cc.map(graphRecipient) };
+  if (draft.html === undefined && (draft.cc ?? []).length === 0 && attachments.length === 0) return { comment: draft.text ?? '', message: addressed };
   const body = draft.html !== undefined ? { contentType: 'html', content: draft.html } : { contentType: 'text', content: draft.text ?? '' };
   return {
     message: {
       body,
-      ...(cc.length > 0 ? { ccRecipients: cc.map((address) => ({ emailAddress: { address } })) } : {}),
+      ...addressed,
       ...(attachments.length > 0 ? { attachments: attachments.map(fileAttachment) } : {}),
     },
   };
@@ -80,8 +92,19 @@ function messagePath(id: string, action?: string): string {
   return `/me/messages/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
 }
 
-export async function sendReply(context: SendContext, reply: ReplyContext): Promise<SentMessage> {
-  if (reply.draft.text === undefined && reply.draft.html === undefined) throw new ThreadlinkError('INVALID_INPUT', 'A reply needs text or html');
+/** Sends a reply core has validated (text or html present, see MailProvider.send). */
+export async function send(provider: OutlookContext, session: ProviderSession, reply: ReplyContext): Promise<SentMessage> {
+  const recipients = replyRecipients(reply, session.connection.accountEmail);
+  if (recipients.to.length === 0 && recipients.cc.length === 0) throw new ThreadlinkError('INVALID_INPUT', 'The original message has no one to reply to');
+  const { options } = provider;
+  const context: SendCall = {
+    graph: graphFor(provider, session),
+    session,
+    replies: options.replies,
+    folders: options.folders,
+    maxInlineRetryMs: options.maxInlineRetryMs,
+    recipients,
+  };
   const granted = grantedScopes(context.session.tokens(), context.session.connection.scopes);
   if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) return sendThroughDraft(context, reply);
   return sendDirect(context, reply);
@@ -89,7 +112,7 @@ export async function sendReply(context: SendContext, reply: ReplyContext): Prom
 
 type SendSettings = Omit<SendOnceOptions<SentMessage>, 'attempt' | 'check' | 'abandon'>;
 
-function sendSettings({ session, maxInlineRetryMs }: SendContext, operation: string): SendSettings {
+function sendSettings({ session, maxInlineRetryMs }: SendCall, operation: string): SendSettings {
   return {
     provider: 'outlook',
     operation,
@@ -108,7 +131,7 @@ function sendSettings({ session, maxInlineRetryMs }: SendContext, operation: str
  * answers 202 and files the copy in Sent Items only after transport, so its absence proves
  * nothing, and the user's other replies in the conversation look alike. It is SEND_UNCONFIRMED.
  */
-async function sendDirect(context: SendContext, reply: ReplyContext): Promise<SentMessage> {
+async function sendDirect(context: SendCall, reply: ReplyContext): Promise<SentMessage> {
   const attachments = reply.draft.attachments ?? [];
   const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.byteLength, 0);
   if (attachmentBytes > MAX_INLINE_ATTACHMENT_BYTES) {
@@ -118,7 +141,7 @@ async function sendDirect(context: SendContext, reply: ReplyContext): Promise<Se
   return sendOnce({
     ...sendSettings(context, `/${action}`),
     attempt: async () => {
-      await context.graph.post(messagePath(reply.original.providerMessageId, action), replyBody(reply, attachments));
+      await context.graph.post(messagePath(reply.original.providerMessageId, action), replyBody(reply, context.recipients, attachments));
       return { providerMessageId: null, providerThreadId: reply.original.providerThreadId, internetMessageId: null };
     },
     check: async () => ({ outcome: 'unknown' }),
@@ -126,7 +149,7 @@ async function sendDirect(context: SendContext, reply: ReplyContext): Promise<Se
 }
 
 /** createReply → attachments → send; the draft's immutable id is the sent message's id. */
-async function sendThroughDraft(context: SendContext, reply: ReplyContext): Promise<SentMessage> {
+async function sendThroughDraft(context: SendCall, reply: ReplyContext): Promise<SentMessage> {
   const { graph, session } = context;
   const attachments = reply.draft.attachments ?? [];
   // Each attachment is its own request on the draft (POST /messages/{id}/attachments), so the limit is per file.
@@ -163,7 +186,7 @@ async function sendThroughDraft(context: SendContext, reply: ReplyContext): Prom
     if (!draft) {
       // Neither request sends, but neither may run twice: a repeated createReply leaves a second
       // draft, a repeated attachment POST attaches the file twice. A failed one starts over.
-      const created = await graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, []), { retry: 'throttling' });
+      const created = await graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, context.recipients, []), { retry: 'throttling' });
       if (typeof created?.id !== 'string' || created.id.length === 0) {
         throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${action} returned no draft id`, { details: { provider: 'outlook' } });
       }
@@ -222,7 +245,7 @@ async function draftState(graph: GraphSession, id: string): Promise<boolean | nu
  * confirm the row and the next reconciliation would drop it. Like every Sent Items copy it has no
  * In-Reply-To/References (Graph returns no internetMessageHeaders for them).
  */
-function sentMetadata(context: SendContext, reply: ReplyContext, draft: GraphMessage, sentAt: number): ProviderMessage | undefined {
+function sentMetadata(context: SendCall, reply: ReplyContext, draft: GraphMessage, sentAt: number): ProviderMessage | undefined {
   if (!context.folders.includes('sentitems')) return undefined;
   const { session } = context;
   const attachments: AttachmentMeta[] = (reply.draft.attachments ?? []).map((attachment) => ({

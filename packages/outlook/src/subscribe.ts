@@ -3,8 +3,8 @@
 // Creating one makes Graph POST a validation token to both URLs first; the webhook
 // handler (notifications.ts) must already answer it.
 import { randomBytes } from 'node:crypto';
-import { isThreadlinkError, mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, type SubscriptionItem, type SubscriptionState } from '@threadlink/core';
-import type { GraphSession } from './client.js';
+import { isThreadlinkError, mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, type SubscribeResult, type SubscriptionItem, type SubscriptionState } from '@threadlink/core';
+import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import type { OutlookFolder } from './options.js';
 import { decodeCursor, deltaStartPath, encodeCursor, loadFolderIds, walkToDeltaLink } from './sync.js';
 
@@ -50,11 +50,16 @@ interface GraphSubscription {
   expirationDateTime: string;
 }
 
-export interface SubscribeContext {
+/** What creating a subscription needs; built per call from the provider's context. */
+interface SubscribeCall {
   graph: GraphSession;
   session: ProviderSession;
   folders: readonly OutlookFolder[];
   pageSize: number;
+}
+
+function subscribeCall(context: OutlookContext, session: ProviderSession): SubscribeCall {
+  return { graph: graphFor(context, session), session, folders: context.options.folders, pageSize: context.options.pageSize };
 }
 
 function lifetime(now: number): { expiresAt: number; renewAt: number } {
@@ -68,7 +73,7 @@ function toState(items: SubscriptionItem[], now: number): SubscriptionState {
   return { items, expiresAt, renewAt: now + Math.max(0, Math.round((expiresAt - now) * RENEW_FRACTION)) };
 }
 
-async function createSubscription(context: SubscribeContext, folder: OutlookFolder): Promise<SubscriptionItem> {
+async function createSubscription(context: SubscribeCall, folder: OutlookFolder): Promise<SubscriptionItem> {
   const now = context.session.clock.now();
   // 32 random bytes: unguessable, and 43 base64url characters stay under Graph's 128-character limit.
   const clientState = randomBytes(32).toString('base64url');
@@ -111,8 +116,9 @@ function reusableCursor(session: ProviderSession, folders: readonly OutlookFolde
   }
 }
 
-export async function subscribe(context: SubscribeContext): Promise<{ subscription: SubscriptionState; cursor: string }> {
-  const { graph, session } = context;
+export async function subscribe(provider: OutlookContext, session: ProviderSession): Promise<SubscribeResult> {
+  const context = subscribeCall(provider, session);
+  const { graph } = context;
   const profile = await fetchProfile(graph);
   if (profile.accountEmail !== session.connection.accountEmail) {
     session.logger.warn('outlook mailbox address differs from the connection', { connectionId: session.connection.id });
@@ -120,7 +126,7 @@ export async function subscribe(context: SubscribeContext): Promise<{ subscripti
   // Re-subscribing (a 'recreate' hint) replaces whatever is left of the old subscriptions.
   for (const item of session.connection.subscription?.items ?? []) {
     await deleteSubscription(graph, item.id).catch((error: unknown) =>
-      session.logger.warn('could not delete an old Graph subscription', { connectionId: session.connection.id, code: isThreadlinkError(error) ? error.code : 'unknown' }),
+      session.logger.warn('outlook could not delete an old subscription', { connectionId: session.connection.id, code: isThreadlinkError(error) ? error.code : 'unknown' }),
     );
   }
 
@@ -148,13 +154,14 @@ export async function subscribe(context: SubscribeContext): Promise<{ subscripti
     cursor = encodeCursor({ v: 1, links: Object.fromEntries(links), folderIds, pulledAt });
   }
   const subscription = toState(items, session.clock.now());
-  session.logger.info('graph subscriptions active', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
+  session.logger.info('outlook subscriptions active', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
   return { subscription, cursor };
 }
 
 /** PATCHes every subscription's expiry (this also answers reauthorizationRequired); a vanished one is recreated. */
-export async function renew(context: SubscribeContext): Promise<{ subscription: SubscriptionState }> {
-  const { graph, session } = context;
+export async function renew(provider: OutlookContext, session: ProviderSession): Promise<{ subscription: SubscriptionState }> {
+  const context = subscribeCall(provider, session);
+  const { graph } = context;
   const current = session.connection.subscription?.items ?? [];
   if (current.length === 0) throw new ThreadlinkError('NOT_FOUND', 'No Graph subscriptions to renew', { details: { provider: 'outlook' } });
   const items: SubscriptionItem[] = [];
@@ -170,15 +177,31 @@ export async function renew(context: SubscribeContext): Promise<{ subscription: 
       const folder = folderOfResource(item.resource);
       if (!isThreadlinkError(error, 'NOT_FOUND') || folder === null) throw error;
       // Graph drops subscriptions silently at times (expired, or removed by the service).
-      session.logger.warn('Graph subscription vanished; recreating it', { connectionId: session.connection.id, folder });
+      session.logger.warn('outlook subscription vanished; recreating it', { connectionId: session.connection.id, folder });
       items.push(await createSubscription(context, folder));
     }
   }
   const subscription = toState(items, session.clock.now());
-  session.logger.info('graph subscriptions renewed', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
+  session.logger.info('outlook subscriptions renewed', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
   return { subscription };
 }
 
-export async function unsubscribe(context: { graph: GraphSession; session: ProviderSession }): Promise<void> {
-  for (const item of context.session.connection.subscription?.items ?? []) await deleteSubscription(context.graph, item.id);
+/**
+ * Deletes the connection's subscriptions (offboarding, revoke, a host's unsubscribe). A grant
+ * already dead cannot delete anything; the subscriptions then lapse within 7 days and their
+ * notifications are ignored once the connection is gone, so offboarding does not stall on it.
+ * `step` names the operation in the log.
+ */
+export async function deleteSubscriptions(context: OutlookContext, session: ProviderSession, step: 'revoke' | 'unsubscribe'): Promise<void> {
+  const graph = graphFor(context, session);
+  try {
+    for (const item of session.connection.subscription?.items ?? []) await deleteSubscription(graph, item.id);
+  } catch (error) {
+    if (!isThreadlinkError(error, 'AUTH_REVOKED')) throw error;
+    session.logger.warn(`outlook ${step}: grant already invalid; subscriptions will expire on their own`, { connectionId: session.connection.id });
+  }
+}
+
+export function unsubscribe(context: OutlookContext, session: ProviderSession): Promise<void> {
+  return deleteSubscriptions(context, session, 'unsubscribe');
 }

@@ -3,24 +3,13 @@
 // delta links (or, mid-round, next links) serialised as JSON, plus the ids of the
 // well-known folders so a message's parentFolderId can be named. A push names the folders
 // whose subscriptions fired, and its pull reads only their delta (see foldersToPull).
-import { mapWithConcurrency, ThreadlinkError, type Change, type ProviderMessage, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core';
+import { mapWithConcurrency, ThreadlinkError, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core';
 import { z } from 'zod';
-import { type BatchRequest, type GraphSession } from './client.js';
-import {
-  ATTACHMENT_SELECT,
-  classifyFolder,
-  isPartial,
-  METADATA_SELECT,
-  toAttachmentMeta,
-  toProviderMessage,
-  WELL_KNOWN_FOLDERS,
-  type FolderIds,
-  type GraphMessage,
-  type ToProviderMessageInput,
-  type WellKnownFolder,
-} from './metadata.js';
-import { OutlookFolder } from './options.js';
-import { MAILBOX_CONCURRENCY } from './throttle.js';
+import { graphFor, type GraphSession, type OutlookContext } from './client.js';
+import { materialize, type Listed } from './fetch-messages.js';
+import { METADATA_SELECT, WELL_KNOWN_FOLDERS, type FolderIds, type GraphMessage } from './metadata.js';
+import { OutlookFolder, readsAttachmentNames } from './options.js';
+import { MAILBOX_CONCURRENCY } from './rate-limit.js';
 
 /** Pages read per folder in one pullChanges call before handing back `hasMore` (bounds memory and lease time). */
 const MAX_PAGES_PER_PULL = 10;
@@ -124,106 +113,7 @@ export async function loadFolderIds(graph: GraphSession): Promise<FolderIds> {
   return ids;
 }
 
-export interface Listed {
-  folder: WellKnownFolder;
-  item: GraphMessage;
-}
-
-export interface MaterializeInput {
-  graph: GraphSession;
-  session: ProviderSession;
-  folderIds: FolderIds;
-  /** Attachment names need Mail.Read; Mail.ReadBasic cannot read attachments at all. */
-  withAttachments: boolean;
-  listed: Listed[];
-}
-
-/**
- * Turns delta items into changes: `@removed` → delete; partial items (Graph sends only the
- * changed properties for some updates) are re-read by id; attachment names of messages that
- * have any are read in the same $batch round trips.
- */
-export async function materialize(input: MaterializeInput): Promise<Change[]> {
-  const { graph, session, folderIds, withAttachments } = input;
-  const latest = new Map<string, Listed>();
-  // Graph may list an item more than once in a round; the last listing is its current state.
-  for (const entry of input.listed) latest.set(entry.item.id, entry);
-
-  const present = [...latest.values()].filter((entry) => entry.item['@removed'] === undefined);
-  const removed = [...latest.values()].filter((entry) => entry.item['@removed'] !== undefined);
-
-  const requests: BatchRequest[] = [];
-  for (const { item } of present) {
-    const path = `/me/messages/${encodeURIComponent(item.id)}`;
-    if (isPartial(item)) requests.push({ id: `m:${item.id}`, method: 'GET', url: `${path}?$select=${METADATA_SELECT}` });
-    if (withAttachments && (item.hasAttachments === true || isPartial(item))) {
-      requests.push({ id: `a:${item.id}`, method: 'GET', url: `${path}/attachments?$select=${ATTACHMENT_SELECT}` });
-    }
-  }
-  const responses = requests.length > 0 ? await graph.batch(requests) : new Map();
-
-  const changes: Change[] = [];
-  const upserted = new Set<string>();
-  for (const { folder, item } of present) {
-    let message = item;
-    if (isPartial(item)) {
-      const response = responses.get(`m:${item.id}`);
-      if (response?.status === 404) {
-        changes.push({ type: 'delete', providerMessageId: item.id });
-        continue;
-      }
-      if (!response || response.status !== 200) throw batchFailure(response?.status ?? 0, 'message metadata');
-      message = { ...(response.body as GraphMessage), id: item.id };
-    }
-    if (message.isDraft === true) continue;
-    const folderClass = classifyFolder(message.parentFolderId, folderIds, folder);
-    if (folderClass === 'deleted') {
-      changes.push({ type: 'delete', providerMessageId: item.id });
-      continue;
-    }
-    let attachments: ProviderMessage['attachments'] = [];
-    const attachmentResponse = responses.get(`a:${item.id}`);
-    if (attachmentResponse && attachmentResponse.status === 200) {
-      const value = (attachmentResponse.body as { value?: unknown[] } | undefined)?.value ?? [];
-      attachments = value.map(toAttachmentMeta).filter((entry) => entry !== null);
-    } else if (attachmentResponse && attachmentResponse.status !== 404) {
-      throw batchFailure(attachmentResponse.status, 'attachment names');
-    }
-    const mapped = toProviderMessageOrSkip(session, { message, folder: folderClass, accountEmail: session.connection.accountEmail, attachments, now: session.clock.now() });
-    if (!mapped) continue;
-    changes.push({ type: 'upsert', message: mapped });
-    upserted.add(item.id);
-  }
-  // An immutable id moved between two tracked folders is removed from one and listed in the
-  // other within the same pull: the listing is the current state, so the removal is dropped.
-  for (const { item } of removed) if (!upserted.has(item.id)) changes.push({ type: 'delete', providerMessageId: item.id });
-  return changes;
-}
-
-/**
- * A message whose metadata still does not fit the schema (broken or hostile mail) is skipped and
- * reported by id, so one bad message cannot stall the mailbox's sync.
- */
-function toProviderMessageOrSkip(session: ProviderSession, input: ToProviderMessageInput): ProviderMessage | null {
-  try {
-    return toProviderMessage(input);
-  } catch (error) {
-    session.logger.warn('outlook message skipped: metadata outside the schema', {
-      connectionId: session.connection.id,
-      providerMessageId: input.message.id.slice(0, 256),
-      issues: error instanceof z.ZodError ? error.issues.map((issue) => issue.path.join('.')).join(',') : 'unknown',
-    });
-    return null;
-  }
-}
-
-function batchFailure(status: number, what: string): ThreadlinkError {
-  if (status === 403) return new ThreadlinkError('INSUFFICIENT_SCOPE', `Graph refused ${what} (403)`, { details: { provider: 'outlook', status } });
-  const code = status >= 500 || status === 0 ? 'PROVIDER_UNAVAILABLE' : status === 401 ? 'AUTH_REVOKED' : 'PROVIDER_ERROR';
-  return new ThreadlinkError(code, `Graph answered ${status} reading ${what} in a batch`, { details: { provider: 'outlook', status } });
-}
-
-export interface PullContext {
+interface PullCall {
   graph: GraphSession;
   session: ProviderSession;
   folders: readonly OutlookFolder[];
@@ -247,7 +137,7 @@ interface Walked {
   done: boolean;
 }
 
-async function walkFolders(context: PullContext, cursor: DeltaCursor, folders: readonly OutlookFolder[]): Promise<Walked[]> {
+async function walkFolders(context: PullCall, cursor: DeltaCursor, folders: readonly OutlookFolder[]): Promise<Walked[]> {
   return mapWithConcurrency(folders, MAILBOX_CONCURRENCY, async (folder) => {
     let link = cursor.links[folder] as string;
     const listed: Listed[] = [];
@@ -261,7 +151,14 @@ async function walkFolders(context: PullContext, cursor: DeltaCursor, folders: r
   });
 }
 
-export async function pullChanges(context: PullContext, rawCursor: string, options: PullOptions = {}): Promise<PullResult> {
+export async function pullChanges(provider: OutlookContext, session: ProviderSession, rawCursor: string, options: PullOptions = {}): Promise<PullResult> {
+  const context: PullCall = {
+    graph: graphFor(provider, session),
+    session,
+    folders: provider.options.folders,
+    pageSize: provider.options.pageSize,
+    withAttachments: readsAttachmentNames(provider.options),
+  };
   const cursor = decodeCursor(rawCursor, context.folders);
   const now = context.session.clock.now();
   const chosen = foldersToPull(context.folders, cursor, options.scope, now);

@@ -7,7 +7,7 @@ import { memoryStore } from '@threadlink/storage-memory';
 import { startGraphEmulator, type GraphEmulator } from '@threadlink/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outlookProvider } from '../src/index.js';
-import { resolver } from './support/facade.js';
+import { resolver } from './harness.js';
 
 const LIMIT = 4096;
 const PUBLIC_URL = 'https://crm.example.test/threadlink';

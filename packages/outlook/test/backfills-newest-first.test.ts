@@ -1,6 +1,6 @@
 import type { ProviderMessage } from '@threadlink/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pullAll, startHarness, type Connected, type Harness } from './support/harness.js';
+import { pullAll, startHarness, type Connected, type Harness } from './support.js';
 
 const DAY = 24 * 3_600_000;
 const INBOX = 4_000;

@@ -1,7 +1,7 @@
 // Through the facade: lifecycle events, back-fill progress, the body canary, reply threading,
 // revocation and offboarding.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFacade, type Facade } from './support/facade.js';
+import { startFacade, type Facade } from './harness.js';
 
 const CANARY = 'CANARY-0d9c-body-must-never-be-stored';
 
@@ -114,6 +114,11 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     const original = await facade.ms.deliver({ from: 'client@acme.com', to: 'ana@contoso.com', subject: 'Change request PRJ-1042', text: 'move it?' });
     await facade.settle();
     const [synced] = facade.eventsNamed('message.synced');
+
+    // A reply with neither text nor html is refused by core before the adapter is called (MailProvider.send gets a validated draft).
+    const requests = facade.ms.log.entries.length;
+    await expect(facade.tl.messages.reply(synced!.message.id, { tenantId: 't1' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(facade.ms.log.entries.slice(requests).filter((entry) => !(entry.operation ?? entry.path).startsWith('identity.'))).toEqual([]);
 
     const reply = await facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', text: 'Done.' });
     const [sent] = facade.ms.sent('ana@contoso.com');

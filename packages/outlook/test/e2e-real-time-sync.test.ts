@@ -1,7 +1,7 @@
 // Through the facade: createThreadlink + memoryStore + outlookProvider, the emulator delivering
 // webhooks to the facade's real HTTP handler.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFacade, type Facade } from './support/facade.js';
+import { startFacade, type Facade } from './harness.js';
 
 async function messageRows(facade: Facade) {
   const dump = await facade.store.raw.dump();

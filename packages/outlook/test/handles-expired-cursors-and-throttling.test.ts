@@ -1,6 +1,6 @@
 import type { ProviderMessage } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Harness } from './support/harness.js';
+import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Harness } from './support.js';
 
 describe('410 SyncStateNotFound and 429 Retry-After', () => {
   let harness: Harness;

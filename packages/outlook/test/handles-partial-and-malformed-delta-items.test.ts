@@ -7,9 +7,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createOutlookAuth } from '../src/auth.js';
 import { createGraphSession } from '../src/client.js';
 import { OutlookProviderOptions } from '../src/options.js';
-import { loadFolderIds, materialize } from '../src/sync.js';
-import { MailboxGates } from '../src/throttle.js';
-import { startHarness, type Connected, type Harness } from './support/harness.js';
+import { materialize } from '../src/fetch-messages.js';
+import { loadFolderIds } from '../src/sync.js';
+import { MailboxGates } from '../src/rate-limit.js';
+import { startHarness, type Connected, type Harness } from './support.js';
 
 function graphFor(harness: Harness, connected: Connected) {
   const config = OutlookProviderOptions.parse(harness.ms.providerOptions);

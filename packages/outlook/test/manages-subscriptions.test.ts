@@ -1,6 +1,6 @@
 import { sha256Hex } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './support/harness.js';
+import { startHarness, type Harness } from './support.js';
 
 describe('subscriptions: renew, recreate, unsubscribe', () => {
   let harness: Harness;

@@ -6,9 +6,9 @@ import { isThreadlinkError, silentLogger, type ProviderMessage, type ReplyContex
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutlookAuth } from '../src/auth.js';
 import { createGraphSession } from '../src/client.js';
-import { OutlookProviderOptions as ParseOptions, type OutlookProviderOptionsInput } from '../src/options.js';
-import { MailboxGates } from '../src/throttle.js';
-import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness } from './support/harness.js';
+import { OutlookProviderOptions as ParseOptions } from '../src/options.js';
+import { MailboxGates } from '../src/rate-limit.js';
+import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness } from './support.js';
 
 const ANA = 'ana@contoso.com';
 const CLIENT = 'client@acme.com';
@@ -29,7 +29,7 @@ interface Scene {
   folder(name: string): string[];
 }
 
-async function scene(provider: Partial<OutlookProviderOptionsInput> = {}): Promise<Scene> {
+async function scene(provider: Partial<ParseOptions> = {}): Promise<Scene> {
   const harness = await startHarness({ provider });
   harness.ms.addMailbox({ email: CLIENT });
   // Waits between attempts are recorded, not slept.

@@ -3,8 +3,8 @@
 import type { Change } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STALE_FOLDER_MS } from '../src/sync.js';
-import { startFacade, type Facade } from './support/facade.js';
-import { startHarness, type Harness } from './support/harness.js';
+import { startFacade, type Facade } from './harness.js';
+import { startHarness, type Harness } from './support.js';
 
 const ANA = 'ana@contoso.com';
 

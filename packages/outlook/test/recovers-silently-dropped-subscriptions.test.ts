@@ -3,7 +3,7 @@
 // reconciliation absorbs them first, that signal is gone. Found by the reliability suite's chaos
 // run (seed 3, about one run in four): the mailbox stayed without push after healing.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFacade, type Facade } from './support/facade.js';
+import { startFacade, type Facade } from './harness.js';
 
 const MAILBOX = 'cleo@contoso.com';
 

@@ -4,7 +4,7 @@
 import { isThreadlinkError, type ProviderMessage, type ReplyContext } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outlookProvider, scopesFor, type OutlookProviderOptions } from '../src/index.js';
-import { pullAll, startHarness, type Connected, type Harness } from './support/harness.js';
+import { pullAll, startHarness, type Connected, type Harness } from './support.js';
 
 const ANA = 'ana@contoso.com';
 
@@ -25,7 +25,7 @@ async function requestedScopes(harness: Harness, options: Partial<OutlookProvide
   const provider = outlookProvider({ ...harness.ms.providerOptions, ...options });
   const url = new URL(await provider.authorizeUrl({ state: 's', codeChallenge: 'c'.repeat(43), redirectUri: 'http://127.0.0.1:9/cb' }));
   const asked = (url.searchParams.get('scope') ?? '').split(' ').filter((scope) => !['openid', 'profile'].includes(scope));
-  expect(provider.describe?.().scopes.sort()).toEqual([...asked].sort());
+  expect(scopesFor(options.mode ?? 'full', options.replies).sort()).toEqual([...asked].sort());
   return asked.sort();
 }
 

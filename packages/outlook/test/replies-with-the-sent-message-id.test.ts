@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { ProviderMessage, ReplyContext } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outlookProvider } from '../src/index.js';
-import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness } from './support/harness.js';
+import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness } from './support.js';
 
 function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
   const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;
@@ -114,13 +114,13 @@ describe('reply as draft + send, returning the sent message id', () => {
     expect(copy?.immutableId).toBe(sent.providerMessageId);
     expect(copy?.body).toMatchObject({ contentType: 'html' });
     expect(copy?.body.content).toContain('<b>plan</b>');
-    expect(copy?.to.map((entry) => entry.address).sort()).toEqual(['client@acme.com', 'pm@acme.com']);
-    expect(copy?.cc.map((entry) => entry.address)).toEqual(['boss@contoso.com']);
+    // core's replyRecipients, as for Gmail: the sender in To, everyone else on the original in Cc, then the draft's Cc.
+    expect(copy?.to.map((entry) => entry.address)).toEqual(['client@acme.com']);
+    expect(copy?.cc.map((entry) => entry.address)).toEqual(['pm@acme.com', 'boss@contoso.com']);
     expect(copy?.attachments.map((attachment) => attachment.name)).toEqual(['plan.txt']);
     expect(sent.message?.attachments).toEqual([{ name: 'plan.txt', mimeType: 'text/plain', size: 4 }]);
-    expect(sent.message?.cc).toEqual([{ address: 'boss@contoso.com' }]);
+    expect(sent.message?.cc).toEqual([{ address: 'pm@acme.com' }, { address: 'boss@contoso.com' }]);
 
-    await expectThreadlinkError(harness.provider.send(connected.session, replyContext(message!, {})), 'INVALID_INPUT');
     const huge = { filename: 'scan.pdf', content: new Uint8Array(3 * 1024 * 1024 + 1) };
     const requests = harness.ms.log.entries.length;
     await expectThreadlinkError(harness.provider.send(connected.session, replyContext(message!, { text: 'x', attachments: [huge] })), 'PAYLOAD_TOO_LARGE');
@@ -147,13 +147,25 @@ describe('reply as draft + send, returning the sent message id', () => {
   it('deletes the draft when /send is refused, so a failed reply leaves nothing in Drafts', async () => {
     harness = await startHarness();
     const connected = await harness.connect('ana@contoso.com');
-    // A note to self: Exchange's reply to it has no recipient, and /send refuses it.
-    await harness.ms.deliver({ from: 'ana@contoso.com', to: 'ana@contoso.com', subject: 'Note to self', text: 'remember', mailbox: 'ana@contoso.com', folder: 'inbox' });
+    await harness.ms.deliver({ from: 'client@acme.com', to: 'ana@contoso.com', subject: 'Order 9', text: 'ship?' });
     const [message] = await synced(harness, connected);
+    // A definite refusal of the draft's /send: Exchange answers 400 when it will not take the recipients.
+    harness.ms.failNext('messages.send', { status: 400, code: 'ErrorInvalidRecipients' });
     const error = await expectThreadlinkError(harness.provider.send(connected.session, replyContext(message!, { text: 'ok' })), 'PROVIDER_ERROR');
     expect(error.message).toContain('ErrorInvalidRecipients');
     expect(folderOf(harness, 'ana@contoso.com', 'drafts')).toEqual([]);
     expect(harness.ms.sent('ana@contoso.com')).toEqual([]);
+  });
+
+  it('refuses a reply to a note to self before Graph is asked: there is no one to send it to', async () => {
+    harness = await startHarness();
+    const connected = await harness.connect('ana@contoso.com');
+    await harness.ms.deliver({ from: 'ana@contoso.com', to: 'ana@contoso.com', subject: 'Note to self', text: 'remember', mailbox: 'ana@contoso.com', folder: 'inbox' });
+    const [message] = await synced(harness, connected);
+    const before = harness.ms.log.entries.length;
+    await expectThreadlinkError(harness.provider.send(connected.session, replyContext(message!, { text: 'ok' })), 'INVALID_INPUT');
+    expect(operationsSince(harness, before)).toEqual([]);
+    expect(folderOf(harness, 'ana@contoso.com', 'drafts')).toEqual([]);
   });
 
   it('treats a send whose answer was lost as sent (the item is no longer a draft) and sends it once', async () => {

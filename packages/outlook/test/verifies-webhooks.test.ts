@@ -1,6 +1,6 @@
 import { systemClock, silentLogger, type Connection, type WebhookContext } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectThreadlinkError, startHarness, type Harness } from './support/harness.js';
+import { expectThreadlinkError, startHarness, type Harness } from './support.js';
 
 function notification(subscriptionId: string, clientState: string | null, extra: Record<string, unknown> = {}) {
   return {

@@ -201,8 +201,6 @@ export const ChangeHint = z.strictObject({
   kind: ChangeHintKind,
   /** Provider-side id of the notification (Pub/Sub messageId, Graph item hash) for dedupe. */
   notificationId: z.string().max(512).optional(),
-  /** The provider's position hint (Gmail historyId). Informational: pulls start from the stored cursor. */
-  position: z.string().max(128).optional(),
   /**
    * Where in the mailbox the change is (Outlook: the folders whose subscriptions fired). The
    * engine may pull only these; absent means anywhere, and every pull that is not a push's covers

@@ -5,6 +5,7 @@ import type { CoreContext } from '../context.js';
 import { ReplyDraft as ReplyDraftSchema, type MessageMeta, type ReplyDraft } from '../domain/schemas.js';
 import { randomId } from '../util/clock.js';
 import { replySubject } from '../util/headers.js';
+import { replyRecipients } from '../util/reply-recipients.js';
 import { assertReplyHasContent } from './reply-content.js';
 
 export function createReply(context: CoreContext): (messageId: string, input: ReadScope & ReplyDraft) => Promise<MessageMeta> {
@@ -36,9 +37,8 @@ export function createReply(context: CoreContext): (messageId: string, input: Re
       const stored = await store.getMessageByProviderId(connection.id, sent.message.providerMessageId);
       if (stored) return stored;
     }
-    // Reply-To wins over From (RFC 5322 §3.6.2); reply-all adds the other To recipients.
-    const answerTo = message.replyTo.length > 0 ? message.replyTo : message.from ? [message.from] : [];
-    const recipients = draft.replyAll ? [...answerTo, ...message.to.filter((participant) => participant.address !== connection.accountEmail)] : answerTo;
+    // The same recipients the adapter sent to (one rule for core and every adapter).
+    const recipients = replyRecipients({ original: message, draft }, connection.accountEmail);
     return engine.toMeta(
       connection,
       {
@@ -49,8 +49,8 @@ export function createReply(context: CoreContext): (messageId: string, input: Re
         references: [...message.references, ...(message.internetMessageId ? [message.internetMessageId] : [])],
         subject: replySubject(message.subject),
         from: { address: connection.accountEmail, ...(connection.displayName ? { name: connection.displayName } : {}) },
-        to: recipients,
-        cc: (draft.cc ?? []).map((address) => ({ address })),
+        to: recipients.to,
+        cc: recipients.cc,
         bcc: [],
         replyTo: [],
         sentAt: now,

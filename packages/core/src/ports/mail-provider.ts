@@ -60,8 +60,6 @@ export interface SubscribeResult {
 export interface WebhookOutcome {
   response?: Response;
   hints: ChangeHint[];
-  /** The connections the notification was for (observability; may be empty for unknown mailboxes). */
-  connectionIds?: string[];
 }
 
 /** Look-ups a webhook handler may make; they cross tenants because providers name mailboxes, not tenants. */
@@ -144,8 +142,6 @@ export interface ReplyContext {
 
 export interface MailProvider {
   readonly id: ProviderId;
-  /** Quota units each operation costs, for metrics (optional). */
-  readonly describe?: () => { scopes: string[]; mode: 'metadata' | 'full' };
 
   // OAuth
   authorizeUrl(input: AuthorizeUrlInput): string | Promise<string>;
@@ -170,5 +166,10 @@ export interface MailProvider {
 
   // On demand (transient: never persisted by anyone)
   fetchBody(session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
+  /**
+   * Sends `reply.draft`, which core has already validated: it parsed against ReplyDraft and
+   * carries text or html (core refuses an empty reply with INVALID_INPUT before calling). Who
+   * receives it is `replyRecipients(reply, accountEmail)` (core's util), in every adapter.
+   */
   send(session: ProviderSession, reply: ReplyContext): Promise<SentMessage>;
 }

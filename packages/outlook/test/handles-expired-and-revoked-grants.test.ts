@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectThreadlinkError, startHarness, type Harness } from './support/harness.js';
+import { expectThreadlinkError, startHarness, type Harness } from './support.js';
 
 const HOUR = 3_600_000;
 

@@ -1,6 +1,7 @@
 import { sha256Hex } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './support/harness.js';
+import { scopesFor } from '../src/index.js';
+import { startHarness, type Harness } from './support.js';
 
 describe('connect: MSAL auth code + PKCE, /me, one subscription per folder', () => {
   let harness: Harness;
@@ -63,7 +64,7 @@ describe('connect: MSAL auth code + PKCE, /me, one subscription per folder', () 
     expect(scopes).toEqual(expect.arrayContaining(['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read']));
     expect(scopes).not.toContain('Mail.Read');
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
-    expect(harness.provider.describe?.()).toEqual({ scopes: ['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read'], mode: 'metadata' });
+    expect(scopesFor('metadata')).toEqual(['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read']);
 
     const { connection } = await harness.connect('meta@contoso.com');
     expect(connection.scopes.map((scope) => scope.toLowerCase())).not.toContain('mail.read');
@@ -72,6 +73,9 @@ describe('connect: MSAL auth code + PKCE, /me, one subscription per folder', () 
   it('rejects invalid options with CONFIG_INVALID', async () => {
     const { outlookProvider } = await import('../src/index.js');
     expect(() => outlookProvider({ clientId: 'x', clientSecret: 'y', authorityHost: 'http://127.0.0.1:1' })).toThrow(/https/);
+    // Strict, like gmailProvider: a misspelt option is reported, not silently ignored.
+    const misspelt = () => outlookProvider({ clientId: 'x', clientSecret: 'y', pagesize: 50 } as unknown as Parameters<typeof outlookProvider>[0]);
+    expect(misspelt).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^outlookProvider options are invalid: unknown option pagesize$/) }));
     harness = undefined as unknown as Harness;
   });
 });

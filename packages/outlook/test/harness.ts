@@ -4,8 +4,8 @@
 import { createThreadlink, generateSealingKey, type EngineOptions, type PublicConnection, type RecordResolver, type Threadlink, type ThreadlinkEvents } from '@threadlink/core';
 import { memoryStore, type MemoryStore } from '@threadlink/storage-memory';
 import { recordEvents, serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions, type RecordedEvent } from '@threadlink/testing';
-import { outlookProvider, type OutlookProviderOptions } from '../../src/index.js';
-import { capturingLogger, type LogRecord } from './harness.js';
+import { outlookProvider, type OutlookProviderOptions } from '../src/index.js';
+import { capturingLogger, type LogRecord } from './support.js';
 
 export const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {

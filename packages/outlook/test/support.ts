@@ -16,7 +16,7 @@ import {
   type WebhookContext,
 } from '@threadlink/core';
 import { makeConnection, serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '@threadlink/testing';
-import { outlookProvider, type OutlookProviderOptions } from '../../src/index.js';
+import { outlookProvider, type OutlookProviderOptions } from '../src/index.js';
 
 export interface LogRecord {
   level: string;

@@ -1,6 +1,6 @@
 import type { Change, ProviderMessage } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pullAll, startHarness, type Harness } from './support/harness.js';
+import { pullAll, startHarness, type Harness } from './support.js';
 
 const CANARY = 'CANARY-7f3a-body-never-synced';
 

@@ -1,0 +1,54 @@
+// The one shape both adapters are built in: every operation is a plain function taking the
+// provider instance's context first (parsed options plus whatever state the instance keeps:
+// Gmail's quota budgets, Outlook's MSAL and concurrency gates), and the adapter's index.ts only
+// binds that context. A provider that grows a port method without its operation does not compile.
+import type { MessageBody, ProviderId, SubscriptionState } from '../domain/schemas.js';
+import type {
+  AuthorizeUrlInput,
+  ExchangeCodeInput,
+  ExchangedAccount,
+  FullSyncOptions,
+  FullSyncPage,
+  MailProvider,
+  ProviderSession,
+  PullOptions,
+  PullResult,
+  ReplyContext,
+  SentMessage,
+  SubscribeResult,
+  WebhookContext,
+  WebhookOutcome,
+} from '../ports/mail-provider.js';
+
+/** MailProvider's methods, each with the adapter's context as its first argument. */
+export interface ProviderOperations<Context> {
+  authorizeUrl(context: Context, input: AuthorizeUrlInput): string | Promise<string>;
+  exchangeCode(context: Context, input: ExchangeCodeInput): Promise<ExchangedAccount>;
+  revoke(context: Context, session: ProviderSession): Promise<void>;
+  subscribe(context: Context, session: ProviderSession): Promise<SubscribeResult>;
+  renew(context: Context, session: ProviderSession): Promise<{ subscription: SubscriptionState }>;
+  unsubscribe(context: Context, session: ProviderSession): Promise<void>;
+  handleWebhook(context: Context, request: Request, route: string, webhook: WebhookContext): Promise<WebhookOutcome>;
+  pullChanges(context: Context, session: ProviderSession, cursor: string, options?: PullOptions): Promise<PullResult>;
+  fullSync(context: Context, session: ProviderSession, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage>;
+  fetchBody(context: Context, session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
+  send(context: Context, session: ProviderSession, reply: ReplyContext): Promise<SentMessage>;
+}
+
+/** The MailProvider whose methods are `operations` bound to `context`. */
+export function bindProvider<Context>(id: ProviderId, context: Context, operations: ProviderOperations<Context>): MailProvider {
+  return {
+    id,
+    authorizeUrl: (input) => operations.authorizeUrl(context, input),
+    exchangeCode: (input) => operations.exchangeCode(context, input),
+    revoke: (session) => operations.revoke(context, session),
+    subscribe: (session) => operations.subscribe(context, session),
+    renew: (session) => operations.renew(context, session),
+    unsubscribe: (session) => operations.unsubscribe(context, session),
+    handleWebhook: (request, route, webhook) => operations.handleWebhook(context, request, route, webhook),
+    pullChanges: (session, cursor, options) => operations.pullChanges(context, session, cursor, options),
+    fullSync: (session, resume, options) => operations.fullSync(context, session, resume, options),
+    fetchBody: (session, providerMessageId) => operations.fetchBody(context, session, providerMessageId),
+    send: (session, reply) => operations.send(context, session, reply),
+  };
+}
