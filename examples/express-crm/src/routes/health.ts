@@ -1,6 +1,7 @@
 // GET /api/connections/:id/health: the mailbox health drawer — threadlink's verdict with its
 // reason, push and sync times, the lag, and back-fill progress with its ETA. The page turns the
-// verdict into a sentence and a fix; this route only reports.
+// verdict into a sentence and a fix; this route reports, and POST …/sync is the drawer's
+// "Check for mail now".
 import { Router } from 'express';
 import { z } from 'zod';
 import { parse } from '../http-errors.js';
@@ -30,6 +31,13 @@ export function healthRoutes({ tl, scope }: RouteContext): Router {
       lastErrorCode: health.lastErrorCode,
       backfill: health.backfill,
     });
+  });
+  // "Check for mail now" in the drawer: a pull, coalesced with any pending one.
+  router.post('/connections/:id/sync', async (request, response) => {
+    const { id } = parse(ConnectionParams, request.params);
+    await tl.connections.get(id, scope);
+    await tl.connections.sync(id, scope);
+    response.status(202).json({ connectionId: id, requested: true });
   });
   return router;
 }
