@@ -456,7 +456,7 @@ function renderRecordDetails(record) {
   document.getElementById('record-kind').textContent = record.type === 'client' ? `Client · ${record.description}` : `${TYPE_NAMES[record.type]} · ${record.description}`;
   const facts = [];
   const fact = (term, ...values) => facts.push(h('dt', {}, term), ...values.map((value) => h('dd', {}, value)));
-  if (record.contacts.length) fact('Contacts', ...record.contacts.map((contact) => `${contact.name} <${contact.email}>`));
+  if (record.contacts.length) fact('Contacts', ...record.contacts.map((contact) => h('span', {}, h('span', { class: 'contact-name' }, contact.name), h('span', { class: 'contact-address' }, contact.email))));
   if (record.domains.length) fact('Mail domains', ...record.domains);
   if (record.reference) fact('Reference', record.reference);
   if (record.client) {
