@@ -237,6 +237,12 @@ function renderConnections() {
   if (drawer.connectionId) void renderHealthDrawer();
 }
 
+/** "Gmail needs you to sign in again", in words, with the Reconnect button. */
+function needsReauthNotice(provider, account) {
+  const plain = plainError('needs_reauth', { provider: PROVIDER_NAMES[provider] ?? provider, account });
+  notice('error', plain.title, [plain.sentence], { actions: [errorAction('reconnect', { provider })], code: 'needs_reauth' });
+}
+
 async function loadConnections() {
   const { connections } = await api('/connections');
   state.connections = connections;
@@ -399,6 +405,8 @@ async function renderHealthDrawer() {
   const actions = [];
   if (story.action === 'reconnect') actions.push(h('button', { type: 'button', class: 'button primary', onclick: () => connect(report.provider) }, `Reconnect ${provider}`));
   if (story.action === 'sync') actions.push(h('button', { type: 'button', class: 'button primary', onclick: (event) => syncNow(connectionId, event.currentTarget) }, 'Check for mail now'));
+  // A live refresh re-renders the drawer; whoever was on its button stays on it.
+  const focused = content.contains(document.activeElement) ? document.activeElement.textContent : null;
   content.replaceChildren(
     h(
       'div',
@@ -410,6 +418,7 @@ async function renderHealthDrawer() {
     ),
     h('dl', { class: 'facts' }, facts),
   );
+  if (focused) [...content.querySelectorAll('button')].find((button) => button.textContent === focused)?.focus();
 }
 
 async function syncNow(connectionId, button) {
@@ -710,7 +719,11 @@ function updateMessageNode(item, message) {
   item.querySelector('.message-date-slot').replaceChildren(timeElement(message.receivedAt, 'message-date muted'));
   item.querySelector('.message-recipients').textContent =
     `To ${message.to.map(personName).join(', ') || '—'}${message.cc.length ? ` · Cc ${message.cc.map(personName).join(', ')}` : ''} · ${PROVIDER_NAMES[message.provider] ?? message.provider}`;
-  item.querySelector('.match-slot').replaceChildren(matchChip(message));
+  // Updated in place: a live refresh must not close the explain popover the user is reading.
+  const slot = item.querySelector('.match-slot');
+  if (!slot.firstElementChild) slot.append(createMatchChip(item));
+  item.message = message;
+  updateMatchChip(slot.firstElementChild, message);
   const attachments = item.querySelector('.attachments');
   attachments.hidden = message.attachments.length === 0;
   attachments.textContent = message.attachments.length ? `📎 ${message.attachments.map((attachment) => attachment.name).join(', ')}` : '';
@@ -721,26 +734,22 @@ function updateMessageNode(item, message) {
 
 const currentRecord = () => state.records.find((record) => state.current && recordKey(record) === recordKey(state.current));
 
-function matchChip(message) {
+function createMatchChip(item) {
+  const chip = h('button', { type: 'button', class: 'match-chip', 'aria-haspopup': 'dialog', 'aria-expanded': 'false' });
+  chip.addEventListener('click', () => (popover.chip === chip ? closePopover() : openMatchPopover(item.message, chip)));
+  return chip;
+}
+
+function updateMatchChip(chip, message) {
   const record = currentRecord();
   const label = message.match
     ? `${message.match.label} · ${RULE_NAMES[message.match.rule] ?? message.match.rule}`
     : message.links.length
       ? `Linked to ${message.links.length === 1 ? message.links[0].label : `${message.links.length} records`}`
       : 'In this conversation';
-  const chip = h(
-    'button',
-    {
-      type: 'button',
-      class: `match-chip${message.match?.manual ? ' is-manual' : ''}`,
-      'aria-haspopup': 'dialog',
-      'aria-expanded': 'false',
-      'aria-label': `Why this message is on ${record?.label ?? 'this record'}: ${label}`,
-    },
-    label,
-  );
-  chip.addEventListener('click', () => (popover.chip === chip ? closePopover() : openMatchPopover(message, chip)));
-  return chip;
+  chip.textContent = label;
+  chip.classList.toggle('is-manual', Boolean(message.match?.manual));
+  chip.setAttribute('aria-label', `Why this message is on ${record?.label ?? 'this record'}: ${label}`);
 }
 
 const popover = { element: null, chip: null };
@@ -1060,9 +1069,8 @@ function listen() {
   });
   events.addEventListener('connection.needs_reauth', (event) => {
     const data = JSON.parse(event.data);
-    const provider = PROVIDER_NAMES[data.provider] ?? data.provider;
-    const plain = plainError('needs_reauth', { provider, account: data.accountEmail });
-    notice('error', plain.title, [plain.sentence], { actions: [errorAction('reconnect', { provider: data.provider })], code: 'needs_reauth' });
+    const connection = state.connections.find((candidate) => candidate.id === data.connectionId);
+    needsReauthNotice(data.provider, connection?.accountEmail);
   });
   events.addEventListener('connection.disconnected', () => scheduleRefresh());
   // On every (re)connection, reload what may have changed while no stream was open: a
@@ -1145,6 +1153,8 @@ async function start() {
   badge.textContent = session.mode === 'demo' ? `Demo mode · emulated ${providerList}` : `Live ${providerList}`;
   renderRecordLists();
   await loadConnections();
+  // A grant that died while nobody was looking (a restart, a password change) is said once, in words.
+  for (const connection of state.connections.filter((candidate) => candidate.status === 'needs_reauth')) needsReauthNotice(connection.provider, connection.accountEmail);
   if (session.demo) {
     setUpDemo(session.demo);
     preferConnectedProvider();

@@ -257,6 +257,28 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     await screenshot(page, 'panel-cancelled-consent');
   });
 
+  it('says in words that a revoked grant needs a reconnect, in a notice and in the health drawer', async () => {
+    const connectionId = (await page.locator('.connection[data-provider="gmail"]').getAttribute('data-connection-id'))!;
+    app.demo!.gmail.revokeTokens(app.demo!.mailboxes.gmail);
+    const revoked = nextEvent(app, 'connection.needs_reauth', (payload) => payload.connection.id === connectionId);
+    expect((await postJson(app, `/api/connections/${connectionId}/sync`)).status).toBe(202);
+    await revoked;
+    const notice = page.locator('.notice-error', { hasText: 'Gmail needs you to sign in again' });
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain('Access to ana@acme.example expired or was revoked');
+    expect(await notice.getByRole('button', { name: 'Reconnect Gmail' }).isVisible()).toBe(true);
+    const mailbox = page.locator('.connection[data-provider="gmail"]');
+    await mailbox.locator('.status', { hasText: 'Needs re-auth' }).waitFor();
+    await mailbox.getByRole('button', { name: /^Mailbox health: Gmail/ }).click();
+    const drawer = page.getByRole('dialog', { name: 'Gmail · ana@acme.example' });
+    await drawer.locator('[data-verdict="needs_reauth"]').waitFor();
+    expect(await drawer.getByRole('button', { name: 'Reconnect Gmail' }).isVisible()).toBe(true);
+    expect(await page.locator('body').innerText()).not.toMatch(/AUTH_REVOKED|needs_reauth|OAUTH_FAILED/);
+    await screenshot(page, 'panel-needs-reauth');
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'hidden' });
+  });
+
   for (const width of [390, 1280, 1440]) {
     it(`lays out without overlapping columns at ${width} px, long addresses included, with no serious axe violation`, async () => {
       await page.setViewportSize({ width, height: 900 });
@@ -269,7 +291,11 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
       await page.evaluate(() => {
         const long = 'procurement.commissioning.department.north-east-region@subsidiary-of-bigco-industrial-holdings.example';
         const facts = document.getElementById('record-facts')!;
-        facts.append(Object.assign(document.createElement('dt'), { textContent: 'Billing' }), Object.assign(document.createElement('dd'), { textContent: long }));
+        for (const element of facts.querySelectorAll('[data-test-billing]')) element.remove();
+        const term = Object.assign(document.createElement('dt'), { textContent: 'Billing' });
+        const value = Object.assign(document.createElement('dd'), { textContent: long });
+        for (const element of [term, value]) element.setAttribute('data-test-billing', '');
+        facts.append(term, value);
       });
       expect(await layoutProblems(page)).toEqual([]);
       await screenshot(page, `panel-${width}`);
