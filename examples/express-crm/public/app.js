@@ -218,7 +218,8 @@ function renderConnections() {
             h('span', { class: 'backfill-text' }, progressText),
           )
         : null,
-      verdict && verdict !== 'healthy'
+      // The verdict adds news only when it differs from the status ("Live" but stalled).
+      verdict && verdict !== 'healthy' && verdict !== connection.status
         ? h('span', { class: `health health-${verdict}`, 'data-testid': 'connection-health' }, HEALTH_NAMES[verdict] ?? verdict)
         : null,
       reconnect,
