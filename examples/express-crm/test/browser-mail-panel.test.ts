@@ -45,7 +45,8 @@ async function screenshot(page: Page, name: string): Promise<void> {
 function layoutProblems(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const problems: string[] = [];
-    const name = (element: Element): string => `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${element.classList.length ? `.${[...element.classList].join('.')}` : ''}`;
+    const name = (element: Element): string =>
+      `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${element.classList.length ? `.${[...element.classList].join('.')}` : ''}`;
     const columns = ['.records-nav', '.details-column', '.mail-panel'].map((selector) => document.querySelector(selector)!);
     for (let first = 0; first < columns.length; first++) {
       for (let second = first + 1; second < columns.length; second++) {
@@ -53,7 +54,8 @@ function layoutProblems(page: Page): Promise<string[]> {
         const b = columns[second]!.getBoundingClientRect();
         const overlapX = Math.min(a.right, b.right) - Math.max(a.left, b.left);
         const overlapY = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-        if (overlapX > 0.5 && overlapY > 0.5) problems.push(`${name(columns[first]!)} overlaps ${name(columns[second]!)} by ${Math.round(overlapX)}×${Math.round(overlapY)} px`);
+        if (overlapX > 0.5 && overlapY > 0.5)
+          problems.push(`${name(columns[first]!)} overlaps ${name(columns[second]!)} by ${Math.round(overlapX)}×${Math.round(overlapY)} px`);
       }
     }
     for (const column of columns) {
@@ -63,11 +65,14 @@ function layoutProblems(page: Page): Promise<string[]> {
         const rect = element.getBoundingClientRect();
         if (rect.width === 0 && rect.height === 0) continue;
         if (rect.right > box.right + 1 || rect.left < box.left - 1) {
-          problems.push(`${name(element)} spans ${Math.round(rect.left)}–${Math.round(rect.right)} px outside ${name(column)} (${Math.round(box.left)}–${Math.round(box.right)} px)`);
+          problems.push(
+            `${name(element)} spans ${Math.round(rect.left)}–${Math.round(rect.right)} px outside ${name(column)} (${Math.round(box.left)}–${Math.round(box.right)} px)`,
+          );
         }
       }
     }
-    if (document.documentElement.scrollWidth > window.innerWidth) problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} > ${window.innerWidth} px)`);
+    if (document.documentElement.scrollWidth > window.innerWidth)
+      problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} > ${window.innerWidth} px)`);
     return problems;
   });
 }
@@ -80,13 +85,29 @@ async function seriousViolations(page: Page, appUrl: string): Promise<string[]> 
     await page.addScriptTag({ url: `${appUrl}/__axe.js` });
   }
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ passes: unknown[]; violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            context: Document,
+            options: object,
+          ): Promise<{ passes: unknown[]; violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
     // An axe that checked nothing would pass anything.
     if (result.passes.length < 20) throw new Error(`axe-core ran only ${result.passes.length} passing rules`);
-    return result.violations.map((violation) => ({ id: violation.id, impact: violation.impact, help: violation.help, targets: violation.nodes.map((node) => JSON.stringify(node.target)) }));
+    return result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      targets: violation.nodes.map((node) => JSON.stringify(node.target)),
+    }));
   });
-  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical').map((violation) => `${violation.id} (${violation.impact}): ${violation.help} — ${violation.targets.join(', ')}`);
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} — ${violation.targets.join(', ')}`);
 }
 
 describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
@@ -120,7 +141,8 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
   it('shows threads as collapsed rows with people, count, relative time, direction and mailbox, opened by click, Enter or Space', async () => {
     const rows = page.locator('#threads .thread-row');
     expect(await rows.count()).toBeGreaterThanOrEqual(3);
-    for (const expanded of await rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-expanded')))) expect(expanded).toBe('false');
+    for (const expanded of await rows.evaluateAll((elements) => elements.map((element) => element.getAttribute('aria-expanded'))))
+      expect(expanded).toBe('false');
     expect(await page.locator('#threads .thread-body:visible').count()).toBe(0);
     expect(await page.locator('#threads .reply-form:visible').count()).toBe(0);
 
@@ -194,7 +216,9 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     await unlinked.waitFor();
     // The server agrees: the record's timeline no longer has it, the client's still does.
     const timeline = async (type: string, id: string) =>
-      ((await (await fetch(`${app.url}/api/records/${type}/${id}/timeline`)).json()) as { threads: Array<{ subject: string }> }).threads.map((entry) => entry.subject);
+      ((await (await fetch(`${app.url}/api/records/${type}/${id}/timeline`)).json()) as { threads: Array<{ subject: string }> }).threads.map(
+        (entry) => entry.subject,
+      );
     expect(await timeline('project', 'PRJ-1042')).not.toContain(UNLINK_SUBJECT);
     expect(await timeline('client', 'bigco')).toContain(UNLINK_SUBJECT);
 
@@ -273,7 +297,7 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     const drawer = page.getByRole('dialog', { name: 'Gmail · ana@acme.example' });
     await drawer.locator('[data-verdict="needs_reauth"]').waitFor();
     expect(await drawer.getByRole('button', { name: 'Reconnect Gmail' }).isVisible()).toBe(true);
-    expect(await page.locator('body').innerText()).not.toMatch(/AUTH_REVOKED|needs_reauth|OAUTH_FAILED/);
+    expect(await page.locator('body').textContent()).not.toMatch(/AUTH_REVOKED|needs_reauth|OAUTH_FAILED/);
     await screenshot(page, 'panel-needs-reauth');
     await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'hidden' });

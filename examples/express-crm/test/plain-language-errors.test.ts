@@ -17,7 +17,17 @@ describe('plain-language errors on the page', () => {
   });
 
   it("has a sentence for the example API's own codes and the OAuth outcomes the page meets", () => {
-    for (const code of ['RECORD_NOT_FOUND', 'PROVIDER_NOT_CONFIGURED', 'UNSUPPORTED_MEDIA_TYPE', 'NOT_DEMO', 'FORBIDDEN', 'NETWORK', 'access_denied', 'needs_reauth', 'ACCOUNT_MISMATCH']) {
+    for (const code of [
+      'RECORD_NOT_FOUND',
+      'PROVIDER_NOT_CONFIGURED',
+      'UNSUPPORTED_MEDIA_TYPE',
+      'NOT_DEMO',
+      'FORBIDDEN',
+      'NETWORK',
+      'access_denied',
+      'needs_reauth',
+      'ACCOUNT_MISMATCH',
+    ]) {
       expect(table[code], code).toBeDefined();
     }
   });
@@ -29,7 +39,10 @@ describe('plain-language errors on the page', () => {
     }
     expect(explain('OAUTH_FAILED', { provider: 'Outlook' })).toMatchObject({ title: 'The mailbox was not connected', action: 'connect' });
     expect(explain('OAUTH_FAILED', { provider: 'Outlook' }).sentence).toContain('Outlook sign-in page');
-    expect(explain('AUTH_REVOKED', { provider: 'Gmail', account: 'ana@acme.example' })).toMatchObject({ title: 'Gmail needs you to sign in again', action: 'reconnect' });
+    expect(explain('AUTH_REVOKED', { provider: 'Gmail', account: 'ana@acme.example' })).toMatchObject({
+      title: 'Gmail needs you to sign in again',
+      action: 'reconnect',
+    });
     expect(explain('SEND_UNCONFIRMED').sentence).toContain('Sent folder');
     expect(explain('SEND_UNCONFIRMED').action).toBeNull();
     expect(explain('OAUTH_STATE_INVALID').action).toBe('connect');
