@@ -348,6 +348,8 @@ async function openHealthDrawer(connectionId, opener) {
   const panel = document.getElementById('health-drawer');
   panel.hidden = false;
   document.getElementById('drawer-backdrop').hidden = false;
+  // A modal drawer: the page behind it is inert, so Tab and screen readers stay in the drawer.
+  for (const element of pageBehindDrawer()) element.inert = true;
   await renderHealthDrawer();
   panel.querySelector('.drawer-close').focus();
 }
@@ -357,9 +359,12 @@ function closeHealthDrawer() {
   drawer.connectionId = null;
   document.getElementById('health-drawer').hidden = true;
   document.getElementById('drawer-backdrop').hidden = true;
+  for (const element of pageBehindDrawer()) element.inert = false;
   if (drawer.opener?.isConnected) drawer.opener.focus();
   drawer.opener = null;
 }
+
+const pageBehindDrawer = () => document.querySelectorAll('body > .skip-link, body > header, body > .notices, body > .layout, body > footer');
 
 async function renderHealthDrawer() {
   const connectionId = drawer.connectionId;

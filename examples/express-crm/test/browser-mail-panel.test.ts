@@ -179,6 +179,12 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     await box.waitFor();
     expect(await box.evaluate((element) => element === document.activeElement)).toBe(true);
     await box.fill('Thursday 9:00 works.');
+    // Privacy: the body is fetched when opened and lives only in the page; nothing keeps it.
+    await fresh.locator('.message').first().getByRole('button', { name: 'Show message' }).click();
+    await fresh.locator('.message').first().getByText(`About ${REPLY_SUBJECT}.`).waitFor();
+    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
+    expect(stored).not.toContain('About');
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
     await fresh.getByRole('button', { name: 'Send reply' }).click();
     await fresh.locator('.message', { has: page.locator('.direction', { hasText: 'Sent' }) }).waitFor();
     expect(await fresh.locator('.message').count()).toBe(2);
@@ -261,6 +267,11 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     expect(await drawer.getByTestId('backfill-summary').textContent()).toMatch(/^Done: \d+ messages$/);
     expect(await drawer.locator('[data-verdict]').getAttribute('data-verdict')).toBe('healthy');
     expect(await drawer.locator('.drawer-close').evaluate((element) => element === document.activeElement)).toBe(true);
+    // Modal: Tab stays in the drawer while it is open.
+    for (let step = 0; step < 4; step++) {
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement === document.body || Boolean(document.activeElement?.closest('#health-drawer')))).toBe(true);
+    }
     await screenshot(page, 'panel-health-drawer');
     expect(await seriousViolations(page, app.url)).toEqual([]);
     await page.keyboard.press('Escape');
