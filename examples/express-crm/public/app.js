@@ -1015,7 +1015,9 @@ function setUpComposer() {
   button.addEventListener('click', () => {
     if (!composer.hidden) return close();
     const record = currentRecord();
-    const contacts = record?.contacts ?? state.records.find((candidate) => candidate.id === record?.client?.id)?.contacts ?? [];
+    // A job's people are its client's contacts.
+    const client = record?.client ? state.records.find((candidate) => candidate.type === 'client' && candidate.id === record.client.id) : null;
+    const contacts = record?.contacts?.length ? record.contacts : (client?.contacts ?? []);
     document.getElementById('composer-to').value = contacts.map((contact) => contact.email).join(', ');
     document.getElementById('composer-subject').value = record && record.type !== 'client' ? `${record.label} – ` : '';
     composer.hidden = false;

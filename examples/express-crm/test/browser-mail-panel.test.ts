@@ -192,6 +192,22 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     expect(await fresh.locator('.thread-count').textContent()).toBe('2');
   });
 
+  it('opens a New email composer that says sending new conversations comes later, and sends nothing', async () => {
+    const sent = () => app.demo!.gmail.messages(app.demo!.mailboxes.gmail).filter((message) => message.labelIds.includes('SENT')).length;
+    const before = sent();
+    await page.getByRole('button', { name: 'New email' }).click();
+    const composer = page.locator('#composer');
+    await composer.waitFor();
+    expect(await composer.getByLabel('To').inputValue()).toBe('client@bigco.com, pm@bigco.com');
+    expect(await composer.getByLabel('Subject').inputValue()).toBe('PRJ-1042 – ');
+    expect(await composer.textContent()).toContain('arrives with a later release');
+    expect(await composer.getByRole('button', { name: /^Send/ }).isDisabled()).toBe(true);
+    await composer.getByRole('button', { name: 'Close' }).click();
+    await composer.waitFor({ state: 'hidden' });
+    expect(await page.getByRole('button', { name: 'New email' }).evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(sent()).toBe(before);
+  });
+
   it('explains why a message is here in a popover that Escape closes', async () => {
     const fresh = thread(page, REPLY_SUBJECT);
     await expand(fresh);
