@@ -13,7 +13,8 @@ import { connectDemoMailbox, nextEvent, postJson, startTestApp } from './support
 import { chromiumAvailability, launchChromium, SCREENSHOT_DIRECTORY, type Browser } from './support/browser.js';
 
 const availability = chromiumAvailability();
-const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const require = createRequire(import.meta.url);
+const AXE_PATH = require.resolve('axe-core/axe.min.js');
 
 const REPLY_SUBJECT = 'Loop check schedule – PRJ-1042';
 const UNLINK_SUBJECT = 'Commissioning photos – PRJ-1042';
