@@ -407,7 +407,7 @@ async function renderHealthDrawer() {
       h('span', { 'data-testid': 'backfill-summary' }, backfillText),
     ),
   );
-  if (report.subscriptionExpiresAt) fact('Push channel', h('span', {}, 'renews before ', h('time', { datetime: new Date(report.subscriptionExpiresAt).toISOString() }, formatDate(report.subscriptionExpiresAt))));
+  if (report.subscriptionExpiresAt) fact('Push channel', h('span', {}, 'renewed automatically before it expires on ', h('time', { datetime: new Date(report.subscriptionExpiresAt).toISOString() }, formatDate(report.subscriptionExpiresAt))));
   const actions = [];
   if (story.action === 'reconnect') actions.push(h('button', { type: 'button', class: 'button primary', onclick: () => connect(report.provider) }, `Reconnect ${provider}`));
   if (story.action === 'sync') actions.push(h('button', { type: 'button', class: 'button primary', onclick: (event) => syncNow(connectionId, event.currentTarget) }, 'Check for mail now'));

@@ -93,6 +93,14 @@ describe.skipIf(!availability.run)('the CRM page in Chromium', () => {
       await connection.locator('.status', { hasText: 'Back-filling' }).waitFor();
       await connection.getByRole('progressbar', { name: `${provider.name} back-fill progress` }).waitFor();
       await screenshot(page, `${provider.id}-03a-backfilling`);
+      // The mailbox's health drawer says what is going on in words, with the back-fill's progress.
+      await connection.getByRole('button', { name: new RegExp(`^Mailbox health: ${provider.name}`) }).click();
+      const drawer = page.getByRole('dialog', { name: new RegExp(`^${provider.name} · `) });
+      await drawer.getByText('Importing older mail').waitFor();
+      expect(await drawer.getByTestId('backfill-summary').textContent()).toMatch(/^\d+ (of \d+ )?messages/);
+      await screenshot(page, `${provider.id}-03b-health-drawer-backfilling`);
+      await page.keyboard.press('Escape');
+      await drawer.waitFor({ state: 'hidden' });
       faults.latencyMs = 0;
       // The back-fill brings the seeded history; the status ends live.
       await connection.locator('.status', { hasText: 'Live' }).waitFor({ timeout: 30_000 });
