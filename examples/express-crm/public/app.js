@@ -151,7 +151,9 @@ function showError(error, context, { provider, retry } = {}) {
   // Validation issues are written for people ("Write something to send"); they are the detail.
   if (error instanceof ApiFailure && error.issues.length) lines.push(...error.issues.map((issue) => issue.message));
   const action = errorAction(plain.action, { provider, retry });
-  notice('error', `${context}: ${plain.title.charAt(0).toLowerCase()}${plain.title.slice(1)}`, lines, { actions: action ? [action] : [], code });
+  // "Sending the reply: the reply may or may not have been sent"; provider names keep their capital.
+  const title = /^(Gmail|Outlook)\b/.test(plain.title) ? plain.title : `${plain.title.charAt(0).toLowerCase()}${plain.title.slice(1)}`;
+  notice('error', `${context}: ${title}`, lines, { actions: action ? [action] : [], code });
 }
 
 const personName = (participant) => (participant ? participant.name || participant.address : 'Unknown sender');
