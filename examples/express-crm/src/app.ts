@@ -19,6 +19,8 @@ import { connectionRoutes } from './routes/connections.js';
 import type { RouteContext } from './routes/context.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
+import { healthRoutes } from './routes/health.js';
+import { matchingRoutes } from './routes/matching.js';
 import { messageRoutes } from './routes/messages.js';
 import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/session.js';
@@ -168,7 +170,7 @@ export async function createApp(config: AppConfig): Promise<App> {
       }
       next();
     });
-    for (const routes of [sessionRoutes, recordRoutes, messageRoutes, connectionRoutes, demoRoutes, eventRoutes]) api.use(routes(context));
+    for (const routes of [sessionRoutes, recordRoutes, messageRoutes, matchingRoutes, connectionRoutes, healthRoutes, demoRoutes, eventRoutes]) api.use(routes(context));
     api.use(notFound);
     app.use('/api', api);
     app.use(express.static(PUBLIC_DIRECTORY, { index: 'index.html', fallthrough: true }));

@@ -25,6 +25,13 @@ async function screenshot(page: Page, name: string): Promise<void> {
 /** The thread with this subject in the mail panel. */
 const thread = (page: Page, subject: string) => page.locator('#threads .thread').filter({ has: page.locator('.thread-subject', { hasText: subject }) });
 
+/** Opens a collapsed thread row (threads start collapsed, like a CRM's activity panel). */
+async function expand(threadLocator: ReturnType<typeof thread>): Promise<void> {
+  const row = threadLocator.locator('.thread-row');
+  if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+  await threadLocator.locator('.thread-body').waitFor();
+}
+
 async function openRecord(page: Page, label: string): Promise<void> {
   await page.locator('.record-list a', { has: page.locator('.record-label', { hasText: new RegExp(`^${label}$`) }) }).click();
   await page.locator('#record-title', { hasText: label }).waitFor();
@@ -33,11 +40,12 @@ async function openRecord(page: Page, label: string): Promise<void> {
 }
 
 async function clientSends(page: Page, provider: string, from: string, subject: string, text: string): Promise<void> {
-  await page.getByLabel("Into Ana's").selectOption(provider);
-  await page.getByLabel('From', { exact: true }).fill(from);
-  await page.getByLabel('Subject').fill(subject);
-  await page.getByLabel('Message', { exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Client sends an email' }).click();
+  const form = page.locator('#demo-send-form');
+  await form.getByLabel("Into Ana's").selectOption(provider);
+  await form.getByLabel('From', { exact: true }).fill(from);
+  await form.getByLabel('Subject').fill(subject);
+  await form.getByLabel('Message', { exact: true }).fill(text);
+  await form.getByRole('button', { name: 'Client sends an email' }).click();
 }
 
 /** Throws if the document was reloaded since `markNoReload`. */
@@ -85,6 +93,14 @@ describe.skipIf(!availability.run)('the CRM page in Chromium', () => {
       await connection.locator('.status', { hasText: 'Back-filling' }).waitFor();
       await connection.getByRole('progressbar', { name: `${provider.name} back-fill progress` }).waitFor();
       await screenshot(page, `${provider.id}-03a-backfilling`);
+      // The mailbox's health drawer says what is going on in words, with the back-fill's progress.
+      await connection.getByRole('button', { name: new RegExp(`^Mailbox health: ${provider.name}`) }).click();
+      const drawer = page.getByRole('dialog', { name: new RegExp(`^${provider.name} · `) });
+      await drawer.getByText('Importing older mail').waitFor();
+      expect(await drawer.getByTestId('backfill-summary').textContent()).toMatch(/^\d+ (of \d+ )?messages/);
+      await screenshot(page, `${provider.id}-03b-health-drawer-backfilling`);
+      await page.keyboard.press('Escape');
+      await drawer.waitFor({ state: 'hidden' });
       faults.latencyMs = 0;
       // The back-fill brings the seeded history; the status ends live.
       await connection.locator('.status', { hasText: 'Live' }).waitFor({ timeout: 30_000 });
@@ -105,7 +121,8 @@ describe.skipIf(!availability.run)('the CRM page in Chromium', () => {
       await openRecord(page, 'PRJ-1042');
       await changeRequest.waitFor();
       await assertNotReloaded(page);
-      const reason = await changeRequest.locator('.match-reason').first().textContent();
+      await expand(changeRequest);
+      const reason = await changeRequest.locator('.match-chip').first().textContent();
       expect(reason).toMatch(/PRJ-1042/);
       expect(reason).toMatch(/reference/);
 
@@ -120,6 +137,7 @@ describe.skipIf(!availability.run)('the CRM page in Chromium', () => {
       await screenshot(page, `${provider.id}-05-project-panel-body`);
 
       // A reply goes out from Ana's mailbox and lands in the same thread.
+      await changeRequest.getByRole('button', { name: 'Reply', exact: true }).click();
       await changeRequest.getByLabel(/^Reply to /).fill('Thursday works — adding the second loop check.');
       await changeRequest.getByRole('button', { name: 'Send reply' }).click();
       await changeRequest.locator('.message', { has: page.locator('.direction', { hasText: 'Sent' }) }).waitFor();

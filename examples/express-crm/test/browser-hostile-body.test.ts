@@ -84,6 +84,7 @@ describe.skipIf(!availability.run)('a hostile message body on the CRM page', () 
         window.addEventListener('message', (event) => record.receivedMessages.push(event.data));
       });
       const thread = page.locator('#threads .thread').filter({ has: page.locator('.thread-subject', { hasText: subject }) });
+      await thread.locator('.thread-row').click();
       await thread.getByRole('button', { name: 'Show message' }).click();
       const frameElement = thread.locator('iframe.body-frame');
       await frameElement.waitFor();

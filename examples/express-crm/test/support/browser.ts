@@ -7,7 +7,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { EXAMPLE_DIRECTORY } from '../../src/config.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
-export const SCREENSHOT_DIRECTORY = join(EXAMPLE_DIRECTORY, 'test-output');
+export const SCREENSHOT_DIRECTORY = join(EXAMPLE_DIRECTORY, 'test-output', 'screenshots');
 
 /**
  * Whether the browser tests can run. Without Chromium they are skipped on a developer machine
