@@ -299,7 +299,7 @@ async function connect(input: { provider: 'gmail' | 'outlook'; email: string; te
   const answeredAt = epoch();
   const body = (await response.json()) as { connection?: { id: string; accountEmail: string }; error?: { code: string; message: string } };
   if (!response.ok || !body.connection) throw new Error(`OAuth callback answered ${response.status}: ${JSON.stringify(body.error ?? body)}`);
-  const connection = await instance.connections.get(body.connection.id, { tenantId: input.tenantId ?? 't1' });
+  const connection = await instance.connections.get(body.connection.id, { tenantId: input.tenantId ?? 't1', as: 'admin' });
   return {
     connectionId: connection.id,
     accountEmail: connection.accountEmail,
@@ -371,8 +371,8 @@ rpc.serve({
   },
   /** Bytes of a connection as the store keeps it (sealed tokens included), serialized. */
   connectionBytes: async ({ connectionId }: { connectionId: string }) => Buffer.byteLength(JSON.stringify(await store?.getConnection(connectionId))),
-  connection: ({ connectionId }: { connectionId: string }) => requireTl().connections.get(connectionId, { tenantId: 't1' }),
-  health: ({ connectionId }: { connectionId: string }) => requireTl().health(connectionId),
+  connection: ({ connectionId }: { connectionId: string }) => requireTl().connections.get(connectionId, { tenantId: 't1', as: 'admin' }),
+  health: ({ connectionId }: { connectionId: string }) => requireTl().health(connectionId, { tenantId: 't1', as: 'admin' }),
   /** Periodic work on demand, exactly as maintain() would enqueue it. */
   operate: async ({ operation, connectionId }: { operation: 'sync' | 'resync' | 'renew' | 'maintain'; connectionId?: string }) => {
     const instance = requireTl();

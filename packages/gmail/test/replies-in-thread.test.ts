@@ -34,7 +34,7 @@ describe('replying from the CRM', () => {
     await harness.settle();
     const stored = await harness.store.getMessageByProviderId(connectionId, original.id);
 
-    const reply = await harness.tl.messages.reply(stored!.id, { tenantId: 't1', text: 'Yes, Friday works.' });
+    const reply = await harness.tl.messages.reply(stored!.id, { tenantId: 't1', as: 'admin', text: 'Yes, Friday works.' });
 
     const sent = await lastSent();
     expect(sent.from?.address).toBe(ANA);
@@ -51,9 +51,9 @@ describe('replying from the CRM', () => {
     expect(sentCopy?.labelIds).toContain('SENT');
     expect(reply).toMatchObject({ threadId: stored!.threadId, direction: 'outbound', folder: 'sent', inReplyTo: original.messageId });
     await harness.settle();
-    const thread = await harness.tl.timeline.thread(stored!.threadId, { tenantId: 't1' });
+    const thread = await harness.tl.timeline.thread(stored!.threadId, { tenantId: 't1', as: 'admin' });
     expect(thread.map((message) => message.providerMessageId)).toEqual([original.id, reply.providerMessageId]);
-    const project = await harness.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1' });
+    const project = await harness.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1', as: 'admin' });
     expect(project.threads.find((entry) => entry.threadId === stored!.threadId)?.messages).toHaveLength(2);
   });
 
@@ -67,7 +67,7 @@ describe('replying from the CRM', () => {
     });
     await harness.settle();
     const stored = await harness.store.getMessageByProviderId(connectionId, original.id);
-    await harness.tl.messages.reply(stored!.id, { tenantId: 't1', text: 'Paid.', replyAll: true });
+    await harness.tl.messages.reply(stored!.id, { tenantId: 't1', as: 'admin', text: 'Paid.', replyAll: true });
 
     const sent = await lastSent();
     expect(sent.subject).toBe('RE: Invoice 77');

@@ -38,7 +38,7 @@ export function connectionRoutes({ tl, scope, demo, providers, origin }: RouteCo
 
   router.get('/connections', async (_request, response) => {
     const connections = await tl.connections.list(scope);
-    const health = new Map((await tl.health.all({ tenantId: scope.tenantId })).map((entry) => [entry.connectionId, entry]));
+    const health = new Map((await tl.health.all({ tenantId: scope.tenantId, as: 'admin' })).map((entry) => [entry.connectionId, entry]));
     response.json({ connections: connections.map((connection) => connectionView(connection, health.get(connection.id))) });
   });
 
@@ -46,7 +46,7 @@ export function connectionRoutes({ tl, scope, demo, providers, origin }: RouteCo
     const { id } = parse(ConnectionParams, request.params);
     const connection = await tl.connections.get(id, scope);
     if (connection.userId !== scope.userId) throw new ApiError(403, 'FORBIDDEN', 'Only the mailbox owner can disconnect it');
-    const result = await tl.connections.disconnect(id, { purge: true, tenantId: scope.tenantId });
+    const result = await tl.connections.disconnect(id, { purge: true, tenantId: scope.tenantId, as: 'admin' });
     response.json({
       connectionId: id,
       provider: connection.provider,
