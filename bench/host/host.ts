@@ -290,16 +290,18 @@ function requireTl(): Threadlink {
 
 async function connect(input: { provider: 'gmail' | 'outlook'; email: string; tenantId?: string; userId?: string }): Promise<ConnectResult> {
   const instance = requireTl();
-  const { url } = await instance.connect.start({ provider: input.provider, tenantId: input.tenantId ?? 't1', userId: input.userId ?? 'u1', loginHint: input.email });
+  const user = { tenantId: input.tenantId ?? 't1', userId: input.userId ?? 'u1' };
+  const { url, cookie } = await instance.connect.start({ provider: input.provider, ...user, loginHint: input.email });
   const redirect = await rpc.call<string>('authorize', { provider: input.provider, url, email: input.email });
   const timeline: ConnectionTimeline = { callbackAt: epoch(), liveAt: null, firstPushAt: null, firstSyncedAt: null, backfillDoneAt: null };
   timelineByEmail.set(input.email.toLowerCase(), timeline);
-  // The browser's GET of the redirect, through the host's own HTTP server like a real callback.
-  const response = await fetch(redirect);
+  // The browser's GET of the redirect, through the host's own HTTP server like a real callback,
+  // carrying the connect cookie the browser would have been given with the consent redirect.
+  const response = await fetch(redirect, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
   const answeredAt = epoch();
   const body = (await response.json()) as { connection?: { id: string; accountEmail: string }; error?: { code: string; message: string } };
   if (!response.ok || !body.connection) throw new Error(`OAuth callback answered ${response.status}: ${JSON.stringify(body.error ?? body)}`);
-  const connection = await instance.connections.get(body.connection.id, { tenantId: input.tenantId ?? 't1' });
+  const connection = await instance.connections.get(body.connection.id, user);
   return {
     connectionId: connection.id,
     accountEmail: connection.accountEmail,
@@ -371,8 +373,8 @@ rpc.serve({
   },
   /** Bytes of a connection as the store keeps it (sealed tokens included), serialized. */
   connectionBytes: async ({ connectionId }: { connectionId: string }) => Buffer.byteLength(JSON.stringify(await store?.getConnection(connectionId))),
-  connection: ({ connectionId }: { connectionId: string }) => requireTl().connections.get(connectionId, { tenantId: 't1' }),
-  health: ({ connectionId }: { connectionId: string }) => requireTl().health(connectionId),
+  connection: ({ connectionId }: { connectionId: string }) => requireTl().connections.get(connectionId, { tenantId: 't1', as: 'admin' }),
+  health: ({ connectionId }: { connectionId: string }) => requireTl().health(connectionId, { tenantId: 't1', as: 'admin' }),
   /** Periodic work on demand, exactly as maintain() would enqueue it. */
   operate: async ({ operation, connectionId }: { operation: 'sync' | 'resync' | 'renew' | 'maintain'; connectionId?: string }) => {
     const instance = requireTl();

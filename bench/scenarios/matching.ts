@@ -86,7 +86,7 @@ async function rematchRun(context: ScenarioContext, backend: 'postgres' | 'pglit
       await store.findMessageIds(TENANT, { addresses: [address] }, { limit: 500 });
       contactLookups.push(performance.now() - started);
       started = performance.now();
-      const result = await tl.matching.rematch({ type: 'contact', id: `new-contact-${run}`, emails: [address] }, { tenantId: TENANT });
+      const result = await tl.matching.rematch({ type: 'contact', id: `new-contact-${run}`, emails: [address] }, { tenantId: TENANT, as: 'admin' });
       contact.push(performance.now() - started);
       linked.contact.push(result.linked);
     }
@@ -97,7 +97,7 @@ async function rematchRun(context: ScenarioContext, backend: 'postgres' | 'pglit
       await store.findMessageIds(TENANT, { domains: [domain] }, { limit: 500 });
       companyLookups.push(performance.now() - started);
       started = performance.now();
-      const result = await tl.matching.rematch({ type: 'client', id: `new-client-${run}`, domains: [domain] }, { tenantId: TENANT });
+      const result = await tl.matching.rematch({ type: 'client', id: `new-client-${run}`, domains: [domain] }, { tenantId: TENANT, as: 'admin' });
       company.push(performance.now() - started);
       linked.company.push(result.linked);
     }

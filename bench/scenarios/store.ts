@@ -124,7 +124,7 @@ async function timelineRun(context: ScenarioContext, store: SqlMetadataStore, qu
   let after: string | null = null;
   do {
     const started = performance.now();
-    const page = await tl.timeline.forRecord(record, { tenantId: TENANT, limit: 50, after });
+    const page = await tl.timeline.forRecord(record, { tenantId: TENANT, as: 'admin', limit: 50, after });
     deepPages.push(performance.now() - started);
     threads += page.threads.length;
     messages += page.threads.reduce((sum, thread) => sum + thread.messages.length, 0);
@@ -133,7 +133,7 @@ async function timelineRun(context: ScenarioContext, store: SqlMetadataStore, qu
   const sampleId = benchMessage(connection, 42).id;
   for (let query = 0; query < queries; query += 1) {
     let started = performance.now();
-    await tl.timeline.forRecord(record, { tenantId: TENANT, limit: 50 });
+    await tl.timeline.forRecord(record, { tenantId: TENANT, as: 'admin', limit: 50 });
     firstPage.push(performance.now() - started);
     started = performance.now();
     await getMessage(store, TENANT, sampleId);

@@ -48,6 +48,15 @@ export interface ThreadlinkConfig {
   runWorker?: boolean;
   /** Backoff for retryable job failures (default: 1 s doubling to 32 s, plus jitter; Retry-After wins). */
   retryBackoff?: BackoffOptions;
+  /** The connect flow's checks. */
+  connect?: {
+    /**
+     * When `connect.start` was given a `loginHint`, what happens if the user grants another account:
+     * 'enforce' (default) refuses with ACCOUNT_MISMATCH and revokes the grant; 'warn' connects the
+     * granted account, logs a warning and emits `connection.account_mismatch`.
+     */
+    loginHint?: 'enforce' | 'warn';
+  };
 }
 
 export interface ConnectStartInput {
@@ -59,21 +68,84 @@ export interface ConnectStartInput {
   returnTo?: string;
 }
 
+/**
+ * The cookie that binds a connect flow to the browser that started it (as Auth.js does with its
+ * state and PKCE cookies). The host sets it on the response that sends the browser to `url`.
+ */
+export interface ConnectCookie {
+  /** `threadlink_connect_<8 chars of the state's id>`: two flows in one browser keep two cookies. */
+  name: string;
+  /** A fresh random secret; the sealed state holds only its SHA-256. */
+  value: string;
+  attributes: {
+    httpOnly: true;
+    /** True unless publicUrl is plain http on a non-loopback host (browsers drop Secure cookies there). */
+    secure: boolean;
+    sameSite: 'lax';
+    /** The OAuth callback's path, so the cookie is sent nowhere else. */
+    path: string;
+    /** Seconds: the state's lifetime (`oauthStateTtlMs`). */
+    maxAge: number;
+  };
+  /** The same, as a ready `Set-Cookie` header value. */
+  header: string;
+}
+
+export interface ConnectStartResult {
+  /** The provider's consent URL. */
+  url: string;
+  /** The sealed state the URL carries. */
+  state: string;
+  /** Set it on the response that redirects the browser to `url`; the callback refuses a state without it. */
+  cookie: ConnectCookie;
+}
+
 /** What the OAuth callback carries: the callback URL itself, or its `code` and `state`. */
 export type ConnectCompleteInput = URL | { code: string; state: string };
 
-export interface ReadScope {
+/**
+ * Who is completing a connect flow, for hosts that complete it themselves instead of mounting
+ * `tl.handler`: the tenant and user of the host's authenticated session. It must equal the
+ * tenant and user `connect.start` was called for, or the flow is refused (OAUTH_STATE_INVALID).
+ */
+export interface ConnectSession {
   tenantId: string;
-  /** When given, only this user's mailboxes and shared ones are visible. */
-  userId?: string;
+  userId: string;
+  /**
+   * The callback request's `Cookie` header. Optional extra binding: when given, it must hold the
+   * connect cookie of this state (the handler's own callback route always requires it).
+   */
+  cookieHeader?: string;
 }
 
-export interface DisconnectOptions {
+/** A user of a tenant: sees their own mailboxes and shared ones, changes only their own. */
+export interface UserScope {
+  tenantId: string;
+  userId: string;
+  as?: never;
+}
+
+/** Administrative access to a tenant (maintenance, support tools): explicit, never the default. */
+export interface AdminScope {
+  tenantId: string;
+  as: 'admin';
+  userId?: never;
+}
+
+/**
+ * Every call that names a connection, message or record takes one. A missing tenant, or a scope
+ * with neither `userId` nor `as: 'admin'`, is SCOPE_REQUIRED; a mailbox the scope may not see is
+ * not found (its existence is not revealed).
+ */
+export type Scope = UserScope | AdminScope;
+
+/** @deprecated Use `Scope`. */
+export type ReadScope = Scope;
+
+export type DisconnectOptions = Scope & {
   /** Delete every stored row of the mailbox (default true); false keeps the metadata, marked disconnected. */
   purge?: boolean;
-  /** When given, a connection of another tenant is not found. */
-  tenantId?: string;
-}
+};
 
 export interface DisconnectResult {
   /** What was deleted, or null when `purge: false`. */
@@ -93,21 +165,21 @@ export interface MaintenanceReport {
   stalled: number;
 }
 
-export interface TimelineInput extends ReadScope {
+export type TimelineInput = Scope & {
   /** Page size, clamped to 1‥200 (default 50). */
   limit?: number;
   /** The cursor of the previous page. */
   after?: string | null;
   /** Show whole threads (default: by record type, see `wholeThreadTypes`). */
   wholeThreads?: boolean;
-}
+};
 
-export interface BodyInput extends ReadScope {
-  /** Only this form (default: both). */
-  as?: 'html' | 'text';
+export type BodyInput = Scope & {
+  /** Only this form (default: both). Named `format` because `as` is the scope's. */
+  format?: 'html' | 'text';
   /** Keep remote images in the sanitised HTML (default false: they can track the reader). */
   allowRemoteImages?: boolean;
-}
+};
 
 export interface DraftContext {
   message: StoredMessage;
@@ -116,10 +188,10 @@ export interface DraftContext {
   body: MessageBody;
 }
 
-export interface ManualLinkInput extends ReadScope {
+export type ManualLinkInput = Scope & {
   /** Shown in `explain()`; default "linked by {userId}" / "unlinked by {userId}". */
   reason?: string;
-}
+};
 
 /** The listener signature eventemitter3 expects for each threadlink event. */
 export type ThreadlinkEventListeners = { [K in keyof ThreadlinkEvents]: (payload: ThreadlinkEvents[K]) => void };
@@ -153,36 +225,39 @@ export interface Threadlink {
   /** One maintenance pass: renewals, recreations, safety-net pulls, back-fill restarts, stalled alerts. */
   maintain(): Promise<MaintenanceReport>;
 
-  /** Honest sync health: one connection, or every connection (optionally of one tenant) via `.all()`. */
+  /** Honest sync health: one connection, or every connection the scope may see via `.all()`. */
   readonly health: {
-    (connectionId: string, scope?: ReadScope): Promise<ConnectionHealth>;
-    all(scope?: { tenantId?: string }): Promise<ConnectionHealth[]>;
+    (connectionId: string, scope: Scope): Promise<ConnectionHealth>;
+    all(scope: Scope): Promise<ConnectionHealth[]>;
   };
 
   /** The OAuth connect flow. */
   readonly connect: {
-    /** The provider's consent URL for a user, and the sealed `state` it carries. */
-    start(input: ConnectStartInput): Promise<{ url: string; state: string }>;
-    /** Exchanges the callback's code, stores the connection, subscribes to push and starts the back-fill. */
-    complete(input: ConnectCompleteInput): Promise<PublicConnection>;
+    /** The provider's consent URL for a user, the sealed `state` it carries and the cookie binding it to the browser. */
+    start(input: ConnectStartInput): Promise<ConnectStartResult>;
+    /**
+     * Exchanges the callback's code, stores the connection, subscribes to push and starts the
+     * back-fill; for hosts completing the flow themselves, `session` is their signed-in user.
+     */
+    complete(input: ConnectCompleteInput, session: ConnectSession): Promise<PublicConnection>;
   };
 
   /** Connected mailboxes. */
   readonly connections: {
-    /** One connection of the scope's tenant (no tokens). */
-    get(connectionId: string, scope: ReadScope): Promise<PublicConnection>;
-    /** The tenant's connections, or only the user's when `scope.userId` is given. */
-    list(scope: ReadScope): Promise<PublicConnection[]>;
-    /** Stops push, revokes the grant and (by default) purges every stored row of the mailbox. */
-    disconnect(connectionId: string, options?: DisconnectOptions): Promise<DisconnectResult>;
-    /** Asks for a pull now (e.g. a "refresh" button); coalesced with any pending one. */
-    sync(connectionId: string, scope: ReadScope): Promise<void>;
-    /** Asks for a full reconciliation against the provider. */
-    resync(connectionId: string, scope: ReadScope): Promise<void>;
-    /** Makes the mailbox visible to every user of the tenant (or only its owner again). */
-    setShared(connectionId: string, shared: boolean, scope: ReadScope): Promise<void>;
-    /** Every stored row of the mailbox (data portability), streamed. */
-    export(connectionId: string, scope: ReadScope): AsyncGenerator<ExportRecord, void, undefined>;
+    /** One connection the scope may see: the user's own or a shared one (any of the tenant's for admin). No tokens. */
+    get(connectionId: string, scope: Scope): Promise<PublicConnection>;
+    /** The user's own connections, or all of the tenant's for an admin scope. */
+    list(scope: Scope): Promise<PublicConnection[]>;
+    /** Stops push, revokes the grant and (by default) purges every stored row of the mailbox. Owner or admin. */
+    disconnect(connectionId: string, options: DisconnectOptions): Promise<DisconnectResult>;
+    /** Asks for a pull now (e.g. a "refresh" button); coalesced with any pending one. Owner or admin. */
+    sync(connectionId: string, scope: Scope): Promise<void>;
+    /** Asks for a full reconciliation against the provider. Owner or admin. */
+    resync(connectionId: string, scope: Scope): Promise<void>;
+    /** Makes the mailbox visible to every user of the tenant (or only its owner again). Owner or admin. */
+    setShared(connectionId: string, shared: boolean, scope: Scope): Promise<void>;
+    /** Every stored row of the mailbox (data portability), streamed. Owner or admin. */
+    export(connectionId: string, scope: Scope): AsyncGenerator<ExportRecord, void, undefined>;
   };
 
   /** What a CRM record's page shows. */
@@ -190,32 +265,32 @@ export interface Threadlink {
     /** Messages linked to a record, newest first, a page at a time. */
     forRecord(record: RecordRef, input: TimelineInput): Promise<TimelineResult>;
     /** One thread's visible messages, oldest first. */
-    thread(threadId: string, scope: ReadScope): Promise<StoredMessage[]>;
+    thread(threadId: string, scope: Scope): Promise<StoredMessage[]>;
   };
 
   /** One message: metadata, its body on demand, and replies. */
   readonly messages: {
     /** The stored metadata of one visible message. */
-    get(messageId: string, scope: ReadScope): Promise<StoredMessage>;
+    get(messageId: string, scope: Scope): Promise<StoredMessage>;
     /** The body fetched from the provider now (never stored), HTML sanitised. */
     body(messageId: string, scope: BodyInput): Promise<MessageBody & { messageId: string }>;
-    /** Sends a reply in the message's thread; returns the sent message as it will be stored. */
-    reply(messageId: string, input: ReadScope & ReplyDraft): Promise<MessageMeta>;
+    /** Sends a reply in the message's thread from its mailbox (owner or admin); returns the sent message as it will be stored. */
+    reply(messageId: string, input: Scope & ReplyDraft): Promise<MessageMeta>;
     /** What a reply composer (or an assistant drafting one) needs: the message, its thread and its body. */
-    draftContext(messageId: string, scope: ReadScope): Promise<DraftContext>;
+    draftContext(messageId: string, scope: Scope): Promise<DraftContext>;
   };
 
   /** Which records a message belongs to, and a user's corrections. */
   readonly matching: {
     /** Links existing messages to a record the CRM just gained (and their threads' replies). */
-    rematch(record: ResolvedRecord, scope: { tenantId: string }): Promise<{ linked: number }>;
+    rematch(record: ResolvedRecord, scope: Scope): Promise<{ linked: number }>;
     /** The links of a message and why each was made. */
-    explain(messageId: string, scope: ReadScope): Promise<RecordLink[]>;
+    explain(messageId: string, scope: Scope): Promise<RecordLink[]>;
     /** A user's manual link (wins over automatic ones, passes down the thread). */
     link(messageId: string, record: RecordRef, scope: ManualLinkInput): Promise<RecordLink>;
     /** A user's manual unlink (suppresses the automatic link for good). */
     unlink(messageId: string, record: RecordRef, scope: ManualLinkInput): Promise<RecordLink>;
     /** Forgets a manual decision; returns whether there was one. */
-    reset(messageId: string, record: RecordRef, scope: ReadScope): Promise<boolean>;
+    reset(messageId: string, record: RecordRef, scope: Scope): Promise<boolean>;
   };
 }

@@ -2,8 +2,14 @@
 // (clock, logger, sealer, store, providers, queue, matcher, engine) plus the scope checks every
 // read and command goes through. Use cases receive this object; none builds its own parts, so a
 // setting (a limit, a threshold) is read in exactly one place.
+//
+// Scopes: every call that names a connection, message or record passes its scope through
+// `checkScope` and then `connectionFor` / `messageFor` / `visibleConnectionIds`, here and nowhere
+// else. A user reads their own mailboxes and shared ones, and changes only their own; an admin
+// scope reads and changes any mailbox of its tenant. What a scope may not see is "not found".
 import EventEmitter from 'eventemitter3';
-import type { ReadScope, ThreadlinkConfig, ThreadlinkEventListeners } from './api.js';
+import type { Scope, ThreadlinkConfig, ThreadlinkEventListeners } from './api.js';
+import { cookieIsSecure, type CookieSettings } from './connect/binding.js';
 import type { Connection } from './domain/schemas.js';
 import { createSessionFactory } from './engine/sessions.js';
 import { defaultEngineOptions, SyncEngine, type EngineOptions } from './engine/sync-engine.js';
@@ -20,6 +26,22 @@ import { inProcessQueue } from './queue/in-process-queue.js';
 import { createSealer, type Sealer } from './security/sealing.js';
 import { getMessage } from './store/reads.js';
 import { systemClock, type Clock } from './util/clock.js';
+
+/** What a call does with a mailbox: read it (own or shared), or change it / act as it (own only). */
+export type Access = 'read' | 'own';
+
+/** The scope, checked at run time too (a JavaScript host gets no type errors): SCOPE_REQUIRED when unusable. */
+export function checkScope(scope: unknown): Scope {
+  const candidate = (typeof scope === 'object' && scope !== null ? scope : {}) as { tenantId?: unknown; userId?: unknown; as?: unknown };
+  if (typeof candidate.tenantId !== 'string' || candidate.tenantId.length === 0) {
+    throw new ThreadlinkError('SCOPE_REQUIRED', 'A scope with a tenantId is required');
+  }
+  const hasUser = typeof candidate.userId === 'string' && candidate.userId.length > 0;
+  if (candidate.as !== undefined && candidate.as !== 'admin') throw new ThreadlinkError('SCOPE_REQUIRED', "A scope's `as` can only be 'admin'");
+  if (candidate.as === 'admin' && candidate.userId === undefined) return { tenantId: candidate.tenantId, as: 'admin' };
+  if (hasUser && candidate.as === undefined) return { tenantId: candidate.tenantId, userId: candidate.userId as string };
+  throw new ThreadlinkError('SCOPE_REQUIRED', "A scope names a user ({ tenantId, userId }) or is explicitly administrative ({ tenantId, as: 'admin' })");
+}
 
 export interface CoreContext {
   readonly config: ThreadlinkConfig;
@@ -38,16 +60,18 @@ export interface CoreContext {
   readonly limits: { readonly maxBodyBytes: number };
   readonly urls: { readonly origin: string; readonly basePath: string; readonly redirectUri: string; webhook(provider: string): string };
   readonly sessionFor: ReturnType<typeof createSessionFactory>;
+  /** Where the connect cookie lives (the callback path) and whether it is Secure. */
+  readonly connectCookie: CookieSettings;
   /** Initialises the store once (every use case awaits it before its first read). */
   init(): Promise<void>;
   /** The configured provider, or CONFIG_INVALID. */
   providerOf(id: string): MailProvider;
-  /** A connection of the scope's tenant (any tenant without a scope), or CONNECTION_NOT_FOUND. */
-  connectionFor(connectionId: string, scope?: ReadScope): Promise<Connection>;
-  /** The connection ids a user may read (own and shared), or undefined when the scope names no user. */
-  visibleConnectionIds(scope: ReadScope): Promise<string[] | undefined>;
-  /** A visible message of a connected mailbox, or NOT_FOUND / CONNECTION_DISCONNECTED. */
-  messageFor(messageId: string, scope: ReadScope): Promise<{ message: StoredMessage; connection: Connection }>;
+  /** A connection the scope may read (default) or own, or CONNECTION_NOT_FOUND. */
+  connectionFor(connectionId: string, scope: Scope, access?: Access): Promise<Connection>;
+  /** The connection ids a user may read (own and shared), or undefined for an admin scope (all of the tenant's). */
+  visibleConnectionIds(scope: Scope): Promise<string[] | undefined>;
+  /** A message of a connected mailbox the scope may read (default) or own, or NOT_FOUND / CONNECTION_DISCONNECTED. */
+  messageFor(messageId: string, scope: Scope, access?: Access): Promise<{ message: StoredMessage; connection: Connection }>;
 }
 
 export function createCoreContext(config: ThreadlinkConfig): CoreContext {
@@ -60,6 +84,7 @@ export function createCoreContext(config: ThreadlinkConfig): CoreContext {
   const basePath = publicUrl.pathname.replace(/\/+$/, '');
   const webhook = (provider: string): string => `${publicUrl.origin}${basePath}/webhooks/${provider}`;
   const urls = { origin: publicUrl.origin, basePath, redirectUri: `${publicUrl.origin}${basePath}/oauth/callback`, webhook };
+  const connectCookie: CookieSettings = { path: `${basePath}/oauth/callback`, secure: cookieIsSecure(publicUrl) };
   const providers = new Map<string, MailProvider>();
   for (const provider of config.providers) {
     if (providers.has(provider.id)) throw new ThreadlinkError('CONFIG_INVALID', `Provider "${provider.id}" is configured twice`);
@@ -88,29 +113,35 @@ export function createCoreContext(config: ThreadlinkConfig): CoreContext {
     return provider;
   };
 
-  const connectionFor = async (connectionId: string, scope?: ReadScope): Promise<Connection> => {
+  const allows = (scope: Scope, connection: Connection, access: Access): boolean =>
+    connection.tenantId === scope.tenantId && (scope.as === 'admin' || connection.userId === scope.userId || (access === 'read' && connection.shared));
+
+  const connectionFor = async (connectionId: string, rawScope: Scope, access: Access = 'read'): Promise<Connection> => {
+    const scope = checkScope(rawScope);
     await init();
     const connection = await store.getConnection(connectionId);
-    if (!connection || (scope && connection.tenantId !== scope.tenantId)) {
+    if (!connection || !allows(scope, connection, access)) {
       throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
     }
     return connection;
   };
 
-  const visibleConnectionIds = async (scope: ReadScope): Promise<string[] | undefined> => {
-    if (!scope.userId) return undefined;
+  const visibleConnectionIds = async (rawScope: Scope): Promise<string[] | undefined> => {
+    const scope = checkScope(rawScope);
+    if (scope.as === 'admin') return undefined;
+    await init();
     const all = await store.listConnections({ tenantId: scope.tenantId });
-    return all.filter((connection) => connection.userId === scope.userId || connection.shared).map((connection) => connection.id);
+    return all.filter((connection) => allows(scope, connection, 'read')).map((connection) => connection.id);
   };
 
-  const messageFor = async (messageId: string, scope: ReadScope): Promise<{ message: StoredMessage; connection: Connection }> => {
+  const messageFor = async (messageId: string, rawScope: Scope, access: Access = 'read'): Promise<{ message: StoredMessage; connection: Connection }> => {
+    const scope = checkScope(rawScope);
     await init();
     const message = await getMessage(store, scope.tenantId, messageId);
-    const visible = await visibleConnectionIds(scope);
-    if (!message || (visible && !visible.includes(message.connectionId))) {
+    const connection = message ? await store.getConnection(message.connectionId) : null;
+    if (!message || !connection || !allows(scope, connection, access)) {
       throw new ThreadlinkError('NOT_FOUND', 'No such message', { details: { messageId } });
     }
-    const connection = await connectionFor(message.connectionId, scope);
     if (connection.status === 'disconnected') throw new ThreadlinkError('CONNECTION_DISCONNECTED', 'The mailbox is disconnected');
     return { message, connection };
   };
@@ -132,6 +163,7 @@ export function createCoreContext(config: ThreadlinkConfig): CoreContext {
     limits: Object.freeze({ maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }),
     urls,
     sessionFor,
+    connectCookie,
     init,
     providerOf,
     connectionFor,

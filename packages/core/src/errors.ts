@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { retryable: false, status: 413 },
   OAUTH_STATE_INVALID: { retryable: false, status: 400 },
   OAUTH_FAILED: { retryable: false, status: 400 },
+  /** The user granted another account than the `loginHint` connect.start was given; the grant was revoked. */
+  ACCOUNT_MISMATCH: { retryable: false, status: 403 },
+  /** A call that names a connection, message or record came without a tenant, or without a user or `as: 'admin'`. */
+  SCOPE_REQUIRED: { retryable: false, status: 400 },
   SEALING_KEY_MISSING: { retryable: false, status: 500 },
   SEAL_INVALID: { retryable: false, status: 500 },
   LEASE_LOST: { retryable: true, status: 409 },

@@ -9,6 +9,8 @@ export interface ThreadlinkEvents {
   'connection.live': { connection: PublicConnection };
   'connection.needs_reauth': { connection: PublicConnection; reason: string };
   'connection.disconnected': { connectionId: string; tenantId: string; purged: boolean };
+  /** `connect: { loginHint: 'warn' }` only: the user granted another account than the hint; it was connected anyway. */
+  'connection.account_mismatch': { connectionId: string; tenantId: string; userId: string; provider: string; loginHint: string; accountEmail: string };
   'connection.stalled': { connection: PublicConnection; reason: string };
   'backfill.progress': { connectionId: string; tenantId: string; progress: BackfillProgress; done: number; estimatedTotal: number | null };
   'backfill.done': { connectionId: string; tenantId: string; total: number };
@@ -32,6 +34,7 @@ export const THREADLINK_EVENT_NAMES = [
   'connection.live',
   'connection.needs_reauth',
   'connection.disconnected',
+  'connection.account_mismatch',
   'connection.stalled',
   'backfill.progress',
   'backfill.done',

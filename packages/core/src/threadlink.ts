@@ -4,7 +4,7 @@
 import type EventEmitter from 'eventemitter3';
 import type { Threadlink, ThreadlinkConfig } from './api.js';
 import { createOAuthCallback } from './connect/callback.js';
-import { createConnectComplete } from './connect/complete.js';
+import { completeWithSession, createConnectComplete } from './connect/complete.js';
 import { createConnectStart } from './connect/start.js';
 import { createConnectionCommands } from './connections/manage.js';
 import { createOffboarding } from './connections/offboard.js';
@@ -50,7 +50,7 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
     ...createLifecycle(context, maintain),
     maintain,
     health: createHealthChecks(context),
-    connect: { start: createConnectStart(context), complete },
+    connect: { start: createConnectStart(context), complete: completeWithSession(complete) },
     connections: { ...createConnectionCommands(context), disconnect, export: exportConnection },
     timeline: createTimelineReads(context),
     messages: {

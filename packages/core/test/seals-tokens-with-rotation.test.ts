@@ -33,4 +33,17 @@ describe('token sealing (AES-256-GCM)', () => {
     expect(() => createSealer([])).toThrow(ThreadlinkError);
     expect(() => createSealer([{ id: 'short', key: 'abc' }])).toThrowError(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
+
+  it('accepts only the spelling seal() produced: a trailing or stray character is refused, not ignored', () => {
+    const sealer = createSealer([newKey]);
+    // Lengths cover every base64 remainder, so one of them ends on a whole group where a trailing
+    // character decodes to nothing at all.
+    for (const clear of ['a', 'ab', 'abc']) {
+      const sealed = sealer.seal(clear, 'oauth-state');
+      for (const variant of [`${sealed}x`, `${sealed}=`, sealed.replace(/\.([^.]+)$/, '.*$1')]) {
+        expect(() => sealer.open(variant, 'oauth-state')).toThrowError(expect.objectContaining({ code: 'SEAL_INVALID' }));
+      }
+      expect(sealer.open(sealed, 'oauth-state')).toBe(clear);
+    }
+  });
 });

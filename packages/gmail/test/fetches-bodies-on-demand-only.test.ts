@@ -33,17 +33,17 @@ describe('message bodies', () => {
     expect(syncTraffic).not.toContain(CANARY);
     expect(syncTraffic).not.toMatch(/"(snippet|raw|data)"\s*:/);
 
-    const body = await harness.tl.messages.body(stored!.id, { tenantId: 't1' });
+    const body = await harness.tl.messages.body(stored!.id, { tenantId: 't1', as: 'admin' });
     expect(body.text).toContain(CANARY);
     expect(body.html).toContain(`HTML part with ${CANARY}`);
     expect(body.html).not.toMatch(/<script|onclick|\ssrc="https:\/\/tracker/i);
     expect(body.html).toContain('data-blocked-src="https://tracker.example/pixel.gif"');
     expect(body.attachments).toEqual([{ name: 'notes.txt', mimeType: 'text/plain', size: Buffer.byteLength(`attachment with ${CANARY}`) }]);
-    const textOnly = await harness.tl.messages.body(stored!.id, { tenantId: 't1', as: 'text' });
+    const textOnly = await harness.tl.messages.body(stored!.id, { tenantId: 't1', as: 'admin', format: 'text' });
     expect(textOnly.html).toBeNull();
 
     // A reply syncs back too; still nothing of the body anywhere threadlink keeps or tells.
-    await harness.tl.messages.reply(stored!.id, { tenantId: 't1', text: 'Thanks, noted.' });
+    await harness.tl.messages.reply(stored!.id, { tenantId: 't1', as: 'admin', text: 'Thanks, noted.' });
     await harness.settle();
     expect(JSON.stringify(await harness.store.raw.dump())).not.toContain(CANARY);
     expect(harness.logger.lines.join('\n')).not.toContain(CANARY);
@@ -59,7 +59,7 @@ describe('message bodies', () => {
     const stored = await harness.store.getMessageByProviderId(connection.id, delivered.id);
     expect(stored?.subject).toBe('Metadata only');
     const getsBefore = harness.google.log.count({ operation: 'messages.get' });
-    const error = (await harness.tl.messages.body(stored!.id, { tenantId: 't1' }).catch((caught: unknown) => caught)) as ThreadlinkError;
+    const error = (await harness.tl.messages.body(stored!.id, { tenantId: 't1', as: 'admin' }).catch((caught: unknown) => caught)) as ThreadlinkError;
     expect(error.code).toBe('INSUFFICIENT_SCOPE');
     expect(error.message).toMatch(/metadata mode/);
     expect(harness.google.log.count({ operation: 'messages.get' })).toBe(getsBefore);

@@ -107,7 +107,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       google.addMailbox({ email });
       const { url } = await instance.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', loginHint: email });
       const redirect = await google.authorize(url, { email });
-      const connection = await instance.connect.complete(new URL(redirect));
+      const connection = await instance.connect.complete(new URL(redirect), { tenantId: 't1', userId: 'u1' });
       await settle();
       return connection;
     },

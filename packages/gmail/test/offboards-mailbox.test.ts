@@ -19,7 +19,7 @@ describe('offboarding', () => {
       const tokens = JSON.parse(internalsOf(tl).sealer.open(sealed, 'provider-tokens')) as { accessToken: string; refreshToken: string };
       google.log.clear();
 
-      const outcome = await tl.connections.disconnect(connection.id, { purge: true });
+      const outcome = await tl.connections.disconnect(connection.id, { tenantId: 't1', as: 'admin', purge: true });
 
       expect(outcome).toMatchObject({ unsubscribed: true, revoked: true });
       expect(google.watchOf(ANA)).toBeNull();

@@ -36,10 +36,10 @@ describe('replying from the CRM', () => {
 
     // Neither text nor html: core refuses it before the adapter is called (MailProvider.send gets a validated draft).
     const requests = harness.google.log.entries.length;
-    await expect(harness.tl.messages.reply(stored!.id, { tenantId: 't1' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(harness.tl.messages.reply(stored!.id, { tenantId: 't1', as: 'admin' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(harness.google.log.entries.length).toBe(requests);
 
-    const reply = await harness.tl.messages.reply(stored!.id, { tenantId: 't1', text: 'Yes, Friday works.' });
+    const reply = await harness.tl.messages.reply(stored!.id, { tenantId: 't1', as: 'admin', text: 'Yes, Friday works.' });
 
     const sent = await lastSent();
     expect(sent.from?.address).toBe(ANA);
@@ -56,9 +56,9 @@ describe('replying from the CRM', () => {
     expect(sentCopy?.labelIds).toContain('SENT');
     expect(reply).toMatchObject({ threadId: stored!.threadId, direction: 'outbound', folder: 'sent', inReplyTo: original.messageId });
     await harness.settle();
-    const thread = await harness.tl.timeline.thread(stored!.threadId, { tenantId: 't1' });
+    const thread = await harness.tl.timeline.thread(stored!.threadId, { tenantId: 't1', as: 'admin' });
     expect(thread.map((message) => message.providerMessageId)).toEqual([original.id, reply.providerMessageId]);
-    const project = await harness.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1' });
+    const project = await harness.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1', as: 'admin' });
     expect(project.threads.find((entry) => entry.threadId === stored!.threadId)?.messages).toHaveLength(2);
   });
 
@@ -72,7 +72,7 @@ describe('replying from the CRM', () => {
     });
     await harness.settle();
     const stored = await harness.store.getMessageByProviderId(connectionId, original.id);
-    await harness.tl.messages.reply(stored!.id, { tenantId: 't1', text: 'Paid.', replyAll: true });
+    await harness.tl.messages.reply(stored!.id, { tenantId: 't1', as: 'admin', text: 'Paid.', replyAll: true });
 
     const sent = await lastSent();
     expect(sent.subject).toBe('RE: Invoice 77');

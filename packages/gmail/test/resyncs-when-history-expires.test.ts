@@ -20,7 +20,7 @@ describe('history.list 404 (history expired)', () => {
     await harness.settle();
     const firstRow = await store.getMessageByProviderId(connection.id, first.id);
     expect(firstRow).not.toBeNull();
-    await tl.matching.link(firstRow!.id, { type: 'deal', id: 'deal-7', label: 'Big deal' }, { tenantId: 't1' });
+    await tl.matching.link(firstRow!.id, { type: 'deal', id: 'deal-7', label: 'Big deal' }, { tenantId: 't1', as: 'admin' });
     const cursorBefore = (await store.getConnection(connection.id))?.cursor;
 
     // Everything from here happens while threadlink's cursor falls out of Gmail's history window.

@@ -46,7 +46,7 @@ describe('real-time sync from Pub/Sub pushes', () => {
     expect(linked).toEqual(['client:c-bigco', 'project:p-1042']);
     expect(harness.eventsNamed('message.matched').some((event) => event.message.providerMessageId === delivered.id)).toBe(true);
 
-    const timeline = await harness.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1' });
+    const timeline = await harness.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1', as: 'admin' });
     expect(timeline.threads.flatMap((thread) => thread.messages.map((message) => message.providerMessageId))).toEqual([delivered.id]);
   });
 

@@ -24,9 +24,9 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
 
     await facade.ms.sendLifecycle(second!.id, 'missed');
     await facade.settle();
-    expect((await facade.tl.connections.get(connection.id, { tenantId: 't1' })).health.lastFullSyncAt).not.toBeNull();
+    expect((await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' })).health.lastFullSyncAt).not.toBeNull();
 
-    const cursorBefore = (await facade.tl.connections.get(connection.id, { tenantId: 't1' })).cursor;
+    const cursorBefore = (await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' })).cursor;
     await facade.ms.sendLifecycle(first!.id, 'subscriptionRemoved');
     // Mail arriving while the subscription is gone is not lost: the cursor covers it.
     await facade.ms.deliver({ from: 'client@acme.com', to: 'ana@contoso.com', subject: 'while removed', text: 'x' });
@@ -34,7 +34,7 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     const live = facade.ms.subscriptions();
     expect(live).toHaveLength(2);
     expect(live.map((entry) => entry.id)).not.toContain(first!.id);
-    const after = await facade.tl.connections.get(connection.id, { tenantId: 't1' });
+    const after = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(after.subscription?.items.map((item) => item.id).sort()).toEqual(live.map((entry) => entry.id).sort());
     expect(after.cursor).not.toBe(cursorBefore);
     const dump = await facade.store.raw.dump();
@@ -70,11 +70,11 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     expect(progress[0]?.estimatedTotal).toBe(5_000);
     expect(progress.at(-1)).toMatchObject({ done: 5_000, progress: { state: 'done' } });
     expect(facade.eventsNamed('backfill.done')).toEqual([expect.objectContaining({ connectionId: connection.id, total: 5_000 })]);
-    const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1' });
+    const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(stored.status).toBe('live');
     const dump = await facade.store.raw.dump();
     expect(dump.messages).toHaveLength(5_000);
-    const project = await facade.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1', limit: 200 });
+    const project = await facade.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1', as: 'admin', limit: 200 });
     expect(project.threads.flatMap((thread) => thread.messages)).toHaveLength(50);
     // Paging stayed within the mailbox's limits: no throttling answer.
     expect(facade.ms.log.entries.filter((entry) => entry.status === 429)).toEqual([]);
@@ -94,7 +94,7 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     const [synced] = facade.eventsNamed('message.synced');
     expect(synced?.message.attachments.map((attachment) => attachment.name)).toEqual(['proposal.pdf']);
 
-    const body = await facade.tl.messages.body(synced!.message.id, { tenantId: 't1' });
+    const body = await facade.tl.messages.body(synced!.message.id, { tenantId: 't1', as: 'admin' });
     expect(body.html).toContain(CANARY);
     expect(body.text).toContain(CANARY);
     await facade.settle();
@@ -117,10 +117,10 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
 
     // A reply with neither text nor html is refused by core before the adapter is called (MailProvider.send gets a validated draft).
     const requests = facade.ms.log.entries.length;
-    await expect(facade.tl.messages.reply(synced!.message.id, { tenantId: 't1' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', as: 'admin' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(facade.ms.log.entries.slice(requests).filter((entry) => !(entry.operation ?? entry.path).startsWith('identity.'))).toEqual([]);
 
-    const reply = await facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', text: 'Done.' });
+    const reply = await facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', as: 'admin', text: 'Done.' });
     const [sent] = facade.ms.sent('ana@contoso.com');
     expect(sent?.conversationId).toBe(original.conversationId);
     expect(sent?.inReplyTo).toBe(original.internetMessageId);
@@ -129,10 +129,10 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     );
     // The reply carries the provider's id of the sent copy, and is on the timeline already.
     expect(reply).toMatchObject({ providerMessageId: sent?.immutableId, threadId: synced!.message.threadId, direction: 'outbound', folder: 'sent' });
-    expect((await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1' })).map((message) => message.id)).toContain(reply.id);
+    expect((await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1', as: 'admin' })).map((message) => message.id)).toContain(reply.id);
 
     await facade.settle();
-    const thread = await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1' });
+    const thread = await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1', as: 'admin' });
     // Graph stamps to the second, so the two may tie on time: compare as a set.
     expect(thread.map((message) => `${message.direction}/${message.folder}`).sort()).toEqual(['inbound/inbox', 'outbound/sent']);
     expect(thread.find((message) => message.direction === 'outbound')).toMatchObject({ id: reply.id, internetMessageId: sent?.internetMessageId });
@@ -149,10 +149,10 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     const [synced] = facade.eventsNamed('message.synced');
 
     facade.ms.faults.holdOutbox = true;
-    const reply = await facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', text: 'Paid.' });
+    const reply = await facade.tl.messages.reply(synced!.message.id, { tenantId: 't1', as: 'admin', text: 'Paid.' });
     await facade.settle();
     expect(facade.ms.messages('ana@contoso.com').find((message) => message.immutableId === reply.providerMessageId)?.folder).toBe('outbox');
-    const optimistic = await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1' });
+    const optimistic = await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1', as: 'admin' });
     expect(optimistic.map((message) => message.id)).toEqual(expect.arrayContaining([synced!.message.id, reply.id]));
 
     facade.ms.releaseOutbox();
@@ -172,7 +172,7 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     await facade.settle();
 
     expect(facade.eventsNamed('connection.needs_reauth').map((event) => event.connection.id)).toEqual([connection.id]);
-    expect((await facade.tl.connections.get(connection.id, { tenantId: 't1' })).status).toBe('needs_reauth');
+    expect((await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' })).status).toBe('needs_reauth');
     expect(facade.eventsNamed('sync.error').map((event) => event.code)).toEqual(['AUTH_REVOKED']);
   });
 
@@ -183,7 +183,7 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     await facade.settle();
     expect((await facade.store.raw.dump()).messages).toHaveLength(1);
 
-    const result = await facade.tl.connections.disconnect(connection.id, { purge: true });
+    const result = await facade.tl.connections.disconnect(connection.id, { tenantId: 't1', as: 'admin', purge: true });
     expect(result).toMatchObject({ unsubscribed: true, revoked: true });
     expect(facade.ms.subscriptions()).toEqual([]);
     const dump = await facade.store.raw.dump();

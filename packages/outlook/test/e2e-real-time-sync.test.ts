@@ -17,7 +17,7 @@ describe('end to end: connect → live → notification → stored + matched', (
     const connection = await facade.connect('ana@contoso.com');
     expect(connection).toMatchObject({ provider: 'outlook', accountEmail: 'ana@contoso.com' });
     expect(facade.eventsNamed('connection.live').map((event) => event.connection.id)).toContain(connection.id);
-    const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1' });
+    const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(stored.status).toBe('live');
     expect(stored.backfill.state).toBe('done');
     expect(facade.ms.subscriptions()).toHaveLength(2);
@@ -33,7 +33,7 @@ describe('end to end: connect → live → notification → stored + matched', (
     expect(matched).toHaveLength(1);
     expect(matched[0]?.links.map((link) => `${link.record.type}:${link.record.id}`).sort()).toEqual(['client:c-acme', 'project:p-1042']);
 
-    const timeline = await facade.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1' });
+    const timeline = await facade.tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1', as: 'admin' });
     expect(timeline.threads.flatMap((thread) => thread.messages.map((message) => message.subject))).toEqual(['Change request PRJ-1042']);
   });
 
@@ -71,20 +71,20 @@ describe('end to end: connect → live → notification → stored + matched', (
     expect(facade.eventsNamed('notification.rejected')).toEqual([expect.objectContaining({ provider: 'outlook', code: 'WEBHOOK_UNAUTHORIZED' })]);
     // No pull followed: Graph saw no request at all.
     expect(facade.ms.log.entries.length).toBe(before);
-    const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1' });
+    const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(stored.health.lastPushAt).toBeNull();
   });
 
   it('resyncs after a 410 on the delta token and keeps syncing from the new cursor', async () => {
     facade = await startFacade();
     const connection = await facade.connect('ana@contoso.com');
-    const before = await facade.tl.connections.get(connection.id, { tenantId: 't1' });
+    const before = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     facade.ms.expireDeltaTokens('ana@contoso.com');
     await facade.ms.deliver({ from: 'client@acme.com', to: 'ana@contoso.com', subject: 'during expiry', text: 'x' });
     await facade.settle();
 
     expect(facade.eventsNamed('sync.error').map((event) => event.code)).toContain('CURSOR_EXPIRED');
-    const after = await facade.tl.connections.get(connection.id, { tenantId: 't1' });
+    const after = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(after.cursor).not.toBe(before.cursor);
     expect(after.health.lastFullSyncAt).not.toBeNull();
     expect((await messageRows(facade)).map((row) => row.subject)).toEqual(['during expiry']);

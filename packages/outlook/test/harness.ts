@@ -79,7 +79,7 @@ export async function startFacade(
       }
       const { url } = await tl.connect.start({ provider: 'outlook', tenantId: 't1', userId: 'u1', loginHint: email });
       const redirect = await ms.authorize(url, { email });
-      const connection = await tl.connect.complete(new URL(redirect));
+      const connection = await tl.connect.complete(new URL(redirect), { tenantId: 't1', userId: 'u1' });
       await settle();
       return connection;
     },

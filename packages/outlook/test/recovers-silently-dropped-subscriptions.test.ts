@@ -39,7 +39,7 @@ describe('silently dropped Graph subscriptions', () => {
     const live = facade.ms.subscriptions().filter((subscription) => subscription.mailbox === MAILBOX);
     expect(live).toHaveLength(2);
     expect(live.some((subscription) => dropped.includes(subscription.id))).toBe(false);
-    const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1' });
+    const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(stored.subscription!.items.map((item) => item.id).sort()).toEqual(live.map((subscription) => subscription.id).sort());
 
     // Push works again: the next message arrives by notification, with no maintain() in between.

@@ -208,7 +208,7 @@ async function startScenario(options: { leaseTtlMs: number; lockDurationMs: numb
       const connections = await mapWithConcurrency(emails, 10, async (email, index) => {
         google.addMailbox({ email });
         const { url } = await instance.connect.start({ provider: 'gmail', tenantId: 't1', userId: `u${index}`, loginHint: email });
-        return instance.connect.complete(new URL(await google.authorize(url, { email })));
+        return instance.connect.complete(new URL(await google.authorize(url, { email })), { tenantId: 't1', userId: `u${index}` });
       });
       await settle();
       return connections;

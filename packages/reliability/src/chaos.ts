@@ -199,7 +199,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const stored = await world.backend.primary.getMessageByProviderId(connection.id, target);
     if (!stored) return false;
     try {
-      await world.any().tl.messages.reply(stored.id, { tenantId: world.tenantId, text: `Thanks! ${canary}` });
+      await world.any().tl.messages.reply(stored.id, { tenantId: world.tenantId, as: 'admin', text: `Thanks! ${canary}` });
       return true;
     } catch {
       // Under injected faults a send may fail; the host would show an error. Not a sync problem.
@@ -273,7 +273,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   // ---- connections ------------------------------------------------------------------------
   async function connectionOf(mailbox: Mailbox): Promise<PublicConnection | undefined> {
-    const list = await world.any().tl.connections.list({ tenantId: world.tenantId });
+    const list = await world.any().tl.connections.list({ tenantId: world.tenantId, as: 'admin' });
     return list.find((connection) => connection.accountEmail === mailbox.email && connection.provider === mailbox.provider);
   }
 

@@ -298,9 +298,11 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     },
     async connect(provider, email, scope = {}) {
       const { tl } = world.any();
-      const { url } = await tl.connect.start({ provider, tenantId: scope.tenantId ?? tenantId, userId: scope.userId ?? `user-${email.split('@')[0]}`, loginHint: email });
+      const user = { tenantId: scope.tenantId ?? tenantId, userId: scope.userId ?? `user-${email.split('@')[0]}` };
+      const { url } = await tl.connect.start({ provider, ...user, loginHint: email });
       const redirect = provider === 'gmail' ? await google.authorize(url, { email }) : await microsoft.authorize(url, { email });
-      return tl.connect.complete(new URL(redirect));
+      // The host completing the flow itself: its signed-in user is the one who started it.
+      return tl.connect.complete(new URL(redirect), user);
     },
     async restartAll() {
       const running = instances.splice(0);

@@ -65,13 +65,13 @@ async function snapshotOfB(): Promise<string> {
 type Operation = (input: { messageId: string; threadId: string; connectionId: string; record: RecordRef }) => Promise<unknown>;
 
 const tl = () => world.any().tl;
-const scope = { tenantId: A };
+const scope = { tenantId: A, as: 'admin' } as const;
 const operations: Record<string, Operation> = {
   'timeline.forRecord': ({ record }) => tl().timeline.forRecord(record, { ...scope, limit: 200 }),
   'timeline.forRecord (whole threads)': ({ record }) => tl().timeline.forRecord(record, { ...scope, wholeThreads: true }),
   'timeline.thread': ({ threadId }) => tl().timeline.thread(threadId, scope),
   'messages.get': ({ messageId }) => tl().messages.get(messageId, scope),
-  'messages.body': ({ messageId }) => tl().messages.body(messageId, { ...scope, as: 'html' }),
+  'messages.body': ({ messageId }) => tl().messages.body(messageId, { ...scope, format: 'html' }),
   'messages.reply': ({ messageId }) => tl().messages.reply(messageId, { ...scope, text: 'from tenant A' }),
   'messages.draftContext': ({ messageId }) => tl().messages.draftContext(messageId, scope),
   'matching.explain': ({ messageId }) => tl().matching.explain(messageId, scope),
@@ -89,7 +89,7 @@ const operations: Record<string, Operation> = {
     for await (const record of tl().connections.export(connectionId, scope)) records.push(record);
     return records;
   },
-  'connections.disconnect': ({ connectionId }) => tl().connections.disconnect(connectionId, { tenantId: A, purge: true }),
+  'connections.disconnect': ({ connectionId }) => tl().connections.disconnect(connectionId, { tenantId: A, as: 'admin', purge: true }),
   health: ({ connectionId }) => tl().health(connectionId, scope),
   'health.all': () => tl().health.all(scope),
 };

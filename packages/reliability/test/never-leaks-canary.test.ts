@@ -31,7 +31,7 @@ describe.each(kinds)('privacy canary on %s', (storeKind) => {
     const { world, gmail, outlook, gmailEmail, outlookEmail } = fixture;
     try {
       const tl = world.any().tl;
-      const scope = { tenantId: world.tenantId };
+      const scope = { tenantId: world.tenantId, as: 'admin' } as const;
       // Push sync.
       const pushedGmail = await world.google.deliver({ from: 'buyer@bigco.test', to: gmailEmail, subject: 'Pushed – PRJ-1003', ...content('push') });
       const pushedOutlook = await world.microsoft.deliver({ from: 'buyer@bigco.test', to: outlookEmail, subject: 'Pushed – PRJ-1003', ...content('push') });
@@ -49,8 +49,8 @@ describe.each(kinds)('privacy canary on %s', (storeKind) => {
       // Body on demand and draft context: the caller gets the content (and only the caller).
       const delivered: unknown[] = [];
       for (const message of [gmailMessage, outlookMessage]) {
-        const html = await tl.messages.body(message.id, { ...scope, as: 'html' });
-        const text = await tl.messages.body(message.id, { ...scope, as: 'text' });
+        const html = await tl.messages.body(message.id, { ...scope, format: 'html' });
+        const text = await tl.messages.body(message.id, { ...scope, format: 'text' });
         const draft = await tl.messages.draftContext(message.id, scope);
         expect(`${html.html}${text.text}`).toContain(canary);
         delivered.push(html, text, draft);
@@ -65,7 +65,7 @@ describe.each(kinds)('privacy canary on %s', (storeKind) => {
       const errors: unknown[] = [];
       for (const message of [gmailMessage, outlookMessage]) {
         try {
-          await tl.messages.body(message.id, { ...scope, as: 'html' });
+          await tl.messages.body(message.id, { ...scope, format: 'html' });
         } catch (error) {
           errors.push(isThreadlinkError(error) ? { ...error.toJSON(), details: error.details, cause: String((error as { cause?: unknown }).cause) } : String(error));
         }

@@ -15,7 +15,7 @@ describe.each(kinds)('offboarding on %s', (storeKind) => {
     const { world, gmail, outlook, gmailEmail, outlookEmail } = fixture;
     try {
       const tl = world.any().tl;
-      const scope = { tenantId: world.tenantId };
+      const scope = { tenantId: world.tenantId, as: 'admin' } as const;
       // Give every table something: messages, links (automatic and manual), claims, leases.
       await world.google.deliver({ from: 'buyer@bigco.test', to: gmailEmail, subject: 'Quote PRJ-1004', text: 'x' });
       await world.microsoft.deliver({ from: 'buyer@bigco.test', to: outlookEmail, subject: 'Quote PRJ-1004', text: 'x' });
@@ -33,7 +33,7 @@ describe.each(kinds)('offboarding on %s', (storeKind) => {
       expect(world.google.watchOf(gmailEmail)).not.toBeNull();
       expect(world.microsoft.subscriptions().some((subscription) => subscription.mailbox === outlookEmail)).toBe(true);
 
-      const gmailResult = await tl.connections.disconnect(gmail.id, { purge: true, tenantId: world.tenantId });
+      const gmailResult = await tl.connections.disconnect(gmail.id, { purge: true, tenantId: world.tenantId, as: 'admin' });
       expect(gmailResult).toMatchObject({ unsubscribed: true, revoked: true });
       expect(gmailResult.purged?.messages).toBeGreaterThan(0);
       await world.settle();
@@ -55,7 +55,7 @@ describe.each(kinds)('offboarding on %s', (storeKind) => {
 
       // Outlook: subscriptions deleted (Microsoft has no per-app token revocation endpoint; the
       // sealed MSAL cache is purged with the connection).
-      const outlookResult = await tl.connections.disconnect(outlook.id, { purge: true, tenantId: world.tenantId });
+      const outlookResult = await tl.connections.disconnect(outlook.id, { purge: true, tenantId: world.tenantId, as: 'admin' });
       expect(outlookResult.unsubscribed).toBe(true);
       await world.settle();
       expect(world.microsoft.subscriptions().some((subscription) => subscription.mailbox === outlookEmail)).toBe(false);

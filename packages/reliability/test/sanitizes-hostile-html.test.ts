@@ -50,7 +50,7 @@ afterAll(() => fixture.world.close());
 
 describe.each(['gmail', 'outlook'])('body on demand from %s', (provider) => {
   const body = (allowRemoteImages = false) =>
-    fixture.world.any().tl.messages.body(ids.find((entry) => entry.provider === provider)!.messageId, { tenantId: fixture.world.tenantId, as: 'html', allowRemoteImages });
+    fixture.world.any().tl.messages.body(ids.find((entry) => entry.provider === provider)!.messageId, { tenantId: fixture.world.tenantId, as: 'admin', format: 'html', allowRemoteImages });
 
   it('carries no script, handler, dangerous URL, CSS, frame, form or remote load — and keeps the text', async () => {
     const { html } = await body();

@@ -146,7 +146,7 @@ describe.skipIf(!postgresBackend.available)('two engines on one PostgreSQL datab
       const starter = instances[index % 2]!;
       const finisher = instances[(index + 1) % 2]!;
       const { url } = await starter.connect.start({ provider: 'gmail', tenantId: 't1', userId: `u${index}`, loginHint: email });
-      return finisher.connect.complete(new URL(await google.authorize(url, { email })));
+      return finisher.connect.complete(new URL(await google.authorize(url, { email })), { tenantId: 't1', userId: `u${index}` });
     });
     await settle();
     expect(new Set(connections.map((connection) => connection.id)).size).toBe(MAILBOXES);

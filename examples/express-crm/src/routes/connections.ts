@@ -27,27 +27,31 @@ export function connectionRoutes({ tl, scope, demo, providers, origin }: RouteCo
     if (!providers.includes(provider)) throw new ApiError(400, 'PROVIDER_NOT_CONFIGURED', `${provider} is not configured on this server`);
     // The demo knows the mailbox; a real app may pass the signed-in user's address as a hint.
     const loginHint = demo ? (demo.mailboxes as Readonly<Record<string, string | undefined>>)[provider] : undefined;
-    const { url } = await tl.connect.start({
+    const { url, cookie } = await tl.connect.start({
       provider,
       ...scope,
       ...(loginHint ? { loginHint } : {}),
       // After consent the OAuth callback sends the browser back to the page.
       returnTo: `/${returnHash ?? ''}`,
     });
+    // Binds the flow to this browser (HttpOnly, sent only to /threadlink/oauth/callback): the
+    // callback refuses a consent link opened anywhere else, e.g. forwarded to someone.
+    response.append('set-cookie', cookie.header);
     response.json({ url: demo ? demo.browserUrl(url, origin) : url });
   });
 
   router.get('/connections', async (_request, response) => {
     const connections = await tl.connections.list(scope);
-    const health = new Map((await tl.health.all({ tenantId: scope.tenantId })).map((entry) => [entry.connectionId, entry]));
+    const health = new Map((await tl.health.all(scope)).map((entry) => [entry.connectionId, entry]));
     response.json({ connections: connections.map((connection) => connectionView(connection, health.get(connection.id))) });
   });
 
   router.post('/connections/:id/disconnect', async (request, response) => {
     const { id } = parse(ConnectionParams, request.params);
     const connection = await tl.connections.get(id, scope);
+    // threadlink refuses it too (not found); this says why to a colleague of a shared mailbox.
     if (connection.userId !== scope.userId) throw new ApiError(403, 'FORBIDDEN', 'Only the mailbox owner can disconnect it');
-    const result = await tl.connections.disconnect(id, { purge: true, tenantId: scope.tenantId });
+    const result = await tl.connections.disconnect(id, { ...scope, purge: true });
     response.json({
       connectionId: id,
       provider: connection.provider,

@@ -1,5 +1,5 @@
 // What every route needs: threadlink, the CRM, the demo (when running one) and who is asking.
-import type { ProviderId, ReadScope, Threadlink } from '@threadlink/core';
+import type { ProviderId, Threadlink, UserScope } from '@threadlink/core';
 import type { AppConfig } from '../config.js';
 import type { Crm } from '../crm.js';
 import type { Demo } from '../demo.js';
@@ -17,7 +17,7 @@ export interface RouteContext {
    * The signed-in user. The example has no login: one configured user owns the page. A host
    * takes tenant and user from its session instead, and every read below is scoped by them.
    */
-  scope: Required<ReadScope>;
+  scope: UserScope;
   /** Where browsers reach this app. */
   origin: string;
 }

@@ -92,7 +92,7 @@ export function matchingRoutes({ tl, crm, scope }: RouteContext): Router {
         ...(record.domains?.length ? { domains: record.domains } : {}),
         ...(record.reference ? { references: [record.reference] } : {}),
       },
-      { tenantId: scope.tenantId },
+      scope,
     );
     response.json({ record: reference, linked: result.linked });
   });

@@ -40,11 +40,13 @@ export async function postJson(app: App, path: string, body: unknown = {}): Prom
 export async function connectDemoMailbox(app: App, provider: 'gmail' | 'outlook'): Promise<string> {
   const response = await postJson(app, `/api/connect/${provider}`);
   const { url } = (await response.json()) as { url: string };
+  // What the browser keeps from that answer and sends back to the callback path.
+  const cookies = response.headers.getSetCookie().map((header) => header.split(';')[0]!);
   if (!app.demo) throw new Error('not in demo mode');
   // Outlook's consent URL points at the app's relay; the emulator's helper wants its own origin.
   const consentUrl = provider === 'outlook' ? url.replace(app.url, app.demo.graph.identityUrl) : url;
   const redirect = provider === 'gmail' ? await app.demo.gmail.authorize(consentUrl) : await app.demo.graph.authorize(consentUrl);
-  const callback = await fetch(redirect, { redirect: 'manual' });
+  const callback = await fetch(redirect, { redirect: 'manual', headers: { cookie: cookies.join('; ') } });
   const location = callback.headers.get('location');
   if (callback.status !== 302 || !location) throw new Error(`OAuth callback answered ${callback.status}: ${await callback.text()}`);
   const connected = new URL(location).searchParams.get('connected');

@@ -1,7 +1,8 @@
 // The OAuth connect flow. `state` carries everything the callback needs (tenant, user,
 // provider, the PKCE verifier, an expiry and a nonce) sealed with AES-GCM, so it is both
 // confidential and tamper-proof without server-side session storage; the nonce is claimed
-// once in the store, so a replayed callback is refused.
+// once in the store, so a replayed callback is refused. `binding` is the SHA-256 of the connect
+// cookie's secret (binding.ts): the state alone does not complete a flow.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ProviderId } from '../domain/schemas.js';
@@ -20,6 +21,7 @@ export const OAuthState = z.strictObject({
   expiresAt: z.number().int(),
   returnTo: z.string().max(2048).optional(),
   loginHint: z.string().max(320).optional(),
+  binding: z.string().min(43),
 });
 export type OAuthState = z.infer<typeof OAuthState>;
 
@@ -32,9 +34,11 @@ export function createState(
   input: { provider: ProviderId; tenantId: string; userId: string; returnTo?: string; loginHint?: string },
   now: number,
   ttlMs: number,
+  bind: (nonce: string) => string,
 ): { state: string; verifier: string; challenge: string; parsed: OAuthState } {
   const verifier = randomId(48);
-  const parsed: OAuthState = OAuthState.parse({ ...input, verifier, nonce: randomId(18), expiresAt: now + ttlMs });
+  const nonce = randomId(18);
+  const parsed: OAuthState = OAuthState.parse({ ...input, verifier, nonce, expiresAt: now + ttlMs, binding: bind(nonce) });
   return { state: sealer.seal(JSON.stringify(parsed), STATE_PURPOSE), verifier, challenge: pkceChallenge(verifier), parsed };
 }
 

@@ -2,20 +2,22 @@
 // the purge), then delete every stored row or keep the metadata marked disconnected; and the
 // export a user is owed before that (data portability).
 import { z } from 'zod';
-import type { DisconnectOptions, DisconnectResult, ReadScope } from '../api.js';
+import type { DisconnectOptions, DisconnectResult, Scope } from '../api.js';
 import type { CoreContext } from '../context.js';
 import { sealTokens } from '../engine/sessions.js';
 import { toThreadlinkError } from '../errors.js';
 import type { ExportRecord, PurgeReport } from '../ports/metadata-store.js';
 
-const DisconnectInput = z.strictObject({ purge: z.boolean().optional(), tenantId: z.string().optional() });
+// The scope's own keys are checked by checkScope; anything else is a typo worth refusing.
+const DisconnectInput = z.strictObject({ purge: z.boolean().optional(), tenantId: z.string(), userId: z.string().optional(), as: z.literal('admin').optional() });
 
 export function createOffboarding(context: CoreContext) {
   const { store, sealer, clock, logger, events } = context;
 
-  async function disconnect(connectionId: string, input: DisconnectOptions = {}): Promise<DisconnectResult> {
+  async function disconnect(connectionId: string, input: DisconnectOptions): Promise<DisconnectResult> {
+    // The scope first: an unscoped call must not learn whether its options were valid.
+    const connection = await context.connectionFor(connectionId, input, 'own');
     const parsed = DisconnectInput.parse(input);
-    const connection = await context.connectionFor(connectionId, parsed.tenantId ? { tenantId: parsed.tenantId } : undefined);
     const provider = context.providerOf(connection.provider);
     let unsubscribed = false;
     let revoked = false;
@@ -52,8 +54,9 @@ export function createOffboarding(context: CoreContext) {
     return { purged, revoked, unsubscribed };
   }
 
-  async function* exportConnection(connectionId: string, scope: ReadScope): AsyncGenerator<ExportRecord, void, undefined> {
-    await context.connectionFor(connectionId, scope);
+  async function* exportConnection(connectionId: string, scope: Scope): AsyncGenerator<ExportRecord, void, undefined> {
+    // Every row of the mailbox, at once: the owner's (or an admin's), even for a shared mailbox.
+    await context.connectionFor(connectionId, scope, 'own');
     yield* store.exportConnection(connectionId);
   }
 

@@ -26,6 +26,24 @@ export function openTokens(sealer: Sealer, sealed: string): ProviderTokens {
   return ProviderTokensSchema.parse(JSON.parse(sealer.open(sealed, TOKEN_PURPOSE)));
 }
 
+/**
+ * A session over tokens that were never stored (a grant refused at connect, to be revoked): the
+ * connection is the one that would have been saved, and refreshed tokens are kept in memory only.
+ */
+export function transientSession(connection: Connection, tokens: ProviderTokens, deps: Pick<SessionFactoryDeps, 'logger' | 'clock' | 'webhookUrl'>): ProviderSession {
+  let current = ProviderTokensSchema.parse(tokens);
+  return {
+    connection,
+    tokens: () => current,
+    async updateTokens(next) {
+      current = ProviderTokensSchema.parse(next);
+    },
+    logger: deps.logger,
+    clock: deps.clock,
+    webhookUrl: deps.webhookUrl(connection.provider),
+  };
+}
+
 export function createSessionFactory(deps: SessionFactoryDeps) {
   return async function sessionFor(connection: Connection, signal?: AbortSignal): Promise<ProviderSession> {
     let tokens = openTokens(deps.sealer, connection.sealedTokens);

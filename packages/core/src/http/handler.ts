@@ -6,7 +6,8 @@ import type { Logger } from '../logger.js';
 
 export interface HandlerRoutes {
   webhook(provider: string, route: string, request: Request): Promise<Response>;
-  oauthCallback(url: URL): Promise<Response>;
+  /** The whole request: the callback reads the connect cookie from its headers. */
+  oauthCallback(request: Request): Promise<Response>;
   isProvider(provider: string): boolean;
 }
 
@@ -66,7 +67,7 @@ export function createHandler(routes: HandlerRoutes, options: HandlerOptions): (
       }
       if (/^\/oauth\/callback\/?$/.test(path)) {
         if (request.method !== 'GET') return jsonResponse(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Use GET' } }, { allow: 'GET' });
-        return await routes.oauthCallback(url);
+        return await routes.oauthCallback(request);
       }
       return jsonResponse(404, { error: { code: 'NOT_FOUND', message: 'Not found' } });
     } catch (raw) {

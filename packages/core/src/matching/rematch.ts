@@ -1,8 +1,8 @@
 // Matching after the fact: a record the CRM just gained is linked to the messages already stored
 // (and, through thread inheritance, to their replies), and a user's manual link, unlink or reset
 // of one message.
-import type { ManualLinkInput, ReadScope } from '../api.js';
-import type { CoreContext } from '../context.js';
+import type { ManualLinkInput, Scope } from '../api.js';
+import { checkScope, type CoreContext } from '../context.js';
 import { RecordRef as RecordRefSchema, type RecordLink, type RecordRef } from '../domain/schemas.js';
 import type { ResolvedRecord } from '../ports/record-resolver.js';
 import { isInheritable } from './inheritance.js';
@@ -13,7 +13,10 @@ const PAGE_SIZE = 500;
 export function createRematching(context: CoreContext) {
   const { store, matcher, clock } = context;
 
-  async function rematch(record: ResolvedRecord, scope: { tenantId: string }): Promise<{ linked: number }> {
+  // Tenant-wide whatever the scope's user: a link is not a read, and a record belongs to every
+  // mailbox of the tenant (who may see the linked messages is decided when they are read).
+  async function rematch(record: ResolvedRecord, rawScope: Scope): Promise<{ linked: number }> {
+    const scope = checkScope(rawScope);
     await context.init();
     RecordRefSchema.parse({ type: record.type, id: record.id, ...(record.label ? { label: record.label } : {}) });
     const query = matcher.rematchQuery(record);
@@ -61,7 +64,7 @@ export function createRematching(context: CoreContext) {
       messageId: message.id,
       record: RecordRefSchema.parse(record),
       rule: 'manual',
-      reason: scope.reason ?? (scope.suppressed ? `unlinked by ${scope.userId ?? 'a user'}` : `linked by ${scope.userId ?? 'a user'}`),
+      reason: scope.reason ?? (scope.suppressed ? `unlinked by ${scope.userId ?? 'an admin'}` : `linked by ${scope.userId ?? 'an admin'}`),
       confidence: 1,
       manual: true,
       suppressed: scope.suppressed,
@@ -73,12 +76,12 @@ export function createRematching(context: CoreContext) {
 
   return {
     rematch,
-    async explain(messageId: string, scope: ReadScope): Promise<RecordLink[]> {
+    async explain(messageId: string, scope: Scope): Promise<RecordLink[]> {
       return (await context.messageFor(messageId, scope)).message.links;
     },
     link: (messageId: string, record: RecordRef, scope: ManualLinkInput) => manualLink(messageId, record, { ...scope, suppressed: false }),
     unlink: (messageId: string, record: RecordRef, scope: ManualLinkInput) => manualLink(messageId, record, { ...scope, suppressed: true }),
-    async reset(messageId: string, record: RecordRef, scope: ReadScope): Promise<boolean> {
+    async reset(messageId: string, record: RecordRef, scope: Scope): Promise<boolean> {
       const { message } = await context.messageFor(messageId, scope);
       return store.removeLink(scope.tenantId, message.id, RecordRefSchema.parse(record));
     },

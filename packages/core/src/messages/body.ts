@@ -14,7 +14,7 @@ export function createBodyRead(context: CoreContext): ReadBody {
     const fetched = await context.providerOf(connection.provider).fetchBody(session, message.providerMessageId);
     // Re-sanitise here too: the guarantee must not depend on every adapter remembering it.
     const html = fetched.html === null ? null : sanitizeEmailHtml(fetched.html, { allowRemoteImages: scope.allowRemoteImages ?? false });
-    if (scope.as === 'text') return { messageId, html: null, text: fetched.text, attachments: fetched.attachments };
-    return { messageId, html, text: scope.as === 'html' ? null : fetched.text, attachments: fetched.attachments };
+    if (scope.format === 'text') return { messageId, html: null, text: fetched.text, attachments: fetched.attachments };
+    return { messageId, html, text: scope.format === 'html' ? null : fetched.text, attachments: fetched.attachments };
   };
 }

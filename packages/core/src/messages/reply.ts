@@ -1,20 +1,22 @@
 // Replying in a message's thread. The sent message is stored at once (optimistically) so the
 // timeline shows it before the provider's change feed brings it back as the same row.
-import type { ReadScope } from '../api.js';
-import type { CoreContext } from '../context.js';
+import type { Scope } from '../api.js';
+import { checkScope, type CoreContext } from '../context.js';
 import { ReplyDraft as ReplyDraftSchema, type MessageMeta, type ReplyDraft } from '../domain/schemas.js';
 import { randomId } from '../util/clock.js';
 import { replySubject } from '../util/headers.js';
 import { replyRecipients } from '../util/reply-recipients.js';
 import { assertReplyHasContent } from './reply-content.js';
 
-export function createReply(context: CoreContext): (messageId: string, input: ReadScope & ReplyDraft) => Promise<MessageMeta> {
+export function createReply(context: CoreContext): (messageId: string, input: Scope & ReplyDraft) => Promise<MessageMeta> {
   const { store, engine, clock } = context;
   return async function reply(messageId, input) {
-    const { tenantId, userId, ...draftInput } = input;
+    const { tenantId, userId, as, ...draftInput } = input;
+    const scope = checkScope({ tenantId, userId, as });
     const draft = ReplyDraftSchema.parse(draftInput);
     assertReplyHasContent(draft);
-    const { message, connection } = await context.messageFor(messageId, { tenantId, ...(userId ? { userId } : {}) });
+    // Sending speaks as the mailbox: its owner's (or an admin's) act, even when the mailbox is shared.
+    const { message, connection } = await context.messageFor(messageId, scope, 'own');
     const session = await context.sessionFor(connection);
     const sent = await context.providerOf(connection.provider).send(session, {
       original: {

@@ -1,6 +1,6 @@
 // The reads a CRM page makes: a record's timeline and one thread, limited to the mailboxes the
 // user may see.
-import type { ReadScope, TimelineInput } from '../api.js';
+import type { Scope, TimelineInput } from '../api.js';
 import type { CoreContext } from '../context.js';
 import { RecordRef as RecordRefSchema, type RecordRef } from '../domain/schemas.js';
 import type { StoredMessage } from '../ports/metadata-store.js';
@@ -28,7 +28,7 @@ export function createTimelineReads(context: CoreContext) {
         ...(connectionIds ? { connectionIds } : {}),
       });
     },
-    async thread(threadId: string, scope: ReadScope): Promise<StoredMessage[]> {
+    async thread(threadId: string, scope: Scope): Promise<StoredMessage[]> {
       await context.init();
       const connectionIds = await context.visibleConnectionIds(scope);
       return (await listThread(store, scope.tenantId, threadId, connectionIds)).sort(chronological);

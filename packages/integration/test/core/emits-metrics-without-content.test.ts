@@ -63,7 +63,7 @@ describe('telemetry', () => {
     const mailbox = scriptedMailbox('ana@acme.com', 'imap-test');
     const { tl } = await startedHarness({}, mailbox);
     const { state } = await tl.connect.start({ provider: 'imap-test', tenantId: 't1', userId: 'u1' });
-    const connection = await tl.connect.complete({ code: 'code-1', state });
+    const connection = await tl.connect.complete({ code: 'code-1', state }, { tenantId: 't1', userId: 'u1' });
     await tl.idle();
     mailbox.failPulls.push(new ThreadlinkError('RATE_LIMITED', 'slow down', { retryAfterMs: 5 }));
     mailbox.add({ subject: 'after throttling' });

@@ -11,6 +11,9 @@ afterEach(async () => {
 
 const base = 'https://crm.example.test/threadlink';
 
+/** The callback as the browser that started the flow sends it: with the connect cookie. */
+const callback = (query: string, cookie: { name: string; value: string }) => new Request(`${base}/oauth/callback?${query}`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+
 describe('HTTP handler', () => {
   it('accepts a webhook, enqueues one pull, and ignores an exact redelivery', async () => {
     const { tl, mailbox, connection, store } = await connectedHarness();
@@ -43,14 +46,14 @@ describe('HTTP handler', () => {
   it('refuses tampered, replayed and missing OAuth state', async () => {
     const { tl } = await connectedHarness();
     stops.push(() => tl.stop());
-    const { state } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' });
+    const { state, cookie } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' });
     const tampered = `${state.slice(0, -4)}AAAA`;
-    const bad = await tl.handler(new Request(`${base}/oauth/callback?code=c&state=${encodeURIComponent(tampered)}`));
+    const bad = await tl.handler(callback(`code=c&state=${encodeURIComponent(tampered)}`, cookie));
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'OAUTH_STATE_INVALID' } });
-    const ok = await tl.handler(new Request(`${base}/oauth/callback?code=c&state=${encodeURIComponent(state)}`));
+    const ok = await tl.handler(callback(`code=c&state=${encodeURIComponent(state)}`, cookie));
     expect(ok.status).toBe(200);
-    const replay = await tl.handler(new Request(`${base}/oauth/callback?code=c&state=${encodeURIComponent(state)}`));
+    const replay = await tl.handler(callback(`code=c&state=${encodeURIComponent(state)}`, cookie));
     expect(replay.status).toBe(400);
     expect((await tl.handler(new Request(`${base}/oauth/callback?code=c`))).status).toBe(400);
   });
@@ -58,13 +61,11 @@ describe('HTTP handler', () => {
   it('redirects to a same-origin returnTo only', async () => {
     const { tl } = await connectedHarness();
     stops.push(() => tl.stop());
-    const { state } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', returnTo: '/settings/mail' });
-    const response = await tl.handler(new Request(`${base}/oauth/callback?code=c&state=${encodeURIComponent(state)}`));
+    const { state, cookie } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', returnTo: '/settings/mail' });
+    const response = await tl.handler(callback(`code=c&state=${encodeURIComponent(state)}`, cookie));
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toMatch(/^https:\/\/crm\.example\.test\/settings\/mail\?connected=/);
-    const evil = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', returnTo: 'https://evil.test/x' });
-    const refused = await tl.handler(new Request(`${base}/oauth/callback?code=c&state=${encodeURIComponent(evil.state)}`));
-    expect(refused.status).toBe(200);
+    await expect(tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', returnTo: 'https://evil.test/x' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('serves through node:http with toNodeHandler, including the body limit', async () => {

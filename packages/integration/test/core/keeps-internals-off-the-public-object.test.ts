@@ -25,9 +25,9 @@ describe('the public Threadlink object', () => {
     const { tl, mailbox, connection } = await connectedHarness();
     stops.push(() => tl.stop());
     mailbox.add({ subject: 'Question' });
-    await tl.connections.sync(connection.id, { tenantId: 't1' });
+    await tl.connections.sync(connection.id, { tenantId: 't1', as: 'admin' });
     await tl.idle();
-    const [thread] = (await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1' })).threads;
+    const [thread] = (await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1', as: 'admin' })).threads;
     const messageId = thread!.messages[0]!.id;
     let sends = 0;
     const send = mailbox.provider.send.bind(mailbox.provider);
@@ -36,9 +36,9 @@ describe('the public Threadlink object', () => {
       return send(session, reply);
     };
 
-    await expect(tl.messages.reply(messageId, { tenantId: 't1', text: '' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: 'A reply needs text or html' });
+    await expect(tl.messages.reply(messageId, { tenantId: 't1', as: 'admin', text: '' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: 'A reply needs text or html' });
     expect(sends).toBe(0);
-    await tl.messages.reply(messageId, { tenantId: 't1', text: 'Thanks!' });
+    await tl.messages.reply(messageId, { tenantId: 't1', as: 'admin', text: 'Thanks!' });
     expect(sends).toBe(1);
     // The same rule, exported for adapters that check a reply themselves.
     expect(() => assertReplyHasContent({ html: '' })).toThrow('A reply needs text or html');

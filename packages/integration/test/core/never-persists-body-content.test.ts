@@ -32,13 +32,13 @@ describe('privacy contract', () => {
     mailbox.add({ subject: 'Change request – PRJ-1042' });
     await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
-    const [message] = (await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1' })).threads[0]!.messages;
-    const body = await tl.messages.body(message!.id, { tenantId: 't1', as: 'html' });
+    const [message] = (await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1', as: 'admin' })).threads[0]!.messages;
+    const body = await tl.messages.body(message!.id, { tenantId: 't1', as: 'admin', format: 'html' });
     expect(body.html).toContain(canary);
     expect(body.html).not.toContain('<script');
     expect(body.html).not.toMatch(/\ssrc="https:\/\/tracker/);
     expect(body.html).toContain('data-blocked-src="https://tracker.test/p.gif"');
-    const context = await tl.messages.draftContext(message!.id, { tenantId: 't1' });
+    const context = await tl.messages.draftContext(message!.id, { tenantId: 't1', as: 'admin' });
     expect(context.body.text).toContain(canary);
 
     const dump = JSON.stringify(await memoryStoreRaw(store).dump());
@@ -58,13 +58,13 @@ describe('privacy contract', () => {
     mailbox.add({ subject: 'Change request – PRJ-1042' });
     await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
-    const result = await tl.connections.disconnect(connection.id, { purge: true, tenantId: 't1' });
+    const result = await tl.connections.disconnect(connection.id, { purge: true, tenantId: 't1', as: 'admin' });
     expect(result.purged?.messages).toBe(1);
     expect(result.unsubscribed && result.revoked).toBe(true);
     expect(mailbox.calls.unsubscribe).toBe(1);
     expect(mailbox.calls.revoke).toBe(1);
     const dump = await memoryStoreRaw(store).dump();
     expect(JSON.stringify(dump)).not.toContain(connection.id);
-    expect((await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1' })).threads).toEqual([]);
+    expect((await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1', as: 'admin' })).threads).toEqual([]);
   });
 });

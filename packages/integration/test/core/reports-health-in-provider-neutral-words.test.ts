@@ -14,7 +14,7 @@ describe('health reasons', () => {
     stops.push(() => tl.stop());
     // The scripted mailbox's push channel lives 7 days; nothing renews it (maintain is never run).
     offset += 8 * 86_400_000;
-    const health = await tl.health(connection.id, { tenantId: 't1' });
+    const health = await tl.health(connection.id, { tenantId: 't1', as: 'admin' });
     expect(health.verdict).toBe('stalled');
     expect(health.reason).toBe('the push channel expired 1440 min ago and was not renewed');
   });

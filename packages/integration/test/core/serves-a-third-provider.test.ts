@@ -25,7 +25,7 @@ describe('provider ids', () => {
     const { tl, store } = await startedHarness({}, mailbox);
     stops.push(() => tl.stop());
     const { state } = await tl.connect.start({ provider: 'imap-test', tenantId: 't1', userId: 'u1' });
-    const connected = await tl.connect.complete({ code: 'code-1', state });
+    const connected = await tl.connect.complete({ code: 'code-1', state }, { tenantId: 't1', userId: 'u1' });
     await tl.idle();
     const connection = Connection.parse(await store.getConnection(connected.id));
     expect(connection.provider).toBe('imap-test');

@@ -42,7 +42,7 @@ describe('sync engine', () => {
     stops.push(() => tl.stop());
     tl.on('backfill.progress', (event) => progress.push(event.done));
     expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
-    const after = await tl.connections.get(connection.id, { tenantId: 't1' });
+    const after = await tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(after.status).toBe('live');
     expect(after.backfill).toMatchObject({ state: 'done', done: 250 });
     expect('sealedTokens' in after).toBe(false);
@@ -233,7 +233,7 @@ describe('sync engine', () => {
     await tl.idle();
     expect(mailbox.calls.fullSync).toBeGreaterThanOrEqual(2);
     expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
-    const explained = await tl.matching.explain(kept.id, { tenantId: 't1' });
+    const explained = await tl.matching.explain(kept.id, { tenantId: 't1', as: 'admin' });
     expect(explained.some((link) => link.manual && link.record.id === 'p-77')).toBe(true);
   });
 
@@ -308,13 +308,13 @@ describe('sync engine', () => {
     expect(mailbox.calls.renew).toBeGreaterThanOrEqual(1);
     expect(await storedIds(store, connection.id)).toEqual(mailbox.ids());
     // Mail that only the safety net found means push is broken: reported, and push re-established.
-    const health = await tl.health(connection.id, { tenantId: 't1' });
+    const health = await tl.health(connection.id, { tenantId: 't1', as: 'admin' });
     expect(health.verdict).toBe('degraded');
     expect(health.reason).toMatch(/safety-net/);
     // The next real push proves push works again.
     await tl.handler(new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: JSON.stringify({ account: 'ana@acme.com', id: 'after-renew' }) }));
     await tl.idle();
-    expect((await tl.health(connection.id, { tenantId: 't1' })).verdict).toBe('healthy');
+    expect((await tl.health(connection.id, { tenantId: 't1', as: 'admin' })).verdict).toBe('healthy');
   });
 
   it('reports a mailbox with no push and no sync past the threshold as stalled, and emits it', async () => {
@@ -322,14 +322,14 @@ describe('sync engine', () => {
     const clock = { now: () => Date.now() + offset, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))) };
     const { tl, connection } = await connectedHarness({ clock, engine: { stalledAfterMs: 3600_000, safetyNetPullMs: 7 * 86_400_000 } });
     stops.push(() => tl.stop());
-    expect((await tl.health(connection.id, { tenantId: 't1' })).verdict).toBe('healthy');
+    expect((await tl.health(connection.id, { tenantId: 't1', as: 'admin' })).verdict).toBe('healthy');
     offset += 2 * 3600_000;
     const stalled: string[] = [];
     tl.on('connection.stalled', (event) => stalled.push(event.reason));
-    const health = await tl.health(connection.id, { tenantId: 't1' });
+    const health = await tl.health(connection.id, { tenantId: 't1', as: 'admin' });
     expect(health.verdict).toBe('stalled');
     await tl.maintain();
     expect(stalled).toHaveLength(1);
-    expect((await tl.health.all({ tenantId: 't1' })).map((entry) => entry.verdict)).toEqual(['stalled']);
+    expect((await tl.health.all({ tenantId: 't1', as: 'admin' })).map((entry) => entry.verdict)).toEqual(['stalled']);
   });
 });

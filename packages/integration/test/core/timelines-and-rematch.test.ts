@@ -28,18 +28,18 @@ describe('timelines and rematch through the facade', () => {
     mailbox.add({ subject: 'Unrelated', from: 'other@else.io' });
     const { tl } = await connectedHarness({ resolver }, mailbox);
     stops.push(() => tl.stop());
-    expect((await tl.timeline.forRecord({ type: 'contact', id: 'lead-1' }, { tenantId: 't1' })).threads).toEqual([]);
+    expect((await tl.timeline.forRecord({ type: 'contact', id: 'lead-1' }, { tenantId: 't1', as: 'admin' })).threads).toEqual([]);
 
     contacts.set('newlead@startup.io', { type: 'contact', id: 'lead-1', label: 'New Lead', emails: ['newlead@startup.io'] });
-    const byContact = await tl.matching.rematch(contacts.get('newlead@startup.io')!, { tenantId: 't1' });
+    const byContact = await tl.matching.rematch(contacts.get('newlead@startup.io')!, { tenantId: 't1', as: 'admin' });
     expect(byContact.linked).toBe(2);
-    const contactTimeline = await tl.timeline.forRecord({ type: 'contact', id: 'lead-1' }, { tenantId: 't1' });
+    const contactTimeline = await tl.timeline.forRecord({ type: 'contact', id: 'lead-1' }, { tenantId: 't1', as: 'admin' });
     expect(contactTimeline.threads).toHaveLength(1);
     expect(contactTimeline.threads[0]!.messages.map((message) => message.subject)).toEqual(['Quote for the new site – PRJ-5001', 'RE: Quote for the new site']);
 
     projects.set('PRJ-5001', { type: 'project', id: 'p-5001', label: 'PRJ-5001', references: ['PRJ-5001'] });
-    await tl.matching.rematch(projects.get('PRJ-5001')!, { tenantId: 't1' });
-    const project = await tl.timeline.forRecord({ type: 'project', id: 'p-5001' }, { tenantId: 't1' });
+    await tl.matching.rematch(projects.get('PRJ-5001')!, { tenantId: 't1', as: 'admin' });
+    const project = await tl.timeline.forRecord({ type: 'project', id: 'p-5001' }, { tenantId: 't1', as: 'admin' });
     const rules = project.threads.flatMap((thread) => thread.messages.map((message) => message.links.find((link) => link.record.id === 'p-5001')!.rule));
     // The reply lost the reference but inherits the job from its thread.
     expect(rules.sort()).toEqual(['reference', 'thread']);
@@ -64,8 +64,8 @@ describe('timelines and rematch through the facade', () => {
     stops.push(() => tl.stop());
 
     // The CRM learns the project's reference: rematch links that thread, and its reply inherits.
-    await tl.matching.rematch({ ...riverside, references: ['PRJ-9001'] }, { tenantId: 't1' });
-    const timeline = await tl.timeline.forRecord({ type: 'project', id: 'p-riverside' }, { tenantId: 't1', wholeThreads: true });
+    await tl.matching.rematch({ ...riverside, references: ['PRJ-9001'] }, { tenantId: 't1', as: 'admin' });
+    const timeline = await tl.timeline.forRecord({ type: 'project', id: 'p-riverside' }, { tenantId: 't1', as: 'admin', wholeThreads: true });
     const ruleBySubject = Object.fromEntries(
       timeline.threads.flatMap((thread) => thread.messages.map((message) => [message.subject, message.links.find((link) => link.record.id === 'p-riverside')?.rule ?? null])),
     );
@@ -84,14 +84,14 @@ describe('timelines and rematch through the facade', () => {
     mailbox.add({ subject: 'Change request – PRJ-1042' });
     await internalsOf(tl).engine.requestSync(connection.id, 'push');
     await tl.idle();
-    const [thread] = (await tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1' })).threads;
+    const [thread] = (await tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1', as: 'admin' })).threads;
     const messageId = thread!.messages[0]!.id;
     await tl.matching.unlink(messageId, { type: 'project', id: 'p-1042' }, { tenantId: 't1', userId: 'u1' });
-    await tl.matching.rematch({ type: 'project', id: 'p-1042', label: 'PRJ-1042', references: ['PRJ-1042'] }, { tenantId: 't1' });
-    await tl.connections.resync(connection.id, { tenantId: 't1' });
+    await tl.matching.rematch({ type: 'project', id: 'p-1042', label: 'PRJ-1042', references: ['PRJ-1042'] }, { tenantId: 't1', as: 'admin' });
+    await tl.connections.resync(connection.id, { tenantId: 't1', as: 'admin' });
     await tl.idle();
-    expect((await tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1' })).threads).toEqual([]);
-    const explained = await tl.matching.explain(messageId, { tenantId: 't1' });
+    expect((await tl.timeline.forRecord({ type: 'project', id: 'p-1042' }, { tenantId: 't1', as: 'admin' })).threads).toEqual([]);
+    const explained = await tl.matching.explain(messageId, { tenantId: 't1', as: 'admin' });
     expect(explained.find((link) => link.record.id === 'p-1042')).toMatchObject({ manual: true, suppressed: true });
   });
 
@@ -104,11 +104,11 @@ describe('timelines and rematch through the facade', () => {
     let after: string | null = null;
     let page = 0;
     do {
-      const result = await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1', limit: 7, after });
+      const result = await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1', as: 'admin', limit: 7, after });
       seen.push(...result.threads.map((thread) => thread.subject));
       if (page === 1) {
         mailbox.add({ subject: 'brand new', receivedAt: 1_800_000_000_000 });
-        await tl.connections.sync((await tl.connections.list({ tenantId: 't1' }))[0]!.id, { tenantId: 't1' });
+        await tl.connections.sync((await tl.connections.list({ tenantId: 't1', as: 'admin' }))[0]!.id, { tenantId: 't1', as: 'admin' });
         await tl.idle();
       }
       after = result.next;
@@ -133,14 +133,16 @@ describe('timelines and rematch through the facade', () => {
     stops.push(() => tl.stop(), () => tlBob.stop());
     await tl.start();
     await tlBob.start();
-    await tl.connect.complete({ code: 'a', state: (await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'ana' })).state });
-    await tlBob.connect.complete({ code: 'b', state: (await tlBob.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'bob' })).state });
+    const asAna = { tenantId: 't1', userId: 'ana' };
+    const asBob = { tenantId: 't1', userId: 'bob' };
+    await tl.connect.complete({ code: 'a', state: (await tl.connect.start({ provider: 'gmail', ...asAna })).state }, asAna);
+    await tlBob.connect.complete({ code: 'b', state: (await tlBob.connect.start({ provider: 'gmail', ...asBob })).state }, asBob);
     await Promise.all([tl.idle(), tlBob.idle()]);
-    const timeline = await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1' });
+    const timeline = await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1', as: 'admin' });
     expect(timeline.threads).toHaveLength(1);
     expect(timeline.threads[0]!.messages).toHaveLength(1);
     // Visibility: Ana alone sees only her mailbox unless Bob shares his.
     expect((await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't1', userId: 'ana' })).threads).toHaveLength(1);
-    expect((await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't2' })).threads).toEqual([]);
+    expect((await tl.timeline.forRecord({ type: 'client', id: 'c-bigco' }, { tenantId: 't2', as: 'admin' })).threads).toEqual([]);
   });
 });

@@ -33,9 +33,11 @@ afterAll(async () => {
 async function connect(provider: 'gmail' | 'outlook', email: string): Promise<void> {
   const emulator = provider === 'gmail' ? google : microsoft;
   emulator.addMailbox({ email });
-  const { url } = await tl.connect.start({ provider, tenantId: 'acme', userId: 'ana', loginHint: email });
+  const { url, cookie } = await tl.connect.start({ provider, tenantId: 'acme', userId: 'ana', loginHint: email });
   const redirect = await emulator.authorize(url, { email }); // submits the consent form ("Allow")
-  const callback = await fetch(redirect); // tl.handler exchanges the code and starts the watch / subscription
+  // The browser sends back the cookie the host set with the redirect to `url`;
+  // tl.handler checks it, exchanges the code and starts the watch / subscription.
+  const callback = await fetch(redirect, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
   expect(callback.status).toBe(200);
 }
 
@@ -50,7 +52,7 @@ it('puts a client email on the client timeline by push, from Gmail and from Outl
   await microsoft.flushNotifications(); // every Graph change notification answered
   await tl.idle(); // and every sync job they queued done
 
-  const { threads } = await tl.timeline.forRecord({ type: 'client', id: 'bigco' }, { tenantId: 'acme' });
+  const { threads } = await tl.timeline.forRecord({ type: 'client', id: 'bigco' }, { tenantId: 'acme', userId: 'ana' });
   expect(threads.map((thread) => thread.messages[0]?.provider).sort()).toEqual(['gmail', 'outlook']);
   expect(threads.every((thread) => thread.subject === mail.subject)).toBe(true);
   expect(JSON.stringify(threads)).not.toContain(mail.text); // metadata only

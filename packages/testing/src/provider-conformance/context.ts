@@ -12,7 +12,7 @@ export interface ProviderConformanceContext {
 /** Every stored message of a connection, as `tl.connections.export` hands them out. */
 export async function storedMessages(tl: Threadlink, connectionId: string): Promise<MessageMeta[]> {
   const messages: MessageMeta[] = [];
-  for await (const record of tl.connections.export(connectionId, { tenantId: TENANT })) {
+  for await (const record of tl.connections.export(connectionId, { tenantId: TENANT, as: 'admin' })) {
     if (record.kind === 'message') messages.push(record.data);
   }
   return messages;
@@ -22,12 +22,12 @@ export async function storedMessages(tl: Threadlink, connectionId: string): Prom
 export async function storedBySubject(tl: Threadlink, connectionId: string, subject: string): Promise<StoredMessage> {
   const matching = (await storedMessages(tl, connectionId)).filter((message) => message.subject === subject);
   if (matching.length !== 1) throw new Error(`expected one stored message "${subject}", found ${matching.length}`);
-  return tl.messages.get(matching[0]!.id, { tenantId: TENANT });
+  return tl.messages.get(matching[0]!.id, { tenantId: TENANT, as: 'admin' });
 }
 
 /** The messages on a record's timeline, thread by thread (newest thread first), oldest message first within one. */
 export async function timelineMessages(tl: Threadlink, record: RecordRef): Promise<StoredMessage[]> {
-  const timeline = await tl.timeline.forRecord(record, { tenantId: TENANT, limit: 200 });
+  const timeline = await tl.timeline.forRecord(record, { tenantId: TENANT, as: 'admin', limit: 200 });
   return timeline.threads.flatMap((thread) => thread.messages);
 }
 

@@ -142,7 +142,7 @@ export async function openWorld<Driver extends ProviderConformanceDriver>(
       const tl = instance();
       const { url } = await tl.connect.start({ provider: driver.provider, tenantId: TENANT, userId: USER, loginHint: email });
       const redirect = await driver.consent(url, email);
-      const connection = await tl.connect.complete(new URL(redirect));
+      const connection = await tl.connect.complete(new URL(redirect), { tenantId: TENANT, userId: USER });
       await settle();
       return connection;
     },

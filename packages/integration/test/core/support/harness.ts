@@ -36,7 +36,7 @@ export async function startedHarness(overrides: Partial<ThreadlinkConfig> = {}, 
 export async function connectedHarness(overrides: Partial<ThreadlinkConfig> = {}, mailbox: ScriptedMailbox = scriptedMailbox(), { settle = true } = {}) {
   const { tl, store } = await startedHarness(overrides, mailbox);
   const { state } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' });
-  const connection = await tl.connect.complete({ code: 'code-1', state });
+  const connection = await tl.connect.complete({ code: 'code-1', state }, { tenantId: 't1', userId: 'u1' });
   if (settle) await tl.idle();
   return { tl, store, mailbox, connection };
 }

@@ -9,7 +9,9 @@ export interface ScriptedMailbox {
   remove(providerMessageId: string): void;
   /** Ground truth: provider ids present now. */
   ids(): string[];
-  calls: { pull: number; fullSync: number; subscribe: number; renew: number; unsubscribe: number; revoke: number };
+  calls: { pull: number; fullSync: number; subscribe: number; renew: number; unsubscribe: number; revoke: number; exchange: number };
+  /** The access token of every grant revoked, in order. */
+  revokedTokens: string[];
   /** Throw these errors from the next pulls, in order. */
   failPulls: ThreadlinkError[];
   /** When set, pulls wait for it (to hold a sync open). */
@@ -26,7 +28,8 @@ export function scriptedMailbox(account = 'ana@acme.com', providerId = 'gmail'):
   const log: Change[] = [];
   let sequence = 0;
   const state: ScriptedMailbox = {
-    calls: { pull: 0, fullSync: 0, subscribe: 0, renew: 0, unsubscribe: 0, revoke: 0 },
+    calls: { pull: 0, fullSync: 0, subscribe: 0, renew: 0, unsubscribe: 0, revoke: 0, exchange: 0 },
+    revokedTokens: [],
     failPulls: [],
     gate: null,
     expireBefore: 0,
@@ -67,10 +70,12 @@ export function scriptedMailbox(account = 'ana@acme.com', providerId = 'gmail'):
       id: providerId,
       authorizeUrl: ({ state: oauthState, redirectUri }) => `https://scripted.test/auth?state=${encodeURIComponent(oauthState)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
       async exchangeCode() {
+        state.calls.exchange += 1;
         return { accountEmail: account, displayName: 'Ana', tokens: { accessToken: 'access-secret-123', refreshToken: 'refresh-secret-456' }, scopes: ['scripted'] };
       },
-      async revoke() {
+      async revoke(session) {
         state.calls.revoke += 1;
+        state.revokedTokens.push(session.tokens().accessToken);
       },
       async subscribe(session) {
         state.calls.subscribe += 1;

@@ -25,7 +25,7 @@ export function backfillCases(t: ProviderConformanceContext): void {
       const connection = await world.connect();
       expect(stopped, 'the back-fill finished in one page: the adapter ignored pageSize').toBeDefined();
       await stopped;
-      const interrupted = await first.connections.get(connection.id, { tenantId: TENANT });
+      const interrupted = await first.connections.get(connection.id, { tenantId: TENANT, as: 'admin' });
       expect(interrupted.status).toBe('backfilling');
       expect(interrupted.backfill).toMatchObject({ state: 'running', done: PAGE });
       expect(interrupted.backfill.resume).not.toBeNull();
@@ -37,13 +37,13 @@ export function backfillCases(t: ProviderConformanceContext): void {
       // A push the stopped process acknowledged may have had its pull queued only in that process
       // (the in-process queue dies with it), and back-fill yields to an unserved push for up to 10 s:
       // the restarted host asks for one pull, as a "refresh" would. It fetches no history.
-      await second.connections.sync(connection.id, { tenantId: TENANT });
+      await second.connections.sync(connection.id, { tenantId: TENANT, as: 'admin' });
       await world.settle();
 
       const stored = await storedMessages(second, connection.id);
       expect(stored.map((message) => message.subject).sort()).toEqual([...subjects].sort());
       expect(new Set(stored.map((message) => message.providerMessageId)).size).toBe(HISTORY);
-      const resumed = await second.connections.get(connection.id, { tenantId: TENANT });
+      const resumed = await second.connections.get(connection.id, { tenantId: TENANT, as: 'admin' });
       expect(resumed.status).toBe('live');
       expect(resumed.backfill).toMatchObject({ state: 'done', done: HISTORY });
       // The new process fetched only what the first one had not: nothing was stored twice.

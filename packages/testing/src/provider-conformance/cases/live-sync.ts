@@ -11,7 +11,7 @@ export function liveSyncCases(t: ProviderConformanceContext): void {
       await world.driver.deliver({ to: OWNER, from: 'colleague@owner.test', subject: 'Before connecting', text: 'old news' });
       const connection = await world.connect();
       expect(connection).toMatchObject({ provider: world.driver.provider, accountEmail: OWNER });
-      const live = await world.tl.connections.get(connection.id, { tenantId: TENANT });
+      const live = await world.tl.connections.get(connection.id, { tenantId: TENANT, as: 'admin' });
       expect(live.status).toBe('live');
       expect(live.backfill.state).toBe('done');
       expect(eventsNamed(world.events, 'connection.live').map((event) => event.connection.id)).toContain(connection.id);
@@ -22,7 +22,7 @@ export function liveSyncCases(t: ProviderConformanceContext): void {
 
       // It came by push: a notification with work in it reached the handler for this connection.
       expect(eventsNamed(world.events, 'notification.received').some((event) => event.hints > 0 && event.connectionIds.includes(connection.id))).toBe(true);
-      expect((await world.tl.connections.get(connection.id, { tenantId: TENANT })).health.lastPushAt).not.toBeNull();
+      expect((await world.tl.connections.get(connection.id, { tenantId: TENANT, as: 'admin' })).health.lastPushAt).not.toBeNull();
       const stored = await storedBySubject(world.tl, connection.id, 'Quote request');
       expect(stored).toMatchObject({ connectionId: connection.id, direction: 'inbound', from: { address: CLIENT } });
       expect(linkKeys(stored)).toEqual(['client:c-bigco']);

@@ -13,14 +13,14 @@ export function recoveryCases(t: ProviderConformanceContext): void {
       const before = await storedBySubject(world.tl, connection.id, 'Linked before expiry');
       const deal = { type: 'deal', id: 'deal-7', label: 'Big deal' };
       await world.tl.matching.link(before.id, deal, { tenantId: TENANT, userId: 'u1' });
-      const cursorBefore = (await world.tl.connections.get(connection.id, { tenantId: TENANT })).cursor;
+      const cursorBefore = (await world.tl.connections.get(connection.id, { tenantId: TENANT, as: 'admin' })).cursor;
 
       world.driver.expireCursor(OWNER);
       await world.driver.deliver({ to: OWNER, from: CLIENT, subject: 'Sent while the cursor was lost', text: 'x' });
       await world.settle();
 
       expect(eventsNamed(world.events, 'sync.error').map((event) => event.code)).toContain('CURSOR_EXPIRED');
-      const after = await world.tl.connections.get(connection.id, { tenantId: TENANT });
+      const after = await world.tl.connections.get(connection.id, { tenantId: TENANT, as: 'admin' });
       expect(after.status).toBe('live');
       expect(after.cursor).not.toBe(cursorBefore);
       expect(after.health.lastFullSyncAt).not.toBeNull();
@@ -42,8 +42,8 @@ export function recoveryCases(t: ProviderConformanceContext): void {
       await world.driver.deliver({ to: OWNER, from: CLIENT, subject: 'Nobody can read this here', text: 'x' });
       await world.settle();
 
-      expect((await world.tl.connections.get(connection.id, { tenantId: TENANT })).status).toBe('needs_reauth');
-      expect((await world.tl.health(connection.id, { tenantId: TENANT })).verdict).toBe('needs_reauth');
+      expect((await world.tl.connections.get(connection.id, { tenantId: TENANT, as: 'admin' })).status).toBe('needs_reauth');
+      expect((await world.tl.health(connection.id, { tenantId: TENANT, as: 'admin' })).verdict).toBe('needs_reauth');
       expect(eventsNamed(world.events, 'connection.needs_reauth').map((event) => event.connection.id)).toEqual([connection.id]);
       expect(eventsNamed(world.events, 'sync.error').map((event) => event.code)).toContain('AUTH_REVOKED');
 
@@ -51,7 +51,7 @@ export function recoveryCases(t: ProviderConformanceContext): void {
       await world.driver.deliver({ to: OWNER, from: CLIENT, subject: 'Still revoked', text: 'x' });
       await world.tl.maintain();
       await world.settle();
-      expect((await world.tl.connections.get(connection.id, { tenantId: TENANT })).status).toBe('needs_reauth');
+      expect((await world.tl.connections.get(connection.id, { tenantId: TENANT, as: 'admin' })).status).toBe('needs_reauth');
       expect(eventsNamed(world.events, 'connection.needs_reauth')).toHaveLength(1);
       expect((await storedMessages(world.tl, connection.id)).map((message) => message.subject)).toEqual([]);
     });

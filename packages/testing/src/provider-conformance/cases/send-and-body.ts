@@ -17,14 +17,14 @@ export function sendAndBodyCases(t: ProviderConformanceContext): void {
       await world.settle();
       const original = await storedBySubject(world.tl, connection.id, 'Order 12');
 
-      const reply = await world.tl.messages.reply(original.id, { tenantId: TENANT, text: 'Shipping today.' });
+      const reply = await world.tl.messages.reply(original.id, { tenantId: TENANT, as: 'admin', text: 'Shipping today.' });
       await world.settle();
 
       expect(world.driver.subjectsIn(CLIENT).filter(isReply)).toHaveLength(1);
       expect(reply).toMatchObject({ direction: 'outbound', threadId: original.threadId });
       const outbound = (await storedMessages(world.tl, connection.id)).filter((message) => message.direction === 'outbound');
       expect(outbound.map((message) => message.id)).toEqual([reply.id]);
-      expect((await world.tl.timeline.thread(original.threadId, { tenantId: TENANT })).map((message) => message.id)).toEqual(
+      expect((await world.tl.timeline.thread(original.threadId, { tenantId: TENANT, as: 'admin' })).map((message) => message.id)).toEqual(
         expect.arrayContaining([original.id, reply.id]),
       );
     });
@@ -38,7 +38,7 @@ export function sendAndBodyCases(t: ProviderConformanceContext): void {
       const original = await storedBySubject(world.tl, connection.id, 'Order 12');
 
       world.driver.loseNextSendAnswer();
-      const outcome = await world.tl.messages.reply(original.id, { tenantId: TENANT, text: 'Shipping today.' }).then(
+      const outcome = await world.tl.messages.reply(original.id, { tenantId: TENANT, as: 'admin', text: 'Shipping today.' }).then(
         (message: MessageMeta) => ({ sent: true as const, message }),
         (error: unknown) => ({ sent: false as const, error }),
       );
@@ -70,14 +70,14 @@ export function sendAndBodyCases(t: ProviderConformanceContext): void {
       await world.settle();
       const stored = await storedBySubject(world.tl, connection.id, 'Quarterly numbers');
 
-      const html = await world.tl.messages.body(stored.id, { tenantId: TENANT, as: 'html' });
+      const html = await world.tl.messages.body(stored.id, { tenantId: TENANT, as: 'admin', format: 'html' });
       expect(html.html).toContain(CANARY);
       expect(html.html).not.toMatch(/<script|onclick|steal\(\)/i);
       expect(html.text).toBeNull();
-      const text = await world.tl.messages.body(stored.id, { tenantId: TENANT, as: 'text' });
+      const text = await world.tl.messages.body(stored.id, { tenantId: TENANT, as: 'admin', format: 'text' });
       expect(text.text).toContain(CANARY);
       expect(text.html).toBeNull();
-      const both = await world.tl.messages.body(stored.id, { tenantId: TENANT });
+      const both = await world.tl.messages.body(stored.id, { tenantId: TENANT, as: 'admin' });
       expect(both.html).toContain(CANARY);
       expect(both.text).toContain(CANARY);
       await world.settle();
@@ -85,7 +85,7 @@ export function sendAndBodyCases(t: ProviderConformanceContext): void {
       // Fetched three times, kept nowhere: not in anything handed to the store, the logs or the events.
       expect(world.storeTraffic()).toContain('Quarterly numbers');
       expect(world.storeTraffic()).not.toContain(CANARY);
-      expect(JSON.stringify(await world.tl.messages.get(stored.id, { tenantId: TENANT }))).not.toContain(CANARY);
+      expect(JSON.stringify(await world.tl.messages.get(stored.id, { tenantId: TENANT, as: 'admin' }))).not.toContain(CANARY);
       expect(world.logs.join('\n')).not.toContain(CANARY);
       expect(JSON.stringify(world.events)).not.toContain(CANARY);
       expect(eventsNamed(world.events, 'message.synced').map((event) => event.message.subject)).toEqual(['Quarterly numbers']);
