@@ -121,6 +121,7 @@ describe('webhook: validation handshake, clientState verification, dedupe ids', 
     const context: WebhookContext = {
       connectionsByAccount: async () => [],
       connectionsBySubscription: async (): Promise<Connection[]> => [connection],
+      connectionsBySubscriptions: async (): Promise<Connection[]> => [connection],
       clock: systemClock,
       logger: silentLogger,
       maxBodyBytes: 1024 * 1024,
