@@ -56,7 +56,10 @@ describe('Pub/Sub push verification', () => {
   it.each([
     ['no bearer token', async (harness: Harness) => null],
     ['a token signed by a key Google does not publish', async (harness: Harness) => harness.google.createJwt({}, { signWith: 'foreign' })],
-    ['an expired token', async (harness: Harness) => harness.google.createJwt({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })],
+    [
+      'an expired token',
+      async (harness: Harness) => harness.google.createJwt({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }),
+    ],
     ['a token for another audience', async (harness: Harness) => harness.google.createJwt({ aud: 'https://attacker.example/push' })],
     ['a token from another service account', async (harness: Harness) => harness.google.createJwt({ email: 'someone@evil.iam.gserviceaccount.com' })],
     ['a token whose email is not verified', async (harness: Harness) => harness.google.createJwt({ email_verified: false })],
@@ -84,6 +87,33 @@ describe('Pub/Sub push verification', () => {
     expect(outcome.status).toBeGreaterThanOrEqual(200);
     expect(outcome.status).toBeLessThan(300);
     expect(outcome.pulled).toBe(0);
+  });
+
+  it('refuses a genuine push in any content type but JSON with 415, after the token check', async () => {
+    const token = await harness.google.createJwt();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx']) {
+      await harness.tl.idle();
+      const historyBefore = harness.google.log.count({ operation: 'history.list' });
+      const response = await fetch(harness.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': type, authorization: `Bearer ${token}` },
+        body: envelope(valid),
+      });
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({ error: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
+      await harness.tl.idle();
+      expect(harness.google.log.count({ operation: 'history.list' })).toBe(historyBefore);
+    }
+    // A charset parameter is still JSON; without a token the answer stays 401 whatever the type.
+    expect((await deliverPush(envelope({ ...valid, historyId: 124 }), token)).status).toBeLessThan(300);
+    const charset = await fetch(harness.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${token}` },
+      body: envelope(valid),
+    });
+    expect(charset.status).toBeLessThan(300);
+    const anonymous = await fetch(harness.webhookUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: envelope(valid) });
+    expect(anonymous.status).toBe(401);
   });
 
   it('checks the audience the host configured, not whatever the token claims', async () => {
