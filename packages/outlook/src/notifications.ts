@@ -57,7 +57,7 @@ function lifecycleHint(event: string | undefined): ChangeHintKind | undefined {
  * id, under 200 characters in every handshake seen); 1,024 leaves room for growth while keeping
  * the endpoint from reflecting arbitrary attacker-chosen pages back to a browser.
  */
-export const MAX_VALIDATION_TOKEN_LENGTH = 1_024;
+const MAX_VALIDATION_TOKEN_LENGTH = 1_024;
 
 /**
  * Distinct subscription ids one notification POST may name. Graph batches the notifications of
@@ -66,7 +66,7 @@ export const MAX_VALIDATION_TOKEN_LENGTH = 1_024;
  * 100 keeps that headroom while bounding the work an unauthenticated request can ask for (one
  * store query, of at most 100 ids) before any clientState is checked.
  */
-export const MAX_SUBSCRIPTIONS_PER_REQUEST = 100;
+const MAX_SUBSCRIPTIONS_PER_REQUEST = 100;
 
 /**
  * Graph echoes validationToken as text/plain, decoded, and nothing else (no HTML, no JSON).

@@ -7,7 +7,7 @@ import type { DisconnectResult } from '@threadlink/core';
 import type { ConnectedWorld } from './fixture.js';
 
 /** What one attack did: the HTTP status (or the API outcome) and whether anything changed. */
-export interface AttackOutcome {
+interface AttackOutcome {
   status: number | string;
   stateChanged: boolean;
 }
@@ -42,7 +42,7 @@ export interface Snapshot {
   storeCalls: number;
 }
 
-export class AttackFailed extends Error {}
+class AttackFailed extends Error {}
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new AttackFailed(message);
@@ -78,7 +78,7 @@ async function expectNoEffect(
   return outcome;
 }
 
-export const envelope = (data: unknown, messageId = `${Math.floor(Math.random() * 1e15)}`): string =>
+const envelope = (data: unknown, messageId = `${Math.floor(Math.random() * 1e15)}`): string =>
   JSON.stringify({
     message: { data: Buffer.from(typeof data === 'string' ? data : JSON.stringify(data)).toString('base64'), messageId, publishTime: new Date().toISOString() },
     subscription: 'projects/threadlink-emulator/subscriptions/gmail-push',
