@@ -154,6 +154,15 @@ export interface DisconnectResult {
   revoked: boolean;
   /** Whether the provider confirmed the push channel was stopped. */
   unsubscribed: boolean;
+  /**
+   * Set when the grant was deliberately left alone: another connection of the same address and
+   * provider (another tenant, another user) is still connected, and a revoke at the provider would
+   * end its grant too (Google revokes the whole grant of that user for this OAuth client). Only
+   * this connection's sealed tokens were deleted.
+   */
+  revokeSkipped?: 'shared-grant';
+  /** Set when the push channel is per mailbox (Gmail's watch) and another connection still needs it. */
+  unsubscribeSkipped?: 'shared-watch';
 }
 
 export interface MaintenanceReport {

@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   WEBHOOK_UNAUTHORIZED: { retryable: false, status: 401 },
   WEBHOOK_MALFORMED: { retryable: false, status: 400 },
   PAYLOAD_TOO_LARGE: { retryable: false, status: 413 },
+  /** A webhook body in a media type the provider never sends (Pub/Sub pushes are JSON). */
+  UNSUPPORTED_MEDIA_TYPE: { retryable: false, status: 415 },
   OAUTH_STATE_INVALID: { retryable: false, status: 400 },
   OAUTH_FAILED: { retryable: false, status: 400 },
   /** The user granted another account than the `loginHint` connect.start was given; the grant was revoked. */

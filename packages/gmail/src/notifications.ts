@@ -88,9 +88,23 @@ export function createPushVerifier(options: ResolvedGmailOptions): OAuth2Client 
   return createOAuthClient(options);
 }
 
+/**
+ * A wrapped Pub/Sub push is a JSON POST body (cloud.google.com/pubsub/docs/push: "Pub/Sub sends
+ * the message in the JSON body of a POST request"), sent as `application/json`; a charset or other
+ * parameter is allowed. Anything else (a form, multipart, text/plain a browser may send cross-site
+ * without a preflight) is not Pub/Sub.
+ */
+function isJson(contentType: string | null): boolean {
+  return /^application\/json\s*(?:;|$)/i.test(contentType?.trim() ?? '');
+}
+
 export async function handleWebhook({ options, pushVerifier }: GmailContext, request: Request, route: string, context: WebhookContext): Promise<WebhookOutcome> {
   if (route !== '') throw new ThreadlinkError('NOT_FOUND', `Gmail has no webhook route "${route}"`);
+  // The token first: an unauthenticated caller learns nothing but 401, whatever it sends.
   await verifyPushToken(pushVerifier, options, request.headers.get('authorization'));
+  if (!isJson(request.headers.get('content-type'))) {
+    throw new ThreadlinkError('UNSUPPORTED_MEDIA_TYPE', 'Pub/Sub pushes are application/json', { details: { provider: 'gmail' } });
+  }
   const { envelope, notification } = parseNotification(await request.text());
   const connections = (await context.connectionsByAccount('gmail', notification.emailAddress)).filter(
     (connection) => connection.status !== 'disconnected',

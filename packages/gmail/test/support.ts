@@ -120,6 +120,7 @@ export function webhookContext(connections: Connection[], logger: Logger = captu
   return {
     connectionsByAccount: async (_provider, accountEmail) => connections.filter((connection) => connection.accountEmail === accountEmail.toLowerCase()),
     connectionsBySubscription: async () => [],
+    connectionsBySubscriptions: async () => [],
     clock: realClock,
     logger,
     maxBodyBytes: 1024 * 1024,

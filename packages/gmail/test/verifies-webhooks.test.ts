@@ -86,6 +86,33 @@ describe('Pub/Sub push verification', () => {
     expect(outcome.pulled).toBe(0);
   });
 
+  it('refuses a genuine push in any content type but JSON with 415, after the token check', async () => {
+    const token = await harness.google.createJwt();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx']) {
+      await harness.tl.idle();
+      const historyBefore = harness.google.log.count({ operation: 'history.list' });
+      const response = await fetch(harness.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': type, authorization: `Bearer ${token}` },
+        body: envelope(valid),
+      });
+      expect(response.status).toBe(415);
+      expect(await response.json()).toMatchObject({ error: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
+      await harness.tl.idle();
+      expect(harness.google.log.count({ operation: 'history.list' })).toBe(historyBefore);
+    }
+    // A charset parameter is still JSON; without a token the answer stays 401 whatever the type.
+    expect((await deliverPush(envelope({ ...valid, historyId: 124 }), token)).status).toBeLessThan(300);
+    const charset = await fetch(harness.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${token}` },
+      body: envelope(valid),
+    });
+    expect(charset.status).toBeLessThan(300);
+    const anonymous = await fetch(harness.webhookUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: envelope(valid) });
+    expect(anonymous.status).toBe(401);
+  });
+
   it('checks the audience the host configured, not whatever the token claims', async () => {
     // The emulator signs with the subscription's audience; a token minted for the push URL itself is refused.
     const token = await harness.google.createJwt({ aud: harness.webhookUrl });

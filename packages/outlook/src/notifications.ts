@@ -18,6 +18,10 @@ import { z } from 'zod';
 import { folderOfResource } from './subscribe.js';
 
 const ChangeNotification = z.looseObject({
+  // Graph's changeNotification `id`: "Unique ID for the notification. Optional."
+  // (https://learn.microsoft.com/graph/api/resources/changenotification). Lifecycle notifications
+  // as documented carry none; when one does, it is what identifies that one notification.
+  id: z.string().nullish(),
   subscriptionId: z.string().min(1),
   clientState: z.string().nullish(),
   changeType: z.string().optional(),
@@ -30,7 +34,7 @@ type ChangeNotification = z.infer<typeof ChangeNotification>;
 
 const NotificationBatch = z.looseObject({ value: z.array(ChangeNotification).min(1).max(1000) });
 
-const LIFECYCLE_HINTS: Record<string, ChangeHintKind> = {
+const LIFECYCLE_HINTS: Readonly<Record<string, ChangeHintKind>> = {
   // The access token behind the subscription is about to lapse: PATCH it (renew) to reauthorize.
   reauthorizationRequired: 'renew',
   // Graph deleted the subscription: create a new one (the stored delta cursor still covers the gap).
@@ -39,11 +43,43 @@ const LIFECYCLE_HINTS: Record<string, ChangeHintKind> = {
   missed: 'resync',
 };
 
-/** Graph echoes validationToken as text/plain, decoded, and nothing else (no HTML, no JSON). */
+/**
+ * The hint of a lifecycle event, looked up as an own property only: `__proto__`, `constructor`,
+ * `toString`… are not events (a plain `LIFECYCLE_HINTS[name]` finds Object.prototype's members,
+ * and a truthy one would recreate every subscription of the connection).
+ */
+function lifecycleHint(event: string | undefined): ChangeHintKind | undefined {
+  return event !== undefined && Object.hasOwn(LIFECYCLE_HINTS, event) ? LIFECYCLE_HINTS[event] : undefined;
+}
+
+/**
+ * The longest validationToken echoed. Graph's are short opaque strings (a sentence plus a request
+ * id, under 200 characters in every handshake seen); 1,024 leaves room for growth while keeping
+ * the endpoint from reflecting arbitrary attacker-chosen pages back to a browser.
+ */
+const MAX_VALIDATION_TOKEN_LENGTH = 1_024;
+
+/**
+ * Distinct subscription ids one notification POST may name. Graph batches the notifications of
+ * one app per notificationUrl; each connection holds one subscription per watched folder (a
+ * handful), so a genuine batch names a few dozen subscriptions at most even for a busy tenant.
+ * 100 keeps that headroom while bounding the work an unauthenticated request can ask for (one
+ * store query, of at most 100 ids) before any clientState is checked.
+ */
+const MAX_SUBSCRIPTIONS_PER_REQUEST = 100;
+
+/**
+ * Graph echoes validationToken as text/plain, decoded, and nothing else (no HTML, no JSON).
+ * `nosniff` stops a browser from sniffing markup in the echo into HTML
+ * (https://learn.microsoft.com/graph/change-notifications-delivery-webhooks#notificationurl-validation).
+ */
 function validationResponse(request: Request): Response | null {
   const token = new URL(request.url).searchParams.get('validationToken');
   if (token === null) return null;
-  return new Response(token, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  if (token.length > MAX_VALIDATION_TOKEN_LENGTH) {
+    throw new ThreadlinkError('WEBHOOK_MALFORMED', `Graph validationToken longer than ${MAX_VALIDATION_TOKEN_LENGTH} characters`, { details: { provider: 'outlook' } });
+  }
+  return new Response(token, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } });
 }
 
 /** `maxBodyBytes` is the host's one webhook limit (WebhookContext): Graph batches stay far below the 1 MiB default. */
@@ -74,15 +110,25 @@ interface Verified {
  * a subscription left to expire) are skipped; a single wrong clientState rejects the batch.
  */
 async function verify(notifications: ChangeNotification[], context: WebhookContext): Promise<Verified[]> {
-  const verified: Verified[] = [];
-  const lookups = new Map<string, Promise<Connection[]>>();
-  for (const notification of notifications) {
-    let lookup = lookups.get(notification.subscriptionId);
-    if (!lookup) {
-      lookup = context.connectionsBySubscription('outlook', notification.subscriptionId);
-      lookups.set(notification.subscriptionId, lookup);
+  const subscriptionIds = [...new Set(notifications.map((notification) => notification.subscriptionId))];
+  if (subscriptionIds.length > MAX_SUBSCRIPTIONS_PER_REQUEST) {
+    throw new ThreadlinkError('WEBHOOK_MALFORMED', `Graph notification batch names more than ${MAX_SUBSCRIPTIONS_PER_REQUEST} subscriptions`, {
+      details: { provider: 'outlook' },
+    });
+  }
+  // One look-up for the whole batch: a thousand unknown ids cost one query, not a thousand.
+  const owners = await context.connectionsBySubscriptions('outlook', subscriptionIds);
+  const bySubscription = new Map<string, Connection[]>();
+  for (const connection of owners) {
+    for (const item of connection.subscription?.items ?? []) {
+      const list = bySubscription.get(item.id) ?? [];
+      list.push(connection);
+      bySubscription.set(item.id, list);
     }
-    const connections = await lookup;
+  }
+  const verified: Verified[] = [];
+  for (const notification of notifications) {
+    const connections = bySubscription.get(notification.subscriptionId) ?? [];
     for (const connection of connections) {
       const item = connection.subscription?.items.find((entry) => entry.id === notification.subscriptionId);
       if (!item) continue;
@@ -137,21 +183,20 @@ export async function handleWebhook(request: Request, route: string, context: We
   if (normalized === 'lifecycle') {
     const seen = new Set<string>();
     for (const { connection, notification } of verified) {
-      const kind = notification.lifecycleEvent ? LIFECYCLE_HINTS[notification.lifecycleEvent] : undefined;
+      const kind = lifecycleHint(notification.lifecycleEvent);
       if (!kind) {
-        context.logger.info('outlook lifecycle event ignored', { connectionId: connection.id, event: notification.lifecycleEvent ?? null });
+        context.logger.info('outlook lifecycle event ignored', { connectionId: connection.id, event: notification.lifecycleEvent?.slice(0, 64) ?? null });
         continue;
       }
-      const notificationId = stableId(
-        'graph',
-        notification.subscriptionId,
-        notification.lifecycleEvent ?? '',
-        notification.subscriptionExpirationDateTime ?? '',
-      );
+      // Redeliveries are recognised by the notification's own `id` only. Subscription id + event +
+      // expiry is NOT an identity: the expiry changes only at renewal, so a second genuine `missed`
+      // the same day would be taken for a replay and its resync lost. Without an id nothing is
+      // deduplicated across requests; a repeated resync or renewal is coalesced by the queue.
+      const notificationId = notification.id ? stableId('graph-lifecycle', notification.subscriptionId, notification.id) : undefined;
       const key = `${connection.id}|${kind}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      hints.push({ connectionId: connection.id, kind, notificationId, receivedAt });
+      hints.push({ connectionId: connection.id, kind, receivedAt, ...(notificationId ? { notificationId } : {}) });
     }
   } else {
     // One 'changes' hint per connection, scoped to the folders whose subscriptions fired.

@@ -77,6 +77,8 @@ export async function startHarness(
     connectionsByAccount: async (_provider, accountEmail) => [...connections.values()].filter((entry) => entry.accountEmail === accountEmail),
     connectionsBySubscription: async (_provider, subscriptionId) =>
       [...connections.values()].filter((entry) => entry.subscription?.items.some((item) => item.id === subscriptionId)),
+    connectionsBySubscriptions: async (_provider, subscriptionIds) =>
+      [...connections.values()].filter((entry) => entry.subscription?.items.some((item) => subscriptionIds.includes(item.id))),
     clock: systemClock,
     logger,
     maxBodyBytes: 1024 * 1024,

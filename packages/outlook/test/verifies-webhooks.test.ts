@@ -115,12 +115,98 @@ describe('webhook: validation handshake, clientState verification, dedupe ids', 
     expect(harness.hints).toHaveLength(3);
   });
 
+  it('identifies a lifecycle notification by its own id only, so a second genuine missed the same day is a new hint', async () => {
+    harness = await startHarness();
+    const { connection } = await harness.connect('ana@contoso.com');
+    const [subscription] = harness.ms.subscriptions();
+    // As Graph documents them, lifecycle notifications carry no `id`: each is its own notification.
+    await harness.ms.sendLifecycle(subscription!.id, 'missed');
+    await harness.ms.sendLifecycle(subscription!.id, 'missed');
+    expect(harness.hints.map((hint) => [hint.connectionId, hint.kind, hint.notificationId])).toEqual([
+      [connection.id, 'resync', undefined],
+      [connection.id, 'resync', undefined],
+    ]);
+    // With an id, a redelivery carries the same one, and a new notification a new one.
+    const missed = (id: string) => ({
+      id,
+      subscriptionId: subscription!.id,
+      clientState: subscription!.clientState,
+      lifecycleEvent: 'missed',
+      subscriptionExpirationDateTime: subscription!.expirationDateTime,
+    });
+    await harness.post('lifecycle', { value: [missed('n-1')] });
+    await harness.post('lifecycle', { value: [missed('n-1')] });
+    await harness.post('lifecycle', { value: [missed('n-2')] });
+    const ids = harness.hints.slice(2).map((hint) => hint.notificationId);
+    expect(ids[0]).toBeDefined();
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
+  });
+
+  it('ignores and logs lifecycle event names that are Object.prototype members', async () => {
+    harness = await startHarness();
+    await harness.connect('ana@contoso.com');
+    const [subscription] = harness.ms.subscriptions();
+    const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+    const response = await harness.post('lifecycle', {
+      value: names.map((lifecycleEvent) => ({ subscriptionId: subscription!.id, clientState: subscription!.clientState, lifecycleEvent })),
+    });
+    expect(response.status).toBe(202);
+    expect(harness.hints).toEqual([]);
+    expect(harness.logs.filter((record) => record.message === 'outlook lifecycle event ignored')).toHaveLength(names.length);
+  });
+
+  it('checks a whole batch with one look-up and refuses more than 100 distinct subscription ids', async () => {
+    harness = await startHarness();
+    await harness.connect('ana@contoso.com');
+    const [subscription] = harness.ms.subscriptions();
+    const lookups: string[][] = [];
+    const context: WebhookContext = {
+      connectionsByAccount: async () => [],
+      connectionsBySubscription: async () => {
+        throw new Error('one look-up per id');
+      },
+      connectionsBySubscriptions: async (_provider, ids) => {
+        lookups.push([...ids]);
+        return [];
+      },
+      clock: systemClock,
+      logger: silentLogger,
+      maxBodyBytes: 1024 * 1024,
+    };
+    const batch = (count: number) =>
+      new Request('http://127.0.0.1/webhooks/outlook', {
+        method: 'POST',
+        body: JSON.stringify({
+          value: Array.from({ length: count }, (_, index) => notification(`${subscription!.id.slice(0, 24)}${String(index).padStart(12, '0')}`, 'x')),
+        }),
+      });
+    const answered = await harness.provider.handleWebhook(batch(100), '', context);
+    expect(answered.hints).toEqual([]);
+    expect(lookups).toHaveLength(1);
+    expect(lookups[0]).toHaveLength(100);
+    await expectThreadlinkError(harness.provider.handleWebhook(batch(101), '', context), 'WEBHOOK_MALFORMED');
+    expect(lookups).toHaveLength(1);
+  });
+
+  it('answers the validation echo with nosniff and refuses a token over 1,024 characters', async () => {
+    harness = await startHarness();
+    const echo = await fetch(`${harness.webhookUrl}?validationToken=${encodeURIComponent('A'.repeat(1_024))}`, { method: 'POST' });
+    expect(echo.status).toBe(200);
+    expect(echo.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await echo.text()).toBe('A'.repeat(1_024));
+    const long = await fetch(`${harness.webhookUrl}?validationToken=${encodeURIComponent('A'.repeat(1_025))}`, { method: 'POST' });
+    expect(long.status).toBe(400);
+    expect(await long.text()).not.toContain('A'.repeat(1_025));
+  });
+
   it('throws WEBHOOK_UNAUTHORIZED from handleWebhook itself, before any hint exists', async () => {
     harness = await startHarness();
     const { connection } = await harness.connect('ana@contoso.com');
     const context: WebhookContext = {
       connectionsByAccount: async () => [],
       connectionsBySubscription: async (): Promise<Connection[]> => [connection],
+      connectionsBySubscriptions: async (): Promise<Connection[]> => [connection],
       clock: systemClock,
       logger: silentLogger,
       maxBodyBytes: 1024 * 1024,

@@ -107,6 +107,8 @@ export interface World {
   logs: string[];
   /** Every process death so far, in order. */
   crashes: CrashPoint[];
+  /** Store calls every process made, by method name (a counting wrapper: amplification checks). */
+  storeCalls: Map<string, number>;
   sealingKeys: SealingKey[];
   alive(): Instance[];
   /** Any live process (round robin), for API calls a host would make. */
@@ -150,6 +152,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
   const events: World['events'] = [];
   const logs: string[] = [];
   const crashes: CrashPoint[] = [];
+  const storeCalls = new Map<string, number>();
   let deathWaiters: Array<() => void> = [];
   const nextDeath = (): Promise<void> => new Promise((resolve) => deathWaiters.push(resolve));
   let roundRobin = 0;
@@ -191,6 +194,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
         const method = value as (...inner: unknown[]) => unknown;
         // Not an async wrapper: exportConnection is an async generator and must stay iterable.
         return (...args: unknown[]) => {
+          if (typeof property === 'string') storeCalls.set(property, (storeCalls.get(property) ?? 0) + 1);
           if (dead) {
             const error = new ThreadlinkError('INTERNAL', `process ${number} is dead`);
             if (property === 'exportConnection') throw error;
@@ -275,6 +279,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     events,
     logs,
     crashes,
+    storeCalls,
     sealingKeys,
     alive,
     any() {

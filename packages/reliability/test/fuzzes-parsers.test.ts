@@ -141,7 +141,7 @@ describe('webhook payloads through the real handler', () => {
   }
   const snapshot = () => ({ calls: fixture.providerCalls(), accepted: fixture.eventCount('notification.received', (json) => !json.includes('"hints":0')) });
 
-  it('Pub/Sub push: any body with a valid token is answered 2xx or 400 (never 5xx) and enqueues nothing for strangers', async () => {
+  it('Pub/Sub push: any body with a valid token is answered 2xx, 400 or (not JSON) 415, never 5xx, and enqueues nothing for strangers', async () => {
     const before = snapshot();
     const stranger = fc.emailAddress().filter((address) => address.toLowerCase() !== fixture.gmailEmail);
     const inner = fc.oneof(
@@ -158,6 +158,12 @@ describe('webhook payloads through the real handler', () => {
     await fc.assert(
       fc.asyncProperty(body, fc.constantFrom('application/json', 'text/plain', 'application/octet-stream'), async (text, type) => {
         const response = await handle('/webhooks/gmail', text, { authorization: `Bearer ${token}`, 'content-type': type });
+        // Pub/Sub pushes are JSON: any other content type is refused before the body is parsed.
+        if (type !== 'application/json') {
+          expect([413, 415]).toContain(response.status);
+          if (response.status === 415) expect((await response.json()).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+          return;
+        }
         expect([200, 202, 204, 400, 413]).toContain(response.status);
         if (response.status === 400) expect((await response.json()).error.code).toBe('WEBHOOK_MALFORMED');
       }),

@@ -186,22 +186,31 @@ describe('Graph change notifications', () => {
 describe('Graph validation handshake', () => {
   const validate = (token: string) => fixture.send(`/webhooks/outlook?validationToken=${encodeURIComponent(token)}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '' });
 
-  it('echoes the token only as text/plain, byte for byte, for markup and very long tokens', async () => {
+  it('echoes the token only as text/plain with nosniff, byte for byte, for markup and long tokens', async () => {
     const tokens = [
       '<script>alert(document.cookie)</script>',
       '"><img src=x onerror=alert(1)>',
       '<html><body onload="steal()">',
       'Validation: Testing client application reachability for subscription Request-Id: 8f1c',
-      `${'A'.repeat(6_000)}<svg/onload=alert(1)>`,
+      `${'A'.repeat(1_000)}<svg/onload=alert(1)>`,
       'ünïcödé ✓ \u202e',
     ];
     for (const token of tokens) {
       const response = await expectNoEffect(() => validate(token), [200]);
       expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       const again = await validate(token);
       expect(again.headers.get('content-type')).toMatch(/^text\/plain/);
       expect(await again.text()).toBe(token);
     }
+  });
+
+  it('refuses to echo a token longer than 1,024 characters (Graph sends short opaque ones)', async () => {
+    const token = `${'A'.repeat(6_000)}<svg/onload=alert(1)>`;
+    await expectNoEffect(() => validate(token), [400]);
+    const again = await validate(token);
+    expect(again.status).toBe(400);
+    expect(await again.text()).not.toContain('<svg');
   });
 });
 

@@ -61,6 +61,7 @@ function matchesQuery(connection: Connection, query: ConnectionQuery): boolean {
   if (query.accountEmail !== undefined && connection.accountEmail !== query.accountEmail.trim().toLowerCase()) return false;
   if (query.status !== undefined && !query.status.includes(connection.status)) return false;
   if (query.subscriptionId !== undefined && !subscriptionIds(connection).includes(query.subscriptionId)) return false;
+  if (query.subscriptionIds !== undefined && !subscriptionIds(connection).some((id) => query.subscriptionIds!.includes(id))) return false;
   return true;
 }
 
@@ -106,10 +107,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async listConnections(query) {
       // Webhooks look connections up by subscription id on every push: answer from the index.
+      const wanted = query.subscriptionId !== undefined ? [query.subscriptionId] : query.subscriptionIds;
       const candidates =
-        query.subscriptionId === undefined
+        wanted === undefined
           ? tables.connections.values()
-          : [...indexGet(tables.indexes.bySubscription, query.subscriptionId)].flatMap((id) => tables.connections.get(id) ?? []);
+          : new Set([...new Set(wanted)].flatMap((subscriptionId) => [...indexGet(tables.indexes.bySubscription, subscriptionId)].flatMap((id) => tables.connections.get(id) ?? [])));
       return [...candidates]
         .filter((connection) => matchesQuery(connection, query))
         .sort((left, right) => left.createdAt - right.createdAt || compareIds(left.id, right.id))

@@ -341,6 +341,16 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         if (query.subscriptionId !== undefined) {
           add((p) => `subscription -> 'items' @> jsonb_build_array(jsonb_build_object('id', ${p}::text))`, query.subscriptionId);
         }
+        if (query.subscriptionIds !== undefined) {
+          // One containment test per id, OR-ed: each is answered by the GIN index above, where an
+          // ANY() over the ids or a jsonb_array_elements scan would read every connection.
+          const wanted = [...new Set(stringList(query.subscriptionIds, 'subscriptionIds'))];
+          const tests = wanted.map((id) => {
+            params.push(JSON.stringify([{ id }]));
+            return `subscription -> 'items' @> $${params.length}::jsonb`;
+          });
+          conditions.push(tests.length === 0 ? 'FALSE' : `(${tests.join(' OR ')})`);
+        }
         const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
         const result = await sql.query<ConnectionRow>(`SELECT * FROM ${table('connections')} ${where} ORDER BY created_at, id`, params);
         return result.rows.map(connectionFromRow);

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { DisconnectOptions, DisconnectResult, Scope } from '../api.js';
 import type { CoreContext } from '../context.js';
+import type { Connection } from '../domain/schemas.js';
 import { sealTokens } from '../engine/sessions.js';
 import { toThreadlinkError } from '../errors.js';
 import type { ExportRecord, PurgeReport } from '../ports/metadata-store.js';
@@ -21,20 +22,39 @@ export function createOffboarding(context: CoreContext) {
     const provider = context.providerOf(connection.provider);
     let unsubscribed = false;
     let revoked = false;
+    let shared = false;
     if (connection.status !== 'disconnected') {
+      // The same address connected elsewhere (another tenant, another user of this one) shares
+      // what the provider holds per user and OAuth client. Google keeps ONE grant per user and
+      // client (a second consent adds tokens to it), and its revoke endpoint ends the grant: a
+      // revoked access token takes its refresh token with it
+      // (developers.google.com/identity/protocols/oauth2/web-server#tokenrevoke), as RFC 7009 §2
+      // allows ("invalidate the actual token and, if applicable, other tokens based on the same
+      // authorization grant") — so the other connection's tokens would die too. And Gmail's one
+      // watch per mailbox serves both. While another connection remains, only this one's sealed
+      // tokens go (below); the grant, and a per-mailbox push channel, stay for the other.
+      // Microsoft has no per-token revoke for delegated grants: outlook's revoke deletes this
+      // connection's own Graph subscriptions, which unsubscribe already did.
+      shared = (await siblingsOf(connection)).length > 0;
       try {
         const session = await context.sessionFor(connection);
-        try {
-          await provider.unsubscribe(session);
-          unsubscribed = true;
-        } catch (error) {
-          logger.warn('unsubscribe failed during disconnect', { connectionId, code: toThreadlinkError(error).code });
+        if (!shared || (provider.pushChannel ?? 'connection') === 'connection') {
+          try {
+            await provider.unsubscribe(session);
+            unsubscribed = true;
+          } catch (error) {
+            logger.warn('unsubscribe failed during disconnect', { connectionId, code: toThreadlinkError(error).code });
+          }
         }
-        try {
-          await provider.revoke(session);
-          revoked = true;
-        } catch (error) {
-          logger.warn('revoke failed during disconnect', { connectionId, code: toThreadlinkError(error).code });
+        if (!shared) {
+          try {
+            await provider.revoke(session);
+            revoked = true;
+          } catch (error) {
+            logger.warn('revoke failed during disconnect', { connectionId, code: toThreadlinkError(error).code });
+          }
+        } else {
+          logger.info('grant kept: the address is still connected elsewhere', { connectionId, provider: connection.provider });
         }
       } catch (error) {
         logger.warn('could not open tokens during disconnect', { connectionId, code: toThreadlinkError(error).code });
@@ -51,7 +71,19 @@ export function createOffboarding(context: CoreContext) {
       });
     }
     events.emit('connection.disconnected', { connectionId, tenantId: connection.tenantId, purged: purged !== null });
-    return { purged, revoked, unsubscribed };
+    return {
+      purged,
+      revoked,
+      unsubscribed,
+      ...(shared ? { revokeSkipped: 'shared-grant' as const } : {}),
+      ...(shared && provider.pushChannel === 'mailbox' ? { unsubscribeSkipped: 'shared-watch' as const } : {}),
+    };
+  }
+
+  /** The other connections of this address at this provider, in any tenant, not yet disconnected. */
+  async function siblingsOf(connection: Connection): Promise<Connection[]> {
+    const all = await store.listConnections({ provider: connection.provider, accountEmail: connection.accountEmail.toLowerCase() });
+    return all.filter((other) => other.id !== connection.id && other.status !== 'disconnected');
   }
 
   async function* exportConnection(connectionId: string, scope: Scope): AsyncGenerator<ExportRecord, void, undefined> {

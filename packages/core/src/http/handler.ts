@@ -56,7 +56,13 @@ export function createHandler(routes: HandlerRoutes, options: HandlerOptions): (
     try {
       const url = new URL(request.url);
       let path = url.pathname;
-      if (base && (path === base || path.startsWith(`${base}/`))) path = path.slice(base.length) || '/';
+      // Only under publicUrl's path: the prefix is not optional, so a handler mounted at the site
+      // root (or reached through another route) does not also answer /webhooks/* beside the app's
+      // own routes, and what is reachable is exactly what publicUrl says.
+      if (base) {
+        if (path !== base && !path.startsWith(`${base}/`)) return jsonResponse(404, { error: { code: 'NOT_FOUND', message: 'Not found' } });
+        path = path.slice(base.length) || '/';
+      }
       // The provider segment is a ProviderId slug (any configured provider, not only the built-in two).
       const webhook = /^\/webhooks\/([a-z][a-z0-9-]{1,31})(?:\/([a-z]+))?\/?$/.exec(path);
       if (webhook) {

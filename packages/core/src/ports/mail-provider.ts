@@ -66,6 +66,13 @@ export interface WebhookOutcome {
 export interface WebhookContext {
   connectionsByAccount(provider: ProviderId, accountEmail: string): Promise<Connection[]>;
   connectionsBySubscription(provider: ProviderId, subscriptionId: string): Promise<Connection[]>;
+  /**
+   * The connections holding any of these subscription ids, in ONE store query: a batch of
+   * notifications is checked for the price of one look-up, however many ids it names (the
+   * webhook is unauthenticated until a clientState matches, so per-id look-ups are an
+   * amplification). Callers cap the ids first (outlook: MAX_SUBSCRIPTIONS_PER_REQUEST).
+   */
+  connectionsBySubscriptions(provider: ProviderId, subscriptionIds: readonly string[]): Promise<Connection[]>;
   readonly clock: Clock;
   readonly logger: Logger;
   /** The host's webhook body limit (`ThreadlinkConfig.maxBodyBytes`): a parser reading the body itself honours it. */
@@ -142,6 +149,13 @@ export interface ReplyContext {
 
 export interface MailProvider {
   readonly id: ProviderId;
+  /**
+   * Whom one push channel serves. 'connection' (the default): each connection owns its own (Graph
+   * subscriptions), so unsubscribing one touches no other. 'mailbox': one channel per mailbox,
+   * shared by every connection of the address (Gmail's watch is per mailbox and Cloud project, and
+   * users.stop ends it for all of them), so core does not unsubscribe while another remains.
+   */
+  readonly pushChannel?: 'mailbox' | 'connection';
 
   // OAuth
   authorizeUrl(input: AuthorizeUrlInput): string | Promise<string>;

@@ -66,6 +66,11 @@ export interface ConnectionQuery {
   accountEmail?: string;
   /** A push subscription id (Gmail watch, Graph subscription) held in `subscription.items`. */
   subscriptionId?: string;
+  /**
+   * Any of these push subscription ids: a Graph batch checks all its subscriptions in one query,
+   * so an unauthenticated request costs one look-up, not one per notification. Empty: nothing.
+   */
+  subscriptionIds?: string[];
   status?: ConnectionStatus[];
 }
 

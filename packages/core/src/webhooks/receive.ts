@@ -24,6 +24,8 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     connectionsByAccount: (provider, accountEmail) =>
       store.listConnections({ provider, accountEmail: accountEmail.toLowerCase(), status: ['live', 'backfilling', 'connecting'] }),
     connectionsBySubscription: (provider, subscriptionId) => store.listConnections({ provider, subscriptionId }),
+    connectionsBySubscriptions: async (provider, subscriptionIds) =>
+      subscriptionIds.length === 0 ? [] : store.listConnections({ provider, subscriptionIds: [...new Set(subscriptionIds)] }),
     clock,
     logger,
     maxBodyBytes: context.limits.maxBodyBytes,
@@ -43,6 +45,7 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       ...base,
       connectionsByAccount: async (kind, accountEmail) => remember(await base.connectionsByAccount(kind, accountEmail)),
       connectionsBySubscription: async (kind, subscriptionId) => remember(await base.connectionsBySubscription(kind, subscriptionId)),
+      connectionsBySubscriptions: async (kind, subscriptionIds) => remember(await base.connectionsBySubscriptions(kind, subscriptionIds)),
     };
     let outcome;
     try {
@@ -57,7 +60,10 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     let accepted = 0;
     for (const hint of outcome.hints) {
       // Exact redeliveries (same Pub/Sub messageId / Graph item) cost nothing: claimed once for a day.
-      if (hint.notificationId && !(await store.claimOnce(`notification:${providerId}:${hint.notificationId}`, receivedAt + REDELIVERY_WINDOW_MS, receivedAt))) continue;
+      // Claimed per connection: one address connected in two tenants (or by two users) gets ONE
+      // Gmail push (the watch is per mailbox), and each of its connections must still sync.
+      const claim = `notification:${providerId}:${hint.connectionId}:${hint.notificationId}`;
+      if (hint.notificationId && !(await store.claimOnce(claim, receivedAt + REDELIVERY_WINDOW_MS, receivedAt))) continue;
       accepted += 1;
       const connection = loaded.get(hint.connectionId) ?? (await store.getConnection(hint.connectionId));
       if (connection && recordsPush(connection.health, receivedAt)) {

@@ -30,6 +30,22 @@ describe('HTTP handler', () => {
     expect((await store.getConnection(connection.id))!.health.lastPushAt).not.toBeNull();
   });
 
+  it("answers only under publicUrl's path: the same route outside it is 404 and pulls nothing", async () => {
+    const { tl, mailbox } = await connectedHarness();
+    stops.push(() => tl.stop());
+    const pullsBefore = mailbox.calls.pull;
+    const body = JSON.stringify({ account: 'ana@acme.com', id: 'outside-1' });
+    for (const path of ['/webhooks/gmail', '/elsewhere/webhooks/gmail', '/threadlinkx/webhooks/gmail', '/oauth/callback']) {
+      const response = await tl.handler(
+        new Request(`https://crm.example.test${path}`, { method: path.startsWith('/oauth') ? 'GET' : 'POST', body: path.startsWith('/oauth') ? null : body }),
+      );
+      expect(response.status).toBe(404);
+    }
+    await tl.idle();
+    expect(mailbox.calls.pull).toBe(pullsBefore);
+    expect((await tl.handler(new Request(`${base}/webhooks/gmail`, { method: 'POST', body }))).status).toBe(202);
+  });
+
   it('answers 404, 405, 413 and 400 without throwing', async () => {
     const { tl } = await connectedHarness({ maxBodyBytes: 1024 });
     stops.push(() => tl.stop());

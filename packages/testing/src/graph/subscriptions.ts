@@ -422,6 +422,10 @@ export class SubscriptionService {
 
   private async deliverLifecycle(subscription: Subscription, event: LifecycleEvent): Promise<void> {
     if (!subscription.lifecycleNotificationUrl) return;
+    // As Graph documents lifecycle notifications (concepts/change-notifications-lifecycle-events.md):
+    // subscription id and expiry, tenant, clientState and the event — no `id`. changeNotification's
+    // `id` is optional (resources/changenotification.md) and the documented lifecycle payloads omit
+    // it, so two `missed` for one subscription look alike here, as they do from Graph.
     const body = JSON.stringify({
       value: [
         {

@@ -45,6 +45,23 @@ export function connectionCases(t: ConformanceContext): void {
       expect(await ids({ userId })).toContain(elsewhere.id);
     });
 
+    it('listConnections finds the connections holding any of several subscription ids in one call', async () => {
+      // A Graph batch names many subscriptions: core checks them all with this one query.
+      const [first, second, third, unknown] = [uniqueId('subscription'), uniqueId('subscription'), uniqueId('subscription'), uniqueId('subscription')];
+      const one = makeConnection({ provider: 'outlook', createdAt: FIXTURE_EPOCH + 1, subscription: subscription(first) });
+      const two = makeConnection({ provider: 'outlook', createdAt: FIXTURE_EPOCH + 2, subscription: subscription(second) });
+      const other = makeConnection({ provider: 'outlook', createdAt: FIXTURE_EPOCH + 3, subscription: subscription(third) });
+      const none = makeConnection({ provider: 'outlook', createdAt: FIXTURE_EPOCH + 4 });
+      for (const connection of [one, two, other, none]) await t.store.saveConnection(connection);
+      const ids = async (query: Parameters<typeof t.store.listConnections>[0]) => (await t.store.listConnections(query)).map((connection) => connection.id);
+
+      expect(await ids({ subscriptionIds: [second, unknown, first, first] })).toEqual([one.id, two.id]);
+      expect(await ids({ subscriptionIds: [third], provider: 'gmail' })).toEqual([]);
+      expect(await ids({ subscriptionIds: [third], provider: 'outlook' })).toEqual([other.id]);
+      expect(await ids({ subscriptionIds: [unknown] })).toEqual([]);
+      expect(await ids({ subscriptionIds: [] })).toEqual([]);
+    });
+
     it('keeps a connection and its mail under any provider slug, not only gmail and outlook', async () => {
       // The provider id is open (a third adapter brings its own): a store must neither refuse nor
       // rewrite one it has not heard of, and must still refuse what is not a slug.
