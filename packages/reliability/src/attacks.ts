@@ -373,7 +373,7 @@ export const ATTACKS: Attack[] = [
     expected: 'revoked: false (shared-grant), watch kept; the other keeps its grant and its push',
     async run(target) {
       const { tl } = target.world.any();
-      const result: DisconnectResult = await tl.connections.disconnect(target.secondGmail.id, { purge: true, tenantId: target.secondGmail.tenantId });
+      const result: DisconnectResult = await tl.connections.disconnect(target.secondGmail.id, { purge: true, tenantId: target.secondGmail.tenantId, as: 'admin' });
       check(target.world.google.watchOf(target.gmailEmail) !== null, 'the shared watch was stopped');
       // The other connection's grant is intact: past its access token's life it still refreshes
       // and syncs what the surviving watch pushes.
@@ -381,7 +381,7 @@ export const ATTACKS: Attack[] = [
       const before = syncedInto(target, target.gmail.id);
       await deliverGmail(target);
       check(syncedInto(target, target.gmail.id) > before, 'the remaining connection no longer syncs pushed mail');
-      const remaining = await tl.connections.get(target.gmail.id, { tenantId: target.world.tenantId });
+      const remaining = await tl.connections.get(target.gmail.id, { tenantId: target.world.tenantId, as: 'admin' });
       check(remaining.status === 'live', `the remaining connection is ${remaining.status}`);
       // Said so in the result: the grant kept on purpose, the watch left to the other.
       check(
@@ -401,7 +401,7 @@ export const ATTACKS: Attack[] = [
       const own = (await target.world.backend.primary.getConnection(target.secondOutlook.id))?.subscription?.items.map((item) => item.id) ?? [];
       const others = (await target.world.backend.primary.getConnection(target.outlook.id))?.subscription?.items.map((item) => item.id) ?? [];
       check(own.length > 0 && others.length > 0 && own.every((id) => !others.includes(id)), 'the two connections do not hold separate subscriptions');
-      const result = await tl.connections.disconnect(target.secondOutlook.id, { purge: true, tenantId: target.secondOutlook.tenantId });
+      const result = await tl.connections.disconnect(target.secondOutlook.id, { purge: true, tenantId: target.secondOutlook.tenantId, as: 'admin' });
       check(result.revokeSkipped === 'shared-grant' && result.unsubscribed, `disconnect answered ${JSON.stringify(result)}`);
       const live = new Set(target.world.microsoft.subscriptions().map((entry) => entry.id));
       check(

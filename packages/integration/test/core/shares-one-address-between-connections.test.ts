@@ -20,7 +20,7 @@ async function twoTenantsOneAddress(pushChannel?: MailProvider['pushChannel']) {
   stops.push(() => tl.stop());
   const connect = async (tenantId: string) => {
     const { state } = await tl.connect.start({ provider: 'gmail', tenantId, userId: `${tenantId}-owner` });
-    return tl.connect.complete({ code: `code-${tenantId}`, state });
+    return tl.connect.complete({ code: `code-${tenantId}`, state }, { tenantId, userId: `${tenantId}-owner` });
   };
   const first = await connect('t1');
   const second = await connect('t2');
@@ -47,7 +47,7 @@ describe('one address connected in two tenants', () => {
 
   it('keeps the grant while the other connection remains, and revokes when the last one leaves', async () => {
     const { tl, store, mailbox, first, second } = await twoTenantsOneAddress();
-    const leaving = await tl.connections.disconnect(second.id, { purge: true, tenantId: 't2' });
+    const leaving = await tl.connections.disconnect(second.id, { purge: true, tenantId: 't2', as: 'admin' });
     expect(leaving).toMatchObject({ revoked: false, revokeSkipped: 'shared-grant', unsubscribed: true });
     expect(leaving.unsubscribeSkipped).toBeUndefined();
     // Per-connection push channels (the default) are this connection's own: they are deleted.
@@ -55,7 +55,7 @@ describe('one address connected in two tenants', () => {
     expect(await store.getConnection(second.id)).toBeNull();
     expect((await store.getConnection(first.id))?.status).toBe('live');
 
-    const last = await tl.connections.disconnect(first.id, { purge: true, tenantId: 't1' });
+    const last = await tl.connections.disconnect(first.id, { purge: true, tenantId: 't1', as: 'admin' });
     expect(last).toMatchObject({ revoked: true, unsubscribed: true });
     expect(last.revokeSkipped).toBeUndefined();
     expect(mailbox.calls).toMatchObject({ revoke: 1, unsubscribe: 2 });
@@ -63,15 +63,15 @@ describe('one address connected in two tenants', () => {
 
   it('leaves a per-mailbox push channel to the connection that remains', async () => {
     const { tl, mailbox, second } = await twoTenantsOneAddress('mailbox');
-    const leaving = await tl.connections.disconnect(second.id, { purge: false, tenantId: 't2' });
+    const leaving = await tl.connections.disconnect(second.id, { purge: false, tenantId: 't2', as: 'admin' });
     expect(leaving).toMatchObject({ revoked: false, unsubscribed: false, revokeSkipped: 'shared-grant', unsubscribeSkipped: 'shared-watch' });
     expect(mailbox.calls).toMatchObject({ revoke: 0, unsubscribe: 0 });
   });
 
   it('does not count a disconnected (kept, purge: false) connection as one that still needs the grant', async () => {
     const { tl, mailbox, first, second } = await twoTenantsOneAddress('mailbox');
-    await tl.connections.disconnect(second.id, { purge: false, tenantId: 't2' });
-    const last = await tl.connections.disconnect(first.id, { purge: true, tenantId: 't1' });
+    await tl.connections.disconnect(second.id, { purge: false, tenantId: 't2', as: 'admin' });
+    const last = await tl.connections.disconnect(first.id, { purge: true, tenantId: 't1', as: 'admin' });
     expect(last).toMatchObject({ revoked: true, unsubscribed: true });
     expect(mailbox.calls).toMatchObject({ revoke: 1, unsubscribe: 1 });
   });
