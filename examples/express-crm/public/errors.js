@@ -92,6 +92,7 @@ export const PLAIN_ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { title: 'The page sent something the server cannot read', sentence: 'Reload the page and try again.', action: 'reload' },
   NOT_DEMO: { title: 'Only available in demo mode', sentence: 'The demo controls work only when the server runs the demo.' },
   FORBIDDEN: { title: 'Only the mailbox owner can do that', sentence: 'Ask the person who connected this mailbox.' },
+  SCOPE_REQUIRED: { title: 'Your session could not be checked', sentence: 'Sign in again, then retry.', action: 'reload' },
   // The server itself
   CURSOR_EXPIRED: {
     title: 'The mailbox is being re-synced',
