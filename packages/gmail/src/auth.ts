@@ -1,7 +1,7 @@
 // OAuth 2.0 authorization code flow with PKCE (core owns state and verifier), offline access,
 // least-privilege scopes per mode, and revocation at Google's revoke endpoint.
-import type { AuthorizeUrlInput, ExchangeCodeInput, ExchangedAccount, ProviderSession, ProviderTokens } from '@threadlink/core';
-import { EmailAddress, ThreadlinkError } from '@threadlink/core';
+import type { AuthorizeUrlInput, ExchangeCodeInput, ExchangedAccount, ProviderSession, ProviderTokens } from '@threadlink/core/provider';
+import { EmailAddress, ThreadlinkError } from '@threadlink/core/provider';
 import { CodeChallengeMethod } from 'google-auth-library';
 import { createGmailApi, createOAuthClient, type GmailContext } from './client.js';
 import { classifyGoogleError, describeGoogleError } from './errors.js';

@@ -2,7 +2,7 @@
 // Gmail signals throttling as 429 *or* 403 with reason rateLimitExceeded / userRateLimitExceeded
 // (developers.google.com/workspace/gmail/api/guides/handle-errors), and a 403 is also a genuine
 // permission error, so 403s are classified by reason, never by status alone.
-import { httpStatusError, parseRetryAfter, ThreadlinkError } from '@threadlink/core';
+import { httpStatusError, parseRetryAfter, ThreadlinkError } from '@threadlink/core/provider';
 
 const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'concurrentLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
 /** OAuth token-endpoint errors that mean the grant is gone: the user must connect again. */

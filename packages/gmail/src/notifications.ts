@@ -4,8 +4,8 @@
 // (cloud.google.com/pubsub/docs/authenticate-push-subscriptions). Forged → 401, broken → 400,
 // both with nothing enqueued; an unknown mailbox, stale or duplicate push is still a 2xx,
 // because any other status makes Pub/Sub redeliver it for days.
-import type { ChangeHint, WebhookContext, WebhookOutcome } from '@threadlink/core';
-import { EmailAddress, ThreadlinkError } from '@threadlink/core';
+import type { ChangeHint, WebhookContext, WebhookOutcome } from '@threadlink/core/provider';
+import { EmailAddress, ThreadlinkError } from '@threadlink/core/provider';
 import type { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
 import { createOAuthClient, type GmailContext } from './client.js';

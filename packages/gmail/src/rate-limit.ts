@@ -23,8 +23,8 @@
 // A refusal (429, or 403 rateLimitExceeded/userRateLimitExceeded) means Gmail counted more than
 // the ledger did — another instance or another app on the same account: every call of the
 // mailbox then waits out the Retry-After before the budget lets anything else out.
-import type { Clock, ProviderSession } from '@threadlink/core';
-import { ThreadlinkError } from '@threadlink/core';
+import type { Clock, ProviderSession } from '@threadlink/core/provider';
+import { ThreadlinkError } from '@threadlink/core/provider';
 import type { ResolvedGmailOptions } from './options.js';
 
 /** Units per call (developers.google.com/workspace/gmail/api/reference/quota). A batch is charged per part. */

@@ -1,8 +1,8 @@
 // users.watch / users.stop. A watch lasts 7 days; Google advises re-calling watch daily
 // (developers.google.com/workspace/gmail/api/guides/push#renewing_mailbox_watch), so renewAt is
 // now + 24 h but never later than one hour before the expiry Google returned.
-import type { ProviderSession, SubscribeResult, SubscriptionState } from '@threadlink/core';
-import { ThreadlinkError } from '@threadlink/core';
+import type { ProviderSession, SubscribeResult, SubscriptionState } from '@threadlink/core/provider';
+import { ThreadlinkError } from '@threadlink/core/provider';
 import { withGmail, type GmailContext } from './client.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

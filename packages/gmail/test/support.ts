@@ -1,16 +1,9 @@
 // Test support: the Gmail emulator from @threadlink/testing, a ProviderSession built the way
 // the engine builds one, a capturing logger and a virtual clock shared with the emulator.
 import { randomBytes } from 'node:crypto';
-import {
-  pkceChallenge,
-  type Clock,
-  type Connection,
-  type Logger,
-  type MailProvider,
-  type ProviderSession,
-  type ProviderTokens,
-  type WebhookContext,
-} from '@threadlink/core';
+import { type Clock, type Connection, type Logger, type MailProvider, type ProviderTokens } from '@threadlink/core';
+import { type ProviderSession, type WebhookContext } from '@threadlink/core/provider';
+import { pkceChallenge } from '@threadlink/core/testing';
 import { makeConnection, startGmailEmulator, type GmailEmulator, type GmailEmulatorOptions, type RequestLogEntry } from '@threadlink/testing';
 import { gmailProvider, type GmailProviderOptions } from '../src/index.js';
 

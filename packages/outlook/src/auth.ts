@@ -25,16 +25,8 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
-import {
-  silentLogger,
-  systemClock,
-  ThreadlinkError,
-  type AuthorizeUrlInput,
-  type ExchangeCodeInput,
-  type ExchangedAccount,
-  type ProviderSession,
-  type ProviderTokens,
-} from '@threadlink/core';
+import { systemClock, ThreadlinkError, type AuthorizeUrlInput, type ExchangeCodeInput, type ExchangedAccount, type ProviderSession, type ProviderTokens } from '@threadlink/core/provider';
+import { silentLogger } from '@threadlink/core';
 import { createGraphSession, type OutlookContext } from './client.js';
 import { msalError } from './errors.js';
 import type { ResolvedOutlookOptions } from './options.js';

@@ -3,7 +3,7 @@
 // https://learn.microsoft.com/graph/outlook-immutable-id), failures classified into
 // ThreadlinkErrors, and short throttling waits slept through with core's withRetry.
 import { Client, GraphError, HTTPMessageHandler, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from '@microsoft/microsoft-graph-client';
-import { chunk, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger, type ProviderSession } from '@threadlink/core';
+import { chunk, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger, type ProviderSession } from '@threadlink/core/provider';
 import type { OutlookAuth, TokenSource } from './auth.js';
 import { classifyGraphError } from './errors.js';
 import type { ResolvedOutlookOptions } from './options.js';

@@ -3,7 +3,7 @@
 // never lists) are read for messages that have any, all in $batch round trips of 20
 // (client.ts), each inner request counted against the mailbox's 4 concurrent requests
 // (rate-limit.ts). The answer is Changes, mapped by metadata.ts.
-import type { Change, ProviderMessage, ProviderSession } from '@threadlink/core';
+import type { Change, ProviderMessage, ProviderSession } from '@threadlink/core/provider';
 import type { BatchRequest, GraphSession } from './client.js';
 import { batchAnswerError } from './errors.js';
 import {

@@ -3,7 +3,7 @@
 // delta links (or, mid-round, next links) serialised as JSON, plus the ids of the
 // well-known folders so a message's parentFolderId can be named. A push names the folders
 // whose subscriptions fired, and its pull reads only their delta (see foldersToPull).
-import { mapWithConcurrency, ThreadlinkError, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core';
+import { mapWithConcurrency, ThreadlinkError, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core/provider';
 import { z } from 'zod';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { materialize, type Listed } from './fetch-messages.js';

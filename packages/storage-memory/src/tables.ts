@@ -1,7 +1,7 @@
 // The rows. Every value is a private copy (structuredClone in and out), so a caller mutating
 // what it passed or got back can never change what is stored — as with a real database.
-import { compareIds, recordKey, type Connection, type MessageMeta, type RecordLink } from '@threadlink/core';
-import type { StoredMessage } from '@threadlink/core';
+import { compareIds, recordKey, type Connection, type MessageMeta, type RecordLink } from '@threadlink/core/store';
+import type { StoredMessage } from '@threadlink/core/store';
 import {
   createIndexes,
   indexAdd,

@@ -1,5 +1,5 @@
 // Opaque keyset cursors: base64url JSON of the sort key of the last row served.
-import { ThreadlinkError } from '@threadlink/core';
+import { ThreadlinkError } from '@threadlink/core/store';
 
 export function encodeKeyset(key: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');

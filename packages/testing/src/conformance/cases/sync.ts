@@ -1,6 +1,6 @@
 // applySync: atomicity, cursor compare-and-set, idempotent upserts, deletes, the connection patch.
 import { describe, expect, it } from 'vitest';
-import { getMessage, type MessageMeta, type SyncBatch } from '@threadlink/core';
+import { getMessage, type MessageMeta, type SyncBatch } from '@threadlink/core/store';
 import { byBinary, expectError, expectNothingWritten, linkSummary, seed, withoutLinks, type ConformanceContext } from '../context.js';
 import { FIXTURE_EPOCH, makeConnection, makeLink, makeManualLink, makeMessage, makeRecord } from '../fixtures.js';
 import { rowCounts, rowsMentioning } from '../raw.js';
