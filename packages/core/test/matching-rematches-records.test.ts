@@ -1,4 +1,4 @@
-import { type MessageIndexQuery } from '@threadlink/core/store';
+import type { MessageIndexQuery } from '@threadlink/core/store';
 import { createMatcher } from '@threadlink/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT, mail, NOW, REFERENCE_PATTERN, summary } from './matching-fixtures.js';

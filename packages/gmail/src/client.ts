@@ -24,9 +24,9 @@ export interface GmailContext {
 }
 
 /** A metered Gmail method, or a batch (whose parts are charged one by one: pass `units`). */
-export type Operation = QuotaOperation | 'batch';
+type Operation = QuotaOperation | 'batch';
 
-export interface CallOptions {
+interface CallOptions {
   /** Retry throttled/unavailable answers (default true). Off for non-idempotent calls such as send. */
   retry?: boolean | 'rate-limit-only';
   /** Quota units one attempt costs; defaults to the operation's (a batch must say). */

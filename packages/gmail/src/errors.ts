@@ -59,7 +59,7 @@ export function describeGoogleError(error: unknown): GoogleErrorShape {
   };
 }
 
-export function isRateLimitShape(shape: Pick<GoogleErrorShape, 'status' | 'reasons' | 'apiStatus'>): boolean {
+function isRateLimitShape(shape: Pick<GoogleErrorShape, 'status' | 'reasons' | 'apiStatus'>): boolean {
   if (shape.status === 429) return true;
   return shape.status === 403 && (shape.reasons.some((reason) => RATE_REASONS.has(reason)) || shape.apiStatus === 'RESOURCE_EXHAUSTED');
 }

@@ -6,7 +6,7 @@ import { decodeMimeWords, mapMessageOrSkip, parseAddressList, parseMessageIdList
 import type { ResolvedGmailOptions } from './options.js';
 
 /** The headers threadlink keeps (plus Content-Type, for the metadata-mode attachment flag). */
-export const KEPT_HEADERS = ['From', 'To', 'Cc', 'Bcc', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'In-Reply-To', 'References', 'Content-Type'];
+const KEPT_HEADERS = ['From', 'To', 'Cc', 'Bcc', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'In-Reply-To', 'References', 'Content-Type'];
 
 /** Attachments can nest (multipart/mixed › multipart/alternative › …); five levels covers real mail. */
 function partsMask(depth: number): string {
@@ -50,7 +50,7 @@ export function dispositionOf(labelIds: readonly string[] | null | undefined): D
   return 'keep';
 }
 
-export function folderOf(labelIds: readonly string[]): ProviderMessage['folder'] {
+function folderOf(labelIds: readonly string[]): ProviderMessage['folder'] {
   if (labelIds.includes('TRASH')) return 'trash';
   if (labelIds.includes('SPAM')) return 'spam';
   if (labelIds.includes('DRAFT')) return 'drafts';

@@ -8,7 +8,7 @@ import { withGmail, type GmailContext } from './client.js';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const EXPIRY_MARGIN_MS = 60 * 60 * 1000;
 
-export function subscriptionFor(accountEmail: string, topic: string, expiresAt: number, now: number): SubscriptionState {
+function subscriptionFor(accountEmail: string, topic: string, expiresAt: number, now: number): SubscriptionState {
   const renewAt = Math.max(now, Math.min(now + DAY_MS, expiresAt - EXPIRY_MARGIN_MS));
   // Gmail has one watch per mailbox, named by the mailbox itself.
   return { items: [{ id: accountEmail, resource: topic, expiresAt }], renewAt, expiresAt };

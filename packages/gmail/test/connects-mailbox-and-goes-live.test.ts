@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type ThreadlinkError } from '@threadlink/core';
+import type { ThreadlinkError } from '@threadlink/core';
 import { pkceChallenge } from '@threadlink/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GMAIL_SCOPES, gmailProvider } from '../src/index.js';

@@ -80,7 +80,7 @@ const DISCOVERY_PATH = /\/\.well-known\/openid-configuration$|\/discovery\/insta
  * An msal-node network client over node:https whose agent trusts one extra CA (a local
  * emulator's self-signed certificate). It talks to the authority's origin only.
  */
-export function createTrustingNetworkClient(authorityOrigin: string, caCertificate: string): INetworkModule {
+function createTrustingNetworkClient(authorityOrigin: string, caCertificate: string): INetworkModule {
   const agent = new Agent({ ca: caCertificate, keepAlive: true });
   const discovery = new Map<string, NetworkResponse<unknown>>();
 

@@ -66,7 +66,7 @@ export async function materialize(input: MaterializeInput): Promise<Change[]> {
         changes.push({ type: 'delete', providerMessageId: item.id });
         continue;
       }
-      if (!response || response.status !== 200) throw batchAnswerError(response?.status ?? 0, 'message metadata');
+      if (response?.status !== 200) throw batchAnswerError(response?.status ?? 0, 'message metadata');
       message = { ...(response.body as GraphMessage), id: item.id };
     }
     if (message.isDraft === true) continue;

@@ -40,7 +40,7 @@ export const WELL_KNOWN_FOLDERS: readonly WellKnownFolder[] = ['inbox', 'sentite
 /** Well-known folder name → its id in this mailbox (ids are opaque and differ per mailbox). */
 export type FolderIds = Partial<Record<WellKnownFolder, string>>;
 
-export interface GraphRecipient {
+interface GraphRecipient {
   emailAddress?: { name?: string | null; address?: string | null } | null;
 }
 

@@ -9,7 +9,7 @@ import type { OutlookFolder } from './options.js';
 import { decodeCursor, deltaStartPath, encodeCursor, loadFolderIds, walkToDeltaLink } from './sync.js';
 
 /** Longest lifetime Graph grants a subscription on Outlook messages without resource data (7 days). */
-export const MAX_LIFETIME_MINUTES = 10_080;
+const MAX_LIFETIME_MINUTES = 10_080;
 /** Asked for a little less than the maximum: Graph rejects a request past it by its own clock (400). */
 const LIFETIME_MARGIN_MINUTES = 10;
 /** Renew at 75 % of the lifetime: a missed renewal still leaves more than a day to retry. */
@@ -35,7 +35,7 @@ export async function fetchProfile(graph: GraphSession): Promise<Profile> {
   return { accountEmail: accountEmail.toLowerCase(), displayName: me.displayName ?? null };
 }
 
-export function folderResource(folder: OutlookFolder): string {
+function folderResource(folder: OutlookFolder): string {
   return `me/mailFolders('${folder}')/messages`;
 }
 

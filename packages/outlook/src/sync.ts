@@ -125,7 +125,7 @@ interface PullCall {
  * The folders a pull reads: all of them, or — for a push's scope — the notified folders plus any
  * folder gone stale. Scope names the adapter does not track widen the pull to everything.
  */
-export function foldersToPull(folders: readonly OutlookFolder[], cursor: DeltaCursor, scope: readonly string[] | undefined, now: number): OutlookFolder[] {
+function foldersToPull(folders: readonly OutlookFolder[], cursor: DeltaCursor, scope: readonly string[] | undefined, now: number): OutlookFolder[] {
   if (!scope || scope.length === 0 || scope.some((name) => !folders.includes(name as OutlookFolder))) return [...folders];
   return folders.filter((folder) => scope.includes(folder) || now - (cursor.pulledAt?.[folder] ?? 0) >= STALE_FOLDER_MS);
 }

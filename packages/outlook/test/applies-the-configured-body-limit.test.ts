@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createThreadlink, generateSealingKey, toNodeHandler, type MailProvider, type Threadlink } from '@threadlink/core';
-import { type WebhookContext } from '@threadlink/core/provider';
+import type { WebhookContext } from '@threadlink/core/provider';
 import { memoryStore } from '@threadlink/storage-memory';
 import { startGraphEmulator, type GraphEmulator } from '@threadlink/testing';
 import { afterEach, describe, expect, it } from 'vitest';

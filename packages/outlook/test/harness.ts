@@ -16,7 +16,6 @@ export const resolver: RecordResolver = {
   },
 };
 
-export type { RecordedEvent };
 
 export interface Facade {
   ms: GraphEmulator;

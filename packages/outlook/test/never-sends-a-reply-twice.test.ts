@@ -3,7 +3,7 @@
 // refuses it unprocessed (failNext). Draft replies are settled by the draft's state; /reply
 // (metadata mode, `replies: 'direct'`) cannot be settled and becomes SEND_UNCONFIRMED.
 import { isThreadlinkError, silentLogger, type ProviderMessage } from '@threadlink/core';
-import { type ReplyContext } from '@threadlink/core/provider';
+import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutlookAuth } from '../src/auth.js';
 import { createGraphSession } from '../src/client.js';

@@ -168,7 +168,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const record = parseRecordRef(recordInput);
       if (!tenantMessage(tenantId, messageId)) return false;
       const link = tables.links.get(messageId)?.get(recordKey(record));
-      if (!link || !link.manual) return false;
+      if (!link?.manual) return false;
       deleteLink(tables, tenantId, link);
       return true;
     },

@@ -101,7 +101,7 @@ interface ParticipantJson {
   name: string | null;
 }
 
-export interface LinkJson {
+interface LinkJson {
   record_type: string;
   record_id: string;
   record_label: string | null;
@@ -306,6 +306,7 @@ export function toJsonParam(value: unknown): string {
   const json = JSON.stringify(value);
   if (!/\\u0000|\\ud[89a-f]/i.test(json)) return json;
   return JSON.stringify(value, (_key, item: unknown) =>
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what must go: PostgreSQL jsonb refuses it.
     typeof item === 'string' ? item.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '') : item,
   );
 }

@@ -5,7 +5,7 @@ import type { CoreContext } from '../context.js';
 import type { Connection } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { errorResponse } from '../http/handler.js';
-import type { WebhookContext } from '../ports/mail-provider.js';
+import type { WebhookContext, WebhookOutcome } from '../ports/mail-provider.js';
 
 /** How long a notification id stays claimed: providers redeliver within hours, never days. */
 const REDELIVERY_WINDOW_MS = 24 * 3600_000;
@@ -44,7 +44,7 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       connectionsByAccount: async (kind, accountEmail) => remember(await base.connectionsByAccount(kind, accountEmail)),
       connectionsBySubscription: async (kind, subscriptionId) => remember(await base.connectionsBySubscription(kind, subscriptionId)),
     };
-    let outcome;
+    let outcome: WebhookOutcome;
     try {
       outcome = await telemetry.span('threadlink.webhook', { provider: providerId, route }, () => provider.handleWebhook(request, route, webhookContext));
     } catch (raw) {
