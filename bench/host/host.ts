@@ -8,7 +8,17 @@ import type { ClientRequest } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { createMemoryResolver, createThreadlink, generateSealingKey, toNodeHandler, type JobQueue, type MailProvider, type MemoryRecord, type MetadataStore, type Threadlink } from '@threadlink/core';
+import {
+  createMemoryResolver,
+  createThreadlink,
+  generateSealingKey,
+  toNodeHandler,
+  type JobQueue,
+  type MailProvider,
+  type MemoryRecord,
+  type MetadataStore,
+  type Threadlink,
+} from '@threadlink/core';
 import { internalsOf } from '@threadlink/core/testing';
 import { gmailProvider, type GmailProviderOptions } from '@threadlink/gmail';
 import { outlookProvider, type OutlookProviderOptions } from '@threadlink/outlook';

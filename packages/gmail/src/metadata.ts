@@ -2,7 +2,16 @@
 // and part bodies are never even transferred; mapping picks named fields only and the result is
 // parsed by the strict ProviderMessage schema, so nothing body-like can reach the engine.
 import type { gmail_v1 } from '@googleapis/gmail';
-import { decodeMimeWords, mapMessageOrSkip, parseAddressList, parseMessageIdList, ProviderMessage, ThreadlinkError, type AttachmentMeta, type ProviderSession } from '@threadlink/core/provider';
+import {
+  decodeMimeWords,
+  mapMessageOrSkip,
+  parseAddressList,
+  parseMessageIdList,
+  ProviderMessage,
+  ThreadlinkError,
+  type AttachmentMeta,
+  type ProviderSession,
+} from '@threadlink/core/provider';
 import type { ResolvedGmailOptions } from './options.js';
 
 /** The headers threadlink keeps (plus Content-Type, for the metadata-mode attachment flag). */

@@ -1,6 +1,16 @@
 // End-to-end harness: createThreadlink with the real Gmail provider, the memory store and the
 // emulator, whose Pub/Sub pushes reach tl.handler over HTTP on 127.0.0.1.
-import { createThreadlink, generateSealingKey, type Clock, type EngineOptions, type PublicConnection, type RecordResolver, type Threadlink, type ThreadlinkEventName, type ThreadlinkEvents } from '@threadlink/core';
+import {
+  createThreadlink,
+  generateSealingKey,
+  type Clock,
+  type EngineOptions,
+  type PublicConnection,
+  type RecordResolver,
+  type Threadlink,
+  type ThreadlinkEventName,
+  type ThreadlinkEvents,
+} from '@threadlink/core';
 import { memoryStore, type MemoryStore } from '@threadlink/storage-memory';
 import { recordEvents, serveWebHandler, type GmailEmulator, type GmailEmulatorOptions, type RecordedEvent } from '@threadlink/testing';
 import type { GmailProviderOptions } from '../src/index.js';

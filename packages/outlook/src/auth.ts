@@ -25,7 +25,15 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
-import { systemClock, ThreadlinkError, type AuthorizeUrlInput, type ExchangeCodeInput, type ExchangedAccount, type ProviderSession, type ProviderTokens } from '@threadlink/core/provider';
+import {
+  systemClock,
+  ThreadlinkError,
+  type AuthorizeUrlInput,
+  type ExchangeCodeInput,
+  type ExchangedAccount,
+  type ProviderSession,
+  type ProviderTokens,
+} from '@threadlink/core/provider';
 import { silentLogger } from '@threadlink/core';
 import { createGraphSession, type OutlookContext } from './client.js';
 import { msalError } from './errors.js';

@@ -1,7 +1,15 @@
 // Graph `message` JSON → ProviderMessage (metadata only). The $select below is the whole
 // contract with Graph: body, bodyPreview and uniqueBody are never requested on a sync path,
 // so they never cross the wire, let alone reach the store (https://learn.microsoft.com/graph/api/resources/message).
-import { EmailAddress, mapMessageOrSkip, parseMessageIdList, ProviderMessage, type AttachmentMeta, type Participant, type ProviderSession } from '@threadlink/core/provider';
+import {
+  EmailAddress,
+  mapMessageOrSkip,
+  parseMessageIdList,
+  ProviderMessage,
+  type AttachmentMeta,
+  type Participant,
+  type ProviderSession,
+} from '@threadlink/core/provider';
 
 /**
  * Every field Mail.ReadBasic returns that we keep. internetMessageHeaders is allowed under

@@ -3,7 +3,17 @@
 //  https://learn.microsoft.com/graph/change-notifications-lifecycle-events).
 // Nothing here calls Graph: verification is local, and the engine pulls later, so the
 // answer goes out well inside Graph's 3-second budget.
-import { constantTimeEqual, sha256Hex, stableId, ThreadlinkError, type ChangeHint, type ChangeHintKind, type Connection, type WebhookContext, type WebhookOutcome } from '@threadlink/core/provider';
+import {
+  constantTimeEqual,
+  sha256Hex,
+  stableId,
+  ThreadlinkError,
+  type ChangeHint,
+  type ChangeHintKind,
+  type Connection,
+  type WebhookContext,
+  type WebhookOutcome,
+} from '@threadlink/core/provider';
 import { z } from 'zod';
 import { folderOfResource } from './subscribe.js';
 

@@ -14,7 +14,22 @@
 //
 // Neither send request is repeated blindly (core's sendOnce): a failed /send is settled by the
 // draft's state, which Exchange flips when it takes the message; a failed /reply cannot be settled.
-import { providerAnswered, replyRecipients, sendOnce, ThreadlinkError, isThreadlinkError, type AttachmentMeta, type Participant, type ReplyRecipients, type ProviderMessage, type ProviderSession, type ReplyContext, type SendCheck, type SendOnceOptions, type SentMessage } from '@threadlink/core/provider';
+import {
+  providerAnswered,
+  replyRecipients,
+  sendOnce,
+  ThreadlinkError,
+  isThreadlinkError,
+  type AttachmentMeta,
+  type Participant,
+  type ReplyRecipients,
+  type ProviderMessage,
+  type ProviderSession,
+  type ReplyContext,
+  type SendCheck,
+  type SendOnceOptions,
+  type SentMessage,
+} from '@threadlink/core/provider';
 import { z } from 'zod';
 import { grantedScopes, hasScope } from './auth.js';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';

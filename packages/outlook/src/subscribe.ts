@@ -3,7 +3,16 @@
 // Creating one makes Graph POST a validation token to both URLs first; the webhook
 // handler (notifications.ts) must already answer it.
 import { randomBytes } from 'node:crypto';
-import { isThreadlinkError, mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, type SubscribeResult, type SubscriptionItem, type SubscriptionState } from '@threadlink/core/provider';
+import {
+  isThreadlinkError,
+  mapWithConcurrency,
+  sha256Hex,
+  ThreadlinkError,
+  type ProviderSession,
+  type SubscribeResult,
+  type SubscriptionItem,
+  type SubscriptionState,
+} from '@threadlink/core/provider';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import type { OutlookFolder } from './options.js';
 import { decodeCursor, deltaStartPath, encodeCursor, loadFolderIds, walkToDeltaLink } from './sync.js';

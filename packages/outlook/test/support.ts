@@ -2,7 +2,16 @@
 // a webhook endpoint on 127.0.0.1 that routes into provider.handleWebhook, and hand-built
 // ProviderSessions over an in-memory connection table (no engine, no store).
 import { createHash, randomBytes } from 'node:crypto';
-import { isThreadlinkError, toThreadlinkError, type ChangeHint, type Clock, type Connection, type Logger, type MailProvider, type ProviderTokens } from '@threadlink/core';
+import {
+  isThreadlinkError,
+  toThreadlinkError,
+  type ChangeHint,
+  type Clock,
+  type Connection,
+  type Logger,
+  type MailProvider,
+  type ProviderTokens,
+} from '@threadlink/core';
 import { systemClock, type ProviderSession, type WebhookContext } from '@threadlink/core/provider';
 import { makeConnection, serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '@threadlink/testing';
 import { outlookProvider, type OutlookProviderOptions } from '../src/index.js';

@@ -2,7 +2,25 @@
 // processes (each with its own providers, queue and store object) on one shared store, a
 // "load balancer" in front of their handlers, and the means to kill a process mid-pull or
 // mid-commit and start a new one on the same store.
-import { createThreadlink, generateSealingKey, inProcessQueue, type Job, type JobHandler, type JobQueue, ThreadlinkError, type EngineOptions, type Logger, type MailProvider, type MetadataStore, type PublicConnection, type RecordResolver, type SealingKey, type Threadlink, THREADLINK_EVENT_NAMES, type ThreadlinkEventName } from '@threadlink/core';
+import {
+  createThreadlink,
+  generateSealingKey,
+  inProcessQueue,
+  type Job,
+  type JobHandler,
+  type JobQueue,
+  ThreadlinkError,
+  type EngineOptions,
+  type Logger,
+  type MailProvider,
+  type MetadataStore,
+  type PublicConnection,
+  type RecordResolver,
+  type SealingKey,
+  type Threadlink,
+  THREADLINK_EVENT_NAMES,
+  type ThreadlinkEventName,
+} from '@threadlink/core';
 import { gmailProvider } from '@threadlink/gmail';
 import { outlookProvider } from '@threadlink/outlook';
 import { serveWebHandler, startGmailEmulator, startGraphEmulator, type GmailEmulator, type GraphEmulator, type ServedHandler } from '@threadlink/testing';

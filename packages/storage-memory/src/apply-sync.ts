@@ -2,7 +2,19 @@
 // reads only; `commitSync` mutates, and cannot fail part-way. Nothing awaits in between,
 // so no other call interleaves: a rejected batch leaves messages, links and cursor untouched.
 // The batch rules themselves (what is refused, which id a message keeps) are core's.
-import { assignStoredIds, recordKey, syncResult, ThreadlinkError, validateSyncBatch, type ApplySyncResult, type Connection, type MessageMeta, type PlannedUpsert, type RecordLink, type SyncBatch } from '@threadlink/core/store';
+import {
+  assignStoredIds,
+  recordKey,
+  syncResult,
+  ThreadlinkError,
+  validateSyncBatch,
+  type ApplySyncResult,
+  type Connection,
+  type MessageMeta,
+  type PlannedUpsert,
+  type RecordLink,
+  type SyncBatch,
+} from '@threadlink/core/store';
 import { indexAdd, indexMessage, indexRemove, providerKey, unindexMessage } from './indexes.js';
 import { copy, deleteLink, deleteMessage, linksOf, setLink, type Tables } from './tables.js';
 

@@ -1,6 +1,29 @@
 // memoryStore(): the whole MetadataStore contract in process memory, keyed and indexed the
 // way a database would be, for tests, prototypes and the single-process demo.
-import { applyConnectionPatch, compareIds, connectionIdList, keyNamesConnection, keysetPage, parseIndexLookup, parseLinksToAdd, parseManualLink, parseRecordRef, parseStoredConnection, recordKey, requireTenant, stringList, ThreadlinkError, type Connection, type ConnectionPatch, type ConnectionQuery, type ExportRecord, type MessageIndexQuery, type MetadataStore, type PageRequest, type PurgeReport } from '@threadlink/core/store';
+import {
+  applyConnectionPatch,
+  compareIds,
+  connectionIdList,
+  keyNamesConnection,
+  keysetPage,
+  parseIndexLookup,
+  parseLinksToAdd,
+  parseManualLink,
+  parseRecordRef,
+  parseStoredConnection,
+  recordKey,
+  requireTenant,
+  stringList,
+  ThreadlinkError,
+  type Connection,
+  type ConnectionPatch,
+  type ConnectionQuery,
+  type ExportRecord,
+  type MessageIndexQuery,
+  type MetadataStore,
+  type PageRequest,
+  type PurgeReport,
+} from '@threadlink/core/store';
 import { commitSync, planSync, subscriptionIds, writeConnection } from './apply-sync.js';
 import { acquireLease, claimOnce, releaseLease, renewLease } from './coordination.js';
 import { indexGet, indexRemove, key } from './indexes.js';

@@ -1,6 +1,16 @@
 // Mapping between table rows and domain objects. Row shapes mirror migrations/*.sql.
 import { domainOf } from '@threadlink/core/store';
-import type { AttachmentMeta, BackfillProgress, Connection, ConnectionHealthState, MessageMeta, Participant, RecordLink, StoredMessage, SubscriptionState } from '@threadlink/core/store';
+import type {
+  AttachmentMeta,
+  BackfillProgress,
+  Connection,
+  ConnectionHealthState,
+  MessageMeta,
+  Participant,
+  RecordLink,
+  StoredMessage,
+  SubscriptionState,
+} from '@threadlink/core/store';
 
 /** `pg` returns bigint as a string, PGlite as a number: normalise both. */
 function toNumber(value: unknown): number {

@@ -1,7 +1,44 @@
 // The MetadataStore on SQL. Every statement is plain PostgreSQL that PGlite runs unchanged.
 // Bulk writes pass one jsonb array per table and expand it with jsonb_to_recordset, so a sync
 // batch of N messages costs a fixed number of statements, never N round trips.
-import { applyConnectionPatch, assignStoredIds, connectionIdList, keysetPage, parseHealthPatch, parseIndexLookup, parseLinksToAdd, parseManualLink, parseRecordRef, parseStoredConnection, parseSyncBatch, parseTimelineQuery, requireTenant, stringList, syncResult, ThreadlinkError, checkClaimRequest, checkLeaseRequest, validateSyncBatch, type ApplySyncResult, type Connection, type ConnectionPatch, type ConnectionQuery, type ExportRecord, type LeaseRequest, type MessageIndexQuery, type MetadataStore, type PageRequest, type PlannedUpsert, type PurgeReport, type RecordLink, type StoredIdLookup, type StoredMessage, type SyncBatch, type ThreadPage, type TimelineQuery } from '@threadlink/core/store';
+import {
+  applyConnectionPatch,
+  assignStoredIds,
+  connectionIdList,
+  keysetPage,
+  parseHealthPatch,
+  parseIndexLookup,
+  parseLinksToAdd,
+  parseManualLink,
+  parseRecordRef,
+  parseStoredConnection,
+  parseSyncBatch,
+  parseTimelineQuery,
+  requireTenant,
+  stringList,
+  syncResult,
+  ThreadlinkError,
+  checkClaimRequest,
+  checkLeaseRequest,
+  validateSyncBatch,
+  type ApplySyncResult,
+  type Connection,
+  type ConnectionPatch,
+  type ConnectionQuery,
+  type ExportRecord,
+  type LeaseRequest,
+  type MessageIndexQuery,
+  type MetadataStore,
+  type PageRequest,
+  type PlannedUpsert,
+  type PurgeReport,
+  type RecordLink,
+  type StoredIdLookup,
+  type StoredMessage,
+  type SyncBatch,
+  type ThreadPage,
+  type TimelineQuery,
+} from '@threadlink/core/store';
 import { toStoreError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
 import { loadMigrations, migrate, type Migration, type MigrationReport } from './migrations.js';

@@ -2,7 +2,15 @@
 // PostgreSQL database, behind a round-robin "load balancer", with the real Gmail adapter and the
 // Gmail + Pub/Sub emulator. 1,000 pushed notifications across 50 mailboxes: every message is
 // stored exactly once, both engines do work, and no mailbox is ever pulled by two at once.
-import { createThreadlink, generateSealingKey, type MailProvider, type MetadataStore, type PublicConnection, type RecordResolver, type Threadlink } from '@threadlink/core';
+import {
+  createThreadlink,
+  generateSealingKey,
+  type MailProvider,
+  type MetadataStore,
+  type PublicConnection,
+  type RecordResolver,
+  type Threadlink,
+} from '@threadlink/core';
 import { mapWithConcurrency } from '@threadlink/core/provider';
 import { gmailProvider } from '@threadlink/gmail';
 import { serveWebHandler, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';

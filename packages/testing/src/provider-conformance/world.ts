@@ -2,7 +2,15 @@
 // createThreadlink, served over HTTP on 127.0.0.1 so the emulator's pushes reach `tl.handler`, on
 // the host's store wrapped so every write can be searched for content that must never be stored.
 import type { Logger, MailProvider, PublicConnection } from '@threadlink/core/provider';
-import { createThreadlink, generateSealingKey, THREADLINK_EVENT_NAMES, type EngineOptions, type MetadataStore, type RecordResolver, type Threadlink } from '@threadlink/core';
+import {
+  createThreadlink,
+  generateSealingKey,
+  THREADLINK_EVENT_NAMES,
+  type EngineOptions,
+  type MetadataStore,
+  type RecordResolver,
+  type Threadlink,
+} from '@threadlink/core';
 import type { RecordedEvent } from '../common/record-events.js';
 import { serveWebHandler } from '../common/serve-handler.js';
 import type { ProviderConformanceDriver } from './driver.js';
