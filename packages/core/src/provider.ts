@@ -4,10 +4,8 @@
 // reuses the same retry helpers. Hosts import from `@threadlink/core`.
 export * from './domain/schemas.js';
 export { ThreadlinkError, isThreadlinkError, toThreadlinkError, type ErrorCode } from './errors.js';
-export type { PublicConnection, ThreadlinkEvents } from './events.js';
 export type { Logger } from './logger.js';
 export type * from './ports/mail-provider.js';
-export type { ResolvedRecord } from './ports/record-resolver.js';
 
 export { bindProvider, type ProviderOperations } from './util/provider-operations.js';
 export { parseProviderOptions } from './util/provider-options.js';

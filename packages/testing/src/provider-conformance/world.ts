@@ -1,7 +1,7 @@
 // One test's world for the provider conformance suite: the adapter under test inside a real
 // createThreadlink, served over HTTP on 127.0.0.1 so the emulator's pushes reach `tl.handler`, on
 // the host's store wrapped so every write can be searched for content that must never be stored.
-import type { Logger, MailProvider, PublicConnection } from '@threadlink/core/provider';
+import type { Logger, MailProvider, PublicConnection } from '@threadlink/core';
 import {
   createThreadlink,
   generateSealingKey,
