@@ -4,7 +4,8 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { seededRandom } from '@threadlink/testing';
-import { createMatcher, createMemoryResolver, MessageMeta, type MemoryRecord, type RecordResolver } from '@threadlink/core';
+import { createMemoryResolver, MessageMeta, type MemoryRecord, type RecordResolver } from '@threadlink/core';
+import { createMatcher } from '@threadlink/core/testing';
 
 const { values } = parseArgs({
   options: {

@@ -1,5 +1,6 @@
 // Proves the published shape of every package: publint on each manifest, then the built
-// output is loaded from a clean process both as ESM (import) and as CJS (require).
+// output is loaded from a clean process both as ESM (import) and as CJS (require), and attw checks
+// that the type declarations of every entry match that output.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,6 +38,23 @@ for (const dir of packages) {
       } catch (error) {
         failures += 1;
         console.error(`${specifier} failed to load as ${kind}:\n${error.stderr}`);
+      }
+    }
+  }
+  if (!manifest.private) {
+    // Are the types wrong? (attw, on the packed tarball): each entry's declarations must match its
+    // JavaScript under node16 ESM and CJS and bundlers. node10 is not checked: it cannot read
+    // `exports` subpaths, and every package requires Node 20. ESM-only entries are checked as such.
+    const entries = Object.keys(manifest.exports).filter((key) => key !== './package.json');
+    const dual = entries.filter((key) => manifest.exports[key].require);
+    const esmOnly = entries.filter((key) => !manifest.exports[key].require);
+    for (const [profile, list] of [['node16', dual], ['esm-only', esmOnly]]) {
+      if (list.length === 0) continue;
+      try {
+        execFileSync('pnpm', ['exec', 'attw', '--pack', dir, '--profile', profile, '--format', 'ascii', '--entrypoints', ...list], { cwd: root, stdio: 'pipe' });
+      } catch (error) {
+        failures += 1;
+        console.error(`attw (${profile}) failed for ${manifest.name}:\n${error.stdout}${error.stderr}`);
       }
     }
   }

@@ -1,8 +1,7 @@
 // A minimal OpenTelemetry tracer for the host: it only times spans by name, so the bench can split
 // a push→matched latency into the SDK's own spans (webhook handling, the provider pull, matching,
 // the store write) and what lies between them (queueing, lease, session).
-import { performance } from 'node:perf_hooks';
-import { context, trace, type Context, type Span, type SpanContext, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import { context, trace, type Context, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 
 export interface TimedSpan {
   name: string;
@@ -61,5 +60,3 @@ export function installSpanTimer(now: () => number, keep: (span: TimedSpan) => v
   trace.setGlobalTracerProvider({ getTracer: () => tracer });
 }
 
-export type { SpanOptions };
-export const hrNow = (): number => performance.now();

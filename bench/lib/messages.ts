@@ -1,10 +1,11 @@
 // Synthetic mailbox rows for the store scenarios, shaped like what the engine writes: ids derived
 // from (connection, provider id), participants at CRM client domains, threads of five, reference
 // numbers on a third of the subjects.
-import { messageIdFor, threadIdFor, type Connection, type MessageMeta, type RecordLink } from '@threadlink/core';
+import type { Connection, MessageMeta, RecordLink } from '@threadlink/core';
+import { messageIdFor, threadIdFor } from '@threadlink/core/testing';
 import { makeConnection, makeLink, makeMessage } from '@threadlink/testing';
 
-export const BENCH_NOW = 1_760_000_000_000;
+const BENCH_NOW = 1_760_000_000_000;
 
 export function benchConnection(id: string, tenantId = 't1', accountEmail = 'me@acme.example'): Connection {
   return makeConnection({ id, tenantId, userId: 'u1', accountEmail, createdAt: BENCH_NOW, updatedAt: BENCH_NOW });

@@ -8,7 +8,7 @@ import { startGmailEmulator, startGraphEmulator, type GmailEmulator, type GmailE
 import type { Host } from './host-client.js';
 
 /** What the bench's Pub/Sub push subscription puts in `aud`. */
-export const PUSH_AUDIENCE = 'https://bench.threadlink.test/threadlink/webhooks/gmail';
+const PUSH_AUDIENCE = 'https://bench.threadlink.test/threadlink/webhooks/gmail';
 
 export async function startGoogle(options: GmailEmulatorOptions = {}): Promise<GmailEmulator> {
   const google = await startGmailEmulator(options);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const tsxLoader = import.meta.resolve('tsx');
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-export function runJsonScript<T>(scriptFromRoot: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<T> {
+function runJsonScript<T>(scriptFromRoot: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

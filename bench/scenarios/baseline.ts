@@ -10,7 +10,7 @@
 // poller: 12 polls an hour) and by 1,000 mailboxes. Access-token refreshes (0 units, one call an
 // hour per mailbox) are the same for both and left out.
 import { performance } from 'node:perf_hooks';
-import { defaultEngineOptions } from '@threadlink/core';
+import { defaultEngineOptions } from '@threadlink/core/testing';
 import { rawGmail } from '../lib/providers.js';
 import { clientAddress, sleep, startRig, type Rig } from '../lib/rig.js';
 import { figure, type Figure, type Scenario } from '../lib/scenario.js';

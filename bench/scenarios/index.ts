@@ -11,7 +11,3 @@ import { store } from './store.js';
 import { workers } from './workers.js';
 
 export const scenarios: Scenario[] = [latency, apiCost, scale, backfill, connect, matching, store, baseline, workers];
-
-export function scenarioNamed(name: string): Scenario | undefined {
-  return scenarios.find((scenario) => scenario.name === name);
-}

@@ -7,7 +7,7 @@ import { gmailShapesFrom, rawGmail } from '../lib/providers.js';
 import { clientAddress, sleep, startRig } from '../lib/rig.js';
 import { figure, type Figure, type Scenario } from '../lib/scenario.js';
 import { ratesPerWindow, round, summarize } from '../lib/stats.js';
-import { mapWithConcurrency } from '@threadlink/core';
+import { mapWithConcurrency } from '@threadlink/core/provider';
 import { postgresStore } from '@threadlink/storage-postgres';
 import os from 'node:os';
 import { machineCpu, processesCpuMs } from '../lib/cpu.js';

@@ -3,7 +3,8 @@
 // query for a client with 10,000 messages against a single-row look-up on the same store.
 // PostgreSQL (DATABASE_URL) and PGlite.
 import { performance } from 'node:perf_hooks';
-import { getMessage, type MessageMeta } from '@threadlink/core';
+import type { MessageMeta } from '@threadlink/core';
+import { getMessage } from '@threadlink/core/store';
 import { pgliteStore, postgresStore, type SqlMetadataStore } from '@threadlink/storage-postgres';
 import { benchSchema, databaseUrl, storeOnlyThreadlink } from '../lib/database.js';
 import { benchConnection, benchMessage, clientLink } from '../lib/messages.js';

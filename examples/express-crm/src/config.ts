@@ -13,7 +13,7 @@ export type StorageConfig =
   | { kind: 'postgres'; connectionString: string }
   | { kind: 'memory' };
 
-export interface GoogleConfig {
+interface GoogleConfig {
   clientId: string;
   clientSecret: string;
   pubsubTopic: string;
@@ -21,7 +21,7 @@ export interface GoogleConfig {
   pushServiceAccount: string;
 }
 
-export interface MicrosoftConfig {
+interface MicrosoftConfig {
   clientId: string;
   clientSecret: string;
   tenant: string;

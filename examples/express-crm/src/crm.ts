@@ -3,9 +3,9 @@
 // and the tests talk about.
 import type { RecordRef, RecordResolver, ResolvedRecord } from '@threadlink/core';
 
-export type RecordType = 'client' | 'project' | 'proposal' | 'work_order';
+type RecordType = 'client' | 'project' | 'proposal' | 'work_order';
 
-export interface Contact {
+interface Contact {
   name: string;
   email: string;
 }
@@ -26,7 +26,7 @@ export interface CrmRecord {
   clientId?: string;
 }
 
-export const SEED_RECORDS: readonly CrmRecord[] = [
+const SEED_RECORDS: readonly CrmRecord[] = [
   {
     type: 'client',
     id: 'bigco',

@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import type { RequestHandler } from 'express';
 
 /** The path Microsoft's v2.0 authorize endpoint lives at, for any tenant segment. */
-export const AUTHORIZE_PATH = /^\/[A-Za-z0-9.-]+\/oauth2\/v2\.0\/authorize$/;
+const AUTHORIZE_PATH = /^\/[A-Za-z0-9.-]+\/oauth2\/v2\.0\/authorize$/;
 
 // Only what a consent page needs crosses the relay, in either direction.
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'location', 'cache-control'];

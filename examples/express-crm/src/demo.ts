@@ -10,16 +10,16 @@ import { startGmailEmulator, startGraphEmulator, type GmailEmulator, type GraphE
 
 /** The providers the demo emulates (threadlink's provider id is open; the demo has these two). */
 export const DEMO_PROVIDERS = ['gmail', 'outlook'] as const;
-export type DemoProvider = (typeof DEMO_PROVIDERS)[number];
+type DemoProvider = (typeof DEMO_PROVIDERS)[number];
 
 /** The demo user's mailboxes, one per provider. */
-export const DEMO_MAILBOXES: Readonly<Record<DemoProvider, string>> = {
+const DEMO_MAILBOXES: Readonly<Record<DemoProvider, string>> = {
   gmail: 'ana@acme.example',
   outlook: 'ana@acme-outlook.example',
 };
 const DEMO_USER_NAME = 'Ana Ruiz';
 
-export interface DemoSendInput {
+interface DemoSendInput {
   provider: DemoProvider;
   from: string;
   subject: string;

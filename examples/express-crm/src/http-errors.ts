@@ -14,7 +14,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface ApiErrorBody {
+interface ApiErrorBody {
   error: { code: string; message: string; issues?: Array<{ path: string; message: string }> };
 }
 

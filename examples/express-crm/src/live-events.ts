@@ -4,7 +4,7 @@
 import type { Response } from 'express';
 import type { MessageMeta, RecordLink, Threadlink } from '@threadlink/core';
 
-export type LiveEventName =
+type LiveEventName =
   | 'message.matched'
   | 'message.deleted'
   | 'backfill.progress'

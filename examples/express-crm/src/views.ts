@@ -4,7 +4,7 @@
 import type { ConnectionHealth } from '@threadlink/core';
 import type { PublicConnection, RecordLink, RecordRef, StoredMessage, TimelineThread } from '@threadlink/core';
 
-export interface LinkView {
+interface LinkView {
   type: string;
   id: string;
   label: string;

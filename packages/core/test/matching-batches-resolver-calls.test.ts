@@ -1,4 +1,5 @@
-import { createMatcher, isThreadlinkError, ThreadlinkError, type MessageMeta, type RecordResolver } from '@threadlink/core';
+import { isThreadlinkError, ThreadlinkError, type MessageMeta, type RecordResolver } from '@threadlink/core';
+import { createMatcher } from '@threadlink/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT, crm, mail, NOW, recording, REFERENCE_PATTERN } from './matching-fixtures.js';
 

@@ -1,4 +1,6 @@
-import { createMatcher, decodeMimeWords, ThreadlinkError } from '@threadlink/core';
+import { ThreadlinkError } from '@threadlink/core';
+import { decodeMimeWords } from '@threadlink/core/provider';
+import { createMatcher } from '@threadlink/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { context, crm, mail, recording, REFERENCE_PATTERN, summary } from './matching-fixtures.js';

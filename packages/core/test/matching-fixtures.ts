@@ -5,7 +5,7 @@ import { createMemoryResolver, MessageMeta, type MemoryRecord, type RecordLink, 
 export const ACCOUNT = 'me@acme.com';
 export const NOW = Date.UTC(2025, 2, 14, 9, 30);
 
-export const CRM_RECORDS: MemoryRecord[] = [
+const CRM_RECORDS: MemoryRecord[] = [
   { type: 'contact', id: 'c-ana', label: 'Ana Ruiz', emails: ['ana@bigco.com'] },
   { type: 'contact', id: 'c-bob', label: 'Bob Builder', emails: ['bob.builder@gmail.com'] },
   { type: 'client', id: 'cl-bigco', label: 'BigCo', domains: ['bigco.com'] },

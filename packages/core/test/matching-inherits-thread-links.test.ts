@@ -1,4 +1,5 @@
-import { createMatcher, type RecordLink } from '@threadlink/core';
+import type { RecordLink } from '@threadlink/core';
+import { createMatcher } from '@threadlink/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT, context, crm, mail, NOW, REFERENCE_PATTERN, summary } from './matching-fixtures.js';
 

@@ -1,4 +1,5 @@
-import { createMatcher, FREE_MAIL_DOMAINS } from '@threadlink/core';
+import { FREE_MAIL_DOMAINS } from '../src/matching/domains.js';
+import { createMatcher } from '@threadlink/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT, context, crm, mail, recording, summary } from './matching-fixtures.js';
 

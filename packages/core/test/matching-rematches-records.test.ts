@@ -1,4 +1,5 @@
-import { createMatcher, type MessageIndexQuery } from '@threadlink/core';
+import type { MessageIndexQuery } from '@threadlink/core/store';
+import { createMatcher } from '@threadlink/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNT, mail, NOW, REFERENCE_PATTERN, summary } from './matching-fixtures.js';
 

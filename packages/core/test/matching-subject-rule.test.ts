@@ -1,4 +1,4 @@
-import { createMatcher } from '@threadlink/core';
+import { createMatcher } from '@threadlink/core/testing';
 import { describe, expect, it } from 'vitest';
 import { context, crm, mail, recording, REFERENCE_PATTERN, summary } from './matching-fixtures.js';
 

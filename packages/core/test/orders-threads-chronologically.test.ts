@@ -1,4 +1,4 @@
-import { chronological, dedupeThreads } from '@threadlink/core';
+import { chronological, dedupeThreads } from '../src/timeline/timeline.js';
 import type { StoredMessage } from '@threadlink/core';
 import { describe, expect, it } from 'vitest';
 

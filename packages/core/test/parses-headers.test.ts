@@ -1,4 +1,4 @@
-import { decodeMimeWords, normalizeSubject, parseAddressList, parseMessageIdList, replySubject } from '@threadlink/core';
+import { decodeMimeWords, normalizeSubject, parseAddressList, parseMessageIdList, replySubject } from '@threadlink/core/provider';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

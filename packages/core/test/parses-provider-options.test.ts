@@ -1,4 +1,4 @@
-import { parseProviderOptions } from '@threadlink/core';
+import { parseProviderOptions } from '@threadlink/core/provider';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 

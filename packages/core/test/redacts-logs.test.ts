@@ -1,4 +1,4 @@
-import { consoleJsonLogger, redact } from '@threadlink/core';
+import { consoleJsonLogger, redact } from '../src/logger.js';
 import { describe, expect, it } from 'vitest';
 
 describe('logger', () => {

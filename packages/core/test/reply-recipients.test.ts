@@ -1,4 +1,4 @@
-import { replyRecipients, type ReplyRecipientsInput } from '@threadlink/core';
+import { replyRecipients, type ReplyRecipientsInput } from '@threadlink/core/provider';
 import { describe, expect, it } from 'vitest';
 
 const ME = 'ana@acme.test';

@@ -1,7 +1,8 @@
 // sendOnce, the rule both adapters send by: after a failure that may have gone out, look before
 // sending again; send again only when the look is sure; otherwise SEND_UNCONFIRMED.
 // (The adapters' own tests drive it against the emulators: never-sends-a-reply-twice.test.ts.)
-import { httpStatusError, isThreadlinkError, sendOnce, silentLogger, ThreadlinkError, toThreadlinkError, type SendCheck, type SendOnceOptions } from '@threadlink/core';
+import { isThreadlinkError, silentLogger, ThreadlinkError, toThreadlinkError } from '@threadlink/core';
+import { httpStatusError, sendOnce, type SendCheck, type SendOnceOptions } from '@threadlink/core/provider';
 import { describe, expect, it } from 'vitest';
 
 interface Run {

@@ -8,7 +8,7 @@ import { parsePublicUrl, type ParsedPublicUrl } from './public-url.js';
 import type { CheckOutcome, CheckResult } from './report.js';
 import { openStore, type OpenedStore } from './store/open.js';
 
-export type PubSubAccess = { ok: true; client: PubSubClient; source: string } | { ok: false; outcome: CheckOutcome };
+type PubSubAccess = { ok: true; client: PubSubClient; source: string } | { ok: false; outcome: CheckOutcome };
 
 export interface DoctorContext {
   readonly config: ResolvedDoctorConfig;
@@ -26,7 +26,7 @@ export interface OwnedContext extends DoctorContext {
   close(): Promise<void>;
 }
 
-export const DEFAULT_PUBSUB_API_URL = 'https://pubsub.googleapis.com';
+const DEFAULT_PUBSUB_API_URL = 'https://pubsub.googleapis.com';
 
 export function createContext(config: ResolvedDoctorConfig): OwnedContext {
   const results = new Map<string, CheckResult>();

@@ -1,8 +1,9 @@
 // OAuth 2.0 authorization code flow with PKCE (core owns state and verifier), offline access,
 // least-privilege scopes per mode, and revocation at Google's revoke endpoint.
-import type { AuthorizeUrlInput, ExchangeCodeInput, ExchangedAccount, ProviderSession, ProviderTokens } from '@threadlink/core';
-import { EmailAddress, ThreadlinkError } from '@threadlink/core';
-import { CodeChallengeMethod } from 'google-auth-library';
+import type { AuthorizeUrlInput, ExchangeCodeInput, ExchangedAccount, ProviderSession, ProviderTokens } from '@threadlink/core/provider';
+import { EmailAddress, ThreadlinkError } from '@threadlink/core/provider';
+import type { gmail_v1 } from '@googleapis/gmail';
+import { CodeChallengeMethod, type Credentials } from 'google-auth-library';
 import { createGmailApi, createOAuthClient, type GmailContext } from './client.js';
 import { classifyGoogleError, describeGoogleError } from './errors.js';
 import { SCOPES, scopesFor, type ResolvedGmailOptions } from './options.js';
@@ -33,7 +34,7 @@ export function authorizeUrl({ options }: GmailContext, input: AuthorizeUrlInput
 
 export async function exchangeCode({ options }: GmailContext, input: ExchangeCodeInput): Promise<ExchangedAccount> {
   const oauth = createOAuthClient(options, input.redirectUri);
-  let credentials;
+  let credentials: Credentials;
   try {
     ({ tokens: credentials } = await oauth.getToken({ code: input.code, codeVerifier: input.codeVerifier, redirect_uri: input.redirectUri }));
   } catch (error) {
@@ -56,7 +57,7 @@ export async function exchangeCode({ options }: GmailContext, input: ExchangeCod
     });
   }
   oauth.setCredentials(credentials);
-  let profile;
+  let profile: gmail_v1.Schema$Profile;
   try {
     ({ data: profile } = await createGmailApi(options, oauth).users.getProfile({ userId: 'me' }, { retry: false, timeout: options.requestTimeoutMs }));
   } catch (error) {

@@ -1,7 +1,7 @@
 // Full listing for back-fill and for resync after CURSOR_EXPIRED: messages.list newest first,
 // then masked metadata in small batches, on the back-fill lane of the mailbox's quota: it takes
 // what real-time calls leave (see rate-limit.ts).
-import type { FullSyncOptions, FullSyncPage, ProviderMessage, ProviderSession } from '@threadlink/core';
+import type { FullSyncOptions, FullSyncPage, ProviderMessage, ProviderSession } from '@threadlink/core/provider';
 import { withGmail, type GmailContext } from './client.js';
 import { fetchMessages } from './fetch-messages.js';
 import { dispositionOf, toProviderMessageOrSkip } from './metadata.js';

@@ -48,7 +48,7 @@ function parseBody(text: string): unknown {
 }
 
 /** Parses a multipart/mixed batch answer into parts keyed by the Content-ID we sent. */
-export function parseBatchResponse(text: string, contentType: string | null): Map<string, BatchResponsePart> {
+function parseBatchResponse(text: string, contentType: string | null): Map<string, BatchResponsePart> {
   const declared = /boundary="?([^";]+)"?/i.exec(contentType ?? '')?.[1];
   const boundary = declared ?? /^--([^\r\n]+)/.exec(text.trimStart())?.[1];
   const answers = new Map<string, BatchResponsePart>();
@@ -68,7 +68,7 @@ export function parseBatchResponse(text: string, contentType: string | null): Ma
   return answers;
 }
 
-export function buildBatchBody(parts: readonly BatchRequestPart[], apiRootUrl: string, boundary: string): string {
+function buildBatchBody(parts: readonly BatchRequestPart[], apiRootUrl: string, boundary: string): string {
   const lines: string[] = [];
   for (const part of parts) {
     const target = new URL(part.path, apiRootUrl);

@@ -1,7 +1,7 @@
 // Body on demand: format=raw parsed with postal-mime, HTML sanitised, attachment names and sizes
 // only. Nothing here is logged or kept; the caller gets it and it is gone.
-import type { MessageBody, ProviderSession } from '@threadlink/core';
-import { sanitizeEmailHtml, ThreadlinkError } from '@threadlink/core';
+import type { MessageBody, ProviderSession } from '@threadlink/core/provider';
+import { sanitizeEmailHtml, ThreadlinkError } from '@threadlink/core/provider';
 import PostalMime from 'postal-mime';
 import { withGmail, type GmailContext } from './client.js';
 

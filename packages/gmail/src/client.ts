@@ -3,8 +3,8 @@
 // (quota units taken from the mailbox's budget before every attempt, classification, refresh-once
 // on 401, backoff on throttling fed back into the budget, refreshed tokens persisted).
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
-import type { ProviderSession, ProviderTokens } from '@threadlink/core';
-import { ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core';
+import type { ProviderSession, ProviderTokens } from '@threadlink/core/provider';
+import { ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core/provider';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { classifyGoogleError, statusOf } from './errors.js';
 import type { ResolvedGmailOptions } from './options.js';
@@ -24,9 +24,9 @@ export interface GmailContext {
 }
 
 /** A metered Gmail method, or a batch (whose parts are charged one by one: pass `units`). */
-export type Operation = QuotaOperation | 'batch';
+type Operation = QuotaOperation | 'batch';
 
-export interface CallOptions {
+interface CallOptions {
   /** Retry throttled/unavailable answers (default true). Off for non-idempotent calls such as send. */
   retry?: boolean | 'rate-limit-only';
   /** Quota units one attempt costs; defaults to the operation's (a batch must say). */

@@ -2,7 +2,7 @@
 // Gmail signals throttling as 429 *or* 403 with reason rateLimitExceeded / userRateLimitExceeded
 // (developers.google.com/workspace/gmail/api/guides/handle-errors), and a 403 is also a genuine
 // permission error, so 403s are classified by reason, never by status alone.
-import { httpStatusError, parseRetryAfter, ThreadlinkError } from '@threadlink/core';
+import { httpStatusError, parseRetryAfter, ThreadlinkError } from '@threadlink/core/provider';
 
 const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'concurrentLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
 /** OAuth token-endpoint errors that mean the grant is gone: the user must connect again. */
@@ -59,7 +59,7 @@ export function describeGoogleError(error: unknown): GoogleErrorShape {
   };
 }
 
-export function isRateLimitShape(shape: Pick<GoogleErrorShape, 'status' | 'reasons' | 'apiStatus'>): boolean {
+function isRateLimitShape(shape: Pick<GoogleErrorShape, 'status' | 'reasons' | 'apiStatus'>): boolean {
   if (shape.status === 429) return true;
   return shape.status === 403 && (shape.reasons.some((reason) => RATE_REASONS.has(reason)) || shape.apiStatus === 'RESOURCE_EXHAUSTED');
 }

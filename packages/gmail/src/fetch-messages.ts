@@ -7,7 +7,7 @@
 // handful of ids a single get costs the same one round trip without the multipart overhead.
 // Every request takes its units from the client's quota lane (client.call), re-sent parts included.
 import type { gmail_v1 } from '@googleapis/gmail';
-import { backoffDelay, chunk, mapWithConcurrency, ThreadlinkError } from '@threadlink/core';
+import { backoffDelay, chunk, mapWithConcurrency, ThreadlinkError } from '@threadlink/core/provider';
 import { sendBatch } from './batch.js';
 import { backoffOptions, type GmailClient } from './client.js';
 import { classifyGoogleError } from './errors.js';

@@ -1,7 +1,7 @@
 // @threadlink/gmail — the Gmail MailProvider: users.watch + Pub/Sub push, history sync,
 // masked metadata reads, paced back-fill, body on demand and in-thread replies. This file only
 // wires: each operation lives in the file named for it and takes the instance's GmailContext.
-import { bindProvider, type MailProvider } from '@threadlink/core';
+import { bindProvider, type MailProvider } from '@threadlink/core/provider';
 import { authorizeUrl, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';

@@ -11,11 +11,11 @@ import {
   ThreadlinkError,
   type AttachmentMeta,
   type ProviderSession,
-} from '@threadlink/core';
+} from '@threadlink/core/provider';
 import type { ResolvedGmailOptions } from './options.js';
 
 /** The headers threadlink keeps (plus Content-Type, for the metadata-mode attachment flag). */
-export const KEPT_HEADERS = ['From', 'To', 'Cc', 'Bcc', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'In-Reply-To', 'References', 'Content-Type'];
+const KEPT_HEADERS = ['From', 'To', 'Cc', 'Bcc', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'In-Reply-To', 'References', 'Content-Type'];
 
 /** Attachments can nest (multipart/mixed › multipart/alternative › …); five levels covers real mail. */
 function partsMask(depth: number): string {
@@ -59,7 +59,7 @@ export function dispositionOf(labelIds: readonly string[] | null | undefined): D
   return 'keep';
 }
 
-export function folderOf(labelIds: readonly string[]): ProviderMessage['folder'] {
+function folderOf(labelIds: readonly string[]): ProviderMessage['folder'] {
   if (labelIds.includes('TRASH')) return 'trash';
   if (labelIds.includes('SPAM')) return 'spam';
   if (labelIds.includes('DRAFT')) return 'drafts';

@@ -4,9 +4,9 @@
 // (cloud.google.com/pubsub/docs/authenticate-push-subscriptions). Forged → 401, broken → 400,
 // both with nothing enqueued; an unknown mailbox, stale or duplicate push is still a 2xx,
 // because any other status makes Pub/Sub redeliver it for days.
-import type { ChangeHint, WebhookContext, WebhookOutcome } from '@threadlink/core';
-import { EmailAddress, ThreadlinkError } from '@threadlink/core';
-import type { OAuth2Client } from 'google-auth-library';
+import type { ChangeHint, WebhookContext, WebhookOutcome } from '@threadlink/core/provider';
+import { EmailAddress, ThreadlinkError } from '@threadlink/core/provider';
+import type { OAuth2Client, TokenPayload } from 'google-auth-library';
 import { z } from 'zod';
 import { createOAuthClient, type GmailContext } from './client.js';
 import type { ResolvedGmailOptions } from './options.js';
@@ -48,7 +48,7 @@ async function verifyPushToken(verifier: OAuth2Client, options: ResolvedGmailOpt
   } catch (error) {
     throw new ThreadlinkError('PROVIDER_UNAVAILABLE', 'Google signing certificates could not be fetched', { cause: error, details: { provider: 'gmail' } });
   }
-  let payload;
+  let payload: TokenPayload | undefined;
   try {
     // Checks the RS256 signature, exp/iat (with Google's 5 min skew), aud and iss ∈ accounts.google.com.
     const ticket = await verifier.verifyIdToken({ idToken: token, audience: options.pushAudience });

@@ -1,6 +1,6 @@
 // The provider's options, parsed with zod at the boundary so a misconfigured host fails at
 // start-up with CONFIG_INVALID instead of at the first webhook.
-import { EmailAddress, parseProviderOptions } from '@threadlink/core';
+import { EmailAddress, parseProviderOptions } from '@threadlink/core/provider';
 import { z } from 'zod';
 
 const Url = z.string().url();

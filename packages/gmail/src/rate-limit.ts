@@ -23,8 +23,8 @@
 // A refusal (429, or 403 rateLimitExceeded/userRateLimitExceeded) means Gmail counted more than
 // the ledger did — another instance or another app on the same account: every call of the
 // mailbox then waits out the Retry-After before the budget lets anything else out.
-import type { Clock, ProviderSession } from '@threadlink/core';
-import { ThreadlinkError } from '@threadlink/core';
+import type { Clock, ProviderSession } from '@threadlink/core/provider';
+import { ThreadlinkError } from '@threadlink/core/provider';
 import type { ResolvedGmailOptions } from './options.js';
 
 /** Units per call (developers.google.com/workspace/gmail/api/reference/quota). A batch is charged per part. */
@@ -41,7 +41,7 @@ export const UNITS = {
 export type QuotaOperation = keyof typeof UNITS;
 
 /** `live`: real-time pulls and anything a user waits for. `backfill`: history listings (back-fill, resync). */
-export type Priority = 'live' | 'backfill';
+type Priority = 'live' | 'backfill';
 
 /** Google's window: units count for a second. */
 const WINDOW_MS = 1_000;
@@ -51,7 +51,7 @@ const INITIAL_ROUND_TRIP_MS = 50;
 const BACKFILL_SLICE_MS = 40;
 
 /** The request's answer (or failure) is in: its units leave the ledger one second from now. */
-export type Answered = () => void;
+type Answered = () => void;
 
 /** One mailbox's budget as one kind of caller sees it. */
 export interface Lane {

@@ -6,8 +6,8 @@
 // retried on throttling only (refused unprocessed); after a 5xx or a lost answer core's sendOnce
 // asks findSent below whether it went out before anything is sent again.
 import type { gmail_v1 } from '@googleapis/gmail';
-import type { Participant, ProviderMessage, ProviderSession, ReplyContext, SendCheck, SentMessage } from '@threadlink/core';
-import { normalizeSubject, providerAnswered, replyRecipients, replySubject, sendOnce, ThreadlinkError } from '@threadlink/core';
+import type { Participant, ProviderMessage, ProviderSession, ReplyContext, SendCheck, SentMessage } from '@threadlink/core/provider';
+import { normalizeSubject, providerAnswered, replyRecipients, replySubject, sendOnce, ThreadlinkError } from '@threadlink/core/provider';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { backoffOptions, withGmail, type GmailClient, type GmailContext } from './client.js';
 import { classifyGoogleError } from './errors.js';

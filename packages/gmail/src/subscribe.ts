@@ -1,14 +1,14 @@
 // users.watch / users.stop. A watch lasts 7 days; Google advises re-calling watch daily
 // (developers.google.com/workspace/gmail/api/guides/push#renewing_mailbox_watch), so renewAt is
 // now + 24 h but never later than one hour before the expiry Google returned.
-import type { ProviderSession, SubscribeResult, SubscriptionState } from '@threadlink/core';
-import { ThreadlinkError } from '@threadlink/core';
+import type { ProviderSession, SubscribeResult, SubscriptionState } from '@threadlink/core/provider';
+import { ThreadlinkError } from '@threadlink/core/provider';
 import { withGmail, type GmailContext } from './client.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const EXPIRY_MARGIN_MS = 60 * 60 * 1000;
 
-export function subscriptionFor(accountEmail: string, topic: string, expiresAt: number, now: number): SubscriptionState {
+function subscriptionFor(accountEmail: string, topic: string, expiresAt: number, now: number): SubscriptionState {
   const renewAt = Math.max(now, Math.min(now + DAY_MS, expiresAt - EXPIRY_MARGIN_MS));
   // Gmail has one watch per mailbox, named by the mailbox itself.
   return { items: [{ id: accountEmail, resource: topic, expiresAt }], renewAt, expiresAt };

@@ -2,8 +2,8 @@
 // the history touched. Re-reading the message (rather than replaying label deltas) gives the
 // current labels and folder in one step and makes replays idempotent.
 import type { gmail_v1 } from '@googleapis/gmail';
-import type { Change, ProviderSession, PullResult } from '@threadlink/core';
-import { ThreadlinkError } from '@threadlink/core';
+import type { Change, ProviderSession, PullResult } from '@threadlink/core/provider';
+import { ThreadlinkError } from '@threadlink/core/provider';
 import { withGmail, type GmailClient, type GmailContext } from './client.js';
 import { fetchMessages, type FetchedMessages } from './fetch-messages.js';
 import { dispositionOf, toProviderMessageOrSkip } from './metadata.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { pkceChallenge, type ThreadlinkError } from '@threadlink/core';
+import type { ThreadlinkError } from '@threadlink/core';
+import { pkceChallenge } from '@threadlink/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GMAIL_SCOPES, gmailProvider } from '../src/index.js';
 import { startHarness, type Harness } from './harness.js';

@@ -16,7 +16,7 @@ import { recordEvents, serveWebHandler, type GmailEmulator, type GmailEmulatorOp
 import type { GmailProviderOptions } from '../src/index.js';
 import { capturingLogger, providerFor, PUSH_AUDIENCE, recordingProxy, startGoogle, type CapturedLogger, type RecordedExchange } from './support.js';
 
-export const resolver: RecordResolver = {
+const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {
     return addresses.includes('client@bigco.test') ? [{ type: 'client', id: 'c-bigco', label: 'BigCo', emails: ['client@bigco.test'] }] : [];
   },
@@ -25,7 +25,6 @@ export const resolver: RecordResolver = {
   },
 };
 
-export type { RecordedEvent };
 
 export interface Harness {
   google: GmailEmulator;

@@ -2,7 +2,8 @@
 // the send out and then loses its answer (failAfter 'drop') or answers 500 anyway, or refuses it
 // unprocessed (failNext). The adapter looks in the mailbox's SENT history before sending again,
 // in both modes, and also when Gmail replaces the Message-ID it was given.
-import { isThreadlinkError, type MailProvider, type ReplyContext } from '@threadlink/core';
+import { isThreadlinkError, type MailProvider } from '@threadlink/core';
+import type { ReplyContext } from '@threadlink/core/provider';
 import type { GmailEmulator } from '@threadlink/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { capturingLogger, connect, providerFor, startGoogle, virtualClock, type CapturedLogger, type TestSession } from './support.js';

@@ -1,9 +1,9 @@
-import type { Change, ProviderMessage } from '@threadlink/core';
+import type { ProviderMessage } from '@threadlink/core';
+import type { Change } from '@threadlink/core/provider';
 import type { GmailEmulator } from '@threadlink/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, providerFor, startGoogle, type TestSession } from './support.js';
 
-const ANA = 'ana@acme.test';
 const upserted = (changes: Change[]): ProviderMessage[] => changes.flatMap((change) => (change.type === 'upsert' ? [change.message] : []));
 
 describe('metadata reads', () => {

@@ -1,16 +1,9 @@
 // Test support: the Gmail emulator from @threadlink/testing, a ProviderSession built the way
 // the engine builds one, a capturing logger and a virtual clock shared with the emulator.
 import { randomBytes } from 'node:crypto';
-import {
-  pkceChallenge,
-  type Clock,
-  type Connection,
-  type Logger,
-  type MailProvider,
-  type ProviderSession,
-  type ProviderTokens,
-  type WebhookContext,
-} from '@threadlink/core';
+import type { Clock, Connection, Logger, MailProvider, ProviderTokens } from '@threadlink/core';
+import type { ProviderSession } from '@threadlink/core/provider';
+import { pkceChallenge } from '@threadlink/core/testing';
 import { makeConnection, startGmailEmulator, type GmailEmulator, type GmailEmulatorOptions, type RequestLogEntry } from '@threadlink/testing';
 import { gmailProvider, type GmailProviderOptions } from '../src/index.js';
 
@@ -73,7 +66,7 @@ export const realClock: Clock = {
 };
 
 /** The connection the engine would have stored for `accountEmail` (tenant t1, user u1, not shared). */
-export function connectionFor(accountEmail: string, overrides: Partial<Connection> = {}): Connection {
+function connectionFor(accountEmail: string, overrides: Partial<Connection> = {}): Connection {
   return makeConnection({ id: `conn_${accountEmail.replace(/\W/g, '_')}`, tenantId: 't1', userId: 'u1', accountEmail, scopes: [], shared: false, ...overrides });
 }
 
@@ -114,17 +107,6 @@ export async function connect(
   if (!code) throw new Error(`consent did not return a code: ${redirect.toString()}`);
   const account = await provider.exchangeCode({ code, codeVerifier: verifier, redirectUri: REDIRECT_URI });
   return sessionFor(connectionFor(account.accountEmail, { scopes: account.scopes }), account.tokens, options);
-}
-
-export function webhookContext(connections: Connection[], logger: Logger = capturingLogger()): WebhookContext {
-  return {
-    connectionsByAccount: async (_provider, accountEmail) => connections.filter((connection) => connection.accountEmail === accountEmail.toLowerCase()),
-    connectionsBySubscription: async () => [],
-    connectionsBySubscriptions: async () => [],
-    clock: realClock,
-    logger,
-    maxBodyBytes: 1024 * 1024,
-  };
 }
 
 export interface RecordedExchange {

@@ -26,7 +26,6 @@ import {
   type NetworkResponse,
 } from '@azure/msal-node';
 import {
-  silentLogger,
   systemClock,
   ThreadlinkError,
   type AuthorizeUrlInput,
@@ -34,7 +33,8 @@ import {
   type ExchangedAccount,
   type ProviderSession,
   type ProviderTokens,
-} from '@threadlink/core';
+} from '@threadlink/core/provider';
+import { silentLogger } from '@threadlink/core';
 import { createGraphSession, type OutlookContext } from './client.js';
 import { msalError } from './errors.js';
 import type { ResolvedOutlookOptions } from './options.js';
@@ -88,7 +88,7 @@ const DISCOVERY_PATH = /\/\.well-known\/openid-configuration$|\/discovery\/insta
  * An msal-node network client over node:https whose agent trusts one extra CA (a local
  * emulator's self-signed certificate). It talks to the authority's origin only.
  */
-export function createTrustingNetworkClient(authorityOrigin: string, caCertificate: string): INetworkModule {
+function createTrustingNetworkClient(authorityOrigin: string, caCertificate: string): INetworkModule {
   const agent = new Agent({ ca: caCertificate, keepAlive: true });
   const discovery = new Map<string, NetworkResponse<unknown>>();
 

@@ -4,7 +4,14 @@
 // folder; the resume token holds each folder's nextLink, so a restart resumes where it stopped.
 // When every folder reaches its deltaLink, those links are the cursor: incremental sync then
 // covers everything after the listing, including changes to back-filled messages.
-import { mapWithConcurrency, ThreadlinkError, type FullSyncOptions, type FullSyncPage, type ProviderMessage, type ProviderSession } from '@threadlink/core';
+import {
+  mapWithConcurrency,
+  ThreadlinkError,
+  type FullSyncOptions,
+  type FullSyncPage,
+  type ProviderMessage,
+  type ProviderSession,
+} from '@threadlink/core/provider';
 import { z } from 'zod';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { materialize, type Listed } from './fetch-messages.js';

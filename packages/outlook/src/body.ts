@@ -1,7 +1,7 @@
 // Body on demand: the message body (as HTML and as Graph's own text rendering) and attachment
 // names/sizes in one $batch round trip. The result goes to the caller and is dropped: it is
 // never stored, logged or emitted. Needs Mail.Read — Mail.ReadBasic cannot read bodies.
-import { sanitizeEmailHtml, ThreadlinkError, type MessageBody, type ProviderSession } from '@threadlink/core';
+import { sanitizeEmailHtml, ThreadlinkError, type MessageBody, type ProviderSession } from '@threadlink/core/provider';
 import { graphFor, type OutlookContext } from './client.js';
 import { batchAnswerError } from './errors.js';
 import { ATTACHMENT_SELECT, toAttachmentMeta } from './metadata.js';

@@ -3,7 +3,7 @@
 // https://learn.microsoft.com/graph/outlook-immutable-id), failures classified into
 // ThreadlinkErrors, and short throttling waits slept through with core's withRetry.
 import { Client, GraphError, HTTPMessageHandler, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from '@microsoft/microsoft-graph-client';
-import { chunk, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger, type ProviderSession } from '@threadlink/core';
+import { chunk, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger, type ProviderSession } from '@threadlink/core/provider';
 import type { OutlookAuth, TokenSource } from './auth.js';
 import { classifyGraphError } from './errors.js';
 import type { ResolvedOutlookOptions } from './options.js';
@@ -20,10 +20,10 @@ export interface OutlookContext {
   readonly gates: MailboxGates;
 }
 
-export const IMMUTABLE_ID = 'IdType="ImmutableId"';
+const IMMUTABLE_ID = 'IdType="ImmutableId"';
 const GRAPH_VERSION = 'v1.0';
 /** Graph JSON batching takes at most 20 requests per $batch (https://learn.microsoft.com/graph/json-batching). */
-export const BATCH_LIMIT = 20;
+const BATCH_LIMIT = 20;
 
 function requestUrl(context: Context): string {
   return typeof context.request === 'string' ? context.request : context.request.url;
@@ -88,14 +88,14 @@ export interface BatchRequest {
   body?: unknown;
 }
 
-export interface BatchResponse {
+interface BatchResponse {
   id: string;
   status: number;
   headers: Record<string, string>;
   body: unknown;
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   headers?: Record<string, string>;
   /** Mailbox slots the request occupies at Graph (default 1; a $batch runs up to 4 inner requests at once). */
   slots?: number;
@@ -110,7 +110,7 @@ export interface RequestOptions {
 /** /reply, /replyAll, /forward, /send, /sendMail: each request sends mail, so none may be repeated blindly. */
 const SEND_ACTION = /\/(reply|replyall|forward|send|sendmail)$/i;
 
-export function isSendRequest(method: string, path: string): boolean {
+function isSendRequest(method: string, path: string): boolean {
   return method.toUpperCase() === 'POST' && SEND_ACTION.test(path.split('?')[0] ?? '');
 }
 

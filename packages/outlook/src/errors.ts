@@ -5,7 +5,7 @@
 // with Gmail's 403 rateLimitExceeded).
 import { AuthError, InteractionRequiredAuthError } from '@azure/msal-node';
 import { GraphError } from '@microsoft/microsoft-graph-client';
-import { httpStatusError, parseRetryAfter, ThreadlinkError } from '@threadlink/core';
+import { httpStatusError, parseRetryAfter, ThreadlinkError } from '@threadlink/core/provider';
 
 /** Classifies anything the Graph client throws. 410 and SyncStateNotFound/Invalid mean the delta token is gone. */
 export function classifyGraphError(error: unknown, now = Date.now()): ThreadlinkError {

@@ -3,7 +3,7 @@
 // never lists) are read for messages that have any, all in $batch round trips of 20
 // (client.ts), each inner request counted against the mailbox's 4 concurrent requests
 // (rate-limit.ts). The answer is Changes, mapped by metadata.ts.
-import type { Change, ProviderMessage, ProviderSession } from '@threadlink/core';
+import type { Change, ProviderMessage, ProviderSession } from '@threadlink/core/provider';
 import type { BatchRequest, GraphSession } from './client.js';
 import { batchAnswerError } from './errors.js';
 import {
@@ -66,7 +66,7 @@ export async function materialize(input: MaterializeInput): Promise<Change[]> {
         changes.push({ type: 'delete', providerMessageId: item.id });
         continue;
       }
-      if (!response || response.status !== 200) throw batchAnswerError(response?.status ?? 0, 'message metadata');
+      if (response?.status !== 200) throw batchAnswerError(response?.status ?? 0, 'message metadata');
       message = { ...(response.body as GraphMessage), id: item.id };
     }
     if (message.isDraft === true) continue;

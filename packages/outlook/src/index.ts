@@ -2,7 +2,7 @@
 // change notifications per folder, delta sync, back-fill newest first, body on demand and
 // in-conversation replies. This file only wires: each operation lives in the file named for it
 // and takes the instance's OutlookContext.
-import { bindProvider, type MailProvider } from '@threadlink/core';
+import { bindProvider, type MailProvider } from '@threadlink/core/provider';
 import { authorizeUrl, createOutlookAuth, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';

@@ -1,7 +1,15 @@
 // Graph `message` JSON → ProviderMessage (metadata only). The $select below is the whole
 // contract with Graph: body, bodyPreview and uniqueBody are never requested on a sync path,
 // so they never cross the wire, let alone reach the store (https://learn.microsoft.com/graph/api/resources/message).
-import { EmailAddress, mapMessageOrSkip, parseMessageIdList, ProviderMessage, type AttachmentMeta, type Participant, type ProviderSession } from '@threadlink/core';
+import {
+  EmailAddress,
+  mapMessageOrSkip,
+  parseMessageIdList,
+  ProviderMessage,
+  type AttachmentMeta,
+  type Participant,
+  type ProviderSession,
+} from '@threadlink/core/provider';
 
 /**
  * Every field Mail.ReadBasic returns that we keep. internetMessageHeaders is allowed under
@@ -40,7 +48,7 @@ export const WELL_KNOWN_FOLDERS: readonly WellKnownFolder[] = ['inbox', 'sentite
 /** Well-known folder name → its id in this mailbox (ids are opaque and differ per mailbox). */
 export type FolderIds = Partial<Record<WellKnownFolder, string>>;
 
-export interface GraphRecipient {
+interface GraphRecipient {
   emailAddress?: { name?: string | null; address?: string | null } | null;
 }
 

@@ -13,7 +13,7 @@ import {
   type Connection,
   type WebhookContext,
   type WebhookOutcome,
-} from '@threadlink/core';
+} from '@threadlink/core/provider';
 import { z } from 'zod';
 import { folderOfResource } from './subscribe.js';
 

@@ -1,7 +1,7 @@
 // The provider's options, parsed with zod at the boundary so a misconfigured host fails at
 // start-up with CONFIG_INVALID instead of at the first webhook. Strict, like Gmail's: an unknown
 // key is a typo or an option that no longer exists, and ignoring it would hide the mistake.
-import { parseProviderOptions } from '@threadlink/core';
+import { parseProviderOptions } from '@threadlink/core/provider';
 import { z } from 'zod';
 
 export const OutlookFolder = z.enum(['inbox', 'sentitems']);

@@ -29,7 +29,7 @@ import {
   type SendCheck,
   type SendOnceOptions,
   type SentMessage,
-} from '@threadlink/core';
+} from '@threadlink/core/provider';
 import { z } from 'zod';
 import { grantedScopes, hasScope } from './auth.js';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';

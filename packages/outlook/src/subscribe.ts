@@ -3,13 +3,22 @@
 // Creating one makes Graph POST a validation token to both URLs first; the webhook
 // handler (notifications.ts) must already answer it.
 import { randomBytes } from 'node:crypto';
-import { isThreadlinkError, mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, type SubscribeResult, type SubscriptionItem, type SubscriptionState } from '@threadlink/core';
+import {
+  isThreadlinkError,
+  mapWithConcurrency,
+  sha256Hex,
+  ThreadlinkError,
+  type ProviderSession,
+  type SubscribeResult,
+  type SubscriptionItem,
+  type SubscriptionState,
+} from '@threadlink/core/provider';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import type { OutlookFolder } from './options.js';
 import { decodeCursor, deltaStartPath, encodeCursor, loadFolderIds, walkToDeltaLink } from './sync.js';
 
 /** Longest lifetime Graph grants a subscription on Outlook messages without resource data (7 days). */
-export const MAX_LIFETIME_MINUTES = 10_080;
+const MAX_LIFETIME_MINUTES = 10_080;
 /** Asked for a little less than the maximum: Graph rejects a request past it by its own clock (400). */
 const LIFETIME_MARGIN_MINUTES = 10;
 /** Renew at 75 % of the lifetime: a missed renewal still leaves more than a day to retry. */
@@ -35,7 +44,7 @@ export async function fetchProfile(graph: GraphSession): Promise<Profile> {
   return { accountEmail: accountEmail.toLowerCase(), displayName: me.displayName ?? null };
 }
 
-export function folderResource(folder: OutlookFolder): string {
+function folderResource(folder: OutlookFolder): string {
   return `me/mailFolders('${folder}')/messages`;
 }
 

@@ -3,7 +3,7 @@
 // delta links (or, mid-round, next links) serialised as JSON, plus the ids of the
 // well-known folders so a message's parentFolderId can be named. A push names the folders
 // whose subscriptions fired, and its pull reads only their delta (see foldersToPull).
-import { mapWithConcurrency, ThreadlinkError, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core';
+import { mapWithConcurrency, ThreadlinkError, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core/provider';
 import { z } from 'zod';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { materialize, type Listed } from './fetch-messages.js';
@@ -125,7 +125,7 @@ interface PullCall {
  * The folders a pull reads: all of them, or — for a push's scope — the notified folders plus any
  * folder gone stale. Scope names the adapter does not track widen the pull to everything.
  */
-export function foldersToPull(folders: readonly OutlookFolder[], cursor: DeltaCursor, scope: readonly string[] | undefined, now: number): OutlookFolder[] {
+function foldersToPull(folders: readonly OutlookFolder[], cursor: DeltaCursor, scope: readonly string[] | undefined, now: number): OutlookFolder[] {
   if (!scope || scope.length === 0 || scope.some((name) => !folders.includes(name as OutlookFolder))) return [...folders];
   return folders.filter((folder) => scope.includes(folder) || now - (cursor.pulledAt?.[folder] ?? 0) >= STALE_FOLDER_MS);
 }

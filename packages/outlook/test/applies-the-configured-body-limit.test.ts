@@ -2,7 +2,8 @@
 // the Node glue (with no option of its own) and the Outlook notification parser all enforce.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createThreadlink, generateSealingKey, toNodeHandler, type MailProvider, type Threadlink, type WebhookContext } from '@threadlink/core';
+import { createThreadlink, generateSealingKey, toNodeHandler, type MailProvider, type Threadlink } from '@threadlink/core';
+import type { WebhookContext } from '@threadlink/core/provider';
 import { memoryStore } from '@threadlink/storage-memory';
 import { startGraphEmulator, type GraphEmulator } from '@threadlink/testing';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { sha256Hex } from '@threadlink/core';
+import { sha256Hex } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scopesFor } from '../src/index.js';
 import { startHarness, type Harness } from './support.js';

@@ -1,4 +1,5 @@
-import type { ProviderMessage, ReplyContext } from '@threadlink/core';
+import type { ProviderMessage } from '@threadlink/core';
+import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectThreadlinkError, pullAll, startHarness, type Harness } from './support.js';
 

@@ -2,7 +2,8 @@
 // {id, isRead, parentFolderId} after a read-flag flip — microsoft-graph-docs issue 7776). Such
 // items are re-read by id in one $batch. The emulator always sends full items, so the partial
 // listing is handed to the sync step directly; the re-reads go over HTTP to the emulator.
-import { silentLogger, systemClock } from '@threadlink/core';
+import { silentLogger } from '@threadlink/core';
+import { systemClock } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutlookAuth } from '../src/auth.js';
 import { createGraphSession } from '../src/client.js';

@@ -1,7 +1,15 @@
 // End-to-end harness: createThreadlink + memoryStore + outlookProvider, served on 127.0.0.1 so
 // the Graph emulator delivers validation handshakes, notifications and lifecycle events to the
 // facade's real HTTP handler.
-import { createThreadlink, generateSealingKey, type EngineOptions, type PublicConnection, type RecordResolver, type Threadlink, type ThreadlinkEvents } from '@threadlink/core';
+import {
+  createThreadlink,
+  generateSealingKey,
+  type EngineOptions,
+  type PublicConnection,
+  type RecordResolver,
+  type Threadlink,
+  type ThreadlinkEvents,
+} from '@threadlink/core';
 import { memoryStore, type MemoryStore } from '@threadlink/storage-memory';
 import { recordEvents, serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions, type RecordedEvent } from '@threadlink/testing';
 import { outlookProvider, type OutlookProviderOptions } from '../src/index.js';
@@ -16,7 +24,6 @@ export const resolver: RecordResolver = {
   },
 };
 
-export type { RecordedEvent };
 
 export interface Facade {
   ms: GraphEmulator;

@@ -2,7 +2,8 @@
 // carries a request out and then loses its answer (failAfter 'drop') or answers 5xx anyway, or
 // refuses it unprocessed (failNext). Draft replies are settled by the draft's state; /reply
 // (metadata mode, `replies: 'direct'`) cannot be settled and becomes SEND_UNCONFIRMED.
-import { isThreadlinkError, silentLogger, type ProviderMessage, type ReplyContext } from '@threadlink/core';
+import { isThreadlinkError, silentLogger, type ProviderMessage } from '@threadlink/core';
+import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutlookAuth } from '../src/auth.js';
 import { createGraphSession } from '../src/client.js';

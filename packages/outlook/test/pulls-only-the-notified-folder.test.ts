@@ -1,6 +1,6 @@
 // A change notification names its subscription, and each subscription watches one folder: the
 // pull it triggers reads that folder's delta only, and nothing in the other folders is missed.
-import type { Change } from '@threadlink/core';
+import type { Change } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STALE_FOLDER_MS } from '../src/sync.js';
 import { startFacade, type Facade } from './harness.js';

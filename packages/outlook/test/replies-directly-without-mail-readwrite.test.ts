@@ -1,7 +1,8 @@
 // `replies: 'direct'`: full mode (bodies on demand) for tenants that will not consent to
 // Mail.ReadWrite. The scopes asked for follow the option, and replies go through /reply with
 // Mail.Send alone, returning no id (real msal-node and Graph clients against the emulator).
-import { isThreadlinkError, type ProviderMessage, type ReplyContext } from '@threadlink/core';
+import { isThreadlinkError, type ProviderMessage } from '@threadlink/core';
+import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outlookProvider, scopesFor, type OutlookProviderOptions } from '../src/index.js';
 import { pullAll, startHarness, type Connected, type Harness } from './support.js';

@@ -3,7 +3,8 @@
 // clients against the emulator).
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ProviderMessage, ReplyContext } from '@threadlink/core';
+import type { ProviderMessage } from '@threadlink/core';
+import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outlookProvider } from '../src/index.js';
 import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness } from './support.js';

@@ -4,17 +4,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   isThreadlinkError,
-  systemClock,
   toThreadlinkError,
   type ChangeHint,
   type Clock,
   type Connection,
   type Logger,
   type MailProvider,
-  type ProviderSession,
   type ProviderTokens,
-  type WebhookContext,
 } from '@threadlink/core';
+import { systemClock, type ProviderSession, type WebhookContext } from '@threadlink/core/provider';
 import { makeConnection, serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '@threadlink/testing';
 import { outlookProvider, type OutlookProviderOptions } from '../src/index.js';
 

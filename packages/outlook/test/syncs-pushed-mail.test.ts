@@ -1,4 +1,5 @@
-import type { Change, ProviderMessage } from '@threadlink/core';
+import type { ProviderMessage } from '@threadlink/core';
+import type { Change } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pullAll, startHarness, type Harness } from './support.js';
 

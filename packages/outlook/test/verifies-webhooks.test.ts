@@ -1,4 +1,5 @@
-import { systemClock, silentLogger, type Connection, type WebhookContext } from '@threadlink/core';
+import { silentLogger, type Connection } from '@threadlink/core';
+import { systemClock, type WebhookContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectThreadlinkError, startHarness, type Harness } from './support.js';
 

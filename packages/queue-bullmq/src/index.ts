@@ -7,7 +7,8 @@
 // - delays and retries are BullMQ delayed jobs; the backoff strategy honours Retry-After.
 // - a worker that dies mid-job loses its lock; BullMQ's stalled-job check hands the job to another
 //   worker. Per-connection exclusivity still comes from the store's lease, not from here.
-import { backoffDelay, randomId, toThreadlinkError, type BackoffOptions, type EnqueueOptions, type Job, type JobHandler, type JobQueue } from '@threadlink/core';
+import { toThreadlinkError, type BackoffOptions, type EnqueueOptions, type Job, type JobHandler, type JobQueue } from '@threadlink/core';
+import { backoffDelay, randomId } from '@threadlink/core/provider';
 import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 

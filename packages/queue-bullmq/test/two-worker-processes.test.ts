@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createThreadlink, generateSealingKey, mapWithConcurrency, type PublicConnection, type RecordResolver, type Threadlink } from '@threadlink/core';
+import { createThreadlink, generateSealingKey, type PublicConnection, type RecordResolver, type Threadlink } from '@threadlink/core';
+import { mapWithConcurrency } from '@threadlink/core/provider';
 import { gmailProvider } from '@threadlink/gmail';
 import { postgresStore, type SqlMetadataStore } from '@threadlink/storage-postgres';
 import { serveWebHandler, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';

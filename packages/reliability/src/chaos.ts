@@ -9,7 +9,7 @@ import { seededRandom } from './random.js';
 import type { StoreKind } from './stores.js';
 import { CLIENTS, COMPANY_DOMAIN, createWorld, KNOWN_PROJECTS, type CrashPoint } from './world.js';
 
-export const FAULT_NAMES = [
+const FAULT_NAMES = [
   'notification.dropped',
   'notification.duplicated',
   'notification.reordered',
@@ -25,7 +25,7 @@ export const FAULT_NAMES = [
   'crash.before-commit',
   'crash.after-commit',
 ] as const;
-export type FaultName = (typeof FAULT_NAMES)[number];
+type FaultName = (typeof FAULT_NAMES)[number];
 
 export interface ChaosOptions {
   seed: number;

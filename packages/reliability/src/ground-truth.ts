@@ -68,7 +68,7 @@ function projectReferences(text: string): string[] {
 }
 
 /** Links the CRM must see: the project of every known reference, the client of every known address. */
-export function requiredLinks(message: StoredMessage): Array<{ type: string; id: string }> {
+function requiredLinks(message: StoredMessage): Array<{ type: string; id: string }> {
   const required = new Map<string, { type: string; id: string }>();
   for (const text of [message.subject, ...message.attachments.map((attachment) => attachment.name)]) {
     for (const reference of projectReferences(text)) required.set(`project:p-${reference}`, { type: 'project', id: `p-${reference}` });

@@ -38,9 +38,9 @@ export const CLIENTS = [
 export const COMPANY_DOMAIN = { domain: 'initech.test', id: 'co-initech', label: 'Initech' } as const;
 /** PRJ-1000 … PRJ-1019 exist in the CRM; other numbers (PRJ-9xxx) match the pattern but no project. */
 export const KNOWN_PROJECTS = Array.from({ length: 20 }, (_, index) => `PRJ-${1000 + index}`);
-export const REFERENCE_PATTERN = /\bPRJ-\d{4,}\b/;
+const REFERENCE_PATTERN = /\bPRJ-\d{4,}\b/;
 
-export const resolver: RecordResolver = {
+const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {
     return CLIENTS.filter((client) => addresses.includes(client.address)).map((client) => ({ type: 'client', id: client.id, label: client.label, emails: [client.address] }));
   },
@@ -52,12 +52,12 @@ export const resolver: RecordResolver = {
   },
 };
 
-export interface CapturedLogger extends Logger {
+interface CapturedLogger extends Logger {
   lines: string[];
 }
 
 /** Keeps every record (debug included) as JSON text, so leaks can be searched for. */
-export function capturingLogger(lines: string[] = []): CapturedLogger {
+function capturingLogger(lines: string[] = []): CapturedLogger {
   const write =
     (level: string) =>
     (message: string, fields?: Record<string, unknown>): void => {
@@ -69,7 +69,7 @@ export function capturingLogger(lines: string[] = []): CapturedLogger {
 export type CrashPoint = 'pull' | 'before-commit' | 'after-commit';
 
 /** One threadlink process. */
-export interface Instance {
+interface Instance {
   readonly number: number;
   readonly tl: Threadlink;
   /** False once the process "died": every store call it makes from then on fails. */

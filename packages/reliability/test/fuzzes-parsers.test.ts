@@ -2,7 +2,8 @@
 // envelope and Graph notification payloads through the real handler, and core's MIME header
 // helpers (address lists with odd encodings, RFC 2047 words, Message-ID lists, subjects).
 // Seeded, so a failure prints a replayable counterexample.
-import { decodeMimeWords, normalizeSubject, parseAddressList, parseMessageIdList, Participant, ProviderMessage } from '@threadlink/core';
+import { Participant, ProviderMessage } from '@threadlink/core';
+import { decodeMimeWords, normalizeSubject, parseAddressList, parseMessageIdList } from '@threadlink/core/provider';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectedWorld, type ConnectedWorld } from '../src/fixture.js';

@@ -14,7 +14,7 @@ import {
   type PlannedUpsert,
   type RecordLink,
   type SyncBatch,
-} from '@threadlink/core';
+} from '@threadlink/core/store';
 import { indexAdd, indexMessage, indexRemove, providerKey, unindexMessage } from './indexes.js';
 import { copy, deleteLink, deleteMessage, linksOf, setLink, type Tables } from './tables.js';
 

@@ -1,7 +1,7 @@
 // Leases (one sync holder per connection) and one-time claims (notification dedupe, OAuth
 // state replay). Time comes from the caller's `now`, so expiry is deterministic in tests and
 // consistent with the engine's injected clock.
-import { checkClaimRequest, checkLeaseRequest, isExpired, type LeaseRequest } from '@threadlink/core';
+import { checkClaimRequest, checkLeaseRequest, isExpired, type LeaseRequest } from '@threadlink/core/store';
 import type { Tables } from './tables.js';
 
 export function acquireLease(tables: Tables, request: LeaseRequest): boolean {

@@ -1,7 +1,7 @@
 // Secondary indexes, kept in step with the rows on every write, so reads are look-ups the way
 // a database answers them: participants, domains, reference tokens, threads and Internet
 // Message-IDs per tenant; provider ids and message sets per connection; linked messages per record.
-import { messageAddresses, messageDomains, recordKey, type MessageMeta, type RecordRef } from '@threadlink/core';
+import { messageAddresses, messageDomains, recordKey, type MessageMeta, type RecordRef } from '@threadlink/core/store';
 
 /** key → set of ids; empty sets are dropped so a purge leaves no trace behind. */
 export type MultiIndex = Map<string, Set<string>>;

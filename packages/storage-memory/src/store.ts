@@ -23,7 +23,7 @@ import {
   type MetadataStore,
   type PageRequest,
   type PurgeReport,
-} from '@threadlink/core';
+} from '@threadlink/core/store';
 import { commitSync, planSync, subscriptionIds, writeConnection } from './apply-sync.js';
 import { acquireLease, claimOnce, releaseLease, renewLease } from './coordination.js';
 import { indexGet, indexRemove, key } from './indexes.js';
@@ -193,7 +193,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const record = parseRecordRef(recordInput);
       if (!tenantMessage(tenantId, messageId)) return false;
       const link = tables.links.get(messageId)?.get(recordKey(record));
-      if (!link || !link.manual) return false;
+      if (!link?.manual) return false;
       deleteLink(tables, tenantId, link);
       return true;
     },

@@ -1,24 +1,23 @@
 // The rows. Every value is a private copy (structuredClone in and out), so a caller mutating
 // what it passed or got back can never change what is stored — as with a real database.
-import { compareIds, recordKey, type Connection, type MessageMeta, type RecordLink } from '@threadlink/core';
-import type { StoredMessage } from '@threadlink/core';
+import { compareIds, recordKey, type Connection, type MessageMeta, type RecordLink } from '@threadlink/core/store';
+import type { StoredMessage } from '@threadlink/core/store';
 import {
   createIndexes,
   indexAdd,
-  indexGet,
   indexRemove,
   recordIndexKey,
   unindexMessage,
   type MessageIndexes,
 } from './indexes.js';
 
-export interface LeaseRow {
+interface LeaseRow {
   key: string;
   owner: string;
   expiresAt: number;
 }
 
-export interface ClaimRow {
+interface ClaimRow {
   key: string;
   expiresAt: number;
 }
@@ -88,8 +87,6 @@ export function oldestFirst(tables: Tables, ids: Iterable<string>): MessageMeta[
   }
   return messages.sort((left, right) => left.receivedAt - right.receivedAt || compareIds(left.id, right.id));
 }
-
-export { indexGet };
 
 function indexRows(index: Map<string, Set<string>>): Array<{ key: string; id: string }> {
   return [...index.entries()].flatMap(([indexKey, ids]) => [...ids].map((id) => ({ key: indexKey, id })));

@@ -1,13 +1,7 @@
 // Record timelines from the record-link index: only the record's linked messages and their
 // threads are read, never the whole tenant. Keyset paging on (lastActivityAt desc, threadId
 // desc) keeps pages stable while new mail arrives: newer threads sort before the cursor.
-import {
-  compareIds,
-  keysetPage,
-  parseTimelineQuery,
-  type ThreadPage,
-  type TimelineQuery,
-} from '@threadlink/core';
+import { compareIds, keysetPage, parseTimelineQuery, type ThreadPage, type TimelineQuery } from '@threadlink/core/store';
 import { indexGet, key, recordIndexKey } from './indexes.js';
 import { oldestFirst, storedMessage, type Tables } from './tables.js';
 

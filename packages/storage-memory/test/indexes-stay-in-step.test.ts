@@ -3,7 +3,8 @@
 // index tables in the raw dump equal indexes rebuilt from scratch out of the message and link rows.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { domainOf, messageAddresses, recordKey, type MessageMeta, type RecordLink } from '@threadlink/core';
+import type { MessageMeta, RecordLink } from '@threadlink/core';
+import { domainOf, messageAddresses, recordKey } from '@threadlink/core/store';
 import { memoryStore } from '@threadlink/storage-memory';
 import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage } from '@threadlink/testing';
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { stableId, type MessageMeta, type RecordLink } from '@threadlink/core';
+import { stableId, type MessageMeta, type RecordLink } from '@threadlink/core/store';
 import { makeConnection, makeLink, makeMessage } from '@threadlink/testing';
 import { pgliteStore, postgresStore, type SqlMetadataStore } from '../src/index.js';
 

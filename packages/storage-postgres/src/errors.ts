@@ -1,4 +1,4 @@
-import { ThreadlinkError } from '@threadlink/core';
+import { ThreadlinkError } from '@threadlink/core/store';
 
 // SQLSTATE classes worth retrying: 40 = serialization failure / deadlock, 08 = connection
 // exception, 53 = insufficient resources, 57P = admin shutdown / crash recovery.

@@ -1,4 +1,4 @@
-import { ThreadlinkError } from '@threadlink/core';
+import { ThreadlinkError } from '@threadlink/core/store';
 
 // Schema names end up in SQL text (identifiers cannot be parameters), so only plain names pass.
 const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;

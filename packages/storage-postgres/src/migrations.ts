@@ -3,7 +3,7 @@
 // `source` condition) and from `dist/` (the published build), so there is one copy of the SQL.
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { ThreadlinkError } from '@threadlink/core';
+import { ThreadlinkError } from '@threadlink/core/store';
 import { quoteIdentifier } from './identifiers.js';
 import type { SqlClient } from './sql-client.js';
 

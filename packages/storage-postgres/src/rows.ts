@@ -1,5 +1,5 @@
 // Mapping between table rows and domain objects. Row shapes mirror migrations/*.sql.
-import { domainOf } from '@threadlink/core';
+import { domainOf } from '@threadlink/core/store';
 import type {
   AttachmentMeta,
   BackfillProgress,
@@ -10,7 +10,7 @@ import type {
   RecordLink,
   StoredMessage,
   SubscriptionState,
-} from '@threadlink/core';
+} from '@threadlink/core/store';
 
 /** `pg` returns bigint as a string, PGlite as a number: normalise both. */
 function toNumber(value: unknown): number {
@@ -111,7 +111,7 @@ interface ParticipantJson {
   name: string | null;
 }
 
-export interface LinkJson {
+interface LinkJson {
   record_type: string;
   record_id: string;
   record_label: string | null;
@@ -316,6 +316,7 @@ export function toJsonParam(value: unknown): string {
   const json = JSON.stringify(value);
   if (!/\\u0000|\\ud[89a-f]/i.test(json)) return json;
   return JSON.stringify(value, (_key, item: unknown) =>
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is exactly what must go: PostgreSQL jsonb refuses it.
     typeof item === 'string' ? item.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '') : item,
   );
 }

@@ -38,7 +38,7 @@ import {
   type SyncBatch,
   type ThreadPage,
   type TimelineQuery,
-} from '@threadlink/core';
+} from '@threadlink/core/store';
 import { toStoreError } from './errors.js';
 import { quoteIdentifier } from './identifiers.js';
 import { loadMigrations, migrate, type Migration, type MigrationReport } from './migrations.js';

@@ -42,7 +42,7 @@ let sharedPool: pg.Pool | null = null;
 const createdSchemas = { pglite: new Set<string>(), postgres: new Set<string>() };
 const emptySchemas = new Map<Backend['name'], string>();
 
-export function pgliteInstance(): PGlite {
+function pgliteInstance(): PGlite {
   sharedPglite ??= new PGlite();
   return sharedPglite;
 }

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { getMessage } from '@threadlink/core';
+import { getMessage } from '@threadlink/core/store';
 import { makeConnection, makeMessage } from '@threadlink/testing';
 import { pgliteStore, postgresStore } from '../src/index.js';
 import { postgresBackend, postgresPool, randomSchema, trackSchema } from './backends.js';

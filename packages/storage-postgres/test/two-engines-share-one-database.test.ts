@@ -5,13 +5,13 @@
 import {
   createThreadlink,
   generateSealingKey,
-  mapWithConcurrency,
   type MailProvider,
   type MetadataStore,
   type PublicConnection,
   type RecordResolver,
   type Threadlink,
 } from '@threadlink/core';
+import { mapWithConcurrency } from '@threadlink/core/provider';
 import { gmailProvider } from '@threadlink/gmail';
 import { serveWebHandler, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

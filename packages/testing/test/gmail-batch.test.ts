@@ -21,11 +21,8 @@ beforeAll(async () => {
 afterAll(() => emulator.close());
 
 function batchBody(boundary: string, paths: string[]): string {
-  return (
-    paths
-      .map((path, index) => `--${boundary}\r\nContent-Type: application/http\r\nContent-ID: <item${index}>\r\n\r\nGET ${path}\r\n\r\n`)
-      .join('') + `--${boundary}--\r\n`
-  );
+  const parts = paths.map((path, index) => `--${boundary}\r\nContent-Type: application/http\r\nContent-ID: <item${index}>\r\n\r\nGET ${path}\r\n\r\n`);
+  return `${parts.join('')}--${boundary}--\r\n`;
 }
 
 interface BatchPart {

@@ -33,7 +33,7 @@ export const SCOPES = [
 export const REDIRECT_URI = 'http://127.0.0.1:5999/auth/outlook/callback';
 
 /** msal-node's INetworkModule over node:https with the emulator CA trusted; records every URL it is asked for. */
-export function trustingNetworkClient(caCertificate: string, seen: string[] = []): INetworkModule {
+function trustingNetworkClient(caCertificate: string, seen: string[] = []): INetworkModule {
   const send = <T>(method: 'GET' | 'POST', url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> =>
     new Promise((resolve, reject) => {
       seen.push(url);
@@ -152,7 +152,7 @@ export function relativeLink(emulator: GraphEmulator, link: string): string {
   return link.startsWith(`${emulator.url}/v1.0`) ? link.slice(`${emulator.url}/v1.0`.length) : link;
 }
 
-export interface ReceivedNotification {
+interface ReceivedNotification {
   path: string;
   body: { value: Array<Record<string, unknown>> };
 }

@@ -13,7 +13,7 @@ import type { PushPacing } from './push-pacing.js';
  * Work a job leaves for after it has let go of its mailbox: jobs for the same mailbox enqueued
  * while the lease is still held would only find it busy (and wait out the lease-busy retry).
  */
-export type FollowUp = () => Promise<unknown>;
+type FollowUp = () => Promise<unknown>;
 
 /** One job's run: its hold on the mailbox lease, and what to enqueue once it is let go. */
 export interface JobRun {

@@ -19,7 +19,7 @@ export const LEASE_BUSY_RETRY_MS = 250;
  * back and is retried like a refused one. A Gmail back-fill page at quota pace takes ~2 s; a
  * resync of a large mailbox can take minutes, and a waiter must not pin a worker slot that long.
  */
-export const LOCAL_WAIT_MS = 5_000;
+const LOCAL_WAIT_MS = 5_000;
 
 /** A job's hold on its connection lease, renewed in the background until the chain of jobs ends. */
 export interface HeldLease {
@@ -65,7 +65,7 @@ export type LeaseOutcome = MailboxHold | 'covered' | 'busy';
 
 const isRealTime = (job: Job): boolean => job.name !== 'backfill';
 
-export const connectionLeaseKey = (connectionId: string): string => `connection:${connectionId}`;
+const connectionLeaseKey = (connectionId: string): string => `connection:${connectionId}`;
 
 export class MailboxLeases {
   private readonly holds = new Map<string, LocalHold>();

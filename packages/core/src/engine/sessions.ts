@@ -8,7 +8,7 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { Sealer } from '../security/sealing.js';
 import type { Clock } from '../util/clock.js';
 
-export const TOKEN_PURPOSE = 'provider-tokens';
+const TOKEN_PURPOSE = 'provider-tokens';
 
 export interface SessionFactoryDeps {
   store: MetadataStore;
@@ -22,7 +22,7 @@ export function sealTokens(sealer: Sealer, tokens: ProviderTokens): string {
   return sealer.seal(JSON.stringify(ProviderTokensSchema.parse(tokens)), TOKEN_PURPOSE);
 }
 
-export function openTokens(sealer: Sealer, sealed: string): ProviderTokens {
+function openTokens(sealer: Sealer, sealed: string): ProviderTokens {
   return ProviderTokensSchema.parse(JSON.parse(sealer.open(sealed, TOKEN_PURPOSE)));
 }
 

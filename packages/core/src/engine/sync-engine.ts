@@ -27,6 +27,7 @@ export { defaultEngineOptions, type EngineDeps, type EngineOptions } from './eng
 export { messageIdFor, threadIdFor } from './ids.js';
 
 /** One handler per job kind; sync and resync report whether their last commit recorded the success. */
+// biome-ignore lint/suspicious/noConfusingVoidType: renew, backfill and recreate report nothing (Promise<void>); `undefined` would not accept them.
 const JOBS: Record<Job['name'], (context: JobContext, connection: Connection, provider: MailProvider, run: JobRun) => Promise<boolean | void>> = {
   sync,
   resync,

@@ -27,5 +27,5 @@ export function covers(waiting: Job, incoming: Job): boolean {
   const wide = scopeOf(waiting);
   if (!wide) return true;
   const narrow = scopeOf(incoming);
-  return narrow !== undefined && narrow.every((part) => wide.includes(part));
+  return narrow?.every((part) => wide.includes(part)) ?? false;
 }

@@ -45,7 +45,7 @@ export function toNodeHandler(handler: WebHandler, options: NodeHandlerOptions =
         }
         const headers = new Headers();
         for (const [key, value] of Object.entries(req.headers)) {
-          if (Array.isArray(value)) value.forEach((item) => headers.append(key, item));
+          if (Array.isArray(value)) for (const item of value) headers.append(key, item);
           else if (value !== undefined) headers.set(key, value);
         }
         const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;

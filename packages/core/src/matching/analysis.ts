@@ -11,15 +11,15 @@ import type { SignedDetector } from './signed-proposal.js';
 
 const MAX_REFERENCE_TOKENS = 64;
 
-export type ReferenceSource = { kind: 'subject' } | { kind: 'attachment'; name: string } | { kind: 'indexed' };
+type ReferenceSource = { kind: 'subject' } | { kind: 'attachment'; name: string } | { kind: 'indexed' };
 
-export interface ReferenceHit {
+interface ReferenceHit {
   token: string;
   key: string;
   source: ReferenceSource;
 }
 
-export interface SignedHit {
+interface SignedHit {
   key: string;
   token: string;
   reason: string;

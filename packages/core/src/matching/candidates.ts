@@ -15,7 +15,7 @@ export interface CandidateRules {
   signedTypes: ReadonlySet<string> | null;
 }
 
-export function participantCandidates(analysis: Analysis, resolution: Resolution, rules: CandidateRules): Candidate[] {
+function participantCandidates(analysis: Analysis, resolution: Resolution, rules: CandidateRules): Candidate[] {
   const candidates: Candidate[] = [];
   for (const entry of analysis.addresses) {
     for (const lookup of entry.lookups) {
@@ -33,7 +33,7 @@ export function participantCandidates(analysis: Analysis, resolution: Resolution
   return candidates;
 }
 
-export function referenceCandidates(analysis: Analysis, resolution: Resolution, rules: CandidateRules): Candidate[] {
+function referenceCandidates(analysis: Analysis, resolution: Resolution, rules: CandidateRules): Candidate[] {
   const candidates: Candidate[] = [];
   for (const hit of analysis.references) {
     const reason =
@@ -47,7 +47,7 @@ export function referenceCandidates(analysis: Analysis, resolution: Resolution, 
   return candidates;
 }
 
-export function signedProposalCandidates(analysis: Analysis, resolution: Resolution, rules: CandidateRules): Candidate[] {
+function signedProposalCandidates(analysis: Analysis, resolution: Resolution, rules: CandidateRules): Candidate[] {
   const candidates: Candidate[] = [];
   for (const hit of analysis.signed) {
     for (const record of resolution.byReference.get(hit.key) ?? []) {
@@ -58,7 +58,7 @@ export function signedProposalCandidates(analysis: Analysis, resolution: Resolut
   return candidates;
 }
 
-export function subjectCandidates(analysis: Analysis, resolution: Resolution, rules: CandidateRules): Candidate[] {
+function subjectCandidates(analysis: Analysis, resolution: Resolution, rules: CandidateRules): Candidate[] {
   if (!analysis.normalizedSubject) return [];
   return (resolution.bySubject.get(analysis.normalizedSubject) ?? []).map((record) => ({
     record,

@@ -13,9 +13,7 @@ import { createReferenceExtractor, referenceKey, type ReferenceExtractor } from 
 import { DEFAULT_CONFIDENCE, RULE_ORDER, toLinks, type Candidate } from './scoring.js';
 import { createSignedDetector, DEFAULT_SIGNED_KEYWORDS, type SignedDetector } from './signed-proposal.js';
 
-export { DEFAULT_CONFIDENCE } from './scoring.js';
-
-export interface SignedProposalOptions {
+interface SignedProposalOptions {
   /** Words meaning "signed" (whole words, case-insensitive). Default: DEFAULT_SIGNED_KEYWORDS. */
   keywords?: string[];
   /** Patterns of proposal references (e.g. /\bQ-?\d{4,}\b/). Default: `referencePatterns`. */
@@ -40,7 +38,7 @@ export interface MatchingOptions {
   confidence?: Partial<Record<MatchRule, number>>;
 }
 
-export interface MatchContext {
+interface MatchContext {
   resolver: RecordResolver;
   /** The connection's mailbox address: never linked, and its domain counts as an own domain. */
   accountEmail: string;
@@ -52,7 +50,7 @@ export interface MatchContext {
   now: number;
 }
 
-export interface MatchManyContext {
+interface MatchManyContext {
   resolver: RecordResolver;
   /** The connection's tenant; when given, every message must belong to it (a cross-tenant page is a bug). */
   tenantId?: string;
@@ -62,7 +60,7 @@ export interface MatchManyContext {
   now: number;
 }
 
-export interface LinksForRecordOptions {
+interface LinksForRecordOptions {
   /**
    * The mailbox owner's address (the message's connection account), never linked. Pass it: for
    * inbound mail it cannot be told from the other recipients; outbound falls back to the sender.

@@ -3,7 +3,7 @@ import type { MessageMeta } from '../domain/schemas.js';
 import { domainOf } from '../util/headers.js';
 import { parentDomains, type DomainClassifier } from './domains.js';
 
-export type ParticipantRole = 'from' | 'to' | 'cc' | 'bcc' | 'reply-to';
+type ParticipantRole = 'from' | 'to' | 'cc' | 'bcc' | 'reply-to';
 
 export interface AddressEntry {
   /** As the message carries it (lower case). */
@@ -21,7 +21,7 @@ export interface DomainEntry {
 }
 
 /** ana+crm@x.com → ana@x.com (RFC 5233 subaddress). A leading "+" is a real local part, kept. */
-export function stripPlusTag(address: string): string {
+function stripPlusTag(address: string): string {
   const at = address.lastIndexOf('@');
   const plus = address.indexOf('+');
   return plus > 0 && plus < at ? address.slice(0, plus) + address.slice(at) : address;

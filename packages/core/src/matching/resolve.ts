@@ -12,7 +12,7 @@ type ResolverMethod = 'contactsByEmail' | 'companiesByDomain' | 'projectsByRefer
  * a timeout): the sync must be retried later, never completed without links. There is no
  * resolver-specific error code, so it is reported as an unavailable upstream, retryable.
  */
-export const RESOLVER_FAILURE_CODE = 'PROVIDER_UNAVAILABLE' as const;
+const RESOLVER_FAILURE_CODE = 'PROVIDER_UNAVAILABLE' as const;
 
 export async function callResolver(method: ResolverMethod, call: () => Promise<ResolvedRecord[]>): Promise<ResolvedRecord[]> {
   let records: unknown;

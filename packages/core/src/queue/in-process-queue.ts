@@ -36,7 +36,7 @@ export function inProcessQueue(options: InProcessQueueOptions = {}): JobQueue & 
     if (ready.length === 0 && delayed === 0 && running === 0) {
       const waiters = idleWaiters;
       idleWaiters = [];
-      waiters.forEach((resolve) => resolve());
+      for (const resolve of waiters) resolve();
     }
   };
 

@@ -1,7 +1,7 @@
 // Argument checks every MetadataStore backend runs before it touches storage: what the schemas
 // do not cover alone (a tenant id, plain id lists, index and timeline queries, which links a
 // method takes), so every backend refuses the same input with the same code and message.
-import { RecordLink, RecordRef } from '../domain/schemas.js';
+import { type RecordLink, RecordRef } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
 import type { MessageIndexQuery, PageRequest, TimelineQuery } from '../ports/metadata-store.js';
 import { assertPageLimit, decodeKeysetCursor, linkKey, parseStoredLink, parseStoreInput } from '../util/store-rules.js';

@@ -24,8 +24,6 @@ export const systemClock: Clock = {
     }),
 };
 
-export type Random = () => number;
-
 export function randomId(bytes = 16): string {
   return randomBytes(bytes).toString('base64url');
 }

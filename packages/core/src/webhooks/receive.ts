@@ -5,7 +5,7 @@ import type { CoreContext } from '../context.js';
 import type { Connection } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { errorResponse } from '../http/handler.js';
-import type { WebhookContext } from '../ports/mail-provider.js';
+import type { WebhookContext, WebhookOutcome } from '../ports/mail-provider.js';
 
 /** How long a notification id stays claimed: providers redeliver within hours, never days. */
 const REDELIVERY_WINDOW_MS = 24 * 3600_000;
@@ -47,7 +47,7 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       connectionsBySubscription: async (kind, subscriptionId) => remember(await base.connectionsBySubscription(kind, subscriptionId)),
       connectionsBySubscriptions: async (kind, subscriptionIds) => remember(await base.connectionsBySubscriptions(kind, subscriptionIds)),
     };
-    let outcome;
+    let outcome: WebhookOutcome;
     try {
       outcome = await telemetry.span('threadlink.webhook', { provider: providerId, route }, () => provider.handleWebhook(request, route, webhookContext));
     } catch (raw) {

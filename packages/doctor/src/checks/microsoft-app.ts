@@ -21,7 +21,7 @@ export const OUTLOOK_PERMISSIONS = {
   },
 } as const;
 
-export function outlookPermissions(mode: 'full' | 'metadata', replies: 'draft' | 'direct'): readonly string[] {
+function outlookPermissions(mode: 'full' | 'metadata', replies: 'draft' | 'direct'): readonly string[] {
   return mode === 'metadata' ? OUTLOOK_PERMISSIONS.metadata : OUTLOOK_PERMISSIONS.full[replies];
 }
 

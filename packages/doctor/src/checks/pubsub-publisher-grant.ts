@@ -6,7 +6,7 @@ import { parseTopicName } from '../google/names.js';
 import { explainPubSubFailure } from '../google/pubsub.js';
 import { fail, pass, skip, warn } from '../report.js';
 
-export const GMAIL_PUBLISHER = 'serviceAccount:gmail-api-push@system.gserviceaccount.com';
+const GMAIL_PUBLISHER = 'serviceAccount:gmail-api-push@system.gserviceaccount.com';
 const PUBLISHER_ROLE = 'roles/pubsub.publisher';
 /** Predefined roles that include pubsub.topics.publish. */
 const BROADER_ROLES = ['roles/pubsub.editor', 'roles/pubsub.admin', 'roles/editor', 'roles/owner'];

@@ -9,7 +9,7 @@ import type { GoogleSettings } from '../config.js';
 import { fail, skip, type CheckOutcome } from '../report.js';
 
 /** Pub/Sub accepts either scope (cloud.google.com/pubsub/docs/reference/rest: Authorization scopes). */
-export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
+const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platform';
 
 const CREDENTIAL_TYPES = new Set(['service_account', 'authorized_user', 'external_account', 'impersonated_service_account']);
 

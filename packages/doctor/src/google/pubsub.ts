@@ -3,7 +3,7 @@
 import { excerpt, probe } from '../http/probe.js';
 import { fail, type CheckOutcome } from '../report.js';
 
-export interface GoogleApiError {
+interface GoogleApiError {
   code?: number;
   message?: string;
   status?: string;

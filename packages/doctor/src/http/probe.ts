@@ -21,7 +21,7 @@ export async function probe(fetchImpl: typeof fetch, url: string, init: RequestI
 }
 
 /** undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND, TLS) in `cause`. */
-export function networkMessage(error: unknown): string {
+function networkMessage(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code) return cause.message?.includes(cause.code) ? cause.message : `${cause.code}${cause.message ? ` (${cause.message})` : ''}`;
   return cause?.message ?? (error as Error).message;

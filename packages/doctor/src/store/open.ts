@@ -10,7 +10,7 @@ import { fail, type CheckOutcome } from '../report.js';
 export type OpenedStore = { ok: true; store: SqlMetadataStore; label: string } | { ok: false; outcome: CheckOutcome };
 
 /** host:port/database, never the password. */
-export function describeConnectionString(connectionString: string): string {
+function describeConnectionString(connectionString: string): string {
   try {
     const url = new URL(connectionString);
     return `PostgreSQL at ${url.hostname || 'localhost'}:${url.port || '5432'}${url.pathname.length > 1 ? url.pathname : ''}`;

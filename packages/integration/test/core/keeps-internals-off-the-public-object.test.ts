@@ -1,4 +1,5 @@
-import { assertReplyHasContent, type Threadlink } from '@threadlink/core';
+import type { Threadlink } from '@threadlink/core';
+import { assertReplyHasContent } from '@threadlink/core/provider';
 import { internalsOf } from '@threadlink/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectedHarness } from './support/harness.js';

@@ -1,16 +1,7 @@
 // Core's store helpers as a third backend would call them: the stores in this repository pass
 // runStoreConformance through them, and these cases pin what a new store author gets for free.
-import {
-  assignStoredIds,
-  getMessage,
-  listThread,
-  parseSyncBatch,
-  syncResult,
-  validateSyncBatch,
-  type MetadataStore,
-  type StoredIdLookup,
-  type StoredMessage,
-} from '@threadlink/core';
+import type { MetadataStore, StoredMessage } from '@threadlink/core';
+import { assignStoredIds, getMessage, listThread, parseSyncBatch, syncResult, validateSyncBatch, type StoredIdLookup } from '@threadlink/core/store';
 import { makeConnection, makeLink, makeMessage, makeRecord } from '@threadlink/testing';
 import { describe, expect, it } from 'vitest';
 

@@ -18,6 +18,8 @@ export function recordEvents(tl: { on<K extends ThreadlinkEventName>(name: K, li
     events,
     named: <K extends ThreadlinkEventName>(name: K) =>
       events.filter((event) => event.name === name).map((event) => event.payload as ThreadlinkEvents[K]),
-    stop: () => offs.forEach((off) => off()),
+    stop: () => {
+      for (const off of offs) off();
+    },
   };
 }

@@ -1,7 +1,7 @@
 // What every conformance case gets: the store under test (fresh per test), its raw rows, and
 // small helpers that keep the cases about behaviour rather than set-up.
 import { expect } from 'vitest';
-import type { Connection, ErrorCode, MessageMeta, MetadataStore, RecordLink, StoredMessage } from '@threadlink/core';
+import type { Connection, ErrorCode, MessageMeta, MetadataStore, RecordLink, StoredMessage } from '@threadlink/core/store';
 import { snapshot, type StoreRawAccess } from './raw.js';
 
 export interface ConformanceContext {

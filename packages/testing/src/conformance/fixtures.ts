@@ -2,7 +2,7 @@
 // connection id (messages, threads, account address), so a physical check can tell whose a
 // stored row is by the strings in it.
 import { randomBytes } from 'node:crypto';
-import type { Connection, MessageMeta, RecordLink, RecordRef } from '@threadlink/core';
+import type { Connection, MessageMeta, RecordLink, RecordRef } from '@threadlink/core/store';
 
 /** 2023-11-14T22:13:20Z: fixed, so fixtures compare equal across runs. */
 export const FIXTURE_EPOCH = 1_700_000_000_000;

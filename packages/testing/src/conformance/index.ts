@@ -2,7 +2,7 @@
 // pattern). It registers vitest blocks; `raw(store).dump()` exposes the physically stored rows,
 // so atomicity, purge and the privacy canary are checked on what was really written.
 import { afterEach, beforeEach, describe } from 'vitest';
-import type { MetadataStore } from '@threadlink/core';
+import type { MetadataStore } from '@threadlink/core/store';
 import { connectionCases } from './cases/connections.js';
 import { coordinationCases } from './cases/coordination.js';
 import { linkCases } from './cases/links.js';

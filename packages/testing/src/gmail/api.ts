@@ -16,7 +16,7 @@ import {
   notFound,
   rateLimited,
 } from './errors.js';
-import { applyFieldMask, FieldMaskError, parseFieldMask, schemas, validateFieldMask, type FieldSchema } from './fields.js';
+import { applyFieldMask, FieldMaskError, parseFieldMask, schemas, validateFieldMask, type FieldMask, type FieldSchema } from './fields.js';
 import { isWellFormedId } from './ids.js';
 import type { Mailbox, StoredMessage } from './mailbox.js';
 import { findPart } from './mime.js';
@@ -219,7 +219,7 @@ export class GmailApi {
     if (environment.faults.errorRate > 0 && environment.random() < environment.faults.errorRate) return finish(backendError(), 0);
 
     const fields = request.url.searchParams.get('fields');
-    let mask;
+    let mask: FieldMask | undefined;
     if (fields !== null && fields !== '') {
       try {
         mask = parseFieldMask(fields);

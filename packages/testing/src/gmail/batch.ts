@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { parseJsonBody, type EmulatorRequest, type EmulatorResponse, type RequestLog, type Router } from '../common/server.js';
 import { invalidArgument } from './errors.js';
 
-export const MAX_BATCH_PARTS = 100;
+const MAX_BATCH_PARTS = 100;
 
 interface InnerRequest {
   contentId: string | undefined;

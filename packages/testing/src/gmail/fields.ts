@@ -116,7 +116,7 @@ const partBody: FieldSchema = { attachmentId: true, size: true, data: true };
 const messagePart: FieldSchema = { partId: true, mimeType: true, filename: true, headers: header, body: partBody };
 messagePart['parts'] = messagePart;
 
-export const messageSchema: FieldSchema = {
+const messageSchema: FieldSchema = {
   id: true,
   threadId: true,
   labelIds: true,

@@ -19,7 +19,7 @@ export interface SigningKey {
   jwk: JWK;
 }
 
-export async function createSigningKey(): Promise<SigningKey> {
+async function createSigningKey(): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair('rsa', { modulusLength: 2048 });
   const publicDer = publicKey.export({ type: 'spki', format: 'der' });
   // Google's kids are 40 hex characters (a SHA-1 over the key).

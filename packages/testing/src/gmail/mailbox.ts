@@ -44,7 +44,7 @@ export interface LabelInfo {
 const hidden = { messageListVisibility: 'hide', labelListVisibility: 'labelHide' } as const;
 
 // labels.list as Gmail answers it for a fresh account.
-export const SYSTEM_LABELS: readonly LabelInfo[] = [
+const SYSTEM_LABELS: readonly LabelInfo[] = [
   { id: 'CHAT', name: 'CHAT', type: 'system', ...hidden },
   { id: 'SENT', name: 'SENT', type: 'system' },
   { id: 'INBOX', name: 'INBOX', type: 'system' },
@@ -64,7 +64,7 @@ export const SYSTEM_LABELS: readonly LabelInfo[] = [
 const SYSTEM_LABEL_IDS = new Set(SYSTEM_LABELS.map((label) => label.id));
 
 /** Strips reply/forward prefixes so "Re: Fwd: Quote" threads with "Quote". */
-export function normalizeSubject(subject: string): string {
+function normalizeSubject(subject: string): string {
   let current = subject.trim();
   for (;;) {
     const next = current.replace(/^(re|fw|fwd|aw|sv|wg|tr)(\[\d+\])?\s*:\s*/i, '');
@@ -75,7 +75,7 @@ export function normalizeSubject(subject: string): string {
 }
 
 /** Message-IDs named by In-Reply-To and References, most recent first. */
-export function referencedMessageIds(headers: readonly HeaderField[]): string[] {
+function referencedMessageIds(headers: readonly HeaderField[]): string[] {
   const ids = `${headerValue(headers, 'references') ?? ''} ${headerValue(headers, 'in-reply-to') ?? ''}`.match(/<[^<>\s]+>/g) ?? [];
   return [...new Set(ids.reverse())];
 }

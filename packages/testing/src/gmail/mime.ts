@@ -63,7 +63,7 @@ function decodeField(field: string): HeaderField | null {
   return { name, value: decodeWords(latin1ToUtf8(unfolded)) };
 }
 
-export function parseHeaderBlock(header: string): HeaderField[] {
+function parseHeaderBlock(header: string): HeaderField[] {
   return rawFields(header)
     .map(decodeField)
     .filter((field): field is HeaderField => field !== null);
@@ -125,7 +125,7 @@ function percentDecode(value: string, charset: string): string {
 }
 
 /** `type/subtype; a=b; name*0*=utf-8''x; name*1*=y` → value + decoded parameters (RFC 2231 continuations). */
-export function parseStructuredHeader(value: string | undefined): { value: string; parameters: Record<string, string> } {
+function parseStructuredHeader(value: string | undefined): { value: string; parameters: Record<string, string> } {
   if (value === undefined) return { value: '', parameters: {} };
   const [first = '', ...rest] = splitParameters(value);
   const continuations = new Map<string, { index: number; encoded: boolean; text: string }[]>();

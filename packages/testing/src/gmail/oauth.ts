@@ -14,7 +14,7 @@ import { signJwt, type SigningKey } from './keys.js';
 import { normalizeScopes, SCOPE_DESCRIPTIONS, SCOPES } from './scopes.js';
 
 /** Google's access tokens live one hour; the token endpoint says 3599. */
-export const ACCESS_TOKEN_LIFETIME_SECONDS = 3599;
+const ACCESS_TOKEN_LIFETIME_SECONDS = 3599;
 const CODE_LIFETIME_MS = 10 * 60_000;
 const ISSUER = 'https://accounts.google.com';
 

@@ -9,7 +9,7 @@ export type MessageFormat = 'minimal' | 'metadata' | 'full' | 'raw';
 export const MESSAGE_FORMATS: readonly MessageFormat[] = ['minimal', 'metadata', 'full', 'raw'];
 
 /** Opaque, stable attachment ids (Gmail's are long base64url strings starting "ANGjdJ"). */
-export function attachmentIdFor(messageId: string, partId: string): string {
+function attachmentIdFor(messageId: string, partId: string): string {
   return `ANGjdJ${Buffer.from(`${messageId}:${partId}`).toString('base64url')}`;
 }
 

@@ -2,7 +2,7 @@
 // messages.send) and the rules that decide labels and threads. No HTTP here.
 import { createHash, randomUUID } from 'node:crypto';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
-import PostalMime, { addressParser, type Address } from 'postal-mime';
+import PostalMime, { addressParser, type Address, type Email } from 'postal-mime';
 import { MessageIdGenerator } from './ids.js';
 import { Mailbox, type StoredMessage } from './mailbox.js';
 import { editHeaders, headerValue, parseTopHeaders } from './mime.js';
@@ -72,7 +72,7 @@ function flatten(addresses: readonly Address[] | undefined): string[] {
   return result.map((address) => address.toLowerCase());
 }
 
-export function addressesOf(values: string[]): string[] {
+function addressesOf(values: string[]): string[] {
   return flatten(values.flatMap((value) => addressParser(value)));
 }
 
@@ -182,7 +182,7 @@ export class GmailService {
    * sender's copy only.
    */
   async send(mailbox: Mailbox, raw: Buffer, threadId: string | undefined): Promise<StoredMessage> {
-    let parsed;
+    let parsed: Email;
     try {
       parsed = await PostalMime.parse(raw);
     } catch {

@@ -175,7 +175,7 @@ export class DeltaService {
   }
 }
 
-export function syncStateNotFound(): EmulatorResponse {
+function syncStateNotFound(): EmulatorResponse {
   return graphError(
     410,
     'SyncStateNotFound',

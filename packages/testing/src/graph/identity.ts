@@ -497,7 +497,7 @@ export class IdentityService {
   }
 
   private async issue(
-    request: EmulatorRequest,
+    _request: EmulatorRequest,
     form: URLSearchParams,
     mailbox: Mailbox,
     requestedScopes: string[],

@@ -32,7 +32,7 @@ export interface MailHandlerDeps {
   delta: DeltaService;
 }
 
-export function itemNotFound(): EmulatorResponse {
+function itemNotFound(): EmulatorResponse {
   return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
 }
 

@@ -61,7 +61,7 @@ export interface Folder {
   isHidden: boolean;
 }
 
-export interface Tombstone {
+interface Tombstone {
   folderId: string;
   restId: string;
   immutableId: string;

@@ -157,12 +157,12 @@ export function isoSeconds(time: number): string {
 }
 
 /** Graph's bodyPreview: the first 255 characters of the text body, whitespace collapsed. */
-export function bodyPreview(message: StoredMessage): string {
+function bodyPreview(message: StoredMessage): string {
   const text = message.body.contentType === 'html' ? htmlToText(message.body.content) : message.body.content;
   return text.replace(/\s+/g, ' ').trim().slice(0, 255);
 }
 
-export function convertBody(
+function convertBody(
   body: StoredMessage['body'],
   wanted: 'text' | 'html' | undefined,
 ): { contentType: 'text' | 'html'; content: string } {
@@ -171,7 +171,7 @@ export function convertBody(
   return { contentType: 'html', content: textToHtml(body.content) };
 }
 
-export function htmlToText(html: string): string {
+function htmlToText(html: string): string {
   return decodeEntities(
     html
       .replace(/<(script|style|head)[\s\S]*?<\/\1>/gi, '')

@@ -3,7 +3,7 @@
 import type { EmulatorResponse } from '../common/server.js';
 
 /** The content type Graph answers JSON with. */
-export const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 /** Graph's error envelope: {"error":{"code","message","innerError":{…}}} (learn.microsoft.com/graph/errors). */
 export function graphError(
@@ -70,8 +70,8 @@ export function queryOption(url: URL, name: string): string | null {
   return url.searchParams.get(`$${name}`) ?? url.searchParams.get(name);
 }
 
-export type FilterOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
-export type FilterLiteral = string | number | boolean | null | { dateTime: number };
+type FilterOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
+type FilterLiteral = string | number | boolean | null | { dateTime: number };
 
 export interface FilterClause {
   property: string;

@@ -1,7 +1,8 @@
 // What every provider conformance case gets: `open()` builds the test's world (emulator driver,
 // adapter, threadlink, store), closed by the suite after the test; and small read helpers that go
 // through threadlink's public API only.
-import type { MessageMeta, RecordRef, StoredMessage, Threadlink, ThreadlinkEventName, ThreadlinkEvents } from '@threadlink/core';
+import type { MessageMeta, RecordRef, ThreadlinkEvents } from '@threadlink/core';
+import type { StoredMessage, Threadlink, ThreadlinkEventName } from '@threadlink/core';
 import type { RecordedEvent } from '../common/record-events.js';
 import { TENANT, type ProviderWorld, type WorldOptions } from './world.js';
 

@@ -2,7 +2,7 @@
 // control. Each emulator ships one beside it (gmailConformanceDriver, graphConformanceDriver); a
 // third-party adapter author implements the same interface for their own emulator. Nothing here
 // talks to threadlink: the suite drives threadlink, the driver drives the "provider".
-import type { ProviderId } from '@threadlink/core';
+import type { ProviderId } from '@threadlink/core/provider';
 
 /** One message arriving in a mailbox. */
 export interface ConformanceMail {

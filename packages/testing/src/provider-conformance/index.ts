@@ -4,7 +4,8 @@
 // ProviderConformanceDriver, so an adapter for a third provider passes the same cases by shipping
 // a driver for its emulator.
 import { afterEach, describe } from 'vitest';
-import type { MailProvider, MetadataStore } from '@threadlink/core';
+import type { MailProvider } from '@threadlink/core/provider';
+import type { MetadataStore } from '@threadlink/core';
 import { backfillCases } from './cases/backfill.js';
 import { liveSyncCases } from './cases/live-sync.js';
 import { recoveryCases } from './cases/recovery.js';

@@ -1,15 +1,13 @@
 // One test's world for the provider conformance suite: the adapter under test inside a real
 // createThreadlink, served over HTTP on 127.0.0.1 so the emulator's pushes reach `tl.handler`, on
 // the host's store wrapped so every write can be searched for content that must never be stored.
+import type { Logger, MailProvider, PublicConnection } from '@threadlink/core';
 import {
   createThreadlink,
   generateSealingKey,
   THREADLINK_EVENT_NAMES,
   type EngineOptions,
-  type Logger,
-  type MailProvider,
   type MetadataStore,
-  type PublicConnection,
   type RecordResolver,
   type Threadlink,
 } from '@threadlink/core';
@@ -18,7 +16,7 @@ import { serveWebHandler } from '../common/serve-handler.js';
 import type { ProviderConformanceDriver } from './driver.js';
 
 export const TENANT = 't1';
-export const USER = 'u1';
+const USER = 'u1';
 /** The connected mailbox of every case. */
 export const OWNER = 'ana@owner.test';
 /** A client of the CRM: mail from it is matched to the client record. */

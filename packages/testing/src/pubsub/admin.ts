@@ -25,10 +25,10 @@
 import { createHash } from 'node:crypto';
 import type { EmulatorRequest, EmulatorResponse, Router } from '../common/server.js';
 
-export const PUBSUB_SCOPES = ['https://www.googleapis.com/auth/pubsub', 'https://www.googleapis.com/auth/cloud-platform'] as const;
+const PUBSUB_SCOPES = ['https://www.googleapis.com/auth/pubsub', 'https://www.googleapis.com/auth/cloud-platform'] as const;
 
 /** Gmail's publisher identity: the topic must grant it roles/pubsub.publisher. */
-export const GMAIL_PUSH_PUBLISHER = 'serviceAccount:gmail-api-push@system.gserviceaccount.com';
+const GMAIL_PUSH_PUBLISHER = 'serviceAccount:gmail-api-push@system.gserviceaccount.com';
 
 export interface IamBinding {
   role: string;
@@ -94,7 +94,7 @@ export interface EmulatedPubSub {
 }
 
 /** The emulator's delivering subscription, whose endpoint and audience live in PushSubscription. */
-export interface LivePushTarget {
+interface LivePushTarget {
   readonly pushEndpoint: string | undefined;
   /** The explicitly configured audience (undefined = Pub/Sub's default, the endpoint URL). */
   readonly configuredAudience: string | undefined;

@@ -75,7 +75,7 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
     afterEach(async () => {
       const finished = current;
       current = undefined;
-      finished?.gates.forEach((open) => open());
+      for (const open of finished?.gates ?? []) open();
       if (finished && !finished.closed) await finished.queue.close();
     });
 

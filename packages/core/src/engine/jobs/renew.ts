@@ -1,6 +1,6 @@
 // The `renew` and `recreate` jobs: keep push alive. Renew extends the watch/subscriptions (and
 // recreates them when the provider lost them); recreate starts over. Neither moves the cursor.
-import type { Connection } from '../../domain/schemas.js';
+import type { Connection, SubscriptionState } from '../../domain/schemas.js';
 import { isThreadlinkError } from '../../errors.js';
 import type { MailProvider } from '../../ports/mail-provider.js';
 import type { JobContext, JobRun } from '../job-context.js';
@@ -18,7 +18,7 @@ async function establishPush(context: JobContext, connection: Connection, provid
   const { deps } = context;
   const { store, clock } = deps;
   const session = await deps.sessionFor(connection, context.signal);
-  let subscription;
+  let subscription: SubscriptionState | undefined;
   if (!fresh) {
     try {
       subscription = (await callProvider(deps, connection, 'renew', () => provider.renew(session))).subscription;

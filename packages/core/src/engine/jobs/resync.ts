@@ -29,7 +29,7 @@ export async function resync(context: JobContext, connection: Connection, provid
       provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize }),
     );
     if (page.cursor) cursor = page.cursor;
-    page.messages.forEach((message) => seen.add(message.providerMessageId));
+    for (const message of page.messages) seen.add(message.providerMessageId);
     drift += (await context.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {})).inserted.length;
     resume = page.next;
     const renewed = await store.renewLease({ key: leaseKey, owner, ttlMs: options.leaseTtlMs, now: clock.now() });

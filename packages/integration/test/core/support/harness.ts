@@ -2,7 +2,7 @@ import { createThreadlink, generateSealingKey, type MetadataStore, type RecordRe
 import { memoryStore } from '@threadlink/storage-memory';
 import { scriptedMailbox, type ScriptedMailbox } from './scripted-provider.js';
 
-export const resolver: RecordResolver = {
+const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {
     return addresses.includes('client@bigco.com') ? [{ type: 'client', id: 'c-bigco', label: 'BigCo', emails: ['client@bigco.com'] }] : [];
   },

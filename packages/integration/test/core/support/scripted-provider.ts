@@ -1,6 +1,7 @@
 // A scripted MailProvider for engine tests: an in-memory mailbox with a change log, so the
 // engine's guarantees (coalescing, replay, backoff, resync) are tested without a network.
-import { ThreadlinkError, type Change, type MailProvider, type ProviderMessage } from '@threadlink/core';
+import { ThreadlinkError, type MailProvider, type ProviderMessage } from '@threadlink/core';
+import type { Change } from '@threadlink/core/provider';
 
 export interface ScriptedMailbox {
   provider: MailProvider;

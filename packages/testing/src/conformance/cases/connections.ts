@@ -1,6 +1,6 @@
 // Connections: save, patch, look up (the webhook path finds them by subscription id).
 import { describe, expect, it } from 'vitest';
-import type { Connection } from '@threadlink/core';
+import type { Connection } from '@threadlink/core/store';
 import { expectError, expectNothingWritten, seed, type ConformanceContext } from '../context.js';
 import { FIXTURE_EPOCH, makeConnection, makeMessage, uniqueId } from '../fixtures.js';
 import { rowsMentioning } from '../raw.js';

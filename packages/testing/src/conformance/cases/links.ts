@@ -1,6 +1,6 @@
 // Record links: automatic ones follow the rules, manual decisions (link and unlink) win and last.
 import { describe, expect, it } from 'vitest';
-import { getMessage } from '@threadlink/core';
+import { getMessage } from '@threadlink/core/store';
 import { expectError, expectNothingWritten, linkSummary, seed, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage, makeRecord } from '../fixtures.js';
 

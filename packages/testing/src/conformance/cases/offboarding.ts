@@ -1,7 +1,7 @@
 // Offboarding: purge leaves zero rows of the connection (checked on the physical rows) and
 // nothing else disturbed; export returns everything stored, tokens redacted.
 import { describe, expect, it } from 'vitest';
-import { getMessage, type Connection, type ExportRecord, type MessageMeta, type RecordLink } from '@threadlink/core';
+import { getMessage, type Connection, type ExportRecord, type MessageMeta, type RecordLink } from '@threadlink/core/store';
 import { seed, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage, makeRecord, uniqueId } from '../fixtures.js';
 import { canonicalRow, mentions, rowsMentioning } from '../raw.js';

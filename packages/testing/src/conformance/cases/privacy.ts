@@ -1,7 +1,7 @@
 // The privacy contract on the real bytes: content keys are refused at the store boundary, and
 // a canary put in a body never reaches any stored row.
 import { describe, expect, it } from 'vitest';
-import { FORBIDDEN_CONTENT_KEYS, getMessage, type MessageMeta } from '@threadlink/core';
+import { FORBIDDEN_CONTENT_KEYS, getMessage, type MessageMeta } from '@threadlink/core/store';
 import { expectError, seed, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeMessage, makeRecord, uniqueId } from '../fixtures.js';
 import { stringsIn } from '../raw.js';

@@ -1,7 +1,7 @@
 // Message reads: index look-ups behind rematch, threads, batches (and core's single-item reads
 // derived from them, so a backend's batch reads are checked through both).
 import { describe, expect, it } from 'vitest';
-import { getMessage, listThread } from '@threadlink/core';
+import { getMessage, listThread } from '@threadlink/core/store';
 import { byBinary, expectError, seed, type ConformanceContext } from '../context.js';
 import { FIXTURE_EPOCH, makeConnection, makeMessage } from '../fixtures.js';
 

@@ -1,6 +1,6 @@
 // applySync: atomicity, cursor compare-and-set, idempotent upserts, deletes, the connection patch.
 import { describe, expect, it } from 'vitest';
-import { getMessage, type MessageMeta, type SyncBatch } from '@threadlink/core';
+import { getMessage, type MessageMeta, type SyncBatch } from '@threadlink/core/store';
 import { byBinary, expectError, expectNothingWritten, linkSummary, seed, withoutLinks, type ConformanceContext } from '../context.js';
 import { FIXTURE_EPOCH, makeConnection, makeLink, makeManualLink, makeMessage, makeRecord } from '../fixtures.js';
 import { rowCounts, rowsMentioning } from '../raw.js';
@@ -45,7 +45,7 @@ export function syncCases(t: ConformanceContext): void {
       ['a message with an unknown key', (_message, fresh) => ({ upserts: [{ ...fresh, priority: 'high' } as MessageMeta] }), 'INVALID_INPUT'],
       ['a message carrying a body', (_message, fresh) => ({ upserts: [{ ...fresh, body: 'Hello' } as MessageMeta] }), 'CONTENT_FORBIDDEN'],
       ['a link with confidence above 1', (message) => ({ links: [makeLink(message, makeRecord(), { confidence: 2 })] }), 'INVALID_INPUT'],
-      ['a link to a message outside the batch', (message) => ({ links: [makeLink('msg_not_in_batch', makeRecord())] }), 'INVALID_INPUT'],
+      ['a link to a message outside the batch', () => ({ links: [makeLink('msg_not_in_batch', makeRecord())] }), 'INVALID_INPUT'],
       ['a manual link (those go through saveManualLink)', (message) => ({ links: [makeManualLink(message, makeRecord())] }), 'INVALID_INPUT'],
       ['a connection patch with an unknown status', () => ({ connection: { status: 'paused' as never } }), 'INVALID_INPUT'],
       ['a connection patch moving the tenant', () => ({ connection: { tenantId: 'tenant_other' } as never }), 'INVALID_INPUT'],

@@ -1,6 +1,6 @@
 // Tenant isolation: through every tenant-scoped method, tenant B reads and changes nothing of A.
 import { describe, expect, it } from 'vitest';
-import { getMessage, listThread } from '@threadlink/core';
+import { getMessage, listThread } from '@threadlink/core/store';
 import { expectError, expectNothingWritten, linkSummary, seed, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage, makeRecord } from '../fixtures.js';
 

@@ -1,6 +1,6 @@
 // Record timelines: which threads, which of their messages, in which order, page by page.
 import { describe, expect, it } from 'vitest';
-import type { Connection, MessageMeta, RecordLink, RecordRef } from '@threadlink/core';
+import type { Connection, MessageMeta, RecordLink, RecordRef } from '@threadlink/core/store';
 import { byBinary, expectError, seed, type ConformanceContext } from '../context.js';
 import { FIXTURE_EPOCH, makeConnection, makeLink, makeManualUnlink, makeMessage, makeRecord, uniqueId } from '../fixtures.js';
 

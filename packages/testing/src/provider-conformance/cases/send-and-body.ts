@@ -1,6 +1,6 @@
 // Replies go out at most once; bodies are fetched on demand, sanitised, and never kept.
 import { describe, expect, it } from 'vitest';
-import type { MessageMeta } from '@threadlink/core';
+import type { MessageMeta } from '@threadlink/core/provider';
 import { eventsNamed, storedBySubject, storedMessages, type ProviderConformanceContext } from '../context.js';
 import { CLIENT, OWNER, TENANT } from '../world.js';
 
