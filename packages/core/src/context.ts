@@ -28,7 +28,7 @@ import { getMessage } from './store/reads.js';
 import { systemClock, type Clock } from './util/clock.js';
 
 /** What a call does with a mailbox: read it (own or shared), or change it / act as it (own only). */
-export type Access = 'read' | 'own';
+type Access = 'read' | 'own';
 
 /** The scope, checked at run time too (a JavaScript host gets no type errors): SCOPE_REQUIRED when unusable. */
 export function checkScope(scope: unknown): Scope {

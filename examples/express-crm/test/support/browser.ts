@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { EXAMPLE_DIRECTORY } from '../../src/config.js';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+const CHROMIUM_PATH = '/usr/bin/chromium';
 export const SCREENSHOT_DIRECTORY = join(EXAMPLE_DIRECTORY, 'test-output', 'screenshots');
 
 /**

@@ -13,7 +13,7 @@ const COOKIE_PREFIX = 'threadlink_connect_';
 /** Loopback hosts, where browsers keep Secure cookies even over plain http. */
 const LOOPBACK = /^(localhost|.+\.localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
-export function bindingHash(value: string): string {
+function bindingHash(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('base64url');
 }
 

@@ -19,7 +19,7 @@ import { cookieMatches, parseCookieHeader } from './binding.js';
 import { openState, type OAuthState } from './state.js';
 
 /** What ties a completion to the flow's initiator; the route and the public call each pass their own. */
-export interface FlowBinding {
+interface FlowBinding {
   /** The host's signed-in tenant and user (public `complete`). */
   session?: { tenantId: string; userId: string };
   /** The callback request's cookies; when given, the state's connect cookie must be among them. */
