@@ -16,7 +16,7 @@ export interface Attack {
   /** The attack, as SECURITY.md names it. */
   name: string;
   /** The part of issue 17 (or earlier suite) it belongs to, for the table. */
-  area: 'shared-address' | 'webhook' | 'hostile-webhook';
+  area: 'connect' | 'scope' | 'shared-address' | 'webhook' | 'hostile-webhook';
   /** What must happen, in words, for the table. */
   expected: string;
   /** Performs the attack; throws (an assertion) when the defence failed. */
@@ -127,11 +127,123 @@ async function deliverOutlook(target: SecurityTarget): Promise<void> {
   await target.world.settle();
 }
 
+/** An API call the attacker makes is refused with `code` and leaves every observable state as it was. */
+async function expectRefused(target: SecurityTarget, code: string, attempt: () => Promise<unknown>): Promise<AttackOutcome> {
+  const before = await target.snapshot();
+  let refusedWith: string | undefined;
+  try {
+    await attempt();
+  } catch (error) {
+    refusedWith = (error as { code?: string }).code ?? String(error);
+  }
+  await target.world.settle();
+  const after = await target.snapshot();
+  check(refusedWith === code, refusedWith === undefined ? 'the call was carried out' : `refused with ${refusedWith}, expected ${code}`);
+  const stateChanged = after.providerCalls !== before.providerCalls || after.synced !== before.synced || after.connections !== before.connections;
+  check(!stateChanged, 'the refused call changed state');
+  return { status: code, stateChanged };
+}
+
+/** Reads an async iterable to its end (an export only runs when it is read). */
+async function drain(iterable: AsyncIterable<unknown>): Promise<void> {
+  for await (const _record of iterable);
+}
+
 /**
  * Every attack, in the order run. Entries that disconnect something come last: they change the
  * deployment the others run against.
  */
 export const ATTACKS: Attack[] = [
+  // ── Parts 1–2: the connect flow and scopes ────────────────────────────────────────────────
+  {
+    name: 'a consent URL started in tenant A and completed in another browser (no connect cookie)',
+    area: 'connect',
+    expected: '400 OAUTH_STATE_INVALID before any code exchange, nothing connected',
+    async run(target) {
+      const { tl } = target.world.any();
+      const { state } = await tl.connect.start({ provider: 'gmail', tenantId: 'attacker-tenant', userId: 'attacker' });
+      const callback = `/oauth/callback?state=${encodeURIComponent(state)}&code=victims-code`;
+      const outcome = await expectNoEffect(target, () => target.send(callback, { method: 'GET', redirect: 'manual' }), [400]);
+      return outcome;
+    },
+  },
+  {
+    name: "a host completing another tenant's connect state with its own session",
+    area: 'connect',
+    expected: 'OAUTH_STATE_INVALID, nothing connected',
+    async run(target) {
+      const { tl } = target.world.any();
+      const { state } = await tl.connect.start({ provider: 'gmail', tenantId: 'attacker-tenant', userId: 'attacker' });
+      return expectRefused(target, 'OAUTH_STATE_INVALID', () =>
+        tl.connect.complete({ code: 'victims-code', state }, { tenantId: target.world.tenantId, userId: 'someone-else' }),
+      );
+    },
+  },
+  {
+    name: 'a cancelled consent (error=access_denied) replayed with a code',
+    area: 'connect',
+    expected: 'the cancel spends the state; the replay is refused with 400 and exchanges no code',
+    async run(target) {
+      const { tl } = target.world.any();
+      const { state, cookie } = await tl.connect.start({ provider: 'gmail', tenantId: target.world.tenantId, userId: 'user-replay' });
+      const headers = { cookie: `${cookie.name}=${cookie.value}` };
+      const cancelled = await target.send(`/oauth/callback?state=${encodeURIComponent(state)}&error=access_denied`, { method: 'GET', headers, redirect: 'manual' });
+      await cancelled.arrayBuffer();
+      const replay = `/oauth/callback?state=${encodeURIComponent(state)}&code=late-code`;
+      return expectNoEffect(target, () => target.send(replay, { method: 'GET', headers, redirect: 'manual' }), [400]);
+    },
+  },
+  {
+    name: 'connect.start with an off-site returnTo',
+    area: 'connect',
+    expected: 'INVALID_INPUT at start, no consent URL handed out',
+    async run(target) {
+      const { tl } = target.world.any();
+      return expectRefused(target, 'INVALID_INPUT', () =>
+        tl.connect.start({ provider: 'gmail', tenantId: target.world.tenantId, userId: 'user-x', returnTo: 'https://evil.test/phish' }),
+      );
+    },
+  },
+  {
+    name: 'disconnect, health, health.all and export called without a tenant',
+    area: 'scope',
+    expected: 'SCOPE_REQUIRED for each, nothing purged or read',
+    async run(target) {
+      const { tl } = target.world.any();
+      const id = target.gmail.id;
+      // The types forbid these calls; a JavaScript host (or a cast) can still make them.
+      const noScope = {} as never;
+      await expectRefused(target, 'SCOPE_REQUIRED', () => tl.connections.disconnect(id, noScope));
+      await expectRefused(target, 'SCOPE_REQUIRED', () => tl.health(id, noScope));
+      await expectRefused(target, 'SCOPE_REQUIRED', () => tl.health.all(noScope));
+      return expectRefused(target, 'SCOPE_REQUIRED', () => drain(tl.connections.export(id, { tenantId: target.world.tenantId } as never)));
+    },
+  },
+  {
+    name: "another user of the tenant exporting, re-syncing, sharing or disconnecting a private mailbox",
+    area: 'scope',
+    expected: 'CONNECTION_NOT_FOUND for each (existence not revealed), nothing changed',
+    async run(target) {
+      const { tl } = target.world.any();
+      const id = target.gmail.id;
+      const colleague = { tenantId: target.world.tenantId, userId: 'user-colleague' };
+      await expectRefused(target, 'CONNECTION_NOT_FOUND', () => drain(tl.connections.export(id, colleague)));
+      await expectRefused(target, 'CONNECTION_NOT_FOUND', () => tl.connections.resync(id, colleague));
+      await expectRefused(target, 'CONNECTION_NOT_FOUND', () => tl.connections.setShared(id, true, colleague));
+      return expectRefused(target, 'CONNECTION_NOT_FOUND', () => tl.connections.disconnect(id, { ...colleague, purge: true }));
+    },
+  },
+  {
+    name: "another tenant's admin reading or purging a mailbox",
+    area: 'scope',
+    expected: 'CONNECTION_NOT_FOUND, nothing read or purged',
+    async run(target) {
+      const { tl } = target.world.any();
+      const stranger = { tenantId: 'attacker-tenant', as: 'admin' as const };
+      await expectRefused(target, 'CONNECTION_NOT_FOUND', () => tl.connections.get(target.outlook.id, stranger));
+      return expectRefused(target, 'CONNECTION_NOT_FOUND', () => tl.connections.disconnect(target.outlook.id, { ...stranger, purge: true }));
+    },
+  },
   // ── Part 4: webhook hardening ─────────────────────────────────────────────────────────────
   {
     name: "a genuine Gmail push sent outside publicUrl's base path",
