@@ -99,7 +99,7 @@ export async function createApp(config: AppConfig): Promise<App> {
 
   try {
     // Providers push to the public URL. The emulators only reach loopback, so demo mode always
-    // uses the local address; real mode uses PUBLIC_URL (a tunnel or the deployed host).
+    // uses the local address; real mode uses THREADLINK_PUBLIC_URL's origin (a tunnel or the deployed host).
     const origin = config.mode === 'demo' ? url : (config.publicUrl ?? url);
     const threadlinkUrl = `${origin}/threadlink`;
 

@@ -14,6 +14,8 @@ try {
   throw error;
 }
 
+for (const warning of config.warnings) process.stderr.write(`${warning}\n`);
+
 // Signal handlers go in before anything starts, so Ctrl-C during start-up also closes what has
 // started (createApp closes its own parts when it fails) and the process exits 0: `pnpm demo` then
 // ends quietly instead of with ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL.
