@@ -30,7 +30,9 @@ async function startDemo(dataDir: string): Promise<RunningDemo> {
   child.stderr.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => child.once('exit', (code, signal) => resolveExit({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) =>
+    child.once('exit', (code, signal) => resolveExit({ code, signal })),
+  );
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setInterval(() => {
       const match = /open (http:\/\/\S+)/.exec(output);

@@ -211,10 +211,15 @@ function splitTopLevel(text: string): string[] {
 function apiMembers(): Array<{ path: string; parameters: Array<{ name: string; optional: boolean }> | null }> {
   const file = join(REPOSITORY, 'packages', 'core', 'src', 'api.ts');
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
-  const threadlink = source.statements.find((statement): statement is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(statement) && statement.name.text === 'Threadlink')!;
+  const threadlink = source.statements.find(
+    (statement): statement is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(statement) && statement.name.text === 'Threadlink',
+  )!;
   const members: Array<{ path: string; parameters: Array<{ name: string; optional: boolean }> | null }> = [];
   const parametersOf = (signature: ts.SignatureDeclarationBase) =>
-    signature.parameters.map((parameter) => ({ name: parameter.name.getText(source), optional: parameter.questionToken !== undefined || parameter.initializer !== undefined }));
+    signature.parameters.map((parameter) => ({
+      name: parameter.name.getText(source),
+      optional: parameter.questionToken !== undefined || parameter.initializer !== undefined,
+    }));
   const visit = (path: string, member: ts.TypeElement): void => {
     if (ts.isMethodSignature(member)) members.push({ path, parameters: parametersOf(member) });
     else if (ts.isPropertySignature(member) && member.type && ts.isTypeLiteralNode(member.type)) {
@@ -242,7 +247,9 @@ describe('the README API table', () => {
       // tl.handler is a callable property: its (request) is the handler's own signature.
       const expected = parameters.map((parameter) => `${parameter.name}${parameter.optional ? '?' : ''}`);
       const matches = calls.some(
-        (shown) => shown.length === expected.length && shown.every((argument, index) => argument.startsWith('{') || argument.startsWith("'") || argument === expected[index]),
+        (shown) =>
+          shown.length === expected.length &&
+          shown.every((argument, index) => argument.startsWith('{') || argument.startsWith("'") || argument === expected[index]),
       );
       if (!matches) problems.push(`${path}(${expected.join(', ')}) is shown as ${calls.map((shown) => `(${shown.join(', ')})`).join(' or ')}`);
     }

@@ -29,12 +29,16 @@ if (process.env.GOOGLE_CLIENT_ID) {
   );
 }
 if (process.env.MICROSOFT_CLIENT_ID) {
-  providers.push(outlookProvider({ clientId: env('MICROSOFT_CLIENT_ID'), clientSecret: env('MICROSOFT_CLIENT_SECRET'), tenant: process.env.MICROSOFT_TENANT ?? 'common' }));
+  providers.push(
+    outlookProvider({ clientId: env('MICROSOFT_CLIENT_ID'), clientSecret: env('MICROSOFT_CLIENT_SECRET'), tenant: process.env.MICROSOFT_TENANT ?? 'common' }),
+  );
 }
 if (providers.length === 0) env('GOOGLE_CLIENT_ID');
 
 const tl = createThreadlink({
-  store: process.env.DATABASE_URL ? postgresStore({ connectionString: process.env.DATABASE_URL }) : pgliteStore({ dataDir: `${process.env.THREADLINK_DATA_DIR ?? '.threadlink-data'}/pglite` }),
+  store: process.env.DATABASE_URL
+    ? postgresStore({ connectionString: process.env.DATABASE_URL })
+    : pgliteStore({ dataDir: `${process.env.THREADLINK_DATA_DIR ?? '.threadlink-data'}/pglite` }),
   sealingKeys: [{ id: process.env.THREADLINK_SEALING_KEY_ID ?? 'primary', key: env('THREADLINK_SEALING_KEY') }],
   providers,
   publicUrl: env('THREADLINK_PUBLIC_URL'),

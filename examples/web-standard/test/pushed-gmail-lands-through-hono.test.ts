@@ -62,7 +62,9 @@ describe('the Hono example', () => {
     unsubscribe();
     expect(pushes).toBeGreaterThan(0);
 
-    const timeline = (await (await fetch(`${origin}/records/client/bigco/timeline`)).json()) as { threads: Array<{ subject: string; messages: Array<{ provider: string }> }> };
+    const timeline = (await (await fetch(`${origin}/records/client/bigco/timeline`)).json()) as {
+      threads: Array<{ subject: string; messages: Array<{ provider: string }> }>;
+    };
     expect(timeline.threads.map((thread) => [thread.subject, thread.messages[0]?.provider])).toEqual([['Site visit – PRJ-7', 'gmail']]);
     expect(JSON.stringify(timeline)).not.toContain('Stays at Google.');
   });
