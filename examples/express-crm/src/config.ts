@@ -101,7 +101,7 @@ function previousKeys(text: string | undefined): SealingKey[] {
 }
 
 /** The example mounts tl.handler here, so createThreadlink's publicUrl is always {origin}/threadlink. */
-export const THREADLINK_PATH = '/threadlink';
+const THREADLINK_PATH = '/threadlink';
 
 /** The origin of THREADLINK_PUBLIC_URL (or the deprecated PUBLIC_URL), checked against where the example mounts threadlink. */
 function publicOrigin(env: { THREADLINK_PUBLIC_URL?: string | undefined; PUBLIC_URL?: string | undefined }, warnings: string[]): string | undefined {
