@@ -21,7 +21,7 @@ async function startDemo(dataDir: string): Promise<RunningDemo> {
   const environment: NodeJS.ProcessEnv = { ...process.env, PORT: '0', THREADLINK_DATA_DIR: dataDir, THREADLINK_LOG: 'silent', DEMO_SEED_HISTORY: 'false' };
   // A user's shell has no DATABASE_URL (CI's test environment does): the demo's default is PGlite.
   delete environment.DATABASE_URL;
-  // `pnpm run demo` is `pnpm demo`. Its own process group, as a terminal's foreground job: Ctrl-C signals pnpm, tsx and node alike.
+  // `pnpm run demo` is `pnpm demo`. Its own process group, as a terminal's foreground job: Ctrl-C signals pnpm and the demo's node alike.
   const child = spawn('pnpm', ['run', 'demo'], { cwd: REPOSITORY, env: environment, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
