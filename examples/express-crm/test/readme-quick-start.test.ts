@@ -72,7 +72,48 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe('the README quick start, in a consumer project', () => {
+/** `pnpm add link:…/packages/<name>`: the package folders themselves, their dependencies resolved from there. */
+async function linkPackages(project: string): Promise<void> {
+  await mkdir(join(project, 'node_modules', '@threadlink'), { recursive: true });
+  await mkdir(join(project, 'node_modules', '@types'), { recursive: true });
+  for (const name of PACKAGES) await symlink(join(REPOSITORY, 'packages', name), join(project, 'node_modules', '@threadlink', name), 'dir');
+  await symlink(join(EXAMPLE_DIRECTORY, 'node_modules', 'express'), join(project, 'node_modules', 'express'), 'dir');
+  await symlink(join(EXAMPLE_DIRECTORY, 'node_modules', '@types', 'express'), join(project, 'node_modules', '@types', 'express'), 'dir');
+  await symlink(join(REPOSITORY, 'node_modules', '@types', 'node'), join(project, 'node_modules', '@types', 'node'), 'dir');
+  await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'your-crm', private: true, type: 'module' }, null, 2)}\n`);
+}
+
+/**
+ * `pnpm pack` in each package, then `npm install` of the tarballs together (their `workspace:*`
+ * ranges become exact versions the sibling tarballs satisfy). Downloads the packages' own
+ * dependencies from the registry, so it runs only with THREADLINK_TEST_TARBALLS=1.
+ */
+async function installTarballs(project: string): Promise<void> {
+  const tarballs = join(project, 'tarballs');
+  await mkdir(tarballs);
+  const dependencies: Record<string, string> = { express: '^5.1.0' };
+  for (const name of PACKAGES) {
+    const { stdout } = await run('pnpm', ['pack', '--pack-destination', tarballs], { cwd: join(REPOSITORY, 'packages', name) });
+    const file = stdout.trim().split('\n').at(-1)!.trim();
+    dependencies[`@threadlink/${name}`] = `file:tarballs/${file.slice(file.lastIndexOf('/') + 1)}`;
+  }
+  const manifest = {
+    name: 'your-crm',
+    private: true,
+    type: 'module',
+    dependencies,
+    devDependencies: { '@types/express': '^5.0.0', '@types/node': '^20.19.0' },
+  };
+  await writeFile(join(project, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: project, timeout: 300_000 });
+}
+
+const INSTALLS = [
+  { name: 'linked from the repository', prepare: linkPackages },
+  ...(process.env.THREADLINK_TEST_TARBALLS === '1' ? [{ name: 'installed from pnpm pack tarballs', prepare: installTarballs }] : []),
+];
+
+describe.each(INSTALLS)('the README quick start, in a consumer project with the packages $name', ({ prepare }) => {
   let project: string;
 
   beforeAll(async () => {
@@ -82,14 +123,7 @@ describe('the README quick start, in a consumer project', () => {
     }
     project = await mkdtemp(join(tmpdir(), 'threadlink-quick-start-'));
     await mkdir(join(project, 'src'));
-    await mkdir(join(project, 'node_modules', '@threadlink'), { recursive: true });
-    await mkdir(join(project, 'node_modules', '@types'), { recursive: true });
-    // `pnpm add link:…/packages/<name>`: the package folder itself, its dependencies resolved from there.
-    for (const name of PACKAGES) await symlink(join(REPOSITORY, 'packages', name), join(project, 'node_modules', '@threadlink', name), 'dir');
-    await symlink(join(EXAMPLE_DIRECTORY, 'node_modules', 'express'), join(project, 'node_modules', 'express'), 'dir');
-    await symlink(join(EXAMPLE_DIRECTORY, 'node_modules', '@types', 'express'), join(project, 'node_modules', '@types', 'express'), 'dir');
-    await symlink(join(REPOSITORY, 'node_modules', '@types', 'node'), join(project, 'node_modules', '@types', 'node'), 'dir');
-    await writeFile(join(project, 'package.json'), `${JSON.stringify({ name: 'your-crm', private: true, type: 'module' }, null, 2)}\n`);
+    await prepare(project);
     await writeFile(join(project, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
     await writeFile(join(project, 'src', 'server.ts'), codeBlockOf('Quick start (30 seconds)'));
     await writeFile(join(project, 'src', 'crm.ts'), HOST_CODE);
