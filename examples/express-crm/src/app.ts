@@ -1,6 +1,7 @@
 // createApp(config): the whole example in one call — the HTTP server on a port, threadlink with
 // its store and providers (emulated in demo mode), the webhook + OAuth handler under
 // /threadlink, the page's JSON API under /api, live events, and the page itself.
+import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -100,7 +101,7 @@ export async function createApp(config: AppConfig): Promise<App> {
 
   try {
     // Providers push to the public URL. The emulators only reach loopback, so demo mode always
-    // uses the local address; real mode uses PUBLIC_URL (a tunnel or the deployed host).
+    // uses the local address; real mode uses THREADLINK_PUBLIC_URL's origin (a tunnel or the deployed host).
     const origin = config.mode === 'demo' ? url : (config.publicUrl ?? url);
     const threadlinkUrl = `${origin}/threadlink`;
 
@@ -108,6 +109,9 @@ export async function createApp(config: AppConfig): Promise<App> {
     if (demo) cleanup.push(() => demo.close());
     const providers = demo ? demo.providers : realProviders(config);
 
+    // Before anything writes into it: PGlite and the demo sealing key both live in the data
+    // folder, and a pristine clone has none (they used to race to create it).
+    if (config.storage.kind === 'pglite' || (config.storage.kind === 'postgres' && !config.sealingKeys)) await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const store = createStore(config.storage);
     cleanup.push(() => store.close());
     const sealingKeys = config.sealingKeys ?? (config.storage.kind === 'memory' ? [{ id: 'ephemeral', key: generateSealingKey() }] : [await demoSealingKey(config.dataDir)]);

@@ -34,6 +34,8 @@ export interface AppConfig {
   port: number;
   /** The origin browsers and providers reach this app at; default http://host:port. */
   publicUrl?: string;
+  /** Deprecated variables still honoured, to print at start. */
+  warnings: string[];
   storage: StorageConfig;
   /** Where demo mode keeps its generated sealing key (never committed: .threadlink-data/ is git-ignored). */
   dataDir: string;
@@ -59,6 +61,9 @@ const optionalText = z.preprocess((value) => (value === '' ? undefined : value),
 const Environment = z.object({
   PORT: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(65535).default(3000)),
   HOST: optionalText.default('127.0.0.1'),
+  /** createThreadlink's publicUrl, as the doctor reads it: https://crm.example.com/threadlink (the origin alone is accepted). */
+  THREADLINK_PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** Deprecated: the origin only (before the example and the doctor shared THREADLINK_PUBLIC_URL). */
   PUBLIC_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
   THREADLINK_MODE: z.preprocess((value) => (value === '' ? undefined : value), z.enum(['demo', 'real']).optional()),
   THREADLINK_DATA_DIR: optionalText.default('.threadlink-data'),
@@ -95,6 +100,26 @@ function previousKeys(text: string | undefined): SealingKey[] {
   });
 }
 
+/** The example mounts tl.handler here, so createThreadlink's publicUrl is always {origin}/threadlink. */
+const THREADLINK_PATH = '/threadlink';
+
+/** The origin of THREADLINK_PUBLIC_URL (or the deprecated PUBLIC_URL), checked against where the example mounts threadlink. */
+function publicOrigin(env: { THREADLINK_PUBLIC_URL?: string | undefined; PUBLIC_URL?: string | undefined }, warnings: string[]): string | undefined {
+  if (env.THREADLINK_PUBLIC_URL) {
+    const url = new URL(env.THREADLINK_PUBLIC_URL);
+    const path = url.pathname.replace(/\/+$/, '');
+    if (path !== '' && path !== THREADLINK_PATH) {
+      throw new ConfigError(`THREADLINK_PUBLIC_URL must end in ${THREADLINK_PATH} (where this example mounts threadlink), e.g. ${url.origin}${THREADLINK_PATH}`);
+    }
+    return url.origin;
+  }
+  if (env.PUBLIC_URL) {
+    warnings.push(`PUBLIC_URL is deprecated: set THREADLINK_PUBLIC_URL=${env.PUBLIC_URL.replace(/\/+$/, '')}${THREADLINK_PATH} instead (the name the doctor reads too).`);
+    return env.PUBLIC_URL.replace(/\/+$/, '');
+  }
+  return undefined;
+}
+
 const GOOGLE_VARIABLES = ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'GOOGLE_PUBSUB_TOPIC', 'GOOGLE_PUSH_AUDIENCE', 'GOOGLE_PUSH_SERVICE_ACCOUNT'] as const;
 const MICROSOFT_VARIABLES = ['MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET'] as const;
 
@@ -117,11 +142,14 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     ? [{ id: env.THREADLINK_SEALING_KEY_ID, key: env.THREADLINK_SEALING_KEY }, ...previousKeys(env.THREADLINK_PREVIOUS_SEALING_KEYS)]
     : undefined;
 
+  const warnings: string[] = [];
+  const publicUrl = publicOrigin(env, warnings);
   const config: AppConfig = {
     mode,
     host: env.HOST,
     port: env.PORT,
-    ...(env.PUBLIC_URL ? { publicUrl: env.PUBLIC_URL.replace(/\/+$/, '') } : {}),
+    ...(publicUrl ? { publicUrl } : {}),
+    warnings,
     storage,
     dataDir,
     ...(sealingKeys ? { sealingKeys } : {}),
@@ -154,8 +182,8 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     else config.microsoft = { clientId: env.MICROSOFT_CLIENT_ID!, clientSecret: env.MICROSOFT_CLIENT_SECRET!, tenant: env.MICROSOFT_TENANT };
   }
   // Google and Microsoft only deliver push notifications to a public https endpoint.
-  if (!env.PUBLIC_URL) problems.push('PUBLIC_URL is required (the https address Google and Microsoft reach this app at)');
-  else if (!env.PUBLIC_URL.startsWith('https://')) problems.push('PUBLIC_URL must be https:// (push endpoints and OAuth redirects require it)');
+  if (!publicUrl) problems.push(`THREADLINK_PUBLIC_URL is required (the https address Google and Microsoft reach threadlink at, e.g. https://crm.example.com${THREADLINK_PATH})`);
+  else if (!publicUrl.startsWith('https://')) problems.push('THREADLINK_PUBLIC_URL must be https:// (push endpoints and OAuth redirects require it)');
   // A key generated at start would orphan every stored token at the next restart.
   if (!sealingKeys) problems.push('THREADLINK_SEALING_KEY is required (32 random bytes, base64url)');
   if (problems.length > 0) throw new ConfigError(`Real mode is not configured: ${problems.join('; ')}. See examples/express-crm/README.md.`);

@@ -14,7 +14,30 @@ try {
   throw error;
 }
 
-const app = await createApp(config);
+for (const warning of config.warnings) process.stderr.write(`${warning}\n`);
+
+// Signal handlers go in before anything starts, so Ctrl-C during start-up also closes what has
+// started (createApp closes its own parts when it fails) and the process exits 0: `pnpm demo` then
+// ends quietly instead of with ERR_PNPM_RECURSIVE_RUN_FIRST_FAIL.
+const starting = createApp(config);
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  starting
+    .then((started) => started.close())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Stopping failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+const app = await starting;
 const storage = config.storage.kind === 'pglite' ? `PGlite in ${config.storage.dataDir}` : config.storage.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : 'memory';
 process.stdout.write(
   [
@@ -30,11 +53,3 @@ process.stdout.write(
   ].join('\n'),
 );
 
-let stopping = false;
-const stop = (): void => {
-  if (stopping) return;
-  stopping = true;
-  void app.close().then(() => process.exit(0));
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);

@@ -9,7 +9,7 @@ const GOOGLE = {
   GOOGLE_PUSH_AUDIENCE: 'https://crm.acme.example/threadlink/webhooks/gmail',
   GOOGLE_PUSH_SERVICE_ACCOUNT: 'push@acme.iam.gserviceaccount.com',
 };
-const REAL = { PUBLIC_URL: 'https://crm.acme.example', THREADLINK_SEALING_KEY: 'x'.repeat(43) };
+const REAL = { THREADLINK_PUBLIC_URL: 'https://crm.acme.example/threadlink', THREADLINK_SEALING_KEY: 'x'.repeat(43) };
 
 describe('loadConfig', () => {
   it('defaults to demo mode on PGlite in .threadlink-data, port 3000 on loopback', () => {
@@ -49,17 +49,28 @@ describe('loadConfig', () => {
       loadConfig({ GOOGLE_CLIENT_ID: 'id', MICROSOFT_CLIENT_ID: 'id' });
     } catch (error) {
       const message = (error as Error).message;
-      for (const name of ['GOOGLE_CLIENT_SECRET', 'GOOGLE_PUBSUB_TOPIC', 'GOOGLE_PUSH_AUDIENCE', 'GOOGLE_PUSH_SERVICE_ACCOUNT', 'MICROSOFT_CLIENT_SECRET', 'PUBLIC_URL', 'THREADLINK_SEALING_KEY']) {
+      for (const name of ['GOOGLE_CLIENT_SECRET', 'GOOGLE_PUBSUB_TOPIC', 'GOOGLE_PUSH_AUDIENCE', 'GOOGLE_PUSH_SERVICE_ACCOUNT', 'MICROSOFT_CLIENT_SECRET', 'THREADLINK_PUBLIC_URL', 'THREADLINK_SEALING_KEY']) {
         expect(message).toContain(name);
       }
     }
   });
 
   it('refuses a plain-http public URL in real mode', () => {
-    expect(() => loadConfig({ MICROSOFT_CLIENT_ID: 'id', MICROSOFT_CLIENT_SECRET: 's', ...REAL, PUBLIC_URL: 'http://crm.acme.example' })).toThrow(/https/);
+    expect(() => loadConfig({ MICROSOFT_CLIENT_ID: 'id', MICROSOFT_CLIENT_SECRET: 's', ...REAL, THREADLINK_PUBLIC_URL: 'http://crm.acme.example/threadlink' })).toThrow(/https/);
   });
 
   it('rejects a malformed port', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+  });
+
+  it('reads THREADLINK_PUBLIC_URL as the doctor does, and still takes the old PUBLIC_URL with a warning', () => {
+    const microsoft = { MICROSOFT_CLIENT_ID: 'id', MICROSOFT_CLIENT_SECRET: 's', THREADLINK_SEALING_KEY: REAL.THREADLINK_SEALING_KEY };
+    expect(loadConfig({ ...microsoft, THREADLINK_PUBLIC_URL: 'https://crm.acme.example/threadlink/' })).toMatchObject({ publicUrl: 'https://crm.acme.example', warnings: [] });
+    expect(loadConfig({ ...microsoft, THREADLINK_PUBLIC_URL: 'https://crm.acme.example' }).publicUrl).toBe('https://crm.acme.example');
+    expect(() => loadConfig({ ...microsoft, THREADLINK_PUBLIC_URL: 'https://crm.acme.example/mail' })).toThrow('THREADLINK_PUBLIC_URL must end in /threadlink');
+    expect(loadConfig({ ...microsoft, PUBLIC_URL: 'https://crm.acme.example/' })).toMatchObject({
+      publicUrl: 'https://crm.acme.example',
+      warnings: ['PUBLIC_URL is deprecated: set THREADLINK_PUBLIC_URL=https://crm.acme.example/threadlink instead (the name the doctor reads too).'],
+    });
   });
 });

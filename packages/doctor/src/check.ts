@@ -6,5 +6,7 @@ export interface DoctorCheck {
   id: string;
   area: CheckArea;
   title: string;
+  /** The environment variables (as `threadlink-doctor` reads them) this check needs; printed with a fail or skip. */
+  variables: readonly string[];
   run(context: DoctorContext): Promise<CheckOutcome>;
 }

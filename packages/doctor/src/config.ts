@@ -1,6 +1,7 @@
 // What the doctor checks: the host's threadlink settings, as a typed object (runDoctor) or read
 // from the environment variables a deployment already has (doctorConfigFromEnv, the CLI).
 // Every field is optional on purpose: a missing value is a finding, not a crash.
+import { join } from 'node:path';
 import { ThreadlinkError, type SealingKey } from '@threadlink/core';
 import { z } from 'zod';
 
@@ -108,9 +109,10 @@ export function resolveDoctorConfig(input: DoctorConfig): ResolvedDoctorConfig {
 /** The variables the CLI reads; `pnpm doctor --help` prints them. */
 export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, meaning: string]> = [
   ['THREADLINK_PUBLIC_URL', "createThreadlink's publicUrl, e.g. https://crm.example.com/threadlink"],
-  ['THREADLINK_SEALING_KEYS', 'id:key,id2:key2 (first seals, all open); or THREADLINK_SEALING_KEY [+ _ID, THREADLINK_PREVIOUS_SEALING_KEYS]'],
+  ['THREADLINK_SEALING_KEY', '32 random bytes, base64url [+ THREADLINK_SEALING_KEY_ID, THREADLINK_PREVIOUS_SEALING_KEYS=id:key,…]; or THREADLINK_SEALING_KEYS=id:key,id2:key2 (first seals, all open)'],
   ['DATABASE_URL', 'PostgreSQL connection string of the store'],
-  ['THREADLINK_PGLITE_DIR', 'PGlite data directory of the store (when no DATABASE_URL)'],
+  ['THREADLINK_DATA_DIR', "the app's data folder when no DATABASE_URL: PGlite in its pglite/ subfolder (as the example keeps it)"],
+  ['THREADLINK_PGLITE_DIR', 'the PGlite directory itself, when it is not THREADLINK_DATA_DIR/pglite'],
   ['THREADLINK_STORE_SCHEMA', "the store's PostgreSQL schema (default threadlink)"],
   ['GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET', 'the OAuth client (Web application)'],
   ['GOOGLE_PUBSUB_TOPIC', 'projects/{project}/topics/{topic}'],
@@ -166,7 +168,8 @@ export function doctorConfigFromEnv(environment: Record<string, string | undefin
 
   const schema = read('THREADLINK_STORE_SCHEMA');
   const databaseUrl = read('DATABASE_URL');
-  const pgliteDir = read('THREADLINK_PGLITE_DIR');
+  const dataDir = read('THREADLINK_DATA_DIR');
+  const pgliteDir = read('THREADLINK_PGLITE_DIR') ?? (dataDir ? join(dataDir, 'pglite') : undefined);
   if (databaseUrl) config.store = { kind: 'postgres', connectionString: databaseUrl, ...(schema ? { schema } : {}) };
   else if (pgliteDir) config.store = { kind: 'pglite', dataDir: pgliteDir, ...(schema ? { schema } : {}) };
 

@@ -18,6 +18,8 @@ export function formatReport(report: DoctorReport, options: { color?: boolean } 
       lines.push(`  ${paint(check.status, LABELS[check.status])}  ${check.title} [${check.id}]`);
       lines.push(`        ${check.detail}`);
       if (check.fix) lines.push(`        ${paint(check.status, 'Fix:')} ${check.fix}`);
+      // A newcomer's first run is mostly skips and fails for settings not made yet: name them.
+      if ((check.status === 'fail' || check.status === 'skip') && check.variables.length > 0) lines.push(`        Needs: ${check.variables.join(', ')}`);
     }
   }
   lines.push('', report.ok ? 'No check failed.' : `${fail} check${fail === 1 ? '' : 's'} failed: apply the fixes above and run the doctor again.`);

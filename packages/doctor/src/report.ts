@@ -16,6 +16,8 @@ export interface CheckResult extends CheckOutcome {
   id: string;
   area: CheckArea;
   title: string;
+  /** The environment variables the check reads (see DoctorCheck.variables). */
+  variables: readonly string[];
   durationMs: number;
 }
 

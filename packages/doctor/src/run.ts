@@ -32,7 +32,7 @@ export async function runDoctor(input: DoctorConfig, options: { checks?: readonl
           outcome = fail(`The check itself failed: ${(error as Error).message}`, 'Unexpected: run the doctor again; if it repeats, report it with the --json output (it contains no secrets).');
         }
       }
-      const result: CheckResult = { id: check.id, area: check.area, title: check.title, ...outcome, durationMs: Math.round(performance.now() - started) };
+      const result: CheckResult = { id: check.id, area: check.area, title: check.title, variables: check.variables, ...outcome, durationMs: Math.round(performance.now() - started) };
       context.record(result);
       checks.push(result);
     }

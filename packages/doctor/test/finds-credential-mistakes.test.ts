@@ -126,4 +126,10 @@ describe('reading the environment', () => {
       { id: 'old', key: 'OLD' },
     ]);
   });
+
+  it("finds PGlite where the example keeps it: THREADLINK_DATA_DIR's pglite folder, unless THREADLINK_PGLITE_DIR says otherwise", () => {
+    expect(doctorConfigFromEnv({ THREADLINK_DATA_DIR: '/srv/crm/.threadlink-data' }).store).toEqual({ kind: 'pglite', dataDir: '/srv/crm/.threadlink-data/pglite' });
+    expect(doctorConfigFromEnv({ THREADLINK_DATA_DIR: '/srv/crm/data', THREADLINK_PGLITE_DIR: '/var/lib/pglite' }).store).toEqual({ kind: 'pglite', dataDir: '/var/lib/pglite' });
+    expect(doctorConfigFromEnv({ THREADLINK_DATA_DIR: '/srv/crm/data', DATABASE_URL: 'postgres://db/crm' }).store).toEqual({ kind: 'postgres', connectionString: 'postgres://db/crm' });
+  });
 });

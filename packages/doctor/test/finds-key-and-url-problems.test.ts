@@ -28,8 +28,8 @@ describe('sealing keys', () => {
     const result = await check('sealing-keys', {});
     expect(result).toMatchObject({
       status: 'fail',
-      detail: 'No sealing key is set (THREADLINK_SEALING_KEYS), so createThreadlink cannot store tokens.',
-      fix: `Generate one with ${GENERATE} and set THREADLINK_SEALING_KEYS=<id>:<key>; keep it in your secret store, because losing it orphans every connected mailbox.`,
+      detail: 'No sealing key is set (THREADLINK_SEALING_KEY), so createThreadlink cannot store tokens.',
+      fix: `Generate one with ${GENERATE} and set THREADLINK_SEALING_KEY=<key> (THREADLINK_SEALING_KEY_ID=<id> to name it); keep it in your secret store, because losing it orphans every connected mailbox.`,
     });
   });
 

@@ -55,7 +55,7 @@ describe('store', () => {
     expect(reachable).toMatchObject({
       status: 'fail',
       detail: `No PGlite database at ${empty.path} (no PG_VERSION file).`,
-      fix: 'Point THREADLINK_PGLITE_DIR at the directory the app passes to pgliteStore({ dataDir }); the app creates it on its first start.',
+      fix: 'Point THREADLINK_DATA_DIR at the data folder the app uses (PGlite in its pglite/ subfolder), or THREADLINK_PGLITE_DIR at the directory the app passes to pgliteStore({ dataDir }); the app creates it on its first start.',
     });
   });
 

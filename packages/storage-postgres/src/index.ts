@@ -1,5 +1,6 @@
 // @threadlink/storage-postgres — the MetadataStore on PostgreSQL (a `pg` Pool in production)
 // or on embedded PGlite (zero setup: in memory, or file-backed with `dataDir`).
+import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createSqlStore, type SqlMetadataStore, type SqlStoreOptions } from './store.js';
@@ -34,6 +35,10 @@ export interface PgliteStoreOptions extends SqlStoreOptions {
 export function pgliteStore(options: PgliteStoreOptions = {}): SqlMetadataStore {
   const { dataDir, pglite, ...storeOptions } = options;
   if (pglite) return createSqlStore(pgliteClient(pglite, false), storeOptions);
+  // PGlite creates only the last folder of a path, so a fresh checkout whose parent folder does
+  // not exist yet failed with ENOENT on first start. URLs (memory://, idb://) are not folders.
+  const folder = dataDir?.startsWith('file://') ? dataDir.slice('file://'.length) : dataDir;
+  if (folder && !folder.includes('://')) mkdirSync(folder, { recursive: true });
   // The constructor is synchronous; PGlite queues queries until the WASM instance is ready.
   return createSqlStore(pgliteClient(new PGlite(dataDir), true), storeOptions);
 }

@@ -1,7 +1,7 @@
 // The two factories: pgliteStore file-backed (data survives a restart; in memory is the dist
 // test's and every other PGlite test's case), and
 // postgresStore from a connection string (the store owns that pool and ends it on close).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -35,6 +35,19 @@ describe('pgliteStore', () => {
     expect((await reopened.getConnection(connection.id))?.cursor).toBe('h7');
     expect((await getMessage(reopened, connection.tenantId, message.id))?.subject).toBe(message.subject);
     await reopened.close();
+  });
+
+  it('creates a dataDir whose parent folders do not exist yet', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'threadlink-pglite-'));
+    directories.push(root);
+    const dataDir = join(root, 'not', 'yet', 'there');
+
+    const store = pgliteStore({ dataDir });
+    await store.init();
+    await store.saveConnection(makeConnection());
+    await store.close();
+
+    expect((await stat(dataDir)).isDirectory()).toBe(true);
   });
 
   it('refuses a schema name that is not a plain identifier', () => {

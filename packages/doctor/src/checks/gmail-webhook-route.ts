@@ -10,6 +10,7 @@ export const gmailWebhookRoute: DoctorCheck = {
   id: 'google.webhook-route',
   area: 'google',
   title: 'Gmail webhook route answers and refuses unauthenticated pushes',
+  variables: ['THREADLINK_PUBLIC_URL'],
   async run(context) {
     if (!context.publicUrl.ok) return skip('Needs a valid THREADLINK_PUBLIC_URL (see public-url).');
     const url = webhookUrl(context.publicUrl.base, 'gmail');

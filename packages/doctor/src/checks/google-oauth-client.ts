@@ -5,6 +5,7 @@ export const googleOAuthClient: DoctorCheck = {
   id: 'google.oauth-client',
   area: 'google',
   title: 'Google OAuth client id and secret are set',
+  variables: ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET'],
   async run({ config }) {
     const google = config.google ?? {};
     const missing = [google.clientId ? null : 'GOOGLE_CLIENT_ID', google.clientSecret ? null : 'GOOGLE_CLIENT_SECRET'].filter(Boolean);

@@ -16,6 +16,7 @@ export const googleScopes: DoctorCheck = {
   id: 'google.scopes',
   area: 'google',
   title: 'Gmail mode and OAuth scopes agree',
+  variables: ['GOOGLE_GMAIL_MODE', 'GOOGLE_OAUTH_SCOPES'],
   async run({ config }) {
     const google = config.google ?? {};
     const mode = google.mode ?? 'full';

@@ -29,6 +29,7 @@ export const microsoftApp: DoctorCheck = {
   id: 'microsoft.app-registration',
   area: 'microsoft',
   title: 'Entra ID app: client id, secret, tenant, mode and replies',
+  variables: ['MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET', 'MICROSOFT_TENANT'],
   async run({ config }) {
     const microsoft = config.microsoft ?? {};
     const problems: string[] = [];

@@ -9,6 +9,7 @@ export const oauthRedirectUri: DoctorCheck = {
   id: 'oauth-redirect-uri',
   area: 'general',
   title: 'OAuth redirect URI is well-formed and https',
+  variables: ['THREADLINK_PUBLIC_URL'],
   async run({ publicUrl, config }) {
     if (!publicUrl.ok) return skip('Needs a valid THREADLINK_PUBLIC_URL (see public-url).');
     const uri = redirectUri(publicUrl.base);

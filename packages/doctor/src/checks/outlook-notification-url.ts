@@ -7,6 +7,7 @@ export const outlookNotificationUrl: DoctorCheck = {
   id: 'microsoft.notification-url',
   area: 'microsoft',
   title: 'Notification URL answers Graph’s validation handshake',
+  variables: ['THREADLINK_PUBLIC_URL'],
   async run(context) {
     if (!context.publicUrl.ok) return skip('Needs a valid THREADLINK_PUBLIC_URL (see public-url).');
     return validationHandshake(context.config.fetch, webhookUrl(context.publicUrl.base, 'outlook'), context.config.timeouts.validationMs);

@@ -5,6 +5,7 @@ export const providersConfigured: DoctorCheck = {
   id: 'providers-configured',
   area: 'general',
   title: 'A mail provider is configured',
+  variables: ['GOOGLE_CLIENT_ID', 'MICROSOFT_CLIENT_ID'],
   async run({ config }) {
     const configured = [config.google ? 'Gmail' : null, config.microsoft ? 'Outlook' : null].filter((name): name is string => name !== null);
     if (configured.length === 0) {

@@ -10,6 +10,7 @@ export const publicUrlCheck: DoctorCheck = {
   id: 'public-url',
   area: 'general',
   title: 'Public URL is https and public',
+  variables: ['THREADLINK_PUBLIC_URL'],
   async run({ publicUrl }) {
     if (!publicUrl.ok) {
       return fail(

@@ -15,6 +15,7 @@ export const pubsubPublisherGrant: DoctorCheck = {
   id: 'google.publisher-grant',
   area: 'google',
   title: 'Topic grants Gmail the Pub/Sub Publisher role',
+  variables: ['GOOGLE_PUBSUB_TOPIC', 'GOOGLE_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS'],
   async run(context) {
     if (context.result('google.pubsub-topic')?.status !== 'pass') return skip('Needs an existing topic (see google.pubsub-topic).');
     const topic = parseTopicName(context.config.google?.pubsubTopic)!;

@@ -10,6 +10,7 @@ export const pubsubPushAuthentication: DoctorCheck = {
   id: 'google.push-authentication',
   area: 'google',
   title: "Push subscription's OIDC token matches pushServiceAccount and pushAudience",
+  variables: ['GOOGLE_PUSH_AUDIENCE', 'GOOGLE_PUSH_SERVICE_ACCOUNT', 'GOOGLE_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS'],
   async run(context) {
     const found = await findPushSubscription(context);
     if (!found.ok) return found.outcome.status === 'fail' ? skip('No push subscription to inspect (see google.push-subscription).') : found.outcome;

@@ -10,6 +10,7 @@ export const pubsubPushSubscription: DoctorCheck = {
   id: 'google.push-subscription',
   area: 'google',
   title: 'Push subscription delivers to {publicUrl}/webhooks/gmail',
+  variables: ['GOOGLE_PUBSUB_TOPIC', 'THREADLINK_PUBLIC_URL', 'GOOGLE_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS'],
   async run(context) {
     if (!context.publicUrl.ok) return skip('Needs a valid THREADLINK_PUBLIC_URL (see public-url).');
     const found = await findPushSubscription(context);

@@ -7,6 +7,7 @@ export const pubsubTopic: DoctorCheck = {
   id: 'google.pubsub-topic',
   area: 'google',
   title: 'Pub/Sub topic exists',
+  variables: ['GOOGLE_PUBSUB_TOPIC', 'GOOGLE_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS'],
   async run(context) {
     const configured = context.config.google?.pubsubTopic;
     if (!configured) return fail('GOOGLE_PUBSUB_TOPIC is not set.', 'Set it to the full topic name, projects/{project}/topics/{topic} (gmailProvider’s pubsubTopic).');

@@ -28,12 +28,13 @@ export const sealingKeys: DoctorCheck = {
   id: 'sealing-keys',
   area: 'general',
   title: 'Sealing keys are present and 32 bytes',
+  variables: ['THREADLINK_SEALING_KEY'],
   async run({ config }) {
     const keys = config.sealingKeys ?? [];
     if (keys.length === 0) {
       return fail(
-        'No sealing key is set (THREADLINK_SEALING_KEYS), so createThreadlink cannot store tokens.',
-        `Generate one with ${GENERATE} and set THREADLINK_SEALING_KEYS=<id>:<key>; keep it in your secret store, because losing it orphans every connected mailbox.`,
+        'No sealing key is set (THREADLINK_SEALING_KEY), so createThreadlink cannot store tokens.',
+        `Generate one with ${GENERATE} and set THREADLINK_SEALING_KEY=<key> (THREADLINK_SEALING_KEY_ID=<id> to name it); keep it in your secret store, because losing it orphans every connected mailbox.`,
       );
     }
     const problems = keys.map(problemWith).filter((problem): problem is string => problem !== undefined);

@@ -13,6 +13,7 @@ export const storeMigrated: DoctorCheck = {
   id: 'store-migrated',
   area: 'general',
   title: 'Store schema is migrated to the latest version',
+  variables: ['DATABASE_URL or THREADLINK_DATA_DIR'],
   async run(context) {
     const opened = await context.store();
     if (!opened) return skip('No store configured for the doctor.');

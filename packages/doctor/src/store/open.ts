@@ -36,7 +36,7 @@ export async function openStore(settings: StoreSettings, timeoutMs: number): Pro
           ok: false,
           outcome: fail(
             `No PGlite database at ${settings.dataDir} (no PG_VERSION file).`,
-            'Point THREADLINK_PGLITE_DIR at the directory the app passes to pgliteStore({ dataDir }); the app creates it on its first start.',
+            'Point THREADLINK_DATA_DIR at the data folder the app uses (PGlite in its pglite/ subfolder), or THREADLINK_PGLITE_DIR at the directory the app passes to pgliteStore({ dataDir }); the app creates it on its first start.',
           ),
         };
       }
@@ -87,6 +87,6 @@ function explainConnectError(error: unknown, label: string): CheckOutcome {
       if (/timeout/i.test(message)) {
         return fail(found, 'The connection timed out: check firewalls between this machine and the database, and the host and port in DATABASE_URL.');
       }
-      return fail(found, 'Check DATABASE_URL (or THREADLINK_PGLITE_DIR) against the settings the app runs with.');
+      return fail(found, 'Check DATABASE_URL (or THREADLINK_DATA_DIR) against the settings the app runs with.');
   }
 }
