@@ -17,7 +17,9 @@ export function createApp(tl: Threadlink, currentUser: CurrentUser): Hono {
   app.post('/connect/:provider', async (context) => {
     const { tenantId, userId } = currentUser(context.req.raw);
     const provider = context.req.param('provider') as ProviderId;
-    const { url } = await tl.connect.start({ provider, tenantId, userId, returnTo: '/' });
+    const { url, cookie } = await tl.connect.start({ provider, tenantId, userId, returnTo: '/' });
+    // Binds the flow to this browser: the OAuth callback refuses the state without it.
+    context.header('set-cookie', cookie.header, { append: true });
     return context.redirect(url, 303);
   });
 
