@@ -10,9 +10,6 @@ afterEach(async () => {
   while (stops.length) await stops.pop()!();
 });
 
-/** The engine retries a job refused by a busy lease after 250 ms; none of the waits here may be that long. */
-const LEASE_BUSY_RETRY_MS = 250;
-
 const push = (id: string): Request =>
   new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: JSON.stringify({ account: 'ana@acme.com', id }) });
 
@@ -109,11 +106,10 @@ describe('back-fill and the mailbox lease', () => {
     const pages = trace.calls.filter((call) => call.kind === 'page');
     expect(pages).toHaveLength(4);
     expect((await tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' })).backfill).toMatchObject({ state: 'done', done: 350 });
-    // Each page was enqueued after its predecessor let the lease go: nobody found it busy.
+    // Each page was enqueued after its predecessor let the lease go: nobody found it busy, so no
+    // page waited out the lease-busy retry. (Counted, not timed: a wall-clock bound on the gap
+    // flaked on a loaded 2-core box; the gap itself is a benchmark figure, `bench --only backfill`.)
     expect(counting.refusedLeases()).toBe(0);
-    for (let index = 1; index < pages.length; index += 1) {
-      expect(pages[index]!.startedAt - pages[index - 1]!.endedAt).toBeLessThan(LEASE_BUSY_RETRY_MS);
-    }
   });
 
   it('lets a push that arrives during a back-fill page sync before the next page, handing it the lease directly', async () => {
@@ -135,8 +131,7 @@ describe('back-fill and the mailbox lease', () => {
     await tl.idle();
 
     expect(trace.calls.map((call) => call.kind)).toEqual(['page', 'pull', 'page', 'page']);
-    const [page, pull] = trace.calls;
-    expect(pull!.startedAt - page!.endedAt).toBeLessThan(LEASE_BUSY_RETRY_MS);
+    // Handed the lease directly: the push's job was never refused, so it never waited out the retry.
     expect(counting.refusedLeases()).toBe(0);
     expect(await store.getMessageByProviderId(connection.id, fresh)).not.toBeNull();
     // The listing shifted by the new message between pages: one message is fetched twice.
