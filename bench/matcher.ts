@@ -30,7 +30,8 @@ const companyCount = Math.floor(RECORD_COUNT * 0.2);
 const projectCount = RECORD_COUNT - contactCount - companyCount;
 const companyDomain = (index: number): string => `client${index}.example`;
 const records: MemoryRecord[] = [];
-for (let index = 0; index < companyCount; index += 1) records.push({ type: 'client', id: `cl-${index}`, label: `Client ${index}`, domains: [companyDomain(index)] });
+for (let index = 0; index < companyCount; index += 1)
+  records.push({ type: 'client', id: `cl-${index}`, label: `Client ${index}`, domains: [companyDomain(index)] });
 for (let index = 0; index < contactCount; index += 1) {
   records.push({ type: 'contact', id: `c-${index}`, label: `Contact ${index}`, emails: [`person${index}@${companyDomain(index % companyCount)}`] });
 }

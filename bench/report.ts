@@ -21,7 +21,9 @@ lines.push(
   `Latest ${results.mode} run (\`pnpm bench${results.mode === 'quick' ? ' --quick' : ''}\`, ${results.totalSeconds} s): ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.os}, Node ${machine.node}, ` +
     `${machine.postgres === 'DATABASE_URL' ? 'PostgreSQL' : 'PGlite'}${machine.redis === 'REDIS_URL' ? ' + Redis' : ''}, ${machine.date.slice(0, 10)}` +
     `${machine.commit ? ` (commit ${machine.commit})` : ''}; load average ${(machine.loadAverage ?? ['?']).join(' / ')} at the start.` +
-    (results.reruns ?? []).map((rerun) => ` Re-run on ${rerun.date.slice(0, 10)} (load ${rerun.loadAverage.join(' / ')}): ${rerun.scenarios.join(', ')}.`).join(''),
+    (results.reruns ?? [])
+      .map((rerun) => ` Re-run on ${rerun.date.slice(0, 10)} (load ${rerun.loadAverage.join(' / ')}): ${rerun.scenarios.join(', ')}.`)
+      .join(''),
   '',
   '| # | figure | median (tail) | limit, same run | ratio | target |',
   '|---|---|---|---|---|---|',
@@ -33,7 +35,9 @@ for (const [index, result] of results.scenarios.entries()) {
     continue;
   }
   for (const figure of result.figures) {
-    lines.push(`| ${number} | ${cell(figure.name)} | ${cell(describeValue(figure))} | ${cell(describeLimit(figure))} | ${cell(describeRatio(figure))} | ${cell(verdict(figure))} |`);
+    lines.push(
+      `| ${number} | ${cell(figure.name)} | ${cell(describeValue(figure))} | ${cell(describeLimit(figure))} | ${cell(describeRatio(figure))} | ${cell(verdict(figure))} |`,
+    );
   }
 }
 process.stdout.write(`${lines.join('\n')}\n`);

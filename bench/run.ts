@@ -23,7 +23,8 @@ const { values } = parseArgs({
 });
 
 if (values.list) {
-  for (const scenario of scenarios) process.stderr.write(`${scenario.name.padEnd(12)} ${scenario.title} (budget ${scenario.budget.full} s, quick ${scenario.budget.quick} s)\n`);
+  for (const scenario of scenarios)
+    process.stderr.write(`${scenario.name.padEnd(12)} ${scenario.title} (budget ${scenario.budget.full} s, quick ${scenario.budget.quick} s)\n`);
   process.exit(0);
 }
 
@@ -37,7 +38,10 @@ if (only) {
   }
 }
 const selected = scenarios.filter((scenario) => !only || only.has(scenario.name));
-const outFile = new URL(values.out ? `file://${new URL(values.out, `file://${process.cwd()}/`).pathname}` : `./results/${quick ? 'latest-quick' : 'latest'}.json`, import.meta.url);
+const outFile = new URL(
+  values.out ? `file://${new URL(values.out, `file://${process.cwd()}/`).pathname}` : `./results/${quick ? 'latest-quick' : 'latest'}.json`,
+  import.meta.url,
+);
 
 async function runOne(scenario: Scenario): Promise<ScenarioResult> {
   const budgetSeconds = quick ? scenario.budget.quick : scenario.budget.full;
@@ -51,7 +55,10 @@ async function runOne(scenario: Scenario): Promise<ScenarioResult> {
   const outcome = await Promise.race([
     scenario.run({ quick, budgetMs, deadline: started + budgetMs, log }).then(
       (output): { kind: 'result'; output: ScenarioOutput } => ({ kind: 'result', output }),
-      (error: unknown): { kind: 'error'; error: string } => ({ kind: 'error', error: error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error) }),
+      (error: unknown): { kind: 'error'; error: string } => ({
+        kind: 'error',
+        error: error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error),
+      }),
     ),
     new Promise<{ kind: 'timeout' }>((resolve) => (timer = setTimeout(() => resolve({ kind: 'timeout' }), hardLimitMs))),
   ]);
@@ -76,7 +83,15 @@ async function runOne(scenario: Scenario): Promise<ScenarioResult> {
     case 'error':
       return { ...base, status: 'error', durationMs, figures: [], settings: {}, notes: [], error: outcome.error };
     case 'timeout':
-      return { ...base, status: 'timeout', durationMs, figures: [], settings: {}, notes: [], error: `abandoned after ${Math.round(hardLimitMs / 1000)} s (budget ${budgetSeconds} s)` };
+      return {
+        ...base,
+        status: 'timeout',
+        durationMs,
+        figures: [],
+        settings: {},
+        notes: [],
+        error: `abandoned after ${Math.round(hardLimitMs / 1000)} s (budget ${budgetSeconds} s)`,
+      };
   }
 }
 
@@ -122,7 +137,10 @@ const file: ResultsFile =
   existing && only
     ? {
         ...existing,
-        reruns: [...(existing.reruns ?? []), { scenarios: [...only], date: machine.date, commit: machine.commit, loadAverage: machine.loadAverage, seconds: totalSeconds }],
+        reruns: [
+          ...(existing.reruns ?? []),
+          { scenarios: [...only], date: machine.date, commit: machine.commit, loadAverage: machine.loadAverage, seconds: totalSeconds },
+        ],
         scenarios: merged,
       }
     : { machine: { ...machine, loadAverageAtEnd }, mode: quick ? 'quick' : 'full', totalSeconds, scenarios: merged };

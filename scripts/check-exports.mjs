@@ -48,10 +48,16 @@ for (const dir of packages) {
     const entries = Object.keys(manifest.exports).filter((key) => key !== './package.json');
     const dual = entries.filter((key) => manifest.exports[key].require);
     const esmOnly = entries.filter((key) => !manifest.exports[key].require);
-    for (const [profile, list] of [['node16', dual], ['esm-only', esmOnly]]) {
+    for (const [profile, list] of [
+      ['node16', dual],
+      ['esm-only', esmOnly],
+    ]) {
       if (list.length === 0) continue;
       try {
-        execFileSync('pnpm', ['exec', 'attw', '--pack', dir, '--profile', profile, '--format', 'ascii', '--entrypoints', ...list], { cwd: root, stdio: 'pipe' });
+        execFileSync('pnpm', ['exec', 'attw', '--pack', dir, '--profile', profile, '--format', 'ascii', '--entrypoints', ...list], {
+          cwd: root,
+          stdio: 'pipe',
+        });
       } catch (error) {
         failures += 1;
         console.error(`attw (${profile}) failed for ${manifest.name}:\n${error.stdout}${error.stderr}`);

@@ -1,10 +1,7 @@
 // What the bench tells the SDK host process, and what the host reports back.
 import type { EngineOptions } from '@threadlink/core';
 
-export type StoreSpec =
-  | { kind: 'memory' }
-  | { kind: 'pglite' }
-  | { kind: 'postgres'; url: string; schema: string; poolMax?: number };
+export type StoreSpec = { kind: 'memory' } | { kind: 'pglite' } | { kind: 'postgres'; url: string; schema: string; poolMax?: number };
 
 export interface CrmSpec {
   /** Clients client{i}.example with a domain and one contact person@client{i}.example each. */

@@ -59,4 +59,3 @@ export function installSpanTimer(now: () => number, keep: (span: TimedSpan) => v
   };
   trace.setGlobalTracerProvider({ getTracer: () => tracer });
 }
-

@@ -4,7 +4,14 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { outlookProvider } from '@threadlink/outlook';
-import { startGmailEmulator, startGraphEmulator, type GmailEmulator, type GmailEmulatorOptions, type GraphEmulator, type GraphEmulatorOptions } from '@threadlink/testing';
+import {
+  startGmailEmulator,
+  startGraphEmulator,
+  type GmailEmulator,
+  type GmailEmulatorOptions,
+  type GraphEmulator,
+  type GraphEmulatorOptions,
+} from '@threadlink/testing';
 import type { Host } from './host-client.js';
 
 /** What the bench's Pub/Sub push subscription puts in `aud`. */
@@ -140,7 +147,12 @@ export interface RawGraph {
   page(folder: string, pageSize: number): Promise<{ ms: number; items: number }>;
 }
 
-export async function rawGraph(microsoft: GraphEmulator, email: string, folders: string[] = ['inbox', 'sentitems'], select = 'id,subject,receivedDateTime'): Promise<RawGraph> {
+export async function rawGraph(
+  microsoft: GraphEmulator,
+  email: string,
+  folders: string[] = ['inbox', 'sentitems'],
+  select = 'id,subject,receivedDateTime',
+): Promise<RawGraph> {
   // Tokens the way any app gets them: the authorization-code flow, here through the adapter's MSAL.
   const provider = outlookProvider({ ...microsoft.providerOptions });
   const verifier = randomBytes(32).toString('base64url');

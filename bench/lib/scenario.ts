@@ -115,7 +115,9 @@ export function figure(input: {
 }): Figure {
   const value = summarize(input.samples);
   const limit = input.limit ? { name: input.limit.name, unit: input.limit.unit ?? input.unit, value: summarize(input.limit.samples) } : null;
-  const ratios = limit ? { median: ratio(value.median, limit.value.median), p99: ratio(value.p99, limit.value.p99), p1: ratio(value.p1, limit.value.p1) } : null;
+  const ratios = limit
+    ? { median: ratio(value.median, limit.value.median), p99: ratio(value.p99, limit.value.p99), p1: ratio(value.p1, limit.value.p1) }
+    : null;
   const built: Figure = { name: input.name, unit: input.unit, better: input.better, value, limit, ratio: ratios };
   if (input.targets && input.targets.length > 0) {
     built.targets = input.targets;

@@ -38,7 +38,14 @@ export interface UpsertsBench {
 
 /** packages/storage-postgres/bench/upserts.ts: applySync messages/s in batches. */
 export function upsertsBench(backend: 'postgres' | 'pglite', messages: number, batch: number): Promise<UpsertsBench> {
-  return runJsonScript<UpsertsBench>('packages/storage-postgres/bench/upserts.ts', ['--backend', backend, '--messages', String(messages), '--batch', String(batch)]);
+  return runJsonScript<UpsertsBench>('packages/storage-postgres/bench/upserts.ts', [
+    '--backend',
+    backend,
+    '--messages',
+    String(messages),
+    '--batch',
+    String(batch),
+  ]);
 }
 
 export interface MatcherBench {

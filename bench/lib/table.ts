@@ -46,8 +46,16 @@ export function renderTable(results: ScenarioResult[]): string {
       rows.push([result.scenario, `(${result.status})`, result.error?.split('\n')[0] ?? result.notes[0] ?? '', '', '', '']);
       continue;
     }
-    for (const figure of result.figures) rows.push([result.scenario, figure.name, describeValue(figure), describeLimit(figure), describeRatio(figure), verdict(figure)]);
+    for (const figure of result.figures)
+      rows.push([result.scenario, figure.name, describeValue(figure), describeLimit(figure), describeRatio(figure), verdict(figure)]);
   }
   const widths = rows[0]!.map((_, column) => Math.min(60, Math.max(...rows.map((row) => (row[column] ?? '').length))));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -79,7 +79,9 @@ async function burst(rig: Rig, provider: ProviderName, email: string, index: { n
     const due = started + (message * 1_000) / BURST;
     const wait = due - performance.now();
     if (wait > 0) await sleep(wait);
-    ids.push(await rig.deliver(provider, { to: email, from: clientAddress(index.next), subject: `PRJ-${10_000 + (index.next % 1_000)} delivery note ${message}` }));
+    ids.push(
+      await rig.deliver(provider, { to: email, from: clientAddress(index.next), subject: `PRJ-${10_000 + (index.next % 1_000)} delivery note ${message}` }),
+    );
     index.next += 1;
   }
   for (const id of ids) await rig.host.waitSynced(id, 30_000);
@@ -111,7 +113,9 @@ export const apiCost: Scenario = {
       const gmailDuplicates = await singles(rig, 'gmail', 'dup@acme.example', Math.ceil(singlesCount / 2), index);
       rig.google!.faults.duplicateNotifications = 0;
       const gmailDuplicated = rig.google!.pushLog.duplicated - pushesBefore;
-      context.log(`gmail: singles ${summarize(gmailSingles.map((cost) => cost.units)).median} units, bursts ${gmailBursts.map((cost) => cost.units).join('/')} units`);
+      context.log(
+        `gmail: singles ${summarize(gmailSingles.map((cost) => cost.units)).median} units, bursts ${gmailBursts.map((cost) => cost.units).join('/')} units`,
+      );
 
       // ---- Outlook ----------------------------------------------------------------------
       await connected(rig, 'outlook', 'single@contoso.example');
@@ -125,21 +129,83 @@ export const apiCost: Scenario = {
       const outlookDuplicates = await singles(rig, 'outlook', 'dup@contoso.example', duplicateCount, index);
       const outlookDuplicated = duplicateCount * 4 - rig.microsoft!.faults.duplicateNotifications;
       rig.microsoft!.faults.duplicateNotifications = 0;
-      context.log(`outlook: singles ${summarize(outlookSingles.map((cost) => cost.http)).median} requests, bursts ${outlookBursts.map((cost) => cost.http).join('/')} requests`);
+      context.log(
+        `outlook: singles ${summarize(outlookSingles.map((cost) => cost.http)).median} requests, bursts ${outlookBursts.map((cost) => cost.http).join('/')} requests`,
+      );
 
       const gmailSingleMinimum = 2 + 5; // history.list + messages.get
       const gmailBurstMinimum = 2 + 5 * BURST; // one history.list for the whole burst
       figures.push(
-        figure({ name: 'gmail single: quota units/message', unit: 'units', better: 'lower', samples: gmailSingles.map((cost) => cost.units), limit: { name: 'minimum (history.list 2 + messages.get 5)', samples: [gmailSingleMinimum] }, targets: WITHIN_TARGET }),
-        figure({ name: 'gmail single: HTTP requests/message', unit: 'requests', better: 'lower', samples: gmailSingles.map((cost) => cost.http), limit: { name: 'minimum (history.list + messages.get)', samples: [2] } }),
-        figure({ name: `gmail burst ${BURST}/s: quota units/message`, unit: 'units', better: 'lower', samples: gmailBursts.map((cost) => cost.units / BURST), limit: { name: 'minimum ((2 + 5·100) / 100)', samples: [gmailBurstMinimum / BURST] }, targets: WITHIN_TARGET }),
-        figure({ name: `gmail burst ${BURST}/s: HTTP requests/burst`, unit: 'requests', better: 'lower', samples: gmailBursts.map((cost) => cost.http), limit: { name: `minimum (1 history.list + ${BURST / GMAIL_BATCH} batches of ${GMAIL_BATCH})`, samples: [1 + Math.ceil(BURST / GMAIL_BATCH)] } }),
-        figure({ name: 'gmail duplicated push: extra pulls', unit: 'pulls', better: 'lower', samples: gmailDuplicates.map((cost) => cost.pulls - 1), limit: { name: 'zero', samples: [0] }, targets: [{ of: 'p99', op: '==', value: 0, text: '= 0' }] }),
-        figure({ name: 'outlook single: requests/message', unit: 'requests', better: 'lower', samples: outlookSingles.map((cost) => cost.http), limit: { name: 'minimum (1 delta of the notified folder)', samples: [1] }, targets: WITHIN_TARGET }),
-        figure({ name: `outlook burst ${BURST}/s: requests/message`, unit: 'requests', better: 'lower', samples: outlookBursts.map((cost) => cost.http / BURST), limit: { name: 'minimum (1 delta page of 100 / 100)', samples: [1 / BURST] }, targets: WITHIN_TARGET }),
-        figure({ name: 'outlook duplicated notification: extra pulls', unit: 'pulls', better: 'lower', samples: outlookDuplicates.map((cost, position) => cost.pulls - (outlookSingles[position]?.pulls ?? 0)), limit: { name: 'zero', samples: [0] }, targets: [{ of: 'p99', op: '==', value: 0, text: '= 0' }] }),
+        figure({
+          name: 'gmail single: quota units/message',
+          unit: 'units',
+          better: 'lower',
+          samples: gmailSingles.map((cost) => cost.units),
+          limit: { name: 'minimum (history.list 2 + messages.get 5)', samples: [gmailSingleMinimum] },
+          targets: WITHIN_TARGET,
+        }),
+        figure({
+          name: 'gmail single: HTTP requests/message',
+          unit: 'requests',
+          better: 'lower',
+          samples: gmailSingles.map((cost) => cost.http),
+          limit: { name: 'minimum (history.list + messages.get)', samples: [2] },
+        }),
+        figure({
+          name: `gmail burst ${BURST}/s: quota units/message`,
+          unit: 'units',
+          better: 'lower',
+          samples: gmailBursts.map((cost) => cost.units / BURST),
+          limit: { name: 'minimum ((2 + 5·100) / 100)', samples: [gmailBurstMinimum / BURST] },
+          targets: WITHIN_TARGET,
+        }),
+        figure({
+          name: `gmail burst ${BURST}/s: HTTP requests/burst`,
+          unit: 'requests',
+          better: 'lower',
+          samples: gmailBursts.map((cost) => cost.http),
+          limit: { name: `minimum (1 history.list + ${BURST / GMAIL_BATCH} batches of ${GMAIL_BATCH})`, samples: [1 + Math.ceil(BURST / GMAIL_BATCH)] },
+        }),
+        figure({
+          name: 'gmail duplicated push: extra pulls',
+          unit: 'pulls',
+          better: 'lower',
+          samples: gmailDuplicates.map((cost) => cost.pulls - 1),
+          limit: { name: 'zero', samples: [0] },
+          targets: [{ of: 'p99', op: '==', value: 0, text: '= 0' }],
+        }),
+        figure({
+          name: 'outlook single: requests/message',
+          unit: 'requests',
+          better: 'lower',
+          samples: outlookSingles.map((cost) => cost.http),
+          limit: { name: 'minimum (1 delta of the notified folder)', samples: [1] },
+          targets: WITHIN_TARGET,
+        }),
+        figure({
+          name: `outlook burst ${BURST}/s: requests/message`,
+          unit: 'requests',
+          better: 'lower',
+          samples: outlookBursts.map((cost) => cost.http / BURST),
+          limit: { name: 'minimum (1 delta page of 100 / 100)', samples: [1 / BURST] },
+          targets: WITHIN_TARGET,
+        }),
+        figure({
+          name: 'outlook duplicated notification: extra pulls',
+          unit: 'pulls',
+          better: 'lower',
+          samples: outlookDuplicates.map((cost, position) => cost.pulls - (outlookSingles[position]?.pulls ?? 0)),
+          limit: { name: 'zero', samples: [0] },
+          targets: [{ of: 'p99', op: '==', value: 0, text: '= 0' }],
+        }),
       );
-      details.gmail = { singles: gmailSingles, bursts: gmailBursts, duplicates: gmailDuplicates, duplicatedPushes: gmailDuplicated, pushesFoldedByRateLimit: rig.google!.pushLog.rateLimited };
+      details.gmail = {
+        singles: gmailSingles,
+        bursts: gmailBursts,
+        duplicates: gmailDuplicates,
+        duplicatedPushes: gmailDuplicated,
+        pushesFoldedByRateLimit: rig.google!.pushLog.rateLimited,
+      };
       details.outlook = { singles: outlookSingles, bursts: outlookBursts, duplicates: outlookDuplicates, duplicatedNotifications: outlookDuplicated };
     } finally {
       await rig.close();
@@ -148,7 +214,7 @@ export const apiCost: Scenario = {
       figures,
       settings: { rttMs: RTT_MS, burst: `${BURST} messages in 1 s to one mailbox`, singles: singlesCount, bursts, gmailNotificationIntervalMs: 1_000 },
       notes: [
-        'Quota units and calls come from the emulator request log for the mailbox (Gmail units per method as documented; every Graph request counts one toward Outlook\'s 10,000 per 10 min). HTTP requests are counted in the SDK process (a batch is one request).',
+        "Quota units and calls come from the emulator request log for the mailbox (Gmail units per method as documented; every Graph request counts one toward Outlook's 10,000 per 10 min). HTTP requests are counted in the SDK process (a batch is one request).",
         'Gmail pushes at most once per second per mailbox (the emulator folds extra ones into one trailing push, as Gmail drops them); the trailing push is delivered before each cost is read.',
         'Outlook duplicates: the emulator re-sends a notification in a second POST; Gmail duplicates: Pub/Sub pushes the same messageId twice. "Extra pulls" compares with the same message without duplicates.',
       ],

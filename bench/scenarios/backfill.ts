@@ -87,7 +87,14 @@ export const backfill: Scenario = {
             limit: { name: `quota bound ${GMAIL_QUOTA} units/s ÷ ${round(unitsPerMessage, 2)} units/msg`, samples: [bound] },
             targets: [{ of: 'ratio.median', op: '>=', value: 0.9, text: '≥ 90 % of bound' }],
           }),
-          figure({ name: 'gmail back-fill refused requests (429/403)', unit: 'requests', better: 'lower', samples: [refused], limit: { name: 'zero', samples: [0] }, targets: [{ of: 'value', op: '==', value: 0, text: '= 0' }] }),
+          figure({
+            name: 'gmail back-fill refused requests (429/403)',
+            unit: 'requests',
+            better: 'lower',
+            samples: [refused],
+            limit: { name: 'zero', samples: [0] },
+            targets: [{ of: 'value', op: '==', value: 0, text: '= 0' }],
+          }),
         );
         details.gmail = {
           messages: gets.length,
@@ -118,7 +125,10 @@ export const backfill: Scenario = {
         await rig.host.idle();
         // Back-fill starts once the connection is live (subscribe walks its own short delta window first).
         const liveAt = (await rig.host.timeline(connection.connectionId))?.liveAt ?? startedAt;
-        const entries = rig.log('outlook').entries.slice(mark).filter((entry) => entry.mailbox === email && entry.at >= liveAt);
+        const entries = rig
+          .log('outlook')
+          .entries.slice(mark)
+          .filter((entry) => entry.mailbox === email && entry.at >= liveAt);
         const pages = entries.filter((entry) => entry.operation === 'delta' && entry.status === 200);
         // The page round trip this run's ceiling is computed from: one delta page of 100 with the
         // SDK's own $select, timed alone by a bare client after the back-fill.
@@ -145,7 +155,14 @@ export const backfill: Scenario = {
             samples: perSecond,
             limit: { name: `${OUTLOOK_CONCURRENCY} concurrent requests ÷ ${round(pageMs, 1)} ms per page`, samples: [ceiling] },
           }),
-          figure({ name: 'outlook back-fill refused requests (429)', unit: 'requests', better: 'lower', samples: [refused], limit: { name: 'zero', samples: [0] }, targets: [{ of: 'value', op: '==', value: 0, text: '= 0' }] }),
+          figure({
+            name: 'outlook back-fill refused requests (429)',
+            unit: 'requests',
+            better: 'lower',
+            samples: [refused],
+            limit: { name: 'zero', samples: [0] },
+            targets: [{ of: 'value', op: '==', value: 0, text: '= 0' }],
+          }),
         );
         details.outlook = {
           messages: outlookMessages,
@@ -168,6 +185,11 @@ export const backfill: Scenario = {
       `Emulator round-trip time ${RTT_MS} ms; Gmail per-user quota ${GMAIL_QUOTA} units/s (15,000/min), enforced by the emulator over a sliding second. Every Gmail call of a mailbox (watch, pulls, back-fill) draws on one budget in the adapter: real-time calls first, back-fill takes what remains at the pace its ledger sustains: each call counts until one second after its answer, so 250 units per second plus a round trip.`,
       'Units per message = every getProfile/messages.list/messages.get unit of the back-fill ÷ messages fetched, in this run.',
     );
-    return { figures, settings: { rttMs: RTT_MS, gmailMessages, outlookMessages, gmailQuotaUnitsPerSecond: GMAIL_QUOTA, engineBackfillPageSize: 100 }, notes, details };
+    return {
+      figures,
+      settings: { rttMs: RTT_MS, gmailMessages, outlookMessages, gmailQuotaUnitsPerSecond: GMAIL_QUOTA, engineBackfillPageSize: 100 },
+      notes,
+      details,
+    };
   },
 };

@@ -22,7 +22,10 @@ const MAILBOXES = 1_000;
 const HOUR = 3_600_000;
 
 function unitsOf(rig: Rig, mailbox: string): number {
-  return rig.log('gmail').entries.filter((entry) => entry.mailbox === mailbox).reduce((sum, entry) => sum + entry.units, 0);
+  return rig
+    .log('gmail')
+    .entries.filter((entry) => entry.mailbox === mailbox)
+    .reduce((sum, entry) => sum + entry.units, 0);
 }
 
 function callsOf(rig: Rig, mailbox: string): number {
@@ -31,7 +34,12 @@ function callsOf(rig: Rig, mailbox: string): number {
 
 async function seed(rig: Rig, mailbox: string, count: number): Promise<void> {
   for (let index = 0; index < count; index += 1) {
-    await rig.deliver('gmail', { to: mailbox, from: clientAddress(index), subject: `Older mail ${index}`, date: new Date(Date.now() - (count - index) * 3_600_000) });
+    await rig.deliver('gmail', {
+      to: mailbox,
+      from: clientAddress(index),
+      subject: `Older mail ${index}`,
+      date: new Date(Date.now() - (count - index) * 3_600_000),
+    });
   }
 }
 
@@ -63,9 +71,11 @@ export const baseline: Scenario = {
       await rig.google!.flushNotifications();
       await rig.host.idle();
       const safetyNet: number[] = [];
-      for (let run = 0; run < (context.quick ? 3 : 5); run += 1) safetyNet.push((await cost(rig, pushed, () => rig.host.operate('sync', connection.connectionId))).units);
+      for (let run = 0; run < (context.quick ? 3 : 5); run += 1)
+        safetyNet.push((await cost(rig, pushed, () => rig.host.operate('sync', connection.connectionId))).units);
       const renewals: number[] = [];
-      for (let run = 0; run < (context.quick ? 2 : 3); run += 1) renewals.push((await cost(rig, pushed, () => rig.host.operate('renew', connection.connectionId))).units);
+      for (let run = 0; run < (context.quick ? 2 : 3); run += 1)
+        renewals.push((await cost(rig, pushed, () => rig.host.operate('renew', connection.connectionId))).units);
       await rig.google!.flushNotifications();
       await rig.host.idle();
       const resyncs: number[] = [];
@@ -120,17 +130,28 @@ export const baseline: Scenario = {
       // ---- per hour, 1,000 idle mailboxes ----------------------------------------------------
       const perHour = (units: number, everyMs: number): number => (units * HOUR) / everyMs;
       const pushHour = (safetyNetUnits: number, renewUnits: number, resyncUnits: number): number =>
-        MAILBOXES * (perHour(safetyNetUnits, defaultEngineOptions.safetyNetPullMs) + perHour(renewUnits, renewEveryMs) + (defaultEngineOptions.fullResyncIntervalMs > 0 ? perHour(resyncUnits, defaultEngineOptions.fullResyncIntervalMs) : 0));
+        MAILBOXES *
+        (perHour(safetyNetUnits, defaultEngineOptions.safetyNetPullMs) +
+          perHour(renewUnits, renewEveryMs) +
+          (defaultEngineOptions.fullResyncIntervalMs > 0 ? perHour(resyncUnits, defaultEngineOptions.fullResyncIntervalMs) : 0));
       const safetyNetMedian = summarize(safetyNet).median;
       const renewMedian = summarize(renewals).median;
       const resyncMedian = summarize(resyncs).median;
       const pushUnits = pushHour(safetyNetMedian, renewMedian, resyncMedian);
       const pushUnitsWithoutResync = pushHour(safetyNetMedian, renewMedian, 0);
       const pollerUnits = idlePolls.map((units) => MAILBOXES * perHour(units, POLL_INTERVAL_S * 1_000));
-      context.log(`push ${Math.round(pushUnits)} units/h (safety net ${safetyNetMedian}, renew ${renewMedian}, resync ${resyncMedian}); poller ${Math.round(summarize(pollerUnits).median)} units/h`);
+      context.log(
+        `push ${Math.round(pushUnits)} units/h (safety net ${safetyNetMedian}, renew ${renewMedian}, resync ${resyncMedian}); poller ${Math.round(summarize(pollerUnits).median)} units/h`,
+      );
 
       const figures: Figure[] = [
-        figure({ name: 'push: delivery → stored', unit: 'ms', better: 'lower', samples: pushLatency, limit: { name: 'naive 5-min poller', samples: pollerLatency } }),
+        figure({
+          name: 'push: delivery → stored',
+          unit: 'ms',
+          better: 'lower',
+          samples: pushLatency,
+          limit: { name: 'naive 5-min poller', samples: pollerLatency },
+        }),
         figure({
           name: `push: quota units/h, ${MAILBOXES.toLocaleString('en-US')} idle mailboxes of ${mailboxSize}`,
           unit: 'units/h',
@@ -162,9 +183,22 @@ export const baseline: Scenario = {
       }
       return {
         figures,
-        settings: { rttMs: RTT_MS, pollIntervalSeconds: POLL_INTERVAL_S, mailboxes: MAILBOXES, mailboxSize, safetyNetPullMs: defaultEngineOptions.safetyNetPullMs, fullResyncIntervalMs: defaultEngineOptions.fullResyncIntervalMs },
+        settings: {
+          rttMs: RTT_MS,
+          pollIntervalSeconds: POLL_INTERVAL_S,
+          mailboxes: MAILBOXES,
+          mailboxSize,
+          safetyNetPullMs: defaultEngineOptions.safetyNetPullMs,
+          fullResyncIntervalMs: defaultEngineOptions.fullResyncIntervalMs,
+        },
         notes,
-        details: { safetyNetUnits: safetyNet, renewUnits: renewals, resyncUnits: resyncs, pollUnits: idlePolls, renewEveryHours: round(renewEveryMs / HOUR, 2) },
+        details: {
+          safetyNetUnits: safetyNet,
+          renewUnits: renewals,
+          resyncUnits: resyncs,
+          pollUnits: idlePolls,
+          renewEveryHours: round(renewEveryMs / HOUR, 2),
+        },
       };
     } finally {
       await rig.close();

@@ -23,7 +23,12 @@ interface Sample {
 async function connectOnce(rig: Rig, provider: ProviderName, email: string, index: number): Promise<Sample> {
   rig.addMailbox(provider, email);
   for (let message = 0; message < EXISTING; message += 1) {
-    await rig.deliver(provider, { to: email, from: clientAddress(index * 100 + message), subject: `Earlier mail ${message}`, date: new Date(Date.now() - (EXISTING - message) * 3600_000) });
+    await rig.deliver(provider, {
+      to: email,
+      from: clientAddress(index * 100 + message),
+      subject: `Earlier mail ${message}`,
+      date: new Date(Date.now() - (EXISTING - message) * 3600_000),
+    });
   }
   let delivered: Promise<string> | undefined;
   const stop = rig.host.rpc.on('live', (payload) => {
@@ -89,7 +94,13 @@ export const connect: Scenario = {
             limit: { name: `${MINIMUM_ROUND_TRIPS[provider]} provider round trips`, samples: floor },
             targets: [{ of: 'p99', op: '<', value: 2_000, text: '< 2 s' }],
           }),
-          figure({ name: `${provider} callback → live`, unit: 'ms', better: 'lower', samples: samples.map((sample) => sample.liveMs), limit: { name: '2 provider round trips (token, watch/subscribe)', samples: roundTrips.map((ms) => ms * 2) } }),
+          figure({
+            name: `${provider} callback → live`,
+            unit: 'ms',
+            better: 'lower',
+            samples: samples.map((sample) => sample.liveMs),
+            limit: { name: '2 provider round trips (token, watch/subscribe)', samples: roundTrips.map((ms) => ms * 2) },
+          }),
         );
         details[provider] = {
           repetitions: samples.length,

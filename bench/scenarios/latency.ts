@@ -88,8 +88,12 @@ export const latency: Scenario = {
   budget: { full: 60, quick: 14 },
   async run(context) {
     const sqlStore = sqlStoreSpec();
-    const memoryRig = once(() => startRig({ providers: ['gmail', 'outlook'], label: 'latency/memory', latencyMs: RTT_MS, store: { kind: 'memory' }, notificationIntervalMs: 0 }));
-    const sqlRig = once(() => startRig({ providers: ['gmail'], label: `latency/${sqlStore.kind}`, latencyMs: RTT_MS, store: sqlStore, notificationIntervalMs: 0 }));
+    const memoryRig = once(() =>
+      startRig({ providers: ['gmail', 'outlook'], label: 'latency/memory', latencyMs: RTT_MS, store: { kind: 'memory' }, notificationIntervalMs: 0 }),
+    );
+    const sqlRig = once(() =>
+      startRig({ providers: ['gmail'], label: `latency/${sqlStore.kind}`, latencyMs: RTT_MS, store: sqlStore, notificationIntervalMs: 0 }),
+    );
     const variants: Variant[] = [
       { rig: memoryRig, provider: 'gmail', store: { kind: 'memory' }, label: 'gmail/memory', share: 0.37 },
       { rig: memoryRig, provider: 'outlook', store: { kind: 'memory' }, label: 'outlook/memory', share: 0.33 },
@@ -105,7 +109,14 @@ export const latency: Scenario = {
         elapsedShare += variant.share;
         const rig = await variant.rig();
         const deadline = Math.min(context.deadline, started + context.budgetMs * elapsedShare);
-        const { latencies, floors, spans } = await measure(context, rig, variant.provider, variant.label, deadline, context.quick ? { min: 15, max: 40 } : { min: 50, max: 250 });
+        const { latencies, floors, spans } = await measure(
+          context,
+          rig,
+          variant.provider,
+          variant.label,
+          deadline,
+          context.quick ? { min: 15, max: 40 } : { min: 50, max: 250 },
+        );
         const floorMedian = summarize(floors).median;
         const floorName = variant.provider === 'gmail' ? 'history.list + messages.get' : 'delta of the notified folder';
         figures.push(
@@ -128,7 +139,8 @@ export const latency: Scenario = {
         );
         details[variant.label] = { store: describeStore(variant.store), samples: latencies.length, medianBreakdownMs: breakdown(latencies, floors, spans) };
         const overhead = summarize(latencies.map((value) => value - floorMedian));
-        if (overhead.median < -1) notes.push(`${variant.label}: overhead median is negative (${overhead.median} ms): the floor is mis-measured; do not trust this row.`);
+        if (overhead.median < -1)
+          notes.push(`${variant.label}: overhead median is negative (${overhead.median} ms): the floor is mis-measured; do not trust this row.`);
       }
     } finally {
       await memoryRig.close();

@@ -20,7 +20,12 @@ const TENANT = 't1';
  * sender address (person+<clone>@client<i>.example, same domain). Column lists are read from the
  * catalog, so the clones are whatever applySync wrote. Stops at the deadline.
  */
-async function seed(store: SqlMetadataStore, target: number, deadline: number, log: (message: string) => void): Promise<{ stored: number; seconds: number; clones: number }> {
+async function seed(
+  store: SqlMetadataStore,
+  target: number,
+  deadline: number,
+  log: (message: string) => void,
+): Promise<{ stored: number; seconds: number; clones: number }> {
   const started = performance.now();
   const connection = benchConnection('con_rematch', TENANT);
   await store.saveConnection(connection);
@@ -44,7 +49,10 @@ async function seed(store: SqlMetadataStore, target: number, deadline: number, l
       if (table === 'participants' && name === 'address') return `regexp_replace(address, '@', '+' || c || '@')`;
       return name;
     });
-    const source = table === 'messages' ? `connection_id = '${connection.id}' AND position(':' in id) = 0` : `connection_id = '${connection.id}' AND position(':' in message_id) = 0`;
+    const source =
+      table === 'messages'
+        ? `connection_id = '${connection.id}' AND position(':' in id) = 0`
+        : `connection_id = '${connection.id}' AND position(':' in message_id) = 0`;
     return `INSERT INTO "${store.schema}".${table} (${names.join(', ')}) SELECT ${select.join(', ')} FROM "${store.schema}".${table} CROSS JOIN generate_series($1::int, $2::int) AS c WHERE ${source}`;
   };
   const statements = [await cloneSql('messages'), await cloneSql('participants'), await cloneSql('reference_tokens')];
@@ -128,7 +136,9 @@ export const matching: Scenario = {
     const matcherResults = [];
     for (let run = 0; run < matcherRuns; run += 1) matcherResults.push(await matcherBench(matcherMessages, 100_000));
     const upserts = await upsertsBench(backend, context.quick ? 2_000 : 6_000, 200);
-    context.log(`matcher ${matcherResults.map((result) => result.matchMany.messagesPerSecond).join('/')} msg/s; ${backend} applySync ${upserts.insertMessagesPerSecond} msg/s`);
+    context.log(
+      `matcher ${matcherResults.map((result) => result.matchMany.messagesPerSecond).join('/')} msg/s; ${backend} applySync ${upserts.insertMessagesPerSecond} msg/s`,
+    );
     figures.push(
       figure({
         name: 'matchMany (pages of 200) vs 100,000 records',
@@ -152,9 +162,12 @@ export const matching: Scenario = {
     const seedDeadline = performance.now() + (context.quick ? 9_000 : 62_000);
     const rematch = await rematchRun(context, backend, target, seedDeadline);
     if (rematch.seeded.stored < target) {
-      notes.push(`Scaled down: ${rematch.seeded.stored.toLocaleString('en-US')} stored messages instead of ${target.toLocaleString('en-US')} — seeding did not fit the time budget (${round(rematch.seeded.seconds, 1)} s spent).`);
+      notes.push(
+        `Scaled down: ${rematch.seeded.stored.toLocaleString('en-US')} stored messages instead of ${target.toLocaleString('en-US')} — seeding did not fit the time budget (${round(rematch.seeded.seconds, 1)} s spent).`,
+      );
     }
-    if (!context.quick && backend === 'pglite') notes.push('DATABASE_URL is unset: the rematch ran on PGlite with a 200,000-message target instead of 1,000,000 on PostgreSQL.');
+    if (!context.quick && backend === 'pglite')
+      notes.push('DATABASE_URL is unset: the rematch ran on PGlite with a 200,000-message target instead of 1,000,000 on PostgreSQL.');
     figures.push(
       figure({
         name: `rematch new contact over ${rematch.seeded.stored.toLocaleString('en-US')} msgs`,

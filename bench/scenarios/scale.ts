@@ -58,7 +58,9 @@ export const scale: Scenario = {
       await rig.host.idle();
       const connectSeconds = (performance.now() - connectStarted) / 1000;
       if (emails.length < mailboxes) {
-        notes.push(`Scaled down: ${emails.length} of ${mailboxes} mailboxes connected within the set-up budget (${connectSeconds.toFixed(0)} s through the real OAuth flow); the load ran on those.`);
+        notes.push(
+          `Scaled down: ${emails.length} of ${mailboxes} mailboxes connected within the set-up budget (${connectSeconds.toFixed(0)} s through the real OAuth flow); the load ran on those.`,
+        );
         mailboxes = emails.length;
       }
       context.log(`${mailboxes} mailboxes connected in ${connectSeconds.toFixed(1)} s`);
@@ -97,7 +99,11 @@ export const scale: Scenario = {
         if (wait > 1) await sleep(wait);
         else if (wait < -50) late += 1;
         void rig
-          .deliver('gmail', { to: emails[index % mailboxes] as string, from: clientAddress(index), subject: `RE: PRJ-${10_000 + (index % 1_000)} change request ${index}` })
+          .deliver('gmail', {
+            to: emails[index % mailboxes] as string,
+            from: clientAddress(index),
+            subject: `RE: PRJ-${10_000 + (index % 1_000)} change request ${index}`,
+          })
           .then(() => deliveredAt.push(Date.now()));
       }
       const loadEnded = performance.now();
@@ -114,7 +120,9 @@ export const scale: Scenario = {
       const commitsAfter = await committed(store);
       const stats = await rig.host.stats();
       const parent = process.cpuUsage(parentCpu);
-      context.log(`offered ${total} in ${((loadEnded - loadStarted) / 1000).toFixed(1)} s, matched ${stats.matched}, drained ${drainSeconds.toFixed(1)} s after`);
+      context.log(
+        `offered ${total} in ${((loadEnded - loadStarted) / 1000).toFixed(1)} s, matched ${stats.matched}, drained ${drainSeconds.toFixed(1)} s after`,
+      );
 
       const hostCpuPerMessage = (stats.cpu.userMs + stats.cpu.systemMs) / Math.max(1, stats.matched);
       const windowStart = Math.min(...deliveredAt);
@@ -126,7 +134,8 @@ export const scale: Scenario = {
       const perConnectionRss = (connected.rss - before.rss) / mailboxes;
       const rowBytes = await rig.host.rpc.call<number>('connectionBytes', { connectionId: connections[0]?.connectionId ?? '' });
       if (stats.matched < total) notes.push(`Only ${stats.matched} of ${total} messages were matched within 30 s after the load: the SDK fell behind.`);
-      if (late > total * 0.01) notes.push(`The load generator was late for ${late} deliveries (> 50 ms behind schedule): offered rate is below nominal; see the offered figure.`);
+      if (late > total * 0.01)
+        notes.push(`The load generator was late for ${late} deliveries (> 50 ms behind schedule): offered rate is below nominal; see the offered figure.`);
       if (Object.keys(stats.syncErrors).length > 0) notes.push(`Sync errors during the load: ${JSON.stringify(stats.syncErrors)}.`);
       if (boxBusy >= 0.9) {
         const sdkCpu = (stats.cpu.userMs + stats.cpu.systemMs) / Math.max(1, stats.matched);
@@ -136,12 +145,49 @@ export const scale: Scenario = {
       }
 
       const figures: Figure[] = [
-        figure({ name: 'throughput (matched/s)', unit: 'msg/s', better: 'higher', samples: throughput, limit: { name: 'offered (delivered/s)', samples: offered }, targets: [{ of: 'ratio.median', op: '>=', value: 0.98, text: 'keeps up (≥ 0.98× offered)' }] }),
-        figure({ name: 'push→matched latency under load', unit: 'ms', better: 'lower', samples: stats.latencies, limit: { name: 'history.list + messages.get (idle)', samples: floors } }),
-        figure({ name: 'event-loop delay p99', unit: 'ms', better: 'lower', samples: [stats.eventLoopDelay.p99], limit: { name: 'same host idle', samples: [idle.eventLoopDelay.p99] } }),
-        figure({ name: 'event-loop delay max', unit: 'ms', better: 'lower', samples: [stats.eventLoopDelay.max], limit: { name: 'same host idle', samples: [idle.eventLoopDelay.max] } }),
-        figure({ name: 'RSS peak under load', unit: 'MB', better: 'lower', samples: [Math.max(stats.memory.rssPeak, connected.rss) / MB], limit: { name: 'RSS before any mailbox (modules loaded)', samples: [before.rss / MB] } }),
-        figure({ name: 'heap per connection', unit: 'KB', better: 'lower', samples: [perConnectionHeap / 1024], limit: { name: 'its stored connection row (JSON)', samples: [rowBytes / 1024] } }),
+        figure({
+          name: 'throughput (matched/s)',
+          unit: 'msg/s',
+          better: 'higher',
+          samples: throughput,
+          limit: { name: 'offered (delivered/s)', samples: offered },
+          targets: [{ of: 'ratio.median', op: '>=', value: 0.98, text: 'keeps up (≥ 0.98× offered)' }],
+        }),
+        figure({
+          name: 'push→matched latency under load',
+          unit: 'ms',
+          better: 'lower',
+          samples: stats.latencies,
+          limit: { name: 'history.list + messages.get (idle)', samples: floors },
+        }),
+        figure({
+          name: 'event-loop delay p99',
+          unit: 'ms',
+          better: 'lower',
+          samples: [stats.eventLoopDelay.p99],
+          limit: { name: 'same host idle', samples: [idle.eventLoopDelay.p99] },
+        }),
+        figure({
+          name: 'event-loop delay max',
+          unit: 'ms',
+          better: 'lower',
+          samples: [stats.eventLoopDelay.max],
+          limit: { name: 'same host idle', samples: [idle.eventLoopDelay.max] },
+        }),
+        figure({
+          name: 'RSS peak under load',
+          unit: 'MB',
+          better: 'lower',
+          samples: [Math.max(stats.memory.rssPeak, connected.rss) / MB],
+          limit: { name: 'RSS before any mailbox (modules loaded)', samples: [before.rss / MB] },
+        }),
+        figure({
+          name: 'heap per connection',
+          unit: 'KB',
+          better: 'lower',
+          samples: [perConnectionHeap / 1024],
+          limit: { name: 'its stored connection row (JSON)', samples: [rowBytes / 1024] },
+        }),
         figure({
           name: 'SDK CPU per message',
           unit: 'ms',

@@ -72,7 +72,9 @@ async function rawInsertRates(store: SqlMetadataStore, batches: number): Promise
         display_name: null,
       })),
     );
-    const tokens = messages.flatMap((message) => message.referenceTokens.map((token, position) => ({ tenant_id: TENANT, message_id: message.id, connection_id: connection.id, position, token })));
+    const tokens = messages.flatMap((message) =>
+      message.referenceTokens.map((token, position) => ({ tenant_id: TENANT, message_id: message.id, connection_id: connection.id, position, token })),
+    );
     const links = messages.flatMap((message) =>
       ['contact', 'client'].map((type) => ({
         tenant_id: TENANT,
@@ -93,7 +95,10 @@ async function rawInsertRates(store: SqlMetadataStore, batches: number): Promise
     await store.sql.transaction(async (tx) => {
       const insert = (table: string, rows: unknown[]) =>
         tx.query(`INSERT INTO ${schema}.raw_${table} SELECT * FROM jsonb_populate_recordset(NULL::${schema}.raw_${table}, $1::jsonb)`, [JSON.stringify(rows)]);
-      await insert('messages', messages.map((message) => messageRow(message, columns)));
+      await insert(
+        'messages',
+        messages.map((message) => messageRow(message, columns)),
+      );
       await insert('participants', participants);
       await insert('reference_tokens', tokens);
       await insert('record_links', links);
@@ -110,7 +115,9 @@ async function timelineRun(context: ScenarioContext, store: SqlMetadataStore, qu
   // 10,000 messages of the client (threads of five) among as many of other clients.
   for (let offset = 0; offset < clientMessages * 2; offset += BATCH) {
     const upserts = Array.from({ length: BATCH }, (_, index) => benchMessage(connection, offset + index));
-    const links = upserts.filter((message) => Math.floor(Number(message.providerMessageId.slice(3)) / 5) % 2 === 0).map((message) => clientLink(message, 'client-big'));
+    const links = upserts
+      .filter((message) => Math.floor(Number(message.providerMessageId.slice(3)) / 5) % 2 === 0)
+      .map((message) => clientLink(message, 'client-big'));
     await store.applySync(connection.id, { upserts, deletes: [], links });
   }
   context.log(`${store.sql.dialect}: ${clientMessages * 2} messages seeded in ${Math.round(performance.now() - seedStarted)} ms`);
@@ -199,8 +206,14 @@ export const store: Scenario = {
             limit: { name: 'one message by id (getMessage)', samples: timeline.lookups },
           }),
         );
-        details[backend] = { upserts, timeline: { pages: timeline.deepPages.length, threads: timeline.threads, messages: timeline.messages }, rawInsert: summarize(raw) };
-        context.log(`${backend}: applySync ${upserts.map((result) => result.insertMessagesPerSecond).join('/')} msg/s, timeline p99 ${round(summarize(timeline.firstPage).p99, 1)} ms`);
+        details[backend] = {
+          upserts,
+          timeline: { pages: timeline.deepPages.length, threads: timeline.threads, messages: timeline.messages },
+          rawInsert: summarize(raw),
+        };
+        context.log(
+          `${backend}: applySync ${upserts.map((result) => result.insertMessagesPerSecond).join('/')} msg/s, timeline p99 ${round(summarize(timeline.firstPage).p99, 1)} ms`,
+        );
       } finally {
         if (backend === 'postgres') await sqlStore.sql.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
         await sqlStore.close();

@@ -50,7 +50,8 @@ export const workers: Scenario = {
     const postgresUrl = databaseUrl();
     const settings = { rttMs: RTT_MS, engineConcurrencyPerWorker: defaultEngineOptions.concurrency };
     if (!redisUrl) return { figures: [], settings, skipped: 'REDIS_URL is unset: the BullMQ scenario needs Redis (e.g. REDIS_URL=redis://127.0.0.1:6379).' };
-    if (!postgresUrl) return { figures: [], settings, skipped: 'DATABASE_URL is unset: workers in separate processes need a shared PostgreSQL store (PGlite is per process).' };
+    if (!postgresUrl)
+      return { figures: [], settings, skipped: 'DATABASE_URL is unset: workers in separate processes need a shared PostgreSQL store (PGlite is per process).' };
     if (!(await redisAnswers(redisUrl))) return { figures: [], settings, skipped: `Redis at ${new URL(redisUrl).host} does not answer; skipped.` };
 
     const mailboxes = context.quick ? 60 : 300;
@@ -59,7 +60,15 @@ export const workers: Scenario = {
     const queue = { kind: 'bullmq' as const, url: redisUrl, name: `bench-${randomBytes(4).toString('hex')}` };
     const google = await startGoogle({ latencyMs: 0 });
     const sealingKey = generateSealingKey();
-    const config = (label: string, runWorker: boolean): HostConfig => ({ label, gmail: gmailOptions(google), store, queue, runWorker, crm: DEFAULT_CRM, sealingKey });
+    const config = (label: string, runWorker: boolean): HostConfig => ({
+      label,
+      gmail: gmailOptions(google),
+      store,
+      queue,
+      runWorker,
+      crm: DEFAULT_CRM,
+      sealingKey,
+    });
     const hosts: Host[] = [];
     try {
       const web = await startHost(config('web', false), { google });
@@ -93,7 +102,12 @@ export const workers: Scenario = {
         hosts.push(...team);
         const before = (await web.counts()).notifications;
         for (const [index, email] of emails.entries()) {
-          await google.deliver({ to: email, from: clientAddress(roundNumber * 1_000 + index), subject: `PRJ-${10_000 + index} round ${roundNumber}`, text: 'x' });
+          await google.deliver({
+            to: email,
+            from: clientAddress(roundNumber * 1_000 + index),
+            subject: `PRJ-${10_000 + index} round ${roundNumber}`,
+            text: 'x',
+          });
         }
         await google.flushNotifications();
         for (let wait = 0; wait < 200 && (await web.counts()).notifications - before < mailboxes; wait += 1) await sleep(50);
@@ -108,7 +122,9 @@ export const workers: Scenario = {
         throughput.get(count)?.push(matched / seconds);
         perRound.push({ workers: count, matched, seconds: round(seconds, 2), machineBusy });
         const errors = (await Promise.all(team.map((worker) => worker.counts()))).map((counts) => counts.syncErrors);
-        context.log(`round ${roundNumber}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s, machine ${Math.round(machineBusy * 100)} % busy${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`);
+        context.log(
+          `round ${roundNumber}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s, machine ${Math.round(machineBusy * 100)} % busy${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`,
+        );
         await web.idle();
         if (floors.length === 0) {
           // The floor: the same two requests a sync job's pull made, by a bare client, timed alone.
@@ -146,7 +162,13 @@ export const workers: Scenario = {
           `Each round: ${mailboxes} mailboxes receive one message each; the web instance (runWorker: false) verifies the pushes and queues ${mailboxes} sync jobs; then the worker processes start together and the clock stops at the last message.matched. Worker start-up (process, modules) is not timed.`,
           `Every process shares this ${os.cpus().length}-core machine with PostgreSQL, Redis and the emulator: the whole machine was ${perRound.map((entry) => `${Math.round(entry.machineBusy * 100)} %`).join(' / ')} busy during the rounds (${rounds.join(' / ')} workers). A second worker can only add throughput where the CPUs have room.`,
         ],
-        details: { perRound, one: summarize(one), two: summarize(two), speedup: round(summarize(two).median / summarize(one).median, 2), floorMs: summarize(floors) },
+        details: {
+          perRound,
+          one: summarize(one),
+          two: summarize(two),
+          speedup: round(summarize(two).median / summarize(one).median, 2),
+          floorMs: summarize(floors),
+        },
       };
     } finally {
       for (const host of hosts) await host.stop();

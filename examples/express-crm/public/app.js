@@ -101,10 +101,18 @@ function notice(kind, title, lines = [], { actions = [], code } = {}) {
   const container = document.getElementById('notices');
   const dismiss = h('button', { type: 'button', class: 'button subtle', 'aria-label': `Dismiss: ${title}` }, 'Dismiss');
   const buttons = actions.map(({ label, run }) =>
-    h('button', { type: 'button', class: 'button primary', onclick: () => {
-      box.remove();
-      run();
-    } }, label),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'button primary',
+        onclick: () => {
+          box.remove();
+          run();
+        },
+      },
+      label,
+    ),
   );
   const box = h(
     'div',
@@ -113,7 +121,13 @@ function notice(kind, title, lines = [], { actions = [], code } = {}) {
       'div',
       { class: 'notice-text' },
       h('strong', {}, title),
-      lines.length ? h('ul', {}, lines.map((line) => h('li', {}, line))) : null,
+      lines.length
+        ? h(
+            'ul',
+            {},
+            lines.map((line) => h('li', {}, line)),
+          )
+        : null,
       buttons.length ? h('div', { class: 'notice-actions' }, buttons) : null,
     ),
     dismiss,
@@ -167,7 +181,11 @@ function avatar(name, address) {
 
 /** A <time> that says "5 min ago" and keeps the full date for hover and screen readers. */
 function timeElement(epochMs, className) {
-  const element = h('time', { class: className, datetime: new Date(epochMs).toISOString(), title: formatDate(epochMs), 'data-epoch': epochMs }, relativeTime(epochMs));
+  const element = h(
+    'time',
+    { class: className, datetime: new Date(epochMs).toISOString(), title: formatDate(epochMs), 'data-epoch': epochMs },
+    relativeTime(epochMs),
+  );
   return element;
 }
 
@@ -191,11 +209,21 @@ function renderConnections() {
     const progressId = `backfill-${cssId(connection.id)}`;
     const progressText = backfill.estimatedTotal !== null ? `${backfill.done} of ${backfill.estimatedTotal}` : `${backfill.done} so far`;
     const verdict = connection.health.verdict;
-    const disconnect = h('button', { type: 'button', class: 'button subtle', 'data-action': 'disconnect', 'aria-label': `Disconnect ${provider} ${connection.accountEmail}` }, 'Disconnect');
+    const disconnect = h(
+      'button',
+      { type: 'button', class: 'button subtle', 'data-action': 'disconnect', 'aria-label': `Disconnect ${provider} ${connection.accountEmail}` },
+      'Disconnect',
+    );
     disconnect.addEventListener('click', () => confirmDisconnect(item, connection));
     const details = h(
       'button',
-      { type: 'button', class: 'button subtle', 'data-action': 'health', 'aria-haspopup': 'dialog', 'aria-label': `Mailbox health: ${provider} ${connection.accountEmail}` },
+      {
+        type: 'button',
+        class: 'button subtle',
+        'data-action': 'health',
+        'aria-haspopup': 'dialog',
+        'aria-label': `Mailbox health: ${provider} ${connection.accountEmail}`,
+      },
       'Health',
     );
     details.addEventListener('click', () => openHealthDrawer(connection.id, details));
@@ -341,7 +369,12 @@ function healthStory(report) {
       action: null,
     };
   }
-  return { headline: 'Mail arrives in real time', sentence: `${provider} tells us about new mail to ${report.accountEmail} as it arrives.`, fix: 'Nothing to do.', action: null };
+  return {
+    headline: 'Mail arrives in real time',
+    sentence: `${provider} tells us about new mail to ${report.accountEmail} as it arrives.`,
+    fix: 'Nothing to do.',
+    action: null,
+  };
 }
 
 async function openHealthDrawer(connectionId, opener) {
@@ -404,15 +437,32 @@ async function renderHealthDrawer() {
       'span',
       { class: 'drawer-backfill' },
       backfill.state !== 'done' && backfill.estimatedTotal !== null
-        ? h('progress', { max: Math.max(backfill.estimatedTotal, 1), value: Math.min(backfill.done, backfill.estimatedTotal), 'aria-label': 'Older mail imported' })
+        ? h('progress', {
+            max: Math.max(backfill.estimatedTotal, 1),
+            value: Math.min(backfill.done, backfill.estimatedTotal),
+            'aria-label': 'Older mail imported',
+          })
         : null,
       h('span', { 'data-testid': 'backfill-summary' }, backfillText),
     ),
   );
-  if (report.subscriptionExpiresAt) fact('Push channel', h('span', {}, 'renewed automatically before it expires on ', h('time', { datetime: new Date(report.subscriptionExpiresAt).toISOString() }, formatDate(report.subscriptionExpiresAt))));
+  if (report.subscriptionExpiresAt)
+    fact(
+      'Push channel',
+      h(
+        'span',
+        {},
+        'renewed automatically before it expires on ',
+        h('time', { datetime: new Date(report.subscriptionExpiresAt).toISOString() }, formatDate(report.subscriptionExpiresAt)),
+      ),
+    );
   const actions = [];
-  if (story.action === 'reconnect') actions.push(h('button', { type: 'button', class: 'button primary', onclick: () => connect(report.provider) }, `Reconnect ${provider}`));
-  if (story.action === 'sync') actions.push(h('button', { type: 'button', class: 'button primary', onclick: (event) => syncNow(connectionId, event.currentTarget) }, 'Check for mail now'));
+  if (story.action === 'reconnect')
+    actions.push(h('button', { type: 'button', class: 'button primary', onclick: () => connect(report.provider) }, `Reconnect ${provider}`));
+  if (story.action === 'sync')
+    actions.push(
+      h('button', { type: 'button', class: 'button primary', onclick: (event) => syncNow(connectionId, event.currentTarget) }, 'Check for mail now'),
+    );
   // A live refresh re-renders the drawer; whoever was on its button stays on it.
   const focused = content.contains(document.activeElement) ? document.activeElement.textContent : null;
   content.replaceChildren(
@@ -470,10 +520,17 @@ function markCurrentRecord() {
 
 function renderRecordDetails(record) {
   document.getElementById('record-title').textContent = record.label;
-  document.getElementById('record-kind').textContent = record.type === 'client' ? `Client · ${record.description}` : `${TYPE_NAMES[record.type]} · ${record.description}`;
+  document.getElementById('record-kind').textContent =
+    record.type === 'client' ? `Client · ${record.description}` : `${TYPE_NAMES[record.type]} · ${record.description}`;
   const facts = [];
   const fact = (term, ...values) => facts.push(h('dt', {}, term), ...values.map((value) => h('dd', {}, value)));
-  if (record.contacts.length) fact('Contacts', ...record.contacts.map((contact) => h('span', {}, h('span', { class: 'contact-name' }, contact.name), h('span', { class: 'contact-address' }, contact.email))));
+  if (record.contacts.length)
+    fact(
+      'Contacts',
+      ...record.contacts.map((contact) =>
+        h('span', {}, h('span', { class: 'contact-name' }, contact.name), h('span', { class: 'contact-address' }, contact.email)),
+      ),
+    );
   if (record.domains.length) fact('Mail domains', ...record.domains);
   if (record.reference) fact('Reference', record.reference);
   if (record.client) {
@@ -613,7 +670,12 @@ function createThreadNode(thread) {
     h('ol', { class: 'messages' }),
     h('div', { class: 'thread-actions' }, replyButton),
   );
-  const node = h('article', { class: 'thread', 'data-thread-id': thread.threadId, 'aria-labelledby': `thread-${id}` }, h('h3', { class: 'thread-heading' }, row), body);
+  const node = h(
+    'article',
+    { class: 'thread', 'data-thread-id': thread.threadId, 'aria-labelledby': `thread-${id}` },
+    h('h3', { class: 'thread-heading' }, row),
+    body,
+  );
   const form = createReplyForm(node);
   body.append(form);
   row.addEventListener('click', () => setThreadExpanded(node, row.getAttribute('aria-expanded') !== 'true'));
@@ -654,7 +716,8 @@ function updateThreadNode(node, thread, { initial }) {
   direction.textContent = newest?.direction === 'outbound' ? '↗ Sent' : '↙ Received';
   direction.className = `direction direction-${newest?.direction ?? 'inbound'}`;
   const connection = state.connections.find((candidate) => candidate.id === newest?.connectionId);
-  node.querySelector('.thread-mailbox').textContent = `${PROVIDER_NAMES[newest?.provider] ?? newest?.provider ?? ''}${connection ? ` · ${connection.accountEmail}` : ''}`;
+  node.querySelector('.thread-mailbox').textContent =
+    `${PROVIDER_NAMES[newest?.provider] ?? newest?.provider ?? ''}${connection ? ` · ${connection.accountEmail}` : ''}`;
   node.querySelector('.thread-time-slot').replaceChildren(timeElement(thread.lastActivityAt, 'thread-time'));
 
   const list = node.querySelector('.messages');
@@ -699,13 +762,7 @@ function createMessageNode(message) {
     h(
       'div',
       { class: 'message-main' },
-      h(
-        'div',
-        { class: 'message-header' },
-        h('span', { class: 'message-from' }),
-        h('span', { class: 'direction' }),
-        h('span', { class: 'message-date-slot' }),
-      ),
+      h('div', { class: 'message-header' }, h('span', { class: 'message-from' }), h('span', { class: 'direction' }), h('span', { class: 'message-date-slot' })),
       h('p', { class: 'message-recipients muted' }),
       h('div', { class: 'message-tags' }, h('span', { class: 'match-slot' }), h('span', { class: 'attachments muted' })),
       toggle,
@@ -817,17 +874,34 @@ async function openMatchPopover(message, chip) {
         'ul',
         { class: 'popover-links' },
         others.map((link) =>
-          h('li', {}, h('a', { href: `#/${link.type}/${encodeURIComponent(link.id)}` }, link.label), link.suppressed ? ' — unlinked by you' : ` — ${link.ruleSentence}`),
+          h(
+            'li',
+            {},
+            h('a', { href: `#/${link.type}/${encodeURIComponent(link.id)}` }, link.label),
+            link.suppressed ? ' — unlinked by you' : ` — ${link.ruleSentence}`,
+          ),
         ),
       ),
     );
   }
   const actions = h('div', { class: 'popover-actions' });
   if (here && record) {
-    actions.append(h('button', { type: 'button', class: 'button danger', 'data-action': 'unlink', onclick: (event) => unlinkMessage(message, record, event.currentTarget) }, `Unlink from ${record.label}`));
+    actions.append(
+      h(
+        'button',
+        { type: 'button', class: 'button danger', 'data-action': 'unlink', onclick: (event) => unlinkMessage(message, record, event.currentTarget) },
+        `Unlink from ${record.label}`,
+      ),
+    );
   }
   if (record) {
-    actions.append(h('button', { type: 'button', class: 'button', 'data-action': 'rematch', onclick: (event) => rematchRecord(record, event.currentTarget) }, `Re-run matching for ${record.label}`));
+    actions.append(
+      h(
+        'button',
+        { type: 'button', class: 'button', 'data-action': 'rematch', onclick: (event) => rematchRecord(record, event.currentTarget) },
+        `Re-run matching for ${record.label}`,
+      ),
+    );
   }
   const selectId = `link-target-${cssId(message.id)}`;
   const linked = new Set(links.filter((link) => !link.suppressed).map((link) => `${link.type}:${link.id}`));
@@ -840,7 +914,11 @@ async function openMatchPopover(message, chip) {
         h(
           'div',
           { class: 'inline-field' },
-          h('select', { id: selectId, name: 'record' }, choices.map((candidate) => h('option', { value: recordKey(candidate) }, `${candidate.label} (${TYPE_NAMES[candidate.type]})`))),
+          h(
+            'select',
+            { id: selectId, name: 'record' },
+            choices.map((candidate) => h('option', { value: recordKey(candidate) }, `${candidate.label} (${TYPE_NAMES[candidate.type]})`)),
+          ),
           h('button', { type: 'submit', class: 'button' }, 'Link'),
         ),
       )
@@ -860,9 +938,14 @@ async function unlinkMessage(message, record, button) {
   try {
     await api(`/messages/${encodeURIComponent(message.id)}/unlink`, { method: 'POST', body: { type: record.type, id: record.id } });
     closePopover({ restoreFocus: false });
-    notice('success', `Unlinked from ${record.label}`, [`“${message.subject || '(no subject)'}” no longer shows on ${record.label}. Automatic matching will not bring it back.`], {
-      actions: [{ label: 'Undo', run: () => void resetLink(message, record) }],
-    });
+    notice(
+      'success',
+      `Unlinked from ${record.label}`,
+      [`“${message.subject || '(no subject)'}” no longer shows on ${record.label}. Automatic matching will not bring it back.`],
+      {
+        actions: [{ label: 'Undo', run: () => void resetLink(message, record) }],
+      },
+    );
     await refreshTimeline();
     document.getElementById('mail-panel').focus();
   } catch (error) {
@@ -920,7 +1003,7 @@ async function rematchRecord(record, button) {
 // allows inline styles and data: images only — nothing in a message can phone home.
 const BODY_DOCUMENT_HEAD =
   '<!doctype html><html><head><meta charset="utf-8">' +
-  "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">" +
+  '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'; img-src data:">' +
   '<style>body{font:15px/1.5 system-ui,sans-serif;color:#1f2328;margin:12px;word-wrap:break-word}img{max-width:100%;height:auto}pre{white-space:pre-wrap}</style>' +
   '</head><body>';
 
@@ -942,12 +1025,20 @@ async function toggleBody(messageId, toggle, body) {
     const subject = toggle.closest('.thread')?.querySelector('.thread-subject')?.textContent ?? 'message';
     const children = [];
     if (result.html) {
-      children.push(h('iframe', { class: 'body-frame', sandbox: '', title: `Message body: ${subject}`, srcdoc: `${BODY_DOCUMENT_HEAD}${result.html}</body></html>` }));
+      children.push(
+        h('iframe', { class: 'body-frame', sandbox: '', title: `Message body: ${subject}`, srcdoc: `${BODY_DOCUMENT_HEAD}${result.html}</body></html>` }),
+      );
     } else {
       children.push(h('pre', { class: 'body-text' }, result.text ?? '(empty message)'));
     }
     if (result.attachments?.length) {
-      children.push(h('p', { class: 'muted' }, `Attachments: ${result.attachments.map((attachment) => `${attachment.name}${attachment.size ? ` (${Math.ceil(attachment.size / 1024)} KB)` : ''}`).join(', ')}`));
+      children.push(
+        h(
+          'p',
+          { class: 'muted' },
+          `Attachments: ${result.attachments.map((attachment) => `${attachment.name}${attachment.size ? ` (${Math.ceil(attachment.size / 1024)} KB)` : ''}`).join(', ')}`,
+        ),
+      );
     }
     body.replaceChildren(...children);
     body.dataset.loaded = 'true';
@@ -955,7 +1046,6 @@ async function toggleBody(messageId, toggle, body) {
     body.replaceChildren(h('p', { class: 'error', role: 'alert' }, `Could not fetch this message: ${error.message}`));
   }
 }
-
 
 // Reply: opens on demand under the thread, sends from the user's mailbox in the same thread.
 function openReply(node) {
@@ -978,7 +1068,13 @@ function createReplyForm(node) {
   const textarea = h('textarea', { id, name: 'text', rows: 4, required: true, class: 'reply-text' });
   const send = h('button', { type: 'submit', class: 'button primary' }, 'Send reply');
   const cancel = h('button', { type: 'button', class: 'button subtle' }, 'Cancel');
-  const form = h('form', { class: 'reply-form', hidden: true }, h('label', { for: id, class: 'reply-label' }, 'Reply'), textarea, h('div', { class: 'form-actions' }, send, cancel));
+  const form = h(
+    'form',
+    { class: 'reply-form', hidden: true },
+    h('label', { for: id, class: 'reply-label' }, 'Reply'),
+    textarea,
+    h('div', { class: 'form-actions' }, send, cancel),
+  );
   cancel.addEventListener('click', () => closeReply(node));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -1099,7 +1195,9 @@ function listen() {
 function setUpDemo(demo) {
   const panel = document.getElementById('demo-panel');
   panel.hidden = false;
-  document.getElementById('demo-senders').replaceChildren(...demo.senders.map((sender) => h('option', { value: sender.email }, `${sender.name} (${sender.client})`)));
+  document
+    .getElementById('demo-senders')
+    .replaceChildren(...demo.senders.map((sender) => h('option', { value: sender.email }, `${sender.name} (${sender.client})`)));
   const form = document.getElementById('demo-send-form');
   const button = document.getElementById('demo-send');
   form.addEventListener('submit', async (event) => {
@@ -1164,7 +1262,8 @@ async function start() {
   renderRecordLists();
   await loadConnections();
   // A grant that died while nobody was looking (a restart, a password change) is said once, in words.
-  for (const connection of state.connections.filter((candidate) => candidate.status === 'needs_reauth')) needsReauthNotice(connection.provider, connection.accountEmail);
+  for (const connection of state.connections.filter((candidate) => candidate.status === 'needs_reauth'))
+    needsReauthNotice(connection.provider, connection.accountEmail);
   if (session.demo) {
     setUpDemo(session.demo);
     preferConnectedProvider();
@@ -1177,11 +1276,16 @@ async function start() {
     const provider = sessionStorage.getItem('threadlink-connecting');
     sessionStorage.removeItem('threadlink-connecting');
     if (connection) {
-      notice('success', `${PROVIDER_NAMES[connection.provider]} connected (${connection.accountEmail})`, ['New mail arrives by push; older mail is being back-filled.']);
+      notice('success', `${PROVIDER_NAMES[connection.provider]} connected (${connection.accountEmail})`, [
+        'New mail arrives by push; older mail is being back-filled.',
+      ]);
     } else if (params.has('error')) {
       const code = params.get('error');
       const known = PROVIDER_NAMES[provider] ? provider : undefined;
-      const plain = plainError(code in PLAIN_ERRORS ? code : 'OAUTH_FAILED', { provider: PROVIDER_NAMES[known], account: known ? connectionFor(known)?.accountEmail : undefined });
+      const plain = plainError(code in PLAIN_ERRORS ? code : 'OAUTH_FAILED', {
+        provider: PROVIDER_NAMES[known],
+        account: known ? connectionFor(known)?.accountEmail : undefined,
+      });
       const action = errorAction(plain.action, { provider: known });
       notice('error', plain.title, [plain.sentence], { actions: action ? [action] : [], code });
     }

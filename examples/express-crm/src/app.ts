@@ -6,7 +6,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
-import { consoleJsonLogger, createThreadlink, generateSealingKey, silentLogger, toNodeHandler, type MailProvider, type MetadataStore, type ProviderId, type Threadlink } from '@threadlink/core';
+import {
+  consoleJsonLogger,
+  createThreadlink,
+  generateSealingKey,
+  silentLogger,
+  toNodeHandler,
+  type MailProvider,
+  type MetadataStore,
+  type ProviderId,
+  type Threadlink,
+} from '@threadlink/core';
 import { gmailProvider } from '@threadlink/gmail';
 import { outlookProvider } from '@threadlink/outlook';
 import { memoryStore } from '@threadlink/storage-memory';
@@ -111,10 +121,12 @@ export async function createApp(config: AppConfig): Promise<App> {
 
     // Before anything writes into it: PGlite and the demo sealing key both live in the data
     // folder, and a pristine clone has none (they used to race to create it).
-    if (config.storage.kind === 'pglite' || (config.storage.kind === 'postgres' && !config.sealingKeys)) await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    if (config.storage.kind === 'pglite' || (config.storage.kind === 'postgres' && !config.sealingKeys))
+      await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const store = createStore(config.storage);
     cleanup.push(() => store.close());
-    const sealingKeys = config.sealingKeys ?? (config.storage.kind === 'memory' ? [{ id: 'ephemeral', key: generateSealingKey() }] : [await demoSealingKey(config.dataDir)]);
+    const sealingKeys =
+      config.sealingKeys ?? (config.storage.kind === 'memory' ? [{ id: 'ephemeral', key: generateSealingKey() }] : [await demoSealingKey(config.dataDir)]);
 
     const crm = createCrm();
     const tl = createThreadlink({
@@ -174,7 +186,8 @@ export async function createApp(config: AppConfig): Promise<App> {
       }
       next();
     });
-    for (const routes of [sessionRoutes, recordRoutes, messageRoutes, matchingRoutes, connectionRoutes, healthRoutes, demoRoutes, eventRoutes]) api.use(routes(context));
+    for (const routes of [sessionRoutes, recordRoutes, messageRoutes, matchingRoutes, connectionRoutes, healthRoutes, demoRoutes, eventRoutes])
+      api.use(routes(context));
     api.use(notFound);
     app.use('/api', api);
     app.use(express.static(PUBLIC_DIRECTORY, { index: 'index.html', fallthrough: true }));

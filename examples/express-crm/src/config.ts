@@ -8,10 +8,7 @@ import { z } from 'zod';
 
 export const EXAMPLE_DIRECTORY = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-export type StorageConfig =
-  | { kind: 'pglite'; dataDir: string }
-  | { kind: 'postgres'; connectionString: string }
-  | { kind: 'memory' };
+export type StorageConfig = { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; connectionString: string } | { kind: 'memory' };
 
 interface GoogleConfig {
   clientId: string;
@@ -109,12 +106,16 @@ function publicOrigin(env: { THREADLINK_PUBLIC_URL?: string | undefined; PUBLIC_
     const url = new URL(env.THREADLINK_PUBLIC_URL);
     const path = url.pathname.replace(/\/+$/, '');
     if (path !== '' && path !== THREADLINK_PATH) {
-      throw new ConfigError(`THREADLINK_PUBLIC_URL must end in ${THREADLINK_PATH} (where this example mounts threadlink), e.g. ${url.origin}${THREADLINK_PATH}`);
+      throw new ConfigError(
+        `THREADLINK_PUBLIC_URL must end in ${THREADLINK_PATH} (where this example mounts threadlink), e.g. ${url.origin}${THREADLINK_PATH}`,
+      );
     }
     return url.origin;
   }
   if (env.PUBLIC_URL) {
-    warnings.push(`PUBLIC_URL is deprecated: set THREADLINK_PUBLIC_URL=${env.PUBLIC_URL.replace(/\/+$/, '')}${THREADLINK_PATH} instead (the name the doctor reads too).`);
+    warnings.push(
+      `PUBLIC_URL is deprecated: set THREADLINK_PUBLIC_URL=${env.PUBLIC_URL.replace(/\/+$/, '')}${THREADLINK_PATH} instead (the name the doctor reads too).`,
+    );
     return env.PUBLIC_URL.replace(/\/+$/, '');
   }
   return undefined;
@@ -182,7 +183,10 @@ export function loadConfig(environment: Record<string, string | undefined>): App
     else config.microsoft = { clientId: env.MICROSOFT_CLIENT_ID!, clientSecret: env.MICROSOFT_CLIENT_SECRET!, tenant: env.MICROSOFT_TENANT };
   }
   // Google and Microsoft only deliver push notifications to a public https endpoint.
-  if (!publicUrl) problems.push(`THREADLINK_PUBLIC_URL is required (the https address Google and Microsoft reach threadlink at, e.g. https://crm.example.com${THREADLINK_PATH})`);
+  if (!publicUrl)
+    problems.push(
+      `THREADLINK_PUBLIC_URL is required (the https address Google and Microsoft reach threadlink at, e.g. https://crm.example.com${THREADLINK_PATH})`,
+    );
   else if (!publicUrl.startsWith('https://')) problems.push('THREADLINK_PUBLIC_URL must be https:// (push endpoints and OAuth redirects require it)');
   // A key generated at start would orphan every stored token at the next restart.
   if (!sealingKeys) problems.push('THREADLINK_SEALING_KEY is required (32 random bytes, base64url)');

@@ -87,7 +87,12 @@ export function createCrm(records: readonly CrmRecord[] = SEED_RECORDS): Crm {
 
   // Each answer names the asked keys it matches (emails/domains/references): the matcher
   // resolves a whole sync page in one call and must attribute every record to its messages.
-  const collect = (keys: string[], index: Map<string, CrmRecord>, normalize: (key: string) => string, field: 'emails' | 'domains' | 'references'): ResolvedRecord[] => {
+  const collect = (
+    keys: string[],
+    index: Map<string, CrmRecord>,
+    normalize: (key: string) => string,
+    field: 'emails' | 'domains' | 'references',
+  ): ResolvedRecord[] => {
     const found = new Map<CrmRecord, string[]>();
     for (const key of keys) {
       const record = index.get(normalize(key));

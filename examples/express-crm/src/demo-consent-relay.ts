@@ -12,7 +12,10 @@ const AUTHORIZE_PATH = /^\/[A-Za-z0-9.-]+\/oauth2\/v2\.0\/authorize$/;
 // Only what a consent page needs crosses the relay, in either direction.
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'location', 'cache-control'];
 
-export function consentRelay(input: { identityUrl: string; caCertificate: string }): { handler: RequestHandler; rewrite(authorizeUrl: string, appOrigin: string): string } {
+export function consentRelay(input: { identityUrl: string; caCertificate: string }): {
+  handler: RequestHandler;
+  rewrite(authorizeUrl: string, appOrigin: string): string;
+} {
   const identity = new URL(input.identityUrl);
   const handler: RequestHandler = (request, response, next) => {
     if (!AUTHORIZE_PATH.test(request.path) || (request.method !== 'GET' && request.method !== 'POST')) {

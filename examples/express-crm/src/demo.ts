@@ -59,14 +59,55 @@ interface SeedMessage {
 // conversation about PRJ-1042, a signed proposal, Northwind's project and work order, and a
 // newsletter that matches nothing. `to` defaults to the demo mailbox; 'me' as `from` is the user.
 const SEED: readonly SeedMessage[] = [
-  { key: 'kickoff', daysAgo: 21, from: 'Bianca Ortiz <client@bigco.com>', subject: 'Kick-off – PRJ-1042 commissioning', text: 'Hi Ana,\n\nLooking forward to starting PRJ-1042 next week. Agenda attached soon.\n\nBianca' },
-  { key: 'kickoff-reply', daysAgo: 20, from: 'me', to: 'Bianca Ortiz <client@bigco.com>', subject: 'Re: Kick-off – PRJ-1042 commissioning', replyTo: 'kickoff', text: 'Hi Bianca,\n\nGreat — Tuesday 9:00 on site works for us.\n\nAna' },
+  {
+    key: 'kickoff',
+    daysAgo: 21,
+    from: 'Bianca Ortiz <client@bigco.com>',
+    subject: 'Kick-off – PRJ-1042 commissioning',
+    text: 'Hi Ana,\n\nLooking forward to starting PRJ-1042 next week. Agenda attached soon.\n\nBianca',
+  },
+  {
+    key: 'kickoff-reply',
+    daysAgo: 20,
+    from: 'me',
+    to: 'Bianca Ortiz <client@bigco.com>',
+    subject: 'Re: Kick-off – PRJ-1042 commissioning',
+    replyTo: 'kickoff',
+    text: 'Hi Bianca,\n\nGreat — Tuesday 9:00 on site works for us.\n\nAna',
+  },
   { key: 'badges', daysAgo: 14, from: 'Pete Marsh <pm@bigco.com>', subject: 'Site access badges for your crew', text: 'Badges are ready at the front desk.' },
-  { key: 'proposal', daysAgo: 10, from: 'Bianca Ortiz <client@bigco.com>', subject: 'Q-2291 proposal – signed', text: 'Please find the signed proposal attached.', attachment: 'Q-2291-signed.pdf' },
-  { key: 'northwind', daysAgo: 7, from: 'Nora West <ops@northwind.example>', subject: 'PRJ-2077 pump station – revised schedule', text: 'The revised schedule moves the shutdown to the 14th.' },
+  {
+    key: 'proposal',
+    daysAgo: 10,
+    from: 'Bianca Ortiz <client@bigco.com>',
+    subject: 'Q-2291 proposal – signed',
+    text: 'Please find the signed proposal attached.',
+    attachment: 'Q-2291-signed.pdf',
+  },
+  {
+    key: 'northwind',
+    daysAgo: 7,
+    from: 'Nora West <ops@northwind.example>',
+    subject: 'PRJ-2077 pump station – revised schedule',
+    text: 'The revised schedule moves the shutdown to the 14th.',
+  },
   { key: 'valves', daysAgo: 5, from: 'Nora West <ops@northwind.example>', subject: 'WO-311 valve replacement booked', text: 'Crew booked for Thursday.' },
-  { key: 'newsletter', daysAgo: 3, from: 'Industry Weekly <news@industry-weekly.example>', subject: 'This week in commissioning', text: 'Five things to check before start-up.' },
-  { key: 'kickoff-pm', daysAgo: 2, from: 'Pete Marsh <pm@bigco.com>', to: 'Ana Ruiz <{me}>, Bianca Ortiz <client@bigco.com>', subject: 'Re: Kick-off – PRJ-1042 commissioning', replyTo: 'kickoff', text: 'Adding the loop checks to Tuesday, see you there.' },
+  {
+    key: 'newsletter',
+    daysAgo: 3,
+    from: 'Industry Weekly <news@industry-weekly.example>',
+    subject: 'This week in commissioning',
+    text: 'Five things to check before start-up.',
+  },
+  {
+    key: 'kickoff-pm',
+    daysAgo: 2,
+    from: 'Pete Marsh <pm@bigco.com>',
+    to: 'Ana Ruiz <{me}>, Bianca Ortiz <client@bigco.com>',
+    subject: 'Re: Kick-off – PRJ-1042 commissioning',
+    replyTo: 'kickoff',
+    text: 'Adding the loop checks to Tuesday, see you there.',
+  },
 ];
 
 async function seedHistory(emulators: { gmail: GmailEmulator; graph: GraphEmulator }, now: number): Promise<void> {

@@ -26,7 +26,9 @@ export function parse<Schema extends z.ZodType>(schema: Schema, value: unknown):
 }
 
 export const notFound: RequestHandler = (request, response) => {
-  response.status(404).json({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.originalUrl.split('?')[0]}` } } satisfies ApiErrorBody);
+  response
+    .status(404)
+    .json({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.originalUrl.split('?')[0]}` } } satisfies ApiErrorBody);
 };
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -54,7 +56,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       body = { error: { code: error.code, message: forUser ? error.message : 'The mail service failed' } };
     } else if (isBodyParserError(error)) {
       status = error.status;
-      body = { error: { code: error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_INPUT', message: error.status === 413 ? 'Request body too large' : 'The request body is not valid JSON' } };
+      body = {
+        error: {
+          code: error.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'INVALID_INPUT',
+          message: error.status === 413 ? 'Request body too large' : 'The request body is not valid JSON',
+        },
+      };
     }
     if (status >= 500) logger.error('api request failed', { code: body.error.code, error });
     response.status(status).json(body);
@@ -62,5 +69,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 function isBodyParserError(error: unknown): error is { status: number; type: string } {
-  return typeof error === 'object' && error !== null && typeof (error as { status?: unknown }).status === 'number' && typeof (error as { type?: unknown }).type === 'string';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { status?: unknown }).status === 'number' &&
+    typeof (error as { type?: unknown }).type === 'string'
+  );
 }

@@ -40,7 +40,13 @@ const messageSummary = (message: MessageMeta) => ({
   receivedAt: message.receivedAt,
 });
 
-const linkSummary = (link: RecordLink) => ({ type: link.record.type, id: link.record.id, label: link.record.label ?? link.record.id, rule: link.rule, reason: link.reason });
+const linkSummary = (link: RecordLink) => ({
+  type: link.record.type,
+  id: link.record.id,
+  label: link.record.label ?? link.record.id,
+  rule: link.rule,
+  reason: link.reason,
+});
 
 export function createLiveEvents(tl: Threadlink): LiveEvents {
   const subscribers = new Set<Subscriber>();
@@ -59,11 +65,15 @@ export function createLiveEvents(tl: Threadlink): LiveEvents {
       send(tenantId, 'backfill.progress', { connectionId, done, estimatedTotal, state: progress.state }),
     ),
     tl.on('backfill.done', ({ tenantId, connectionId, total }) => send(tenantId, 'backfill.done', { connectionId, total })),
-    tl.on('connection.live', ({ connection }) => send(connection.tenantId, 'connection.live', { connectionId: connection.id, provider: connection.provider, status: connection.status })),
+    tl.on('connection.live', ({ connection }) =>
+      send(connection.tenantId, 'connection.live', { connectionId: connection.id, provider: connection.provider, status: connection.status }),
+    ),
     tl.on('connection.needs_reauth', ({ connection, reason }) =>
       send(connection.tenantId, 'connection.needs_reauth', { connectionId: connection.id, provider: connection.provider, status: 'needs_reauth', reason }),
     ),
-    tl.on('connection.stalled', ({ connection, reason }) => send(connection.tenantId, 'connection.stalled', { connectionId: connection.id, provider: connection.provider, reason })),
+    tl.on('connection.stalled', ({ connection, reason }) =>
+      send(connection.tenantId, 'connection.stalled', { connectionId: connection.id, provider: connection.provider, reason }),
+    ),
     tl.on('connection.disconnected', ({ tenantId, connectionId, purged }) => send(tenantId, 'connection.disconnected', { connectionId, purged })),
   ];
 

@@ -38,7 +38,8 @@ process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
 const app = await starting;
-const storage = config.storage.kind === 'pglite' ? `PGlite in ${config.storage.dataDir}` : config.storage.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : 'memory';
+const storage =
+  config.storage.kind === 'pglite' ? `PGlite in ${config.storage.dataDir}` : config.storage.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : 'memory';
 process.stdout.write(
   [
     '',
@@ -52,4 +53,3 @@ process.stdout.write(
     '',
   ].join('\n'),
 );
-

@@ -45,7 +45,9 @@ const linkView = (link: RecordLink): LinkView => ({
 export function messageView(message: StoredMessage, record?: RecordRef): MessageView {
   // A user's unlink hides the record; it stays in the store so re-matching cannot bring it back.
   const links = message.links.filter((link) => !link.suppressed);
-  const match = record ? links.filter((link) => link.record.type === record.type && link.record.id === record.id).sort((a, b) => b.confidence - a.confidence)[0] : undefined;
+  const match = record
+    ? links.filter((link) => link.record.type === record.type && link.record.id === record.id).sort((a, b) => b.confidence - a.confidence)[0]
+    : undefined;
   return {
     id: message.id,
     threadId: message.threadId,

@@ -10,7 +10,13 @@ interface TimelineBody {
   threads: Array<{
     threadId: string;
     subject: string;
-    messages: Array<{ id: string; subject: string; direction: string; from: { address: string } | null; match: { type: string; id: string; rule: string; reason: string } | null }>;
+    messages: Array<{
+      id: string;
+      subject: string;
+      direction: string;
+      from: { address: string } | null;
+      match: { type: string; id: string; rule: string; reason: string } | null;
+    }>;
   }>;
   next: string | null;
 }
@@ -23,7 +29,11 @@ async function getJson<T>(app: App, path: string): Promise<{ status: number; bod
 const subjectsOf = (timeline: TimelineBody): string[] => timeline.threads.flatMap((thread) => thread.messages.map((message) => message.subject));
 
 /** Reads Server-Sent Events frames from /api/events until `stop` says so. */
-async function readEvents(app: App, until: (events: Array<{ event: string; data: string }>) => boolean, action: () => Promise<void>): Promise<Array<{ event: string; data: string }>> {
+async function readEvents(
+  app: App,
+  until: (events: Array<{ event: string; data: string }>) => boolean,
+  action: () => Promise<void>,
+): Promise<Array<{ event: string; data: string }>> {
   const controller = new AbortController();
   const response = await fetch(`${app.url}/api/events`, { signal: controller.signal });
   expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -70,14 +80,28 @@ describe('the CRM API with a connected Gmail mailbox', () => {
 
   it('describes the session and lists the seeded CRM records', async () => {
     const session = await getJson<{ mode: string; providers: string[]; demo: { mailboxes: Record<string, string> } }>(app, '/api/session');
-    expect(session.body).toMatchObject({ mode: 'demo', providers: ['gmail', 'outlook'], demo: { mailboxes: { gmail: 'ana@acme.example', outlook: 'ana@acme-outlook.example' } } });
+    expect(session.body).toMatchObject({
+      mode: 'demo',
+      providers: ['gmail', 'outlook'],
+      demo: { mailboxes: { gmail: 'ana@acme.example', outlook: 'ana@acme-outlook.example' } },
+    });
     const { body } = await getJson<{ records: Array<{ type: string; id: string; client: { id: string } | null }> }>(app, '/api/records');
-    expect(body.records.map((record) => `${record.type}:${record.id}`)).toEqual(['client:bigco', 'client:northwind', 'project:PRJ-1042', 'project:PRJ-2077', 'proposal:Q-2291', 'work_order:WO-311']);
+    expect(body.records.map((record) => `${record.type}:${record.id}`)).toEqual([
+      'client:bigco',
+      'client:northwind',
+      'project:PRJ-1042',
+      'project:PRJ-2077',
+      'proposal:Q-2291',
+      'work_order:WO-311',
+    ]);
     expect(body.records.find((record) => record.id === 'PRJ-1042')?.client?.id).toBe('bigco');
   });
 
   it('reports the connected mailbox as live once the back-fill is done', async () => {
-    const { body } = await getJson<{ connections: Array<{ id: string; provider: string; accountEmail: string; status: string; backfill: { state: string } }> }>(app, '/api/connections');
+    const { body } = await getJson<{ connections: Array<{ id: string; provider: string; accountEmail: string; status: string; backfill: { state: string } }> }>(
+      app,
+      '/api/connections',
+    );
     expect(body.connections).toEqual([
       expect.objectContaining({
         id: connectionId,
@@ -93,7 +117,12 @@ describe('the CRM API with a connected Gmail mailbox', () => {
 
   it('shows a client email on the client and on the project it names, with the reason, and not on another project', async () => {
     const matched = nextEvent(app, 'message.matched', ({ message }) => message.subject === 'Change request – PRJ-1042');
-    const sent = await postJson(app, '/api/demo/send', { provider: 'gmail', from: 'client@bigco.com', subject: 'Change request – PRJ-1042', text: 'Please add a loop check.' });
+    const sent = await postJson(app, '/api/demo/send', {
+      provider: 'gmail',
+      from: 'client@bigco.com',
+      subject: 'Change request – PRJ-1042',
+      text: 'Please add a loop check.',
+    });
     expect(sent.status).toBe(202);
     await matched;
 
@@ -104,7 +133,11 @@ describe('the CRM API with a connected Gmail mailbox', () => {
     const project = await getJson<TimelineBody>(app, '/api/records/project/PRJ-1042/timeline');
     expect(project.body.wholeThreads).toBe(false);
     const message = project.body.threads.flatMap((thread) => thread.messages).find((candidate) => candidate.subject === 'Change request – PRJ-1042');
-    expect(message).toMatchObject({ from: { address: 'client@bigco.com' }, direction: 'inbound', match: { type: 'project', id: 'PRJ-1042', rule: 'reference' } });
+    expect(message).toMatchObject({
+      from: { address: 'client@bigco.com' },
+      direction: 'inbound',
+      match: { type: 'project', id: 'PRJ-1042', rule: 'reference' },
+    });
     expect(message!.match!.reason).toMatch(/PRJ-1042/);
 
     const other = await getJson<TimelineBody>(app, '/api/records/project/PRJ-2077/timeline');
@@ -138,14 +171,22 @@ describe('the CRM API with a connected Gmail mailbox', () => {
       app,
       (received) => received.some((event) => event.event === 'message.matched' && event.data.includes('Variation order – PRJ-1042')),
       async () => {
-        await postJson(app, '/api/demo/send', { provider: 'gmail', from: 'client@bigco.com', subject: 'Variation order – PRJ-1042', text: `Body text ${canary}` });
+        await postJson(app, '/api/demo/send', {
+          provider: 'gmail',
+          from: 'client@bigco.com',
+          subject: 'Variation order – PRJ-1042',
+          text: `Body text ${canary}`,
+        });
       },
     );
     const matched = events.find((event) => event.event === 'message.matched' && event.data.includes('Variation order – PRJ-1042'))!;
     const data = JSON.parse(matched.data) as { subject: string; from: string; records: Array<{ type: string; id: string; rule: string; reason: string }> };
     expect(data).toMatchObject({ subject: 'Variation order – PRJ-1042', from: 'client@bigco.com' });
     expect(data.records).toEqual(
-      expect.arrayContaining([expect.objectContaining({ type: 'project', id: 'PRJ-1042', rule: 'reference' }), expect.objectContaining({ type: 'client', id: 'bigco' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ type: 'project', id: 'PRJ-1042', rule: 'reference' }),
+        expect.objectContaining({ type: 'client', id: 'bigco' }),
+      ]),
     );
     expect(events.map((event) => event.data).join('\n')).not.toContain(canary);
   });
@@ -212,7 +253,11 @@ describe('the CRM API with a connected Gmail mailbox', () => {
     const badProvider = await postJson(app, '/api/connect/yahoo');
     expect(badProvider.status).toBe(400);
 
-    const notJson = await fetch(`${app.url}/api/demo/send`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'provider=gmail' });
+    const notJson = await fetch(`${app.url}/api/demo/send`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'provider=gmail',
+    });
     expect(notJson.status).toBe(415);
     expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
 

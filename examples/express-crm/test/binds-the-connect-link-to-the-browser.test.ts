@@ -18,7 +18,9 @@ describe('the connect link', () => {
     const response = await postJson(app, '/api/connect/gmail');
     const { url } = (await response.json()) as { url: string };
     const [setCookie] = response.headers.getSetCookie();
-    expect(setCookie).toMatch(/^threadlink_connect_[A-Za-z0-9_-]{8}=[A-Za-z0-9_-]+; Path=\/threadlink\/oauth\/callback; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
+    expect(setCookie).toMatch(
+      /^threadlink_connect_[A-Za-z0-9_-]{8}=[A-Za-z0-9_-]+; Path=\/threadlink\/oauth\/callback; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/,
+    );
     const redirect = await app.demo!.gmail.authorize(url);
 
     // Forwarded: the other browser never got the cookie.
@@ -30,6 +32,8 @@ describe('the connect link', () => {
     // The browser that clicked "Connect" completes, and is told to forget the cookie.
     const own = await fetch(redirect, { redirect: 'manual', headers: { cookie: setCookie!.split(';')[0]! } });
     expect(new URL(own.headers.get('location')!).searchParams.get('connected')).toMatch(/^con_/);
-    expect(own.headers.getSetCookie()).toEqual([expect.stringMatching(/^threadlink_connect_[A-Za-z0-9_-]{8}=; Path=\/threadlink\/oauth\/callback; Max-Age=0;/)]);
+    expect(own.headers.getSetCookie()).toEqual([
+      expect.stringMatching(/^threadlink_connect_[A-Za-z0-9_-]{8}=; Path=\/threadlink\/oauth\/callback; Max-Age=0;/),
+    ]);
   });
 });

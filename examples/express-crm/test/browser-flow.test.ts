@@ -131,7 +131,8 @@ describe.skipIf(!availability.run)('the CRM page in Chromium', () => {
       const frame = changeRequest.locator('iframe.body-frame');
       const text = changeRequest.locator('pre.body-text');
       await frame.or(text).first().waitFor();
-      const bodyText = (await frame.count()) > 0 ? await changeRequest.frameLocator('iframe.body-frame').locator('body').textContent() : await text.textContent();
+      const bodyText =
+        (await frame.count()) > 0 ? await changeRequest.frameLocator('iframe.body-frame').locator('body').textContent() : await text.textContent();
       expect(bodyText).toContain('second loop check on Thursday');
       if ((await frame.count()) > 0) expect(await frame.getAttribute('sandbox')).toBe('');
       await screenshot(page, `${provider.id}-05-project-panel-body`);
@@ -144,7 +145,12 @@ describe.skipIf(!availability.run)('the CRM page in Chromium', () => {
       const messages = changeRequest.locator('.message');
       expect(await messages.count()).toBe(2);
       expect(await messages.nth(1).locator('.message-from').textContent()).toContain(app.demo!.mailboxes[provider.id]);
-      expect(await page.locator('#threads .thread').filter({ has: page.locator('.thread-subject', { hasText: CHANGE_REQUEST }) }).count()).toBe(1);
+      expect(
+        await page
+          .locator('#threads .thread')
+          .filter({ has: page.locator('.thread-subject', { hasText: CHANGE_REQUEST }) })
+          .count(),
+      ).toBe(1);
       await screenshot(page, `${provider.id}-06-replied-in-thread`);
 
       // Another project's mail appears on that project and not on PRJ-1042.

@@ -49,14 +49,24 @@ describe('loadConfig', () => {
       loadConfig({ GOOGLE_CLIENT_ID: 'id', MICROSOFT_CLIENT_ID: 'id' });
     } catch (error) {
       const message = (error as Error).message;
-      for (const name of ['GOOGLE_CLIENT_SECRET', 'GOOGLE_PUBSUB_TOPIC', 'GOOGLE_PUSH_AUDIENCE', 'GOOGLE_PUSH_SERVICE_ACCOUNT', 'MICROSOFT_CLIENT_SECRET', 'THREADLINK_PUBLIC_URL', 'THREADLINK_SEALING_KEY']) {
+      for (const name of [
+        'GOOGLE_CLIENT_SECRET',
+        'GOOGLE_PUBSUB_TOPIC',
+        'GOOGLE_PUSH_AUDIENCE',
+        'GOOGLE_PUSH_SERVICE_ACCOUNT',
+        'MICROSOFT_CLIENT_SECRET',
+        'THREADLINK_PUBLIC_URL',
+        'THREADLINK_SEALING_KEY',
+      ]) {
         expect(message).toContain(name);
       }
     }
   });
 
   it('refuses a plain-http public URL in real mode', () => {
-    expect(() => loadConfig({ MICROSOFT_CLIENT_ID: 'id', MICROSOFT_CLIENT_SECRET: 's', ...REAL, THREADLINK_PUBLIC_URL: 'http://crm.acme.example/threadlink' })).toThrow(/https/);
+    expect(() =>
+      loadConfig({ MICROSOFT_CLIENT_ID: 'id', MICROSOFT_CLIENT_SECRET: 's', ...REAL, THREADLINK_PUBLIC_URL: 'http://crm.acme.example/threadlink' }),
+    ).toThrow(/https/);
   });
 
   it('rejects a malformed port', () => {
@@ -65,7 +75,10 @@ describe('loadConfig', () => {
 
   it('reads THREADLINK_PUBLIC_URL as the doctor does, and still takes the old PUBLIC_URL with a warning', () => {
     const microsoft = { MICROSOFT_CLIENT_ID: 'id', MICROSOFT_CLIENT_SECRET: 's', THREADLINK_SEALING_KEY: REAL.THREADLINK_SEALING_KEY };
-    expect(loadConfig({ ...microsoft, THREADLINK_PUBLIC_URL: 'https://crm.acme.example/threadlink/' })).toMatchObject({ publicUrl: 'https://crm.acme.example', warnings: [] });
+    expect(loadConfig({ ...microsoft, THREADLINK_PUBLIC_URL: 'https://crm.acme.example/threadlink/' })).toMatchObject({
+      publicUrl: 'https://crm.acme.example',
+      warnings: [],
+    });
     expect(loadConfig({ ...microsoft, THREADLINK_PUBLIC_URL: 'https://crm.acme.example' }).publicUrl).toBe('https://crm.acme.example');
     expect(() => loadConfig({ ...microsoft, THREADLINK_PUBLIC_URL: 'https://crm.acme.example/mail' })).toThrow('THREADLINK_PUBLIC_URL must end in /threadlink');
     expect(loadConfig({ ...microsoft, PUBLIC_URL: 'https://crm.acme.example/' })).toMatchObject({

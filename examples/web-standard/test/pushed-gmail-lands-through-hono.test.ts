@@ -48,8 +48,14 @@ describe('the Hono example', () => {
     const connect = await fetch(`${origin}/connect/gmail`, { method: 'POST', redirect: 'manual' });
     expect(connect.status).toBe(303);
     // The browser carries the connect cookie back to the callback, as a real one would.
-    const cookie = connect.headers.getSetCookie().map((header) => header.split(';')[0]).join('; ');
-    const callback = await fetch(await google.authorize(connect.headers.get('location')!, { email: 'ana@acme.example' }), { redirect: 'manual', headers: { cookie } });
+    const cookie = connect.headers
+      .getSetCookie()
+      .map((header) => header.split(';')[0])
+      .join('; ');
+    const callback = await fetch(await google.authorize(connect.headers.get('location')!, { email: 'ana@acme.example' }), {
+      redirect: 'manual',
+      headers: { cookie },
+    });
     expect(callback.status).toBeLessThan(400);
     await tl.idle();
 

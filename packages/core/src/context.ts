@@ -77,7 +77,11 @@ export interface CoreContext {
 export function createCoreContext(config: ThreadlinkConfig): CoreContext {
   const clock = config.clock ?? systemClock;
   const logger =
-    config.logger === 'console' ? consoleJsonLogger() : config.logger === 'silent' || config.logger === undefined ? silentLogger : redactingLogger(config.logger);
+    config.logger === 'console'
+      ? consoleJsonLogger()
+      : config.logger === 'silent' || config.logger === undefined
+        ? silentLogger
+        : redactingLogger(config.logger);
   const sealer = createSealer(config.sealingKeys);
   const store = config.store;
   const publicUrl = new URL(config.publicUrl.replace(/\/+$/, ''));
@@ -97,7 +101,8 @@ export function createCoreContext(config: ThreadlinkConfig): CoreContext {
       clock,
       ...(config.retryBackoff ? { backoff: config.retryBackoff } : {}),
       // Otherwise silent: a renewal or back-fill page that gave up is only retried by maintain().
-      onFailed: (job, error) => logger.warn('job gave up', { job: job.name, connectionId: job.connectionId, code: toThreadlinkError(error).code, attempt: job.attempt ?? 1 }),
+      onFailed: (job, error) =>
+        logger.warn('job gave up', { job: job.name, connectionId: job.connectionId, code: toThreadlinkError(error).code, attempt: job.attempt ?? 1 }),
     });
   const matcher: Matcher = createMatcher(config.matching ?? {});
   const options: EngineOptions = { ...defaultEngineOptions, ...(config.engine ?? {}) };

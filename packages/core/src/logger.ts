@@ -47,8 +47,7 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 export function consoleJsonLogger(options: { level?: LogLevel; write?: (line: string, level: LogLevel) => void } = {}): Logger {
   const threshold = ORDER[options.level ?? 'info'];
   const write =
-    options.write ??
-    ((line: string, level: LogLevel) => (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`));
+    options.write ?? ((line: string, level: LogLevel) => (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(`${line}\n`));
   const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
     if (ORDER[level] < threshold) return;
     write(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...(redact(fields ?? {}) as object) }), level);

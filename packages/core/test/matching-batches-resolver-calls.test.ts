@@ -8,7 +8,14 @@ const matcher = createMatcher({ referencePatterns: [REFERENCE_PATTERN], ownDomai
 /** A realistic sync page: 200 messages over 40 threads, mixed senders, references and attachments. */
 function page(tenantId = 't1'): MessageMeta[] {
   const senders = ['ana@bigco.com', 'ana+crm@bigco.com', 'bob.builder@gmail.com', 'einkauf@mueller-stahlbau.de', 'x@unknown.io', 'noreply@mail.eu.bigco.com'];
-  const subjects = ['RE: FW: Change request – PRJ-1042 commissioning', 'Signed: Proposal Q-2291', 'WG: Angebot Q-2291', 'Re: quick question', 'WO 7731 checklist', 'Riverside commissioning — minutes'];
+  const subjects = [
+    'RE: FW: Change request – PRJ-1042 commissioning',
+    'Signed: Proposal Q-2291',
+    'WG: Angebot Q-2291',
+    'Re: quick question',
+    'WO 7731 checklist',
+    'Riverside commissioning — minutes',
+  ];
   return Array.from({ length: 200 }, (_, index) =>
     mail({
       id: `${tenantId}-m${index}`,
@@ -44,7 +51,9 @@ describe('batched resolver look-ups', () => {
   });
 
   it('gives every message exactly the links a one-by-one match would give', async () => {
-    const messages = page().slice(0, 30).map((message) => ({ ...message, threadId: `solo-${message.id}` }));
+    const messages = page()
+      .slice(0, 30)
+      .map((message) => ({ ...message, threadId: `solo-${message.id}` }));
     const batch = await matcher.matchMany(messages, { resolver: crm(), accountEmail: ACCOUNT, threadLinksByThread: new Map(), now: NOW });
     for (const message of messages) {
       const single = await matcher.match(message, { resolver: crm(), accountEmail: ACCOUNT, threadLinks: [], now: NOW });
@@ -58,14 +67,17 @@ describe('batched resolver look-ups', () => {
     const messages = [...page('t1').slice(0, 10), ...page('t2').slice(0, 10)];
     const result = await matcher.matchMany(messages, { resolver, accountEmail: ACCOUNT, threadLinksByThread: new Map(), now: NOW });
     expect(calls.filter((call) => call.method === 'projectsByReference').map((call) => call.tenantId)).toEqual(['t1', 't2']);
-    const linkedTo = (tenantId: string) => new Set([...result].filter(([id]) => id.startsWith(`${tenantId}-`)).flatMap(([, links]) => links.map((link) => link.record.id)));
+    const linkedTo = (tenantId: string) =>
+      new Set([...result].filter(([id]) => id.startsWith(`${tenantId}-`)).flatMap(([, links]) => links.map((link) => link.record.id)));
     expect(linkedTo('t2').has('p-t2-only')).toBe(true);
     expect(linkedTo('t1').has('p-t2-only')).toBe(false);
   });
 
   it('refuses a page containing another tenant when the engine names the tenant', async () => {
     const messages = [...page('t1').slice(0, 1), ...page('t2').slice(0, 1)];
-    await expect(matcher.matchMany(messages, { resolver: crm(), tenantId: 't1', accountEmail: ACCOUNT, threadLinksByThread: new Map(), now: NOW })).rejects.toMatchObject({
+    await expect(
+      matcher.matchMany(messages, { resolver: crm(), tenantId: 't1', accountEmail: ACCOUNT, threadLinksByThread: new Map(), now: NOW }),
+    ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     });
   });
@@ -81,7 +93,10 @@ describe('batched resolver look-ups', () => {
       const cause = new Error('connection terminated unexpectedly');
       const error: unknown = await matcher
         .matchMany(page().slice(0, 12), { resolver: thrower(method, cause), accountEmail: ACCOUNT, threadLinksByThread: new Map(), now: NOW })
-        .then(() => null, (rejection: unknown) => rejection);
+        .then(
+          () => null,
+          (rejection: unknown) => rejection,
+        );
       expect(isThreadlinkError(error), method).toBe(true);
       expect(error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true, details: { component: 'record-resolver', method } });
       expect((error as ThreadlinkError).cause).toBe(cause);
@@ -90,7 +105,12 @@ describe('batched resolver look-ups', () => {
 
   it('passes a ThreadlinkError thrown by the host resolver through unchanged', async () => {
     const hostError = new ThreadlinkError('RATE_LIMITED', 'CRM API quota', { retryAfterMs: 2_000 });
-    const rejection = matcher.match(mail({ from: 'ana@bigco.com' }), { resolver: thrower('contactsByEmail', hostError), accountEmail: ACCOUNT, threadLinks: [], now: NOW });
+    const rejection = matcher.match(mail({ from: 'ana@bigco.com' }), {
+      resolver: thrower('contactsByEmail', hostError),
+      accountEmail: ACCOUNT,
+      threadLinks: [],
+      now: NOW,
+    });
     await expect(rejection).rejects.toBe(hostError);
   });
 
@@ -109,19 +129,30 @@ describe('batched resolver look-ups', () => {
 
   it('rejects records without a usable type and id', async () => {
     const broken = { contactsByEmail: async () => [{ type: '', id: 'x', emails: ['ana@bigco.com'] }] } as RecordResolver;
-    await expect(matcher.match(mail({ from: 'ana@bigco.com' }), { resolver: broken, accountEmail: ACCOUNT, threadLinks: [], now: NOW })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(matcher.match(mail({ from: 'ana@bigco.com' }), { resolver: broken, accountEmail: ACCOUNT, threadLinks: [], now: NOW })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
     const notArray = { contactsByEmail: async () => null } as unknown as RecordResolver;
-    await expect(matcher.match(mail({ from: 'ana@bigco.com' }), { resolver: notArray, accountEmail: ACCOUNT, threadLinks: [], now: NOW })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      matcher.match(mail({ from: 'ana@bigco.com' }), { resolver: notArray, accountEmail: ACCOUNT, threadLinks: [], now: NOW }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
   it('ignores records the resolver returns for addresses nobody asked about', async () => {
     const chatty: RecordResolver = { contactsByEmail: async () => [{ type: 'contact', id: 'c-unrelated', emails: ['someone@else.com'] }] };
-    expect(await matcher.match(mail({ from: 'ana@bigco.com', cc: ['x@y.io'] }), { resolver: chatty, accountEmail: ACCOUNT, threadLinks: [], now: NOW })).toEqual([]);
+    expect(
+      await matcher.match(mail({ from: 'ana@bigco.com', cc: ['x@y.io'] }), { resolver: chatty, accountEmail: ACCOUNT, threadLinks: [], now: NOW }),
+    ).toEqual([]);
   });
 
   it('works with a resolver implementing only the required address look-up', async () => {
     const minimal: RecordResolver = { contactsByEmail: crm().contactsByEmail };
-    const links = await matcher.match(mail({ subject: 'PRJ-1042', from: 'ana@bigco.com' }), { resolver: minimal, accountEmail: ACCOUNT, threadLinks: [], now: NOW });
+    const links = await matcher.match(mail({ subject: 'PRJ-1042', from: 'ana@bigco.com' }), {
+      resolver: minimal,
+      accountEmail: ACCOUNT,
+      threadLinks: [],
+      now: NOW,
+    });
     expect(links.map((link) => link.record.id)).toEqual(['c-ana']);
   });
 

@@ -18,18 +18,31 @@ describe('signed-proposal rule', () => {
 
   it('reads the signature from an attachment name', async () => {
     const link = await linkFor('Documents attached', ['PRJ-1042 proposal SIGNED.pdf'], 'p-1042');
-    expect(link).toMatchObject({ rule: 'signed_proposal', reason: "attachment 'PRJ-1042 proposal SIGNED.pdf' is a signed proposal; also attachment 'PRJ-1042 proposal SIGNED.pdf' contains PRJ-1042" });
+    expect(link).toMatchObject({
+      rule: 'signed_proposal',
+      reason: "attachment 'PRJ-1042 proposal SIGNED.pdf' is a signed proposal; also attachment 'PRJ-1042 proposal SIGNED.pdf' contains PRJ-1042",
+    });
     const underscored = await linkFor('Re: paperwork', ['PRJ-1042_signed.pdf'], 'p-1042');
     expect(underscored?.rule).toBe('signed_proposal');
   });
 
   it('combines a signed subject with the reference in the attachment, and the other way round', async () => {
-    expect((await linkFor('Countersigned copy attached', ['Q-2291.pdf']))?.reason).toBe("subject says 'Countersigned'; attachment 'Q-2291.pdf' names Q-2291; also attachment 'Q-2291.pdf' contains Q-2291");
-    expect((await linkFor('RE: Proposal Q-2291', ['scan_executed.pdf']))?.reason).toBe("attachment 'scan_executed.pdf' is signed; subject names Q-2291; also subject contains Q-2291");
+    expect((await linkFor('Countersigned copy attached', ['Q-2291.pdf']))?.reason).toBe(
+      "subject says 'Countersigned'; attachment 'Q-2291.pdf' names Q-2291; also attachment 'Q-2291.pdf' contains Q-2291",
+    );
+    expect((await linkFor('RE: Proposal Q-2291', ['scan_executed.pdf']))?.reason).toBe(
+      "attachment 'scan_executed.pdf' is signed; subject names Q-2291; also subject contains Q-2291",
+    );
   });
 
   it('understands the default keywords, including German ones', async () => {
-    for (const subject of ['Q-2291 accepted', 'Fully executed agreement Q-2291', 'AW: Angebot Q-2291 unterschrieben', 'Q-2291 gegengezeichnet zurück', 'E-signed: Q-2291']) {
+    for (const subject of [
+      'Q-2291 accepted',
+      'Fully executed agreement Q-2291',
+      'AW: Angebot Q-2291 unterschrieben',
+      'Q-2291 gegengezeichnet zurück',
+      'E-signed: Q-2291',
+    ]) {
       expect((await linkFor(subject))?.rule, subject).toBe('signed_proposal');
     }
   });

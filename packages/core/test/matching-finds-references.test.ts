@@ -10,7 +10,10 @@ const noAttachments = { attachments: [] };
 
 describe('reference rule', () => {
   it('finds the job in a forwarded reply subject with an en dash', async () => {
-    const links = await matcher.match(mail({ subject: 'RE: FW: Change request – PRJ-1042 commissioning', from: 'site@unknown-contractor.com' }), context(crm()));
+    const links = await matcher.match(
+      mail({ subject: 'RE: FW: Change request – PRJ-1042 commissioning', from: 'site@unknown-contractor.com' }),
+      context(crm()),
+    );
     expect(links).toEqual([
       {
         messageId: expect.any(String),
@@ -55,7 +58,12 @@ describe('reference rule', () => {
     const { resolver, calls } = recording(crm());
     const subject = 'RE: PRJ-1042 / PRJ-1043 handover, WO 7731 and quote Q2291';
     const links = await matcher.match(mail({ subject, from: 'pm@unknown-contractor.com' }), context(resolver));
-    expect(summary(links)).toEqual({ 'project:p-1042': 'reference', 'project:p-1043': 'reference', 'work_order:wo-7731': 'reference', 'proposal:q-2291': 'reference' });
+    expect(summary(links)).toEqual({
+      'project:p-1042': 'reference',
+      'project:p-1043': 'reference',
+      'work_order:wo-7731': 'reference',
+      'proposal:q-2291': 'reference',
+    });
     expect(calls.find((call) => call.method === 'projectsByReference')!.keys).toEqual(['PRJ-1042', 'PRJ-1043', 'WO-7731', 'Q-2291']);
   });
 

@@ -19,7 +19,16 @@ describe('thread inheritance', () => {
     const links = await matcher.match(reply, context(crm(), threadLinks));
     // Only the project travels: participants are per message (this reply is from someone else).
     expect(links).toEqual([
-      { messageId: 'reply', record: project, rule: 'thread', reason: 'thread already linked to PRJ-1042', confidence: 0.85, manual: false, suppressed: false, createdAt: NOW },
+      {
+        messageId: 'reply',
+        record: project,
+        rule: 'thread',
+        reason: 'thread already linked to PRJ-1042',
+        confidence: 0.85,
+        manual: false,
+        suppressed: false,
+        createdAt: NOW,
+      },
     ]);
   });
 
@@ -78,8 +87,16 @@ describe('thread inheritance', () => {
     const reply = mail({ id: 'reply', threadId: 'thread-b', subject: 'Re: Change request', from: ACCOUNT, to: ['ana@bigco.com'], direction: 'outbound' });
     const other = mail({ id: 'other', threadId: 'thread-c', subject: 'Lunch?', from: 'x@unknown.io' });
     const result = await matcher.matchMany([reply, root, other], { resolver: crm(), accountEmail: ACCOUNT, threadLinksByThread: new Map(), now: NOW });
-    expect(summary(result.get('reply')!)).toEqual({ 'project:p-1042': 'thread', 'contact:c-ana': 'participant.address', 'client:cl-bigco': 'participant.domain' });
-    expect(summary(result.get('root')!)).toEqual({ 'project:p-1042': 'reference', 'contact:c-ana': 'participant.address', 'client:cl-bigco': 'participant.domain' });
+    expect(summary(result.get('reply')!)).toEqual({
+      'project:p-1042': 'thread',
+      'contact:c-ana': 'participant.address',
+      'client:cl-bigco': 'participant.domain',
+    });
+    expect(summary(result.get('root')!)).toEqual({
+      'project:p-1042': 'reference',
+      'contact:c-ana': 'participant.address',
+      'client:cl-bigco': 'participant.domain',
+    });
     expect(result.get('other')).toEqual([]);
   });
 
@@ -95,7 +112,16 @@ describe('thread inheritance', () => {
   it('offers rule 4 alone for retroactive rematch', () => {
     const links = matcher.inheritedLinks({ id: 'reply' }, [link('root', project, 'reference'), link('root', anaContact, 'participant.address')], NOW);
     expect(links).toEqual([
-      { messageId: 'reply', record: project, rule: 'thread', reason: 'thread already linked to PRJ-1042', confidence: 0.85, manual: false, suppressed: false, createdAt: NOW },
+      {
+        messageId: 'reply',
+        record: project,
+        rule: 'thread',
+        reason: 'thread already linked to PRJ-1042',
+        confidence: 0.85,
+        manual: false,
+        suppressed: false,
+        createdAt: NOW,
+      },
     ]);
   });
 });

@@ -9,7 +9,13 @@ describe('participant rules', () => {
     const links = await matcher.match(mail({ subject: 'Site visit next week', from: 'Ana@BigCo.com' }), context(crm()));
     expect(summary(links)).toEqual({ 'contact:c-ana': 'participant.address', 'client:cl-bigco': 'participant.domain' });
     const contact = links.find((link) => link.record.id === 'c-ana')!;
-    expect(contact).toMatchObject({ reason: 'from ana@bigco.com', confidence: 0.9, manual: false, suppressed: false, record: { type: 'contact', id: 'c-ana', label: 'Ana Ruiz' } });
+    expect(contact).toMatchObject({
+      reason: 'from ana@bigco.com',
+      confidence: 0.9,
+      manual: false,
+      suppressed: false,
+      record: { type: 'contact', id: 'c-ana', label: 'Ana Ruiz' },
+    });
     expect(links.find((link) => link.record.id === 'cl-bigco')!.reason).toBe('domain bigco.com (from ana@bigco.com)');
     // The record a link carries is a strict RecordRef: the resolver's emails/domains stay out.
     expect(Object.keys(contact.record).sort()).toEqual(['id', 'label', 'type']);
@@ -55,7 +61,17 @@ describe('participant rules', () => {
   it('never looks up free-mail domains, built-in (any country TLD) or host-added', async () => {
     const { resolver, calls } = recording(crm());
     const matcher = createMatcher({ freeMailDomains: ['bigpond.net.au', 'example-isp.*'] });
-    const senders = ['bob.builder@gmail.com', 'x@hotmail.co.uk', 'y@yahoo.co.jp', 'z@gmx.de', 'p@proton.me', 'q@us.yahoo.com', 'r@bigpond.net.au', 's@example-isp.fr', 't@outlook.de'];
+    const senders = [
+      'bob.builder@gmail.com',
+      'x@hotmail.co.uk',
+      'y@yahoo.co.jp',
+      'z@gmx.de',
+      'p@proton.me',
+      'q@us.yahoo.com',
+      'r@bigpond.net.au',
+      's@example-isp.fr',
+      't@outlook.de',
+    ];
     await matcher.matchMany(
       senders.map((from) => mail({ from })),
       { resolver, accountEmail: ACCOUNT, threadLinksByThread: new Map(), now: 0 },

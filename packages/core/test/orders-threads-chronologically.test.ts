@@ -4,9 +4,33 @@ import { describe, expect, it } from 'vitest';
 
 function message(id: string, receivedAt: number, internetMessageId: string, inReplyTo: string | null, references: string[]): StoredMessage {
   return {
-    id, tenantId: 't', connectionId: 'c', userId: 'u', provider: 'outlook', threadId: 'th', providerMessageId: id, providerThreadId: 'conv',
-    internetMessageId, inReplyTo, references, subject: 's', from: null, to: [], cc: [], bcc: [], replyTo: [], sentAt: receivedAt, receivedAt,
-    direction: 'inbound', folder: 'inbox', labels: [], attachments: [], hasAttachments: false, referenceTokens: [], syncedAt: receivedAt, links: [],
+    id,
+    tenantId: 't',
+    connectionId: 'c',
+    userId: 'u',
+    provider: 'outlook',
+    threadId: 'th',
+    providerMessageId: id,
+    providerThreadId: 'conv',
+    internetMessageId,
+    inReplyTo,
+    references,
+    subject: 's',
+    from: null,
+    to: [],
+    cc: [],
+    bcc: [],
+    replyTo: [],
+    sentAt: receivedAt,
+    receivedAt,
+    direction: 'inbound',
+    folder: 'inbox',
+    labels: [],
+    attachments: [],
+    hasAttachments: false,
+    referenceTokens: [],
+    syncedAt: receivedAt,
+    links: [],
   };
 }
 

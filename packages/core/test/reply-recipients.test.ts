@@ -9,12 +9,20 @@ function reply(original: Partial<ReplyRecipientsInput['original']>, draft: Reply
 
 describe('replyRecipients', () => {
   it('answers the sender of someone else’s message, and only the sender without reply-all', () => {
-    const input = reply({ from: { address: 'client@bigco.test', name: 'Client' }, to: [{ address: ME }, { address: 'bob@acme.test' }], cc: [{ address: 'carol@bigco.test' }] });
+    const input = reply({
+      from: { address: 'client@bigco.test', name: 'Client' },
+      to: [{ address: ME }, { address: 'bob@acme.test' }],
+      cc: [{ address: 'carol@bigco.test' }],
+    });
     expect(replyRecipients(input, ME)).toEqual({ to: [{ address: 'client@bigco.test', name: 'Client' }], cc: [] });
   });
 
   it('answers the recipients of the user’s own message, not the user', () => {
-    const input = reply({ from: { address: ME }, to: [{ address: 'client@bigco.test' }, { address: 'dave@bigco.test' }], cc: [{ address: 'carol@bigco.test' }] });
+    const input = reply({
+      from: { address: ME },
+      to: [{ address: 'client@bigco.test' }, { address: 'dave@bigco.test' }],
+      cc: [{ address: 'carol@bigco.test' }],
+    });
     expect(replyRecipients(input, ME)).toEqual({ to: [{ address: 'client@bigco.test' }, { address: 'dave@bigco.test' }], cc: [] });
     // Reply-all on one's own message: its To are already the primary recipients, its Cc follow.
     expect(replyRecipients({ ...input, draft: { replyAll: true } }, ME)).toEqual({
@@ -45,7 +53,11 @@ describe('replyRecipients', () => {
 
   it('compares addresses case-insensitively, the account’s own included', () => {
     const input = reply(
-      { from: { address: 'Ana@Acme.test' }, to: [{ address: 'Client@BigCo.test' }, { address: 'client@bigco.test' }], cc: [{ address: 'ANA@ACME.TEST' }, { address: 'CLIENT@bigco.test' }] },
+      {
+        from: { address: 'Ana@Acme.test' },
+        to: [{ address: 'Client@BigCo.test' }, { address: 'client@bigco.test' }],
+        cc: [{ address: 'ANA@ACME.TEST' }, { address: 'CLIENT@bigco.test' }],
+      },
       { replyAll: true },
     );
     expect(replyRecipients(input, 'ana@ACME.test')).toEqual({ to: [{ address: 'Client@BigCo.test' }], cc: [] });

@@ -12,7 +12,11 @@ interface Run {
   sleeps: number[];
 }
 
-function options(failures: unknown[], checks: Array<SendCheck<string> | Error>, extra: Partial<SendOnceOptions<string>> = {}): { run: Run; options: SendOnceOptions<string> } {
+function options(
+  failures: unknown[],
+  checks: Array<SendCheck<string> | Error>,
+  extra: Partial<SendOnceOptions<string>> = {},
+): { run: Run; options: SendOnceOptions<string> } {
   const run: Run = { attempts: 0, checks: [], abandoned: 0, sleeps: [] };
   return {
     run,
@@ -72,7 +76,12 @@ describe('sendOnce', () => {
     const cause = noAnswer();
     const { run, options: settings } = options([cause], [{ outcome: 'unknown' }]);
     const error = await failureOf(sendOnce(settings));
-    expect(error).toMatchObject({ code: 'SEND_UNCONFIRMED', retryable: false, status: 502, details: { provider: 'test', operation: 'send', failure: 'PROVIDER_UNAVAILABLE', status: null } });
+    expect(error).toMatchObject({
+      code: 'SEND_UNCONFIRMED',
+      retryable: false,
+      status: 502,
+      details: { provider: 'test', operation: 'send', failure: 'PROVIDER_UNAVAILABLE', status: null },
+    });
     expect(error.cause).toBe(cause);
     expect(error.message).toContain('Check the Sent folder');
     expect(run).toMatchObject({ attempts: 1, abandoned: 0 });
@@ -84,7 +93,11 @@ describe('sendOnce', () => {
   });
 
   it('passes failures that cannot have gone out (throttling, 4xx) through after clean-up, without looking', async () => {
-    for (const failure of [httpStatusError(429, 'Throttled', { retryAfterMs: 60_000 }), httpStatusError(400, 'Bad request'), new ThreadlinkError('INSUFFICIENT_SCOPE', 'no Mail.Send')]) {
+    for (const failure of [
+      httpStatusError(429, 'Throttled', { retryAfterMs: 60_000 }),
+      httpStatusError(400, 'Bad request'),
+      new ThreadlinkError('INSUFFICIENT_SCOPE', 'no Mail.Send'),
+    ]) {
       const { run, options: settings } = options([failure], []);
       expect(await failureOf(sendOnce(settings))).toBe(failure);
       expect(run).toMatchObject({ attempts: 1, checks: [], abandoned: 1 });

@@ -109,7 +109,10 @@ export function resolveDoctorConfig(input: DoctorConfig): ResolvedDoctorConfig {
 /** The variables the CLI reads; `pnpm doctor --help` prints them. */
 export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, meaning: string]> = [
   ['THREADLINK_PUBLIC_URL', "createThreadlink's publicUrl, e.g. https://crm.example.com/threadlink"],
-  ['THREADLINK_SEALING_KEY', '32 random bytes, base64url [+ THREADLINK_SEALING_KEY_ID, THREADLINK_PREVIOUS_SEALING_KEYS=id:key,…]; or THREADLINK_SEALING_KEYS=id:key,id2:key2 (first seals, all open)'],
+  [
+    'THREADLINK_SEALING_KEY',
+    '32 random bytes, base64url [+ THREADLINK_SEALING_KEY_ID, THREADLINK_PREVIOUS_SEALING_KEYS=id:key,…]; or THREADLINK_SEALING_KEYS=id:key,id2:key2 (first seals, all open)',
+  ],
   ['DATABASE_URL', 'PostgreSQL connection string of the store'],
   ['THREADLINK_DATA_DIR', "the app's data folder when no DATABASE_URL: PGlite in its pglite/ subfolder (as the example keeps it)"],
   ['THREADLINK_PGLITE_DIR', 'the PGlite directory itself, when it is not THREADLINK_DATA_DIR/pglite'],
@@ -128,7 +131,14 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, meanin
   ['MICROSOFT_REPLIES', "outlookProvider's replies: draft (full mode's default, needs Mail.ReadWrite) or direct"],
 ];
 
-const GOOGLE_MARKERS = ['GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'GOOGLE_PUBSUB_TOPIC', 'GOOGLE_PUSH_AUDIENCE', 'GOOGLE_PUSH_SERVICE_ACCOUNT', 'GOOGLE_PUBSUB_SUBSCRIPTION'];
+const GOOGLE_MARKERS = [
+  'GOOGLE_CLIENT_ID',
+  'GOOGLE_CLIENT_SECRET',
+  'GOOGLE_PUBSUB_TOPIC',
+  'GOOGLE_PUSH_AUDIENCE',
+  'GOOGLE_PUSH_SERVICE_ACCOUNT',
+  'GOOGLE_PUBSUB_SUBSCRIPTION',
+];
 const MICROSOFT_MARKERS = ['MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET'];
 
 /** `id:key,id2:key2`. An entry without an id keeps an empty one, which the sealing-key check reports. */

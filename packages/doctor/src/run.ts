@@ -29,10 +29,20 @@ export async function runDoctor(input: DoctorConfig, options: { checks?: readonl
         try {
           outcome = await check.run(context);
         } catch (error) {
-          outcome = fail(`The check itself failed: ${(error as Error).message}`, 'Unexpected: run the doctor again; if it repeats, report it with the --json output (it contains no secrets).');
+          outcome = fail(
+            `The check itself failed: ${(error as Error).message}`,
+            'Unexpected: run the doctor again; if it repeats, report it with the --json output (it contains no secrets).',
+          );
         }
       }
-      const result: CheckResult = { id: check.id, area: check.area, title: check.title, variables: check.variables, ...outcome, durationMs: Math.round(performance.now() - started) };
+      const result: CheckResult = {
+        id: check.id,
+        area: check.area,
+        title: check.title,
+        variables: check.variables,
+        ...outcome,
+        durationMs: Math.round(performance.now() - started),
+      };
       context.record(result);
       checks.push(result);
     }

@@ -65,7 +65,11 @@ describe('threadlink-doctor', () => {
   });
 
   it('exits 1 and prints JSON with every fix when a check fails', async () => {
-    const environment: Record<string, string> = { ...healthyEnvironment(), GOOGLE_PUBSUB_TOPIC: 'projects/threadlink-emulator/topics/missing', THREADLINK_SEALING_KEYS: 'k1:tooshort' };
+    const environment: Record<string, string> = {
+      ...healthyEnvironment(),
+      GOOGLE_PUBSUB_TOPIC: 'projects/threadlink-emulator/topics/missing',
+      THREADLINK_SEALING_KEYS: 'k1:tooshort',
+    };
     const run = await doctor(['--json'], environment);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as DoctorReport;

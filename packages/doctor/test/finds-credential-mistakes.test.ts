@@ -50,7 +50,9 @@ describe('Gmail scopes', () => {
   });
 
   it('warns about Gmail scopes the mode never uses', async () => {
-    const result = await check('google.scopes', { google: { mode: 'metadata', consentScopes: [`${GOOGLE}gmail.metadata`, `${GOOGLE}gmail.send`, `${GOOGLE}gmail.modify`] } });
+    const result = await check('google.scopes', {
+      google: { mode: 'metadata', consentScopes: [`${GOOGLE}gmail.metadata`, `${GOOGLE}gmail.send`, `${GOOGLE}gmail.modify`] },
+    });
     expect(result).toMatchObject({ status: 'warn', detail: 'The consent screen also lists gmail.modify, which threadlink never uses in mode metadata.' });
   });
 });
@@ -70,11 +72,16 @@ describe('Entra ID app registration', () => {
     expect((await check('microsoft.app-registration', { microsoft: { ...GOOD_MICROSOFT, replies: 'direct' } })).detail).toBe(
       `Client ${GOOD_MICROSOFT.clientId}, tenant common, mode full, replies direct: grant the delegated Graph permissions Mail.ReadBasic, Mail.Send, offline_access, User.Read, Mail.Read.`,
     );
-    expect(doctorConfigFromEnv({ MICROSOFT_CLIENT_ID: GOOD_MICROSOFT.clientId, MICROSOFT_REPLIES: 'direct' }).microsoft).toEqual({ clientId: GOOD_MICROSOFT.clientId, replies: 'direct' });
+    expect(doctorConfigFromEnv({ MICROSOFT_CLIENT_ID: GOOD_MICROSOFT.clientId, MICROSOFT_REPLIES: 'direct' }).microsoft).toEqual({
+      clientId: GOOD_MICROSOFT.clientId,
+      replies: 'direct',
+    });
   });
 
   it('fails an unknown reply route, and draft replies in metadata mode', async () => {
-    expect((await check('microsoft.app-registration', { microsoft: { ...GOOD_MICROSOFT, replies: 'smtp' } })).detail).toBe('MICROSOFT_REPLIES "smtp" is not a reply route.');
+    expect((await check('microsoft.app-registration', { microsoft: { ...GOOD_MICROSOFT, replies: 'smtp' } })).detail).toBe(
+      'MICROSOFT_REPLIES "smtp" is not a reply route.',
+    );
     expect(await check('microsoft.app-registration', { microsoft: { ...GOOD_MICROSOFT, mode: 'metadata', replies: 'draft' } })).toMatchObject({
       status: 'fail',
       detail: 'MICROSOFT_REPLIES "draft" needs full mode: draft replies need Mail.ReadWrite, which also grants bodies.',
@@ -128,8 +135,17 @@ describe('reading the environment', () => {
   });
 
   it("finds PGlite where the example keeps it: THREADLINK_DATA_DIR's pglite folder, unless THREADLINK_PGLITE_DIR says otherwise", () => {
-    expect(doctorConfigFromEnv({ THREADLINK_DATA_DIR: '/srv/crm/.threadlink-data' }).store).toEqual({ kind: 'pglite', dataDir: '/srv/crm/.threadlink-data/pglite' });
-    expect(doctorConfigFromEnv({ THREADLINK_DATA_DIR: '/srv/crm/data', THREADLINK_PGLITE_DIR: '/var/lib/pglite' }).store).toEqual({ kind: 'pglite', dataDir: '/var/lib/pglite' });
-    expect(doctorConfigFromEnv({ THREADLINK_DATA_DIR: '/srv/crm/data', DATABASE_URL: 'postgres://db/crm' }).store).toEqual({ kind: 'postgres', connectionString: 'postgres://db/crm' });
+    expect(doctorConfigFromEnv({ THREADLINK_DATA_DIR: '/srv/crm/.threadlink-data' }).store).toEqual({
+      kind: 'pglite',
+      dataDir: '/srv/crm/.threadlink-data/pglite',
+    });
+    expect(doctorConfigFromEnv({ THREADLINK_DATA_DIR: '/srv/crm/data', THREADLINK_PGLITE_DIR: '/var/lib/pglite' }).store).toEqual({
+      kind: 'pglite',
+      dataDir: '/var/lib/pglite',
+    });
+    expect(doctorConfigFromEnv({ THREADLINK_DATA_DIR: '/srv/crm/data', DATABASE_URL: 'postgres://db/crm' }).store).toEqual({
+      kind: 'postgres',
+      connectionString: 'postgres://db/crm',
+    });
   });
 });

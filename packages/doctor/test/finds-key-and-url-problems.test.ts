@@ -13,15 +13,27 @@ const GENERATE = "node -e \"console.log(require('node:crypto').randomBytes(32).t
 
 describe('sealing keys', () => {
   it('passes a rotation of 32-byte keys and names the sealing one', async () => {
-    const result = await check('sealing-keys', { sealingKeys: [{ id: 'k2', key: generateSealingKey() }, { id: 'k1', key: Buffer.alloc(32, 7).toString('hex') }] });
+    const result = await check('sealing-keys', {
+      sealingKeys: [
+        { id: 'k2', key: generateSealingKey() },
+        { id: 'k1', key: Buffer.alloc(32, 7).toString('hex') },
+      ],
+    });
     expect(result).toMatchObject({ status: 'pass', detail: '2 keys, each 32 bytes; "k2" seals new tokens, "k1" still open older ones.' });
   });
 
   it('fails a key that is not 32 bytes, naming it and its length', async () => {
-    const result = await check('sealing-keys', { sealingKeys: [{ id: 'k1', key: generateSealingKey() }, { id: 'short', key: Buffer.alloc(16, 1).toString('base64url') }] });
+    const result = await check('sealing-keys', {
+      sealingKeys: [
+        { id: 'k1', key: generateSealingKey() },
+        { id: 'short', key: Buffer.alloc(16, 1).toString('base64url') },
+      ],
+    });
     expect(result.status).toBe('fail');
     expect(result.detail).toMatch(/^key "short" decodes to 16 bytes, not 32 \(/);
-    expect(result.fix).toBe(`Each key must be 32 random bytes as base64url, base64 or hex (generate with ${GENERATE}); write them as THREADLINK_SEALING_KEYS=id:key,id2:key2.`);
+    expect(result.fix).toBe(
+      `Each key must be 32 random bytes as base64url, base64 or hex (generate with ${GENERATE}); write them as THREADLINK_SEALING_KEYS=id:key,id2:key2.`,
+    );
   });
 
   it('fails when no key is set', async () => {
@@ -37,7 +49,12 @@ describe('sealing keys', () => {
     const withoutId = doctorConfigFromEnv({ THREADLINK_SEALING_KEYS: generateSealingKey() });
     expect((await check('sealing-keys', withoutId)).detail).toBe('key #1 has no id (expected id:key).');
     const key = generateSealingKey();
-    const duplicated = await check('sealing-keys', { sealingKeys: [{ id: 'k1', key }, { id: 'k1', key: generateSealingKey() }] });
+    const duplicated = await check('sealing-keys', {
+      sealingKeys: [
+        { id: 'k1', key },
+        { id: 'k1', key: generateSealingKey() },
+      ],
+    });
     expect(duplicated).toMatchObject({ status: 'fail', detail: 'The keys do not work together: Duplicate sealing key id "k1".' });
   });
 });
@@ -73,14 +90,18 @@ describe('public URL', () => {
       expect(resultOf(report, 'oauth-redirect-uri').status).toBe('pass');
     }
     const loopback = await check('public-url', { publicUrl: 'http://localhost:3000/threadlink' });
-    expect(loopback.fix).toBe('Before connecting real mailboxes, serve the app on a public https address (your domain or a tunnel) and set THREADLINK_PUBLIC_URL to it.');
+    expect(loopback.fix).toBe(
+      'Before connecting real mailboxes, serve the app on a public https address (your domain or a tunnel) and set THREADLINK_PUBLIC_URL to it.',
+    );
   });
 
   it('fails a missing or malformed URL and skips what depends on it', async () => {
     const missing = await runDoctor({});
     expect(resultOf(missing, 'public-url')).toMatchObject({ status: 'fail', detail: 'THREADLINK_PUBLIC_URL is not set.' });
     expect(resultOf(missing, 'oauth-redirect-uri').status).toBe('skip');
-    expect((await check('public-url', { publicUrl: 'crm.acme.example/threadlink' })).detail).toBe('THREADLINK_PUBLIC_URL "crm.acme.example/threadlink" is not an absolute URL.');
+    expect((await check('public-url', { publicUrl: 'crm.acme.example/threadlink' })).detail).toBe(
+      'THREADLINK_PUBLIC_URL "crm.acme.example/threadlink" is not an absolute URL.',
+    );
     expect((await check('public-url', { publicUrl: 'https://crm.acme.example/threadlink?x=1' })).detail).toBe(
       'THREADLINK_PUBLIC_URL carries a query or fragment, which providers would mangle.',
     );

@@ -39,10 +39,12 @@ async function notificationCheck(overrides: Partial<DoctorConfig> = {}) {
   return resultOf(await runDoctor(config(overrides)), 'microsoft.notification-url');
 }
 
-const echoAs = (contentType: string, body: (token: string) => string): Responder => (_request, response, token) => {
-  response.writeHead(200, { 'content-type': contentType });
-  response.end(body(token ?? ''));
-};
+const echoAs =
+  (contentType: string, body: (token: string) => string): Responder =>
+  (_request, response, token) => {
+    response.writeHead(200, { 'content-type': contentType });
+    response.end(body(token ?? ''));
+  };
 
 describe('validation handshake', () => {
   it('passes an endpoint that echoes the decoded token as text/plain', async () => {
@@ -85,7 +87,9 @@ describe('validation handshake', () => {
       response.end(/validationToken=([^&]*)/.exec(request.url ?? '')?.[1] ?? '');
     };
     const check = await notificationCheck();
-    expect(check.detail).toBe(`${origin}/threadlink/webhooks/outlook answered 200 text/plain with the token still URL-encoded; Graph requires exactly the decoded validationToken.`);
+    expect(check.detail).toBe(
+      `${origin}/threadlink/webhooks/outlook answered 200 text/plain with the token still URL-encoded; Graph requires exactly the decoded validationToken.`,
+    );
   });
 
   it('blames auth middleware for a 401', async () => {

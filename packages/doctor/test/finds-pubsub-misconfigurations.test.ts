@@ -62,8 +62,12 @@ describe('topic', () => {
     const { report, statuses } = await googleStatuses(config);
     expect(statuses).toEqual(['fail', 'skip', 'skip', 'skip']);
     const topic = resultOf(report, 'google.pubsub-topic');
-    expect(topic.detail).toBe(`Topic projects/${PROJECT}/topics/never-created does not exist (404 NOT_FOUND), so users.watch fails and no notification is ever published.`);
-    expect(topic.fix).toBe(`Create it with \`gcloud pubsub topics create never-created --project=${PROJECT}\`, then grant Gmail publish rights on it (see google.publisher-grant).`);
+    expect(topic.detail).toBe(
+      `Topic projects/${PROJECT}/topics/never-created does not exist (404 NOT_FOUND), so users.watch fails and no notification is ever published.`,
+    );
+    expect(topic.fix).toBe(
+      `Create it with \`gcloud pubsub topics create never-created --project=${PROJECT}\`, then grant Gmail publish rights on it (see google.publisher-grant).`,
+    );
     expect(report.ok).toBe(false);
   });
 
@@ -96,16 +100,23 @@ describe('publisher grant', () => {
 
   it('points at a look-alike member (user: instead of serviceAccount:)', async () => {
     const setup = correctSetup();
-    deployment.google.pubsub.setIamPolicy(setup.topic, { bindings: [{ role: 'roles/pubsub.publisher', members: ['user:gmail-api-push@system.gserviceaccount.com'] }] });
+    deployment.google.pubsub.setIamPolicy(setup.topic, {
+      bindings: [{ role: 'roles/pubsub.publisher', members: ['user:gmail-api-push@system.gserviceaccount.com'] }],
+    });
     const report = await runDoctor(setup.config);
-    expect(resultOf(report, 'google.publisher-grant').detail).toContain('(it lists "user:gmail-api-push@system.gserviceaccount.com", which is not that identity)');
+    expect(resultOf(report, 'google.publisher-grant').detail).toContain(
+      '(it lists "user:gmail-api-push@system.gserviceaccount.com", which is not that identity)',
+    );
   });
 
   it('warns when Gmail publishes through a much broader role', async () => {
     const setup = correctSetup();
     deployment.google.pubsub.setIamPolicy(setup.topic, { bindings: [{ role: 'roles/pubsub.admin', members: [GMAIL_PUBLISHER] }] });
     const report = await runDoctor(setup.config);
-    expect(resultOf(report, 'google.publisher-grant')).toMatchObject({ status: 'warn', detail: 'Gmail may publish through roles/pubsub.admin, which grants far more than publishing.' });
+    expect(resultOf(report, 'google.publisher-grant')).toMatchObject({
+      status: 'warn',
+      detail: 'Gmail may publish through roles/pubsub.admin, which grants far more than publishing.',
+    });
     expect(report.ok).toBe(true);
   });
 });
@@ -135,8 +146,12 @@ describe('push subscription', () => {
     const { report, statuses } = await googleStatuses(setup.config);
     expect(statuses).toEqual(['pass', 'pass', 'fail', 'skip']);
     const push = resultOf(report, 'google.push-subscription');
-    expect(push.detail).toBe(`Topic ${setup.topic} has no push subscription (only 1 pull subscription: ${pull}), so Gmail's notifications are never delivered to threadlink.`);
-    expect(push.fix).toContain(`gcloud pubsub subscriptions create threadlink-gmail-push --topic=${setup.topicId} --project=${PROJECT} --push-endpoint=${deployment.publicUrl}/webhooks/gmail`);
+    expect(push.detail).toBe(
+      `Topic ${setup.topic} has no push subscription (only 1 pull subscription: ${pull}), so Gmail's notifications are never delivered to threadlink.`,
+    );
+    expect(push.fix).toContain(
+      `gcloud pubsub subscriptions create threadlink-gmail-push --topic=${setup.topicId} --project=${PROJECT} --push-endpoint=${deployment.publicUrl}/webhooks/gmail`,
+    );
   });
 
   it('finds a configured subscription that does not exist', async () => {
@@ -186,7 +201,9 @@ describe('push authentication', () => {
       oidcToken: { serviceAccountEmail: deployment.google.providerOptions.pushServiceAccount },
     });
     const report = await runDoctor(setup.config);
-    expect(resultOf(report, 'google.push-authentication').detail).toContain(`tokens carry aud "${deployment.publicUrl}/webhooks/gmail" (Pub/Sub's default, the push endpoint URL)`);
+    expect(resultOf(report, 'google.push-authentication').detail).toContain(
+      `tokens carry aud "${deployment.publicUrl}/webhooks/gmail" (Pub/Sub's default, the push endpoint URL)`,
+    );
   });
 
   it('finds a push subscription without OIDC authentication', async () => {
@@ -257,7 +274,9 @@ describe("the doctor's own Google Cloud credentials", () => {
       detail: 'GOOGLE_APPLICATION_CREDENTIALS points at /nonexistent/threadlink-doctor-key.json, which cannot be read (ENOENT).',
     });
     config.google.credentialsFile = new URL(import.meta.url).pathname;
-    expect(resultOf(await runDoctor(config), 'google.pubsub-topic').detail).toBe(`GOOGLE_APPLICATION_CREDENTIALS (${config.google.credentialsFile}) is not JSON.`);
+    expect(resultOf(await runDoctor(config), 'google.pubsub-topic').detail).toBe(
+      `GOOGLE_APPLICATION_CREDENTIALS (${config.google.credentialsFile}) is not JSON.`,
+    );
     // A JSON file of another kind (here: a package manifest, whose "type" is "module").
     config.google.credentialsFile = new URL('../package.json', import.meta.url).pathname;
     expect(resultOf(await runDoctor(config), 'google.pubsub-topic').detail).toBe(

@@ -76,7 +76,11 @@ describe('store', () => {
     const dataDir = await copy('migrated');
     await tamper(dataDir, 'DELETE FROM threadlink.schema_migrations');
     const { migrated } = await storeChecks({ kind: 'pglite', dataDir });
-    expect(migrated).toMatchObject({ status: 'fail', detail: 'Schema "threadlink" is at version 0; this threadlink ships 2 — pending: 1_init, 2_open_provider_id.', fix: MIGRATE });
+    expect(migrated).toMatchObject({
+      status: 'fail',
+      detail: 'Schema "threadlink" is at version 0; this threadlink ships 2 — pending: 1_init, 2_open_provider_id.',
+      fix: MIGRATE,
+    });
   });
 
   it('fails a migrated schema that lost a table, and warns about a newer schema', async () => {

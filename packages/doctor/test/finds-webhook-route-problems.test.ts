@@ -33,7 +33,8 @@ async function stub(status: number, headers: Record<string, string>, body: strin
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const MOUNT = 'Mount toNodeHandler(tl.handler) at the path of THREADLINK_PUBLIC_URL (e.g. app.use("/threadlink", …) for …/threadlink) and pass gmailProvider to createThreadlink.';
+const MOUNT =
+  'Mount toNodeHandler(tl.handler) at the path of THREADLINK_PUBLIC_URL (e.g. app.use("/threadlink", …) for …/threadlink) and pass gmailProvider to createThreadlink.';
 
 describe('Gmail webhook route', () => {
   it('fails a threadlink that has no Gmail provider, and one mounted at another path', async () => {

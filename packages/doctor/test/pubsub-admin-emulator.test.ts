@@ -55,18 +55,30 @@ describe('Pub/Sub admin emulator', () => {
     });
     expect(await call('GET', 'projects/threadlink-emulator/topics/x')).toMatchObject({
       status: 400,
-      body: { error: { message: 'Invalid resource name given (name=projects/threadlink-emulator/topics/x). Refer to https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for more information.' } },
+      body: {
+        error: {
+          message:
+            'Invalid resource name given (name=projects/threadlink-emulator/topics/x). Refer to https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for more information.',
+        },
+      },
     });
     // Pub/Sub maps getIamPolicy to GET; a POST is not a method.
-    expect(await call('POST', `${TOPIC}:getIamPolicy`, {})).toEqual({ status: 404, body: { error: { code: 404, message: 'Method not found.', status: 'NOT_FOUND' } } });
+    expect(await call('POST', `${TOPIC}:getIamPolicy`, {})).toEqual({
+      status: 404,
+      body: { error: { code: 404, message: 'Method not found.', status: 'NOT_FOUND' } },
+    });
   });
 
   it('creates topics and subscriptions over REST, with an etag-guarded setIamPolicy', async () => {
     const topic = 'projects/threadlink-emulator/topics/rest-made';
     expect(await call('PUT', topic, {})).toEqual({ status: 200, body: { name: topic } });
-    expect((await call('PUT', topic, {})).body).toEqual({ error: { code: 409, message: 'Resource already exists in the project (resource=rest-made).', status: 'ALREADY_EXISTS' } });
+    expect((await call('PUT', topic, {})).body).toEqual({
+      error: { code: 409, message: 'Resource already exists in the project (resource=rest-made).', status: 'ALREADY_EXISTS' },
+    });
     expect(await call('GET', `${topic}:getIamPolicy`)).toEqual({ status: 200, body: { etag: 'ACAB' } });
-    const set = await call('POST', `${topic}:setIamPolicy`, { policy: { bindings: [{ role: 'roles/pubsub.publisher', members: ['serviceAccount:gmail-api-push@system.gserviceaccount.com'] }], etag: 'ACAB' } });
+    const set = await call('POST', `${topic}:setIamPolicy`, {
+      policy: { bindings: [{ role: 'roles/pubsub.publisher', members: ['serviceAccount:gmail-api-push@system.gserviceaccount.com'] }], etag: 'ACAB' },
+    });
     expect(set.status).toBe(200);
     const stale = await call('POST', `${topic}:setIamPolicy`, { policy: { bindings: [], etag: 'ACAB' } });
     expect(stale).toMatchObject({ status: 409, body: { error: { status: 'ABORTED' } } });
@@ -74,14 +86,20 @@ describe('Pub/Sub admin emulator', () => {
     const subscription = 'projects/threadlink-emulator/subscriptions/rest-made-push';
     const created = await call('PUT', subscription, {
       topic,
-      pushConfig: { pushEndpoint: 'https://crm.acme.example/threadlink/webhooks/gmail', oidcToken: { serviceAccountEmail: 'push@acme.iam.gserviceaccount.com', audience: 'aud-1' } },
+      pushConfig: {
+        pushEndpoint: 'https://crm.acme.example/threadlink/webhooks/gmail',
+        oidcToken: { serviceAccountEmail: 'push@acme.iam.gserviceaccount.com', audience: 'aud-1' },
+      },
     });
     expect(created).toEqual({
       status: 200,
       body: {
         name: subscription,
         topic,
-        pushConfig: { pushEndpoint: 'https://crm.acme.example/threadlink/webhooks/gmail', oidcToken: { serviceAccountEmail: 'push@acme.iam.gserviceaccount.com', audience: 'aud-1' } },
+        pushConfig: {
+          pushEndpoint: 'https://crm.acme.example/threadlink/webhooks/gmail',
+          oidcToken: { serviceAccountEmail: 'push@acme.iam.gserviceaccount.com', audience: 'aud-1' },
+        },
         ackDeadlineSeconds: 10,
         messageRetentionDuration: '604800s',
         expirationPolicy: { ttl: '2678400s' },
@@ -126,7 +144,10 @@ describe('Pub/Sub admin emulator', () => {
     await google.flushNotifications();
     expect(received.length).toBeGreaterThan(0);
     const [, payload] = (received[0]?.authorization ?? '').replace('Bearer ', '').split('.');
-    expect(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8'))).toMatchObject({ aud: 'new-audience', email: google.providerOptions.pushServiceAccount });
+    expect(JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8'))).toMatchObject({
+      aud: 'new-audience',
+      email: google.providerOptions.pushServiceAccount,
+    });
     await new Promise<void>((done) => receiver.close(() => done()));
   });
 });

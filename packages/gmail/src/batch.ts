@@ -72,14 +72,7 @@ function buildBatchBody(parts: readonly BatchRequestPart[], apiRootUrl: string, 
   const lines: string[] = [];
   for (const part of parts) {
     const target = new URL(part.path, apiRootUrl);
-    lines.push(
-      `--${boundary}`,
-      'Content-Type: application/http',
-      `Content-ID: <${part.contentId}>`,
-      '',
-      `GET ${target.pathname}${target.search}`,
-      '',
-    );
+    lines.push(`--${boundary}`, 'Content-Type: application/http', `Content-ID: <${part.contentId}>`, '', `GET ${target.pathname}${target.search}`, '');
   }
   lines.push(`--${boundary}--`, '');
   return lines.join('\r\n');

@@ -20,7 +20,19 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
   const options = parseGmailOptions(input);
   // One quota budget per mailbox for every call (rate-limit.ts).
   const context: GmailContext = { options, quota: createQuotaBudgets(options), pushVerifier: createPushVerifier(options) };
-  const provider = bindProvider('gmail', context, { authorizeUrl, exchangeCode, revoke, subscribe, renew, unsubscribe, handleWebhook, pullChanges, fullSync, fetchBody, send });
+  const provider = bindProvider('gmail', context, {
+    authorizeUrl,
+    exchangeCode,
+    revoke,
+    subscribe,
+    renew,
+    unsubscribe,
+    handleWebhook,
+    pullChanges,
+    fullSync,
+    fetchBody,
+    send,
+  });
   // One watch per mailbox + Cloud project (developers.google.com/workspace/gmail/api/guides/push):
   // the same address connected twice shares it, and users.stop would end it for both.
   return { ...provider, pushChannel: 'mailbox' };

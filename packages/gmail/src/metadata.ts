@@ -134,8 +134,7 @@ export function toProviderMessage(message: gmail_v1.Schema$Message, accountEmail
     attachments,
     // Metadata mode cannot see parts; multipart/mixed is how clients wrap attachments, so it is the flag.
     hasAttachments:
-      attachments.length > 0 ||
-      (message.payload?.parts == null && /^multipart\/mixed/i.test(header('Content-Type') ?? message.payload?.mimeType ?? '')),
+      attachments.length > 0 || (message.payload?.parts == null && /^multipart\/mixed/i.test(header('Content-Type') ?? message.payload?.mimeType ?? '')),
   });
 }
 

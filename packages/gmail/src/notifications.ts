@@ -98,7 +98,12 @@ function isJson(contentType: string | null): boolean {
   return /^application\/json\s*(?:;|$)/i.test(contentType?.trim() ?? '');
 }
 
-export async function handleWebhook({ options, pushVerifier }: GmailContext, request: Request, route: string, context: WebhookContext): Promise<WebhookOutcome> {
+export async function handleWebhook(
+  { options, pushVerifier }: GmailContext,
+  request: Request,
+  route: string,
+  context: WebhookContext,
+): Promise<WebhookOutcome> {
   if (route !== '') throw new ThreadlinkError('NOT_FOUND', `Gmail has no webhook route "${route}"`);
   // The token first: an unauthenticated caller learns nothing but 401, whatever it sends.
   await verifyPushToken(pushVerifier, options, request.headers.get('authorization'));
@@ -106,9 +111,7 @@ export async function handleWebhook({ options, pushVerifier }: GmailContext, req
     throw new ThreadlinkError('UNSUPPORTED_MEDIA_TYPE', 'Pub/Sub pushes are application/json', { details: { provider: 'gmail' } });
   }
   const { envelope, notification } = parseNotification(await request.text());
-  const connections = (await context.connectionsByAccount('gmail', notification.emailAddress)).filter(
-    (connection) => connection.status !== 'disconnected',
-  );
+  const connections = (await context.connectionsByAccount('gmail', notification.emailAddress)).filter((connection) => connection.status !== 'disconnected');
   const notificationId = envelope.message.messageId ?? envelope.message.message_id;
   const receivedAt = context.clock.now();
   // The historyId is not passed on: the engine always pulls from its stored cursor, because a

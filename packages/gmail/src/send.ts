@@ -76,7 +76,8 @@ export async function send({ options, quota }: GmailContext, session: ProviderSe
       attempt: async () => {
         const sent = await client.call(
           'messages.send',
-          (request) => client.api.users.messages.send({ userId: 'me', fields: 'id,threadId', requestBody: { raw, threadId: original.providerThreadId } }, request),
+          (request) =>
+            client.api.users.messages.send({ userId: 'me', fields: 'id,threadId', requestBody: { raw, threadId: original.providerThreadId } }, request),
           { retry: 'rate-limit-only' },
         );
         return sentResult(client, sent.id ?? null, sent.threadId ?? null, shape.internetMessageId);
@@ -141,11 +142,17 @@ async function findSent(client: GmailClient, startHistoryId: string | null, shap
         (copy) =>
           copy.inReplyTo === shape.inReplyTo &&
           normalizeSubject(copy.subject) === normalizeSubject(shape.subject) &&
-          copy.to.map((participant) => participant.address).sort().join(',') === wanted,
+          copy.to
+            .map((participant) => participant.address)
+            .sort()
+            .join(',') === wanted,
       ),
     );
   if (!ours) return { outcome: 'unknown' };
-  return { outcome: 'sent', result: { providerMessageId: ours.providerMessageId, providerThreadId: ours.providerThreadId, internetMessageId: ours.internetMessageId, message: ours } };
+  return {
+    outcome: 'sent',
+    result: { providerMessageId: ours.providerMessageId, providerThreadId: ours.providerThreadId, internetMessageId: ours.internetMessageId, message: ours },
+  };
 }
 
 function only<T>(items: T[]): T | undefined {

@@ -5,7 +5,6 @@ import { busiestSecond, connect, providerFor, seedHistory, startGoogle, virtualC
 
 const ANA = 'ana@acme.test';
 
-
 describe('back-fill pacing', () => {
   it('holds ~95 % of the 250 units/s per-user quota and never exceeds it (virtual time)', async () => {
     // One clock for the emulator's quota window and the adapter's quota budget: time passes only
@@ -82,7 +81,9 @@ describe('back-fill through the engine', () => {
       expect(await store.listProviderMessageIds(connection.id)).toHaveLength(5_001);
 
       // The mail that arrived mid-way was synced by a push before the back-fill finished.
-      const order = harness.events.map((event) => (event.name === 'message.synced' && event.payload.message.providerMessageId === fresh.id ? 'live' : event.name));
+      const order = harness.events.map((event) =>
+        event.name === 'message.synced' && event.payload.message.providerMessageId === fresh.id ? 'live' : event.name,
+      );
       expect(order.indexOf('live')).toBeGreaterThan(-1);
       expect(order.indexOf('live')).toBeLessThan(order.indexOf('backfill.done'));
 

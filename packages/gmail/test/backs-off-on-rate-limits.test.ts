@@ -58,7 +58,9 @@ describe('throttling and provider errors', () => {
     for (let index = 0; index < 10; index += 1) delivered.push(await google.deliver({ to: ANA, from: 'client@bigco.test', subject: `Batch ${index}` }));
     google.failNext('messages.get', { status: 429, count: 4 });
     const result = await provider().pullChanges(session, cursor);
-    expect(result.changes.map((change) => (change.type === 'upsert' ? change.message.providerMessageId : null)).sort()).toEqual(delivered.map((message) => message.id).sort());
+    expect(result.changes.map((change) => (change.type === 'upsert' ? change.message.providerMessageId : null)).sort()).toEqual(
+      delivered.map((message) => message.id).sort(),
+    );
     expect(google.log.count({ operation: 'batch' })).toBe(2);
     expect(statuses('messages.get').filter((status) => status === 429)).toHaveLength(4);
     expect(statuses('messages.get').filter((status) => status === 200)).toHaveLength(10);
@@ -71,7 +73,9 @@ describe('throttling and provider errors', () => {
 
     google.log.clear();
     google.failNext('history.list', { status: 403, reason: 'insufficientPermissions', message: 'Insufficient Permission' });
-    const error = (await provider().pullChanges(session, cursor).catch((caught: unknown) => caught)) as ThreadlinkError;
+    const error = (await provider()
+      .pullChanges(session, cursor)
+      .catch((caught: unknown) => caught)) as ThreadlinkError;
     expect(error.code).toBe('INSUFFICIENT_SCOPE');
     expect(error.retryable).toBe(false);
     expect(statuses('history.list')).toEqual([403]);
@@ -80,7 +84,9 @@ describe('throttling and provider errors', () => {
   it('stops after the configured attempts with a retryable RATE_LIMITED for the engine to reschedule', async () => {
     google.faults.forced429 = 50;
     try {
-      const error = (await providerFor(google, { retry: { attempts: 3, baseMs: 5, maxMs: 50 } }).pullChanges(session, cursor).catch((caught: unknown) => caught)) as ThreadlinkError;
+      const error = (await providerFor(google, { retry: { attempts: 3, baseMs: 5, maxMs: 50 } })
+        .pullChanges(session, cursor)
+        .catch((caught: unknown) => caught)) as ThreadlinkError;
       expect(error.code).toBe('RATE_LIMITED');
       expect(error.retryable).toBe(true);
       expect(statuses('history.list')).toEqual([429, 429, 429]);

@@ -41,7 +41,9 @@ describe('connecting a Gmail mailbox', () => {
       expect(invalid).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/pubsubTopic.*backfillQuotaShare/s) }));
       // Strict, like outlookProvider: a misspelt option is reported, not silently ignored.
       const misspelt = () => gmailProvider({ ...google.providerOptions, batchsize: 20 } as unknown as Parameters<typeof gmailProvider>[0]);
-      expect(misspelt).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^gmailProvider options are invalid: unknown option batchsize$/) }));
+      expect(misspelt).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^gmailProvider options are invalid: unknown option batchsize$/) }),
+      );
     } finally {
       await google.close();
     }
@@ -55,7 +57,9 @@ describe('connecting a Gmail mailbox', () => {
       const verifier = randomBytes(32).toString('base64url');
       const url = await provider.authorizeUrl({ state: 's', codeChallenge: pkceChallenge(verifier), redirectUri: REDIRECT_URI });
       const code = new URL(await google.authorize(url, { email: 'ana@acme.test' })).searchParams.get('code') ?? '';
-      const error = await provider.exchangeCode({ code, codeVerifier: randomBytes(32).toString('base64url'), redirectUri: REDIRECT_URI }).catch((caught: unknown) => caught);
+      const error = await provider
+        .exchangeCode({ code, codeVerifier: randomBytes(32).toString('base64url'), redirectUri: REDIRECT_URI })
+        .catch((caught: unknown) => caught);
       expect((error as ThreadlinkError).code).toBe('OAUTH_FAILED');
     } finally {
       await google.close();

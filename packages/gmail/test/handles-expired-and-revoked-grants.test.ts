@@ -21,7 +21,12 @@ describe('expired and revoked grants', () => {
 
       expect(result.changes).toHaveLength(1);
       expect(result.changes[0]).toMatchObject({ type: 'upsert', message: { providerMessageId: delivered.id } });
-      expect(google.log.entries.map((entry) => `${entry.operation} ${entry.status}`)).toEqual(['history.list 401', 'oauth.token 200', 'history.list 200', 'messages.get 200']);
+      expect(google.log.entries.map((entry) => `${entry.operation} ${entry.status}`)).toEqual([
+        'history.list 401',
+        'oauth.token 200',
+        'history.list 200',
+        'messages.get 200',
+      ]);
       expect(session.persisted).toHaveLength(1);
       expect(session.persisted[0]?.accessToken).not.toBe(original.accessToken);
       expect(session.persisted[0]?.refreshToken).toBe(original.refreshToken);

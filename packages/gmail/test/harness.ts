@@ -21,10 +21,11 @@ const resolver: RecordResolver = {
     return addresses.includes('client@bigco.test') ? [{ type: 'client', id: 'c-bigco', label: 'BigCo', emails: ['client@bigco.test'] }] : [];
   },
   async projectsByReference(_tenantId, references) {
-    return references.filter((reference) => reference === 'PRJ-1042').map((reference) => ({ type: 'project', id: 'p-1042', label: reference, references: [reference] }));
+    return references
+      .filter((reference) => reference === 'PRJ-1042')
+      .map((reference) => ({ type: 'project', id: 'p-1042', label: reference, references: [reference] }));
   },
 };
-
 
 export interface Harness {
   google: GmailEmulator;
@@ -111,8 +112,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return connection;
     },
     settle,
-    eventsNamed: <K extends ThreadlinkEventName>(name: K) =>
-      events.filter((event) => event.name === name).map((event) => event.payload as ThreadlinkEvents[K]),
+    eventsNamed: <K extends ThreadlinkEventName>(name: K) => events.filter((event) => event.name === name).map((event) => event.payload as ThreadlinkEvents[K]),
     async close() {
       await instance.stop();
       await served.close();

@@ -96,7 +96,12 @@ describe('a Gmail reply goes out at most once', () => {
 
         expect(delivered()).toBe(1);
         expect(operations()).toEqual(['getProfile', 'messages.send', 'history.list', 'messages.send', 'messages.get']);
-        expect(google.messages(ANA).filter((message) => message.labelIds.includes('SENT')).map((message) => message.id)).toEqual([sent.providerMessageId]);
+        expect(
+          google
+            .messages(ANA)
+            .filter((message) => message.labelIds.includes('SENT'))
+            .map((message) => message.id),
+        ).toEqual([sent.providerMessageId]);
       });
 
       it('does not send again when the connection dropped and SENT shows nothing: the send may still be running', async () => {
@@ -106,7 +111,10 @@ describe('a Gmail reply goes out at most once', () => {
         const error = await provider.send(session, reply).catch((caught: unknown) => caught);
 
         expect(isThreadlinkError(error, 'SEND_UNCONFIRMED')).toBe(true);
-        expect(error).toMatchObject({ retryable: false, details: { provider: 'gmail', operation: 'messages.send', failure: 'PROVIDER_UNAVAILABLE', status: null } });
+        expect(error).toMatchObject({
+          retryable: false,
+          details: { provider: 'gmail', operation: 'messages.send', failure: 'PROVIDER_UNAVAILABLE', status: null },
+        });
         expect((error as Error).message).toContain('may have been sent');
         expect(operations()).toEqual(['getProfile', 'messages.send', 'history.list']);
         expect(delivered()).toBe(0);
@@ -147,7 +155,10 @@ describe('a Gmail reply goes out at most once', () => {
       google.faults.latencyMs = 300;
       const start = google.log.entries.length;
       const sending = provider.send(session, reply).catch((caught: unknown) => caught);
-      await vi.waitFor(() => expect(google.log.entries.slice(start).some((entry) => entry.operation === 'getProfile')).toBe(true), { timeout: 5_000, interval: 5 });
+      await vi.waitFor(() => expect(google.log.entries.slice(start).some((entry) => entry.operation === 'getProfile')).toBe(true), {
+        timeout: 5_000,
+        interval: 5,
+      });
       await google.deliver({
         from: ANA,
         to: `Client <${CLIENT}>`,

@@ -28,7 +28,12 @@ describe('offboarding', () => {
       const refresh = await fetch(google.providerOptions.oauthEndpoints.oauth2TokenUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refreshToken, client_id: google.providerOptions.clientId, client_secret: google.providerOptions.clientSecret }),
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: tokens.refreshToken,
+          client_id: google.providerOptions.clientId,
+          client_secret: google.providerOptions.clientSecret,
+        }),
       });
       expect(refresh.status).toBe(400);
       expect(await refresh.json()).toMatchObject({ error: 'invalid_grant' });

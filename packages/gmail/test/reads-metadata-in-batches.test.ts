@@ -16,7 +16,10 @@ describe('metadata reads', () => {
     await google.close();
   });
 
-  async function fresh(email: string, mode: 'full' | 'metadata' = 'full'): Promise<{ session: TestSession; cursor: string; provider: ReturnType<typeof providerFor> }> {
+  async function fresh(
+    email: string,
+    mode: 'full' | 'metadata' = 'full',
+  ): Promise<{ session: TestSession; cursor: string; provider: ReturnType<typeof providerFor> }> {
     const provider = providerFor(google, { mode });
     const session = await connect(google, provider, email);
     const { cursor } = await provider.subscribe(session);
@@ -43,7 +46,8 @@ describe('metadata reads', () => {
   it('pages a long history in bounded pulls that resume from the last record read', async () => {
     const { session, cursor, provider } = await fresh('long@acme.test');
     const delivered = [];
-    for (let index = 0; index < 620; index += 1) delivered.push((await google.deliver({ to: 'long@acme.test', from: 'client@bigco.test', subject: `Long ${index}` })).id);
+    for (let index = 0; index < 620; index += 1)
+      delivered.push((await google.deliver({ to: 'long@acme.test', from: 'client@bigco.test', subject: `Long ${index}` })).id);
     const first = await provider.pullChanges(session, cursor);
     expect(first.hasMore).toBe(true);
     const second = await provider.pullChanges(session, first.nextCursor);
@@ -55,11 +59,24 @@ describe('metadata reads', () => {
 
   it('in metadata mode reads only the kept headers and flags attachments without listing them', async () => {
     const { session, cursor, provider } = await fresh('meta@acme.test', 'metadata');
-    const withFile = await google.deliver({ to: 'meta@acme.test', from: 'client@bigco.test', subject: 'With file', text: 'x', attachments: [{ filename: 'a.pdf', content: 'pdf' }] });
+    const withFile = await google.deliver({
+      to: 'meta@acme.test',
+      from: 'client@bigco.test',
+      subject: 'With file',
+      text: 'x',
+      attachments: [{ filename: 'a.pdf', content: 'pdf' }],
+    });
     const plain = await google.deliver({ to: 'meta@acme.test', from: 'Other <other@example.test>', subject: 'Plain', text: 'y' });
     const messages = upserted((await provider.pullChanges(session, cursor)).changes);
-    expect(messages.find((message) => message.providerMessageId === withFile.id)).toMatchObject({ attachments: [], hasAttachments: true, subject: 'With file' });
-    expect(messages.find((message) => message.providerMessageId === plain.id)).toMatchObject({ hasAttachments: false, from: { address: 'other@example.test', name: 'Other' } });
+    expect(messages.find((message) => message.providerMessageId === withFile.id)).toMatchObject({
+      attachments: [],
+      hasAttachments: true,
+      subject: 'With file',
+    });
+    expect(messages.find((message) => message.providerMessageId === plain.id)).toMatchObject({
+      hasAttachments: false,
+      from: { address: 'other@example.test', name: 'Other' },
+    });
     // Gmail refuses format=full/raw and `q` under gmail.metadata: nothing here may have been refused.
     expect(google.log.entries.filter((entry) => entry.status === 403)).toEqual([]);
   });

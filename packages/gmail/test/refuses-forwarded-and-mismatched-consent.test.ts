@@ -67,7 +67,9 @@ describe('connecting through the consent page', () => {
       const answer = await fetch(denied, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
       expect(await answer.json()).toMatchObject({ error: { code: 'OAUTH_FAILED' } });
       // The same state with a code the attacker obtained elsewhere: already spent.
-      const granted = new URL(await google.authorize((await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', loginHint: ANA })).url, { email: ANA }));
+      const granted = new URL(
+        await google.authorize((await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', loginHint: ANA })).url, { email: ANA }),
+      );
       const replay = new URL(denied);
       replay.searchParams.delete('error');
       replay.searchParams.set('code', granted.searchParams.get('code')!);

@@ -26,7 +26,13 @@ describe('history.list 404 (history expired)', () => {
     // Everything from here happens while threadlink's cursor falls out of Gmail's history window.
     google.deleteMessage(ANA, doomed.id);
     google.expireHistory(ANA);
-    const second = await google.deliver({ to: ANA, from: 'client@bigco.test', subject: 'Re: Quote for PRJ-1042', inReplyTo: first.messageId, references: [first.messageId] });
+    const second = await google.deliver({
+      to: ANA,
+      from: 'client@bigco.test',
+      subject: 'Re: Quote for PRJ-1042',
+      inReplyTo: first.messageId,
+      references: [first.messageId],
+    });
     await harness.settle();
 
     const history = google.log.entries.filter((entry) => entry.operation === 'history.list');

@@ -33,7 +33,9 @@ export function capturingLogger(): CapturedLogger {
   const write =
     (level: string) =>
     (message: string, fields?: Record<string, unknown>): void => {
-      lines.push(JSON.stringify({ level, message, fields }, (_key, value: unknown) => (value instanceof Error ? { name: value.name, message: value.message } : value)));
+      lines.push(
+        JSON.stringify({ level, message, fields }, (_key, value: unknown) => (value instanceof Error ? { name: value.name, message: value.message } : value)),
+      );
     };
   return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
@@ -67,7 +69,15 @@ export const realClock: Clock = {
 
 /** The connection the engine would have stored for `accountEmail` (tenant t1, user u1, not shared). */
 function connectionFor(accountEmail: string, overrides: Partial<Connection> = {}): Connection {
-  return makeConnection({ id: `conn_${accountEmail.replace(/\W/g, '_')}`, tenantId: 't1', userId: 'u1', accountEmail, scopes: [], shared: false, ...overrides });
+  return makeConnection({
+    id: `conn_${accountEmail.replace(/\W/g, '_')}`,
+    tenantId: 't1',
+    userId: 'u1',
+    accountEmail,
+    scopes: [],
+    shared: false,
+    ...overrides,
+  });
 }
 
 export interface TestSession extends ProviderSession {
@@ -180,6 +190,11 @@ export function busiestSecond(entries: RequestLogEntry[]): number {
 /** Existing mail for a back-fill: `count` messages into `mailbox`, a third of them from the CRM's client. */
 export async function seedHistory(google: Pick<GmailEmulator, 'deliver'>, mailbox: string, count: number): Promise<void> {
   for (let index = 0; index < count; index += 1) {
-    await google.deliver({ to: mailbox, from: index % 3 === 0 ? 'client@bigco.test' : `sender${index % 40}@example.test`, subject: `History ${index}`, mailbox });
+    await google.deliver({
+      to: mailbox,
+      from: index % 3 === 0 ? 'client@bigco.test' : `sender${index % 40}@example.test`,
+      subject: `History ${index}`,
+      mailbox,
+    });
   }
 }

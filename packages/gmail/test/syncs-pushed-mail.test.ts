@@ -93,7 +93,10 @@ describe('real-time sync from Pub/Sub pushes', () => {
     expect(moved?.labels).not.toContain('INBOX');
     expect(await storedByProviderId(connection.id, trashed.id)).toBeNull();
     expect(await storedByProviderId(connection.id, deleted.id)).toBeNull();
-    const deletions = harness.eventsNamed('message.deleted').map((event) => event.providerMessageId).sort();
+    const deletions = harness
+      .eventsNamed('message.deleted')
+      .map((event) => event.providerMessageId)
+      .sort();
     expect(deletions).toEqual([trashed.id, deleted.id].sort());
   });
 

@@ -56,7 +56,10 @@ describe('Pub/Sub push verification', () => {
   it.each([
     ['no bearer token', async (_harness: Harness) => null],
     ['a token signed by a key Google does not publish', async (harness: Harness) => harness.google.createJwt({}, { signWith: 'foreign' })],
-    ['an expired token', async (harness: Harness) => harness.google.createJwt({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 })],
+    [
+      'an expired token',
+      async (harness: Harness) => harness.google.createJwt({ iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }),
+    ],
     ['a token for another audience', async (harness: Harness) => harness.google.createJwt({ aud: 'https://attacker.example/push' })],
     ['a token from another service account', async (harness: Harness) => harness.google.createJwt({ email: 'someone@evil.iam.gserviceaccount.com' })],
     ['a token whose email is not verified', async (harness: Harness) => harness.google.createJwt({ email_verified: false })],

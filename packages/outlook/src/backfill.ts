@@ -38,7 +38,9 @@ interface BackfillCall {
 }
 
 async function folderTotals(graph: GraphSession, folders: readonly OutlookFolder[]): Promise<number | undefined> {
-  const responses = await graph.batch(folders.map((folder) => ({ id: folder, method: 'GET' as const, url: `/me/mailFolders/${folder}?$select=totalItemCount` })));
+  const responses = await graph.batch(
+    folders.map((folder) => ({ id: folder, method: 'GET' as const, url: `/me/mailFolders/${folder}?$select=totalItemCount` })),
+  );
   let total = 0;
   for (const folder of folders) {
     const count = (responses.get(folder)?.body as { totalItemCount?: unknown } | undefined)?.totalItemCount;
@@ -58,7 +60,12 @@ function decodeResume(raw: string): ResumeToken {
 }
 
 export async function fullSync(provider: OutlookContext, session: ProviderSession, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage> {
-  const context: BackfillCall = { graph: graphFor(provider, session), session, folders: provider.options.folders, withAttachments: readsAttachmentNames(provider.options) };
+  const context: BackfillCall = {
+    graph: graphFor(provider, session),
+    session,
+    folders: provider.options.folders,
+    withAttachments: readsAttachmentNames(provider.options),
+  };
   const pageSize = Math.min(1000, Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE));
   let state: ResumeToken;
   if (resume === null) {

@@ -2,7 +2,15 @@
 // chain, every request marked `Prefer: IdType="ImmutableId"` (ids survive folder moves,
 // https://learn.microsoft.com/graph/outlook-immutable-id), failures classified into
 // ThreadlinkErrors, and short throttling waits slept through with core's withRetry.
-import { Client, GraphError, HTTPMessageHandler, type Context, type GraphRequest, type Middleware, type MiddlewareOptions } from '@microsoft/microsoft-graph-client';
+import {
+  Client,
+  GraphError,
+  HTTPMessageHandler,
+  type Context,
+  type GraphRequest,
+  type Middleware,
+  type MiddlewareOptions,
+} from '@microsoft/microsoft-graph-client';
 import { chunk, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger, type ProviderSession } from '@threadlink/core/provider';
 import type { OutlookAuth, TokenSource } from './auth.js';
 import { classifyGraphError } from './errors.js';
@@ -273,7 +281,8 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
             const original = pending.find((item) => item.id === id);
             // A batch answers 200 overall; each inner response carries its own 429/503 + Retry-After.
             // A 503/504 may have been carried out: repeated for reads, never for a request that sends.
-            const repeatable = status === 429 || ((status === 503 || status === 504) && original !== undefined && !isSendRequest(original.method, original.url));
+            const repeatable =
+              status === 429 || ((status === 503 || status === 504) && original !== undefined && !isSendRequest(original.method, original.url));
             if (repeatable && original) {
               throttled.push(original);
               waitMs = Math.max(waitMs, parseRetryAfter(headers['retry-after'], options.clock.now()) ?? 0);

@@ -83,7 +83,10 @@ export async function materialize(input: MaterializeInput): Promise<Change[]> {
     } else if (attachmentResponse && attachmentResponse.status !== 404) {
       throw batchAnswerError(attachmentResponse.status, 'attachment names');
     }
-    const mapped = toProviderMessageOrSkip({ message, folder: folderClass, accountEmail: session.connection.accountEmail, attachments, now: session.clock.now() }, session);
+    const mapped = toProviderMessageOrSkip(
+      { message, folder: folderClass, accountEmail: session.connection.accountEmail, attachments, now: session.clock.now() },
+      session,
+    );
     if (!mapped) continue;
     changes.push({ type: 'upsert', message: mapped });
     upserted.add(item.id);

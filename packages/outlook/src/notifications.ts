@@ -77,7 +77,9 @@ function validationResponse(request: Request): Response | null {
   const token = new URL(request.url).searchParams.get('validationToken');
   if (token === null) return null;
   if (token.length > MAX_VALIDATION_TOKEN_LENGTH) {
-    throw new ThreadlinkError('WEBHOOK_MALFORMED', `Graph validationToken longer than ${MAX_VALIDATION_TOKEN_LENGTH} characters`, { details: { provider: 'outlook' } });
+    throw new ThreadlinkError('WEBHOOK_MALFORMED', `Graph validationToken longer than ${MAX_VALIDATION_TOKEN_LENGTH} characters`, {
+      details: { provider: 'outlook' },
+    });
   }
   return new Response(token, { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' } });
 }

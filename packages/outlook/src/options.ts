@@ -11,39 +11,43 @@ const HttpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL (m
 
 export const OutlookProviderOptions = z
   .strictObject({
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-  /** 'common' (work/school and personal accounts), 'organizations', 'consumers' or a tenant id. */
-  tenant: z.string().min(1).default('common'),
-  /**
-   * 'metadata': sync only (Mail.ReadBasic), no bodies, replies through /reply (Mail.Send). 'full': adds
-   * Mail.Read for body on demand and, with `replies: 'draft'`, Mail.ReadWrite.
-   */
-  mode: z.enum(['full', 'metadata']).default('full'),
-  /**
-   * How replies are sent. 'draft' (full mode's default): createReply draft + /send, which needs
-   * Mail.ReadWrite and returns the sent message's id at once. 'direct' (metadata mode's only
-   * choice): /reply with Mail.Send alone, for tenants that will not consent to Mail.ReadWrite; the
-   * result then carries no id and the sent copy arrives through delta.
-   */
-  replies: z.enum(['draft', 'direct']).optional(),
-  authorityHost: HttpsUrl.default('https://login.microsoftonline.com'),
-  graphBaseUrl: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),
-  /** PEM of a CA to trust for the authority host (a local emulator); production leaves it unset. */
-  caCertificate: z.string().min(1).optional(),
-  /** The well-known folders to subscribe to and sync. */
-  folders: z.array(OutlookFolder).min(1).default(['inbox', 'sentitems']),
-  /** `Prefer: odata.maxpagesize` for delta pages during real-time sync. */
-  pageSize: z.number().int().min(1).max(1000).default(100),
-  /**
-   * Throttling waits (Retry-After) up to this long are slept through inside a call; longer ones
-   * surface as RATE_LIMITED with retryAfterMs so the engine reschedules instead of holding a worker.
-   */
-  maxInlineRetryMs: z.number().int().min(0).max(60_000).default(5_000),
-})
+    clientId: z.string().min(1),
+    clientSecret: z.string().min(1),
+    /** 'common' (work/school and personal accounts), 'organizations', 'consumers' or a tenant id. */
+    tenant: z.string().min(1).default('common'),
+    /**
+     * 'metadata': sync only (Mail.ReadBasic), no bodies, replies through /reply (Mail.Send). 'full': adds
+     * Mail.Read for body on demand and, with `replies: 'draft'`, Mail.ReadWrite.
+     */
+    mode: z.enum(['full', 'metadata']).default('full'),
+    /**
+     * How replies are sent. 'draft' (full mode's default): createReply draft + /send, which needs
+     * Mail.ReadWrite and returns the sent message's id at once. 'direct' (metadata mode's only
+     * choice): /reply with Mail.Send alone, for tenants that will not consent to Mail.ReadWrite; the
+     * result then carries no id and the sent copy arrives through delta.
+     */
+    replies: z.enum(['draft', 'direct']).optional(),
+    authorityHost: HttpsUrl.default('https://login.microsoftonline.com'),
+    graphBaseUrl: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),
+    /** PEM of a CA to trust for the authority host (a local emulator); production leaves it unset. */
+    caCertificate: z.string().min(1).optional(),
+    /** The well-known folders to subscribe to and sync. */
+    folders: z.array(OutlookFolder).min(1).default(['inbox', 'sentitems']),
+    /** `Prefer: odata.maxpagesize` for delta pages during real-time sync. */
+    pageSize: z.number().int().min(1).max(1000).default(100),
+    /**
+     * Throttling waits (Retry-After) up to this long are slept through inside a call; longer ones
+     * surface as RATE_LIMITED with retryAfterMs so the engine reschedules instead of holding a worker.
+     */
+    maxInlineRetryMs: z.number().int().min(0).max(60_000).default(5_000),
+  })
   .superRefine((options, context) => {
     if (options.mode === 'metadata' && options.replies === 'draft') {
-      context.addIssue({ code: 'custom', path: ['replies'], message: "'draft' needs Mail.ReadWrite, which also grants bodies; metadata mode replies 'direct'" });
+      context.addIssue({
+        code: 'custom',
+        path: ['replies'],
+        message: "'draft' needs Mail.ReadWrite, which also grants bodies; metadata mode replies 'direct'",
+      });
     }
   })
   .transform((options) => ({ ...options, replies: options.replies ?? (options.mode === 'full' ? 'draft' : 'direct') }));

@@ -186,7 +186,9 @@ async function sendThroughDraft(context: SendCall, reply: ReplyContext): Promise
     if (!draft) {
       // Neither request sends, but neither may run twice: a repeated createReply leaves a second
       // draft, a repeated attachment POST attaches the file twice. A failed one starts over.
-      const created = await graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, context.recipients, []), { retry: 'throttling' });
+      const created = await graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, context.recipients, []), {
+        retry: 'throttling',
+      });
       if (typeof created?.id !== 'string' || created.id.length === 0) {
         throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${action} returned no draft id`, { details: { provider: 'outlook' } });
       }

@@ -135,7 +135,10 @@ export async function subscribe(provider: OutlookContext, session: ProviderSessi
   // Re-subscribing (a 'recreate' hint) replaces whatever is left of the old subscriptions.
   for (const item of session.connection.subscription?.items ?? []) {
     await deleteSubscription(graph, item.id).catch((error: unknown) =>
-      session.logger.warn('outlook could not delete an old subscription', { connectionId: session.connection.id, code: isThreadlinkError(error) ? error.code : 'unknown' }),
+      session.logger.warn('outlook could not delete an old subscription', {
+        connectionId: session.connection.id,
+        code: isThreadlinkError(error) ? error.code : 'unknown',
+      }),
     );
   }
 
@@ -163,7 +166,11 @@ export async function subscribe(provider: OutlookContext, session: ProviderSessi
     cursor = encodeCursor({ v: 1, links: Object.fromEntries(links), folderIds, pulledAt });
   }
   const subscription = toState(items, session.clock.now());
-  session.logger.info('outlook subscriptions active', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
+  session.logger.info('outlook subscriptions active', {
+    connectionId: session.connection.id,
+    subscriptionIds: items.map((item) => item.id),
+    expiresAt: subscription.expiresAt,
+  });
   return { subscription, cursor };
 }
 
@@ -191,7 +198,11 @@ export async function renew(provider: OutlookContext, session: ProviderSession):
     }
   }
   const subscription = toState(items, session.clock.now());
-  session.logger.info('outlook subscriptions renewed', { connectionId: session.connection.id, subscriptionIds: items.map((item) => item.id), expiresAt: subscription.expiresAt });
+  session.logger.info('outlook subscriptions renewed', {
+    connectionId: session.connection.id,
+    subscriptionIds: items.map((item) => item.id),
+    expiresAt: subscription.expiresAt,
+  });
   return { subscription };
 }
 

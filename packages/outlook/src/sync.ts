@@ -101,9 +101,7 @@ export async function walkToDeltaLink(graph: GraphSession, start: string, pageSi
 
 /** Ids of the well-known folders in one $batch (folder ids are opaque and differ per mailbox). */
 export async function loadFolderIds(graph: GraphSession): Promise<FolderIds> {
-  const responses = await graph.batch(
-    WELL_KNOWN_FOLDERS.map((name) => ({ id: name, method: 'GET' as const, url: `/me/mailFolders/${name}?$select=id` })),
-  );
+  const responses = await graph.batch(WELL_KNOWN_FOLDERS.map((name) => ({ id: name, method: 'GET' as const, url: `/me/mailFolders/${name}?$select=id` })));
   const ids: FolderIds = {};
   for (const name of WELL_KNOWN_FOLDERS) {
     const response = responses.get(name);

@@ -98,7 +98,9 @@ describe('the configured webhook body limit', () => {
     await expect(provider.handleWebhook(post(`${PUBLIC_URL}/webhooks/outlook`, notificationBody(LIMIT + 1)), '', context!)).rejects.toMatchObject({
       code: 'PAYLOAD_TOO_LARGE',
     });
-    await expect(provider.handleWebhook(post(`${PUBLIC_URL}/webhooks/outlook`, notificationBody(LIMIT + 1)), '', { ...context!, maxBodyBytes: LIMIT * 2 })).resolves.toMatchObject({
+    await expect(
+      provider.handleWebhook(post(`${PUBLIC_URL}/webhooks/outlook`, notificationBody(LIMIT + 1)), '', { ...context!, maxBodyBytes: LIMIT * 2 }),
+    ).resolves.toMatchObject({
       hints: [],
     });
   });

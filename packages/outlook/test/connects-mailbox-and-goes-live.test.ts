@@ -57,9 +57,7 @@ describe('connect: MSAL auth code + PKCE, /me, one subscription per folder', () 
 
   it('asks for Mail.ReadBasic but never Mail.Read in metadata mode', async () => {
     harness = await startHarness({ provider: { mode: 'metadata' } });
-    const url = new URL(
-      await harness.provider.authorizeUrl({ state: 's', codeChallenge: 'c'.repeat(43), redirectUri: 'http://127.0.0.1:9/cb' }),
-    );
+    const url = new URL(await harness.provider.authorizeUrl({ state: 's', codeChallenge: 'c'.repeat(43), redirectUri: 'http://127.0.0.1:9/cb' }));
     const scopes = (url.searchParams.get('scope') ?? '').split(' ');
     expect(scopes).toEqual(expect.arrayContaining(['Mail.ReadBasic', 'Mail.Send', 'offline_access', 'User.Read']));
     expect(scopes).not.toContain('Mail.Read');
@@ -75,7 +73,9 @@ describe('connect: MSAL auth code + PKCE, /me, one subscription per folder', () 
     expect(() => outlookProvider({ clientId: 'x', clientSecret: 'y', authorityHost: 'http://127.0.0.1:1' })).toThrow(/https/);
     // Strict, like gmailProvider: a misspelt option is reported, not silently ignored.
     const misspelt = () => outlookProvider({ clientId: 'x', clientSecret: 'y', pagesize: 50 } as unknown as Parameters<typeof outlookProvider>[0]);
-    expect(misspelt).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^outlookProvider options are invalid: unknown option pagesize$/) }));
+    expect(misspelt).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringMatching(/^outlookProvider options are invalid: unknown option pagesize$/) }),
+    );
     harness = undefined as unknown as Harness;
   });
 });

@@ -49,7 +49,12 @@ describe('end to end: connect → live → notification → stored + matched', (
     expect(deliveries.every((delivery) => delivery.status === 202)).toBe(true);
     // The second copy was claimed already: accepted with no new work. (Earlier events are the
     // validation handshakes at subscribe, which carry no hints.)
-    expect(facade.eventsNamed('notification.received').map((event) => event.hints).slice(-2)).toEqual([1, 0]);
+    expect(
+      facade
+        .eventsNamed('notification.received')
+        .map((event) => event.hints)
+        .slice(-2),
+    ).toEqual([1, 0]);
     expect((await messageRows(facade)).map((row) => row.subject)).toEqual(['twice']);
     expect(facade.eventsNamed('message.synced').filter((event) => event.created)).toHaveLength(1);
   });

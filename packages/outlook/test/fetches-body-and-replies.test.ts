@@ -69,7 +69,12 @@ describe('body on demand and reply in thread', () => {
     harness = await startHarness({ provider: { mode: 'metadata' } });
     const connected = await harness.connect('ana@contoso.com');
     harness.ms.addMailbox({ email: 'client@acme.com' });
-    const original = await harness.ms.deliver({ from: 'Carla <client@acme.com>', to: 'ana@contoso.com', subject: 'Change request PRJ-1042', text: 'Can we move it?' });
+    const original = await harness.ms.deliver({
+      from: 'Carla <client@acme.com>',
+      to: 'ana@contoso.com',
+      subject: 'Change request PRJ-1042',
+      text: 'Can we move it?',
+    });
     const message = await firstMessage(harness, connected);
 
     const before = harness.ms.log.entries.length;

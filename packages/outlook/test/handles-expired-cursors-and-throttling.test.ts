@@ -38,7 +38,10 @@ describe('410 SyncStateNotFound and 429 Retry-After', () => {
     harness = await startHarness();
     const connected = await harness.connect('ana@contoso.com');
     await expectThreadlinkError(harness.provider.pullChanges(connected.session, '12345'), 'CURSOR_EXPIRED');
-    await expectThreadlinkError(harness.provider.pullChanges(connected.session, JSON.stringify({ v: 1, links: { inbox: '/x' }, folderIds: {} })), 'CURSOR_EXPIRED');
+    await expectThreadlinkError(
+      harness.provider.pullChanges(connected.session, JSON.stringify({ v: 1, links: { inbox: '/x' }, folderIds: {} })),
+      'CURSOR_EXPIRED',
+    );
     // Links are only followed on the configured Graph origin (the token never goes elsewhere).
     const foreign = JSON.stringify({
       v: 1,

@@ -20,10 +20,11 @@ export const resolver: RecordResolver = {
     return addresses.includes('client@acme.com') ? [{ type: 'client', id: 'c-acme', label: 'Acme', emails: ['client@acme.com'] }] : [];
   },
   async projectsByReference(_tenantId, references) {
-    return references.filter((reference) => reference === 'PRJ-1042').map((reference) => ({ type: 'project', id: 'p-1042', label: reference, references: [reference] }));
+    return references
+      .filter((reference) => reference === 'PRJ-1042')
+      .map((reference) => ({ type: 'project', id: 'p-1042', label: reference, references: [reference] }));
   },
 };
-
 
 export interface Facade {
   ms: GraphEmulator;
@@ -91,7 +92,8 @@ export async function startFacade(
       return connection;
     },
     settle,
-    eventsNamed: <K extends keyof ThreadlinkEvents>(name: K) => events.filter((event) => event.name === name).map((event) => event.payload as ThreadlinkEvents[K]),
+    eventsNamed: <K extends keyof ThreadlinkEvents>(name: K) =>
+      events.filter((event) => event.name === name).map((event) => event.payload as ThreadlinkEvents[K]),
     async close() {
       await tl.stop();
       await served.close();

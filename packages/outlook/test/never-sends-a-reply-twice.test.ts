@@ -49,7 +49,11 @@ async function scene(provider: Partial<ParseOptions> = {}): Promise<Scene> {
         .slice(start)
         .map((entry) => entry.operation ?? entry.path)
         .filter((operation) => !operation.startsWith('identity.')),
-    folder: (name) => harness.ms.messages(ANA).filter((entry) => entry.folder === name).map((entry) => entry.subject),
+    folder: (name) =>
+      harness.ms
+        .messages(ANA)
+        .filter((entry) => entry.folder === name)
+        .map((entry) => entry.subject),
   };
 }
 
@@ -106,7 +110,10 @@ describe('an Outlook reply goes out at most once', () => {
       const { harness, connected, message, delivered, operations, folder } = (current = await scene());
       harness.ms.failNext('messages.send', { status: 'drop' });
 
-      const error = await expectThreadlinkError(harness.provider.send(connected.session, replyContext(message, { text: 'Shipping today.' })), 'SEND_UNCONFIRMED');
+      const error = await expectThreadlinkError(
+        harness.provider.send(connected.session, replyContext(message, { text: 'Shipping today.' })),
+        'SEND_UNCONFIRMED',
+      );
 
       expect(error).toMatchObject({ retryable: false, status: 502, details: { provider: 'outlook', operation: '/send', failure: 'PROVIDER_UNAVAILABLE' } });
       expect(error.message).toContain('may have been sent');
@@ -153,7 +160,10 @@ describe('an Outlook reply goes out at most once', () => {
           const { harness, connected, message, delivered, operations } = (current = await scene(options));
           harness.ms.failAfter('messages.reply', { status: answer });
 
-          const error = await expectThreadlinkError(harness.provider.send(connected.session, replyContext(message, { text: 'Shipping today.' })), 'SEND_UNCONFIRMED');
+          const error = await expectThreadlinkError(
+            harness.provider.send(connected.session, replyContext(message, { text: 'Shipping today.' })),
+            'SEND_UNCONFIRMED',
+          );
 
           expect(error.details).toMatchObject({ provider: 'outlook', operation: '/reply', status: answer === 'drop' ? null : 500 });
           expect(operations()).toEqual(['messages.reply']);

@@ -87,6 +87,8 @@ describe("replies: 'direct'", () => {
     const sent = await direct.send(connected.session, replyContext(message, { text: '120 EUR.' }));
 
     expect(sent.providerMessageId).toBeNull();
-    expect(harness.ms.log.entries.slice(before).flatMap((entry) => (entry.operation?.startsWith('identity.') ? [] : [entry.operation]))).toEqual(['messages.reply']);
+    expect(harness.ms.log.entries.slice(before).flatMap((entry) => (entry.operation?.startsWith('identity.') ? [] : [entry.operation]))).toEqual([
+      'messages.reply',
+    ]);
   });
 });

@@ -44,7 +44,12 @@ describe('reply as draft + send, returning the sent message id', () => {
     harness = await startHarness();
     const connected = await harness.connect('ana@contoso.com');
     harness.ms.addMailbox({ email: 'client@acme.com' });
-    const original = await harness.ms.deliver({ from: 'Carla <client@acme.com>', to: 'ana@contoso.com', subject: 'Change request PRJ-1042', text: 'Can we move it?' });
+    const original = await harness.ms.deliver({
+      from: 'Carla <client@acme.com>',
+      to: 'ana@contoso.com',
+      subject: 'Change request PRJ-1042',
+      text: 'Can we move it?',
+    });
     const [message] = await synced(harness, connected);
     const before = harness.ms.log.entries.length;
 
@@ -161,7 +166,14 @@ describe('reply as draft + send, returning the sent message id', () => {
   it('refuses a reply to a note to self before Graph is asked: there is no one to send it to', async () => {
     harness = await startHarness();
     const connected = await harness.connect('ana@contoso.com');
-    await harness.ms.deliver({ from: 'ana@contoso.com', to: 'ana@contoso.com', subject: 'Note to self', text: 'remember', mailbox: 'ana@contoso.com', folder: 'inbox' });
+    await harness.ms.deliver({
+      from: 'ana@contoso.com',
+      to: 'ana@contoso.com',
+      subject: 'Note to self',
+      text: 'remember',
+      mailbox: 'ana@contoso.com',
+      folder: 'inbox',
+    });
     const [message] = await synced(harness, connected);
     const before = harness.ms.log.entries.length;
     await expectThreadlinkError(harness.provider.send(connected.session, replyContext(message!, { text: 'ok' })), 'INVALID_INPUT');
@@ -181,16 +193,19 @@ describe('reply as draft + send, returning the sent message id', () => {
     const target = new URL(harness.ms.url);
     let lostAnswers = 0;
     const server = createServer((incoming, outgoing) => {
-      const forward = httpRequest({ host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
-        if (incoming.method === 'POST' && /\/send$/.test(incoming.url ?? '') && lostAnswers === 0) {
-          lostAnswers += 1;
-          answer.resume();
-          outgoing.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'ServiceUnavailable', message: 'lost' } }));
-          return;
-        }
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      });
+      const forward = httpRequest(
+        { host: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers },
+        (answer) => {
+          if (incoming.method === 'POST' && /\/send$/.test(incoming.url ?? '') && lostAnswers === 0) {
+            lostAnswers += 1;
+            answer.resume();
+            outgoing.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'ServiceUnavailable', message: 'lost' } }));
+            return;
+          }
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
       incoming.pipe(forward);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

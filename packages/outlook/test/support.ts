@@ -60,9 +60,7 @@ export interface Harness {
 
 const REDIRECT_URI = 'http://127.0.0.1:9/threadlink/oauth/callback';
 
-export async function startHarness(
-  options: { provider?: Partial<OutlookProviderOptions>; emulator?: GraphEmulatorOptions } = {},
-): Promise<Harness> {
+export async function startHarness(options: { provider?: Partial<OutlookProviderOptions>; emulator?: GraphEmulatorOptions } = {}): Promise<Harness> {
   const ms = await startGraphEmulator(options.emulator ?? {});
   const provider = outlookProvider({ ...ms.providerOptions, ...(options.provider ?? {}) });
   const connections = new Map<string, Connection>();

@@ -23,7 +23,10 @@ const databaseUrl = process.env.DATABASE_URL;
 if (inCi && !databaseUrl) {
   throw new Error('CI is set but DATABASE_URL is not: the scale-out tests must run in CI (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)');
 }
-const missing = [redisUrl ? null : 'REDIS_URL (e.g. redis://127.0.0.1:6379)', databaseUrl ? null : 'DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)'].filter(Boolean);
+const missing = [
+  redisUrl ? null : 'REDIS_URL (e.g. redis://127.0.0.1:6379)',
+  databaseUrl ? null : 'DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)',
+].filter(Boolean);
 if (missing.length > 0) console.warn(`[queue-bullmq] two-worker-processes tests skipped: set ${missing.join(' and ')} to run them`);
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -110,9 +113,13 @@ function startWorker(config: WorkerConfig): Promise<WorkerHandle> {
       new Promise<void>((resolve, reject) => {
         const check = (): void => {
           if (done(reports)) finish();
-          else if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`worker ${config.workerId} exited before ${what}: ${stderr.join('').slice(-2000)}`));
+          else if (child.exitCode !== null || child.signalCode !== null)
+            finish(new Error(`worker ${config.workerId} exited before ${what}: ${stderr.join('').slice(-2000)}`));
         };
-        const timer = setTimeout(() => finish(new Error(`worker ${config.workerId}: no ${what} within ${timeoutMs} ms; stderr: ${stderr.join('').slice(-2000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => finish(new Error(`worker ${config.workerId}: no ${what} within ${timeoutMs} ms; stderr: ${stderr.join('').slice(-2000)}`)),
+          timeoutMs,
+        );
         const finish = (error?: Error): void => {
           clearTimeout(timer);
           listeners.delete(check);
@@ -243,7 +250,10 @@ async function wipeQueue(name: string): Promise<void> {
 /** Every stored provider id equals the emulator's ground truth, mailbox by mailbox, once each. */
 async function expectExactlyOnce(scenario: Scenario, connections: PublicConnection[]): Promise<void> {
   for (const [index, connection] of connections.entries()) {
-    const expected = scenario.google.messages(scenario.emails[index]!).map((message) => message.id).sort();
+    const expected = scenario.google
+      .messages(scenario.emails[index]!)
+      .map((message) => message.id)
+      .sort();
     expect(expected).toHaveLength(MESSAGES / MAILBOXES);
     expect([...(await scenario.store.listProviderMessageIds(connection.id))].sort()).toEqual(expected);
   }
@@ -272,11 +282,17 @@ function leaseIntervals(workers: WorkerHandle[]): Map<string, Interval[]> {
       const started = open.get(report.owner);
       open.delete(report.owner);
       if (!started) continue;
-      byConnection.set(report.connectionId, [...(byConnection.get(report.connectionId) ?? []), { workerId: worker.id, owner: report.owner, start: started.start, end: report.at }]);
+      byConnection.set(report.connectionId, [
+        ...(byConnection.get(report.connectionId) ?? []),
+        { workerId: worker.id, owner: report.owner, start: started.start, end: report.at },
+      ]);
     }
     for (const [owner, started] of open) {
       if (worker.killedAt === null) throw new Error(`worker ${worker.id} never released the lease of ${started.connectionId} (${owner})`);
-      byConnection.set(started.connectionId, [...(byConnection.get(started.connectionId) ?? []), { workerId: worker.id, owner, start: started.start, end: worker.killedAt }]);
+      byConnection.set(started.connectionId, [
+        ...(byConnection.get(started.connectionId) ?? []),
+        { workerId: worker.id, owner, start: started.start, end: worker.killedAt },
+      ]);
     }
   }
   return byConnection;

@@ -187,7 +187,11 @@ export const ATTACKS: Attack[] = [
       const { tl } = target.world.any();
       const { state, cookie } = await tl.connect.start({ provider: 'gmail', tenantId: target.world.tenantId, userId: 'user-replay' });
       const headers = { cookie: `${cookie.name}=${cookie.value}` };
-      const cancelled = await target.send(`/oauth/callback?state=${encodeURIComponent(state)}&error=access_denied`, { method: 'GET', headers, redirect: 'manual' });
+      const cancelled = await target.send(`/oauth/callback?state=${encodeURIComponent(state)}&error=access_denied`, {
+        method: 'GET',
+        headers,
+        redirect: 'manual',
+      });
       await cancelled.arrayBuffer();
       const replay = `/oauth/callback?state=${encodeURIComponent(state)}&code=late-code`;
       return expectNoEffect(target, () => target.send(replay, { method: 'GET', headers, redirect: 'manual' }), [400]);
@@ -220,7 +224,7 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
-    name: "another user of the tenant exporting, re-syncing, sharing or disconnecting a private mailbox",
+    name: 'another user of the tenant exporting, re-syncing, sharing or disconnecting a private mailbox',
     area: 'scope',
     expected: 'CONNECTION_NOT_FOUND for each (existence not revealed), nothing changed',
     async run(target) {
@@ -485,7 +489,11 @@ export const ATTACKS: Attack[] = [
     expected: 'revoked: false (shared-grant), watch kept; the other keeps its grant and its push',
     async run(target) {
       const { tl } = target.world.any();
-      const result: DisconnectResult = await tl.connections.disconnect(target.secondGmail.id, { purge: true, tenantId: target.secondGmail.tenantId, as: 'admin' });
+      const result: DisconnectResult = await tl.connections.disconnect(target.secondGmail.id, {
+        purge: true,
+        tenantId: target.secondGmail.tenantId,
+        as: 'admin',
+      });
       check(target.world.google.watchOf(target.gmailEmail) !== null, 'the shared watch was stopped');
       // The other connection's grant is intact: past its access token's life it still refreshes
       // and syncs what the surviving watch pushes.

@@ -187,7 +187,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   async function replyThroughThreadlink(mailbox: Mailbox): Promise<boolean> {
     // One draw, always, from the mailbox itself (not from what happens to be synced yet): the seed's
     // later choices must not depend on timing.
-    const inMailbox = mailbox.provider === 'gmail' ? google.messages(mailbox.email).map((message) => message.id) : microsoft.messages(mailbox.email).map((message) => message.id);
+    const inMailbox =
+      mailbox.provider === 'gmail'
+        ? google.messages(mailbox.email).map((message) => message.id)
+        : microsoft.messages(mailbox.email).map((message) => message.id);
     const choice = mail.next();
     if (inMailbox.length === 0) return false;
     const target = inMailbox.sort()[Math.floor(choice * inMailbox.length)]!;
@@ -296,8 +299,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   // ---- faults -----------------------------------------------------------------------------
   const resetKnobs = (): void => {
-    Object.assign(google.faults, { latencyMs: 0, jitterMs: 0, errorRate: 0, forced429: 0, dropNotifications: 0, duplicateNotifications: 0, reorderNotifications: false });
-    Object.assign(microsoft.faults, { latencyMs: 0, jitterMs: 0, errorRate: 0, forced429: 0, dropNotifications: 0, duplicateNotifications: 0, reorderNotifications: false });
+    Object.assign(google.faults, {
+      latencyMs: 0,
+      jitterMs: 0,
+      errorRate: 0,
+      forced429: 0,
+      dropNotifications: 0,
+      duplicateNotifications: 0,
+      reorderNotifications: false,
+    });
+    Object.assign(microsoft.faults, {
+      latencyMs: 0,
+      jitterMs: 0,
+      errorRate: 0,
+      forced429: 0,
+      dropNotifications: 0,
+      duplicateNotifications: 0,
+      reorderNotifications: false,
+    });
   };
   const pushCounters = () => ({ dropped: google.pushLog.dropped, duplicated: google.pushLog.duplicated });
   let graphDropsSet = 0;
@@ -347,7 +366,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         break;
       case '5xx':
         if (chaos.chance(0.5)) {
-          if (target.provider === 'gmail') google.failNext(chaos.pick(['*', 'history.list', 'messages.get', 'watch']), { status: chaos.pick([500, 503]), count: chaos.int(1, 4) });
+          if (target.provider === 'gmail')
+            google.failNext(chaos.pick(['*', 'history.list', 'messages.get', 'watch']), { status: chaos.pick([500, 503]), count: chaos.int(1, 4) });
           else microsoft.faults.errorRate = 0.2;
         } else if (target.provider === 'gmail') google.faults.errorRate = 0.2;
         else microsoft.faults.errorRate = 0.15;
@@ -469,7 +489,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await world.settle(60_000);
       const verdicts = await judge();
       const fingerprint = JSON.stringify(verdicts.map((verdict) => [verdict.missing, verdict.extra, verdict.mismatched, verdict.linksMissing]));
-      const clean = verdicts.every((verdict) => verdict.missing.length + verdict.extra.length + verdict.mismatched.length + verdict.linksMissing.length + verdict.duplicates === 0);
+      const clean = verdicts.every(
+        (verdict) => verdict.missing.length + verdict.extra.length + verdict.mismatched.length + verdict.linksMissing.length + verdict.duplicates === 0,
+      );
       const allLive = (await Promise.all(mailboxes.map(connectionOf))).every((connection) => connection?.status === 'live');
       if (clean && allLive && fingerprint === previous) break;
       previous = fingerprint;
@@ -484,13 +506,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (mailbox.provider === 'gmail' && !google.watchOf(mailbox.email)) problems.push(`${mailbox.email}: no Gmail watch after healing`);
       if (mailbox.provider === 'outlook' && !microsoft.subscriptions().some((subscription) => subscription.mailbox === mailbox.email)) {
         const stored = connection?.subscription;
-        const describe = stored ? `stored ${stored.items.length} item(s) expiring in ${Math.round((stored.expiresAt - world.clock.now()) / 60_000)} min, renew in ${Math.round((stored.renewAt - world.clock.now()) / 60_000)} min` : 'none stored';
+        const describe = stored
+          ? `stored ${stored.items.length} item(s) expiring in ${Math.round((stored.expiresAt - world.clock.now()) / 60_000)} min, renew in ${Math.round((stored.renewAt - world.clock.now()) / 60_000)} min`
+          : 'none stored';
         problems.push(`${mailbox.email}: no Graph subscription after healing (${describe})`);
       }
     }
     const dump = await world.backend.dump();
     const physical = physicalAnomalies(dump);
-    const leaks = canaryHits(canary, { ...Object.fromEntries(Object.entries(dump).map(([table, rows]) => [`store.${table}`, rows])), logs: world.logs.join('\n'), events: world.events.map((event) => event.json).join('\n') });
+    const leaks = canaryHits(canary, {
+      ...Object.fromEntries(Object.entries(dump).map(([table, rows]) => [`store.${table}`, rows])),
+      logs: world.logs.join('\n'),
+      events: world.events.map((event) => event.json).join('\n'),
+    });
     const sum = (pick: (verdict: ConnectionVerdict) => number): number => verdicts.reduce((total, verdict) => total + pick(verdict), 0);
     const duplicates = sum((verdict) => verdict.duplicates) + physical.duplicateRows;
     for (const verdict of verdicts) {
@@ -541,7 +569,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const connection = await connectionOf(mailbox);
       const expected = mailbox.provider === 'gmail' ? expectedGmail(google, mailbox.email) : expectedOutlook(microsoft, mailbox.email);
       if (!connection) {
-        verdicts.push({ connectionId: '-', accountEmail: mailbox.email, expected: expected.size, missing: [...expected.keys()], extra: [], mismatched: [], duplicates: 0, linksChecked: 0, linksMissing: [] });
+        verdicts.push({
+          connectionId: '-',
+          accountEmail: mailbox.email,
+          expected: expected.size,
+          missing: [...expected.keys()],
+          extra: [],
+          mismatched: [],
+          duplicates: 0,
+          linksChecked: 0,
+          linksMissing: [],
+        });
         continue;
       }
       verdicts.push(await compareConnection(store, connection, expected));

@@ -28,7 +28,11 @@ export interface ConnectedWorldOptions {
 }
 
 export async function connectedWorld(options: ConnectedWorldOptions = {}): Promise<ConnectedWorld> {
-  const world = await createWorld({ random: seededRandom(options.seed ?? 11), storeKind: options.storeKind ?? 'memory', ...(options.tenantId ? { tenantId: options.tenantId } : {}) });
+  const world = await createWorld({
+    random: seededRandom(options.seed ?? 11),
+    storeKind: options.storeKind ?? 'memory',
+    ...(options.tenantId ? { tenantId: options.tenantId } : {}),
+  });
   const gmailEmail = 'ana@acme.test';
   const outlookEmail = 'cleo@contoso.test';
   world.google.addMailbox({ email: gmailEmail });
@@ -49,7 +53,9 @@ export async function connectedWorld(options: ConnectedWorldOptions = {}): Promi
       const { boundMs = 5_000, ...rest } = init;
       return fetch(`${world.publicUrl}${path}`, { ...rest, signal: AbortSignal.timeout(boundMs) });
     },
-    providerCalls: () => world.google.log.entries.filter((entry) => entry.path.startsWith('/gmail/') || entry.path.startsWith('/batch/')).length + world.microsoft.log.entries.filter((entry) => !entry.operation?.startsWith('identity.')).length,
+    providerCalls: () =>
+      world.google.log.entries.filter((entry) => entry.path.startsWith('/gmail/') || entry.path.startsWith('/batch/')).length +
+      world.microsoft.log.entries.filter((entry) => !entry.operation?.startsWith('identity.')).length,
     eventCount: (name, where) => world.events.filter((event) => event.name === name && (!where || where(event.json))).length,
   };
 }

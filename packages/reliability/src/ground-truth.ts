@@ -82,7 +82,11 @@ function requiredLinks(message: StoredMessage): Array<{ type: string; id: string
   return [...required.values()];
 }
 
-export async function compareConnection(store: MetadataStore, connection: PublicConnection, expected: Map<string, ExpectedMessage>): Promise<ConnectionVerdict> {
+export async function compareConnection(
+  store: MetadataStore,
+  connection: PublicConnection,
+  expected: Map<string, ExpectedMessage>,
+): Promise<ConnectionVerdict> {
   const storedIds = await store.listProviderMessageIds(connection.id);
   const counts = new Map<string, number>();
   for (const id of storedIds) counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -108,7 +112,8 @@ export async function compareConnection(store: MetadataStore, connection: Public
     }
     const problems: string[] = [];
     if (stored.folder !== want.folder) problems.push(`folder ${stored.folder}≠${want.folder}`);
-    if ([...stored.labels].sort().join(',') !== want.labels.join(',')) problems.push(`labels [${[...stored.labels].sort().join(',')}]≠[${want.labels.join(',')}]`);
+    if ([...stored.labels].sort().join(',') !== want.labels.join(','))
+      problems.push(`labels [${[...stored.labels].sort().join(',')}]≠[${want.labels.join(',')}]`);
     if (stored.providerThreadId !== want.providerThreadId) problems.push('thread');
     if (stored.subject !== want.subject) problems.push(`subject ${JSON.stringify(stored.subject)}≠${JSON.stringify(want.subject)}`);
     const storedNames = stored.attachments.map((attachment) => attachment.name).sort();
@@ -145,7 +150,12 @@ export function canaryHits(canary: string, places: Record<string, unknown>): str
   const hits: string[] = [];
   const needle = canary.toLowerCase();
   for (const [place, content] of Object.entries(places)) {
-    const text = typeof content === 'string' ? content : JSON.stringify(content, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value));
+    const text =
+      typeof content === 'string'
+        ? content
+        : JSON.stringify(content, (_key, value: unknown) =>
+            typeof value === 'bigint' ? value.toString() : value instanceof Uint8Array ? Buffer.from(value).toString('latin1') : value,
+          );
     if (text.toLowerCase().includes(needle)) hits.push(place);
   }
   return hits;

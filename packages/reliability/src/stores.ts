@@ -64,7 +64,9 @@ export async function createStoreBackend(kind: StoreKind): Promise<StoreBackend>
 type Query = (text: string, params?: readonly unknown[]) => Promise<Array<Record<string, unknown>>>;
 
 async function dumpSchema(query: Query, schema: string): Promise<Record<string, unknown[]>> {
-  const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`, [schema]);
+  const tables = await query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' ORDER BY table_name`, [
+    schema,
+  ]);
   const dump: Record<string, unknown[]> = {};
   for (const row of tables) {
     const name = String(row.table_name);

@@ -28,7 +28,6 @@ import { virtualClock, type VirtualClock } from './clock.js';
 import type { SeededRandom } from './random.js';
 import { createStoreBackend, type StoreBackend, type StoreKind } from './stores.js';
 
-
 /** The CRM the suite pretends to be: a few clients by address, a company by domain, projects by reference. */
 export const CLIENTS = [
   { address: 'buyer@bigco.test', id: 'c-bigco', label: 'BigCo' },
@@ -42,13 +41,22 @@ const REFERENCE_PATTERN = /\bPRJ-\d{4,}\b/;
 
 const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {
-    return CLIENTS.filter((client) => addresses.includes(client.address)).map((client) => ({ type: 'client', id: client.id, label: client.label, emails: [client.address] }));
+    return CLIENTS.filter((client) => addresses.includes(client.address)).map((client) => ({
+      type: 'client',
+      id: client.id,
+      label: client.label,
+      emails: [client.address],
+    }));
   },
   async companiesByDomain(_tenantId, domains) {
-    return domains.includes(COMPANY_DOMAIN.domain) ? [{ type: 'company', id: COMPANY_DOMAIN.id, label: COMPANY_DOMAIN.label, domains: [COMPANY_DOMAIN.domain] }] : [];
+    return domains.includes(COMPANY_DOMAIN.domain)
+      ? [{ type: 'company', id: COMPANY_DOMAIN.id, label: COMPANY_DOMAIN.label, domains: [COMPANY_DOMAIN.domain] }]
+      : [];
   },
   async projectsByReference(_tenantId, references) {
-    return references.filter((reference) => KNOWN_PROJECTS.includes(reference)).map((reference) => ({ type: 'project', id: `p-${reference}`, label: reference, references: [reference] }));
+    return references
+      .filter((reference) => KNOWN_PROJECTS.includes(reference))
+      .map((reference) => ({ type: 'project', id: `p-${reference}`, label: reference, references: [reference] }));
   },
 };
 
@@ -61,7 +69,11 @@ function capturingLogger(lines: string[] = []): CapturedLogger {
   const write =
     (level: string) =>
     (message: string, fields?: Record<string, unknown>): void => {
-      lines.push(JSON.stringify({ level, message, fields }, (_key, value: unknown) => (value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value)));
+      lines.push(
+        JSON.stringify({ level, message, fields }, (_key, value: unknown) =>
+          value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value,
+        ),
+      );
     };
   return { lines, debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
@@ -126,7 +138,8 @@ export interface World {
   close(): Promise<void>;
 }
 
-const LOAD_BALANCER_BUSY = (): Response => new Response(JSON.stringify({ error: { code: 'SHUTTING_DOWN' } }), { status: 503, headers: { 'content-type': 'application/json' } });
+const LOAD_BALANCER_BUSY = (): Response =>
+  new Response(JSON.stringify({ error: { code: 'SHUTTING_DOWN' } }), { status: 503, headers: { 'content-type': 'application/json' } });
 
 export async function createWorld(options: WorldOptions): Promise<World> {
   const clock = virtualClock();
@@ -327,7 +340,9 @@ export async function createWorld(options: WorldOptions): Promise<World> {
         await withDeadline(google.flushNotifications(), deadline, 'gmail push flush');
         await withDeadline(microsoft.flushNotifications(), deadline, 'graph notification flush');
         await withDeadline(Promise.race([Promise.all(alive().map((instance) => instance.tl.idle())), death]), deadline, 'engine idle', () =>
-          alive().map((instance) => `process ${instance.number}: ${instance.describeQueue()}`).join('; '),
+          alive()
+            .map((instance) => `process ${instance.number}: ${instance.describeQueue()}`)
+            .join('; '),
         );
         if ((await world.restartDead()) > 0) continue;
         if (google.pushLog.attempts + microsoft.deliveries().length === before) return;

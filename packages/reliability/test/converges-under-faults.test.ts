@@ -11,16 +11,29 @@ const soakSeeds = Number(process.env.SOAK_SEEDS ?? 12);
 const soakRounds = Number(process.env.SOAK_ROUNDS ?? 40);
 
 function print(report: ChaosReport): void {
-  console.log(`${report.summary} (seed=${report.seed} store=${report.storeKind} engines=${report.engines} rounds-to-heal=${report.healRounds} processes-syncing=${report.processesThatSynced} links=${report.linksChecked} ${Math.round(report.durationMs / 1000)}s)`);
+  console.log(
+    `${report.summary} (seed=${report.seed} store=${report.storeKind} engines=${report.engines} rounds-to-heal=${report.healRounds} processes-syncing=${report.processesThatSynced} links=${report.linksChecked} ${Math.round(report.durationMs / 1000)}s)`,
+  );
   console.log(`  faults survived: ${formatFaults(report)}`);
-  console.log(`  mail: ${Object.entries(report.actions).map(([name, value]) => `${name}=${value}`).join(' ')}`);
+  console.log(
+    `  mail: ${Object.entries(report.actions)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(' ')}`,
+  );
   for (const problem of report.problems) console.log(`  problem: ${problem}`);
 }
 
 function expectConverged(report: ChaosReport): void {
   print(report);
   expect(report.problems).toEqual([]);
-  expect({ missing: report.missing, extra: report.extra, duplicates: report.duplicates, mismatched: report.mismatched, linksMissing: report.linksMissing, leaks: report.leaks.length }).toEqual({
+  expect({
+    missing: report.missing,
+    extra: report.extra,
+    duplicates: report.duplicates,
+    mismatched: report.mismatched,
+    linksMissing: report.linksMissing,
+    leaks: report.leaks.length,
+  }).toEqual({
     missing: 0,
     extra: 0,
     duplicates: 0,

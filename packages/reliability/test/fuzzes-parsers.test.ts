@@ -35,8 +35,12 @@ describe('MIME header helpers', () => {
   });
 
   it('parseAddressList finds every address of a list, whatever the display names and their encoding', () => {
-    const displayName = fc.string({ unit: fc.constantFrom(...'abcxyzÄÖÜäöüßéñ日本語 .-&\''.split('')), maxLength: 30 });
-    const entry = fc.record({ address: fc.emailAddress(), name: displayName, style: fc.constantFrom('quoted', 'bare', 'b-word', 'q-word', 'comment', 'angle-only', 'plain') });
+    const displayName = fc.string({ unit: fc.constantFrom(..."abcxyzÄÖÜäöüßéñ日本語 .-&'".split('')), maxLength: 30 });
+    const entry = fc.record({
+      address: fc.emailAddress(),
+      name: displayName,
+      style: fc.constantFrom('quoted', 'bare', 'b-word', 'q-word', 'comment', 'angle-only', 'plain'),
+    });
     fc.assert(
       fc.property(fc.array(entry, { minLength: 1, maxLength: 8 }), fc.constantFrom(', ', ',', ' , ', ';'), (entries, separator) => {
         const rendered = entries.map(({ address, name, style }) => {
@@ -147,14 +151,32 @@ describe('webhook payloads through the real handler', () => {
     const stranger = fc.emailAddress().filter((address) => address.toLowerCase() !== fixture.gmailEmail);
     const inner = fc.oneof(
       fc.jsonValue(),
-      fc.record({ emailAddress: fc.oneof(stranger, anyText), historyId: fc.oneof(fc.nat(), fc.string(), fc.double(), fc.constant(null)) }, { requiredKeys: [] }),
+      fc.record(
+        { emailAddress: fc.oneof(stranger, anyText), historyId: fc.oneof(fc.nat(), fc.string(), fc.double(), fc.constant(null)) },
+        { requiredKeys: [] },
+      ),
       anyText,
     );
-    const data = fc.oneof(inner.map((value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined').toString('base64')), anyText, fc.base64String());
+    const data = fc.oneof(
+      inner.map((value) => Buffer.from(typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined')).toString('base64')),
+      anyText,
+      fc.base64String(),
+    );
     const body = fc.oneof(
       anyText,
       fc.jsonValue().map((value) => JSON.stringify(value) ?? ''),
-      fc.record({ message: fc.record({ data, messageId: fc.oneof(fc.string(), fc.nat().map(String)), attributes: fc.dictionary(fc.string(), fc.string()) }, { requiredKeys: [] }), subscription: fc.oneof(fc.string(), fc.jsonValue()) }, { requiredKeys: [] }).map((value) => JSON.stringify(value)),
+      fc
+        .record(
+          {
+            message: fc.record(
+              { data, messageId: fc.oneof(fc.string(), fc.nat().map(String)), attributes: fc.dictionary(fc.string(), fc.string()) },
+              { requiredKeys: [] },
+            ),
+            subscription: fc.oneof(fc.string(), fc.jsonValue()),
+          },
+          { requiredKeys: [] },
+        )
+        .map((value) => JSON.stringify(value)),
     );
     await fc.assert(
       fc.asyncProperty(body, fc.constantFrom('application/json', 'text/plain', 'application/octet-stream'), async (text, type) => {
@@ -179,7 +201,10 @@ describe('webhook payloads through the real handler', () => {
     const notification = fc.record(
       {
         subscriptionId: fc.oneof(fc.uuid(), anyText, fc.constant(real.id)),
-        clientState: fc.oneof(anyText.filter((text) => text !== real.clientState), fc.constant(null)),
+        clientState: fc.oneof(
+          anyText.filter((text) => text !== real.clientState),
+          fc.constant(null),
+        ),
         changeType: fc.oneof(fc.constantFrom('created', 'updated', 'deleted'), anyText),
         resource: anyText,
         lifecycleEvent: fc.oneof(fc.constantFrom('missed', 'subscriptionRemoved', 'reauthorizationRequired'), anyText),

@@ -32,7 +32,15 @@ beforeAll(async () => {
   // The same clients and project numbers in both tenants: ids collide on purpose.
   for (const to of ['ana@acme.test', 'ben@globex-crm.test']) {
     const first = await world.google.deliver({ from: 'buyer@bigco.test', to, subject: 'Change request – PRJ-1001', text: 'x', cc: 'ceo@initech.test' });
-    await world.google.deliver({ from: 'buyer@bigco.test', to, subject: 'Re: Change request – PRJ-1001', text: 'x', inReplyTo: first.messageId, threadId: first.threadId, mailbox: to });
+    await world.google.deliver({
+      from: 'buyer@bigco.test',
+      to,
+      subject: 'Re: Change request – PRJ-1001',
+      text: 'x',
+      inReplyTo: first.messageId,
+      threadId: first.threadId,
+      mailbox: to,
+    });
   }
   await world.microsoft.deliver({ from: 'buyer@bigco.test', to: 'cleo@contoso.test', subject: 'Quote PRJ-1002', text: 'x' });
   await world.settle();
@@ -56,7 +64,8 @@ async function snapshotOfB(): Promise<string> {
   for (const connection of bConnections) {
     const { updatedAt: _updated, health: _health, ...stable } = (await store.getConnection(connection.id))!;
     state.push(stable);
-    for (const providerId of (await store.listProviderMessageIds(connection.id)).sort()) state.push(await store.getMessageByProviderId(connection.id, providerId));
+    for (const providerId of (await store.listProviderMessageIds(connection.id)).sort())
+      state.push(await store.getMessageByProviderId(connection.id, providerId));
   }
   state.push(world.google.sentRaw('ben@globex-crm.test').length, world.microsoft.sent('cleo@contoso.test').length);
   return JSON.stringify(state);
@@ -78,7 +87,8 @@ const operations: Record<string, Operation> = {
   'matching.link': ({ messageId, record }) => tl().matching.link(messageId, record, scope),
   'matching.unlink': ({ messageId, record }) => tl().matching.unlink(messageId, record, scope),
   'matching.reset': ({ messageId, record }) => tl().matching.reset(messageId, record, scope),
-  'matching.rematch': ({ record }) => tl().matching.rematch({ ...record, emails: ['buyer@bigco.test'], references: ['PRJ-1001', 'PRJ-1002'], domains: ['initech.test'] }, scope),
+  'matching.rematch': ({ record }) =>
+    tl().matching.rematch({ ...record, emails: ['buyer@bigco.test'], references: ['PRJ-1001', 'PRJ-1002'], domains: ['initech.test'] }, scope),
   'connections.get': ({ connectionId }) => tl().connections.get(connectionId, scope),
   'connections.list': () => tl().connections.list(scope),
   'connections.sync': ({ connectionId }) => tl().connections.sync(connectionId, scope),
@@ -100,26 +110,26 @@ describe('tenant isolation', () => {
     const bMarkers = [...bMessageIds, ...bThreadIds, ...bConnections.map((connection) => connection.id), 'ben@globex-crm.test', 'cleo@contoso.test'];
     const calls = { refused: 0, answered: 0 };
     await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(...Object.keys(operations)),
-        fc.nat(),
-        fc.constantFrom(...records),
-        async (name, index, record) => {
-          const input = { messageId: bMessageIds[index % bMessageIds.length]!, threadId: bThreadIds[index % bThreadIds.length]!, connectionId: bConnections[index % bConnections.length]!.id, record };
-          let result: unknown;
-          try {
-            result = await operations[name]!(input);
-            calls.answered += 1;
-          } catch (error) {
-            calls.refused += 1;
-            expect(isThreadlinkError(error) ? error.code : String(error)).toMatch(/^(NOT_FOUND|CONNECTION_NOT_FOUND)$/);
-          }
-          const text = JSON.stringify(result ?? null);
-          for (const marker of bMarkers) expect(text).not.toContain(marker);
-          await world.settle();
-          expect(await snapshotOfB()).toBe(before);
-        },
-      ),
+      fc.asyncProperty(fc.constantFrom(...Object.keys(operations)), fc.nat(), fc.constantFrom(...records), async (name, index, record) => {
+        const input = {
+          messageId: bMessageIds[index % bMessageIds.length]!,
+          threadId: bThreadIds[index % bThreadIds.length]!,
+          connectionId: bConnections[index % bConnections.length]!.id,
+          record,
+        };
+        let result: unknown;
+        try {
+          result = await operations[name]!(input);
+          calls.answered += 1;
+        } catch (error) {
+          calls.refused += 1;
+          expect(isThreadlinkError(error) ? error.code : String(error)).toMatch(/^(NOT_FOUND|CONNECTION_NOT_FOUND)$/);
+        }
+        const text = JSON.stringify(result ?? null);
+        for (const marker of bMarkers) expect(text).not.toContain(marker);
+        await world.settle();
+        expect(await snapshotOfB()).toBe(before);
+      }),
       { numRuns: 80, seed: 4242 },
     );
     expect(calls.refused).toBeGreaterThan(0);

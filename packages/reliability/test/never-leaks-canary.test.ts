@@ -67,7 +67,9 @@ describe.each(kinds)('privacy canary on %s', (storeKind) => {
         try {
           await tl.messages.body(message.id, { ...scope, format: 'html' });
         } catch (error) {
-          errors.push(isThreadlinkError(error) ? { ...error.toJSON(), details: error.details, cause: String((error as { cause?: unknown }).cause) } : String(error));
+          errors.push(
+            isThreadlinkError(error) ? { ...error.toJSON(), details: error.details, cause: String((error as { cause?: unknown }).cause) } : String(error),
+          );
         }
       }
       await world.google.deliver({ from: 'buyer@bigco.test', to: gmailEmail, subject: 'During an outage', ...content('outage') });

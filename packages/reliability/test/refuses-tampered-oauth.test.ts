@@ -40,7 +40,13 @@ async function expectRefused(attempt: () => Promise<unknown>, code: string): Pro
 const signedIn = (userId = 'u1') => ({ tenantId: world.tenantId, userId });
 
 async function consent(provider: 'gmail' | 'outlook', mailbox: string, input: { userId?: string; returnTo?: string } = {}): Promise<URL> {
-  const { url } = await tl.connect.start({ provider, tenantId: world.tenantId, userId: input.userId ?? 'u1', loginHint: mailbox, ...(input.returnTo ? { returnTo: input.returnTo } : {}) });
+  const { url } = await tl.connect.start({
+    provider,
+    tenantId: world.tenantId,
+    userId: input.userId ?? 'u1',
+    loginHint: mailbox,
+    ...(input.returnTo ? { returnTo: input.returnTo } : {}),
+  });
   return new URL(provider === 'gmail' ? await world.google.authorize(url, { email: mailbox }) : await world.microsoft.authorize(url, { email: mailbox }));
 }
 
@@ -49,7 +55,13 @@ describe('the state parameter', () => {
     const redirect = await consent('gmail', email);
     const state = redirect.searchParams.get('state')!;
     const before = tokenCalls();
-    for (const forged of [state.slice(0, -2) + (state.endsWith('AA') ? 'BB' : 'AA'), state.replace(/\.([^.]+)\./, '.x$1.'), `${state}x`, 'tl1.k1.AAAA.BBBB', '']) {
+    for (const forged of [
+      state.slice(0, -2) + (state.endsWith('AA') ? 'BB' : 'AA'),
+      state.replace(/\.([^.]+)\./, '.x$1.'),
+      `${state}x`,
+      'tl1.k1.AAAA.BBBB',
+      '',
+    ]) {
       const url = new URL(redirect);
       url.searchParams.set('state', forged);
       await expectRefused(() => tl.connect.complete(url, signedIn()), 'OAUTH_STATE_INVALID');
@@ -117,7 +129,14 @@ describe('the token endpoint (PKCE and redirect binding, at the emulator)', () =
       fetch(oauthEndpoints.oauth2TokenUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: clientId, client_secret: clientSecret, redirect_uri: tl.urls.redirectUri, ...extra }),
+        body: new URLSearchParams({
+          grant_type: 'authorization_code',
+          code,
+          client_id: clientId,
+          client_secret: clientSecret,
+          redirect_uri: tl.urls.redirectUri,
+          ...extra,
+        }),
       });
     const missing = await exchange({});
     expect(missing.status).toBe(400);

@@ -37,8 +37,14 @@ async function expectNoEffect(send: () => Promise<Response>, allowed: number[]):
   return response;
 }
 
-const gmailPush = (body: string, headers: Record<string, string> = {}) => () =>
-  fixture.send('/webhooks/gmail', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${validToken}`, ...headers }, body });
+const gmailPush =
+  (body: string, headers: Record<string, string> = {}) =>
+  () =>
+    fixture.send('/webhooks/gmail', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${validToken}`, ...headers },
+      body,
+    });
 
 const notification = () => ({ emailAddress: fixture.gmailEmail, historyId: 99 });
 
@@ -51,16 +57,24 @@ describe('Gmail Pub/Sub push', () => {
     ['a token for another service account', () => fixture.world.google.createJwt({ email: 'push@attacker.iam.gserviceaccount.com' })],
     ['a token whose email is not verified', () => fixture.world.google.createJwt({ email_verified: false })],
     ['a token issued in the future', () => fixture.world.google.createJwt({ iat: now() + 7200, exp: now() + 10800 })],
-    ['an unsigned token (alg none)', async () => {
-      const payload = (await fixture.world.google.createJwt()).split('.')[1];
-      const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-      return `${none}.${payload}.`;
-    }],
-    ['a token with its payload swapped', async () => {
-      const [header, , signature] = (await fixture.world.google.createJwt()).split('.');
-      const payload = Buffer.from(JSON.stringify({ aud: 'x', iss: 'https://accounts.google.com', email: 'a@b.c', email_verified: true, exp: now() + 600, iat: now() })).toString('base64url');
-      return `${header}.${payload}.${signature}`;
-    }],
+    [
+      'an unsigned token (alg none)',
+      async () => {
+        const payload = (await fixture.world.google.createJwt()).split('.')[1];
+        const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+        return `${none}.${payload}.`;
+      },
+    ],
+    [
+      'a token with its payload swapped',
+      async () => {
+        const [header, , signature] = (await fixture.world.google.createJwt()).split('.');
+        const payload = Buffer.from(
+          JSON.stringify({ aud: 'x', iss: 'https://accounts.google.com', email: 'a@b.c', email_verified: true, exp: now() + 600, iat: now() }),
+        ).toString('base64url');
+        return `${header}.${payload}.${signature}`;
+      },
+    ],
     ['garbage', async () => 'not-a-jwt'],
   ];
   for (const [name, token] of forged) {
@@ -71,12 +85,18 @@ describe('Gmail Pub/Sub push', () => {
   }
 
   it('refuses a push without any Authorization header', async () => {
-    await expectNoEffect(() => fixture.send('/webhooks/gmail', { method: 'POST', headers: { 'content-type': 'application/json' }, body: envelope(notification()) }), [401]);
+    await expectNoEffect(
+      () => fixture.send('/webhooks/gmail', { method: 'POST', headers: { 'content-type': 'application/json' }, body: envelope(notification()) }),
+      [401],
+    );
   });
 
   it('refuses wrong content types without credentials (form, multipart, html, xml)', async () => {
     for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/html', 'application/xml']) {
-      await expectNoEffect(() => fixture.send('/webhooks/gmail', { method: 'POST', headers: { 'content-type': type }, body: 'emailAddress=ana%40acme.test&historyId=1' }), [401]);
+      await expectNoEffect(
+        () => fixture.send('/webhooks/gmail', { method: 'POST', headers: { 'content-type': type }, body: 'emailAddress=ana%40acme.test&historyId=1' }),
+        [401],
+      );
     }
   });
 
@@ -133,8 +153,10 @@ describe('Graph change notifications', () => {
     tenantId: fixture.world.microsoft.tenantId,
     ...overrides,
   });
-  const graphPost = (body: string, route = '', type = 'application/json') => () =>
-    fixture.send(`/webhooks/outlook${route}`, { method: 'POST', headers: { 'content-type': type }, body });
+  const graphPost =
+    (body: string, route = '', type = 'application/json') =>
+    () =>
+      fixture.send(`/webhooks/outlook${route}`, { method: 'POST', headers: { 'content-type': type }, body });
 
   it('refuses a notification whose clientState is wrong or missing (401)', async () => {
     await expectNoEffect(graphPost(JSON.stringify({ value: [item({ clientState: 'guessed-secret' })] })), [401]);
@@ -143,11 +165,17 @@ describe('Graph change notifications', () => {
   });
 
   it('refuses a lifecycle event with a wrong clientState (401)', async () => {
-    await expectNoEffect(graphPost(JSON.stringify({ value: [{ ...item({ clientState: 'nope' }), lifecycleEvent: 'subscriptionRemoved' }] }), '/lifecycle'), [401]);
+    await expectNoEffect(
+      graphPost(JSON.stringify({ value: [{ ...item({ clientState: 'nope' }), lifecycleEvent: 'subscriptionRemoved' }] }), '/lifecycle'),
+      [401],
+    );
   });
 
   it('acknowledges notifications for unknown subscription ids and does nothing', async () => {
-    await expectNoEffect(graphPost(JSON.stringify({ value: [item({ subscriptionId: '00000000-0000-0000-0000-000000000000', clientState: 'whatever' })] })), [202]);
+    await expectNoEffect(
+      graphPost(JSON.stringify({ value: [item({ subscriptionId: '00000000-0000-0000-0000-000000000000', clientState: 'whatever' })] })),
+      [202],
+    );
     await expectNoEffect(graphPost(JSON.stringify({ value: [{ ...item({ subscriptionId: 'unknown' }), lifecycleEvent: 'missed' }] }), '/lifecycle'), [202]);
   });
 
@@ -184,7 +212,8 @@ describe('Graph change notifications', () => {
 });
 
 describe('Graph validation handshake', () => {
-  const validate = (token: string) => fixture.send(`/webhooks/outlook?validationToken=${encodeURIComponent(token)}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '' });
+  const validate = (token: string) =>
+    fixture.send(`/webhooks/outlook?validationToken=${encodeURIComponent(token)}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '' });
 
   it('echoes the token only as text/plain with nosniff, byte for byte, for markup and long tokens', async () => {
     const tokens = [
@@ -217,7 +246,14 @@ describe('Graph validation handshake', () => {
 describe('the OAuth callback under attack', () => {
   it('answers without a 500 and connects nothing for garbage, tampered or missing state', async () => {
     const before = (await fixture.world.any().tl.connections.list({ tenantId: fixture.world.tenantId, as: 'admin' })).length;
-    for (const query of ['', '?code=abc', '?state=abc&code=abc', `?state=${'A'.repeat(5000)}&code=x`, '?error=access_denied&state=x', '?state=%00%ff&code=%00']) {
+    for (const query of [
+      '',
+      '?code=abc',
+      '?state=abc&code=abc',
+      `?state=${'A'.repeat(5000)}&code=x`,
+      '?error=access_denied&state=x',
+      '?state=%00%ff&code=%00',
+    ]) {
       const response = await expectNoEffect(() => fixture.send(`/oauth/callback${query}`, { method: 'GET', redirect: 'manual' }), [302, 400, 401]);
       expect(response.status).not.toBe(500);
     }

@@ -73,7 +73,10 @@ describe.each(kinds)('tokens at rest on %s', (storeKind) => {
 
       // Every token ever issued (refreshes included) stays out of tables, logs and events.
       for (const connection of [gmail, outlook]) {
-        const tokens = JSON.parse(openIndependently((await store.getConnection(connection.id))!.sealedTokens, [newKey]).plaintext) as { accessToken: string; refreshToken?: string };
+        const tokens = JSON.parse(openIndependently((await store.getConnection(connection.id))!.sealedTokens, [newKey]).plaintext) as {
+          accessToken: string;
+          refreshToken?: string;
+        };
         secrets.push(tokens.accessToken, ...(tokens.refreshToken ? [tokens.refreshToken] : []));
       }
       const dump = await world.backend.dump();

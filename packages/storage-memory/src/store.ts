@@ -111,7 +111,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const candidates =
         wanted === undefined
           ? tables.connections.values()
-          : new Set([...new Set(wanted)].flatMap((subscriptionId) => [...indexGet(tables.indexes.bySubscription, subscriptionId)].flatMap((id) => tables.connections.get(id) ?? [])));
+          : new Set(
+              [...new Set(wanted)].flatMap((subscriptionId) =>
+                [...indexGet(tables.indexes.bySubscription, subscriptionId)].flatMap((id) => tables.connections.get(id) ?? []),
+              ),
+            );
       return [...candidates]
         .filter((connection) => matchesQuery(connection, query))
         .sort((left, right) => left.createdAt - right.createdAt || compareIds(left.id, right.id))
@@ -261,4 +265,3 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   rawAccess.set(store, raw);
   return store;
 }
-

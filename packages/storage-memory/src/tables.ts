@@ -2,14 +2,7 @@
 // what it passed or got back can never change what is stored — as with a real database.
 import { compareIds, recordKey, type Connection, type MessageMeta, type RecordLink } from '@threadlink/core/store';
 import type { StoredMessage } from '@threadlink/core/store';
-import {
-  createIndexes,
-  indexAdd,
-  indexRemove,
-  recordIndexKey,
-  unindexMessage,
-  type MessageIndexes,
-} from './indexes.js';
+import { createIndexes, indexAdd, indexRemove, recordIndexKey, unindexMessage, type MessageIndexes } from './indexes.js';
 
 interface LeaseRow {
   key: string;

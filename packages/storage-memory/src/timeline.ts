@@ -50,9 +50,7 @@ export function timeline(tables: Tables, input: TimelineQuery): ThreadPage {
   const ordered = candidates
     .filter(
       (candidate) =>
-        after === null ||
-        candidate.lastActivityAt < after[0] ||
-        (candidate.lastActivityAt === after[0] && compareIds(candidate.threadId, after[1]) < 0),
+        after === null || candidate.lastActivityAt < after[0] || (candidate.lastActivityAt === after[0] && compareIds(candidate.threadId, after[1]) < 0),
     )
     .sort((left, right) => right.lastActivityAt - left.lastActivityAt || compareIds(right.threadId, left.threadId));
   const page = keysetPage(ordered, query.limit, (candidate) => [candidate.lastActivityAt, candidate.threadId]);

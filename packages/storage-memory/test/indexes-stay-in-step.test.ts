@@ -99,12 +99,16 @@ describe('memory store indexes', () => {
             await store.applySync(connection.id, { upserts: [], deletes: [`pm${step.message}`], links: [] });
           } else if (step.kind === 'manual') {
             const record = records[step.record] ?? { type: 'client', id: 'c1' };
-            const link = step.suppressed ? makeManualUnlink(messageOf(step.connection, step.message), record) : makeManualLink(messageOf(step.connection, step.message), record);
+            const link = step.suppressed
+              ? makeManualUnlink(messageOf(step.connection, step.message), record)
+              : makeManualLink(messageOf(step.connection, step.message), record);
             await store.saveManualLink(connection.tenantId, link).catch((error: { code?: string }) => {
               if (error.code !== 'NOT_FOUND') throw error;
             });
           } else if (step.kind === 'addLinks') {
-            await store.addLinks(connection.tenantId, [makeLink(messageOf(step.connection, step.message), records[step.record] ?? { type: 'client', id: 'c1' })]);
+            await store.addLinks(connection.tenantId, [
+              makeLink(messageOf(step.connection, step.message), records[step.record] ?? { type: 'client', id: 'c1' }),
+            ]);
           } else if (step.kind === 'removeLink') {
             await store.removeLink(connection.tenantId, messageOf(step.connection, step.message), records[step.record] ?? { type: 'client', id: 'c1' });
           } else {

@@ -23,11 +23,17 @@ const MESSAGE_COUNT = Number(values.messages);
 const BATCH_SIZE = Number(values.batch);
 const schema = `tl_bench_${randomBytes(4).toString('hex')}`;
 
-const store: SqlMetadataStore =
-  backend === 'postgres' ? postgresStore({ connectionString: process.env.DATABASE_URL ?? '', schema }) : pgliteStore({ schema });
+const store: SqlMetadataStore = backend === 'postgres' ? postgresStore({ connectionString: process.env.DATABASE_URL ?? '', schema }) : pgliteStore({ schema });
 
 const now = 1_760_000_000_000;
-const connection = makeConnection({ id: 'conn_bench', tenantId: 'tenant_bench', userId: 'user_bench', accountEmail: 'me@acme.com', createdAt: now, updatedAt: now });
+const connection = makeConnection({
+  id: 'conn_bench',
+  tenantId: 'tenant_bench',
+  userId: 'user_bench',
+  accountEmail: 'me@acme.com',
+  createdAt: now,
+  updatedAt: now,
+});
 
 // A realistic shape: 1 sender, 2 to, 1 cc, a reference token on a third of them, threads of ~5,
 // two automatic links per message (contact by address, company by domain).
@@ -63,7 +69,11 @@ function message(index: number, revision: number): MessageMeta {
 function links(batch: MessageMeta[]): RecordLink[] {
   return batch.flatMap((item) => [
     makeLink(item, { type: 'contact', id: `c-${item.from?.address}` }, { rule: 'participant.address', reason: 'sender', confidence: 1, createdAt: now }),
-    makeLink(item, { type: 'client', id: `cl-${item.from?.address.split('@')[1]}` }, { rule: 'participant.domain', reason: 'sender domain', confidence: 0.8, createdAt: now }),
+    makeLink(
+      item,
+      { type: 'client', id: `cl-${item.from?.address.split('@')[1]}` },
+      { rule: 'participant.domain', reason: 'sender domain', confidence: 0.8, createdAt: now },
+    ),
   ]);
 }
 

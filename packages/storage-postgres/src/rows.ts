@@ -191,9 +191,7 @@ function linkFrom(messageId: string, json: LinkJson): RecordLink {
   return {
     messageId,
     record:
-      json.record_label === null
-        ? { type: json.record_type, id: json.record_id }
-        : { type: json.record_type, id: json.record_id, label: json.record_label },
+      json.record_label === null ? { type: json.record_type, id: json.record_id } : { type: json.record_type, id: json.record_id, label: json.record_label },
     rule: json.rule,
     reason: json.reason,
     confidence: json.confidence,
@@ -204,8 +202,7 @@ function linkFrom(messageId: string, json: LinkJson): RecordLink {
 }
 
 export function messageFromRow(row: MessageRow): StoredMessage {
-  const byRole = (role: ParticipantRole): Participant[] =>
-    row.participants.filter((participant) => participant.role === role).map(participantFrom);
+  const byRole = (role: ParticipantRole): Participant[] => row.participants.filter((participant) => participant.role === role).map(participantFrom);
   const from = row.participants.find((participant) => participant.role === 'from');
   return {
     providerMessageId: row.provider_message_id,

@@ -125,7 +125,9 @@ const LINK_RECORDSET = `x(message_id text, record_type text, record_id text, rec
  */
 function healthOnlyPatch(patch: ConnectionPatch): { health: Record<string, unknown>; updatedAt?: number } | null {
   if (typeof patch !== 'object' || patch === null || patch.health === undefined) return null;
-  const fields = Object.entries(patch).filter(([, value]) => value !== undefined).map(([field]) => field);
+  const fields = Object.entries(patch)
+    .filter(([, value]) => value !== undefined)
+    .map(([field]) => field);
   if (fields.some((field) => field !== 'health' && field !== 'updatedAt')) return null;
   // A bad updatedAt takes the general path, which rejects it with the usual error.
   if (patch.updatedAt !== undefined && !(Number.isSafeInteger(patch.updatedAt) && patch.updatedAt >= 0)) return null;
@@ -190,7 +192,11 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
   const visibleTo = (column: string, parameter: number): string => `($${parameter}::text[] IS NULL OR ${column} = ANY($${parameter}::text[]))`;
 
   /** The stored ids assignStoredIds needs, for the batch's messages only, in one read. */
-  async function readStoredIds(tx: SqlExecutor, connectionId: string, messages: ReadonlyArray<{ id: string; providerMessageId: string }>): Promise<StoredIdLookup> {
+  async function readStoredIds(
+    tx: SqlExecutor,
+    connectionId: string,
+    messages: ReadonlyArray<{ id: string; providerMessageId: string }>,
+  ): Promise<StoredIdLookup> {
     const storedIdByProviderId = new Map<string, string>();
     const takenIds = new Set<string>();
     if (messages.length > 0) {
@@ -562,11 +568,12 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           ? ''
           : `AND EXISTS (SELECT 1 FROM ${table('record_links')} l WHERE l.tenant_id = m.tenant_id AND l.message_id = m.id
                            AND l.record_type = $4 AND l.record_id = $5 AND NOT l.suppressed)`;
-        const messages = await readMessages(
-          sql,
-          `m.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND ${visibleTo('m.connection_id', 3)} ${linkedOnly}`,
-          [query.tenantId, threads.map((thread) => thread.threadId), visible, ...(query.wholeThreads ? [] : [record.type, record.id])],
-        );
+        const messages = await readMessages(sql, `m.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND ${visibleTo('m.connection_id', 3)} ${linkedOnly}`, [
+          query.tenantId,
+          threads.map((thread) => thread.threadId),
+          visible,
+          ...(query.wholeThreads ? [] : [record.type, record.id]),
+        ]);
         const byThread = new Map<string, StoredMessage[]>();
         for (const message of messages) {
           const list = byThread.get(message.threadId);

@@ -32,7 +32,9 @@ if (!databaseUrl && inCi) {
   throw new Error('CI is set but DATABASE_URL is not: the PostgreSQL tests must run in CI (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)');
 }
 if (!databaseUrl) {
-  console.warn('[storage-postgres] DATABASE_URL is not set: PostgreSQL tests are skipped, PGlite tests run (set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)');
+  console.warn(
+    '[storage-postgres] DATABASE_URL is not set: PostgreSQL tests are skipped, PGlite tests run (set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)',
+  );
 }
 
 // One PGlite and one pool per test worker (the project runs with isolate: false, so every test
@@ -113,6 +115,5 @@ export const postgresBackend: Backend = {
   client: () => poolClient(postgresPool(), false),
   makeEmptyStore: emptyStoreMaker(() => postgresBackend),
 };
-
 
 export const backends: Backend[] = [pgliteBackend, postgresBackend];

@@ -19,7 +19,9 @@ for (const backend of backends) {
       const connection = makeConnection();
       await store.saveConnection(connection);
       // Equal receivedAt on some messages: the id breaks the tie across a batch boundary.
-      const messages = Array.from({ length: 7 }, (_, index) => makeMessage(connection, { providerMessageId: `p${index}`, receivedAt: 1_700_000_000_000 + Math.floor(index / 2) }));
+      const messages = Array.from({ length: 7 }, (_, index) =>
+        makeMessage(connection, { providerMessageId: `p${index}`, receivedAt: 1_700_000_000_000 + Math.floor(index / 2) }),
+      );
       const links = messages.flatMap((message) => [
         makeLink(message.id, { type: 'client', id: 'bigco' }),
         makeLink(message.id, { type: 'project', id: 'p1' }, { rule: 'reference' }),

@@ -21,9 +21,7 @@ for (const backend of backends) {
       const stores = await instances(4);
       const now = Date.now();
       const attempts = Array.from({ length: 40 }, (_, index) => ({ store: stores[index % stores.length]!, owner: `engine-${index}` }));
-      const granted = await Promise.all(
-        attempts.map(({ store, owner }) => store.acquireLease({ key: 'connection:c-contended', owner, ttlMs: 60_000, now })),
-      );
+      const granted = await Promise.all(attempts.map(({ store, owner }) => store.acquireLease({ key: 'connection:c-contended', owner, ttlMs: 60_000, now })));
       expect(granted.filter(Boolean)).toHaveLength(1);
       const winner = attempts[granted.indexOf(true)]!.owner;
       const rows = await stores[0]!.sql.query<{ owner: string }>(`SELECT owner FROM "${stores[0]!.schema}".leases WHERE key = $1`, ['connection:c-contended']);

@@ -69,7 +69,10 @@ for (const backend of backends) {
 
     it('carries tenant_id on every table that holds tenant data', async () => {
       for (const table of ['connections', 'messages', 'participants', 'reference_tokens', 'record_links']) {
-        expect((await columnsOf(table)).map((column) => column.column_name), table).toContain('tenant_id');
+        expect(
+          (await columnsOf(table)).map((column) => column.column_name),
+          table,
+        ).toContain('tenant_id');
       }
     });
   });

@@ -77,10 +77,9 @@ describe.skipIf(!postgresBackend.available)('postgresStore', () => {
     await store.init();
     const connection = makeConnection();
     await store.saveConnection(connection);
-    const terminated = await postgresPool().query(
-      'SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1',
-      [applicationName],
-    );
+    const terminated = await postgresPool().query('SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1', [
+      applicationName,
+    ]);
     expect(terminated.rows.length).toBeGreaterThan(0);
     // Once the server has ended those backends their sockets are closed, and the pool hears of it
     // (an 'error' event on an idle client) as the event loop turns: the query below comes after.

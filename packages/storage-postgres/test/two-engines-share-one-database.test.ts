@@ -170,7 +170,10 @@ describe.skipIf(!postgresBackend.available)('two engines on one PostgreSQL datab
 
     // Every message of every mailbox is stored, once.
     for (const [index, connection] of connections.entries()) {
-      const expected = google.messages(emails[index]!).map((message) => message.id).sort();
+      const expected = google
+        .messages(emails[index]!)
+        .map((message) => message.id)
+        .sort();
       expect(expected).toHaveLength(MESSAGES / MAILBOXES);
       expect([...(await stores[0]!.listProviderMessageIds(connection.id))].sort()).toEqual(expected);
     }

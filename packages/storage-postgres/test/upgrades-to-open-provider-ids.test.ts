@@ -22,7 +22,10 @@ for (const backend of backends) {
       const shipped = await loadMigrations();
       const base = await backend.makeStore({ init: false });
       opened.push(base);
-      const releaseOne = withMigrations(base, shipped.filter((migration) => migration.version === 1));
+      const releaseOne = withMigrations(
+        base,
+        shipped.filter((migration) => migration.version === 1),
+      );
       expect((await releaseOne.migrate()).applied).toEqual([1]);
       const gmail = makeConnection({ provider: 'gmail' });
       await releaseOne.saveConnection(gmail);

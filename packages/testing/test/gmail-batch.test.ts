@@ -87,7 +87,10 @@ describe('batch endpoint', () => {
       const response = await fetch(`${small.url}/batch/gmail/v1`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/mixed; boundary=${boundary}` },
-        body: batchBody(boundary, [1, 2, 3].map(() => `/gmail/v1/users/me/messages/${message.id}?format=minimal`)),
+        body: batchBody(
+          boundary,
+          [1, 2, 3].map(() => `/gmail/v1/users/me/messages/${message.id}?format=minimal`),
+        ),
       });
       expect(response.status).toBe(200);
       const text = await response.text();

@@ -55,7 +55,10 @@ export function gmailFor(emulator: GmailEmulator, auth: OAuth2Client): gmail_v1.
 }
 
 /** A gaxios error's status and Google error body, for asserting error shapes. */
-export async function failure(promise: Promise<unknown>): Promise<{ status: number; body: { error: { code: number; message: string; status: string; errors: { reason: string; domain: string; message: string }[] } } }> {
+export async function failure(promise: Promise<unknown>): Promise<{
+  status: number;
+  body: { error: { code: number; message: string; status: string; errors: { reason: string; domain: string; message: string }[] } };
+}> {
   try {
     await promise;
   } catch (error) {

@@ -76,8 +76,12 @@ describe('history.list', () => {
       messages: [{ id: first.id, threadId: first.threadId }],
       messagesAdded: [{ message: { id: first.id, threadId: first.threadId, labelIds: ['UNREAD', 'CATEGORY_PERSONAL', 'INBOX'] } }],
     });
-    expect(records[1]?.labelsAdded).toEqual([{ message: { id: first.id, threadId: first.threadId, labelIds: ['UNREAD', 'CATEGORY_PERSONAL', 'INBOX', 'STARRED'] }, labelIds: ['STARRED'] }]);
-    expect(records[2]?.labelsRemoved).toEqual([{ message: { id: first.id, threadId: first.threadId, labelIds: ['CATEGORY_PERSONAL', 'INBOX', 'STARRED'] }, labelIds: ['UNREAD'] }]);
+    expect(records[1]?.labelsAdded).toEqual([
+      { message: { id: first.id, threadId: first.threadId, labelIds: ['UNREAD', 'CATEGORY_PERSONAL', 'INBOX', 'STARRED'] }, labelIds: ['STARRED'] },
+    ]);
+    expect(records[2]?.labelsRemoved).toEqual([
+      { message: { id: first.id, threadId: first.threadId, labelIds: ['CATEGORY_PERSONAL', 'INBOX', 'STARRED'] }, labelIds: ['UNREAD'] },
+    ]);
     expect(records[3]?.messagesDeleted).toEqual([{ message: { id: first.id, threadId: first.threadId, labelIds: ['CATEGORY_PERSONAL', 'INBOX', 'STARRED'] } }]);
     const ids = records.map((record) => Number(record.id));
     expect(ids).toEqual([...ids].sort((left, right) => left - right));
@@ -109,7 +113,8 @@ describe('history.list', () => {
   it('pages with maxResults; ids increase but are not contiguous', async () => {
     const start = await historyId();
     const delivered: DeliveredMessages[] = [];
-    for (let index = 0; index < 5; index++) delivered.push(await emulator.deliver({ from: 'client@bigco.example', to: ANA, subject: `Page ${index}`, text: 'x' }));
+    for (let index = 0; index < 5; index++)
+      delivered.push(await emulator.deliver({ from: 'client@bigco.example', to: ANA, subject: `Page ${index}`, text: 'x' }));
     const pages: gmail_v1.Schema$History[][] = [];
     let pageToken: string | undefined;
     do {

@@ -127,7 +127,9 @@ describe('authentication', () => {
   it('401 without a token and with an unknown token, in Google error shape', async () => {
     const missing = await fetch(`${emulator.url}/gmail/v1/users/me/profile`);
     expect(missing.status).toBe(401);
-    expect((await missing.json()) as unknown).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED', errors: [{ reason: 'required', location: 'Authorization' }] } });
+    expect((await missing.json()) as unknown).toMatchObject({
+      error: { code: 401, status: 'UNAUTHENTICATED', errors: [{ reason: 'required', location: 'Authorization' }] },
+    });
     const unknown = await fetch(`${emulator.url}/gmail/v1/users/me/profile`, { headers: { authorization: 'Bearer ya29.forged' } });
     expect(unknown.status).toBe(401);
     expect(unknown.headers.get('www-authenticate')).toContain('invalid_token');
@@ -153,7 +155,7 @@ describe('gmail.metadata scope', () => {
     expect((await metadataOnly.users.history.list({ userId: 'me', startHistoryId: message.historyId })).status).toBe(200);
   });
 
-  it('refuses format=full and format=raw with 403 and Google\'s text', async () => {
+  it("refuses format=full and format=raw with 403 and Google's text", async () => {
     const full = await failure(metadataOnly.users.messages.get({ userId: 'me', id: message.id }));
     expect(full.status).toBe(403);
     expect(full.body.error).toMatchObject({ message: "Metadata scope doesn't allow format FULL", status: 'PERMISSION_DENIED' });
@@ -163,7 +165,7 @@ describe('gmail.metadata scope', () => {
     expect(thread.status).toBe(403);
   });
 
-  it("refuses q with 403 \"Metadata scope does not support 'q' parameter\"", async () => {
+  it('refuses q with 403 "Metadata scope does not support \'q\' parameter"', async () => {
     const result = await failure(metadataOnly.users.messages.list({ userId: 'me', q: 'after:1700000000' }));
     expect(result.status).toBe(403);
     expect(result.body.error.message).toBe("Metadata scope does not support 'q' parameter");

@@ -150,7 +150,12 @@ describe('messages.get', () => {
     const plain = alternative?.parts?.[0];
     expect(plain).toMatchObject({ partId: '0.0', mimeType: 'text/plain', filename: '' });
     expect(Buffer.from(plain?.body?.data ?? '', 'base64url').toString('utf8')).toBe('Hello Ana, the CANARY-BODY text of the quote.');
-    expect(pdf).toMatchObject({ partId: '1', mimeType: 'application/pdf', filename: 'PRJ-1042 proposal.pdf', body: { size: 13, attachmentId: expect.any(String) } });
+    expect(pdf).toMatchObject({
+      partId: '1',
+      mimeType: 'application/pdf',
+      filename: 'PRJ-1042 proposal.pdf',
+      body: { size: 13, attachmentId: expect.any(String) },
+    });
     expect(pdf?.body?.data).toBeUndefined();
     expect(text).toMatchObject({ partId: '2', filename: 'Résumé.txt' });
     expect(text?.body?.attachmentId).toBeTruthy();

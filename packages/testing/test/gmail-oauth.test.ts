@@ -51,9 +51,7 @@ describe('consent page', () => {
     expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT_URI);
     expect(redirect.searchParams.get('state')).toBe('opaque-state');
     expect(redirect.searchParams.get('code')).toMatch(/^4\/0A/);
-    expect(redirect.searchParams.get('scope')?.split(' ')).toEqual(
-      expect.arrayContaining(['openid', `${GOOGLE}userinfo.email`, `${GOOGLE}gmail.metadata`]),
-    );
+    expect(redirect.searchParams.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['openid', `${GOOGLE}userinfo.email`, `${GOOGLE}gmail.metadata`]));
   });
 
   it('redirects with error=access_denied when the user cancels', async () => {
@@ -72,7 +70,10 @@ describe('consent page', () => {
   });
 
   it('shows an error page (no redirect) for an unknown client', async () => {
-    const page = await fetch(`${emulator.url}/o/oauth2/v2/auth?client_id=nope&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&response_type=code&scope=openid`, { redirect: 'manual' });
+    const page = await fetch(
+      `${emulator.url}/o/oauth2/v2/auth?client_id=nope&redirect_uri=${encodeURIComponent(REDIRECT_URI)}&response_type=code&scope=openid`,
+      { redirect: 'manual' },
+    );
     expect(page.status).toBe(401);
     expect(await page.text()).toContain('invalid_client');
   });
@@ -118,7 +119,14 @@ describe('token endpoint', () => {
     const secondCode = new URL(await emulator.authorize(second.url)).searchParams.get('code') ?? '';
     const response = await fetch(emulator.providerOptions.oauthEndpoints.oauth2TokenUrl, {
       method: 'POST',
-      body: new URLSearchParams({ code: secondCode, code_verifier: second.codeVerifier, grant_type: 'authorization_code', redirect_uri: REDIRECT_URI, client_id: emulator.providerOptions.clientId, client_secret: 'wrong' }),
+      body: new URLSearchParams({
+        code: secondCode,
+        code_verifier: second.codeVerifier,
+        grant_type: 'authorization_code',
+        redirect_uri: REDIRECT_URI,
+        client_id: emulator.providerOptions.clientId,
+        client_secret: 'wrong',
+      }),
     });
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ error: 'invalid_client' });
@@ -154,7 +162,10 @@ describe('token endpoint', () => {
       const profile = await gmail.users.getProfile({ userId: 'me' });
       expect(profile.data.emailAddress).toBe('dora@acme.example');
       expect(auth.credentials.access_token).not.toBe(firstToken);
-      const statuses = emulator.log.entries.filter((entry) => entry.mailbox === 'dora@acme.example' || entry.operation === 'oauth.token').slice(-3).map((entry) => `${entry.operation}:${entry.status}`);
+      const statuses = emulator.log.entries
+        .filter((entry) => entry.mailbox === 'dora@acme.example' || entry.operation === 'oauth.token')
+        .slice(-3)
+        .map((entry) => `${entry.operation}:${entry.status}`);
       expect(statuses).toEqual(['getProfile:401', 'oauth.token:200', 'getProfile:200']);
     } finally {
       emulator.advanceClock(-3600_000);

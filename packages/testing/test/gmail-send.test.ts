@@ -61,7 +61,9 @@ describe('messages.send', () => {
     const sent = await gmail.users.messages.list({ userId: 'me', labelIds: ['SENT'] });
     expect(sent.data.messages?.[0]).toEqual({ id: data.id, threadId: anaCopy?.threadId });
     const history = await gmail.users.history.list({ userId: 'me', startHistoryId: start, historyTypes: ['messageAdded'] });
-    expect(history.data.history?.map((record) => record.messagesAdded?.[0]?.message)).toEqual([{ id: data.id, threadId: anaCopy?.threadId, labelIds: ['SENT'] }]);
+    expect(history.data.history?.map((record) => record.messagesAdded?.[0]?.message)).toEqual([
+      { id: data.id, threadId: anaCopy?.threadId, labelIds: ['SENT'] },
+    ]);
 
     // Bruno, an emulated recipient, gets an inbound copy in his own thread, without the Bcc header.
     const brunoReply = emulator.messages(BRUNO).find((message) => message.subject === 'Re: Site visit PRJ-7');
@@ -74,7 +76,14 @@ describe('messages.send', () => {
   });
 
   it('starts a new thread when the subject does not match, even with threadId', async () => {
-    const raw = await compose({ from: ANA, to: 'client@bigco.example', subject: 'Something else', text: 'x', inReplyTo: incoming.messageId, references: [incoming.messageId] });
+    const raw = await compose({
+      from: ANA,
+      to: 'client@bigco.example',
+      subject: 'Something else',
+      text: 'x',
+      inReplyTo: incoming.messageId,
+      references: [incoming.messageId],
+    });
     const anaThread = emulator.messages(ANA).find((message) => message.messageId === incoming.messageId)?.threadId ?? '';
     const { data } = await gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw), threadId: anaThread } });
     expect(data.threadId).not.toBe(anaThread);
@@ -82,7 +91,14 @@ describe('messages.send', () => {
   });
 
   it('starts a new thread without threadId, even for a proper reply', async () => {
-    const raw = await compose({ from: ANA, to: BRUNO, subject: 'Re: Site visit PRJ-7', text: 'x', inReplyTo: incoming.messageId, references: [incoming.messageId] });
+    const raw = await compose({
+      from: ANA,
+      to: BRUNO,
+      subject: 'Re: Site visit PRJ-7',
+      text: 'x',
+      inReplyTo: incoming.messageId,
+      references: [incoming.messageId],
+    });
     const { data } = await gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } });
     expect(data.threadId).toBe(data.id);
   });
@@ -104,7 +120,10 @@ describe('messages.send', () => {
     const raw = await compose({ from: ANA, to: BRUNO, subject: 'Uploaded', text: 'via /upload' });
     const response = await fetch(`${emulator.url}/upload/gmail/v1/users/me/messages/send?uploadType=media`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${(await connect(emulator, ANA, [`${GOOGLE}gmail.send`])).auth.credentials.access_token}`, 'content-type': 'message/rfc822' },
+      headers: {
+        authorization: `Bearer ${(await connect(emulator, ANA, [`${GOOGLE}gmail.send`])).auth.credentials.access_token}`,
+        'content-type': 'message/rfc822',
+      },
       body: raw,
     });
     expect(response.status).toBe(200);
@@ -123,7 +142,11 @@ describe('messages.send', () => {
     const raw = await compose({ from: BRUNO, to: ANA, subject: 'x', text: 'x' });
     const result = await failure(readOnly.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } }));
     expect(result.status).toBe(403);
-    expect(result.body.error).toMatchObject({ message: 'Request had insufficient authentication scopes.', status: 'PERMISSION_DENIED', errors: [{ reason: 'insufficientPermissions' }] });
+    expect(result.body.error).toMatchObject({
+      message: 'Request had insufficient authentication scopes.',
+      status: 'PERMISSION_DENIED',
+      errors: [{ reason: 'insufficientPermissions' }],
+    });
   });
 
   it('failAfter sends, then answers 500 — or drops the connection — so the client cannot tell it went out', async () => {
@@ -140,7 +163,12 @@ describe('messages.send', () => {
     expect(dropped).toBe('no answer');
     // Both went out, and both were charged; the log shows the lost answer as status 0.
     expect(emulator.messages(BRUNO).filter((message) => message.subject === 'Lost answer').length - sentBefore).toBe(2);
-    expect(emulator.log.entries.filter((entry) => entry.operation === 'messages.send').slice(-2).map((entry) => [entry.status, entry.units])).toEqual([
+    expect(
+      emulator.log.entries
+        .filter((entry) => entry.operation === 'messages.send')
+        .slice(-2)
+        .map((entry) => [entry.status, entry.units]),
+    ).toEqual([
       [500, 100],
       [0, 100],
     ]);
@@ -148,9 +176,16 @@ describe('messages.send', () => {
     emulator.failNext('messages.send', { status: 503 });
     expect((await failure(gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } }, { retry: false }))).status).toBe(503);
     emulator.failNext('messages.send', { status: 'drop' });
-    await expect(gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } }, { retry: false })).rejects.toMatchObject({ response: undefined });
+    await expect(gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(raw) } }, { retry: false })).rejects.toMatchObject({
+      response: undefined,
+    });
     expect(emulator.messages(BRUNO).filter((message) => message.subject === 'Lost answer').length - sentBefore).toBe(2);
-    expect(emulator.log.entries.filter((entry) => entry.operation === 'messages.send').slice(-2).map((entry) => [entry.status, entry.units])).toEqual([
+    expect(
+      emulator.log.entries
+        .filter((entry) => entry.operation === 'messages.send')
+        .slice(-2)
+        .map((entry) => [entry.status, entry.units]),
+    ).toEqual([
       [503, 0],
       [0, 0],
     ]);

@@ -54,7 +54,10 @@ describe('$batch', () => {
   it('refuses more than 20 requests in one batch', async () => {
     const { client } = await connect('lee');
     const requests = Array.from({ length: 21 }, (_, index) => ({ id: String(index + 1), method: 'GET', url: '/me' }));
-    const error = (await client.api('/$batch').post({ requests }).catch((caught: unknown) => caught)) as GraphError;
+    const error = (await client
+      .api('/$batch')
+      .post({ requests })
+      .catch((caught: unknown) => caught)) as GraphError;
     expect(error.statusCode).toBe(400);
     expect(error.code).toBe('BadRequest');
     const twenty = (await client.api('/$batch').post({ requests: requests.slice(0, 20) })) as BatchResponseBody;
@@ -112,7 +115,10 @@ describe('throttling', () => {
     const raw = await connect('pat', 0);
     emulator.faults.forced429 = 1;
     emulator.faults.retryAfterSeconds = 5;
-    const error = (await raw.client.api('/me').get().catch((caught: unknown) => caught)) as GraphError;
+    const error = (await raw.client
+      .api('/me')
+      .get()
+      .catch((caught: unknown) => caught)) as GraphError;
     expect(error.statusCode).toBe(429);
     expect(error.headers?.get('retry-after')).toBe('5');
     expect(error.code).toBe('TooManyRequests');
@@ -128,7 +134,10 @@ describe('throttling', () => {
   it('answers with 503 at the configured error rate', async () => {
     const { client } = await connect('rae', 0);
     emulator.faults.errorRate = 1;
-    const error = (await client.api('/me').get().catch((caught: unknown) => caught)) as GraphError;
+    const error = (await client
+      .api('/me')
+      .get()
+      .catch((caught: unknown) => caught)) as GraphError;
     expect(error.statusCode).toBe(503);
     emulator.faults.errorRate = 0;
     await expect(client.api('/me').get()).resolves.toHaveProperty('id');

@@ -14,14 +14,7 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
-import {
-  Client,
-  HTTPMessageHandler,
-  RetryHandler,
-  RetryHandlerOptions,
-  type Context,
-  type Middleware,
-} from '@microsoft/microsoft-graph-client';
+import { Client, HTTPMessageHandler, RetryHandler, RetryHandlerOptions, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import type { GraphEmulator } from '../src/graph/index.js';
 
 export const SCOPES = [
@@ -140,7 +133,12 @@ export function graphClient(emulator: GraphEmulator, token: () => Promise<string
 }
 
 /** A fresh mailbox (unique address per call), signed in through msal-node, with a Graph client for it. */
-export async function connectMailbox(emulator: GraphEmulator, name: string, retries = 3, scopes: string[] = SCOPES): Promise<{ email: string; client: Client }> {
+export async function connectMailbox(
+  emulator: GraphEmulator,
+  name: string,
+  retries = 3,
+  scopes: string[] = SCOPES,
+): Promise<{ email: string; client: Client }> {
   const email = `${name}-${randomUUID().slice(0, 8)}@contoso.test`;
   emulator.addMailbox({ email, name });
   const { result } = await signIn(emulator, email, undefined, scopes);

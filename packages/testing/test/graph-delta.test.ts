@@ -92,7 +92,10 @@ describe('message delta', () => {
     await emulator.deliver({ from: 'a@fabrikam.test', to: email, subject: 'One' });
     const round = await deltaRound(client, '/me/mailFolders/inbox/messages/delta?$select=subject');
     emulator.expireDeltaTokens(email);
-    const error = (await client.api(relativeLink(emulator, round.deltaLink)).get().catch((caught: unknown) => caught)) as GraphError;
+    const error = (await client
+      .api(relativeLink(emulator, round.deltaLink))
+      .get()
+      .catch((caught: unknown) => caught)) as GraphError;
     expect(error).toBeInstanceOf(GraphError);
     expect(error.statusCode).toBe(410);
     expect(error.code).toBe('SyncStateNotFound');
@@ -134,10 +137,16 @@ describe('message delta', () => {
     expect(archivedRestId).not.toBe(before);
     const rest = (await client.api('/me/mailFolders/inbox/messages').select('subject').get()) as DeltaPage;
     expect(rest.value[0]?.id).not.toBe(archivedRestId);
-    const stale = (await client.api(`/me/messages/${archivedRestId}`).get().catch((caught: unknown) => caught)) as GraphError;
+    const stale = (await client
+      .api(`/me/messages/${archivedRestId}`)
+      .get()
+      .catch((caught: unknown) => caught)) as GraphError;
     expect(stale.statusCode).toBe(404);
     expect(stale.code).toBe('ErrorItemNotFound');
-    const byImmutable = (await client.api(`/me/messages/${String(before)}`).select('subject').get()) as Record<string, unknown>;
+    const byImmutable = (await client
+      .api(`/me/messages/${String(before)}`)
+      .select('subject')
+      .get()) as Record<string, unknown>;
     expect(byImmutable.subject).toBe('Hello');
   });
 
@@ -189,7 +198,10 @@ describe('reading messages', () => {
       html: '<div>Please find <i>attached</i>.</div>',
       attachments: [{ filename: 'proposal-2024-117.pdf', content: Buffer.from('%PDF-1.4 fake') }],
     });
-    const meta = (await client.api(`/me/messages/${delivered.id}`).select(['subject', 'from', 'ccRecipients', 'hasAttachments', 'conversationId']).get()) as Record<string, unknown>;
+    const meta = (await client
+      .api(`/me/messages/${delivered.id}`)
+      .select(['subject', 'from', 'ccRecipients', 'hasAttachments', 'conversationId'])
+      .get()) as Record<string, unknown>;
     expect(meta).toMatchObject({
       id: delivered.id,
       subject: 'Signed proposal 2024-117',
@@ -214,7 +226,11 @@ describe('reading messages', () => {
     expect(attachments.value[0]?.size).toBeGreaterThan(0);
     expect(attachments.value[0]).not.toHaveProperty('contentBytes');
 
-    const unknown = (await client.api(`/me/messages/${delivered.id}`).select('nonsense').get().catch((caught: unknown) => caught)) as GraphError;
+    const unknown = (await client
+      .api(`/me/messages/${delivered.id}`)
+      .select('nonsense')
+      .get()
+      .catch((caught: unknown) => caught)) as GraphError;
     expect(unknown.statusCode).toBe(400);
   });
 });

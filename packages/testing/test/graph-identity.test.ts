@@ -48,7 +48,12 @@ describe('Microsoft identity platform emulator with msal-node', () => {
 
     expect(result.account?.username).toBe(ANN);
     expect(result.account?.homeAccountId).toBe(`${emulator.userId(ANN)}.${emulator.tenantId}`);
-    expect(result.idTokenClaims).toMatchObject({ oid: emulator.userId(ANN), tid: emulator.tenantId, aud: emulator.providerOptions.clientId, preferred_username: ANN });
+    expect(result.idTokenClaims).toMatchObject({
+      oid: emulator.userId(ANN),
+      tid: emulator.tenantId,
+      aud: emulator.providerOptions.clientId,
+      preferred_username: ANN,
+    });
     expect(result.accessToken.split('.')).toHaveLength(3);
     expect(result.scopes.map((scope) => scope.toLowerCase())).toEqual(expect.arrayContaining(SCOPES.slice(0, 3).map((scope) => scope.toLowerCase())));
     // knownAuthorities keeps msal-node off the public instance-discovery endpoint.
@@ -58,7 +63,9 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     expect(seen[0]).toBe(`${emulator.identityUrl}/common/v2.0/.well-known/openid-configuration`);
     expect(emulator.log.count({ operation: 'identity.token' })).toBe(1);
 
-    const me = (await graphClient(emulator, () => result.accessToken).api('/me').get()) as Record<string, unknown>;
+    const me = (await graphClient(emulator, () => result.accessToken)
+      .api('/me')
+      .get()) as Record<string, unknown>;
     expect(me).toMatchObject({ id: emulator.userId(ANN), mail: ANN, userPrincipalName: ANN, displayName: 'Ann Example' });
   });
 
@@ -105,9 +112,7 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     expect((wrong as ServerError).errorMessage).toContain('AADSTS501481');
 
     await app.acquireTokenByCode({ code, scopes: SCOPES, redirectUri: REDIRECT_URI, codeVerifier: verifier });
-    const reused = await app
-      .acquireTokenByCode({ code, scopes: SCOPES, redirectUri: REDIRECT_URI, codeVerifier: verifier })
-      .catch((error: unknown) => error);
+    const reused = await app.acquireTokenByCode({ code, scopes: SCOPES, redirectUri: REDIRECT_URI, codeVerifier: verifier }).catch((error: unknown) => error);
     expect((reused as ServerError).errorCode).toBe('invalid_grant');
     expect((reused as ServerError).errorMessage).toContain('AADSTS54005');
   });
@@ -135,7 +140,10 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     const refreshed = await app.acquireTokenSilent({ account, scopes: SCOPES });
     expect(refreshed.accessToken).not.toBe(result.accessToken);
     expect(emulator.log.count({ operation: 'identity.token' })).toBe(2);
-    const me = (await graphClient(emulator, () => refreshed.accessToken).api('/me').select('mail').get()) as Record<string, unknown>;
+    const me = (await graphClient(emulator, () => refreshed.accessToken)
+      .api('/me')
+      .select('mail')
+      .get()) as Record<string, unknown>;
     expect(me.mail).toBe(ANN);
   });
 
@@ -174,14 +182,23 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     expect((refresh as InteractionRequiredAuthError).errorCode).toBe('invalid_grant');
     expect((refresh as InteractionRequiredAuthError).errorMessage).toContain('AADSTS50173');
 
-    const graph = await graphClient(emulator, () => result.accessToken).api('/me').get().catch((error: unknown) => error);
+    const graph = await graphClient(emulator, () => result.accessToken)
+      .api('/me')
+      .get()
+      .catch((error: unknown) => error);
     expect(graph).toBeInstanceOf(GraphError);
     expect((graph as GraphError).statusCode).toBe(401);
     expect((graph as GraphError).code).toBe('InvalidAuthenticationToken');
 
     // A fresh consent works again.
     const again = await signIn(emulator, ANN);
-    expect((await graphClient(emulator, () => again.result.accessToken).api('/me').get()).mail).toBe(ANN);
+    expect(
+      (
+        await graphClient(emulator, () => again.result.accessToken)
+          .api('/me')
+          .get()
+      ).mail,
+    ).toBe(ANN);
   });
 
   it('rejects an access token past its lifetime on the emulator clock', async () => {
@@ -189,7 +206,10 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     emulator.addMailbox({ email: ANN });
     const { result } = await signIn(emulator, ANN);
     emulator.advanceTime(2 * 60 * 60 * 1000);
-    const error = (await graphClient(emulator, () => result.accessToken).api('/me').get().catch((caught: unknown) => caught)) as GraphError;
+    const error = (await graphClient(emulator, () => result.accessToken)
+      .api('/me')
+      .get()
+      .catch((caught: unknown) => caught)) as GraphError;
     expect(error.statusCode).toBe(401);
     expect(error.code).toBe('InvalidAuthenticationToken');
     expect(error.message).toContain('expired');
@@ -200,11 +220,15 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     emulator.addMailbox({ email: ANN });
     const { result } = await signIn(emulator, ANN);
     const me = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      httpsRequest(`${emulator?.secureUrl ?? ''}/v1.0/me?$select=mail`, { ca: emulator?.providerOptions.caCertificate ?? '', headers: { authorization: `Bearer ${result.accessToken}` } }, (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      })
+      httpsRequest(
+        `${emulator?.secureUrl ?? ''}/v1.0/me?$select=mail`,
+        { ca: emulator?.providerOptions.caCertificate ?? '', headers: { authorization: `Bearer ${result.accessToken}` } },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+          incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        },
+      )
         .on('error', reject)
         .end();
     });
@@ -216,7 +240,10 @@ describe('Microsoft identity platform emulator with msal-node', () => {
     emulator = await startGraphEmulator();
     emulator.addMailbox({ email: ANN });
     const ca = emulator.providerOptions.caCertificate;
-    const configuration = JSON.parse((await getText(`${emulator.identityUrl}/common/v2.0/.well-known/openid-configuration`, ca)).body) as Record<string, unknown>;
+    const configuration = JSON.parse((await getText(`${emulator.identityUrl}/common/v2.0/.well-known/openid-configuration`, ca)).body) as Record<
+      string,
+      unknown
+    >;
     expect(configuration).toMatchObject({
       issuer: `${emulator.identityUrl}/{tenantid}/v2.0`,
       authorization_endpoint: `${emulator.identityUrl}/common/oauth2/v2.0/authorize`,

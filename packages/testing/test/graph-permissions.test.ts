@@ -51,7 +51,10 @@ describe('delegated permissions', () => {
       .catch((caught: unknown) => caught)) as GraphError;
     expect(mime.statusCode).toBe(403);
     // /me needs User.Read, which this consent did not include.
-    const me = (await client.api('/me').get().catch((caught: unknown) => caught)) as GraphError;
+    const me = (await client
+      .api('/me')
+      .get()
+      .catch((caught: unknown) => caught)) as GraphError;
     expect(me.statusCode).toBe(403);
     expect(me.code).toBe('Authorization_RequestDenied');
   });

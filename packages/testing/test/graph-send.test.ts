@@ -50,7 +50,10 @@ describe('replying and sending', () => {
     expect(sentItems.value).toHaveLength(1);
     expect(sentItems.value[0]).toMatchObject({ subject: 'RE: Project 2024-117', conversationId: original.conversationId });
     expect(sentItems.value[0]).not.toHaveProperty('internetMessageHeaders');
-    const mime = (await ann.client.api(`/me/messages/${String(sentItems.value[0]?.id)}/$value`).responseType(ResponseType.TEXT).get()) as string;
+    const mime = (await ann.client
+      .api(`/me/messages/${String(sentItems.value[0]?.id)}/$value`)
+      .responseType(ResponseType.TEXT)
+      .get()) as string;
     expect(mime).toContain(`In-Reply-To: ${original.internetMessageId}`);
     expect(mime).toContain(`References: ${original.internetMessageId}`);
 
@@ -77,14 +80,26 @@ describe('replying and sending', () => {
     expect(draft.toRecipients).toEqual([{ emailAddress: { name: bob.email, address: bob.email } }]);
     const draftId = String(draft.id);
 
-    await ann.client.api(`/me/messages/${draftId}`).header('Prefer', immutable).patch({ body: { contentType: 'text', content: 'Paid today.' } });
+    await ann.client
+      .api(`/me/messages/${draftId}`)
+      .header('Prefer', immutable)
+      .patch({ body: { contentType: 'text', content: 'Paid today.' } });
     await ann.client.api(`/me/messages/${draftId}/send`).header('Prefer', immutable).post(null);
 
     const sentItems = await ann.client.api('/me/mailFolders/sentitems').get();
-    const after = (await ann.client.api(`/me/messages/${draftId}`).header('Prefer', immutable).select(['isDraft', 'parentFolderId', 'conversationId']).get()) as Record<string, unknown>;
+    const after = (await ann.client
+      .api(`/me/messages/${draftId}`)
+      .header('Prefer', immutable)
+      .select(['isDraft', 'parentFolderId', 'conversationId'])
+      .get()) as Record<string, unknown>;
     expect(after).toMatchObject({ id: draftId, isDraft: false, parentFolderId: (sentItems as { id: string }).id, conversationId: original.conversationId });
     expect(emulator.sent(ann.email).map((message) => message.immutableId)).toEqual([draftId]);
-    expect(emulator.messages(bob.email).filter((message) => message.folder === 'inbox').map((message) => message.subject)).toEqual(['RE: Invoice']);
+    expect(
+      emulator
+        .messages(bob.email)
+        .filter((message) => message.folder === 'inbox')
+        .map((message) => message.subject),
+    ).toEqual(['RE: Invoice']);
   });
 
   it('sends new mail with sendMail, refusing threading headers it cannot set', async () => {
@@ -103,7 +118,10 @@ describe('replying and sending', () => {
     expect(refused.statusCode).toBe(400);
     expect(refused.code).toBe('InvalidInternetMessageHeader');
 
-    const empty = (await ann.client.api('/me/sendMail').post({ message: { subject: 'Nobody' } }).catch((error: unknown) => error)) as GraphError;
+    const empty = (await ann.client
+      .api('/me/sendMail')
+      .post({ message: { subject: 'Nobody' } })
+      .catch((error: unknown) => error)) as GraphError;
     expect(empty.code).toBe('ErrorInvalidRecipients');
 
     await ann.client.api('/me/sendMail').post({
@@ -113,17 +131,27 @@ describe('replying and sending', () => {
         toRecipients: [{ emailAddress: { address: carl.email, name: 'Carl' } }],
         internetMessageHeaders: [{ name: 'X-Threadlink-Draft', value: 'd-1' }],
         attachments: [
-          { '@odata.type': '#microsoft.graph.fileAttachment', name: 'proposal.pdf', contentType: 'application/pdf', contentBytes: Buffer.from('pdf').toString('base64') },
+          {
+            '@odata.type': '#microsoft.graph.fileAttachment',
+            name: 'proposal.pdf',
+            contentType: 'application/pdf',
+            contentBytes: Buffer.from('pdf').toString('base64'),
+          },
         ],
       },
       saveToSentItems: true,
     });
-    const received = (await carl.client.api('/me/mailFolders/inbox/messages').select(['subject', 'hasAttachments', 'internetMessageHeaders', 'from']).get()) as Collection;
+    const received = (await carl.client
+      .api('/me/mailFolders/inbox/messages')
+      .select(['subject', 'hasAttachments', 'internetMessageHeaders', 'from'])
+      .get()) as Collection;
     expect(received.value[0]).toMatchObject({ subject: 'Proposal', hasAttachments: true, from: { emailAddress: { address: ann.email } } });
     expect(received.value[0]?.internetMessageHeaders).toEqual(expect.arrayContaining([{ name: 'X-Threadlink-Draft', value: 'd-1' }]));
     expect(emulator.messages(ann.email).map((message) => message.folder)).toEqual(['sentitems']);
 
-    await ann.client.api('/me/sendMail').post({ message: { subject: 'Unsaved', toRecipients: [{ emailAddress: { address: 'x@fabrikam.test' } }] }, saveToSentItems: false });
+    await ann.client
+      .api('/me/sendMail')
+      .post({ message: { subject: 'Unsaved', toRecipients: [{ emailAddress: { address: 'x@fabrikam.test' } }] }, saveToSentItems: false });
     expect(emulator.sent(ann.email).map((message) => message.subject)).toEqual(['Proposal', 'Unsaved']);
     expect(emulator.messages(ann.email)).toHaveLength(1);
   });
@@ -137,7 +165,9 @@ describe('replying and sending', () => {
     const immutableDraft = (await ann.client.api(`/me/messages/${original.id}/createReply`).header('Prefer', IMMUTABLE).post({ comment: 'Immutable ids' })) as {
       id: string;
     };
-    const [restCopy, immutableCopy] = [restDraft.id, immutableDraft.id].map((id) => emulator.messages(ann.email).find((message) => message.id === id || message.immutableId === id));
+    const [restCopy, immutableCopy] = [restDraft.id, immutableDraft.id].map((id) =>
+      emulator.messages(ann.email).find((message) => message.id === id || message.immutableId === id),
+    );
     expect(restCopy?.id).toBe(restDraft.id);
     expect(restCopy?.immutableId).not.toBe(restDraft.id);
     expect(immutableCopy?.immutableId).toBe(immutableDraft.id);
@@ -146,10 +176,17 @@ describe('replying and sending', () => {
     await ann.client.api(`/me/messages/${restDraft.id}/send`).post(null);
     await ann.client.api(`/me/messages/${immutableDraft.id}/send`).header('Prefer', IMMUTABLE).post(null);
 
-    const lost = (await ann.client.api(`/me/messages/${restDraft.id}`).get().catch((error: unknown) => error)) as GraphError;
+    const lost = (await ann.client
+      .api(`/me/messages/${restDraft.id}`)
+      .get()
+      .catch((error: unknown) => error)) as GraphError;
     expect(lost.statusCode).toBe(404);
     const sentItems = (await ann.client.api('/me/mailFolders/sentitems').get()) as { id: string };
-    const found = (await ann.client.api(`/me/messages/${immutableDraft.id}`).header('Prefer', IMMUTABLE).select(['isDraft', 'parentFolderId', 'body']).get()) as Record<string, unknown>;
+    const found = (await ann.client
+      .api(`/me/messages/${immutableDraft.id}`)
+      .header('Prefer', IMMUTABLE)
+      .select(['isDraft', 'parentFolderId', 'body'])
+      .get()) as Record<string, unknown>;
     expect(found).toMatchObject({ id: immutableDraft.id, isDraft: false, parentFolderId: sentItems.id });
     expect(JSON.stringify(found.body)).toContain('Immutable ids');
     expect(emulator.messages(ann.email).filter((message) => message.folder === 'drafts')).toEqual([]);
@@ -161,24 +198,32 @@ describe('replying and sending', () => {
     const receiver = await startWebhookReceiver();
     try {
       const original = await emulator.deliver({ from: bob.email, to: ann.email, subject: 'Schedule', text: 'When?' });
-      await ann.client.api('/subscriptions').header('Prefer', IMMUTABLE).post({
-        changeType: 'created,updated,deleted',
-        notificationUrl: receiver.url,
-        lifecycleNotificationUrl: receiver.lifecycleUrl,
-        resource: "/me/mailFolders('sentitems')/messages",
-        expirationDateTime: expiresIn(60),
-        clientState: 'sent-state',
-      });
+      await ann.client
+        .api('/subscriptions')
+        .header('Prefer', IMMUTABLE)
+        .post({
+          changeType: 'created,updated,deleted',
+          notificationUrl: receiver.url,
+          lifecycleNotificationUrl: receiver.lifecycleUrl,
+          resource: "/me/mailFolders('sentitems')/messages",
+          expirationDateTime: expiresIn(60),
+          clientState: 'sent-state',
+        });
       const start = (await ann.client.api('/me/mailFolders/sentitems/messages/delta').header('Prefer', IMMUTABLE).select('subject').get()) as {
         '@odata.deltaLink': string;
       };
 
       emulator.faults.holdOutbox = true;
-      const draft = (await ann.client.api(`/me/messages/${original.id}/createReply`).header('Prefer', IMMUTABLE).post({ comment: 'Tomorrow.' })) as { id: string };
+      const draft = (await ann.client.api(`/me/messages/${original.id}/createReply`).header('Prefer', IMMUTABLE).post({ comment: 'Tomorrow.' })) as {
+        id: string;
+      };
       await ann.client.api(`/me/messages/${draft.id}/send`).header('Prefer', IMMUTABLE).post(null);
 
       const outbox = (await ann.client.api('/me/mailFolders/outbox').get()) as { id: string };
-      const inTransit = (await ann.client.api(`/me/messages/${draft.id}`).header('Prefer', IMMUTABLE).select(['isDraft', 'parentFolderId']).get()) as Record<string, unknown>;
+      const inTransit = (await ann.client.api(`/me/messages/${draft.id}`).header('Prefer', IMMUTABLE).select(['isDraft', 'parentFolderId']).get()) as Record<
+        string,
+        unknown
+      >;
       expect(inTransit).toMatchObject({ isDraft: false, parentFolderId: outbox.id });
       expect(emulator.messages(ann.email).filter((message) => message.folder === 'sentitems' || message.folder === 'drafts')).toEqual([]);
       expect(emulator.messages(bob.email).filter((message) => message.folder === 'inbox')).toEqual([]);
@@ -195,7 +240,12 @@ describe('replying and sending', () => {
       };
       expect(changes.value).toEqual([expect.objectContaining({ id: draft.id, subject: 'RE: Schedule' })]);
       expect(emulator.sent(ann.email).map((message) => message.immutableId)).toEqual([draft.id]);
-      expect(emulator.messages(bob.email).filter((message) => message.folder === 'inbox').map((message) => message.subject)).toEqual(['RE: Schedule']);
+      expect(
+        emulator
+          .messages(bob.email)
+          .filter((message) => message.folder === 'inbox')
+          .map((message) => message.subject),
+      ).toEqual(['RE: Schedule']);
     } finally {
       emulator.faults.holdOutbox = false;
       emulator.releaseOutbox();
@@ -221,7 +271,12 @@ describe('replying and sending', () => {
   });
 
   it('needs Mail.ReadWrite for drafts, while Mail.Send alone replies and sends', async () => {
-    const sendOnly = ['https://graph.microsoft.com/User.Read', 'https://graph.microsoft.com/Mail.ReadBasic', 'https://graph.microsoft.com/Mail.Send', 'offline_access'];
+    const sendOnly = [
+      'https://graph.microsoft.com/User.Read',
+      'https://graph.microsoft.com/Mail.ReadBasic',
+      'https://graph.microsoft.com/Mail.Send',
+      'offline_access',
+    ];
     const ann = await connect('ann', sendOnly);
     const bob = await connect('bob');
     const original = await emulator.deliver({ from: bob.email, to: ann.email, subject: 'Scopes', text: '?' });
@@ -245,7 +300,11 @@ describe('replying and sending', () => {
     const bob = await connect('bob');
     const original = await emulator.deliver({ from: bob.email, to: ann.email, subject: 'Lost answers', text: '?' });
     const replies = (): number => emulator.messages(bob.email).filter((message) => message.subject === 'RE: Lost answers').length;
-    const attempt = (): Promise<unknown> => ann.client.api(`/me/messages/${original.id}/reply`).post({ comment: 'x' }).catch((error: unknown) => error);
+    const attempt = (): Promise<unknown> =>
+      ann.client
+        .api(`/me/messages/${original.id}/reply`)
+        .post({ comment: 'x' })
+        .catch((error: unknown) => error);
 
     emulator.failAfter('messages.reply');
     const answered = (await attempt()) as GraphError;
@@ -257,7 +316,9 @@ describe('replying and sending', () => {
     // The client reports a connection that closed without an answer as status -1.
     expect(dropped.statusCode).toBe(-1);
     expect(replies()).toBe(2);
-    expect(emulator.log.entries.filter((entry) => entry.operation === 'messages.reply' && entry.mailbox === ann.email).map((entry) => entry.status)).toEqual([500, 0]);
+    expect(emulator.log.entries.filter((entry) => entry.operation === 'messages.reply' && entry.mailbox === ann.email).map((entry) => entry.status)).toEqual([
+      500, 0,
+    ]);
 
     emulator.failNext('messages.reply', { status: 503 });
     const refused = (await attempt()) as GraphError;

@@ -110,7 +110,10 @@ describe('subscriptions', () => {
     await emulator.deliver({ from: 'x@fabrikam.test', to: email, subject: 'Nobody listens' });
     await emulator.flushNotifications();
     expect(receiver.notifications).toEqual([]);
-    const gone = (await client.api(`/subscriptions/${String(subscription.id)}`).delete().catch((caught: unknown) => caught)) as GraphError;
+    const gone = (await client
+      .api(`/subscriptions/${String(subscription.id)}`)
+      .delete()
+      .catch((caught: unknown) => caught)) as GraphError;
     expect(gone.statusCode).toBe(404);
   });
 });
@@ -152,7 +155,10 @@ describe('change notifications', () => {
     ]);
 
     // The resource path in the notification is directly readable.
-    const message = (await client.api(`/${String(items[0]?.resource)}`).select('subject').get()) as Record<string, unknown>;
+    const message = (await client
+      .api(`/${String(items[0]?.resource)}`)
+      .select('subject')
+      .get()) as Record<string, unknown>;
     expect(message.subject).toBe('One');
   });
 

@@ -109,7 +109,13 @@ describe('push delivery', () => {
       void held.then(() => response.writeHead(204).end());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closers.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
     emulator.setPushEndpoint({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/push` });
     const { gmail } = await connect(emulator, email, [`${GOOGLE}gmail.metadata`]);
     const watch = await gmail.users.watch({ userId: 'me', requestBody: { topicName: emulator.providerOptions.pubsubTopic } });
@@ -137,7 +143,7 @@ describe('push delivery', () => {
     expect(emulator.watchOf(email)).toBeNull();
   });
 
-  it('an INBOX watch skips other labels but still fires for SENT (Gmail\'s leaky filter)', async () => {
+  it("an INBOX watch skips other labels but still fires for SENT (Gmail's leaky filter)", async () => {
     const { email, received } = await watched(emulator, undefined, { labelIds: ['INBOX'], labelFilterBehavior: 'include' });
     await emulator.flushNotifications();
     await emulator.deliver({ from: 'spammer@bad.example', to: email, subject: 'Spam', text: 'x', labelIds: ['SPAM'] });
@@ -208,7 +214,9 @@ describe('push authentication', () => {
     await expect(check(genuine)).resolves.toBeTruthy();
 
     const [header, payload, signature] = genuine.split('.');
-    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')), email: 'attacker@evil.example' })).toString('base64url');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8')), email: 'attacker@evil.example' }),
+    ).toString('base64url');
     await expect(check(`${header}.${forgedPayload}.${signature}`)).rejects.toThrow(/Invalid token signature/);
 
     const nowSeconds = Math.floor(Date.now() / 1000);
@@ -266,7 +274,7 @@ describe('Gmail notification rate', () => {
     expect(target.pushLog.rateLimited).toBe(3);
   });
 
-  it("drop mode loses notifications beyond one per second, as Gmail does", async () => {
+  it('drop mode loses notifications beyond one per second, as Gmail does', async () => {
     const target = await startEmulator({ notificationRateMode: 'drop' });
     const { email, received } = await watched(target);
     await target.flushNotifications();

@@ -17,7 +17,11 @@ describe('seededRandom', () => {
     expect(draw(12, () => random.int(0, 9))).toEqual([2, 4, 5, 1, 8, 8, 8, 7, 9, 9, 7, 7]);
     expect(draw(10, () => random.chance(0.5))).toEqual([false, true, true, false, true, false, true, false, true, false]);
     expect(draw(12, () => random.pick(['a', 'b', 'c', 'd', 'e', 'f'])).join('')).toBe('fabfaabfaead');
-    const directions = [['inbound', 6], ['outbound', 3], ['internal', 1]] as const;
+    const directions = [
+      ['inbound', 6],
+      ['outbound', 3],
+      ['internal', 1],
+    ] as const;
     expect(draw(10, () => random.weighted(directions))).toEqual([
       'inbound',
       'outbound',

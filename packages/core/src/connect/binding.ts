@@ -64,7 +64,15 @@ export function createBindingCookie(nonce: string, ttlMs: number, settings: Cook
 
 /** The `Set-Cookie` value that makes the browser forget one connect cookie. */
 export function clearingHeader(name: string, settings: CookieSettings): string {
-  return [`${name}=`, `Path=${settings.path}`, 'Max-Age=0', 'Expires=Thu, 01 Jan 1970 00:00:00 GMT', 'HttpOnly', ...(settings.secure ? ['Secure'] : []), 'SameSite=Lax'].join('; ');
+  return [
+    `${name}=`,
+    `Path=${settings.path}`,
+    'Max-Age=0',
+    'Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+    'HttpOnly',
+    ...(settings.secure ? ['Secure'] : []),
+    'SameSite=Lax',
+  ].join('; ');
 }
 
 /** Every cookie of a `Cookie` request header, by name (the first of a repeated name wins). */

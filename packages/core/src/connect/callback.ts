@@ -43,7 +43,9 @@ export function createOAuthCallback(context: CoreContext, complete: CompleteConn
       const connection = await complete(url, { cookies });
       if (returnTo && isSafeReturn(returnTo, origin)) return clearCookies(redirect(returnTo, 'connected', connection.id), toClear);
       return clearCookies(
-        jsonResponse(200, { connection: { id: connection.id, provider: connection.provider, accountEmail: connection.accountEmail, status: connection.status } }),
+        jsonResponse(200, {
+          connection: { id: connection.id, provider: connection.provider, accountEmail: connection.accountEmail, status: connection.status },
+        }),
         toClear,
       );
     } catch (raw) {

@@ -87,7 +87,15 @@ export function createConnectComplete(context: CoreContext): CompleteConnection 
       subscription: existing?.subscription ?? null,
       cursor: existing?.cursor ?? null,
       backfill: existing?.backfill ?? { state: 'pending', done: 0, estimatedTotal: null, resume: null, startedAt: null, finishedAt: null, rate: null },
-      health: existing?.health ?? { lastPushAt: null, lastSyncAt: null, lastFullSyncAt: null, newestChangeAt: null, consecutiveErrors: 0, lastErrorCode: null, lastErrorAt: null },
+      health: existing?.health ?? {
+        lastPushAt: null,
+        lastSyncAt: null,
+        lastFullSyncAt: null,
+        newestChangeAt: null,
+        consecutiveErrors: 0,
+        lastErrorCode: null,
+        lastErrorAt: null,
+      },
       shared: existing?.shared ?? false,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
@@ -101,9 +109,13 @@ export function createConnectComplete(context: CoreContext): CompleteConnection 
       } catch (error) {
         logger.warn('revoking a mismatched grant failed', { provider: state.provider, tenantId: state.tenantId, code: toThreadlinkError(error).code });
       }
-      throw new ThreadlinkError('ACCOUNT_MISMATCH', 'The account granted on the consent page is not the one the connection was started for; it was not connected', {
-        details: { provider: state.provider },
-      });
+      throw new ThreadlinkError(
+        'ACCOUNT_MISMATCH',
+        'The account granted on the consent page is not the one the connection was started for; it was not connected',
+        {
+          details: { provider: state.provider },
+        },
+      );
     }
     await store.saveConnection(connection);
     if (mismatch) {

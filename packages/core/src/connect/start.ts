@@ -49,7 +49,12 @@ export function createConnectStart(context: CoreContext): (input: ConnectStartIn
         return made.hash;
       },
     );
-    const url = await provider.authorizeUrl({ state, codeChallenge: challenge, redirectUri: context.urls.redirectUri, ...(parsed.loginHint ? { loginHint: parsed.loginHint } : {}) });
+    const url = await provider.authorizeUrl({
+      state,
+      codeChallenge: challenge,
+      redirectUri: context.urls.redirectUri,
+      ...(parsed.loginHint ? { loginHint: parsed.loginHint } : {}),
+    });
     return { url, state, cookie: cookie! };
   };
 }

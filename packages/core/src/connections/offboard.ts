@@ -10,7 +10,12 @@ import { toThreadlinkError } from '../errors.js';
 import type { ExportRecord, PurgeReport } from '../ports/metadata-store.js';
 
 // The scope's own keys are checked by checkScope; anything else is a typo worth refusing.
-const DisconnectInput = z.strictObject({ purge: z.boolean().optional(), tenantId: z.string(), userId: z.string().optional(), as: z.literal('admin').optional() });
+const DisconnectInput = z.strictObject({
+  purge: z.boolean().optional(),
+  tenantId: z.string(),
+  userId: z.string().optional(),
+  as: z.literal('admin').optional(),
+});
 
 export function createOffboarding(context: CoreContext) {
   const { store, sealer, clock, logger, events } = context;

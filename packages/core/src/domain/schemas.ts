@@ -53,7 +53,10 @@ export const SubscriptionState = z.strictObject({
 export type SubscriptionState = z.infer<typeof SubscriptionState>;
 
 /** An opaque provider cursor: a Gmail historyId, or Outlook delta links serialised by the adapter. */
-export const SyncCursor = z.string().min(1).max(64 * 1024);
+export const SyncCursor = z
+  .string()
+  .min(1)
+  .max(64 * 1024);
 export type SyncCursor = z.infer<typeof SyncCursor>;
 
 export const BackfillProgress = z.strictObject({
@@ -168,15 +171,7 @@ export const RecordRef = z.strictObject({
 });
 export type RecordRef = z.infer<typeof RecordRef>;
 
-export const MatchRule = z.enum([
-  'participant.address',
-  'participant.domain',
-  'reference',
-  'signed_proposal',
-  'thread',
-  'subject',
-  'manual',
-]);
+export const MatchRule = z.enum(['participant.address', 'participant.domain', 'reference', 'signed_proposal', 'thread', 'subject', 'manual']);
 export type MatchRule = z.infer<typeof MatchRule>;
 
 export const RecordLink = z.strictObject({
@@ -206,7 +201,11 @@ export const ChangeHint = z.strictObject({
    * engine may pull only these; absent means anywhere, and every pull that is not a push's covers
    * the whole mailbox. Names are the adapter's own (no commas: they travel joined in job data).
    */
-  scope: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/)).min(1).max(16).optional(),
+  scope: z
+    .array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/))
+    .min(1)
+    .max(16)
+    .optional(),
   receivedAt: EpochMs,
 });
 export type ChangeHint = z.infer<typeof ChangeHint>;

@@ -30,7 +30,9 @@ export async function commitChanges(deps: EngineDeps, connection: Connection, ch
   }
   const links =
     upserts.length > 0
-      ? await telemetry.span('threadlink.match', { provider: connection.provider, connectionId: connection.id, messages: upserts.length }, () => matchPage(deps, connection, upserts))
+      ? await telemetry.span('threadlink.match', { provider: connection.provider, connectionId: connection.id, messages: upserts.length }, () =>
+          matchPage(deps, connection, upserts),
+        )
       : new Map<string, RecordLink[]>();
   const batch: SyncBatch = {
     upserts,
@@ -46,7 +48,9 @@ export async function commitChanges(deps: EngineDeps, connection: Connection, ch
     // meanwhile by the webhook survives.
     batch.connection = { ...(options.connectionPatch ?? {}), ...(hasHealth ? { health } : {}), updatedAt: now };
   }
-  const result = await telemetry.span('threadlink.store.applySync', { provider: connection.provider, connectionId: connection.id }, () => store.applySync(connection.id, batch));
+  const result = await telemetry.span('threadlink.store.applySync', { provider: connection.provider, connectionId: connection.id }, () =>
+    store.applySync(connection.id, batch),
+  );
   if (hasHealth) connection.health = { ...connection.health, ...health };
   telemetry.messagesStored(connection.provider, result.inserted.length + result.updated.length);
   telemetry.messagesDeleted(connection.provider, result.deleted.length);

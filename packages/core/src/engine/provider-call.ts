@@ -4,7 +4,12 @@ import type { Connection } from '../domain/schemas.js';
 import { toThreadlinkError } from '../errors.js';
 import type { EngineDeps } from './engine-options.js';
 
-export async function callProvider<T>(deps: Pick<EngineDeps, 'clock' | 'telemetry'>, connection: Connection, method: string, run: () => Promise<T>): Promise<T> {
+export async function callProvider<T>(
+  deps: Pick<EngineDeps, 'clock' | 'telemetry'>,
+  connection: Connection,
+  method: string,
+  run: () => Promise<T>,
+): Promise<T> {
   const { clock, telemetry } = deps;
   const started = clock.now();
   try {

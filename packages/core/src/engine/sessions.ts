@@ -30,7 +30,11 @@ function openTokens(sealer: Sealer, sealed: string): ProviderTokens {
  * A session over tokens that were never stored (a grant refused at connect, to be revoked): the
  * connection is the one that would have been saved, and refreshed tokens are kept in memory only.
  */
-export function transientSession(connection: Connection, tokens: ProviderTokens, deps: Pick<SessionFactoryDeps, 'logger' | 'clock' | 'webhookUrl'>): ProviderSession {
+export function transientSession(
+  connection: Connection,
+  tokens: ProviderTokens,
+  deps: Pick<SessionFactoryDeps, 'logger' | 'clock' | 'webhookUrl'>,
+): ProviderSession {
   let current = ProviderTokensSchema.parse(tokens);
   return {
     connection,

@@ -84,7 +84,10 @@ export class SyncEngine {
     const parts = normalizeScope(scope);
     const data = parts ? { reason, scope: parts.join(',') } : { reason };
     const delayMs = reason === 'push' ? this.pacing.delayFor(connectionId) : 0;
-    return this.deps.queue.enqueue({ name: 'sync', connectionId, data, requestedAt }, { key: syncKey(connectionId, parts), ...(delayMs > 0 ? { delayMs } : {}) });
+    return this.deps.queue.enqueue(
+      { name: 'sync', connectionId, data, requestedAt },
+      { key: syncKey(connectionId, parts), ...(delayMs > 0 ? { delayMs } : {}) },
+    );
   }
 
   enqueue(name: Job['name'], connectionId: string, delayMs = 0, data?: Job['data']): Promise<boolean> {

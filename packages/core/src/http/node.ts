@@ -21,7 +21,9 @@ export function toNodeHandler(handler: WebHandler, options: NodeHandlerOptions =
         const url = new URL(req.originalUrl ?? req.url ?? '/', `${protocol}://${host}`);
         const declared = Number(req.headers['content-length'] ?? '0');
         if (declared > limit) {
-          res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' } }));
+          res
+            .writeHead(413, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' } }));
           req.resume();
           return;
         }
@@ -39,7 +41,9 @@ export function toNodeHandler(handler: WebHandler, options: NodeHandlerOptions =
           }
         }
         if (tooLarge) {
-          res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' } }));
+          res
+            .writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+            .end(JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'Request body too large' } }));
           req.destroy();
           return;
         }
@@ -61,7 +65,8 @@ export function toNodeHandler(handler: WebHandler, options: NodeHandlerOptions =
         res.end(Buffer.from(await response.arrayBuffer()));
       } catch (error) {
         if (next) next(error);
-        else if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
+        else if (!res.headersSent)
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'INTERNAL', message: 'Internal error' } }));
       }
     })();
   };

@@ -62,15 +62,17 @@ export async function resolveBatch(tenantId: string, analyses: readonly Analysis
             records,
             tokenList,
             // Without `references`, a record whose label or id IS the reference still attributes.
-            (record) => record.references ?? nonEmpty([record.label, record.id].filter((key): key is string => key !== undefined && referenceTokens.has(referenceKey(key)))),
+            (record) =>
+              record.references ??
+              nonEmpty([record.label, record.id].filter((key): key is string => key !== undefined && referenceTokens.has(referenceKey(key)))),
             referenceKey,
           ),
         ),
     subjectList.length === 0 || !projectsBySubject
       ? new Map<string, ResolvedRecord[]>()
-      : mapWithConcurrency(subjectList, SUBJECT_LOOKUP_CONCURRENCY, (subject) => callResolver('projectsBySubject', () => projectsBySubject(tenantId, subject))).then(
-          (answers) => new Map(subjectList.map((subject, index) => [subject, answers[index] ?? []])),
-        ),
+      : mapWithConcurrency(subjectList, SUBJECT_LOOKUP_CONCURRENCY, (subject) =>
+          callResolver('projectsBySubject', () => projectsBySubject(tenantId, subject)),
+        ).then((answers) => new Map(subjectList.map((subject, index) => [subject, answers[index] ?? []]))),
   ]);
   return { byAddress, byDomain, byReference, bySubject };
 }

@@ -27,7 +27,12 @@ function participantCandidates(analysis: Analysis, resolution: Resolution, rules
   }
   for (const entry of analysis.domains) {
     for (const record of resolution.byDomain.get(entry.domain) ?? []) {
-      candidates.push({ record, rule: 'participant.domain', reason: `domain ${entry.domain} (${entry.role} ${entry.address})`, confidence: rules.confidence['participant.domain'] });
+      candidates.push({
+        record,
+        rule: 'participant.domain',
+        reason: `domain ${entry.domain} (${entry.role} ${entry.address})`,
+        confidence: rules.confidence['participant.domain'],
+      });
     }
   }
   return candidates;
@@ -42,7 +47,8 @@ function referenceCandidates(analysis: Analysis, resolution: Resolution, rules: 
         : hit.source.kind === 'attachment'
           ? `attachment ${quote(hit.source.name)} contains ${hit.token}`
           : `reference ${hit.token}`;
-    for (const record of resolution.byReference.get(hit.key) ?? []) candidates.push({ record, rule: 'reference', reason, confidence: rules.confidence.reference });
+    for (const record of resolution.byReference.get(hit.key) ?? [])
+      candidates.push({ record, rule: 'reference', reason, confidence: rules.confidence.reference });
   }
   return candidates;
 }
@@ -86,7 +92,12 @@ export function inheritedCandidates(messageId: string, threadLinks: readonly Rec
   const candidates: Candidate[] = [];
   for (const link of threadLinks) {
     if (link.messageId === messageId || !isInheritable(link) || suppressed.has(recordKey(link.record))) continue;
-    candidates.push({ record: link.record, rule: 'thread', reason: `thread already linked to ${describeRecord(link.record)}`, confidence: rules.confidence.thread });
+    candidates.push({
+      record: link.record,
+      rule: 'thread',
+      reason: `thread already linked to ${describeRecord(link.record)}`,
+      confidence: rules.confidence.thread,
+    });
   }
   return candidates;
 }

@@ -110,7 +110,11 @@ export function createMatcher(options: MatchingOptions = {}): Matcher {
   const references = createReferenceExtractor(options.referencePatterns ?? [], 'referencePatterns');
   const signedOptions = options.signedProposal === false ? null : (options.signedProposal ?? {});
   const signedReferences: ReferenceExtractor | null =
-    signedOptions === null ? null : signedOptions.referencePatterns ? createReferenceExtractor(signedOptions.referencePatterns, 'signedProposal.referencePatterns') : references;
+    signedOptions === null
+      ? null
+      : signedOptions.referencePatterns
+        ? createReferenceExtractor(signedOptions.referencePatterns, 'signedProposal.referencePatterns')
+        : references;
   const signedDetector: SignedDetector | null = signedOptions === null ? null : createSignedDetector(signedOptions.keywords ?? DEFAULT_SIGNED_KEYWORDS);
   const baseDomains = createDomainClassifier(options.freeMailDomains ?? [], options.ownDomains ?? []);
   const rules: CandidateRules = { confidence, signedTypes: signedOptions?.recordTypes ? new Set(signedOptions.recordTypes) : null };

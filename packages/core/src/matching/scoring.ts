@@ -57,6 +57,7 @@ export function toLinks(messageId: string, candidates: readonly Candidate[], own
     links.push({ messageId, record, rule: best.rule, reason, confidence: best.confidence, manual: false, suppressed: false, createdAt: now });
   }
   return links.sort(
-    (left, right) => right.confidence - left.confidence || (recordKey(left.record) < recordKey(right.record) ? -1 : recordKey(left.record) > recordKey(right.record) ? 1 : 0),
+    (left, right) =>
+      right.confidence - left.confidence || (recordKey(left.record) < recordKey(right.record) ? -1 : recordKey(left.record) > recordKey(right.record) ? 1 : 0),
   );
 }

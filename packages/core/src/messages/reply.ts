@@ -60,7 +60,11 @@ export function createReply(context: CoreContext): (messageId: string, input: Sc
         direction: 'outbound',
         folder: 'sent',
         labels: [],
-        attachments: (draft.attachments ?? []).map((attachment) => ({ name: attachment.filename, mimeType: attachment.contentType ?? null, size: attachment.content.byteLength })),
+        attachments: (draft.attachments ?? []).map((attachment) => ({
+          name: attachment.filename,
+          mimeType: attachment.contentType ?? null,
+          size: attachment.content.byteLength,
+        })),
         hasAttachments: (draft.attachments ?? []).length > 0,
       },
       now,

@@ -79,9 +79,7 @@ export interface WebhookContext {
   readonly maxBodyBytes: number;
 }
 
-export type Change =
-  | { type: 'upsert'; message: ProviderMessage }
-  | { type: 'delete'; providerMessageId: string };
+export type Change = { type: 'upsert'; message: ProviderMessage } | { type: 'delete'; providerMessageId: string };
 
 export interface PullResult {
   changes: Change[];

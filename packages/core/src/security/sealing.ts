@@ -66,7 +66,8 @@ export function createSealer(keys: readonly SealingKey[]): Sealer {
       if (iv.length !== 12 || body.length < 16) throw new ThreadlinkError('SEAL_INVALID', 'Sealed value is truncated');
       // Node's decoder skips stray characters and ignores trailing bits, so "…x" can open as the
       // same bytes: only the one spelling seal() produces is accepted.
-      if (iv.toString('base64url') !== ivText || body.toString('base64url') !== bodyText) throw new ThreadlinkError('SEAL_INVALID', 'Sealed value is not canonical');
+      if (iv.toString('base64url') !== ivText || body.toString('base64url') !== bodyText)
+        throw new ThreadlinkError('SEAL_INVALID', 'Sealed value is not canonical');
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, iv);
         decipher.setAAD(aad(purpose));

@@ -8,11 +8,6 @@ export async function getMessage(store: Pick<MetadataStore, 'getMessages'>, tena
 }
 
 /** One thread of a tenant in the store's order, optionally only these connections' copies (derived from `listThreads`). */
-export function listThread(
-  store: Pick<MetadataStore, 'listThreads'>,
-  tenantId: string,
-  threadId: string,
-  connectionIds?: string[],
-): Promise<StoredMessage[]> {
+export function listThread(store: Pick<MetadataStore, 'listThreads'>, tenantId: string, threadId: string, connectionIds?: string[]): Promise<StoredMessage[]> {
   return store.listThreads(tenantId, [threadId], connectionIds);
 }

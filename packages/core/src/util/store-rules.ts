@@ -3,15 +3,7 @@
 // code, how links are de-duplicated, which keys belong to a connection, what a keyset cursor
 // looks like. Backends own storage; these functions own the contract details.
 import type { z } from 'zod';
-import {
-  Connection,
-  ConnectionHealthState,
-  FORBIDDEN_CONTENT_KEYS,
-  MessageMeta,
-  RecordLink,
-  type Participant,
-  type RecordRef,
-} from '../domain/schemas.js';
+import { Connection, ConnectionHealthState, FORBIDDEN_CONTENT_KEYS, MessageMeta, RecordLink, type Participant, type RecordRef } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
 import type { ConnectionPatch, LeaseRequest } from '../ports/metadata-store.js';
 import { domainOf } from './headers.js';
@@ -26,9 +18,7 @@ const forbiddenKeys = new Set<string>(FORBIDDEN_CONTENT_KEYS);
 export function parseStoreInput<Schema extends z.ZodType>(schema: Schema, value: unknown, what: string): z.output<Schema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const contentKeys = result.error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys' ? issue.keys.filter((key) => forbiddenKeys.has(key)) : [],
-  );
+  const contentKeys = result.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys.filter((key) => forbiddenKeys.has(key)) : []));
   if (contentKeys.length > 0) {
     throw new ThreadlinkError('CONTENT_FORBIDDEN', `${what} carries message content (${[...new Set(contentKeys)].join(', ')}); only metadata is stored`, {
       details: { keys: [...new Set(contentKeys)].join(',') },

@@ -78,7 +78,11 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       else await engine.enqueue('recreate', hint.connectionId);
     }
     telemetry.notificationReceived(providerId, accepted);
-    events.emit('notification.received', { provider: providerId, connectionIds: [...new Set(outcome.hints.map((hint) => hint.connectionId))], hints: accepted });
+    events.emit('notification.received', {
+      provider: providerId,
+      connectionIds: [...new Set(outcome.hints.map((hint) => hint.connectionId))],
+      hints: accepted,
+    });
     return outcome.response ?? new Response(null, { status: 202 });
   };
 }

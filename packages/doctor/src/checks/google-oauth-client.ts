@@ -10,7 +10,10 @@ export const googleOAuthClient: DoctorCheck = {
     const google = config.google ?? {};
     const missing = [google.clientId ? null : 'GOOGLE_CLIENT_ID', google.clientSecret ? null : 'GOOGLE_CLIENT_SECRET'].filter(Boolean);
     if (missing.length > 0) {
-      return fail(`${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set.`, 'Copy them from Google Cloud console → APIs & Services → Credentials → your OAuth 2.0 Client ID (type Web application).');
+      return fail(
+        `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not set.`,
+        'Copy them from Google Cloud console → APIs & Services → Credentials → your OAuth 2.0 Client ID (type Web application).',
+      );
     }
     // Every Google OAuth client id has this suffix; anything else is a project id, a service account or an API key.
     if (!google.clientId!.endsWith('.apps.googleusercontent.com')) {

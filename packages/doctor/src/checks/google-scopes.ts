@@ -21,14 +21,20 @@ export const googleScopes: DoctorCheck = {
     const google = config.google ?? {};
     const mode = google.mode ?? 'full';
     if (mode !== 'full' && mode !== 'metadata') {
-      return fail(`GOOGLE_GMAIL_MODE "${mode}" is not a mode.`, "Use full (body on demand: gmail.readonly + gmail.send) or metadata (never bodies: gmail.metadata + gmail.send), the same value as gmailProvider's mode.");
+      return fail(
+        `GOOGLE_GMAIL_MODE "${mode}" is not a mode.`,
+        "Use full (body on demand: gmail.readonly + gmail.send) or metadata (never bodies: gmail.metadata + gmail.send), the same value as gmailProvider's mode.",
+      );
     }
     const needed: readonly string[] = GMAIL_MODE_SCOPES[mode];
     const listed = google.consentScopes?.map((scope) => (scope.includes('/') || scope.includes(':') ? scope : `${GOOGLE}${scope}`));
     if (!listed) return pass(`Mode ${mode}: threadlink requests ${needed.map(short).join(' + ')}; list exactly these on the OAuth consent screen.`);
     const absent = needed.filter((scope) => !listed.includes(scope));
     if (absent.length > 0) {
-      return fail(`The consent screen (GOOGLE_OAUTH_SCOPES) lacks ${absent.map(short).join(', ')}, which mode ${mode} requests.`, `Add ${absent.map(short).join(', ')} under OAuth consent screen → Data access (Scopes), or switch GOOGLE_GMAIL_MODE and gmailProvider's mode.`);
+      return fail(
+        `The consent screen (GOOGLE_OAUTH_SCOPES) lacks ${absent.map(short).join(', ')}, which mode ${mode} requests.`,
+        `Add ${absent.map(short).join(', ')} under OAuth consent screen → Data access (Scopes), or switch GOOGLE_GMAIL_MODE and gmailProvider's mode.`,
+      );
     }
     // A token carrying gmail.metadata gets metadata restrictions even beside gmail.readonly:
     // "Metadata scope doesn't allow format FULL" on every body fetch.
@@ -40,7 +46,10 @@ export const googleScopes: DoctorCheck = {
     }
     const extra = listed.filter((scope) => scope.includes('gmail') || scope === 'https://mail.google.com/').filter((scope) => !needed.includes(scope));
     if (extra.length > 0) {
-      return warn(`The consent screen also lists ${extra.map(short).join(', ')}, which threadlink never uses in mode ${mode}.`, 'Remove unused Gmail scopes: every restricted scope widens Google’s verification and the grant users must trust.');
+      return warn(
+        `The consent screen also lists ${extra.map(short).join(', ')}, which threadlink never uses in mode ${mode}.`,
+        'Remove unused Gmail scopes: every restricted scope widens Google’s verification and the grant users must trust.',
+      );
     }
     return pass(`Mode ${mode}: the consent screen lists ${needed.map(short).join(' + ')}.`);
   },

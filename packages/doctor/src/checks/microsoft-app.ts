@@ -66,7 +66,11 @@ export const microsoftApp: DoctorCheck = {
       problems.push('MICROSOFT_REPLIES "draft" needs full mode: draft replies need Mail.ReadWrite, which also grants bodies');
       fixes.push('unset MICROSOFT_REPLIES in metadata mode (its replies are direct), as outlookProvider refuses the combination');
     }
-    if (problems.length > 0) return fail(`${problems.join('; ')}.`, `${fixes.join('; ')}.`.replace(/^./, (first) => first.toUpperCase()));
+    if (problems.length > 0)
+      return fail(
+        `${problems.join('; ')}.`,
+        `${fixes.join('; ')}.`.replace(/^./, (first) => first.toUpperCase()),
+      );
     const permissions = outlookPermissions(mode as 'full' | 'metadata', replies as 'draft' | 'direct');
     const setting = mode === 'full' ? `mode full, replies ${replies}` : `mode ${mode}`;
     return pass(`Client ${microsoft.clientId}, tenant ${tenant}, ${setting}: grant the delegated Graph permissions ${permissions.join(', ')}.`);

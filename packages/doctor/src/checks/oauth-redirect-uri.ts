@@ -15,7 +15,10 @@ export const oauthRedirectUri: DoctorCheck = {
     const uri = redirectUri(publicUrl.base);
     const parsed = new URL(uri);
     if (parsed.protocol !== 'https:' && !isLoopback(parsed)) {
-      return fail(`The redirect URI ${uri} is plain http; Google and Entra ID accept http only for localhost.`, 'Serve the app over https and set THREADLINK_PUBLIC_URL to the https:// address, then register the https redirect URI.');
+      return fail(
+        `The redirect URI ${uri} is plain http; Google and Entra ID accept http only for localhost.`,
+        'Serve the app over https and set THREADLINK_PUBLIC_URL to the https:// address, then register the https redirect URI.',
+      );
     }
     const consoles = [
       config.google ? 'the Google OAuth client (Authorized redirect URIs)' : null,

@@ -26,10 +26,16 @@ export const publicUrlCheck: DoctorCheck = {
       );
     }
     if (url.protocol !== 'https:') {
-      return fail(`${base} is plain http; Pub/Sub push endpoints and Graph notification URLs must be https.`, 'Serve the app over HTTPS (a valid, publicly trusted certificate) and set THREADLINK_PUBLIC_URL to the https:// address.');
+      return fail(
+        `${base} is plain http; Pub/Sub push endpoints and Graph notification URLs must be https.`,
+        'Serve the app over HTTPS (a valid, publicly trusted certificate) and set THREADLINK_PUBLIC_URL to the https:// address.',
+      );
     }
     if (PRIVATE_IPV4.test(url.hostname)) {
-      return warn(`${base} is a private network address that Google and Microsoft cannot reach.`, 'Use the public host name that routes to the app (load balancer or reverse proxy) in THREADLINK_PUBLIC_URL.');
+      return warn(
+        `${base} is a private network address that Google and Microsoft cannot reach.`,
+        'Use the public host name that routes to the app (load balancer or reverse proxy) in THREADLINK_PUBLIC_URL.',
+      );
     }
     return pass(`${base} is https.`);
   },

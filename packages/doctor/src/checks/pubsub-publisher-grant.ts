@@ -36,7 +36,10 @@ export const pubsubPublisherGrant: DoctorCheck = {
       );
     }
     if (conditional) {
-      return warn(`Gmail may publish through ${conditional.role}, which grants far more than publishing.`, `Grant ${PUBLISHER_ROLE} instead and remove ${conditional.role} from ${GMAIL_PUBLISHER}: ${grant}`);
+      return warn(
+        `Gmail may publish through ${conditional.role}, which grants far more than publishing.`,
+        `Grant ${PUBLISHER_ROLE} instead and remove ${conditional.role} from ${GMAIL_PUBLISHER}: ${grant}`,
+      );
     }
     const lookalike = bindings.flatMap((binding) => binding.members ?? []).find((member) => member.includes('gmail-api-push') && member !== GMAIL_PUBLISHER);
     return fail(

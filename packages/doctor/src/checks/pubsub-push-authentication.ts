@@ -34,7 +34,9 @@ export const pubsubPushAuthentication: DoctorCheck = {
       fixes.push(`set GOOGLE_PUSH_SERVICE_ACCOUNT (pushServiceAccount) to ${oidc.serviceAccountEmail}`);
     } else if (oidc.serviceAccountEmail.toLowerCase() !== google.pushServiceAccount.toLowerCase()) {
       problems.push(`tokens are signed as ${oidc.serviceAccountEmail}, but pushServiceAccount is ${google.pushServiceAccount}`);
-      fixes.push(`set GOOGLE_PUSH_SERVICE_ACCOUNT to ${oidc.serviceAccountEmail} or run \`gcloud pubsub subscriptions update ${id} --push-auth-service-account=${google.pushServiceAccount}\``);
+      fixes.push(
+        `set GOOGLE_PUSH_SERVICE_ACCOUNT to ${oidc.serviceAccountEmail} or run \`gcloud pubsub subscriptions update ${id} --push-auth-service-account=${google.pushServiceAccount}\``,
+      );
     }
     const audienceOrigin = oidc.audience ? 'set on the subscription' : "Pub/Sub's default, the push endpoint URL";
     if (!google.pushAudience) {
@@ -42,10 +44,15 @@ export const pubsubPushAuthentication: DoctorCheck = {
       fixes.push(`set GOOGLE_PUSH_AUDIENCE (pushAudience) to ${effectiveAudience}`);
     } else if (effectiveAudience !== google.pushAudience) {
       problems.push(`tokens carry aud "${effectiveAudience}" (${audienceOrigin}), but pushAudience is "${google.pushAudience}"`);
-      fixes.push(`set GOOGLE_PUSH_AUDIENCE to "${effectiveAudience}" or run \`gcloud pubsub subscriptions update ${id} --push-auth-token-audience=${google.pushAudience}\``);
+      fixes.push(
+        `set GOOGLE_PUSH_AUDIENCE to "${effectiveAudience}" or run \`gcloud pubsub subscriptions update ${id} --push-auth-token-audience=${google.pushAudience}\``,
+      );
     }
     if (problems.length > 0) {
-      return fail(`${subscription.name}: ${problems.join('; ')} — threadlink rejects these pushes with 401.`, `${fixes.join('; ')}.`.replace(/^./, (first) => first.toUpperCase()));
+      return fail(
+        `${subscription.name}: ${problems.join('; ')} — threadlink rejects these pushes with 401.`,
+        `${fixes.join('; ')}.`.replace(/^./, (first) => first.toUpperCase()),
+      );
     }
     return pass(`Tokens are signed as ${oidc.serviceAccountEmail} for audience "${effectiveAudience}" (${audienceOrigin}).`);
   },

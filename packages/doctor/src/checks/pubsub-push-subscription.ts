@@ -27,11 +27,17 @@ export const pubsubPushSubscription: DoctorCheck = {
       );
     }
     if (google.pubsubTopic && subscription.topic !== google.pubsubTopic) {
-      return fail(`${subscription.name} is attached to ${subscription.topic}, not to GOOGLE_PUBSUB_TOPIC ${google.pubsubTopic}.`, 'Point GOOGLE_PUBSUB_SUBSCRIPTION at a push subscription of the topic Gmail publishes to (or fix GOOGLE_PUBSUB_TOPIC).');
+      return fail(
+        `${subscription.name} is attached to ${subscription.topic}, not to GOOGLE_PUBSUB_TOPIC ${google.pubsubTopic}.`,
+        'Point GOOGLE_PUBSUB_SUBSCRIPTION at a push subscription of the topic Gmail publishes to (or fix GOOGLE_PUBSUB_TOPIC).',
+      );
     }
     const endpoint = subscription.pushConfig?.pushEndpoint;
     if (!endpoint) {
-      return fail(`${subscription.name} is a pull subscription: nothing is pushed to threadlink.`, `Make it a push subscription: gcloud pubsub subscriptions modify-push-config ${id} ${flags}`);
+      return fail(
+        `${subscription.name} is a pull subscription: nothing is pushed to threadlink.`,
+        `Make it a push subscription: gcloud pubsub subscriptions modify-push-config ${id} ${flags}`,
+      );
     }
     if (!sameEndpoint(endpoint, expected)) {
       return fail(
@@ -40,10 +46,16 @@ export const pubsubPushSubscription: DoctorCheck = {
       );
     }
     if (subscription.pushConfig?.noWrapper) {
-      return fail(`${subscription.name} has payload unwrapping enabled; threadlink needs Pub/Sub's JSON envelope (message.data, subscription).`, `Disable "Enable payload unwrapping": gcloud pubsub subscriptions modify-push-config ${id} ${flags}`);
+      return fail(
+        `${subscription.name} has payload unwrapping enabled; threadlink needs Pub/Sub's JSON envelope (message.data, subscription).`,
+        `Disable "Enable payload unwrapping": gcloud pubsub subscriptions modify-push-config ${id} ${flags}`,
+      );
     }
     if (subscription.detached || (subscription.state && subscription.state !== 'ACTIVE')) {
-      return fail(`${subscription.name} is ${subscription.detached ? 'detached' : `in state ${subscription.state}`}, so it delivers nothing.`, `Re-create it on ${google.pubsubTopic}: gcloud pubsub subscriptions create <new-name> --topic=${google.pubsubTopic} ${flags}`);
+      return fail(
+        `${subscription.name} is ${subscription.detached ? 'detached' : `in state ${subscription.state}`}, so it delivers nothing.`,
+        `Re-create it on ${google.pubsubTopic}: gcloud pubsub subscriptions create <new-name> --topic=${google.pubsubTopic} ${flags}`,
+      );
     }
     return pass(`${subscription.name} (${found.how}) pushes to ${endpoint}.`);
   },

@@ -10,10 +10,14 @@ export const pubsubTopic: DoctorCheck = {
   variables: ['GOOGLE_PUBSUB_TOPIC', 'GOOGLE_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS'],
   async run(context) {
     const configured = context.config.google?.pubsubTopic;
-    if (!configured) return fail('GOOGLE_PUBSUB_TOPIC is not set.', 'Set it to the full topic name, projects/{project}/topics/{topic} (gmailProvider’s pubsubTopic).');
+    if (!configured)
+      return fail('GOOGLE_PUBSUB_TOPIC is not set.', 'Set it to the full topic name, projects/{project}/topics/{topic} (gmailProvider’s pubsubTopic).');
     const topic = parseTopicName(configured);
     if (!topic) {
-      return fail(`GOOGLE_PUBSUB_TOPIC "${configured}" is not a topic name.`, 'Use the full resource name from the topic’s page, e.g. projects/acme-mail/topics/gmail-push, not just the topic id.');
+      return fail(
+        `GOOGLE_PUBSUB_TOPIC "${configured}" is not a topic name.`,
+        'Use the full resource name from the topic’s page, e.g. projects/acme-mail/topics/gmail-push, not just the topic id.',
+      );
     }
     const access = await context.pubsub();
     if (!access.ok) return access.outcome;

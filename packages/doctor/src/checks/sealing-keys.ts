@@ -48,9 +48,14 @@ export const sealingKeys: DoctorCheck = {
       const sealer = createSealer(keys);
       if (sealer.open(sealer.seal('threadlink-doctor', 'doctor'), 'doctor') !== 'threadlink-doctor') throw new Error('round trip changed the value');
     } catch (error) {
-      return fail(`The keys do not work together: ${(error as Error).message}.`, 'Give every key a distinct id (old keys keep their original id so stored tokens still open).');
+      return fail(
+        `The keys do not work together: ${(error as Error).message}.`,
+        'Give every key a distinct id (old keys keep their original id so stored tokens still open).',
+      );
     }
     const [current, ...older] = keys;
-    return pass(`${keys.length} key${keys.length === 1 ? '' : 's'}, each 32 bytes; "${current?.id}" seals new tokens${older.length > 0 ? `, ${older.map((key) => `"${key.id}"`).join(', ')} still open older ones` : ''}.`);
+    return pass(
+      `${keys.length} key${keys.length === 1 ? '' : 's'}, each 32 bytes; "${current?.id}" seals new tokens${older.length > 0 ? `, ${older.map((key) => `"${key.id}"`).join(', ')} still open older ones` : ''}.`,
+    );
   },
 };

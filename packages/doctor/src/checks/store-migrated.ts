@@ -7,7 +7,8 @@ import { loadMigrations, STORE_TABLES } from '@threadlink/storage-postgres';
 import type { DoctorCheck } from '../check.js';
 import { fail, pass, skip, warn } from '../report.js';
 
-const MIGRATE = 'Start the app once with this threadlink version (tl.start() → store.init() applies pending migrations under an advisory lock), or call store.migrate() from a deploy step.';
+const MIGRATE =
+  'Start the app once with this threadlink version (tl.start() → store.init() applies pending migrations under an advisory lock), or call store.migrate() from a deploy step.';
 
 export const storeMigrated: DoctorCheck = {
   id: 'store-migrated',
@@ -30,10 +31,16 @@ export const storeMigrated: DoctorCheck = {
       const code = String((error as { code?: unknown }).code ?? '');
       // 42P01 undefined_table, 3F000 invalid_schema_name: init() never ran against this database/schema.
       if (code === '42P01' || code === '3F000') {
-        return fail(`${opened.label} has no threadlink schema "${schema}" (no ${schema}.schema_migrations): the store was never initialised here.`, `${MIGRATE} If the app uses another schema, set THREADLINK_STORE_SCHEMA to it.`);
+        return fail(
+          `${opened.label} has no threadlink schema "${schema}" (no ${schema}.schema_migrations): the store was never initialised here.`,
+          `${MIGRATE} If the app uses another schema, set THREADLINK_STORE_SCHEMA to it.`,
+        );
       }
       if (code === '42501') {
-        return fail(`The database user may not read ${schema}.schema_migrations (permission denied).`, `Grant the app's user USAGE on schema ${schema} and SELECT on its tables, or run the doctor with the app's own DATABASE_URL.`);
+        return fail(
+          `The database user may not read ${schema}.schema_migrations (permission denied).`,
+          `Grant the app's user USAGE on schema ${schema} and SELECT on its tables, or run the doctor with the app's own DATABASE_URL.`,
+        );
       }
       throw error;
     }
@@ -55,7 +62,10 @@ export const storeMigrated: DoctorCheck = {
       );
     }
     if (current > latest) {
-      return warn(`Schema "${schema}" is at version ${current}, newer than this threadlink (${latest}): a newer release migrated it.`, 'Run the doctor (and every app instance) with the same threadlink version as the newest deployment.');
+      return warn(
+        `Schema "${schema}" is at version ${current}, newer than this threadlink (${latest}): a newer release migrated it.`,
+        'Run the doctor (and every app instance) with the same threadlink version as the newest deployment.',
+      );
     }
     return pass(`Schema "${schema}" is at version ${current}, the latest this threadlink ships, with all ${STORE_TABLES.length} tables.`);
   },

@@ -24,12 +24,16 @@ export async function googleCloudToken(settings: GoogleSettings): Promise<Google
       outcome: skip('No Google Cloud credentials for the doctor (GOOGLE_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS), so Pub/Sub was not inspected.'),
     };
   }
-  const fixFile = 'Point GOOGLE_APPLICATION_CREDENTIALS at a service-account JSON key (IAM → Service accounts → Keys), or set GOOGLE_ACCESS_TOKEN from `gcloud auth print-access-token`.';
+  const fixFile =
+    'Point GOOGLE_APPLICATION_CREDENTIALS at a service-account JSON key (IAM → Service accounts → Keys), or set GOOGLE_ACCESS_TOKEN from `gcloud auth print-access-token`.';
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return { ok: false, outcome: fail(`GOOGLE_APPLICATION_CREDENTIALS points at ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, fixFile) };
+    return {
+      ok: false,
+      outcome: fail(`GOOGLE_APPLICATION_CREDENTIALS points at ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}).`, fixFile),
+    };
   }
   let credentials: Record<string, unknown>;
   try {
@@ -38,7 +42,13 @@ export async function googleCloudToken(settings: GoogleSettings): Promise<Google
     return { ok: false, outcome: fail(`GOOGLE_APPLICATION_CREDENTIALS (${file}) is not JSON.`, fixFile) };
   }
   if (typeof credentials !== 'object' || credentials === null || !CREDENTIAL_TYPES.has(String(credentials['type']))) {
-    return { ok: false, outcome: fail(`GOOGLE_APPLICATION_CREDENTIALS (${file}) is not a Google credentials file (its "type" is ${JSON.stringify(credentials?.['type'] ?? null)}).`, fixFile) };
+    return {
+      ok: false,
+      outcome: fail(
+        `GOOGLE_APPLICATION_CREDENTIALS (${file}) is not a Google credentials file (its "type" is ${JSON.stringify(credentials?.['type'] ?? null)}).`,
+        fixFile,
+      ),
+    };
   }
   try {
     const auth = new GoogleAuth({ credentials, scopes: [CLOUD_PLATFORM_SCOPE] });

@@ -26,7 +26,10 @@ export async function findPushSubscription(context: DoctorContext): Promise<Foun
     if (!named) {
       return {
         ok: false,
-        outcome: fail(`GOOGLE_PUBSUB_SUBSCRIPTION "${google.pushSubscription}" is not a subscription name.`, 'Use the full name, projects/{project}/subscriptions/{name}, or unset it to let the doctor find the subscription through the topic.'),
+        outcome: fail(
+          `GOOGLE_PUBSUB_SUBSCRIPTION "${google.pushSubscription}" is not a subscription name.`,
+          'Use the full name, projects/{project}/subscriptions/{name}, or unset it to let the doctor find the subscription through the topic.',
+        ),
       };
     }
     const result = await client.subscription(named.name);

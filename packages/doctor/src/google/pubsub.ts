@@ -92,7 +92,10 @@ export class PubSubClient {
 /** Turns a failed read into a finding with a fix; 404 is the caller's business (it means something different per resource). */
 export function explainPubSubFailure(result: Extract<ApiResult<unknown>, { ok: false }>, what: string, baseUrl: string): CheckOutcome {
   if (result.status === 0) {
-    return fail(`Could not reach the Pub/Sub API at ${baseUrl} to read ${what}: ${result.message}.`, 'Allow outbound HTTPS from this machine to pubsub.googleapis.com (or fix GOOGLE_PUBSUB_API_URL) and run the doctor again.');
+    return fail(
+      `Could not reach the Pub/Sub API at ${baseUrl} to read ${what}: ${result.message}.`,
+      'Allow outbound HTTPS from this machine to pubsub.googleapis.com (or fix GOOGLE_PUBSUB_API_URL) and run the doctor again.',
+    );
   }
   if (result.status === 401) {
     return fail(
@@ -107,7 +110,10 @@ export function explainPubSubFailure(result: Extract<ApiResult<unknown>, { ok: f
     );
   }
   if (result.status === 403 && /has not been used|is disabled|SERVICE_DISABLED/i.test(`${result.message} ${result.error?.status ?? ''}`)) {
-    return fail(`The Cloud Pub/Sub API is not enabled for the project of ${what}.`, 'Enable the Cloud Pub/Sub API (APIs & Services → Library → Cloud Pub/Sub API) in that project, wait a minute, and run the doctor again.');
+    return fail(
+      `The Cloud Pub/Sub API is not enabled for the project of ${what}.`,
+      'Enable the Cloud Pub/Sub API (APIs & Services → Library → Cloud Pub/Sub API) in that project, wait a minute, and run the doctor again.',
+    );
   }
   if (result.status === 403) {
     return fail(
@@ -115,5 +121,8 @@ export function explainPubSubFailure(result: Extract<ApiResult<unknown>, { ok: f
       'Run the doctor as an identity with pubsub.topics.get, pubsub.topics.getIamPolicy and pubsub.subscriptions.get on the project (a project owner, or a custom role with those permissions).',
     );
   }
-  return fail(`Pub/Sub answered ${result.status} while reading ${what}: ${result.message}.`, 'Check the resource name for typos; if it is right, retry later and check status.cloud.google.com.');
+  return fail(
+    `Pub/Sub answered ${result.status} while reading ${what}: ${result.message}.`,
+    'Check the resource name for typos; if it is right, retry later and check status.cloud.google.com.',
+  );
 }

@@ -23,7 +23,11 @@ export async function validationHandshake(fetchImpl: typeof fetch, url: string, 
       'Answer validation requests before any auth middleware, body parser or slow start-up work: route {publicUrl}/webhooks/outlook straight to tl.handler and keep the app warm.',
     );
   }
-  if (!answer.ok) return fail(`${url} is unreachable: ${answer.message}.`, 'Start the app and make sure THREADLINK_PUBLIC_URL reaches it from here (DNS, TLS certificate, firewall, reverse proxy).');
+  if (!answer.ok)
+    return fail(
+      `${url} is unreachable: ${answer.message}.`,
+      'Start the app and make sure THREADLINK_PUBLIC_URL reaches it from here (DNS, TLS certificate, firewall, reverse proxy).',
+    );
   const contentType = answer.headers.get('content-type') ?? '(none)';
   if (answer.status !== 200) {
     const because =
@@ -53,7 +57,10 @@ export async function validationHandshake(fetchImpl: typeof fetch, url: string, 
           : answer.text.includes(token)
             ? 'the token with extra content around it'
             : `"${excerpt(answer.text, 60)}" instead of the token`;
-    return fail(`${url} answered 200 text/plain with ${what}; Graph requires exactly the decoded validationToken.`, 'Echo the URL-decoded validationToken query parameter as the entire body, unchanged; tl.handler does this when nothing in front rewrites its response.');
+    return fail(
+      `${url} answered 200 text/plain with ${what}; Graph requires exactly the decoded validationToken.`,
+      'Echo the URL-decoded validationToken query parameter as the entire body, unchanged; tl.handler does this when nothing in front rewrites its response.',
+    );
   }
   return pass(`${url} echoed the validation token as text/plain in ${answer.elapsedMs} ms.`);
 }

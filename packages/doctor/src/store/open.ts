@@ -43,7 +43,13 @@ export async function openStore(settings: StoreSettings, timeoutMs: number): Pro
       store = pgliteStore({ dataDir: settings.dataDir, ...schemaOption });
     }
   } catch (error) {
-    return { ok: false, outcome: fail(`The store could not be created: ${(error as Error).message}`, 'Set THREADLINK_STORE_SCHEMA to the schema the app uses (plain lower-case name, default threadlink).') };
+    return {
+      ok: false,
+      outcome: fail(
+        `The store could not be created: ${(error as Error).message}`,
+        'Set THREADLINK_STORE_SCHEMA to the schema the app uses (plain lower-case name, default threadlink).',
+      ),
+    };
   }
   try {
     await withTimeout(store.sql.query('SELECT 1'), timeoutMs);
@@ -73,7 +79,10 @@ function explainConnectError(error: unknown, label: string): CheckOutcome {
     case 'EAI_AGAIN':
       return fail(found, 'The host name does not resolve from this machine: fix the host in DATABASE_URL (inside Docker, use the service name).');
     case 'ETIMEDOUT':
-      return fail(found, 'The connection timed out: check firewalls / security groups between this machine and the database, and the host and port in DATABASE_URL.');
+      return fail(
+        found,
+        'The connection timed out: check firewalls / security groups between this machine and the database, and the host and port in DATABASE_URL.',
+      );
     case '28P01':
       return fail(found, 'PostgreSQL rejected the password: fix the user and password in DATABASE_URL (URL-encode special characters).');
     case '28000':

@@ -119,7 +119,9 @@ describe('back-fill and the mailbox lease', () => {
     const firstPage = trace.holdPage(1);
     const counting = countingStore(memoryStore());
     const watched = watchedQueue();
-    const { tl, store, connection } = await connectedHarness({ store: counting.store, queue: watched.queue, engine: { backfillPageSize: 100 } }, mailbox, { settle: false });
+    const { tl, store, connection } = await connectedHarness({ store: counting.store, queue: watched.queue, engine: { backfillPageSize: 100 } }, mailbox, {
+      settle: false,
+    });
     stops.push(() => tl.stop());
     await firstPage.reached;
     const fresh = mailbox.add({ subject: 'New mail – PRJ-1042' });
@@ -138,7 +140,7 @@ describe('back-fill and the mailbox lease', () => {
     expect((await store.getConnection(connection.id))!.backfill).toMatchObject({ state: 'done', done: 251 });
   });
 
-  it("steps back-fill aside for a push whose sync waits in another process, then carries on", async () => {
+  it('steps back-fill aside for a push whose sync waits in another process, then carries on', async () => {
     const store = memoryStore();
     const mailbox = scriptedMailbox();
     for (let index = 0; index < 250; index += 1) mailbox.add({ subject: `old ${index}` });

@@ -35,7 +35,9 @@ describe('the connect cookie connect.start returns', () => {
     const second = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' });
     expect(first.cookie.name).toMatch(/^threadlink_connect_[A-Za-z0-9_-]{8}$/);
     expect(first.cookie.attributes).toEqual({ httpOnly: true, secure: true, sameSite: 'lax', path: '/threadlink/oauth/callback', maxAge: 600 });
-    expect(first.cookie.header).toBe(`${first.cookie.name}=${first.cookie.value}; Path=/threadlink/oauth/callback; Max-Age=600; HttpOnly; Secure; SameSite=Lax`);
+    expect(first.cookie.header).toBe(
+      `${first.cookie.name}=${first.cookie.value}; Path=/threadlink/oauth/callback; Max-Age=600; HttpOnly; Secure; SameSite=Lax`,
+    );
     expect(first.cookie.value.length).toBeGreaterThanOrEqual(43);
     expect(second.cookie.name).not.toBe(first.cookie.name);
     expect(second.cookie.value).not.toBe(first.cookie.value);
@@ -45,7 +47,8 @@ describe('the connect cookie connect.start returns', () => {
   });
 
   it('drops Secure only for plain http on a non-loopback host', async () => {
-    const secureFor = async (publicUrl: string) => (await (await harness({ publicUrl })).tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' })).cookie;
+    const secureFor = async (publicUrl: string) =>
+      (await (await harness({ publicUrl })).tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' })).cookie;
     expect((await secureFor('http://crm.internal/threadlink')).attributes.secure).toBe(false);
     expect((await secureFor('http://crm.internal/threadlink')).header).not.toContain('Secure');
     expect((await secureFor('http://127.0.0.1:3000')).attributes.secure).toBe(true);
@@ -83,7 +86,9 @@ describe('the OAuth callback route', () => {
   it('clears the connect cookie on every outcome: connected, refused and provider error', async () => {
     const { tl } = await harness();
     const cleared = (response: Response, name: string) =>
-      response.headers.getSetCookie().some((header) => header.startsWith(`${name}=;`) && header.includes('Max-Age=0') && header.includes('Path=/threadlink/oauth/callback'));
+      response.headers
+        .getSetCookie()
+        .some((header) => header.startsWith(`${name}=;`) && header.includes('Max-Age=0') && header.includes('Path=/threadlink/oauth/callback'));
     const ok = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' });
     expect(cleared(await tl.handler(callback({ code: 'c', state: ok.state }, pair(ok.cookie))), ok.cookie.name)).toBe(true);
     const refused = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1' });
@@ -164,9 +169,13 @@ describe('connect.complete (a host completing the flow itself)', () => {
     // @ts-expect-error: the session is required by the types too
     await expect(tl.connect.complete({ code: 'c', state })).rejects.toMatchObject({ code: 'SCOPE_REQUIRED' });
     await expect(tl.connect.complete({ code: 'c', state }, { tenantId: 't1' } as never)).rejects.toMatchObject({ code: 'SCOPE_REQUIRED' });
-    await expect(tl.connect.complete({ code: 'c', state }, { tenantId: 't1', userId: 'u1', cookieHeader: 'unrelated=1' })).rejects.toMatchObject({ code: 'OAUTH_STATE_INVALID' });
+    await expect(tl.connect.complete({ code: 'c', state }, { tenantId: 't1', userId: 'u1', cookieHeader: 'unrelated=1' })).rejects.toMatchObject({
+      code: 'OAUTH_STATE_INVALID',
+    });
     expect(await rows()).toBe(0);
-    await expect(tl.connect.complete({ code: 'c', state }, { tenantId: 't1', userId: 'u1', cookieHeader: pair(cookie) })).resolves.toMatchObject({ userId: 'u1' });
+    await expect(tl.connect.complete({ code: 'c', state }, { tenantId: 't1', userId: 'u1', cookieHeader: pair(cookie) })).resolves.toMatchObject({
+      userId: 'u1',
+    });
   });
 });
 
@@ -200,6 +209,8 @@ describe('the loginHint', () => {
     expect(await rows()).toBe(1);
     expect(mailbox.revokedTokens).toEqual([]);
     expect(warnings).toContain('connected another account than the login hint');
-    expect(seen).toEqual([{ connectionId: connection.id, tenantId: 't1', userId: 'u1', provider: 'gmail', loginHint: 'ana.work@acme.com', accountEmail: 'ana@acme.com' }]);
+    expect(seen).toEqual([
+      { connectionId: connection.id, tenantId: 't1', userId: 'u1', provider: 'gmail', loginHint: 'ana.work@acme.com', accountEmail: 'ana@acme.com' },
+    ]);
   });
 });

@@ -42,7 +42,10 @@ describe('telemetry', () => {
     const { resourceMetrics } = await reader.collect();
     const byName = new Map(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics).map((metric) => [metric.descriptor.name, metric]));
     const total = (name: string): number =>
-      (byName.get(name)?.dataPoints ?? []).reduce((sum, point) => sum + (typeof point.value === 'number' ? point.value : (point.value as { count: number }).count), 0);
+      (byName.get(name)?.dataPoints ?? []).reduce(
+        (sum, point) => sum + (typeof point.value === 'number' ? point.value : (point.value as { count: number }).count),
+        0,
+      );
     expect(total('threadlink.notifications.received')).toBe(1);
     expect(total('threadlink.notifications.rejected')).toBe(1);
     expect(total('threadlink.messages.stored')).toBeGreaterThanOrEqual(1);
@@ -51,9 +54,14 @@ describe('telemetry', () => {
     expect(total('threadlink.notification_to_stored')).toBeGreaterThanOrEqual(1);
 
     const spanNames = spans.getFinishedSpans().map((span) => span.name);
-    expect(spanNames).toEqual(expect.arrayContaining(['threadlink.webhook', 'threadlink.provider.pullChanges', 'threadlink.match', 'threadlink.store.applySync']));
+    expect(spanNames).toEqual(
+      expect.arrayContaining(['threadlink.webhook', 'threadlink.provider.pullChanges', 'threadlink.match', 'threadlink.store.applySync']),
+    );
 
-    const everything = JSON.stringify({ metrics: resourceMetrics, spans: spans.getFinishedSpans().map((span) => ({ name: span.name, attributes: span.attributes })) });
+    const everything = JSON.stringify({
+      metrics: resourceMetrics,
+      spans: spans.getFinishedSpans().map((span) => ({ name: span.name, attributes: span.attributes })),
+    });
     expect(everything).not.toContain('secret.person');
     expect(everything).not.toContain('merger');
     expect(everything).not.toContain('ana@acme.com');

@@ -12,7 +12,8 @@ afterEach(async () => {
 const base = 'https://crm.example.test/threadlink';
 
 /** The callback as the browser that started the flow sends it: with the connect cookie. */
-const callback = (query: string, cookie: { name: string; value: string }) => new Request(`${base}/oauth/callback?${query}`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
+const callback = (query: string, cookie: { name: string; value: string }) =>
+  new Request(`${base}/oauth/callback?${query}`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
 
 describe('HTTP handler', () => {
   it('accepts a webhook, enqueues one pull, and ignores an exact redelivery', async () => {
@@ -81,7 +82,9 @@ describe('HTTP handler', () => {
     const response = await tl.handler(callback(`code=c&state=${encodeURIComponent(state)}`, cookie));
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toMatch(/^https:\/\/crm\.example\.test\/settings\/mail\?connected=/);
-    await expect(tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', returnTo: 'https://evil.test/x' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', returnTo: 'https://evil.test/x' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
   });
 
   it('serves through node:http with toNodeHandler, including the body limit', async () => {

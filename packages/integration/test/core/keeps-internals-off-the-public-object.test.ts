@@ -37,7 +37,10 @@ describe('the public Threadlink object', () => {
       return send(session, reply);
     };
 
-    await expect(tl.messages.reply(messageId, { tenantId: 't1', as: 'admin', text: '' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: 'A reply needs text or html' });
+    await expect(tl.messages.reply(messageId, { tenantId: 't1', as: 'admin', text: '' })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: 'A reply needs text or html',
+    });
     expect(sends).toBe(0);
     await tl.messages.reply(messageId, { tenantId: 't1', as: 'admin', text: 'Thanks!' });
     expect(sends).toBe(1);

@@ -29,7 +29,7 @@ async function twoTenantsOneAddress(pushChannel?: MailProvider['pushChannel']) {
 }
 
 describe('one address connected in two tenants', () => {
-  it('syncs both connections from one push, and still ignores that push\'s redelivery', async () => {
+  it("syncs both connections from one push, and still ignores that push's redelivery", async () => {
     const { tl, store, mailbox, first, second } = await twoTenantsOneAddress();
     expect(first.id).not.toBe(second.id);
     mailbox.add({ subject: 'for both' });

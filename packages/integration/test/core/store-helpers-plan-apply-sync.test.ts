@@ -13,7 +13,10 @@ describe("core's store helpers", () => {
     const fresh = makeMessage(connection, { providerMessageId: 'pm-1' });
     const client = makeRecord('client');
     const validated = validateSyncBatch(connection, { upserts: [fresh], deletes: [], links: [makeLink(fresh, client)] });
-    const plan = assignStoredIds(validated, { storedIdOf: (providerMessageId) => (providerMessageId === 'pm-1' ? 'msg_stored' : undefined), isTaken: () => true });
+    const plan = assignStoredIds(validated, {
+      storedIdOf: (providerMessageId) => (providerMessageId === 'pm-1' ? 'msg_stored' : undefined),
+      isTaken: () => true,
+    });
     expect(plan.upserts).toEqual([{ message: { ...fresh, id: 'msg_stored' }, exists: true }]);
     expect(plan.links.map((link) => link.messageId)).toEqual(['msg_stored']);
   });
@@ -66,7 +69,14 @@ describe("core's store helpers", () => {
 
   it('checks a batch parsed ahead of the connection lock against the connection, with its patch and cursor', () => {
     const connection = makeConnection({ cursor: 'h1' });
-    const parsed = parseSyncBatch({ upserts: [], deletes: [], links: [], cursor: 'h2', expectedCursor: 'h1', connection: { health: { consecutiveErrors: 0 } } });
+    const parsed = parseSyncBatch({
+      upserts: [],
+      deletes: [],
+      links: [],
+      cursor: 'h2',
+      expectedCursor: 'h1',
+      connection: { health: { consecutiveErrors: 0 } },
+    });
     expect(validateSyncBatch(connection, parsed).nextConnection?.cursor).toBe('h2');
     expect(() => validateSyncBatch({ ...connection, cursor: 'h0' }, parsed)).toThrow(expect.objectContaining({ code: 'CURSOR_CONFLICT' }));
   });

@@ -203,10 +203,7 @@ describe('sync engine', () => {
     stops.push(() => tl.stop());
     const errors: string[] = [];
     tl.on('sync.error', (event) => errors.push(`${event.code}:${event.attempt}`));
-    mailbox.failPulls.push(
-      new ThreadlinkError('RATE_LIMITED', 'slow down', { retryAfterMs: 60 }),
-      new ThreadlinkError('PROVIDER_UNAVAILABLE', '503'),
-    );
+    mailbox.failPulls.push(new ThreadlinkError('RATE_LIMITED', 'slow down', { retryAfterMs: 60 }), new ThreadlinkError('PROVIDER_UNAVAILABLE', '503'));
     mailbox.add({ subject: 'after throttling' });
     const started = Date.now();
     await internalsOf(tl).engine.requestSync(connection.id, 'push');
@@ -258,7 +255,10 @@ describe('sync engine', () => {
     const mailbox = scriptedMailbox();
     const a = await connectedHarness({ store }, mailbox);
     const b = await connectedHarness({ store }, mailbox);
-    stops.push(() => a.tl.stop(), () => b.tl.stop());
+    stops.push(
+      () => a.tl.stop(),
+      () => b.tl.stop(),
+    );
     const pulls = measureConcurrentPulls(mailbox, 5);
     for (let index = 0; index < 20; index += 1) {
       mailbox.add({ subject: `m${index}` });
@@ -276,7 +276,10 @@ describe('sync engine', () => {
     const engine = { leaseTtlMs: 90 };
     const a = await connectedHarness({ store, engine }, mailbox);
     const b = await connectedHarness({ store, engine }, mailbox);
-    stops.push(() => a.tl.stop(), () => b.tl.stop());
+    stops.push(
+      () => a.tl.stop(),
+      () => b.tl.stop(),
+    );
     // Each pull lasts three lease lifetimes: without a heartbeat the other engine would take the lease mid-pull.
     const pulls = measureConcurrentPulls(mailbox, 300);
     mailbox.add({ subject: 'slow pull' });
@@ -312,7 +315,12 @@ describe('sync engine', () => {
     expect(health.verdict).toBe('degraded');
     expect(health.reason).toMatch(/safety-net/);
     // The next real push proves push works again.
-    await tl.handler(new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: JSON.stringify({ account: 'ana@acme.com', id: 'after-renew' }) }));
+    await tl.handler(
+      new Request('https://crm.example.test/threadlink/webhooks/gmail', {
+        method: 'POST',
+        body: JSON.stringify({ account: 'ana@acme.com', id: 'after-renew' }),
+      }),
+    );
     await tl.idle();
     expect((await tl.health(connection.id, { tenantId: 't1', as: 'admin' })).verdict).toBe('healthy');
   });

@@ -67,7 +67,9 @@ describe('timelines and rematch through the facade', () => {
     await tl.matching.rematch({ ...riverside, references: ['PRJ-9001'] }, { tenantId: 't1', as: 'admin' });
     const timeline = await tl.timeline.forRecord({ type: 'project', id: 'p-riverside' }, { tenantId: 't1', as: 'admin', wholeThreads: true });
     const ruleBySubject = Object.fromEntries(
-      timeline.threads.flatMap((thread) => thread.messages.map((message) => [message.subject, message.links.find((link) => link.record.id === 'p-riverside')?.rule ?? null])),
+      timeline.threads.flatMap((thread) =>
+        thread.messages.map((message) => [message.subject, message.links.find((link) => link.record.id === 'p-riverside')?.rule ?? null]),
+      ),
     );
     // The subject hint stays on its own message: the reply in that thread gets nothing from it.
     expect(ruleBySubject).toEqual({
@@ -128,9 +130,26 @@ describe('timelines and rematch through the facade', () => {
     const bob = make('bob@acme.com');
     ana.add({ subject: 'Hello team' });
     bob.add({ subject: 'Hello team' });
-    const tl = createThreadlink({ store, providers: [ana.provider], resolver, sealingKeys: [{ id: 'k', key: generateSealingKey() }], publicUrl: 'https://crm.test/tl', maintenanceIntervalMs: 0 });
-    const tlBob = createThreadlink({ store, providers: [bob.provider], resolver, sealingKeys: [{ id: 'k', key: generateSealingKey() }], publicUrl: 'https://crm.test/tl', maintenanceIntervalMs: 0 });
-    stops.push(() => tl.stop(), () => tlBob.stop());
+    const tl = createThreadlink({
+      store,
+      providers: [ana.provider],
+      resolver,
+      sealingKeys: [{ id: 'k', key: generateSealingKey() }],
+      publicUrl: 'https://crm.test/tl',
+      maintenanceIntervalMs: 0,
+    });
+    const tlBob = createThreadlink({
+      store,
+      providers: [bob.provider],
+      resolver,
+      sealingKeys: [{ id: 'k', key: generateSealingKey() }],
+      publicUrl: 'https://crm.test/tl',
+      maintenanceIntervalMs: 0,
+    });
+    stops.push(
+      () => tl.stop(),
+      () => tlBob.stop(),
+    );
     await tl.start();
     await tlBob.start();
     const asAna = { tenantId: 't1', userId: 'ana' };

@@ -16,8 +16,7 @@ export function recordEvents(tl: { on<K extends ThreadlinkEventName>(name: K, li
   const offs = THREADLINK_EVENT_NAMES.map((name) => tl.on(name, (payload) => events.push({ name, payload } as RecordedEvent)));
   return {
     events,
-    named: <K extends ThreadlinkEventName>(name: K) =>
-      events.filter((event) => event.name === name).map((event) => event.payload as ThreadlinkEvents[K]),
+    named: <K extends ThreadlinkEventName>(name: K) => events.filter((event) => event.name === name).map((event) => event.payload as ThreadlinkEvents[K]),
     stop: () => {
       for (const off of offs) off();
     },

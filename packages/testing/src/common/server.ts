@@ -246,9 +246,7 @@ export class RequestLog {
 
   private select(filter: { mailbox?: string; operation?: string }): RequestLogEntry[] {
     return this.entries.filter(
-      (entry) =>
-        (filter.mailbox === undefined || entry.mailbox === filter.mailbox) &&
-        (filter.operation === undefined || entry.operation === filter.operation),
+      (entry) => (filter.mailbox === undefined || entry.mailbox === filter.mailbox) && (filter.operation === undefined || entry.operation === filter.operation),
     );
   }
 }

@@ -36,7 +36,11 @@ export function snapshot(dump: Record<string, unknown[]>): Record<string, string
 }
 
 export function rowCounts(dump: Record<string, unknown[]>): Record<string, number> {
-  return Object.fromEntries(Object.keys(dump).sort().map((table) => [table, dump[table]?.length ?? 0]));
+  return Object.fromEntries(
+    Object.keys(dump)
+      .sort()
+      .map((table) => [table, dump[table]?.length ?? 0]),
+  );
 }
 
 /** Every string held anywhere in a value (bytes decoded as UTF-8, keys included). */
@@ -61,7 +65,5 @@ export function mentions(row: unknown, tokens: readonly string[]): boolean {
 
 /** `table: row` for every row that contains one of the tokens. */
 export function rowsMentioning(dump: Record<string, unknown[]>, tokens: readonly string[]): string[] {
-  return Object.entries(dump).flatMap(([table, rows]) =>
-    rows.filter((row) => mentions(row, tokens)).map((row) => `${table}: ${canonicalRow(row)}`),
-  );
+  return Object.entries(dump).flatMap(([table, rows]) => rows.filter((row) => mentions(row, tokens)).map((row) => `${table}: ${canonicalRow(row)}`));
 }

@@ -210,7 +210,14 @@ export class GmailApi {
       if (injected.status === 429 || (injected.status === 403 && injected.reason === 'userRateLimitExceeded')) {
         return finish(rateLimited(injected.status, new Date(environment.now() + 1_000)), 0);
       }
-      return finish(googleError(injected.status, injected.message ?? 'Injected failure', injected.reason ?? (injected.status >= 500 ? 'backendError' : 'failedPrecondition')), 0);
+      return finish(
+        googleError(
+          injected.status,
+          injected.message ?? 'Injected failure',
+          injected.reason ?? (injected.status >= 500 ? 'backendError' : 'failedPrecondition'),
+        ),
+        0,
+      );
     }
     if (environment.faults.forced429 > 0) {
       environment.faults.forced429--;
@@ -227,10 +234,7 @@ export class GmailApi {
         if (schema) validateFieldMask(mask, schema);
       } catch (error) {
         if (!(error instanceof FieldMaskError)) throw error;
-        return finish(
-          googleError(400, error.message, 'invalidParameter', { location: 'fields', locationType: 'parameter' }),
-          0,
-        );
+        return finish(googleError(400, error.message, 'invalidParameter', { location: 'fields', locationType: 'parameter' }), 0);
       }
     }
 
@@ -347,7 +351,10 @@ export class GmailApi {
       .ordered()
       .filter(
         (message) =>
-          (includeSpamTrash || labelIds.includes('SPAM') || labelIds.includes('TRASH') || !message.labelIds.some((label) => label === 'SPAM' || label === 'TRASH')) &&
+          (includeSpamTrash ||
+            labelIds.includes('SPAM') ||
+            labelIds.includes('TRASH') ||
+            !message.labelIds.some((label) => label === 'SPAM' || label === 'TRASH')) &&
           labelIds.every((label) => message.labelIds.includes(label)) &&
           predicate(message),
       );
@@ -361,7 +368,9 @@ export class GmailApi {
     const cursor = decodePageToken<{ date: number; id: string }>(call.query.get('pageToken'));
     if (cursor === 'invalid') return invalidPageToken();
     // Continue strictly after the last message of the previous page (newest-first order).
-    const remaining = cursor ? selected.filter((message) => message.internalDate < cursor.date || (message.internalDate === cursor.date && message.id < cursor.id)) : selected;
+    const remaining = cursor
+      ? selected.filter((message) => message.internalDate < cursor.date || (message.internalDate === cursor.date && message.id < cursor.id))
+      : selected;
     const page = remaining.slice(0, maxResults);
     const body: Record<string, unknown> = {};
     if (page.length > 0) body['messages'] = page.map((message) => ({ id: message.id, threadId: message.threadId }));
@@ -384,7 +393,9 @@ export class GmailApi {
     const body: Record<string, unknown> = {};
     if (page.length > 0) {
       body['threads'] = page.map((threadId) => {
-        const members = (call.mailbox.threads.get(threadId) ?? []).map((id) => call.mailbox.messages.get(id)).filter((message): message is StoredMessage => message !== undefined);
+        const members = (call.mailbox.threads.get(threadId) ?? [])
+          .map((id) => call.mailbox.messages.get(id))
+          .filter((message): message is StoredMessage => message !== undefined);
         const latest = members.reduce((newest, message) => (message.internalDate >= newest.internalDate ? message : newest));
         return { id: threadId, snippet: latest.snippet, historyId: String(Math.max(...members.map((message) => message.historyId))) };
       });

@@ -107,7 +107,8 @@ export async function handleBatch(request: EmulatorRequest, router: Router, log:
     };
     let response: EmulatorResponse;
     const found = url.pathname.startsWith('/gmail/v1/') ? router.match(part.method, url.pathname) : null;
-    if (found === null) response = { status: 404, body: { error: { code: 404, message: `No such Gmail API method: ${part.method} ${url.pathname}`, status: 'NOT_FOUND' } } };
+    if (found === null)
+      response = { status: 404, body: { error: { code: 404, message: `No such Gmail API method: ${part.method} ${url.pathname}`, status: 'NOT_FOUND' } } };
     else if (found === 'method') response = { status: 405, body: { error: { code: 405, message: 'Method not allowed', status: 'UNIMPLEMENTED' } } };
     else {
       inner.params = found.params;

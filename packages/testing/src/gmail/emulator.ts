@@ -341,7 +341,9 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     revokeTokens: (mailbox) => oauth.revokeMailbox(mailbox),
     watchOf: (mailbox) => {
       const watch = notifier.active(service.requireMailbox(mailbox).email);
-      return watch ? { expiration: watch.expiration, topicName: watch.topicName, labelIds: [...watch.labelIds], labelFilterBehavior: watch.labelFilterBehavior } : null;
+      return watch
+        ? { expiration: watch.expiration, topicName: watch.topicName, labelIds: [...watch.labelIds], labelFilterBehavior: watch.labelFilterBehavior }
+        : null;
     },
     flushNotifications: async () => {
       do {

@@ -50,8 +50,7 @@ export const notFound = (): EmulatorResponse => googleError(404, 'Requested enti
 
 export const invalidArgument = (message: string): EmulatorResponse => googleError(400, message, 'invalidArgument');
 
-export const backendError = (): EmulatorResponse =>
-  googleError(503, 'The service is currently unavailable.', 'backendError');
+export const backendError = (): EmulatorResponse => googleError(503, 'The service is currently unavailable.', 'backendError');
 
 const LOGIN_HINT =
   'Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
@@ -94,11 +93,9 @@ export const insufficientScopes = (method: string, requiredScopes: readonly stri
 export const metadataScopeFormat = (format: string): EmulatorResponse =>
   googleError(403, `Metadata scope doesn't allow format ${format.toUpperCase()}`, 'forbidden');
 
-export const metadataScopeQuery = (): EmulatorResponse =>
-  googleError(403, "Metadata scope does not support 'q' parameter", 'forbidden');
+export const metadataScopeQuery = (): EmulatorResponse => googleError(403, "Metadata scope does not support 'q' parameter", 'forbidden');
 
-export const delegationDenied = (userId: string): EmulatorResponse =>
-  googleError(403, `Delegation denied for ${userId}`, 'forbidden');
+export const delegationDenied = (userId: string): EmulatorResponse => googleError(403, `Delegation denied for ${userId}`, 'forbidden');
 
 /**
  * Gmail's per-user rate limit answers either as 429 RESOURCE_EXHAUSTED (reason

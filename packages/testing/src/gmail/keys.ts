@@ -63,7 +63,5 @@ export interface SignOptions {
 }
 
 export async function signJwt(key: SigningKey, claims: JWTPayload, options: SignOptions = {}): Promise<string> {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT', ...(options.header ?? {}) })
-    .sign(key.privateKey);
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT', ...(options.header ?? {}) }).sign(key.privateKey);
 }

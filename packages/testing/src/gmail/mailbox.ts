@@ -120,13 +120,15 @@ export class Mailbox {
   labels(): LabelInfo[] {
     return [
       ...SYSTEM_LABELS,
-      ...[...this.userLabels].map(([id, name]): LabelInfo => ({
-        id,
-        name,
-        type: 'user',
-        messageListVisibility: 'show',
-        labelListVisibility: 'labelShow',
-      })),
+      ...[...this.userLabels].map(
+        ([id, name]): LabelInfo => ({
+          id,
+          name,
+          type: 'user',
+          messageListVisibility: 'show',
+          labelListVisibility: 'labelShow',
+        }),
+      ),
     ];
   }
 

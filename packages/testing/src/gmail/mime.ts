@@ -59,7 +59,10 @@ function decodeField(field: string): HeaderField | null {
   const colon = field.indexOf(':');
   if (colon <= 0) return null;
   const name = field.slice(0, colon).trim();
-  const unfolded = field.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, '').trim();
+  const unfolded = field
+    .slice(colon + 1)
+    .replace(/\r?\n(?=[ \t])/g, '')
+    .trim();
   return { name, value: decodeWords(latin1ToUtf8(unfolded)) };
 }
 
@@ -161,9 +164,7 @@ function parseStructuredHeader(value: string | undefined): { value: string; para
         text = restText.join("'");
       }
       // Unencoded segments are literal bytes; percent-escape them so one decode handles both kinds.
-      combined += segment.encoded
-        ? text
-        : Array.from(text, (character) => `%${(character.charCodeAt(0) & 0xff).toString(16).padStart(2, '0')}`).join('');
+      combined += segment.encoded ? text : Array.from(text, (character) => `%${(character.charCodeAt(0) & 0xff).toString(16).padStart(2, '0')}`).join('');
     });
     parameters[base] = percentDecode(combined, charset);
   }
@@ -294,7 +295,10 @@ export function snippetOf(part: MimePart): string {
       .replace(/&lt;/g, '<')
       .replace(/&gt;/g, '>');
   const collapsed = visible.replace(/\s+/g, ' ').trim();
-  return Array.from(collapsed).slice(0, 200).join('').replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] ?? character);
+  return Array.from(collapsed)
+    .slice(0, 200)
+    .join('')
+    .replace(/[&<>"']/g, (character) => HTML_ESCAPES[character] ?? character);
 }
 
 export interface HeaderEdits {
@@ -314,7 +318,10 @@ export function editHeaders(raw: Buffer, edits: HeaderEdits): Buffer {
   const encode = (name: string, value: string): string => `${name}: ${Buffer.from(value, 'utf8').toString('latin1')}`;
   const fields: string[] = [];
   for (const field of rawFields(header)) {
-    const name = field.slice(0, Math.max(field.indexOf(':'), 0)).trim().toLowerCase();
+    const name = field
+      .slice(0, Math.max(field.indexOf(':'), 0))
+      .trim()
+      .toLowerCase();
     if (remove.has(name)) continue;
     const replacement = pending.get(name);
     if (replacement) {

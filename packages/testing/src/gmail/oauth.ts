@@ -89,7 +89,10 @@ const html = (status: number, body: string): EmulatorResponse => ({
 });
 
 const errorPage = (status: number, error: string, description: string): EmulatorResponse =>
-  html(status, `<h1>Access blocked: authorization error</h1><p class="error" role="alert">Error ${status}: ${escapeHtml(error)}</p><p>${escapeHtml(description)}</p>`);
+  html(
+    status,
+    `<h1>Access blocked: authorization error</h1><p class="error" role="alert">Error ${status}: ${escapeHtml(error)}</p><p>${escapeHtml(description)}</p>`,
+  );
 
 function redirect(target: string, parameters: Record<string, string | undefined>): EmulatorResponse {
   const url = new URL(target);
@@ -160,7 +163,11 @@ export class OAuthServer {
     const redirectUri = query.get('redirect_uri');
     if (!redirectUri) return errorPage(400, 'invalid_request', 'Missing required parameter: redirect_uri');
     if (this.context.redirectUris.length > 0 && !this.context.redirectUris.includes(redirectUri)) {
-      return errorPage(400, 'redirect_uri_mismatch', `You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy. redirect_uri=${redirectUri}`);
+      return errorPage(
+        400,
+        'redirect_uri_mismatch',
+        `You can't sign in to this app because it doesn't comply with Google's OAuth 2.0 policy. redirect_uri=${redirectUri}`,
+      );
     }
     try {
       new URL(redirectUri);
@@ -266,7 +273,13 @@ export class OAuthServer {
     const page = await fetch(local, { redirect: 'manual' });
     if (page.status === 302) return page.headers.get('location') ?? '';
     const text = await page.text();
-    if (page.status !== 200) throw new Error(`The consent page refused the request (${page.status}): ${text.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()}`);
+    if (page.status !== 200)
+      throw new Error(
+        `The consent page refused the request (${page.status}): ${text
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim()}`,
+      );
     const requestId = /name="request" value="([^"]+)"/.exec(text)?.[1];
     const prefilled = /id="email" name="email"[^>]*value="([^"]*)"/.exec(text)?.[1] ?? '';
     if (!requestId) throw new Error('The consent page has no form');
@@ -287,7 +300,9 @@ export class OAuthServer {
   private clientFrom(request: EmulatorRequest, form: URLSearchParams): { id: string; secret: string } | undefined {
     const basic = /^Basic\s+(\S+)$/i.exec(request.headers.authorization ?? '');
     if (basic) {
-      const [id = '', secret = ''] = Buffer.from(basic[1] ?? '', 'base64').toString('utf8').split(':');
+      const [id = '', secret = ''] = Buffer.from(basic[1] ?? '', 'base64')
+        .toString('utf8')
+        .split(':');
       return { id: decodeURIComponent(id), secret: decodeURIComponent(secret) };
     }
     const id = form.get('client_id');

@@ -37,7 +37,10 @@ export function compileQuery(query: string, now: number): MessagePredicate {
     const colon = token.indexOf(':');
     const operator = colon > 0 && !token.startsWith('"') ? token.slice(0, colon).toLowerCase() : '';
     const value = unquote(colon > 0 && operator ? token.slice(colon + 1) : token);
-    const header = (name: string): MessagePredicate => (message) => (headerValue(message.headers, name) ?? '').toLowerCase().includes(value);
+    const header =
+      (name: string): MessagePredicate =>
+      (message) =>
+        (headerValue(message.headers, name) ?? '').toLowerCase().includes(value);
     let predicate: MessagePredicate;
     switch (operator) {
       case 'after': {
@@ -73,7 +76,8 @@ export function compileQuery(query: string, now: number): MessagePredicate {
         break;
       case 'is': {
         const wanted = { unread: 'UNREAD', starred: 'STARRED', important: 'IMPORTANT' }[value];
-        predicate = value === 'read' ? (message) => !message.labelIds.includes('UNREAD') : (message) => wanted !== undefined && message.labelIds.includes(wanted);
+        predicate =
+          value === 'read' ? (message) => !message.labelIds.includes('UNREAD') : (message) => wanted !== undefined && message.labelIds.includes(wanted);
         break;
       }
       case 'has':

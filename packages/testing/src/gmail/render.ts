@@ -40,7 +40,12 @@ export function renderMessage(message: StoredMessage, format: MessageFormat, met
   return result;
 }
 
-export function renderThread(mailbox: Mailbox, threadId: string, format: MessageFormat, metadataHeaders: readonly string[] = []): Record<string, unknown> | undefined {
+export function renderThread(
+  mailbox: Mailbox,
+  threadId: string,
+  format: MessageFormat,
+  metadataHeaders: readonly string[] = [],
+): Record<string, unknown> | undefined {
   const members = (mailbox.threads.get(threadId) ?? [])
     .map((id) => mailbox.messages.get(id))
     .filter((message): message is StoredMessage => message !== undefined)

@@ -229,7 +229,14 @@ export class GmailService {
     return result;
   }
 
-  private store(mailbox: Mailbox, raw: Buffer, labelIds: string[], internalDate: number, threadId: string | undefined, mode: 'receive' | 'send'): StoredMessage {
+  private store(
+    mailbox: Mailbox,
+    raw: Buffer,
+    labelIds: string[],
+    internalDate: number,
+    threadId: string | undefined,
+    mode: 'receive' | 'send',
+  ): StoredMessage {
     const headers = parseTopHeaders(raw);
     const thread = mailbox.threadFor({ headers, explicitThreadId: threadId, mode });
     return mailbox.insert({ id: this.ids.next(), threadId: thread, raw, labelIds, internalDate });

@@ -23,7 +23,10 @@ export function parseAddress(input: string): Recipient {
 export function parseAddressList(input: string | string[] | undefined): Recipient[] {
   if (input === undefined) return [];
   const items = Array.isArray(input) ? input : input.split(',');
-  return items.map((item) => item.trim()).filter((item) => item.length > 0).map(parseAddress);
+  return items
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+    .map(parseAddress);
 }
 
 export function toGraphRecipient(recipient: Recipient): GraphRecipient {
@@ -45,9 +48,7 @@ export function fromGraphRecipients(value: unknown): Recipient[] {
 }
 
 export function formatAddress(recipient: Recipient): string {
-  return recipient.name && recipient.name !== recipient.address
-    ? `"${recipient.name.replace(/"/g, '')}" <${recipient.address}>`
-    : recipient.address;
+  return recipient.name && recipient.name !== recipient.address ? `"${recipient.name.replace(/"/g, '')}" <${recipient.address}>` : recipient.address;
 }
 
 export function sameAddress(left: string, right: string): boolean {

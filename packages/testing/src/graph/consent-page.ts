@@ -38,9 +38,7 @@ export function renderConsentPage(input: ConsentPageInput): string {
     .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
     .join('\n      ');
   const accounts = input.knownAccounts.map((account) => `<option value="${escapeHtml(account)}"></option>`).join('');
-  const error = input.error
-    ? `<p role="alert" id="signin-error" class="error">${escapeHtml(input.error)}</p>`
-    : '';
+  const error = input.error ? `<p role="alert" id="signin-error" class="error">${escapeHtml(input.error)}</p>` : '';
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -10,16 +10,7 @@ import { newOpaqueToken } from './ids.js';
 import type { Mailbox, MailStore, StoredMessage } from './mail-store.js';
 import { matchesFilter, renderMessage, unknownSelectProperty } from './message-json.js';
 import { hasAnyScope, MAIL_READ_CONTENT } from './permissions.js';
-import {
-  type FilterClause,
-  FilterSyntaxError,
-  graphError,
-  graphJson,
-  parseFilter,
-  parseSelect,
-  preferenceApplied,
-  queryOption,
-} from './odata.js';
+import { type FilterClause, FilterSyntaxError, graphError, graphJson, parseFilter, parseSelect, preferenceApplied, queryOption } from './odata.js';
 
 /** Graph pages message delta 10 at a time unless `Prefer: odata.maxpagesize` says otherwise. */
 const DEFAULT_PAGE_SIZE = 10;
@@ -112,9 +103,7 @@ export class DeltaService {
   }
 
   private startRound(mailbox: Mailbox, folderId: string, query: DeltaQuery, sinceSeq: number): SkipToken {
-    const inFolder = this.store
-      .messagesInFolder(mailbox, folderId)
-      .filter((message) => query.filter === undefined || matchesFilter(message, query.filter));
+    const inFolder = this.store.messagesInFolder(mailbox, folderId).filter((message) => query.filter === undefined || matchesFilter(message, query.filter));
     let entries: Entry[];
     if (sinceSeq === 0) {
       entries =
@@ -176,11 +165,7 @@ export class DeltaService {
 }
 
 function syncStateNotFound(): EmulatorResponse {
-  return graphError(
-    410,
-    'SyncStateNotFound',
-    'The sync state generation is not found; generation=0;[highest=1][1].',
-  );
+  return graphError(410, 'SyncStateNotFound', 'The sync state generation is not found; generation=0;[highest=1][1].');
 }
 
 function parseDeltaQuery(url: URL): DeltaQuery | EmulatorResponse {

@@ -35,7 +35,13 @@ async function generateCertificates(): Promise<{ caCertificate: string; key: str
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 7, ip: '127.0.0.1' },
+          { type: 2, value: 'localhost' },
+        ],
+      },
     ],
   });
   return { caCertificate: ca.cert, key: leaf.private, cert: leaf.cert };
@@ -317,7 +323,10 @@ function decodeHtml(value: string): string {
 }
 
 function stripTags(html: string): string {
-  return html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+  return html
+    .replace(/<[^>]+>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 function onlyMailbox(emails: string[]): string {
@@ -327,4 +336,3 @@ function onlyMailbox(emails: string[]): string {
   }
   return first;
 }
-

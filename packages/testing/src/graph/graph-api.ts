@@ -122,9 +122,7 @@ export class GraphApi {
     add('POST', 'me/messages/:id/attachments', 'attachments.create', (call) => mail.attachToDraft(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/move', 'messages.move', (call) => mail.moveMessage(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/createreply', 'messages.createReply', (call) => mail.createReply(deps, call, call.params.id ?? '', false));
-    add('POST', 'me/messages/:id/createreplyall', 'messages.createReplyAll', (call) =>
-      mail.createReply(deps, call, call.params.id ?? '', true),
-    );
+    add('POST', 'me/messages/:id/createreplyall', 'messages.createReplyAll', (call) => mail.createReply(deps, call, call.params.id ?? '', true));
     scopes = MAIL_SEND;
     add('POST', 'me/messages/:id/reply', 'messages.reply', (call) => mail.reply(deps, call, call.params.id ?? '', false));
     add('POST', 'me/messages/:id/replyall', 'messages.replyAll', (call) => mail.reply(deps, call, call.params.id ?? '', true));
@@ -136,9 +134,7 @@ export class GraphApi {
     add('GET', 'subscriptions/:id', 'subscriptions.get', (call) => subscriptions.get(call, call.params.id ?? ''));
     add('PATCH', 'subscriptions/:id', 'subscriptions.update', (call) => subscriptions.update(call, call.params.id ?? ''));
     add('DELETE', 'subscriptions/:id', 'subscriptions.delete', (call) => subscriptions.remove(call, call.params.id ?? ''));
-    add('POST', 'subscriptions/:id/reauthorize', 'subscriptions.reauthorize', (call) =>
-      subscriptions.reauthorize(call, call.params.id ?? ''),
-    );
+    add('POST', 'subscriptions/:id/reauthorize', 'subscriptions.reauthorize', (call) => subscriptions.reauthorize(call, call.params.id ?? ''));
   }
 
   /** Entry point for the HTTP and HTTPS listeners. */
@@ -194,12 +190,7 @@ export class GraphApi {
   }
 
   /** Routes one (top-level or batched) request through throttling, faults and the handler. */
-  private async execute(
-    request: InnerRequest,
-    caller: Caller,
-    origin: string,
-    topLevel: boolean,
-  ): Promise<{ operation: string; response: EmulatorResponse }> {
+  private async execute(request: InnerRequest, caller: Caller, origin: string, topLevel: boolean): Promise<{ operation: string; response: EmulatorResponse }> {
     const path = request.url.pathname.replace(/^\/(v1\.0|beta)/i, '');
     let segments = pathSegments(path);
     const folded = this.foldUser(segments, caller.mailbox);
@@ -270,7 +261,14 @@ export class GraphApi {
         origin,
       };
       if (['POST', 'PATCH', 'PUT'].includes(request.method) && request.body.length > 0 && call.json() === undefined) {
-        return { operation: route.operation, response: graphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.') };
+        return {
+          operation: route.operation,
+          response: graphError(
+            400,
+            'BadRequest',
+            'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.',
+          ),
+        };
       }
       const response = await route.handler(call);
       // The work is done; only the answer fails: an error after the fact, or none at all.
@@ -285,7 +283,9 @@ export class GraphApi {
 
   /** Takes one use of the first queued failure for this operation and moment, if any. */
   private injected(operation: string, when: 'before' | 'after'): InjectedGraphFailure | undefined {
-    const found = this.deps.failures.find((failure) => failure.remaining > 0 && failure.when === when && (failure.operation === operation || failure.operation === '*'));
+    const found = this.deps.failures.find(
+      (failure) => failure.remaining > 0 && failure.when === when && (failure.operation === operation || failure.operation === '*'),
+    );
     if (found) found.remaining -= 1;
     return found;
   }
@@ -394,12 +394,7 @@ export class GraphApi {
     return { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: { responses } };
   }
 
-  private async executeInner(
-    id: string,
-    item: Record<string, unknown>,
-    caller: Caller,
-    origin: string,
-  ): Promise<Record<string, unknown>> {
+  private async executeInner(id: string, item: Record<string, unknown>, caller: Caller, origin: string): Promise<Record<string, unknown>> {
     const method = typeof item.method === 'string' ? item.method.toUpperCase() : '';
     const url = typeof item.url === 'string' ? item.url : '';
     if (!method || !url) return innerError(id, 400, 'BadRequest', 'Each batch request needs a method and a url.');

@@ -49,9 +49,7 @@ interface AccessGrant {
   scopes: string[];
 }
 
-export type AccessCheck =
-  | { ok: true; mailbox: Mailbox; clientId: string; scopes: string[] }
-  | { ok: false; message: string };
+export type AccessCheck = { ok: true; mailbox: Mailbox; clientId: string; scopes: string[] } | { ok: false; message: string };
 
 export interface IdentityOptions {
   store: MailStore;
@@ -182,9 +180,25 @@ export class IdentityService {
         frontchannel_logout_supported: true,
         end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
         claims_supported: [
-          'sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name', 'msgraph_host',
-          'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username', 'name', 'tid', 'ver', 'at_hash',
-          'c_hash', 'email',
+          'sub',
+          'iss',
+          'cloud_instance_name',
+          'cloud_instance_host_name',
+          'cloud_graph_host_name',
+          'msgraph_host',
+          'aud',
+          'exp',
+          'iat',
+          'auth_time',
+          'acr',
+          'nonce',
+          'preferred_username',
+          'name',
+          'tid',
+          'ver',
+          'at_hash',
+          'c_hash',
+          'email',
         ],
         kerberos_endpoint: `${authority}/kerberos`,
         tenant_region_scope: null,
@@ -228,19 +242,12 @@ export class IdentityService {
     return request.method === 'POST' ? request.form() : request.url.searchParams;
   }
 
-  private validateAuthorize(
-    parameters: URLSearchParams,
-    tenant: string,
-  ): { redirectUri: string; scopes: string[]; responseMode: string } | EmulatorResponse {
+  private validateAuthorize(parameters: URLSearchParams, tenant: string): { redirectUri: string; scopes: string[]; responseMode: string } | EmulatorResponse {
     if (!this.knownTenant(tenant)) return this.htmlError(400, 90002, `Tenant '${tenant}' not found.`);
     const clientId = parameters.get('client_id');
     if (!clientId) return this.htmlError(400, 900144, "The request body must contain the following parameter: 'client_id'.");
     if (clientId !== this.options.clientId) {
-      return this.htmlError(
-        400,
-        700016,
-        `Application with identifier '${clientId}' was not found in the directory '${this.options.tenantId}'.`,
-      );
+      return this.htmlError(400, 700016, `Application with identifier '${clientId}' was not found in the directory '${this.options.tenantId}'.`);
     }
     const redirectUri = parameters.get('redirect_uri');
     if (!redirectUri || !URL.canParse(redirectUri)) {
@@ -249,10 +256,22 @@ export class IdentityService {
     const responseMode = parameters.get('response_mode') ?? 'query';
     const scopes = (parameters.get('scope') ?? '').split(/\s+/).filter((scope) => scope.length > 0);
     if (!(parameters.get('response_type') ?? '').split(' ').includes('code')) {
-      return this.redirectError(redirectUri, responseMode, parameters.get('state'), 'unsupported_response_type', 'AADSTS700054: response_type must include code for this flow.');
+      return this.redirectError(
+        redirectUri,
+        responseMode,
+        parameters.get('state'),
+        'unsupported_response_type',
+        'AADSTS700054: response_type must include code for this flow.',
+      );
     }
     if (scopes.length === 0) {
-      return this.redirectError(redirectUri, responseMode, parameters.get('state'), 'invalid_request', "AADSTS900144: The request body must contain the following parameter: 'scope'.");
+      return this.redirectError(
+        redirectUri,
+        responseMode,
+        parameters.get('state'),
+        'invalid_request',
+        "AADSTS900144: The request body must contain the following parameter: 'scope'.",
+      );
     }
     const method = parameters.get('code_challenge_method');
     if (parameters.get('code_challenge') && method && method !== 'S256' && method !== 'plain') {
@@ -297,12 +316,25 @@ export class IdentityService {
     if ('status' in checked) return checked;
     const state = parameters.get('state');
     if (parameters.get('consent') !== 'accept') {
-      return this.redirectError(checked.redirectUri, checked.responseMode, state, 'access_denied', 'AADSTS65004: User declined to consent to access the app.', 'cancel');
+      return this.redirectError(
+        checked.redirectUri,
+        checked.responseMode,
+        state,
+        'access_denied',
+        'AADSTS65004: User declined to consent to access the app.',
+        'cancel',
+      );
     }
     const email = (parameters.get('email') ?? '').trim();
     const mailbox = email ? this.options.store.mailbox(email) : undefined;
     if (!mailbox) {
-      return this.consentPage(request, parameters, checked.scopes, email, 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.');
+      return this.consentPage(
+        request,
+        parameters,
+        checked.scopes,
+        email,
+        'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.',
+      );
     }
     this.recordConsent(mailbox.email, checked.scopes);
     const code = `1.A${newOpaqueToken(48)}`;
@@ -351,17 +383,13 @@ export class IdentityService {
   }
 
   /** Entra ID's token error body: error, AADSTS description, error_codes, trace/correlation ids. */
-  private tokenError(
-    request: EmulatorRequest,
-    status: number,
-    error: string,
-    code: number,
-    description: string,
-    suberror?: string,
-  ): EmulatorResponse {
+  private tokenError(request: EmulatorRequest, status: number, error: string, code: number, description: string, suberror?: string): EmulatorResponse {
     const traceId = newGuid();
     const correlationId = headerValue(request, 'client-request-id') ?? newGuid();
-    const timestamp = new Date(this.options.now()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    const timestamp = new Date(this.options.now())
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, 'Z');
     return {
       status,
       headers: { 'cache-control': 'no-store, no-cache', 'x-ms-request-id': traceId, 'client-request-id': correlationId },
@@ -386,7 +414,9 @@ export class IdentityService {
     let clientSecret = form.get('client_secret');
     const basic = /^basic\s+(.+)$/i.exec(headerValue(request, 'authorization') ?? '');
     if (basic) {
-      const [id, secret] = Buffer.from(basic[1] ?? '', 'base64').toString('utf8').split(':');
+      const [id, secret] = Buffer.from(basic[1] ?? '', 'base64')
+        .toString('utf8')
+        .split(':');
       clientId ??= decodeURIComponent(id ?? '');
       clientSecret ??= decodeURIComponent(secret ?? '');
     }
@@ -394,13 +424,31 @@ export class IdentityService {
       return this.tokenError(request, 400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
     }
     if (clientId !== this.options.clientId) {
-      return this.tokenError(request, 400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${this.options.tenantId}'.`);
+      return this.tokenError(
+        request,
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${this.options.tenantId}'.`,
+      );
     }
     if (!clientSecret) {
-      return this.tokenError(request, 401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      return this.tokenError(
+        request,
+        401,
+        'invalid_client',
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     }
     if (clientSecret !== this.options.clientSecret) {
-      return this.tokenError(request, 401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.');
+      return this.tokenError(
+        request,
+        401,
+        'invalid_client',
+        7000215,
+        'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.',
+      );
     }
     const grantType = form.get('grant_type');
     if (grantType === 'authorization_code') return this.redeemCode(request, form);
@@ -414,22 +462,52 @@ export class IdentityService {
     const code = this.codes.get(codeValue);
     if (!code) return this.tokenError(request, 400, 'invalid_grant', 9002313, 'Invalid request. Request is malformed or invalid.');
     if (code.redeemed) {
-      return this.tokenError(request, 400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
+      return this.tokenError(
+        request,
+        400,
+        'invalid_grant',
+        54005,
+        'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.',
+      );
     }
     if (code.expiresAt <= this.options.now()) {
-      return this.tokenError(request, 400, 'invalid_grant', 70008, 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.');
+      return this.tokenError(
+        request,
+        400,
+        'invalid_grant',
+        70008,
+        'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+      );
     }
     if (form.get('redirect_uri') !== code.redirectUri) {
-      return this.tokenError(request, 400, 'invalid_grant', 50148, "The provided value for the 'redirect_uri' is not valid. The value must exactly match the redirect URI used to obtain the authorization code.");
+      return this.tokenError(
+        request,
+        400,
+        'invalid_grant',
+        50148,
+        "The provided value for the 'redirect_uri' is not valid. The value must exactly match the redirect URI used to obtain the authorization code.",
+      );
     }
     if (code.codeChallenge !== undefined) {
       const verifier = form.get('code_verifier');
       if (!verifier) {
-        return this.tokenError(request, 400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+        return this.tokenError(
+          request,
+          400,
+          'invalid_grant',
+          501481,
+          'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+        );
       }
       const computed = code.codeChallengeMethod === 'S256' ? createHash('sha256').update(verifier).digest('base64url') : verifier;
       if (computed !== code.codeChallenge) {
-        return this.tokenError(request, 400, 'invalid_grant', 501481, 'The Code_Verifier does not match the code_challenge supplied in the authorization request.');
+        return this.tokenError(
+          request,
+          400,
+          'invalid_grant',
+          501481,
+          'The Code_Verifier does not match the code_challenge supplied in the authorization request.',
+        );
       }
     }
     code.redeemed = true;
@@ -595,7 +673,9 @@ function pairwiseSubject(userId: string, audience: string): string {
 
 /** Graph resource scopes by short name in lower case (`https://graph.microsoft.com/Mail.Read` → `mail.read`); OIDC scopes dropped. */
 function resourceScopeNames(scopes: string[]): string[] {
-  return unique(scopes.filter((scope) => !OIDC_SCOPES.has(scope.toLowerCase())).map((scope) => scope.replace(/^https:\/\/graph\.microsoft\.com\//i, '').toLowerCase()));
+  return unique(
+    scopes.filter((scope) => !OIDC_SCOPES.has(scope.toLowerCase())).map((scope) => scope.replace(/^https:\/\/graph\.microsoft\.com\//i, '').toLowerCase()),
+  );
 }
 
 function unique(values: string[]): string[] {

@@ -175,11 +175,7 @@ export class MailFlow {
   }
 
   /** Builds the reply Outlook would compose: RE: subject, quoted original, threading headers. */
-  composeReply(
-    mailbox: Mailbox,
-    original: StoredMessage,
-    input: { comment?: string; message?: Partial<OutgoingMessage>; all: boolean },
-  ): OutgoingMessage {
+  composeReply(mailbox: Mailbox, original: StoredMessage, input: { comment?: string; message?: Partial<OutgoingMessage>; all: boolean }): OutgoingMessage {
     const self: Recipient = { name: mailbox.name, address: mailbox.email };
     const notSelf = (recipient: Recipient): boolean => !sameAddress(recipient.address, mailbox.email);
     const replyTargets = original.replyTo.length > 0 ? original.replyTo : original.from ? [original.from] : [];
@@ -340,13 +336,7 @@ export class MailFlow {
     );
   }
 
-  private storeInboundCopy(
-    mailbox: Mailbox,
-    outgoing: OutgoingMessage,
-    at: number,
-    conversationId: string | undefined,
-    folder: string,
-  ): StoredMessage {
+  private storeInboundCopy(mailbox: Mailbox, outgoing: OutgoingMessage, at: number, conversationId: string | undefined, folder: string): StoredMessage {
     const fields = this.baseFields(outgoing, at, at, conversationId ?? this.conversationFor(mailbox, outgoing));
     return this.store.insert(
       mailbox,

@@ -11,16 +11,7 @@ import { newAttachmentId, newInternetMessageId } from './ids.js';
 import { checkFilterProperties, matchesFilter, messageIdFor, renderAttachment, renderMessage, unknownSelectProperty } from './message-json.js';
 import { buildMime } from './mime.js';
 import { hasAnyScope, MAIL_READ_CONTENT } from './permissions.js';
-import {
-  FilterSyntaxError,
-  graphError,
-  graphJson,
-  parseFilter,
-  parseSelect,
-  preferenceApplied,
-  queryOption,
-  type FilterClause,
-} from './odata.js';
+import { FilterSyntaxError, graphError, graphJson, parseFilter, parseSelect, preferenceApplied, queryOption, type FilterClause } from './odata.js';
 
 /** Graph pages message lists 10 at a time; $top may ask for up to 1000. */
 const DEFAULT_PAGE_SIZE = 10;
@@ -147,7 +138,13 @@ export function listMessages(deps: MailHandlerDeps, call: GraphCall, folderRefer
   const key = (order[1] ?? 'receivedDateTime').toLowerCase();
   const descending = (order[3] ?? 'asc').toLowerCase() === 'desc';
   const timeOf = (message: StoredMessage): number =>
-    key === 'sentdatetime' ? message.sentAt : key === 'createddatetime' ? message.createdAt : key === 'lastmodifieddatetime' ? message.lastModifiedAt : message.receivedAt;
+    key === 'sentdatetime'
+      ? message.sentAt
+      : key === 'createddatetime'
+        ? message.createdAt
+        : key === 'lastmodifieddatetime'
+          ? message.lastModifiedAt
+          : message.receivedAt;
   messages.sort((left, right) => (descending ? timeOf(right) - timeOf(left) : timeOf(left) - timeOf(right)));
 
   const topOption = queryOption(call.url, 'top');

@@ -100,10 +100,7 @@ const WELL_KNOWN_FOLDERS: Array<{ wellKnownName: string; displayName: string }> 
   { wellKnownName: 'outbox', displayName: 'Outbox' },
 ];
 
-export type NewMessage = Omit<
-  StoredMessage,
-  'immutableId' | 'restId' | 'folderId' | 'changeKey' | 'version' | 'folderSeq' | 'createdAt' | 'lastModifiedAt'
->;
+export type NewMessage = Omit<StoredMessage, 'immutableId' | 'restId' | 'folderId' | 'changeKey' | 'version' | 'folderSeq' | 'createdAt' | 'lastModifiedAt'>;
 
 export class MailStore {
   private readonly mailboxes = new Map<string, Mailbox>();
@@ -243,9 +240,7 @@ export class MailStore {
   update(
     mailbox: Mailbox,
     message: StoredMessage,
-    patch: Partial<
-      Pick<StoredMessage, 'isRead' | 'categories' | 'subject' | 'body' | 'to' | 'cc' | 'bcc' | 'replyTo' | 'attachments'>
-    >,
+    patch: Partial<Pick<StoredMessage, 'isRead' | 'categories' | 'subject' | 'body' | 'to' | 'cc' | 'bcc' | 'replyTo' | 'attachments'>>,
   ): void {
     Object.assign(message, patch);
     this.touch(mailbox, message);

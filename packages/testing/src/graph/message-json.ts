@@ -162,10 +162,7 @@ function bodyPreview(message: StoredMessage): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 255);
 }
 
-function convertBody(
-  body: StoredMessage['body'],
-  wanted: 'text' | 'html' | undefined,
-): { contentType: 'text' | 'html'; content: string } {
+function convertBody(body: StoredMessage['body'], wanted: 'text' | 'html' | undefined): { contentType: 'text' | 'html'; content: string } {
   if (wanted === undefined || wanted === body.contentType) return { ...body };
   if (wanted === 'text') return { contentType: 'text', content: htmlToText(body.content) };
   return { contentType: 'html', content: textToHtml(body.content) };

@@ -6,12 +6,7 @@ import type { EmulatorResponse } from '../common/server.js';
 const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 /** Graph's error envelope: {"error":{"code","message","innerError":{…}}} (learn.microsoft.com/graph/errors). */
-export function graphError(
-  status: number,
-  code: string,
-  message: string,
-  headers: Record<string, string> = {},
-): EmulatorResponse {
+export function graphError(status: number, code: string, message: string, headers: Record<string, string> = {}): EmulatorResponse {
   return { status, headers: { 'content-type': GRAPH_JSON, ...headers }, body: { error: { code, message } } };
 }
 
@@ -32,7 +27,10 @@ export function parsePreferences(header: string | string[] | undefined): Prefere
   for (const part of joined.split(',')) {
     const [rawKey, ...rest] = part.split('=');
     const key = (rawKey ?? '').trim().toLowerCase();
-    const value = rest.join('=').trim().replace(/^"(.*)"$/, '$1');
+    const value = rest
+      .join('=')
+      .trim()
+      .replace(/^"(.*)"$/, '$1');
     if (key === 'odata.maxpagesize') {
       const size = Number.parseInt(value, 10);
       if (Number.isFinite(size) && size > 0) preferences.maxPageSize = size;

@@ -129,7 +129,10 @@ export class SubscriptionService {
     const body = call.json<Record<string, unknown>>();
     if (!body || typeof body !== 'object') return graphError(400, 'InvalidRequest', 'Request payload cannot be null.');
     const changeType = typeof body.changeType === 'string' ? body.changeType : '';
-    const changeTypes = changeType.split(',').map((type) => type.trim()).filter((type) => type.length > 0);
+    const changeTypes = changeType
+      .split(',')
+      .map((type) => type.trim())
+      .filter((type) => type.length > 0);
     if (changeTypes.length === 0) return graphError(400, 'InvalidRequest', "The 'changeType' property is required.");
     const invalidType = changeTypes.find((type) => !CHANGE_TYPES.has(type));
     if (invalidType !== undefined) return graphError(400, 'InvalidRequest', `Invalid 'changeType' attribute: '${invalidType}'.`);
@@ -292,7 +295,11 @@ export class SubscriptionService {
     if (rest.length === 3 && rest[0] === 'mailfolders' && rest[2] === 'messages') {
       const folder = this.options.store.resolveFolder(mailbox, rest[1] ?? '');
       if (!folder) {
-        return graphError(404, 'ExtensionError', 'Operation: Create; Exception: [Status Code: NotFound; Reason: The specified folder could not be found in the store.]');
+        return graphError(
+          404,
+          'ExtensionError',
+          'Operation: Create; Exception: [Status Code: NotFound; Reason: The specified folder could not be found in the store.]',
+        );
       }
       return { kind: 'folder', folderId: folder.id };
     }
@@ -469,10 +476,7 @@ function inScope(subscription: Subscription, folderId: string): boolean {
 }
 
 /** Maps a mailbox change to the notifications one subscription would see. */
-function changesFor(
-  subscription: Subscription,
-  event: MailEvent,
-): Array<{ changeType: ChangeType; id: string; changeKey: string }> {
+function changesFor(subscription: Subscription, event: MailEvent): Array<{ changeType: ChangeType; id: string; changeKey: string }> {
   switch (event.type) {
     case 'created':
     case 'updated':
@@ -497,7 +501,8 @@ function changesFor(
       }
       const changes: Array<{ changeType: ChangeType; id: string; changeKey: string }> = [];
       if (subscription.scope.folderId === event.fromFolderId) changes.push({ changeType: 'deleted', id: previousId, changeKey: message.changeKey });
-      if (subscription.scope.folderId === message.folderId) changes.push({ changeType: 'created', id: idFor(subscription, message), changeKey: message.changeKey });
+      if (subscription.scope.folderId === message.folderId)
+        changes.push({ changeType: 'created', id: idFor(subscription, message), changeKey: message.changeKey });
       return changes;
     }
   }

@@ -19,12 +19,7 @@ export function isLoopbackUrl(value: string): boolean {
   return (url.protocol === 'http:' || url.protocol === 'https:') && LOOPBACK_HOSTS.has(url.hostname);
 }
 
-export function postWebhook(
-  target: string,
-  body: string,
-  contentType: string,
-  timeoutMs: number,
-): Promise<WebhookResponse> {
+export function postWebhook(target: string, body: string, contentType: string, timeoutMs: number): Promise<WebhookResponse> {
   return new Promise((resolve) => {
     if (!isLoopbackUrl(target)) {
       resolve({ status: 0, contentType: '', body: '', timedOut: false });

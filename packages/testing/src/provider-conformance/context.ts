@@ -37,7 +37,10 @@ export function eventsNamed<K extends ThreadlinkEventName>(events: RecordedEvent
 }
 
 export function linkKeys(message: StoredMessage): string[] {
-  return message.links.filter((link) => !link.suppressed).map((link) => `${link.record.type}:${link.record.id}${link.manual ? ' (manual)' : ''}`).sort();
+  return message.links
+    .filter((link) => !link.suppressed)
+    .map((link) => `${link.record.type}:${link.record.id}${link.manual ? ' (manual)' : ''}`)
+    .sort();
 }
 
 /** Dates a minute apart, an hour ago onwards, on whole seconds (Graph stamps to the second). */

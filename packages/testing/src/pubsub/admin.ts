@@ -144,9 +144,13 @@ const json = (body: object): EmulatorResponse => ({ status: 200, headers: { 'con
 const notFound = (resourceId: string): EmulatorResponse => pubsubError(404, `Resource not found (resource=${resourceId}).`);
 
 const invalidName = (name: string): EmulatorResponse =>
-  pubsubError(400, `Invalid resource name given (name=${name}). Refer to https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for more information.`);
+  pubsubError(
+    400,
+    `Invalid resource name given (name=${name}). Refer to https://cloud.google.com/pubsub/docs/pubsub-basics#resource_names for more information.`,
+  );
 
-const AUTH_HINT = 'Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
+const AUTH_HINT =
+  'Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.';
 
 export class PubSubAdmin implements EmulatedPubSub {
   private readonly topicStore = new Map<string, PubSubTopic>();
@@ -258,7 +262,10 @@ export class PubSubAdmin implements EmulatedPubSub {
   private async guard(request: EmulatorRequest, handle: () => EmulatorResponse | Promise<EmulatorResponse>): Promise<EmulatorResponse> {
     const check = this.options.authenticate(request.headers.authorization);
     if (!check.ok) {
-      const message = check.reason === 'missing' ? `Request is missing required authentication credential. ${AUTH_HINT}` : `Request had invalid authentication credentials. ${AUTH_HINT}`;
+      const message =
+        check.reason === 'missing'
+          ? `Request is missing required authentication credential. ${AUTH_HINT}`
+          : `Request had invalid authentication credentials. ${AUTH_HINT}`;
       return pubsubError(401, message, 'UNAUTHENTICATED', { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' });
     }
     if (!PUBSUB_SCOPES.some((scope) => check.scopes.includes(scope))) {
@@ -330,7 +337,9 @@ export class PubSubAdmin implements EmulatedPubSub {
 
   private listSubscriptions(request: EmulatorRequest): EmulatorResponse {
     const prefix = `projects/${request.params['project'] ?? ''}/subscriptions/`;
-    const found = [...this.subscriptions.values()].filter((subscription) => subscription.name.startsWith(prefix)).map((subscription) => this.render(subscription));
+    const found = [...this.subscriptions.values()]
+      .filter((subscription) => subscription.name.startsWith(prefix))
+      .map((subscription) => this.render(subscription));
     return json(found.length > 0 ? { subscriptions: found } : {});
   }
 

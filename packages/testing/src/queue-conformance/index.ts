@@ -121,13 +121,16 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
         const release = gate();
         expect(await queue.enqueue({ name: 'sync', connectionId: 'a' }, { key: 'sync:a' })).toBe(true);
         expect(await queue.enqueue({ name: 'sync', connectionId: 'a' }, { key: 'sync:a' })).toBe(false);
-        queue.process(async (job) => {
-          seen.push(job.connectionId);
-          if (seen.length === 1) {
-            started.resolve();
-            await release.promise;
-          }
-        }, { concurrency: 1 });
+        queue.process(
+          async (job) => {
+            seen.push(job.connectionId);
+            if (seen.length === 1) {
+              started.resolve();
+              await release.promise;
+            }
+          },
+          { concurrency: 1 },
+        );
         await started.promise;
         // Running does not block: the pull that follows a burst must not be swallowed.
         expect(await queue.enqueue({ name: 'sync', connectionId: 'a' }, { key: 'sync:a' })).toBe(true);
@@ -183,10 +186,13 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
       it('retries a retryable failure with attempts numbered from 1 until it succeeds, without reporting it failed', async () => {
         const { queue, failed } = the();
         const attempts: number[] = [];
-        queue.process(async (job) => {
-          attempts.push(job.attempt ?? 0);
-          if ((job.attempt ?? 1) < 3) throw new ThreadlinkError('PROVIDER_UNAVAILABLE', '503 from the provider');
-        }, { concurrency: 1 });
+        queue.process(
+          async (job) => {
+            attempts.push(job.attempt ?? 0);
+            if ((job.attempt ?? 1) < 3) throw new ThreadlinkError('PROVIDER_UNAVAILABLE', '503 from the provider');
+          },
+          { concurrency: 1 },
+        );
         await queue.enqueue({ name: 'sync', connectionId: 'flaky' });
         await queue.idle();
         expect(attempts).toEqual([1, 2, 3]);
@@ -196,10 +202,13 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
       it('gives up after `attempts` and reports the job failed once', async () => {
         const { queue, failed } = the();
         const attempts: number[] = [];
-        queue.process(async (job) => {
-          attempts.push(job.attempt ?? 0);
-          throw new ThreadlinkError('PROVIDER_UNAVAILABLE', '503 from the provider');
-        }, { concurrency: 1 });
+        queue.process(
+          async (job) => {
+            attempts.push(job.attempt ?? 0);
+            throw new ThreadlinkError('PROVIDER_UNAVAILABLE', '503 from the provider');
+          },
+          { concurrency: 1 },
+        );
         await queue.enqueue({ name: 'sync', connectionId: 'down' }, { attempts: 3 });
         await queue.idle();
         expect(attempts).toEqual([1, 2, 3]);
@@ -210,10 +219,13 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
       it("waits at least a failure's Retry-After before the next attempt", async () => {
         const { queue } = the();
         const startedAt: number[] = [];
-        queue.process(async (job) => {
-          startedAt.push(Date.now());
-          if ((job.attempt ?? 1) < 3) throw new ThreadlinkError('RATE_LIMITED', '429 from the provider', { retryAfterMs: 150 });
-        }, { concurrency: 1 });
+        queue.process(
+          async (job) => {
+            startedAt.push(Date.now());
+            if ((job.attempt ?? 1) < 3) throw new ThreadlinkError('RATE_LIMITED', '429 from the provider', { retryAfterMs: 150 });
+          },
+          { concurrency: 1 },
+        );
         await queue.enqueue({ name: 'sync', connectionId: 'limited' });
         await queue.idle();
         expect(startedAt).toHaveLength(3);
@@ -224,11 +236,14 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
       it('does not retry a non-retryable failure and reports it failed at once, while a retryable one beside it is retried', async () => {
         const { queue, failed } = the();
         const attempts = new Map<string, number[]>();
-        queue.process(async (job) => {
-          attempts.set(job.connectionId, [...(attempts.get(job.connectionId) ?? []), job.attempt ?? 0]);
-          if (job.connectionId === 'flaky' && (job.attempt ?? 1) < 2) throw new ThreadlinkError('RATE_LIMITED', '429');
-          if (job.connectionId === 'broken') throw new ThreadlinkError('PROVIDER_ERROR', '400 from the provider');
-        }, { concurrency: 2 });
+        queue.process(
+          async (job) => {
+            attempts.set(job.connectionId, [...(attempts.get(job.connectionId) ?? []), job.attempt ?? 0]);
+            if (job.connectionId === 'flaky' && (job.attempt ?? 1) < 2) throw new ThreadlinkError('RATE_LIMITED', '429');
+            if (job.connectionId === 'broken') throw new ThreadlinkError('PROVIDER_ERROR', '400 from the provider');
+          },
+          { concurrency: 2 },
+        );
         await queue.enqueue({ name: 'sync', connectionId: 'flaky' });
         await queue.enqueue({ name: 'sync', connectionId: 'broken' });
         await queue.idle();
@@ -245,13 +260,16 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
         let running = 0;
         let busiest = 0;
         const done: string[] = [];
-        queue.process(async (job) => {
-          running += 1;
-          busiest = Math.max(busiest, running);
-          await pause(30);
-          running -= 1;
-          done.push(job.connectionId);
-        }, { concurrency: 2 });
+        queue.process(
+          async (job) => {
+            running += 1;
+            busiest = Math.max(busiest, running);
+            await pause(30);
+            running -= 1;
+            done.push(job.connectionId);
+          },
+          { concurrency: 2 },
+        );
         for (let index = 0; index < 6; index += 1) await queue.enqueue({ name: 'sync', connectionId: `c${index}` });
         await queue.idle();
         expect(done.sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']);
@@ -263,14 +281,17 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
       it('idle() resolves only once nothing waits, is delayed or runs, follow-ups included', async () => {
         const { queue } = the();
         const events: string[] = [];
-        queue.process(async (job) => {
-          if (job.connectionId === 'first') {
-            await pause(60);
-            // A job that enqueues its follow-up (a back-fill page queues the next one).
-            await queue.enqueue({ name: 'backfill', connectionId: 'follow-up' }, { delayMs: 60 });
-          }
-          events.push(`done:${job.connectionId}`);
-        }, { concurrency: 1 });
+        queue.process(
+          async (job) => {
+            if (job.connectionId === 'first') {
+              await pause(60);
+              // A job that enqueues its follow-up (a back-fill page queues the next one).
+              await queue.enqueue({ name: 'backfill', connectionId: 'follow-up' }, { delayMs: 60 });
+            }
+            events.push(`done:${job.connectionId}`);
+          },
+          { concurrency: 1 },
+        );
         await queue.enqueue({ name: 'backfill', connectionId: 'first' });
         await queue.enqueue({ name: 'renew', connectionId: 'delayed' }, { delayMs: 100 });
         await queue.idle().then(() => events.push('idle'));
@@ -288,14 +309,17 @@ export function runQueueConformance<Queue extends JobQueue>(options: QueueConfor
         const { queue } = the();
         const events: string[] = [];
         const started = signal();
-        queue.process(async (job) => {
-          events.push(`start:${job.connectionId}`);
-          if (job.connectionId === 'running') {
-            started.resolve();
-            await pause(80);
-          }
-          events.push(`end:${job.connectionId}`);
-        }, { concurrency: 1 });
+        queue.process(
+          async (job) => {
+            events.push(`start:${job.connectionId}`);
+            if (job.connectionId === 'running') {
+              started.resolve();
+              await pause(80);
+            }
+            events.push(`end:${job.connectionId}`);
+          },
+          { concurrency: 1 },
+        );
         await queue.enqueue({ name: 'sync', connectionId: 'running' });
         await queue.enqueue({ name: 'sync', connectionId: 'waiting' });
         await started.promise;

@@ -30,7 +30,13 @@ export async function resync(context: JobContext, connection: Connection, provid
     );
     if (page.cursor) cursor = page.cursor;
     for (const message of page.messages) seen.add(message.providerMessageId);
-    drift += (await context.commit(connection, page.messages.map((message) => ({ type: 'upsert' as const, message })), {})).inserted.length;
+    drift += (
+      await context.commit(
+        connection,
+        page.messages.map((message) => ({ type: 'upsert' as const, message })),
+        {},
+      )
+    ).inserted.length;
     resume = page.next;
     const renewed = await store.renewLease({ key: leaseKey, owner, ttlMs: options.leaseTtlMs, now: clock.now() });
     if (!renewed) throw new ThreadlinkError('LEASE_LOST', 'Lost the connection lease during resync');

@@ -7,7 +7,9 @@ const resolver: RecordResolver = {
     return addresses.includes('client@bigco.com') ? [{ type: 'client', id: 'c-bigco', label: 'BigCo', emails: ['client@bigco.com'] }] : [];
   },
   async projectsByReference(_tenantId, references) {
-    return references.filter((reference) => reference === 'PRJ-1042').map((reference) => ({ type: 'project', id: 'p-1042', label: reference, references: [reference] }));
+    return references
+      .filter((reference) => reference === 'PRJ-1042')
+      .map((reference) => ({ type: 'project', id: 'p-1042', label: reference, references: [reference] }));
   },
 };
 

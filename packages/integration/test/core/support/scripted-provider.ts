@@ -69,10 +69,16 @@ export function scriptedMailbox(account = 'ana@acme.com', providerId = 'gmail'):
     position: () => log.length,
     provider: {
       id: providerId,
-      authorizeUrl: ({ state: oauthState, redirectUri }) => `https://scripted.test/auth?state=${encodeURIComponent(oauthState)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
+      authorizeUrl: ({ state: oauthState, redirectUri }) =>
+        `https://scripted.test/auth?state=${encodeURIComponent(oauthState)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
       async exchangeCode() {
         state.calls.exchange += 1;
-        return { accountEmail: account, displayName: 'Ana', tokens: { accessToken: 'access-secret-123', refreshToken: 'refresh-secret-456' }, scopes: ['scripted'] };
+        return {
+          accountEmail: account,
+          displayName: 'Ana',
+          tokens: { accessToken: 'access-secret-123', refreshToken: 'refresh-secret-456' },
+          scopes: ['scripted'],
+        };
       },
       async revoke(session) {
         state.calls.revoke += 1;
@@ -81,12 +87,25 @@ export function scriptedMailbox(account = 'ana@acme.com', providerId = 'gmail'):
       async subscribe(session) {
         state.calls.subscribe += 1;
         const now = session.clock.now();
-        return { subscription: { items: [{ id: 'watch', resource: 'topic', expiresAt: now + 7 * 86_400_000 }], renewAt: now + 86_400_000, expiresAt: now + 7 * 86_400_000 }, cursor: String(log.length) };
+        return {
+          subscription: {
+            items: [{ id: 'watch', resource: 'topic', expiresAt: now + 7 * 86_400_000 }],
+            renewAt: now + 86_400_000,
+            expiresAt: now + 7 * 86_400_000,
+          },
+          cursor: String(log.length),
+        };
       },
       async renew(session) {
         state.calls.renew += 1;
         const now = session.clock.now();
-        return { subscription: { items: [{ id: 'watch', resource: 'topic', expiresAt: now + 7 * 86_400_000 }], renewAt: now + 86_400_000, expiresAt: now + 7 * 86_400_000 } };
+        return {
+          subscription: {
+            items: [{ id: 'watch', resource: 'topic', expiresAt: now + 7 * 86_400_000 }],
+            renewAt: now + 86_400_000,
+            expiresAt: now + 7 * 86_400_000,
+          },
+        };
       },
       async unsubscribe() {
         state.calls.unsubscribe += 1;
@@ -94,7 +113,14 @@ export function scriptedMailbox(account = 'ana@acme.com', providerId = 'gmail'):
       async handleWebhook(request, _route, context) {
         const body = (await request.json()) as { account: string; id: string };
         const connections = await context.connectionsByAccount(providerId, body.account);
-        return { hints: connections.map((connection) => ({ connectionId: connection.id, kind: 'changes' as const, notificationId: body.id, receivedAt: context.clock.now() })) };
+        return {
+          hints: connections.map((connection) => ({
+            connectionId: connection.id,
+            kind: 'changes' as const,
+            notificationId: body.id,
+            receivedAt: context.clock.now(),
+          })),
+        };
       },
       async pullChanges(_session, cursor) {
         state.calls.pull += 1;

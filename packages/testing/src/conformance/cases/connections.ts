@@ -27,7 +27,13 @@ export function connectionCases(t: ConformanceContext): void {
       const userId = uniqueId('user');
       const subscriptionId = uniqueId('subscription');
       const gmailLive = makeConnection({ tenantId, userId, createdAt: FIXTURE_EPOCH + 3 });
-      const outlook = makeConnection({ tenantId, provider: 'outlook', status: 'needs_reauth', createdAt: FIXTURE_EPOCH + 1, subscription: subscription(subscriptionId) });
+      const outlook = makeConnection({
+        tenantId,
+        provider: 'outlook',
+        status: 'needs_reauth',
+        createdAt: FIXTURE_EPOCH + 1,
+        subscription: subscription(subscriptionId),
+      });
       const backfilling = makeConnection({ tenantId, userId, status: 'backfilling', createdAt: FIXTURE_EPOCH + 2, accountEmail: 'ana@acme.example' });
       const elsewhere = makeConnection({ userId, subscription: subscription(uniqueId('subscription')) });
       for (const connection of [gmailLive, outlook, backfilling, elsewhere]) await t.store.saveConnection(connection);
@@ -92,7 +98,12 @@ export function connectionCases(t: ConformanceContext): void {
       const connection = makeConnection({ subscription: subscription(oldSubscription) });
       await seed(t.store, connection, [makeMessage(connection)]);
       const health = { ...connection.health, consecutiveErrors: 2, lastErrorCode: 'RATE_LIMITED', lastErrorAt: FIXTURE_EPOCH + 5 };
-      const patched = await t.store.patchConnection(connection.id, { status: 'needs_reauth', health, subscription: subscription(newSubscription), updatedAt: FIXTURE_EPOCH + 9 });
+      const patched = await t.store.patchConnection(connection.id, {
+        status: 'needs_reauth',
+        health,
+        subscription: subscription(newSubscription),
+        updatedAt: FIXTURE_EPOCH + 9,
+      });
       const expected = { ...connection, status: 'needs_reauth', health, subscription: subscription(newSubscription), updatedAt: FIXTURE_EPOCH + 9 };
       expect(patched).toEqual(expected);
       expect(await t.store.getConnection(connection.id)).toEqual(expected);
@@ -102,7 +113,9 @@ export function connectionCases(t: ConformanceContext): void {
     });
 
     it('patchConnection merges health field by field, alone or with other fields', async () => {
-      const connection = makeConnection({ health: { ...makeConnection().health, lastSyncAt: FIXTURE_EPOCH + 1, consecutiveErrors: 3, lastErrorCode: 'RATE_LIMITED' } });
+      const connection = makeConnection({
+        health: { ...makeConnection().health, lastSyncAt: FIXTURE_EPOCH + 1, consecutiveErrors: 3, lastErrorCode: 'RATE_LIMITED' },
+      });
       await seed(t.store, connection);
       // Health alone (the webhook's lastPushAt): the other fields keep their stored values.
       const pushed = await t.store.patchConnection(connection.id, { health: { lastPushAt: FIXTURE_EPOCH + 2 } });
@@ -110,12 +123,19 @@ export function connectionCases(t: ConformanceContext): void {
       expect(pushed).toEqual(afterPush);
       expect(await t.store.getConnection(connection.id)).toEqual(afterPush);
       // Health with updatedAt; a field set to null is set, an undefined one left alone.
-      await t.store.patchConnection(connection.id, { health: { consecutiveErrors: 0, lastErrorCode: null, lastSyncAt: undefined } as never, updatedAt: FIXTURE_EPOCH + 3 });
+      await t.store.patchConnection(connection.id, {
+        health: { consecutiveErrors: 0, lastErrorCode: null, lastSyncAt: undefined } as never,
+        updatedAt: FIXTURE_EPOCH + 3,
+      });
       const afterSuccess = { ...afterPush, health: { ...afterPush.health, consecutiveErrors: 0, lastErrorCode: null }, updatedAt: FIXTURE_EPOCH + 3 };
       expect(await t.store.getConnection(connection.id)).toEqual(afterSuccess);
       // Health with other fields: merged the same way.
       await t.store.patchConnection(connection.id, { status: 'needs_reauth', health: { missedPushAt: FIXTURE_EPOCH + 4 } });
-      expect(await t.store.getConnection(connection.id)).toEqual({ ...afterSuccess, status: 'needs_reauth', health: { ...afterSuccess.health, missedPushAt: FIXTURE_EPOCH + 4 } });
+      expect(await t.store.getConnection(connection.id)).toEqual({
+        ...afterSuccess,
+        status: 'needs_reauth',
+        health: { ...afterSuccess.health, missedPushAt: FIXTURE_EPOCH + 4 },
+      });
       expect(await t.store.patchConnection(uniqueId('conn'), { health: { lastPushAt: FIXTURE_EPOCH } })).toBeNull();
     });
 

@@ -32,10 +32,15 @@ export function linkCases(t: ConformanceContext): void {
       const connection = makeConnection();
       const message = makeMessage(connection);
       const client = makeRecord('client');
-      await seed(t.store, connection, [message], [
-        makeLink(message, client, { rule: 'participant.domain', confidence: 0.5, reason: 'domain' }),
-        makeLink(message, client, { rule: 'participant.address', confidence: 0.9, reason: 'address' }),
-      ]);
+      await seed(
+        t.store,
+        connection,
+        [message],
+        [
+          makeLink(message, client, { rule: 'participant.domain', confidence: 0.5, reason: 'domain' }),
+          makeLink(message, client, { rule: 'participant.address', confidence: 0.9, reason: 'address' }),
+        ],
+      );
       expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id))).toEqual([
         { record: `client:${client.id}`, manual: false, suppressed: false, reason: 'address' },
       ]);
@@ -98,9 +103,11 @@ export function linkCases(t: ConformanceContext): void {
       expect(await t.store.addLinks(connection.tenantId, [makeLink(message, client)])).toBe(1);
       expect(await t.store.removeLink(connection.tenantId, message.id, project)).toBe(false);
       expect(await t.store.removeLink(connection.tenantId, 'msg_unknown', project)).toBe(false);
-      expect(linkSummary(await getMessage(t.store, connection.tenantId, message.id)).map((link) => link.record).sort()).toEqual(
-        [`client:${client.id}`, `project:${project.id}`].sort(),
-      );
+      expect(
+        linkSummary(await getMessage(t.store, connection.tenantId, message.id))
+          .map((link) => link.record)
+          .sort(),
+      ).toEqual([`client:${client.id}`, `project:${project.id}`].sort());
     });
 
     it('addLinks inserts automatic links for stored messages only and counts what it inserted', async () => {

@@ -16,7 +16,11 @@ async function populated(t: ConformanceContext, tenantId?: string) {
   const client = makeRecord('client');
   const project = makeRecord('project');
   const messages = [
-    makeMessage(connection, { referenceTokens: ['PRJ-1'], attachments: [{ name: 'proposal.pdf', mimeType: 'application/pdf', size: 1234 }], hasAttachments: true }),
+    makeMessage(connection, {
+      referenceTokens: ['PRJ-1'],
+      attachments: [{ name: 'proposal.pdf', mimeType: 'application/pdf', size: 1234 }],
+      hasAttachments: true,
+    }),
     makeMessage(connection, { receivedAt: 1_700_000_100_000 }),
     makeMessage(connection, { receivedAt: 1_700_000_200_000 }),
   ] as [MessageMeta, MessageMeta, MessageMeta];
@@ -31,7 +35,13 @@ async function populated(t: ConformanceContext, tenantId?: string) {
   expect(await t.store.claimOnce(`dedupe:${connection.id}:notification-1`, 9e12, 0)).toBe(true);
   const stored = (await t.store.getConnection(connection.id)) as Connection;
   /** Strings only this connection's rows contain. */
-  const tokens = [connection.id, watchId, connection.accountEmail, connection.sealedTokens, ...messages.flatMap((message) => [message.id, message.providerMessageId, message.threadId])];
+  const tokens = [
+    connection.id,
+    watchId,
+    connection.accountEmail,
+    connection.sealedTokens,
+    ...messages.flatMap((message) => [message.id, message.providerMessageId, message.threadId]),
+  ];
   return { connection: stored, messages, links, tokens };
 }
 
@@ -49,7 +59,11 @@ export function offboardingCases(t: ConformanceContext): void {
       expect(await t.store.claimOnce('oauth-state:unrelated', 9e12, 0)).toBe(true);
       const before = await t.raw.dump();
       expect(rowsMentioning(before, leaving.tokens).length).toBeGreaterThan(0);
-      const stayingRowsBefore = Object.values(before).flat().filter((row) => mentions(row, staying.tokens)).map(canonicalRow).sort();
+      const stayingRowsBefore = Object.values(before)
+        .flat()
+        .filter((row) => mentions(row, staying.tokens))
+        .map(canonicalRow)
+        .sort();
 
       const report = await t.store.purgeConnection(leaving.connection.id);
       expect(report).toMatchObject({ connections: 1, messages: 3, links: 4 });
@@ -57,7 +71,11 @@ export function offboardingCases(t: ConformanceContext): void {
 
       const after = await t.raw.dump();
       expect(rowsMentioning(after, leaving.tokens)).toEqual([]);
-      const stayingRowsAfter = Object.values(after).flat().filter((row) => mentions(row, staying.tokens)).map(canonicalRow).sort();
+      const stayingRowsAfter = Object.values(after)
+        .flat()
+        .filter((row) => mentions(row, staying.tokens))
+        .map(canonicalRow)
+        .sort();
       expect(stayingRowsAfter).toEqual(stayingRowsBefore);
 
       expect(await t.store.getConnection(leaving.connection.id)).toBeNull();
@@ -70,7 +88,6 @@ export function offboardingCases(t: ConformanceContext): void {
       expect(await t.store.acquireLease({ key: `connection:${staying.connection.id}`, owner: 'engine-2', ttlMs: 1_000, now: 1 })).toBe(false);
       expect(await t.store.claimOnce('oauth-state:unrelated', 9e12, 1)).toBe(false);
       expect(await t.store.claimOnce(`dedupe:${staying.connection.id}:notification-1`, 9e12, 1)).toBe(false);
-
     });
   });
 

@@ -38,7 +38,10 @@ export function tenancyCases(t: ConformanceContext): void {
       expect(hits).toEqual({ ids: [betaMessage.id], next: null });
       const betaTimeline = await t.store.timeline({ tenantId: other, record: client, wholeThreads: true, limit: 50 });
       expect(betaTimeline.threads.map((thread) => thread.threadId)).toEqual([betaMessage.threadId]);
-      expect(await t.store.timeline({ tenantId: other, record: client, wholeThreads: true, limit: 50, connectionIds: [alpha.id] })).toEqual({ threads: [], next: null });
+      expect(await t.store.timeline({ tenantId: other, record: client, wholeThreads: true, limit: 50, connectionIds: [alpha.id] })).toEqual({
+        threads: [],
+        next: null,
+      });
       expect(await t.store.timeline({ tenantId: other, record: project, wholeThreads: false, limit: 50 })).toEqual({ threads: [], next: null });
       expect((await t.store.listConnections({ tenantId: other })).map((connection) => connection.id)).toEqual([beta.id]);
       // And tenant A still sees its own, only its own.

@@ -23,7 +23,12 @@ export function timelineCases(t: ConformanceContext): void {
       const threads = Array.from({ length: 120 }, (_, index) =>
         thread(connection, client, FIXTURE_EPOCH + Math.floor(index / 3) * 1_000, 1 + (index % 2), index % 2),
       );
-      await seed(t.store, connection, threads.flatMap((entry) => entry.messages), threads.flatMap((entry) => entry.links));
+      await seed(
+        t.store,
+        connection,
+        threads.flatMap((entry) => entry.messages),
+        threads.flatMap((entry) => entry.links),
+      );
       const expected = [...threads]
         .sort((left, right) => right.lastAt - left.lastAt || byBinary(right.threadId, left.threadId))
         .map((entry) => ({ threadId: entry.threadId, lastActivityAt: entry.lastAt }));
@@ -46,7 +51,11 @@ export function timelineCases(t: ConformanceContext): void {
             threadId: shown?.threadId ?? 'thr_missing',
             receivedAt: FIXTURE_EPOCH + 20_000_000,
           });
-          await t.store.applySync(connection.id, { upserts: [...fresh.flatMap((entry) => entry.messages), reply], deletes: [], links: fresh.flatMap((entry) => entry.links) });
+          await t.store.applySync(connection.id, {
+            upserts: [...fresh.flatMap((entry) => entry.messages), reply],
+            deletes: [],
+            links: fresh.flatMap((entry) => entry.links),
+          });
         }
       } while (after !== null && pages < 20);
       expect(pages).toBe(5);
@@ -63,7 +72,12 @@ export function timelineCases(t: ConformanceContext): void {
       const touched = thread(connection, project, FIXTURE_EPOCH + 600_000, 3, 1);
       const untouched = thread(connection, makeRecord('project'), FIXTURE_EPOCH + 900_000, 2, 0);
       const unlinked = thread(connection, project, FIXTURE_EPOCH + 950_000, 2, 0);
-      await seed(t.store, connection, [...touched.messages, ...untouched.messages, ...unlinked.messages], [...touched.links, ...untouched.links, ...unlinked.links]);
+      await seed(
+        t.store,
+        connection,
+        [...touched.messages, ...untouched.messages, ...unlinked.messages],
+        [...touched.links, ...untouched.links, ...unlinked.links],
+      );
       await t.store.saveManualLink(connection.tenantId, makeManualUnlink(unlinked.messages[0] as MessageMeta, project));
 
       const whole = await t.store.timeline({ tenantId: connection.tenantId, record: project, wholeThreads: true, limit: 10 });
@@ -89,7 +103,12 @@ export function timelineCases(t: ConformanceContext): void {
       const forClient = thread(connection, client, FIXTURE_EPOCH, 1);
       const forProject = thread(connection, project, FIXTURE_EPOCH + 1, 1);
       await seed(t.store, connection, [...forClient.messages, ...forProject.messages], [...forClient.links, ...forProject.links]);
-      const page = await t.store.timeline({ tenantId: connection.tenantId, record: { type: 'client', id: sharedId, label: 'Any label' }, wholeThreads: true, limit: 10 });
+      const page = await t.store.timeline({
+        tenantId: connection.tenantId,
+        record: { type: 'client', id: sharedId, label: 'Any label' },
+        wholeThreads: true,
+        limit: 10,
+      });
       expect(page.threads.map((entry) => entry.threadId)).toEqual([forClient.threadId]);
     });
 

@@ -14,7 +14,8 @@ export function backfillCases(t: ProviderConformanceContext): void {
       world.driver.addMailbox(OWNER);
       const dates = minutesApart(HISTORY);
       const subjects = dates.map((_, index) => `History ${index + 1}`);
-      for (const [index, subject] of subjects.entries()) await world.driver.deliver({ to: OWNER, from: `sender${index}@elsewhere.test`, subject, text: 'x', date: dates[index]! });
+      for (const [index, subject] of subjects.entries())
+        await world.driver.deliver({ to: OWNER, from: `sender${index}@elsewhere.test`, subject, text: 'x', date: dates[index]! });
 
       // The process stops as soon as its first page is committed.
       const first = world.tl;

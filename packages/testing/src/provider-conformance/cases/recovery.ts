@@ -24,7 +24,10 @@ export function recoveryCases(t: ProviderConformanceContext): void {
       expect(after.status).toBe('live');
       expect(after.cursor).not.toBe(cursorBefore);
       expect(after.health.lastFullSyncAt).not.toBeNull();
-      expect((await storedMessages(world.tl, connection.id)).map((message) => message.subject).sort()).toEqual(['Linked before expiry', 'Sent while the cursor was lost']);
+      expect((await storedMessages(world.tl, connection.id)).map((message) => message.subject).sort()).toEqual([
+        'Linked before expiry',
+        'Sent while the cursor was lost',
+      ]);
       const kept = await storedBySubject(world.tl, connection.id, 'Linked before expiry');
       expect(kept.id).toBe(before.id);
       expect(linkKeys(kept)).toEqual(['client:c-bigco', 'deal:deal-7 (manual)']);
