@@ -3,7 +3,9 @@
 // ordering and filter message delta supports). One call reads one page of every unfinished
 // folder; the resume token holds each folder's nextLink, so a restart resumes where it stopped.
 // When every folder reaches its deltaLink, those links are the cursor: incremental sync then
-// covers everything after the listing, including changes to back-filled messages.
+// covers everything after the listing, including changes to back-filled messages. A resync passes
+// the ids it stores (`known`): the round then selects `id` only at the largest page Graph serves
+// for messages (MAX_PAGE_SIZE), and only ids not stored are read, by $batch.
 import {
   mapWithConcurrency,
   ThreadlinkError,
@@ -20,6 +22,8 @@ import { deltaStartPath, encodeCursor, loadFolderIds, readDeltaPage } from './sy
 import { MAILBOX_CONCURRENCY } from './rate-limit.js';
 
 const DEFAULT_PAGE_SIZE = 100;
+/** The largest `Prefer: odata.maxpagesize` Graph honours for messages. */
+const MAX_PAGE_SIZE = 1000;
 
 const ResumeToken = z.strictObject({
   v: z.literal(1),
@@ -66,13 +70,14 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
     folders: provider.options.folders,
     withAttachments: readsAttachmentNames(provider.options),
   };
-  const pageSize = Math.min(1000, Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE));
+  const known = options.known;
+  const pageSize = known ? MAX_PAGE_SIZE : Math.min(MAX_PAGE_SIZE, Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE));
   let state: ResumeToken;
   if (resume === null) {
     const folderIds = await loadFolderIds(context.graph);
     // A folder's item count is the total only when the whole folder is listed.
     const estimatedTotal = options.since === undefined ? await folderTotals(context.graph, context.folders).catch(() => undefined) : undefined;
-    const query = { newestFirst: true, ...(options.since === undefined ? {} : { receivedSince: options.since }) };
+    const query = { newestFirst: true, idsOnly: known !== undefined, ...(options.since === undefined ? {} : { receivedSince: options.since }) };
     state = {
       v: 1,
       folders: Object.fromEntries(context.folders.map((folder) => [folder, { link: deltaStartPath(folder, query), done: false }])),
@@ -92,10 +97,16 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
   });
 
   const listed: Listed[] = [];
+  const unchanged: string[] = [];
   const folders = { ...state.folders };
   for (const { folder, page } of pages) {
-    // An initial round lists what is there; `@removed` entries in it are noise.
-    for (const item of page.items) if (item['@removed'] === undefined) listed.push({ folder, item });
+    // An initial round lists what is there; `@removed` entries in it are noise. Every synced folder
+    // keeps its messages (options.ts: inbox, sent items), so a stored id listed in one is unchanged.
+    for (const item of page.items) {
+      if (item['@removed'] !== undefined) continue;
+      if (known?.has(item.id)) unchanged.push(item.id);
+      else listed.push({ folder, item });
+    }
     folders[folder] = page.deltaLink ? { link: page.deltaLink, done: true } : { link: page.nextLink as string, done: false };
   }
 
@@ -113,10 +124,13 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
 
   const complete = context.folders.every((folder) => folders[folder]?.done);
   const next: ResumeToken = { ...state, folders };
-  const estimated = state.estimatedTotal === undefined ? {} : { estimatedTotal: state.estimatedTotal };
-  if (!complete) return { messages, next: JSON.stringify(next), ...estimated };
+  const reported = {
+    ...(state.estimatedTotal === undefined ? {} : { estimatedTotal: state.estimatedTotal }),
+    ...(known ? { unchanged } : {}),
+  };
+  if (!complete) return { messages, next: JSON.stringify(next), ...reported };
   const links = Object.fromEntries(context.folders.map((folder) => [folder, (folders[folder] as { link: string }).link]));
   // Every folder's delta was read to its end during this listing: none is stale (sync.ts STALE_FOLDER_MS).
   const pulledAt = Object.fromEntries(context.folders.map((folder) => [folder, context.session.clock.now()]));
-  return { messages, next: null, ...estimated, cursor: encodeCursor({ v: 1, links, folderIds: state.folderIds, pulledAt }) };
+  return { messages, next: null, ...reported, cursor: encodeCursor({ v: 1, links, folderIds: state.folderIds, pulledAt }) };
 }

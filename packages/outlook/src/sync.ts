@@ -59,11 +59,17 @@ export interface DeltaQuery {
   receivedSince?: number;
   /** Newest first: `$orderby=receivedDateTime desc` is the one ordering message delta supports. */
   newestFirst?: boolean;
+  /**
+   * `$select=id`: a reconciliation lists ids only and re-reads just the ones it does not store.
+   * Items then arrive partial, so every later round on the resulting links re-reads what changed
+   * by id (fetch-messages.ts) — one $batch per pull, the price of not re-reading the mailbox.
+   */
+  idsOnly?: boolean;
 }
 
 /** The first request of a delta round for a folder. `$select` is encoded into every later link. */
 export function deltaStartPath(folder: OutlookFolder, query: DeltaQuery = {}): string {
-  const parts = [`$select=${METADATA_SELECT}`];
+  const parts = [`$select=${query.idsOnly ? 'id' : METADATA_SELECT}`];
   if (query.receivedSince !== undefined) {
     parts.push(`$filter=${encodeURIComponent(`receivedDateTime ge ${new Date(query.receivedSince).toISOString()}`)}`);
   }

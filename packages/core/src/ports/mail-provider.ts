@@ -104,6 +104,14 @@ export interface FullSyncOptions {
   /** Only messages received at or after this time (epoch ms). */
   since?: number;
   pageSize?: number;
+  /**
+   * Ids the caller already stores (a resync passes them). The adapter then lists ids only, at the
+   * provider's largest page, re-reads metadata only for ids NOT in this set, and names the listed
+   * known ids in `FullSyncPage.unchanged`: a reconciliation of an unchanged mailbox costs one list
+   * call per page of ids instead of one read per message (issue 21). A known message whose labels or
+   * folder changed keeps its stored row until the live path reports the change.
+   */
+  known?: ReadonlySet<string>;
 }
 
 /** One page of a full listing, newest first. Used for back-fill and for resync after CURSOR_EXPIRED. */
@@ -119,6 +127,11 @@ export interface FullSyncPage {
    * taken at the start of a long back-fill could have expired by its end).
    */
   cursor?: string;
+  /**
+   * With `FullSyncOptions.known`: the listed ids that were in `known` and so were not re-read.
+   * They are still in the mailbox (a resync must not delete them); `messages` holds only the rest.
+   */
+  unchanged?: string[];
 }
 
 export interface SentMessage {

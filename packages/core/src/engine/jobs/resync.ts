@@ -7,9 +7,12 @@ import { pushWasMissed } from '../job-outcome.js';
 import { callProvider } from '../provider-call.js';
 
 /**
- * List everything in the window, upsert it (links survive: they are keyed by message), delete what
- * the provider no longer has, and adopt the listing's cursor — all under one lease, renewed page by
- * page.
+ * List every id in the window, read and upsert only the messages not stored yet (links survive: they
+ * are keyed by message, and stored rows are left alone), delete what the provider no longer has,
+ * and adopt the listing's cursor — all under one lease, renewed page by page. The stored ids are
+ * read once at the start: a message a concurrent pull stores meanwhile is at worst read again (an
+ * idempotent upsert), and nothing is deleted before the listing is complete, so a crash mid-resync
+ * replays from the start with nothing lost.
  */
 export async function resync(context: JobContext, connection: Connection, provider: MailProvider, run: JobRun): Promise<boolean> {
   const { deps } = context;
@@ -23,13 +26,15 @@ export async function resync(context: JobContext, connection: Connection, provid
   /** Messages this reconciliation had to add or remove: changes the live path never delivered. */
   let drift = 0;
   const startCursor = connection.cursor;
+  const known: ReadonlySet<string> = new Set(await store.listProviderMessageIds(connection.id));
   do {
     const session = await deps.sessionFor(connection, context.signal);
     const page = await callProvider(deps, connection, 'fullSync', () =>
-      provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize }),
+      provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize, known }),
     );
     if (page.cursor) cursor = page.cursor;
     for (const message of page.messages) seen.add(message.providerMessageId);
+    for (const providerMessageId of page.unchanged ?? []) seen.add(providerMessageId);
     drift += (
       await context.commit(
         connection,
