@@ -1,0 +1,81 @@
+// A reconciliation (the daily safety resync, or the resync after a 410 on the delta link) runs a
+// delta round that selects `id` only, at Graph's largest message page, and reads just the
+// messages it does not store: re-reading a business mailbox of 10,000–100,000 messages would cost
+// a request per 20 messages and a throttling budget the live path needs (issue 21).
+import { internalsOf } from '@threadlink/core/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFacade, type Facade } from './harness.js';
+
+const ANA = 'ana@contoso.com';
+const STORED = 150;
+/** The largest `Prefer: odata.maxpagesize` Graph honours for messages (packages/outlook/src/backfill.ts). */
+const MAX_PAGE_SIZE = 1000;
+
+describe('a reconciliation costs ids, not messages', () => {
+  let facade: Facade;
+  afterEach(async () => facade?.close());
+
+  async function seedAndConnect(): Promise<{ connectionId: string; ids: string[] }> {
+    facade = await startFacade();
+    facade.ms.addMailbox({ email: ANA });
+    const ids: string[] = [];
+    for (let index = 0; index < STORED; index += 1) {
+      const delivered = await facade.ms.deliver({ from: 'client@acme.com', to: ANA, subject: `Older mail ${index}`, text: 'x' });
+      ids.push(delivered.id);
+    }
+    const connection = await facade.connect(ANA);
+    await facade.settle();
+    expect((await facade.store.listProviderMessageIds(connection.id)).length).toBe(STORED);
+    return { connectionId: connection.id, ids };
+  }
+
+  function requestsSince(mark: number) {
+    return facade.ms.log.entries.slice(mark).filter((entry) => entry.mailbox === undefined || entry.mailbox === ANA);
+  }
+
+  it('reads no message of a mailbox it already stores whole, in one id-only delta page per folder', async () => {
+    const { connectionId } = await seedAndConnect();
+    const mark = facade.ms.log.entries.length;
+    await internalsOf(facade.tl).engine.enqueue('resync', connectionId, 0, { reason: 'reconciliation' });
+    await facade.settle();
+
+    const requests = requestsSince(mark);
+    expect(requests.filter((entry) => entry.operation === 'messages.get' || entry.operation === 'attachments.list')).toEqual([]);
+    const delta = requests.filter((entry) => entry.operation === 'delta');
+    // The listing: ⌈N / page⌉ pages of the inbox + the (empty) sent items page; then the pull after it
+    // (one page per folder). At the back-fill page size of 100 the inbox alone would take two.
+    expect(delta.length).toBeLessThanOrEqual(Math.ceil(STORED / MAX_PAGE_SIZE) + 1 + 2);
+    // Everything else the resync sent: the folder ids and item counts, two $batch round trips.
+    const other = requests.filter((entry) => entry.operation !== 'delta');
+    expect(other.filter((entry) => entry.operation === '$batch').length).toBeLessThanOrEqual(2);
+    expect((await facade.store.listProviderMessageIds(connectionId)).length).toBe(STORED);
+  });
+
+  it('reads only the message it lacks, removes the one gone, and keeps manual links, after a 410', async () => {
+    const { connectionId, ids } = await seedAndConnect();
+    const { ms, store, tl } = facade;
+    const kept = await store.getMessageByProviderId(connectionId, ids[0]!);
+    await tl.matching.link(kept!.id, { type: 'deal', id: 'deal-7', label: 'Big deal' }, { tenantId: 't1', as: 'admin' });
+
+    // While no subscription is alive and the delta tokens expire: one arrives, one is deleted.
+    for (const subscription of ms.subscriptions().filter((entry) => entry.mailbox === ANA)) ms.expireSubscription(subscription.id);
+    const arrived = await ms.deliver({ from: 'client@acme.com', to: ANA, subject: 'Arrived while nobody pushed', text: 'x' });
+    ms.deleteMessage(ANA, ids[1]!);
+    ms.expireDeltaTokens(ANA);
+    const mark = ms.log.entries.length;
+    await internalsOf(tl).engine.requestSync(connectionId, 'safety-net');
+    await facade.settle();
+
+    const requests = requestsSince(mark);
+    expect(requests.some((entry) => entry.operation === 'delta' && entry.status === 410)).toBe(true);
+    const reads = requests.filter((entry) => entry.operation === 'messages.get');
+    expect(reads.map((entry) => decodeURIComponent(entry.path))).toEqual([expect.stringContaining(arrived.id)]);
+    const stored = new Set(await store.listProviderMessageIds(connectionId));
+    expect(stored.has(arrived.id)).toBe(true);
+    expect(stored.has(ids[1]!)).toBe(false);
+    expect(stored.size).toBe(STORED);
+    const links = (await store.getMessageByProviderId(connectionId, ids[0]!))?.links.map((link) => `${link.record.type}:${link.record.id}`);
+    expect(links).toContain('deal:deal-7');
+    expect(links).toContain('client:c-acme');
+  });
+});
