@@ -9,6 +9,12 @@
 // safetyNetPullMs, renewal at the subscription's renewAt, resync every fullResyncIntervalMs;
 // poller: 12 polls an hour) and by 1,000 mailboxes. Access-token refreshes (0 units, one call an
 // hour per mailbox) are the same for both and left out.
+//
+// The mailbox-size sweep (200 / 10,000 / 50,000 messages): a reconciliation lists ids only, so its
+// cost is a fixed part (the profile read, the pull after it) plus one messages.list call per page
+// of ids. Both are measured from the request log on the seeded mailbox (a few hundred messages);
+// larger mailboxes are scaled by the page count at messages.list's documented maximum of 500 ids
+// per page, not created (seeding 50,000 messages through the emulator would take minutes).
 import { performance } from 'node:perf_hooks';
 import { defaultEngineOptions } from '@threadlink/core/testing';
 import { rawGmail } from '../lib/providers.js';
@@ -20,6 +26,33 @@ const RTT_MS = 20;
 const POLL_INTERVAL_S = 300;
 const MAILBOXES = 1_000;
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+/** messages.list's maximum page (developers.google.com/workspace/gmail/api/reference/rest/v1/users.messages/list). */
+const IDS_PER_LIST_PAGE = 500;
+/** Gmail's per-project quota: 1,200,000 units per minute (developers.google.com/workspace/gmail/api/reference/quota). */
+const PROJECT_UNITS_PER_DAY = 1_200_000 * 60 * 24;
+const SWEEP_SIZES = [200, 10_000, 50_000];
+
+interface ResyncCost {
+  /** Units of the resync that do not depend on the mailbox's size. */
+  fixedUnits: number;
+  listCalls: number;
+  listUnits: number;
+  /** messages.get calls (batch parts included): 0 when everything is stored. */
+  reads: number;
+}
+
+function resyncCostOf(rig: Rig, mailbox: string, from: number): ResyncCost {
+  const entries = rig
+    .log('gmail')
+    .entries.slice(from)
+    .filter((entry) => entry.mailbox === mailbox);
+  const list = entries.filter((entry) => entry.operation === 'messages.list');
+  const listUnits = list.reduce((sum, entry) => sum + entry.units, 0);
+  const total = entries.reduce((sum, entry) => sum + entry.units, 0);
+  const reads = entries.filter((entry) => entry.operation === 'messages.get').length;
+  return { fixedUnits: total - listUnits, listCalls: list.length, listUnits, reads };
+}
 
 function unitsOf(rig: Rig, mailbox: string): number {
   return rig
@@ -79,7 +112,9 @@ export const baseline: Scenario = {
       await rig.google!.flushNotifications();
       await rig.host.idle();
       const resyncs: number[] = [];
+      const resyncMark = rig.log('gmail').entries.length;
       for (let run = 0; run < 1; run += 1) resyncs.push((await cost(rig, pushed, () => rig.host.operate('resync', connection.connectionId))).units);
+      const resyncCost = resyncCostOf(rig, pushed, resyncMark);
       const renewEveryMs = connection.subscription ? connection.subscription.renewAt - connection.connectedAt : 24 * HOUR;
 
       // Push latency, end to end: delivery to stored (the Pub/Sub push included).
@@ -144,6 +179,24 @@ export const baseline: Scenario = {
         `push ${Math.round(pushUnits)} units/h (safety net ${safetyNetMedian}, renew ${renewMedian}, resync ${resyncMedian}); poller ${Math.round(summarize(pollerUnits).median)} units/h`,
       );
 
+      // ---- mailbox-size sweep: daily units per idle mailbox -----------------------------------
+      const unitsPerListPage = resyncCost.listCalls > 0 ? resyncCost.listUnits / resyncCost.listCalls : 0;
+      const perDay = (units: number, everyMs: number): number => (units * DAY) / everyMs;
+      const pollerDay = perDay(summarize(idlePolls).median, POLL_INTERVAL_S * 1_000);
+      const sweep = SWEEP_SIZES.map((size) => {
+        const resyncUnits = resyncCost.fixedUnits + Math.ceil(size / IDS_PER_LIST_PAGE) * unitsPerListPage;
+        const pushDay =
+          perDay(safetyNetMedian, defaultEngineOptions.safetyNetPullMs) +
+          perDay(renewMedian, renewEveryMs) +
+          (defaultEngineOptions.fullResyncIntervalMs > 0 ? perDay(resyncUnits, defaultEngineOptions.fullResyncIntervalMs) : 0);
+        return { size, resyncUnits, resyncUnitsPerMessage: resyncUnits / size, pushDay, mailboxesPerProject: Math.floor(PROJECT_UNITS_PER_DAY / pushDay) };
+      });
+      for (const row of sweep) {
+        context.log(
+          `mailbox of ${row.size}: resync ${round(row.resyncUnits, 1)} units (${round(row.resyncUnitsPerMessage, 4)}/message), push ${Math.round(row.pushDay)} units/day vs poller ${Math.round(pollerDay)}; ${row.mailboxesPerProject.toLocaleString('en-US')} such mailboxes per project quota`,
+        );
+      }
+
       const figures: Figure[] = [
         figure({
           name: 'push: delivery → stored',
@@ -166,20 +219,33 @@ export const baseline: Scenario = {
           samples: [pushUnitsWithoutResync],
           limit: { name: 'naive 5-min poller', samples: pollerUnits },
         }),
+        ...sweep.map((row) =>
+          figure({
+            name: `push: quota units/day, one idle mailbox of ${row.size.toLocaleString('en-US')}`,
+            unit: 'units/day',
+            better: 'lower',
+            samples: [row.pushDay],
+            limit: { name: 'naive 5-min poller', samples: [pollerDay] },
+          }),
+        ),
       ];
       const notes = [
-        `Per idle mailbox: safety-net pull ${safetyNetMedian} units every ${defaultEngineOptions.safetyNetPullMs / 60_000} min, watch renewal ${renewMedian} units every ${round(renewEveryMs / HOUR, 1)} h, full resync ${resyncMedian} units every ${defaultEngineOptions.fullResyncIntervalMs / HOUR} h (mailbox of ${mailboxSize} messages; the resync lists and re-reads every message, so it grows with the mailbox); poller ${summarize(idlePolls).median} units per poll, ${3_600 / POLL_INTERVAL_S} polls/h.`,
+        `Per idle mailbox: safety-net pull ${safetyNetMedian} units every ${defaultEngineOptions.safetyNetPullMs / 60_000} min, watch renewal ${renewMedian} units every ${round(renewEveryMs / HOUR, 1)} h, full resync ${resyncMedian} units every ${defaultEngineOptions.fullResyncIntervalMs / HOUR} h (mailbox of ${mailboxSize} messages, all stored: ${resyncCost.listCalls} messages.list call(s) of ${round(unitsPerListPage, 1)} units, ${resyncCost.reads} messages read, ${round(resyncCost.fixedUnits, 1)} units besides the listing); poller ${summarize(idlePolls).median} units per poll, ${3_600 / POLL_INTERVAL_S} polls/h.`,
         'Poller latency: measured with a 1 s interval (arrivals spread evenly over it) and scaled to 5 minutes; the poll round trips are added unscaled.',
         `Gmail's per-project quota is 1,200,000 units/min (72M/h): the push figure is ${round((pushUnits / 72_000_000) * 100, 3)} % of it for ${MAILBOXES.toLocaleString('en-US')} mailboxes.`,
       ];
-      const resyncUnitsPerMessage = resyncMedian / mailboxSize;
       notes.push(
-        `The daily resync costs ≈ ${round(resyncUnitsPerMessage, 2)} units per stored message, so for a typical 10,000-message mailbox it alone is ≈ ${Math.round((resyncUnitsPerMessage * 10_000 * HOUR) / defaultEngineOptions.fullResyncIntervalMs).toLocaleString('en-US')} units/h per mailbox — ${Math.round((resyncUnitsPerMessage * 10_000 * HOUR) / defaultEngineOptions.fullResyncIntervalMs / (summarize(pollerUnits).median / MAILBOXES))}× the naive poller's whole hourly cost per mailbox.`,
+        `Mailbox-size sweep: the resync is measured once on the ${mailboxSize}-message mailbox above (${round(resyncCost.fixedUnits, 1)} fixed units + ${round(unitsPerListPage, 1)} units per messages.list page) and scaled to ${SWEEP_SIZES.map((size) => size.toLocaleString('en-US')).join(' / ')} messages by the page count at ${IDS_PER_LIST_PAGE} ids per page; those mailboxes are not created. ` +
+          sweep
+            .map(
+              (row) =>
+                `${row.size.toLocaleString('en-US')}: resync ${round(row.resyncUnits, 1)} units (${round(row.resyncUnitsPerMessage, 4)} per message), push ${Math.round(row.pushDay).toLocaleString('en-US')} units/day vs the poller's ${Math.round(pollerDay).toLocaleString('en-US')}, ${row.mailboxesPerProject.toLocaleString('en-US')} such mailboxes within Google's per-project quota (${(PROJECT_UNITS_PER_DAY / 1e9).toFixed(3)}B units/day)`,
+            )
+            .join('; ') +
+          '.',
       );
       if (pushUnits > summarize(pollerUnits).median) {
-        notes.push(
-          'Push costs more quota than the naive poller here for idle mailboxes: the daily full resync (core engine fullResyncIntervalMs = 24 h with backfillWindowMs = 0) re-lists and re-reads the whole mailbox; without it push is far cheaper.',
-        );
+        notes.push('Push costs more quota than the naive poller here for idle mailboxes; see the per-operation units above.');
       }
       return {
         figures,
@@ -198,6 +264,8 @@ export const baseline: Scenario = {
           resyncUnits: resyncs,
           pollUnits: idlePolls,
           renewEveryHours: round(renewEveryMs / HOUR, 2),
+          resyncCost,
+          sweep,
         },
       };
     } finally {
