@@ -60,9 +60,9 @@ export interface DeltaQuery {
   /** Newest first: `$orderby=receivedDateTime desc` is the one ordering message delta supports. */
   newestFirst?: boolean;
   /**
-   * `$select=id`: a reconciliation lists ids only and re-reads just the ones it does not store.
-   * Items then arrive partial, so every later round on the resulting links re-reads what changed
-   * by id (fetch-messages.ts) — one $batch per pull, the price of not re-reading the mailbox.
+   * `$select=id`: a reconciliation lists ids only and reads just the ones it does not store.
+   * Core keeps its own cursor after such a round (engine/jobs/resync.ts), so live sync never
+   * follows these links; were it to, items would arrive partial and be re-read by id.
    */
   idsOnly?: boolean;
 }

@@ -51,23 +51,23 @@ describe('a reconciliation costs ids, not messages', () => {
     expect((await facade.store.listProviderMessageIds(connectionId)).length).toBe(STORED);
   });
 
-  it('reads only the message it lacks, removes the one gone, and keeps manual links, after a 410', async () => {
+  it('reads only the message it lacks, removes the one gone, and keeps manual links, when notifications were lost', async () => {
     const { connectionId, ids } = await seedAndConnect();
     const { ms, store, tl } = facade;
     const kept = await store.getMessageByProviderId(connectionId, ids[0]!);
     await tl.matching.link(kept!.id, { type: 'deal', id: 'deal-7', label: 'Big deal' }, { tenantId: 't1', as: 'admin' });
 
-    // While no subscription is alive and the delta tokens expire: one arrives, one is deleted.
+    // While no subscription is alive: one arrives, one is deleted.
     for (const subscription of ms.subscriptions().filter((entry) => entry.mailbox === ANA)) ms.expireSubscription(subscription.id);
     const arrived = await ms.deliver({ from: 'client@acme.com', to: ANA, subject: 'Arrived while nobody pushed', text: 'x' });
     ms.deleteMessage(ANA, ids[1]!);
-    ms.expireDeltaTokens(ANA);
     const mark = ms.log.entries.length;
-    await internalsOf(tl).engine.requestSync(connectionId, 'safety-net');
+    await internalsOf(tl).engine.enqueue('resync', connectionId, 0, { reason: 'reconciliation' });
     await facade.settle();
 
     const requests = requestsSince(mark);
-    expect(requests.some((entry) => entry.operation === 'delta' && entry.status === 410)).toBe(true);
+    // The id-only round's links are not adopted: the pull after it goes on from the kept delta links,
+    // which deliver the message whole (no second read).
     const reads = requests.filter((entry) => entry.operation === 'messages.get');
     expect(reads.map((entry) => decodeURIComponent(entry.path))).toEqual([expect.stringContaining(arrived.id)]);
     const stored = new Set(await store.listProviderMessageIds(connectionId));
@@ -77,5 +77,17 @@ describe('a reconciliation costs ids, not messages', () => {
     const links = (await store.getMessageByProviderId(connectionId, ids[0]!))?.links.map((link) => `${link.record.type}:${link.record.id}`);
     expect(links).toContain('deal:deal-7');
     expect(links).toContain('client:c-acme');
+  });
+
+  it('still reads every message after a 410: an id-only round cannot see changes made in the gap', async () => {
+    const { connectionId, ids } = await seedAndConnect();
+    const { ms, store, tl } = facade;
+    for (const subscription of ms.subscriptions().filter((entry) => entry.mailbox === ANA)) ms.expireSubscription(subscription.id);
+    ms.updateMessage(ANA, ids[2]!, { categories: ['Blue category'] });
+    ms.expireDeltaTokens(ANA);
+    await internalsOf(tl).engine.requestSync(connectionId, 'safety-net');
+    await facade.settle();
+
+    expect((await store.getMessageByProviderId(connectionId, ids[2]!))?.labels).toContain('Blue category');
   });
 });

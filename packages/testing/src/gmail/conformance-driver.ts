@@ -67,11 +67,6 @@ export async function gmailConformanceDriver(options: GmailEmulatorOptions = {})
     expireCursor: (mailbox) => google.expireHistory(mailbox),
     revokeGrant: (mailbox) => google.revokeTokens(mailbox),
     loseNextSendAnswer: () => google.failAfter('messages.send', { status: 'drop' }),
-    deleteMessage: (mailbox, subject) => {
-      const message = google.messages(mailbox).find((candidate) => candidate.subject === subject);
-      if (!message) throw new Error(`deleteMessage: ${mailbox} holds no message "${subject}"`);
-      google.deleteMessage(mailbox, message.id);
-    },
     messageReads: (mailbox) => google.log.count({ mailbox, operation: 'messages.get' }),
     subjectsIn: (mailbox) => google.messages(mailbox).map((message) => message.subject),
     close: () => google.close(),

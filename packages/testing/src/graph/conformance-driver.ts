@@ -72,11 +72,6 @@ export async function graphConformanceDriver(options: GraphEmulatorOptions = {})
     expireCursor: (mailbox) => ms.expireDeltaTokens(mailbox),
     revokeGrant: (mailbox) => ms.revokeTokens(mailbox),
     loseNextSendAnswer: () => ms.failAfter('messages.send', { status: 'drop' }),
-    deleteMessage: (mailbox, subject) => {
-      const message = ms.messages(mailbox).find((candidate) => candidate.subject === subject);
-      if (!message) throw new Error(`deleteMessage: ${mailbox} holds no message "${subject}"`);
-      ms.deleteMessage(mailbox, message.id);
-    },
     messageReads: (mailbox) => ms.log.count({ mailbox, operation: 'messages.get' }),
     subjectsIn: (mailbox) => ms.messages(mailbox).map((message) => message.subject),
     close: () => ms.close(),

@@ -49,8 +49,6 @@ export interface ProviderConformanceDriver {
   revokeGrant(mailbox: string): void;
   /** The next send is carried out by the provider, but its answer never reaches the adapter. */
   loseNextSendAnswer(): void;
-  /** The user deletes the message with this subject for good (not to the trash), while nobody watches. */
-  deleteMessage(mailbox: string, subject: string): void;
   /** Metadata reads of single messages the provider served for a mailbox so far (batch parts included). */
   messageReads(mailbox: string): number;
   /** Subjects of every message in a mailbox, as the provider holds it (e.g. replies a recipient got). */

@@ -7,12 +7,17 @@ import { pushWasMissed } from '../job-outcome.js';
 import { callProvider } from '../provider-call.js';
 
 /**
- * List every id in the window, read and upsert only the messages not stored yet (links survive: they
- * are keyed by message, and stored rows are left alone), delete what the provider no longer has,
- * and adopt the listing's cursor — all under one lease, renewed page by page. The stored ids are
- * read once at the start: a message a concurrent pull stores meanwhile is at worst read again (an
- * idempotent upsert), and nothing is deleted before the listing is complete, so a crash mid-resync
- * replays from the start with nothing lost.
+ * List everything in the window, upsert it (links survive: they are keyed by message), delete what
+ * the provider no longer has, and adopt the listing's cursor — all under one lease, renewed page by
+ * page.
+ *
+ * The periodic reconciliation of a connection that still holds a cursor costs ids, not messages
+ * (issue 21): the adapter lists ids only and reads just the ones not stored (`known`), and the
+ * stored cursor is KEPT, not replaced by the listing's. An id listing cannot see a label or folder
+ * change of a stored message; the pull from the kept cursor that follows does, so nothing changed
+ * before the listing is skipped. A resync without a usable cursor (expired, unreadable, never set)
+ * has no such pull behind it: it still reads every message, or changes made in the gap would never
+ * reach the store. Nothing is deleted before the listing is complete, so a crash mid-resync replays.
  */
 export async function resync(context: JobContext, connection: Connection, provider: MailProvider, run: JobRun): Promise<boolean> {
   const { deps } = context;
@@ -26,13 +31,15 @@ export async function resync(context: JobContext, connection: Connection, provid
   /** Messages this reconciliation had to add or remove: changes the live path never delivered. */
   let drift = 0;
   const startCursor = connection.cursor;
-  const known: ReadonlySet<string> = new Set(await store.listProviderMessageIds(connection.id));
+  const reason = run.job.data?.reason;
+  const idsOnly = reason === 'reconciliation' && startCursor !== null && startCursor !== undefined;
+  const known: ReadonlySet<string> | undefined = idsOnly ? new Set(await store.listProviderMessageIds(connection.id)) : undefined;
   do {
     const session = await deps.sessionFor(connection, context.signal);
     const page = await callProvider(deps, connection, 'fullSync', () =>
-      provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize, known }),
+      provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize, ...(known ? { known } : {}) }),
     );
-    if (page.cursor) cursor = page.cursor;
+    if (page.cursor && !idsOnly) cursor = page.cursor;
     for (const message of page.messages) seen.add(message.providerMessageId);
     for (const providerMessageId of page.unchanged ?? []) seen.add(providerMessageId);
     drift += (
@@ -68,13 +75,12 @@ export async function resync(context: JobContext, connection: Connection, provid
   );
   drift += removed.deleted.length;
   if (cursor !== undefined) connection.cursor = cursor;
-  // Changes made while we listed are after the adopted cursor: pull them once the lease is free.
+  // Changes made while we listed are after the adopted (or kept) cursor: pull them once the lease is free.
   run.later.push(() => context.requestSync(connection.id, 'after-resync'));
   // A reconciliation that stands in for the safety net (the periodic one, or one a safety-net pull
   // fell into on an expired cursor) absorbs the changes that pull would have reported as "nobody
   // pushed these": it must raise the same alarm, or a silently dropped watch/subscription stays
   // dropped for as long as no further mail arrives.
-  const reason = run.job.data?.reason;
   if (drift > 0 && (reason === 'reconciliation' || reason === 'safety-net')) await pushWasMissed(context, connection, drift, run, 'reconciliation');
   return true;
 }
