@@ -381,6 +381,7 @@ rpc.serve({
     if (operation === 'maintain') return instance.maintain();
     if (!connectionId) throw new Error('connectionId is required');
     if (operation === 'sync') await internalsOf(instance).engine.requestSync(connectionId, 'safety-net');
+    else if (operation === 'resync') await internalsOf(instance).engine.enqueue('resync', connectionId, 0, { reason: 'reconciliation' });
     else await internalsOf(instance).engine.enqueue(operation, connectionId);
     await instance.idle();
     return true;
