@@ -123,7 +123,8 @@ export interface FullSyncPage {
   /**
    * A cursor from which incremental sync covers everything after this listing began.
    * Adapters return it on the first page (Gmail: current historyId) or the last (Outlook: delta links).
-   * Resync adopts the last cursor seen; back-fill adopts a cursor only from its final page (a cursor
+   * Resync adopts the last cursor seen (a reconciliation by `known` ids keeps the stored one, whose
+   * pull sees what an id listing cannot); back-fill adopts a cursor only from its final page (a cursor
    * taken at the start of a long back-fill could have expired by its end).
    */
   cursor?: string;
