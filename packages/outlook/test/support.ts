@@ -71,8 +71,6 @@ export async function startHarness(options: { provider?: Partial<OutlookProvider
 
   const context: WebhookContext = {
     connectionsByAccount: async (_provider, accountEmail) => [...connections.values()].filter((entry) => entry.accountEmail === accountEmail),
-    connectionsBySubscription: async (_provider, subscriptionId) =>
-      [...connections.values()].filter((entry) => entry.subscription?.items.some((item) => item.id === subscriptionId)),
     connectionsBySubscriptions: async (_provider, subscriptionIds) =>
       [...connections.values()].filter((entry) => entry.subscription?.items.some((item) => subscriptionIds.includes(item.id))),
     clock: systemClock,

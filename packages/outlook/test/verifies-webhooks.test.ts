@@ -164,9 +164,6 @@ describe('webhook: validation handshake, clientState verification, dedupe ids', 
     const lookups: string[][] = [];
     const context: WebhookContext = {
       connectionsByAccount: async () => [],
-      connectionsBySubscription: async () => {
-        throw new Error('one look-up per id');
-      },
       connectionsBySubscriptions: async (_provider, ids) => {
         lookups.push([...ids]);
         return [];
@@ -206,7 +203,6 @@ describe('webhook: validation handshake, clientState verification, dedupe ids', 
     const { connection } = await harness.connect('ana@contoso.com');
     const context: WebhookContext = {
       connectionsByAccount: async () => [],
-      connectionsBySubscription: async (): Promise<Connection[]> => [connection],
       connectionsBySubscriptions: async (): Promise<Connection[]> => [connection],
       clock: systemClock,
       logger: silentLogger,

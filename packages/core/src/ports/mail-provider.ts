@@ -65,7 +65,6 @@ export interface WebhookOutcome {
 /** Look-ups a webhook handler may make; they cross tenants because providers name mailboxes, not tenants. */
 export interface WebhookContext {
   connectionsByAccount(provider: ProviderId, accountEmail: string): Promise<Connection[]>;
-  connectionsBySubscription(provider: ProviderId, subscriptionId: string): Promise<Connection[]>;
   /**
    * The connections holding any of these subscription ids, in ONE store query: a batch of
    * notifications is checked for the price of one look-up, however many ids it names (the

@@ -23,7 +23,6 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
   const base: WebhookContext = {
     connectionsByAccount: (provider, accountEmail) =>
       store.listConnections({ provider, accountEmail: accountEmail.toLowerCase(), status: ['live', 'backfilling', 'connecting'] }),
-    connectionsBySubscription: (provider, subscriptionId) => store.listConnections({ provider, subscriptionId }),
     connectionsBySubscriptions: async (provider, subscriptionIds) =>
       subscriptionIds.length === 0 ? [] : store.listConnections({ provider, subscriptionIds: [...new Set(subscriptionIds)] }),
     clock,
@@ -44,7 +43,6 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     const webhookContext: WebhookContext = {
       ...base,
       connectionsByAccount: async (kind, accountEmail) => remember(await base.connectionsByAccount(kind, accountEmail)),
-      connectionsBySubscription: async (kind, subscriptionId) => remember(await base.connectionsBySubscription(kind, subscriptionId)),
       connectionsBySubscriptions: async (kind, subscriptionIds) => remember(await base.connectionsBySubscriptions(kind, subscriptionIds)),
     };
     let outcome: WebhookOutcome;
