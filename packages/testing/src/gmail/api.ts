@@ -541,6 +541,8 @@ export class GmailApi {
   }
 }
 
+const hasControlCharacter = (value: string): boolean => [...value].some((character) => (character.codePointAt(0) ?? 0) < 0x20);
+
 type LabelBody = Partial<Pick<LabelInfo, 'id' | 'name' | 'messageListVisibility' | 'labelListVisibility'>>;
 
 const MESSAGE_LIST_VISIBILITY = new Set(['show', 'hide']);
@@ -554,7 +556,7 @@ function readLabelBody(request: EmulatorRequest): LabelBody | EmulatorResponse {
   if (body.id !== undefined && body.id !== null) result.id = String(body.id);
   if (body.name !== undefined && body.name !== null) {
     // Gmail refuses empty names and names with leading/trailing slashes or control characters.
-    if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 225 || /^\/|\/$|[\u0000-\u001f]/.test(body.name.trim())) {
+    if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 225 || /^\/|\/$/.test(body.name.trim()) || hasControlCharacter(body.name)) {
       return invalidArgument('Invalid label name');
     }
     result.name = body.name;
