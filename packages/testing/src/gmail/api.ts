@@ -556,7 +556,13 @@ function readLabelBody(request: EmulatorRequest): LabelBody | EmulatorResponse {
   if (body.id !== undefined && body.id !== null) result.id = String(body.id);
   if (body.name !== undefined && body.name !== null) {
     // Gmail refuses empty names and names with leading/trailing slashes or control characters.
-    if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 225 || /^\/|\/$/.test(body.name.trim()) || hasControlCharacter(body.name)) {
+    if (
+      typeof body.name !== 'string' ||
+      body.name.trim() === '' ||
+      body.name.length > 225 ||
+      /^\/|\/$/.test(body.name.trim()) ||
+      hasControlCharacter(body.name)
+    ) {
       return invalidArgument('Invalid label name');
     }
     result.name = body.name;
