@@ -6,6 +6,7 @@ import type { MessageBody, MessageMeta, ProviderId, RecordLink, RecordRef, Reply
 import type { EngineOptions } from './engine/sync-engine.js';
 import type { PublicConnection, ThreadlinkEvents } from './events.js';
 import type { ConnectionHealth } from './health/health.js';
+import type { LabeledMessage } from './labels/names.js';
 import type { Logger } from './logger.js';
 import type { MatchingOptions } from './matching/index.js';
 import type { JobQueue } from './ports/job-queue.js';
@@ -169,6 +170,8 @@ export interface MaintenanceReport {
   renewals: number;
   recreated: number;
   pulls: number;
+  /** Pulls asked for only because a label directory was older than `labelRefreshIntervalMs`. */
+  labelRefreshes: number;
   resyncs: number;
   backfills: number;
   stalled: number;
@@ -273,14 +276,14 @@ export interface Threadlink {
   readonly timeline: {
     /** Messages linked to a record, newest first, a page at a time. */
     forRecord(record: RecordRef, input: TimelineInput): Promise<TimelineResult>;
-    /** One thread's visible messages, oldest first. */
-    thread(threadId: string, scope: Scope): Promise<StoredMessage[]>;
+    /** One thread's visible messages, oldest first, with their labels by name (`labelRefs`). */
+    thread(threadId: string, scope: Scope): Promise<LabeledMessage[]>;
   };
 
   /** One message: metadata, its body on demand, and replies. */
   readonly messages: {
-    /** The stored metadata of one visible message. */
-    get(messageId: string, scope: Scope): Promise<StoredMessage>;
+    /** The stored metadata of one visible message, with its labels by name (`labelRefs`). */
+    get(messageId: string, scope: Scope): Promise<LabeledMessage>;
     /** The body fetched from the provider now (never stored), HTML sanitised. */
     body(messageId: string, scope: BodyInput): Promise<MessageBody & { messageId: string }>;
     /** Sends a reply in the message's thread from its mailbox (owner or admin); returns the sent message as it will be stored. */

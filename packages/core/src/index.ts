@@ -36,7 +36,8 @@ export type { EngineOptions } from './engine/sync-engine.js';
 export type { MatchingOptions } from './matching/index.js';
 export type { ConnectionHealth, HealthThresholds, HealthVerdict } from './health/health.js';
 export type { TimelineResult, TimelineThread } from './timeline/timeline.js';
-export type { ExportRecord, PurgeReport, StoredMessage } from './ports/metadata-store.js';
+export type { LabeledMessage } from './labels/names.js';
+export type { ConnectionLabel, ExportRecord, PurgeReport, StoredMessage } from './ports/metadata-store.js';
 export type { Clock } from './util/clock.js';
 export type { BackoffOptions } from './util/retry.js';
 

@@ -18,6 +18,7 @@ import { createRematching } from './matching/rematch.js';
 import { createBodyRead } from './messages/body.js';
 import { createDraftContext } from './messages/draft-context.js';
 import { createReply } from './messages/reply.js';
+import { withLabelNames, type LabeledMessage } from './labels/names.js';
 import { createTimelineReads } from './timeline/reads.js';
 import { createReceiveWebhook } from './webhooks/receive.js';
 
@@ -54,7 +55,10 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
     connections: { ...createConnectionCommands(context), disconnect, export: exportConnection },
     timeline: createTimelineReads(context),
     messages: {
-      get: async (messageId, scope) => (await context.messageFor(messageId, scope)).message,
+      get: async (messageId, scope) => {
+        const [message] = await withLabelNames(context.store, scope.tenantId, [(await context.messageFor(messageId, scope)).message]);
+        return message as LabeledMessage;
+      },
       body,
       reply: createReply(context),
       draftContext: createDraftContext(context, body),

@@ -1,8 +1,8 @@
 import { chronological, dedupeThreads } from '../src/timeline/timeline.js';
-import type { StoredMessage } from '@threadlink/core';
+import type { LabeledMessage } from '@threadlink/core';
 import { describe, expect, it } from 'vitest';
 
-function message(id: string, receivedAt: number, internetMessageId: string, inReplyTo: string | null, references: string[]): StoredMessage {
+function message(id: string, receivedAt: number, internetMessageId: string, inReplyTo: string | null, references: string[]): LabeledMessage {
   return {
     id,
     tenantId: 't',
@@ -31,6 +31,7 @@ function message(id: string, receivedAt: number, internetMessageId: string, inRe
     referenceTokens: [],
     syncedAt: receivedAt,
     links: [],
+    labelRefs: [],
   };
 }
 

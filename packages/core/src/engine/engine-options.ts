@@ -19,6 +19,12 @@ export interface EngineOptions {
   safetyNetPullMs: number;
   /** A full reconciliation (resync) this often per connection. 0 disables. */
   fullResyncIntervalMs: number;
+  /**
+   * The longest a connection's label directory (label / folder names) goes unread. Providers push
+   * no rename, so this bounds how long an old name can show: one labels.list (Gmail: 1 quota unit)
+   * per mailbox per interval. New or unknown label ids trigger a read sooner on their own.
+   */
+  labelRefreshIntervalMs: number;
   /** How far back back-fill goes (ms); 0 = everything. */
   backfillWindowMs: number;
   backfillPageSize: number;
@@ -42,6 +48,7 @@ export const defaultEngineOptions: EngineOptions = {
   leaseTtlMs: 60_000,
   safetyNetPullMs: 10 * 60_000,
   fullResyncIntervalMs: 24 * 60 * 60_000,
+  labelRefreshIntervalMs: 60 * 60_000,
   backfillWindowMs: 0,
   backfillPageSize: 100,
   maxRoundsPerJob: 20,

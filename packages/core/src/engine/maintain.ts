@@ -6,13 +6,14 @@ import type { MaintenanceReport } from '../api.js';
 import type { CoreContext } from '../context.js';
 import { publicConnection } from '../events.js';
 import { assessHealth } from '../health/health.js';
+import { labelsStale } from '../labels/refresh.js';
 
 export function createMaintain(context: CoreContext): () => Promise<MaintenanceReport> {
-  const { store, engine, events, clock, options, thresholds } = context;
+  const { store, engine, events, clock, options, thresholds, providers } = context;
   return async function maintain() {
     await context.init();
     const now = clock.now();
-    const report: MaintenanceReport = { renewals: 0, recreated: 0, pulls: 0, resyncs: 0, backfills: 0, stalled: 0 };
+    const report: MaintenanceReport = { renewals: 0, recreated: 0, pulls: 0, labelRefreshes: 0, resyncs: 0, backfills: 0, stalled: 0 };
     const connections = await store.listConnections({ status: ['live', 'backfilling'] });
     for (const connection of connections) {
       const subscription = connection.subscription;
@@ -27,6 +28,11 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
       if (now - lastSync >= options.safetyNetPullMs) {
         await engine.requestSync(connection.id, 'safety-net');
         report.pulls += 1;
+      } else if (providers.get(connection.provider)?.listLabels && labelsStale({ clock, options }, connection)) {
+        // Label renames are never pushed: a pull re-reads a directory older than
+        // labelRefreshIntervalMs (the safety-net pull above does the same when it runs).
+        await engine.requestSync(connection.id, 'labels');
+        report.labelRefreshes += 1;
       }
       // A back-fill's next page is a queued job: when the process holding it dies (in-process
       // queue) nothing else would ever queue it again. Re-queue it: coalesced by key while one

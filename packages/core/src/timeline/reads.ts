@@ -3,7 +3,7 @@
 import type { Scope, TimelineInput } from '../api.js';
 import type { CoreContext } from '../context.js';
 import { RecordRef as RecordRefSchema, type RecordRef } from '../domain/schemas.js';
-import type { StoredMessage } from '../ports/metadata-store.js';
+import { withLabelNames, type LabeledMessage } from '../labels/names.js';
 import { listThread } from '../store/reads.js';
 import { chronological, DEFAULT_WHOLE_THREAD_TYPES, recordTimeline, type TimelineResult } from './timeline.js';
 
@@ -28,10 +28,10 @@ export function createTimelineReads(context: CoreContext) {
         ...(connectionIds ? { connectionIds } : {}),
       });
     },
-    async thread(threadId: string, scope: Scope): Promise<StoredMessage[]> {
+    async thread(threadId: string, scope: Scope): Promise<LabeledMessage[]> {
       await context.init();
       const connectionIds = await context.visibleConnectionIds(scope);
-      return (await listThread(store, scope.tenantId, threadId, connectionIds)).sort(chronological);
+      return withLabelNames(store, scope.tenantId, (await listThread(store, scope.tenantId, threadId, connectionIds)).sort(chronological));
     },
   };
 }

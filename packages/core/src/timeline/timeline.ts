@@ -2,6 +2,7 @@
 // one thread in order, deduplicated across a tenant's mailboxes by Internet Message-ID (the
 // same client mail received by two connected colleagues is one entry).
 import type { RecordRef } from '../domain/schemas.js';
+import { withLabelNames, type LabeledMessage } from '../labels/names.js';
 import type { MetadataStore, StoredMessage, ThreadPage } from '../ports/metadata-store.js';
 
 /** Record types whose panel shows whole threads (people and organisations); others show only linked mail. */
@@ -13,7 +14,8 @@ export interface TimelineThread {
   lastActivityAt: number;
   messageCount: number;
   participants: string[];
-  messages: StoredMessage[];
+  /** Oldest first, each with its labels by name (`labelRefs`). */
+  messages: LabeledMessage[];
 }
 
 export interface TimelineResult {
@@ -34,7 +36,7 @@ export function chronological(a: StoredMessage, b: StoredMessage): number {
   );
 }
 
-function summarize(threadId: string, lastActivityAt: number, messages: StoredMessage[]): TimelineThread {
+function summarize(threadId: string, lastActivityAt: number, messages: LabeledMessage[]): TimelineThread {
   const ordered = [...messages].sort(chronological);
   const participants = new Set<string>();
   for (const message of ordered) {
@@ -51,8 +53,14 @@ function summarize(threadId: string, lastActivityAt: number, messages: StoredMes
 }
 
 /** Merges threads that share a message (by Internet Message-ID) and drops the duplicate copies. */
-export function dedupeThreads(page: ThreadPage): TimelineResult {
-  const groups: Array<{ threadId: string; lastActivityAt: number; messages: StoredMessage[]; ids: Set<string> }> = [];
+/** A store page whose messages carry their label names. */
+interface LabeledThreadPage {
+  threads: Array<Omit<ThreadPage['threads'][number], 'messages'> & { messages: LabeledMessage[] }>;
+  next: string | null;
+}
+
+export function dedupeThreads(page: LabeledThreadPage): TimelineResult {
+  const groups: Array<{ threadId: string; lastActivityAt: number; messages: LabeledMessage[]; ids: Set<string> }> = [];
   for (const thread of page.threads) {
     const ids = new Set(thread.messages.map((message) => message.internetMessageId).filter((id): id is string => Boolean(id)));
     const target = groups.find((group) => [...ids].some((id) => group.ids.has(id)));
@@ -82,5 +90,17 @@ export async function recordTimeline(
     after: input.after ?? null,
     ...(input.connectionIds ? { connectionIds: input.connectionIds } : {}),
   });
-  return dedupeThreads(page);
+  // One directory read for the whole page, whatever its number of threads and mailboxes.
+  const labeled = await withLabelNames(
+    store,
+    input.tenantId,
+    page.threads.flatMap((thread) => thread.messages),
+  );
+  let offset = 0;
+  const threads = page.threads.map((thread) => {
+    const messages = labeled.slice(offset, offset + thread.messages.length);
+    offset += thread.messages.length;
+    return { ...thread, messages };
+  });
+  return dedupeThreads({ threads, next: page.next });
 }

@@ -6,6 +6,7 @@ import { publicConnection } from '../../events.js';
 import type { MailProvider } from '../../ports/mail-provider.js';
 import type { JobContext, JobRun } from '../job-context.js';
 import { LEASE_BUSY_RETRY_MS } from '../mailbox-leases.js';
+import { labelRefreshReason, refreshLabels } from '../../labels/refresh.js';
 import { callProvider } from '../provider-call.js';
 
 /**
@@ -65,6 +66,9 @@ export async function backfillPage(context: JobContext, connection: Connection, 
   }
   if (adopt && page.cursor !== undefined) connection.cursor = page.cursor;
   connection.backfill = next;
+  // The first page of a new connection reads the directory (never read = stale), so history shows names from the start.
+  const labelReason = await labelRefreshReason(deps, connection, provider, upserts, undefined);
+  if (labelReason) await refreshLabels(deps, connection, provider, session, labelReason);
   events.emit('backfill.progress', { connectionId: connection.id, tenantId: connection.tenantId, progress: next, done, estimatedTotal: next.estimatedTotal });
   if (finished) {
     events.emit('backfill.done', { connectionId: connection.id, tenantId: connection.tenantId, total: done });

@@ -4,6 +4,7 @@ import type { Connection } from '../../domain/schemas.js';
 import type { MailProvider } from '../../ports/mail-provider.js';
 import { succeededAt, type JobContext, type JobRun } from '../job-context.js';
 import { pushWasMissed } from '../job-outcome.js';
+import { labelRefreshReason, refreshLabels } from '../../labels/refresh.js';
 import { callProvider } from '../provider-call.js';
 import { scopeOf } from '../sync-scope.js';
 
@@ -38,6 +39,9 @@ export async function sync(context: JobContext, connection: Connection, provider
     });
     cursor = result.nextCursor;
     connection.cursor = cursor;
+    // After the commit: the rows are safe even if the directory read fails.
+    const labelReason = await labelRefreshReason(deps, connection, provider, result.changes, result.labelsChanged);
+    if (labelReason) await refreshLabels(deps, connection, provider, session, labelReason);
     if (!result.hasMore) {
       deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, scope: job.data?.scope ?? null, changes: changed });
       if (job.data?.reason === 'safety-net' && changed > 0) await pushWasMissed(context, connection, changed, run);

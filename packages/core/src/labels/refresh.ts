@@ -1,0 +1,67 @@
+// Keeps each connection's label directory (names of Gmail labels / Outlook folders) current.
+// Neither provider pushes a label rename (Gmail's history.list has no record for it), so the
+// directory is read again — one provider call (Gmail labels.list: 1 quota unit) — when:
+//   - a pull says labels changed (PullResult.labelsChanged),
+//   - a synced message carries a label id the directory lacks (at most once per
+//     UNKNOWN_LABEL_REFRESH_MS, so an id the provider never lists cannot cost a call per pull),
+//   - the directory is older than EngineOptions.labelRefreshIntervalMs (never read counts as
+//     older: this is the read at connect), checked by every sync and by maintain().
+// A failed read is logged and retried by the next trigger; it never fails the sync that asked.
+import type { Connection } from '../domain/schemas.js';
+import type { EngineDeps } from '../engine/engine-options.js';
+import { callProvider } from '../engine/provider-call.js';
+import { toThreadlinkError } from '../errors.js';
+import type { Change, MailProvider, ProviderSession } from '../ports/mail-provider.js';
+
+/** The least time between two reads caused by unknown label ids. */
+export const UNKNOWN_LABEL_REFRESH_MS = 60_000;
+
+export type LabelRefreshReason = 'changed' | 'unknown-label' | 'schedule';
+
+/** True when the directory was never read or is older than the configured interval. */
+export function labelsStale(deps: Pick<EngineDeps, 'clock' | 'options'>, connection: Connection): boolean {
+  const refreshedAt = connection.health.labelsRefreshedAt ?? null;
+  return refreshedAt === null || deps.clock.now() - refreshedAt >= deps.options.labelRefreshIntervalMs;
+}
+
+/** Why the directory should be read again after these changes, or null. Reads the stored directory only when it must. */
+export async function labelRefreshReason(
+  deps: EngineDeps,
+  connection: Connection,
+  provider: MailProvider,
+  changes: readonly Change[],
+  labelsChanged: boolean | undefined,
+): Promise<LabelRefreshReason | null> {
+  if (!provider.listLabels) return null;
+  if (labelsChanged) return 'changed';
+  if (labelsStale(deps, connection)) return 'schedule';
+  const seen = new Set(changes.flatMap((change) => (change.type === 'upsert' ? change.message.labels : [])));
+  if (seen.size === 0) return null;
+  if (deps.clock.now() - (connection.health.labelsRefreshedAt ?? 0) < UNKNOWN_LABEL_REFRESH_MS) return null;
+  const known = new Set((await deps.store.listLabels(connection.tenantId, [connection.id])).map((label) => label.id));
+  return [...seen].some((id) => !known.has(id)) ? 'unknown-label' : null;
+}
+
+/** Reads the provider's directory and replaces the stored one. False when the provider has none or the read failed. */
+export async function refreshLabels(
+  deps: EngineDeps,
+  connection: Connection,
+  provider: MailProvider,
+  session: ProviderSession,
+  reason: LabelRefreshReason,
+): Promise<boolean> {
+  const listLabels = provider.listLabels;
+  if (!listLabels) return false;
+  try {
+    const labels = await callProvider(deps, connection, 'listLabels', () => listLabels(session));
+    await deps.store.saveLabels(connection.id, labels);
+    const refreshedAt = deps.clock.now();
+    await deps.store.patchConnection(connection.id, { health: { labelsRefreshedAt: refreshedAt } });
+    connection.health = { ...connection.health, labelsRefreshedAt: refreshedAt };
+    deps.logger.debug('label directory refreshed', { connectionId: connection.id, reason, labels: labels.length });
+    return true;
+  } catch (error) {
+    deps.logger.warn('label directory refresh failed', { connectionId: connection.id, reason, code: toThreadlinkError(error).code });
+    return false;
+  }
+}
