@@ -9,8 +9,8 @@ import type { MetadataStore, StoredMessage } from '../ports/metadata-store.js';
 export interface LabeledMessage extends StoredMessage {
   /**
    * The message's labels (Gmail labels; Outlook: its folder) with current names, in the order of
-   * `labels`. Ids the connection's directory does not hold (a label deleted since) are left out;
-   * before the directory was first read, each id stands for itself as its name.
+   * `labels`. An id the connection's directory does not hold (yet) stands for itself as its name,
+   * so nothing on the message is hidden while a directory read is pending or failed.
    */
   labelRefs: LabelRef[];
 }
@@ -39,7 +39,7 @@ export async function withLabelNames<Message extends StoredMessage>(
   }
   return messages.map((message) => {
     const directory = directories.get(message.connectionId);
-    const labelRefs = directory ? message.labels.flatMap((id) => directory.get(id) ?? []) : message.labels.map(unresolved);
+    const labelRefs = message.labels.map((id) => directory?.get(id) ?? unresolved(id));
     return { ...message, labelRefs };
   });
 }

@@ -2,8 +2,9 @@
 // Neither provider pushes a label rename (Gmail's history.list has no record for it), so the
 // directory is read again — one provider call (Gmail labels.list: 1 quota unit) — when:
 //   - a pull says labels changed (PullResult.labelsChanged),
-//   - a synced message carries a label id the directory lacks (at most once per
-//     UNKNOWN_LABEL_REFRESH_MS, so an id the provider never lists cannot cost a call per pull),
+//   - a synced message carries a label id the directory lacks (once per id: an id still missing
+//     after the read is remembered until the next scheduled read, so an id the provider never
+//     lists cannot cost a call per pull),
 //   - the directory is older than EngineOptions.labelRefreshIntervalMs (never read counts as
 //     older: this is the read at connect), checked by every sync and by maintain().
 // A failed read is logged and retried by the next trigger; it never fails the sync that asked.
@@ -13,8 +14,23 @@ import { callProvider } from '../engine/provider-call.js';
 import { toThreadlinkError } from '../errors.js';
 import type { Change, MailProvider, ProviderSession } from '../ports/mail-provider.js';
 
-/** The least time between two reads caused by unknown label ids. */
-export const UNKNOWN_LABEL_REFRESH_MS = 60_000;
+/**
+ * Per engine and connection: label ids a directory read did not return. They trigger no further
+ * read until the next scheduled one clears them. In memory: another process may read once more.
+ */
+const unlistedByEngine = new WeakMap<object, Map<string, Set<string>>>();
+
+function unlistedOf(deps: EngineDeps, connectionId: string): Set<string> {
+  let byConnection = unlistedByEngine.get(deps);
+  if (!byConnection) unlistedByEngine.set(deps, (byConnection = new Map()));
+  let unlisted = byConnection.get(connectionId);
+  if (!unlisted) byConnection.set(connectionId, (unlisted = new Set()));
+  return unlisted;
+}
+
+function labelIdsOf(changes: readonly Change[]): Set<string> {
+  return new Set(changes.flatMap((change) => (change.type === 'upsert' ? change.message.labels : [])));
+}
 
 export type LabelRefreshReason = 'changed' | 'unknown-label' | 'schedule';
 
@@ -35,11 +51,15 @@ export async function labelRefreshReason(
   if (!provider.listLabels) return null;
   if (labelsChanged) return 'changed';
   if (labelsStale(deps, connection)) return 'schedule';
-  const seen = new Set(changes.flatMap((change) => (change.type === 'upsert' ? change.message.labels : [])));
-  if (seen.size === 0) return null;
-  if (deps.clock.now() - (connection.health.labelsRefreshedAt ?? 0) < UNKNOWN_LABEL_REFRESH_MS) return null;
+  const unlisted = unlistedOf(deps, connection.id);
+  const seen = [...labelIdsOf(changes)].filter((id) => !unlisted.has(id));
+  if (seen.length === 0) return null;
   const known = new Set((await deps.store.listLabels(connection.tenantId, [connection.id])).map((label) => label.id));
-  return [...seen].some((id) => !known.has(id)) ? 'unknown-label' : null;
+  const unknown = seen.filter((id) => !known.has(id));
+  if (unknown.length === 0) return null;
+  // Asked about once: if the read does not list them either, they stay unresolved until the next scheduled read.
+  for (const id of unknown) unlisted.add(id);
+  return 'unknown-label';
 }
 
 /** Reads the provider's directory and replaces the stored one. False when the provider has none or the read failed. */
@@ -55,6 +75,7 @@ export async function refreshLabels(
   try {
     const labels = await callProvider(deps, connection, 'listLabels', () => listLabels(session));
     await deps.store.saveLabels(connection.id, labels);
+    if (reason !== 'unknown-label') unlistedOf(deps, connection.id).clear();
     const refreshedAt = deps.clock.now();
     await deps.store.patchConnection(connection.id, { health: { labelsRefreshedAt: refreshedAt } });
     connection.health = { ...connection.health, labelsRefreshedAt: refreshedAt };
