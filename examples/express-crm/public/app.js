@@ -764,7 +764,13 @@ function createMessageNode(message) {
       { class: 'message-main' },
       h('div', { class: 'message-header' }, h('span', { class: 'message-from' }), h('span', { class: 'direction' }), h('span', { class: 'message-date-slot' })),
       h('p', { class: 'message-recipients muted' }),
-      h('div', { class: 'message-tags' }, h('span', { class: 'match-slot' }), h('span', { class: 'attachments muted' })),
+      h(
+        'div',
+        { class: 'message-tags' },
+        h('span', { class: 'match-slot' }),
+        h('ul', { class: 'label-chips', 'aria-label': 'Folder and labels' }),
+        h('span', { class: 'attachments muted' }),
+      ),
       toggle,
       body,
     ),
@@ -789,6 +795,14 @@ function updateMessageNode(item, message) {
   if (!slot.firstElementChild) slot.append(createMatchChip(item));
   item.message = message;
   updateMatchChip(slot.firstElementChild, message);
+  // The folder / labels by their current names (threadlink resolves ids on every read, so a rename shows here).
+  const chips = item.querySelector('.label-chips');
+  chips.hidden = message.labels.length === 0;
+  chips.replaceChildren(
+    ...message.labels.map((label) =>
+      h('li', { class: `label-chip label-${label.kind}`, title: label.kind === 'system' ? `${label.name} (built in)` : label.name }, label.name),
+    ),
+  );
   const attachments = item.querySelector('.attachments');
   attachments.hidden = message.attachments.length === 0;
   attachments.textContent = message.attachments.length ? `📎 ${message.attachments.map((attachment) => attachment.name).join(', ')}` : '';

@@ -2,7 +2,7 @@
 // with their reasons, and nothing internal (tokens stay sealed in the store; bodies never
 // appear here — they are fetched on demand by /api/messages/:id/body).
 import type { ConnectionHealth } from '@threadlink/core';
-import type { PublicConnection, RecordLink, RecordRef, StoredMessage, TimelineThread } from '@threadlink/core';
+import type { LabelRef, PublicConnection, RecordLink, RecordRef, StoredMessage, TimelineThread } from '@threadlink/core';
 
 interface LinkView {
   type: string;
@@ -26,6 +26,8 @@ export interface MessageView {
   receivedAt: number;
   direction: StoredMessage['direction'];
   folder: StoredMessage['folder'];
+  /** Its folder / labels by current name, as chips (Gmail's read/importance/category flags left out). */
+  labels: LabelRef[];
   attachments: Array<{ name: string; size: number | null }>;
   links: LinkView[];
   /** Why this message is on the record being viewed (absent when it came in as part of a whole thread). */
@@ -42,7 +44,12 @@ const linkView = (link: RecordLink): LinkView => ({
   manual: link.manual,
 });
 
-export function messageView(message: StoredMessage, record?: RecordRef): MessageView {
+// Gmail system labels that are flags or tabs rather than places: not worth a chip on a CRM panel.
+const FLAG_LABELS = new Set(['UNREAD', 'IMPORTANT', 'CHAT']);
+const shownLabel = (label: LabelRef): boolean => label.kind === 'user' || !(FLAG_LABELS.has(label.id) || label.id.startsWith('CATEGORY_'));
+
+/** `labelRefs` comes with every message tl.timeline / tl.messages return; a just-sent copy has none yet. */
+export function messageView(message: StoredMessage & { labelRefs?: LabelRef[] }, record?: RecordRef): MessageView {
   // A user's unlink hides the record; it stays in the store so re-matching cannot bring it back.
   const links = message.links.filter((link) => !link.suppressed);
   const match = record
@@ -60,6 +67,7 @@ export function messageView(message: StoredMessage, record?: RecordRef): Message
     receivedAt: message.receivedAt,
     direction: message.direction,
     folder: message.folder,
+    labels: (message.labelRefs ?? []).filter(shownLabel),
     attachments: message.attachments.map((attachment) => ({ name: attachment.name, size: attachment.size })),
     links: links.map(linkView),
     match: match ? linkView(match) : null,

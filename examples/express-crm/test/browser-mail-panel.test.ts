@@ -127,6 +127,15 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
       await matched;
     }
     await app.tl.idle();
+    // A user label made in Gmail after connect, on the fresh message: the page shows it by name.
+    const gmail = app.demo!.gmail;
+    const mailbox = app.demo!.mailboxes.gmail;
+    const keyClient = gmail.createLabel(mailbox, 'Key client');
+    const fresh = gmail.messages(mailbox).find((message) => message.subject === REPLY_SUBJECT)!;
+    const labelled = nextEvent(app, 'message.synced', ({ message }) => message.labels.includes(keyClient));
+    gmail.modifyLabels(mailbox, fresh.id, [keyClient], []);
+    await labelled;
+    await app.tl.idle();
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -169,6 +178,9 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     await row.click();
     expect(await row.getAttribute('aria-expanded')).toBe('true');
     await fresh.locator('.message').first().waitFor();
+    // Its folder and labels by name, as a labelled list (Gmail's Unread/Primary flags left out).
+    const chips = fresh.locator('.message').first().getByRole('list', { name: 'Folder and labels' });
+    expect(await chips.getByRole('listitem').allTextContents()).toEqual(['Inbox', 'Key client']);
   });
 
   it('opens the reply box on demand and sends the reply in the thread', async () => {
