@@ -6,7 +6,7 @@ import type { Change } from '@threadlink/core/provider';
 export interface ScriptedMailbox {
   provider: MailProvider;
   /** Adds a message (returns its provider id). */
-  add(input: { subject: string; from?: string; to?: string; threadId?: string; receivedAt?: number }): string;
+  add(input: { subject: string; from?: string; to?: string; threadId?: string; receivedAt?: number; labels?: string[] }): string;
   remove(providerMessageId: string): void;
   /** Ground truth: provider ids present now. */
   ids(): string[];
@@ -53,7 +53,7 @@ export function scriptedMailbox(account = 'ana@acme.com', providerId = 'gmail'):
         receivedAt: input.receivedAt ?? 1_700_000_000_000 + sequence,
         direction: 'inbound',
         folder: 'inbox',
-        labels: ['INBOX'],
+        labels: input.labels ?? ['INBOX'],
         attachments: [],
         hasAttachments: false,
       };
