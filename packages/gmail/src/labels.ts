@@ -26,7 +26,7 @@ const SYSTEM_LABEL_NAMES: Readonly<Record<string, string>> = {
 };
 
 /** A Gmail label as a directory entry; a label without id or name (never seen, but optional in the schema) is left out. */
-export function toLabelRef(label: gmail_v1.Schema$Label): LabelRef[] {
+function toLabelRef(label: gmail_v1.Schema$Label): LabelRef[] {
   const id = label.id ?? '';
   if (id === '' || id.length > 255) return [];
   const system = label.type === 'system';
