@@ -72,38 +72,6 @@ export function getMe(call: GraphCall): EmulatorResponse {
   return graphJson(200, body);
 }
 
-// ---- folders --------------------------------------------------------------------------------
-
-function renderFolder(deps: MailHandlerDeps, mailbox: Mailbox, folder: Folder): Record<string, unknown> {
-  const messages = deps.store.messagesInFolder(mailbox, folder.id);
-  return {
-    id: folder.id,
-    displayName: folder.displayName,
-    parentFolderId: folder.parentFolderId,
-    childFolderCount: 0,
-    unreadItemCount: messages.filter((message) => !message.isRead).length,
-    totalItemCount: messages.length,
-    sizeInBytes: messages.reduce((sum, message) => sum + message.body.content.length, 0),
-    isHidden: folder.isHidden,
-  };
-}
-
-export function listFolders(deps: MailHandlerDeps, call: GraphCall): EmulatorResponse {
-  return graphJson(200, {
-    '@odata.context': `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/mailFolders`,
-    value: call.mailbox.folders.map((folder) => renderFolder(deps, call.mailbox, folder)),
-  });
-}
-
-export function getFolder(deps: MailHandlerDeps, call: GraphCall, reference: string): EmulatorResponse {
-  const folder = deps.store.resolveFolder(call.mailbox, reference);
-  if (!folder) return itemNotFound();
-  return graphJson(200, {
-    '@odata.context': `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/mailFolders/$entity`,
-    ...renderFolder(deps, call.mailbox, folder),
-  });
-}
-
 // ---- message lists --------------------------------------------------------------------------
 
 export function listMessages(deps: MailHandlerDeps, call: GraphCall, folderReference: string | undefined): EmulatorResponse {
