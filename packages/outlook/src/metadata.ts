@@ -42,8 +42,8 @@ export const METADATA_SELECT = METADATA_FIELDS.join(',');
 /** Fields whose absence marks a partial delta item (Graph sends only changed props for e.g. isRead flips). */
 const REQUIRED_FIELDS = ['conversationId', 'receivedDateTime', 'toRecipients', 'subject'] as const;
 
-export type WellKnownFolder = 'inbox' | 'sentitems' | 'deleteditems' | 'junkemail' | 'drafts';
-export const WELL_KNOWN_FOLDERS: readonly WellKnownFolder[] = ['inbox', 'sentitems', 'deleteditems', 'junkemail', 'drafts'];
+export const WELL_KNOWN_FOLDERS = ['inbox', 'sentitems', 'deleteditems', 'junkemail', 'drafts', 'archive', 'outbox'] as const;
+export type WellKnownFolder = (typeof WELL_KNOWN_FOLDERS)[number];
 
 /** Well-known folder name → its id in this mailbox (ids are opaque and differ per mailbox). */
 export type FolderIds = Partial<Record<WellKnownFolder, string>>;
@@ -80,13 +80,13 @@ export function isPartial(message: GraphMessage): boolean {
 export type FolderClass = ProviderMessage['folder'] | 'deleted';
 
 /**
- * Normalised folder of a message. Deleted Items counts as deleted (the CRM timeline drops it,
- * as Gmail's trash does); folders we do not track (user folders, Archive) count as archive.
+ * Normalised folder of a message, from its parentFolderId (or, when a partial item lacks it, the
+ * folder whose delta listed it). Deleted Items counts as deleted (the CRM timeline drops it, as
+ * Gmail's trash does); Archive and user folders count as archive.
  */
-export function classifyFolder(parentFolderId: string | null | undefined, folderIds: FolderIds, fallback: WellKnownFolder): FolderClass {
-  const known = parentFolderId ? (Object.entries(folderIds) as Array<[WellKnownFolder, string]>).find(([, id]) => id === parentFolderId)?.[0] : undefined;
-  // Only call it "elsewhere" when we know the id of the folder it was listed under and it differs.
-  const folder = known ?? (parentFolderId && folderIds[fallback] ? null : fallback);
+export function classifyFolder(parentFolderId: string | null | undefined, folderIds: FolderIds, listedIn: string): FolderClass {
+  const id = parentFolderId || listedIn;
+  const folder = (Object.entries(folderIds) as Array<[WellKnownFolder, string]>).find(([, known]) => known === id)?.[0];
   switch (folder) {
     case 'inbox':
       return 'inbox';

@@ -15,7 +15,7 @@ import {
   type WebhookOutcome,
 } from '@threadlink/core/provider';
 import { z } from 'zod';
-import { folderOfResource } from './subscribe.js';
+import { folderOfResource } from './folders.js';
 
 const ChangeNotification = z.looseObject({
   // Graph's changeNotification `id`: "Unique ID for the notification. Optional."
