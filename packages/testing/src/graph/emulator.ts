@@ -209,6 +209,10 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       store.move(mailbox, store.requireMessage(mailbox, id), store.requireFolder(mailbox, folder).id);
     },
 
+    folderId(mailboxEmail, folder) {
+      return store.requireFolder(store.requireMailbox(mailboxEmail), folder).id;
+    },
+
     createFolder(mailboxEmail, displayName, parent) {
       const mailbox = store.requireMailbox(mailboxEmail);
       const parentId = parent === undefined ? mailbox.rootFolderId : store.requireFolder(mailbox, parent).id;

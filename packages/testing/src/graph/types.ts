@@ -174,6 +174,8 @@ export interface GraphEmulator {
   deleteMessage(mailbox: string, id: string): void;
   /** `folder`: a well-known name, a folder id or a display name (as for every folder argument here). */
   moveMessage(mailbox: string, id: string, folder: string): void;
+  /** A folder's id (folder: well-known name, id or display name). */
+  folderId(mailbox: string, folder: string): string;
   /** A user folder under `parent` (default: the top of the mailbox); returns its id. */
   createFolder(mailbox: string, displayName: string, parent?: string): string;
   renameFolder(mailbox: string, folder: string, displayName: string): void;
