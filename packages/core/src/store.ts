@@ -13,6 +13,7 @@ export {
   parseStoredLink,
   parseStoredConnection,
   parseHealthPatch,
+  parseLabelDirectory,
   applyConnectionPatch,
   recordKey,
   linkKey,

@@ -6,6 +6,7 @@ import { authorizeUrl, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
 import type { GmailContext } from './client.js';
+import { listLabels } from './labels.js';
 import { createPushVerifier, handleWebhook } from './notifications.js';
 import { parseGmailOptions, type GmailProviderOptions } from './options.js';
 import { createQuotaBudgets } from './rate-limit.js';
@@ -30,6 +31,7 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
     handleWebhook,
     pullChanges,
     fullSync,
+    listLabels,
     fetchBody,
     send,
   });

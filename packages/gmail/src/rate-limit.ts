@@ -31,6 +31,7 @@ import type { ResolvedGmailOptions } from './options.js';
 export const UNITS = {
   getProfile: 1,
   'history.list': 2,
+  'labels.list': 1,
   'messages.list': 5,
   'messages.get': 5,
   'messages.send': 100,

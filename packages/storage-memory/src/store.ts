@@ -7,6 +7,7 @@ import {
   keyNamesConnection,
   keysetPage,
   parseIndexLookup,
+  parseLabelDirectory,
   parseLinksToAdd,
   parseManualLink,
   parseRecordRef,
@@ -206,6 +207,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return timeline(tables, query);
     },
 
+    async saveLabels(connectionId, input) {
+      const labels = parseLabelDirectory(input);
+      if (!tables.connections.has(connectionId)) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
+      tables.labels.set(connectionId, labels);
+    },
+
+    async listLabels(tenantId, connectionIds) {
+      requireTenant(tenantId);
+      return [...new Set(stringList(connectionIds, 'connectionIds'))]
+        .filter((connectionId) => tables.connections.get(connectionId)?.tenantId === tenantId)
+        .sort(compareIds)
+        .flatMap((connectionId) => (tables.labels.get(connectionId) ?? []).map((label) => copy({ connectionId, ...label })));
+    },
+
     async acquireLease(request) {
       return acquireLease(tables, request);
     },
@@ -233,6 +248,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         tables.connections.delete(connectionId);
         report.connections = 1;
       }
+      report.other += tables.labels.get(connectionId)?.length ?? 0;
+      tables.labels.delete(connectionId);
       for (const table of [tables.leases, tables.claims]) {
         for (const rowKey of [...table.keys()]) {
           if (!keyNamesConnection(rowKey, connectionId)) continue;
@@ -251,6 +268,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         const messages = oldestFirst(tables, indexGet(tables.indexes.byConnection, connectionId));
         return copy<ExportRecord[]>([
           { kind: 'connection', data: { ...connection, sealedTokens: '[sealed]' } },
+          ...(tables.labels.get(connectionId) ?? []).map((label): ExportRecord => ({ kind: 'label', data: { connectionId, ...label } })),
           ...messages.map((data): ExportRecord => ({ kind: 'message', data })),
           ...messages.flatMap((message) => linksOf(tables, message.id).map((data): ExportRecord => ({ kind: 'link', data }))),
         ]);

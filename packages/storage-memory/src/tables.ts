@@ -1,6 +1,6 @@
 // The rows. Every value is a private copy (structuredClone in and out), so a caller mutating
 // what it passed or got back can never change what is stored — as with a real database.
-import { compareIds, recordKey, type Connection, type MessageMeta, type RecordLink } from '@threadlink/core/store';
+import { compareIds, recordKey, type Connection, type LabelRef, type MessageMeta, type RecordLink } from '@threadlink/core/store';
 import type { StoredMessage } from '@threadlink/core/store';
 import { createIndexes, indexAdd, indexRemove, recordIndexKey, unindexMessage, type MessageIndexes } from './indexes.js';
 
@@ -22,11 +22,13 @@ export interface Tables {
   links: Map<string, Map<string, RecordLink>>;
   leases: Map<string, LeaseRow>;
   claims: Map<string, ClaimRow>;
+  /** connection id → its label directory, ordered by id (one write per refresh, names never on messages). */
+  labels: Map<string, LabelRef[]>;
   indexes: MessageIndexes;
 }
 
 export function createTables(): Tables {
-  return { connections: new Map(), messages: new Map(), links: new Map(), leases: new Map(), claims: new Map(), indexes: createIndexes() };
+  return { connections: new Map(), messages: new Map(), links: new Map(), leases: new Map(), claims: new Map(), labels: new Map(), indexes: createIndexes() };
 }
 
 export const copy = <T>(value: T): T => structuredClone(value);
@@ -94,6 +96,7 @@ export function dumpTables(tables: Tables): Record<string, unknown[]> {
     links: [...tables.links.values()].flatMap((byRecord) => [...byRecord.values()]),
     leases: [...tables.leases.values()],
     claims: [...tables.claims.values()],
+    labels: [...tables.labels.entries()].flatMap(([connectionId, labels]) => labels.map((label) => ({ connectionId, ...label }))),
     'index.providerId': [...indexes.byProviderId.entries()].map(([indexKey, id]) => ({ key: indexKey, id })),
     'index.connection': indexRows(indexes.byConnection),
     'index.address': indexRows(indexes.byAddress),

@@ -8,6 +8,7 @@ import {
   keysetPage,
   parseHealthPatch,
   parseIndexLookup,
+  parseLabelDirectory,
   parseLinksToAdd,
   parseManualLink,
   parseRecordRef,
@@ -23,6 +24,7 @@ import {
   validateSyncBatch,
   type ApplySyncResult,
   type Connection,
+  type ConnectionLabel,
   type ConnectionPatch,
   type ConnectionQuery,
   type ExportRecord,
@@ -61,7 +63,7 @@ import {
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 
 /** Every table the store writes (children first). */
-export const STORE_TABLES = ['record_links', 'participants', 'reference_tokens', 'messages', 'connections', 'leases', 'claims'] as const;
+export const STORE_TABLES = ['record_links', 'participants', 'reference_tokens', 'messages', 'labels', 'connections', 'leases', 'claims'] as const;
 
 export interface SqlStoreOptions {
   /** PostgreSQL schema holding the tables (created by init). Default 'threadlink'. */
@@ -532,6 +534,40 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       });
     },
 
+    // ── Label directory ────────────────────────────────────────────────────────────────────
+
+    async saveLabels(connectionId, input) {
+      const labels = parseLabelDirectory(input);
+      await run('saveLabels', () =>
+        sql.transaction(async (tx) => {
+          // The connection row lock orders concurrent refreshes of one directory (last writer wins whole).
+          const connection = await lockConnection(tx, connectionId);
+          if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
+          await tx.query(`DELETE FROM ${table('labels')} WHERE connection_id = $1`, [connectionId]);
+          if (labels.length === 0) return;
+          await tx.query(
+            `INSERT INTO ${table('labels')} (tenant_id, connection_id, id, name, kind)
+             SELECT $1, $2, x.id, x.name, x.kind FROM jsonb_to_recordset($3::jsonb) AS x(id text, name text, kind text)`,
+            [connection.tenantId, connectionId, toJsonParam(labels)],
+          );
+        }),
+      );
+    },
+
+    async listLabels(tenantId, connectionIds) {
+      requireTenant(tenantId);
+      const ids = [...new Set(stringList(connectionIds, 'connectionIds'))];
+      if (ids.length === 0) return [];
+      return run('listLabels', async () => {
+        const result = await sql.query<{ connection_id: string; id: string; name: string; kind: ConnectionLabel['kind'] }>(
+          `SELECT connection_id, id, name, kind FROM ${table('labels')}
+            WHERE tenant_id = $1 AND connection_id = ANY($2::text[]) ORDER BY connection_id, id`,
+          [tenantId, ids],
+        );
+        return result.rows.map((row): ConnectionLabel => ({ connectionId: row.connection_id, id: row.id, name: row.name, kind: row.kind }));
+      });
+    },
+
     // ── Timelines ──────────────────────────────────────────────────────────────────────────
 
     async timeline(input: TimelineQuery): Promise<ThreadPage> {
@@ -656,6 +692,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           await count(children('participants'), [connectionId]);
           await count(children('reference_tokens'), [connectionId]);
           report.messages = await count(`DELETE FROM ${table('messages')} WHERE connection_id = $1`, [connectionId]);
+          report.other += await count(`DELETE FROM ${table('labels')} WHERE connection_id = $1`, [connectionId]);
           if (connection) report.connections = await count(`DELETE FROM ${table('connections')} WHERE id = $1`, [connectionId]);
           // Lease and claim keys name their connection by a `:` segment (`connection:<id>`).
           report.other += await count(`DELETE FROM ${table('leases')} WHERE $1 = ANY(string_to_array(key, ':'))`, [connectionId]);
@@ -674,6 +711,8 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           if (!connection) return;
           yield { kind: 'connection', data: { ...connection, sealedTokens: '[sealed]' } };
           const scope = [connection.tenantId, connectionId];
+          // A directory is a few hundred rows at most (Gmail caps user labels at 10,000): one read.
+          for (const data of await store.listLabels(connection.tenantId, [connectionId])) yield { kind: 'label', data };
 
           let afterMessage: [number, string] | null = null;
           for (;;) {

@@ -38,8 +38,8 @@ for (const backend of backends) {
       expect(records.filter((record) => record.kind === 'message').map((record) => record.data)).toEqual(byAge);
       const exportedLinks = records.flatMap((record) => (record.kind === 'link' ? [`${record.data.messageId}/${record.data.record.type}`] : []));
       expect(exportedLinks).toEqual(byAge.flatMap((message) => [`${message.id}/client`, `${message.id}/project`]));
-      // 1 connection read + 3 message batches + 5 link batches: batched, not one query per row.
-      expect(reads).toBe(1 + 3 + 5);
+      // 1 connection read + 1 label directory read + 3 message batches + 5 link batches: batched, not one query per row.
+      expect(reads).toBe(1 + 1 + 3 + 5);
       expect(JSON.stringify(records)).not.toContain(connection.sealedTokens);
     });
   });

@@ -13,6 +13,10 @@ for (const backend of backends) {
 
     async function populate(connection: Connection): Promise<void> {
       await store.saveConnection(connection);
+      await store.saveLabels(connection.id, [
+        { id: 'INBOX', name: 'Inbox', kind: 'system' },
+        { id: 'Label_1', name: 'Clients', kind: 'user' },
+      ]);
       const messages = Array.from({ length: 30 }, (_, index) =>
         makeMessage(connection, {
           providerMessageId: `p${index}`,
@@ -49,6 +53,7 @@ for (const backend of backends) {
         participants: 'connection_id = $1',
         reference_tokens: 'connection_id = $1',
         record_links: 'connection_id = $1',
+        labels: 'connection_id = $1',
         leases: `$1 = ANY(string_to_array(key, ':'))`,
         claims: `$1 = ANY(string_to_array(key, ':'))`,
       };
@@ -74,8 +79,8 @@ for (const backend of backends) {
       expect(Object.values(await rowsOf(leaving.id)).every((count) => count > 0)).toBe(true);
 
       const report = await store.purgeConnection(leaving.id);
-      expect(report).toEqual({ connections: 1, messages: 30, links: 31, other: 2 });
-      expect(Object.values(await rowsOf(leaving.id))).toEqual([0, 0, 0, 0, 0, 0, 0]);
+      expect(report).toEqual({ connections: 1, messages: 30, links: 31, other: 4 });
+      expect(Object.values(await rowsOf(leaving.id))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
       expect(await rowsOf(staying.id)).toEqual(stayingBefore);
       expect(await store.purgeConnection(leaving.id)).toEqual({ connections: 0, messages: 0, links: 0, other: 0 });
     });

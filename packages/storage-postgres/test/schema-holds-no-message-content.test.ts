@@ -68,7 +68,7 @@ for (const backend of backends) {
     });
 
     it('carries tenant_id on every table that holds tenant data', async () => {
-      for (const table of ['connections', 'messages', 'participants', 'reference_tokens', 'record_links']) {
+      for (const table of ['connections', 'messages', 'participants', 'reference_tokens', 'record_links', 'labels']) {
         expect(
           (await columnsOf(table)).map((column) => column.column_name),
           table,

@@ -83,6 +83,8 @@ export const ConnectionHealthState = z.strictObject({
   lastErrorAt: EpochMs.nullable(),
   /** When a safety-net pull last found changes that no push had announced (push is broken). */
   missedPushAt: EpochMs.nullable().optional(),
+  /** When the connection's label directory (MetadataStore.saveLabels) was last read from the provider. */
+  labelsRefreshedAt: EpochMs.nullable().optional(),
 });
 export type ConnectionHealthState = z.infer<typeof ConnectionHealthState>;
 
@@ -107,6 +109,24 @@ export const Connection = z.strictObject({
   updatedAt: EpochMs,
 });
 export type Connection = z.infer<typeof Connection>;
+
+export const LabelKind = z.enum(['system', 'user']);
+export type LabelKind = z.infer<typeof LabelKind>;
+
+/**
+ * One entry of a connection's label directory: a Gmail label, or an Outlook mail folder. `id` is
+ * the provider's own id — what `ProviderMessage.labels` holds — and `name` its display name now.
+ * `kind: 'system'` is a provider-defined label or well-known folder (INBOX, SENT, Archive, …),
+ * whose name is stable; `'user'` is one the user made and may rename. Names are never stored on
+ * messages: a message keeps ids and reads resolve them against the directory, so a rename is one
+ * directory write, not a rewrite of every message that carries the label.
+ */
+export const LabelRef = z.strictObject({
+  id: z.string().min(1).max(255),
+  name: z.string().min(1).max(1024),
+  kind: LabelKind,
+});
+export type LabelRef = z.infer<typeof LabelRef>;
 
 export const Direction = z.enum(['inbound', 'outbound']);
 export type Direction = z.infer<typeof Direction>;
@@ -139,6 +159,7 @@ export const ProviderMessage = z.strictObject({
   direction: Direction,
   /** Normalised folder: inbox, sent, archive, trash, spam, drafts or other. */
   folder: z.enum(['inbox', 'sent', 'archive', 'trash', 'spam', 'drafts', 'other']),
+  /** Provider ids of the message's labels (Gmail label ids; Outlook: its folder id). Names: LabelRef. */
   labels: z.array(z.string().max(255)),
   attachments: z.array(AttachmentMeta),
   hasAttachments: z.boolean(),

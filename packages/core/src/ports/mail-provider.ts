@@ -3,6 +3,7 @@
 import type {
   ChangeHint,
   Connection,
+  LabelRef,
   MessageBody,
   Participant,
   ProviderId,
@@ -88,6 +89,13 @@ export interface PullResult {
   hasMore: boolean;
   /** Provider timestamp of the newest change (for lag metrics), if known. */
   newestChangeAt?: number;
+  /**
+   * True when the provider said that labels/folders themselves changed (created, renamed, moved,
+   * deleted): core re-reads the directory with `listLabels`. Core also re-reads it on its own when
+   * a message carries a label id the stored directory lacks, so an adapter that cannot tell may
+   * leave this out.
+   */
+  labelsChanged?: boolean;
 }
 
 /** Options of one incremental pull. */
@@ -188,6 +196,15 @@ export interface MailProvider {
   // Sync
   pullChanges(session: ProviderSession, cursor: string, options?: PullOptions): Promise<PullResult>;
   fullSync(session: ProviderSession, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage>;
+
+  // Labels / folders
+  /**
+   * The mailbox's whole label directory now: every Gmail label (users.labels.list) or every Outlook
+   * mail folder, with display names. Core stores it per connection (MetadataStore.saveLabels) at
+   * connect, when a pull reports `labelsChanged` or an unknown label id, and on a bounded schedule
+   * in maintain(). Optional: without it, messages expose their label ids as names.
+   */
+  listLabels?(session: ProviderSession): Promise<LabelRef[]>;
 
   // On demand (transient: never persisted by anyone)
   fetchBody(session: ProviderSession, providerMessageId: string): Promise<MessageBody>;

@@ -9,7 +9,7 @@
 // body/snippet/bodyPreview is CONTENT_FORBIDDEN, any other bad input INVALID_INPUT. Ids compare
 // in binary order (Postgres `COLLATE "C"`). Returned objects are copies. Leases and claims are live
 // while `now < expiresAt`. Lease/claim keys name a connection by a `:` segment (`sync:<id>`).
-import type { Connection, ConnectionHealthState, ConnectionStatus, MessageMeta, ProviderId, RecordLink, RecordRef } from '../domain/schemas.js';
+import type { Connection, ConnectionHealthState, ConnectionStatus, LabelRef, MessageMeta, ProviderId, RecordLink, RecordRef } from '../domain/schemas.js';
 
 export interface SyncBatch {
   /**
@@ -123,17 +123,23 @@ export interface ThreadPage {
   next: string | null;
 }
 
+/** A label directory entry with the connection it belongs to (ids are only unique per mailbox). */
+export interface ConnectionLabel extends LabelRef {
+  connectionId: string;
+}
+
 export interface PurgeReport {
   connections: number;
   messages: number;
   links: number;
-  /** Leases, claims and any other rows named for the connection. */
+  /** Leases, claims, label directory entries and any other rows named for the connection. */
   other: number;
 }
 
-/** Export order: the connection, then its messages (receivedAt, id), then their links. */
+/** Export order: the connection, then its labels (id), then its messages (receivedAt, id), then their links. */
 export type ExportRecord =
   | { kind: 'connection'; data: Omit<Connection, 'sealedTokens'> & { sealedTokens: '[sealed]' } }
+  | { kind: 'label'; data: ConnectionLabel }
   | { kind: 'message'; data: MessageMeta }
   | { kind: 'link'; data: RecordLink };
 
@@ -195,6 +201,18 @@ export interface MetadataStore {
   // Timelines
   timeline(query: TimelineQuery): Promise<ThreadPage>;
 
+  // Label directory (Gmail labels, Outlook folders): names live here once per connection, not on messages
+  /**
+   * Replaces the connection's whole directory with `labels` (parsed as LabelRef; an id twice:
+   * the last entry wins). Unknown connection → CONNECTION_NOT_FOUND. Messages are not touched.
+   */
+  saveLabels(connectionId: string, labels: LabelRef[]): Promise<void>;
+  /**
+   * The directories of these connections (tenant-scoped: other tenants' connections answer
+   * nothing), ordered by connectionId then id. Empty list: nothing.
+   */
+  listLabels(tenantId: string, connectionIds: string[]): Promise<ConnectionLabel[]>;
+
   // Coordination
   /**
    * True when the key is free or its lease expired; the caller then holds it until now + ttlMs.
@@ -210,7 +228,7 @@ export interface MetadataStore {
   claimOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
 
   // Offboarding
-  /** Deletes every row of the connection: itself, messages, their links, leases and claims named for it. */
+  /** Deletes every row of the connection: itself, messages, their links, its labels, leases and claims named for it. */
   purgeConnection(connectionId: string): Promise<PurgeReport>;
   /** Everything stored for the connection (nothing for an unknown id); tokens redacted. */
   exportConnection(connectionId: string): AsyncIterable<ExportRecord>;

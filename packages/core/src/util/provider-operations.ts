@@ -2,7 +2,7 @@
 // provider instance's context first (parsed options plus whatever state the instance keeps:
 // Gmail's quota budgets, Outlook's MSAL and concurrency gates), and the adapter's index.ts only
 // binds that context. A provider that grows a port method without its operation does not compile.
-import type { MessageBody, ProviderId, SubscriptionState } from '../domain/schemas.js';
+import type { LabelRef, MessageBody, ProviderId, SubscriptionState } from '../domain/schemas.js';
 import type {
   AuthorizeUrlInput,
   ExchangeCodeInput,
@@ -31,13 +31,17 @@ export interface ProviderOperations<Context> {
   handleWebhook(context: Context, request: Request, route: string, webhook: WebhookContext): Promise<WebhookOutcome>;
   pullChanges(context: Context, session: ProviderSession, cursor: string, options?: PullOptions): Promise<PullResult>;
   fullSync(context: Context, session: ProviderSession, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage>;
+  /** Optional as on the port: an adapter without a label directory leaves it out. */
+  listLabels?(context: Context, session: ProviderSession): Promise<LabelRef[]>;
   fetchBody(context: Context, session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
   send(context: Context, session: ProviderSession, reply: ReplyContext): Promise<SentMessage>;
 }
 
 /** The MailProvider whose methods are `operations` bound to `context`. */
 export function bindProvider<Context>(id: ProviderId, context: Context, operations: ProviderOperations<Context>): MailProvider {
+  const { listLabels } = operations;
   return {
+    ...(listLabels === undefined ? {} : { listLabels: (session: ProviderSession) => listLabels(context, session) }),
     id,
     authorizeUrl: (input) => operations.authorizeUrl(context, input),
     exchangeCode: (input) => operations.exchangeCode(context, input),

@@ -3,7 +3,16 @@
 // code, how links are de-duplicated, which keys belong to a connection, what a keyset cursor
 // looks like. Backends own storage; these functions own the contract details.
 import type { z } from 'zod';
-import { Connection, ConnectionHealthState, FORBIDDEN_CONTENT_KEYS, MessageMeta, RecordLink, type Participant, type RecordRef } from '../domain/schemas.js';
+import {
+  Connection,
+  ConnectionHealthState,
+  FORBIDDEN_CONTENT_KEYS,
+  LabelRef,
+  MessageMeta,
+  RecordLink,
+  type Participant,
+  type RecordRef,
+} from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
 import type { ConnectionPatch, LeaseRequest } from '../ports/metadata-store.js';
 import { domainOf } from './headers.js';
@@ -33,6 +42,17 @@ export function parseStoreInput<Schema extends z.ZodType>(schema: Schema, value:
 export const parseStoredMessage = (value: unknown): MessageMeta => parseStoreInput(MessageMeta, value, 'message');
 export const parseStoredLink = (value: unknown): RecordLink => parseStoreInput(RecordLink, value, 'record link');
 export const parseStoredConnection = (value: unknown): Connection => parseStoreInput(Connection, value, 'connection');
+
+/** A label directory as saveLabels takes it: each entry a LabelRef, an id twice keeps the last, ordered by id (binary). */
+export function parseLabelDirectory(value: unknown): LabelRef[] {
+  if (!Array.isArray(value)) throw new ThreadlinkError('INVALID_INPUT', 'A label directory must be an array');
+  const byId = new Map<string, LabelRef>();
+  for (const entry of value) {
+    const label = parseStoreInput(LabelRef, entry, 'label');
+    byId.set(label.id, label);
+  }
+  return [...byId.values()].sort((left, right) => compareIds(left.id, right.id));
+}
 
 const FROZEN_CONNECTION_FIELDS = new Set(['id', 'tenantId', 'provider', 'createdAt']);
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { MetadataStore } from '@threadlink/core/store';
 import { connectionCases } from './cases/connections.js';
 import { coordinationCases } from './cases/coordination.js';
+import { labelCases } from './cases/labels.js';
 import { linkCases } from './cases/links.js';
 import { offboardingCases } from './cases/offboarding.js';
 import { privacyCases } from './cases/privacy.js';
@@ -56,6 +57,7 @@ export function runStoreConformance<Store extends MetadataStore>(options: StoreC
     tenancyCases(context);
     connectionCases(context);
     coordinationCases(context);
+    labelCases(context);
     offboardingCases(context);
     privacyCases(context);
   });

@@ -10,6 +10,7 @@ import {
   insufficientScopes,
   invalidArgument,
   invalidCredentials,
+  labelNameConflict,
   loginRequired,
   metadataScopeFormat,
   metadataScopeQuery,
@@ -18,7 +19,8 @@ import {
 } from './errors.js';
 import { applyFieldMask, FieldMaskError, parseFieldMask, schemas, validateFieldMask, type FieldMask, type FieldSchema } from './fields.js';
 import { isWellFormedId } from './ids.js';
-import type { Mailbox, StoredMessage } from './mailbox.js';
+import type { gmail_v1 } from '@googleapis/gmail';
+import type { LabelInfo, Mailbox, StoredMessage } from './mailbox.js';
 import { findPart } from './mime.js';
 import type { WatchNotifier } from './notifier.js';
 import type { AccessTokenRecord, OAuthServer } from './oauth.js';
@@ -81,6 +83,9 @@ const RESPONSE_SCHEMAS: Record<string, FieldSchema | undefined> = {
   'history.list': schemas.listHistory,
   'labels.list': schemas.listLabels,
   'labels.get': schemas.label,
+  'labels.create': schemas.label,
+  'labels.patch': schemas.label,
+  'labels.update': schemas.label,
   'messages.list': schemas.listMessages,
   'messages.get': schemas.message,
   'messages.send': schemas.message,
@@ -99,6 +104,10 @@ const METHOD_NAMES: Record<string, string> = {
   'history.list': 'ListHistory',
   'labels.list': 'ListLabels',
   'labels.get': 'GetLabel',
+  'labels.create': 'CreateLabel',
+  'labels.patch': 'PatchLabel',
+  'labels.update': 'UpdateLabel',
+  'labels.delete': 'DeleteLabel',
   'messages.list': 'ListMessages',
   'messages.get': 'GetMessage',
   'messages.send': 'SendMessage',
@@ -111,7 +120,8 @@ const METHOD_NAMES: Record<string, string> = {
   'threads.list': 'ListThreads',
 };
 
-const json = (body: unknown, status = 200): EmulatorResponse => ({
+/** A JSON answer; name its gmail_v1 schema (`json<gmail_v1.Schema$Label>(…)`) so a field the real API lacks fails the type-check. */
+const json = <Body extends object>(body: Body, status = 200): EmulatorResponse => ({
   status,
   headers: { 'content-type': 'application/json; charset=UTF-8' },
   body: body as object,
@@ -153,8 +163,12 @@ export class GmailApi {
     add('POST', `${base}/watch`, 'watch', (call) => this.watch(call));
     add('POST', `${base}/stop`, 'stop', (call) => this.stop(call));
     add('GET', `${base}/history`, 'history.list', (call) => this.listHistory(call));
-    add('GET', `${base}/labels`, 'labels.list', (call) => json({ labels: call.mailbox.labels() }));
+    add('GET', `${base}/labels`, 'labels.list', (call) => json<gmail_v1.Schema$ListLabelsResponse>({ labels: call.mailbox.labels() }));
     add('GET', `${base}/labels/:id`, 'labels.get', (call) => this.getLabel(call));
+    add('POST', `${base}/labels`, 'labels.create', (call) => this.createLabel(call));
+    add('PATCH', `${base}/labels/:id`, 'labels.patch', (call) => this.updateLabel(call, 'patch'));
+    add('PUT', `${base}/labels/:id`, 'labels.update', (call) => this.updateLabel(call, 'update'));
+    add('DELETE', `${base}/labels/:id`, 'labels.delete', (call) => this.deleteLabel(call));
     add('GET', `${base}/messages`, 'messages.list', (call) => this.listMessages(call));
     add('POST', `${base}/messages/send`, 'messages.send', (call) => this.send(call));
     add('POST', '/upload/gmail/v1/users/:userId/messages/send', 'messages.send', (call) => this.send(call));
@@ -256,7 +270,7 @@ export class GmailApi {
   }
 
   private getProfile({ mailbox }: ApiCall): EmulatorResponse {
-    return json({
+    return json<gmail_v1.Schema$Profile>({
       emailAddress: mailbox.email,
       messagesTotal: mailbox.messages.size,
       threadsTotal: mailbox.threads.size,
@@ -287,7 +301,7 @@ export class GmailApi {
       expiration,
       historyId: mailbox.historyId,
     });
-    return json({ historyId: String(mailbox.historyId), expiration: String(expiration) });
+    return json<gmail_v1.Schema$WatchResponse>({ historyId: String(mailbox.historyId), expiration: String(expiration) });
   }
 
   private stop({ mailbox }: ApiCall): EmulatorResponse {
@@ -317,11 +331,11 @@ export class GmailApi {
         (labelId === null || record.message.labelIds.includes(labelId) || (record.labelIds ?? []).includes(labelId)),
     );
     const page = matching.slice(0, maxResults);
-    const body: Record<string, unknown> = {};
-    if (page.length > 0) body['history'] = page.map(renderHistory);
+    const body: gmail_v1.Schema$ListHistoryResponse = {};
+    if (page.length > 0) body.history = page.map(renderHistory);
     const last = page[page.length - 1];
-    if (matching.length > page.length && last) body['nextPageToken'] = encodePageToken({ after: last.id, start: startId });
-    body['historyId'] = String(mailbox.historyId);
+    if (matching.length > page.length && last) body.nextPageToken = encodePageToken({ after: last.id, start: startId });
+    body.historyId = String(mailbox.historyId);
     return json(body);
   }
 
@@ -331,13 +345,44 @@ export class GmailApi {
     if (!label) return notFound();
     const messages = [...mailbox.messages.values()].filter((message) => message.labelIds.includes(id));
     const unread = messages.filter((message) => message.labelIds.includes('UNREAD'));
-    return json({
+    return json<gmail_v1.Schema$Label>({
       ...label,
       messagesTotal: messages.length,
       messagesUnread: unread.length,
       threadsTotal: new Set(messages.map((message) => message.threadId)).size,
       threadsUnread: new Set(unread.map((message) => message.threadId)).size,
     });
+  }
+
+  private createLabel({ request, mailbox }: ApiCall): EmulatorResponse {
+    const body = readLabelBody(request);
+    if ('status' in body) return body;
+    if (body.name === undefined) return invalidArgument('Invalid label name');
+    if (mailbox.nameConflicts(body.name)) return labelNameConflict();
+    return json<gmail_v1.Schema$Label>(mailbox.createLabel({ ...body, name: body.name }));
+  }
+
+  /** PUT replaces the label (a name is required), PATCH changes only the fields given. System labels are immutable. */
+  private updateLabel({ request, mailbox }: ApiCall, mode: 'patch' | 'update'): EmulatorResponse {
+    const id = request.params['id'] ?? '';
+    if (!mailbox.hasLabel(id)) return notFound();
+    if (mailbox.isSystemLabel(id)) return invalidArgument('Invalid update request');
+    const body = readLabelBody(request);
+    if ('status' in body) return body;
+    if (body.id !== undefined && body.id !== id) return invalidArgument('Label id in the body does not match the path');
+    if (mode === 'update' && body.name === undefined) return invalidArgument('Invalid label name');
+    if (body.name !== undefined && mailbox.nameConflicts(body.name, id)) return labelNameConflict();
+    const { id: _id, ...changes } = body;
+    const updated = mailbox.updateLabel(id, changes);
+    return updated ? json<gmail_v1.Schema$Label>(updated) : notFound();
+  }
+
+  private deleteLabel({ request, mailbox }: ApiCall): EmulatorResponse {
+    const id = request.params['id'] ?? '';
+    if (!mailbox.hasLabel(id)) return notFound();
+    if (mailbox.isSystemLabel(id)) return invalidArgument('Invalid delete request');
+    mailbox.deleteLabel(id);
+    return { status: 204 };
   }
 
   private selectMessages(call: ApiCall): StoredMessage[] | EmulatorResponse {
@@ -372,11 +417,11 @@ export class GmailApi {
       ? selected.filter((message) => message.internalDate < cursor.date || (message.internalDate === cursor.date && message.id < cursor.id))
       : selected;
     const page = remaining.slice(0, maxResults);
-    const body: Record<string, unknown> = {};
-    if (page.length > 0) body['messages'] = page.map((message) => ({ id: message.id, threadId: message.threadId }));
+    const body: gmail_v1.Schema$ListMessagesResponse = {};
+    if (page.length > 0) body.messages = page.map((message) => ({ id: message.id, threadId: message.threadId }));
     const last = page[page.length - 1];
-    if (remaining.length > page.length && last) body['nextPageToken'] = encodePageToken({ date: last.internalDate, id: last.id });
-    body['resultSizeEstimate'] = selected.length;
+    if (remaining.length > page.length && last) body.nextPageToken = encodePageToken({ date: last.internalDate, id: last.id });
+    body.resultSizeEstimate = selected.length;
     return json(body);
   }
 
@@ -390,9 +435,9 @@ export class GmailApi {
     if (cursor === 'invalid') return invalidPageToken();
     const offset = cursor?.offset ?? 0;
     const page = threadIds.slice(offset, offset + maxResults);
-    const body: Record<string, unknown> = {};
+    const body: gmail_v1.Schema$ListThreadsResponse = {};
     if (page.length > 0) {
-      body['threads'] = page.map((threadId) => {
+      body.threads = page.map((threadId): gmail_v1.Schema$Thread => {
         const members = (call.mailbox.threads.get(threadId) ?? [])
           .map((id) => call.mailbox.messages.get(id))
           .filter((message): message is StoredMessage => message !== undefined);
@@ -400,8 +445,8 @@ export class GmailApi {
         return { id: threadId, snippet: latest.snippet, historyId: String(Math.max(...members.map((message) => message.historyId))) };
       });
     }
-    if (offset + page.length < threadIds.length) body['nextPageToken'] = encodePageToken({ offset: offset + page.length });
-    body['resultSizeEstimate'] = threadIds.length;
+    if (offset + page.length < threadIds.length) body.nextPageToken = encodePageToken({ offset: offset + page.length });
+    body.resultSizeEstimate = threadIds.length;
     return json(body);
   }
 
@@ -442,7 +487,7 @@ export class GmailApi {
     const reference = parseAttachmentId(call.request.params['id'] ?? '');
     const part = reference && reference.messageId === message.id ? findPart(message.mime, reference.partId) : undefined;
     if (!part || part.children.length > 0) return invalidArgument('Invalid attachment token');
-    return json({ size: part.body.length, data: part.body.toString('base64url') });
+    return json<gmail_v1.Schema$MessagePartBody>({ size: part.body.length, data: part.body.toString('base64url') });
   }
 
   private async send(call: ApiCall): Promise<EmulatorResponse> {
@@ -463,7 +508,7 @@ export class GmailApi {
     }
     try {
       const message = await this.environment.service.send(mailbox, raw, threadId);
-      return json({ id: message.id, threadId: message.threadId, labelIds: [...message.labelIds] });
+      return json<gmail_v1.Schema$Message>({ id: message.id, threadId: message.threadId, labelIds: [...message.labelIds] });
     } catch (error) {
       if (error instanceof SendError) return invalidArgument(error.message);
       throw error;
@@ -494,6 +539,45 @@ export class GmailApi {
     call.mailbox.remove(message.id);
     return { status: 204 };
   }
+}
+
+const hasControlCharacter = (value: string): boolean => [...value].some((character) => (character.codePointAt(0) ?? 0) < 0x20);
+
+type LabelBody = Partial<Pick<LabelInfo, 'id' | 'name' | 'messageListVisibility' | 'labelListVisibility'>>;
+
+const MESSAGE_LIST_VISIBILITY = new Set(['show', 'hide']);
+const LABEL_LIST_VISIBILITY = new Set(['labelShow', 'labelShowIfUnread', 'labelHide']);
+
+/** A Label resource as labels.create/patch/update take it; read-only or unknown values are refused. */
+function readLabelBody(request: EmulatorRequest): LabelBody | EmulatorResponse {
+  const body = request.json<gmail_v1.Schema$Label>() ?? {};
+  if (typeof body !== 'object' || Array.isArray(body)) return invalidArgument('Invalid JSON payload received.');
+  const result: LabelBody = {};
+  if (body.id !== undefined && body.id !== null) result.id = String(body.id);
+  if (body.name !== undefined && body.name !== null) {
+    // Gmail refuses empty names and names with leading/trailing slashes or control characters.
+    if (
+      typeof body.name !== 'string' ||
+      body.name.trim() === '' ||
+      body.name.length > 225 ||
+      /^\/|\/$/.test(body.name.trim()) ||
+      hasControlCharacter(body.name)
+    ) {
+      return invalidArgument('Invalid label name');
+    }
+    result.name = body.name;
+  }
+  if (body.messageListVisibility != null) {
+    if (!MESSAGE_LIST_VISIBILITY.has(body.messageListVisibility))
+      return invalidArgument(`Invalid value for messageListVisibility: ${body.messageListVisibility}`);
+    result.messageListVisibility = body.messageListVisibility as NonNullable<LabelInfo['messageListVisibility']>;
+  }
+  if (body.labelListVisibility != null) {
+    if (!LABEL_LIST_VISIBILITY.has(body.labelListVisibility)) return invalidArgument(`Invalid value for labelListVisibility: ${body.labelListVisibility}`);
+    result.labelListVisibility = body.labelListVisibility as NonNullable<LabelInfo['labelListVisibility']>;
+  }
+  if (body.type != null && body.type !== 'user') return invalidArgument('Invalid label type');
+  return result;
 }
 
 /** `/upload/…/messages/send?uploadType=media|multipart` — message/rfc822 alone or after a JSON metadata part. */

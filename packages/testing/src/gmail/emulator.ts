@@ -100,6 +100,12 @@ export interface GmailEmulator {
   deliver(input: DeliverInput): Promise<DeliveredMessages>;
   deleteMessage(mailbox: string, id: string): void;
   modifyLabels(mailbox: string, id: string, add: string[], remove: string[]): void;
+  /** What a user does in Gmail's UI, through the same code as users.labels.create/patch/delete. Returns the new id. */
+  createLabel(mailbox: string, name: string): string;
+  /** A rename: no message changes and no history record is written (Gmail has none for label changes). */
+  renameLabel(mailbox: string, id: string, name: string): void;
+  /** Deletes a user label and removes it from its messages (a labelRemoved history record each). */
+  deleteLabel(mailbox: string, id: string): void;
   messages(mailbox: string): EmulatedGmailMessage[];
   sentRaw(mailbox: string): string[];
   setPushEndpoint(input: { endpoint: string; audience?: string }): void;
@@ -310,6 +316,20 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     },
     modifyLabels: (mailbox, id, add, remove) => {
       if (!service.requireMailbox(mailbox).modify(id, add, remove)) throw new Error(`No message ${id} in ${mailbox}`);
+    },
+    createLabel: (mailbox, name) => {
+      const target = service.requireMailbox(mailbox);
+      if (target.nameConflicts(name)) throw new Error(`Label name exists or conflicts: ${name}`);
+      return target.createLabel({ name }).id;
+    },
+    renameLabel: (mailbox, id, name) => {
+      const target = service.requireMailbox(mailbox);
+      if (target.isSystemLabel(id)) throw new Error(`System label ${id} cannot be renamed`);
+      if (target.nameConflicts(name, id)) throw new Error(`Label name exists or conflicts: ${name}`);
+      if (!target.updateLabel(id, { name })) throw new Error(`No label ${id} in ${mailbox}`);
+    },
+    deleteLabel: (mailbox, id) => {
+      if (!service.requireMailbox(mailbox).deleteLabel(id)) throw new Error(`No user label ${id} in ${mailbox}`);
     },
     messages: (mailbox) =>
       service

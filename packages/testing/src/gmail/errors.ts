@@ -48,6 +48,9 @@ export function googleError(code: number, message: string, reason: string, optio
 
 export const notFound = (): EmulatorResponse => googleError(404, 'Requested entity was not found.', 'notFound');
 
+/** labels.create/patch/update with a name already taken (case-insensitively) or reserved by a system label. */
+export const labelNameConflict = (): EmulatorResponse => googleError(409, 'Label name exists or conflicts', 'aborted');
+
 export const invalidArgument = (message: string): EmulatorResponse => googleError(400, message, 'invalidArgument');
 
 export const backendError = (): EmulatorResponse => googleError(503, 'The service is currently unavailable.', 'backendError');

@@ -98,7 +98,8 @@ export class Mailbox {
   historyFloor: number;
   readonly messages = new Map<string, StoredMessage>();
   readonly threads = new Map<string, string[]>();
-  readonly userLabels = new Map<string, string>();
+  readonly userLabels = new Map<string, LabelInfo>();
+  private nextLabelNumber = 1;
   readonly history: HistoryRecord[] = [];
   private readonly byMessageIdHeader = new Map<string, string[]>();
   private readonly listeners: ((record: HistoryRecord) => void)[] = [];
@@ -118,27 +119,65 @@ export class Mailbox {
   }
 
   labels(): LabelInfo[] {
-    return [
-      ...SYSTEM_LABELS,
-      ...[...this.userLabels].map(
-        ([id, name]): LabelInfo => ({
-          id,
-          name,
-          type: 'user',
-          messageListVisibility: 'show',
-          labelListVisibility: 'labelShow',
-        }),
-      ),
-    ];
+    return [...SYSTEM_LABELS, ...[...this.userLabels.values()].map((label) => ({ ...label }))];
+  }
+
+  label(id: string): LabelInfo | undefined {
+    const label = SYSTEM_LABELS.find((candidate) => candidate.id === id) ?? this.userLabels.get(id);
+    return label ? { ...label } : undefined;
   }
 
   hasLabel(id: string): boolean {
     return SYSTEM_LABEL_IDS.has(id) || this.userLabels.has(id);
   }
 
+  isSystemLabel(id: string): boolean {
+    return SYSTEM_LABEL_IDS.has(id);
+  }
+
   /** Creates a user label for an id Gmail would have minted (`Label_N`) or a test named. */
   ensureLabel(id: string, name = id): void {
-    if (!this.hasLabel(id)) this.userLabels.set(id, name);
+    if (!this.hasLabel(id)) this.userLabels.set(id, { id, name, type: 'user', messageListVisibility: 'show', labelListVisibility: 'labelShow' });
+  }
+
+  /**
+   * A name Gmail refuses because it is taken: label names compare case-insensitively, and the
+   * system labels' names are reserved too ("Label name exists or conflicts", 409).
+   */
+  nameConflicts(name: string, exceptId?: string): boolean {
+    const wanted = name.trim().toLowerCase();
+    return this.labels().some((label) => label.id !== exceptId && label.name.toLowerCase() === wanted);
+  }
+
+  /** users.labels.create: a new user label with the next `Label_N` id. The caller checked the name. */
+  createLabel(input: Omit<LabelInfo, 'id' | 'type'>): LabelInfo {
+    let id = `Label_${this.nextLabelNumber++}`;
+    while (this.hasLabel(id)) id = `Label_${this.nextLabelNumber++}`;
+    const label: LabelInfo = { messageListVisibility: 'show', labelListVisibility: 'labelShow', ...input, name: input.name.trim(), id, type: 'user' };
+    this.userLabels.set(id, label);
+    return { ...label };
+  }
+
+  /** users.labels.patch/update of a user label (a rename changes no message and makes no history record). */
+  updateLabel(id: string, changes: Partial<Omit<LabelInfo, 'id' | 'type'>>): LabelInfo | undefined {
+    const existing = this.userLabels.get(id);
+    if (!existing) return undefined;
+    const next: LabelInfo = { ...existing, ...changes, ...(changes.name === undefined ? {} : { name: changes.name.trim() }), id, type: 'user' };
+    this.userLabels.set(id, next);
+    return { ...next };
+  }
+
+  /**
+   * users.labels.delete: "removes it from any messages and threads that it is applied to" — each
+   * such message changes, so each gets a labelRemoved history record, as a user's removal would.
+   */
+  deleteLabel(id: string): boolean {
+    if (!this.userLabels.has(id)) return false;
+    for (const message of this.messages.values()) {
+      if (message.labelIds.includes(id)) this.modify(message.id, [], [id]);
+    }
+    this.userLabels.delete(id);
+    return true;
   }
 
   /**

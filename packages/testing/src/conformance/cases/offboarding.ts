@@ -1,7 +1,7 @@
 // Offboarding: purge leaves zero rows of the connection (checked on the physical rows) and
 // nothing else disturbed; export returns everything stored, tokens redacted.
 import { describe, expect, it } from 'vitest';
-import { getMessage, type Connection, type ExportRecord, type MessageMeta, type RecordLink } from '@threadlink/core/store';
+import { getMessage, type Connection, type ExportRecord, type LabelRef, type MessageMeta, type RecordLink } from '@threadlink/core/store';
 import { seed, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage, makeRecord, uniqueId } from '../fixtures.js';
 import { canonicalRow, mentions, rowsMentioning } from '../raw.js';
@@ -33,6 +33,11 @@ async function populated(t: ConformanceContext, tenantId?: string) {
   const links: RecordLink[] = [automatic[0], automatic[2], manual, unlink] as RecordLink[];
   expect(await t.store.acquireLease({ key: `connection:${connection.id}`, owner: 'engine-1', ttlMs: 60_000, now: 0 })).toBe(true);
   expect(await t.store.claimOnce(`dedupe:${connection.id}:notification-1`, 9e12, 0)).toBe(true);
+  const labels: LabelRef[] = [
+    { id: 'INBOX', name: 'Inbox', kind: 'system' },
+    { id: `Label_${connection.id}`, name: `Clients of ${connection.id}`, kind: 'user' },
+  ];
+  await t.store.saveLabels(connection.id, labels);
   const stored = (await t.store.getConnection(connection.id)) as Connection;
   /** Strings only this connection's rows contain. */
   const tokens = [
@@ -42,7 +47,7 @@ async function populated(t: ConformanceContext, tenantId?: string) {
     connection.sealedTokens,
     ...messages.flatMap((message) => [message.id, message.providerMessageId, message.threadId]),
   ];
-  return { connection: stored, messages, links, tokens };
+  return { connection: stored, messages, links, labels, tokens: [...tokens, `Label_${connection.id}`] };
 }
 
 async function collect(records: AsyncIterable<ExportRecord>): Promise<ExportRecord[]> {
@@ -67,7 +72,10 @@ export function offboardingCases(t: ConformanceContext): void {
 
       const report = await t.store.purgeConnection(leaving.connection.id);
       expect(report).toMatchObject({ connections: 1, messages: 3, links: 4 });
-      expect(report.other).toBeGreaterThanOrEqual(2);
+      // The lease, the claim and the two label directory entries.
+      expect(report.other).toBeGreaterThanOrEqual(4);
+      expect(await t.store.listLabels(leaving.connection.tenantId, [leaving.connection.id])).toEqual([]);
+      expect(await t.store.listLabels(staying.connection.tenantId, [staying.connection.id])).toHaveLength(2);
 
       const after = await t.raw.dump();
       expect(rowsMentioning(after, leaving.tokens)).toEqual([]);
@@ -92,7 +100,7 @@ export function offboardingCases(t: ConformanceContext): void {
   });
 
   describe('exportConnection', () => {
-    it('returns the connection (tokens sealed away), every message and every link, and nothing of others', async () => {
+    it('returns the connection (tokens sealed away), its labels, every message and every link, and nothing of others', async () => {
       const exported = await populated(t);
       const other = await populated(t, exported.connection.tenantId);
       const records = await collect(t.store.exportConnection(exported.connection.id));
@@ -101,6 +109,9 @@ export function offboardingCases(t: ConformanceContext): void {
       expect(records.filter((record) => record.kind === 'connection')).toHaveLength(1);
       const kinds = records.map((record) => record.kind);
       expect(kinds.lastIndexOf('message')).toBeLessThan(kinds.indexOf('link'));
+      expect(kinds.slice(1, 3)).toEqual(['label', 'label']);
+      const labels = records.flatMap((record) => (record.kind === 'label' ? [record.data] : []));
+      expect(labels).toEqual(exported.labels.map((label) => ({ connectionId: exported.connection.id, ...label })));
 
       const messages = records.flatMap((record) => (record.kind === 'message' ? [record.data] : []));
       expect(messages).toEqual([...exported.messages].sort((left, right) => left.receivedAt - right.receivedAt || (left.id < right.id ? -1 : 1)));
