@@ -21,7 +21,7 @@ import { materialize, type Listed } from './fetch-messages.js';
 import { loadDirectory } from './folders.js';
 import { WELL_KNOWN_FOLDERS } from './metadata.js';
 import { readsAttachmentNames } from './options.js';
-import { deltaStartPath, encodeCursor, readDeltaPage } from './sync.js';
+import { deltaStartPath, encodeCursor, readDeltaPage, treeFingerprint } from './sync.js';
 import { MAILBOX_CONCURRENCY } from './rate-limit.js';
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -36,6 +36,7 @@ const ResumeToken = z.strictObject({
   excluded: z.array(z.string().min(1)),
   /** When the folders were listed (the cursor's listedAt once the back-fill completes). */
   listedAt: z.number().int().nonnegative(),
+  tree: z.string().optional(),
   estimatedTotal: z.number().int().nonnegative().optional(),
 });
 type ResumeToken = z.infer<typeof ResumeToken>;
@@ -90,6 +91,7 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
       folderIds: directory.folderIds,
       excluded: directory.excluded,
       listedAt: context.session.clock.now(),
+      tree: treeFingerprint(directory),
       ...(estimatedTotal === undefined ? {} : { estimatedTotal }),
     };
   } else {
@@ -147,6 +149,14 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
     messages,
     next: null,
     ...reported,
-    cursor: encodeCursor({ v: 2, links, folderIds: state.folderIds, excluded: state.excluded, listedAt: state.listedAt, pulledAt }),
+    cursor: encodeCursor({
+      v: 2,
+      links,
+      folderIds: state.folderIds,
+      excluded: state.excluded,
+      listedAt: state.listedAt,
+      pulledAt,
+      ...(state.tree === undefined ? {} : { tree: state.tree }),
+    }),
   };
 }

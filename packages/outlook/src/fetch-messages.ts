@@ -140,7 +140,14 @@ export async function materialize(input: MaterializeInput): Promise<Materialized
       throw batchAnswerError(attachmentResponse.status, 'attachment names');
     }
     const mapped = toProviderMessageOrSkip(
-      { message, folder: folderClass, accountEmail: session.connection.accountEmail, attachments, now: session.clock.now() },
+      {
+        message,
+        folder: folderClass,
+        accountEmail: session.connection.accountEmail,
+        attachments,
+        now: session.clock.now(),
+        folderId: message.parentFolderId || folder,
+      },
       session,
     );
     if (!mapped) continue;

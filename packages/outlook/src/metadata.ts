@@ -32,7 +32,6 @@ export const METADATA_FIELDS = [
   'sentDateTime',
   'parentFolderId',
   'hasAttachments',
-  'categories',
   'isDraft',
   'internetMessageHeaders',
 ] as const;
@@ -68,7 +67,6 @@ export interface GraphMessage {
   sentDateTime?: string | null;
   parentFolderId?: string | null;
   hasAttachments?: boolean | null;
-  categories?: string[] | null;
   isDraft?: boolean | null;
   internetMessageHeaders?: Array<{ name?: string; value?: string }> | null;
 }
@@ -143,9 +141,14 @@ export interface ToProviderMessageInput {
   accountEmail: string;
   attachments: AttachmentMeta[];
   now: number;
+  /**
+   * The id of the folder the message is in: its one label (LabelRef directory in labels.ts).
+   * Omitted where it is not known (a reply's own copy, before Sent Items files it): no label then.
+   */
+  folderId?: string;
 }
 
-export function toProviderMessage({ message, folder, accountEmail, attachments, now }: ToProviderMessageInput): ProviderMessage {
+export function toProviderMessage({ message, folder, accountEmail, attachments, now, folderId }: ToProviderMessageInput): ProviderMessage {
   const from = participant(message.from) ?? participant(message.sender);
   const sentAt = epoch(message.sentDateTime);
   const receivedAt = epoch(message.receivedDateTime) ?? sentAt ?? now;
@@ -169,7 +172,8 @@ export function toProviderMessage({ message, folder, accountEmail, attachments, 
     receivedAt,
     direction: outbound ? 'outbound' : 'inbound',
     folder,
-    labels: (message.categories ?? []).filter((category) => category.length > 0).map((category) => category.slice(0, 255)),
+    // Outlook categories are colour tags, not folders; the label directory holds folders only.
+    labels: folderId && folderId.length <= 255 ? [folderId] : [],
     attachments,
     hasAttachments: message.hasAttachments === true || attachments.length > 0,
   });

@@ -20,7 +20,7 @@ import {
 } from '@threadlink/core/provider';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { folderOfResource, folderResource, loadDirectory } from './folders.js';
-import { decodeCursor, deltaStartPath, encodeCursor, folderIdOf, walkToDeltaLink, withDirectory, type DeltaCursor } from './sync.js';
+import { decodeCursor, deltaStartPath, encodeCursor, folderIdOf, treeFingerprint, walkToDeltaLink, withDirectory, type DeltaCursor } from './sync.js';
 
 /** Subscriptions one connection may hold: a share of Graph's 1,000 per mailbox that leaves room for other apps. */
 export const MAX_FOLDER_SUBSCRIPTIONS = 100;
@@ -170,7 +170,15 @@ export async function subscribe(provider: OutlookContext, session: ProviderSessi
     ]);
     // Every link was just read to its end: none is stale yet.
     const pulledAt = Object.fromEntries(directory.included.map((folder) => [folder, session.clock.now()]));
-    cursor = { v: 2, links: Object.fromEntries(links), folderIds: directory.folderIds, excluded: directory.excluded, listedAt: now, pulledAt };
+    cursor = {
+      v: 2,
+      links: Object.fromEntries(links),
+      folderIds: directory.folderIds,
+      excluded: directory.excluded,
+      listedAt: now,
+      pulledAt,
+      tree: treeFingerprint(directory),
+    };
   } else {
     cursor = withDirectory(cursor, directory, now);
   }

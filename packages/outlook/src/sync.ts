@@ -7,7 +7,7 @@
 // (foldersToPull). Moves: an immutable id moved between folders shows as `@removed` in the
 // source's delta and as an item in the target's; materialize (fetch-messages.ts) turns a removal
 // into a delete only when Graph no longer has the message in a synced folder.
-import { mapWithConcurrency, ThreadlinkError, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core/provider';
+import { mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core/provider';
 import { z } from 'zod';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { materialize, type Listed } from './fetch-messages.js';
@@ -49,6 +49,8 @@ const DeltaCursor = z.strictObject({
   listedAt: z.number().int().nonnegative(),
   /** Per folder id: when its delta was last read (epoch ms). Absent: stale. */
   pulledAt: z.record(z.string().min(1), z.number().int().nonnegative()).optional(),
+  /** Fingerprint of the folder tree (ids, names, parents) at the last listing: a change → labelsChanged. */
+  tree: z.string().optional(),
 });
 export type DeltaCursor = z.infer<typeof DeltaCursor>;
 
@@ -150,7 +152,13 @@ export function withDirectory(cursor: DeltaCursor, directory: FolderDirectory, n
     const at = cursor.pulledAt?.[id];
     if (at !== undefined) pulledAt[id] = at;
   }
-  return { v: 2, links, folderIds: directory.folderIds, excluded: directory.excluded, listedAt: now, pulledAt };
+  return { v: 2, links, folderIds: directory.folderIds, excluded: directory.excluded, listedAt: now, pulledAt, tree: treeFingerprint(directory) };
+}
+
+/** Changes when a folder is created, renamed, moved or deleted (core then re-reads listLabels). */
+export function treeFingerprint(directory: Pick<FolderDirectory, 'folders'>): string {
+  const lines = directory.folders.map((folder) => `${folder.id}\u0000${folder.displayName}\u0000${folder.parentFolderId}`).sort();
+  return sha256Hex(lines.join('\n'));
 }
 
 /** A subscription's folder (an id, or a well-known name in subscriptions made before every folder synced) → its id. */
@@ -219,7 +227,8 @@ export async function pullChanges(provider: OutlookContext, session: ProviderSes
     withAttachments: readsAttachmentNames(provider.options),
   };
   const now = context.session.clock.now();
-  let cursor = decodeCursor(rawCursor);
+  const stored = decodeCursor(rawCursor);
+  let cursor = stored;
   if (now - cursor.listedAt >= FOLDER_LIST_TTL_MS) cursor = withDirectory(cursor, await loadDirectory(context.graph, context.excludeFolders), now);
   const subscribed = subscribedFolders(session, cursor.folderIds);
   const chosen = foldersToPull(cursor, subscribed, options.scope, now);
@@ -251,9 +260,13 @@ export async function pullChanges(provider: OutlookContext, session: ProviderSes
   for (const change of changes) {
     if (change.type === 'upsert') newest = Math.max(newest ?? 0, change.message.receivedAt);
   }
+  // Folders created, renamed, moved or deleted since the last listing (a cursor without a fingerprint
+  // had none taken: its directory may be anything, so say so).
+  const labelsChanged = next.tree !== undefined && next.tree !== stored.tree;
   return {
     changes,
     nextCursor: encodeCursor(next),
+    ...(labelsChanged ? { labelsChanged } : {}),
     hasMore: walked.some((entry) => !entry.done) || Object.keys(next.links).some((id) => !(id in links)),
     ...(newest === undefined ? {} : { newestChangeAt: newest }),
   };

@@ -87,11 +87,13 @@ describe('a reconciliation costs ids, not messages', () => {
     const { connectionId, ids } = await seedAndConnect();
     const { ms, store, tl } = facade;
     for (const subscription of ms.subscriptions().filter((entry) => entry.mailbox === ANA)) ms.expireSubscription(subscription.id);
-    ms.updateMessage(ANA, ids[2]!, { categories: ['Blue category'] });
+    ms.moveMessage(ANA, ids[2]!, 'archive');
     ms.expireDeltaTokens(ANA);
     await internalsOf(tl).engine.requestSync(connectionId, 'safety-net');
     await facade.settle();
 
-    expect((await store.getMessageByProviderId(connectionId, ids[2]!))?.labels).toContain('Blue category');
+    const moved = await store.getMessageByProviderId(connectionId, ids[2]!);
+    expect(moved?.folder).toBe('archive');
+    expect(moved?.labels).toEqual([ms.folderId(ANA, 'archive')]);
   });
 });
