@@ -24,7 +24,7 @@ export interface Listed {
 }
 
 /** Where a folder stands: synced (in the cursor), excluded, or not known (created since the last listing). */
-export type FolderState = 'synced' | 'excluded' | 'unknown';
+type FolderState = 'synced' | 'excluded' | 'unknown';
 
 export interface MaterializeInput {
   graph: GraphSession;

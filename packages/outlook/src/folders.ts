@@ -15,7 +15,7 @@ const FOLDER_PAGE_SIZE = 250;
 const MAX_DEPTH = 16;
 const FOLDER_SELECT = 'id,displayName,parentFolderId,childFolderCount';
 
-export interface MailFolderEntry {
+interface MailFolderEntry {
   id: string;
   displayName: string;
   parentFolderId: string;
@@ -57,7 +57,7 @@ async function readAllPages(graph: GraphSession, first: string): Promise<Array<M
 }
 
 /** The whole tree: the top level, then each level's children (only folders that have any are asked). */
-export async function listMailFolders(graph: GraphSession): Promise<MailFolderEntry[]> {
+async function listMailFolders(graph: GraphSession): Promise<MailFolderEntry[]> {
   const folders: MailFolderEntry[] = [];
   let level = await readAllPages(graph, `/me/mailFolders?$top=${FOLDER_PAGE_SIZE}&$select=${FOLDER_SELECT}`);
   for (let depth = 0; level.length > 0 && depth < MAX_DEPTH; depth += 1) {
@@ -87,7 +87,7 @@ export async function loadFolderIds(graph: GraphSession): Promise<FolderIds> {
 }
 
 /** Splits the tree into synced and excluded folders; a folder below an excluded one is excluded. */
-export function classifyFolders(
+function classifyFolders(
   folders: readonly MailFolderEntry[],
   folderIds: FolderIds,
   excludeFolders: readonly string[],

@@ -18,7 +18,7 @@ const SYSTEM_FOLDER_NAMES: Readonly<Record<WellKnownFolder, string>> = {
   outbox: 'Outbox',
 };
 
-export function toLabelRefs(directory: Pick<FolderDirectory, 'folders' | 'folderIds'>): LabelRef[] {
+function toLabelRefs(directory: Pick<FolderDirectory, 'folders' | 'folderIds'>): LabelRef[] {
   const systemNames = new Map<string, string>();
   for (const [name, id] of Object.entries(directory.folderIds) as Array<[WellKnownFolder, string]>) systemNames.set(id, SYSTEM_FOLDER_NAMES[name]);
   return directory.folders.flatMap((folder): LabelRef[] => {

@@ -8,7 +8,7 @@ import { z } from 'zod';
  * Folders left out of sync by default: what a user threw away (Deleted Items), spam (Junk Email),
  * unsent drafts (Drafts) and mail in transit (Outbox: it moves to Sent Items once sent).
  */
-export const DEFAULT_EXCLUDED_FOLDERS = ['deleteditems', 'junkemail', 'drafts', 'outbox'] as const;
+const DEFAULT_EXCLUDED_FOLDERS = ['deleteditems', 'junkemail', 'drafts', 'outbox'] as const;
 
 const HttpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL (msal-node refuses plain-http authorities)' });
 

@@ -23,7 +23,7 @@ import { folderOfResource, folderResource, loadDirectory } from './folders.js';
 import { decodeCursor, deltaStartPath, encodeCursor, folderIdOf, treeFingerprint, walkToDeltaLink, withDirectory, type DeltaCursor } from './sync.js';
 
 /** Subscriptions one connection may hold: a share of Graph's 1,000 per mailbox that leaves room for other apps. */
-export const MAX_FOLDER_SUBSCRIPTIONS = 100;
+const MAX_FOLDER_SUBSCRIPTIONS = 100;
 
 /** Longest lifetime Graph grants a subscription on Outlook messages without resource data (7 days). */
 const MAX_LIFETIME_MINUTES = 10_080;

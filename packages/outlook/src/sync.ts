@@ -26,7 +26,7 @@ const MAX_PAGES_PER_PULL = 10;
  */
 export const STALE_FOLDER_MS = 10 * 60_000;
 /** The folder tree is listed again after this long (folders created, moved or deleted meanwhile). */
-export const FOLDER_LIST_TTL_MS = STALE_FOLDER_MS;
+const FOLDER_LIST_TTL_MS = 10 * 60_000;
 
 const FolderIdsSchema = z.partialRecord(z.enum(WELL_KNOWN_FOLDERS), z.string().min(1));
 
@@ -188,7 +188,7 @@ function foldersToPull(cursor: DeltaCursor, subscribed: ReadonlySet<string>, sco
 }
 
 /** Folder ids the connection's subscriptions watch (subscribe.ts names the folder in the resource). */
-export function subscribedFolders(session: ProviderSession, folderIds: FolderIds): Set<string> {
+function subscribedFolders(session: ProviderSession, folderIds: FolderIds): Set<string> {
   const out = new Set<string>();
   for (const item of session.connection.subscription?.items ?? []) {
     const folder = folderOfResource(item.resource);

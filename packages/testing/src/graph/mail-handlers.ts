@@ -6,7 +6,7 @@ import type { GraphCall } from './context.js';
 import type { DeltaService } from './delta.js';
 import type { MailFlow, OutgoingMessage } from './mail-flow.js';
 import { guessContentType } from './mail-flow.js';
-import type { Folder, Mailbox, MailStore, StoredMessage } from './mail-store.js';
+import type { Mailbox, MailStore, StoredMessage } from './mail-store.js';
 import { newAttachmentId, newInternetMessageId } from './ids.js';
 import { checkFilterProperties, matchesFilter, messageIdFor, renderAttachment, renderMessage, unknownSelectProperty } from './message-json.js';
 import { buildMime } from './mime.js';
