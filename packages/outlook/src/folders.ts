@@ -5,7 +5,7 @@
 // rename needs nothing; a folder created, moved or deleted (DELETE moves it into Deleted Items)
 // is picked up by the next listing (sync.ts refreshes it every FOLDER_LIST_TTL_MS, and at once
 // when a moved message lands in a folder it does not know).
-import { ThreadlinkError } from '@threadlink/core/provider';
+import { sha256Hex, ThreadlinkError } from '@threadlink/core/provider';
 import type { GraphSession } from './client.js';
 import { type FolderIds, WELL_KNOWN_FOLDERS } from './metadata.js';
 
@@ -131,4 +131,14 @@ export function folderResource(folderId: string): string {
 export function folderOfResource(resource: string): string | null {
   const match = /mailFolders\('([^']+)'\)/i.exec(resource);
   return match ? (match[1] as string) : null;
+}
+
+/**
+ * A folder as a push hint's scope entry. Core allows scope names of 64 characters from
+ * [A-Za-z0-9_.-] (ChangeHint.scope); Graph folder ids are longer and end in '=', so a folder id
+ * travels as a short hash of it, which the pull maps back through its cursor (sync.ts). A
+ * well-known name (subscriptions made before every folder synced) stays as it is.
+ */
+export function scopeToken(reference: string): string {
+  return /^[a-z]{1,64}$/.test(reference) ? reference : `f-${sha256Hex(reference).slice(0, 24)}`;
 }

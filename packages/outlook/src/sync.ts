@@ -11,7 +11,7 @@ import { mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, t
 import { z } from 'zod';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { materialize, type Listed } from './fetch-messages.js';
-import { folderOfResource, loadDirectory, type FolderDirectory } from './folders.js';
+import { folderOfResource, loadDirectory, scopeToken, type FolderDirectory } from './folders.js';
 import { METADATA_SELECT, WELL_KNOWN_FOLDERS, type FolderIds, type GraphMessage } from './metadata.js';
 import { readsAttachmentNames } from './options.js';
 import { MAILBOX_CONCURRENCY } from './rate-limit.js';
@@ -182,7 +182,9 @@ interface PullCall {
 function foldersToPull(cursor: DeltaCursor, subscribed: ReadonlySet<string>, scope: readonly string[] | undefined, now: number): string[] {
   const all = Object.keys(cursor.links);
   if (!scope || scope.length === 0) return all;
-  const notified = scope.map((entry) => folderIdOf(entry, cursor.folderIds));
+  // Scope entries are scope tokens of folder ids, or well-known names from older subscriptions.
+  const byToken = new Map(all.map((id) => [scopeToken(id), id]));
+  const notified = scope.map((entry) => byToken.get(entry) ?? folderIdOf(entry, cursor.folderIds));
   if (notified.some((id) => !all.includes(id))) return all;
   return all.filter((id) => notified.includes(id) || !subscribed.has(id) || now - (cursor.pulledAt?.[id] ?? 0) >= STALE_FOLDER_MS);
 }

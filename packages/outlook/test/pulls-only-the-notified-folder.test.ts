@@ -1,6 +1,6 @@
 // A change notification names its subscription, and each subscription watches one folder: the
 // pull it triggers reads that folder's delta only, and nothing in the other folders is missed.
-import type { Change } from '@threadlink/core/provider';
+import { ChangeHint, type Change } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STALE_FOLDER_MS } from '../src/sync.js';
 import { startFacade, type Facade } from './harness.js';
@@ -83,6 +83,20 @@ describe('a scoped pull', () => {
   });
 
   const upserted = (changes: Change[]) => changes.flatMap((change) => (change.type === 'upsert' ? [change.message] : []));
+
+  it('names the notified folder in a scope core accepts (folder ids are too long for it), and reads that folder only', async () => {
+    harness = await startHarness();
+    const connected = await harness.connect(ANA);
+    harness.ms.addMailbox({ email: 'client@acme.com' });
+    await harness.ms.deliver({ from: 'client@acme.com', to: ANA, subject: 'inbound', text: 'x' });
+    await harness.ms.flushNotifications();
+    const [hint] = harness.hints;
+    expect(ChangeHint.parse(hint).scope).toHaveLength(1);
+    const before = harness.ms.log.entries.length;
+    const result = await harness.provider.pullChanges(connected.session, connected.connection.cursor!, { scope: hint!.scope! });
+    expect(upserted(result.changes).map((message) => message.subject)).toEqual(['inbound']);
+    expect(harness.ms.log.entries.slice(before).filter((entry) => entry.operation === 'delta')).toHaveLength(1);
+  });
 
   it('keeps the other folders’ delta links, whose changes the next pull of them still finds', async () => {
     harness = await startHarness();
