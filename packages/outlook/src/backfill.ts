@@ -1,4 +1,5 @@
-// Back-fill (and resync after CURSOR_EXPIRED): a fresh delta round per folder, newest first
+// Back-fill (and resync after CURSOR_EXPIRED): a fresh delta round per synced folder (every folder
+// but the excluded ones, listed at the start: Archive and user folders included), newest first
 // (`$orderby=receivedDateTime desc`, optionally `$filter=receivedDateTime ge since` — the only
 // ordering and filter message delta supports). One call reads one page of every unfinished
 // folder; the resume token holds each folder's nextLink, so a restart resumes where it stopped.
@@ -17,8 +18,10 @@ import {
 import { z } from 'zod';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { materialize, type Listed } from './fetch-messages.js';
-import { OutlookFolder, readsAttachmentNames } from './options.js';
-import { deltaStartPath, encodeCursor, loadFolderIds, readDeltaPage } from './sync.js';
+import { loadDirectory } from './folders.js';
+import { WELL_KNOWN_FOLDERS } from './metadata.js';
+import { readsAttachmentNames } from './options.js';
+import { deltaStartPath, encodeCursor, readDeltaPage, treeFingerprint } from './sync.js';
 import { MAILBOX_CONCURRENCY } from './rate-limit.js';
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -26,10 +29,14 @@ const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
 
 const ResumeToken = z.strictObject({
-  v: z.literal(1),
-  /** Per folder: the nextLink still to read, or the deltaLink once the folder is complete. */
-  folders: z.partialRecord(OutlookFolder, z.strictObject({ link: z.string().min(1), done: z.boolean() })),
-  folderIds: z.partialRecord(z.enum(['inbox', 'sentitems', 'deleteditems', 'junkemail', 'drafts']), z.string().min(1)),
+  v: z.literal(2),
+  /** Per synced folder id: the nextLink still to read, or the deltaLink once the folder is complete. */
+  folders: z.record(z.string().min(1), z.strictObject({ link: z.string().min(1), done: z.boolean() })),
+  folderIds: z.partialRecord(z.enum(WELL_KNOWN_FOLDERS), z.string().min(1)),
+  excluded: z.array(z.string().min(1)),
+  /** When the folders were listed (the cursor's listedAt once the back-fill completes). */
+  listedAt: z.number().int().nonnegative(),
+  tree: z.string().optional(),
   estimatedTotal: z.number().int().nonnegative().optional(),
 });
 type ResumeToken = z.infer<typeof ResumeToken>;
@@ -37,13 +44,13 @@ type ResumeToken = z.infer<typeof ResumeToken>;
 interface BackfillCall {
   graph: GraphSession;
   session: ProviderSession;
-  folders: readonly OutlookFolder[];
+  excludeFolders: readonly string[];
   withAttachments: boolean;
 }
 
-async function folderTotals(graph: GraphSession, folders: readonly OutlookFolder[]): Promise<number | undefined> {
+async function folderTotals(graph: GraphSession, folders: readonly string[]): Promise<number | undefined> {
   const responses = await graph.batch(
-    folders.map((folder) => ({ id: folder, method: 'GET' as const, url: `/me/mailFolders/${folder}?$select=totalItemCount` })),
+    folders.map((folder) => ({ id: folder, method: 'GET' as const, url: `/me/mailFolders/${encodeURIComponent(folder)}?$select=totalItemCount` })),
   );
   let total = 0;
   for (const folder of folders) {
@@ -67,28 +74,32 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
   const context: BackfillCall = {
     graph: graphFor(provider, session),
     session,
-    folders: provider.options.folders,
+    excludeFolders: provider.options.excludeFolders,
     withAttachments: readsAttachmentNames(provider.options),
   };
   const known = options.known;
   const pageSize = known ? MAX_PAGE_SIZE : Math.min(MAX_PAGE_SIZE, Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE));
   let state: ResumeToken;
   if (resume === null) {
-    const folderIds = await loadFolderIds(context.graph);
+    const directory = await loadDirectory(context.graph, context.excludeFolders);
     // A folder's item count is the total only when the whole folder is listed.
-    const estimatedTotal = options.since === undefined ? await folderTotals(context.graph, context.folders).catch(() => undefined) : undefined;
+    const estimatedTotal = options.since === undefined ? await folderTotals(context.graph, directory.included).catch(() => undefined) : undefined;
     const query = { newestFirst: true, idsOnly: known !== undefined, ...(options.since === undefined ? {} : { receivedSince: options.since }) };
     state = {
-      v: 1,
-      folders: Object.fromEntries(context.folders.map((folder) => [folder, { link: deltaStartPath(folder, query), done: false }])),
-      folderIds,
+      v: 2,
+      folders: Object.fromEntries(directory.included.map((folder) => [folder, { link: deltaStartPath(folder, query), done: false }])),
+      folderIds: directory.folderIds,
+      excluded: directory.excluded,
+      listedAt: context.session.clock.now(),
+      tree: treeFingerprint(directory),
       ...(estimatedTotal === undefined ? {} : { estimatedTotal }),
     };
   } else {
     state = decodeResume(resume);
   }
 
-  const open = context.folders.filter((folder) => !state.folders[folder]?.done);
+  const synced = Object.keys(state.folders);
+  const open = synced.filter((folder) => !state.folders[folder]?.done);
   const pages = await mapWithConcurrency(open, MAILBOX_CONCURRENCY, async (folder) => {
     const position = state.folders[folder];
     if (!position) throw new ThreadlinkError('CURSOR_EXPIRED', `Back-fill resume token lacks ${folder}`, { details: { provider: 'outlook' } });
@@ -101,7 +112,7 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
   const folders = { ...state.folders };
   for (const { folder, page } of pages) {
     // An initial round lists what is there; `@removed` entries in it are noise. Every synced folder
-    // keeps its messages (options.ts: inbox, sent items), so a stored id listed in one is unchanged.
+    // keeps its messages (excluded ones are not listed), so a stored id listed in one is unchanged.
     for (const item of page.items) {
       if (item['@removed'] !== undefined) continue;
       if (known?.has(item.id)) unchanged.push(item.id);
@@ -110,7 +121,7 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
     folders[folder] = page.deltaLink ? { link: page.deltaLink, done: true } : { link: page.nextLink as string, done: false };
   }
 
-  const changes = await materialize({
+  const { changes } = await materialize({
     graph: context.graph,
     session: context.session,
     folderIds: state.folderIds,
@@ -122,15 +133,30 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
   // Pages of two folders interleave; keep the page itself newest first.
   messages.sort((left, right) => right.receivedAt - left.receivedAt);
 
-  const complete = context.folders.every((folder) => folders[folder]?.done);
+  const complete = synced.every((folder) => folders[folder]?.done);
   const next: ResumeToken = { ...state, folders };
   const reported = {
     ...(state.estimatedTotal === undefined ? {} : { estimatedTotal: state.estimatedTotal }),
     ...(known ? { unchanged } : {}),
   };
   if (!complete) return { messages, next: JSON.stringify(next), ...reported };
-  const links = Object.fromEntries(context.folders.map((folder) => [folder, (folders[folder] as { link: string }).link]));
+  const links = Object.fromEntries(synced.map((folder) => [folder, (folders[folder] as { link: string }).link]));
   // Every folder's delta was read to its end during this listing: none is stale (sync.ts STALE_FOLDER_MS).
-  const pulledAt = Object.fromEntries(context.folders.map((folder) => [folder, context.session.clock.now()]));
-  return { messages, next: null, ...reported, cursor: encodeCursor({ v: 1, links, folderIds: state.folderIds, pulledAt }) };
+  const now = context.session.clock.now();
+  const pulledAt = Object.fromEntries(synced.map((folder) => [folder, now]));
+  // The folder list is as old as the back-fill's start: a pull lists the folders again once that is past due.
+  return {
+    messages,
+    next: null,
+    ...reported,
+    cursor: encodeCursor({
+      v: 2,
+      links,
+      folderIds: state.folderIds,
+      excluded: state.excluded,
+      listedAt: state.listedAt,
+      pulledAt,
+      ...(state.tree === undefined ? {} : { tree: state.tree }),
+    }),
+  };
 }

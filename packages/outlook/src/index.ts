@@ -7,6 +7,7 @@ import { authorizeUrl, createOutlookAuth, exchangeCode, revoke } from './auth.js
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
 import type { OutlookContext } from './client.js';
+import { listLabels } from './labels.js';
 import { handleWebhook } from './notifications.js';
 import { parseOutlookOptions, type OutlookProviderOptions } from './options.js';
 import { MailboxGates } from './rate-limit.js';
@@ -32,6 +33,7 @@ export function outlookProvider(input: OutlookProviderOptions): MailProvider {
     handleWebhook: (_context, request, route, webhook) => handleWebhook(request, route, webhook),
     pullChanges,
     fullSync,
+    listLabels,
     fetchBody,
     send,
   });

@@ -32,7 +32,6 @@ export const METADATA_FIELDS = [
   'sentDateTime',
   'parentFolderId',
   'hasAttachments',
-  'categories',
   'isDraft',
   'internetMessageHeaders',
 ] as const;
@@ -42,8 +41,8 @@ export const METADATA_SELECT = METADATA_FIELDS.join(',');
 /** Fields whose absence marks a partial delta item (Graph sends only changed props for e.g. isRead flips). */
 const REQUIRED_FIELDS = ['conversationId', 'receivedDateTime', 'toRecipients', 'subject'] as const;
 
-export type WellKnownFolder = 'inbox' | 'sentitems' | 'deleteditems' | 'junkemail' | 'drafts';
-export const WELL_KNOWN_FOLDERS: readonly WellKnownFolder[] = ['inbox', 'sentitems', 'deleteditems', 'junkemail', 'drafts'];
+export const WELL_KNOWN_FOLDERS = ['inbox', 'sentitems', 'deleteditems', 'junkemail', 'drafts', 'archive', 'outbox'] as const;
+export type WellKnownFolder = (typeof WELL_KNOWN_FOLDERS)[number];
 
 /** Well-known folder name → its id in this mailbox (ids are opaque and differ per mailbox). */
 export type FolderIds = Partial<Record<WellKnownFolder, string>>;
@@ -68,7 +67,6 @@ export interface GraphMessage {
   sentDateTime?: string | null;
   parentFolderId?: string | null;
   hasAttachments?: boolean | null;
-  categories?: string[] | null;
   isDraft?: boolean | null;
   internetMessageHeaders?: Array<{ name?: string; value?: string }> | null;
 }
@@ -80,13 +78,13 @@ export function isPartial(message: GraphMessage): boolean {
 export type FolderClass = ProviderMessage['folder'] | 'deleted';
 
 /**
- * Normalised folder of a message. Deleted Items counts as deleted (the CRM timeline drops it,
- * as Gmail's trash does); folders we do not track (user folders, Archive) count as archive.
+ * Normalised folder of a message, from its parentFolderId (or, when a partial item lacks it, the
+ * folder whose delta listed it). Deleted Items counts as deleted (the CRM timeline drops it, as
+ * Gmail's trash does); Archive and user folders count as archive.
  */
-export function classifyFolder(parentFolderId: string | null | undefined, folderIds: FolderIds, fallback: WellKnownFolder): FolderClass {
-  const known = parentFolderId ? (Object.entries(folderIds) as Array<[WellKnownFolder, string]>).find(([, id]) => id === parentFolderId)?.[0] : undefined;
-  // Only call it "elsewhere" when we know the id of the folder it was listed under and it differs.
-  const folder = known ?? (parentFolderId && folderIds[fallback] ? null : fallback);
+export function classifyFolder(parentFolderId: string | null | undefined, folderIds: FolderIds, listedIn: string): FolderClass {
+  const id = parentFolderId || listedIn;
+  const folder = (Object.entries(folderIds) as Array<[WellKnownFolder, string]>).find(([, known]) => known === id)?.[0];
   switch (folder) {
     case 'inbox':
       return 'inbox';
@@ -143,9 +141,14 @@ export interface ToProviderMessageInput {
   accountEmail: string;
   attachments: AttachmentMeta[];
   now: number;
+  /**
+   * The id of the folder the message is in: its one label (LabelRef directory in labels.ts).
+   * Omitted where it is not known (a reply's own copy, before Sent Items files it): no label then.
+   */
+  folderId?: string;
 }
 
-export function toProviderMessage({ message, folder, accountEmail, attachments, now }: ToProviderMessageInput): ProviderMessage {
+export function toProviderMessage({ message, folder, accountEmail, attachments, now, folderId }: ToProviderMessageInput): ProviderMessage {
   const from = participant(message.from) ?? participant(message.sender);
   const sentAt = epoch(message.sentDateTime);
   const receivedAt = epoch(message.receivedDateTime) ?? sentAt ?? now;
@@ -169,7 +172,8 @@ export function toProviderMessage({ message, folder, accountEmail, attachments, 
     receivedAt,
     direction: outbound ? 'outbound' : 'inbound',
     folder,
-    labels: (message.categories ?? []).filter((category) => category.length > 0).map((category) => category.slice(0, 255)),
+    // Outlook categories are colour tags, not folders; the label directory holds folders only.
+    labels: folderId && folderId.length <= 255 ? [folderId] : [],
     attachments,
     hasAttachments: message.hasAttachments === true || attachments.length > 0,
   });

@@ -15,7 +15,7 @@ import {
   type WebhookOutcome,
 } from '@threadlink/core/provider';
 import { z } from 'zod';
-import { folderOfResource } from './subscribe.js';
+import { folderOfResource, scopeToken } from './folders.js';
 
 const ChangeNotification = z.looseObject({
   // Graph's changeNotification `id`: "Unique ID for the notification. Optional."
@@ -146,9 +146,13 @@ async function verify(notifications: ChangeNotification[], context: WebhookConte
   return verified;
 }
 
+/** A hint names at most this many scope entries (core's ChangeHint.scope); more: pull everything. */
+const MAX_SCOPE = 16;
+
 /**
- * The folders of the subscriptions that fired (each subscription watches one folder), or
- * undefined — pull everything — when they are all the connection's folders or one is unknown.
+ * The folders of the subscriptions that fired (each subscription watches one folder) as scope
+ * tokens (folders.ts scopeToken), or undefined — pull everything — when they are all the
+ * connection's folders, too many, or one is unknown.
  */
 function notifiedFolders(connection: Connection, subscriptionIds: ReadonlySet<string>): string[] | undefined {
   const items = connection.subscription?.items ?? [];
@@ -163,8 +167,8 @@ function notifiedFolders(connection: Connection, subscriptionIds: ReadonlySet<st
     all.add(folder);
     if (subscriptionIds.has(item.id)) notified.add(folder);
   }
-  if (notified.size === 0 || notified.size === all.size) return undefined;
-  return [...notified].sort();
+  if (notified.size === 0 || notified.size === all.size || notified.size > MAX_SCOPE) return undefined;
+  return [...notified].map(scopeToken).sort();
 }
 
 export async function handleWebhook(request: Request, route: string, context: WebhookContext): Promise<WebhookOutcome> {

@@ -4,8 +4,11 @@
 import { parseProviderOptions } from '@threadlink/core/provider';
 import { z } from 'zod';
 
-export const OutlookFolder = z.enum(['inbox', 'sentitems']);
-export type OutlookFolder = z.infer<typeof OutlookFolder>;
+/**
+ * Folders left out of sync by default: what a user threw away (Deleted Items), spam (Junk Email),
+ * unsent drafts (Drafts) and mail in transit (Outbox: it moves to Sent Items once sent).
+ */
+const DEFAULT_EXCLUDED_FOLDERS = ['deleteditems', 'junkemail', 'drafts', 'outbox'] as const;
 
 const HttpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL (msal-node refuses plain-http authorities)' });
 
@@ -31,8 +34,17 @@ export const OutlookProviderOptions = z
     graphBaseUrl: z.url({ protocol: /^https?$/ }).default('https://graph.microsoft.com'),
     /** PEM of a CA to trust for the authority host (a local emulator); production leaves it unset. */
     caCertificate: z.string().min(1).optional(),
-    /** The well-known folders to subscribe to and sync. */
-    folders: z.array(OutlookFolder).min(1).default(['inbox', 'sentitems']),
+    /**
+     * Every mail folder is synced (Inbox, Sent Items, Archive, user folders and their children,
+     * folders created later) except these and everything below them. Each entry is a well-known
+     * folder name (`deleteditems`, `junkemail`, `drafts`, `outbox`, `archive`, `inbox`, …) or a
+     * folder's display name (case-insensitive). A message moved into an excluded folder is removed
+     * from the CRM, as a delete is.
+     */
+    excludeFolders: z
+      .array(z.string().trim().min(1).max(255))
+      .max(100)
+      .default([...DEFAULT_EXCLUDED_FOLDERS]),
     /** `Prefer: odata.maxpagesize` for delta pages during real-time sync. */
     pageSize: z.number().int().min(1).max(1000).default(100),
     /**

@@ -46,7 +46,7 @@ interface SendCall {
   graph: GraphSession;
   session: ProviderSession;
   replies: ResolvedOutlookOptions['replies'];
-  folders: ResolvedOutlookOptions['folders'];
+  excludeFolders: ResolvedOutlookOptions['excludeFolders'];
   maxInlineRetryMs: ResolvedOutlookOptions['maxInlineRetryMs'];
   /** Who gets the reply (core's replyRecipients), named explicitly instead of leaving it to Exchange. */
   recipients: ReplyRecipients;
@@ -101,7 +101,7 @@ export async function send(provider: OutlookContext, session: ProviderSession, r
     graph: graphFor(provider, session),
     session,
     replies: options.replies,
-    folders: options.folders,
+    excludeFolders: options.excludeFolders,
     maxInlineRetryMs: options.maxInlineRetryMs,
     recipients,
   };
@@ -248,7 +248,7 @@ async function draftState(graph: GraphSession, id: string): Promise<boolean | nu
  * In-Reply-To/References (Graph returns no internetMessageHeaders for them).
  */
 function sentMetadata(context: SendCall, reply: ReplyContext, draft: GraphMessage, sentAt: number): ProviderMessage | undefined {
-  if (!context.folders.includes('sentitems')) return undefined;
+  if (context.excludeFolders.some((entry) => ['sentitems', 'sent items'].includes(entry.toLowerCase()))) return undefined;
   const { session } = context;
   const attachments: AttachmentMeta[] = (reply.draft.attachments ?? []).map((attachment) => ({
     name: attachment.filename,

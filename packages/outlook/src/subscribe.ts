@@ -1,5 +1,10 @@
-// Graph change notification subscriptions, one per folder
-// (https://learn.microsoft.com/graph/change-notifications-for-outlook-resources).
+// Graph change notification subscriptions, one per synced folder
+// (https://learn.microsoft.com/graph/change-notifications-for-outlook-resources). One per folder
+// rather than one on /me/messages: a notification names the message, never its folder, and
+// message delta is per folder, so only a per-folder subscription tells a push which one delta to
+// read (1 request per pushed message). Graph allows 1,000 Outlook subscriptions per mailbox for all
+// apps; at most MAX_FOLDER_SUBSCRIPTIONS are made, and folders beyond them (or created since the
+// last subscribe/renew, which adds theirs) are read along with every push (sync.ts foldersToPull).
 // Creating one makes Graph POST a validation token to both URLs first; the webhook
 // handler (notifications.ts) must already answer it.
 import { randomBytes } from 'node:crypto';
@@ -14,8 +19,11 @@ import {
   type SubscriptionState,
 } from '@threadlink/core/provider';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
-import type { OutlookFolder } from './options.js';
-import { decodeCursor, deltaStartPath, encodeCursor, loadFolderIds, walkToDeltaLink } from './sync.js';
+import { folderOfResource, folderResource, loadDirectory } from './folders.js';
+import { decodeCursor, deltaStartPath, encodeCursor, folderIdOf, treeFingerprint, walkToDeltaLink, withDirectory, type DeltaCursor } from './sync.js';
+
+/** Subscriptions one connection may hold: a share of Graph's 1,000 per mailbox that leaves room for other apps. */
+const MAX_FOLDER_SUBSCRIPTIONS = 100;
 
 /** Longest lifetime Graph grants a subscription on Outlook messages without resource data (7 days). */
 const MAX_LIFETIME_MINUTES = 10_080;
@@ -44,15 +52,6 @@ export async function fetchProfile(graph: GraphSession): Promise<Profile> {
   return { accountEmail: accountEmail.toLowerCase(), displayName: me.displayName ?? null };
 }
 
-function folderResource(folder: OutlookFolder): string {
-  return `me/mailFolders('${folder}')/messages`;
-}
-
-export function folderOfResource(resource: string): OutlookFolder | null {
-  const match = /mailFolders\('(inbox|sentitems)'\)/i.exec(resource);
-  return match ? (match[1]!.toLowerCase() as OutlookFolder) : null;
-}
-
 interface GraphSubscription {
   id: string;
   resource?: string;
@@ -63,12 +62,12 @@ interface GraphSubscription {
 interface SubscribeCall {
   graph: GraphSession;
   session: ProviderSession;
-  folders: readonly OutlookFolder[];
+  excludeFolders: readonly string[];
   pageSize: number;
 }
 
 function subscribeCall(context: OutlookContext, session: ProviderSession): SubscribeCall {
-  return { graph: graphFor(context, session), session, folders: context.options.folders, pageSize: context.options.pageSize };
+  return { graph: graphFor(context, session), session, excludeFolders: context.options.excludeFolders, pageSize: context.options.pageSize };
 }
 
 function lifetime(now: number): { expiresAt: number; renewAt: number } {
@@ -82,7 +81,7 @@ function toState(items: SubscriptionItem[], now: number): SubscriptionState {
   return { items, expiresAt, renewAt: now + Math.max(0, Math.round((expiresAt - now) * RENEW_FRACTION)) };
 }
 
-async function createSubscription(context: SubscribeCall, folder: OutlookFolder): Promise<SubscriptionItem> {
+async function createSubscription(context: SubscribeCall, folder: string): Promise<SubscriptionItem> {
   const now = context.session.clock.now();
   // 32 random bytes: unguessable, and 43 base64url characters stay under Graph's 128-character limit.
   const clientState = randomBytes(32).toString('base64url');
@@ -114,15 +113,31 @@ async function deleteSubscription(graph: GraphSession, id: string): Promise<void
 }
 
 /** The stored cursor, if it is one we can continue from; delta tokens outlive subscriptions. */
-function reusableCursor(session: ProviderSession, folders: readonly OutlookFolder[]): string | null {
+function reusableCursor(session: ProviderSession): DeltaCursor | null {
   const stored = session.connection.cursor;
   if (!stored) return null;
   try {
-    decodeCursor(stored, folders);
-    return stored;
+    return decodeCursor(stored);
   } catch {
     return null;
   }
+}
+
+/** Creates subscriptions side by side (each waits for Graph's validation round trip), all or none. */
+async function createAll(context: SubscribeCall, folders: readonly string[]): Promise<SubscriptionItem[]> {
+  const created = await mapWithConcurrency(folders, 4, (folder) =>
+    createSubscription(context, folder).then(
+      (item) => ({ ok: true as const, item }),
+      (error: unknown) => ({ ok: false as const, error }),
+    ),
+  );
+  const items = created.flatMap((result) => (result.ok ? [result.item] : []));
+  const failure = created.find((result) => !result.ok);
+  if (failure && !failure.ok) {
+    await Promise.allSettled(items.map((item) => deleteSubscription(context.graph, item.id)));
+    throw failure.error;
+  }
+  return items;
 }
 
 export async function subscribe(provider: OutlookContext, session: ProviderSession): Promise<SubscribeResult> {
@@ -142,46 +157,62 @@ export async function subscribe(provider: OutlookContext, session: ProviderSessi
     );
   }
 
-  // Created side by side: each waits for Graph's validation round trip to our endpoint.
-  const created = await Promise.allSettled(context.folders.map((folder) => createSubscription(context, folder)));
-  const items = created.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-  const failure = created.find((result) => result.status === 'rejected');
-  if (failure) {
-    await Promise.allSettled(items.map((item) => deleteSubscription(graph, item.id)));
-    throw failure.reason;
-  }
-
   // Keep a stored cursor (a recreated subscription must not skip what changed meanwhile);
-  // otherwise start tracking from now without listing the mailbox.
-  let cursor = reusableCursor(session, context.folders);
+  // otherwise start tracking every synced folder from now without listing the mailbox.
+  const now = session.clock.now();
+  const directory = await loadDirectory(graph, context.excludeFolders);
+  let cursor = reusableCursor(session);
   if (cursor === null) {
-    const folderIds = await loadFolderIds(graph);
-    const since = session.clock.now() - INITIAL_WINDOW_MS;
-    const links = await mapWithConcurrency(context.folders, context.folders.length, async (folder) => [
+    const since = now - INITIAL_WINDOW_MS;
+    const links = await mapWithConcurrency(directory.included, 4, async (folder) => [
       folder,
       await walkToDeltaLink(graph, deltaStartPath(folder, { receivedSince: since }), context.pageSize),
     ]);
     // Every link was just read to its end: none is stale yet.
-    const pulledAt = Object.fromEntries(context.folders.map((folder) => [folder, session.clock.now()]));
-    cursor = encodeCursor({ v: 1, links: Object.fromEntries(links), folderIds, pulledAt });
+    const pulledAt = Object.fromEntries(directory.included.map((folder) => [folder, session.clock.now()]));
+    cursor = {
+      v: 2,
+      links: Object.fromEntries(links),
+      folderIds: directory.folderIds,
+      excluded: directory.excluded,
+      listedAt: now,
+      pulledAt,
+      tree: treeFingerprint(directory),
+    };
+  } else {
+    cursor = withDirectory(cursor, directory, now);
   }
+  const items = await createAll(context, Object.keys(cursor.links).slice(0, MAX_FOLDER_SUBSCRIPTIONS));
   const subscription = toState(items, session.clock.now());
   session.logger.info('outlook subscriptions active', {
     connectionId: session.connection.id,
     subscriptionIds: items.map((item) => item.id),
     expiresAt: subscription.expiresAt,
   });
-  return { subscription, cursor };
+  return { subscription, cursor: encodeCursor(cursor) };
 }
 
-/** PATCHes every subscription's expiry (this also answers reauthorizationRequired); a vanished one is recreated. */
+/**
+ * PATCHes every subscription's expiry (this also answers reauthorizationRequired); a vanished one
+ * is recreated. The set follows the cursor's folders: a folder synced since (created after
+ * connect) gets its subscription, one no longer synced (deleted, excluded) loses it.
+ */
 export async function renew(provider: OutlookContext, session: ProviderSession): Promise<{ subscription: SubscriptionState }> {
   const context = subscribeCall(provider, session);
   const { graph } = context;
   const current = session.connection.subscription?.items ?? [];
   if (current.length === 0) throw new ThreadlinkError('NOT_FOUND', 'No Graph subscriptions to renew', { details: { provider: 'outlook' } });
+  const cursor = reusableCursor(session);
+  const wanted = cursor ? new Set(Object.keys(cursor.links).slice(0, MAX_FOLDER_SUBSCRIPTIONS)) : null;
   const items: SubscriptionItem[] = [];
+  const covered = new Set<string>();
   for (const item of current) {
+    const reference = folderOfResource(item.resource);
+    const folder = reference === null ? null : cursor ? folderIdOf(reference, cursor.folderIds) : reference;
+    if (wanted && folder !== null && !wanted.has(folder)) {
+      await deleteSubscription(graph, item.id);
+      continue;
+    }
     const now = session.clock.now();
     try {
       const renewed = await graph.patch<GraphSubscription>(`/subscriptions/${encodeURIComponent(item.id)}`, {
@@ -190,13 +221,16 @@ export async function renew(provider: OutlookContext, session: ProviderSession):
       const expiresAt = Date.parse(renewed.expirationDateTime);
       items.push({ ...item, expiresAt: Number.isNaN(expiresAt) ? lifetime(now).expiresAt : expiresAt });
     } catch (error) {
-      const folder = folderOfResource(item.resource);
       if (!isThreadlinkError(error, 'NOT_FOUND') || folder === null) throw error;
       // Graph drops subscriptions silently at times (expired, or removed by the service).
-      session.logger.warn('outlook subscription vanished; recreating it', { connectionId: session.connection.id, folder });
-      items.push(await createSubscription(context, folder));
+      session.logger.warn('outlook subscription vanished; recreating it', { connectionId: session.connection.id });
+      items.push(await createSubscription(context, reference ?? folder));
     }
+    if (folder !== null) covered.add(folder);
   }
+  const added = wanted ? [...wanted].filter((folder) => !covered.has(folder)) : [];
+  if (added.length > 0) items.push(...(await createAll(context, added)));
+  if (items.length === 0) throw new ThreadlinkError('NOT_FOUND', 'No Graph subscriptions left to renew', { details: { provider: 'outlook' } });
   const subscription = toState(items, session.clock.now());
   session.logger.info('outlook subscriptions renewed', {
     connectionId: session.connection.id,

@@ -1,14 +1,19 @@
-// Incremental sync with Graph delta queries, one per folder
-// (https://learn.microsoft.com/graph/delta-query-messages). The cursor is the per-folder
-// delta links (or, mid-round, next links) serialised as JSON, plus the ids of the
-// well-known folders so a message's parentFolderId can be named. A push names the folders
-// whose subscriptions fired, and its pull reads only their delta (see foldersToPull).
-import { mapWithConcurrency, ThreadlinkError, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core/provider';
+// Incremental sync with Graph delta queries, one per synced folder
+// (https://learn.microsoft.com/graph/delta-query-messages: message delta is per folder; there is
+// no mailbox-wide message delta). The cursor holds the per-folder delta links (or, mid-round, next
+// links) keyed by folder id, the ids of the well-known folders so a message's parentFolderId can be
+// named, and the excluded folder ids. A push names the folders whose subscriptions fired and its
+// pull reads only their delta, plus folders without a subscription yet and stale ones
+// (foldersToPull). Moves: an immutable id moved between folders shows as `@removed` in the
+// source's delta and as an item in the target's; materialize (fetch-messages.ts) turns a removal
+// into a delete only when Graph no longer has the message in a synced folder.
+import { mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, type PullOptions, type PullResult } from '@threadlink/core/provider';
 import { z } from 'zod';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { materialize, type Listed } from './fetch-messages.js';
+import { folderOfResource, loadDirectory, scopeToken, type FolderDirectory } from './folders.js';
 import { METADATA_SELECT, WELL_KNOWN_FOLDERS, type FolderIds, type GraphMessage } from './metadata.js';
-import { OutlookFolder, readsAttachmentNames } from './options.js';
+import { readsAttachmentNames } from './options.js';
 import { MAILBOX_CONCURRENCY } from './rate-limit.js';
 
 /** Pages read per folder in one pullChanges call before handing back `hasMore` (bounds memory and lease time). */
@@ -20,16 +25,32 @@ const MAX_PAGES_PER_PULL = 10;
  * without a sync, by default) would never reach a folder whose own subscription died silently.
  */
 export const STALE_FOLDER_MS = 10 * 60_000;
+/** The folder tree is listed again after this long (folders created, moved or deleted meanwhile). */
+const FOLDER_LIST_TTL_MS = 10 * 60_000;
 
-const FolderIdsSchema = z.partialRecord(z.enum(['inbox', 'sentitems', 'deleteditems', 'junkemail', 'drafts']), z.string().min(1));
+const FolderIdsSchema = z.partialRecord(z.enum(WELL_KNOWN_FOLDERS), z.string().min(1));
+
+/** The cursor before every folder was synced: links keyed by well-known name (inbox, sentitems). */
+const DeltaCursorV1 = z.strictObject({
+  v: z.literal(1),
+  links: z.partialRecord(z.enum(['inbox', 'sentitems']), z.string().min(1)),
+  folderIds: FolderIdsSchema,
+  pulledAt: z.partialRecord(z.enum(['inbox', 'sentitems']), z.number().int().nonnegative()).optional(),
+});
 
 const DeltaCursor = z.strictObject({
-  v: z.literal(1),
-  /** Per folder: the deltaLink of the last complete round, or a nextLink while a round is unfinished. */
-  links: z.partialRecord(OutlookFolder, z.string().min(1)),
+  v: z.literal(2),
+  /** Per synced folder id: the deltaLink of the last complete round, or a nextLink while a round is unfinished. */
+  links: z.record(z.string().min(1), z.string().min(1)),
   folderIds: FolderIdsSchema,
-  /** Per folder: when its delta was last read (epoch ms). Absent (older cursors): stale. */
-  pulledAt: z.partialRecord(OutlookFolder, z.number().int().nonnegative()).optional(),
+  /** Ids of excluded folders (and of folders below them) at the last listing. */
+  excluded: z.array(z.string().min(1)),
+  /** When the folder tree was last listed (epoch ms); 0 = list it at the next pull. */
+  listedAt: z.number().int().nonnegative(),
+  /** Per folder id: when its delta was last read (epoch ms). Absent: stale. */
+  pulledAt: z.record(z.string().min(1), z.number().int().nonnegative()).optional(),
+  /** Fingerprint of the folder tree (ids, names, parents) at the last listing: a change → labelsChanged. */
+  tree: z.string().optional(),
 });
 export type DeltaCursor = z.infer<typeof DeltaCursor>;
 
@@ -37,21 +58,34 @@ export function encodeCursor(cursor: DeltaCursor): string {
   return JSON.stringify(cursor);
 }
 
-/** A cursor we cannot read is as good as an expired one: the engine resyncs. */
-export function decodeCursor(raw: string, folders: readonly OutlookFolder[]): DeltaCursor {
-  let parsed: DeltaCursor;
+/**
+ * A cursor we cannot read is as good as an expired one: the engine resyncs. A v1 cursor (Inbox
+ * and Sent Items only) keeps its two links and is marked for a folder listing, whose new folders
+ * start with a full delta round: Archive and user folders are then back-filled by the pulls.
+ */
+export function decodeCursor(raw: string): DeltaCursor {
+  let json: unknown;
   try {
-    parsed = DeltaCursor.parse(JSON.parse(raw));
+    json = JSON.parse(raw);
+    const v1 = DeltaCursorV1.safeParse(json);
+    if (v1.success) {
+      const links: Record<string, string> = {};
+      const pulledAt: Record<string, number> = {};
+      for (const [name, link] of Object.entries(v1.data.links)) {
+        const id = v1.data.folderIds[name as 'inbox' | 'sentitems'];
+        if (!id) throw new Error(`v1 cursor without the id of ${name}`);
+        links[id] = link;
+        const at = v1.data.pulledAt?.[name as 'inbox' | 'sentitems'];
+        if (at !== undefined) pulledAt[id] = at;
+      }
+      return { v: 2, links, folderIds: v1.data.folderIds, excluded: [], listedAt: 0, pulledAt };
+    }
+    const parsed = DeltaCursor.parse(json);
+    if (Object.keys(parsed.links).length === 0) throw new Error('cursor without folders');
+    return parsed;
   } catch (cause) {
     throw new ThreadlinkError('CURSOR_EXPIRED', 'Unreadable Outlook cursor; a full resync is needed', { cause, details: { provider: 'outlook' } });
   }
-  const missing = folders.filter((folder) => !parsed.links[folder]);
-  if (missing.length > 0) {
-    throw new ThreadlinkError('CURSOR_EXPIRED', `The cursor has no delta link for ${missing.join(', ')}; a full resync is needed`, {
-      details: { provider: 'outlook' },
-    });
-  }
-  return parsed;
 }
 
 export interface DeltaQuery {
@@ -67,14 +101,14 @@ export interface DeltaQuery {
   idsOnly?: boolean;
 }
 
-/** The first request of a delta round for a folder. `$select` is encoded into every later link. */
-export function deltaStartPath(folder: OutlookFolder, query: DeltaQuery = {}): string {
+/** The first request of a delta round for a folder (by id). `$select` is encoded into every later link. */
+export function deltaStartPath(folderId: string, query: DeltaQuery = {}): string {
   const parts = [`$select=${query.idsOnly ? 'id' : METADATA_SELECT}`];
   if (query.receivedSince !== undefined) {
     parts.push(`$filter=${encodeURIComponent(`receivedDateTime ge ${new Date(query.receivedSince).toISOString()}`)}`);
   }
   if (query.newestFirst) parts.push(`$orderby=${encodeURIComponent('receivedDateTime desc')}`);
-  return `/me/mailFolders/${folder}/messages/delta?${parts.join('&')}`;
+  return `/me/mailFolders/${encodeURIComponent(folderId)}/messages/delta?${parts.join('&')}`;
 }
 
 export interface DeltaPage {
@@ -105,43 +139,74 @@ export async function walkToDeltaLink(graph: GraphSession, start: string, pageSi
   }
 }
 
-/** Ids of the well-known folders in one $batch (folder ids are opaque and differ per mailbox). */
-export async function loadFolderIds(graph: GraphSession): Promise<FolderIds> {
-  const responses = await graph.batch(WELL_KNOWN_FOLDERS.map((name) => ({ id: name, method: 'GET' as const, url: `/me/mailFolders/${name}?$select=id` })));
-  const ids: FolderIds = {};
-  for (const name of WELL_KNOWN_FOLDERS) {
-    const response = responses.get(name);
-    const id = (response?.body as { id?: unknown } | undefined)?.id;
-    if (response && response.status === 200 && typeof id === 'string' && id.length > 0) ids[name] = id;
+/**
+ * The cursor after a folder listing: folders now synced that it lacks start a full delta round
+ * (a new folder, one moved out of an excluded folder, or — from a v1 cursor — Archive and user
+ * folders: their existing mail is back-filled that way); folders gone or now excluded are dropped.
+ */
+export function withDirectory(cursor: DeltaCursor, directory: FolderDirectory, now: number): DeltaCursor {
+  const links: Record<string, string> = {};
+  const pulledAt: Record<string, number> = {};
+  for (const id of directory.included) {
+    links[id] = cursor.links[id] ?? deltaStartPath(id);
+    const at = cursor.pulledAt?.[id];
+    if (at !== undefined) pulledAt[id] = at;
   }
-  return ids;
+  return { v: 2, links, folderIds: directory.folderIds, excluded: directory.excluded, listedAt: now, pulledAt, tree: treeFingerprint(directory) };
+}
+
+/** Changes when a folder is created, renamed, moved or deleted (core then re-reads listLabels). */
+export function treeFingerprint(directory: Pick<FolderDirectory, 'folders'>): string {
+  const lines = directory.folders.map((folder) => `${folder.id}\u0000${folder.displayName}\u0000${folder.parentFolderId}`).sort();
+  return sha256Hex(lines.join('\n'));
+}
+
+/** A subscription's folder (an id, or a well-known name in subscriptions made before every folder synced) → its id. */
+export function folderIdOf(reference: string, folderIds: FolderIds): string {
+  return (folderIds as Record<string, string | undefined>)[reference.toLowerCase()] ?? reference;
 }
 
 interface PullCall {
   graph: GraphSession;
   session: ProviderSession;
-  folders: readonly OutlookFolder[];
+  excludeFolders: readonly string[];
   pageSize: number;
   withAttachments: boolean;
 }
 
 /**
- * The folders a pull reads: all of them, or — for a push's scope — the notified folders plus any
- * folder gone stale. Scope names the adapter does not track widen the pull to everything.
+ * The folders a pull reads: all of them, or — for a push's scope — the notified folders plus
+ * folders without a subscription of their own yet (created since the last subscribe/renew) and
+ * any folder gone stale. Scope names the cursor does not know widen the pull to everything.
  */
-function foldersToPull(folders: readonly OutlookFolder[], cursor: DeltaCursor, scope: readonly string[] | undefined, now: number): OutlookFolder[] {
-  if (!scope || scope.length === 0 || scope.some((name) => !folders.includes(name as OutlookFolder))) return [...folders];
-  return folders.filter((folder) => scope.includes(folder) || now - (cursor.pulledAt?.[folder] ?? 0) >= STALE_FOLDER_MS);
+function foldersToPull(cursor: DeltaCursor, subscribed: ReadonlySet<string>, scope: readonly string[] | undefined, now: number): string[] {
+  const all = Object.keys(cursor.links);
+  if (!scope || scope.length === 0) return all;
+  // Scope entries are scope tokens of folder ids, or well-known names from older subscriptions.
+  const byToken = new Map(all.map((id) => [scopeToken(id), id]));
+  const notified = scope.map((entry) => byToken.get(entry) ?? folderIdOf(entry, cursor.folderIds));
+  if (notified.some((id) => !all.includes(id))) return all;
+  return all.filter((id) => notified.includes(id) || !subscribed.has(id) || now - (cursor.pulledAt?.[id] ?? 0) >= STALE_FOLDER_MS);
+}
+
+/** Folder ids the connection's subscriptions watch (subscribe.ts names the folder in the resource). */
+function subscribedFolders(session: ProviderSession, folderIds: FolderIds): Set<string> {
+  const out = new Set<string>();
+  for (const item of session.connection.subscription?.items ?? []) {
+    const folder = folderOfResource(item.resource);
+    if (folder !== null) out.add(folderIdOf(folder, folderIds));
+  }
+  return out;
 }
 
 interface Walked {
-  folder: OutlookFolder;
+  folder: string;
   link: string;
   listed: Listed[];
   done: boolean;
 }
 
-async function walkFolders(context: PullCall, cursor: DeltaCursor, folders: readonly OutlookFolder[]): Promise<Walked[]> {
+async function walkFolders(context: PullCall, cursor: DeltaCursor, folders: readonly string[]): Promise<Walked[]> {
   return mapWithConcurrency(folders, MAILBOX_CONCURRENCY, async (folder) => {
     let link = cursor.links[folder] as string;
     const listed: Listed[] = [];
@@ -159,27 +224,27 @@ export async function pullChanges(provider: OutlookContext, session: ProviderSes
   const context: PullCall = {
     graph: graphFor(provider, session),
     session,
-    folders: provider.options.folders,
+    excludeFolders: provider.options.excludeFolders,
     pageSize: provider.options.pageSize,
     withAttachments: readsAttachmentNames(provider.options),
   };
-  const cursor = decodeCursor(rawCursor, context.folders);
   const now = context.session.clock.now();
-  const chosen = foldersToPull(context.folders, cursor, options.scope, now);
+  const stored = decodeCursor(rawCursor);
+  let cursor = stored;
+  if (now - cursor.listedAt >= FOLDER_LIST_TTL_MS) cursor = withDirectory(cursor, await loadDirectory(context.graph, context.excludeFolders), now);
+  const subscribed = subscribedFolders(session, cursor.folderIds);
+  const chosen = foldersToPull(cursor, subscribed, options.scope, now);
   const walked = await walkFolders(context, cursor, chosen);
-  const rest = context.folders.filter((folder) => !chosen.includes(folder));
-  if (rest.length > 0 && walked.some((entry) => entry.listed.some(({ item }) => item['@removed'] !== undefined))) {
-    // A removal may be a move into another tracked folder: only a pull that also lists that folder
-    // can tell (materialize drops the removal of an id listed elsewhere), so read the others too.
-    walked.push(...(await walkFolders(context, cursor, rest)));
-  }
 
-  const changes = await materialize({
+  const excluded = new Set(cursor.excluded);
+  const synced = new Set(Object.keys(cursor.links));
+  const { changes, unknownFolders } = await materialize({
     graph: context.graph,
     session: context.session,
     folderIds: cursor.folderIds,
     withAttachments: context.withAttachments,
     listed: walked.flatMap((entry) => entry.listed),
+    folderState: (id) => (synced.has(id) ? 'synced' : excluded.has(id) ? 'excluded' : 'unknown'),
   });
   // Folders not read keep their links: their changes wait, unread, for the next pull that reads them.
   const links = { ...cursor.links };
@@ -188,14 +253,23 @@ export async function pullChanges(provider: OutlookContext, session: ProviderSes
     links[entry.folder] = entry.link;
     pulledAt[entry.folder] = now;
   }
+  let next: DeltaCursor = { ...cursor, links, pulledAt };
+  // A message moved into a folder the cursor does not know: a folder created (or moved out of an
+  // excluded one) since the last listing. List again now; the new folder's first delta round is
+  // read by the next pull (hasMore), as it has no subscription yet.
+  if (unknownFolders.length > 0) next = withDirectory(next, await loadDirectory(context.graph, context.excludeFolders), now);
   let newest: number | undefined;
   for (const change of changes) {
     if (change.type === 'upsert') newest = Math.max(newest ?? 0, change.message.receivedAt);
   }
+  // Folders created, renamed, moved or deleted since the last listing (a cursor without a fingerprint
+  // had none taken: its directory may be anything, so say so).
+  const labelsChanged = next.tree !== undefined && next.tree !== stored.tree;
   return {
     changes,
-    nextCursor: encodeCursor({ v: 1, links, folderIds: cursor.folderIds, pulledAt }),
-    hasMore: walked.some((entry) => !entry.done),
+    nextCursor: encodeCursor(next),
+    ...(labelsChanged ? { labelsChanged } : {}),
+    hasMore: walked.some((entry) => !entry.done) || Object.keys(next.links).some((id) => !(id in links)),
     ...(newest === undefined ? {} : { newestChangeAt: newest }),
   };
 }

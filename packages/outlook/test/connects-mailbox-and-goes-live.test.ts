@@ -7,7 +7,7 @@ describe('connect: MSAL auth code + PKCE, /me, one subscription per folder', () 
   let harness: Harness;
   afterEach(async () => harness?.close());
 
-  it('exchanges the code through msal-node, keeps the MSAL cache in the tokens, and subscribes Inbox and Sent Items', async () => {
+  it('exchanges the code through msal-node, keeps the MSAL cache in the tokens, and subscribes every synced folder (Inbox, Sent Items, Archive) by id', async () => {
     harness = await startHarness();
     const { connection } = await harness.connect('ana@contoso.com');
 
@@ -21,9 +21,10 @@ describe('connect: MSAL auth code + PKCE, /me, one subscription per folder', () 
     expect(connection.scopes.map((scope) => scope.toLowerCase())).toEqual(expect.arrayContaining(['mail.readbasic', 'mail.read', 'mail.send', 'user.read']));
 
     const subscriptions = harness.ms.subscriptions();
-    expect(subscriptions).toHaveLength(2);
-    const resources = subscriptions.map((subscription) => subscription.resource.toLowerCase()).sort();
-    expect(resources).toEqual(["me/mailfolders('inbox')/messages", "me/mailfolders('sentitems')/messages"]);
+    expect(subscriptions).toHaveLength(3);
+    const folderIds = ['inbox', 'sentitems', 'archive'].map((name) => harness.ms.folderId('ana@contoso.com', name));
+    const resources = subscriptions.map((subscription) => subscription.resource).sort();
+    expect(resources).toEqual(folderIds.map((id) => `me/mailFolders('${id}')/messages`).sort());
     const now = Date.now();
     for (const subscription of subscriptions) {
       expect(subscription.changeType).toBe('created,updated,deleted');
@@ -38,7 +39,7 @@ describe('connect: MSAL auth code + PKCE, /me, one subscription per folder', () 
       expect(item?.clientStateHash).toBe(sha256Hex(subscription.clientState ?? ''));
       expect(JSON.stringify(connection)).not.toContain(subscription.clientState);
     }
-    expect(new Set(subscriptions.map((subscription) => subscription.clientState)).size).toBe(2);
+    expect(new Set(subscriptions.map((subscription) => subscription.clientState)).size).toBe(3);
 
     const state = connection.subscription!;
     expect(state.expiresAt).toBe(Math.min(...state.items.map((item) => item.expiresAt)));
@@ -48,11 +49,11 @@ describe('connect: MSAL auth code + PKCE, /me, one subscription per folder', () 
 
     // Graph validated both URLs before creating each subscription.
     const validations = harness.ms.deliveries().filter((delivery) => delivery.kind === 'validation');
-    expect(validations.length).toBeGreaterThanOrEqual(4);
+    expect(validations.length).toBeGreaterThanOrEqual(6);
     expect(validations.every((delivery) => delivery.status === 200)).toBe(true);
 
     const cursor = JSON.parse(connection.cursor!) as { links: Record<string, string> };
-    expect(Object.keys(cursor.links).sort()).toEqual(['inbox', 'sentitems']);
+    expect(Object.keys(cursor.links).sort()).toEqual([...folderIds].sort());
   });
 
   it('asks for Mail.ReadBasic but never Mail.Read in metadata mode', async () => {

@@ -32,7 +32,7 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
     await facade.ms.deliver({ from: 'client@acme.com', to: 'ana@contoso.com', subject: 'while removed', text: 'x' });
     await facade.settle();
     const live = facade.ms.subscriptions();
-    expect(live).toHaveLength(2);
+    expect(live).toHaveLength(3);
     expect(live.map((entry) => entry.id)).not.toContain(first!.id);
     const after = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(after.subscription?.items.map((item) => item.id).sort()).toEqual(live.map((entry) => entry.id).sort());

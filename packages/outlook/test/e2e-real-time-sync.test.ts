@@ -20,7 +20,7 @@ describe('end to end: connect → live → notification → stored + matched', (
     const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(stored.status).toBe('live');
     expect(stored.backfill.state).toBe('done');
-    expect(facade.ms.subscriptions()).toHaveLength(2);
+    expect(facade.ms.subscriptions()).toHaveLength(3);
     expect(facade.ms.subscriptions().every((subscription) => subscription.notificationUrl === `${facade.publicUrl}/webhooks/outlook`)).toBe(true);
 
     facade.ms.addMailbox({ email: 'client@acme.com' });

@@ -9,7 +9,7 @@ import { createOutlookAuth } from '../src/auth.js';
 import { createGraphSession } from '../src/client.js';
 import { OutlookProviderOptions } from '../src/options.js';
 import { materialize } from '../src/fetch-messages.js';
-import { loadFolderIds } from '../src/sync.js';
+import { loadFolderIds } from '../src/folders.js';
 import { MailboxGates } from '../src/rate-limit.js';
 import { startHarness, type Connected, type Harness } from './support.js';
 
@@ -53,7 +53,7 @@ describe('partial and malformed delta items', () => {
     expect(folderIds.deleteditems).toBeDefined();
 
     const before = harness.ms.log.entries.length;
-    const changes = await materialize({
+    const { changes } = await materialize({
       graph,
       session: connected.session,
       folderIds,
@@ -87,7 +87,7 @@ describe('partial and malformed delta items', () => {
       toRecipients: [{ emailAddress: { address: 'ana@contoso.com' } }],
       receivedDateTime: '2026-01-01T00:00:00Z',
     };
-    const changes = await materialize({
+    const { changes } = await materialize({
       graph: graphFor(harness, connected),
       session: connected.session,
       folderIds: {},

@@ -1,6 +1,6 @@
 // A change notification names its subscription, and each subscription watches one folder: the
 // pull it triggers reads that folder's delta only, and nothing in the other folders is missed.
-import type { Change } from '@threadlink/core/provider';
+import { ChangeHint, type Change } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STALE_FOLDER_MS } from '../src/sync.js';
 import { startFacade, type Facade } from './harness.js';
@@ -84,6 +84,20 @@ describe('a scoped pull', () => {
 
   const upserted = (changes: Change[]) => changes.flatMap((change) => (change.type === 'upsert' ? [change.message] : []));
 
+  it('names the notified folder in a scope core accepts (folder ids are too long for it), and reads that folder only', async () => {
+    harness = await startHarness();
+    const connected = await harness.connect(ANA);
+    harness.ms.addMailbox({ email: 'client@acme.com' });
+    await harness.ms.deliver({ from: 'client@acme.com', to: ANA, subject: 'inbound', text: 'x' });
+    await harness.ms.flushNotifications();
+    const [hint] = harness.hints;
+    expect(ChangeHint.parse(hint).scope).toHaveLength(1);
+    const before = harness.ms.log.entries.length;
+    const result = await harness.provider.pullChanges(connected.session, connected.connection.cursor!, { scope: hint!.scope! });
+    expect(upserted(result.changes).map((message) => message.subject)).toEqual(['inbound']);
+    expect(harness.ms.log.entries.slice(before).filter((entry) => entry.operation === 'delta')).toHaveLength(1);
+  });
+
   it('keeps the other folders’ delta links, whose changes the next pull of them still finds', async () => {
     harness = await startHarness();
     const connected = await harness.connect(ANA);
@@ -95,14 +109,16 @@ describe('a scoped pull', () => {
     const inboxOnly = await harness.provider.pullChanges(connected.session, connected.connection.cursor!, { scope: ['inbox'] });
     expect(upserted(inboxOnly.changes).map((message) => message.subject)).toEqual(['inbound']);
     const after = JSON.parse(inboxOnly.nextCursor) as { links: Record<string, string> };
-    expect(after.links.sentitems).toBe(start.links.sentitems);
-    expect(after.links.inbox).not.toBe(start.links.inbox);
+    const sentItems = harness.ms.folderId(ANA, 'sentitems');
+    const inbox = harness.ms.folderId(ANA, 'inbox');
+    expect(after.links[sentItems]).toBe(start.links[sentItems]);
+    expect(after.links[inbox]).not.toBe(start.links[inbox]);
 
     const rest = await harness.provider.pullChanges(connected.session, inboxOnly.nextCursor);
     expect(upserted(rest.changes).map((message) => message.subject)).toEqual(['outbound']);
   });
 
-  it('reads the other folders too when it sees a removal (a move between tracked folders is not a delete)', async () => {
+  it('checks a removal by reading the message: a move between synced folders is not a delete', async () => {
     harness = await startHarness();
     const connected = await harness.connect(ANA);
     const delivered = await harness.ms.deliver({ from: 'client@acme.com', to: ANA, subject: 'filed', text: 'x' });
@@ -121,10 +137,11 @@ describe('a scoped pull', () => {
     harness.ms.addMailbox({ email: 'client@acme.com' });
     await harness.ms.deliver({ from: ANA, to: 'client@acme.com', subject: 'outbound', text: 'y' });
     const cursor = JSON.parse(connected.connection.cursor!) as { pulledAt: Record<string, number> };
-    cursor.pulledAt.sentitems = Date.now() - STALE_FOLDER_MS - 1;
+    const sentItems = harness.ms.folderId(ANA, 'sentitems');
+    cursor.pulledAt[sentItems] = Date.now() - STALE_FOLDER_MS - 1;
 
     const result = await harness.provider.pullChanges(connected.session, JSON.stringify(cursor), { scope: ['inbox'] });
     expect(upserted(result.changes).map((message) => message.subject)).toEqual(['outbound']);
-    expect((JSON.parse(result.nextCursor) as { pulledAt: Record<string, number> }).pulledAt.sentitems).toBeGreaterThan(Date.now() - 60_000);
+    expect((JSON.parse(result.nextCursor) as { pulledAt: Record<string, number> }).pulledAt[sentItems]).toBeGreaterThan(Date.now() - 60_000);
   });
 });

@@ -37,7 +37,7 @@ describe('silently dropped Graph subscriptions', () => {
     expect(await subjects(facade)).toEqual(['while push was dead']);
     expect(facade.eventsNamed('sync.error').map((event) => event.code)).toContain('CURSOR_EXPIRED');
     const live = facade.ms.subscriptions().filter((subscription) => subscription.mailbox === MAILBOX);
-    expect(live).toHaveLength(2);
+    expect(live).toHaveLength(3);
     expect(live.some((subscription) => dropped.includes(subscription.id))).toBe(false);
     const stored = await facade.tl.connections.get(connection.id, { tenantId: 't1', as: 'admin' });
     expect(stored.subscription!.items.map((item) => item.id).sort()).toEqual(live.map((subscription) => subscription.id).sort());

@@ -88,7 +88,7 @@ describe('notification → delta pull → metadata', () => {
     expect(new Set(messages.map((message) => message.providerThreadId)).size).toBe(1);
   });
 
-  it('reports deletes, moves to Deleted Items and moves out of the tracked folders as deletions, and updates as upserts', async () => {
+  it('reports deletes and moves to Deleted Items as deletions, a move to Archive and updates as upserts', async () => {
     harness = await startHarness();
     const connected = await harness.connect('ana@contoso.com');
     const ids: string[] = [];
@@ -105,10 +105,17 @@ describe('notification → delta pull → metadata', () => {
 
     const changes = await pullAll(harness.provider, connected);
     const deleted = changes.flatMap((change) => (change.type === 'delete' ? [change.providerMessageId] : [])).sort();
-    expect(deleted).toEqual([ids[0], ids[1], ids[2]].sort());
+    expect(deleted).toEqual([ids[0], ids[1]].sort());
     const updated = upserts(changes);
-    expect(updated).toHaveLength(1);
-    expect(updated[0]).toMatchObject({ providerMessageId: ids[3], subject: 'm3', labels: ['Clients'], folder: 'inbox' });
+    expect(updated.find((message) => message.providerMessageId === ids[2])?.folder).toBe('archive');
+    expect(updated).toHaveLength(2);
+    // A message's one label is its folder's id (categories are colour tags, not labels).
+    expect(updated.find((message) => message.providerMessageId === ids[3])).toMatchObject({
+      providerMessageId: ids[3],
+      subject: 'm3',
+      labels: [harness.ms.folderId('ana@contoso.com', 'inbox')],
+      folder: 'inbox',
+    });
   });
 
   it('follows nextLinks across pages and hands back hasMore beyond its page budget', async () => {

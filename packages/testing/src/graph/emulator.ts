@@ -209,6 +209,33 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       store.move(mailbox, store.requireMessage(mailbox, id), store.requireFolder(mailbox, folder).id);
     },
 
+    folderId(mailboxEmail, folder) {
+      return store.requireFolder(store.requireMailbox(mailboxEmail), folder).id;
+    },
+
+    createFolder(mailboxEmail, displayName, parent) {
+      const mailbox = store.requireMailbox(mailboxEmail);
+      const parentId = parent === undefined ? mailbox.rootFolderId : store.requireFolder(mailbox, parent).id;
+      const created = store.createFolder(mailbox, displayName, parentId);
+      if (created === 'exists') throw new Error(`Graph emulator: ${mailboxEmail} already has a folder ${displayName} there`);
+      return created.id;
+    },
+
+    renameFolder(mailboxEmail, folder, displayName) {
+      const mailbox = store.requireMailbox(mailboxEmail);
+      store.renameFolder(store.requireFolder(mailbox, folder), displayName);
+    },
+
+    moveFolder(mailboxEmail, folder, parent) {
+      const mailbox = store.requireMailbox(mailboxEmail);
+      store.moveFolder(mailbox, store.requireFolder(mailbox, folder), store.requireFolder(mailbox, parent).id);
+    },
+
+    deleteFolder(mailboxEmail, folder) {
+      const mailbox = store.requireMailbox(mailboxEmail);
+      store.moveFolder(mailbox, store.requireFolder(mailbox, folder), store.requireFolder(mailbox, 'deleteditems').id);
+    },
+
     updateMessage(mailboxEmail, id, patch) {
       const mailbox = store.requireMailbox(mailboxEmail);
       const update: { isRead?: boolean; categories?: string[]; subject?: string } = {};

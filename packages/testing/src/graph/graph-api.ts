@@ -11,6 +11,7 @@ import type { IdentityService } from './identity.js';
 import { GRAPH_RESOURCE_APP_ID } from './identity.js';
 import { newGuid } from './ids.js';
 import * as mail from './mail-handlers.js';
+import * as folders from './folder-handlers.js';
 import type { Mailbox, MailStore } from './mail-store.js';
 import type { MailFlow } from './mail-flow.js';
 import { graphError, parsePreferences, pathSegments } from './odata.js';
@@ -102,8 +103,11 @@ export class GraphApi {
     scopes = USER_READ;
     add('GET', 'me', 'me.get', (call) => mail.getMe(call));
     scopes = MAIL_READ_BASIC;
-    add('GET', 'me/mailfolders', 'mailFolders.list', (call) => mail.listFolders(deps, call));
-    add('GET', 'me/mailfolders/:folder', 'mailFolders.get', (call) => mail.getFolder(deps, call, call.params.folder ?? ''));
+    add('GET', 'me/mailfolders', 'mailFolders.list', (call) => folders.listFolders(deps.store, call));
+    add('GET', 'me/mailfolders/:folder', 'mailFolders.get', (call) => folders.getFolder(deps.store, call, call.params.folder ?? ''));
+    add('GET', 'me/mailfolders/:folder/childfolders', 'mailFolders.listChildren', (call) =>
+      folders.listChildFolders(deps.store, call, call.params.folder ?? ''),
+    );
     add('GET', 'me/mailfolders/:folder/messages/delta', 'delta', (call) => deps.delta.handle(call, call.params.folder ?? ''));
     add('GET', 'me/mailfolders/:folder/messages', 'messages.list', (call) => mail.listMessages(deps, call, call.params.folder));
     add('GET', 'me/messages', 'messages.list', (call) => mail.listMessages(deps, call, undefined));
@@ -116,6 +120,11 @@ export class GraphApi {
       mail.getAttachment(deps, call, call.params.id ?? '', call.params.attachment ?? ''),
     );
     scopes = MAIL_WRITE;
+    add('POST', 'me/mailfolders', 'mailFolders.create', (call) => folders.createFolder(deps.store, call, undefined));
+    add('POST', 'me/mailfolders/:folder/childfolders', 'mailFolders.create', (call) => folders.createFolder(deps.store, call, call.params.folder ?? ''));
+    add('PATCH', 'me/mailfolders/:folder', 'mailFolders.update', (call) => folders.updateFolder(deps.store, call, call.params.folder ?? ''));
+    add('POST', 'me/mailfolders/:folder/move', 'mailFolders.move', (call) => folders.moveFolder(deps.store, call, call.params.folder ?? ''));
+    add('DELETE', 'me/mailfolders/:folder', 'mailFolders.delete', (call) => folders.deleteFolder(deps.store, call, call.params.folder ?? ''));
     add('POST', 'me/messages', 'messages.create', (call) => mail.createDraft(deps, call));
     add('PATCH', 'me/messages/:id', 'messages.update', (call) => mail.updateMessage(deps, call, call.params.id ?? ''));
     add('DELETE', 'me/messages/:id', 'messages.delete', (call) => mail.deleteMessage(deps, call, call.params.id ?? ''));

@@ -6,7 +6,7 @@ import type { GraphCall } from './context.js';
 import type { DeltaService } from './delta.js';
 import type { MailFlow, OutgoingMessage } from './mail-flow.js';
 import { guessContentType } from './mail-flow.js';
-import type { Folder, Mailbox, MailStore, StoredMessage } from './mail-store.js';
+import type { Mailbox, MailStore, StoredMessage } from './mail-store.js';
 import { newAttachmentId, newInternetMessageId } from './ids.js';
 import { checkFilterProperties, matchesFilter, messageIdFor, renderAttachment, renderMessage, unknownSelectProperty } from './message-json.js';
 import { buildMime } from './mime.js';
@@ -70,38 +70,6 @@ export function getMe(call: GraphCall): EmulatorResponse {
     if (select === undefined || key === 'id' || select.some((field) => field.toLowerCase() === key.toLowerCase())) body[key] = value;
   }
   return graphJson(200, body);
-}
-
-// ---- folders --------------------------------------------------------------------------------
-
-function renderFolder(deps: MailHandlerDeps, mailbox: Mailbox, folder: Folder): Record<string, unknown> {
-  const messages = deps.store.messagesInFolder(mailbox, folder.id);
-  return {
-    id: folder.id,
-    displayName: folder.displayName,
-    parentFolderId: folder.parentFolderId,
-    childFolderCount: 0,
-    unreadItemCount: messages.filter((message) => !message.isRead).length,
-    totalItemCount: messages.length,
-    sizeInBytes: messages.reduce((sum, message) => sum + message.body.content.length, 0),
-    isHidden: folder.isHidden,
-  };
-}
-
-export function listFolders(deps: MailHandlerDeps, call: GraphCall): EmulatorResponse {
-  return graphJson(200, {
-    '@odata.context': `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/mailFolders`,
-    value: call.mailbox.folders.map((folder) => renderFolder(deps, call.mailbox, folder)),
-  });
-}
-
-export function getFolder(deps: MailHandlerDeps, call: GraphCall, reference: string): EmulatorResponse {
-  const folder = deps.store.resolveFolder(call.mailbox, reference);
-  if (!folder) return itemNotFound();
-  return graphJson(200, {
-    '@odata.context': `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/mailFolders/$entity`,
-    ...renderFolder(deps, call.mailbox, folder),
-  });
 }
 
 // ---- message lists --------------------------------------------------------------------------

@@ -185,6 +185,40 @@ export class MailStore {
     return folder?.wellKnownName ?? folderId;
   }
 
+  /** The folders directly under a parent (the root's: `GET /me/mailFolders`; others': `childFolders`). */
+  childFolders(mailbox: Mailbox, parentFolderId: string): Folder[] {
+    return mailbox.folders.filter((folder) => folder.parentFolderId === parentFolderId);
+  }
+
+  /** A user folder (`POST /me/mailFolders` or `…/childFolders`). Sibling names are unique, as in Exchange. */
+  createFolder(mailbox: Mailbox, displayName: string, parentFolderId: string): Folder | 'exists' {
+    if (this.childFolders(mailbox, parentFolderId).some((folder) => folder.displayName.toLowerCase() === displayName.toLowerCase())) return 'exists';
+    const folder: Folder = { id: newFolderId(), displayName, parentFolderId, isHidden: false };
+    mailbox.folders.push(folder);
+    return folder;
+  }
+
+  /** Folder ids survive renames and moves (only the parent or the name changes). */
+  renameFolder(folder: Folder, displayName: string): void {
+    folder.displayName = displayName;
+  }
+
+  moveFolder(mailbox: Mailbox, folder: Folder, parentFolderId: string): void {
+    if (folder.wellKnownName !== undefined) throw new Error('Graph emulator: a well-known folder cannot move');
+    if (parentFolderId === folder.id || this.isInside(mailbox, parentFolderId, folder.id)) throw new Error('Graph emulator: a folder cannot move into itself');
+    folder.parentFolderId = parentFolderId;
+  }
+
+  /** True when `folderId` is `ancestorId` or lies below it. */
+  isInside(mailbox: Mailbox, folderId: string, ancestorId: string): boolean {
+    let current: string | undefined = folderId;
+    for (let depth = 0; current !== undefined && depth < 64; depth += 1) {
+      if (current === ancestorId) return true;
+      current = mailbox.folders.find((folder) => folder.id === current)?.parentFolderId;
+    }
+    return false;
+  }
+
   findMessage(mailbox: Mailbox, id: string): StoredMessage | undefined {
     const direct = mailbox.messages.get(id);
     if (direct) return direct;

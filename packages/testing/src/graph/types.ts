@@ -172,7 +172,16 @@ export interface GraphEmulator {
   userId(mailbox: string): string;
   deliver(input: DeliverInput): Promise<DeliveredGraphMessage>;
   deleteMessage(mailbox: string, id: string): void;
+  /** `folder`: a well-known name, a folder id or a display name (as for every folder argument here). */
   moveMessage(mailbox: string, id: string, folder: string): void;
+  /** A folder's id (folder: well-known name, id or display name). */
+  folderId(mailbox: string, folder: string): string;
+  /** A user folder under `parent` (default: the top of the mailbox); returns its id. */
+  createFolder(mailbox: string, displayName: string, parent?: string): string;
+  renameFolder(mailbox: string, folder: string, displayName: string): void;
+  moveFolder(mailbox: string, folder: string, parent: string): void;
+  /** As `DELETE /me/mailFolders/{id}`: the folder and its messages move into Deleted Items. */
+  deleteFolder(mailbox: string, folder: string): void;
   updateMessage(mailbox: string, id: string, patch: { isRead?: boolean; categories?: string[]; subject?: string }): void;
   messages(mailbox: string): EmulatedGraphMessage[];
   sent(mailbox: string): EmulatedGraphMessage[];

@@ -1,0 +1,143 @@
+// Every mail folder syncs (issue 18): through the facade — createThreadlink + memoryStore +
+// outlookProvider with the real msal-node and Graph clients — against the Graph emulator.
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFacade, type Facade } from './harness.js';
+
+const ADMIN = { tenantId: 't1', as: 'admin' } as const;
+
+async function rows(facade: Facade) {
+  const dump = await facade.store.raw.dump();
+  return (dump.messages ?? []) as Array<{ id: string; subject: string; providerMessageId: string; folder: string }>;
+}
+
+async function clientPanel(facade: Facade): Promise<Array<{ subject: string; folder: string }>> {
+  const timeline = await facade.tl.timeline.forRecord({ type: 'client', id: 'c-acme' }, ADMIN);
+  return timeline.threads.flatMap((thread) => thread.messages.map((message) => ({ subject: message.subject, folder: message.folder })));
+}
+
+async function deliverFromClient(facade: Facade, subject: string) {
+  const delivered = await facade.ms.deliver({ from: 'Carla <client@acme.com>', to: 'ana@contoso.com', subject, text: 'hello' });
+  const copy = delivered.copies.find((entry) => entry.mailbox === 'ana@contoso.com');
+  if (!copy) throw new Error('no copy in ana’s mailbox');
+  return copy.immutableId;
+}
+
+describe('every Outlook folder is synced; a move is an update, not a delete', () => {
+  let facade: Facade;
+  afterEach(async () => facade?.close());
+
+  it('back-fills mail that lives only in Archive and user folders (and their children) at connect time, but not excluded folders', async () => {
+    facade = await startFacade();
+    facade.ms.addMailbox({ email: 'ana@contoso.com' });
+    facade.ms.addMailbox({ email: 'client@acme.com' });
+    const projects = facade.ms.createFolder('ana@contoso.com', 'Projects');
+    const acme = facade.ms.createFolder('ana@contoso.com', 'Acme', projects);
+    const archived = await deliverFromClient(facade, 'archived long ago');
+    const filed = await deliverFromClient(facade, 'filed under Projects/Acme');
+    const junk = await deliverFromClient(facade, 'caught as junk');
+    facade.ms.moveMessage('ana@contoso.com', archived, 'archive');
+    facade.ms.moveMessage('ana@contoso.com', filed, acme);
+    facade.ms.moveMessage('ana@contoso.com', junk, 'junkemail');
+
+    await facade.connect('ana@contoso.com');
+    const stored = await rows(facade);
+    expect(stored.map((row) => row.subject).sort()).toEqual(['archived long ago', 'filed under Projects/Acme']);
+    expect(stored.every((row) => row.folder === 'archive')).toBe(true);
+    // One subscription per synced folder: Inbox, Sent Items, Archive, Projects, Projects/Acme.
+    expect(facade.ms.subscriptions()).toHaveLength(5);
+  });
+
+  it('keeps a client message archived in Outlook on the client panel, with its new folder', async () => {
+    facade = await startFacade();
+    await facade.connect('ana@contoso.com');
+    facade.ms.addMailbox({ email: 'client@acme.com' });
+    const id = await deliverFromClient(facade, 'Quote for PRJ-1042');
+    await facade.settle();
+    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'inbox' }]);
+
+    facade.ms.moveMessage('ana@contoso.com', id, 'archive');
+    await facade.settle();
+    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'archive' }]);
+    expect((await rows(facade)).map((row) => row.providerMessageId)).toEqual([id]);
+  });
+
+  it('keeps record links, a manual one included, when a message moves to a user folder and back', async () => {
+    facade = await startFacade();
+    await facade.connect('ana@contoso.com');
+    facade.ms.addMailbox({ email: 'client@acme.com' });
+    const folder = facade.ms.createFolder('ana@contoso.com', 'Clients');
+    await facade.settle();
+    const id = await deliverFromClient(facade, 'Signed contract');
+    await facade.settle();
+    const [row] = await rows(facade);
+    if (!row) throw new Error('not stored');
+    await facade.tl.matching.link(row.id, { type: 'deal', id: 'd-7' }, { tenantId: 't1', userId: 'u1' });
+    const linksBefore = (await facade.tl.matching.explain(row.id, ADMIN)).map((link) => `${link.record.type}:${link.record.id}`).sort();
+    expect(linksBefore).toEqual(['client:c-acme', 'deal:d-7']);
+
+    facade.ms.moveMessage('ana@contoso.com', id, folder);
+    await facade.settle();
+    expect((await rows(facade)).map((entry) => [entry.id, entry.folder])).toEqual([[row.id, 'archive']]);
+    facade.ms.moveMessage('ana@contoso.com', id, 'inbox');
+    await facade.settle();
+    expect((await rows(facade)).map((entry) => [entry.id, entry.folder])).toEqual([[row.id, 'inbox']]);
+    const linksAfter = (await facade.tl.matching.explain(row.id, ADMIN)).map((link) => `${link.record.type}:${link.record.id}`).sort();
+    expect(linksAfter).toEqual(linksBefore);
+    expect(facade.eventsNamed('message.deleted')).toHaveLength(0);
+  });
+
+  it('syncs, by push, a folder created after connect', async () => {
+    facade = await startFacade();
+    await facade.connect('ana@contoso.com');
+    facade.ms.addMailbox({ email: 'client@acme.com' });
+    const id = await deliverFromClient(facade, 'to be filed');
+    await facade.settle();
+    const created = facade.ms.createFolder('ana@contoso.com', 'Filed later');
+    facade.ms.moveMessage('ana@contoso.com', id, created);
+    await facade.settle();
+    expect((await rows(facade)).map((row) => [row.subject, row.folder])).toEqual([['to be filed', 'archive']]);
+
+    // Mail put straight into the new folder (a server-side rule) arrives too: the folder is now synced.
+    const second = await deliverFromClient(facade, 'second one');
+    facade.ms.moveMessage('ana@contoso.com', second, created);
+    await facade.settle();
+    expect((await rows(facade)).map((row) => row.subject).sort()).toEqual(['second one', 'to be filed']);
+  });
+
+  it('still deletes a message deleted for real, or moved into Deleted Items or Junk Email', async () => {
+    facade = await startFacade();
+    await facade.connect('ana@contoso.com');
+    facade.ms.addMailbox({ email: 'client@acme.com' });
+    const gone = await deliverFromClient(facade, 'deleted for good');
+    const binned = await deliverFromClient(facade, 'moved to the bin');
+    const junk = await deliverFromClient(facade, 'marked as junk');
+    const kept = await deliverFromClient(facade, 'kept');
+    await facade.settle();
+    expect(await rows(facade)).toHaveLength(4);
+
+    facade.ms.deleteMessage('ana@contoso.com', gone);
+    facade.ms.moveMessage('ana@contoso.com', binned, 'deleteditems');
+    facade.ms.moveMessage('ana@contoso.com', junk, 'junkemail');
+    await facade.settle();
+    expect((await rows(facade)).map((row) => row.providerMessageId)).toEqual([kept]);
+  });
+
+  it('leaves out the folders a host excludes, by display name, with their children', async () => {
+    facade = await startFacade({ provider: { excludeFolders: ['deleteditems', 'junkemail', 'drafts', 'outbox', 'Personal'] } });
+    facade.ms.addMailbox({ email: 'ana@contoso.com' });
+    facade.ms.addMailbox({ email: 'client@acme.com' });
+    const personal = facade.ms.createFolder('ana@contoso.com', 'Personal');
+    const family = facade.ms.createFolder('ana@contoso.com', 'Family', personal);
+    const hidden = await deliverFromClient(facade, 'private');
+    facade.ms.moveMessage('ana@contoso.com', hidden, family);
+    await facade.connect('ana@contoso.com');
+    expect(await rows(facade)).toEqual([]);
+
+    const shown = await deliverFromClient(facade, 'work');
+    await facade.settle();
+    expect((await rows(facade)).map((row) => row.subject)).toEqual(['work']);
+    facade.ms.moveMessage('ana@contoso.com', shown, personal);
+    await facade.settle();
+    expect(await rows(facade)).toEqual([]);
+  });
+});
