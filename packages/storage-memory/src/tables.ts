@@ -10,6 +10,16 @@ interface LeaseRow {
   expiresAt: number;
 }
 
+/** One ingestion policy: the tenant's (connectionId null) or a connection's. */
+export interface PolicyRow {
+  tenantId: string;
+  connectionId: string | null;
+  policy: unknown;
+}
+
+/** The policies map's key: one row per tenant and per connection. */
+export const policyKey = (tenantId: string, connectionId: string | null): string => `${tenantId}\u0000${connectionId ?? ''}`;
+
 interface ClaimRow {
   key: string;
   expiresAt: number;
@@ -22,11 +32,12 @@ export interface Tables {
   links: Map<string, Map<string, RecordLink>>;
   leases: Map<string, LeaseRow>;
   claims: Map<string, ClaimRow>;
+  policies: Map<string, PolicyRow>;
   indexes: MessageIndexes;
 }
 
 export function createTables(): Tables {
-  return { connections: new Map(), messages: new Map(), links: new Map(), leases: new Map(), claims: new Map(), indexes: createIndexes() };
+  return { connections: new Map(), messages: new Map(), links: new Map(), leases: new Map(), claims: new Map(), policies: new Map(), indexes: createIndexes() };
 }
 
 export const copy = <T>(value: T): T => structuredClone(value);
@@ -94,6 +105,7 @@ export function dumpTables(tables: Tables): Record<string, unknown[]> {
     links: [...tables.links.values()].flatMap((byRecord) => [...byRecord.values()]),
     leases: [...tables.leases.values()],
     claims: [...tables.claims.values()],
+    policies: [...tables.policies.values()],
     'index.providerId': [...indexes.byProviderId.entries()].map(([indexKey, id]) => ({ key: indexKey, id })),
     'index.connection': indexRows(indexes.byConnection),
     'index.address': indexRows(indexes.byAddress),
