@@ -38,6 +38,7 @@ export type { MatchingOptions } from './matching/index.js';
 export type { ConnectionHealth, HealthThresholds, HealthVerdict } from './health/health.js';
 export type { TimelineResult, TimelineThread } from './timeline/timeline.js';
 export type { ExportRecord, PurgeReport, StoredMessage } from './ports/metadata-store.js';
+export type { PolicyChangeReport, PolicyPreview, PolicyTarget, PolicyView } from './policy/commands.js';
 export type { Clock } from './util/clock.js';
 export type { BackoffOptions } from './util/retry.js';
 

@@ -239,7 +239,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const policy = parsePolicyToSave(tenantId, connectionId, input);
       if (connectionId !== null) {
         const connection = tables.connections.get(connectionId);
-        if (!connection || connection.tenantId !== tenantId) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
+        if (!connection || connection.tenantId !== tenantId)
+          throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
       }
       tables.policies.set(policyKey(tenantId, connectionId), { tenantId, connectionId, policy: copy(policy) });
     },

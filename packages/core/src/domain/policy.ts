@@ -58,7 +58,16 @@ export type ConnectionPolicyInput = z.input<typeof ConnectionPolicy>;
 export const TenantPolicy = z.strictObject({
   ...ruleFields,
   /** The tenant's own mail domains (exact, lower-case): what `internalOnly` calls internal. */
-  ownDomains: z.array(z.string().trim().toLowerCase().regex(new RegExp(`^${DOMAIN}$`), 'an own domain is a plain domain (example.com)')).max(100).default([]),
+  ownDomains: z
+    .array(
+      z
+        .string()
+        .trim()
+        .toLowerCase()
+        .regex(new RegExp(`^${DOMAIN}$`), 'an own domain is a plain domain (example.com)'),
+    )
+    .max(100)
+    .default([]),
 });
 export type TenantPolicy = z.infer<typeof TenantPolicy>;
 export type TenantPolicyInput = z.input<typeof TenantPolicy>;
