@@ -32,7 +32,7 @@ for (const backend of backends) {
       // The old column check is really there: this is what the upgrade has to lift.
       await expect(releaseOne.saveConnection(makeConnection({ provider: 'imap-test' }))).rejects.toMatchObject({ name: 'ThreadlinkError' });
 
-      expect((await base.migrate()).applied).toEqual([2]);
+      expect((await base.migrate()).applied).toEqual([2, 4]);
       expect(await base.getConnection(gmail.id)).toEqual(gmail);
       const imap = makeConnection({ provider: 'imap-test' });
       await base.saveConnection(imap);

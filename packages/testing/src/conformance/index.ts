@@ -7,6 +7,7 @@ import { connectionCases } from './cases/connections.js';
 import { coordinationCases } from './cases/coordination.js';
 import { linkCases } from './cases/links.js';
 import { offboardingCases } from './cases/offboarding.js';
+import { policyCases } from './cases/policies.js';
 import { privacyCases } from './cases/privacy.js';
 import { queryCases } from './cases/queries.js';
 import { syncCases } from './cases/sync.js';
@@ -58,6 +59,7 @@ export function runStoreConformance<Store extends MetadataStore>(options: StoreC
     coordinationCases(context);
     offboardingCases(context);
     privacyCases(context);
+    policyCases(context);
   });
 }
 
