@@ -11,6 +11,7 @@ import { ThreadlinkError } from '../errors.js';
 import { effectivePolicyOf } from './admit.js';
 import type { EffectivePolicy } from './evaluate.js';
 import { parsePolicyInput } from './parse.js';
+import { withMailboxHeld } from './mailbox-hold.js';
 import { loosens, outsideOf, purgeIds } from './retroactive.js';
 
 /** Which policy: the tenant's (no connectionId) or one connection's. */
@@ -98,10 +99,15 @@ export function createPolicyCommands(context: CoreContext) {
     const rules = parsePolicyInput(level, input);
     const before = await read(resolved.tenantId, resolved.connectionId);
     const previous = resolved.connectionId === null ? before.tenant : (before.connection as ConnectionPolicy);
-    // Saved first: from here on every commit (any instance) applies the new rules, so what the
-    // purge below removes cannot come back through a later page.
+    // Saved first: from here on every page (any instance) reads the new rules; each mailbox is then
+    // purged under its lease, so no page that read the old rules is still in flight (mailbox-hold.ts).
     await store.savePolicy(resolved.tenantId, resolved.connectionId, rules);
-    const purged = await purgeIds(store, resolved.tenantId, await outside(resolved, rules));
+    const purged = { messageIds: [] as string[], links: 0 };
+    for (const [connection, policy] of await effectiveWith(resolved, rules)) {
+      const removed = await withMailboxHeld(context, connection.id, async () => purgeIds(store, resolved.tenantId, await outsideOf(store, connection, policy)));
+      purged.messageIds.push(...removed.messageIds);
+      purged.links += removed.links;
+    }
     const resync: string[] = [];
     if (loosens(previous, rules)) {
       for (const connection of resolved.connections) {
