@@ -77,6 +77,8 @@ describe.each(kinds)('ingestion policy on %s', (storeKind) => {
       expect(tightened.purged).toEqual({ messages: 1, links: 0, messageIds: [spouseRow!.id] });
       expect(tightened.resync).toEqual([]);
       expect(await store.getMessageByProviderId(gmail.id, fromSpouse.id)).toBeNull();
+      // A host mirroring activities hears of it like of any delete (ids only).
+      expect(world.events.filter((event) => event.name === 'message.deleted' && event.json.includes(spouseRow!.id))).toHaveLength(1);
       await world.settle();
       // Its earlier message.synced event is history; no table holds the address any more.
       expect((await grepEverywhere(spouse)).tableHits).toEqual([]);

@@ -1,7 +1,7 @@
 // tl.policy.*: read, change and preview the ingestion policy. The tenant's rules are an admin's;
 // a connection's rules are its owner's (or an admin's). A change applies retroactively: what now
-// falls outside is purged before the call returns (the report lists the removed message ids, the
-// log only counts), and a loosening enqueues a reconciliation per affected mailbox that brings
+// falls outside is purged before the call returns (the report lists the removed message ids, each
+// gets a `message.deleted` event as a sync's delete would, the log only counts), and a loosening enqueues a reconciliation per affected mailbox that brings
 // back what the provider still has within the back-fill window.
 import type { Scope } from '../api.js';
 import { checkScope, type CoreContext } from '../context.js';
@@ -12,7 +12,7 @@ import { effectivePolicyOf } from './admit.js';
 import type { EffectivePolicy } from './evaluate.js';
 import { parsePolicyInput } from './parse.js';
 import { withMailboxHeld } from './mailbox-hold.js';
-import { loosens, outsideOf, purgeIds } from './retroactive.js';
+import { loosens, outsideOf, purgeMessages } from './retroactive.js';
 
 /** Which policy: the tenant's (no connectionId) or one connection's. */
 export type PolicyTarget = Scope & { connectionId?: string };
@@ -89,7 +89,8 @@ export function createPolicyCommands(context: CoreContext) {
 
   const outside = async (resolved: Resolved, rules: TenantPolicy | ConnectionPolicy): Promise<string[]> => {
     const ids: string[] = [];
-    for (const [connection, policy] of await effectiveWith(resolved, rules)) ids.push(...(await outsideOf(store, connection, policy)));
+    for (const [connection, policy] of await effectiveWith(resolved, rules))
+      ids.push(...(await outsideOf(store, connection, policy)).map((message) => message.id));
     return ids;
   };
 
@@ -104,7 +105,7 @@ export function createPolicyCommands(context: CoreContext) {
     await store.savePolicy(resolved.tenantId, resolved.connectionId, rules);
     const purged = { messageIds: [] as string[], links: 0 };
     for (const [connection, policy] of await effectiveWith(resolved, rules)) {
-      const removed = await withMailboxHeld(context, connection.id, async () => purgeIds(store, resolved.tenantId, await outsideOf(store, connection, policy)));
+      const removed = await withMailboxHeld(context, connection.id, async () => purgeMessages(context, connection, await outsideOf(store, connection, policy)));
       purged.messageIds.push(...removed.messageIds);
       purged.links += removed.links;
     }

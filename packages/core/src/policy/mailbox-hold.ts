@@ -10,7 +10,11 @@ import { connectionLeaseKey, LEASE_BUSY_RETRY_MS } from '../engine/mailbox-lease
 /** How long a policy change waits for a busy mailbox (a back-fill page or a pull) before purging anyway. */
 const HOLD_WAIT_MS = 30_000;
 
-export async function withMailboxHeld<T>(context: Pick<CoreContext, 'store' | 'clock' | 'options' | 'logger'>, connectionId: string, work: () => Promise<T>): Promise<T> {
+export async function withMailboxHeld<T>(
+  context: Pick<CoreContext, 'store' | 'clock' | 'options' | 'logger'>,
+  connectionId: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const { store, clock, options, logger } = context;
   const key = connectionLeaseKey(connectionId);
   const owner = `policy:${randomUUID()}`;
