@@ -53,13 +53,18 @@ describe.skipIf(!availability.run)('the Keep mail out panel in Chromium', () => 
     const panel = page.getByRole('region', { name: 'Keep mail out' });
     await panel.getByLabel('Address or domain').fill('PM@bigco.com');
     await panel.getByRole('button', { name: 'Exclude' }).click();
-    await panel.getByRole('status').filter({ hasText: /Excluded pm@bigco\.com\. Removed \d+ stored messages? and \d+ record links? from the CRM\./ }).waitFor();
+    await panel
+      .getByRole('status')
+      .filter({ hasText: /Excluded pm@bigco\.com\. Removed \d+ stored messages? and \d+ record links? from the CRM\./ })
+      .waitFor();
     await thread(page, BADGES).waitFor({ state: 'detached' });
     expect(await thread(page, PROPOSAL).count()).toBe(1);
     expect(await panel.locator('#exclusions li').allTextContents()).toEqual(['pm@bigco.comRemove']);
     expect(await storedText(app)).not.toContain('pm@bigco.com');
 
-    expect((await postJson(app, '/api/demo/send', { provider: 'gmail', from: 'pm@bigco.com', subject: 'Crew list for Tuesday', text: 'Attached.' })).status).toBe(202);
+    expect(
+      (await postJson(app, '/api/demo/send', { provider: 'gmail', from: 'pm@bigco.com', subject: 'Crew list for Tuesday', text: 'Attached.' })).status,
+    ).toBe(202);
     await app.tl.idle();
     expect(await storedText(app)).not.toContain('Crew list for Tuesday');
     expect(await seriousViolations(page, app.url)).toEqual([]);

@@ -37,7 +37,11 @@ describe.each(kinds)('ingestion policy on %s', (storeKind) => {
       const hrDomain = `hr-${tag}.test`;
       const grepEverywhere = async (needle: string) => {
         const dump = await world.backend.dump();
-        const tables = Object.fromEntries(Object.entries(dump).filter(([table]) => !POLICY_TABLES.has(table)).map(([table, rows]) => [`table ${table}`, rows]));
+        const tables = Object.fromEntries(
+          Object.entries(dump)
+            .filter(([table]) => !POLICY_TABLES.has(table))
+            .map(([table, rows]) => [`table ${table}`, rows]),
+        );
         const policyRows = Object.entries(dump).filter(([table]) => POLICY_TABLES.has(table));
         return {
           hits: canaryHits(needle, { ...tables, logs: world.logs.join('\n'), events: world.events.map((event) => event.json).join('\n') }),

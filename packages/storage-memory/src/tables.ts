@@ -11,7 +11,7 @@ interface LeaseRow {
 }
 
 /** One ingestion policy: the tenant's (connectionId null) or a connection's. */
-export interface PolicyRow {
+interface PolicyRow {
   tenantId: string;
   connectionId: string | null;
   policy: unknown;

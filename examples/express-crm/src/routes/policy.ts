@@ -20,7 +20,8 @@ export function policyRoutes({ tl, scope }: RouteContext): Router {
 
   const exclusionsOf = async (connections: PublicConnection[]): Promise<string[]> => {
     const all = new Set<string>();
-    for (const connection of connections) for (const rule of (await tl.policy.get({ ...scope, connectionId: connection.id })).connection?.exclude ?? []) all.add(rule);
+    for (const connection of connections)
+      for (const rule of (await tl.policy.get({ ...scope, connectionId: connection.id })).connection?.exclude ?? []) all.add(rule);
     return [...all].sort();
   };
 

@@ -44,7 +44,7 @@ function compile(rules: readonly string[]): CompiledExclusions {
 }
 
 /** Whether an address is hit by an exclusion list (see the grammar in domain/policy.ts). */
-export function addressExcluded(rules: readonly string[], rawAddress: string): boolean {
+function addressExcluded(rules: readonly string[], rawAddress: string): boolean {
   if (rules.length === 0) return false;
   const address = rawAddress.toLowerCase();
   const { addresses, domains, suffixes } = compile(rules);
