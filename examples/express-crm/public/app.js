@@ -278,6 +278,7 @@ async function loadConnections() {
   const { connections } = await api('/connections');
   state.connections = connections;
   renderConnections();
+  await loadExclusions();
 }
 
 async function connect(provider) {
@@ -1204,6 +1205,72 @@ function listen() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Keep mail out: the user's exclusions (threadlink's ingestion policy on their own mailboxes)
+
+function renderExclusions(rules) {
+  const list = document.getElementById('exclusions');
+  list.replaceChildren(
+    ...rules.map((rule) => {
+      const remove = h('button', { type: 'button', class: 'button subtle', 'aria-label': `Remove ${rule}` }, 'Remove');
+      remove.addEventListener('click', () => void removeExclusion(rule, remove));
+      return h('li', { 'data-rule': rule }, h('span', {}, rule), remove);
+    }),
+  );
+}
+
+async function loadExclusions() {
+  const panel = document.getElementById('exclusions-panel');
+  const { exclude, mailboxes } = await api('/policy');
+  panel.hidden = mailboxes === 0;
+  renderExclusions(exclude);
+}
+
+async function addExclusion(form, button) {
+  const input = form.elements.rule;
+  const report = document.getElementById('exclusion-report');
+  button.disabled = true;
+  try {
+    const result = await api('/policy/exclusions', { method: 'POST', body: { rule: input.value } });
+    renderExclusions(result.exclude);
+    const { messages, links } = result.purged;
+    report.textContent =
+      messages === 0
+        ? `Excluded ${result.rule}. Nothing stored matched it; new mail from it will not be stored.`
+        : `Excluded ${result.rule}. Removed ${messages} stored ${messages === 1 ? 'message' : 'messages'} and ${links} record ${links === 1 ? 'link' : 'links'} from the CRM.`;
+    input.value = '';
+    await refreshTimeline();
+  } catch (error) {
+    showError(error, 'Excluding mail');
+    input.focus();
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function removeExclusion(rule, button) {
+  const report = document.getElementById('exclusion-report');
+  button.disabled = true;
+  try {
+    const result = await api('/policy/exclusions/remove', { method: 'POST', body: { rule } });
+    renderExclusions(result.exclude);
+    report.textContent = `${result.rule} is no longer excluded. Its mail comes back as the mailboxes re-sync.`;
+    document.getElementById('exclusion-rule').focus();
+  } catch (error) {
+    button.disabled = false;
+    showError(error, 'Removing the exclusion');
+  }
+}
+
+function setUpExclusions() {
+  const form = document.getElementById('exclusion-form');
+  const button = document.getElementById('exclusion-add');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void addExclusion(form, button);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Demo controls
 
 function setUpDemo(demo) {
@@ -1253,6 +1320,7 @@ async function start() {
   document.getElementById('drawer-close').addEventListener('click', () => closeHealthDrawer());
   document.getElementById('drawer-backdrop').addEventListener('click', () => closeHealthDrawer());
   setUpComposer();
+  setUpExclusions();
   // Escape closes what is on top: the explain popover, then the health drawer.
   document.addEventListener('keydown', (event) => {
     if (event.key !== 'Escape') return;

@@ -92,6 +92,11 @@ export const PLAIN_ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { title: 'The page sent something the server cannot read', sentence: 'Reload the page and try again.', action: 'reload' },
   NOT_DEMO: { title: 'Only available in demo mode', sentence: 'The demo controls work only when the server runs the demo.' },
   FORBIDDEN: { title: 'Only the mailbox owner can do that', sentence: 'Ask the person who connected this mailbox.' },
+  POLICY_INVALID: {
+    title: 'That is not an address or a domain',
+    sentence: 'Write an address (name@example.com), a domain (example.com) or every subdomain of one (*.example.com).',
+  },
+  NO_MAILBOX: { title: 'No mailbox is connected', sentence: 'Connect Gmail or Outlook first; exclusions apply to your own mailboxes.' },
   SCOPE_REQUIRED: { title: 'Your session could not be checked', sentence: 'Sign in again, then retry.', action: 'reload' },
   // The server itself
   CURSOR_EXPIRED: {

@@ -33,6 +33,7 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { matchingRoutes } from './routes/matching.js';
 import { messageRoutes } from './routes/messages.js';
+import { policyRoutes } from './routes/policy.js';
 import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/session.js';
 import { demoSealingKey } from './sealing-key.js';
@@ -186,7 +187,7 @@ export async function createApp(config: AppConfig): Promise<App> {
       }
       next();
     });
-    for (const routes of [sessionRoutes, recordRoutes, messageRoutes, matchingRoutes, connectionRoutes, healthRoutes, demoRoutes, eventRoutes])
+    for (const routes of [sessionRoutes, recordRoutes, messageRoutes, matchingRoutes, connectionRoutes, policyRoutes, healthRoutes, demoRoutes, eventRoutes])
       api.use(routes(context));
     api.use(notFound);
     app.use('/api', api);

@@ -2,6 +2,7 @@
 // rather than inferred from createThreadlink, so the contract is read (and reviewed) in one place
 // and an implementation change cannot widen it by accident.
 import type EventEmitter from 'eventemitter3';
+import type { ConnectionPolicyInput, TenantPolicyInput } from './domain/policy.js';
 import type { MessageBody, MessageMeta, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
 import type { EngineOptions } from './engine/sync-engine.js';
 import type { PublicConnection, ThreadlinkEvents } from './events.js';
@@ -9,6 +10,7 @@ import type { ConnectionHealth } from './health/health.js';
 import type { LabeledMessage } from './labels/names.js';
 import type { Logger } from './logger.js';
 import type { MatchingOptions } from './matching/index.js';
+import type { PolicyChangeReport, PolicyPreview, PolicyTarget, PolicyView } from './policy/commands.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { MailProvider } from './ports/mail-provider.js';
 import type { ExportRecord, MetadataStore, PurgeReport, StoredMessage } from './ports/metadata-store.js';
@@ -304,5 +306,21 @@ export interface Threadlink {
     unlink(messageId: string, record: RecordRef, scope: ManualLinkInput): Promise<RecordLink>;
     /** Forgets a manual decision; returns whether there was one. */
     reset(messageId: string, record: RecordRef, scope: Scope): Promise<boolean>;
+  };
+
+  /**
+   * The ingestion policy: what mail is never stored. Without `connectionId` the target is the
+   * tenant's policy (changed with an admin scope); with one, that mailbox's own rules (owner or
+   * admin). A message is stored only when both levels admit it. Invalid rules are POLICY_INVALID.
+   */
+  readonly policy: {
+    /** The tenant's rules and, for a connection target, the connection's (defaults when unsaved). */
+    get(target: PolicyTarget): Promise<PolicyView>;
+    /** Replaces the target's rules; purges what now falls outside, and enqueues a reconciliation when they loosen. */
+    set(rules: TenantPolicyInput | ConnectionPolicyInput, target: PolicyTarget): Promise<PolicyChangeReport>;
+    /** `set` with the saved rules' other top-level fields kept. */
+    update(patch: Partial<TenantPolicyInput & ConnectionPolicyInput>, target: PolicyTarget): Promise<PolicyChangeReport>;
+    /** What `set` would purge, without changing anything. */
+    preview(rules: TenantPolicyInput | ConnectionPolicyInput, target: PolicyTarget): Promise<PolicyPreview>;
   };
 }

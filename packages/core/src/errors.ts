@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   ACCOUNT_MISMATCH: { retryable: false, status: 403 },
   /** A call that names a connection, message or record came without a tenant, or without a user or `as: 'admin'`. */
   SCOPE_REQUIRED: { retryable: false, status: 400 },
+  /** An ingestion policy that does not parse; `details.rule` names the offending entry's path. */
+  POLICY_INVALID: { retryable: false, status: 400 },
   SEALING_KEY_MISSING: { retryable: false, status: 500 },
   SEAL_INVALID: { retryable: false, status: 500 },
   LEASE_LOST: { retryable: true, status: 409 },

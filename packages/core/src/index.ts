@@ -4,6 +4,7 @@
 // tests and benchmarks reach internals through `@threadlink/core/testing`. Everything else is internal.
 // The zod schemas are the vocabulary of every audience, so each entry re-exports them.
 export * from './domain/schemas.js';
+export * from './domain/policy.js';
 export * from './errors.js';
 export { THREADLINK_EVENT_NAMES, type PublicConnection, type ThreadlinkEventName, type ThreadlinkEvents } from './events.js';
 export { consoleJsonLogger, silentLogger, type LogFields, type Logger, type LogLevel } from './logger.js';
@@ -38,6 +39,7 @@ export type { ConnectionHealth, HealthThresholds, HealthVerdict } from './health
 export type { TimelineResult, TimelineThread } from './timeline/timeline.js';
 export type { LabeledMessage } from './labels/names.js';
 export type { ConnectionLabel, ExportRecord, PurgeReport, StoredMessage } from './ports/metadata-store.js';
+export type { PolicyChangeReport, PolicyPreview, PolicyTarget, PolicyView } from './policy/commands.js';
 export type { Clock } from './util/clock.js';
 export type { BackoffOptions } from './util/retry.js';
 

@@ -6,6 +6,8 @@ export * from './domain/schemas.js';
 export { ThreadlinkError, isThreadlinkError, type ErrorCode } from './errors.js';
 export type { PublicConnection } from './events.js';
 export type * from './ports/metadata-store.js';
+export * from './domain/policy.js';
+export { parsePolicyToSave, parseStoredPolicy, parsePurgeIds, MAX_PURGE_IDS } from './store/policy-arguments.js';
 
 export {
   parseStoreInput,

@@ -19,6 +19,7 @@ import { createBodyRead } from './messages/body.js';
 import { createDraftContext } from './messages/draft-context.js';
 import { createReply } from './messages/reply.js';
 import { withLabelNames, type LabeledMessage } from './labels/names.js';
+import { createPolicyCommands } from './policy/commands.js';
 import { createTimelineReads } from './timeline/reads.js';
 import { createReceiveWebhook } from './webhooks/receive.js';
 
@@ -64,6 +65,7 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
       draftContext: createDraftContext(context, body),
     },
     matching: createRematching(context),
+    policy: createPolicyCommands(context),
   };
   registerInternals(threadlink, { engine: context.engine, store: context.store, queue: context.queue, matcher: context.matcher, sealer: context.sealer });
   return threadlink;

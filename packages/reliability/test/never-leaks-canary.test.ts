@@ -1,8 +1,9 @@
 // The privacy canary across every path: a unique string placed in bodies (text, HTML, attachment
 // content) — and therefore in Gmail's `snippet` and Graph's `bodyPreview` — travels through
-// back-fill, push sync, body on demand, draft context, reply, failing calls, debug logs, events
-// and exports, on the memory store, PGlite and PostgreSQL. Every physical table is dumped and
-// grepped: the canary must reach the caller of body() and nowhere else.
+// back-fill, push sync, body on demand, draft context, reply, the ingestion policy (preview, purge,
+// exclusion on arrival), failing calls, debug logs, events and exports, on the memory store, PGlite
+// and PostgreSQL. Every physical table is dumped and grepped: the canary must reach the caller of
+// body() and nowhere else.
 import { randomBytes } from 'node:crypto';
 import { isThreadlinkError } from '@threadlink/core';
 import { describe, expect, it } from 'vitest';
@@ -59,6 +60,21 @@ describe.each(kinds)('privacy canary on %s', (storeKind) => {
       }
       await world.settle();
 
+      // The ingestion policy path: a preview, a tightening that purges a message carrying the canary
+      // in its body, and mail excluded on arrival. Reports carry ids only.
+      const policyReports: unknown[] = [];
+      const excludedSender = 'private@clinic.test';
+      const doomed = await world.google.deliver({ from: excludedSender, to: gmailEmail, subject: 'Clinic', ...content('policy') });
+      await world.settle();
+      expect(await store.getMessageByProviderId(gmail.id, doomed.id)).not.toBeNull();
+      const policyTarget = { ...scope, connectionId: gmail.id };
+      policyReports.push(await tl.policy.preview({ exclude: ['clinic.test'] }, policyTarget));
+      policyReports.push(await tl.policy.set({ exclude: ['clinic.test'] }, policyTarget));
+      await world.google.deliver({ from: excludedSender, to: gmailEmail, subject: 'Clinic again', ...content('policy-push') });
+      await world.settle();
+      expect(await store.getMessageByProviderId(gmail.id, doomed.id)).toBeNull();
+      policyReports.push(await tl.policy.get(policyTarget));
+
       // Failing paths: body fetches and syncs that error out must not echo content in errors.
       world.google.failNext('messages.get', { status: 500, count: 20 });
       world.microsoft.faults.errorRate = 1;
@@ -93,6 +109,7 @@ describe.each(kinds)('privacy canary on %s', (storeKind) => {
         events: world.events.map((event) => event.json).join('\n'),
         errors,
         exports: exported,
+        policy: policyReports,
       };
       expect(world.logs.some((line) => line.includes('"level":"debug"'))).toBe(true);
       expect(Object.keys(dump).length).toBeGreaterThanOrEqual(5);

@@ -10,6 +10,9 @@ import {
   parseLabelDirectory,
   parseLinksToAdd,
   parseManualLink,
+  parsePolicyToSave,
+  parsePurgeIds,
+  parseStoredPolicy,
   parseRecordRef,
   parseStoredConnection,
   recordKey,
@@ -24,11 +27,14 @@ import {
   type MetadataStore,
   type PageRequest,
   type PurgeReport,
+  type ConnectionPolicy,
+  type MessagePurge,
+  type TenantPolicy,
 } from '@threadlink/core/store';
 import { commitSync, planSync, subscriptionIds, writeConnection } from './apply-sync.js';
 import { acquireLease, claimOnce, releaseLease, renewLease } from './coordination.js';
 import { indexGet, indexRemove, key } from './indexes.js';
-import { copy, createTables, deleteLink, deleteMessage, dumpTables, linksOf, oldestFirst, setLink, storedMessage, type Tables } from './tables.js';
+import { copy, createTables, deleteLink, deleteMessage, dumpTables, linksOf, oldestFirst, policyKey, setLink, storedMessage, type Tables } from './tables.js';
 import { timeline, visibleConnections } from './timeline.js';
 
 export interface MemoryStoreOptions {
@@ -234,6 +240,37 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return claimOnce(tables, claimKey, expiresAt, now, claimSweep);
     },
 
+    async getPolicies(tenantId, connectionId) {
+      requireTenant(tenantId);
+      const tenant = tables.policies.get(policyKey(tenantId, null));
+      const own = connectionId === undefined ? undefined : tables.policies.get(policyKey(tenantId, connectionId));
+      return {
+        tenant: tenant ? (parseStoredPolicy('tenant', copy(tenant.policy)) as TenantPolicy) : null,
+        connection: own ? (parseStoredPolicy('connection', copy(own.policy)) as ConnectionPolicy) : null,
+      };
+    },
+
+    async savePolicy(tenantId, connectionId, input) {
+      const policy = parsePolicyToSave(tenantId, connectionId, input);
+      if (connectionId !== null) {
+        const connection = tables.connections.get(connectionId);
+        if (!connection || connection.tenantId !== tenantId)
+          throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
+      }
+      tables.policies.set(policyKey(tenantId, connectionId), { tenantId, connectionId, policy: copy(policy) });
+    },
+
+    async purgeMessages(tenantId, messageIds): Promise<MessagePurge> {
+      const report: MessagePurge = { messageIds: [], links: 0 };
+      for (const id of parsePurgeIds(tenantId, messageIds)) {
+        const message = tenantMessage(tenantId, id);
+        if (!message) continue;
+        report.links += deleteMessage(tables, message);
+        report.messageIds.push(id);
+      }
+      return report;
+    },
+
     async purgeConnection(connectionId): Promise<PurgeReport> {
       const report: PurgeReport = { connections: 0, messages: 0, links: 0, other: 0 };
       for (const id of [...indexGet(tables.indexes.byConnection, connectionId)]) {
@@ -247,6 +284,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         for (const id of subscriptionIds(connection)) indexRemove(tables.indexes.bySubscription, id, connectionId);
         tables.connections.delete(connectionId);
         report.connections = 1;
+        if (tables.policies.delete(policyKey(connection.tenantId, connectionId))) report.other += 1;
       }
       report.other += tables.labels.get(connectionId)?.length ?? 0;
       tables.labels.delete(connectionId);

@@ -10,6 +10,16 @@ interface LeaseRow {
   expiresAt: number;
 }
 
+/** One ingestion policy: the tenant's (connectionId null) or a connection's. */
+interface PolicyRow {
+  tenantId: string;
+  connectionId: string | null;
+  policy: unknown;
+}
+
+/** The policies map's key: one row per tenant and per connection. */
+export const policyKey = (tenantId: string, connectionId: string | null): string => `${tenantId}\u0000${connectionId ?? ''}`;
+
 interface ClaimRow {
   key: string;
   expiresAt: number;
@@ -24,11 +34,12 @@ export interface Tables {
   claims: Map<string, ClaimRow>;
   /** connection id → its label directory, ordered by id (one write per refresh, names never on messages). */
   labels: Map<string, LabelRef[]>;
+  policies: Map<string, PolicyRow>;
   indexes: MessageIndexes;
 }
 
 export function createTables(): Tables {
-  return { connections: new Map(), messages: new Map(), links: new Map(), leases: new Map(), claims: new Map(), labels: new Map(), indexes: createIndexes() };
+  return { connections: new Map(), messages: new Map(), links: new Map(), leases: new Map(), claims: new Map(), labels: new Map(), policies: new Map(), indexes: createIndexes() };
 }
 
 export const copy = <T>(value: T): T => structuredClone(value);
@@ -97,6 +108,7 @@ export function dumpTables(tables: Tables): Record<string, unknown[]> {
     leases: [...tables.leases.values()],
     claims: [...tables.claims.values()],
     labels: [...tables.labels.entries()].flatMap(([connectionId, labels]) => labels.map((label) => ({ connectionId, ...label }))),
+    policies: [...tables.policies.values()],
     'index.providerId': [...indexes.byProviderId.entries()].map(([indexKey, id]) => ({ key: indexKey, id })),
     'index.connection': indexRows(indexes.byConnection),
     'index.address': indexRows(indexes.byAddress),

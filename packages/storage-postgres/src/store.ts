@@ -22,9 +22,14 @@ import {
   checkClaimRequest,
   checkLeaseRequest,
   validateSyncBatch,
+  parsePolicyToSave,
+  parsePurgeIds,
+  parseStoredPolicy,
   type ApplySyncResult,
   type Connection,
   type ConnectionLabel,
+  type ConnectionPolicy,
+  type TenantPolicy,
   type ConnectionPatch,
   type ConnectionQuery,
   type ExportRecord,
@@ -63,7 +68,7 @@ import {
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 
 /** Every table the store writes (children first). */
-export const STORE_TABLES = ['record_links', 'participants', 'reference_tokens', 'messages', 'labels', 'connections', 'leases', 'claims'] as const;
+export const STORE_TABLES = ['record_links', 'participants', 'reference_tokens', 'messages', 'labels', 'connections', 'leases', 'claims', 'ingestion_policies'] as const;
 
 export interface SqlStoreOptions {
   /** PostgreSQL schema holding the tables (created by init). Default 'threadlink'. */
@@ -675,6 +680,63 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       });
     },
 
+    // ── Ingestion policy ───────────────────────────────────────────────────────────────────
+
+    async getPolicies(tenantId, connectionId) {
+      requireTenant(tenantId);
+      return run('getPolicies', async () => {
+        const result = await sql.query<{ connection_id: string; policy: unknown }>(
+          `SELECT connection_id, policy FROM ${table('ingestion_policies')} WHERE tenant_id = $1 AND connection_id = ANY($2::text[])`,
+          [tenantId, connectionId === undefined ? [''] : ['', connectionId]],
+        );
+        const tenant = result.rows.find((row) => row.connection_id === '');
+        const own = connectionId === undefined ? undefined : result.rows.find((row) => row.connection_id === connectionId);
+        return {
+          tenant: tenant ? (parseStoredPolicy('tenant', tenant.policy) as TenantPolicy) : null,
+          connection: own ? (parseStoredPolicy('connection', own.policy) as ConnectionPolicy) : null,
+        };
+      });
+    },
+
+    async savePolicy(tenantId, connectionId, input) {
+      const policy = parsePolicyToSave(tenantId, connectionId, input);
+      await run('savePolicy', () =>
+        sql.transaction(async (tx) => {
+          if (connectionId !== null) {
+            // Locked so a purgeConnection cannot slip between the check and the write (and leave an orphan row).
+            const connection = await lockConnection(tx, connectionId);
+            if (!connection || connection.tenantId !== tenantId) {
+              throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
+            }
+          }
+          await tx.query(
+            `INSERT INTO ${table('ingestion_policies')} (tenant_id, connection_id, policy) VALUES ($1, $2, $3::jsonb)
+             ON CONFLICT (tenant_id, connection_id) DO UPDATE SET policy = EXCLUDED.policy`,
+            [tenantId, connectionId ?? '', JSON.stringify(policy)],
+          );
+        }),
+      );
+    },
+
+    async purgeMessages(tenantId, messageIds) {
+      const ids = parsePurgeIds(tenantId, messageIds);
+      if (ids.length === 0) return { messageIds: [], links: 0 };
+      return run('purgeMessages', () =>
+        sql.transaction(async (tx) => {
+          const children = (name: string): string => `DELETE FROM ${table(name)} WHERE tenant_id = $1 AND message_id = ANY($2::text[])`;
+          const links = (await tx.query(children('record_links'), [tenantId, ids])).rowCount;
+          await tx.query(children('participants'), [tenantId, ids]);
+          await tx.query(children('reference_tokens'), [tenantId, ids]);
+          const removed = await tx.query<{ id: string }>(`DELETE FROM ${table('messages')} WHERE tenant_id = $1 AND id = ANY($2::text[]) RETURNING id`, [
+            tenantId,
+            ids,
+          ]);
+          const gone = new Set(removed.rows.map((row) => row.id));
+          return { messageIds: ids.filter((id) => gone.has(id)), links };
+        }),
+      );
+    },
+
     // ── Offboarding ────────────────────────────────────────────────────────────────────────
 
     purgeConnection(connectionId) {
@@ -694,6 +756,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           report.messages = await count(`DELETE FROM ${table('messages')} WHERE connection_id = $1`, [connectionId]);
           report.other += await count(`DELETE FROM ${table('labels')} WHERE connection_id = $1`, [connectionId]);
           if (connection) report.connections = await count(`DELETE FROM ${table('connections')} WHERE id = $1`, [connectionId]);
+          report.other += await count(`DELETE FROM ${table('ingestion_policies')} WHERE connection_id = $1`, [connectionId]);
           // Lease and claim keys name their connection by a `:` segment (`connection:<id>`).
           report.other += await count(`DELETE FROM ${table('leases')} WHERE $1 = ANY(string_to_array(key, ':'))`, [connectionId]);
           report.other += await count(`DELETE FROM ${table('claims')} WHERE $1 = ANY(string_to_array(key, ':'))`, [connectionId]);

@@ -1,7 +1,7 @@
 // Offboarding on the real tables: after purgeConnection, every table of the schema counts zero
 // rows for that connection, and another connection's rows are untouched.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Connection } from '@threadlink/core';
+import { ConnectionPolicy, type Connection } from '@threadlink/core';
 import { makeConnection, makeLink, makeManualLink, makeManualUnlink, makeMessage } from '@threadlink/testing';
 import type { SqlMetadataStore } from '../src/index.js';
 import { backends } from './backends.js';
@@ -37,6 +37,7 @@ for (const backend of backends) {
       await store.saveManualLink(connection.tenantId, makeManualUnlink(messages[1]!, { type: 'client', id: 'bigco' }));
       await store.acquireLease({ key: `connection:${connection.id}`, owner: 'engine-1', ttlMs: 60_000, now: 0 });
       await store.claimOnce(`dedupe:${connection.id}:n1`, 9e12, 0);
+      await store.savePolicy(connection.tenantId, connection.id, ConnectionPolicy.parse({ exclude: ['doctor@clinic.example'] }));
     }
 
     /** Rows naming the connection, per table — every table of the schema must be listed here. */
@@ -56,6 +57,7 @@ for (const backend of backends) {
         labels: 'connection_id = $1',
         leases: `$1 = ANY(string_to_array(key, ':'))`,
         claims: `$1 = ANY(string_to_array(key, ':'))`,
+        ingestion_policies: 'connection_id = $1',
       };
       expect(tables).toEqual(Object.keys(naming).sort());
       const counts: Record<string, number> = {};

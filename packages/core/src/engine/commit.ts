@@ -4,6 +4,7 @@
 import type { Connection, ConnectionHealthState, MessageMeta, ProviderMessage, RecordLink } from '../domain/schemas.js';
 import type { Change } from '../ports/mail-provider.js';
 import type { ApplySyncResult, StoredMessage, SyncBatch } from '../ports/metadata-store.js';
+import { admits, pagePolicy, unmatchedOf } from '../policy/admit.js';
 import type { EngineDeps } from './engine-options.js';
 import { messageIdFor, threadIdFor } from './ids.js';
 
@@ -22,10 +23,12 @@ export async function commitChanges(deps: EngineDeps, connection: Connection, ch
   const now = clock.now();
   const latest = new Map<string, Change>();
   for (const change of changes) latest.set(change.type === 'upsert' ? change.message.providerMessageId : change.providerMessageId, change);
-  const upserts: MessageMeta[] = [];
+  // Ingestion policy first (policy/admit.ts): an excluded message is a delete, never a row.
+  const policy = [...latest.values()].some((change) => change.type === 'upsert') ? await pagePolicy(store, connection) : null;
+  let upserts: MessageMeta[] = [];
   const deletes: string[] = [];
   for (const [providerMessageId, change] of latest) {
-    if (change.type === 'delete') deletes.push(providerMessageId);
+    if (change.type === 'delete' || !admits(policy, change.message)) deletes.push(providerMessageId);
     else upserts.push(toMeta(deps, connection, change.message, now));
   }
   const links =
@@ -34,6 +37,17 @@ export async function commitChanges(deps: EngineDeps, connection: Connection, ch
           matchPage(deps, connection, upserts),
         )
       : new Map<string, RecordLink[]>();
+  // `store: 'matched'`: what matched nothing leaves no row either (the resolver ran above, so this
+  // is still the page's one store write).
+  const unmatched = await unmatchedOf(store, policy, connection, upserts, links);
+  if (unmatched.length > 0) {
+    const dropped = new Set(unmatched.map((message) => message.id));
+    upserts = upserts.filter((message) => !dropped.has(message.id));
+    for (const message of unmatched) {
+      deletes.push(message.providerMessageId);
+      links.delete(message.id);
+    }
+  }
   const batch: SyncBatch = {
     upserts,
     deletes,

@@ -65,7 +65,7 @@ export type LeaseOutcome = MailboxHold | 'covered' | 'busy';
 
 const isRealTime = (job: Job): boolean => job.name !== 'backfill';
 
-const connectionLeaseKey = (connectionId: string): string => `connection:${connectionId}`;
+export const connectionLeaseKey = (connectionId: string): string => `connection:${connectionId}`;
 
 export class MailboxLeases {
   private readonly holds = new Map<string, LocalHold>();

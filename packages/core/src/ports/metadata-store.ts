@@ -9,6 +9,7 @@
 // body/snippet/bodyPreview is CONTENT_FORBIDDEN, any other bad input INVALID_INPUT. Ids compare
 // in binary order (Postgres `COLLATE "C"`). Returned objects are copies. Leases and claims are live
 // while `now < expiresAt`. Lease/claim keys name a connection by a `:` segment (`sync:<id>`).
+import type { ConnectionPolicy, TenantPolicy } from '../domain/policy.js';
 import type { Connection, ConnectionHealthState, ConnectionStatus, LabelRef, MessageMeta, ProviderId, RecordLink, RecordRef } from '../domain/schemas.js';
 
 export interface SyncBatch {
@@ -143,6 +144,20 @@ export type ExportRecord =
   | { kind: 'message'; data: MessageMeta }
   | { kind: 'link'; data: RecordLink };
 
+/** The stored ingestion policies that apply to one connection (null: none saved, the defaults apply). */
+export interface StoredPolicies {
+  tenant: TenantPolicy | null;
+  connection: ConnectionPolicy | null;
+}
+
+/** What purgeMessages removed. */
+export interface MessagePurge {
+  /** Threadlink ids of the messages removed, in the order asked (unknown ids are not listed). */
+  messageIds: string[];
+  /** Links removed with them (manual ones too). */
+  links: number;
+}
+
 export interface LeaseRequest {
   key: string;
   owner: string;
@@ -227,8 +242,23 @@ export interface MetadataStore {
   /** True the first time a key is claimed before it expires (notification dedupe, OAuth state replay). */
   claimOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
 
+  // Ingestion policy (core's policy/ module decides what it means; the store keeps it)
+  /** The tenant's policy and, when `connectionId` is given, that connection's, in one read. */
+  getPolicies(tenantId: string, connectionId?: string): Promise<StoredPolicies>;
+  /**
+   * Replaces the tenant's policy (`connectionId` null, parsed as TenantPolicy) or a connection's
+   * (parsed as ConnectionPolicy; a connection outside the tenant is CONNECTION_NOT_FOUND).
+   * Bad input is INVALID_INPUT. purgeConnection deletes a connection's policy with it.
+   */
+  savePolicy(tenantId: string, connectionId: string | null, policy: TenantPolicy | ConnectionPolicy): Promise<void>;
+  /**
+   * Deletes these messages of the tenant with every link of them (manual ones too) and their index
+   * rows, in one transaction; other tenants' and unknown ids are skipped. At most 1000 ids (else INVALID_INPUT).
+   */
+  purgeMessages(tenantId: string, messageIds: string[]): Promise<MessagePurge>;
+
   // Offboarding
-  /** Deletes every row of the connection: itself, messages, their links, its labels, leases and claims named for it. */
+  /** Deletes every row of the connection: itself, messages, their links, its labels, its policy, leases and claims named for it. */
   purgeConnection(connectionId: string): Promise<PurgeReport>;
   /** Everything stored for the connection (nothing for an unknown id); tokens redacted. */
   exportConnection(connectionId: string): AsyncIterable<ExportRecord>;

@@ -14,7 +14,7 @@ const push = (id: string): Request =>
   new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: JSON.stringify({ account: 'ana@acme.com', id }) });
 
 describe('store round trips per synced message', () => {
-  it('a push costs three store calls and its sync job five, whatever the number of threads in the page', async () => {
+  it('a push costs three store calls and its sync job six, whatever the number of threads in the page', async () => {
     const counting = countingStore(memoryStore());
     const { tl, mailbox, store, connection } = await connectedHarness({ store: counting.store });
     stops.push(() => tl.stop());
@@ -36,10 +36,12 @@ describe('store round trips per synced message', () => {
       listConnections: 1,
       claimOnce: 1,
       patchConnection: 1,
-      // The sync job: lease, connection, every thread of the page at once, the one atomic write
-      // (which also records the sync's success in health), lease.
+      // The sync job: lease, connection, the ingestion policy (one primary-key read per page with
+      // upserts, never cached: another instance may have just tightened it), every thread of the
+      // page at once, the one atomic write (which also records the sync's success in health), lease.
       acquireLease: 1,
       getConnection: 1,
+      getPolicies: 1,
       listThreads: 1,
       applySync: 1,
       releaseLease: 1,

@@ -8,6 +8,7 @@ import { coordinationCases } from './cases/coordination.js';
 import { labelCases } from './cases/labels.js';
 import { linkCases } from './cases/links.js';
 import { offboardingCases } from './cases/offboarding.js';
+import { policyCases } from './cases/policies.js';
 import { privacyCases } from './cases/privacy.js';
 import { queryCases } from './cases/queries.js';
 import { syncCases } from './cases/sync.js';
@@ -60,6 +61,7 @@ export function runStoreConformance<Store extends MetadataStore>(options: StoreC
     labelCases(context);
     offboardingCases(context);
     privacyCases(context);
+    policyCases(context);
   });
 }
 

@@ -1,0 +1,55 @@
+// The policy step of the write path (engine/commit.ts): runs on a page BEFORE its rows are built
+// and before the store write, so excluded mail never reaches a table, an event or a log line.
+// An excluded upsert becomes a delete of that provider id: a stored message that now falls
+// outside (a label added, moved to an excluded folder, a thread turned internal) leaves the store
+// in the same applySync, and an unknown one is simply ignored by the store.
+import type { Connection, MessageMeta, ProviderMessage, RecordLink } from '../domain/schemas.js';
+import { ConnectionPolicy, TenantPolicy } from '../domain/policy.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import { exclusionOf, isOpen, storesMatchedOnly, type EffectivePolicy } from './evaluate.js';
+
+const DEFAULT_TENANT = TenantPolicy.parse({});
+const DEFAULT_CONNECTION = ConnectionPolicy.parse({});
+
+/** Both levels, defaults where none is saved. */
+export async function effectivePolicyOf(store: MetadataStore, tenantId: string, connectionId: string): Promise<EffectivePolicy> {
+  const stored = await store.getPolicies(tenantId, connectionId);
+  return { tenant: stored.tenant ?? DEFAULT_TENANT, connection: stored.connection ?? DEFAULT_CONNECTION };
+}
+
+/**
+ * The policy that applies to a page, or null when it keeps nothing out (the common case: the page
+ * then skips every check). One primary-key read per page, never a cache: another instance may
+ * have tightened the policy a moment ago, and a stale copy would store what it now excludes.
+ */
+export async function pagePolicy(store: MetadataStore, connection: Connection): Promise<EffectivePolicy | null> {
+  const policy = await effectivePolicyOf(store, connection.tenantId, connection.id);
+  return isOpen(policy) ? null : policy;
+}
+
+export function admits(policy: EffectivePolicy | null, message: ProviderMessage): boolean {
+  return policy === null || exclusionOf(policy, message) === null;
+}
+
+/**
+ * With `store: 'matched'`: the messages of the page that may not be stored because nothing links
+ * them — no automatic link from this page's matching (thread inheritance included) and no
+ * non-suppressed link already stored (a manual link keeps its message).
+ */
+export async function unmatchedOf(
+  store: MetadataStore,
+  policy: EffectivePolicy | null,
+  connection: Connection,
+  messages: MessageMeta[],
+  links: ReadonlyMap<string, RecordLink[]>,
+): Promise<MessageMeta[]> {
+  if (policy === null || !storesMatchedOnly(policy)) return [];
+  const candidates = messages.filter((message) => (links.get(message.id) ?? []).length === 0);
+  if (candidates.length === 0) return [];
+  const stored = await store.getMessages(
+    connection.tenantId,
+    candidates.map((message) => message.id),
+  );
+  const linked = new Set(stored.filter((message) => message.links.some((link) => !link.suppressed)).map((message) => message.id));
+  return candidates.filter((message) => !linked.has(message.id));
+}
