@@ -12,6 +12,7 @@ export { createThreadlink } from './threadlink.js';
 export type {
   Threadlink,
   ThreadlinkConfig,
+  InstanceHealth,
   ThreadlinkHandler,
   ThreadlinkEventListeners,
   ConnectStartInput,

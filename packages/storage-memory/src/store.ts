@@ -218,6 +218,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async claimOnce(claimKey, expiresAt, now) {
       return claimOnce(tables, claimKey, expiresAt, now, claimSweep);
     },
+    async releaseClaim(claimKey) {
+      tables.claims.delete(claimKey);
+    },
 
     async purgeConnection(connectionId): Promise<PurgeReport> {
       const report: PurgeReport = { connections: 0, messages: 0, links: 0, other: 0 };

@@ -639,6 +639,10 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       });
     },
 
+    async releaseClaim(key) {
+      await run('releaseClaim', () => sql.query(`DELETE FROM ${table('claims')} WHERE key = $1`, [key]));
+    },
+
     // ── Offboarding ────────────────────────────────────────────────────────────────────────
 
     purgeConnection(connectionId) {
