@@ -127,6 +127,10 @@ export class SyncEngine {
     try {
       await this.runHeld(run, (connection) => (provider = connection.provider));
     } catch (raw) {
+      // Aborted by stop() past its grace: whatever the provider call failed with, the job is handed
+      // back (retryable: a shared queue gives it to another instance) and the mailbox's health is
+      // not charged with an error it did not have.
+      if (this.abort.signal.aborted) throw new ThreadlinkError('SHUTTING_DOWN', `Job ${job.name} handed back: the instance is stopping`, { cause: raw });
       const error = toThreadlinkError(raw);
       await recordFailure(this.deps, job, error);
       if (error.retryable) this.deps.telemetry.retry(provider ?? 'unknown', error.code, job.name);
