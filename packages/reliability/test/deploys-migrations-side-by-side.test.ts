@@ -72,8 +72,10 @@ describe.skipIf(!DATABASE_URL)('a migration while the previous release holds tra
         await pool.end();
       },
     });
-    const shipped = await loadMigrations();
-    const previous = shipped.filter((step) => step.version < shipped[shipped.length - 1]!.version);
+    // Releases 1 and 2 of the shipped set: 002 alters `connections` (ACCESS EXCLUSIVE), the strongest
+    // lock a migration has taken so far, whatever later migrations do (they are linted above).
+    const shipped = (await loadMigrations()).filter((step) => step.version <= 2);
+    const previous = shipped.filter((step) => step.version < 2);
     // Release N-1: its schema, its store.
     const old: SqlMetadataStore = postgresStore({ pool, schema, migrations: previous });
     await old.init();
