@@ -36,10 +36,10 @@ describe('migration lint (every shipped migration is forward-compatible for one 
     ['not-null-without-default', 'ALTER TABLE items ADD COLUMN rank integer NOT NULL;'],
     ['drop-constraint', 'ALTER TABLE items DROP CONSTRAINT items_pkey;'],
     ['drop-index', 'DROP INDEX items_label;'],
-    ['add-constraint', "ALTER TABLE items ADD CONSTRAINT label_short CHECK (length(label) < 10);"],
+    ['add-constraint', 'ALTER TABLE items ADD CONSTRAINT label_short CHECK (length(label) < 10);'],
     ['add-constraint', 'ALTER TABLE items ADD CONSTRAINT label_unique UNIQUE (label);'],
     ['index-on-existing-table', 'CREATE INDEX items_label_lower ON items (lower(label));'],
-    ['rewrite-rows', "UPDATE items SET label = lower(label);"],
+    ['rewrite-rows', 'UPDATE items SET label = lower(label);'],
   ] as const)('catches %s: %s', (rule, sql) => {
     expect(lintMigrations([BASE, migration(2, sql)], {}).map((violation) => violation.rule)).toContain(rule);
   });
@@ -57,7 +57,11 @@ describe('migration lint (every shipped migration is forward-compatible for one 
 
 const opened: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
-  while (opened.length > 0) await opened.pop()!.close().catch(() => undefined);
+  while (opened.length > 0)
+    await opened
+      .pop()!
+      .close()
+      .catch(() => undefined);
 });
 
 describe.skipIf(!DATABASE_URL)('a migration while the previous release holds traffic (PostgreSQL; set DATABASE_URL to run)', () => {

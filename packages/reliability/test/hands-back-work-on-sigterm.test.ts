@@ -56,7 +56,9 @@ async function startHost(config: HostConfig): Promise<Host> {
   const stderr: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
   child.on('message', (message: HostReport) => reports.push(message));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
   const host: Host = { id: config.hostId, child, url: '', reports, stderr, exit };
   hosts.push(host);
   await vi.waitFor(
@@ -207,7 +209,8 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
     const duplicates = Number(duplicateRows.rows[0]?.n);
     const created = new Map<string, number>();
     for (const report of [...leaving.reports, ...staying.reports]) {
-      if (report.type === 'stored') created.set(`${report.connectionId}/${report.providerMessageId}`, (created.get(`${report.connectionId}/${report.providerMessageId}`) ?? 0) + 1);
+      if (report.type === 'stored')
+        created.set(`${report.connectionId}/${report.providerMessageId}`, (created.get(`${report.connectionId}/${report.providerMessageId}`) ?? 0) + 1);
     }
     const storedTwice = [...created.values()].filter((count) => count > 1).length;
     const handedBack = leaving.reports.filter((report) => report.type === 'aborted').length;

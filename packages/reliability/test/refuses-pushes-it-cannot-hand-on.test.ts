@@ -96,7 +96,8 @@ describe('a push the instance cannot hand on', () => {
     let queueDown = false;
     const flaky: JobQueue = {
       name: 'flaky',
-      enqueue: (job, options) => (queueDown ? Promise.reject(new ThreadlinkError('STORE_ERROR', 'queue unreachable', { retryable: true })) : inner.enqueue(job, options)),
+      enqueue: (job, options) =>
+        queueDown ? Promise.reject(new ThreadlinkError('STORE_ERROR', 'queue unreachable', { retryable: true })) : inner.enqueue(job, options),
       process: (handler, options) => inner.process(handler, options),
       idle: () => inner.idle(),
       close: () => inner.close(),

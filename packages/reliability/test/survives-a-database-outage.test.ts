@@ -69,7 +69,9 @@ describe.skipIf(!DATABASE_URL)('a database outage (PostgreSQL; set DATABASE_URL 
     expect(health.reasons.join(' ')).toMatch(/store unreachable/);
     const whileDown = d.answers.filter((answer) => answer.phase === 'database-down');
     expect(whileDown.filter((answer) => answer.status < 300)).toEqual([]);
-    expect(new Set(whileDown.map((answer) => `${answer.status} ${answer.code} retry-after=${answer.retryAfter}`))).toEqual(new Set(['503 STORE_ERROR retry-after=5']));
+    expect(new Set(whileDown.map((answer) => `${answer.status} ${answer.code} retry-after=${answer.retryAfter}`))).toEqual(
+      new Set(['503 STORE_ERROR retry-after=5']),
+    );
 
     // 3. Back: the pool reconnects on its own; redelivered pushes pull what arrived meanwhile.
     d.proxy.restore();
