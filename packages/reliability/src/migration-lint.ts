@@ -13,7 +13,7 @@
 // An exception needs an entry in ALLOWED with the reason it is safe (a reviewer reads it).
 import type { Migration } from '@threadlink/storage-postgres';
 
-export type LintRule =
+type LintRule =
   | 'drop-table'
   | 'drop-column'
   | 'rename'
@@ -33,7 +33,7 @@ export interface LintViolation {
 }
 
 /** `${version}:${rule}` → why this one is safe. */
-export const ALLOWED: Record<string, string> = {
+const ALLOWED: Record<string, string> = {
   '2:drop-constraint':
     'loosens the provider CHECK (closed list → any slug): every value release 1 writes still passes, and the constraint is no ON CONFLICT target',
   '2:add-constraint':

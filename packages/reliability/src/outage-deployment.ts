@@ -11,7 +11,7 @@ import pg from 'pg';
 import { expectedGmail } from './ground-truth.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 
-export interface WebhookAnswer {
+interface WebhookAnswer {
   status: number;
   retryAfter: string | null;
   /** What the test said was going on when the answer left (e.g. 'database-down'). */

@@ -4,7 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 
-export const REDIS_BINARY = 'redis-server';
+const REDIS_BINARY = 'redis-server';
 
 export function redisServerAvailable(): boolean {
   try {

@@ -40,7 +40,7 @@ export interface MigrationReport {
 }
 
 /** How long one migration statement may wait for a table lock before the attempt gives up. */
-export const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 1_000;
+const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 1_000;
 /** Attempts of the whole migration when a lock could not be had in time (lock_not_available). */
 const LOCK_ATTEMPTS = 20;
 const LOCK_RETRY_MAX_DELAY_MS = 5_000;
