@@ -49,6 +49,14 @@ export interface ThreadlinkConfig {
    * (webhooks, OAuth, reads) sets false and leaves the work to worker processes on a shared queue.
    */
   runWorker?: boolean;
+  /**
+   * How long `stop()` lets running jobs finish before aborting them (default 10 s). From the first
+   * moment of stop() webhooks are answered 503 + Retry-After (the provider redelivers to another
+   * instance) and no new job starts; past the grace a running job's provider calls are aborted, its
+   * mailbox lease released and (on a shared queue) the job handed back for another instance to retry.
+   * Keep it below the orchestrator's kill timeout (Kubernetes: terminationGracePeriodSeconds, 30 s).
+   */
+  shutdownGraceMs?: number;
   /** Backoff for retryable job failures (default: 1 s doubling to 32 s, plus jitter; Retry-After wins). */
   retryBackoff?: BackoffOptions;
   /** The connect flow's checks. */
@@ -217,6 +225,13 @@ export interface ThreadlinkHandler {
   readonly maxBodyBytes: number;
 }
 
+/** `tl.health.instance()`: whether this instance can do its work right now, and why not. */
+export interface InstanceHealth {
+  status: 'ok' | 'degraded' | 'stopping';
+  /** Content-free reasons, e.g. `store unreachable: STORE_ERROR getConnection failed (SQLSTATE 57P01)`. */
+  reasons: string[];
+}
+
 /** What a host gets from createThreadlink. */
 export interface Threadlink {
   /** Web-standard handler for webhooks and the OAuth callback; mount with `toNodeHandler(tl.handler)`. */
@@ -232,7 +247,11 @@ export interface Threadlink {
 
   /** Initialises the store, starts the worker (unless `runWorker: false`) and the maintenance timer. */
   start(): Promise<void>;
-  /** Stops the maintenance timer and the worker, waiting for running jobs. */
+  /**
+   * Graceful shutdown (call it on SIGTERM): webhooks are refused with 503 + Retry-After at once, the
+   * maintenance timer and the worker stop taking work, running jobs get `shutdownGraceMs` to finish,
+   * then are aborted (lease released, job handed back to a shared queue).
+   */
   stop(): Promise<void>;
   /** Resolves when no engine work is waiting or running. */
   idle(): Promise<void>;
@@ -243,6 +262,12 @@ export interface Threadlink {
   readonly health: {
     (connectionId: string, scope: Scope): Promise<ConnectionHealth>;
     all(scope: Scope): Promise<ConnectionHealth[]>;
+    /**
+     * This instance's own health, for a readiness probe: 'ok', 'degraded' with the reasons while the
+     * store cannot be reached (an outage: webhooks are answered 503 and jobs retry meanwhile), or
+     * 'stopping' once stop() began. Never throws for an outage; the scope is checked like any call.
+     */
+    instance(scope: Scope): Promise<InstanceHealth>;
   };
 
   /** The OAuth connect flow. */

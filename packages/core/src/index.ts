@@ -13,6 +13,7 @@ export { createThreadlink } from './threadlink.js';
 export type {
   Threadlink,
   ThreadlinkConfig,
+  InstanceHealth,
   ThreadlinkHandler,
   ThreadlinkEventListeners,
   ConnectStartInput,

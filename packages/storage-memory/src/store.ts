@@ -239,6 +239,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async claimOnce(claimKey, expiresAt, now) {
       return claimOnce(tables, claimKey, expiresAt, now, claimSweep);
     },
+    async releaseClaim(claimKey) {
+      tables.claims.delete(claimKey);
+    },
 
     async getPolicies(tenantId, connectionId) {
       requireTenant(tenantId);

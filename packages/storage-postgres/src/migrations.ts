@@ -39,15 +39,51 @@ export interface MigrationReport {
   current: number;
 }
 
+/** How long one migration statement may wait for a table lock before the attempt gives up. */
+const DEFAULT_MIGRATION_LOCK_TIMEOUT_MS = 1_000;
+/** Attempts of the whole migration when a lock could not be had in time (lock_not_available). */
+const LOCK_ATTEMPTS = 20;
+const LOCK_RETRY_MAX_DELAY_MS = 5_000;
+
+export interface MigrateOptions {
+  /** See `SqlStoreOptions.migrationLockTimeoutMs`. */
+  lockTimeoutMs?: number;
+  /** Waits between attempts (tests pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
 /**
  * Applies the missing migrations in one transaction. The transaction-scoped advisory lock
  * (keyed by schema) makes concurrent starts of several app instances queue up: the first one
  * migrates, the others then find every version recorded and apply nothing.
+ *
+ * During a rolling deploy the previous release still serves traffic on the same tables. A DDL
+ * statement waiting for its lock behind one of that release's transactions would queue every later
+ * query of the table behind itself (PostgreSQL's lock queue), stalling the running version for as
+ * long as that transaction lasts. So each attempt runs with `lock_timeout`: it gives up after a
+ * moment, releases everything, and tries again a little later.
  */
-export async function migrate(client: SqlClient, schema: string, migrations: Migration[]): Promise<MigrationReport> {
+export async function migrate(client: SqlClient, schema: string, migrations: Migration[], options: MigrateOptions = {}): Promise<MigrationReport> {
+  const lockTimeoutMs = Math.max(1, Math.floor(options.lockTimeoutMs ?? DEFAULT_MIGRATION_LOCK_TIMEOUT_MS));
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await migrateOnce(client, schema, migrations, lockTimeoutMs);
+    } catch (error) {
+      const sqlstate = (error as { code?: unknown } | null)?.code;
+      if (sqlstate !== '55P03' || attempt >= LOCK_ATTEMPTS) throw error;
+      await sleep(Math.min(LOCK_RETRY_MAX_DELAY_MS, 100 * 2 ** attempt));
+    }
+  }
+}
+
+async function migrateOnce(client: SqlClient, schema: string, migrations: Migration[], lockTimeoutMs: number): Promise<MigrationReport> {
   const quoted = quoteIdentifier(schema);
   return client.transaction(async (tx) => {
+    // Not for the advisory lock below (instances starting together must queue there), only for
+    // the table locks the DDL takes: SET LOCAL after it.
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`threadlink:migrate:${schema}`]);
+    await tx.exec(`SET LOCAL lock_timeout = ${lockTimeoutMs}`);
     await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
     await tx.exec(`SET LOCAL search_path TO ${quoted}`);
     await tx.exec(

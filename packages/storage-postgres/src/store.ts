@@ -77,6 +77,12 @@ export interface SqlStoreOptions {
   exportBatchSize?: number;
   /** Replace the shipped migrations (tests). */
   migrations?: Migration[];
+  /**
+   * How long a migration statement may wait for a table lock (default 1 s) before init() backs off
+   * and tries again (up to 20 attempts). A rolling deploy's running release is then blocked for at
+   * most about this long by the new release's migration, never for a whole long transaction.
+   */
+  migrationLockTimeoutMs?: number;
 }
 
 export interface SqlMetadataStore extends MetadataStore {
@@ -270,7 +276,11 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     },
 
     migrate() {
-      return run('migrate', async () => migrate(sql, schema, options.migrations ?? (await loadMigrations())));
+      return run('migrate', async () =>
+        migrate(sql, schema, options.migrations ?? (await loadMigrations()), {
+          ...(options.migrationLockTimeoutMs !== undefined ? { lockTimeoutMs: options.migrationLockTimeoutMs } : {}),
+        }),
+      );
     },
 
     async init() {
@@ -735,6 +745,10 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           return { messageIds: ids.filter((id) => gone.has(id)), links };
         }),
       );
+    },
+
+    async releaseClaim(key) {
+      await run('releaseClaim', () => sql.query(`DELETE FROM ${table('claims')} WHERE key = $1`, [key]));
     },
 
     // ── Offboarding ────────────────────────────────────────────────────────────────────────

@@ -17,6 +17,13 @@ export interface EngineOptions {
   leaseTtlMs: number;
   /** A pull for every live connection when nothing synced it for this long (Gmail drops pushes > 1/s). */
   safetyNetPullMs: number;
+  /**
+   * A push not followed by a sync for this long is taken for lost work — its job vanished with a
+   * Redis restarted without persistence, or with a process's in-process queue — and maintain()
+   * pulls the mailbox. With the default maintenance interval (60 s) a mailbox whose queued work was
+   * lost is pulled again within about 3 minutes, not the safety net's 10.
+   */
+  pendingPushPullMs: number;
   /** A full reconciliation (resync) this often per connection. 0 disables. */
   fullResyncIntervalMs: number;
   /**
@@ -47,6 +54,7 @@ export interface EngineOptions {
 export const defaultEngineOptions: EngineOptions = {
   leaseTtlMs: 60_000,
   safetyNetPullMs: 10 * 60_000,
+  pendingPushPullMs: 2 * 60_000,
   fullResyncIntervalMs: 24 * 60 * 60_000,
   labelRefreshIntervalMs: 60 * 60_000,
   backfillWindowMs: 0,

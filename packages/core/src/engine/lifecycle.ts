@@ -5,6 +5,8 @@ import type { CoreContext } from '../context.js';
 
 /** How often start() runs maintain() unless `maintenanceIntervalMs` says otherwise. */
 const DEFAULT_MAINTENANCE_INTERVAL_MS = 60_000;
+/** How long stop() lets running jobs finish unless `shutdownGraceMs` says otherwise. */
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export function createLifecycle(context: CoreContext, maintain: () => Promise<MaintenanceReport>) {
   const { config, engine, logger, queue } = context;
@@ -22,7 +24,7 @@ export function createLifecycle(context: CoreContext, maintain: () => Promise<Ma
     async stop(): Promise<void> {
       if (maintenanceTimer) clearInterval(maintenanceTimer);
       maintenanceTimer = undefined;
-      await engine.stop();
+      await engine.stop(config.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
     },
     idle: (): Promise<void> => queue.idle(),
   };

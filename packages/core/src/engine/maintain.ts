@@ -25,8 +25,12 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
         report.renewals += 1;
       }
       const lastSync = connection.health.lastSyncAt ?? connection.createdAt;
-      if (now - lastSync >= options.safetyNetPullMs) {
-        await engine.requestSync(connection.id, 'safety-net');
+      // A push newer than the last sync that has waited this long: the job it queued is gone
+      // (queue lost its data, process died). Pull now rather than at the next safety net.
+      const lastPush = connection.health.lastPushAt ?? 0;
+      const pushLost = lastPush > lastSync && now - lastPush >= options.pendingPushPullMs;
+      if (now - lastSync >= options.safetyNetPullMs || pushLost) {
+        await engine.requestSync(connection.id, pushLost ? 'lost-work' : 'safety-net');
         report.pulls += 1;
       } else if (providers.get(connection.provider)?.listLabels && labelsStale({ clock, options }, connection)) {
         // Label renames are never pushed: a pull re-reads a directory older than

@@ -44,6 +44,7 @@ export class SyncEngine {
   private readonly leases: MailboxLeases;
   private readonly context: JobContext;
   private started = false;
+  private stopRequested = false;
 
   constructor(private readonly deps: EngineDeps) {
     this.pacing = new PushPacing(deps.options, deps.clock);
@@ -71,9 +72,26 @@ export class SyncEngine {
     this.deps.queue.process((job) => this.run(job), { concurrency: this.deps.options.concurrency });
   }
 
-  async stop(): Promise<void> {
+  /** True from the first moment of stop(): webhook intake answers 503 so the provider redelivers elsewhere. */
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  /**
+   * Stops taking work, lets running jobs finish for `graceMs`, then aborts them: their provider
+   * calls fail, their leases are released, and a shared queue gets them back as retryable failures.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.stopRequested = true;
+    const closed = this.deps.queue.close();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, graceMs));
+    });
+    await Promise.race([closed, graceOver]);
+    clearTimeout(timer);
     this.abort.abort();
-    await this.deps.queue.close();
+    await closed;
   }
 
   /**
@@ -109,6 +127,10 @@ export class SyncEngine {
     try {
       await this.runHeld(run, (connection) => (provider = connection.provider));
     } catch (raw) {
+      // Aborted by stop() past its grace: whatever the provider call failed with, the job is handed
+      // back (retryable: a shared queue gives it to another instance) and the mailbox's health is
+      // not charged with an error it did not have.
+      if (this.abort.signal.aborted) throw new ThreadlinkError('SHUTTING_DOWN', `Job ${job.name} handed back: the instance is stopping`, { cause: raw });
       const error = toThreadlinkError(raw);
       await recordFailure(this.deps, job, error);
       if (error.retryable) this.deps.telemetry.retry(provider ?? 'unknown', error.code, job.name);

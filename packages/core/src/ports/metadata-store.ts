@@ -241,6 +241,13 @@ export interface MetadataStore {
   releaseLease(key: string, owner: string): Promise<void>;
   /** True the first time a key is claimed before it expires (notification dedupe, OAuth state replay). */
   claimOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
+  /**
+   * Frees a claim so the key can be claimed again at once (no-op for an unknown key). Webhook intake
+   * calls it when the work a claimed notification stands for could not be handed on (store or queue
+   * down, instance stopping): the provider redelivers, and the redelivery must not be taken for a
+   * duplicate and dropped.
+   */
+  releaseClaim(key: string): Promise<void>;
 
   // Ingestion policy (core's policy/ module decides what it means; the store keeps it)
   /** The tenant's policy and, when `connectionId` is given, that connection's, in one read. */

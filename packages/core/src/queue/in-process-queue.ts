@@ -1,7 +1,7 @@
 // The default JobQueue: in-process, with the same semantics as the BullMQ one — dedupe by key
 // while a job waits (bursts coalesce), delays through the process's single scheduler, and
 // retries with exponential backoff + jitter that honour a provider's Retry-After.
-import { toThreadlinkError } from '../errors.js';
+import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { EnqueueOptions, Job, JobHandler, JobQueue } from '../ports/job-queue.js';
 import { systemClock, type Clock } from '../util/clock.js';
@@ -93,7 +93,9 @@ export function inProcessQueue(options: InProcessQueueOptions = {}): JobQueue & 
       return running;
     },
     async enqueue(job: Job, enqueueOptions: EnqueueOptions = {}) {
-      if (closed) return false;
+      // Not `false`: that means "coalesced into a waiting job", and a webhook would answer 2xx for
+      // a push nothing will ever pull. A throw makes intake answer 503 so the provider redelivers.
+      if (closed) throw new ThreadlinkError('SHUTTING_DOWN', 'The queue is closed: the instance is stopping');
       const key = enqueueOptions.key;
       if (key && waitingKeys.has(key)) return false;
       schedule(

@@ -4,7 +4,7 @@
 import type { CoreContext } from '../context.js';
 import type { Connection } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
-import { errorResponse } from '../http/handler.js';
+import { errorResponse, jsonResponse } from '../http/handler.js';
 import type { WebhookContext, WebhookOutcome } from '../ports/mail-provider.js';
 
 /** How long a notification id stays claimed: providers redeliver within hours, never days. */
@@ -17,6 +17,18 @@ const REDELIVERY_WINDOW_MS = 24 * 3600_000;
  */
 const recordsPush = (health: Connection['health'], receivedAt: number): boolean =>
   receivedAt - (health.lastPushAt ?? 0) >= 1_000 || (health.lastSyncAt ?? 0) >= (health.lastPushAt ?? 0);
+
+/** Seconds a provider is asked to wait before redelivering a push this instance could not take. */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A push this instance cannot take now (stopping, store or queue down): 503 + Retry-After. Pub/Sub
+ * and Graph both redeliver a non-2xx answer, so the push reaches another instance or this one later
+ * instead of being acknowledged and lost.
+ */
+function unavailable(error: ThreadlinkError): Response {
+  return jsonResponse(503, { error: { code: error.code, message: error.message } }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+}
 
 export function createReceiveWebhook(context: CoreContext): (providerId: string, route: string, request: Request) => Promise<Response> {
   const { store, clock, logger, engine, events, telemetry } = context;
@@ -31,6 +43,7 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
   };
 
   return async function receiveWebhook(providerId, route, request) {
+    if (engine.stopping) return unavailable(new ThreadlinkError('SHUTTING_DOWN', 'This instance is stopping'));
     const provider = context.providerOf(providerId);
     const receivedAt = clock.now();
     // The connections the provider looked up to verify this notification, kept for its hints: the
@@ -53,6 +66,8 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       telemetry.notificationRejected(providerId, error.code);
       events.emit('notification.rejected', { provider: providerId, code: error.code, status: error.status });
       logger.warn('webhook rejected', { provider: providerId, code: error.code, status: error.status });
+      // The store could not be read to verify it (an outage): not the sender's fault, ask for a redelivery.
+      if (error.code === 'STORE_ERROR' && error.retryable) return unavailable(error);
       return errorResponse(error.code === 'INTERNAL' ? new ThreadlinkError('WEBHOOK_MALFORMED', 'Malformed notification') : error);
     }
     let accepted = 0;
@@ -60,20 +75,21 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       // Exact redeliveries (same Pub/Sub messageId / Graph item) cost nothing: claimed once for a day.
       // Claimed per connection: one address connected in two tenants (or by two users) gets ONE
       // Gmail push (the watch is per mailbox), and each of its connections must still sync.
-      const claim = `notification:${providerId}:${hint.connectionId}:${hint.notificationId}`;
-      if (hint.notificationId && !(await store.claimOnce(claim, receivedAt + REDELIVERY_WINDOW_MS, receivedAt))) continue;
-      accepted += 1;
-      const connection = loaded.get(hint.connectionId) ?? (await store.getConnection(hint.connectionId));
-      if (connection && recordsPush(connection.health, receivedAt)) {
-        // The store merges the one field: a job's lastSyncAt or error count written meanwhile survives.
-        await store.patchConnection(connection.id, { health: { lastPushAt: receivedAt } });
-        connection.health.lastPushAt = receivedAt;
-        loaded.set(connection.id, connection);
+      const claim = hint.notificationId ? `notification:${providerId}:${hint.connectionId}:${hint.notificationId}` : undefined;
+      try {
+        if (claim && !(await store.claimOnce(claim, receivedAt + REDELIVERY_WINDOW_MS, receivedAt))) continue;
+      } catch (raw) {
+        return intakeFailed(providerId, toThreadlinkError(raw));
       }
-      if (hint.kind === 'changes') await engine.requestSync(hint.connectionId, 'push', hint.receivedAt, hint.scope);
-      else if (hint.kind === 'resync') await engine.enqueue('resync', hint.connectionId);
-      else if (hint.kind === 'renew') await engine.enqueue('renew', hint.connectionId);
-      else await engine.enqueue('recreate', hint.connectionId);
+      try {
+        await handOn(hint, receivedAt, loaded);
+      } catch (raw) {
+        // Claimed but not handed on: free the claim, or the redelivery this answer asks for would be
+        // taken for a duplicate and the push lost. (Hints before this one stay claimed and queued.)
+        if (claim) await store.releaseClaim(claim).catch((error) => logger.warn('could not release a notification claim', { provider: providerId, error }));
+        return intakeFailed(providerId, toThreadlinkError(raw));
+      }
+      accepted += 1;
     }
     telemetry.notificationReceived(providerId, accepted);
     events.emit('notification.received', {
@@ -83,4 +99,28 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     });
     return outcome.response ?? new Response(null, { status: 202 });
   };
+
+  /** Notes the push in health and queues the work a hint stands for. */
+  async function handOn(hint: WebhookOutcome['hints'][number], receivedAt: number, loaded: Map<string, Connection>): Promise<void> {
+    const connection = loaded.get(hint.connectionId) ?? (await store.getConnection(hint.connectionId));
+    if (connection && recordsPush(connection.health, receivedAt)) {
+      // The store merges the one field: a job's lastSyncAt or error count written meanwhile survives.
+      await store.patchConnection(connection.id, { health: { lastPushAt: receivedAt } });
+      connection.health.lastPushAt = receivedAt;
+      loaded.set(connection.id, connection);
+    }
+    if (hint.kind === 'changes') await engine.requestSync(hint.connectionId, 'push', hint.receivedAt, hint.scope);
+    else if (hint.kind === 'resync') await engine.enqueue('resync', hint.connectionId);
+    else if (hint.kind === 'renew') await engine.enqueue('renew', hint.connectionId);
+    else await engine.enqueue('recreate', hint.connectionId);
+  }
+
+  /** A retryable failure (store, queue, stopping) asks for a redelivery; anything else is a 500 as before. */
+  function intakeFailed(providerId: string, error: ThreadlinkError): Response {
+    telemetry.notificationRejected(providerId, error.code);
+    events.emit('notification.rejected', { provider: providerId, code: error.code, status: error.retryable ? 503 : error.status });
+    logger.warn('webhook not taken, provider will redeliver', { provider: providerId, code: error.code });
+    if (error.retryable) return unavailable(error);
+    throw error;
+  }
 }

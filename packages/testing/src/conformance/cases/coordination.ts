@@ -74,5 +74,17 @@ export function coordinationCases(t: ConformanceContext): void {
       const results = await Promise.all(Array.from({ length: 8 }, () => t.store.claimOnce(key, 60_000, 0)));
       expect(results.filter(Boolean)).toHaveLength(1);
     });
+
+    it('releaseClaim frees a live claim at once and leaves other keys claimed', async () => {
+      const key = `dedupe:${uniqueId('notification')}`;
+      const other = `dedupe:${uniqueId('notification')}`;
+      expect(await t.store.claimOnce(key, 60_000, 0)).toBe(true);
+      expect(await t.store.claimOnce(other, 60_000, 0)).toBe(true);
+      await t.store.releaseClaim(key);
+      await t.store.releaseClaim(`dedupe:${uniqueId('never-claimed')}`);
+      expect(await t.store.claimOnce(key, 60_000, 1)).toBe(true);
+      expect(await t.store.claimOnce(key, 60_000, 2)).toBe(false);
+      expect(await t.store.claimOnce(other, 60_000, 2)).toBe(false);
+    });
   });
 }
