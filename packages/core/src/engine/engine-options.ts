@@ -15,10 +15,21 @@ import type { Clock } from '../util/clock.js';
 export interface EngineOptions {
   /** How long a connection lease lasts without renewal. */
   leaseTtlMs: number;
-  /** A pull for every live connection when nothing synced it for this long (Gmail drops pushes > 1/s). */
+  /**
+   * A pull for every live connection when nothing synced it for this long (Gmail drops pushes > 1/s):
+   * the shortest safety-net interval, used right after activity and whenever push looks broken.
+   */
   safetyNetPullMs: number;
-  /** A full reconciliation (resync) this often per connection. 0 disables. */
+  /**
+   * The longest safety-net interval, reached by a mailbox whose pulls keep finding nothing that push
+   * missed (see idle-cadence.ts). A dropped push is caught within this long plus one maintain()
+   * period. Keep it below `stalledAfterMs`, or a quiet mailbox would read as stalled between pulls.
+   */
+  safetyNetMaxPullMs: number;
+  /** A full reconciliation (resync) this often per connection at first, and after one found drift. 0 disables. */
   fullResyncIntervalMs: number;
+  /** The longest interval between reconciliations, reached by doubling while each finds nothing to fix. */
+  fullResyncMaxIntervalMs: number;
   /** How far back back-fill goes (ms); 0 = everything. */
   backfillWindowMs: number;
   backfillPageSize: number;
@@ -41,7 +52,9 @@ export interface EngineOptions {
 export const defaultEngineOptions: EngineOptions = {
   leaseTtlMs: 60_000,
   safetyNetPullMs: 10 * 60_000,
+  safetyNetMaxPullMs: 30 * 60_000,
   fullResyncIntervalMs: 24 * 60 * 60_000,
+  fullResyncMaxIntervalMs: 32 * 24 * 60 * 60_000,
   backfillWindowMs: 0,
   backfillPageSize: 100,
   maxRoundsPerJob: 20,

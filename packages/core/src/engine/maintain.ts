@@ -1,11 +1,12 @@
 // One maintenance pass over every live mailbox: what push alone cannot guarantee. Expiring push
 // channels are renewed (or recreated when gone), a safety-net pull covers silent ones, a back-fill
 // whose queued page died with its process is re-queued, a periodic full resync reconciles, and a
-// stalled mailbox is announced.
+// stalled mailbox is announced. Pulls and reconciliations are spaced by evidence (idle-cadence.ts).
 import type { MaintenanceReport } from '../api.js';
 import type { CoreContext } from '../context.js';
 import { publicConnection } from '../events.js';
 import { assessHealth } from '../health/health.js';
+import { reconciliationIntervalMs, safetyNetIntervalMs } from './idle-cadence.js';
 
 export function createMaintain(context: CoreContext): () => Promise<MaintenanceReport> {
   const { store, engine, events, clock, options, thresholds } = context;
@@ -24,7 +25,7 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
         report.renewals += 1;
       }
       const lastSync = connection.health.lastSyncAt ?? connection.createdAt;
-      if (now - lastSync >= options.safetyNetPullMs) {
+      if (now - lastSync >= safetyNetIntervalMs(connection, options)) {
         await engine.requestSync(connection.id, 'safety-net');
         report.pulls += 1;
       }
@@ -33,7 +34,7 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
       // waits, and every page resumes from the `resume` token committed with the previous one.
       if (connection.backfill.state !== 'done' && (await engine.enqueue('backfill', connection.id))) report.backfills += 1;
       const lastFull = connection.health.lastFullSyncAt ?? connection.createdAt;
-      if (options.fullResyncIntervalMs > 0 && now - lastFull >= options.fullResyncIntervalMs && connection.backfill.state === 'done') {
+      if (options.fullResyncIntervalMs > 0 && now - lastFull >= reconciliationIntervalMs(connection, options) && connection.backfill.state === 'done') {
         await engine.enqueue('resync', connection.id, 0, { reason: 'reconciliation' });
         report.resyncs += 1;
       }
