@@ -23,9 +23,9 @@ import type { EngineOptions } from './engine-options.js';
 type CadenceOptions = Pick<EngineOptions, 'safetyNetPullMs' | 'safetyNetMaxPullMs' | 'fullResyncIntervalMs' | 'fullResyncMaxIntervalMs'>;
 type CadenceConnection = Pick<Connection, 'createdAt' | 'health'>;
 
-/** Between `floor` and `cap`; no spacing at all when the cap does not exceed the floor (tests set the floor to 0). */
+/** Between `floor` and `cap`; no spacing when the floor is 0 (due at every maintain(), as tests ask) or the cap does not exceed it. */
 function spaced(evidenceMs: number, floor: number, cap: number): number {
-  if (cap <= floor) return floor;
+  if (floor <= 0 || cap <= floor) return floor;
   return Math.min(cap, Math.max(floor, evidenceMs));
 }
 
