@@ -175,7 +175,9 @@ export const baseline: Scenario = {
       const perHour = (units: number, everyMs: number): number => (units * HOUR) / everyMs;
       const pushHour = (safetyNetUnits: number, renewUnits: number, resyncUnits: number): number =>
         MAILBOXES *
-        (perHour(safetyNetUnits, SAFETY_NET_EVERY_MS) + perHour(renewUnits, renewEveryMs) + (RECONCILE_EVERY_MS > 0 ? perHour(resyncUnits, RECONCILE_EVERY_MS) : 0));
+        (perHour(safetyNetUnits, SAFETY_NET_EVERY_MS) +
+          perHour(renewUnits, renewEveryMs) +
+          (RECONCILE_EVERY_MS > 0 ? perHour(resyncUnits, RECONCILE_EVERY_MS) : 0));
       const safetyNetMedian = summarize(safetyNet).median;
       const renewMedian = summarize(renewals).median;
       const resyncMedian = summarize(resyncs).median;

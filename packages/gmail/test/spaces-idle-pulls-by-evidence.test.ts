@@ -36,9 +36,7 @@ describe('idle mailboxes are pulled and reconciled as often as the evidence asks
    * refused for an expired access token (401, no units) is retried at once and is not a second pull.
    */
   const pullTimes = (): number[] =>
-    harness.google.log.entries
-      .filter((entry) => entry.mailbox === ANA && entry.operation === 'history.list' && entry.status === 200)
-      .map((entry) => entry.at);
+    harness.google.log.entries.filter((entry) => entry.mailbox === ANA && entry.operation === 'history.list' && entry.status === 200).map((entry) => entry.at);
   const gaps = (times: number[]): number[] => times.slice(1).map((time, index) => time - times[index]!);
 
   it('spaces the safety net of a quiet mailbox up to its cap, and still catches a dropped push within the stated bound', async () => {
