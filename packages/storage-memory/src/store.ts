@@ -10,6 +10,7 @@ import {
   parseLinksToAdd,
   parseManualLink,
   parseRecordRef,
+  parseHealthPatch,
   parseStoredConnection,
   recordKey,
   requireTenant,
@@ -217,6 +218,14 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
     async claimOnce(claimKey, expiresAt, now) {
       return claimOnce(tables, claimKey, expiresAt, now, claimSweep);
+    },
+    async claimPush(claim) {
+      // Synchronous from the claim to the health merge: nothing interleaves, as one transaction.
+      const parsed = claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt });
+      if (!claimOnce(tables, claim.key, claim.expiresAt, claim.now, claimSweep)) return false;
+      const existing = tables.connections.get(claim.connectionId);
+      if (parsed && existing) writeConnection(tables, applyConnectionPatch(existing, { health: parsed }));
+      return true;
     },
 
     async purgeConnection(connectionId): Promise<PurgeReport> {

@@ -1,6 +1,6 @@
 // Webhook intake: a provider verifies and decodes its notification, then each hint becomes engine
 // work (a sync, a resync, a renewal, a recreation). Redeliveries are claimed once; a push is noted
-// in health so silence and lag can be measured.
+// in health so silence and lag can be measured — the claim and the note in one store write.
 import type { CoreContext } from '../context.js';
 import type { Connection } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
@@ -60,14 +60,26 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       // Exact redeliveries (same Pub/Sub messageId / Graph item) cost nothing: claimed once for a day.
       // Claimed per connection: one address connected in two tenants (or by two users) gets ONE
       // Gmail push (the watch is per mailbox), and each of its connections must still sync.
-      const claim = `notification:${providerId}:${hint.connectionId}:${hint.notificationId}`;
-      if (hint.notificationId && !(await store.claimOnce(claim, receivedAt + REDELIVERY_WINDOW_MS, receivedAt))) continue;
-      accepted += 1;
       const connection = loaded.get(hint.connectionId) ?? (await store.getConnection(hint.connectionId));
-      if (connection && recordsPush(connection.health, receivedAt)) {
-        // The store merges the one field: a job's lastSyncAt or error count written meanwhile survives.
-        await store.patchConnection(connection.id, { health: { lastPushAt: receivedAt } });
-        connection.health.lastPushAt = receivedAt;
+      const lastPushAt = connection && recordsPush(connection.health, receivedAt) ? receivedAt : null;
+      if (hint.notificationId) {
+        // The claim and the push's lastPushAt in one store write (one transaction per push, not two);
+        // the store merges the one field, so a job's lastSyncAt or error count written meanwhile survives.
+        const key = `notification:${providerId}:${hint.connectionId}:${hint.notificationId}`;
+        const claimed = await store.claimPush({
+          key,
+          expiresAt: receivedAt + REDELIVERY_WINDOW_MS,
+          now: receivedAt,
+          connectionId: hint.connectionId,
+          lastPushAt,
+        });
+        if (!claimed) continue;
+      } else if (lastPushAt !== null) {
+        await store.patchConnection(hint.connectionId, { health: { lastPushAt } });
+      }
+      accepted += 1;
+      if (connection && lastPushAt !== null) {
+        connection.health.lastPushAt = lastPushAt;
         loaded.set(connection.id, connection);
       }
       if (hint.kind === 'changes') await engine.requestSync(hint.connectionId, 'push', hint.receivedAt, hint.scope);

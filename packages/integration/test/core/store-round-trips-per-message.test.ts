@@ -14,7 +14,7 @@ const push = (id: string): Request =>
   new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: JSON.stringify({ account: 'ana@acme.com', id }) });
 
 describe('store round trips per synced message', () => {
-  it('a push costs three store calls and its sync job five, whatever the number of threads in the page', async () => {
+  it('a push costs two store calls and its sync job five, whatever the number of threads in the page', async () => {
     const counting = countingStore(memoryStore());
     const { tl, mailbox, store, connection } = await connectedHarness({ store: counting.store });
     stops.push(() => tl.stop());
@@ -32,10 +32,9 @@ describe('store round trips per synced message', () => {
     await tl.idle();
 
     expect(counting.counts()).toEqual({
-      // The webhook: the provider's look-up of the mailbox, the redelivery claim, lastPushAt.
+      // The webhook: the provider's look-up of the mailbox, the redelivery claim with lastPushAt (one write).
       listConnections: 1,
-      claimOnce: 1,
-      patchConnection: 1,
+      claimPush: 1,
       // The sync job: lease, connection, every thread of the page at once, the one atomic write
       // (which also records the sync's success in health), lease.
       acquireLease: 1,
@@ -60,7 +59,7 @@ describe('store round trips per synced message', () => {
     counting.reset();
     await tl.handler(push('push-1'));
     await tl.idle();
-    expect(counting.counts()).toEqual({ listConnections: 1, claimOnce: 1 });
+    expect(counting.counts()).toEqual({ listConnections: 1, claimPush: 1 });
   });
 
   it("keeps a push's lastPushAt that the webhook wrote while a sync job was running", async () => {
