@@ -4,10 +4,13 @@
 //
 // How the hourly figures are computed: every periodic operation is run for real against the
 // emulator on an idle mailbox and its quota units are read from the request log (push: the
-// safety-net pull, the watch renewal, the daily full resync; poller: one poll). Each is multiplied
-// by how often it happens per hour (push: the engine's own defaults — safety net every
-// safetyNetPullMs, renewal at the subscription's renewAt, resync every fullResyncIntervalMs;
-// poller: 12 polls an hour) and by 1,000 mailboxes. Access-token refreshes (0 units, one call an
+// safety-net pull, the watch renewal, the reconciliation; poller: one poll). Each is multiplied
+// by how often it happens per hour and by 1,000 mailboxes. Push: the cadence the engine settles
+// into for a mailbox that stays idle (idle-cadence.ts, proven with a fake clock by the Gmail test
+// spaces-idle-pulls-by-evidence): a safety-net pull every safetyNetMaxPullMs once the mailbox has
+// been quiet for an hour, a reconciliation every fullResyncMaxIntervalMs once five in a row found
+// nothing to fix (the first month's average is reported beside it), renewal at the subscription's
+// renewAt; poller: 12 polls an hour. Access-token refreshes (0 units, one call an
 // hour per mailbox) are the same for both and left out.
 //
 // The mailbox-size sweep (200 / 10,000 / 50,000 messages): a reconciliation lists ids only, so its
@@ -32,6 +35,12 @@ const IDS_PER_LIST_PAGE = 500;
 /** Gmail's per-project quota: 1,200,000 units per minute (developers.google.com/workspace/gmail/api/reference/quota). */
 const PROJECT_UNITS_PER_DAY = 1_200_000 * 60 * 24;
 const SWEEP_SIZES = [200, 10_000, 50_000];
+/** An idle mailbox's safety-net interval once it has been quiet for an hour (10, 20, then 30 min). */
+const SAFETY_NET_EVERY_MS = defaultEngineOptions.safetyNetMaxPullMs;
+/** An idle mailbox's reconciliation interval once its listings have agreed for a month. */
+const RECONCILE_EVERY_MS = defaultEngineOptions.fullResyncMaxIntervalMs;
+/** The first month: reconciliations 1, 2, 4, 8, 16 and 32 days after connecting, 6 in 32 days. */
+const FIRST_MONTH_RECONCILE_EVERY_MS = (32 * DAY) / 6;
 
 interface ResyncCost {
   /** Units of the resync that do not depend on the mailbox's size. */
@@ -166,9 +175,9 @@ export const baseline: Scenario = {
       const perHour = (units: number, everyMs: number): number => (units * HOUR) / everyMs;
       const pushHour = (safetyNetUnits: number, renewUnits: number, resyncUnits: number): number =>
         MAILBOXES *
-        (perHour(safetyNetUnits, defaultEngineOptions.safetyNetPullMs) +
+        (perHour(safetyNetUnits, SAFETY_NET_EVERY_MS) +
           perHour(renewUnits, renewEveryMs) +
-          (defaultEngineOptions.fullResyncIntervalMs > 0 ? perHour(resyncUnits, defaultEngineOptions.fullResyncIntervalMs) : 0));
+          (RECONCILE_EVERY_MS > 0 ? perHour(resyncUnits, RECONCILE_EVERY_MS) : 0));
       const safetyNetMedian = summarize(safetyNet).median;
       const renewMedian = summarize(renewals).median;
       const resyncMedian = summarize(resyncs).median;
@@ -185,15 +194,21 @@ export const baseline: Scenario = {
       const pollerDay = perDay(summarize(idlePolls).median, POLL_INTERVAL_S * 1_000);
       const sweep = SWEEP_SIZES.map((size) => {
         const resyncUnits = resyncCost.fixedUnits + Math.ceil(size / IDS_PER_LIST_PAGE) * unitsPerListPage;
-        const pushDay =
-          perDay(safetyNetMedian, defaultEngineOptions.safetyNetPullMs) +
-          perDay(renewMedian, renewEveryMs) +
-          (defaultEngineOptions.fullResyncIntervalMs > 0 ? perDay(resyncUnits, defaultEngineOptions.fullResyncIntervalMs) : 0);
-        return { size, resyncUnits, resyncUnitsPerMessage: resyncUnits / size, pushDay, mailboxesPerProject: Math.floor(PROJECT_UNITS_PER_DAY / pushDay) };
+        const idleDay = perDay(safetyNetMedian, SAFETY_NET_EVERY_MS) + perDay(renewMedian, renewEveryMs);
+        const pushDay = idleDay + (RECONCILE_EVERY_MS > 0 ? perDay(resyncUnits, RECONCILE_EVERY_MS) : 0);
+        const firstMonthDay = idleDay + perDay(resyncUnits, FIRST_MONTH_RECONCILE_EVERY_MS);
+        return {
+          size,
+          resyncUnits,
+          resyncUnitsPerMessage: resyncUnits / size,
+          pushDay,
+          firstMonthDay,
+          mailboxesPerProject: Math.floor(PROJECT_UNITS_PER_DAY / pushDay),
+        };
       });
       for (const row of sweep) {
         context.log(
-          `mailbox of ${row.size}: resync ${round(row.resyncUnits, 1)} units (${round(row.resyncUnitsPerMessage, 4)}/message), push ${Math.round(row.pushDay)} units/day vs poller ${Math.round(pollerDay)}; ${row.mailboxesPerProject.toLocaleString('en-US')} such mailboxes per project quota`,
+          `mailbox of ${row.size}: resync ${round(row.resyncUnits, 1)} units (${round(row.resyncUnitsPerMessage, 4)}/message), push ${Math.round(row.pushDay)} units/day (first month ${Math.round(row.firstMonthDay)}) vs poller ${Math.round(pollerDay)}; ${row.mailboxesPerProject.toLocaleString('en-US')} such mailboxes per project quota`,
         );
       }
 
@@ -213,7 +228,7 @@ export const baseline: Scenario = {
           limit: { name: 'naive 5-min poller', samples: pollerUnits },
         }),
         figure({
-          name: 'push without the daily full resync',
+          name: 'push without reconciliations',
           unit: 'units/h',
           better: 'lower',
           samples: [pushUnitsWithoutResync],
@@ -226,11 +241,29 @@ export const baseline: Scenario = {
             better: 'lower',
             samples: [row.pushDay],
             limit: { name: 'naive 5-min poller', samples: [pollerDay] },
+            targets: [{ of: 'ratio.median' as const, op: '<=' as const, value: 0.25, text: '≤ 0.25× the poller' }],
+          }),
+        ),
+        figure({
+          name: `push: idle quota units/day, mailbox of ${SWEEP_SIZES.at(-1)!.toLocaleString('en-US')} vs of ${SWEEP_SIZES[0]!.toLocaleString('en-US')}`,
+          unit: 'units/day',
+          better: 'lower',
+          samples: [sweep.at(-1)!.pushDay],
+          limit: { name: `mailbox of ${SWEEP_SIZES[0]!.toLocaleString('en-US')}`, samples: [sweep[0]!.pushDay] },
+          targets: [{ of: 'ratio.median' as const, op: '<=' as const, value: 1.1, text: 'flat: within 10 %' }],
+        }),
+        ...sweep.map((row) =>
+          figure({
+            name: `push, first month after connecting: quota units/day, one idle mailbox of ${row.size.toLocaleString('en-US')}`,
+            unit: 'units/day',
+            better: 'lower',
+            samples: [row.firstMonthDay],
+            limit: { name: 'naive 5-min poller', samples: [pollerDay] },
           }),
         ),
       ];
       const notes = [
-        `Per idle mailbox: safety-net pull ${safetyNetMedian} units every ${defaultEngineOptions.safetyNetPullMs / 60_000} min, watch renewal ${renewMedian} units every ${round(renewEveryMs / HOUR, 1)} h, full resync ${resyncMedian} units every ${defaultEngineOptions.fullResyncIntervalMs / HOUR} h (mailbox of ${mailboxSize} messages, all stored: ${resyncCost.listCalls} messages.list call(s) of ${round(unitsPerListPage, 1)} units, ${resyncCost.reads} messages read, ${round(resyncCost.fixedUnits, 1)} units besides the listing); poller ${summarize(idlePolls).median} units per poll, ${3_600 / POLL_INTERVAL_S} polls/h.`,
+        `Per idle mailbox: safety-net pull ${safetyNetMedian} units every ${SAFETY_NET_EVERY_MS / 60_000} min (${defaultEngineOptions.safetyNetPullMs / 60_000} min right after activity or a missed push), watch renewal ${renewMedian} units every ${round(renewEveryMs / HOUR, 1)} h, reconciliation ${resyncMedian} units every ${RECONCILE_EVERY_MS / DAY} days (1, 2, 4, 8, 16 days apart in the first month, daily again after one finds drift) (mailbox of ${mailboxSize} messages, all stored: ${resyncCost.listCalls} messages.list call(s) of ${round(unitsPerListPage, 1)} units, ${resyncCost.reads} messages read, ${round(resyncCost.fixedUnits, 1)} units besides the listing); poller ${summarize(idlePolls).median} units per poll, ${3_600 / POLL_INTERVAL_S} polls/h.`,
         'Poller latency: measured with a 1 s interval (arrivals spread evenly over it) and scaled to 5 minutes; the poll round trips are added unscaled.',
         `Gmail's per-project quota is 1,200,000 units/min (72M/h): the push figure is ${round((pushUnits / 72_000_000) * 100, 3)} % of it for ${MAILBOXES.toLocaleString('en-US')} mailboxes.`,
       ];
@@ -255,7 +288,9 @@ export const baseline: Scenario = {
           mailboxes: MAILBOXES,
           mailboxSize,
           safetyNetPullMs: defaultEngineOptions.safetyNetPullMs,
+          safetyNetMaxPullMs: defaultEngineOptions.safetyNetMaxPullMs,
           fullResyncIntervalMs: defaultEngineOptions.fullResyncIntervalMs,
+          fullResyncMaxIntervalMs: defaultEngineOptions.fullResyncMaxIntervalMs,
         },
         notes,
         details: {

@@ -31,7 +31,7 @@ const MB = 1024 * 1024;
 export const scale: Scenario = {
   name: 'scale',
   title: 'Scale: connected mailboxes × sustained notifications on the SQL store',
-  budget: { full: 130, quick: 25 },
+  budget: { full: 200, quick: 25 },
   async run(context) {
     let mailboxes = context.quick ? 100 : 1_000;
     const rate = context.quick ? 50 : 200;
@@ -84,42 +84,94 @@ export const scale: Scenario = {
       await rig.host.resetStats();
       await sleep(context.quick ? 1_000 : 2_000);
       const idle = await rig.host.stats();
-      await rig.host.resetStats();
-      const parentCpu = process.cpuUsage();
-      const commitsBefore = await committed(store);
-      const databaseCpuBefore = store.kind === 'postgres' ? await processesCpuMs(/^postgres/) : null;
-      const box = machineCpu();
-      const loadStarted = performance.now();
-      const deliveredAt: number[] = [];
-      const total = rate * seconds;
-      let late = 0;
-      for (let index = 0; index < total; index += 1) {
-        const due = loadStarted + (index * 1_000) / rate;
-        const wait = due - performance.now();
-        if (wait > 1) await sleep(wait);
-        else if (wait < -50) late += 1;
-        void rig
-          .deliver('gmail', {
-            to: emails[index % mailboxes] as string,
-            from: clientAddress(index),
-            subject: `RE: PRJ-${10_000 + (index % 1_000)} change request ${index}`,
-          })
-          .then(() => deliveredAt.push(Date.now()));
-      }
-      const loadEnded = performance.now();
-      // Drain: everything delivered must be matched (bounded wait).
-      const drainDeadline = performance.now() + 30_000;
-      let counts = await rig.host.counts();
-      while (counts.matched < total && performance.now() < drainDeadline) {
-        await sleep(100);
-        counts = await rig.host.counts();
-      }
-      const drainSeconds = (performance.now() - loadEnded) / 1000;
-      const boxBusy = box.stop();
-      const databaseCpuAfter = store.kind === 'postgres' ? await processesCpuMs(/^postgres/) : null;
-      const commitsAfter = await committed(store);
-      const stats = await rig.host.stats();
-      const parent = process.cpuUsage(parentCpu);
+      /**
+       * One load window: `loadRate` messages/s spread over the mailboxes for `loadSeconds`, then a
+       * bounded drain. The host's counts start again at resetStats, so each window waits for its own.
+       */
+      const runLoad = async (loadRate: number, loadSeconds: number) => {
+        await rig.host.resetStats();
+        const parentCpu = process.cpuUsage();
+        const commitsBefore = await committed(store);
+        const databaseCpuBefore = store.kind === 'postgres' ? await processesCpuMs(/^postgres/) : null;
+        const box = machineCpu();
+        const loadStarted = performance.now();
+        const deliveredAt: number[] = [];
+        const total = loadRate * loadSeconds;
+        let late = 0;
+        for (let index = 0; index < total; index += 1) {
+          const due = loadStarted + (index * 1_000) / loadRate;
+          const wait = due - performance.now();
+          if (wait > 1) await sleep(wait);
+          else if (wait < -50) late += 1;
+          void rig
+            .deliver('gmail', {
+              to: emails[index % mailboxes] as string,
+              from: clientAddress(index),
+              subject: `RE: PRJ-${10_000 + (index % 1_000)} change request ${index}`,
+            })
+            .then(() => deliveredAt.push(Date.now()));
+        }
+        const loadEnded = performance.now();
+        // Drain: everything delivered must be matched (bounded wait).
+        const drainDeadline = performance.now() + 30_000;
+        let counts = await rig.host.counts();
+        while (counts.matched < total && performance.now() < drainDeadline) {
+          await sleep(100);
+          counts = await rig.host.counts();
+        }
+        const drainSeconds = (performance.now() - loadEnded) / 1000;
+        const boxBusy = box.stop();
+        const databaseCpuAfter = store.kind === 'postgres' ? await processesCpuMs(/^postgres/) : null;
+        const commitsAfter = await committed(store);
+        const stats = await rig.host.stats();
+        const parent = process.cpuUsage(parentCpu);
+        const matched = Math.max(1, stats.matched);
+        return {
+          loadRate,
+          loadSeconds,
+          total,
+          late,
+          deliveredAt,
+          loadStarted,
+          loadEnded,
+          drainSeconds,
+          boxBusy,
+          stats,
+          parent,
+          commitsBefore,
+          commitsAfter,
+          databaseCpuBefore,
+          databaseCpuAfter,
+          sdkCpuMsPerMessage: (stats.cpu.userMs + stats.cpu.systemMs) / matched,
+          transactionsPerMessage: commitsBefore !== null && commitsAfter !== null ? (commitsAfter - commitsBefore) / matched : null,
+          databaseCpuMsPerMessage: databaseCpuBefore !== null && databaseCpuAfter !== null ? (databaseCpuAfter - databaseCpuBefore) / matched : null,
+        };
+      };
+
+      // The rate sweep (full runs): lighter and heavier windows around the main one, shorter, to see
+      // where latency departs from the idle floor. The main window (200/s) keeps its figures below.
+      // Opt-in (BENCH_SCALE_SWEEP=1): on a loaded 2-core box the extra windows overran the 200 s budget.
+      const sweepRates = context.quick || !process.env.BENCH_SCALE_SWEEP ? [] : [100, 400];
+      const sweepSeconds = 15;
+      const sweep: Array<Awaited<ReturnType<typeof runLoad>>> = [];
+      if (sweepRates.includes(100)) sweep.push(await runLoad(100, sweepSeconds));
+      const main = await runLoad(rate, seconds);
+      for (const sweepRate of sweepRates.filter((candidate) => candidate > rate)) sweep.push(await runLoad(sweepRate, sweepSeconds));
+      const {
+        total,
+        late,
+        deliveredAt,
+        loadStarted,
+        loadEnded,
+        drainSeconds,
+        boxBusy,
+        stats,
+        parent,
+        commitsBefore,
+        commitsAfter,
+        databaseCpuBefore,
+        databaseCpuAfter,
+      } = main;
       context.log(
         `offered ${total} in ${((loadEnded - loadStarted) / 1000).toFixed(1)} s, matched ${stats.matched}, drained ${drainSeconds.toFixed(1)} s after`,
       );
@@ -218,6 +270,61 @@ export const scale: Scenario = {
           }),
         );
       }
+      const floorMedian = summarize(floors).median;
+      const windows = [...sweep, main].sort((left, right) => left.loadRate - right.loadRate);
+      for (const window of windows) {
+        const latency = summarize(window.stats.latencies);
+        context.log(
+          `rate ${window.loadRate}/s: p50 ${round(latency.median, 1)} ms, p99 ${round(latency.p99, 1)} ms (floor ${round(floorMedian, 1)}), SDK CPU ${round(window.sdkCpuMsPerMessage, 2)} ms/msg, ${window.transactionsPerMessage === null ? '?' : round(window.transactionsPerMessage, 2)} transactions/msg, box ${Math.round(window.boxBusy * 100)} % busy`,
+        );
+      }
+      for (const window of sweep) {
+        const label = `${window.loadRate} offered/s (${window.loadSeconds} s)`;
+        figures.push(
+          figure({
+            name: `rate sweep ${label}: push→matched latency`,
+            unit: 'ms',
+            better: 'lower',
+            samples: window.stats.latencies,
+            limit: { name: 'history.list + messages.get (idle)', samples: floors },
+          }),
+          figure({
+            name: `rate sweep ${label}: SDK CPU per message`,
+            unit: 'ms',
+            better: 'lower',
+            samples: [window.sdkCpuMsPerMessage],
+            limit: { name: 'target', samples: [1.5] },
+          }),
+        );
+        if (window.transactionsPerMessage !== null) {
+          figures.push(
+            figure({
+              name: `rate sweep ${label}: PostgreSQL transactions per synced message`,
+              unit: 'transactions',
+              better: 'lower',
+              samples: [window.transactionsPerMessage],
+              limit: { name: 'target', samples: [2] },
+            }),
+          );
+        }
+      }
+      // Where latency departs from the floor: the first rate whose median is over twice the idle floor.
+      const departs = windows.find((window) => summarize(window.stats.latencies).median > 2 * floorMedian);
+      if (windows.length > 1) {
+        notes.push(
+          `Rate sweep (${windows.map((window) => `${window.loadRate}/s`).join(', ')}; load average ${os
+            .loadavg()
+            .map((value) => value.toFixed(1))
+            .join(' / ')} at the end): ` +
+            windows
+              .map(
+                (window) =>
+                  `${window.loadRate}/s → p50 ${round(summarize(window.stats.latencies).median, 0)} ms, p99 ${round(summarize(window.stats.latencies).p99, 0)} ms, ${round(window.sdkCpuMsPerMessage, 2)} ms SDK CPU and ${window.transactionsPerMessage === null ? '?' : round(window.transactionsPerMessage, 2)} transactions per message, box ${Math.round(window.boxBusy * 100)} % busy`,
+              )
+              .join('; ') +
+            `. ${departs ? `Latency departs from the idle floor (median over 2× its ${round(floorMedian, 0)} ms) at ${departs.loadRate}/s.` : `Latency stays within 2× the idle floor (${round(floorMedian, 0)} ms) at every rate.`} The windows run one after another on the same mailboxes, lightest first.`,
+        );
+      }
       return {
         figures,
         settings: {
@@ -252,6 +359,17 @@ export const scale: Scenario = {
             emulatorAndLoadCpuMsPerMessage: round((parent.user + parent.system) / 1000 / Math.max(1, deliveredAt.length), 2),
           },
           latency: summarize(stats.latencies),
+          sweep: windows.map((window) => ({
+            rate: window.loadRate,
+            seconds: window.loadSeconds,
+            matched: window.stats.matched,
+            latency: summarize(window.stats.latencies),
+            sdkCpuMsPerMessage: round(window.sdkCpuMsPerMessage, 2),
+            transactionsPerMessage: window.transactionsPerMessage === null ? null : round(window.transactionsPerMessage, 2),
+            databaseCpuMsPerMessage: window.databaseCpuMsPerMessage === null ? null : round(window.databaseCpuMsPerMessage, 2),
+            machineBusy: window.boxBusy,
+            drainSeconds: round(window.drainSeconds, 1),
+          })),
         },
       };
     } finally {

@@ -95,7 +95,18 @@ export const workers: Scenario = {
         [2, []],
       ]);
       let roundNumber = 0;
-      const perRound: Array<{ workers: number; matched: number; seconds: number; machineBusy: number }> = [];
+      const perRound: Array<{
+        workers: number;
+        matched: number;
+        seconds: number;
+        machineBusy: number;
+        /** Per worker process: its own CPU (user + system) per message it matched, and its share. */
+        perWorker: Array<{ matched: number; cpuMs: number; cpuMsPerMessage: number; coreUtilisation: number }>;
+      }> = [];
+      const cpuPerMessage = new Map<number, number[]>([
+        [1, []],
+        [2, []],
+      ]);
       for (const count of rounds) {
         roundNumber += 1;
         const team = await Promise.all(Array.from({ length: count }, (_, index) => startHost(config(`worker-${roundNumber}-${index}`, false), { google })));
@@ -111,6 +122,7 @@ export const workers: Scenario = {
         }
         await google.flushNotifications();
         for (let wait = 0; wait < 200 && (await web.counts()).notifications - before < mailboxes; wait += 1) await sleep(50);
+        await Promise.all(team.map((worker) => worker.resetStats()));
         const box = machineCpu();
         const started = performance.now();
         await Promise.all(team.map((worker) => worker.startWorker()));
@@ -120,10 +132,20 @@ export const workers: Scenario = {
         const machineBusy = box.stop();
         const matched = await totalMatched(team);
         throughput.get(count)?.push(matched / seconds);
-        perRound.push({ workers: count, matched, seconds: round(seconds, 2), machineBusy });
+        const perWorker = (await Promise.all(team.map((worker) => worker.stats()))).map((stats) => {
+          const cpuMs = stats.cpu.userMs + stats.cpu.systemMs;
+          return {
+            matched: stats.matched,
+            cpuMs: round(cpuMs, 0),
+            cpuMsPerMessage: round(cpuMs / Math.max(1, stats.matched), 2),
+            coreUtilisation: round(cpuMs / Math.max(1, seconds * 1_000), 2),
+          };
+        });
+        for (const worker of perWorker) cpuPerMessage.get(count)?.push(worker.cpuMsPerMessage);
+        perRound.push({ workers: count, matched, seconds: round(seconds, 2), machineBusy, perWorker });
         const errors = (await Promise.all(team.map((worker) => worker.counts()))).map((counts) => counts.syncErrors);
         context.log(
-          `round ${roundNumber}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s, machine ${Math.round(machineBusy * 100)} % busy${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`,
+          `round ${roundNumber}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s, machine ${Math.round(machineBusy * 100)} % busy, per worker ${perWorker.map((worker) => `${worker.matched} msgs at ${worker.cpuMsPerMessage} ms CPU each (${worker.coreUtilisation} of a core)`).join(', ')}${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`,
         );
         await web.idle();
         if (floors.length === 0) {
@@ -156,11 +178,19 @@ export const workers: Scenario = {
             samples: two,
             limit: { name: '2 × one worker (linear scaling)', samples: one.map((value) => value * 2) },
           }),
+          figure({
+            name: '2 workers: CPU per message, each worker process',
+            unit: 'ms',
+            better: 'lower',
+            samples: cpuPerMessage.get(2) ?? [],
+            limit: { name: 'one worker alone', samples: cpuPerMessage.get(1) ?? [] },
+          }),
         ],
         settings: { ...settings, mailboxes, rounds, store: 'postgres (shared schema)', queue: 'bullmq on REDIS_URL' },
         notes: [
           `Each round: ${mailboxes} mailboxes receive one message each; the web instance (runWorker: false) verifies the pushes and queues ${mailboxes} sync jobs; then the worker processes start together and the clock stops at the last message.matched. Worker start-up (process, modules) is not timed.`,
           `Every process shares this ${os.cpus().length}-core machine with PostgreSQL, Redis and the emulator: the whole machine was ${perRound.map((entry) => `${Math.round(entry.machineBusy * 100)} %`).join(' / ')} busy during the rounds (${rounds.join(' / ')} workers). A second worker can only add throughput where the CPUs have room.`,
+          `Per-worker CPU (details.perRound[].perWorker): each worker process's own user + system CPU over the round, per message it matched, and the fraction of one core it used. When a worker's CPU per message stays flat from one worker to two while the machine is ≥ 90 % busy and each worker uses well under a core, the limit is the machine (CPU shared with PostgreSQL, Redis, the emulator and other work), not the engine.`,
         ],
         details: {
           perRound,

@@ -14,6 +14,7 @@ import {
   parsePurgeIds,
   parseStoredPolicy,
   parseRecordRef,
+  parseHealthPatch,
   parseStoredConnection,
   recordKey,
   requireTenant,
@@ -272,6 +273,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         report.messageIds.push(id);
       }
       return report;
+    },
+
+    async claimPush(claim) {
+      // Synchronous from the claim to the health merge: nothing interleaves, as one transaction.
+      const parsed = claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt });
+      if (!claimOnce(tables, claim.key, claim.expiresAt, claim.now, claimSweep)) return false;
+      const existing = tables.connections.get(claim.connectionId);
+      if (parsed && existing) writeConnection(tables, applyConnectionPatch(existing, { health: parsed }));
+      return true;
     },
 
     async purgeConnection(connectionId): Promise<PurgeReport> {

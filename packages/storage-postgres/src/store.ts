@@ -751,6 +751,34 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       await run('releaseClaim', () => sql.query(`DELETE FROM ${table('claims')} WHERE key = $1`, [key]));
     },
 
+    async claimPush(claim) {
+      checkClaimRequest(claim.key, claim.expiresAt, claim.now);
+      const health = claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt });
+      return run('claimPush', async () => {
+        claimsSinceSweep += 1;
+        if (claimsSinceSweep >= 1000) {
+          claimsSinceSweep = 0;
+          await sql.query(`DELETE FROM ${table('claims')} WHERE expires_at <= $1`, [claim.now]);
+        }
+        // One statement, so one transaction: the UPDATE runs only when the INSERT won the claim
+        // (data-modifying CTEs share one snapshot; the update reads the claim's RETURNING).
+        const result = await sql.query<{ claimed: string | number }>(
+          `WITH claimed AS (
+             INSERT INTO ${table('claims')} AS claim (key, expires_at) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE claim.expires_at <= $3
+             RETURNING 1
+           ), pushed AS (
+             UPDATE ${table('connections')} SET health = health || $5::jsonb
+             WHERE id = $4 AND $5::jsonb IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)
+             RETURNING 1
+           )
+           SELECT (SELECT count(*) FROM claimed) AS claimed, (SELECT count(*) FROM pushed) AS pushed`,
+          [claim.key, claim.expiresAt, claim.now, claim.connectionId, health === null ? null : toJsonParam(health)],
+        );
+        return Number(result.rows[0]?.claimed ?? 0) > 0;
+      });
+    },
+
     // ── Offboarding ────────────────────────────────────────────────────────────────────────
 
     purgeConnection(connectionId) {

@@ -15,7 +15,10 @@ import type { Clock } from '../util/clock.js';
 export interface EngineOptions {
   /** How long a connection lease lasts without renewal. */
   leaseTtlMs: number;
-  /** A pull for every live connection when nothing synced it for this long (Gmail drops pushes > 1/s). */
+  /**
+   * A pull for every live connection when nothing synced it for this long (Gmail drops pushes > 1/s):
+   * the shortest safety-net interval, used right after activity and whenever push looks broken.
+   */
   safetyNetPullMs: number;
   /**
    * A push not followed by a sync for this long is taken for lost work — its job vanished with a
@@ -32,6 +35,14 @@ export interface EngineOptions {
    * per mailbox per interval. New or unknown label ids trigger a read sooner on their own.
    */
   labelRefreshIntervalMs: number;
+  /**
+   * The longest safety-net interval, reached by a mailbox whose pulls keep finding nothing that push
+   * missed (see idle-cadence.ts). A dropped push is caught within this long plus one maintain()
+   * period. Keep it below `stalledAfterMs`, or a quiet mailbox would read as stalled between pulls.
+   */
+  safetyNetMaxPullMs: number;
+  /** The longest interval between reconciliations, reached by doubling while each finds nothing to fix. */
+  fullResyncMaxIntervalMs: number;
   /** How far back back-fill goes (ms); 0 = everything. */
   backfillWindowMs: number;
   backfillPageSize: number;
@@ -57,6 +68,8 @@ export const defaultEngineOptions: EngineOptions = {
   pendingPushPullMs: 2 * 60_000,
   fullResyncIntervalMs: 24 * 60 * 60_000,
   labelRefreshIntervalMs: 60 * 60_000,
+  safetyNetMaxPullMs: 30 * 60_000,
+  fullResyncMaxIntervalMs: 32 * 24 * 60 * 60_000,
   backfillWindowMs: 0,
   backfillPageSize: 100,
   maxRoundsPerJob: 20,

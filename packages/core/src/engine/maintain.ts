@@ -1,12 +1,13 @@
 // One maintenance pass over every live mailbox: what push alone cannot guarantee. Expiring push
 // channels are renewed (or recreated when gone), a safety-net pull covers silent ones, a back-fill
 // whose queued page died with its process is re-queued, a periodic full resync reconciles, and a
-// stalled mailbox is announced.
+// stalled mailbox is announced. Pulls and reconciliations are spaced by evidence (idle-cadence.ts).
 import type { MaintenanceReport } from '../api.js';
 import type { CoreContext } from '../context.js';
 import { publicConnection } from '../events.js';
 import { assessHealth } from '../health/health.js';
 import { labelsStale } from '../labels/refresh.js';
+import { reconciliationIntervalMs, safetyNetIntervalMs } from './idle-cadence.js';
 
 export function createMaintain(context: CoreContext): () => Promise<MaintenanceReport> {
   const { store, engine, events, clock, options, thresholds, providers } = context;
@@ -29,7 +30,7 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
       // (queue lost its data, process died). Pull now rather than at the next safety net.
       const lastPush = connection.health.lastPushAt ?? 0;
       const pushLost = lastPush > lastSync && now - lastPush >= options.pendingPushPullMs;
-      if (now - lastSync >= options.safetyNetPullMs || pushLost) {
+      if (now - lastSync >= safetyNetIntervalMs(connection, options) || pushLost) {
         await engine.requestSync(connection.id, pushLost ? 'lost-work' : 'safety-net');
         report.pulls += 1;
       } else if (providers.get(connection.provider)?.listLabels && labelsStale({ clock, options }, connection)) {
@@ -43,7 +44,7 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
       // waits, and every page resumes from the `resume` token committed with the previous one.
       if (connection.backfill.state !== 'done' && (await engine.enqueue('backfill', connection.id))) report.backfills += 1;
       const lastFull = connection.health.lastFullSyncAt ?? connection.createdAt;
-      if (options.fullResyncIntervalMs > 0 && now - lastFull >= options.fullResyncIntervalMs && connection.backfill.state === 'done') {
+      if (options.fullResyncIntervalMs > 0 && now - lastFull >= reconciliationIntervalMs(connection, options) && connection.backfill.state === 'done') {
         await engine.enqueue('resync', connection.id, 0, { reason: 'reconciliation' });
         report.resyncs += 1;
       }

@@ -165,6 +165,17 @@ export interface LeaseRequest {
   now: number;
 }
 
+/** A push notification's redelivery claim and the push it records, written together (`claimPush`). */
+export interface PushClaim {
+  /** The notification's claim key, as `claimOnce` takes it. */
+  key: string;
+  expiresAt: number;
+  now: number;
+  connectionId: string;
+  /** Merged into the connection's `health.lastPushAt` only when the claim is won; null leaves health alone. */
+  lastPushAt: number | null;
+}
+
 export interface MetadataStore {
   readonly name: string;
   /** Create tables / run migrations. Idempotent. */
@@ -263,6 +274,14 @@ export interface MetadataStore {
    * rows, in one transaction; other tenants' and unknown ids are skipped. At most 1000 ids (else INVALID_INPUT).
    */
   purgeMessages(tenantId: string, messageIds: string[]): Promise<MessagePurge>;
+
+  /**
+   * `claimOnce(key, expiresAt, now)` and, only when it is won and `lastPushAt` is set, the health
+   * patch `{ lastPushAt }` of the connection (merged as `patchConnection` merges health), in ONE
+   * write: a push costs the store one transaction, not two (issue 21). A missing connection is
+   * not an error: the claim is still taken.
+   */
+  claimPush(claim: PushClaim): Promise<boolean>;
 
   // Offboarding
   /** Deletes every row of the connection: itself, messages, their links, its labels, its policy, leases and claims named for it. */

@@ -1,7 +1,7 @@
 // Leases (one engine per mailbox at a time, crash-safe by expiry) and one-time claims.
 import { describe, expect, it } from 'vitest';
 import type { ConformanceContext } from '../context.js';
-import { uniqueId } from '../fixtures.js';
+import { makeConnection, uniqueId } from '../fixtures.js';
 
 export function coordinationCases(t: ConformanceContext): void {
   describe('leases', () => {
@@ -85,6 +85,46 @@ export function coordinationCases(t: ConformanceContext): void {
       expect(await t.store.claimOnce(key, 60_000, 1)).toBe(true);
       expect(await t.store.claimOnce(key, 60_000, 2)).toBe(false);
       expect(await t.store.claimOnce(other, 60_000, 2)).toBe(false);
+    });
+  });
+
+  describe('claimPush', () => {
+    it('claims as claimOnce does and records lastPushAt only with the claim it won, merged into the stored health', async () => {
+      const connection = makeConnection();
+      await t.store.saveConnection(connection);
+      await t.store.patchConnection(connection.id, { health: { lastSyncAt: 5_000, consecutiveErrors: 2 } });
+      const key = `notification:gmail:${connection.id}:${uniqueId('push')}`;
+      expect(await t.store.claimPush({ key, expiresAt: 100_000, now: 10_000, connectionId: connection.id, lastPushAt: 10_000 })).toBe(true);
+      // A redelivery: the claim is lost, so the push it carries is not recorded again.
+      expect(await t.store.claimPush({ key, expiresAt: 100_000, now: 20_000, connectionId: connection.id, lastPushAt: 20_000 })).toBe(false);
+      expect(await t.store.claimOnce(key, 100_000, 30_000)).toBe(false);
+      const health = (await t.store.getConnection(connection.id))!.health;
+      expect(health).toMatchObject({ lastPushAt: 10_000, lastSyncAt: 5_000, consecutiveErrors: 2 });
+
+      // Without lastPushAt only the claim is taken; a claim taken by claimOnce is refused too.
+      const quiet = `notification:gmail:${connection.id}:${uniqueId('push')}`;
+      expect(await t.store.claimPush({ key: quiet, expiresAt: 100_000, now: 40_000, connectionId: connection.id, lastPushAt: null })).toBe(true);
+      expect((await t.store.getConnection(connection.id))!.health.lastPushAt).toBe(10_000);
+      const taken = `notification:gmail:${connection.id}:${uniqueId('push')}`;
+      expect(await t.store.claimOnce(taken, 100_000, 0)).toBe(true);
+      expect(await t.store.claimPush({ key: taken, expiresAt: 100_000, now: 50_000, connectionId: connection.id, lastPushAt: 50_000 })).toBe(false);
+      expect((await t.store.getConnection(connection.id))!.health.lastPushAt).toBe(10_000);
+    });
+
+    it('takes the claim for a connection that is gone, and lets exactly one of many concurrent claims record the push', async () => {
+      expect(
+        await t.store.claimPush({ key: `notification:gmail:${uniqueId('gone')}:1`, expiresAt: 1_000, now: 0, connectionId: uniqueId('gone'), lastPushAt: 0 }),
+      ).toBe(true);
+      const connection = makeConnection();
+      await t.store.saveConnection(connection);
+      const key = `notification:gmail:${connection.id}:${uniqueId('push')}`;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, index) =>
+          t.store.claimPush({ key, expiresAt: 60_000, now: index, connectionId: connection.id, lastPushAt: 1_000 + index }),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect((await t.store.getConnection(connection.id))!.health.lastPushAt).toBe(1_000 + results.indexOf(true));
     });
   });
 }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { ConnectionHealthState } from '../src/domain/schemas.js';
+import { defaultEngineOptions } from '../src/engine/engine-options.js';
+import { reconciliationIntervalMs, safetyNetIntervalMs } from '../src/engine/idle-cadence.js';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const CREATED = 1_700_000_000_000;
+
+function connection(health: Partial<ConnectionHealthState>) {
+  return {
+    createdAt: CREATED,
+    health: {
+      lastPushAt: null,
+      lastSyncAt: null,
+      lastFullSyncAt: null,
+      newestChangeAt: null,
+      consecutiveErrors: 0,
+      lastErrorCode: null,
+      lastErrorAt: null,
+      ...health,
+    },
+  };
+}
+
+describe('idle cadence: safety-net pulls and reconciliations spaced by evidence', () => {
+  it('pulls right after a push on the shortest interval, and a mailbox quiet for longer less often, never beyond the cap', () => {
+    const pushedAt = CREATED + DAY;
+    expect(safetyNetIntervalMs(connection({ lastPushAt: pushedAt, lastSyncAt: pushedAt + 50 }), defaultEngineOptions)).toBe(10 * MINUTE);
+    expect(safetyNetIntervalMs(connection({ lastPushAt: pushedAt, lastSyncAt: pushedAt + 20 * MINUTE }), defaultEngineOptions)).toBe(20 * MINUTE);
+    expect(safetyNetIntervalMs(connection({ lastPushAt: pushedAt, lastSyncAt: pushedAt + 5 * DAY }), defaultEngineOptions)).toBe(30 * MINUTE);
+  });
+
+  it('goes back to the shortest interval while push is suspect: a missed push not followed by a push, or failing syncs', () => {
+    const quietSince = CREATED + DAY;
+    const quiet = { lastPushAt: quietSince, lastSyncAt: quietSince + 5 * DAY };
+    expect(safetyNetIntervalMs(connection({ ...quiet, missedPushAt: quiet.lastSyncAt }), defaultEngineOptions)).toBe(10 * MINUTE);
+    expect(safetyNetIntervalMs(connection({ ...quiet, consecutiveErrors: 2 }), defaultEngineOptions)).toBe(10 * MINUTE);
+    // A push arrived after the miss: push works again and the mailbox earns its spacing anew.
+    const repaired = { missedPushAt: quietSince + DAY, lastPushAt: quietSince + DAY + MINUTE, lastSyncAt: quietSince + DAY + MINUTE };
+    expect(safetyNetIntervalMs(connection(repaired), defaultEngineOptions)).toBe(10 * MINUTE);
+  });
+
+  it('doubles the reconciliation interval while listings agree, and is daily again after one found drift', () => {
+    expect(reconciliationIntervalMs(connection({}), defaultEngineOptions)).toBe(DAY);
+    expect(reconciliationIntervalMs(connection({ lastFullSyncAt: CREATED + DAY }), defaultEngineOptions)).toBe(DAY);
+    expect(reconciliationIntervalMs(connection({ lastFullSyncAt: CREATED + 4 * DAY }), defaultEngineOptions)).toBe(4 * DAY);
+    expect(reconciliationIntervalMs(connection({ lastFullSyncAt: CREATED + 400 * DAY }), defaultEngineOptions)).toBe(32 * DAY);
+    const drifted = { lastFullSyncAt: CREATED + 400 * DAY, missedPushAt: CREATED + 400 * DAY + 5 };
+    expect(reconciliationIntervalMs(connection(drifted), defaultEngineOptions)).toBe(DAY);
+  });
+
+  it('does not space at all when the cap is not above the floor (a floor of 0 pulls at every maintain())', () => {
+    const quiet = connection({ lastSyncAt: CREATED + 5 * DAY, lastFullSyncAt: CREATED + 400 * DAY });
+    const every = { ...defaultEngineOptions, safetyNetPullMs: 0, fullResyncIntervalMs: 1 };
+    expect(safetyNetIntervalMs(quiet, every)).toBe(0);
+    expect(safetyNetIntervalMs(quiet, { ...defaultEngineOptions, safetyNetPullMs: 7 * DAY })).toBe(7 * DAY);
+    expect(reconciliationIntervalMs(quiet, { ...every, fullResyncMaxIntervalMs: 1 })).toBe(1);
+  });
+});
