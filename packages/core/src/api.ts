@@ -190,6 +190,25 @@ export type BodyInput = Scope & {
   allowRemoteImages?: boolean;
 };
 
+export type AttachmentInput = Scope & {
+  /** Refuse (PAYLOAD_TOO_LARGE) past this many bytes; default 50 MiB. Checked before and during the download. */
+  maxBytes?: number;
+};
+
+/** One attachment on its way from the provider to the caller: read `stream` once, or cancel it. */
+export interface AttachmentDownload {
+  messageId: string;
+  attachmentId: string;
+  /** Sanitised: no path, no control or direction-override characters, at most 200 characters. */
+  filename: string;
+  /** A plain `type/subtype`, application/octet-stream when the provider's was not one. */
+  contentType: string;
+  /** Exact decoded size when the provider announced it; null otherwise. */
+  size: number | null;
+  /** The bytes as they arrive; never buffered whole, never stored. Errors past `maxBytes`. */
+  stream: ReadableStream<Uint8Array>;
+}
+
 export interface DraftContext {
   message: StoredMessage;
   /** The visible thread, in the store's order. */
@@ -283,6 +302,11 @@ export interface Threadlink {
     get(messageId: string, scope: Scope): Promise<StoredMessage>;
     /** The body fetched from the provider now (never stored), HTML sanitised. */
     body(messageId: string, scope: BodyInput): Promise<MessageBody & { messageId: string }>;
+    /**
+     * Streams one attachment (an `AttachmentMeta.id`) from the provider: never buffered whole,
+     * never stored. Serve it with `attachmentResponseHeaders` (a download, never rendered).
+     */
+    attachment(messageId: string, attachmentId: string, input: AttachmentInput): Promise<AttachmentDownload>;
     /** Sends a reply in the message's thread from its mailbox (owner or admin); returns the sent message as it will be stored. */
     reply(messageId: string, input: Scope & ReplyDraft): Promise<MessageMeta>;
     /** What a reply composer (or an assistant drafting one) needs: the message, its thread and its body. */

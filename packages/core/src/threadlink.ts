@@ -15,6 +15,7 @@ import { createHealthChecks } from './health/checks.js';
 import { createHandler } from './http/handler.js';
 import { registerInternals } from './internals.js';
 import { createRematching } from './matching/rematch.js';
+import { createAttachmentRead } from './messages/attachment.js';
 import { createBodyRead } from './messages/body.js';
 import { createDraftContext } from './messages/draft-context.js';
 import { createReply } from './messages/reply.js';
@@ -56,6 +57,7 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
     messages: {
       get: async (messageId, scope) => (await context.messageFor(messageId, scope)).message,
       body,
+      attachment: createAttachmentRead(context),
       reply: createReply(context),
       draftContext: createDraftContext(context, body),
     },

@@ -2,6 +2,7 @@
 // masked metadata reads, paced back-fill, body on demand and in-thread replies. This file only
 // wires: each operation lives in the file named for it and takes the instance's GmailContext.
 import { bindProvider, type MailProvider } from '@threadlink/core/provider';
+import { fetchAttachment } from './attachment.js';
 import { authorizeUrl, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
@@ -31,6 +32,7 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
     pullChanges,
     fullSync,
     fetchBody,
+    fetchAttachment,
     send,
   });
   // One watch per mailbox + Cloud project (developers.google.com/workspace/gmail/api/guides/push):

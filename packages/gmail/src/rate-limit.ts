@@ -33,6 +33,7 @@ export const UNITS = {
   'history.list': 2,
   'messages.list': 5,
   'messages.get': 5,
+  'messages.attachments.get': 5,
   'messages.send': 100,
   'users.watch': 100,
   'users.stop': 50,

@@ -3,6 +3,7 @@
 // in-conversation replies. This file only wires: each operation lives in the file named for it
 // and takes the instance's OutlookContext.
 import { bindProvider, type MailProvider } from '@threadlink/core/provider';
+import { fetchAttachment } from './attachment.js';
 import { authorizeUrl, createOutlookAuth, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
@@ -33,6 +34,7 @@ export function outlookProvider(input: OutlookProviderOptions): MailProvider {
     pullChanges,
     fullSync,
     fetchBody,
+    fetchAttachment,
     send,
   });
 }

@@ -112,9 +112,17 @@ export const Direction = z.enum(['inbound', 'outbound']);
 export type Direction = z.infer<typeof Direction>;
 
 export const AttachmentMeta = z.strictObject({
+  /**
+   * The provider's handle for `tl.messages.attachment` (Gmail: the MIME part id, stable where
+   * Gmail's attachmentId is not; Outlook: the attachment id). Absent where the provider's metadata
+   * scope cannot see parts (Gmail metadata mode) and on rows stored before it existed.
+   */
+  id: z.string().min(1).max(2048).optional(),
   name: z.string().max(1024),
   mimeType: z.string().max(255).nullable(),
   size: z.number().int().nonnegative().nullable(),
+  /** Shown inside the body (a signature logo, a pasted image) rather than offered as a file. */
+  inline: z.boolean().optional(),
 });
 export type AttachmentMeta = z.infer<typeof AttachmentMeta>;
 

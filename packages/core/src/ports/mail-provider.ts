@@ -158,6 +158,22 @@ export interface ReplyContext {
   draft: ReplyDraft;
 }
 
+/** One attachment's bytes, streamed from the provider as they arrive (see `MailProvider.fetchAttachment`). */
+export interface AttachmentContent {
+  /** The decoded bytes. Never buffered whole by the adapter; cancelling it aborts the download. */
+  stream: ReadableStream<Uint8Array>;
+  /** As the provider names it (core sanitises it before a host sees it). */
+  filename: string | null;
+  contentType: string | null;
+  /** Bytes of the decoded content when the provider says so before sending it; null when unknown. */
+  size: number | null;
+}
+
+export interface FetchAttachmentOptions {
+  /** Refuse (PAYLOAD_TOO_LARGE) before the download when the provider announces more bytes than this. */
+  maxBytes: number;
+}
+
 export interface MailProvider {
   readonly id: ProviderId;
   /**
@@ -191,6 +207,13 @@ export interface MailProvider {
 
   // On demand (transient: never persisted by anyone)
   fetchBody(session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
+  /**
+   * Streams one attachment (its `AttachmentMeta.id`). Adapters refuse what they cannot stream as
+   * a file with ATTACHMENT_UNSUPPORTED, metadata-only connections with INSUFFICIENT_SCOPE, and a
+   * size announced past `maxBytes` with PAYLOAD_TOO_LARGE. Optional: a provider without it
+   * answers ATTACHMENT_UNSUPPORTED through core.
+   */
+  fetchAttachment?(session: ProviderSession, providerMessageId: string, attachmentId: string, options: FetchAttachmentOptions): Promise<AttachmentContent>;
   /**
    * Sends `reply.draft`, which core has already validated: it parsed against ReplyDraft and
    * carries text or html (core refuses an empty reply with INVALID_INPUT before calling). Who

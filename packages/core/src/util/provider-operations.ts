@@ -4,9 +4,11 @@
 // binds that context. A provider that grows a port method without its operation does not compile.
 import type { MessageBody, ProviderId, SubscriptionState } from '../domain/schemas.js';
 import type {
+  AttachmentContent,
   AuthorizeUrlInput,
   ExchangeCodeInput,
   ExchangedAccount,
+  FetchAttachmentOptions,
   FullSyncOptions,
   FullSyncPage,
   MailProvider,
@@ -32,6 +34,14 @@ export interface ProviderOperations<Context> {
   pullChanges(context: Context, session: ProviderSession, cursor: string, options?: PullOptions): Promise<PullResult>;
   fullSync(context: Context, session: ProviderSession, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage>;
   fetchBody(context: Context, session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
+  /** Optional like the port's: a provider without it answers ATTACHMENT_UNSUPPORTED through core. */
+  fetchAttachment?(
+    context: Context,
+    session: ProviderSession,
+    providerMessageId: string,
+    attachmentId: string,
+    options: FetchAttachmentOptions,
+  ): Promise<AttachmentContent>;
   send(context: Context, session: ProviderSession, reply: ReplyContext): Promise<SentMessage>;
 }
 
@@ -50,5 +60,11 @@ export function bindProvider<Context>(id: ProviderId, context: Context, operatio
     fullSync: (session, resume, options) => operations.fullSync(context, session, resume, options),
     fetchBody: (session, providerMessageId) => operations.fetchBody(context, session, providerMessageId),
     send: (session, reply) => operations.send(context, session, reply),
+    ...(operations.fetchAttachment === undefined
+      ? {}
+      : {
+          fetchAttachment: (session: ProviderSession, providerMessageId: string, attachmentId: string, options: FetchAttachmentOptions) =>
+            operations.fetchAttachment!(context, session, providerMessageId, attachmentId, options),
+        }),
   };
 }

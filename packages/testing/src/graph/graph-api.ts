@@ -115,6 +115,9 @@ export class GraphApi {
     add('GET', 'me/messages/:id/attachments/:attachment', 'attachments.get', (call) =>
       mail.getAttachment(deps, call, call.params.id ?? '', call.params.attachment ?? ''),
     );
+    add('GET', 'me/messages/:id/attachments/:attachment/$value', 'attachments.getValue', (call) =>
+      mail.getAttachmentValue(deps, call, call.params.id ?? '', call.params.attachment ?? ''),
+    );
     scopes = MAIL_WRITE;
     add('POST', 'me/messages', 'messages.create', (call) => mail.createDraft(deps, call));
     add('PATCH', 'me/messages/:id', 'messages.update', (call) => mail.updateMessage(deps, call, call.params.id ?? ''));

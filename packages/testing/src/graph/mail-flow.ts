@@ -17,7 +17,7 @@ export interface OutgoingMessage {
   cc: Recipient[];
   bcc: Recipient[];
   replyTo: Recipient[];
-  attachments: Array<{ name: string; contentType: string; content: Buffer; isInline: boolean }>;
+  attachments: Array<{ name: string; contentType: string; content: Buffer; isInline: boolean; kind?: 'item' | 'reference' }>;
   internetMessageId: string;
   inReplyTo?: string;
   references: string[];
@@ -85,6 +85,7 @@ export class MailFlow {
         contentType: attachment.contentType ?? guessContentType(attachment.filename),
         content: typeof attachment.content === 'string' ? Buffer.from(attachment.content, 'utf8') : attachment.content,
         isInline: false,
+        ...(attachment.kind === undefined ? {} : { kind: attachment.kind }),
       })),
       internetMessageId: newInternetMessageId(from.address.split('@')[1] ?? 'emulator.test'),
       ...(input.inReplyTo ? { inReplyTo: input.inReplyTo } : {}),
@@ -305,6 +306,7 @@ export class MailFlow {
           content: Buffer.from(attachment.content),
           isInline: attachment.isInline,
           lastModifiedAt: sentAt,
+          ...(attachment.kind === undefined ? {} : { kind: attachment.kind }),
         }),
       ),
       receivedAt,

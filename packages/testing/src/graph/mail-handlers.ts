@@ -222,6 +222,21 @@ export function getAttachment(deps: MailHandlerDeps, call: GraphCall, id: string
   });
 }
 
+/**
+ * `/attachments/{id}/$value`: a file attachment's raw bytes under its own content type
+ * (learn.microsoft.com/graph/api/attachment-get, example 6). The emulator holds file attachments
+ * only; Graph answers 405 for a reference attachment's $value and MIME for an item attachment's.
+ */
+export function getAttachmentValue(deps: MailHandlerDeps, call: GraphCall, id: string, attachmentId: string): EmulatorResponse {
+  const message = findMessage(deps, call, id);
+  const attachment = message?.attachments.find((candidate) => candidate.id === attachmentId);
+  if (!message || !attachment) return itemNotFound();
+  if (attachment.kind === 'reference') return graphError(405, 'ErrorInvalidRequest', 'The $value of a reference attachment cannot be read.');
+  // An attached item's raw contents are its MIME (attachment-get: "Item attachment type … message: MIME format").
+  if (attachment.kind === 'item') return { status: 200, headers: { 'content-type': 'message/rfc822' }, body: attachment.content };
+  return { status: 200, headers: { 'content-type': attachment.contentType, 'content-length': String(attachment.content.length) }, body: attachment.content };
+}
+
 export function updateMessage(deps: MailHandlerDeps, call: GraphCall, id: string): EmulatorResponse {
   const message = findMessage(deps, call, id);
   if (!message) return itemNotFound();
