@@ -2,7 +2,7 @@
 // rather than inferred from createThreadlink, so the contract is read (and reviewed) in one place
 // and an implementation change cannot widen it by accident.
 import type EventEmitter from 'eventemitter3';
-import type { MessageBody, MessageMeta, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
+import type { ComposeDraft, MessageBody, MessageMeta, Participant, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
 import type { EngineOptions } from './engine/sync-engine.js';
 import type { PublicConnection, ThreadlinkEvents } from './events.js';
 import type { ConnectionHealth } from './health/health.js';
@@ -209,6 +209,32 @@ export interface AttachmentDownload {
   stream: ReadableStream<Uint8Array>;
 }
 
+/** `tl.messages.send`: a new message from one of the user's connections, linked to CRM records. */
+export type ComposeInput = Scope & {
+  connectionId: string;
+  to?: Participant[];
+  cc?: Participant[];
+  bcc?: Participant[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  attachments?: ComposeDraft['attachments'];
+  /** The records it is composed from (a work order, a client): linked with rule `manual`. */
+  links?: RecordRef[];
+};
+
+export interface ComposeResult {
+  /**
+   * The sent message as stored now (the synced-back copy updates the same row); null when the
+   * provider did not say under which id it sent it (Outlook with Mail.Send alone): it is stored when
+   * it syncs back, unlinked.
+   */
+  message: StoredMessage | null;
+  links: RecordLink[];
+  providerMessageId: string | null;
+  internetMessageId: string | null;
+}
+
 export interface DraftContext {
   message: StoredMessage;
   /** The visible thread, in the store's order. */
@@ -307,6 +333,11 @@ export interface Threadlink {
      * never stored. Serve it with `attachmentResponseHeaders` (a download, never rendered).
      */
     attachment(messageId: string, attachmentId: string, input: AttachmentInput): Promise<AttachmentDownload>;
+    /**
+     * Sends a new message from one of the user's connections (owner or admin), at most once
+     * (SEND_UNCONFIRMED when that cannot be known), stores it at once and links it to `links`.
+     */
+    send(input: ComposeInput): Promise<ComposeResult>;
     /** Sends a reply in the message's thread from its mailbox (owner or admin); returns the sent message as it will be stored. */
     reply(messageId: string, input: Scope & ReplyDraft): Promise<MessageMeta>;
     /** What a reply composer (or an assistant drafting one) needs: the message, its thread and its body. */

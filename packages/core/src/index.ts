@@ -30,6 +30,8 @@ export type {
   BodyInput,
   AttachmentInput,
   AttachmentDownload,
+  ComposeInput,
+  ComposeResult,
   DraftContext,
   ManualLinkInput,
 } from './api.js';

@@ -17,6 +17,7 @@ import { registerInternals } from './internals.js';
 import { createRematching } from './matching/rematch.js';
 import { createAttachmentRead } from './messages/attachment.js';
 import { createBodyRead } from './messages/body.js';
+import { createCompose } from './messages/compose.js';
 import { createDraftContext } from './messages/draft-context.js';
 import { createReply } from './messages/reply.js';
 import { createTimelineReads } from './timeline/reads.js';
@@ -58,6 +59,7 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
       get: async (messageId, scope) => (await context.messageFor(messageId, scope)).message,
       body,
       attachment: createAttachmentRead(context),
+      send: createCompose(context),
       reply: createReply(context),
       draftContext: createDraftContext(context, body),
     },

@@ -6,6 +6,7 @@ import { fetchAttachment } from './attachment.js';
 import { authorizeUrl, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
+import { compose } from './compose.js';
 import type { GmailContext } from './client.js';
 import { createPushVerifier, handleWebhook } from './notifications.js';
 import { parseGmailOptions, type GmailProviderOptions } from './options.js';
@@ -34,6 +35,7 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
     fetchBody,
     fetchAttachment,
     send,
+    compose,
   });
   // One watch per mailbox + Cloud project (developers.google.com/workspace/gmail/api/guides/push):
   // the same address connected twice shares it, and users.stop would end it for both.

@@ -2,6 +2,7 @@
 // Adapters (@threadlink/gmail, @threadlink/outlook) return a plain object implementing it.
 import type {
   ChangeHint,
+  ComposeDraft,
   Connection,
   MessageBody,
   Participant,
@@ -213,6 +214,11 @@ export interface MailProvider {
    * size announced past `maxBytes` with PAYLOAD_TOO_LARGE. Optional: a provider without it
    * answers ATTACHMENT_UNSUPPORTED through core.
    */
+  /**
+   * Sends a new message (not in any thread) that core has validated against ComposeDraft, at most
+   * once (core's sendOnce). Optional: a provider without it answers INVALID_INPUT through core.
+   */
+  compose?(session: ProviderSession, draft: ComposeDraft): Promise<SentMessage>;
   fetchAttachment?(session: ProviderSession, providerMessageId: string, attachmentId: string, options: FetchAttachmentOptions): Promise<AttachmentContent>;
   /**
    * Sends `reply.draft`, which core has already validated: it parsed against ReplyDraft and

@@ -2,7 +2,7 @@
 // provider instance's context first (parsed options plus whatever state the instance keeps:
 // Gmail's quota budgets, Outlook's MSAL and concurrency gates), and the adapter's index.ts only
 // binds that context. A provider that grows a port method without its operation does not compile.
-import type { MessageBody, ProviderId, SubscriptionState } from '../domain/schemas.js';
+import type { ComposeDraft, MessageBody, ProviderId, SubscriptionState } from '../domain/schemas.js';
 import type {
   AttachmentContent,
   AuthorizeUrlInput,
@@ -34,6 +34,8 @@ export interface ProviderOperations<Context> {
   pullChanges(context: Context, session: ProviderSession, cursor: string, options?: PullOptions): Promise<PullResult>;
   fullSync(context: Context, session: ProviderSession, resume: string | null, options: FullSyncOptions): Promise<FullSyncPage>;
   fetchBody(context: Context, session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
+  /** Optional like the port's: a provider without it cannot send new messages. */
+  compose?(context: Context, session: ProviderSession, draft: ComposeDraft): Promise<SentMessage>;
   /** Optional like the port's: a provider without it answers ATTACHMENT_UNSUPPORTED through core. */
   fetchAttachment?(
     context: Context,
@@ -60,11 +62,16 @@ export function bindProvider<Context>(id: ProviderId, context: Context, operatio
     fullSync: (session, resume, options) => operations.fullSync(context, session, resume, options),
     fetchBody: (session, providerMessageId) => operations.fetchBody(context, session, providerMessageId),
     send: (session, reply) => operations.send(context, session, reply),
+    ...(operations.compose === undefined
+      ? {}
+      : {
+          compose: (session: ProviderSession, draft: ComposeDraft) => (operations.compose as NonNullable<typeof operations.compose>)(context, session, draft),
+        }),
     ...(operations.fetchAttachment === undefined
       ? {}
       : {
           fetchAttachment: (session: ProviderSession, providerMessageId: string, attachmentId: string, options: FetchAttachmentOptions) =>
-            operations.fetchAttachment!(context, session, providerMessageId, attachmentId, options),
+            (operations.fetchAttachment as NonNullable<typeof operations.fetchAttachment>)(context, session, providerMessageId, attachmentId, options),
         }),
   };
 }
