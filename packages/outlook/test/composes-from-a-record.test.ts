@@ -1,0 +1,78 @@
+import type { ThreadlinkError } from '@threadlink/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFacade, type Facade } from './harness.js';
+
+const ANA = 'ana@contoso.com';
+const ADMIN = { tenantId: 't1', as: 'admin' } as const;
+const WORK_ORDER = { type: 'work_order', id: 'wo-311', label: 'WO-311' };
+const CANARY = 'CANARY-6a0e-composed-body-must-never-be-kept';
+
+const count = (facade: Facade, operation: string) => facade.ms.log.entries.filter((entry) => entry.operation === operation).length;
+
+describe('compose from a record (Outlook)', () => {
+  let facade: Facade | undefined;
+  afterEach(async () => {
+    await facade?.close();
+    facade = undefined;
+  });
+
+  it('sends a new message once through a draft, shows it on the work order at once, and threads the client’s answer onto it', async () => {
+    facade = await startFacade();
+    const connection = await facade.connect(ANA);
+    const result = await facade.tl.messages.send({
+      ...ADMIN,
+      connectionId: connection.id,
+      to: [{ address: 'client@acme.com', name: 'Carla Client' }],
+      subject: 'Visit for your work order',
+      html: `<p>We come on Tuesday. ${CANARY}</p>`,
+      attachments: [{ filename: 'checklist.txt', content: new TextEncoder().encode(`bring ${CANARY}`), contentType: 'text/plain' }],
+      links: [WORK_ORDER],
+    });
+    expect(count(facade, 'messages.send')).toBe(1);
+    expect(result.message).toMatchObject({ direction: 'outbound', subject: 'Visit for your work order', hasAttachments: true });
+    const before = await facade.tl.timeline.forRecord(WORK_ORDER, ADMIN);
+    expect(before.threads.flatMap((thread) => thread.messages.map((message) => message.id))).toEqual([result.message!.id]);
+
+    await facade.settle();
+    const sentCopy = await facade.tl.messages.get(result.message!.id, ADMIN);
+    await facade.ms.deliver({
+      from: 'client@acme.com',
+      to: ANA,
+      subject: 'Re: Visit for your work order',
+      text: 'Tuesday is fine.',
+      ...(sentCopy.internetMessageId ? { inReplyTo: sentCopy.internetMessageId } : {}),
+    });
+    await facade.settle();
+    const after = await facade.tl.timeline.forRecord(WORK_ORDER, ADMIN);
+    const subjects = after.threads.flatMap((thread) => thread.messages.map((message) => message.subject));
+    expect(subjects.sort()).toEqual(['Re: Visit for your work order', 'Visit for your work order']);
+    expect(count(facade, 'messages.send')).toBe(1);
+
+    const dump = JSON.stringify(await facade.store.raw.dump());
+    expect(dump).not.toContain(CANARY);
+    expect(JSON.stringify(facade.logs)).not.toContain(CANARY);
+    expect(JSON.stringify(facade.events)).not.toContain(CANARY);
+  });
+
+  it('with Mail.Send alone sends through /sendMail once and leaves the row to delta; a lost answer is SEND_UNCONFIRMED', async () => {
+    facade = await startFacade({ provider: { mode: 'metadata' } });
+    const connection = await facade.connect(ANA);
+    const result = await facade.tl.messages.send({
+      ...ADMIN,
+      connectionId: connection.id,
+      to: [{ address: 'client@acme.com' }],
+      subject: 'Quote',
+      text: 'Attached soon.',
+    });
+    expect(result.message).toBeNull();
+    expect(count(facade, 'sendMail')).toBe(1);
+    await facade.settle();
+
+    facade.ms.failNext('sendMail', { status: 503 });
+    const error = (await facade.tl.messages
+      .send({ ...ADMIN, connectionId: connection.id, to: [{ address: 'client@acme.com' }], subject: 'Quote 2', text: 'x' })
+      .catch((caught: unknown) => caught)) as ThreadlinkError;
+    expect(error.code).toBe('SEND_UNCONFIRMED');
+    expect(count(facade, 'sendMail')).toBe(2);
+  });
+});
