@@ -223,6 +223,17 @@ export type ComposeInput = Scope & {
   links?: RecordRef[];
 };
 
+/** `tl.messages.forward`: recipients, an optional note, extra files; the original's attachments go along. */
+export type ForwardInput = Scope & {
+  to?: Participant[];
+  cc?: Participant[];
+  bcc?: Participant[];
+  text?: string;
+  html?: string;
+  attachments?: ComposeDraft['attachments'];
+  links?: RecordRef[];
+};
+
 export interface ComposeResult {
   /**
    * The sent message as stored now (the synced-back copy updates the same row); null when the
@@ -338,6 +349,8 @@ export interface Threadlink {
      * (SEND_UNCONFIRMED when that cannot be known), stores it at once and links it to `links`.
      */
     send(input: ComposeInput): Promise<ComposeResult>;
+    /** Forwards a message with its original attachments from its mailbox (owner or admin), at most once. */
+    forward(messageId: string, input: ForwardInput): Promise<ComposeResult>;
     /** Sends a reply in the message's thread from its mailbox (owner or admin); returns the sent message as it will be stored. */
     reply(messageId: string, input: Scope & ReplyDraft): Promise<MessageMeta>;
     /** What a reply composer (or an assistant drafting one) needs: the message, its thread and its body. */

@@ -32,6 +32,7 @@ export type {
   AttachmentDownload,
   ComposeInput,
   ComposeResult,
+  ForwardInput,
   DraftContext,
   ManualLinkInput,
 } from './api.js';

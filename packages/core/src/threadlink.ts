@@ -18,6 +18,7 @@ import { createRematching } from './matching/rematch.js';
 import { createAttachmentRead } from './messages/attachment.js';
 import { createBodyRead } from './messages/body.js';
 import { createCompose } from './messages/compose.js';
+import { createForward } from './messages/forward.js';
 import { createDraftContext } from './messages/draft-context.js';
 import { createReply } from './messages/reply.js';
 import { createTimelineReads } from './timeline/reads.js';
@@ -60,6 +61,7 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
       body,
       attachment: createAttachmentRead(context),
       send: createCompose(context),
+      forward: createForward(context),
       reply: createReply(context),
       draftContext: createDraftContext(context, body),
     },

@@ -7,6 +7,7 @@ import { authorizeUrl, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
 import { compose } from './compose.js';
+import { forward } from './forward.js';
 import type { GmailContext } from './client.js';
 import { createPushVerifier, handleWebhook } from './notifications.js';
 import { parseGmailOptions, type GmailProviderOptions } from './options.js';
@@ -36,6 +37,7 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
     fetchAttachment,
     send,
     compose,
+    forward,
   });
   // One watch per mailbox + Cloud project (developers.google.com/workspace/gmail/api/guides/push):
   // the same address connected twice shares it, and users.stop would end it for both.

@@ -72,7 +72,7 @@ export async function send(context: GmailContext, session: ProviderSession, repl
 export async function sendRaw(
   { options, quota }: GmailContext,
   session: ProviderSession,
-  outgoing: { raw: string; threadId: string | null; shape: SentShape; what: 'reply' | 'message' },
+  outgoing: { raw: string; threadId: string | null; shape: SentShape; what: 'reply' | 'message' | 'forward' },
 ): Promise<SentMessage> {
   const { raw, threadId, shape } = outgoing;
   // A user is waiting on the mail: it draws on the mailbox's quota ahead of back-fill.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ThreadlinkError } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from './harness.js';
@@ -57,6 +58,35 @@ describe('compose from a record (Gmail)', () => {
     expect(JSON.stringify(await harness.store.raw.dump())).not.toContain(CANARY);
     expect(harness.logger.lines.join('\n')).not.toContain(CANARY);
     expect(JSON.stringify(harness.events)).not.toContain(CANARY);
+  });
+
+  it('forwards a message with its original attachments, once, and the forward’s copy serves the same bytes', async () => {
+    harness = await startHarness();
+    const connection = await harness.connect(ANA);
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(40_000, 9)]);
+    const delivered = await harness.google.deliver({
+      to: ANA,
+      from: 'client@bigco.test',
+      subject: 'Signed proposal PRJ-1042',
+      text: `Signed. ${CANARY}`,
+      attachments: [{ filename: 'proposal-signed.pdf', content: pdf, contentType: 'application/pdf' }],
+    });
+    await harness.settle();
+    const stored = await harness.store.getMessageByProviderId(connection.id, delivered.id);
+    const sends = harness.google.log.count({ operation: 'messages.send' });
+    const result = await harness.tl.messages.forward(stored!.id, { ...ADMIN, to: [{ address: 'partner@other.test' }], text: 'FYI, signed.' });
+    expect(harness.google.log.count({ operation: 'messages.send' })).toBe(sends + 1);
+    expect(result.message?.subject).toBe('Fwd: Signed proposal PRJ-1042');
+    expect(result.message?.attachments.map((attachment) => attachment.name)).toEqual(['proposal-signed.pdf']);
+    await harness.settle();
+
+    const copy = await harness.store.getMessageByProviderId(connection.id, result.providerMessageId!);
+    const download = await harness.tl.messages.attachment(copy!.id, copy!.attachments[0]!.id!, ADMIN);
+    const hash = createHash('sha256');
+    for await (const chunk of download.stream as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(pdf).digest('hex'));
+    expect(JSON.stringify(await harness.store.raw.dump())).not.toContain(CANARY);
+    expect(harness.logger.lines.join('\n')).not.toContain(CANARY);
   });
 
   it('refuses an empty message or one without recipients before calling Gmail', async () => {

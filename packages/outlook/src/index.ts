@@ -11,7 +11,7 @@ import type { OutlookContext } from './client.js';
 import { handleWebhook } from './notifications.js';
 import { parseOutlookOptions, type OutlookProviderOptions } from './options.js';
 import { MailboxGates } from './rate-limit.js';
-import { compose, send } from './send.js';
+import { compose, forward, send } from './send.js';
 import { renew, subscribe, unsubscribe } from './subscribe.js';
 import { pullChanges } from './sync.js';
 
@@ -37,5 +37,6 @@ export function outlookProvider(input: OutlookProviderOptions): MailProvider {
     fetchAttachment,
     send,
     compose,
+    forward,
   });
 }

@@ -22,6 +22,7 @@ import {
   isThreadlinkError,
   type AttachmentMeta,
   type ComposeDraft,
+  type ForwardContext,
   type Participant,
   type ReplyRecipients,
   type ProviderMessage,
@@ -216,7 +217,69 @@ interface DraftSend {
   attachments: readonly ReplyAttachment[];
   /** The conversation a reply belongs to; null for a new message (the draft's own conversationId). */
   threadId: string | null;
-  what: 'reply' | 'message';
+  what: 'reply' | 'message' | 'forward';
+  /** What the sent copy carries when the draft holds more than `attachments` (a forward's originals). */
+  sentAttachments?: AttachmentMeta[];
+}
+
+/**
+ * A forward with the original's attachments: Exchange copies them onto the forward itself
+ * (learn.microsoft.com/graph/api/message-createforward, /message-forward), so no byte passes
+ * through here. With Mail.ReadWrite: createForward → extra files → send (the draft's immutable id
+ * is the sent copy's); with Mail.Send alone: /forward, 202 and no id.
+ */
+export async function forward(provider: OutlookContext, session: ProviderSession, input: ForwardContext): Promise<SentMessage> {
+  const { options } = provider;
+  const { original, draft } = input;
+  const context: SendCall = {
+    graph: graphFor(provider, session),
+    session,
+    replies: options.replies,
+    folders: options.folders,
+    maxInlineRetryMs: options.maxInlineRetryMs,
+    recipients: { to: draft.to, cc: draft.cc },
+  };
+  const attachments = draft.attachments ?? [];
+  const addressed = { toRecipients: draft.to.map(graphRecipient), ccRecipients: draft.cc.map(graphRecipient), bccRecipients: draft.bcc.map(graphRecipient) };
+  // Graph takes a comment or message.body, never both.
+  const body = (extra: readonly ReplyAttachment[]) =>
+    draft.html !== undefined
+      ? {
+          message: {
+            ...addressed,
+            body: { contentType: 'html', content: draft.html },
+            ...(extra.length > 0 ? { attachments: extra.map(fileAttachment) } : {}),
+          },
+        }
+      : { comment: draft.text ?? '', message: { ...addressed, ...(extra.length > 0 ? { attachments: extra.map(fileAttachment) } : {}) } };
+  const path = messagePath(original.providerMessageId, 'createForward');
+  const granted = grantedScopes(session.tokens(), session.connection.scopes);
+  if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) {
+    return sendThroughDraft(context, {
+      operation: 'createForward',
+      create: (graph) => graph.post<GraphMessage>(path, body([]), { retry: 'throttling' }),
+      attachments,
+      threadId: null,
+      what: 'forward',
+      // The forward's copies get ids of their own: the original's are not carried over.
+      sentAttachments: [
+        ...original.attachments.filter((attachment) => attachment.inline !== true).map(({ name, mimeType, size }) => ({ name, mimeType, size })),
+        ...attachments.map(attachmentMeta),
+      ],
+    });
+  }
+  const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.byteLength, 0);
+  if (attachmentBytes > MAX_INLINE_ATTACHMENT_BYTES) {
+    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Added attachments over 3 MB need an upload session, which needs Mail.ReadWrite');
+  }
+  return sendOnce({
+    ...sendSettings(context, '/forward'),
+    attempt: async () => {
+      await context.graph.post(messagePath(original.providerMessageId, 'forward'), body(attachments));
+      return { providerMessageId: null, providerThreadId: null, internetMessageId: null };
+    },
+    check: async () => ({ outcome: 'unknown' }),
+  });
 }
 
 /** Draft → attachments → send; the draft's immutable id is the sent message's id. */
@@ -234,7 +297,7 @@ async function sendThroughDraft(context: SendCall, outgoing: DraftSend): Promise
   let sending = false;
 
   const sent = (item: GraphMessage): SentMessage => {
-    const message = sentMetadata(context, attachments, item, session.clock.now());
+    const message = sentMetadata(context, outgoing.sentAttachments ?? attachments.map(attachmentMeta), item, session.clock.now());
     return {
       providerMessageId: item.id,
       providerThreadId: item.conversationId || outgoing.threadId,
@@ -315,14 +378,13 @@ async function draftState(graph: GraphSession, id: string): Promise<boolean | nu
  * confirm the row and the next reconciliation would drop it. Like every Sent Items copy it has no
  * In-Reply-To/References (Graph returns no internetMessageHeaders for them).
  */
-function sentMetadata(context: SendCall, sentAttachments: readonly ReplyAttachment[], draft: GraphMessage, sentAt: number): ProviderMessage | undefined {
+function attachmentMeta(attachment: ReplyAttachment): AttachmentMeta {
+  return { name: attachment.filename, mimeType: attachment.contentType ?? null, size: attachment.content.byteLength };
+}
+
+function sentMetadata(context: SendCall, attachments: AttachmentMeta[], draft: GraphMessage, sentAt: number): ProviderMessage | undefined {
   if (!context.folders.includes('sentitems')) return undefined;
   const { session } = context;
-  const attachments: AttachmentMeta[] = sentAttachments.map((attachment) => ({
-    name: attachment.filename,
-    mimeType: attachment.contentType ?? null,
-    size: attachment.content.byteLength,
-  }));
   const at = new Date(sentAt).toISOString();
   // The metadata fields only: the draft Graph returned also carries the body.
   const metadata = Object.fromEntries(METADATA_FIELDS.map((field) => [field, draft[field]])) as unknown as GraphMessage;

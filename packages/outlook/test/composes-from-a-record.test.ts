@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ThreadlinkError } from '@threadlink/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFacade, type Facade } from './harness.js';
@@ -52,6 +53,35 @@ describe('compose from a record (Outlook)', () => {
     expect(dump).not.toContain(CANARY);
     expect(JSON.stringify(facade.logs)).not.toContain(CANARY);
     expect(JSON.stringify(facade.events)).not.toContain(CANARY);
+  });
+
+  it('forwards a message with its original attachments through createForward, once, and the forward’s copy serves the same bytes', async () => {
+    facade = await startFacade();
+    await facade.connect(ANA);
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(40_000, 9)]);
+    await facade.ms.deliver({
+      from: 'client@acme.com',
+      to: ANA,
+      subject: 'Signed proposal PRJ-1042',
+      text: `Signed. ${CANARY}`,
+      attachments: [{ filename: 'proposal-signed.pdf', content: pdf, contentType: 'application/pdf' }],
+    });
+    await facade.settle();
+    const rows = (await facade.store.raw.dump()).messages as Array<{ id: string; subject: string }>;
+    const original = rows.find((row) => row.subject === 'Signed proposal PRJ-1042')!;
+    const result = await facade.tl.messages.forward(original.id, { ...ADMIN, to: [{ address: 'partner@other.test' }], text: 'FYI, signed.' });
+    expect(count(facade, 'messages.createForward')).toBe(1);
+    expect(count(facade, 'messages.send')).toBe(1);
+    expect(result.message?.attachments.map((attachment) => attachment.name)).toEqual(['proposal-signed.pdf']);
+    await facade.settle();
+
+    const copy = await facade.tl.messages.get(result.message!.id, ADMIN);
+    expect(copy.folder).toBe('sent');
+    const download = await facade.tl.messages.attachment(copy.id, copy.attachments[0]!.id!, ADMIN);
+    const hash = createHash('sha256');
+    for await (const chunk of download.stream as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
+    expect(hash.digest('hex')).toBe(createHash('sha256').update(pdf).digest('hex'));
+    expect(JSON.stringify(await facade.store.raw.dump())).not.toContain(CANARY);
   });
 
   it('with Mail.Send alone sends through /sendMail once and leaves the row to delta; a lost answer is SEND_UNCONFIRMED', async () => {

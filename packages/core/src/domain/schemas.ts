@@ -273,3 +273,17 @@ export const ComposeDraft = z
   .refine((draft) => draft.to.length + draft.cc.length + draft.bcc.length > 0, { message: 'A new message needs at least one recipient' })
   .refine((draft) => draft.to.length + draft.cc.length + draft.bcc.length <= 500, { message: 'At most 500 recipients' });
 export type ComposeDraft = z.infer<typeof ComposeDraft>;
+
+/** A forward (`tl.messages.forward`): recipients, an optional note over the original, extra files. */
+export const ForwardDraft = z
+  .strictObject({
+    to: z.array(Participant).max(500).default([]),
+    cc: z.array(Participant).max(500).default([]),
+    bcc: z.array(Participant).max(500).default([]),
+    text: z.string().max(5_000_000).optional(),
+    html: z.string().max(5_000_000).optional(),
+    attachments: z.array(OutgoingAttachment).max(100).optional(),
+  })
+  .refine((draft) => draft.to.length + draft.cc.length + draft.bcc.length > 0, { message: 'A forward needs at least one recipient' })
+  .refine((draft) => draft.to.length + draft.cc.length + draft.bcc.length <= 500, { message: 'At most 500 recipients' });
+export type ForwardDraft = z.infer<typeof ForwardDraft>;

@@ -2,7 +2,9 @@
 // Adapters (@threadlink/gmail, @threadlink/outlook) return a plain object implementing it.
 import type {
   ChangeHint,
+  AttachmentMeta,
   ComposeDraft,
+  ForwardDraft,
   Connection,
   MessageBody,
   Participant,
@@ -175,6 +177,12 @@ export interface FetchAttachmentOptions {
   maxBytes: number;
 }
 
+export interface ForwardContext {
+  /** The stored metadata of the message being forwarded. */
+  original: ReplyContext['original'] & { sentAt: number | null; attachments: AttachmentMeta[] };
+  draft: ForwardDraft;
+}
+
 export interface MailProvider {
   readonly id: ProviderId;
   /**
@@ -219,6 +227,8 @@ export interface MailProvider {
    * once (core's sendOnce). Optional: a provider without it answers INVALID_INPUT through core.
    */
   compose?(session: ProviderSession, draft: ComposeDraft): Promise<SentMessage>;
+  /** Forwards a message with its original attachments, at most once. Optional like `compose`. */
+  forward?(session: ProviderSession, forward: ForwardContext): Promise<SentMessage>;
   fetchAttachment?(session: ProviderSession, providerMessageId: string, attachmentId: string, options: FetchAttachmentOptions): Promise<AttachmentContent>;
   /**
    * Sends `reply.draft`, which core has already validated: it parsed against ReplyDraft and

@@ -9,6 +9,7 @@ import type {
   ExchangeCodeInput,
   ExchangedAccount,
   FetchAttachmentOptions,
+  ForwardContext,
   FullSyncOptions,
   FullSyncPage,
   MailProvider,
@@ -36,6 +37,7 @@ export interface ProviderOperations<Context> {
   fetchBody(context: Context, session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
   /** Optional like the port's: a provider without it cannot send new messages. */
   compose?(context: Context, session: ProviderSession, draft: ComposeDraft): Promise<SentMessage>;
+  forward?(context: Context, session: ProviderSession, forward: ForwardContext): Promise<SentMessage>;
   /** Optional like the port's: a provider without it answers ATTACHMENT_UNSUPPORTED through core. */
   fetchAttachment?(
     context: Context,
@@ -66,6 +68,12 @@ export function bindProvider<Context>(id: ProviderId, context: Context, operatio
       ? {}
       : {
           compose: (session: ProviderSession, draft: ComposeDraft) => (operations.compose as NonNullable<typeof operations.compose>)(context, session, draft),
+        }),
+    ...(operations.forward === undefined
+      ? {}
+      : {
+          forward: (session: ProviderSession, forward: ForwardContext) =>
+            (operations.forward as NonNullable<typeof operations.forward>)(context, session, forward),
         }),
     ...(operations.fetchAttachment === undefined
       ? {}

@@ -126,9 +126,11 @@ export class GraphApi {
     add('POST', 'me/messages/:id/move', 'messages.move', (call) => mail.moveMessage(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/createreply', 'messages.createReply', (call) => mail.createReply(deps, call, call.params.id ?? '', false));
     add('POST', 'me/messages/:id/createreplyall', 'messages.createReplyAll', (call) => mail.createReply(deps, call, call.params.id ?? '', true));
+    add('POST', 'me/messages/:id/createforward', 'messages.createForward', (call) => mail.createForward(deps, call, call.params.id ?? ''));
     scopes = MAIL_SEND;
     add('POST', 'me/messages/:id/reply', 'messages.reply', (call) => mail.reply(deps, call, call.params.id ?? '', false));
     add('POST', 'me/messages/:id/replyall', 'messages.replyAll', (call) => mail.reply(deps, call, call.params.id ?? '', true));
+    add('POST', 'me/messages/:id/forward', 'messages.forward', (call) => mail.forward(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/send', 'messages.send', (call) => mail.sendDraft(deps, call, call.params.id ?? ''));
     add('POST', 'me/sendmail', 'sendMail', (call) => mail.sendMail(deps, call));
     // Managing an existing subscription needs no resource permission of its own.

@@ -213,6 +213,41 @@ export class MailFlow {
     };
   }
 
+  /**
+   * What /forward and /createForward compose: "FW:" subject, the comment over the quoted original,
+   * and the original's attachments carried along (message-forward: "the original message's
+   * attachments are included"), plus any the caller adds.
+   */
+  composeForward(mailbox: Mailbox, original: StoredMessage, input: { comment?: string; message?: Partial<OutgoingMessage>; to: Recipient[] }): OutgoingMessage {
+    const lead = input.message?.body
+      ? input.message.body.contentType === 'html'
+        ? input.message.body.content
+        : textToHtml(input.message.body.content)
+      : `<div>${escapeHtml(input.comment ?? '').replace(/\r?\n/g, '<br>')}</div>`;
+    return {
+      from: { name: mailbox.name, address: mailbox.email },
+      subject: input.message?.subject ?? (/^fw:/i.test(original.subject) ? original.subject : `FW: ${original.subject}`),
+      body: { contentType: 'html', content: `<html><body>${lead}<hr>${quoteOriginal(original)}</body></html>` },
+      to: input.to,
+      cc: input.message?.cc ?? [],
+      bcc: input.message?.bcc ?? [],
+      replyTo: [],
+      attachments: [
+        ...original.attachments.map((attachment) => ({
+          name: attachment.name,
+          contentType: attachment.contentType,
+          content: Buffer.from(attachment.content),
+          isInline: attachment.isInline,
+          ...(attachment.kind === undefined ? {} : { kind: attachment.kind }),
+        })),
+        ...(input.message?.attachments ?? []),
+      ],
+      internetMessageId: newInternetMessageId(),
+      references: [],
+      customHeaders: [],
+    };
+  }
+
   toEmulated(mailbox: Mailbox, message: StoredMessage): EmulatedGraphMessage {
     return {
       id: message.restId,

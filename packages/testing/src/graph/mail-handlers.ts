@@ -414,6 +414,43 @@ export function reply(deps: MailHandlerDeps, call: GraphCall, id: string, all: b
   return { status: 202, body: null };
 }
 
+/** The body of /forward and /createForward: recipients at the top level or in `message`, never neither. */
+function forwardInput(call: GraphCall): { comment?: string; message?: Partial<OutgoingMessage>; to: Recipient[] } | EmulatorResponse {
+  const json = call.json<{ toRecipients?: unknown }>() ?? {};
+  const input = replyInput(call);
+  if ('status' in input) return input;
+  let to: Recipient[] = input.message?.to ?? [];
+  if (Array.isArray(json.toRecipients)) {
+    const fields = readMessageFields({ toRecipients: json.toRecipients });
+    if ('status' in fields) return fields;
+    to = fields.to ?? [];
+  }
+  return { ...input, to };
+}
+
+/** POST /me/messages/{id}/forward → 202; the forward lands in Sent Items with the original's attachments. */
+export function forward(deps: MailHandlerDeps, call: GraphCall, id: string): EmulatorResponse {
+  const original = findMessage(deps, call, id);
+  if (!original) return itemNotFound();
+  const input = forwardInput(call);
+  if ('status' in input) return input;
+  if (input.to.length === 0) return graphError(400, 'ErrorInvalidRecipients', 'At least one recipient is required.');
+  const outgoing = deps.flow.composeForward(call.mailbox, original, input);
+  deps.flow.send(call.mailbox, outgoing, { saveToSentItems: true, conversationId: original.conversationId });
+  return { status: 202, body: null };
+}
+
+/** POST /me/messages/{id}/createForward → 201 with the draft, the original's attachments on it (Mail.ReadWrite). */
+export function createForward(deps: MailHandlerDeps, call: GraphCall, id: string): EmulatorResponse {
+  const original = findMessage(deps, call, id);
+  if (!original) return itemNotFound();
+  const input = forwardInput(call);
+  if ('status' in input) return input;
+  const outgoing = deps.flow.composeForward(call.mailbox, original, input);
+  const draft = deps.flow.saveDraft(call.mailbox, outgoing, original.conversationId);
+  return graphJson(201, { '@odata.context': messageContext(call, undefined, false), ...renderMessage(draft, renderOptions(call, undefined)) });
+}
+
 /** POST /me/messages/{id}/createReply|createReplyAll → 201 with the draft (Mail.ReadWrite). */
 export function createReply(deps: MailHandlerDeps, call: GraphCall, id: string, all: boolean): EmulatorResponse {
   const original = findMessage(deps, call, id);
@@ -443,6 +480,7 @@ export function sendDraft(deps: MailHandlerDeps, call: GraphCall, id: string): E
       contentType: attachment.contentType,
       content: attachment.content,
       isInline: attachment.isInline,
+      ...(attachment.kind === undefined ? {} : { kind: attachment.kind }),
     })),
     internetMessageId: draft.internetMessageId,
     ...(draft.inReplyTo ? { inReplyTo: draft.inReplyTo } : {}),
