@@ -26,7 +26,8 @@ export interface MessageView {
   receivedAt: number;
   direction: StoredMessage['direction'];
   folder: StoredMessage['folder'];
-  attachments: Array<{ name: string; size: number | null }>;
+  /** `id` opens the file (GET /api/messages/:id/attachments/:attachmentId); null where the provider's scope lists no parts. */
+  attachments: Array<{ id: string | null; name: string; size: number | null }>;
   links: LinkView[];
   /** Why this message is on the record being viewed (absent when it came in as part of a whole thread). */
   match: LinkView | null;
@@ -60,7 +61,7 @@ export function messageView(message: StoredMessage, record?: RecordRef): Message
     receivedAt: message.receivedAt,
     direction: message.direction,
     folder: message.folder,
-    attachments: message.attachments.map((attachment) => ({ name: attachment.name, size: attachment.size })),
+    attachments: message.attachments.map((attachment) => ({ id: attachment.id ?? null, name: attachment.name, size: attachment.size })),
     links: links.map(linkView),
     match: match ? linkView(match) : null,
   };
