@@ -806,7 +806,25 @@ function updateMessageNode(item, message) {
   );
   const attachments = item.querySelector('.attachments');
   attachments.hidden = message.attachments.length === 0;
-  attachments.textContent = message.attachments.length ? `📎 ${message.attachments.map((attachment) => attachment.name).join(', ')}` : '';
+  // Each file opens from the provider on click (a download; nothing is kept here); without an id
+  // (metadata-only mailboxes) the name is all there is.
+  attachments.replaceChildren(
+    ...(message.attachments.length ? ['📎 '] : []),
+    ...message.attachments.flatMap((attachment, index) => [
+      ...(index > 0 ? [', '] : []),
+      attachment.id
+        ? h(
+            'a',
+            {
+              class: 'attachment-link',
+              href: `/api/messages/${encodeURIComponent(message.id)}/attachments/${encodeURIComponent(attachment.id)}`,
+              download: attachment.name,
+            },
+            attachment.name,
+          )
+        : attachment.name,
+    ]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1115,8 +1133,8 @@ function createReplyForm(node) {
   return form;
 }
 
-// "New email": threadlink sends replies in existing threads today; a new conversation arrives
-// with a later release. The composer says so instead of pretending to send.
+// "New email" on every record: a new conversation from the user's mailbox, linked to the record
+// (tl.messages.send), so it shows here at once and the client's answers follow it.
 function setUpComposer() {
   const button = document.getElementById('new-email');
   const composer = document.getElementById('composer');
@@ -1138,7 +1156,30 @@ function setUpComposer() {
     document.getElementById('composer-to').focus();
   });
   document.getElementById('composer-close').addEventListener('click', close);
-  composer.addEventListener('submit', (event) => event.preventDefault());
+  const send = document.getElementById('composer-send');
+  composer.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!state.current) return;
+    const to = document.getElementById('composer-to').value;
+    const subject = document.getElementById('composer-subject').value;
+    const textarea = document.getElementById('composer-text');
+    send.disabled = true;
+    send.textContent = 'Sending…';
+    try {
+      const { type, id } = state.current;
+      await api(`/records/${encodeURIComponent(type)}/${encodeURIComponent(id)}/compose`, { method: 'POST', body: { to, subject, text: textarea.value } });
+      textarea.value = '';
+      announce('Email sent.');
+      close();
+      await refreshTimeline();
+    } catch (error) {
+      // The text stays in the box: after SEND_UNCONFIRMED the user checks Sent before resending.
+      showError(error, 'Sending the email', { provider: state.connections[0]?.provider });
+    } finally {
+      send.disabled = false;
+      send.textContent = 'Send';
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

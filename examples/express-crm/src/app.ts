@@ -26,6 +26,7 @@ import { createCrm, REFERENCE_PATTERNS, type Crm } from './crm.js';
 import { startDemo, type Demo } from './demo.js';
 import { ApiError, errorHandler, notFound } from './http-errors.js';
 import { createLiveEvents } from './live-events.js';
+import { composeRoutes } from './routes/compose.js';
 import { connectionRoutes } from './routes/connections.js';
 import type { RouteContext } from './routes/context.js';
 import { demoRoutes } from './routes/demo.js';
@@ -187,7 +188,7 @@ export async function createApp(config: AppConfig): Promise<App> {
       }
       next();
     });
-    for (const routes of [sessionRoutes, recordRoutes, messageRoutes, matchingRoutes, connectionRoutes, policyRoutes, healthRoutes, demoRoutes, eventRoutes])
+    for (const routes of [sessionRoutes, recordRoutes, messageRoutes, composeRoutes, matchingRoutes, connectionRoutes, policyRoutes, healthRoutes, demoRoutes, eventRoutes])
       api.use(routes(context));
     api.use(notFound);
     app.use('/api', api);

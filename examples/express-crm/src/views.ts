@@ -28,7 +28,8 @@ export interface MessageView {
   folder: StoredMessage['folder'];
   /** Its folder / labels by current name, as chips (Gmail's read/importance/category flags left out). */
   labels: LabelRef[];
-  attachments: Array<{ name: string; size: number | null }>;
+  /** `id` opens the file (GET /api/messages/:id/attachments/:attachmentId); null where the provider's scope lists no parts. */
+  attachments: Array<{ id: string | null; name: string; size: number | null }>;
   links: LinkView[];
   /** Why this message is on the record being viewed (absent when it came in as part of a whole thread). */
   match: LinkView | null;
@@ -68,7 +69,7 @@ export function messageView(message: StoredMessage & { labelRefs?: LabelRef[] },
     direction: message.direction,
     folder: message.folder,
     labels: (message.labelRefs ?? []).filter(shownLabel),
-    attachments: message.attachments.map((attachment) => ({ name: attachment.name, size: attachment.size })),
+    attachments: message.attachments.map((attachment) => ({ id: attachment.id ?? null, name: attachment.name, size: attachment.size })),
     links: links.map(linkView),
     match: match ? linkView(match) : null,
   };

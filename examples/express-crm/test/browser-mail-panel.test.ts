@@ -1,9 +1,12 @@
 // The mail panel as a CRM user meets it, in a real Chromium: threads are collapsed rows that open
 // by click or keyboard, a reply box opens on demand and sends in the thread, the match chip
 // explains why a message is on the record and lets the user unlink it (it leaves the panel,
-// re-matching does not bring it back, Undo does), link it elsewhere, a mailbox's health drawer
+// re-matching does not bring it back, Undo does), link it elsewhere, "New email" sends a new
+// conversation filed on the record, an attachment opens as a download, a mailbox's health drawer
 // says how it is doing in words, a cancelled consent reads as a sentence with a fix — and the page
 // holds together at 390, 1280 and 1440 px with no serious accessibility violation (axe-core).
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -170,7 +173,7 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     expect(await fresh.locator('.thread-count').textContent()).toBe('2');
   });
 
-  it('opens a New email composer that says sending new conversations comes later, and sends nothing', async () => {
+  it('composes a new email from the record: sent once from the user’s mailbox, filed on the record at once', async () => {
     const sent = () => app.demo!.gmail.messages(app.demo!.mailboxes.gmail).filter((message) => message.labelIds.includes('SENT')).length;
     const before = sent();
     await page.getByRole('button', { name: 'New email' }).click();
@@ -178,12 +181,35 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     await composer.waitFor();
     expect(await composer.getByLabel('To').inputValue()).toBe('client@bigco.com, pm@bigco.com');
     expect(await composer.getByLabel('Subject').inputValue()).toBe('PRJ-1042 – ');
-    expect(await composer.textContent()).toContain('arrives with a later release');
-    expect(await composer.getByRole('button', { name: /^Send/ }).isDisabled()).toBe(true);
-    await composer.getByRole('button', { name: 'Close' }).click();
+    await composer.getByLabel('Subject').fill('PRJ-1042 – commissioning visit');
+    await composer.getByLabel('Message').fill('We come on Tuesday at nine.');
+    await composer.getByRole('button', { name: 'Send' }).click();
     await composer.waitFor({ state: 'hidden' });
-    expect(await page.getByRole('button', { name: 'New email' }).evaluate((element) => element === document.activeElement)).toBe(true);
-    expect(sent()).toBe(before);
+    const composed = thread(page, 'PRJ-1042 – commissioning visit');
+    await composed.waitFor();
+    expect(sent()).toBe(before + 1);
+    await expand(composed);
+    expect(await composed.locator('.direction').first().textContent()).toContain('Sent');
+  });
+
+  it('opens the signed proposal PDF from the panel as a download, served from the provider on demand', async () => {
+    await openRecord(page, 'Q-2291');
+    const signed = thread(page, 'Q-2291 proposal – signed');
+    await expand(signed);
+    const link = signed.locator('.attachment-link', { hasText: 'Q-2291-signed.pdf' });
+    await link.waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('Q-2291-signed.pdf');
+    const file = await download.path();
+    expect((await readFile(file)).toString('latin1')).toBe('%PDF-1.4 demo');
+    // The same URL answers as a download that cannot render in this origin.
+    const href = await link.getAttribute('href');
+    const response = await fetch(`${app.url}${href}`);
+    expect(response.headers.get('content-disposition')).toBe(`attachment; filename="Q-2291-signed.pdf"; filename*=UTF-8''Q-2291-signed.pdf`);
+    expect(response.headers.get('content-type')).toBe('application/pdf');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await response.text()).toBe('%PDF-1.4 demo');
+    await openRecord(page, 'PRJ-1042');
   });
 
   it('explains why a message is here in a popover that Escape closes', async () => {

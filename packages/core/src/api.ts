@@ -3,7 +3,7 @@
 // and an implementation change cannot widen it by accident.
 import type EventEmitter from 'eventemitter3';
 import type { ConnectionPolicyInput, TenantPolicyInput } from './domain/policy.js';
-import type { MessageBody, MessageMeta, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
+import type { ComposeDraft, MessageBody, MessageMeta, Participant, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
 import type { EngineOptions } from './engine/sync-engine.js';
 import type { PublicConnection, ThreadlinkEvents } from './events.js';
 import type { ConnectionHealth } from './health/health.js';
@@ -203,6 +203,62 @@ export type BodyInput = Scope & {
   allowRemoteImages?: boolean;
 };
 
+export type AttachmentInput = Scope & {
+  /** Refuse (PAYLOAD_TOO_LARGE) past this many bytes; default 50 MiB. Checked before and during the download. */
+  maxBytes?: number;
+};
+
+/** One attachment on its way from the provider to the caller: read `stream` once, or cancel it. */
+export interface AttachmentDownload {
+  messageId: string;
+  attachmentId: string;
+  /** Sanitised: no path, no control or direction-override characters, at most 200 characters. */
+  filename: string;
+  /** A plain `type/subtype`, application/octet-stream when the provider's was not one. */
+  contentType: string;
+  /** Exact decoded size when the provider announced it; null otherwise. */
+  size: number | null;
+  /** The bytes as they arrive; never buffered whole, never stored. Errors past `maxBytes`. */
+  stream: ReadableStream<Uint8Array>;
+}
+
+/** `tl.messages.send`: a new message from one of the user's connections, linked to CRM records. */
+export type ComposeInput = Scope & {
+  connectionId: string;
+  to?: Participant[];
+  cc?: Participant[];
+  bcc?: Participant[];
+  subject?: string;
+  text?: string;
+  html?: string;
+  attachments?: ComposeDraft['attachments'];
+  /** The records it is composed from (a work order, a client): linked with rule `manual`. */
+  links?: RecordRef[];
+};
+
+/** `tl.messages.forward`: recipients, an optional note, extra files; the original's attachments go along. */
+export type ForwardInput = Scope & {
+  to?: Participant[];
+  cc?: Participant[];
+  bcc?: Participant[];
+  text?: string;
+  html?: string;
+  attachments?: ComposeDraft['attachments'];
+  links?: RecordRef[];
+};
+
+export interface ComposeResult {
+  /**
+   * The sent message as stored now (the synced-back copy updates the same row); null when the
+   * provider did not say under which id it sent it (Outlook with Mail.Send alone): it is stored when
+   * it syncs back, unlinked.
+   */
+  message: StoredMessage | null;
+  links: RecordLink[];
+  providerMessageId: string | null;
+  internetMessageId: string | null;
+}
+
 export interface DraftContext {
   message: StoredMessage;
   /** The visible thread, in the store's order. */
@@ -313,6 +369,18 @@ export interface Threadlink {
     get(messageId: string, scope: Scope): Promise<LabeledMessage>;
     /** The body fetched from the provider now (never stored), HTML sanitised. */
     body(messageId: string, scope: BodyInput): Promise<MessageBody & { messageId: string }>;
+    /**
+     * Streams one attachment (an `AttachmentMeta.id`) from the provider: never buffered whole,
+     * never stored. Serve it with `attachmentResponseHeaders` (a download, never rendered).
+     */
+    attachment(messageId: string, attachmentId: string, input: AttachmentInput): Promise<AttachmentDownload>;
+    /**
+     * Sends a new message from one of the user's connections (owner or admin), at most once
+     * (SEND_UNCONFIRMED when that cannot be known), stores it at once and links it to `links`.
+     */
+    send(input: ComposeInput): Promise<ComposeResult>;
+    /** Forwards a message with its original attachments from its mailbox (owner or admin), at most once. */
+    forward(messageId: string, input: ForwardInput): Promise<ComposeResult>;
     /** Sends a reply in the message's thread from its mailbox (owner or admin); returns the sent message as it will be stored. */
     reply(messageId: string, input: Scope & ReplyDraft): Promise<MessageMeta>;
     /** What a reply composer (or an assistant drafting one) needs: the message, its thread and its body. */

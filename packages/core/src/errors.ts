@@ -16,6 +16,8 @@ export const ERROR_CODES = {
   WEBHOOK_UNAUTHORIZED: { retryable: false, status: 401 },
   WEBHOOK_MALFORMED: { retryable: false, status: 400 },
   PAYLOAD_TOO_LARGE: { retryable: false, status: 413 },
+  /** An attachment that is not a file (an attached Outlook item, a cloud link) cannot be streamed as bytes. */
+  ATTACHMENT_UNSUPPORTED: { retryable: false, status: 422 },
   /** A webhook body in a media type the provider never sends (Pub/Sub pushes are JSON). */
   UNSUPPORTED_MEDIA_TYPE: { retryable: false, status: 415 },
   OAUTH_STATE_INVALID: { retryable: false, status: 400 },

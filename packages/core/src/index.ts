@@ -30,6 +30,11 @@ export type {
   MaintenanceReport,
   TimelineInput,
   BodyInput,
+  AttachmentInput,
+  AttachmentDownload,
+  ComposeInput,
+  ComposeResult,
+  ForwardInput,
   DraftContext,
   ManualLinkInput,
 } from './api.js';
@@ -47,6 +52,7 @@ export type { BackoffOptions } from './util/retry.js';
 export { toNodeHandler, type NodeHandlerOptions, type WebHandler } from './http/node.js';
 export { createSealer, generateSealingKey, type Sealer, type SealingKey } from './security/sealing.js';
 export { sanitizeEmailHtml, type SanitizeOptions } from './security/sanitize.js';
+export { attachmentResponseHeaders, safeAttachmentContentType, sanitizeAttachmentFilename } from './security/attachment-headers.js';
 
 // The ports a host fills: providers and a store come from their own packages (only their types are named here),
 // the record resolver and the job queue are often the host's own code.

@@ -15,7 +15,10 @@ import { createHealthChecks } from './health/checks.js';
 import { createHandler } from './http/handler.js';
 import { registerInternals } from './internals.js';
 import { createRematching } from './matching/rematch.js';
+import { createAttachmentRead } from './messages/attachment.js';
 import { createBodyRead } from './messages/body.js';
+import { createCompose } from './messages/compose.js';
+import { createForward } from './messages/forward.js';
 import { createDraftContext } from './messages/draft-context.js';
 import { createReply } from './messages/reply.js';
 import { withLabelNames, type LabeledMessage } from './labels/names.js';
@@ -61,6 +64,9 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
         return message as LabeledMessage;
       },
       body,
+      attachment: createAttachmentRead(context),
+      send: createCompose(context),
+      forward: createForward(context),
       reply: createReply(context),
       draftContext: createDraftContext(context, body),
     },

@@ -2,9 +2,12 @@
 // masked metadata reads, paced back-fill, body on demand and in-thread replies. This file only
 // wires: each operation lives in the file named for it and takes the instance's GmailContext.
 import { bindProvider, type MailProvider } from '@threadlink/core/provider';
+import { fetchAttachment } from './attachment.js';
 import { authorizeUrl, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
+import { compose } from './compose.js';
+import { forward } from './forward.js';
 import type { GmailContext } from './client.js';
 import { listLabels } from './labels.js';
 import { createPushVerifier, handleWebhook } from './notifications.js';
@@ -33,7 +36,10 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
     fullSync,
     listLabels,
     fetchBody,
+    fetchAttachment,
     send,
+    compose,
+    forward,
   });
   // One watch per mailbox + Cloud project (developers.google.com/workspace/gmail/api/guides/push):
   // the same address connected twice shares it, and users.stop would end it for both.

@@ -19,7 +19,7 @@ const KEPT_HEADERS = ['From', 'To', 'Cc', 'Bcc', 'Reply-To', 'Subject', 'Date', 
 
 /** Attachments can nest (multipart/mixed › multipart/alternative › …); five levels covers real mail. */
 function partsMask(depth: number): string {
-  const own = 'mimeType,filename,body/size';
+  const own = 'partId,mimeType,filename,headers(name,value),body/size';
   return depth === 0 ? own : `${own},parts(${partsMask(depth - 1)})`;
 }
 
@@ -80,10 +80,14 @@ function headerLookup(headers: gmail_v1.Schema$MessagePartHeader[] | undefined):
 function attachmentsOf(part: gmail_v1.Schema$MessagePart | undefined, out: AttachmentMeta[] = []): AttachmentMeta[] {
   if (!part) return out;
   if (part.filename) {
+    const disposition = headerLookup(part.headers)('Content-Disposition');
     out.push({
+      ...(part.partId ? { id: part.partId } : {}),
       name: decodeMimeWords(part.filename).slice(0, 1024),
       mimeType: part.mimeType ? part.mimeType.slice(0, 255) : null,
       size: typeof part.body?.size === 'number' ? part.body.size : null,
+      // Inline parts (a signature logo) say so; a part without the header is offered as a file.
+      inline: disposition !== null && /^\s*inline\b/i.test(disposition),
     });
   }
   for (const child of part.parts ?? []) attachmentsOf(child, out);

@@ -34,6 +34,7 @@ export const UNITS = {
   'labels.list': 1,
   'messages.list': 5,
   'messages.get': 5,
+  'messages.attachments.get': 5,
   'messages.send': 100,
   'users.watch': 100,
   'users.stop': 50,

@@ -19,19 +19,19 @@ const SEND_ATTEMPTS = 3;
 /** History pages read when looking for a failed send (a few seconds of one mailbox's history). */
 const MAX_HISTORY_PAGES = 5;
 
-function format(participant: Participant): string | { name: string; address: string } {
+export function format(participant: Participant): string | { name: string; address: string } {
   return participant.name ? { name: participant.name, address: participant.address } : participant.address;
 }
 
-/** What the reply looks like in the Sent copy, for findSent. */
-interface SentShape {
+/** What the message looks like in the Sent copy, for findSent. */
+export interface SentShape {
   internetMessageId: string;
   inReplyTo: string | null;
   subject: string;
   to: string[];
 }
 
-export async function send({ options, quota }: GmailContext, session: ProviderSession, reply: ReplyContext): Promise<SentMessage> {
+export async function send(context: GmailContext, session: ProviderSession, reply: ReplyContext): Promise<SentMessage> {
   const { original, draft } = reply;
   const accountEmail = session.connection.accountEmail;
   const { to, cc } = replyRecipients(reply, accountEmail);
@@ -65,8 +65,17 @@ export async function send({ options, quota }: GmailContext, session: ProviderSe
     to: to.map((participant) => participant.address),
   };
   const raw = (await mime.build()).toString('base64url');
+  return sendRaw(context, session, { raw, threadId: original.providerThreadId, shape, what: 'reply' });
+}
 
-  // A user is waiting on the reply: it draws on the mailbox's quota ahead of back-fill.
+/** One composed message (base64url MIME) sent at most once; `threadId` null for a new conversation. */
+export async function sendRaw(
+  { options, quota }: GmailContext,
+  session: ProviderSession,
+  outgoing: { raw: string; threadId: string | null; shape: SentShape; what: 'reply' | 'message' | 'forward' },
+): Promise<SentMessage> {
+  const { raw, threadId, shape } = outgoing;
+  // A user is waiting on the mail: it draws on the mailbox's quota ahead of back-fill.
   return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     // Where the mailbox's history stands before the first attempt: a failed send is looked for after it.
     const { historyId } = await client.call('getProfile', (request) => client.api.users.getProfile({ userId: 'me', fields: 'historyId' }, request));
@@ -77,7 +86,7 @@ export async function send({ options, quota }: GmailContext, session: ProviderSe
         const sent = await client.call(
           'messages.send',
           (request) =>
-            client.api.users.messages.send({ userId: 'me', fields: 'id,threadId', requestBody: { raw, threadId: original.providerThreadId } }, request),
+            client.api.users.messages.send({ userId: 'me', fields: 'id,threadId', requestBody: threadId === null ? { raw } : { raw, threadId } }, request),
           { retry: 'rate-limit-only' },
         );
         return sentResult(client, sent.id ?? null, sent.threadId ?? null, shape.internetMessageId);
@@ -91,7 +100,7 @@ export async function send({ options, quota }: GmailContext, session: ProviderSe
       logger: session.logger,
       logFields: { connectionId: session.connection.id },
     });
-    session.logger.info('gmail reply sent', { connectionId: session.connection.id });
+    session.logger.info(`gmail ${outgoing.what} sent`, { connectionId: session.connection.id });
     return result;
   });
 }

@@ -25,7 +25,9 @@ describe('message bodies', () => {
     });
     await harness.settle();
     const stored = await harness.store.getMessageByProviderId(connection.id, delivered.id);
-    expect(stored?.attachments).toEqual([{ name: 'notes.txt', mimeType: 'text/plain', size: Buffer.byteLength(`attachment with ${CANARY}`) }]);
+    expect(stored?.attachments).toEqual([
+      { id: '1', name: 'notes.txt', mimeType: 'text/plain', size: Buffer.byteLength(`attachment with ${CANARY}`), inline: false },
+    ]);
 
     // Sync traffic: field masks keep snippet, raw and part data off the wire entirely.
     const syncTraffic = harness.apiExchanges.map((exchange) => exchange.responseBody).join('\n');

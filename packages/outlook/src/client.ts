@@ -6,6 +6,7 @@ import {
   Client,
   GraphError,
   HTTPMessageHandler,
+  ResponseType,
   type Context,
   type GraphRequest,
   type Middleware,
@@ -127,6 +128,12 @@ export interface GraphSession {
   post<T>(path: string, body: unknown, options?: RequestOptions): Promise<T>;
   patch<T>(path: string, body: unknown, options?: RequestOptions): Promise<T>;
   delete(path: string, options?: RequestOptions): Promise<void>;
+  /**
+   * A GET whose body is handed over unread (`$value` downloads): the 2xx Response, its body a web
+   * stream. Failures (read whole: they are small JSON errors) are classified like any other call.
+   * The mailbox's slot is held until the headers arrive, not while the body streams.
+   */
+  getStream(path: string, options?: RequestOptions & { signal?: AbortSignal }): Promise<Response>;
   /** Runs requests through $batch (20 per POST); inner throttling is retried like outer. */
   batch(requests: BatchRequest[]): Promise<Map<string, BatchResponse>>;
   /** A nextLink/deltaLink turned into a path for this client; links to other origins are refused. */
@@ -247,6 +254,20 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
       await run(() => call((request) => request.delete(), path, requestOptions));
     },
 
+    getStream: (path, requestOptions = {}) =>
+      run(() =>
+        call(
+          async (request) => {
+            if (requestOptions.signal) request.option('signal', requestOptions.signal);
+            const response = (await request.responseType(ResponseType.RAW).get()) as Response;
+            if (response.ok) return response;
+            throw await graphErrorOf(response);
+          },
+          path,
+          requestOptions,
+        ),
+      ),
+
     pathOf(link) {
       if (link.startsWith('/')) return link;
       if (link.startsWith(`${versionRoot}/`)) return link.slice(versionRoot.length);
@@ -306,4 +327,19 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
     },
   };
   return session;
+}
+
+/** A failed raw answer as the GraphError the client throws for parsed ones, so classification is the same. */
+async function graphErrorOf(response: Response): Promise<GraphError> {
+  let body: { error?: { code?: unknown; message?: unknown } } | undefined;
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    body = undefined;
+  }
+  const message = typeof body?.error?.message === 'string' ? body.error.message : response.statusText;
+  const error = new GraphError(response.status, message);
+  if (typeof body?.error?.code === 'string') error.code = body.error.code;
+  error.headers = response.headers;
+  return error;
 }

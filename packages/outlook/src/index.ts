@@ -3,6 +3,7 @@
 // in-conversation replies. This file only wires: each operation lives in the file named for it
 // and takes the instance's OutlookContext.
 import { bindProvider, type MailProvider } from '@threadlink/core/provider';
+import { fetchAttachment } from './attachment.js';
 import { authorizeUrl, createOutlookAuth, exchangeCode, revoke } from './auth.js';
 import { fullSync } from './backfill.js';
 import { fetchBody } from './body.js';
@@ -11,7 +12,7 @@ import { listLabels } from './labels.js';
 import { handleWebhook } from './notifications.js';
 import { parseOutlookOptions, type OutlookProviderOptions } from './options.js';
 import { MailboxGates } from './rate-limit.js';
-import { send } from './send.js';
+import { compose, forward, send } from './send.js';
 import { renew, subscribe, unsubscribe } from './subscribe.js';
 import { pullChanges } from './sync.js';
 
@@ -35,6 +36,9 @@ export function outlookProvider(input: OutlookProviderOptions): MailProvider {
     fullSync,
     listLabels,
     fetchBody,
+    fetchAttachment,
     send,
+    compose,
+    forward,
   });
 }

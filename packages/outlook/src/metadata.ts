@@ -184,15 +184,18 @@ export function toProviderMessageOrSkip(input: ToProviderMessageInput, session: 
   return mapMessageOrSkip(session, 'outlook', input.message.id, () => toProviderMessage(input));
 }
 
-/** `name`, `size` and `contentType` only: `contentBytes` would carry the file itself. */
-export const ATTACHMENT_SELECT = 'name,size,contentType,isInline';
+/** The id (for tl.messages.attachment), name, size, type and inline flag only: `contentBytes` would carry the file itself. */
+export const ATTACHMENT_SELECT = 'id,name,size,contentType,isInline';
 
 export function toAttachmentMeta(raw: unknown): AttachmentMeta | null {
-  const attachment = raw as { name?: unknown; size?: unknown; contentType?: unknown; isInline?: unknown };
+  const attachment = raw as { id?: unknown; name?: unknown; size?: unknown; contentType?: unknown; isInline?: unknown };
   if (typeof attachment.name !== 'string' || attachment.isInline === true) return null;
   return {
+    ...(typeof attachment.id === 'string' && attachment.id.length > 0 && attachment.id.length <= 2048 ? { id: attachment.id } : {}),
     name: attachment.name.slice(0, 1024),
     mimeType: typeof attachment.contentType === 'string' ? attachment.contentType.slice(0, 255) : null,
     size: typeof attachment.size === 'number' && Number.isInteger(attachment.size) && attachment.size >= 0 ? attachment.size : null,
+    // Inline ones (signature logos, pasted images) are skipped above: they are part of the body.
+    inline: false,
   };
 }

@@ -21,6 +21,8 @@ import {
   ThreadlinkError,
   isThreadlinkError,
   type AttachmentMeta,
+  type ComposeDraft,
+  type ForwardContext,
   type Participant,
   type ReplyRecipients,
   type ProviderMessage,
@@ -106,8 +108,67 @@ export async function send(provider: OutlookContext, session: ProviderSession, r
     recipients,
   };
   const granted = grantedScopes(context.session.tokens(), context.session.connection.scopes);
-  if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) return sendThroughDraft(context, reply);
+  if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) {
+    const action = reply.draft.replyAll ? 'createReplyAll' : 'createReply';
+    return sendThroughDraft(context, {
+      operation: action,
+      create: (graph) =>
+        graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, context.recipients, []), { retry: 'throttling' }),
+      attachments: reply.draft.attachments ?? [],
+      threadId: reply.original.providerThreadId,
+      what: 'reply',
+    });
+  }
   return sendDirect(context, reply);
+}
+
+/**
+ * A new message (tl.messages.send). With Mail.ReadWrite: POST /me/messages makes the draft, and
+ * its immutable id is the sent copy's, as for replies. With Mail.Send alone: POST /me/sendMail,
+ * which answers 202 without an id (learn.microsoft.com/graph/api/user-sendmail), so the message
+ * is stored when delta brings it from Sent Items.
+ */
+export async function compose(provider: OutlookContext, session: ProviderSession, draft: ComposeDraft): Promise<SentMessage> {
+  const { options } = provider;
+  const context: SendCall = {
+    graph: graphFor(provider, session),
+    session,
+    replies: options.replies,
+    folders: options.folders,
+    maxInlineRetryMs: options.maxInlineRetryMs,
+    recipients: { to: draft.to, cc: draft.cc },
+  };
+  const attachments = draft.attachments ?? [];
+  const message = {
+    subject: draft.subject,
+    body: draft.html !== undefined ? { contentType: 'html', content: draft.html } : { contentType: 'text', content: draft.text ?? '' },
+    toRecipients: draft.to.map(graphRecipient),
+    ccRecipients: draft.cc.map(graphRecipient),
+    bccRecipients: draft.bcc.map(graphRecipient),
+  };
+  const granted = grantedScopes(session.tokens(), session.connection.scopes);
+  if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) {
+    return sendThroughDraft(context, {
+      operation: 'POST /me/messages',
+      create: (graph) => graph.post<GraphMessage>('/me/messages', message, { retry: 'throttling' }),
+      attachments,
+      threadId: null,
+      what: 'message',
+    });
+  }
+  const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.byteLength, 0);
+  if (attachmentBytes > MAX_INLINE_ATTACHMENT_BYTES) {
+    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Attachments over 3 MB need an upload session, which needs Mail.ReadWrite');
+  }
+  // One request, no id back: a failure that may have gone out cannot be settled (SEND_UNCONFIRMED).
+  return sendOnce({
+    ...sendSettings(context, '/sendMail'),
+    attempt: async () => {
+      await context.graph.post('/me/sendMail', { message: { ...message, attachments: attachments.map(fileAttachment) }, saveToSentItems: true });
+      return { providerMessageId: null, providerThreadId: null, internetMessageId: null };
+    },
+    check: async () => ({ outcome: 'unknown' }),
+  });
 }
 
 type SendSettings = Omit<SendOnceOptions<SentMessage>, 'attempt' | 'check' | 'abandon'>;
@@ -148,26 +209,98 @@ async function sendDirect(context: SendCall, reply: ReplyContext): Promise<SentM
   });
 }
 
-/** createReply → attachments → send; the draft's immutable id is the sent message's id. */
-async function sendThroughDraft(context: SendCall, reply: ReplyContext): Promise<SentMessage> {
+interface DraftSend {
+  /** The request that makes the draft, for errors and logs. */
+  operation: string;
+  /** Makes the draft (createReply, createReplyAll or POST /me/messages); run once per attempt at most. */
+  create: (graph: GraphSession) => Promise<GraphMessage>;
+  attachments: readonly ReplyAttachment[];
+  /** The conversation a reply belongs to; null for a new message (the draft's own conversationId). */
+  threadId: string | null;
+  what: 'reply' | 'message' | 'forward';
+  /** What the sent copy carries when the draft holds more than `attachments` (a forward's originals). */
+  sentAttachments?: AttachmentMeta[];
+}
+
+/**
+ * A forward with the original's attachments: Exchange copies them onto the forward itself
+ * (learn.microsoft.com/graph/api/message-createforward, /message-forward), so no byte passes
+ * through here. With Mail.ReadWrite: createForward → extra files → send (the draft's immutable id
+ * is the sent copy's); with Mail.Send alone: /forward, 202 and no id.
+ */
+export async function forward(provider: OutlookContext, session: ProviderSession, input: ForwardContext): Promise<SentMessage> {
+  const { options } = provider;
+  const { original, draft } = input;
+  const context: SendCall = {
+    graph: graphFor(provider, session),
+    session,
+    replies: options.replies,
+    folders: options.folders,
+    maxInlineRetryMs: options.maxInlineRetryMs,
+    recipients: { to: draft.to, cc: draft.cc },
+  };
+  const attachments = draft.attachments ?? [];
+  const addressed = { toRecipients: draft.to.map(graphRecipient), ccRecipients: draft.cc.map(graphRecipient), bccRecipients: draft.bcc.map(graphRecipient) };
+  // Graph takes a comment or message.body, never both.
+  const body = (extra: readonly ReplyAttachment[]) =>
+    draft.html !== undefined
+      ? {
+          message: {
+            ...addressed,
+            body: { contentType: 'html', content: draft.html },
+            ...(extra.length > 0 ? { attachments: extra.map(fileAttachment) } : {}),
+          },
+        }
+      : { comment: draft.text ?? '', message: { ...addressed, ...(extra.length > 0 ? { attachments: extra.map(fileAttachment) } : {}) } };
+  const path = messagePath(original.providerMessageId, 'createForward');
+  const granted = grantedScopes(session.tokens(), session.connection.scopes);
+  if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) {
+    return sendThroughDraft(context, {
+      operation: 'createForward',
+      create: (graph) => graph.post<GraphMessage>(path, body([]), { retry: 'throttling' }),
+      attachments,
+      threadId: null,
+      what: 'forward',
+      // The forward's copies get ids of their own: the original's are not carried over.
+      sentAttachments: [
+        ...original.attachments.filter((attachment) => attachment.inline !== true).map(({ name, mimeType, size }) => ({ name, mimeType, size })),
+        ...attachments.map(attachmentMeta),
+      ],
+    });
+  }
+  const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.byteLength, 0);
+  if (attachmentBytes > MAX_INLINE_ATTACHMENT_BYTES) {
+    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Added attachments over 3 MB need an upload session, which needs Mail.ReadWrite');
+  }
+  return sendOnce({
+    ...sendSettings(context, '/forward'),
+    attempt: async () => {
+      await context.graph.post(messagePath(original.providerMessageId, 'forward'), body(attachments));
+      return { providerMessageId: null, providerThreadId: null, internetMessageId: null };
+    },
+    check: async () => ({ outcome: 'unknown' }),
+  });
+}
+
+/** Draft → attachments → send; the draft's immutable id is the sent message's id. */
+async function sendThroughDraft(context: SendCall, outgoing: DraftSend): Promise<SentMessage> {
   const { graph, session } = context;
-  const attachments = reply.draft.attachments ?? [];
+  const { attachments } = outgoing;
   // Each attachment is its own request on the draft (POST /messages/{id}/attachments), so the limit is per file.
   const oversized = attachments.find((attachment) => attachment.content.byteLength > MAX_INLINE_ATTACHMENT_BYTES);
   if (oversized) {
-    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', `Reply attachment ${oversized.filename} is over 3 MB, which needs an upload session (not supported)`);
+    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', `Attachment ${oversized.filename} is over 3 MB, which needs an upload session (not supported)`);
   }
 
-  const action = reply.draft.replyAll ? 'createReplyAll' : 'createReply';
   let draft: GraphMessage | undefined;
   // Whether the failed attempt had reached /send; before it, nothing can have gone out.
   let sending = false;
 
   const sent = (item: GraphMessage): SentMessage => {
-    const message = sentMetadata(context, reply, item, session.clock.now());
+    const message = sentMetadata(context, outgoing.sentAttachments ?? attachments.map(attachmentMeta), item, session.clock.now());
     return {
       providerMessageId: item.id,
-      providerThreadId: item.conversationId || reply.original.providerThreadId,
+      providerThreadId: item.conversationId || outgoing.threadId,
       internetMessageId: item.internetMessageId ?? null,
       ...(message ? { message } : {}),
     };
@@ -186,11 +319,9 @@ async function sendThroughDraft(context: SendCall, reply: ReplyContext): Promise
     if (!draft) {
       // Neither request sends, but neither may run twice: a repeated createReply leaves a second
       // draft, a repeated attachment POST attaches the file twice. A failed one starts over.
-      const created = await graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, context.recipients, []), {
-        retry: 'throttling',
-      });
+      const created = await outgoing.create(graph);
       if (typeof created?.id !== 'string' || created.id.length === 0) {
-        throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${action} returned no draft id`, { details: { provider: 'outlook' } });
+        throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${outgoing.operation} returned no draft id`, { details: { provider: 'outlook' } });
       }
       draft = created;
       for (const attachment of attachments) await graph.post(messagePath(created.id, 'attachments'), fileAttachment(attachment), { retry: 'throttling' });
@@ -225,7 +356,7 @@ async function sendThroughDraft(context: SendCall, reply: ReplyContext): Promise
   };
 
   const result = await sendOnce({ ...sendSettings(context, '/send'), attempt, check, abandon: discardDraft });
-  session.logger.info('outlook reply sent', { connectionId: session.connection.id });
+  session.logger.info(`outlook ${outgoing.what} sent`, { connectionId: session.connection.id });
   return result;
 }
 
@@ -247,14 +378,13 @@ async function draftState(graph: GraphSession, id: string): Promise<boolean | nu
  * confirm the row and the next reconciliation would drop it. Like every Sent Items copy it has no
  * In-Reply-To/References (Graph returns no internetMessageHeaders for them).
  */
-function sentMetadata(context: SendCall, reply: ReplyContext, draft: GraphMessage, sentAt: number): ProviderMessage | undefined {
+function attachmentMeta(attachment: ReplyAttachment): AttachmentMeta {
+  return { name: attachment.filename, mimeType: attachment.contentType ?? null, size: attachment.content.byteLength };
+}
+
+function sentMetadata(context: SendCall, attachments: AttachmentMeta[], draft: GraphMessage, sentAt: number): ProviderMessage | undefined {
   if (context.excludeFolders.some((entry) => ['sentitems', 'sent items'].includes(entry.toLowerCase()))) return undefined;
   const { session } = context;
-  const attachments: AttachmentMeta[] = (reply.draft.attachments ?? []).map((attachment) => ({
-    name: attachment.filename,
-    mimeType: attachment.contentType ?? null,
-    size: attachment.content.byteLength,
-  }));
   const at = new Date(sentAt).toISOString();
   // The metadata fields only: the draft Graph returned also carries the body.
   const metadata = Object.fromEntries(METADATA_FIELDS.map((field) => [field, draft[field]])) as unknown as GraphMessage;

@@ -38,7 +38,9 @@ describe('body on demand and reply in thread', () => {
     // Remote images are blocked (kept as data-blocked-src so a host can offer "show images").
     expect(body.html).toContain('data-blocked-src="https://tracker.example/p.gif"');
     expect(body.text).toContain('Signed, see attached');
-    expect(body.attachments).toEqual([{ name: 'proposal-signed.pdf', mimeType: 'application/pdf', size: expect.any(Number) }]);
+    expect(body.attachments).toEqual([
+      { id: expect.any(String), name: 'proposal-signed.pdf', mimeType: 'application/pdf', size: expect.any(Number), inline: false },
+    ]);
     expect(body.attachments[0]!.size).toBeGreaterThanOrEqual(2048);
     // One round trip: a single $batch carrying the three reads.
     const topLevel = harness.ms.log.entries.slice(before).filter((entry) => entry.operation === '$batch');

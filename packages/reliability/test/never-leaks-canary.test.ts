@@ -1,9 +1,9 @@
 // The privacy canary across every path: a unique string placed in bodies (text, HTML, attachment
 // content) — and therefore in Gmail's `snippet` and Graph's `bodyPreview` — travels through
-// back-fill, push sync, body on demand, draft context, reply, the ingestion policy (preview, purge,
-// exclusion on arrival), failing calls, debug logs, events and exports, on the memory store, PGlite
-// and PostgreSQL. Every physical table is dumped and grepped: the canary must reach the caller of
-// body() and nowhere else.
+// back-fill, push sync, body on demand, draft context, reply, attachment download, compose,
+// forward, the ingestion policy (preview, purge, exclusion on arrival), failing calls, debug logs,
+// events and exports, on the memory store, PGlite and PostgreSQL. Every physical table is dumped and
+// grepped: the canary must reach the caller of body() and nowhere else.
 import { randomBytes } from 'node:crypto';
 import { isThreadlinkError } from '@threadlink/core';
 import { describe, expect, it } from 'vitest';
@@ -57,6 +57,26 @@ describe.each(kinds)('privacy canary on %s', (storeKind) => {
         delivered.push(html, text, draft);
         // Reply, carrying the canary out through the provider.
         await tl.messages.reply(message.id, { ...scope, text: `Reply quoting ${canary}` });
+        // Attachment on demand: its bytes reach the caller's stream and nothing else.
+        const listed = message.attachments.find((attachment) => attachment.id !== undefined);
+        expect(listed).toBeDefined();
+        const download = await tl.messages.attachment(message.id, listed!.id!, scope);
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of download.stream as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+        const bytes = Buffer.concat(chunks).toString('latin1');
+        expect(bytes).toContain(canary);
+        delivered.push(bytes);
+        // Compose from a record and forward (with the original attachment): the canary goes out only.
+        await tl.messages.send({
+          ...scope,
+          connectionId: message.connectionId,
+          to: [{ address: 'buyer@bigco.test' }],
+          subject: 'Composed – PRJ-1003',
+          html: `<p>Composed ${canary}</p>`,
+          attachments: [{ filename: 'notes.txt', content: new TextEncoder().encode(`notes ${canary}`), contentType: 'text/plain' }],
+          links: [{ type: 'project', id: 'prj-1003' }],
+        });
+        await tl.messages.forward(message.id, { ...scope, to: [{ address: 'partner@other.test' }], text: `Forwarding ${canary}` });
       }
       await world.settle();
 

@@ -255,8 +255,14 @@ export function messageJson(message: MessageMeta): Record<string, unknown> {
     direction: message.direction,
     folder: message.folder,
     labels: message.labels,
-    // Rebuilt key by key: nothing but name, MIME type and size reaches the table.
-    attachments: message.attachments.map((attachment) => ({ name: attachment.name, mimeType: attachment.mimeType, size: attachment.size })),
+    // Rebuilt key by key: nothing but the id, name, MIME type, size and inline flag reaches the table.
+    attachments: message.attachments.map((attachment) => ({
+      ...(attachment.id === undefined ? {} : { id: attachment.id }),
+      name: attachment.name,
+      mimeType: attachment.mimeType,
+      size: attachment.size,
+      ...(attachment.inline === undefined ? {} : { inline: attachment.inline }),
+    })),
     has_attachments: message.hasAttachments,
     synced_at: message.syncedAt,
   };

@@ -132,9 +132,17 @@ export const Direction = z.enum(['inbound', 'outbound']);
 export type Direction = z.infer<typeof Direction>;
 
 export const AttachmentMeta = z.strictObject({
+  /**
+   * The provider's handle for `tl.messages.attachment` (Gmail: the MIME part id, stable where
+   * Gmail's attachmentId is not; Outlook: the attachment id). Absent where the provider's metadata
+   * scope cannot see parts (Gmail metadata mode) and on rows stored before it existed.
+   */
+  id: z.string().min(1).max(2048).optional(),
   name: z.string().max(1024),
   mimeType: z.string().max(255).nullable(),
   size: z.number().int().nonnegative().nullable(),
+  /** Shown inside the body (a signature logo, a pasted image) rather than offered as a file. */
+  inline: z.boolean().optional(),
 });
 export type AttachmentMeta = z.infer<typeof AttachmentMeta>;
 
@@ -260,3 +268,43 @@ export const ReplyDraft = z.strictObject({
     .optional(),
 });
 export type ReplyDraft = z.infer<typeof ReplyDraft>;
+
+/** An attachment the host hands over for a new message or a reply: bytes it already holds. */
+const OutgoingAttachment = z.strictObject({
+  filename: z.string().min(1).max(255),
+  content: z.instanceof(Uint8Array),
+  contentType: z.string().max(255).optional(),
+});
+
+/**
+ * A new message (not a reply): `tl.messages.send`. At least one recipient in To, Cc or Bcc, and
+ * text or html (core refuses an empty message before any provider call). 500 recipients in all is
+ * Exchange Online's default per-message limit; Gmail's is the same.
+ */
+export const ComposeDraft = z
+  .strictObject({
+    to: z.array(Participant).max(500).default([]),
+    cc: z.array(Participant).max(500).default([]),
+    bcc: z.array(Participant).max(500).default([]),
+    subject: z.string().max(998).default(''),
+    text: z.string().max(5_000_000).optional(),
+    html: z.string().max(5_000_000).optional(),
+    attachments: z.array(OutgoingAttachment).max(100).optional(),
+  })
+  .refine((draft) => draft.to.length + draft.cc.length + draft.bcc.length > 0, { message: 'A new message needs at least one recipient' })
+  .refine((draft) => draft.to.length + draft.cc.length + draft.bcc.length <= 500, { message: 'At most 500 recipients' });
+export type ComposeDraft = z.infer<typeof ComposeDraft>;
+
+/** A forward (`tl.messages.forward`): recipients, an optional note over the original, extra files. */
+export const ForwardDraft = z
+  .strictObject({
+    to: z.array(Participant).max(500).default([]),
+    cc: z.array(Participant).max(500).default([]),
+    bcc: z.array(Participant).max(500).default([]),
+    text: z.string().max(5_000_000).optional(),
+    html: z.string().max(5_000_000).optional(),
+    attachments: z.array(OutgoingAttachment).max(100).optional(),
+  })
+  .refine((draft) => draft.to.length + draft.cc.length + draft.bcc.length > 0, { message: 'A forward needs at least one recipient' })
+  .refine((draft) => draft.to.length + draft.cc.length + draft.bcc.length <= 500, { message: 'At most 500 recipients' });
+export type ForwardDraft = z.infer<typeof ForwardDraft>;

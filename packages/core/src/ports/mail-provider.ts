@@ -2,6 +2,9 @@
 // Adapters (@threadlink/gmail, @threadlink/outlook) return a plain object implementing it.
 import type {
   ChangeHint,
+  AttachmentMeta,
+  ComposeDraft,
+  ForwardDraft,
   Connection,
   LabelRef,
   MessageBody,
@@ -166,6 +169,28 @@ export interface ReplyContext {
   draft: ReplyDraft;
 }
 
+/** One attachment's bytes, streamed from the provider as they arrive (see `MailProvider.fetchAttachment`). */
+export interface AttachmentContent {
+  /** The decoded bytes. Never buffered whole by the adapter; cancelling it aborts the download. */
+  stream: ReadableStream<Uint8Array>;
+  /** As the provider names it (core sanitises it before a host sees it). */
+  filename: string | null;
+  contentType: string | null;
+  /** Bytes of the decoded content when the provider says so before sending it; null when unknown. */
+  size: number | null;
+}
+
+export interface FetchAttachmentOptions {
+  /** Refuse (PAYLOAD_TOO_LARGE) before the download when the provider announces more bytes than this. */
+  maxBytes: number;
+}
+
+export interface ForwardContext {
+  /** The stored metadata of the message being forwarded. */
+  original: ReplyContext['original'] & { sentAt: number | null; attachments: AttachmentMeta[] };
+  draft: ForwardDraft;
+}
+
 export interface MailProvider {
   readonly id: ProviderId;
   /**
@@ -208,6 +233,20 @@ export interface MailProvider {
 
   // On demand (transient: never persisted by anyone)
   fetchBody(session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
+  /**
+   * Streams one attachment (its `AttachmentMeta.id`). Adapters refuse what they cannot stream as
+   * a file with ATTACHMENT_UNSUPPORTED, metadata-only connections with INSUFFICIENT_SCOPE, and a
+   * size announced past `maxBytes` with PAYLOAD_TOO_LARGE. Optional: a provider without it
+   * answers ATTACHMENT_UNSUPPORTED through core.
+   */
+  /**
+   * Sends a new message (not in any thread) that core has validated against ComposeDraft, at most
+   * once (core's sendOnce). Optional: a provider without it answers INVALID_INPUT through core.
+   */
+  compose?(session: ProviderSession, draft: ComposeDraft): Promise<SentMessage>;
+  /** Forwards a message with its original attachments, at most once. Optional like `compose`. */
+  forward?(session: ProviderSession, forward: ForwardContext): Promise<SentMessage>;
+  fetchAttachment?(session: ProviderSession, providerMessageId: string, attachmentId: string, options: FetchAttachmentOptions): Promise<AttachmentContent>;
   /**
    * Sends `reply.draft`, which core has already validated: it parsed against ReplyDraft and
    * carries text or html (core refuses an empty reply with INVALID_INPUT before calling). Who

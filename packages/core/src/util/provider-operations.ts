@@ -2,11 +2,14 @@
 // provider instance's context first (parsed options plus whatever state the instance keeps:
 // Gmail's quota budgets, Outlook's MSAL and concurrency gates), and the adapter's index.ts only
 // binds that context. A provider that grows a port method without its operation does not compile.
-import type { LabelRef, MessageBody, ProviderId, SubscriptionState } from '../domain/schemas.js';
+import type { ComposeDraft, LabelRef, MessageBody, ProviderId, SubscriptionState } from '../domain/schemas.js';
 import type {
+  AttachmentContent,
   AuthorizeUrlInput,
   ExchangeCodeInput,
   ExchangedAccount,
+  FetchAttachmentOptions,
+  ForwardContext,
   FullSyncOptions,
   FullSyncPage,
   MailProvider,
@@ -34,6 +37,17 @@ export interface ProviderOperations<Context> {
   /** Optional as on the port: an adapter without a label directory leaves it out. */
   listLabels?(context: Context, session: ProviderSession): Promise<LabelRef[]>;
   fetchBody(context: Context, session: ProviderSession, providerMessageId: string): Promise<MessageBody>;
+  /** Optional like the port's: a provider without it cannot send new messages. */
+  compose?(context: Context, session: ProviderSession, draft: ComposeDraft): Promise<SentMessage>;
+  forward?(context: Context, session: ProviderSession, forward: ForwardContext): Promise<SentMessage>;
+  /** Optional like the port's: a provider without it answers ATTACHMENT_UNSUPPORTED through core. */
+  fetchAttachment?(
+    context: Context,
+    session: ProviderSession,
+    providerMessageId: string,
+    attachmentId: string,
+    options: FetchAttachmentOptions,
+  ): Promise<AttachmentContent>;
   send(context: Context, session: ProviderSession, reply: ReplyContext): Promise<SentMessage>;
 }
 
@@ -54,5 +68,22 @@ export function bindProvider<Context>(id: ProviderId, context: Context, operatio
     fullSync: (session, resume, options) => operations.fullSync(context, session, resume, options),
     fetchBody: (session, providerMessageId) => operations.fetchBody(context, session, providerMessageId),
     send: (session, reply) => operations.send(context, session, reply),
+    ...(operations.compose === undefined
+      ? {}
+      : {
+          compose: (session: ProviderSession, draft: ComposeDraft) => (operations.compose as NonNullable<typeof operations.compose>)(context, session, draft),
+        }),
+    ...(operations.forward === undefined
+      ? {}
+      : {
+          forward: (session: ProviderSession, forward: ForwardContext) =>
+            (operations.forward as NonNullable<typeof operations.forward>)(context, session, forward),
+        }),
+    ...(operations.fetchAttachment === undefined
+      ? {}
+      : {
+          fetchAttachment: (session: ProviderSession, providerMessageId: string, attachmentId: string, options: FetchAttachmentOptions) =>
+            (operations.fetchAttachment as NonNullable<typeof operations.fetchAttachment>)(context, session, providerMessageId, attachmentId, options),
+        }),
   };
 }

@@ -119,6 +119,9 @@ export class GraphApi {
     add('GET', 'me/messages/:id/attachments/:attachment', 'attachments.get', (call) =>
       mail.getAttachment(deps, call, call.params.id ?? '', call.params.attachment ?? ''),
     );
+    add('GET', 'me/messages/:id/attachments/:attachment/$value', 'attachments.getValue', (call) =>
+      mail.getAttachmentValue(deps, call, call.params.id ?? '', call.params.attachment ?? ''),
+    );
     scopes = MAIL_WRITE;
     add('POST', 'me/mailfolders', 'mailFolders.create', (call) => folders.createFolder(deps.store, call, undefined));
     add('POST', 'me/mailfolders/:folder/childfolders', 'mailFolders.create', (call) => folders.createFolder(deps.store, call, call.params.folder ?? ''));
@@ -132,9 +135,11 @@ export class GraphApi {
     add('POST', 'me/messages/:id/move', 'messages.move', (call) => mail.moveMessage(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/createreply', 'messages.createReply', (call) => mail.createReply(deps, call, call.params.id ?? '', false));
     add('POST', 'me/messages/:id/createreplyall', 'messages.createReplyAll', (call) => mail.createReply(deps, call, call.params.id ?? '', true));
+    add('POST', 'me/messages/:id/createforward', 'messages.createForward', (call) => mail.createForward(deps, call, call.params.id ?? ''));
     scopes = MAIL_SEND;
     add('POST', 'me/messages/:id/reply', 'messages.reply', (call) => mail.reply(deps, call, call.params.id ?? '', false));
     add('POST', 'me/messages/:id/replyall', 'messages.replyAll', (call) => mail.reply(deps, call, call.params.id ?? '', true));
+    add('POST', 'me/messages/:id/forward', 'messages.forward', (call) => mail.forward(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/send', 'messages.send', (call) => mail.sendDraft(deps, call, call.params.id ?? ''));
     add('POST', 'me/sendmail', 'sendMail', (call) => mail.sendMail(deps, call));
     // Managing an existing subscription needs no resource permission of its own.

@@ -17,7 +17,7 @@ export interface OutgoingMessage {
   cc: Recipient[];
   bcc: Recipient[];
   replyTo: Recipient[];
-  attachments: Array<{ name: string; contentType: string; content: Buffer; isInline: boolean }>;
+  attachments: Array<{ name: string; contentType: string; content: Buffer; isInline: boolean; kind?: 'item' | 'reference' }>;
   internetMessageId: string;
   inReplyTo?: string;
   references: string[];
@@ -85,6 +85,7 @@ export class MailFlow {
         contentType: attachment.contentType ?? guessContentType(attachment.filename),
         content: typeof attachment.content === 'string' ? Buffer.from(attachment.content, 'utf8') : attachment.content,
         isInline: false,
+        ...(attachment.kind === undefined ? {} : { kind: attachment.kind }),
       })),
       internetMessageId: newInternetMessageId(from.address.split('@')[1] ?? 'emulator.test'),
       ...(input.inReplyTo ? { inReplyTo: input.inReplyTo } : {}),
@@ -212,6 +213,41 @@ export class MailFlow {
     };
   }
 
+  /**
+   * What /forward and /createForward compose: "FW:" subject, the comment over the quoted original,
+   * and the original's attachments carried along (message-forward: "the original message's
+   * attachments are included"), plus any the caller adds.
+   */
+  composeForward(mailbox: Mailbox, original: StoredMessage, input: { comment?: string; message?: Partial<OutgoingMessage>; to: Recipient[] }): OutgoingMessage {
+    const lead = input.message?.body
+      ? input.message.body.contentType === 'html'
+        ? input.message.body.content
+        : textToHtml(input.message.body.content)
+      : `<div>${escapeHtml(input.comment ?? '').replace(/\r?\n/g, '<br>')}</div>`;
+    return {
+      from: { name: mailbox.name, address: mailbox.email },
+      subject: input.message?.subject ?? (/^fw:/i.test(original.subject) ? original.subject : `FW: ${original.subject}`),
+      body: { contentType: 'html', content: `<html><body>${lead}<hr>${quoteOriginal(original)}</body></html>` },
+      to: input.to,
+      cc: input.message?.cc ?? [],
+      bcc: input.message?.bcc ?? [],
+      replyTo: [],
+      attachments: [
+        ...original.attachments.map((attachment) => ({
+          name: attachment.name,
+          contentType: attachment.contentType,
+          content: Buffer.from(attachment.content),
+          isInline: attachment.isInline,
+          ...(attachment.kind === undefined ? {} : { kind: attachment.kind }),
+        })),
+        ...(input.message?.attachments ?? []),
+      ],
+      internetMessageId: newInternetMessageId(),
+      references: [],
+      customHeaders: [],
+    };
+  }
+
   toEmulated(mailbox: Mailbox, message: StoredMessage): EmulatedGraphMessage {
     return {
       id: message.restId,
@@ -305,6 +341,7 @@ export class MailFlow {
           content: Buffer.from(attachment.content),
           isInline: attachment.isInline,
           lastModifiedAt: sentAt,
+          ...(attachment.kind === undefined ? {} : { kind: attachment.kind }),
         }),
       ),
       receivedAt,

@@ -190,6 +190,21 @@ export function getAttachment(deps: MailHandlerDeps, call: GraphCall, id: string
   });
 }
 
+/**
+ * `/attachments/{id}/$value`: a file attachment's raw bytes under its own content type
+ * (learn.microsoft.com/graph/api/attachment-get, example 6). The emulator holds file attachments
+ * only; Graph answers 405 for a reference attachment's $value and MIME for an item attachment's.
+ */
+export function getAttachmentValue(deps: MailHandlerDeps, call: GraphCall, id: string, attachmentId: string): EmulatorResponse {
+  const message = findMessage(deps, call, id);
+  const attachment = message?.attachments.find((candidate) => candidate.id === attachmentId);
+  if (!message || !attachment) return itemNotFound();
+  if (attachment.kind === 'reference') return graphError(405, 'ErrorInvalidRequest', 'The $value of a reference attachment cannot be read.');
+  // An attached item's raw contents are its MIME (attachment-get: "Item attachment type … message: MIME format").
+  if (attachment.kind === 'item') return { status: 200, headers: { 'content-type': 'message/rfc822' }, body: attachment.content };
+  return { status: 200, headers: { 'content-type': attachment.contentType, 'content-length': String(attachment.content.length) }, body: attachment.content };
+}
+
 export function updateMessage(deps: MailHandlerDeps, call: GraphCall, id: string): EmulatorResponse {
   const message = findMessage(deps, call, id);
   if (!message) return itemNotFound();
@@ -367,6 +382,43 @@ export function reply(deps: MailHandlerDeps, call: GraphCall, id: string, all: b
   return { status: 202, body: null };
 }
 
+/** The body of /forward and /createForward: recipients at the top level or in `message`, never neither. */
+function forwardInput(call: GraphCall): { comment?: string; message?: Partial<OutgoingMessage>; to: Recipient[] } | EmulatorResponse {
+  const json = call.json<{ toRecipients?: unknown }>() ?? {};
+  const input = replyInput(call);
+  if ('status' in input) return input;
+  let to: Recipient[] = input.message?.to ?? [];
+  if (Array.isArray(json.toRecipients)) {
+    const fields = readMessageFields({ toRecipients: json.toRecipients });
+    if ('status' in fields) return fields;
+    to = fields.to ?? [];
+  }
+  return { ...input, to };
+}
+
+/** POST /me/messages/{id}/forward → 202; the forward lands in Sent Items with the original's attachments. */
+export function forward(deps: MailHandlerDeps, call: GraphCall, id: string): EmulatorResponse {
+  const original = findMessage(deps, call, id);
+  if (!original) return itemNotFound();
+  const input = forwardInput(call);
+  if ('status' in input) return input;
+  if (input.to.length === 0) return graphError(400, 'ErrorInvalidRecipients', 'At least one recipient is required.');
+  const outgoing = deps.flow.composeForward(call.mailbox, original, input);
+  deps.flow.send(call.mailbox, outgoing, { saveToSentItems: true, conversationId: original.conversationId });
+  return { status: 202, body: null };
+}
+
+/** POST /me/messages/{id}/createForward → 201 with the draft, the original's attachments on it (Mail.ReadWrite). */
+export function createForward(deps: MailHandlerDeps, call: GraphCall, id: string): EmulatorResponse {
+  const original = findMessage(deps, call, id);
+  if (!original) return itemNotFound();
+  const input = forwardInput(call);
+  if ('status' in input) return input;
+  const outgoing = deps.flow.composeForward(call.mailbox, original, input);
+  const draft = deps.flow.saveDraft(call.mailbox, outgoing, original.conversationId);
+  return graphJson(201, { '@odata.context': messageContext(call, undefined, false), ...renderMessage(draft, renderOptions(call, undefined)) });
+}
+
 /** POST /me/messages/{id}/createReply|createReplyAll → 201 with the draft (Mail.ReadWrite). */
 export function createReply(deps: MailHandlerDeps, call: GraphCall, id: string, all: boolean): EmulatorResponse {
   const original = findMessage(deps, call, id);
@@ -396,6 +448,7 @@ export function sendDraft(deps: MailHandlerDeps, call: GraphCall, id: string): E
       contentType: attachment.contentType,
       content: attachment.content,
       isInline: attachment.isInline,
+      ...(attachment.kind === undefined ? {} : { kind: attachment.kind }),
     })),
     internetMessageId: draft.internetMessageId,
     ...(draft.inReplyTo ? { inReplyTo: draft.inReplyTo } : {}),

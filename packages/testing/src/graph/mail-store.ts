@@ -10,6 +10,11 @@ export interface StoredAttachment {
   content: Buffer;
   isInline: boolean;
   lastModifiedAt: number;
+  /**
+   * Not a file: an attached Outlook item (`$value` is its MIME) or a cloud link (`$value` is 405).
+   * Absent: a fileAttachment.
+   */
+  kind?: 'item' | 'reference';
 }
 
 export interface StoredMessage {

@@ -204,8 +204,13 @@ const ATTACHMENT_PROPERTIES = ['lastModifiedDateTime', 'name', 'contentType', 's
 
 export function renderAttachment(attachment: StoredAttachment, select: string[] | undefined): Record<string, unknown> {
   const output: Record<string, unknown> = {
-    '@odata.type': '#microsoft.graph.fileAttachment',
-    '@odata.mediaContentType': attachment.contentType,
+    '@odata.type':
+      attachment.kind === 'item'
+        ? '#microsoft.graph.itemAttachment'
+        : attachment.kind === 'reference'
+          ? '#microsoft.graph.referenceAttachment'
+          : '#microsoft.graph.fileAttachment',
+    ...(attachment.kind === undefined ? { '@odata.mediaContentType': attachment.contentType } : {}),
   };
   const wanted = select ? select.map((property) => property.toLowerCase()) : ATTACHMENT_PROPERTIES.map((property) => property.toLowerCase());
   output.id = attachment.id;
@@ -233,7 +238,8 @@ export function renderAttachment(attachment: StoredAttachment, select: string[] 
         output[property] = null;
         break;
       case 'contentBytes':
-        output[property] = attachment.content.toString('base64');
+        // A fileAttachment property: item and reference attachments have none.
+        if (attachment.kind === undefined) output[property] = attachment.content.toString('base64');
         break;
     }
   }

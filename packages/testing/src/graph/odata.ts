@@ -151,6 +151,8 @@ const KEYWORDS = new Set([
   'replyall',
   'createreply',
   'createreplyall',
+  'forward',
+  'createforward',
   'send',
   'sendmail',
   'move',

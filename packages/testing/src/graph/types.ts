@@ -50,6 +50,8 @@ export interface GraphAttachmentInput {
   filename: string;
   content: string | Buffer;
   contentType?: string;
+  /** An itemAttachment (an attached message) or a referenceAttachment (a cloud link) instead of a file. */
+  kind?: 'item' | 'reference';
 }
 
 export interface DeliverInput {

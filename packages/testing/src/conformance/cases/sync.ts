@@ -285,5 +285,21 @@ export function syncCases(t: ConformanceContext): void {
       expect(fresh?.links.map((stored) => stored.reason)).toEqual(['sender is a contact of the record']);
       expect(await t.store.getConnection(connection.id)).toMatchObject({ status: 'live', scopes: ['https://www.googleapis.com/auth/gmail.metadata'] });
     });
+
+    it('keeps each attachment’s id and inline flag as given, and rows without them as they were', async () => {
+      const connection = makeConnection();
+      await t.store.saveConnection(connection);
+      const withIds = makeMessage(connection, {
+        attachments: [
+          { id: '1', name: 'proposal-signed.pdf', mimeType: 'application/pdf', size: 48_213, inline: false },
+          { id: 'AAMkADk0=', name: 'logo.png', mimeType: 'image/png', size: 1_024, inline: true },
+        ],
+        hasAttachments: true,
+      });
+      const legacy = makeMessage(connection, { attachments: [{ name: 'old.pdf', mimeType: null, size: null }], hasAttachments: true });
+      await t.store.applySync(connection.id, { upserts: [withIds, legacy], deletes: [], links: [] });
+      expect((await getMessage(t.store, connection.tenantId, withIds.id))?.attachments).toEqual(withIds.attachments);
+      expect((await getMessage(t.store, connection.tenantId, legacy.id))?.attachments).toEqual([{ name: 'old.pdf', mimeType: null, size: null }]);
+    });
   });
 }
