@@ -2,7 +2,7 @@
 // rather than inferred from createThreadlink, so the contract is read (and reviewed) in one place
 // and an implementation change cannot widen it by accident.
 import type EventEmitter from 'eventemitter3';
-import type { MessageBody, MessageMeta, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
+import type { Direction, MessageBody, MessageMeta, Participant, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
 import type { EngineOptions } from './engine/sync-engine.js';
 import type { PublicConnection, ThreadlinkEvents } from './events.js';
 import type { ConnectionHealth } from './health/health.js';
@@ -190,11 +190,47 @@ export type BodyInput = Scope & {
   allowRemoteImages?: boolean;
 };
 
+/**
+ * How much thread text `draftContext` may return: characters, or approximate tokens (1 token ≈ 4
+ * characters, `CHARACTERS_PER_TOKEN`, the usual ratio for English with GPT-style tokenizers).
+ * Default: 16 000 characters. The budget covers `text` whole: headers, bodies and separators.
+ */
+export type DraftBudget = { maxCharacters: number; maxTokens?: never } | { maxTokens: number; maxCharacters?: never };
+
+export interface DraftContextOptions {
+  budget?: DraftBudget;
+}
+
+/** One message of the thread as an assistant reads it: who wrote to whom, and only what the message added. */
+export interface DraftContextMessage {
+  messageId: string;
+  /** `outbound`: written from the user's mailbox ("us"); `inbound`: written to it. */
+  direction: Direction;
+  from: Participant | null;
+  to: Participant[];
+  cc: Participant[];
+  /** Epoch ms (sent time, or received time when the provider gives none). */
+  sentAt: number;
+  subject: string;
+  /** Clean text: HTML converted to text, quoted history and signature removed. */
+  text: string;
+  /** True when `text` was shortened to fit the budget (only ever the newest message, when it alone exceeds it). */
+  truncated: boolean;
+}
+
 export interface DraftContext {
   message: StoredMessage;
   /** The visible thread, in the store's order. */
   thread: StoredMessage[];
+  /** The asked message's own body as `messages.body` returns it (HTML sanitised), for a composer that quotes it. */
   body: MessageBody;
+  /** The thread's messages that fit the budget, oldest first; when it must cut, the newest are kept. */
+  messages: DraftContextMessage[];
+  /** Thread messages left out: over the budget, or no longer at the provider. */
+  omitted: number;
+  /** `messages` rendered as one plain-text transcript (headers, blank line, text; `---` between), ready for a prompt. */
+  text: string;
+  budget: { maxCharacters: number; usedCharacters: number; approximateTokens: number };
 }
 
 export type ManualLinkInput = Scope & {
@@ -285,8 +321,12 @@ export interface Threadlink {
     body(messageId: string, scope: BodyInput): Promise<MessageBody & { messageId: string }>;
     /** Sends a reply in the message's thread from its mailbox (owner or admin); returns the sent message as it will be stored. */
     reply(messageId: string, input: Scope & ReplyDraft): Promise<MessageMeta>;
-    /** What a reply composer (or an assistant drafting one) needs: the message, its thread and its body. */
-    draftContext(messageId: string, scope: Scope): Promise<DraftContext>;
+    /**
+     * What an assistant drafting a reply needs: the whole visible thread as clean text (quoted
+     * history and signatures removed), oldest first, within `options.budget`, with participants and
+     * direction per message. Bodies are fetched now and never stored, logged or emitted.
+     */
+    draftContext(messageId: string, scope: Scope, options?: DraftContextOptions): Promise<DraftContext>;
   };
 
   /** Which records a message belongs to, and a user's corrections. */

@@ -29,6 +29,9 @@ export type {
   TimelineInput,
   BodyInput,
   DraftContext,
+  DraftContextOptions,
+  DraftContextMessage,
+  DraftBudget,
   ManualLinkInput,
 } from './api.js';
 // Types that appear in ThreadlinkConfig or in what a Threadlink returns.
@@ -43,6 +46,7 @@ export type { BackoffOptions } from './util/retry.js';
 export { toNodeHandler, type NodeHandlerOptions, type WebHandler } from './http/node.js';
 export { createSealer, generateSealingKey, type Sealer, type SealingKey } from './security/sealing.js';
 export { sanitizeEmailHtml, type SanitizeOptions } from './security/sanitize.js';
+export { CHARACTERS_PER_TOKEN } from './messages/draft-context.js';
 
 // The ports a host fills: providers and a store come from their own packages (only their types are named here),
 // the record resolver and the job queue are often the host's own code.
