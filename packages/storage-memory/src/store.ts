@@ -7,6 +7,7 @@ import {
   keyNamesConnection,
   keysetPage,
   parseIndexLookup,
+  parseParticipantActivityQuery,
   parseLinksToAdd,
   parseManualLink,
   parseRecordRef,
@@ -28,6 +29,7 @@ import { commitSync, planSync, subscriptionIds, writeConnection } from './apply-
 import { acquireLease, claimOnce, releaseLease, renewLease } from './coordination.js';
 import { indexGet, indexRemove, key } from './indexes.js';
 import { copy, createTables, deleteLink, deleteMessage, dumpTables, linksOf, oldestFirst, setLink, storedMessage, type Tables } from './tables.js';
+import { participantActivity } from './participant-activity.js';
 import { timeline, visibleConnections } from './timeline.js';
 
 export interface MemoryStoreOptions {
@@ -171,6 +173,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const ordered = [...hits].filter((id) => after === null || compareIds(id, after) > 0).sort(compareIds);
       const { items: ids, next } = keysetPage(ordered, lookup.limit, (id) => [id]);
       return { ids, next };
+    },
+
+    async participantActivity(query) {
+      return participantActivity(tables, parseParticipantActivityQuery(query));
     },
 
     async addLinks(tenantId, links) {

@@ -7,6 +7,7 @@ import { connectionCases } from './cases/connections.js';
 import { coordinationCases } from './cases/coordination.js';
 import { linkCases } from './cases/links.js';
 import { offboardingCases } from './cases/offboarding.js';
+import { participantCases } from './cases/participants.js';
 import { privacyCases } from './cases/privacy.js';
 import { queryCases } from './cases/queries.js';
 import { syncCases } from './cases/sync.js';
@@ -53,6 +54,7 @@ export function runStoreConformance<Store extends MetadataStore>(options: StoreC
     linkCases(context);
     timelineCases(context);
     queryCases(context);
+    participantCases(context);
     tenancyCases(context);
     connectionCases(context);
     coordinationCases(context);
