@@ -48,6 +48,11 @@ export interface ThreadlinkConfig {
   runWorker?: boolean;
   /** Backoff for retryable job failures (default: 1 s doubling to 32 s, plus jitter; Retry-After wins). */
   retryBackoff?: BackoffOptions;
+  /** Contact discovery (`tl.contacts.suggest`, `contact.suggested`). */
+  contacts?: {
+    /** The score at which `contact.suggested` is emitted (default 2: two recent two-way exchanges). */
+    suggestThreshold?: number;
+  };
   /** The connect flow's checks. */
   connect?: {
     /**
@@ -233,6 +238,38 @@ export interface DraftContext {
   budget: { maxCharacters: number; usedCharacters: number; approximateTokens: number };
 }
 
+export interface ContactSuggestOptions {
+  /** How many suggestions, 1‥100 (default 20). */
+  limit?: number;
+  /** Only mail received since this time (epoch ms; default: the last 365 days). */
+  since?: number;
+}
+
+/**
+ * Someone the mailboxes exchange mail with whom the CRM does not know (the resolver found no
+ * contact for the address). Metadata only: counts, times, the display name mail gave them.
+ */
+export interface ContactSuggestion {
+  /** Lower case. */
+  address: string;
+  /** The display name on the newest message that carries one. */
+  name: string | null;
+  domain: string;
+  /** The record `companiesByDomain` resolves the domain to; never for free-mail or the tenant's own domains. */
+  company: RecordRef | null;
+  /**
+   * `(min(received, sent) + min(1, 0.1 × |received − sent|)) × 0.5^(days since lastExchangeAt / 90)`:
+   * two-way exchanges count, one-way mail (newsletters, unanswered sends) adds at most 1, recent beats old.
+   */
+  score: number;
+  /** Inbound messages from them. */
+  received: number;
+  /** Outbound messages to them (to, cc or bcc). */
+  sent: number;
+  /** Epoch ms of the newest message either way. */
+  lastExchangeAt: number;
+}
+
 export type ManualLinkInput = Scope & {
   /** Shown in `explain()`; default "linked by {userId}" / "unlinked by {userId}". */
   reason?: string;
@@ -327,6 +364,17 @@ export interface Threadlink {
      * direction per message. Bodies are fetched now and never stored, logged or emitted.
      */
     draftContext(messageId: string, scope: Scope, options?: DraftContextOptions): Promise<DraftContext>;
+  };
+
+  /** Contact discovery from stored metadata. */
+  readonly contacts: {
+    /**
+     * People the scope's mailboxes (a user's own; every mailbox of the tenant for an admin)
+     * exchange mail with whom the resolver does not know, best first (see `ContactSuggestion.score`).
+     * The tenant's own addresses and domains are never suggested. Once the CRM creates one,
+     * `matching.rematch` links their stored history.
+     */
+    suggest(scope: Scope, options?: ContactSuggestOptions): Promise<ContactSuggestion[]>;
   };
 
   /** Which records a message belongs to, and a user's corrections. */

@@ -32,6 +32,8 @@ export type {
   DraftContextOptions,
   DraftContextMessage,
   DraftBudget,
+  ContactSuggestion,
+  ContactSuggestOptions,
   ManualLinkInput,
 } from './api.js';
 // Types that appear in ThreadlinkConfig or in what a Threadlink returns.

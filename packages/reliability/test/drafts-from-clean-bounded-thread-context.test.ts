@@ -26,11 +26,17 @@ function bodyOf(n: number, ours: string): { text?: string; html?: string } {
     case 1:
       return { text: `${POINTS[1]}\n\nSent from my iPhone\n\nOn Mon, 2 Nov 2026 at 09:00, Bob Buyer <${CLIENT}> wrote:\n> ${previous}\n>\n> --\n> Bob Buyer` };
     case 2:
-      return { html: `<div dir="ltr"><div>${POINTS[2]}</div><div><br></div><div>-- <br>Bob Buyer<br>BigCo Ltd</div></div><br><div>On Tue, 3 Nov 2026 at 10:00, ${ours} wrote:<br><blockquote>${previous}<br>Sent from my iPhone</blockquote></div>` };
+      return {
+        html: `<div dir="ltr"><div>${POINTS[2]}</div><div><br></div><div>-- <br>Bob Buyer<br>BigCo Ltd</div></div><br><div>On Tue, 3 Nov 2026 at 10:00, ${ours} wrote:<br><blockquote>${previous}<br>Sent from my iPhone</blockquote></div>`,
+      };
     case 3:
-      return { text: `${POINTS[3]}\r\n\r\nBest regards,\r\nAna\r\n\r\nFrom: Bob Buyer <${CLIENT}>\r\nSent: Wednesday, November 4, 2026 11:00 AM\r\nTo: ${ours}\r\nSubject: RE: Roof repair\r\n\r\n${previous}` };
+      return {
+        text: `${POINTS[3]}\r\n\r\nBest regards,\r\nAna\r\n\r\nFrom: Bob Buyer <${CLIENT}>\r\nSent: Wednesday, November 4, 2026 11:00 AM\r\nTo: ${ours}\r\nSubject: RE: Roof repair\r\n\r\n${previous}`,
+      };
     case 4:
-      return { html: `<html><body><div>${POINTS[4]}</div><div>Kind regards,<br>Bob</div><hr><b>From:</b> ${ours}<br><b>Sent:</b> Thursday<br>${previous}</body></html>` };
+      return {
+        html: `<html><body><div>${POINTS[4]}</div><div>Kind regards,<br>Bob</div><hr><b>From:</b> ${ours}<br><b>Sent:</b> Thursday<br>${previous}</body></html>`,
+      };
     default:
       return { text: `${POINTS[5]}\n\n-- \nBob\n\nOn Fri, 6 Nov 2026 at 08:00, ${ours} wrote:\n> ${previous}\n> > ${POINTS[3]}` };
   }

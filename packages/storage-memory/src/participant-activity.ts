@@ -25,12 +25,13 @@ export function participantActivity(tables: Tables, lookup: ParticipantActivityL
   const visible = visibleConnections(lookup.connectionIds);
   const excludedAddresses = new Set(lookup.excludeAddresses);
   const excludedDomains = new Set(lookup.excludeDomains);
+  const only = lookup.addresses === null ? null : new Set(lookup.addresses);
   const tallies = new Map<string, Tally>();
   for (const message of tables.messages.values()) {
     if (message.tenantId !== lookup.tenantId || !visible(message.connectionId)) continue;
     if (lookup.since !== null && message.receivedAt < lookup.since) continue;
     for (const [address, name] of counted(message)) {
-      if (excludedAddresses.has(address) || excludedDomains.has(domainOf(address))) continue;
+      if ((only !== null && !only.has(address)) || excludedAddresses.has(address) || excludedDomains.has(domainOf(address))) continue;
       let tally = tallies.get(address);
       if (!tally) {
         tally = { address, name: null, received: 0, sent: 0, lastReceivedAt: null, lastSentAt: null, namedAt: null };
@@ -43,7 +44,8 @@ export function participantActivity(tables: Tables, lookup: ParticipantActivityL
         tally.sent += 1;
         tally.lastSentAt = Math.max(tally.lastSentAt ?? message.receivedAt, message.receivedAt);
       }
-      const newer = tally.namedAt === null || message.receivedAt > tally.namedAt[0] || (message.receivedAt === tally.namedAt[0] && message.id > tally.namedAt[1]);
+      const newer =
+        tally.namedAt === null || message.receivedAt > tally.namedAt[0] || (message.receivedAt === tally.namedAt[0] && message.id > tally.namedAt[1]);
       if (name && newer) {
         tally.name = name;
         tally.namedAt = [message.receivedAt, message.id];

@@ -518,6 +518,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
                 AND ($3::double precision IS NULL OR m.received_at >= $3::double precision)
                 AND ((m.direction = 'inbound' AND p.role = 'from') OR (m.direction = 'outbound' AND p.role IN ('to', 'cc', 'bcc')))
                 AND NOT (p.address = ANY($4::text[])) AND NOT (p.domain = ANY($5::text[]))
+                AND ($7::text[] IS NULL OR p.address = ANY($7::text[]))
               GROUP BY p.address, p.message_id, m.direction, m.received_at
            ), tallies AS (
              SELECT address,
@@ -531,7 +532,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
            SELECT * FROM tallies
             ORDER BY least(received, sent) DESC, received + sent DESC, greatest(last_received_at, last_sent_at) DESC, address COLLATE "C"
             LIMIT $6`,
-          [query.tenantId, query.connectionIds, query.since, query.excludeAddresses, query.excludeDomains, query.limit],
+          [query.tenantId, query.connectionIds, query.since, query.excludeAddresses, query.excludeDomains, query.limit, query.addresses],
         );
         const time = (value: string | number | null): number | null => (value === null ? null : Number(value));
         return result.rows.map((row) => ({

@@ -99,6 +99,8 @@ export interface ParticipantActivityQuery {
   connectionIds?: string[];
   /** Only messages received at or after this time (epoch ms; undefined: all). */
   since?: number;
+  /** Only these addresses (undefined: every address). */
+  addresses?: string[];
   /** Never returned (the tenant's own mailboxes). */
   excludeAddresses?: string[];
   /** Addresses at these domains are never returned (the tenant's own domains). */

@@ -99,6 +99,8 @@ export interface ParticipantActivityLookup {
   /** null: every connection of the tenant. */
   connectionIds: string[] | null;
   since: number | null;
+  /** null: every address. */
+  addresses: string[] | null;
   excludeAddresses: string[];
   excludeDomains: string[];
   limit: number;
@@ -115,6 +117,7 @@ export function parseParticipantActivityQuery(query: ParticipantActivityQuery): 
     tenantId: query.tenantId,
     connectionIds: connectionIdList(query.connectionIds),
     since: query.since ?? null,
+    addresses: query.addresses === undefined ? null : stringList(query.addresses, 'addresses').map((address) => address.trim().toLowerCase()),
     excludeAddresses: stringList(query.excludeAddresses, 'excludeAddresses').map((address) => address.trim().toLowerCase()),
     excludeDomains: stringList(query.excludeDomains, 'excludeDomains').map((domain) => domain.trim().toLowerCase()),
     limit: query.limit,

@@ -12,7 +12,14 @@ export function participantCases(t: ConformanceContext): void {
     it('counts inbound mail for its sender and outbound mail for each recipient once, two-way correspondents first', async () => {
       const ana = makeConnection({ accountEmail: 'ana@acme.example' });
       const outbound = (minutes: number, overrides: Parameters<typeof makeMessage>[1] = {}) =>
-        makeMessage(ana, { direction: 'outbound', folder: 'sent', labels: ['SENT'], from: { address: ana.accountEmail }, receivedAt: at(minutes), ...overrides });
+        makeMessage(ana, {
+          direction: 'outbound',
+          folder: 'sent',
+          labels: ['SENT'],
+          from: { address: ana.accountEmail },
+          receivedAt: at(minutes),
+          ...overrides,
+        });
       const inbound = (minutes: number, overrides: Parameters<typeof makeMessage>[1] = {}) => makeMessage(ana, { receivedAt: at(minutes), ...overrides });
       await seed(t.store, ana, [
         // Bob: two in, one out (named as To and again as Cc on one message: counted once).
@@ -54,13 +61,17 @@ export function participantCases(t: ConformanceContext): void {
       expect(await addresses({})).toEqual(['bobs@client.example', 'colleague@acme.example', 'early@bigco.example', 'late@bigco.example', 'self@own.example']);
       expect(await addresses({ connectionIds: [ana.id] })).toEqual(['colleague@acme.example', 'early@bigco.example', 'late@bigco.example', 'self@own.example']);
       expect(await addresses({ connectionIds: [] })).toEqual([]);
+      expect(await addresses({ addresses: ['LATE@bigco.example', 'nobody@bigco.example'] })).toEqual(['late@bigco.example']);
+      expect(await addresses({ addresses: [] })).toEqual([]);
       expect(await addresses({ since: at(20) })).toEqual(['bobs@client.example', 'colleague@acme.example', 'late@bigco.example', 'self@own.example']);
       expect(await addresses({ excludeAddresses: ['SELF@own.example'], excludeDomains: [' ACME.example '] })).toEqual([
         'bobs@client.example',
         'early@bigco.example',
         'late@bigco.example',
       ]);
-      expect((await t.store.participantActivity({ tenantId: stranger.tenantId, limit: 50 })).map((entry) => entry.address)).toEqual(['other-tenant@client.example']);
+      expect((await t.store.participantActivity({ tenantId: stranger.tenantId, limit: 50 })).map((entry) => entry.address)).toEqual([
+        'other-tenant@client.example',
+      ]);
       await expectError(t.store.participantActivity({ tenantId: ana.tenantId, limit: 0 }), 'INVALID_INPUT');
       await expectError(t.store.participantActivity({ tenantId: '', limit: 10 }), 'INVALID_INPUT');
     });
