@@ -4,17 +4,15 @@
 // re-matching does not bring it back, Undo does), link it elsewhere, a mailbox's health drawer
 // says how it is doing in words, a cancelled consent reads as a sentence with a fix — and the page
 // holds together at 390, 1280 and 1440 px with no serious accessibility violation (axe-core).
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { connectDemoMailbox, nextEvent, postJson, startTestApp } from './support/app.js';
+import { seriousViolations } from './support/axe.js';
 import { chromiumAvailability, launchChromium, SCREENSHOT_DIRECTORY, type Browser } from './support/browser.js';
 
 const availability = chromiumAvailability();
-const require = createRequire(import.meta.url);
-const AXE_PATH = require.resolve('axe-core/axe.min.js');
 
 const REPLY_SUBJECT = 'Loop check schedule – PRJ-1042';
 const UNLINK_SUBJECT = 'Commissioning photos – PRJ-1042';
@@ -76,39 +74,6 @@ function layoutProblems(page: Page): Promise<string[]> {
       problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} > ${window.innerWidth} px)`);
     return problems;
   });
-}
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function seriousViolations(page: Page, appUrl: string): Promise<string[]> {
-  // Served from the app's origin so the page's CSP (script-src 'self') lets it in unchanged.
-  if (!(await page.evaluate(() => 'axe' in window))) {
-    await page.route(`${appUrl}/__axe.js`, (route) => route.fulfill({ path: AXE_PATH, contentType: 'text/javascript' }));
-    await page.addScriptTag({ url: `${appUrl}/__axe.js` });
-  }
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: {
-          run(
-            context: Document,
-            options: object,
-          ): Promise<{ passes: unknown[]; violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }>;
-        };
-      }
-    ).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
-    // An axe that checked nothing would pass anything.
-    if (result.passes.length < 20) throw new Error(`axe-core ran only ${result.passes.length} passing rules`);
-    return result.violations.map((violation) => ({
-      id: violation.id,
-      impact: violation.impact,
-      help: violation.help,
-      targets: violation.nodes.map((node) => JSON.stringify(node.target)),
-    }));
-  });
-  return violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} — ${violation.targets.join(', ')}`);
 }
 
 describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
