@@ -8,7 +8,7 @@
 // 90-day half-life lets recent correspondents rise over last year's.
 import type { ParticipantActivity } from '../ports/metadata-store.js';
 
-export const SCORE_HALF_LIFE_DAYS = 90;
+const SCORE_HALF_LIFE_DAYS = 90;
 const ONE_WAY_WEIGHT = 0.1;
 const ONE_WAY_CAP = 1;
 const DAY_MS = 86_400_000;

@@ -27,7 +27,8 @@ function budgetOf(options: DraftContextOptions | undefined): number {
   if (budget === undefined) return DEFAULT_MAX_CHARACTERS;
   const { maxCharacters, maxTokens } = budget as { maxCharacters?: unknown; maxTokens?: unknown };
   const valid = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 200 && value <= MAX_BUDGET_CHARACTERS;
-  if (maxCharacters !== undefined && maxTokens !== undefined) throw new ThreadlinkError('INVALID_INPUT', 'A draft budget is maxCharacters or maxTokens, not both');
+  if (maxCharacters !== undefined && maxTokens !== undefined)
+    throw new ThreadlinkError('INVALID_INPUT', 'A draft budget is maxCharacters or maxTokens, not both');
   if (maxCharacters !== undefined) {
     if (!valid(maxCharacters)) throw new ThreadlinkError('INVALID_INPUT', `budget.maxCharacters must be an integer from 200 to ${MAX_BUDGET_CHARACTERS}`);
     return maxCharacters;
