@@ -18,7 +18,11 @@ export interface ThreadlinkEvents {
   'message.synced': { message: MessageMeta; created: boolean };
   'message.matched': { message: MessageMeta; links: RecordLink[] };
   'message.deleted': { connectionId: string; tenantId: string; messageId: string; providerMessageId: string };
-  /** New mail brought an address the CRM does not know to the suggestion threshold (`contacts.suggestThreshold`); at most once per 30 days per address. */
+  /**
+   * New mail brought an address the CRM does not know to the suggestion threshold (`contacts.suggestThreshold`);
+   * at most once per 30 days per address. Evaluated only while a listener is subscribed (it costs a store
+   * query and a resolver call per synced page).
+   */
   'contact.suggested': { tenantId: string; suggestion: ContactSuggestion };
   'sync.error': { connectionId: string; code: ErrorCode; message: string; retryable: boolean; attempt: number };
   'notification.received': { provider: string; connectionIds: string[]; hints: number };

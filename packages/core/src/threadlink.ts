@@ -38,8 +38,9 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
   );
 
   const contacts = createContactSuggestions(context);
+  // Announcing costs a store query and a resolver call per synced page: only while someone listens.
   events.on('message.synced', ({ message, created }) => {
-    if (created) contacts.noteSynced(message);
+    if (created && events.listenerCount('contact.suggested') > 0) contacts.noteSynced(message);
   });
   const lifecycle = createLifecycle(context, maintain);
 

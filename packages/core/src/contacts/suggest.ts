@@ -8,7 +8,7 @@
 //
 // `contact.suggested` fires when an address's score reaches the threshold after new mail synced:
 // the addresses of newly stored messages are re-scored in one batch per tenant, shortly after the
-// commit, and each address is announced at most once per 30 days (a claim in the store, keyed by
+// commit (only while a listener is subscribed: see threadlink.ts), and each address is announced at most once per 30 days (a claim in the store, keyed by
 // a hash of tenant and address, so several processes announce it once between them).
 import type { ContactSuggestion, ContactSuggestOptions, Scope } from '../api.js';
 import { checkScope, type CoreContext } from '../context.js';
