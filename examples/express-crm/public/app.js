@@ -1,11 +1,12 @@
 // The example CRM's page: plain DOM, no framework. Every piece of mail data is inserted with
 // textContent or attributes, never as HTML; message bodies render in a sandboxed iframe, are
 // fetched when a message is opened and kept only in that iframe (no storage, no cache).
+import { draftInto, setUpPeople } from './assist.js';
 import { PLAIN_ERRORS, plainError } from './errors.js';
 import { avatarColour, duration, formatDate, initials, relativeTime } from './format.js';
 
 const PROVIDER_NAMES = { gmail: 'Gmail', outlook: 'Outlook' };
-const TYPE_NAMES = { client: 'Client', project: 'Project', proposal: 'Proposal', work_order: 'Work order' };
+const TYPE_NAMES = { client: 'Client', contact: 'Contact', project: 'Project', proposal: 'Proposal', work_order: 'Work order' };
 const STATUS_NAMES = { connecting: 'Connecting', backfilling: 'Back-filling', live: 'Live', needs_reauth: 'Needs re-auth', disconnected: 'Disconnected' };
 const RULE_NAMES = {
   'participant.address': 'contact',
@@ -505,11 +506,16 @@ function renderRecordLists() {
         'a',
         { href: `#/${record.type}/${encodeURIComponent(record.id)}`, 'data-record': recordKey(record) },
         h('span', { class: 'record-label' }, record.label),
-        h('span', { class: 'record-description' }, record.type === 'client' ? record.description : `${TYPE_NAMES[record.type]} · ${record.description}`),
+        h(
+          'span',
+          { class: 'record-description' },
+          record.type === 'client' || record.type === 'contact' ? record.description : `${TYPE_NAMES[record.type]} · ${record.description}`,
+        ),
       ),
     );
-  document.getElementById('clients-list').replaceChildren(...state.records.filter((record) => record.type === 'client').map(make));
-  document.getElementById('jobs-list').replaceChildren(...state.records.filter((record) => record.type !== 'client').map(make));
+  const isPerson = (record) => record.type === 'client' || record.type === 'contact';
+  document.getElementById('clients-list').replaceChildren(...state.records.filter(isPerson).map(make));
+  document.getElementById('jobs-list').replaceChildren(...state.records.filter((record) => !isPerson(record)).map(make));
 }
 
 function markCurrentRecord() {
@@ -538,11 +544,14 @@ function renderRecordDetails(record) {
     fact('Client', h('a', { href: `#/client/${encodeURIComponent(record.client.id)}` }, record.client.label));
   }
   document.getElementById('record-facts').replaceChildren(...facts);
-  document.getElementById('mail-heading').textContent = record.type === 'client' ? `Mail with ${record.label}` : `Mail matched to ${record.label}`;
+  document.getElementById('mail-heading').textContent =
+    record.type === 'client' || record.type === 'contact' ? `Mail with ${record.label}` : `Mail matched to ${record.label}`;
   document.getElementById('mail-explainer').textContent =
-    record.type === 'client'
-      ? 'Every conversation with this client’s people and domain, whole threads.'
-      : 'Only messages linked to this record, each with the reason it was linked.';
+    record.type === 'contact'
+      ? 'Every conversation with this person, whole threads.'
+      : record.type === 'client'
+        ? 'Every conversation with this client’s people and domain, whole threads.'
+        : 'Only messages linked to this record, each with the reason it was linked.';
 }
 
 function recordFromHash() {
@@ -1101,14 +1110,16 @@ function createReplyForm(node) {
   const textarea = h('textarea', { id, name: 'text', rows: 4, required: true, class: 'reply-text' });
   const send = h('button', { type: 'submit', class: 'button primary' }, 'Send reply');
   const cancel = h('button', { type: 'button', class: 'button subtle' }, 'Cancel');
+  const draft = h('button', { type: 'button', class: 'button', 'data-action': 'draft' }, 'Draft a reply');
   const form = h(
     'form',
     { class: 'reply-form', hidden: true },
     h('label', { for: id, class: 'reply-label' }, 'Reply'),
     textarea,
-    h('div', { class: 'form-actions' }, send, cancel),
+    h('div', { class: 'form-actions' }, send, draft, cancel),
   );
   cancel.addEventListener('click', () => closeReply(node));
+  draft.addEventListener('click', () => void draftInto(textarea, form.dataset.messageId, draft, { api, announce, showError }));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const text = textarea.value.trim();
@@ -1194,6 +1205,15 @@ function scheduleRefresh() {
   refreshTimer = setTimeout(() => void refreshTimeline(), 200);
 }
 
+/** "People you email who are not in the CRM" (assist.js), set up in start(). */
+let people = null;
+let peopleTimer = null;
+
+function schedulePeople() {
+  clearTimeout(peopleTimer);
+  peopleTimer = setTimeout(() => void people?.refresh(), 500);
+}
+
 function scheduleConnections() {
   if (connectionsTimer) return;
   connectionsTimer = setTimeout(() => {
@@ -1217,6 +1237,8 @@ function listen() {
     const { messageId } = JSON.parse(event.data);
     if (state.seen.has(messageId)) scheduleRefresh();
   });
+  // New mail can bring someone new to the list; the event itself carries no content.
+  for (const name of ['contact.suggested', 'backfill.done', 'message.matched']) events.addEventListener(name, () => schedulePeople());
   for (const name of ['backfill.progress', 'backfill.done', 'connection.live', 'connection.needs_reauth', 'connection.stalled', 'connection.disconnected']) {
     events.addEventListener(name, () => scheduleConnections());
   }
@@ -1383,6 +1405,18 @@ async function start() {
   const providerList = session.providers.map((provider) => PROVIDER_NAMES[provider] ?? provider).join(' and ');
   badge.textContent = session.mode === 'demo' ? `Demo mode · emulated ${providerList}` : `Live ${providerList}`;
   renderRecordLists();
+  people = setUpPeople({
+    api,
+    h,
+    announce,
+    showError,
+    onCreated: async (record) => {
+      state.records = (await api('/records')).records;
+      renderRecordLists();
+      window.location.hash = `#/${record.type}/${encodeURIComponent(record.id)}`;
+    },
+  });
+  void people.refresh();
   await loadConnections();
   // A grant that died while nobody was looking (a restart, a password change) is said once, in words.
   for (const connection of state.connections.filter((candidate) => candidate.status === 'needs_reauth'))

@@ -23,12 +23,14 @@ import { memoryStore } from '@threadlink/storage-memory';
 import { pgliteStore, postgresStore } from '@threadlink/storage-postgres';
 import { EXAMPLE_DIRECTORY, type AppConfig, type StorageConfig } from './config.js';
 import { createCrm, REFERENCE_PATTERNS, type Crm } from './crm.js';
+import { templateDraft, type DraftReply } from './draft.js';
 import { startDemo, type Demo } from './demo.js';
 import { ApiError, errorHandler, notFound } from './http-errors.js';
 import { createLiveEvents } from './live-events.js';
 import { composeRoutes } from './routes/compose.js';
 import { connectionRoutes } from './routes/connections.js';
 import type { RouteContext } from './routes/context.js';
+import { assistRoutes } from './routes/assist.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -38,6 +40,12 @@ import { policyRoutes } from './routes/policy.js';
 import { recordRoutes } from './routes/records.js';
 import { sessionRoutes } from './routes/session.js';
 import { demoSealingKey } from './sealing-key.js';
+
+/** What a host plugs into the example beyond its configuration. */
+export interface AppHooks {
+  /** Turns a thread's draft context into reply text ("Draft a reply"); default: a template. Plug an LLM client here (see src/draft.ts). */
+  draft?: DraftReply;
+}
 
 export interface App {
   app: express.Express;
@@ -99,7 +107,7 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port;
 }
 
-export async function createApp(config: AppConfig): Promise<App> {
+export async function createApp(config: AppConfig, hooks: AppHooks = {}): Promise<App> {
   const logger = config.logger === 'console' ? consoleJsonLogger() : silentLogger;
   // Listen first: in demo mode the emulators must know the webhook URL, which needs the port.
   const server = createServer();
@@ -190,6 +198,7 @@ export async function createApp(config: AppConfig): Promise<App> {
     });
     for (const routes of [sessionRoutes, recordRoutes, messageRoutes, composeRoutes, matchingRoutes, connectionRoutes, policyRoutes, healthRoutes, demoRoutes, eventRoutes])
       api.use(routes(context));
+    api.use(assistRoutes(hooks.draft ?? templateDraft)(context));
     api.use(notFound);
     app.use('/api', api);
     app.use(express.static(PUBLIC_DIRECTORY, { index: 'index.html', fallthrough: true }));

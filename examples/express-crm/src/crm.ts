@@ -3,7 +3,7 @@
 // and the tests talk about.
 import type { RecordRef, RecordResolver, ResolvedRecord } from '@threadlink/core';
 
-type RecordType = 'client' | 'project' | 'proposal' | 'work_order';
+type RecordType = 'client' | 'contact' | 'project' | 'proposal' | 'work_order';
 
 interface Contact {
   name: string;
@@ -16,7 +16,7 @@ export interface CrmRecord {
   label: string;
   /** One line for the records list ("Commissioning work order for BigCo"). */
   description: string;
-  /** Clients: the people who write to us. */
+  /** Clients and contacts: the people who write to us. */
   contacts?: Contact[];
   /** Clients: the mail domains the company owns. */
   domains?: string[];
@@ -67,13 +67,16 @@ export interface Crm extends Required<Pick<RecordResolver, 'contactsByEmail' | '
   /** The contact with this address, if any client has one. */
   contact(email: string): Contact | undefined;
   ref(record: CrmRecord): RecordRef;
+  /** Adds a person as a contact record (from "People you email who are not in the CRM"); the existing one when the address is known. */
+  createContact(input: Contact): { record: CrmRecord; created: boolean };
 }
 
 /**
  * The demo CRM is single-tenant data shown to whichever tenant asks; a multi-tenant host would
  * filter every look-up by `tenantId`.
  */
-export function createCrm(records: readonly CrmRecord[] = SEED_RECORDS): Crm {
+export function createCrm(seed: readonly CrmRecord[] = SEED_RECORDS): Crm {
+  const records = [...seed];
   const byEmail = new Map<string, CrmRecord>();
   const byDomain = new Map<string, CrmRecord>();
   const byReference = new Map<string, CrmRecord>();
@@ -110,6 +113,21 @@ export function createCrm(records: readonly CrmRecord[] = SEED_RECORDS): Crm {
     get: (type, id) => records.find((record) => record.type === type && record.id === id),
     contact: (email) => byEmail.get(email.toLowerCase())?.contacts?.find((contact) => contact.email.toLowerCase() === email.toLowerCase()),
     ref,
+    createContact(input) {
+      const email = input.email.trim().toLowerCase();
+      const known = byEmail.get(email);
+      if (known) return { record: { ...known }, created: false };
+      const record: CrmRecord = {
+        type: 'contact',
+        id: `ct-${email.replace(/[^a-z0-9]+/g, '-')}`,
+        label: input.name.trim() || email,
+        description: `Contact · ${email.split('@')[1] ?? email}`,
+        contacts: [{ name: input.name.trim() || email, email }],
+      };
+      records.push(record);
+      byEmail.set(email, record);
+      return { record: { ...record }, created: true };
+    },
     contactsByEmail: async (_tenantId, addresses) => collect(addresses, byEmail, (key) => key.toLowerCase(), 'emails'),
     companiesByDomain: async (_tenantId, domains) => collect(domains, byDomain, (key) => key.toLowerCase(), 'domains'),
     projectsByReference: async (_tenantId, references) => collect(references, byReference, referenceKey, 'references'),

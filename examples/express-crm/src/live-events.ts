@@ -12,7 +12,8 @@ type LiveEventName =
   | 'connection.live'
   | 'connection.needs_reauth'
   | 'connection.stalled'
-  | 'connection.disconnected';
+  | 'connection.disconnected'
+  | 'contact.suggested';
 
 interface Subscriber {
   tenantId: string;
@@ -75,6 +76,8 @@ export function createLiveEvents(tl: Threadlink): LiveEvents {
       send(connection.tenantId, 'connection.stalled', { connectionId: connection.id, provider: connection.provider, reason }),
     ),
     tl.on('connection.disconnected', ({ tenantId, connectionId, purged }) => send(tenantId, 'connection.disconnected', { connectionId, purged })),
+    // The page reloads its "People you email" list; the address is enough to say who.
+    tl.on('contact.suggested', ({ tenantId, suggestion }) => send(tenantId, 'contact.suggested', { address: suggestion.address })),
   ];
 
   const heartbeat = setInterval(() => {

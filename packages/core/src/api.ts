@@ -3,7 +3,7 @@
 // and an implementation change cannot widen it by accident.
 import type EventEmitter from 'eventemitter3';
 import type { ConnectionPolicyInput, TenantPolicyInput } from './domain/policy.js';
-import type { ComposeDraft, MessageBody, MessageMeta, Participant, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
+import type { ComposeDraft, Direction, MessageBody, MessageMeta, Participant, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
 import type { EngineOptions } from './engine/sync-engine.js';
 import type { PublicConnection, ThreadlinkEvents } from './events.js';
 import type { ConnectionHealth } from './health/health.js';
@@ -59,6 +59,11 @@ export interface ThreadlinkConfig {
   shutdownGraceMs?: number;
   /** Backoff for retryable job failures (default: 1 s doubling to 32 s, plus jitter; Retry-After wins). */
   retryBackoff?: BackoffOptions;
+  /** Contact discovery (`tl.contacts.suggest`, `contact.suggested`). */
+  contacts?: {
+    /** The score at which `contact.suggested` is emitted (default 2: two recent two-way exchanges). */
+    suggestThreshold?: number;
+  };
   /** The connect flow's checks. */
   connect?: {
     /**
@@ -259,11 +264,79 @@ export interface ComposeResult {
   internetMessageId: string | null;
 }
 
+/**
+ * How much thread text `draftContext` may return: characters, or approximate tokens (1 token ≈ 4
+ * characters, `CHARACTERS_PER_TOKEN`, the usual ratio for English with GPT-style tokenizers).
+ * Default: 16 000 characters. The budget covers `text` whole: headers, bodies and separators.
+ */
+export type DraftBudget = { maxCharacters: number; maxTokens?: never } | { maxTokens: number; maxCharacters?: never };
+
+export interface DraftContextOptions {
+  budget?: DraftBudget;
+}
+
+/** One message of the thread as an assistant reads it: who wrote to whom, and only what the message added. */
+export interface DraftContextMessage {
+  messageId: string;
+  /** `outbound`: written from the user's mailbox ("us"); `inbound`: written to it. */
+  direction: Direction;
+  from: Participant | null;
+  to: Participant[];
+  cc: Participant[];
+  /** Epoch ms (sent time, or received time when the provider gives none). */
+  sentAt: number;
+  subject: string;
+  /** Clean text: HTML converted to text, quoted history and signature removed. */
+  text: string;
+  /** True when `text` was shortened to fit the budget (only ever the newest message, when it alone exceeds it). */
+  truncated: boolean;
+}
+
 export interface DraftContext {
   message: StoredMessage;
   /** The visible thread, in the store's order. */
   thread: StoredMessage[];
+  /** The asked message's own body as `messages.body` returns it (HTML sanitised), for a composer that quotes it. */
   body: MessageBody;
+  /** The thread's messages that fit the budget, oldest first; when it must cut, the newest are kept. */
+  messages: DraftContextMessage[];
+  /** Thread messages left out: over the budget, or no longer at the provider. */
+  omitted: number;
+  /** `messages` rendered as one plain-text transcript (headers, blank line, text; `---` between), ready for a prompt. */
+  text: string;
+  budget: { maxCharacters: number; usedCharacters: number; approximateTokens: number };
+}
+
+export interface ContactSuggestOptions {
+  /** How many suggestions, 1‥100 (default 20). */
+  limit?: number;
+  /** Only mail received since this time (epoch ms; default: the last 365 days). */
+  since?: number;
+}
+
+/**
+ * Someone the mailboxes exchange mail with whom the CRM does not know (the resolver found no
+ * contact for the address). Metadata only: counts, times, the display name mail gave them.
+ */
+export interface ContactSuggestion {
+  /** Lower case. */
+  address: string;
+  /** The display name on the newest message that carries one. */
+  name: string | null;
+  domain: string;
+  /** The record `companiesByDomain` resolves the domain to; never for free-mail or the tenant's own domains. */
+  company: RecordRef | null;
+  /**
+   * `(min(received, sent) + min(1, 0.1 × |received − sent|)) × 0.5^(days since lastExchangeAt / 90)`:
+   * two-way exchanges count, one-way mail (newsletters, unanswered sends) adds at most 1, recent beats old.
+   */
+  score: number;
+  /** Inbound messages from them. */
+  received: number;
+  /** Outbound messages to them (to, cc or bcc). */
+  sent: number;
+  /** Epoch ms of the newest message either way. */
+  lastExchangeAt: number;
 }
 
 export type ManualLinkInput = Scope & {
@@ -383,8 +456,23 @@ export interface Threadlink {
     forward(messageId: string, input: ForwardInput): Promise<ComposeResult>;
     /** Sends a reply in the message's thread from its mailbox (owner or admin); returns the sent message as it will be stored. */
     reply(messageId: string, input: Scope & ReplyDraft): Promise<MessageMeta>;
-    /** What a reply composer (or an assistant drafting one) needs: the message, its thread and its body. */
-    draftContext(messageId: string, scope: Scope): Promise<DraftContext>;
+    /**
+     * What an assistant drafting a reply needs: the whole visible thread as clean text (quoted
+     * history and signatures removed), oldest first, within `options.budget`, with participants and
+     * direction per message. Bodies are fetched now and never stored, logged or emitted.
+     */
+    draftContext(messageId: string, scope: Scope, options?: DraftContextOptions): Promise<DraftContext>;
+  };
+
+  /** Contact discovery from stored metadata. */
+  readonly contacts: {
+    /**
+     * People the scope's mailboxes (a user's own; every mailbox of the tenant for an admin)
+     * exchange mail with whom the resolver does not know, best first (see `ContactSuggestion.score`).
+     * The tenant's own addresses and domains are never suggested. Once the CRM creates one,
+     * `matching.rematch` links their stored history.
+     */
+    suggest(scope: Scope, options?: ContactSuggestOptions): Promise<ContactSuggestion[]>;
   };
 
   /** Which records a message belongs to, and a user's corrections. */

@@ -1,5 +1,6 @@
 // Typed events. Payloads carry metadata and ids only: never a body, snippet or token.
 import type { BackfillProgress, Connection, MessageMeta, RecordLink } from './domain/schemas.js';
+import type { ContactSuggestion } from './api.js';
 import type { ErrorCode } from './errors.js';
 
 /** A connection as events and public reads expose it: no sealed tokens. */
@@ -17,6 +18,12 @@ export interface ThreadlinkEvents {
   'message.synced': { message: MessageMeta; created: boolean };
   'message.matched': { message: MessageMeta; links: RecordLink[] };
   'message.deleted': { connectionId: string; tenantId: string; messageId: string; providerMessageId: string };
+  /**
+   * New mail brought an address the CRM does not know to the suggestion threshold (`contacts.suggestThreshold`);
+   * at most once per 30 days per address. Evaluated only while a listener is subscribed (it costs a store
+   * query and a resolver call per synced page).
+   */
+  'contact.suggested': { tenantId: string; suggestion: ContactSuggestion };
   'sync.error': { connectionId: string; code: ErrorCode; message: string; retryable: boolean; attempt: number };
   'notification.received': { provider: string; connectionIds: string[]; hints: number };
   'notification.rejected': { provider: string; code: ErrorCode; status: number };
@@ -41,6 +48,7 @@ export const THREADLINK_EVENT_NAMES = [
   'message.synced',
   'message.matched',
   'message.deleted',
+  'contact.suggested',
   'sync.error',
   'notification.received',
   'notification.rejected',

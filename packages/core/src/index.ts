@@ -36,6 +36,11 @@ export type {
   ComposeResult,
   ForwardInput,
   DraftContext,
+  DraftContextOptions,
+  DraftContextMessage,
+  DraftBudget,
+  ContactSuggestion,
+  ContactSuggestOptions,
   ManualLinkInput,
 } from './api.js';
 // Types that appear in ThreadlinkConfig or in what a Threadlink returns.
@@ -53,6 +58,7 @@ export { toNodeHandler, type NodeHandlerOptions, type WebHandler } from './http/
 export { createSealer, generateSealingKey, type Sealer, type SealingKey } from './security/sealing.js';
 export { sanitizeEmailHtml, type SanitizeOptions } from './security/sanitize.js';
 export { attachmentResponseHeaders, safeAttachmentContentType, sanitizeAttachmentFilename } from './security/attachment-headers.js';
+export { CHARACTERS_PER_TOKEN } from './messages/draft-context.js';
 
 // The ports a host fills: providers and a store come from their own packages (only their types are named here),
 // the record resolver and the job queue are often the host's own code.

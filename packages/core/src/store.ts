@@ -44,6 +44,9 @@ export {
   parseManualLink,
   parseIndexLookup,
   parseTimelineQuery,
+  parseParticipantActivityQuery,
+  compareParticipantActivity,
+  type ParticipantActivityLookup,
   type IndexLookup,
   type TimelineLookup,
 } from './store/arguments.js';

@@ -8,6 +8,7 @@ import { completeWithSession, createConnectComplete } from './connect/complete.j
 import { createConnectStart } from './connect/start.js';
 import { createConnectionCommands } from './connections/manage.js';
 import { createOffboarding } from './connections/offboard.js';
+import { createContactSuggestions } from './contacts/suggest.js';
 import { createCoreContext } from './context.js';
 import { createLifecycle } from './engine/lifecycle.js';
 import { createMaintain } from './engine/maintain.js';
@@ -41,6 +42,13 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
     { maxBodyBytes: limits.maxBodyBytes },
   );
 
+  const contacts = createContactSuggestions(context);
+  // Announcing costs a store query and a resolver call per synced page: only while someone listens.
+  events.on('message.synced', ({ message, created }) => {
+    if (created && events.listenerCount('contact.suggested') > 0) contacts.noteSynced(message);
+  });
+  const lifecycle = createLifecycle(context, maintain);
+
   const threadlink: Threadlink = {
     handler,
     events,
@@ -52,7 +60,16 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
     },
     urls: { redirectUri: urls.redirectUri, webhook: urls.webhook },
     limits,
-    ...createLifecycle(context, maintain),
+    ...lifecycle,
+    // Announcements of new contact suggestions follow the sync work that queued them.
+    idle: async () => {
+      await lifecycle.idle();
+      await contacts.settled();
+    },
+    stop: async () => {
+      await lifecycle.stop();
+      await contacts.settled();
+    },
     maintain,
     health: createHealthChecks(context),
     connect: { start: createConnectStart(context), complete: completeWithSession(complete) },
@@ -70,6 +87,7 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
       reply: createReply(context),
       draftContext: createDraftContext(context, body),
     },
+    contacts: { suggest: contacts.suggest },
     matching: createRematching(context),
     policy: createPolicyCommands(context),
   };

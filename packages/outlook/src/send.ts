@@ -134,7 +134,7 @@ export async function compose(provider: OutlookContext, session: ProviderSession
     graph: graphFor(provider, session),
     session,
     replies: options.replies,
-    folders: options.folders,
+    excludeFolders: options.excludeFolders,
     maxInlineRetryMs: options.maxInlineRetryMs,
     recipients: { to: draft.to, cc: draft.cc },
   };
@@ -235,7 +235,7 @@ export async function forward(provider: OutlookContext, session: ProviderSession
     graph: graphFor(provider, session),
     session,
     replies: options.replies,
-    folders: options.folders,
+    excludeFolders: options.excludeFolders,
     maxInlineRetryMs: options.maxInlineRetryMs,
     recipients: { to: draft.to, cc: draft.cc },
   };

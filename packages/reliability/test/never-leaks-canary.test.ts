@@ -1,8 +1,8 @@
 // The privacy canary across every path: a unique string placed in bodies (text, HTML, attachment
 // content) — and therefore in Gmail's `snippet` and Graph's `bodyPreview` — travels through
-// back-fill, push sync, body on demand, draft context, reply, attachment download, compose,
-// forward, the ingestion policy (preview, purge, exclusion on arrival), failing calls, debug logs,
-// events and exports, on the memory store, PGlite and PostgreSQL. Every physical table is dumped and
+// back-fill, push sync, body on demand, draft context (the whole thread, cleaned), reply, attachment
+// download, compose, forward, the ingestion policy (preview, purge, exclusion on arrival), failing
+// calls, debug logs, events and exports, on the memory store, PGlite and PostgreSQL. Every physical table is dumped and
 // grepped: the canary must reach the caller of body() and nowhere else.
 import { randomBytes } from 'node:crypto';
 import { isThreadlinkError } from '@threadlink/core';
@@ -54,6 +54,9 @@ describe.each(kinds)('privacy canary on %s', (storeKind) => {
         const text = await tl.messages.body(message.id, { ...scope, format: 'text' });
         const draft = await tl.messages.draftContext(message.id, scope);
         expect(`${html.html}${text.text}`).toContain(canary);
+        // The draft context fetches the thread's bodies concurrently and cleans them: still the caller's only.
+        expect(draft.text).toContain(canary);
+        expect(draft.messages.some((entry) => entry.text.includes(canary))).toBe(true);
         delivered.push(html, text, draft);
         // Reply, carrying the canary out through the provider.
         await tl.messages.reply(message.id, { ...scope, text: `Reply quoting ${canary}` });

@@ -8,6 +8,7 @@ import {
   keysetPage,
   parseIndexLookup,
   parseLabelDirectory,
+  parseParticipantActivityQuery,
   parseLinksToAdd,
   parseManualLink,
   parsePolicyToSave,
@@ -36,6 +37,7 @@ import { commitSync, planSync, subscriptionIds, writeConnection } from './apply-
 import { acquireLease, claimOnce, releaseLease, renewLease } from './coordination.js';
 import { indexGet, indexRemove, key } from './indexes.js';
 import { copy, createTables, deleteLink, deleteMessage, dumpTables, linksOf, oldestFirst, policyKey, setLink, storedMessage, type Tables } from './tables.js';
+import { participantActivity } from './participant-activity.js';
 import { timeline, visibleConnections } from './timeline.js';
 
 export interface MemoryStoreOptions {
@@ -179,6 +181,10 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const ordered = [...hits].filter((id) => after === null || compareIds(id, after) > 0).sort(compareIds);
       const { items: ids, next } = keysetPage(ordered, lookup.limit, (id) => [id]);
       return { ids, next };
+    },
+
+    async participantActivity(query) {
+      return participantActivity(tables, parseParticipantActivityQuery(query));
     },
 
     async addLinks(tenantId, links) {

@@ -9,6 +9,7 @@ import {
   parseHealthPatch,
   parseIndexLookup,
   parseLabelDirectory,
+  parseParticipantActivityQuery,
   parseLinksToAdd,
   parseManualLink,
   parseRecordRef,
@@ -507,6 +508,58 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           (id) => [id],
         );
         return { ids, next };
+      });
+    },
+
+    async participantActivity(input) {
+      const query = parseParticipantActivityQuery(input);
+      // One pass over the tenant's participant rows joined to their messages: first one row per
+      // (address, message) with the name that message gives (from, to, cc, bcc order), then per address.
+      return run('participantActivity', async () => {
+        const result = await sql.query<{
+          address: string;
+          name: string | null;
+          received: string | number;
+          sent: string | number;
+          last_received_at: string | number | null;
+          last_sent_at: string | number | null;
+        }>(
+          `WITH counted AS (
+             SELECT p.address, p.message_id, m.direction, m.received_at,
+                    (array_agg(NULLIF(p.display_name, '')
+                       ORDER BY CASE p.role WHEN 'from' THEN 0 WHEN 'to' THEN 1 WHEN 'cc' THEN 2 ELSE 3 END, p.position)
+                       FILTER (WHERE NULLIF(p.display_name, '') IS NOT NULL))[1] AS name
+               FROM ${table('participants')} p
+               JOIN ${table('messages')} m ON m.tenant_id = p.tenant_id AND m.id = p.message_id
+              WHERE p.tenant_id = $1 AND ${visibleTo('p.connection_id', 2)}
+                AND ($3::double precision IS NULL OR m.received_at >= $3::double precision)
+                AND ((m.direction = 'inbound' AND p.role = 'from') OR (m.direction = 'outbound' AND p.role IN ('to', 'cc', 'bcc')))
+                AND NOT (p.address = ANY($4::text[])) AND NOT (p.domain = ANY($5::text[]))
+                AND ($7::text[] IS NULL OR p.address = ANY($7::text[]))
+              GROUP BY p.address, p.message_id, m.direction, m.received_at
+           ), tallies AS (
+             SELECT address,
+                    (array_agg(name ORDER BY received_at DESC, message_id COLLATE "C" DESC) FILTER (WHERE name IS NOT NULL))[1] AS name,
+                    count(*) FILTER (WHERE direction = 'inbound') AS received,
+                    count(*) FILTER (WHERE direction = 'outbound') AS sent,
+                    max(received_at) FILTER (WHERE direction = 'inbound') AS last_received_at,
+                    max(received_at) FILTER (WHERE direction = 'outbound') AS last_sent_at
+               FROM counted GROUP BY address
+           )
+           SELECT * FROM tallies
+            ORDER BY least(received, sent) DESC, received + sent DESC, greatest(last_received_at, last_sent_at) DESC, address COLLATE "C"
+            LIMIT $6`,
+          [query.tenantId, query.connectionIds, query.since, query.excludeAddresses, query.excludeDomains, query.limit, query.addresses],
+        );
+        const time = (value: string | number | null): number | null => (value === null ? null : Number(value));
+        return result.rows.map((row) => ({
+          address: row.address,
+          name: row.name,
+          received: Number(row.received),
+          sent: Number(row.sent),
+          lastReceivedAt: time(row.last_received_at),
+          lastSentAt: time(row.last_sent_at),
+        }));
       });
     },
 

@@ -42,7 +42,7 @@ export function recordRoutes({ tl, crm, scope }: RouteContext): Router {
     response.json({
       record: { type: record.type, id: record.id, label: record.label, description: record.description },
       // Clients show whole conversations; jobs only what was matched to them.
-      wholeThreads: record.type === 'client',
+      wholeThreads: record.type === 'client' || record.type === 'contact',
       threads: timeline.threads.map((thread) => threadView(thread, reference)),
       next: timeline.next,
     });

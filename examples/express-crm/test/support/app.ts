@@ -1,11 +1,11 @@
 // Starts the example in-process on a free port, in demo mode, with a store the test chooses.
 import type { ThreadlinkEvents } from '@threadlink/core';
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppHooks } from '../../src/app.js';
 import { loadConfig, type AppConfig } from '../../src/config.js';
 
-export async function startTestApp(overrides: Partial<AppConfig> = {}): Promise<App> {
+export async function startTestApp(overrides: Partial<AppConfig> = {}, hooks: AppHooks = {}): Promise<App> {
   const base = loadConfig({ THREADLINK_LOG: 'silent' });
-  return createApp({ ...base, port: 0, storage: { kind: 'memory' }, demo: { seedHistory: false }, ...overrides });
+  return createApp({ ...base, port: 0, storage: { kind: 'memory' }, demo: { seedHistory: false }, ...overrides }, hooks);
 }
 
 /** Resolves with the first `name` event that satisfies `accept`. */

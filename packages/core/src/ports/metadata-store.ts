@@ -87,6 +87,49 @@ export interface MessageIndexQuery {
   threadIds?: string[];
 }
 
+/**
+ * Contact discovery's look-up: who the mailboxes exchanged mail with, per address, from stored
+ * participants only. An address counts as `received` for each inbound message it is the sender
+ * (`from`) of, and as `sent` for each outbound message it is a recipient (to, cc, bcc) of; reply-to
+ * and other roles count for nothing. A message is counted once per address however many roles
+ * name it. Addresses and domains compare case-insensitively.
+ */
+export interface ParticipantActivityQuery {
+  tenantId: string;
+  /** Only these connections' messages (undefined: every connection of the tenant). */
+  connectionIds?: string[];
+  /** Only messages received at or after this time (epoch ms; undefined: all). */
+  since?: number;
+  /** Only these addresses (undefined: every address). */
+  addresses?: string[];
+  /** Never returned (the tenant's own mailboxes). */
+  excludeAddresses?: string[];
+  /** Addresses at these domains are never returned (the tenant's own domains). */
+  excludeDomains?: string[];
+  /** 1..1000 (MAX_PAGE_LIMIT); anything else is INVALID_INPUT. */
+  limit: number;
+}
+
+/**
+ * One address's exchange with the mailboxes. Ordered two-way first: by min(received, sent) desc,
+ * then received + sent desc, then the latest of lastReceivedAt / lastSentAt desc, then address
+ * (binary) — so a backend can cut at `limit` and still return the best candidates.
+ */
+export interface ParticipantActivity {
+  /** Lower case. */
+  address: string;
+  /** The display name on the newest counted message that carries one (ties by message id, greatest), else null. */
+  name: string | null;
+  /** Inbound messages from the address. */
+  received: number;
+  /** Outbound messages to it (to, cc or bcc). */
+  sent: number;
+  /** Newest receivedAt among those inbound messages, or null. */
+  lastReceivedAt: number | null;
+  /** Newest receivedAt among those outbound messages, or null. */
+  lastSentAt: number | null;
+}
+
 export interface PageRequest {
   /** 1..1000 (MAX_PAGE_LIMIT); anything else is INVALID_INPUT. */
   limit: number;
@@ -208,6 +251,8 @@ export interface MetadataStore {
   listThreads(tenantId: string, threadIds: string[], connectionIds?: string[]): Promise<StoredMessage[]>;
   /** Message ids hitting the index query, ascending by id, keyset-paginated. */
   findMessageIds(tenantId: string, query: MessageIndexQuery, page: PageRequest): Promise<{ ids: string[]; next: string | null }>;
+  /** Per-address exchange counts for contact discovery, best two-way candidates first (see ParticipantActivity), at most `limit`. */
+  participantActivity(query: ParticipantActivityQuery): Promise<ParticipantActivity[]>;
 
   // Links
   /**

@@ -3,7 +3,7 @@
 // method takes), so every backend refuses the same input with the same code and message.
 import { type RecordLink, RecordRef } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
-import type { MessageIndexQuery, PageRequest, TimelineQuery } from '../ports/metadata-store.js';
+import type { MessageIndexQuery, PageRequest, ParticipantActivity, ParticipantActivityQuery, TimelineQuery } from '../ports/metadata-store.js';
 import { assertPageLimit, decodeKeysetCursor, linkKey, parseStoredLink, parseStoreInput } from '../util/store-rules.js';
 
 export function requireTenant(tenantId: string): void {
@@ -91,4 +91,46 @@ export function parseTimelineQuery(query: TimelineQuery): TimelineLookup {
     connectionIds: connectionIdList(query.connectionIds),
     wholeThreads: query.wholeThreads,
   };
+}
+
+/** participantActivity's input, checked and normalised (lists lower case and trimmed). */
+export interface ParticipantActivityLookup {
+  tenantId: string;
+  /** null: every connection of the tenant. */
+  connectionIds: string[] | null;
+  since: number | null;
+  /** null: every address. */
+  addresses: string[] | null;
+  excludeAddresses: string[];
+  excludeDomains: string[];
+  limit: number;
+}
+
+export function parseParticipantActivityQuery(query: ParticipantActivityQuery): ParticipantActivityLookup {
+  if (typeof query !== 'object' || query === null) throw new ThreadlinkError('INVALID_INPUT', 'participantActivity takes a query object');
+  requireTenant(query.tenantId);
+  assertPageLimit(query.limit);
+  if (query.since !== undefined && (typeof query.since !== 'number' || !Number.isFinite(query.since))) {
+    throw new ThreadlinkError('INVALID_INPUT', 'since must be a time in epoch milliseconds');
+  }
+  return {
+    tenantId: query.tenantId,
+    connectionIds: connectionIdList(query.connectionIds),
+    since: query.since ?? null,
+    addresses: query.addresses === undefined ? null : stringList(query.addresses, 'addresses').map((address) => address.trim().toLowerCase()),
+    excludeAddresses: stringList(query.excludeAddresses, 'excludeAddresses').map((address) => address.trim().toLowerCase()),
+    excludeDomains: stringList(query.excludeDomains, 'excludeDomains').map((domain) => domain.trim().toLowerCase()),
+    limit: query.limit,
+  };
+}
+
+/** The port's order for participantActivity (two-way first), for backends that sort in JavaScript. */
+export function compareParticipantActivity(left: ParticipantActivity, right: ParticipantActivity): number {
+  const latest = (entry: ParticipantActivity): number => Math.max(entry.lastReceivedAt ?? -Infinity, entry.lastSentAt ?? -Infinity);
+  return (
+    Math.min(right.received, right.sent) - Math.min(left.received, left.sent) ||
+    right.received + right.sent - (left.received + left.sent) ||
+    latest(right) - latest(left) ||
+    (left.address < right.address ? -1 : left.address > right.address ? 1 : 0)
+  );
 }

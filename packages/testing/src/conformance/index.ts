@@ -9,6 +9,7 @@ import { labelCases } from './cases/labels.js';
 import { linkCases } from './cases/links.js';
 import { offboardingCases } from './cases/offboarding.js';
 import { policyCases } from './cases/policies.js';
+import { participantCases } from './cases/participants.js';
 import { privacyCases } from './cases/privacy.js';
 import { queryCases } from './cases/queries.js';
 import { syncCases } from './cases/sync.js';
@@ -55,6 +56,7 @@ export function runStoreConformance<Store extends MetadataStore>(options: StoreC
     linkCases(context);
     timelineCases(context);
     queryCases(context);
+    participantCases(context);
     tenancyCases(context);
     connectionCases(context);
     coordinationCases(context);
