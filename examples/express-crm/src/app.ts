@@ -196,7 +196,18 @@ export async function createApp(config: AppConfig, hooks: AppHooks = {}): Promis
       }
       next();
     });
-    for (const routes of [sessionRoutes, recordRoutes, messageRoutes, composeRoutes, matchingRoutes, connectionRoutes, policyRoutes, healthRoutes, demoRoutes, eventRoutes])
+    for (const routes of [
+      sessionRoutes,
+      recordRoutes,
+      messageRoutes,
+      composeRoutes,
+      matchingRoutes,
+      connectionRoutes,
+      policyRoutes,
+      healthRoutes,
+      demoRoutes,
+      eventRoutes,
+    ])
       api.use(routes(context));
     api.use(assistRoutes(hooks.draft ?? templateDraft)(context));
     api.use(notFound);

@@ -6,7 +6,6 @@
 // says how it is doing in words, a cancelled consent reads as a sentence with a fix — and the page
 // holds together at 390, 1280 and 1440 px with no serious accessibility violation (axe-core).
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -39,7 +39,16 @@ export interface Tables {
 }
 
 export function createTables(): Tables {
-  return { connections: new Map(), messages: new Map(), links: new Map(), leases: new Map(), claims: new Map(), labels: new Map(), policies: new Map(), indexes: createIndexes() };
+  return {
+    connections: new Map(),
+    messages: new Map(),
+    links: new Map(),
+    leases: new Map(),
+    claims: new Map(),
+    labels: new Map(),
+    policies: new Map(),
+    indexes: createIndexes(),
+  };
 }
 
 export const copy = <T>(value: T): T => structuredClone(value);

@@ -69,7 +69,17 @@ import {
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 
 /** Every table the store writes (children first). */
-export const STORE_TABLES = ['record_links', 'participants', 'reference_tokens', 'messages', 'labels', 'connections', 'leases', 'claims', 'ingestion_policies'] as const;
+export const STORE_TABLES = [
+  'record_links',
+  'participants',
+  'reference_tokens',
+  'messages',
+  'labels',
+  'connections',
+  'leases',
+  'claims',
+  'ingestion_policies',
+] as const;
 
 export interface SqlStoreOptions {
   /** PostgreSQL schema holding the tables (created by init). Default 'threadlink'. */

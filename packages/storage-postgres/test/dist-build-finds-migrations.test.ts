@@ -49,7 +49,18 @@ describe('dist build', () => {
     const results = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, { applied: number[]; tables: string[] }>;
     const expected = {
       applied: [1, 2, 3, 4],
-      tables: ['claims', 'connections', 'ingestion_policies', 'labels', 'leases', 'messages', 'participants', 'record_links', 'reference_tokens', 'schema_migrations'],
+      tables: [
+        'claims',
+        'connections',
+        'ingestion_policies',
+        'labels',
+        'leases',
+        'messages',
+        'participants',
+        'record_links',
+        'reference_tokens',
+        'schema_migrations',
+      ],
     };
     expect(results).toEqual({ esm: expected, cjs: expected });
   }, 60_000);
