@@ -96,6 +96,10 @@ export const PLAIN_ERRORS = {
     title: 'That is not an address or a domain',
     sentence: 'Write an address (name@example.com), a domain (example.com) or every subdomain of one (*.example.com).',
   },
+  ATTACHMENT_UNSUPPORTED: {
+    title: 'That attachment cannot be opened here',
+    sentence: 'It is an attached email or a cloud link. Open it in Gmail or Outlook instead.',
+  },
   NO_MAILBOX: { title: 'No mailbox is connected', sentence: 'Connect Gmail or Outlook first; exclusions apply to your own mailboxes.' },
   SCOPE_REQUIRED: { title: 'Your session could not be checked', sentence: 'Sign in again, then retry.', action: 'reload' },
   // The server itself

@@ -33,16 +33,17 @@ export function expectedGmail(google: GmailEmulator, mailbox: string): Map<strin
   return expected;
 }
 
-/** Only the tracked folders (inbox, sent items) are synced; drafts never (packages/outlook/src/options.ts). */
+/** Every folder but the excluded ones (Deleted Items, Junk Email, Drafts, Outbox) is synced; drafts never (packages/outlook/src/options.ts). A message's label is its folder's id. */
+const EXCLUDED_OUTLOOK_FOLDERS = new Set(['deleteditems', 'junkemail', 'drafts', 'outbox']);
 export function expectedOutlook(microsoft: GraphEmulator, mailbox: string): Map<string, ExpectedMessage> {
   const expected = new Map<string, ExpectedMessage>();
   for (const message of microsoft.messages(mailbox)) {
-    if (message.isDraft || (message.folder !== 'inbox' && message.folder !== 'sentitems')) continue;
+    if (message.isDraft || EXCLUDED_OUTLOOK_FOLDERS.has(message.folder)) continue;
     expected.set(message.immutableId, {
       providerMessageId: message.immutableId,
       providerThreadId: message.conversationId,
-      folder: message.folder === 'inbox' ? 'inbox' : 'sent',
-      labels: [...message.categories].sort(),
+      folder: message.folder === 'inbox' ? 'inbox' : message.folder === 'sentitems' ? 'sent' : 'archive',
+      labels: [microsoft.folderId(mailbox, message.folder)],
       subject: message.subject,
       attachmentNames: message.attachments.map((attachment) => attachment.name).sort(),
     });

@@ -81,8 +81,8 @@ for (const backend of backends) {
       expect(Object.values(await rowsOf(leaving.id)).every((count) => count > 0)).toBe(true);
 
       const report = await store.purgeConnection(leaving.id);
-      expect(report).toEqual({ connections: 1, messages: 30, links: 31, other: 4 });
-      expect(Object.values(await rowsOf(leaving.id))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+      expect(report).toEqual({ connections: 1, messages: 30, links: 31, other: 5 });
+      expect(Object.values(await rowsOf(leaving.id))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0]);
       expect(await rowsOf(staying.id)).toEqual(stayingBefore);
       expect(await store.purgeConnection(leaving.id)).toEqual({ connections: 0, messages: 0, links: 0, other: 0 });
     });
