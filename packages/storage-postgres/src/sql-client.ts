@@ -44,6 +44,13 @@ export function poolClient(pool: Pool, ownsPool: boolean): SqlClient {
     async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
       const connection = await pool.connect();
       let broken: unknown;
+      // A checked-out client has no listener of the pool's: the server ending it between two queries
+      // of this transaction (failover, pg_terminate_backend) would be an uncaught 'error' event and
+      // crash the host. Note it instead; the next query fails, and release() destroys the client.
+      const onError = (error: Error): void => {
+        broken = error;
+      };
+      connection.on('error', onError);
       try {
         await connection.query('BEGIN');
         const result = await fn(poolExecutor(connection));
@@ -58,6 +65,7 @@ export function poolClient(pool: Pool, ownsPool: boolean): SqlClient {
         }
         throw error;
       } finally {
+        connection.off('error', onError);
         connection.release(broken instanceof Error ? broken : undefined);
       }
     },
