@@ -31,6 +31,9 @@ export const ERROR_CODES = {
   SEALING_KEY_MISSING: { retryable: false, status: 500 },
   SEAL_INVALID: { retryable: false, status: 500 },
   LEASE_LOST: { retryable: true, status: 409 },
+  /** The org's app may not act on this mailbox (outside an Exchange application access policy, or not delegated): reported, not retried. */
+  MAILBOX_FORBIDDEN: { retryable: false, status: 403 },
+  ORGANIZATION_NOT_FOUND: { retryable: false, status: 404 },
   CONNECTION_NOT_FOUND: { retryable: false, status: 404 },
   CONNECTION_DISCONNECTED: { retryable: false, status: 409 },
   CONTENT_FORBIDDEN: { retryable: false, status: 500 },

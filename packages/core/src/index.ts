@@ -4,6 +4,7 @@
 // tests and benchmarks reach internals through `@threadlink/core/testing`. Everything else is internal.
 // The zod schemas are the vocabulary of every audience, so each entry re-exports them.
 export * from './domain/schemas.js';
+export * from './domain/organization.js';
 export * from './domain/policy.js';
 export * from './errors.js';
 export { THREADLINK_EVENT_NAMES, type PublicConnection, type ThreadlinkEventName, type ThreadlinkEvents } from './events.js';

@@ -3,9 +3,11 @@
 // (retry/backoff, send-once, header parsing, reply recipients, hashing, option parsing). A job-queue backend
 // reuses the same retry helpers. Hosts import from `@threadlink/core`.
 export * from './domain/schemas.js';
+export * from './domain/organization.js';
 export { ThreadlinkError, isThreadlinkError, toThreadlinkError, type ErrorCode } from './errors.js';
 export type { Logger } from './logger.js';
 export type * from './ports/mail-provider.js';
+export type * from './ports/organization.js';
 
 export { bindProvider, type ProviderOperations } from './util/provider-operations.js';
 export { parseProviderOptions } from './util/provider-options.js';

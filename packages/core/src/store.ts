@@ -3,6 +3,7 @@
 // parsers, the sync-batch validation, keyset paging, and the reads derived from the port (getMessage, listThread).
 // Hosts import from `@threadlink/core`.
 export * from './domain/schemas.js';
+export * from './domain/organization.js';
 export { ThreadlinkError, isThreadlinkError, type ErrorCode } from './errors.js';
 export type { PublicConnection } from './events.js';
 export type * from './ports/metadata-store.js';

@@ -105,6 +105,15 @@ export const Connection = z.strictObject({
   health: ConnectionHealthState,
   /** Whether other users of the tenant may see this mailbox's mail in timelines. */
   shared: z.boolean(),
+  /**
+   * The organization that owns this connection (issue 19), absent for a user's own connection.
+   * An org's mailbox connection is acted on with the org's app grant (ProviderSession.grant), and
+   * `mailboxId` is the directory id it acts on (Graph user id; Google: the address).
+   */
+  orgId: z.string().min(1).optional(),
+  mailboxId: z.string().min(1).max(256).optional(),
+  /** 'shared' for a shared mailbox (sales@, support@) connected through an organization. */
+  mailboxKind: z.enum(['user', 'shared']).optional(),
   createdAt: EpochMs,
   updatedAt: EpochMs,
 });

@@ -17,6 +17,7 @@ import type {
 } from '../domain/schemas.js';
 import type { Logger } from '../logger.js';
 import type { Clock } from '../util/clock.js';
+import type { MailboxGrant, OrganizationSupport } from './organization.js';
 
 /** Everything an adapter needs to act for one connection. Built by the engine per call. */
 export interface ProviderSession {
@@ -30,6 +31,12 @@ export interface ProviderSession {
   /** Where this provider's webhooks are mounted: `${publicUrl}/webhooks/${provider.id}`. Graph's lifecycle URL is this + '/lifecycle'. */
   readonly webhookUrl: string;
   readonly signal?: AbortSignal;
+  /**
+   * Set when the connection belongs to an organization (`connection.orgId`): the adapter acts on
+   * `grant.mailbox` with the org's app credentials instead of a delegated refresh token. `tokens()`
+   * then holds the last app token obtained for this mailbox (adapters refresh it from the grant).
+   */
+  readonly grant?: MailboxGrant;
 }
 
 export interface AuthorizeUrlInput {
@@ -200,6 +207,8 @@ export interface MailProvider {
    * users.stop ends it for all of them), so core does not unsubscribe while another remains.
    */
   readonly pushChannel?: 'mailbox' | 'connection';
+  /** Organization-wide connect (admin consent / domain-wide delegation). Optional: see ports/organization.ts. */
+  readonly organization?: OrganizationSupport;
 
   // OAuth
   authorizeUrl(input: AuthorizeUrlInput): string | Promise<string>;
