@@ -12,6 +12,7 @@ import type { GmailContext } from './client.js';
 import { listLabels } from './labels.js';
 import { createPushVerifier, handleWebhook } from './notifications.js';
 import { parseGmailOptions, type GmailProviderOptions } from './options.js';
+import { organizationSupport } from './org.js';
 import { createQuotaBudgets } from './rate-limit.js';
 import { send } from './send.js';
 import { renew, subscribe, unsubscribe } from './subscribe.js';
@@ -43,5 +44,6 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
   });
   // One watch per mailbox + Cloud project (developers.google.com/workspace/gmail/api/guides/push):
   // the same address connected twice shares it, and users.stop would end it for both.
-  return { ...provider, pushChannel: 'mailbox' };
+  // Organization mailboxes (domain-wide delegation) take the same operations with session.grant set.
+  return { ...provider, pushChannel: 'mailbox', organization: organizationSupport(context) };
 }

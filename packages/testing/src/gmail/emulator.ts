@@ -79,6 +79,8 @@ export interface GmailProviderOptions {
   pushAudience: string;
   pushServiceAccount: string;
   apiRootUrl: string;
+  /** The Directory API (Admin SDK) root: the same loopback server. */
+  directoryRootUrl: string;
   /** Present when the emulator was started with a custom quota, so the adapter paces to match. */
   quotaUnitsPerSecond?: number;
   oauthEndpoints: {
@@ -300,6 +302,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     },
     pushServiceAccount,
     apiRootUrl: `${url}/`,
+    directoryRootUrl: `${url}/`,
     ...(options.quotaUnitsPerSecond !== undefined ? { quotaUnitsPerSecond: options.quotaUnitsPerSecond } : {}),
     oauthEndpoints: {
       oauth2AuthBaseUrl: `${url}/o/oauth2/v2/auth`,
