@@ -20,6 +20,8 @@ import { pullChanges } from './sync.js';
 
 export type { GmailProviderOptions } from './options.js';
 export { SCOPES as GMAIL_SCOPES } from './options.js';
+/** The scopes a Workspace admin lists for the service account's client id (domain-wide delegation), per mode. */
+export { adminConsoleScopes as gmailAdminConsoleScopes } from './delegation.js';
 
 export function gmailProvider(input: GmailProviderOptions): MailProvider {
   const options = parseGmailOptions(input);
