@@ -109,7 +109,7 @@ async function listUsers(api: admin_directory_v1.Admin, signal: AbortSignal | un
   return found;
 }
 
-/** A group's user members; member groups are expanded one level (Google's own `includeDerivedMembership` needs more scope). */
+/** A group's user members; member groups are expanded here, one level deep (one members.list per nested group). */
 async function listMembers(api: admin_directory_v1.Admin, groupKey: string, depth: number, signal: AbortSignal | undefined): Promise<DirectoryMailbox[]> {
   const found: DirectoryMailbox[] = [];
   let pageToken: string | undefined;
