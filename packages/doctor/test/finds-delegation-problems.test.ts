@@ -10,12 +10,7 @@ import { runDoctor } from '../src/index.js';
 import { resultOf } from './support/deployment.js';
 
 const GOOGLE = 'https://www.googleapis.com/auth/';
-const PASTE = [
-  `${GOOGLE}gmail.readonly`,
-  `${GOOGLE}gmail.send`,
-  `${GOOGLE}admin.directory.user.readonly`,
-  `${GOOGLE}admin.directory.group.member.readonly`,
-];
+const PASTE = [`${GOOGLE}gmail.readonly`, `${GOOGLE}gmail.send`, `${GOOGLE}admin.directory.user.readonly`, `${GOOGLE}admin.directory.group.member.readonly`];
 const ID = 'google.domain-wide-delegation';
 
 describe('Workspace domain-wide delegation', () => {
@@ -40,25 +35,37 @@ describe('Workspace domain-wide delegation', () => {
   const run = async (sampleUser = 'ana@acme.test') =>
     resultOf(
       await runDoctor({
-        google: { delegationKeyFile: keyFile, workspaceAdmin: 'admin@acme.test', workspaceSampleUser: sampleUser, tokenUrl: google.providerOptions.oauthEndpoints.oauth2TokenUrl },
+        google: {
+          delegationKeyFile: keyFile,
+          workspaceAdmin: 'admin@acme.test',
+          workspaceSampleUser: sampleUser,
+          tokenUrl: google.providerOptions.oauthEndpoints.oauth2TokenUrl,
+        },
       }),
       ID,
     );
 
   it('passes when the admin authorised the client id for every scope', async () => {
     google.workspace.authorizeDelegation(key.client_id, PASTE);
-    expect(await run()).toMatchObject({ status: 'pass', detail: `Client ID ${key.client_id} (${key.client_email}) gets tokens for admin@acme.test with the Directory scopes and for ana@acme.test with the Gmail scopes.` });
+    expect(await run()).toMatchObject({
+      status: 'pass',
+      detail: `Client ID ${key.client_id} (${key.client_email}) gets tokens for admin@acme.test with the Directory scopes and for ana@acme.test with the Gmail scopes.`,
+    });
   });
 
   it('prints the client id and the scopes to paste when the Admin console entry is missing or lacks a scope', async () => {
     const missing = await run();
     expect(missing.status).toBe('fail');
-    expect(missing.detail).toBe(`Google refused a token for admin@acme.test: client ID ${key.client_id} is not authorised for domain-wide delegation with these scopes.`);
+    expect(missing.detail).toBe(
+      `Google refused a token for admin@acme.test: client ID ${key.client_id} is not authorised for domain-wide delegation with these scopes.`,
+    );
     expect(missing.fix).toContain(`add (or edit) client ID ${key.client_id} with the OAuth scopes ${PASTE.join(',')}`);
 
     google.workspace.authorizeDelegation(key.client_id, PASTE.slice(1));
     const lacking = await run();
-    expect(lacking.detail).toBe(`Google refused a token for ana@acme.test: client ID ${key.client_id} is not authorised for domain-wide delegation with these scopes.`);
+    expect(lacking.detail).toBe(
+      `Google refused a token for ana@acme.test: client ID ${key.client_id} is not authorised for domain-wide delegation with these scopes.`,
+    );
   });
 
   it('names an unknown sample user, a deleted key and a file that is not a key', async () => {

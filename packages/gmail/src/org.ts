@@ -41,7 +41,7 @@ function serviceAccount(grant: OrgGrant): ServiceAccountCredentials {
 }
 
 /** What the admin must paste into the Admin console, for error messages (and the doctor). */
-export function delegationInstructions(clientId: string, scopes: string[]): string {
+function delegationInstructions(clientId: string, scopes: string[]): string {
   return `In the Google Admin console (Security → Access and data control → API controls → Domain-wide delegation), add client ID ${clientId} with the OAuth scopes: ${scopes.join(',')}`;
 }
 
@@ -60,17 +60,26 @@ function tokenRefusal(error: unknown): { oauthError: string | undefined; descrip
   return { oauthError: shape.oauthError, description: shape.message };
 }
 
-async function connectDirect({ options }: GmailContext, input: DirectConnectInput): Promise<{ directoryId: string; displayName: string | null; credentials: ServiceAccountCredentials }> {
+async function connectDirect(
+  { options }: GmailContext,
+  input: DirectConnectInput,
+): Promise<{ directoryId: string; displayName: string | null; credentials: ServiceAccountCredentials }> {
   const key = ServiceAccountKey.safeParse(input.credentials);
   if (!key.success) {
-    throw new ThreadlinkError('INVALID_INPUT', 'Not a Google service account key file (JSON with type "service_account", client_email, client_id, private_key)', {
-      details: { provider: 'gmail', issues: key.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') },
-    });
+    throw new ThreadlinkError(
+      'INVALID_INPUT',
+      'Not a Google service account key file (JSON with type "service_account", client_email, client_id, private_key)',
+      {
+        details: { provider: 'gmail', issues: key.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') },
+      },
+    );
   }
   const domain = Domain.safeParse(input.directoryId);
   const adminEmail = EmailAddress.safeParse(input.adminEmail);
-  if (!domain.success || !adminEmail.success) throw new ThreadlinkError('INVALID_INPUT', 'Give the Workspace primary domain and the address of one of its admins');
-  if (!adminEmail.data.endsWith(`@${domain.data}`)) throw new ThreadlinkError('INVALID_INPUT', `The admin ${adminEmail.data} is not an address of ${domain.data}`);
+  if (!domain.success || !adminEmail.success)
+    throw new ThreadlinkError('INVALID_INPUT', 'Give the Workspace primary domain and the address of one of its admins');
+  if (!adminEmail.data.endsWith(`@${domain.data}`))
+    throw new ThreadlinkError('INVALID_INPUT', `The admin ${adminEmail.data} is not an address of ${domain.data}`);
   const credentials: ServiceAccountCredentials = {
     kind: 'google-service-account',
     clientEmail: key.data.client_email,
@@ -96,7 +105,12 @@ async function listUsers(api: admin_directory_v1.Admin, signal: AbortSignal | un
   let pageToken: string | undefined;
   do {
     const { data } = await api.users.list(
-      { customer: 'my_customer', maxResults: USERS_PAGE, fields: 'nextPageToken,users(primaryEmail,name/fullName,suspended,archived)', ...(pageToken ? { pageToken } : {}) },
+      {
+        customer: 'my_customer',
+        maxResults: USERS_PAGE,
+        fields: 'nextPageToken,users(primaryEmail,name/fullName,suspended,archived)',
+        ...(pageToken ? { pageToken } : {}),
+      },
       signal === undefined ? {} : { signal },
     );
     for (const user of data.users ?? []) {
@@ -114,7 +128,10 @@ async function listMembers(api: admin_directory_v1.Admin, groupKey: string, dept
   const found: DirectoryMailbox[] = [];
   let pageToken: string | undefined;
   do {
-    const { data } = await api.members.list({ groupKey, maxResults: MEMBERS_PAGE, ...(pageToken ? { pageToken } : {}) }, signal === undefined ? {} : { signal });
+    const { data } = await api.members.list(
+      { groupKey, maxResults: MEMBERS_PAGE, ...(pageToken ? { pageToken } : {}) },
+      signal === undefined ? {} : { signal },
+    );
     for (const member of data.members ?? []) {
       if (!member.email) continue;
       if (member.type === 'USER') found.push({ id: member.email.toLowerCase(), email: member.email.toLowerCase(), displayName: null, kind: 'user' });
@@ -143,9 +160,13 @@ async function listMailboxes({ options }: GmailContext, grant: OrgGrant, selecti
     }
   } catch (error) {
     const shape = describeGoogleError(error);
-    if (shape.status === 404) throw new ThreadlinkError('NOT_FOUND', `No such Google group in ${grant.directoryId}`, { cause: error, details: { provider: 'gmail' } });
+    if (shape.status === 404)
+      throw new ThreadlinkError('NOT_FOUND', `No such Google group in ${grant.directoryId}`, { cause: error, details: { provider: 'gmail' } });
     if (shape.oauthError !== undefined) {
-      throw new ThreadlinkError('AUTH_REVOKED', `Google refused a Directory token for ${credentials.adminEmail} (${shape.message})`, { cause: error, details: { provider: 'gmail' } });
+      throw new ThreadlinkError('AUTH_REVOKED', `Google refused a Directory token for ${credentials.adminEmail} (${shape.message})`, {
+        cause: error,
+        details: { provider: 'gmail' },
+      });
     }
     throw new ThreadlinkError('PROVIDER_UNAVAILABLE', `The Directory API refused the listing (${shape.status ?? 'no answer'}: ${shape.message})`, {
       cause: error,
@@ -155,7 +176,8 @@ async function listMailboxes({ options }: GmailContext, grant: OrgGrant, selecti
   for (const email of selection.mailboxes) add({ id: email.toLowerCase(), email: email.toLowerCase(), displayName: null, kind: 'user' });
   // Workspace has no shared mailboxes: a shared address is a user account several people use
   // (it works like any user) or a Google Group / collaborative inbox (no Gmail mailbox: openMailbox says so).
-  for (const email of selection.shared) byEmail.set(email.toLowerCase(), { id: email.toLowerCase(), email: email.toLowerCase(), displayName: null, kind: 'shared' });
+  for (const email of selection.shared)
+    byEmail.set(email.toLowerCase(), { id: email.toLowerCase(), email: email.toLowerCase(), displayName: null, kind: 'shared' });
   return [...byEmail.values()];
 }
 
@@ -168,7 +190,11 @@ async function openMailbox({ options }: GmailContext, grant: OrgGrant, mailbox: 
   } catch (error) {
     const refusal = tokenRefusal(error);
     if (refusal.oauthError === 'unauthorized_client') {
-      return { ok: false, reason: 'forbidden', message: `Domain-wide delegation does not cover ${mailbox.email} for ${scopes.join(' ')}: ${refusal.description}` };
+      return {
+        ok: false,
+        reason: 'forbidden',
+        message: `Domain-wide delegation does not cover ${mailbox.email} for ${scopes.join(' ')}: ${refusal.description}`,
+      };
     }
     if (refusal.oauthError === 'invalid_grant' && /invalid email or user id/i.test(refusal.description)) {
       return mailbox.kind === 'shared'
@@ -179,13 +205,20 @@ async function openMailbox({ options }: GmailContext, grant: OrgGrant, mailbox: 
           }
         : { ok: false, reason: 'forbidden', message: `${mailbox.email} is not an active user of ${grant.directoryId} (unknown or suspended)` };
     }
-    if (refusal.oauthError === 'invalid_grant') return { ok: false, reason: 'revoked', message: `Google refused the service account key (${refusal.description})` };
+    if (refusal.oauthError === 'invalid_grant')
+      return { ok: false, reason: 'revoked', message: `Google refused the service account key (${refusal.description})` };
     throw new ThreadlinkError('PROVIDER_UNAVAILABLE', `Google's token endpoint did not answer for ${mailbox.email}: ${refusal.description}`, {
       cause: error,
       details: { provider: 'gmail' },
     });
   }
-  const api = gmail({ version: 'v1', auth: client as unknown as gmail_v1.Options['auth'], rootUrl: options.apiRootUrl, retry: false, timeout: options.requestTimeoutMs } as gmail_v1.Options);
+  const api = gmail({
+    version: 'v1',
+    auth: client as unknown as gmail_v1.Options['auth'],
+    rootUrl: options.apiRootUrl,
+    retry: false,
+    timeout: options.requestTimeoutMs,
+  } as gmail_v1.Options);
   let profile: gmail_v1.Schema$Profile;
   try {
     ({ data: profile } = await api.users.getProfile({ userId: 'me' }, grant.signal === undefined ? {} : { signal: grant.signal }));
@@ -194,7 +227,10 @@ async function openMailbox({ options }: GmailContext, grant: OrgGrant, mailbox: 
     if (shape.status === 400 && /mail service not enabled/i.test(shape.message)) {
       return { ok: false, reason: 'not_found', message: `${mailbox.email} has no Gmail mailbox (Gmail is off for this user)` };
     }
-    throw new ThreadlinkError('PROVIDER_UNAVAILABLE', `Gmail getProfile failed for ${mailbox.email} (${shape.status ?? 'no answer'})`, { cause: error, details: { provider: 'gmail' } });
+    throw new ThreadlinkError('PROVIDER_UNAVAILABLE', `Gmail getProfile failed for ${mailbox.email} (${shape.status ?? 'no answer'})`, {
+      cause: error,
+      details: { provider: 'gmail' },
+    });
   }
   const { access_token: accessToken, expiry_date: expiresAt } = client.credentials;
   if (!accessToken) throw new ThreadlinkError('OAUTH_FAILED', 'Google returned no access token', { details: { provider: 'gmail' } });

@@ -24,7 +24,13 @@ describe('connecting a Google Workspace organization by domain-wide delegation',
     expect(connected).toEqual({
       directoryId: DOMAIN,
       displayName: null,
-      credentials: { kind: 'google-service-account', clientEmail: key.client_email, privateKey: key.private_key, privateKeyId: key.private_key_id, adminEmail: ADMIN },
+      credentials: {
+        kind: 'google-service-account',
+        clientEmail: key.client_email,
+        privateKey: key.private_key,
+        privateKeyId: key.private_key_id,
+        adminEmail: ADMIN,
+      },
     });
     expect(google.log.entries.map((entry) => `${entry.operation} ${entry.status}`)).toEqual(['oauth.token 200']);
     expect(logger.lines.join('\n')).not.toContain('PRIVATE KEY');
@@ -33,9 +39,10 @@ describe('connecting a Google Workspace organization by domain-wide delegation',
   it('refuses a file that is not a service account key, and a key Google cannot verify', async () => {
     scene = await orgScene();
     const { org, key, logger } = scene;
-    const notAKey = (await org.connectDirect!({ directoryId: DOMAIN, adminEmail: ADMIN, credentials: { client_id: key.client_id, client_secret: 'x' } }, { logger, clock: realClock }).catch(
-      (caught: unknown) => caught,
-    )) as ThreadlinkError;
+    const notAKey = (await org.connectDirect!(
+      { directoryId: DOMAIN, adminEmail: ADMIN, credentials: { client_id: key.client_id, client_secret: 'x' } },
+      { logger, clock: realClock },
+    ).catch((caught: unknown) => caught)) as ThreadlinkError;
     expect(notAKey.code).toBe('INVALID_INPUT');
 
     // Same client email, another key pair: the signature does not match any key of the account.
@@ -71,7 +78,12 @@ describe('connecting a Google Workspace organization by domain-wide delegation',
     expect(all.find((mailbox) => mailbox.email === ANA)).toEqual({ id: ANA, email: ANA, displayName: 'Ana Lima', kind: 'user' });
     expect(scene.google.log.count({ operation: 'directory.users.list' })).toBe(2);
 
-    const chosen = await org.listMailboxes(grant(ADMIN), { all: false, groups: [`team@${DOMAIN}`], mailboxes: [ANA, 'dan@acme.test'], shared: [SALES, SUPPORT_GROUP] });
+    const chosen = await org.listMailboxes(grant(ADMIN), {
+      all: false,
+      groups: [`team@${DOMAIN}`],
+      mailboxes: [ANA, 'dan@acme.test'],
+      shared: [SALES, SUPPORT_GROUP],
+    });
     expect(chosen.map(({ email, kind }) => `${email} ${kind}`).sort()).toEqual([
       `${ANA} user`,
       `${BOB} user`,
@@ -80,9 +92,9 @@ describe('connecting a Google Workspace organization by domain-wide delegation',
       `${SUPPORT_GROUP} shared`,
     ]);
 
-    const missing = (await org.listMailboxes(grant(ADMIN), { all: false, groups: [`nobody@${DOMAIN}`], mailboxes: [], shared: [] }).catch(
-      (caught: unknown) => caught,
-    )) as ThreadlinkError;
+    const missing = (await org
+      .listMailboxes(grant(ADMIN), { all: false, groups: [`nobody@${DOMAIN}`], mailboxes: [], shared: [] })
+      .catch((caught: unknown) => caught)) as ThreadlinkError;
     expect(missing.code).toBe('NOT_FOUND');
   });
 

@@ -36,7 +36,12 @@ async function pushReceiver(): Promise<PushReceiver> {
 }
 
 async function opened(scene: OrgScene, mailbox: string): Promise<ProviderTokens> {
-  const result = await scene.org.openMailbox(scene.grant(ADMIN), { id: mailbox, email: mailbox, displayName: null, kind: mailbox === SALES ? 'shared' : 'user' });
+  const result = await scene.org.openMailbox(scene.grant(ADMIN), {
+    id: mailbox,
+    email: mailbox,
+    displayName: null,
+    kind: mailbox === SALES ? 'shared' : 'user',
+  });
   if (!result.ok) throw new Error(`${mailbox} did not open: ${result.message}`);
   return result.tokens;
 }

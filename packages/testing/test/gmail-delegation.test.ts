@@ -85,7 +85,14 @@ describe('Gmail emulator: domain-wide delegation and the Directory API', () => {
 
   it('verifies the signature, the audience and the one-hour window of the assertion', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: key.client_email, scope: GMAIL.join(' '), aud: 'https://oauth2.googleapis.com/token', iat: now, exp: now + 3600, sub: 'ana@acme.test' };
+    const claims = {
+      iss: key.client_email,
+      scope: GMAIL.join(' '),
+      aud: 'https://oauth2.googleapis.com/token',
+      iat: now,
+      exp: now + 3600,
+      sub: 'ana@acme.test',
+    };
     expect((await postAssertion(emulator, assertion(key, claims))).status).toBe(200);
 
     const other = await emulator.workspace.createServiceAccount('other');
@@ -95,7 +102,9 @@ describe('Gmail emulator: domain-wide delegation and the Directory API', () => {
     });
     expect((await postAssertion(emulator, assertion(key, { ...claims, aud: 'https://example.test/token' }))).body.error_description).toMatch(/audience/);
     expect((await postAssertion(emulator, assertion(key, { ...claims, exp: now + 7200 }))).body.error_description).toMatch(/short-lived token/);
-    expect((await postAssertion(emulator, assertion(key, { ...claims, iat: now - 7200, exp: now - 3600 }))).body.error_description).toMatch(/short-lived token/);
+    expect((await postAssertion(emulator, assertion(key, { ...claims, iat: now - 7200, exp: now - 3600 }))).body.error_description).toMatch(
+      /short-lived token/,
+    );
 
     emulator.workspace.deleteKey(key.client_email, key.private_key_id);
     expect((await postAssertion(emulator, assertion(key, claims))).body.error_description).toBe('Invalid JWT Signature.');
@@ -104,7 +113,11 @@ describe('Gmail emulator: domain-wide delegation and the Directory API', () => {
   it('lists users for an admin with the Directory scope, in pages, and refuses a non-admin or a missing scope', async () => {
     for (let index = 0; index < 5; index += 1) emulator.workspace.addUser({ email: `user${index}@acme.test` });
     const directory = (auth: JWT): admin_directory_v1.Admin =>
-      admin({ version: 'directory_v1', auth: auth as unknown as admin_directory_v1.Options['auth'], rootUrl: emulator.providerOptions.directoryRootUrl });
+      admin({
+        version: 'directory_v1',
+        auth: auth as unknown as admin_directory_v1.Options['auth'],
+        rootUrl: emulator.providerOptions.directoryRootUrl,
+      } as admin_directory_v1.Options);
     const api = directory(jwtClient(emulator, key, 'admin@acme.test', [USERS]));
     const first = await api.users.list({ customer: 'my_customer', maxResults: 4 });
     expect(first.data.users?.map((user) => user.primaryEmail)).toEqual(['admin@acme.test', 'ana@acme.test', 'carol@acme.test', 'user0@acme.test']);
@@ -130,9 +143,18 @@ describe('Gmail emulator: domain-wide delegation and the Directory API', () => {
       version: 'directory_v1',
       auth: jwtClient(emulator, key, 'admin@acme.test', [`${GOOGLE}admin.directory.group.member.readonly`]) as unknown as admin_directory_v1.Options['auth'],
       rootUrl: emulator.providerOptions.directoryRootUrl,
-    });
+    } as admin_directory_v1.Options);
     const { data } = await api.members.list({ groupKey: 'team@acme.test' });
-    expect(data.members).toEqual([{ kind: 'admin#directory#member', email: 'ana@acme.test', id: emulator.workspace.users.get('ana@acme.test')?.id, role: 'MEMBER', type: 'USER', status: 'ACTIVE' }]);
+    expect(data.members).toEqual([
+      {
+        kind: 'admin#directory#member',
+        email: 'ana@acme.test',
+        id: emulator.workspace.users.get('ana@acme.test')?.id,
+        role: 'MEMBER',
+        type: 'USER',
+        status: 'ACTIVE',
+      },
+    ]);
     const missing = await api.members.list({ groupKey: 'nobody@acme.test' }).catch((error: { status: number }) => error.status);
     expect(missing).toBe(404);
   });

@@ -68,7 +68,10 @@ function explain(message: string, subject: string, key: KeyFile, consoleScopes: 
     };
   }
   if (/invalid email or user id/i.test(message)) {
-    return { detail: `Google does not know ${subject} as an active user of the domain.`, fix: 'Use the primary address of an active (not suspended) user of the Workspace domain.' };
+    return {
+      detail: `Google does not know ${subject} as an active user of the domain.`,
+      fix: 'Use the primary address of an active (not suspended) user of the Workspace domain.',
+    };
   }
   if (/invalid jwt signature|account not found/i.test(message)) {
     return {
@@ -76,7 +79,10 @@ function explain(message: string, subject: string, key: KeyFile, consoleScopes: 
       fix: 'The key was deleted or the service account disabled: create a new JSON key under IAM & Admin → Service accounts → Keys and reconnect the organization.',
     };
   }
-  return { detail: `Google refused a token for ${subject} (${message}).`, fix: 'Check the key file, the admin address and that the Admin SDK API is enabled in the key’s Cloud project.' };
+  return {
+    detail: `Google refused a token for ${subject} (${message}).`,
+    fix: 'Check the key file, the admin address and that the Admin SDK API is enabled in the key’s Cloud project.',
+  };
 }
 
 export const googleDelegation: DoctorCheck = {
@@ -88,7 +94,11 @@ export const googleDelegation: DoctorCheck = {
     const google = config.google ?? {};
     if (!google.delegationKeyFile) return skip('No GOOGLE_DELEGATION_KEY_FILE: organization connections are not used.');
     const read = await readKey(google.delegationKeyFile);
-    if (!read.ok) return fail(read.detail, 'Download a JSON key of the service account (IAM & Admin → Service accounts → Keys → Add key → JSON) and point GOOGLE_DELEGATION_KEY_FILE at it.');
+    if (!read.ok)
+      return fail(
+        read.detail,
+        'Download a JSON key of the service account (IAM & Admin → Service accounts → Keys → Add key → JSON) and point GOOGLE_DELEGATION_KEY_FILE at it.',
+      );
     const { key } = read;
     if (!google.workspaceAdmin) return fail('GOOGLE_WORKSPACE_ADMIN is not set.', 'Set it to the address of a Workspace admin the Directory API may act as.');
     const mode = google.mode === 'metadata' ? 'metadata' : 'full';
@@ -104,7 +114,9 @@ export const googleDelegation: DoctorCheck = {
         return fail(detail, fix);
       }
     }
-    const sample = google.workspaceSampleUser ? ` and for ${google.workspaceSampleUser} with the Gmail scopes` : ' (set GOOGLE_WORKSPACE_SAMPLE_USER to try a mailbox too)';
+    const sample = google.workspaceSampleUser
+      ? ` and for ${google.workspaceSampleUser} with the Gmail scopes`
+      : ' (set GOOGLE_WORKSPACE_SAMPLE_USER to try a mailbox too)';
     return pass(`Client ID ${key.client_id} (${key.client_email}) gets tokens for ${google.workspaceAdmin} with the Directory scopes${sample}.`);
   },
 };

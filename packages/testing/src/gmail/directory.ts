@@ -88,7 +88,8 @@ export class DirectoryApi {
       (member): admin_directory_v1.Schema$Member => ({
         kind: 'admin#directory#member',
         email: member.email,
-        id: member.type === 'USER' ? (this.workspace.users.get(member.email)?.id ?? member.email) : (this.workspace.groups.get(member.email)?.id ?? member.email),
+        id:
+          member.type === 'USER' ? (this.workspace.users.get(member.email)?.id ?? member.email) : (this.workspace.groups.get(member.email)?.id ?? member.email),
         role: 'MEMBER',
         type: member.type,
         status: 'ACTIVE',
@@ -96,7 +97,11 @@ export class DirectoryApi {
     );
     const paged = page(members, query, 200, 200);
     if ('status' in paged) return paged;
-    const body: admin_directory_v1.Schema$Members = { kind: 'admin#directory#members', members: paged.slice, ...(paged.next ? { nextPageToken: paged.next } : {}) };
+    const body: admin_directory_v1.Schema$Members = {
+      kind: 'admin#directory#members',
+      members: paged.slice,
+      ...(paged.next ? { nextPageToken: paged.next } : {}),
+    };
     return { status: 200, body };
   }
 }

@@ -66,7 +66,11 @@ const refuse = (status: 400 | 401, error: 'invalid_grant' | 'unauthorized_client
   description,
 });
 
-const numericId = (): string => `1${BigInt(`0x${randomBytes(8).toString('hex')}`).toString().padStart(20, '0').slice(0, 20)}`;
+const numericId = (): string =>
+  `1${BigInt(`0x${randomBytes(8).toString('hex')}`)
+    .toString()
+    .padStart(20, '0')
+    .slice(0, 20)}`;
 
 export class Workspace {
   readonly users = new Map<string, WorkspaceUser>();
@@ -169,7 +173,8 @@ export class Workspace {
     const account = typeof claims.iss === 'string' ? this.serviceAccounts.get(claims.iss) : undefined;
     if (!account || account.disabled) return refuse(400, 'invalid_grant', 'Invalid grant: account not found');
     if (!(await this.signedByAccount(assertion, account))) return refuse(400, 'invalid_grant', 'Invalid JWT Signature.');
-    if (claims.aud !== GOOGLE_TOKEN_AUDIENCE) return refuse(400, 'invalid_grant', `Invalid JWT: Failed audience check. The right audience is ${GOOGLE_TOKEN_AUDIENCE}`);
+    if (claims.aud !== GOOGLE_TOKEN_AUDIENCE)
+      return refuse(400, 'invalid_grant', `Invalid JWT: Failed audience check. The right audience is ${GOOGLE_TOKEN_AUDIENCE}`);
     const now = Math.floor(nowMs / 1000);
     const { iat, exp } = claims;
     if (
@@ -185,7 +190,8 @@ export class Workspace {
         'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.',
       );
     }
-    if (typeof claims['scope'] !== 'string' || claims['scope'].trim() === '') return refuse(400, 'invalid_request', 'Invalid OAuth scope or ID token audience provided.');
+    if (typeof claims['scope'] !== 'string' || claims['scope'].trim() === '')
+      return refuse(400, 'invalid_request', 'Invalid OAuth scope or ID token audience provided.');
     const scopes = normalizeScopes(claims['scope']);
     if (typeof claims.sub !== 'string' || claims.sub === '') return { ok: true, clientId: account.clientId, email: account.clientEmail, scopes };
     const authorised = this.delegation.get(account.clientId);
