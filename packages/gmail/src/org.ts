@@ -5,12 +5,12 @@
 // API (listMailboxes) and opens one mailbox (openMailbox). Mail operations on an org mailbox take
 // the same paths as a user's own, authenticated in client.ts (authClientFor).
 import { admin, type admin_directory_v1 } from '@googleapis/admin';
-import { gmail, type gmail_v1 } from '@googleapis/gmail';
+import type { gmail_v1 } from '@googleapis/gmail';
 import type { DirectConnectInput, DirectoryMailbox, OpenMailboxResult, OrganizationSupport, OrgGrant, OrgSelection } from '@threadlink/core/provider';
 import { EmailAddress, ThreadlinkError } from '@threadlink/core/provider';
 import type { JWT } from 'google-auth-library';
 import { z } from 'zod';
-import type { GmailContext } from './client.js';
+import { createGmailApi, type GmailContext } from './client.js';
 import { adminConsoleScopes, createDelegatedClient, delegatedScopes, DIRECTORY_SCOPES, type ServiceAccountCredentials } from './delegation.js';
 import { describeGoogleError } from './errors.js';
 import type { ResolvedGmailOptions } from './options.js';
@@ -212,13 +212,7 @@ async function openMailbox({ options }: GmailContext, grant: OrgGrant, mailbox: 
       details: { provider: 'gmail' },
     });
   }
-  const api = gmail({
-    version: 'v1',
-    auth: client as unknown as gmail_v1.Options['auth'],
-    rootUrl: options.apiRootUrl,
-    retry: false,
-    timeout: options.requestTimeoutMs,
-  } as gmail_v1.Options);
+  const api = createGmailApi(options, client);
   let profile: gmail_v1.Schema$Profile;
   try {
     ({ data: profile } = await api.users.getProfile({ userId: 'me' }, grant.signal === undefined ? {} : { signal: grant.signal }));

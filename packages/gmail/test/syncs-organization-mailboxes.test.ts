@@ -7,6 +7,7 @@ import type { ThreadlinkError } from '@threadlink/core';
 import type { ProviderTokens } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN, ANA, CLIENT, orgScene, SALES, type OrgScene } from './org-support.js';
+import { replyTo } from './support.js';
 
 interface PushReceiver {
   url: string;
@@ -103,20 +104,10 @@ describe('organization mailboxes act through domain-wide delegation', () => {
     expect(content.filename).toBe('list.csv');
     expect(await new Response(content.stream).text()).toBe('sku,qty\n1,2\n');
 
-    const sent = await provider.send(sales, {
-      original: {
-        providerMessageId: original.id,
-        providerThreadId: original.threadId,
-        internetMessageId: original.messageId,
-        references: [],
-        subject: 'Order 12',
-        from: { address: CLIENT, name: 'Client' },
-        to: [{ address: SALES }],
-        cc: [],
-        replyTo: [],
-      },
-      draft: { text: 'Shipping today.' },
-    });
+    const sent = await provider.send(
+      sales,
+      replyTo(original, { subject: 'Order 12', from: { address: CLIENT, name: 'Client' }, to: SALES, text: 'Shipping today.' }),
+    );
     expect(sent.providerThreadId).toBe(original.threadId);
     const [received] = google.messages(CLIENT).filter((message) => message.subject === 'Re: Order 12');
     expect(received?.headers.find((header) => header.name.toLowerCase() === 'from')?.value).toContain(SALES);
