@@ -2,12 +2,15 @@
 // mailbox through the JWT-bearer grant: one watch per mailbox onto the host's one topic, history,
 // body, attachment and replies from the mailbox's own address; stop-only offboarding; a withdrawn
 // delegation surfaces as AUTH_REVOKED on the next call.
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { ThreadlinkError } from '@threadlink/core';
 import type { ProviderTokens } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN, ANA, CLIENT, orgScene, SALES, type OrgScene } from './org-support.js';
 import { replyTo } from './support.js';
+
+const CANARY = `CANARY${randomBytes(8).toString('hex')}`;
 
 interface PushReceiver {
   url: string;
@@ -91,18 +94,18 @@ describe('organization mailboxes act through domain-wide delegation', () => {
       to: SALES,
       from: `Client <${CLIENT}>`,
       subject: 'Order 12',
-      text: 'Ship the attached list?',
-      attachments: [{ filename: 'list.csv', content: 'sku,qty\n1,2\n', contentType: 'text/csv' }],
+      text: `Ship the attached list? ${CANARY}`,
+      attachments: [{ filename: 'list.csv', content: `sku,qty\n1,2\n${CANARY}\n`, contentType: 'text/csv' }],
     });
     const [change] = (await provider.pullChanges(sales, cursor)).changes;
     if (change?.type !== 'upsert') throw new Error('the order was not pulled');
 
     const body = await provider.fetchBody(sales, original.id);
-    expect(body.text).toContain('Ship the attached list?');
+    expect(body.text).toContain(`Ship the attached list? ${CANARY}`);
     const attachment = change.message.attachments[0];
     const content = await provider.fetchAttachment!(sales, original.id, attachment!.id!, { maxBytes: 1_000_000 });
     expect(content.filename).toBe('list.csv');
-    expect(await new Response(content.stream).text()).toBe('sku,qty\n1,2\n');
+    expect(await new Response(content.stream).text()).toBe(`sku,qty\n1,2\n${CANARY}\n`);
 
     const sent = await provider.send(
       sales,
@@ -111,6 +114,10 @@ describe('organization mailboxes act through domain-wide delegation', () => {
     expect(sent.providerThreadId).toBe(original.threadId);
     const [received] = google.messages(CLIENT).filter((message) => message.subject === 'Re: Order 12');
     expect(received?.headers.find((header) => header.name.toLowerCase() === 'from')?.value).toContain(SALES);
+    // Privacy: the content reached only the callers; the pulled metadata, the logs and the persisted tokens never carry it, nor the key.
+    const kept = JSON.stringify([change.message, scene.logger.lines, sales.persisted]);
+    expect(kept).not.toContain(CANARY);
+    expect(kept).not.toContain('PRIVATE KEY');
   });
 
   it('persists the token it signs for when the last one expired, and offboards by users.stop only', async () => {
