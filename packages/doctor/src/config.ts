@@ -28,6 +28,14 @@ const GoogleSettings = z.strictObject({
   credentialsFile: Text.optional(),
   /** Default https://pubsub.googleapis.com (point it at an emulator in tests). */
   pubsubApiUrl: Text.optional(),
+  /** Organization connections: the Workspace service account's JSON key file (domain-wide delegation). */
+  delegationKeyFile: Text.optional(),
+  /** The Workspace admin the Directory API acts as. */
+  workspaceAdmin: Text.optional(),
+  /** A user whose mailbox the doctor tries a Gmail token for. */
+  workspaceSampleUser: Text.optional(),
+  /** Default https://oauth2.googleapis.com/token (point it at an emulator in tests). */
+  tokenUrl: Text.optional(),
 });
 
 const MicrosoftSettings = z.strictObject({
@@ -125,6 +133,9 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, meanin
   ['GOOGLE_OAUTH_SCOPES', 'the scopes on your consent screen, space- or comma-separated (optional)'],
   ['GOOGLE_ACCESS_TOKEN or GOOGLE_APPLICATION_CREDENTIALS', 'Google Cloud credentials the doctor reads Pub/Sub with'],
   ['GOOGLE_PUBSUB_API_URL', 'default https://pubsub.googleapis.com (emulators)'],
+  ['GOOGLE_DELEGATION_KEY_FILE', 'organization connections: the Workspace service account key (JSON) with domain-wide delegation'],
+  ['GOOGLE_WORKSPACE_ADMIN / GOOGLE_WORKSPACE_SAMPLE_USER', 'the admin the Directory API acts as / a user whose mailbox is tried'],
+  ['GOOGLE_TOKEN_URL', 'default https://oauth2.googleapis.com/token (emulators)'],
   ['MICROSOFT_CLIENT_ID / MICROSOFT_CLIENT_SECRET', 'the Entra ID app registration'],
   ['MICROSOFT_TENANT', 'common (default), organizations, consumers, a tenant id or domain'],
   ['MICROSOFT_MAIL_MODE', "outlookProvider's mode: full (default) or metadata"],
@@ -138,6 +149,7 @@ const GOOGLE_MARKERS = [
   'GOOGLE_PUSH_AUDIENCE',
   'GOOGLE_PUSH_SERVICE_ACCOUNT',
   'GOOGLE_PUBSUB_SUBSCRIPTION',
+  'GOOGLE_DELEGATION_KEY_FILE',
 ];
 const MICROSOFT_MARKERS = ['MICROSOFT_CLIENT_ID', 'MICROSOFT_CLIENT_SECRET'];
 
@@ -200,6 +212,10 @@ export function doctorConfigFromEnv(environment: Record<string, string | undefin
     assign('accessToken', 'GOOGLE_ACCESS_TOKEN');
     assign('credentialsFile', 'GOOGLE_APPLICATION_CREDENTIALS');
     assign('pubsubApiUrl', 'GOOGLE_PUBSUB_API_URL');
+    assign('delegationKeyFile', 'GOOGLE_DELEGATION_KEY_FILE');
+    assign('workspaceAdmin', 'GOOGLE_WORKSPACE_ADMIN');
+    assign('workspaceSampleUser', 'GOOGLE_WORKSPACE_SAMPLE_USER');
+    assign('tokenUrl', 'GOOGLE_TOKEN_URL');
     if (scopes) google.consentScopes = scopes.split(/[\s,]+/).filter(Boolean);
     config.google = google;
   }

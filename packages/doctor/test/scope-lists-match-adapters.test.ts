@@ -1,8 +1,9 @@
 // The doctor states which scopes and permissions to configure without depending on the adapters
 // at run time; these assertions keep its lists equal to what the adapters really request.
-import { GMAIL_SCOPES } from '@threadlink/gmail';
+import { GMAIL_SCOPES, gmailAdminConsoleScopes } from '@threadlink/gmail';
 import { scopesFor } from '@threadlink/outlook';
 import { describe, expect, it } from 'vitest';
+import { DIRECTORY_SCOPES } from '../src/checks/google-delegation.js';
 import { GMAIL_MODE_SCOPES } from '../src/checks/google-scopes.js';
 import { OUTLOOK_PERMISSIONS } from '../src/checks/microsoft-app.js';
 
@@ -10,6 +11,11 @@ describe('scope lists', () => {
   it('match gmailProvider per mode', () => {
     expect(GMAIL_MODE_SCOPES.full).toEqual([GMAIL_SCOPES.readonly, GMAIL_SCOPES.send]);
     expect(GMAIL_MODE_SCOPES.metadata).toEqual([GMAIL_SCOPES.metadata, GMAIL_SCOPES.send]);
+  });
+
+  it('match what gmailProvider asks a Workspace admin to authorise for domain-wide delegation', () => {
+    expect(gmailAdminConsoleScopes('full')).toEqual([...GMAIL_MODE_SCOPES.full, ...DIRECTORY_SCOPES]);
+    expect(gmailAdminConsoleScopes('metadata')).toEqual([...GMAIL_MODE_SCOPES.metadata, ...DIRECTORY_SCOPES]);
   });
 
   it('match outlookProvider per mode and reply route', () => {

@@ -77,7 +77,8 @@ export async function exchangeCode({ options }: GmailContext, input: ExchangeCod
 /**
  * Offboarding at Google: stop the watch first (it needs a live token), then revoke the grant.
  * Revoking the refresh token ends the whole grant, access tokens included. The token goes in a
- * form body (POST only, per Google), not the query string where proxies log it.
+ * form body (POST only, per Google), not the query string where proxies log it. An organization
+ * mailbox (domain-wide delegation) is only stopped: there is no per-mailbox grant to revoke.
  */
 export async function revoke(context: GmailContext, session: ProviderSession): Promise<void> {
   const { options } = context;
@@ -87,6 +88,8 @@ export async function revoke(context: GmailContext, session: ProviderSession): P
     // An already revoked grant or a stopped watch must not keep the token alive.
     session.logger.warn('gmail users.stop failed before revoke', { connectionId: session.connection.id, code: classifyGoogleError(error).code });
   }
+  // An organization mailbox: the service account serves every mailbox of the org; only its watch ends here.
+  if (session.grant !== undefined) return;
   const tokens = session.tokens();
   const token = tokens.refreshToken ?? tokens.accessToken;
   const oauth = createOAuthClient(options);

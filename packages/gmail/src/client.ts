@@ -6,6 +6,7 @@ import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import type { ProviderSession, ProviderTokens } from '@threadlink/core/provider';
 import { ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core/provider';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
+import { createDelegatedClient, delegatedScopes } from './delegation.js';
 import { classifyGoogleError, statusOf } from './errors.js';
 import type { ResolvedGmailOptions } from './options.js';
 import { UNITS, type Lane, type QuotaBudgets, type QuotaOperation } from './rate-limit.js';
@@ -109,14 +110,33 @@ function mergeTokens(previous: ProviderTokens, refreshed: Credentials): Provider
 }
 
 /**
+ * The one place a session's auth is chosen: an organization mailbox (`session.grant`, domain-wide
+ * delegation) gets a JWT client acting as `grant.mailbox`; a user's own connection an OAuth2Client
+ * holding its refresh token. Both take the session's last access token while it is valid.
+ */
+function authClientFor(options: ResolvedGmailOptions, session: ProviderSession): OAuth2Client {
+  const grant = session.grant;
+  if (grant === undefined) return createOAuthClient(options);
+  if (grant.credentials.kind !== 'google-service-account') {
+    throw new ThreadlinkError('INVALID_INPUT', `A Gmail organization mailbox needs google-service-account credentials, not ${grant.credentials.kind}`);
+  }
+  return createDelegatedClient(options, grant.credentials, grant.mailbox, delegatedScopes(options.mode));
+}
+
+/**
  * Runs `task` with a Gmail client for this session whose calls draw on `lane`. Token refreshes made by
  * google-auth-library (its 'tokens' event) are persisted through session.updateTokens before the
  * task's result is returned.
  */
 export async function withGmail<T>(options: ResolvedGmailOptions, session: ProviderSession, lane: Lane, task: (client: GmailClient) => Promise<T>): Promise<T> {
-  const oauth = createOAuthClient(options);
+  const oauth = authClientFor(options, session);
   let current = session.tokens();
-  oauth.setCredentials(toCredentials(current));
+  if (session.grant === undefined) oauth.setCredentials(toCredentials(current));
+  else if (current.accessToken !== '') {
+    // Keep the JWT client's own placeholder refresh token: it makes google-auth-library sign a new assertion when this one expires.
+    oauth.setCredentials({ ...oauth.credentials, access_token: current.accessToken, expiry_date: current.expiresAt ?? 1, token_type: 'Bearer' });
+  }
+  const canRenew = (): boolean => session.grant !== undefined || Boolean(current.refreshToken);
   let persisting: Promise<void> = Promise.resolve();
   let persistError: unknown;
   oauth.on('tokens', (refreshed: Credentials) => {
@@ -164,7 +184,8 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
         } catch (error) {
           // A 401 with a refresh token usually means the access token died early (revoked, clock skew):
           // refresh once; if the grant itself is gone the refresh fails with invalid_grant → AUTH_REVOKED.
-          if (statusOf(error) !== 401 || refreshedAfter401 || !current.refreshToken) throw error;
+          // An org mailbox renews by signing a new assertion; a refused one (delegation withdrawn) is AUTH_REVOKED.
+          if (statusOf(error) !== 401 || refreshedAfter401 || !canRenew()) throw error;
           refreshedAfter401 = true;
           oauth.setCredentials({ ...oauth.credentials, expiry_date: 1 });
           await oauth.getAccessToken();

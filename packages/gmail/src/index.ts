@@ -12,6 +12,7 @@ import type { GmailContext } from './client.js';
 import { listLabels } from './labels.js';
 import { createPushVerifier, handleWebhook } from './notifications.js';
 import { parseGmailOptions, type GmailProviderOptions } from './options.js';
+import { organizationSupport } from './org.js';
 import { createQuotaBudgets } from './rate-limit.js';
 import { send } from './send.js';
 import { renew, subscribe, unsubscribe } from './subscribe.js';
@@ -19,6 +20,8 @@ import { pullChanges } from './sync.js';
 
 export type { GmailProviderOptions } from './options.js';
 export { SCOPES as GMAIL_SCOPES } from './options.js';
+/** The scopes a Workspace admin lists for the service account's client id (domain-wide delegation), per mode. */
+export { adminConsoleScopes as gmailAdminConsoleScopes } from './delegation.js';
 
 export function gmailProvider(input: GmailProviderOptions): MailProvider {
   const options = parseGmailOptions(input);
@@ -43,5 +46,6 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
   });
   // One watch per mailbox + Cloud project (developers.google.com/workspace/gmail/api/guides/push):
   // the same address connected twice shares it, and users.stop would end it for both.
-  return { ...provider, pushChannel: 'mailbox' };
+  // Organization mailboxes (domain-wide delegation) take the same operations with session.grant set.
+  return { ...provider, pushChannel: 'mailbox', organization: organizationSupport(context) };
 }

@@ -27,6 +27,8 @@ export const GmailProviderOptions = z.strictObject({
   /** 'full' (default): gmail.readonly + gmail.send, body on demand. 'metadata': gmail.metadata + gmail.send, no bodies. */
   mode: z.enum(['full', 'metadata']).default('full'),
   apiRootUrl: Url.default('https://gmail.googleapis.com/'),
+  /** Admin SDK Directory API root, for organization connections (users.list, members.list). */
+  directoryRootUrl: Url.default('https://admin.googleapis.com/'),
   oauthEndpoints: OAuthEndpoints.optional(),
   /**
    * Ceiling on the share of the per-user quota back-fill may bring a mailbox's usage up to. Real-time

@@ -6,7 +6,7 @@ import { isThreadlinkError, type MailProvider } from '@threadlink/core';
 import type { ReplyContext } from '@threadlink/core/provider';
 import type { GmailEmulator } from '@threadlink/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { capturingLogger, connect, providerFor, startGoogle, virtualClock, type CapturedLogger, type TestSession } from './support.js';
+import { capturingLogger, connect, providerFor, replyTo, startGoogle, virtualClock, type CapturedLogger, type TestSession } from './support.js';
 
 const ANA = 'ana@acme.test';
 const CLIENT = 'client@bigco.test';
@@ -37,20 +37,7 @@ async function scene(mode: 'full' | 'metadata', sentMessageIds: 'keep' | 'replac
     provider,
     session,
     logger,
-    reply: {
-      original: {
-        providerMessageId: original.id,
-        providerThreadId: original.threadId,
-        internetMessageId: original.messageId,
-        references: [],
-        subject: 'Order 12',
-        from: { address: CLIENT, name: 'Client' },
-        to: [{ address: ANA }],
-        cc: [],
-        replyTo: [],
-      },
-      draft: { text: 'Shipping today.' },
-    },
+    reply: replyTo(original, { subject: 'Order 12', from: { address: CLIENT, name: 'Client' }, to: ANA, text: 'Shipping today.' }),
     delivered: () => google.messages(CLIENT).filter((message) => message.subject === 'Re: Order 12').length,
     operations: () =>
       google.log.entries

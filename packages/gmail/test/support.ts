@@ -2,7 +2,7 @@
 // the engine builds one, a capturing logger and a virtual clock shared with the emulator.
 import { randomBytes } from 'node:crypto';
 import type { Clock, Connection, Logger, MailProvider, ProviderTokens } from '@threadlink/core';
-import type { ProviderSession } from '@threadlink/core/provider';
+import type { ProviderSession, ReplyContext } from '@threadlink/core/provider';
 import { pkceChallenge } from '@threadlink/core/testing';
 import { makeConnection, startGmailEmulator, type GmailEmulator, type GmailEmulatorOptions, type RequestLogEntry } from '@threadlink/testing';
 import { gmailProvider, type GmailProviderOptions } from '../src/index.js';
@@ -197,4 +197,25 @@ export async function seedHistory(google: Pick<GmailEmulator, 'deliver'>, mailbo
       mailbox,
     });
   }
+}
+
+/** A reply to a delivered message from `from` (address, name) to `to`, as core hands it to `send`. */
+export function replyTo(
+  delivered: { id: string; threadId: string; messageId: string },
+  input: { subject: string; from: { address: string; name: string }; to: string; text: string },
+): ReplyContext {
+  return {
+    original: {
+      providerMessageId: delivered.id,
+      providerThreadId: delivered.threadId,
+      internetMessageId: delivered.messageId,
+      references: [],
+      subject: input.subject,
+      from: input.from,
+      to: [{ address: input.to }],
+      cc: [],
+      replyTo: [],
+    },
+    draft: { text: input.text },
+  };
 }

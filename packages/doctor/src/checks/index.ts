@@ -2,6 +2,7 @@
 // provider. Later checks read earlier results (e.g. the publisher grant needs the topic).
 import type { DoctorCheck } from '../check.js';
 import { gmailWebhookRoute } from './gmail-webhook-route.js';
+import { googleDelegation } from './google-delegation.js';
 import { googleOAuthClient } from './google-oauth-client.js';
 import { googleScopes } from './google-scopes.js';
 import { microsoftApp } from './microsoft-app.js';
@@ -32,6 +33,7 @@ export const CHECKS: readonly DoctorCheck[] = [
   pubsubPushSubscription,
   pubsubPushAuthentication,
   gmailWebhookRoute,
+  googleDelegation,
   microsoftApp,
   outlookNotificationUrl,
   outlookLifecycleUrl,

@@ -11,6 +11,8 @@ import type { HeaderField } from './mime.js';
 import { WatchNotifier } from './notifier.js';
 import { OAuthServer } from './oauth.js';
 import { QuotaWindow } from './quota.js';
+import { DirectoryApi } from './directory.js';
+import { Workspace } from './workspace.js';
 import { GmailService, type DeliverInput, type DeliveredMessages } from './service.js';
 import { failureSpec } from '../common/failures.js';
 
@@ -51,6 +53,8 @@ export interface GmailEmulatorOptions {
    * (github.com/FlowCrypt/flowcrypt-browser/issues/4273). Adapters must work either way.
    */
   sentMessageIds?: 'keep' | 'replace';
+  /** The Google Workspace primary domain `workspace` (domain-wide delegation, Directory API) administers (default example.com). */
+  workspaceDomain?: string;
 }
 
 export interface EmulatedGmailMessage {
@@ -75,6 +79,8 @@ export interface GmailProviderOptions {
   pushAudience: string;
   pushServiceAccount: string;
   apiRootUrl: string;
+  /** The Directory API (Admin SDK) root: the same loopback server. */
+  directoryRootUrl: string;
   /** Present when the emulator was started with a custom quota, so the adapter paces to match. */
   quotaUnitsPerSecond?: number;
   oauthEndpoints: {
@@ -152,6 +158,12 @@ export interface GmailEmulator {
    * correct: the topic grants Gmail's publisher and the push subscription is the one delivering.
    */
   pubsub: EmulatedPubSub;
+  /**
+   * The Workspace domain as its admin sees it: users and groups (served by the Directory API),
+   * service accounts and their keys, and the Admin console's domain-wide delegation table the
+   * token endpoint checks JWT-bearer assertions against. A user added here gets a mailbox.
+   */
+  workspace: Workspace;
   close(): Promise<void>;
 }
 
@@ -216,6 +228,9 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
   });
   service.onMailboxCreated((mailbox) => notifier.track(mailbox));
 
+  const workspace = new Workspace(options.workspaceDomain ?? 'example.com', 'C03az79cb', (user) => {
+    service.addMailbox({ email: user.email, name: user.name });
+  });
   const oauth = new OAuthServer({
     clientId,
     clientSecret,
@@ -228,6 +243,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
       const mailbox = service.addMailbox({ email });
       return { sub: mailbox.sub, name: mailbox.name };
     },
+    checkAssertion: (assertion) => workspace.checkAssertion(assertion, wallClock()),
   });
   const quota = new QuotaWindow(() => options.quotaUnitsPerSecond ?? 250, now);
   const api = new GmailApi({ service, oauth, quota, notifier, faults, failures, log, now, random, projectId: PROJECT_ID, topicName });
@@ -256,6 +272,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
   oauth.register(router);
   pubsub.register(router);
   api.register(router);
+  new DirectoryApi(oauth, workspace).register(router);
   router.add('POST', '/batch/gmail/v1', (request) => handleBatch(request, router, log, now));
 
   const server = await serve({
@@ -285,6 +302,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     },
     pushServiceAccount,
     apiRootUrl: `${url}/`,
+    directoryRootUrl: `${url}/`,
     ...(options.quotaUnitsPerSecond !== undefined ? { quotaUnitsPerSecond: options.quotaUnitsPerSecond } : {}),
     oauthEndpoints: {
       oauth2AuthBaseUrl: `${url}/o/oauth2/v2/auth`,
@@ -307,6 +325,7 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
     log,
     pushLog,
     pubsub,
+    workspace,
     addMailbox: (input) => {
       service.addMailbox(input);
     },
@@ -414,5 +433,7 @@ function oauthOperation(path: string): string {
   if (path.startsWith('/oauth2/v1/certs') || path.startsWith('/oauth2/v3/certs')) return 'oauth.certs';
   if (path.includes('userinfo')) return 'oauth.userinfo';
   if (path === '/tokeninfo') return 'oauth.tokeninfo';
+  if (path === '/admin/directory/v1/users') return 'directory.users.list';
+  if (path.startsWith('/admin/directory/v1/groups/')) return 'directory.members.list';
   return 'other';
 }

@@ -16,6 +16,8 @@ export type { EmulatedGmailMessage, GmailEmulator, GmailEmulatorOptions, GmailPr
 export type { DeliverInput, DeliveredMessage, DeliveredMessages } from './service.js';
 export type { GmailFaults } from './api.js';
 export { QUOTA_UNITS } from './quota.js';
+export { GOOGLE_TOKEN_AUDIENCE, Workspace } from './workspace.js';
+export type { ServiceAccountKeyFile, WorkspaceGroup, WorkspaceGroupMember, WorkspaceUser } from './workspace.js';
 export { SCOPES as GMAIL_SCOPES } from './scopes.js';
 export { PushSubscription } from '../pubsub/push.js';
 export type { PushAttempt, PushFaults, PushLog, PushRetryPolicy, PushSubscriptionOptions } from '../pubsub/push.js';

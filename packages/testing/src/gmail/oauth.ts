@@ -1,6 +1,7 @@
 // Google's OAuth 2.0 / OpenID endpoints, enough for google-auth-library's OAuth2Client:
 //   GET  /o/oauth2/v2/auth          consent page (a real HTML form); POST …/consent redirects with code+state
-//   POST /token                     authorization_code (PKCE S256/plain) and refresh_token grants
+//   POST /token                     authorization_code (PKCE S256/plain), refresh_token and, for a
+//                                   Workspace service account, jwt-bearer grants (workspace.ts)
 //   POST /revoke                    token=… (access or refresh); revokes the whole grant
 //   GET  /oauth2/v1/certs           signing keys as PEM certificates (what Node's verifyIdToken fetches)
 //   GET  /oauth2/v3/certs           the same keys as a JWK set
@@ -11,12 +12,14 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { EmulatorRequest, EmulatorResponse, Router } from '../common/server.js';
 import { opaqueToken } from './ids.js';
 import { signJwt, type SigningKey } from './keys.js';
+import type { AssertionCheck } from './workspace.js';
 import { normalizeScopes, SCOPE_DESCRIPTIONS, SCOPES } from './scopes.js';
 
 /** Google's access tokens live one hour; the token endpoint says 3599. */
 const ACCESS_TOKEN_LIFETIME_SECONDS = 3599;
 const CODE_LIFETIME_MS = 10 * 60_000;
 const ISSUER = 'https://accounts.google.com';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
 export interface Grant {
   id: string;
@@ -68,6 +71,8 @@ export interface OAuthContext {
   defaultEmail: () => string | undefined;
   /** Called when the user approves with an address the emulator does not know yet. */
   ensureMailbox: (email: string) => { sub: string; name: string };
+  /** Domain-wide delegation: verifies a service account's JWT-bearer assertion (workspace.ts). */
+  checkAssertion: (assertion: string) => Promise<AssertionCheck>;
 }
 
 /** `email` is known for an expired or revoked token, so refusals still count against the mailbox in the log. */
@@ -312,6 +317,8 @@ export class OAuthServer {
 
   private async token(request: EmulatorRequest): Promise<EmulatorResponse> {
     const form = request.form();
+    // A service account authenticates by the assertion's signature, not a client secret.
+    if (form.get('grant_type') === JWT_BEARER) return this.jwtBearer(form);
     const client = this.clientFrom(request, form);
     if (!client) return oauthError(400, 'invalid_request', 'Could not determine client ID from request.');
     if (client.id !== this.context.clientId) return oauthError(401, 'invalid_client', 'The OAuth client was not found.');
@@ -344,6 +351,14 @@ export class OAuthServer {
     // A refresh token comes with the first offline consent, or again when prompt=consent forces it.
     const offline = code.accessType === 'offline' && (grant.refreshTokens.size === 0 || forceConsent);
     return { status: 200, headers: { 'cache-control': 'no-store', pragma: 'no-cache' }, body: await this.tokenResponse(grant, code.scopes, offline) };
+  }
+
+  private async jwtBearer(form: URLSearchParams): Promise<EmulatorResponse> {
+    const check = await this.context.checkAssertion(form.get('assertion') ?? '');
+    if (!check.ok) return oauthError(check.status, check.error, check.description);
+    // No refresh token: the holder of the key signs a new assertion when the hour is up.
+    const grant = this.grantFor(check.clientId, check.email, check.scopes, false);
+    return { status: 200, headers: { 'cache-control': 'no-store', pragma: 'no-cache' }, body: await this.tokenResponse(grant, check.scopes, false) };
   }
 
   private async refresh(form: URLSearchParams): Promise<EmulatorResponse> {
