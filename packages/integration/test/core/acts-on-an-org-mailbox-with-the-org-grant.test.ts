@@ -2,7 +2,8 @@
 // ProviderSession carries the org's grant (credentials unsealed for the call, `mailbox` = the
 // connection's mailboxId), a credentials update is re-sealed onto the organization, and the org
 // is read from the store once, not once per sync job.
-import { Connection, Organization, type MailboxGrant, type OrgCredentials } from '@threadlink/core';
+import { Connection, Organization, type OrgCredentials } from '@threadlink/core';
+import type { MailboxGrant } from '@threadlink/core/provider';
 import { internalsOf } from '@threadlink/core/testing';
 import { memoryStore } from '@threadlink/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
