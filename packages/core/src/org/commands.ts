@@ -2,7 +2,8 @@
 // change its selection, apply it (sync), read it, roll its health up, and disconnect it.
 // The admin-consent redirect flow (`connect.start` + `/connect/org/callback`) is phase 2.
 import { z } from 'zod';
-import type { OrgCommands, OrgDirectConnectInput, OrgHealth, Scope } from '../api.js';
+import type { Scope } from '../api.js';
+import type { OrgCommands, OrgDirectConnectInput, OrgHealth } from './types.js';
 import { checkScope, type CoreContext } from '../context.js';
 import { OrgSelection, type Organization } from '../domain/organization.js';
 import { ProviderId, type ConnectionStatus } from '../domain/schemas.js';

@@ -3,7 +3,7 @@
 // offboarded, and the ones the app may not act on are recorded as problems (reported, not retried
 // until the next sync). Two syncs of one org never overlap: a lease per org; the second answers
 // `inProgress: true` at once. A revoked org grant turns the org and every mailbox needs_reauth.
-import type { OrgSyncReport } from '../api.js';
+import type { OrgSyncReport } from './types.js';
 import type { CoreContext } from '../context.js';
 import type { Organization, OrgMailboxProblem } from '../domain/organization.js';
 import type { Connection } from '../domain/schemas.js';
