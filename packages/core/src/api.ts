@@ -509,4 +509,3 @@ export interface Threadlink {
   /** Organization-wide connect (issue 19): one admin approval owning many mailbox connections. See org/types.ts. */
   readonly org: OrgCommands;
 }
-

@@ -78,7 +78,8 @@ describe('store', () => {
     const { migrated } = await storeChecks({ kind: 'pglite', dataDir });
     expect(migrated).toMatchObject({
       status: 'fail',
-      detail: 'Schema "threadlink" is at version 0; this threadlink ships 5 — pending: 1_init, 2_open_provider_id, 3_labels, 4_ingestion_policies, 5_organizations.',
+      detail:
+        'Schema "threadlink" is at version 0; this threadlink ships 5 — pending: 1_init, 2_open_provider_id, 3_labels, 4_ingestion_policies, 5_organizations.',
       fix: MIGRATE,
     });
   });

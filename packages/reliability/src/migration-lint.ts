@@ -39,7 +39,7 @@ const ALLOWED: Record<string, string> = {
   '2:add-constraint':
     "re-adds the looser provider CHECK in the same transaction; the validating scan is of `connections` (one row per mailbox), a moment's lock",
   '5:index-on-existing-table':
-    '`connections_org` (org_id) is built on `connections` (one row per mailbox: thousands, not millions), a moment\'s SHARE lock; it is partial (org_id IS NOT NULL), so while release N-1 runs it holds no entry at all',
+    "`connections_org` (org_id) is built on `connections` (one row per mailbox: thousands, not millions), a moment's SHARE lock; it is partial (org_id IS NOT NULL), so while release N-1 runs it holds no entry at all",
 };
 
 const statementsOf = (sql: string): string[] =>

@@ -126,7 +126,11 @@ export function createOrgCommands(context: CoreContext): OrgCommands {
         lastSyncAt: organization.lastSyncAt,
         counts,
         problems: organization.problems,
-        mailboxes: owned.map((connection) => ({ email: connection.accountEmail, kind: connection.mailboxKind ?? 'user', ...assessHealth(connection, now, context.thresholds) })),
+        mailboxes: owned.map((connection) => ({
+          email: connection.accountEmail,
+          kind: connection.mailboxKind ?? 'user',
+          ...assessHealth(connection, now, context.thresholds),
+        })),
       };
     },
   };

@@ -13,7 +13,7 @@ import type { Clock } from '../util/clock.js';
 import { openOrgCredentials, sealOrgCredentials } from './credentials.js';
 
 /** How long an organization read stays in the in-process cache. */
-export const ORG_CACHE_TTL_MS = 30_000;
+const ORG_CACHE_TTL_MS = 30_000;
 
 export interface OrgGrantDeps {
   store: MetadataStore;

@@ -17,18 +17,22 @@ import { orgGrant } from './grants.js';
 import { connectMailbox, offboardMailbox } from './mailboxes.js';
 
 /** Mailboxes opened at once: one app token and one cheap read each, far inside Graph's and Gmail's per-app limits. */
-export const OPEN_CONCURRENCY = 4;
+const OPEN_CONCURRENCY = 4;
 /** How long one sync may hold the org's lease (it is released when the sync ends). */
 const SYNC_LEASE_MS = 10 * 60_000;
 
 class OrgRevoked extends Error {}
 
-export async function markNeedsReauth(context: CoreContext, organization: Organization, reason: string): Promise<void> {
+async function markNeedsReauth(context: CoreContext, organization: Organization, reason: string): Promise<void> {
   const now = context.clock.now();
   await context.orgCache.save({ ...organization, status: 'needs_reauth', updatedAt: now });
   for (const connection of await context.store.listConnections({ tenantId: organization.tenantId, orgId: organization.id })) {
     if (connection.status === 'needs_reauth' || connection.status === 'disconnected') continue;
-    const patched = await context.store.patchConnection(connection.id, { status: 'needs_reauth', health: { lastErrorCode: 'AUTH_REVOKED', lastErrorAt: now }, updatedAt: now });
+    const patched = await context.store.patchConnection(connection.id, {
+      status: 'needs_reauth',
+      health: { lastErrorCode: 'AUTH_REVOKED', lastErrorAt: now },
+      updatedAt: now,
+    });
     if (patched) context.events.emit('connection.needs_reauth', { connection: publicConnection(patched), reason });
   }
   context.events.emit('org.needs_reauth', { orgId: organization.id, tenantId: organization.tenantId, provider: organization.provider, reason });

@@ -25,9 +25,7 @@ function person(email: string, kind: DirectoryMailbox['kind'] = 'user'): Directo
 async function orgHarness() {
   const mailbox = scriptedMailbox('unused@acme.example', 'gmail');
   mailbox.add({ subject: 'history PRJ-1042' });
-  const directory = new Map<string, DirectoryMailbox>(
-    ['ana@acme.example', 'bo@acme.example', 'cy@acme.example'].map((email) => [email, person(email)]),
-  );
+  const directory = new Map<string, DirectoryMailbox>(['ana@acme.example', 'bo@acme.example', 'cy@acme.example'].map((email) => [email, person(email)]));
   directory.set('sales@acme.example', person('sales@acme.example', 'shared'));
   const forbidden = new Set<string>(['cy@acme.example']);
   const calls = { open: [] as string[], list: 0, revoked: false };

@@ -79,7 +79,14 @@ export function organizationCases(t: ConformanceContext): void {
       const organization = makeOrganization();
       const { tenantId } = organization;
       const shared = makeConnection({ tenantId, orgId: organization.id, mailboxId: 'sales-id', mailboxKind: 'shared', provider: 'outlook' });
-      const person = makeConnection({ tenantId, orgId: organization.id, mailboxId: 'ana-id', mailboxKind: 'user', provider: 'outlook', createdAt: FIXTURE_EPOCH + 1 });
+      const person = makeConnection({
+        tenantId,
+        orgId: organization.id,
+        mailboxId: 'ana-id',
+        mailboxKind: 'user',
+        provider: 'outlook',
+        createdAt: FIXTURE_EPOCH + 1,
+      });
       const own = makeConnection({ tenantId });
       await t.store.saveOrganization(organization);
       await seed(t.store, shared);
