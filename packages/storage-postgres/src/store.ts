@@ -188,6 +188,21 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     return result.rows.map(messageFromRow);
   }
 
+  /** Insert or replace a row by id, never across tenants: false when the id belongs to another tenant. */
+  async function upsertInTenant(name: string, columns: readonly string[], params: unknown[]): Promise<boolean> {
+    const placeholders = columns.map((_column, index) => `$${index + 1}`).join(', ');
+    const updates = columns
+      .filter((column) => column !== 'id' && column !== 'tenant_id')
+      .map((column) => `${column} = EXCLUDED.${column}`)
+      .join(', ');
+    const result = await sql.query(
+      `INSERT INTO ${table(name)} AS stored (${columns.join(', ')}) VALUES (${placeholders})
+       ON CONFLICT (id) DO UPDATE SET ${updates} WHERE stored.tenant_id = EXCLUDED.tenant_id`,
+      params,
+    );
+    return result.rowCount > 0;
+  }
+
   async function lockConnection(tx: SqlExecutor, connectionId: string): Promise<Connection | null> {
     const result = await tx.query<ConnectionRow>(`SELECT * FROM ${table('connections')} WHERE id = $1 FOR UPDATE`, [connectionId]);
     const row = result.rows[0];
@@ -317,16 +332,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     async saveConnection(input) {
       const connection = parseStoredConnection(input);
       await run('saveConnection', async () => {
-        const placeholders = CONNECTION_COLUMNS.map((_column, index) => `$${index + 1}`).join(', ');
-        const updates = CONNECTION_COLUMNS.filter((column) => column !== 'id' && column !== 'tenant_id')
-          .map((column) => `${column} = EXCLUDED.${column}`)
-          .join(', ');
-        const result = await sql.query(
-          `INSERT INTO ${table('connections')} AS stored (${CONNECTION_COLUMNS.join(', ')}) VALUES (${placeholders})
-           ON CONFLICT (id) DO UPDATE SET ${updates} WHERE stored.tenant_id = EXCLUDED.tenant_id`,
-          connectionParams(connection),
-        );
-        if (result.rowCount === 0) {
+        if (!(await upsertInTenant('connections', CONNECTION_COLUMNS, connectionParams(connection)))) {
           throw new ThreadlinkError('INVALID_INPUT', 'A connection cannot move to another tenant', { details: { connectionId: connection.id } });
         }
       });
@@ -403,16 +409,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     async saveOrganization(input) {
       const organization = parseStoredOrganization(input);
       await run('saveOrganization', async () => {
-        const placeholders = ORGANIZATION_COLUMNS.map((_column, index) => `$${index + 1}`).join(', ');
-        const updates = ORGANIZATION_COLUMNS.filter((column) => column !== 'id' && column !== 'tenant_id')
-          .map((column) => `${column} = EXCLUDED.${column}`)
-          .join(', ');
-        const result = await sql.query(
-          `INSERT INTO ${table('organizations')} AS stored (${ORGANIZATION_COLUMNS.join(', ')}) VALUES (${placeholders})
-           ON CONFLICT (id) DO UPDATE SET ${updates} WHERE stored.tenant_id = EXCLUDED.tenant_id`,
-          organizationParams(organization),
-        );
-        if (result.rowCount === 0) {
+        if (!(await upsertInTenant('organizations', ORGANIZATION_COLUMNS, organizationParams(organization)))) {
           throw new ThreadlinkError('INVALID_INPUT', 'An organization cannot move to another tenant', { details: { orgId: organization.id } });
         }
       });

@@ -16,7 +16,7 @@ import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { publicConnection, type PublicConnection } from '../events.js';
 import { stableId } from '../security/hash.js';
 import { cookieMatches, parseCookieHeader } from './binding.js';
-import { goLive } from './go-live.js';
+import { carriedOver, goLive } from './go-live.js';
 import { openState, type OAuthState } from './state.js';
 
 /** What ties a completion to the flow's initiator; the route and the public call each pass their own. */
@@ -85,18 +85,7 @@ export function createConnectComplete(context: CoreContext): CompleteConnection 
       status: 'connecting',
       sealedTokens: sealTokens(sealer, account.tokens),
       scopes: account.scopes,
-      subscription: existing?.subscription ?? null,
-      cursor: existing?.cursor ?? null,
-      backfill: existing?.backfill ?? { state: 'pending', done: 0, estimatedTotal: null, resume: null, startedAt: null, finishedAt: null, rate: null },
-      health: existing?.health ?? {
-        lastPushAt: null,
-        lastSyncAt: null,
-        lastFullSyncAt: null,
-        newestChangeAt: null,
-        consecutiveErrors: 0,
-        lastErrorCode: null,
-        lastErrorAt: null,
-      },
+      ...carriedOver(existing),
       shared: existing?.shared ?? false,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,

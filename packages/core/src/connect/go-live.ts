@@ -7,6 +7,27 @@ import { ThreadlinkError } from '../errors.js';
 import { publicConnection } from '../events.js';
 import type { MailProvider } from '../ports/mail-provider.js';
 
+/**
+ * What a (re)connect keeps of the stored connection — push channel, cursor, back-fill progress,
+ * health — or a new mailbox's starting values: a reconnect resumes instead of starting over.
+ */
+export function carriedOver(existing: Connection | undefined): Pick<Connection, 'subscription' | 'cursor' | 'backfill' | 'health'> {
+  return {
+    subscription: existing?.subscription ?? null,
+    cursor: existing?.cursor ?? null,
+    backfill: existing?.backfill ?? { state: 'pending', done: 0, estimatedTotal: null, resume: null, startedAt: null, finishedAt: null, rate: null },
+    health: existing?.health ?? {
+      lastPushAt: null,
+      lastSyncAt: null,
+      lastFullSyncAt: null,
+      newestChangeAt: null,
+      consecutiveErrors: 0,
+      lastErrorCode: null,
+      lastErrorAt: null,
+    },
+  };
+}
+
 export async function goLive(context: CoreContext, provider: MailProvider, connection: Connection, reconnect: boolean): Promise<Connection> {
   const { store, clock, engine, events } = context;
   const session = await context.sessionFor(connection);

@@ -5,7 +5,7 @@
 import type { CoreContext } from '../context.js';
 import type { Organization } from '../domain/organization.js';
 import { Connection as ConnectionSchema, type Connection, type ProviderTokens } from '../domain/schemas.js';
-import { goLive } from '../connect/go-live.js';
+import { carriedOver, goLive } from '../connect/go-live.js';
 import { sealTokens } from '../engine/sessions.js';
 import { toThreadlinkError } from '../errors.js';
 import type { MailProvider } from '../ports/mail-provider.js';
@@ -39,18 +39,7 @@ export async function connectMailbox(
     status: 'connecting',
     sealedTokens: sealTokens(context.sealer, opened.tokens),
     scopes: opened.scopes,
-    subscription: existing?.subscription ?? null,
-    cursor: existing?.cursor ?? null,
-    backfill: existing?.backfill ?? { state: 'pending', done: 0, estimatedTotal: null, resume: null, startedAt: null, finishedAt: null, rate: null },
-    health: existing?.health ?? {
-      lastPushAt: null,
-      lastSyncAt: null,
-      lastFullSyncAt: null,
-      newestChangeAt: null,
-      consecutiveErrors: 0,
-      lastErrorCode: null,
-      lastErrorAt: null,
-    },
+    ...carriedOver(existing),
     // The org's mailboxes are the team's mail: every user of the tenant sees them (changes stay with the admin).
     shared: true,
     orgId: organization.id,
