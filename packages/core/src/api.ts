@@ -10,6 +10,7 @@ import type { ConnectionHealth } from './health/health.js';
 import type { LabeledMessage } from './labels/names.js';
 import type { Logger } from './logger.js';
 import type { MatchingOptions } from './matching/index.js';
+import type { OrgCommands } from './org/types.js';
 import type { PolicyChangeReport, PolicyPreview, PolicyTarget, PolicyView } from './policy/commands.js';
 import type { JobQueue } from './ports/job-queue.js';
 import type { MailProvider } from './ports/mail-provider.js';
@@ -504,4 +505,7 @@ export interface Threadlink {
     /** What `set` would purge, without changing anything. */
     preview(rules: TenantPolicyInput | ConnectionPolicyInput, target: PolicyTarget): Promise<PolicyPreview>;
   };
+
+  /** Organization-wide connect (issue 19): one admin approval owning many mailbox connections. See org/types.ts. */
+  readonly org: OrgCommands;
 }

@@ -12,6 +12,7 @@ import type { Scope, ThreadlinkConfig, ThreadlinkEventListeners } from './api.js
 import { cookieIsSecure, type CookieSettings } from './connect/binding.js';
 import type { Connection } from './domain/schemas.js';
 import { createSessionFactory } from './engine/sessions.js';
+import { createOrgCache, type OrgCache } from './org/grants.js';
 import { defaultEngineOptions, SyncEngine, type EngineOptions } from './engine/sync-engine.js';
 import { ThreadlinkError, toThreadlinkError } from './errors.js';
 import type { HealthThresholds } from './health/health.js';
@@ -60,6 +61,8 @@ export interface CoreContext {
   readonly limits: { readonly maxBodyBytes: number };
   readonly urls: { readonly origin: string; readonly basePath: string; readonly redirectUri: string; webhook(provider: string): string };
   readonly sessionFor: ReturnType<typeof createSessionFactory>;
+  /** Organizations, cached briefly for org mailbox sessions; tl.org.* writes through it (issue 19). */
+  readonly orgCache: OrgCache;
   /** Where the connect cookie lives (the callback path) and whether it is Secure. */
   readonly connectCookie: CookieSettings;
   /** Initialises the store once (every use case awaits it before its first read). */
@@ -106,7 +109,8 @@ export function createCoreContext(config: ThreadlinkConfig): CoreContext {
     });
   const matcher: Matcher = createMatcher(config.matching ?? {});
   const options: EngineOptions = { ...defaultEngineOptions, ...(config.engine ?? {}) };
-  const sessionFor = createSessionFactory({ store, sealer, logger, clock, webhookUrl: webhook });
+  const orgCache = createOrgCache({ store, clock });
+  const sessionFor = createSessionFactory({ store, sealer, logger, clock, webhookUrl: webhook, orgCache });
   const telemetry = createTelemetry();
   const engine = new SyncEngine({ store, providers, queue, matcher, resolver: config.resolver, sessionFor, events, logger, clock, options, telemetry });
   let initialized: Promise<void> | undefined;
@@ -168,6 +172,7 @@ export function createCoreContext(config: ThreadlinkConfig): CoreContext {
     limits: Object.freeze({ maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES }),
     urls,
     sessionFor,
+    orgCache,
     connectCookie,
     init,
     providerOf,

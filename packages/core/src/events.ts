@@ -27,6 +27,12 @@ export interface ThreadlinkEvents {
   'sync.error': { connectionId: string; code: ErrorCode; message: string; retryable: boolean; attempt: number };
   'notification.received': { provider: string; connectionIds: string[]; hints: number };
   'notification.rejected': { provider: string; code: ErrorCode; status: number };
+  /** Organizations (issue 19): ids and counts only, never credentials. */
+  'org.connected': { orgId: string; tenantId: string; provider: string };
+  'org.mailbox.added': { orgId: string; tenantId: string; connectionId: string; kind: 'user' | 'shared' };
+  'org.mailbox.removed': { orgId: string; tenantId: string; connectionId: string };
+  'org.needs_reauth': { orgId: string; tenantId: string; provider: string; reason: string };
+  'org.disconnected': { orgId: string; tenantId: string; mailboxes: number };
 }
 
 export type ThreadlinkEventName = keyof ThreadlinkEvents;
@@ -52,6 +58,11 @@ export const THREADLINK_EVENT_NAMES = [
   'sync.error',
   'notification.received',
   'notification.rejected',
+  'org.connected',
+  'org.mailbox.added',
+  'org.mailbox.removed',
+  'org.needs_reauth',
+  'org.disconnected',
 ] as const satisfies readonly ThreadlinkEventName[];
 
 // Compile-time check that the list names every event.

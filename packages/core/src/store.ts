@@ -15,6 +15,7 @@ export {
   parseStoredMessage,
   parseStoredLink,
   parseStoredConnection,
+  parseStoredOrganization,
   parseHealthPatch,
   parseLabelDirectory,
   applyConnectionPatch,

@@ -23,6 +23,7 @@ import { createForward } from './messages/forward.js';
 import { createDraftContext } from './messages/draft-context.js';
 import { createReply } from './messages/reply.js';
 import { withLabelNames, type LabeledMessage } from './labels/names.js';
+import { createOrgCommands } from './org/commands.js';
 import { createPolicyCommands } from './policy/commands.js';
 import { createTimelineReads } from './timeline/reads.js';
 import { createReceiveWebhook } from './webhooks/receive.js';
@@ -90,6 +91,7 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
     contacts: { suggest: contacts.suggest },
     matching: createRematching(context),
     policy: createPolicyCommands(context),
+    org: createOrgCommands(context),
   };
   registerInternals(threadlink, { engine: context.engine, store: context.store, queue: context.queue, matcher: context.matcher, sealer: context.sealer });
   return threadlink;

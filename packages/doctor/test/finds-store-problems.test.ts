@@ -78,7 +78,8 @@ describe('store', () => {
     const { migrated } = await storeChecks({ kind: 'pglite', dataDir });
     expect(migrated).toMatchObject({
       status: 'fail',
-      detail: 'Schema "threadlink" is at version 0; this threadlink ships 4 — pending: 1_init, 2_open_provider_id, 3_labels, 4_ingestion_policies.',
+      detail:
+        'Schema "threadlink" is at version 0; this threadlink ships 5 — pending: 1_init, 2_open_provider_id, 3_labels, 4_ingestion_policies, 5_organizations.',
       fix: MIGRATE,
     });
   });
@@ -93,7 +94,7 @@ describe('store', () => {
     await tamper(newer, "INSERT INTO threadlink.schema_migrations (version, name) VALUES (99, 'future')");
     expect((await storeChecks({ kind: 'pglite', dataDir: newer })).migrated).toMatchObject({
       status: 'warn',
-      detail: 'Schema "threadlink" is at version 99, newer than this threadlink (4): a newer release migrated it.',
+      detail: 'Schema "threadlink" is at version 99, newer than this threadlink (5): a newer release migrated it.',
     });
   });
 });

@@ -51,7 +51,7 @@ describe('a correct setup', () => {
     );
     expect(detail('google.push-authentication')).toContain('for audience "https://crm.acme.example/threadlink/webhooks/gmail" (set on the subscription)');
     expect(detail('microsoft.notification-url')).toMatch(/echoed the validation token as text\/plain in \d+ ms/);
-    expect(detail('store-migrated')).toBe('Schema "threadlink" is at version 4, the latest this threadlink ships, with all 9 tables.');
+    expect(detail('store-migrated')).toBe('Schema "threadlink" is at version 5, the latest this threadlink ships, with all 10 tables.');
 
     const text = formatReport(report);
     expect(text.split('\n')[0]).toBe('threadlink doctor: 15 passed, 1 warning, 0 failed, 1 skipped');

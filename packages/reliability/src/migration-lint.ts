@@ -38,6 +38,8 @@ const ALLOWED: Record<string, string> = {
     'loosens the provider CHECK (closed list → any slug): every value release 1 writes still passes, and the constraint is no ON CONFLICT target',
   '2:add-constraint':
     "re-adds the looser provider CHECK in the same transaction; the validating scan is of `connections` (one row per mailbox), a moment's lock",
+  '5:index-on-existing-table':
+    "`connections_org` (org_id) is built on `connections` (one row per mailbox: thousands, not millions), a moment's SHARE lock; it is partial (org_id IS NOT NULL), so while release N-1 runs it holds no entry at all",
 };
 
 const statementsOf = (sql: string): string[] =>

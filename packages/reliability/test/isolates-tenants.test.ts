@@ -1,8 +1,8 @@
 // Tenant isolation as a property: whatever API call tenant A makes with whatever id of tenant B
 // (message, thread, connection) and whatever record, nothing of B is returned and nothing of B
 // changes — B's rows, links, connection state and mailboxes (no mail sent from them) stay as
-// they were.
-import { isThreadlinkError, type PublicConnection, type RecordRef } from '@threadlink/core';
+// they were. Tenant B's organization (issue 19) is neither readable nor changeable by A either.
+import { isThreadlinkError, Organization, type PublicConnection, type RecordRef } from '@threadlink/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '../src/random.js';
@@ -14,6 +14,8 @@ let world: World;
 let bConnections: PublicConnection[];
 let bMessageIds: string[];
 let bThreadIds: string[];
+/** Tenant B's organization (issue 19): an org row whose mailbox is B's Outlook connection. */
+const bOrgId = 'org-b-contoso';
 const records: RecordRef[] = [
   { type: 'client', id: 'c-bigco' },
   { type: 'project', id: 'p-PRJ-1001' },
@@ -45,6 +47,22 @@ beforeAll(async () => {
   await world.microsoft.deliver({ from: 'buyer@bigco.test', to: 'cleo@contoso.test', subject: 'Quote PRJ-1002', text: 'x' });
   await world.settle();
   bConnections = [ben, cleo];
+  await world.backend.primary.saveOrganization(
+    Organization.parse({
+      id: bOrgId,
+      tenantId: B,
+      userId: 'admin-b',
+      provider: 'outlook',
+      directoryId: 'contoso-directory-b',
+      displayName: 'Contoso B',
+      status: 'active',
+      sealedCredentials: 'tl1.k1.sealed-org-credentials-of-b',
+      selection: { mailboxes: ['cleo@contoso.test'] },
+      lastSyncAt: null,
+      createdAt: 1,
+      updatedAt: 1,
+    }),
+  );
   bMessageIds = [];
   bThreadIds = [];
   for (const connection of bConnections) {
@@ -67,6 +85,7 @@ async function snapshotOfB(): Promise<string> {
     for (const providerId of (await store.listProviderMessageIds(connection.id)).sort())
       state.push(await store.getMessageByProviderId(connection.id, providerId));
   }
+  state.push(await store.getOrganization(B, bOrgId));
   state.push(world.google.sentRaw('ben@globex-crm.test').length, world.microsoft.sent('cleo@contoso.test').length);
   return JSON.stringify(state);
 }
@@ -102,12 +121,27 @@ const operations: Record<string, Operation> = {
   'connections.disconnect': ({ connectionId }) => tl().connections.disconnect(connectionId, { tenantId: A, as: 'admin', purge: true }),
   health: ({ connectionId }) => tl().health(connectionId, scope),
   'health.all': () => tl().health.all(scope),
+  'org.get': () => tl().org.get(scope, bOrgId),
+  'org.list': () => tl().org.list(scope),
+  'org.health': () => tl().org.health(scope, bOrgId),
+  'org.sync': () => tl().org.sync(scope, bOrgId),
+  'org.addMailboxes': () => tl().org.addMailboxes(scope, bOrgId, { mailboxes: ['ana@acme.test'] }),
+  'org.removeMailbox': () => tl().org.removeMailbox(scope, bOrgId, 'cleo@contoso.test'),
+  'org.disconnect': () => tl().org.disconnect(scope, bOrgId),
 };
 
 describe('tenant isolation', () => {
   it('no API call of tenant A returns or changes anything of tenant B', async () => {
     const before = await snapshotOfB();
-    const bMarkers = [...bMessageIds, ...bThreadIds, ...bConnections.map((connection) => connection.id), 'ben@globex-crm.test', 'cleo@contoso.test'];
+    const bMarkers = [
+      bOrgId,
+      'contoso-directory-b',
+      ...bMessageIds,
+      ...bThreadIds,
+      ...bConnections.map((connection) => connection.id),
+      'ben@globex-crm.test',
+      'cleo@contoso.test',
+    ];
     const calls = { refused: 0, answered: 0 };
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...Object.keys(operations)), fc.nat(), fc.constantFrom(...records), async (name, index, record) => {
@@ -123,7 +157,7 @@ describe('tenant isolation', () => {
           calls.answered += 1;
         } catch (error) {
           calls.refused += 1;
-          expect(isThreadlinkError(error) ? error.code : String(error)).toMatch(/^(NOT_FOUND|CONNECTION_NOT_FOUND)$/);
+          expect(isThreadlinkError(error) ? error.code : String(error)).toMatch(/^(NOT_FOUND|CONNECTION_NOT_FOUND|ORGANIZATION_NOT_FOUND)$/);
         }
         const text = JSON.stringify(result ?? null);
         for (const marker of bMarkers) expect(text).not.toContain(marker);

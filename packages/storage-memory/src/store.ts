@@ -17,6 +17,7 @@ import {
   parseRecordRef,
   parseHealthPatch,
   parseStoredConnection,
+  parseStoredOrganization,
   recordKey,
   requireTenant,
   stringList,
@@ -70,6 +71,7 @@ function matchesQuery(connection: Connection, query: ConnectionQuery): boolean {
   if (query.provider !== undefined && connection.provider !== query.provider) return false;
   if (query.accountEmail !== undefined && connection.accountEmail !== query.accountEmail.trim().toLowerCase()) return false;
   if (query.status !== undefined && !query.status.includes(connection.status)) return false;
+  if (query.orgId !== undefined && connection.orgId !== query.orgId) return false;
   if (query.subscriptionId !== undefined && !subscriptionIds(connection).includes(query.subscriptionId)) return false;
   if (query.subscriptionIds !== undefined && !subscriptionIds(connection).some((id) => query.subscriptionIds!.includes(id))) return false;
   return true;
@@ -130,6 +132,36 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
         .filter((connection) => matchesQuery(connection, query))
         .sort((left, right) => left.createdAt - right.createdAt || compareIds(left.id, right.id))
         .map(copy);
+    },
+
+    async saveOrganization(input) {
+      const organization = parseStoredOrganization(input);
+      const existing = tables.organizations.get(organization.id);
+      if (existing && existing.tenantId !== organization.tenantId) {
+        throw new ThreadlinkError('INVALID_INPUT', 'An organization cannot move to another tenant', { details: { orgId: organization.id } });
+      }
+      tables.organizations.set(organization.id, copy(organization));
+    },
+
+    async getOrganization(tenantId, orgId) {
+      requireTenant(tenantId);
+      const organization = tables.organizations.get(orgId);
+      return organization && organization.tenantId === tenantId ? copy(organization) : null;
+    },
+
+    async listOrganizations(tenantId) {
+      requireTenant(tenantId);
+      return [...tables.organizations.values()]
+        .filter((organization) => organization.tenantId === tenantId)
+        .sort((left, right) => left.createdAt - right.createdAt || compareIds(left.id, right.id))
+        .map(copy);
+    },
+
+    async deleteOrganization(tenantId, orgId) {
+      requireTenant(tenantId);
+      const organization = tables.organizations.get(orgId);
+      if (!organization || organization.tenantId !== tenantId) return false;
+      return tables.organizations.delete(orgId);
     },
 
     async applySync(connectionId, batch) {

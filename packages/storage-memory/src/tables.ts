@@ -1,6 +1,6 @@
 // The rows. Every value is a private copy (structuredClone in and out), so a caller mutating
 // what it passed or got back can never change what is stored — as with a real database.
-import { compareIds, recordKey, type Connection, type LabelRef, type MessageMeta, type RecordLink } from '@threadlink/core/store';
+import { compareIds, recordKey, type Connection, type LabelRef, type Organization, type MessageMeta, type RecordLink } from '@threadlink/core/store';
 import type { StoredMessage } from '@threadlink/core/store';
 import { createIndexes, indexAdd, indexRemove, recordIndexKey, unindexMessage, type MessageIndexes } from './indexes.js';
 
@@ -35,6 +35,8 @@ export interface Tables {
   /** connection id → its label directory, ordered by id (one write per refresh, names never on messages). */
   labels: Map<string, LabelRef[]>;
   policies: Map<string, PolicyRow>;
+  /** Organization connections (issue 19), by id. */
+  organizations: Map<string, Organization>;
   indexes: MessageIndexes;
 }
 
@@ -47,6 +49,7 @@ export function createTables(): Tables {
     claims: new Map(),
     labels: new Map(),
     policies: new Map(),
+    organizations: new Map(),
     indexes: createIndexes(),
   };
 }
@@ -118,6 +121,7 @@ export function dumpTables(tables: Tables): Record<string, unknown[]> {
     claims: [...tables.claims.values()],
     labels: [...tables.labels.entries()].flatMap(([connectionId, labels]) => labels.map((label) => ({ connectionId, ...label }))),
     policies: [...tables.policies.values()],
+    organizations: [...tables.organizations.values()],
     'index.providerId': [...indexes.byProviderId.entries()].map(([indexKey, id]) => ({ key: indexKey, id })),
     'index.connection': indexRows(indexes.byConnection),
     'index.address': indexRows(indexes.byAddress),

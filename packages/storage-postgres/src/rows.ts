@@ -6,6 +6,7 @@ import type {
   Connection,
   ConnectionHealthState,
   MessageMeta,
+  Organization,
   Participant,
   RecordLink,
   StoredMessage,
@@ -36,6 +37,9 @@ export interface ConnectionRow {
   backfill: BackfillProgress;
   health: ConnectionHealthState;
   shared: boolean;
+  org_id: string | null;
+  mailbox_id: string | null;
+  mailbox_kind: Connection['mailboxKind'] | null;
   created_at: number | string;
   updated_at: number | string;
 }
@@ -55,6 +59,9 @@ export const CONNECTION_COLUMNS = [
   'backfill',
   'health',
   'shared',
+  'org_id',
+  'mailbox_id',
+  'mailbox_kind',
   'created_at',
   'updated_at',
 ] as const;
@@ -75,6 +82,9 @@ export function connectionFromRow(row: ConnectionRow): Connection {
     backfill: row.backfill,
     health: row.health,
     shared: row.shared,
+    ...(row.org_id === null || row.org_id === undefined ? {} : { orgId: row.org_id }),
+    ...(row.mailbox_id === null || row.mailbox_id === undefined ? {} : { mailboxId: row.mailbox_id }),
+    ...(row.mailbox_kind === null || row.mailbox_kind === undefined ? {} : { mailboxKind: row.mailbox_kind }),
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
   };
@@ -97,8 +107,80 @@ export function connectionParams(connection: Connection): unknown[] {
     JSON.stringify(connection.backfill),
     JSON.stringify(connection.health),
     connection.shared,
+    connection.orgId ?? null,
+    connection.mailboxId ?? null,
+    connection.mailboxKind ?? null,
     connection.createdAt,
     connection.updatedAt,
+  ];
+}
+
+export interface OrganizationRow {
+  tenant_id: string;
+  id: string;
+  user_id: string;
+  provider: Organization['provider'];
+  directory_id: string;
+  display_name: string | null;
+  status: Organization['status'];
+  sealed_credentials: string;
+  selection: Organization['selection'];
+  problems: Organization['problems'];
+  last_sync_at: number | string | null;
+  created_at: number | string;
+  updated_at: number | string;
+}
+
+export const ORGANIZATION_COLUMNS = [
+  'tenant_id',
+  'id',
+  'user_id',
+  'provider',
+  'directory_id',
+  'display_name',
+  'status',
+  'sealed_credentials',
+  'selection',
+  'problems',
+  'last_sync_at',
+  'created_at',
+  'updated_at',
+] as const;
+
+export function organizationFromRow(row: OrganizationRow): Organization {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    userId: row.user_id,
+    provider: row.provider,
+    directoryId: row.directory_id,
+    displayName: row.display_name,
+    status: row.status,
+    sealedCredentials: row.sealed_credentials,
+    selection: row.selection,
+    problems: row.problems,
+    lastSyncAt: toNullableNumber(row.last_sync_at),
+    createdAt: toNumber(row.created_at),
+    updatedAt: toNumber(row.updated_at),
+  };
+}
+
+/** Parameters in ORGANIZATION_COLUMNS order. */
+export function organizationParams(organization: Organization): unknown[] {
+  return [
+    organization.tenantId,
+    organization.id,
+    organization.userId,
+    organization.provider,
+    organization.directoryId,
+    organization.displayName,
+    organization.status,
+    organization.sealedCredentials,
+    JSON.stringify(organization.selection),
+    JSON.stringify(organization.problems),
+    organization.lastSyncAt,
+    organization.createdAt,
+    organization.updatedAt,
   ];
 }
 

@@ -14,6 +14,7 @@ import {
   parseManualLink,
   parseRecordRef,
   parseStoredConnection,
+  parseStoredOrganization,
   parseSyncBatch,
   parseTimelineQuery,
   requireTenant,
@@ -55,6 +56,9 @@ import {
   connectionFromRow,
   connectionParams,
   linkFromRow,
+  ORGANIZATION_COLUMNS,
+  organizationFromRow,
+  organizationParams,
   linkJson,
   messageFromRow,
   messageJson,
@@ -65,6 +69,7 @@ import {
   type ConnectionRow,
   type LinkRow,
   type MessageRow,
+  type OrganizationRow,
 } from './rows.js';
 import type { SqlClient, SqlExecutor } from './sql-client.js';
 
@@ -79,6 +84,7 @@ export const STORE_TABLES = [
   'leases',
   'claims',
   'ingestion_policies',
+  'organizations',
 ] as const;
 
 export interface SqlStoreOptions {
@@ -180,6 +186,21 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
   async function readMessages(executor: SqlExecutor, where: string, params: unknown[], tail = 'ORDER BY m.received_at, m.id'): Promise<StoredMessage[]> {
     const result = await executor.query<MessageRow>(`${selectMessages} WHERE ${where} ${tail}`, params);
     return result.rows.map(messageFromRow);
+  }
+
+  /** Insert or replace a row by id, never across tenants: false when the id belongs to another tenant. */
+  async function upsertInTenant(name: string, columns: readonly string[], params: unknown[]): Promise<boolean> {
+    const placeholders = columns.map((_column, index) => `$${index + 1}`).join(', ');
+    const updates = columns
+      .filter((column) => column !== 'id' && column !== 'tenant_id')
+      .map((column) => `${column} = EXCLUDED.${column}`)
+      .join(', ');
+    const result = await sql.query(
+      `INSERT INTO ${table(name)} AS stored (${columns.join(', ')}) VALUES (${placeholders})
+       ON CONFLICT (id) DO UPDATE SET ${updates} WHERE stored.tenant_id = EXCLUDED.tenant_id`,
+      params,
+    );
+    return result.rowCount > 0;
   }
 
   async function lockConnection(tx: SqlExecutor, connectionId: string): Promise<Connection | null> {
@@ -311,16 +332,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     async saveConnection(input) {
       const connection = parseStoredConnection(input);
       await run('saveConnection', async () => {
-        const placeholders = CONNECTION_COLUMNS.map((_column, index) => `$${index + 1}`).join(', ');
-        const updates = CONNECTION_COLUMNS.filter((column) => column !== 'id' && column !== 'tenant_id')
-          .map((column) => `${column} = EXCLUDED.${column}`)
-          .join(', ');
-        const result = await sql.query(
-          `INSERT INTO ${table('connections')} AS stored (${CONNECTION_COLUMNS.join(', ')}) VALUES (${placeholders})
-           ON CONFLICT (id) DO UPDATE SET ${updates} WHERE stored.tenant_id = EXCLUDED.tenant_id`,
-          connectionParams(connection),
-        );
-        if (result.rowCount === 0) {
+        if (!(await upsertInTenant('connections', CONNECTION_COLUMNS, connectionParams(connection)))) {
           throw new ThreadlinkError('INVALID_INPUT', 'A connection cannot move to another tenant', { details: { connectionId: connection.id } });
         }
       });
@@ -372,6 +384,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         if (query.provider !== undefined) add((p) => `provider = ${p}`, query.provider);
         if (query.accountEmail !== undefined) add((p) => `account_email = ${p}`, query.accountEmail.trim().toLowerCase());
         if (query.status !== undefined) add((p) => `status = ANY(${p}::text[])`, stringList(query.status, 'status'));
+        if (query.orgId !== undefined) add((p) => `org_id = ${p}`, query.orgId);
         if (query.subscriptionId !== undefined) {
           add((p) => `subscription -> 'items' @> jsonb_build_array(jsonb_build_object('id', ${p}::text))`, query.subscriptionId);
         }
@@ -388,6 +401,42 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
         const result = await sql.query<ConnectionRow>(`SELECT * FROM ${table('connections')} ${where} ORDER BY created_at, id`, params);
         return result.rows.map(connectionFromRow);
+      });
+    },
+
+    // ── Organizations ──────────────────────────────────────────────────────────────────────
+
+    async saveOrganization(input) {
+      const organization = parseStoredOrganization(input);
+      await run('saveOrganization', async () => {
+        if (!(await upsertInTenant('organizations', ORGANIZATION_COLUMNS, organizationParams(organization)))) {
+          throw new ThreadlinkError('INVALID_INPUT', 'An organization cannot move to another tenant', { details: { orgId: organization.id } });
+        }
+      });
+    },
+
+    async getOrganization(tenantId, orgId) {
+      requireTenant(tenantId);
+      return run('getOrganization', async () => {
+        const result = await sql.query<OrganizationRow>(`SELECT * FROM ${table('organizations')} WHERE tenant_id = $1 AND id = $2`, [tenantId, orgId]);
+        const row = result.rows[0];
+        return row ? organizationFromRow(row) : null;
+      });
+    },
+
+    async listOrganizations(tenantId) {
+      requireTenant(tenantId);
+      return run('listOrganizations', async () => {
+        const result = await sql.query<OrganizationRow>(`SELECT * FROM ${table('organizations')} WHERE tenant_id = $1 ORDER BY created_at, id`, [tenantId]);
+        return result.rows.map(organizationFromRow);
+      });
+    },
+
+    async deleteOrganization(tenantId, orgId) {
+      requireTenant(tenantId);
+      return run('deleteOrganization', async () => {
+        const result = await sql.query(`DELETE FROM ${table('organizations')} WHERE tenant_id = $1 AND id = $2`, [tenantId, orgId]);
+        return result.rowCount > 0;
       });
     },
 

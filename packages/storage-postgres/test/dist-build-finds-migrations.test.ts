@@ -48,7 +48,7 @@ describe('dist build', () => {
     });
     const results = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, { applied: number[]; tables: string[] }>;
     const expected = {
-      applied: [1, 2, 3, 4],
+      applied: [1, 2, 3, 4, 5],
       tables: [
         'claims',
         'connections',
@@ -56,6 +56,7 @@ describe('dist build', () => {
         'labels',
         'leases',
         'messages',
+        'organizations',
         'participants',
         'record_links',
         'reference_tokens',

@@ -59,9 +59,12 @@ for (const backend of backends) {
         claims: `$1 = ANY(string_to_array(key, ':'))`,
         ingestion_policies: 'connection_id = $1',
       };
-      expect(tables).toEqual(Object.keys(naming).sort());
+      // An organization row names no connection: it owns them (connections.org_id) and goes with
+      // tl.org.disconnect, after every mailbox of it was purged (core's org tests count those rows).
+      const namingNoConnection = ['organizations'];
+      expect(tables).toEqual([...Object.keys(naming), ...namingNoConnection].sort());
       const counts: Record<string, number> = {};
-      for (const table of tables) {
+      for (const table of tables.filter((name) => !namingNoConnection.includes(name))) {
         const result = await store.sql.query<{ count: number | string }>(`SELECT count(*) AS count FROM "${store.schema}".${table} WHERE ${naming[table]}`, [
           connectionId,
         ]);

@@ -16,6 +16,7 @@ import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { publicConnection, type PublicConnection } from '../events.js';
 import { stableId } from '../security/hash.js';
 import { cookieMatches, parseCookieHeader } from './binding.js';
+import { carriedOver, goLive } from './go-live.js';
 import { openState, type OAuthState } from './state.js';
 
 /** What ties a completion to the flow's initiator; the route and the public call each pass their own. */
@@ -53,7 +54,7 @@ function checkBinding(state: OAuthState, binding: FlowBinding): void {
 }
 
 export function createConnectComplete(context: CoreContext): CompleteConnection {
-  const { store, sealer, clock, engine, events, logger } = context;
+  const { store, sealer, clock, events, logger } = context;
   const loginHintMode = context.config.connect?.loginHint ?? 'enforce';
   return async function connectComplete(input, binding) {
     await context.init();
@@ -84,18 +85,7 @@ export function createConnectComplete(context: CoreContext): CompleteConnection 
       status: 'connecting',
       sealedTokens: sealTokens(sealer, account.tokens),
       scopes: account.scopes,
-      subscription: existing?.subscription ?? null,
-      cursor: existing?.cursor ?? null,
-      backfill: existing?.backfill ?? { state: 'pending', done: 0, estimatedTotal: null, resume: null, startedAt: null, finishedAt: null, rate: null },
-      health: existing?.health ?? {
-        lastPushAt: null,
-        lastSyncAt: null,
-        lastFullSyncAt: null,
-        newestChangeAt: null,
-        consecutiveErrors: 0,
-        lastErrorCode: null,
-        lastErrorAt: null,
-      },
+      ...carriedOver(existing),
       shared: existing?.shared ?? false,
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
@@ -129,21 +119,7 @@ export function createConnectComplete(context: CoreContext): CompleteConnection 
         accountEmail: account.accountEmail,
       });
     }
-    const session = await context.sessionFor(connection);
-    const subscribed = await provider.subscribe(session);
-    const backfillDone = connection.backfill.state === 'done';
-    const live = await store.patchConnection(connection.id, {
-      subscription: subscribed.subscription,
-      // A reconnect keeps its cursor: replacing it would skip what happened while it was down.
-      cursor: connection.cursor ?? subscribed.cursor,
-      status: backfillDone ? 'live' : 'backfilling',
-      health: { consecutiveErrors: 0, lastErrorCode: null },
-      updatedAt: clock.now(),
-    });
-    if (!live) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'The connection vanished while connecting');
-    events.emit('connection.live', { connection: publicConnection(live) });
-    if (!backfillDone) await engine.enqueue('backfill', live.id);
-    if (existing?.cursor) await engine.requestSync(live.id, 'reconnect');
+    const live = await goLive(context, provider, connection, Boolean(existing?.cursor));
     return publicConnection(live);
   };
 }

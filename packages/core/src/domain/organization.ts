@@ -64,6 +64,21 @@ export const OrgCredentials = z.discriminatedUnion('kind', [
 ]);
 export type OrgCredentials = z.infer<typeof OrgCredentials>;
 
+/**
+ * A mailbox of the selection the org could not open at the last sync (added in phase 1 of issue 19):
+ * `forbidden` (outside an Exchange application access policy, not delegated) or `not_found`.
+ * Reported on the org's health and not retried until the next `tl.org.sync()`.
+ */
+export const OrgMailboxProblem = z.strictObject({
+  email: EmailAddress,
+  mailboxId: z.string().min(1).max(256),
+  reason: z.enum(['forbidden', 'not_found']),
+  /** The provider's short reason (never message content). */
+  message: z.string().max(512),
+  at: EpochMs,
+});
+export type OrgMailboxProblem = z.infer<typeof OrgMailboxProblem>;
+
 export const Organization = z.strictObject({
   id: z.string().min(1),
   tenantId: z.string().min(1),
@@ -79,6 +94,8 @@ export const Organization = z.strictObject({
   selection: OrgSelection,
   /** When the directory was last read and applied (`tl.org.sync`), null before the first time. */
   lastSyncAt: EpochMs.nullable(),
+  /** Mailboxes of the selection that could not be opened at the last sync (see OrgMailboxProblem). */
+  problems: z.array(OrgMailboxProblem).max(10_000).default([]),
   createdAt: EpochMs,
   updatedAt: EpochMs,
 });

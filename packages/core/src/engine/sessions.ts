@@ -7,6 +7,7 @@ import type { ProviderSession } from '../ports/mail-provider.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { Sealer } from '../security/sealing.js';
 import type { Clock } from '../util/clock.js';
+import { createOrgCache, mailboxGrant, type OrgCache } from '../org/grants.js';
 
 const TOKEN_PURPOSE = 'provider-tokens';
 
@@ -16,6 +17,8 @@ export interface SessionFactoryDeps {
   logger: Logger;
   clock: Clock;
   webhookUrl: (provider: string) => string;
+  /** Organizations read for org mailbox connections (`session.grant`); one is made when absent. */
+  orgCache?: OrgCache;
 }
 
 export function sealTokens(sealer: Sealer, tokens: ProviderTokens): string {
@@ -49,6 +52,7 @@ export function transientSession(
 }
 
 export function createSessionFactory(deps: SessionFactoryDeps) {
+  const orgCache = deps.orgCache ?? createOrgCache(deps);
   return async function sessionFor(connection: Connection, signal?: AbortSignal): Promise<ProviderSession> {
     let tokens = openTokens(deps.sealer, connection.sealedTokens);
     if (deps.sealer.keyIdOf(connection.sealedTokens) !== deps.sealer.currentKeyId) {
@@ -57,8 +61,12 @@ export function createSessionFactory(deps: SessionFactoryDeps) {
       await deps.store.patchConnection(connection.id, { sealedTokens: connection.sealedTokens, updatedAt: deps.clock.now() });
     }
     const logger = deps.logger;
+    const { orgId } = connection;
+    // An org's mailbox acts with the org's grant; the organization comes from the cache (no store read per job).
+    const grant = orgId === undefined ? undefined : await mailboxGrant({ ...connection, orgId }, { ...deps, cache: orgCache, ...(signal ? { signal } : {}) });
     return {
       connection,
+      ...(grant ? { grant } : {}),
       tokens: () => tokens,
       async updateTokens(next) {
         tokens = ProviderTokensSchema.parse(next);

@@ -10,6 +10,7 @@
 // in binary order (Postgres `COLLATE "C"`). Returned objects are copies. Leases and claims are live
 // while `now < expiresAt`. Lease/claim keys name a connection by a `:` segment (`sync:<id>`).
 import type { ConnectionPolicy, TenantPolicy } from '../domain/policy.js';
+import type { Organization } from '../domain/organization.js';
 import type { Connection, ConnectionHealthState, ConnectionStatus, LabelRef, MessageMeta, ProviderId, RecordLink, RecordRef } from '../domain/schemas.js';
 
 export interface SyncBatch {
@@ -73,6 +74,8 @@ export interface ConnectionQuery {
    */
   subscriptionIds?: string[];
   status?: ConnectionStatus[];
+  /** The mailbox connections an organization owns (issue 19). */
+  orgId?: string;
 }
 
 /**
@@ -327,6 +330,16 @@ export interface MetadataStore {
    * not an error: the claim is still taken.
    */
   claimPush(claim: PushClaim): Promise<boolean>;
+
+  // Organizations (issue 19): one admin approval owning mailbox connections (`Connection.orgId`)
+  /** Insert or replace (parsed as Organization). Moving an existing organization to another tenant is INVALID_INPUT. */
+  saveOrganization(organization: Organization): Promise<void>;
+  /** Tenant-scoped: another tenant's id answers null. */
+  getOrganization(tenantId: string, orgId: string): Promise<Organization | null>;
+  /** The tenant's organizations, ordered by createdAt, then id. */
+  listOrganizations(tenantId: string): Promise<Organization[]>;
+  /** Deletes the organization row (tenant-scoped); its connections are purged by the caller first. True when a row went. */
+  deleteOrganization(tenantId: string, orgId: string): Promise<boolean>;
 
   // Offboarding
   /** Deletes every row of the connection: itself, messages, their links, its labels, its policy, leases and claims named for it. */

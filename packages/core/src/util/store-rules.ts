@@ -13,6 +13,7 @@ import {
   type Participant,
   type RecordRef,
 } from '../domain/schemas.js';
+import { Organization } from '../domain/organization.js';
 import { ThreadlinkError } from '../errors.js';
 import type { ConnectionPatch, LeaseRequest } from '../ports/metadata-store.js';
 import { domainOf } from './headers.js';
@@ -42,6 +43,8 @@ export function parseStoreInput<Schema extends z.ZodType>(schema: Schema, value:
 export const parseStoredMessage = (value: unknown): MessageMeta => parseStoreInput(MessageMeta, value, 'message');
 export const parseStoredLink = (value: unknown): RecordLink => parseStoreInput(RecordLink, value, 'record link');
 export const parseStoredConnection = (value: unknown): Connection => parseStoreInput(Connection, value, 'connection');
+
+export const parseStoredOrganization = (value: unknown): Organization => parseStoreInput(Organization, value, 'organization');
 
 /** A label directory as saveLabels takes it: each entry a LabelRef, an id twice keeps the last, ordered by id (binary). */
 export function parseLabelDirectory(value: unknown): LabelRef[] {

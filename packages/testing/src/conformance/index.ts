@@ -8,6 +8,7 @@ import { coordinationCases } from './cases/coordination.js';
 import { labelCases } from './cases/labels.js';
 import { linkCases } from './cases/links.js';
 import { offboardingCases } from './cases/offboarding.js';
+import { organizationCases } from './cases/organizations.js';
 import { policyCases } from './cases/policies.js';
 import { participantCases } from './cases/participants.js';
 import { privacyCases } from './cases/privacy.js';
@@ -64,6 +65,7 @@ export function runStoreConformance<Store extends MetadataStore>(options: StoreC
     offboardingCases(context);
     privacyCases(context);
     policyCases(context);
+    organizationCases(context);
   });
 }
 

@@ -1,0 +1,102 @@
+// Applying an organization's selection (`tl.org.sync`): the directory is read with listMailboxes,
+// mailboxes that joined are opened (bounded concurrency) and connected, mailboxes that left are
+// offboarded, and the ones the app may not act on are recorded as problems (reported, not retried
+// until the next sync). Two syncs of one org never overlap: a lease per org; the second answers
+// `inProgress: true` at once. A revoked org grant turns the org and every mailbox needs_reauth.
+import type { OrgSyncReport } from './types.js';
+import type { CoreContext } from '../context.js';
+import type { Organization, OrgMailboxProblem } from '../domain/organization.js';
+import type { Connection } from '../domain/schemas.js';
+import { isThreadlinkError } from '../errors.js';
+import { publicConnection } from '../events.js';
+import type { DirectoryMailbox } from '../ports/organization.js';
+import { randomId } from '../util/clock.js';
+import { mapWithConcurrency } from '../util/concurrency.js';
+import { orgSupportOf } from './access.js';
+import { orgGrant } from './grants.js';
+import { connectMailbox, offboardMailbox } from './mailboxes.js';
+
+/** Mailboxes opened at once: one app token and one cheap read each, far inside Graph's and Gmail's per-app limits. */
+const OPEN_CONCURRENCY = 4;
+/** How long one sync may hold the org's lease (it is released when the sync ends). */
+const SYNC_LEASE_MS = 10 * 60_000;
+
+class OrgRevoked extends Error {}
+
+async function markNeedsReauth(context: CoreContext, organization: Organization, reason: string): Promise<void> {
+  const now = context.clock.now();
+  await context.orgCache.save({ ...organization, status: 'needs_reauth', updatedAt: now });
+  for (const connection of await context.store.listConnections({ tenantId: organization.tenantId, orgId: organization.id })) {
+    if (connection.status === 'needs_reauth' || connection.status === 'disconnected') continue;
+    const patched = await context.store.patchConnection(connection.id, {
+      status: 'needs_reauth',
+      health: { lastErrorCode: 'AUTH_REVOKED', lastErrorAt: now },
+      updatedAt: now,
+    });
+    if (patched) context.events.emit('connection.needs_reauth', { connection: publicConnection(patched), reason });
+  }
+  context.events.emit('org.needs_reauth', { orgId: organization.id, tenantId: organization.tenantId, provider: organization.provider, reason });
+}
+
+const emptyReport = (orgId: string): OrgSyncReport => ({ orgId, added: [], removed: [], forbidden: [], notFound: [], unchanged: [], inProgress: false });
+
+export async function syncOrganization(context: CoreContext, organization: Organization): Promise<OrgSyncReport> {
+  const report = emptyReport(organization.id);
+  if (organization.status === 'needs_reauth') return report;
+  const owner = randomId(12);
+  const key = `org-sync:${organization.id}`;
+  if (!(await context.store.acquireLease({ key, owner, ttlMs: SYNC_LEASE_MS, now: context.clock.now() }))) return { ...report, inProgress: true };
+  try {
+    return await applySelection(context, organization, report);
+  } catch (error) {
+    if (!(error instanceof OrgRevoked) && !(isThreadlinkError(error) && error.code === 'AUTH_REVOKED')) throw error;
+    await markNeedsReauth(context, organization, 'the organization grant was revoked');
+    return report;
+  } finally {
+    await context.store.releaseLease(key, owner);
+  }
+}
+
+async function applySelection(context: CoreContext, organization: Organization, report: OrgSyncReport): Promise<OrgSyncReport> {
+  const { provider, organization: support } = orgSupportOf(context, organization.provider);
+  const grant = orgGrant(organization, { ...context, cache: context.orgCache });
+  const directory = await support.listMailboxes(grant, organization.selection);
+  const wanted = new Map<string, DirectoryMailbox>(directory.map((mailbox) => [mailbox.email.toLowerCase(), mailbox]));
+  const owned = await context.store.listConnections({ tenantId: organization.tenantId, orgId: organization.id });
+  const byEmail = new Map<string, Connection>(owned.map((connection) => [connection.accountEmail, connection]));
+  const problems: OrgMailboxProblem[] = [];
+  const toOpen = [...wanted.values()].filter((mailbox) => {
+    const existing = byEmail.get(mailbox.email.toLowerCase());
+    if (existing && existing.status !== 'needs_reauth' && existing.status !== 'disconnected') {
+      report.unchanged.push(existing.accountEmail);
+      return false;
+    }
+    return true;
+  });
+  await mapWithConcurrency(toOpen, OPEN_CONCURRENCY, async (mailbox) => {
+    const opened = await support.openMailbox(grant, mailbox);
+    const email = mailbox.email.toLowerCase();
+    if (!opened.ok) {
+      if (opened.reason === 'revoked') throw new OrgRevoked(opened.message);
+      problems.push({ email, mailboxId: mailbox.id, reason: opened.reason, message: opened.message.slice(0, 512), at: context.clock.now() });
+      (opened.reason === 'forbidden' ? report.forbidden : report.notFound).push(email);
+      return;
+    }
+    const connection = await connectMailbox(context, provider, organization, mailbox, opened, byEmail.get(email));
+    report.added.push(email);
+    context.events.emit('org.mailbox.added', { orgId: organization.id, tenantId: organization.tenantId, connectionId: connection.id, kind: mailbox.kind });
+  });
+  for (const connection of owned) {
+    if (wanted.has(connection.accountEmail)) continue;
+    await offboardMailbox(context, provider, connection);
+    report.removed.push(connection.accountEmail);
+    context.events.emit('org.mailbox.removed', { orgId: organization.id, tenantId: organization.tenantId, connectionId: connection.id });
+  }
+  const current = await context.store.getOrganization(organization.tenantId, organization.id);
+  if (current) {
+    const now = context.clock.now();
+    await context.orgCache.save({ ...current, problems: problems.sort((left, right) => (left.email < right.email ? -1 : 1)), lastSyncAt: now, updatedAt: now });
+  }
+  for (const list of [report.added, report.removed, report.forbidden, report.notFound, report.unchanged]) list.sort();
+  return report;
+}

@@ -1,0 +1,209 @@
+// tl.org.* (issue 19, phase 1) against an in-test provider whose `organization` support serves a
+// directory: one direct connect makes every chosen mailbox (people and a shared one) a live
+// connection owned by the org; sync picks up joiners and offboards leavers (rows purged, no
+// revoke); a forbidden mailbox is reported, not connected; a revoked grant turns everything
+// needs_reauth; disconnect leaves no row; another tenant can neither see nor touch the org.
+import { isThreadlinkError, ThreadlinkError, type ThreadlinkEvents } from '@threadlink/core';
+import type { DirectoryMailbox, OrganizationSupport } from '@threadlink/core/provider';
+import { memoryStore, memoryStoreRaw } from '@threadlink/storage-memory';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startedHarness } from './support/harness.js';
+import { scriptedMailbox } from './support/scripted-provider.js';
+
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (stops.length) await stops.pop()!();
+});
+
+const PRIVATE_KEY = '-----BEGIN PRIVATE KEY-----\nMIIEvQ-canary-private-key\n-----END PRIVATE KEY-----';
+const ADMIN = { tenantId: 't1', as: 'admin' } as const;
+
+function person(email: string, kind: DirectoryMailbox['kind'] = 'user'): DirectoryMailbox {
+  return { id: `id-${email}`, email, displayName: email.split('@')[0]!, kind };
+}
+
+async function orgHarness() {
+  const mailbox = scriptedMailbox('unused@acme.example', 'gmail');
+  mailbox.add({ subject: 'history PRJ-1042' });
+  const directory = new Map<string, DirectoryMailbox>(['ana@acme.example', 'bo@acme.example', 'cy@acme.example'].map((email) => [email, person(email)]));
+  directory.set('sales@acme.example', person('sales@acme.example', 'shared'));
+  const forbidden = new Set<string>(['cy@acme.example']);
+  const calls = { open: [] as string[], list: 0, revoked: false };
+  const organization: OrganizationSupport = {
+    async connectDirect(input) {
+      const key = input.credentials as { client_email: string; private_key: string };
+      return {
+        directoryId: input.directoryId,
+        displayName: 'Acme',
+        credentials: { kind: 'google-service-account', clientEmail: key.client_email, privateKey: key.private_key, adminEmail: input.adminEmail },
+      };
+    },
+    async listMailboxes(grant, selection) {
+      calls.list += 1;
+      if (calls.revoked) throw new ThreadlinkError('AUTH_REVOKED', 'unauthorized_client');
+      expect(grant.credentials).toMatchObject({ kind: 'google-service-account', privateKey: PRIVATE_KEY });
+      const chosen = selection.all ? [...directory.keys()] : [...selection.mailboxes, ...selection.shared];
+      return chosen.flatMap((email) => directory.get(email) ?? []);
+    },
+    async openMailbox(_grant, found) {
+      calls.open.push(found.email);
+      if (calls.revoked) return { ok: false, reason: 'revoked', message: 'invalid_grant' };
+      if (forbidden.has(found.email)) return { ok: false, reason: 'forbidden', message: 'Not delegated' };
+      return { ok: true, tokens: { accessToken: `app-token-${found.email}` }, scopes: ['gmail.metadata'], displayName: found.displayName };
+    },
+  };
+  mailbox.provider = { ...mailbox.provider, organization };
+  const store = memoryStore();
+  const { tl } = await startedHarness({ store }, mailbox);
+  stops.push(() => tl.stop());
+  const events: Array<{ name: string; payload: unknown }> = [];
+  for (const name of ['org.connected', 'org.mailbox.added', 'org.mailbox.removed', 'org.needs_reauth', 'org.disconnected'] as const) {
+    tl.events.on(name, (payload: ThreadlinkEvents[typeof name]) => events.push({ name, payload }));
+  }
+  const connect = () =>
+    tl.org.connect.direct({
+      tenantId: 't1',
+      userId: 'admin-1',
+      provider: 'gmail',
+      directoryId: 'acme.example',
+      adminEmail: 'it@acme.example',
+      credentials: { client_email: 'sync@acme.iam.gserviceaccount.com', private_key: PRIVATE_KEY },
+      selection: { mailboxes: ['ana@acme.example', 'bo@acme.example', 'cy@acme.example'], shared: ['sales@acme.example'] },
+    });
+  return { tl, store, mailbox, directory, forbidden, calls, connect, events };
+}
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (caught: unknown) => caught,
+  );
+  expect(isThreadlinkError(error) ? error.code : error).toBe(code);
+}
+
+describe('tl.org (organization-wide connect)', () => {
+  it('connects every chosen mailbox, the shared one too, and reports the forbidden one without connecting it', async () => {
+    const { tl, store, connect, calls, events, mailbox } = await orgHarness();
+    const { organization, report } = await connect();
+    await tl.idle();
+    expect(report).toMatchObject({ added: ['ana@acme.example', 'bo@acme.example', 'sales@acme.example'], forbidden: ['cy@acme.example'], removed: [] });
+    expect(organization).toMatchObject({ status: 'active', directoryId: 'acme.example', problems: [{ email: 'cy@acme.example', reason: 'forbidden' }] });
+    expect(organization).not.toHaveProperty('sealedCredentials');
+    const owned = await store.listConnections({ tenantId: 't1', orgId: organization.id });
+    expect(owned.map((connection) => [connection.accountEmail, connection.status, connection.mailboxKind])).toEqual([
+      ['ana@acme.example', 'live', 'user'],
+      ['bo@acme.example', 'live', 'user'],
+      ['sales@acme.example', 'live', 'shared'],
+    ]);
+    // Back-filled like a user's connection.
+    for (const connection of owned) expect(await store.listProviderMessageIds(connection.id)).toEqual(mailbox.ids());
+    expect(mailbox.calls.subscribe).toBe(3);
+    // The key is sealed at rest: no row holds it.
+    expect(JSON.stringify(await memoryStoreRaw(store).dump())).not.toContain('canary-private-key');
+    expect(JSON.stringify(events)).not.toContain('canary-private-key');
+    expect(events.filter((event) => event.name === 'org.mailbox.added')).toHaveLength(3);
+
+    const health = await tl.org.health({ tenantId: 't1', userId: 'someone' }, organization.id);
+    expect(health).toMatchObject({ status: 'active', counts: { live: 3 }, problems: [{ email: 'cy@acme.example', reason: 'forbidden' }] });
+    expect(health.mailboxes.map((entry) => [entry.email, entry.kind, entry.verdict])).toEqual([
+      ['ana@acme.example', 'user', 'healthy'],
+      ['bo@acme.example', 'user', 'healthy'],
+      ['sales@acme.example', 'shared', 'healthy'],
+    ]);
+    // Forbidden is not retried in the background: only the next sync asks again.
+    calls.open.length = 0;
+    await tl.maintain();
+    await tl.idle();
+    expect(calls.open).toEqual([]);
+    expect((await tl.org.sync(ADMIN, organization.id)).forbidden).toEqual(['cy@acme.example']);
+    expect(calls.open).toEqual(['cy@acme.example']);
+  });
+
+  it('picks up a mailbox added to the selection and offboards one removed: rows purged, push stopped, grant kept', async () => {
+    const { tl, store, connect, mailbox, directory, events } = await orgHarness();
+    const { organization } = await connect();
+    await tl.idle();
+    directory.set('dee@acme.example', person('dee@acme.example'));
+    const added = await tl.org.addMailboxes(ADMIN, organization.id, { mailboxes: ['Dee@acme.example'] });
+    expect(added).toMatchObject({ added: ['dee@acme.example'], removed: [], unchanged: ['ana@acme.example', 'bo@acme.example', 'sales@acme.example'] });
+    await tl.idle();
+
+    const bo = (await store.listConnections({ tenantId: 't1', accountEmail: 'bo@acme.example' }))[0]!;
+    expect(await store.listProviderMessageIds(bo.id)).not.toEqual([]);
+    const removed = await tl.org.removeMailbox(ADMIN, organization.id, 'bo@acme.example');
+    expect(removed).toMatchObject({ added: [], removed: ['bo@acme.example'] });
+    expect(await store.getConnection(bo.id)).toBeNull();
+    expect(await store.listProviderMessageIds(bo.id)).toEqual([]);
+    expect(JSON.stringify(await memoryStoreRaw(store).dump())).not.toContain(bo.id);
+    expect(mailbox.calls.unsubscribe).toBe(1);
+    expect(mailbox.calls.revoke).toBe(0);
+    expect(events.filter((event) => event.name === 'org.mailbox.removed')).toEqual([
+      { name: 'org.mailbox.removed', payload: { orgId: organization.id, tenantId: 't1', connectionId: bo.id } },
+    ]);
+    expect((await tl.org.get(ADMIN, organization.id)).selection.mailboxes).toEqual(['ana@acme.example', 'cy@acme.example', 'dee@acme.example']);
+  });
+
+  it('runs two syncs of one org at once without connecting a mailbox twice', async () => {
+    const { tl, store, connect, directory, calls } = await orgHarness();
+    const { organization } = await connect();
+    await tl.idle();
+    calls.open.length = 0;
+    directory.set('fay@acme.example', person('fay@acme.example'));
+    // The selection changes without a sync (as another instance's addMailboxes would have saved it).
+    const saved = (await store.getOrganization('t1', organization.id))!;
+    await store.saveOrganization({ ...saved, selection: { ...saved.selection, mailboxes: [...saved.selection.mailboxes, 'fay@acme.example'] } });
+    const reports = await Promise.all([tl.org.sync(ADMIN, organization.id), tl.org.sync(ADMIN, organization.id)]);
+    await tl.idle();
+    expect(reports.map((report) => report.inProgress).sort()).toEqual([false, true]);
+    expect(calls.open.filter((email) => email === 'fay@acme.example')).toEqual(['fay@acme.example']);
+    const emails = (await store.listConnections({ tenantId: 't1', orgId: organization.id })).map((connection) => connection.accountEmail);
+    expect(emails).toEqual([...new Set(emails)]);
+    expect(emails).toContain('fay@acme.example');
+  });
+
+  it('turns the org and every mailbox needs_reauth when the grant is revoked', async () => {
+    const { tl, store, connect, calls, events } = await orgHarness();
+    const { organization } = await connect();
+    await tl.idle();
+    calls.revoked = true;
+    await tl.org.sync(ADMIN, organization.id);
+    expect((await tl.org.get(ADMIN, organization.id)).status).toBe('needs_reauth');
+    const statuses = (await store.listConnections({ tenantId: 't1', orgId: organization.id })).map((connection) => connection.status);
+    expect(statuses).toEqual(['needs_reauth', 'needs_reauth', 'needs_reauth']);
+    expect(events.filter((event) => event.name === 'org.needs_reauth')).toHaveLength(1);
+    expect((await tl.org.health(ADMIN, organization.id)).counts).toEqual({ needs_reauth: 3 });
+  });
+
+  it('disconnect stops every push channel and leaves no row of the org or its mailboxes', async () => {
+    const { tl, store, connect, mailbox } = await orgHarness();
+    const { organization } = await connect();
+    await tl.idle();
+    const ids = (await store.listConnections({ tenantId: 't1', orgId: organization.id })).map((connection) => connection.id);
+    expect(await tl.org.disconnect(ADMIN, organization.id)).toEqual({ mailboxes: 3 });
+    expect(mailbox.calls.unsubscribe).toBe(3);
+    expect(mailbox.calls.revoke).toBe(0);
+    const dump = JSON.stringify(await memoryStoreRaw(store).dump());
+    for (const marker of [organization.id, ...ids, 'ana@acme.example', 'sales@acme.example']) expect(dump).not.toContain(marker);
+    await expectCode(tl.org.get(ADMIN, organization.id), 'ORGANIZATION_NOT_FOUND');
+  });
+
+  it('keeps an org inside its tenant and its changes with an admin or the user who connected it', async () => {
+    const { tl, store, connect } = await orgHarness();
+    const { organization } = await connect();
+    await tl.idle();
+    const other = { tenantId: 't2', as: 'admin' } as const;
+    await expectCode(tl.org.get(other, organization.id), 'ORGANIZATION_NOT_FOUND');
+    await expectCode(tl.org.health(other, organization.id), 'ORGANIZATION_NOT_FOUND');
+    await expectCode(tl.org.sync(other, organization.id), 'ORGANIZATION_NOT_FOUND');
+    await expectCode(tl.org.disconnect(other, organization.id), 'ORGANIZATION_NOT_FOUND');
+    await expectCode(tl.org.addMailboxes(other, organization.id, { mailboxes: ['x@acme.example'] }), 'ORGANIZATION_NOT_FOUND');
+    expect(await tl.org.list(other)).toEqual([]);
+    // A user of the tenant reads it but may not change it; the connecting admin may.
+    const member = { tenantId: 't1', userId: 'member-1' };
+    expect((await tl.org.get(member, organization.id)).id).toBe(organization.id);
+    await expectCode(tl.org.disconnect(member, organization.id), 'ORGANIZATION_NOT_FOUND');
+    await expectCode(tl.org.list({ tenantId: '' } as never), 'SCOPE_REQUIRED');
+    expect((await tl.org.sync({ tenantId: 't1', userId: 'admin-1' }, organization.id)).inProgress).toBe(false);
+    expect(await store.listConnections({ tenantId: 't1', orgId: organization.id })).toHaveLength(3);
+  });
+});
