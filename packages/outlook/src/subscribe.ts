@@ -44,11 +44,11 @@ export interface Profile {
 
 export async function fetchProfile(graph: GraphSession): Promise<Profile> {
   const me = await graph.get<{ mail?: string | null; userPrincipalName?: string | null; displayName?: string | null }>(
-    '/me?$select=mail,userPrincipalName,displayName',
+    `${graph.mailboxPath}?$select=mail,userPrincipalName,displayName`,
   );
   // `mail` is empty for some accounts (no Exchange licence yet, or a consumer alias); the UPN is the sign-in name.
   const accountEmail = me.mail || me.userPrincipalName;
-  if (!accountEmail) throw new ThreadlinkError('PROVIDER_ERROR', 'Graph /me returned neither mail nor userPrincipalName', { details: { provider: 'outlook' } });
+  if (!accountEmail) throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${graph.mailboxPath} returned neither mail nor userPrincipalName`, { details: { provider: 'outlook' } });
   return { accountEmail: accountEmail.toLowerCase(), displayName: me.displayName ?? null };
 }
 
