@@ -4,6 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN, BEN, CARA, connectOrgMailbox, consentAsAdmin, DAN, grantedSession, REDIRECT_URI, SALES, seedTenant, SUPPORT } from './org-support.js';
 import { expectThreadlinkError, pullAll, startHarness, type Harness } from './support.js';
 
+const CANARY = 'CANARY-org-shared-mailbox-body-7f3e';
+
 async function readAll(stream: ReadableStream<Uint8Array>): Promise<string> {
   return new Response(stream).text();
 }
@@ -103,8 +105,8 @@ describe('Microsoft 365 organizations: application permissions (issue 19)', () =
       from: 'client@acme.com',
       to: SALES,
       subject: 'Quote for 40 seats',
-      html: '<p>Please send the <b>quote</b></p>',
-      attachments: [{ filename: 'seats.csv', content: Buffer.from('seats,40\n'), contentType: 'text/csv' }],
+      html: `<p>Please send the <b>quote</b> ${CANARY}</p>`,
+      attachments: [{ filename: 'seats.csv', content: Buffer.from(`seats,40,${CANARY}\n`), contentType: 'text/csv' }],
     });
     await harness.ms.flushNotifications();
     expect(harness.hints.map((hint) => hint.connectionId)).toContain(sales.connection.id);
@@ -116,7 +118,7 @@ describe('Microsoft 365 organizations: application permissions (issue 19)', () =
     const body = await harness.provider.fetchBody(sales.session, upsert.message.providerMessageId);
     expect(body.html).toContain('<b>quote</b>');
     const attachment = await harness.provider.fetchAttachment!(sales.session, upsert.message.providerMessageId, body.attachments[0]!.id, { maxBytes: 1024 });
-    expect(await readAll(attachment.stream)).toBe('seats,40\n');
+    expect(await readAll(attachment.stream)).toBe(`seats,40,${CANARY}\n`);
 
     const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = upsert.message;
     await harness.provider.send(sales.session, {
@@ -131,6 +133,10 @@ describe('Microsoft 365 organizations: application permissions (issue 19)', () =
     ]);
     // Every Graph call of the org mailbox named it by id; none used /me.
     expect(harness.ms.log.entries.filter((entry) => /\/me(\/|$|\?)/.test(entry.path))).toEqual([]);
+    // Privacy canary at the adapter's edges: the body reached the caller of fetchBody only — not the
+    // synced metadata, the hints, the logs, the stored token or the org's credentials.
+    const kept = JSON.stringify({ changes, hints: harness.hints, logs: harness.logs, connection: sales.connection, credentials: grant.credentials, updates: grant.updates });
+    expect(kept).not.toContain(CANARY);
   });
 
   it('revoked consent → AUTH_REVOKED; a mailbox taken out of the access policy → MAILBOX_FORBIDDEN; a missing role → INSUFFICIENT_SCOPE', async () => {
