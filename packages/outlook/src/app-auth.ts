@@ -22,7 +22,7 @@ const TOKEN_SAFETY_MS = 5 * 60 * 1000;
 const REVOKED = /AADSTS(7000229|700016|7000112|65001)\b/;
 const BAD_SECRET = /AADSTS(7000215|7000222|7000218)\b/;
 
-export function appAuthError(error: unknown): ThreadlinkError {
+function appAuthError(error: unknown): ThreadlinkError {
   if (error instanceof ThreadlinkError) return error;
   const code = error instanceof AuthError ? error.errorCode : '';
   const message = error instanceof Error ? error.message : String(error);
@@ -31,10 +31,14 @@ export function appAuthError(error: unknown): ThreadlinkError {
     return new ThreadlinkError('CONFIG_INVALID', `The app's client secret was refused for client credentials: ${message}`, { cause: error, details });
   }
   if (REVOKED.test(message) || code === 'unauthorized_client' || code === 'invalid_client') {
-    return new ThreadlinkError('AUTH_REVOKED', 'The organization no longer grants the app access (admin consent revoked or the app removed); an admin must consent again', {
-      cause: error,
-      details,
-    });
+    return new ThreadlinkError(
+      'AUTH_REVOKED',
+      'The organization no longer grants the app access (admin consent revoked or the app removed); an admin must consent again',
+      {
+        cause: error,
+        details,
+      },
+    );
   }
   if (code === 'network_error' || code === 'endpoints_resolution_error' || code === 'temporarily_unavailable' || code === 'service_unavailable') {
     return new ThreadlinkError('PROVIDER_UNAVAILABLE', `Microsoft identity platform unavailable: ${message}`, { cause: error, details });
@@ -43,7 +47,7 @@ export function appAuthError(error: unknown): ThreadlinkError {
 }
 
 /** The `roles` claim of an app-only access token (application permissions granted in the tenant). */
-export function rolesOf(accessToken: string): string[] {
+function rolesOf(accessToken: string): string[] {
   try {
     const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { roles?: unknown };
     return Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [];

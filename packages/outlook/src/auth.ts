@@ -230,7 +230,8 @@ export function createOutlookAuth(config: ResolvedOutlookOptions): OutlookAuth {
     clientApp: (tenant) => createApp(tenant),
 
     tokenSource(session) {
-      if (session.grant) return appTokenSource(auth, session.grant, { initial: session.tokens(), clock: session.clock, persist: (tokens) => session.updateTokens(tokens) });
+      if (session.grant)
+        return appTokenSource(auth, session.grant, { initial: session.tokens(), clock: session.clock, persist: (tokens) => session.updateTokens(tokens) });
       let current = session.tokens();
       let refreshing: Promise<string> | null = null;
       // A token this call obtained is used for the rest of the call, even when the tenant issues

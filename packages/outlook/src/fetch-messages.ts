@@ -54,7 +54,11 @@ async function resolveRemovals(input: MaterializeInput, removed: Listed[]): Prom
   const folderState = input.folderState;
   if (!folderState || removed.length === 0) return { moved: [], deleted: removed.map(({ item }) => item.id), unknownFolders: [] };
   const responses = await input.graph.batch(
-    removed.map(({ item }) => ({ id: item.id, method: 'GET' as const, url: `${input.graph.mailboxPath}/messages/${encodeURIComponent(item.id)}?$select=${METADATA_SELECT}` })),
+    removed.map(({ item }) => ({
+      id: item.id,
+      method: 'GET' as const,
+      url: `${input.graph.mailboxPath}/messages/${encodeURIComponent(item.id)}?$select=${METADATA_SELECT}`,
+    })),
   );
   const moved: Listed[] = [];
   const deleted: string[] = [];

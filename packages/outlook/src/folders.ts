@@ -66,7 +66,10 @@ async function listMailFolders(graph: GraphSession): Promise<MailFolderEntry[]> 
     const next: typeof level = [];
     for (const parent of parents) {
       next.push(
-        ...(await readAllPages(graph, `${graph.mailboxPath}/mailFolders/${encodeURIComponent(parent.id)}/childFolders?$top=${FOLDER_PAGE_SIZE}&$select=${FOLDER_SELECT}`)),
+        ...(await readAllPages(
+          graph,
+          `${graph.mailboxPath}/mailFolders/${encodeURIComponent(parent.id)}/childFolders?$top=${FOLDER_PAGE_SIZE}&$select=${FOLDER_SELECT}`,
+        )),
       );
     }
     level = next;
@@ -76,7 +79,9 @@ async function listMailFolders(graph: GraphSession): Promise<MailFolderEntry[]> 
 
 /** Ids of the well-known folders in one $batch (folder ids are opaque and differ per mailbox). */
 export async function loadFolderIds(graph: GraphSession): Promise<FolderIds> {
-  const responses = await graph.batch(WELL_KNOWN_FOLDERS.map((name) => ({ id: name, method: 'GET' as const, url: `${graph.mailboxPath}/mailFolders/${name}?$select=id` })));
+  const responses = await graph.batch(
+    WELL_KNOWN_FOLDERS.map((name) => ({ id: name, method: 'GET' as const, url: `${graph.mailboxPath}/mailFolders/${name}?$select=id` })),
+  );
   const ids: FolderIds = {};
   for (const name of WELL_KNOWN_FOLDERS) {
     const response = responses.get(name);

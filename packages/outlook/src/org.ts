@@ -26,7 +26,7 @@ const USER_SELECT = 'id,mail,userPrincipalName,displayName';
 const DIRECTORY_PAGE = 999;
 
 /** The application permissions each mode needs to read mail (Mail.Read.All covers Mail.ReadBasic.All). */
-export function missingRoles(mode: OutlookContext['options']['mode'], roles: readonly string[]): string[] {
+function missingRoles(mode: OutlookContext['options']['mode'], roles: readonly string[]): string[] {
   if (mode === 'full') return hasScope(roles, 'Mail.Read.All') ? [] : ['Mail.Read.All'];
   return hasScope(roles, 'Mail.ReadBasic.All') || hasScope(roles, 'Mail.Read.All') ? [] : ['Mail.ReadBasic.All'];
 }
@@ -70,7 +70,7 @@ async function userByAddress(graph: GraphSession, address: string): Promise<User
   }
 }
 
-export function adminConsentUrl(context: OutlookContext, input: { state: string; redirectUri: string; directoryHint?: string }): string {
+function adminConsentUrl(context: OutlookContext, input: { state: string; redirectUri: string; directoryHint?: string }): string {
   const url = new URL(`${new URL(context.options.authorityHost).origin}/${encodeURIComponent(input.directoryHint ?? 'organizations')}/v2.0/adminconsent`);
   url.searchParams.set('client_id', context.options.clientId);
   url.searchParams.set('scope', GRAPH_DEFAULT_SCOPE);
@@ -80,7 +80,7 @@ export function adminConsentUrl(context: OutlookContext, input: { state: string;
 }
 
 /** The admin came back: `tenant` + `admin_consent=True`, or `error` + `error_description`. A client-credentials token proves the grant. */
-export async function completeAdminConsent(
+async function completeAdminConsent(
   context: OutlookContext,
   query: URLSearchParams,
   input: Parameters<NonNullable<OrganizationSupport['completeAdminConsent']>>[1],
@@ -124,7 +124,7 @@ export async function completeAdminConsent(
 }
 
 /** Resolves the selection: every user (`all`), group members (transitive), explicit addresses, shared mailboxes by address. */
-export async function listMailboxes(context: OutlookContext, grant: OrgGrant, selection: OrgSelection): Promise<DirectoryMailbox[]> {
+async function listMailboxes(context: OutlookContext, grant: OrgGrant, selection: OrgSelection): Promise<DirectoryMailbox[]> {
   const graph = orgGraph(context, grant);
   const found = new Map<string, DirectoryMailbox>();
   const add = (user: User | null, kind: DirectoryMailbox['kind']): void => {
@@ -144,7 +144,7 @@ export async function listMailboxes(context: OutlookContext, grant: OrgGrant, se
 }
 
 /** A token and one cheap read of the mailbox (its Inbox id): reachable, forbidden by policy, gone, or the grant revoked. */
-export async function openMailbox(context: OutlookContext, grant: OrgGrant, mailbox: DirectoryMailbox): Promise<OpenMailboxResult> {
+async function openMailbox(context: OutlookContext, grant: OrgGrant, mailbox: DirectoryMailbox): Promise<OpenMailboxResult> {
   let obtained: ProviderTokens | undefined;
   const graph = createGraphSession({
     graphBaseUrl: context.options.graphBaseUrl,

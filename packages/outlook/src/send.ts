@@ -113,7 +113,9 @@ export async function send(provider: OutlookContext, session: ProviderSession, r
     return sendThroughDraft(context, {
       operation: action,
       create: (graph) =>
-        graph.post<GraphMessage>(messagePath(graph, reply.original.providerMessageId, action), replyBody(reply, context.recipients, []), { retry: 'throttling' }),
+        graph.post<GraphMessage>(messagePath(graph, reply.original.providerMessageId, action), replyBody(reply, context.recipients, []), {
+          retry: 'throttling',
+        }),
       attachments: reply.draft.attachments ?? [],
       threadId: reply.original.providerThreadId,
       what: 'reply',
@@ -164,7 +166,10 @@ export async function compose(provider: OutlookContext, session: ProviderSession
   return sendOnce({
     ...sendSettings(context, '/sendMail'),
     attempt: async () => {
-      await context.graph.post(`${context.graph.mailboxPath}/sendMail`, { message: { ...message, attachments: attachments.map(fileAttachment) }, saveToSentItems: true });
+      await context.graph.post(`${context.graph.mailboxPath}/sendMail`, {
+        message: { ...message, attachments: attachments.map(fileAttachment) },
+        saveToSentItems: true,
+      });
       return { providerMessageId: null, providerThreadId: null, internetMessageId: null };
     },
     check: async () => ({ outcome: 'unknown' }),
@@ -324,7 +329,8 @@ async function sendThroughDraft(context: SendCall, outgoing: DraftSend): Promise
         throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${outgoing.operation} returned no draft id`, { details: { provider: 'outlook' } });
       }
       draft = created;
-      for (const attachment of attachments) await graph.post(messagePath(graph, created.id, 'attachments'), fileAttachment(attachment), { retry: 'throttling' });
+      for (const attachment of attachments)
+        await graph.post(messagePath(graph, created.id, 'attachments'), fileAttachment(attachment), { retry: 'throttling' });
     }
     sending = true;
     await graph.post(messagePath(graph, draft.id, 'send'), null);

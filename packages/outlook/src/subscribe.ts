@@ -48,7 +48,8 @@ export async function fetchProfile(graph: GraphSession): Promise<Profile> {
   );
   // `mail` is empty for some accounts (no Exchange licence yet, or a consumer alias); the UPN is the sign-in name.
   const accountEmail = me.mail || me.userPrincipalName;
-  if (!accountEmail) throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${graph.mailboxPath} returned neither mail nor userPrincipalName`, { details: { provider: 'outlook' } });
+  if (!accountEmail)
+    throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${graph.mailboxPath} returned neither mail nor userPrincipalName`, { details: { provider: 'outlook' } });
   return { accountEmail: accountEmail.toLowerCase(), displayName: me.displayName ?? null };
 }
 

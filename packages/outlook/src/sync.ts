@@ -231,7 +231,8 @@ export async function pullChanges(provider: OutlookContext, session: ProviderSes
   const now = context.session.clock.now();
   const stored = decodeCursor(rawCursor);
   let cursor = stored;
-  if (now - cursor.listedAt >= FOLDER_LIST_TTL_MS) cursor = withDirectory(context.graph.mailboxPath, cursor, await loadDirectory(context.graph, context.excludeFolders), now);
+  if (now - cursor.listedAt >= FOLDER_LIST_TTL_MS)
+    cursor = withDirectory(context.graph.mailboxPath, cursor, await loadDirectory(context.graph, context.excludeFolders), now);
   const subscribed = subscribedFolders(session, cursor.folderIds);
   const chosen = foldersToPull(cursor, subscribed, options.scope, now);
   const walked = await walkFolders(context, cursor, chosen);

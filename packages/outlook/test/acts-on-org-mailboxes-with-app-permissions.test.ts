@@ -87,7 +87,10 @@ describe('Microsoft 365 organizations: application permissions (issue 19)', () =
     expect(ben).toMatchObject({ ok: true, scopes: expect.arrayContaining(['Mail.Read.All', 'Mail.Send']) });
     const cara = await organization.openMailbox(grant, byEmail(CARA));
     expect(cara).toMatchObject({ ok: false, reason: 'forbidden', message: expect.stringContaining('AccessPolicy') });
-    expect(await organization.openMailbox(grant, { ...byEmail(BEN), id: '00000000-0000-0000-0000-000000000000' })).toMatchObject({ ok: false, reason: 'not_found' });
+    expect(await organization.openMailbox(grant, { ...byEmail(BEN), id: '00000000-0000-0000-0000-000000000000' })).toMatchObject({
+      ok: false,
+      reason: 'not_found',
+    });
 
     harness.ms.org.revokeAdminConsent();
     expect(await organization.openMailbox(grant, byEmail(BEN))).toMatchObject({ ok: false, reason: 'revoked' });
@@ -137,7 +140,14 @@ describe('Microsoft 365 organizations: application permissions (issue 19)', () =
     expect(harness.ms.log.entries.filter((entry) => /\/me(\/|$|\?)/.test(entry.path))).toEqual([]);
     // Privacy canary at the adapter's edges: the body reached the caller of fetchBody only — not the
     // synced metadata, the hints, the logs, the stored token or the org's credentials.
-    const kept = JSON.stringify({ changes, hints: harness.hints, logs: harness.logs, connection: sales.connection, credentials: grant.credentials, updates: grant.updates });
+    const kept = JSON.stringify({
+      changes,
+      hints: harness.hints,
+      logs: harness.logs,
+      connection: sales.connection,
+      credentials: grant.credentials,
+      updates: grant.updates,
+    });
     expect(kept).not.toContain(CANARY);
   });
 
@@ -157,7 +167,9 @@ describe('Microsoft 365 organizations: application permissions (issue 19)', () =
     // An admin unticks Mail.Read.All: the next token lacks the role, Graph refuses the body.
     harness.ms.org.configureAppRoles(['Mail.ReadBasic.All', 'Mail.Send', 'User.Read.All']);
     harness.ms.org.revokeAdminConsent();
-    const regrant = new URL(await harness.ms.authorize(await harness.provider.organization!.adminConsentUrl!({ state: 's', redirectUri: REDIRECT_URI }), { email: ADMIN }));
+    const regrant = new URL(
+      await harness.ms.authorize(await harness.provider.organization!.adminConsentUrl!({ state: 's', redirectUri: REDIRECT_URI }), { email: ADMIN }),
+    );
     expect(regrant.searchParams.get('admin_consent')).toBe('True');
     const fresh = grantedSession(harness, ben.connection, grant);
     await expectThreadlinkError(harness.provider.fetchBody(fresh.session, first.message.providerMessageId), 'INSUFFICIENT_SCOPE');
@@ -171,10 +183,14 @@ describe('Microsoft 365 organizations: application permissions (issue 19)', () =
     seedTenant(harness);
     const ana = await harness.connect(ADMIN);
     const token = ana.session.tokens().accessToken;
-    const other = await fetch(`${harness.ms.url}/v1.0/users/${harness.ms.userId(SALES)}/mailFolders/inbox/messages`, { headers: { authorization: `Bearer ${token}` } });
+    const other = await fetch(`${harness.ms.url}/v1.0/users/${harness.ms.userId(SALES)}/mailFolders/inbox/messages`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(other.status).toBe(403);
     expect(((await other.json()) as { error: { code: string } }).error.code).toBe('ErrorAccessDenied');
-    const own = await fetch(`${harness.ms.url}/v1.0/users/${harness.ms.userId(ADMIN)}/mailFolders/inbox/messages`, { headers: { authorization: `Bearer ${token}` } });
+    const own = await fetch(`${harness.ms.url}/v1.0/users/${harness.ms.userId(ADMIN)}/mailFolders/inbox/messages`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(own.status).toBe(200);
     await expect(harness.connect(SALES)).rejects.toThrow(/AADSTS50057/);
   });

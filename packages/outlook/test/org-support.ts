@@ -2,7 +2,7 @@
 // tenant (an admin, users, a group, two shared mailboxes), the consent round trip through the
 // real msal-node, and org mailbox connections whose ProviderSessions carry a hand-built grant
 // (what core's tl.org.* builds in production).
-import type { Connection, OrgCredentials, ProviderTokens } from '@threadlink/core';
+import type { Connection, OrgCredentials } from '@threadlink/core';
 import { silentLogger } from '@threadlink/core';
 import { systemClock, type MailboxGrant, type OrgGrant, type ProviderSession } from '@threadlink/core/provider';
 import { makeConnection } from '@threadlink/testing';
@@ -62,7 +62,12 @@ export async function consentAsAdmin(harness: Harness): Promise<ReturnType<typeo
 export async function connectOrgMailbox(harness: Harness, grant: OrgGrant, email: string, kind: 'user' | 'shared'): Promise<Connected> {
   const organization = harness.provider.organization;
   if (!organization) throw new Error('outlookProvider has no organization support');
-  const [mailbox] = await organization.listMailboxes(grant, { all: false, groups: [], mailboxes: kind === 'user' ? [email] : [], shared: kind === 'shared' ? [email] : [] });
+  const [mailbox] = await organization.listMailboxes(grant, {
+    all: false,
+    groups: [],
+    mailboxes: kind === 'user' ? [email] : [],
+    shared: kind === 'shared' ? [email] : [],
+  });
   if (!mailbox) throw new Error(`${email} is not in the directory`);
   const opened = await organization.openMailbox(grant, mailbox);
   if (!opened.ok) throw new Error(`${email} could not be opened: ${opened.reason}`);
@@ -109,8 +114,4 @@ export function grantedSession(harness: Harness, connection: Connection, grant: 
   };
   const session: ProviderSession = { ...base.session, grant: mailboxGrant };
   return { ...base, session };
-}
-
-export function storedTokens(connection: Connection): ProviderTokens {
-  return JSON.parse(connection.sealedTokens) as ProviderTokens;
 }

@@ -35,7 +35,8 @@ function rolesOf(accessToken: string): string[] {
 
 function missingRoles(mode: string, roles: readonly string[]): string[] {
   const has = (role: string) => roles.some((granted) => granted.toLowerCase() === role.toLowerCase());
-  const missing = mode === 'metadata' ? (has('Mail.ReadBasic.All') || has('Mail.Read.All') ? [] : ['Mail.ReadBasic.All']) : has('Mail.Read.All') ? [] : ['Mail.Read.All'];
+  const missing =
+    mode === 'metadata' ? (has('Mail.ReadBasic.All') || has('Mail.Read.All') ? [] : ['Mail.ReadBasic.All']) : has('Mail.Read.All') ? [] : ['Mail.Read.All'];
   if (!has('User.Read.All') && !has('User.ReadBasic.All') && !has('Directory.Read.All')) missing.push('User.Read.All');
   return missing;
 }
@@ -55,15 +56,27 @@ export const microsoftOrgApp: DoctorCheck = {
     const tokenResponse = await config.fetch(`${authority}/${encodeURIComponent(tenant)}/oauth2/v2.0/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: microsoft.clientId, client_secret: microsoft.clientSecret, scope: GRAPH_DEFAULT_SCOPE }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: microsoft.clientId,
+        client_secret: microsoft.clientSecret,
+        scope: GRAPH_DEFAULT_SCOPE,
+      }),
       signal,
     });
     const token = (await tokenResponse.json().catch(() => ({}))) as { access_token?: string; error?: string; error_description?: string };
     if (!tokenResponse.ok || !token.access_token) {
       const description = token.error_description ?? `HTTP ${tokenResponse.status}`;
       const known = TOKEN_REFUSALS.find(([pattern]) => pattern.test(description));
-      if (known) return fail(`Client credentials in tenant ${tenant} failed: ${known[1].replace('{tenant}', tenant)}.`, `${known[2].replace(/^./, (c) => c.toUpperCase())}.`);
-      return fail(`Client credentials in tenant ${tenant} failed: ${token.error ?? 'error'} (${description.split(' Trace ID')[0]}).`, 'Check the app registration and the tenant’s consent.');
+      if (known)
+        return fail(
+          `Client credentials in tenant ${tenant} failed: ${known[1].replace('{tenant}', tenant)}.`,
+          `${known[2].replace(/^./, (c) => c.toUpperCase())}.`,
+        );
+      return fail(
+        `Client credentials in tenant ${tenant} failed: ${token.error ?? 'error'} (${description.split(' Trace ID')[0]}).`,
+        'Check the app registration and the tenant’s consent.',
+      );
     }
     const roles = rolesOf(token.access_token);
     const missing = missingRoles(microsoft.mode ?? 'full', roles);
@@ -95,6 +108,9 @@ export const microsoftOrgApp: DoctorCheck = {
       );
     }
     if (probe.status === 404) return fail(`Tenant ${tenant} has no mailbox ${mailbox}.`, 'Use the address of an existing, licensed mailbox of that tenant.');
-    return fail(`Reading ${mailbox}'s Inbox answered ${probe.status} ${error?.code ?? ''}: ${error?.message ?? ''}`.trim(), 'Check the app’s application permissions in that tenant.');
+    return fail(
+      `Reading ${mailbox}'s Inbox answered ${probe.status} ${error?.code ?? ''}: ${error?.message ?? ''}`.trim(),
+      'Check the app’s application permissions in that tenant.',
+    );
   },
 };

@@ -8,7 +8,7 @@ import { newGuid } from './ids.js';
 import type { Mailbox, MailStore } from './mail-store.js';
 
 /** What `https://graph.microsoft.com/.default` grants: the application permissions configured on the app registration. */
-export const DEFAULT_APP_ROLES = ['Mail.ReadBasic.All', 'Mail.Read.All', 'Mail.Send', 'User.Read.All', 'GroupMember.Read.All'] as const;
+const DEFAULT_APP_ROLES = ['Mail.ReadBasic.All', 'Mail.Read.All', 'Mail.Send', 'User.Read.All', 'GroupMember.Read.All'] as const;
 
 /**
  * Graph's answer to an app-only call on a mailbox outside the tenant's application access policy

@@ -59,15 +59,23 @@ export function listUsers(store: MailStore, apps: AppPermissions, url: URL, orig
 export function getUser(store: MailStore, apps: AppPermissions, reference: string, url: URL, origin: string): EmulatorResponse {
   const mailbox = findUser(store, reference);
   if (!mailbox) {
-    return graphError(404, 'Request_ResourceNotFound', `Resource '${reference}' does not exist or one of its queried reference-property objects are not present.`);
+    return graphError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${reference}' does not exist or one of its queried reference-property objects are not present.`,
+    );
   }
   return graphJson(200, { '@odata.context': `${origin}/v1.0/$metadata#users/$entity`, ...selected(userOf(mailbox, apps), url) });
 }
 
-export function listGroupUsers(store: MailStore, apps: AppPermissions, groupId: string, url: URL, origin: string): EmulatorResponse {
+export function listGroupUsers(apps: AppPermissions, groupId: string, url: URL, origin: string): EmulatorResponse {
   const members = apps.transitiveMembers(groupId);
   if (!members) {
-    return graphError(404, 'Request_ResourceNotFound', `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`);
+    return graphError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${groupId}' does not exist or one of its queried reference-property objects are not present.`,
+    );
   }
   const users = members.map((mailbox) => ({ '@odata.type': '#microsoft.graph.user', ...userOf(mailbox, apps) }));
   return page(users, url, `${origin}/v1.0/$metadata#users`);

@@ -344,7 +344,11 @@ export class GraphApi {
       const resource = parseJsonBody<{ resource?: unknown }>(request.body)?.resource;
       const resourceSegments = pathSegments(typeof resource === 'string' ? resource.replace(/^\/?(v1\.0|beta)\//i, '/') : '');
       if (resourceSegments[0] !== 'users' || resourceSegments[1] === undefined) {
-        return graphError(400, 'ExtensionError', 'Operation: Create; Exception: [Status Code: BadRequest; Reason: An app-only subscription must name a mailbox: /users/{id}/….]');
+        return graphError(
+          400,
+          'ExtensionError',
+          'Operation: Create; Exception: [Status Code: BadRequest; Reason: An app-only subscription must name a mailbox: /users/{id}/….]',
+        );
       }
       reference = resourceSegments[1];
     } else if (segments[0] === 'subscriptions' && segments[1] !== undefined) {
@@ -352,7 +356,8 @@ export class GraphApi {
       if (!owner) return graphError(404, 'ResourceNotFound', `The object was not found.`);
       return { segments, mailbox: owner };
     }
-    if (reference === undefined) return graphError(400, 'BadRequest', 'The emulator serves app-only requests on /users/{id}/…, /users, /groups and /subscriptions.');
+    if (reference === undefined)
+      return graphError(400, 'BadRequest', 'The emulator serves app-only requests on /users/{id}/…, /users, /groups and /subscriptions.');
     const mailbox = directory.findUser(this.deps.store, reference);
     if (!mailbox) return graphError(404, 'ErrorInvalidUser', `The requested user '${reference}' is invalid.`);
     if (!this.deps.identity.apps.mayReach(mailbox)) return graphError(403, 'ErrorAccessDenied', ACCESS_POLICY_MESSAGE);
@@ -376,7 +381,7 @@ export class GraphApi {
     if (lower[0] === 'groups' && lower[2] === 'transitivemembers' && lower[3] === 'microsoft.graph.user' && segments.length === 4) {
       const operation = 'groups.transitiveMembers';
       if (!hasAnyScope(caller.roles ?? [], directory.DIRECTORY_GROUPS)) return { operation, response: denied() };
-      return { operation, response: directory.listGroupUsers(store, apps, segments[1] ?? '', request.url, origin) };
+      return { operation, response: directory.listGroupUsers(apps, segments[1] ?? '', request.url, origin) };
     }
     return undefined;
   }

@@ -356,7 +356,13 @@ export class IdentityService {
       );
     }
     if (this.apps.isShared(mailbox)) {
-      return this.consentPage(request, parameters, checked.scopes, email, 'AADSTS50057: The user account is disabled. (A shared mailbox has no sign-in of its own.)');
+      return this.consentPage(
+        request,
+        parameters,
+        checked.scopes,
+        email,
+        'AADSTS50057: The user account is disabled. (A shared mailbox has no sign-in of its own.)',
+      );
     }
     this.recordConsent(mailbox.email, checked.scopes);
     const code = `1.A${newOpaqueToken(48)}`;
@@ -621,7 +627,13 @@ export class IdentityService {
       return this.htmlError(400, 50011, 'The redirect URI specified in the request does not match the redirect URIs configured for the application.');
     }
     if (!(parameters.get('scope') ?? '').split(/\s+/).includes(GRAPH_DEFAULT_SCOPE)) {
-      return this.redirectError(redirectUri, 'query', parameters.get('state'), 'invalid_request', "AADSTS70011: The provided value for the input parameter 'scope' is not valid.");
+      return this.redirectError(
+        redirectUri,
+        'query',
+        parameters.get('state'),
+        'invalid_request',
+        "AADSTS70011: The provided value for the input parameter 'scope' is not valid.",
+      );
     }
     return { redirectUri };
   }
@@ -637,10 +649,20 @@ export class IdentityService {
     }
     const email = (parameters.get('email') ?? '').trim();
     if (!this.options.store.mailbox(email)) {
-      return this.adminConsentForm(request, parameters, email, 'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.');
+      return this.adminConsentForm(
+        request,
+        parameters,
+        email,
+        'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.',
+      );
     }
     if (!this.apps.isAdmin(email)) {
-      return this.adminConsentForm(request, parameters, email, 'AADSTS90094: An administrator of the organization must grant these permissions. Sign in with an admin account.');
+      return this.adminConsentForm(
+        request,
+        parameters,
+        email,
+        'AADSTS90094: An administrator of the organization must grant these permissions. Sign in with an admin account.',
+      );
     }
     this.apps.grant();
     const fields: Record<string, string> = { tenant: this.options.tenantId };
@@ -653,10 +675,22 @@ export class IdentityService {
   /** grant_type=client_credentials: an app-only token whose `roles` are what the admin granted in the tenant. */
   private async clientCredentials(request: EmulatorRequest, form: URLSearchParams, tenant: string): Promise<EmulatorResponse> {
     if (tenant.toLowerCase() !== this.options.tenantId) {
-      return this.tokenError(request, 400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Use a tenant-specific endpoint for the client credentials flow.`);
+      return this.tokenError(
+        request,
+        400,
+        'invalid_request',
+        90002,
+        `Tenant '${tenant}' not found. Use a tenant-specific endpoint for the client credentials flow.`,
+      );
     }
     if (form.get('scope') !== GRAPH_DEFAULT_SCOPE) {
-      return this.tokenError(request, 400, 'invalid_scope', 1002012, `The provided value for scope ${form.get('scope') ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+      return this.tokenError(
+        request,
+        400,
+        'invalid_scope',
+        1002012,
+        `The provided value for scope ${form.get('scope') ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      );
     }
     const roles = this.apps.granted;
     if (roles === null) {
