@@ -595,25 +595,7 @@ export class IdentityService {
     const parameters = request.url.searchParams;
     const checked = this.validateAdminConsent(parameters, request.params.tenant ?? 'common');
     if ('status' in checked) return checked;
-    return this.adminConsentForm(request, parameters, parameters.get('login_hint') ?? '');
-  }
-
-  private adminConsentForm(request: EmulatorRequest, parameters: URLSearchParams, email: string, error?: string): EmulatorResponse {
-    const hiddenFields: Record<string, string> = {};
-    for (const [name, value] of parameters) if (name !== 'email' && name !== 'consent') hiddenFields[name] = value;
-    return {
-      status: 200,
-      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-frame-options': 'DENY' },
-      body: renderConsentPage({
-        action: request.path,
-        clientId: this.options.clientId,
-        scopes: this.apps.configuredRoles,
-        hiddenFields,
-        email,
-        knownAccounts: this.options.store.allMailboxes().map((mailbox) => mailbox.email),
-        ...(error === undefined ? {} : { error }),
-      }),
-    };
+    return this.consentPage(request, parameters, this.apps.configuredRoles, parameters.get('login_hint') ?? '');
   }
 
   private validateAdminConsent(parameters: URLSearchParams, tenant: string): { redirectUri: string } | EmulatorResponse {
@@ -649,17 +631,19 @@ export class IdentityService {
     }
     const email = (parameters.get('email') ?? '').trim();
     if (!this.options.store.mailbox(email)) {
-      return this.adminConsentForm(
+      return this.consentPage(
         request,
         parameters,
+        this.apps.configuredRoles,
         email,
         'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.',
       );
     }
     if (!this.apps.isAdmin(email)) {
-      return this.adminConsentForm(
+      return this.consentPage(
         request,
         parameters,
+        this.apps.configuredRoles,
         email,
         'AADSTS90094: An administrator of the organization must grant these permissions. Sign in with an admin account.',
       );
@@ -706,29 +690,40 @@ export class IdentityService {
     const lifetime = this.options.accessTokenLifetimeSeconds;
     const uti = newOpaqueToken(16);
     this.accessGrants.set(uti, { mailbox: '', generation: this.apps.generation, clientId: this.options.clientId, scopes: [], roles: [...roles] });
-    const accessToken = await new SignJWT({
+    const accessToken = await this.signAccessToken(
+      {
+        idtyp: 'app',
+        oid: this.apps.servicePrincipalId,
+        roles: [...roles],
+        sub: this.apps.servicePrincipalId,
+        uti,
+      },
+      nowSeconds,
+      lifetime,
+    );
+    return {
+      status: 200,
+      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', 'x-ms-request-id': newGuid() },
+      body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken },
+    };
+  }
+
+  /** A Graph access token (v1 format, as Entra issues for Graph) with the claims every token shares. */
+  private signAccessToken(claims: Record<string, unknown>, nowSeconds: number, lifetime: number): Promise<string> {
+    return new SignJWT({
       aud: GRAPH_RESOURCE_APP_ID,
       iss: `https://sts.windows.net/${this.options.tenantId}/`,
       app_displayname: 'threadlink emulator app',
       appid: this.options.clientId,
-      idtyp: 'app',
-      oid: this.apps.servicePrincipalId,
-      roles: [...roles],
-      sub: this.apps.servicePrincipalId,
       tid: this.options.tenantId,
-      uti,
       ver: '1.0',
+      ...claims,
     })
       .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: this.keyId })
       .setIssuedAt(nowSeconds)
       .setNotBefore(nowSeconds)
       .setExpirationTime(nowSeconds + lifetime)
       .sign(this.privateKey);
-    return {
-      status: 200,
-      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', 'x-ms-request-id': newGuid() },
-      body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken },
-    };
   }
 
   private consentKey(mailboxEmail: string): string {
@@ -764,27 +759,20 @@ export class IdentityService {
     const generation = this.generation(mailboxKey);
     const uti = newOpaqueToken(16);
     this.accessGrants.set(uti, { mailbox: mailbox.email, generation, clientId: this.options.clientId, scopes: shortScopes });
-    const accessToken = await new SignJWT({
-      aud: GRAPH_RESOURCE_APP_ID,
-      iss: `https://sts.windows.net/${this.options.tenantId}/`,
-      app_displayname: 'threadlink emulator app',
-      appid: this.options.clientId,
-      idtyp: 'user',
-      name: mailbox.name,
-      oid: mailbox.userId,
-      scp: shortScopes.join(' '),
-      sub: pairwiseSubject(mailbox.userId, GRAPH_RESOURCE_APP_ID),
-      tid: this.options.tenantId,
-      unique_name: mailbox.email,
-      upn: mailbox.email,
-      uti,
-      ver: '1.0',
-    })
-      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: this.keyId })
-      .setIssuedAt(nowSeconds)
-      .setNotBefore(nowSeconds)
-      .setExpirationTime(nowSeconds + lifetime)
-      .sign(this.privateKey);
+    const accessToken = await this.signAccessToken(
+      {
+        idtyp: 'user',
+        name: mailbox.name,
+        oid: mailbox.userId,
+        scp: shortScopes.join(' '),
+        sub: pairwiseSubject(mailbox.userId, GRAPH_RESOURCE_APP_ID),
+        unique_name: mailbox.email,
+        upn: mailbox.email,
+        uti,
+      },
+      nowSeconds,
+      lifetime,
+    );
 
     const responseScopes = [...resourceScopes];
     for (const oidc of ['openid', 'profile', 'email']) if (lowered.includes(oidc)) responseScopes.push(oidc);
