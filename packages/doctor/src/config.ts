@@ -47,6 +47,14 @@ const MicrosoftSettings = z.strictObject({
   mode: Text.optional(),
   /** outlookProvider's `replies`: 'draft' (full mode's default, needs Mail.ReadWrite) or 'direct'. */
   replies: Text.optional(),
+  /** A customer tenant (id or verified domain) connected with application permissions: checked with client credentials. */
+  orgTenant: Text.optional(),
+  /** A mailbox of that tenant the app should reach (checks the Exchange application access policy). */
+  orgSampleMailbox: Text.optional(),
+  /** outlookProvider's `authorityHost` (default https://login.microsoftonline.com). */
+  authorityHost: Text.optional(),
+  /** outlookProvider's `graphBaseUrl` (default https://graph.microsoft.com). */
+  graphBaseUrl: Text.optional(),
 });
 
 const StoreSettings = z.discriminatedUnion('kind', [
@@ -140,6 +148,8 @@ export const ENVIRONMENT_VARIABLES: ReadonlyArray<readonly [name: string, meanin
   ['MICROSOFT_TENANT', 'common (default), organizations, consumers, a tenant id or domain'],
   ['MICROSOFT_MAIL_MODE', "outlookProvider's mode: full (default) or metadata"],
   ['MICROSOFT_REPLIES', "outlookProvider's replies: draft (full mode's default, needs Mail.ReadWrite) or direct"],
+  ['MICROSOFT_ORG_TENANT', 'a customer tenant connected with application permissions (admin consent): its id or domain'],
+  ['MICROSOFT_ORG_SAMPLE_MAILBOX', 'a mailbox of that tenant the app must reach (checks the application access policy)'],
 ];
 
 const GOOGLE_MARKERS = [
@@ -232,6 +242,10 @@ export function doctorConfigFromEnv(environment: Record<string, string | undefin
     if (tenant) microsoft.tenant = tenant;
     if (mode) microsoft.mode = mode;
     if (replies) microsoft.replies = replies;
+    const orgTenant = read('MICROSOFT_ORG_TENANT');
+    const orgSampleMailbox = read('MICROSOFT_ORG_SAMPLE_MAILBOX');
+    if (orgTenant) microsoft.orgTenant = orgTenant;
+    if (orgSampleMailbox) microsoft.orgSampleMailbox = orgSampleMailbox;
     config.microsoft = microsoft;
   }
   return config;

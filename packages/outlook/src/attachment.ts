@@ -31,7 +31,7 @@ export async function fetchAttachment(
     });
   }
   const graph = graphFor(context, session);
-  const path = `/me/messages/${encodeURIComponent(providerMessageId)}/attachments/${encodeURIComponent(attachmentId)}`;
+  const path = `${graph.mailboxPath}/messages/${encodeURIComponent(providerMessageId)}/attachments/${encodeURIComponent(attachmentId)}`;
   const properties = await graph.get<GraphAttachment>(`${path}?$select=name,contentType,size`);
   const kind = typeof properties['@odata.type'] === 'string' ? properties['@odata.type'].toLowerCase() : '';
   if (kind !== FILE_ATTACHMENT) {

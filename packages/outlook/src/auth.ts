@@ -36,6 +36,7 @@ import {
 } from '@threadlink/core/provider';
 import { silentLogger } from '@threadlink/core';
 import { createGraphSession, type OutlookContext } from './client.js';
+import { appTokenSource } from './app-auth.js';
 import { msalError } from './errors.js';
 import type { ResolvedOutlookOptions } from './options.js';
 import { deleteSubscriptions, fetchProfile } from './subscribe.js';
@@ -70,10 +71,17 @@ export function scopesFor(mode: ResolvedOutlookOptions['mode'], replies: Resolve
   return replies === 'draft' ? [...FULL_SCOPES, 'Mail.ReadWrite'] : [...FULL_SCOPES];
 }
 
-/** Whether a granted scope list holds `scope`; Entra ID may name Graph scopes in full (`https://graph.microsoft.com/Mail.Read`). */
+/**
+ * Whether a granted scope list holds `scope`; Entra ID may name Graph scopes in full
+ * (`https://graph.microsoft.com/Mail.Read`). An org mailbox's app token lists application roles,
+ * and `Mail.Read.All` allows what `Mail.Read` allows (in every mailbox the app may reach).
+ */
 export function hasScope(granted: readonly string[], scope: string): boolean {
   const wanted = scope.toLowerCase();
-  return granted.some((candidate) => candidate.toLowerCase().replace(/^https:\/\/graph\.microsoft\.com\//, '') === wanted);
+  return granted.some((candidate) => {
+    const name = candidate.toLowerCase().replace(/^https:\/\/graph\.microsoft\.com\//, '');
+    return name === wanted || name === `${wanted}.all`;
+  });
 }
 
 /** What the connection was granted: the latest token response's `scope`, else the scopes recorded at connect. */
@@ -143,8 +151,10 @@ export interface OutlookAuth {
   authorizeUrl(input: AuthorizeUrlInput): Promise<string>;
   /** Redeems the code; returns the tokens to persist and the MSAL result (account claims). */
   exchangeCode(input: ExchangeCodeInput): Promise<{ tokens: ProviderTokens; result: AuthenticationResult }>;
-  /** A token source bound to one session: refreshes through MSAL and persists the new cache. */
+  /** A token source bound to one session: refreshes through MSAL and persists the new cache (app-only tokens when `session.grant` is set). */
   tokenSource(session: ProviderSession): TokenSource;
+  /** An MSAL app whose authority is `${authorityHost}/${tenant}` (client credentials in a customer's tenant: app-auth.ts). */
+  clientApp(tenant: string): ConfidentialClientApplication;
 }
 
 export interface TokenSource {
@@ -161,12 +171,12 @@ export function createOutlookAuth(config: ResolvedOutlookOptions): OutlookAuth {
   // One app per call: MSAL's in-memory cache is per app, and each connection's cache must stay
   // its own. Discovery is hard-coded in MSAL for login.microsoftonline.com and memoised above
   // for a custom authority, so a fresh app costs no round trip.
-  const createApp = (): ConfidentialClientApplication => {
+  const createApp = (tenant: string = config.tenant): ConfidentialClientApplication => {
     const configuration: Configuration = {
       auth: {
         clientId: config.clientId,
         clientSecret: config.clientSecret,
-        authority: `${authorityOrigin}/${config.tenant}`,
+        authority: `${authorityOrigin}/${tenant}`,
         // A host outside Microsoft's clouds (an emulator, a proxy) must be declared, or MSAL runs
         // instance discovery against login.microsoftonline.com and rejects it.
         ...(MICROSOFT_LOGIN_HOSTS.has(authorityHost) ? {} : { knownAuthorities: [authorityHost] }),
@@ -186,7 +196,7 @@ export function createOutlookAuth(config: ResolvedOutlookOptions): OutlookAuth {
     cache,
   });
 
-  return {
+  const auth: OutlookAuth = {
     scopes,
 
     async authorizeUrl(input) {
@@ -217,7 +227,11 @@ export function createOutlookAuth(config: ResolvedOutlookOptions): OutlookAuth {
       return { tokens: toTokens(result, app.getTokenCache().serialize()), result };
     },
 
+    clientApp: (tenant) => createApp(tenant),
+
     tokenSource(session) {
+      if (session.grant)
+        return appTokenSource(auth, session.grant, { initial: session.tokens(), clock: session.clock, persist: (tokens) => session.updateTokens(tokens) });
       let current = session.tokens();
       let refreshing: Promise<string> | null = null;
       // A token this call obtained is used for the rest of the call, even when the tenant issues
@@ -261,6 +275,7 @@ export function createOutlookAuth(config: ResolvedOutlookOptions): OutlookAuth {
       };
     },
   };
+  return auth;
 }
 
 export function authorizeUrl(context: OutlookContext, input: AuthorizeUrlInput): Promise<string> {

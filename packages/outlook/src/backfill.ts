@@ -50,7 +50,11 @@ interface BackfillCall {
 
 async function folderTotals(graph: GraphSession, folders: readonly string[]): Promise<number | undefined> {
   const responses = await graph.batch(
-    folders.map((folder) => ({ id: folder, method: 'GET' as const, url: `/me/mailFolders/${encodeURIComponent(folder)}?$select=totalItemCount` })),
+    folders.map((folder) => ({
+      id: folder,
+      method: 'GET' as const,
+      url: `${graph.mailboxPath}/mailFolders/${encodeURIComponent(folder)}?$select=totalItemCount`,
+    })),
   );
   let total = 0;
   for (const folder of folders) {
@@ -87,7 +91,9 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
     const query = { newestFirst: true, idsOnly: known !== undefined, ...(options.since === undefined ? {} : { receivedSince: options.since }) };
     state = {
       v: 2,
-      folders: Object.fromEntries(directory.included.map((folder) => [folder, { link: deltaStartPath(folder, query), done: false }])),
+      folders: Object.fromEntries(
+        directory.included.map((folder) => [folder, { link: deltaStartPath(context.graph.mailboxPath, folder, query), done: false }]),
+      ),
       folderIds: directory.folderIds,
       excluded: directory.excluded,
       listedAt: context.session.clock.now(),

@@ -18,7 +18,7 @@ export async function fetchBody(context: OutlookContext, session: ProviderSessio
     });
   }
   const graph = graphFor(context, session);
-  const path = `/me/messages/${encodeURIComponent(providerMessageId)}`;
+  const path = `${graph.mailboxPath}/messages/${encodeURIComponent(providerMessageId)}`;
   const responses = await graph.batch([
     { id: 'html', method: 'GET', url: `${path}?$select=body`, headers: { Prefer: 'outlook.body-content-type="html"' } },
     { id: 'text', method: 'GET', url: `${path}?$select=body`, headers: { Prefer: 'outlook.body-content-type="text"' } },

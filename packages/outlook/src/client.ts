@@ -16,6 +16,7 @@ import { chunk, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Lo
 import type { OutlookAuth, TokenSource } from './auth.js';
 import { classifyGraphError } from './errors.js';
 import type { ResolvedOutlookOptions } from './options.js';
+import { mailboxPath } from './mailbox-path.js';
 import { MAILBOX_CONCURRENCY, type MailboxGates } from './rate-limit.js';
 
 /**
@@ -124,6 +125,8 @@ function isSendRequest(method: string, path: string): boolean {
 }
 
 export interface GraphSession {
+  /** The mailbox's path: `/me` for a user's own connection, `/users/{id}` for an org mailbox (mailbox-path.ts). */
+  readonly mailboxPath: string;
   get<T>(path: string, options?: RequestOptions): Promise<T>;
   post<T>(path: string, body: unknown, options?: RequestOptions): Promise<T>;
   patch<T>(path: string, body: unknown, options?: RequestOptions): Promise<T>;
@@ -150,6 +153,8 @@ export interface GraphSessionOptions {
   logger: Logger;
   maxInlineRetryMs: number;
   signal?: AbortSignal | undefined;
+  /** Default `/me`. */
+  mailboxPath?: string;
 }
 
 function lowerCaseKeys(headers: unknown): Record<string, string> {
@@ -167,6 +172,7 @@ export function graphFor(context: OutlookContext, session: ProviderSession): Gra
     tokens: context.auth.tokenSource(session),
     gates: context.gates,
     mailbox: session.connection.id,
+    mailboxPath: mailboxPath(session),
     clock: session.clock,
     logger: session.logger,
     maxInlineRetryMs: context.options.maxInlineRetryMs,
@@ -246,6 +252,7 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
   };
 
   const session: GraphSession = {
+    mailboxPath: options.mailboxPath ?? '/me',
     get: (path, requestOptions = {}) => run(() => call((request) => request.get(), path, requestOptions)),
     post: (path, body, requestOptions = {}) =>
       run(() => call((request) => request.post(body), path, requestOptions), requestOptions.retry === 'throttling' || isSendRequest('POST', path)),

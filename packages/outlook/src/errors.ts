@@ -7,6 +7,9 @@ import { AuthError, InteractionRequiredAuthError } from '@azure/msal-node';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import { httpStatusError, parseRetryAfter, ThreadlinkError } from '@threadlink/core/provider';
 
+/** Exchange's refusal of a mailbox outside an application access policy: "Access to OData is disabled: [RAOP] : Blocked by tenant configured AppOnly AccessPolicy settings." */
+const ACCESS_POLICY = /Access to OData is disabled|AppOnly AccessPolicy/i;
+
 /** Classifies anything the Graph client throws. 410 and SyncStateNotFound/Invalid mean the delta token is gone. */
 export function classifyGraphError(error: unknown, now = Date.now()): ThreadlinkError {
   if (error instanceof ThreadlinkError) return error;
@@ -17,6 +20,11 @@ export function classifyGraphError(error: unknown, now = Date.now()): Threadlink
     const message = `Graph ${status} ${code}: ${error.message}`.trim();
     if (status === 410 || /^syncstate(notfound|invalid)$/i.test(code)) {
       return new ThreadlinkError('CURSOR_EXPIRED', message, { cause: error, details: { status, provider: 'outlook', reason: code } });
+    }
+    // An app-only call on a mailbox outside the tenant's application access policy (or RBAC for
+    // Applications scope): the mailbox is off limits, not a missing permission.
+    if (status === 403 && ACCESS_POLICY.test(error.message)) {
+      return new ThreadlinkError('MAILBOX_FORBIDDEN', message, { cause: error, details: { status, provider: 'outlook', reason: code } });
     }
     if (status === 403) {
       return new ThreadlinkError('INSUFFICIENT_SCOPE', message, { cause: error, details: { status, provider: 'outlook', reason: code } });

@@ -54,7 +54,11 @@ async function resolveRemovals(input: MaterializeInput, removed: Listed[]): Prom
   const folderState = input.folderState;
   if (!folderState || removed.length === 0) return { moved: [], deleted: removed.map(({ item }) => item.id), unknownFolders: [] };
   const responses = await input.graph.batch(
-    removed.map(({ item }) => ({ id: item.id, method: 'GET' as const, url: `/me/messages/${encodeURIComponent(item.id)}?$select=${METADATA_SELECT}` })),
+    removed.map(({ item }) => ({
+      id: item.id,
+      method: 'GET' as const,
+      url: `${input.graph.mailboxPath}/messages/${encodeURIComponent(item.id)}?$select=${METADATA_SELECT}`,
+    })),
   );
   const moved: Listed[] = [];
   const deleted: string[] = [];
@@ -104,7 +108,7 @@ export async function materialize(input: MaterializeInput): Promise<Materialized
 
   const requests: BatchRequest[] = [];
   for (const { item } of present) {
-    const path = `/me/messages/${encodeURIComponent(item.id)}`;
+    const path = `${input.graph.mailboxPath}/messages/${encodeURIComponent(item.id)}`;
     if (isPartial(item)) requests.push({ id: `m:${item.id}`, method: 'GET', url: `${path}?$select=${METADATA_SELECT}` });
     if (withAttachments && (item.hasAttachments === true || isPartial(item))) {
       requests.push({ id: `a:${item.id}`, method: 'GET', url: `${path}/attachments?$select=${ATTACHMENT_SELECT}` });

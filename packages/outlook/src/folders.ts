@@ -59,14 +59,17 @@ async function readAllPages(graph: GraphSession, first: string): Promise<Array<M
 /** The whole tree: the top level, then each level's children (only folders that have any are asked). */
 async function listMailFolders(graph: GraphSession): Promise<MailFolderEntry[]> {
   const folders: MailFolderEntry[] = [];
-  let level = await readAllPages(graph, `/me/mailFolders?$top=${FOLDER_PAGE_SIZE}&$select=${FOLDER_SELECT}`);
+  let level = await readAllPages(graph, `${graph.mailboxPath}/mailFolders?$top=${FOLDER_PAGE_SIZE}&$select=${FOLDER_SELECT}`);
   for (let depth = 0; level.length > 0 && depth < MAX_DEPTH; depth += 1) {
     for (const { childFolderCount: _count, ...folder } of level) folders.push(folder);
     const parents = level.filter((folder) => folder.childFolderCount > 0);
     const next: typeof level = [];
     for (const parent of parents) {
       next.push(
-        ...(await readAllPages(graph, `/me/mailFolders/${encodeURIComponent(parent.id)}/childFolders?$top=${FOLDER_PAGE_SIZE}&$select=${FOLDER_SELECT}`)),
+        ...(await readAllPages(
+          graph,
+          `${graph.mailboxPath}/mailFolders/${encodeURIComponent(parent.id)}/childFolders?$top=${FOLDER_PAGE_SIZE}&$select=${FOLDER_SELECT}`,
+        )),
       );
     }
     level = next;
@@ -76,7 +79,9 @@ async function listMailFolders(graph: GraphSession): Promise<MailFolderEntry[]> 
 
 /** Ids of the well-known folders in one $batch (folder ids are opaque and differ per mailbox). */
 export async function loadFolderIds(graph: GraphSession): Promise<FolderIds> {
-  const responses = await graph.batch(WELL_KNOWN_FOLDERS.map((name) => ({ id: name, method: 'GET' as const, url: `/me/mailFolders/${name}?$select=id` })));
+  const responses = await graph.batch(
+    WELL_KNOWN_FOLDERS.map((name) => ({ id: name, method: 'GET' as const, url: `${graph.mailboxPath}/mailFolders/${name}?$select=id` })),
+  );
   const ids: FolderIds = {};
   for (const name of WELL_KNOWN_FOLDERS) {
     const response = responses.get(name);
@@ -123,8 +128,8 @@ export async function loadDirectory(graph: GraphSession, excludeFolders: readonl
 }
 
 /** A folder's subscription resource; by id, so a rename or move keeps it. */
-export function folderResource(folderId: string): string {
-  return `me/mailFolders('${folderId}')/messages`;
+export function folderResource(mailboxPath: string, folderId: string): string {
+  return `${mailboxPath.slice(1)}/mailFolders('${folderId}')/messages`;
 }
 
 /** The folder a subscription watches: an id, or a well-known name (subscriptions made before every folder synced). */

@@ -10,6 +10,7 @@ import { fetchBody } from './body.js';
 import type { OutlookContext } from './client.js';
 import { listLabels } from './labels.js';
 import { handleWebhook } from './notifications.js';
+import { organizationSupport } from './org.js';
 import { parseOutlookOptions, type OutlookProviderOptions } from './options.js';
 import { MailboxGates } from './rate-limit.js';
 import { compose, forward, send } from './send.js';
@@ -23,7 +24,7 @@ export function outlookProvider(input: OutlookProviderOptions): MailProvider {
   const options = parseOutlookOptions(input);
   // One concurrency gate per mailbox for every call (rate-limit.ts).
   const context: OutlookContext = { options, auth: createOutlookAuth(options), gates: new MailboxGates() };
-  return bindProvider('outlook', context, {
+  const provider = bindProvider('outlook', context, {
     authorizeUrl,
     exchangeCode,
     revoke,
@@ -41,4 +42,6 @@ export function outlookProvider(input: OutlookProviderOptions): MailProvider {
     compose,
     forward,
   });
+  // Microsoft 365 organizations: admin consent + client credentials (org.ts).
+  return { ...provider, organization: organizationSupport(context) };
 }

@@ -90,8 +90,8 @@ function replyBody(reply: ReplyContext, recipients: ReplyRecipients, attachments
   };
 }
 
-function messagePath(id: string, action?: string): string {
-  return `/me/messages/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
+function messagePath(graph: GraphSession, id: string, action?: string): string {
+  return `${graph.mailboxPath}/messages/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
 }
 
 /** Sends a reply core has validated (text or html present, see MailProvider.send). */
@@ -113,7 +113,9 @@ export async function send(provider: OutlookContext, session: ProviderSession, r
     return sendThroughDraft(context, {
       operation: action,
       create: (graph) =>
-        graph.post<GraphMessage>(messagePath(reply.original.providerMessageId, action), replyBody(reply, context.recipients, []), { retry: 'throttling' }),
+        graph.post<GraphMessage>(messagePath(graph, reply.original.providerMessageId, action), replyBody(reply, context.recipients, []), {
+          retry: 'throttling',
+        }),
       attachments: reply.draft.attachments ?? [],
       threadId: reply.original.providerThreadId,
       what: 'reply',
@@ -149,8 +151,8 @@ export async function compose(provider: OutlookContext, session: ProviderSession
   const granted = grantedScopes(session.tokens(), session.connection.scopes);
   if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) {
     return sendThroughDraft(context, {
-      operation: 'POST /me/messages',
-      create: (graph) => graph.post<GraphMessage>('/me/messages', message, { retry: 'throttling' }),
+      operation: 'POST /messages',
+      create: (graph) => graph.post<GraphMessage>(`${graph.mailboxPath}/messages`, message, { retry: 'throttling' }),
       attachments,
       threadId: null,
       what: 'message',
@@ -164,7 +166,10 @@ export async function compose(provider: OutlookContext, session: ProviderSession
   return sendOnce({
     ...sendSettings(context, '/sendMail'),
     attempt: async () => {
-      await context.graph.post('/me/sendMail', { message: { ...message, attachments: attachments.map(fileAttachment) }, saveToSentItems: true });
+      await context.graph.post(`${context.graph.mailboxPath}/sendMail`, {
+        message: { ...message, attachments: attachments.map(fileAttachment) },
+        saveToSentItems: true,
+      });
       return { providerMessageId: null, providerThreadId: null, internetMessageId: null };
     },
     check: async () => ({ outcome: 'unknown' }),
@@ -202,7 +207,7 @@ async function sendDirect(context: SendCall, reply: ReplyContext): Promise<SentM
   return sendOnce({
     ...sendSettings(context, `/${action}`),
     attempt: async () => {
-      await context.graph.post(messagePath(reply.original.providerMessageId, action), replyBody(reply, context.recipients, attachments));
+      await context.graph.post(messagePath(context.graph, reply.original.providerMessageId, action), replyBody(reply, context.recipients, attachments));
       return { providerMessageId: null, providerThreadId: reply.original.providerThreadId, internetMessageId: null };
     },
     check: async () => ({ outcome: 'unknown' }),
@@ -252,7 +257,7 @@ export async function forward(provider: OutlookContext, session: ProviderSession
           },
         }
       : { comment: draft.text ?? '', message: { ...addressed, ...(extra.length > 0 ? { attachments: extra.map(fileAttachment) } : {}) } };
-  const path = messagePath(original.providerMessageId, 'createForward');
+  const path = messagePath(context.graph, original.providerMessageId, 'createForward');
   const granted = grantedScopes(session.tokens(), session.connection.scopes);
   if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) {
     return sendThroughDraft(context, {
@@ -275,7 +280,7 @@ export async function forward(provider: OutlookContext, session: ProviderSession
   return sendOnce({
     ...sendSettings(context, '/forward'),
     attempt: async () => {
-      await context.graph.post(messagePath(original.providerMessageId, 'forward'), body(attachments));
+      await context.graph.post(messagePath(context.graph, original.providerMessageId, 'forward'), body(attachments));
       return { providerMessageId: null, providerThreadId: null, internetMessageId: null };
     },
     check: async () => ({ outcome: 'unknown' }),
@@ -311,7 +316,7 @@ async function sendThroughDraft(context: SendCall, outgoing: DraftSend): Promise
     const held = draft;
     draft = undefined;
     if (!held) return;
-    if ((await draftState(graph, held.id)) === true) await graph.delete(messagePath(held.id));
+    if ((await draftState(graph, held.id)) === true) await graph.delete(messagePath(graph, held.id));
   };
 
   const attempt = async (): Promise<SentMessage> => {
@@ -324,10 +329,11 @@ async function sendThroughDraft(context: SendCall, outgoing: DraftSend): Promise
         throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${outgoing.operation} returned no draft id`, { details: { provider: 'outlook' } });
       }
       draft = created;
-      for (const attachment of attachments) await graph.post(messagePath(created.id, 'attachments'), fileAttachment(attachment), { retry: 'throttling' });
+      for (const attachment of attachments)
+        await graph.post(messagePath(graph, created.id, 'attachments'), fileAttachment(attachment), { retry: 'throttling' });
     }
     sending = true;
-    await graph.post(messagePath(draft.id, 'send'), null);
+    await graph.post(messagePath(graph, draft.id, 'send'), null);
     return sent(draft);
   };
 
@@ -363,7 +369,7 @@ async function sendThroughDraft(context: SendCall, outgoing: DraftSend): Promise
 /** The item's isDraft; null when it is gone (deleted, or not readable under this id). */
 async function draftState(graph: GraphSession, id: string): Promise<boolean | null> {
   try {
-    const item = await graph.get<{ isDraft?: boolean | null }>(`${messagePath(id)}?$select=id,isDraft`);
+    const item = await graph.get<{ isDraft?: boolean | null }>(`${messagePath(graph, id)}?$select=id,isDraft`);
     return typeof item?.isDraft === 'boolean' ? item.isDraft : null;
   } catch (error) {
     if (isThreadlinkError(error, 'NOT_FOUND')) return null;

@@ -44,11 +44,12 @@ export interface Profile {
 
 export async function fetchProfile(graph: GraphSession): Promise<Profile> {
   const me = await graph.get<{ mail?: string | null; userPrincipalName?: string | null; displayName?: string | null }>(
-    '/me?$select=mail,userPrincipalName,displayName',
+    `${graph.mailboxPath}?$select=mail,userPrincipalName,displayName`,
   );
   // `mail` is empty for some accounts (no Exchange licence yet, or a consumer alias); the UPN is the sign-in name.
   const accountEmail = me.mail || me.userPrincipalName;
-  if (!accountEmail) throw new ThreadlinkError('PROVIDER_ERROR', 'Graph /me returned neither mail nor userPrincipalName', { details: { provider: 'outlook' } });
+  if (!accountEmail)
+    throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${graph.mailboxPath} returned neither mail nor userPrincipalName`, { details: { provider: 'outlook' } });
   return { accountEmail: accountEmail.toLowerCase(), displayName: me.displayName ?? null };
 }
 
@@ -90,14 +91,14 @@ async function createSubscription(context: SubscribeCall, folder: string): Promi
     notificationUrl: context.session.webhookUrl,
     // Only settable at creation; without it Graph cannot tell us about removal or missed notifications.
     lifecycleNotificationUrl: `${context.session.webhookUrl}/lifecycle`,
-    resource: folderResource(folder),
+    resource: folderResource(context.graph.mailboxPath, folder),
     expirationDateTime: new Date(lifetime(now).expiresAt).toISOString(),
     clientState,
   });
   const expiresAt = Date.parse(created.expirationDateTime);
   return {
     id: created.id,
-    resource: folderResource(folder),
+    resource: folderResource(context.graph.mailboxPath, folder),
     expiresAt: Number.isNaN(expiresAt) ? lifetime(now).expiresAt : expiresAt,
     // Only the hash is kept: a leaked store row cannot be used to forge notifications.
     clientStateHash: sha256Hex(clientState),
@@ -166,7 +167,7 @@ export async function subscribe(provider: OutlookContext, session: ProviderSessi
     const since = now - INITIAL_WINDOW_MS;
     const links = await mapWithConcurrency(directory.included, 4, async (folder) => [
       folder,
-      await walkToDeltaLink(graph, deltaStartPath(folder, { receivedSince: since }), context.pageSize),
+      await walkToDeltaLink(graph, deltaStartPath(graph.mailboxPath, folder, { receivedSince: since }), context.pageSize),
     ]);
     // Every link was just read to its end: none is stale yet.
     const pulledAt = Object.fromEntries(directory.included.map((folder) => [folder, session.clock.now()]));
@@ -180,7 +181,7 @@ export async function subscribe(provider: OutlookContext, session: ProviderSessi
       tree: treeFingerprint(directory),
     };
   } else {
-    cursor = withDirectory(cursor, directory, now);
+    cursor = withDirectory(graph.mailboxPath, cursor, directory, now);
   }
   const items = await createAll(context, Object.keys(cursor.links).slice(0, MAX_FOLDER_SUBSCRIPTIONS));
   const subscription = toState(items, session.clock.now());

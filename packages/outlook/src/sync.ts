@@ -102,13 +102,13 @@ export interface DeltaQuery {
 }
 
 /** The first request of a delta round for a folder (by id). `$select` is encoded into every later link. */
-export function deltaStartPath(folderId: string, query: DeltaQuery = {}): string {
+export function deltaStartPath(mailboxPath: string, folderId: string, query: DeltaQuery = {}): string {
   const parts = [`$select=${query.idsOnly ? 'id' : METADATA_SELECT}`];
   if (query.receivedSince !== undefined) {
     parts.push(`$filter=${encodeURIComponent(`receivedDateTime ge ${new Date(query.receivedSince).toISOString()}`)}`);
   }
   if (query.newestFirst) parts.push(`$orderby=${encodeURIComponent('receivedDateTime desc')}`);
-  return `/me/mailFolders/${encodeURIComponent(folderId)}/messages/delta?${parts.join('&')}`;
+  return `${mailboxPath}/mailFolders/${encodeURIComponent(folderId)}/messages/delta?${parts.join('&')}`;
 }
 
 export interface DeltaPage {
@@ -144,11 +144,11 @@ export async function walkToDeltaLink(graph: GraphSession, start: string, pageSi
  * (a new folder, one moved out of an excluded folder, or — from a v1 cursor — Archive and user
  * folders: their existing mail is back-filled that way); folders gone or now excluded are dropped.
  */
-export function withDirectory(cursor: DeltaCursor, directory: FolderDirectory, now: number): DeltaCursor {
+export function withDirectory(mailboxPath: string, cursor: DeltaCursor, directory: FolderDirectory, now: number): DeltaCursor {
   const links: Record<string, string> = {};
   const pulledAt: Record<string, number> = {};
   for (const id of directory.included) {
-    links[id] = cursor.links[id] ?? deltaStartPath(id);
+    links[id] = cursor.links[id] ?? deltaStartPath(mailboxPath, id);
     const at = cursor.pulledAt?.[id];
     if (at !== undefined) pulledAt[id] = at;
   }
@@ -231,7 +231,8 @@ export async function pullChanges(provider: OutlookContext, session: ProviderSes
   const now = context.session.clock.now();
   const stored = decodeCursor(rawCursor);
   let cursor = stored;
-  if (now - cursor.listedAt >= FOLDER_LIST_TTL_MS) cursor = withDirectory(cursor, await loadDirectory(context.graph, context.excludeFolders), now);
+  if (now - cursor.listedAt >= FOLDER_LIST_TTL_MS)
+    cursor = withDirectory(context.graph.mailboxPath, cursor, await loadDirectory(context.graph, context.excludeFolders), now);
   const subscribed = subscribedFolders(session, cursor.folderIds);
   const chosen = foldersToPull(cursor, subscribed, options.scope, now);
   const walked = await walkFolders(context, cursor, chosen);
@@ -257,7 +258,7 @@ export async function pullChanges(provider: OutlookContext, session: ProviderSes
   // A message moved into a folder the cursor does not know: a folder created (or moved out of an
   // excluded one) since the last listing. List again now; the new folder's first delta round is
   // read by the next pull (hasMore), as it has no subscription yet.
-  if (unknownFolders.length > 0) next = withDirectory(next, await loadDirectory(context.graph, context.excludeFolders), now);
+  if (unknownFolders.length > 0) next = withDirectory(context.graph.mailboxPath, next, await loadDirectory(context.graph, context.excludeFolders), now);
   let newest: number | undefined;
   for (const change of changes) {
     if (change.type === 'upsert') newest = Math.max(newest ?? 0, change.message.receivedAt);

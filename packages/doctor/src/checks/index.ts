@@ -6,6 +6,7 @@ import { googleDelegation } from './google-delegation.js';
 import { googleOAuthClient } from './google-oauth-client.js';
 import { googleScopes } from './google-scopes.js';
 import { microsoftApp } from './microsoft-app.js';
+import { microsoftOrgApp } from './microsoft-org-app.js';
 import { oauthRedirectUri } from './oauth-redirect-uri.js';
 import { outlookLifecycleUrl } from './outlook-lifecycle-url.js';
 import { outlookNotificationUrl } from './outlook-notification-url.js';
@@ -37,4 +38,5 @@ export const CHECKS: readonly DoctorCheck[] = [
   microsoftApp,
   outlookNotificationUrl,
   outlookLifecycleUrl,
+  microsoftOrgApp,
 ];

@@ -80,7 +80,9 @@ export class DeltaService {
     const slice = page.entries.slice(page.offset, page.offset + pageSize);
     const value = slice.map((entry) => this.renderEntry(call, page, entry));
     const nextOffset = page.offset + slice.length;
-    const link = `${call.origin}/v1.0/me/mailfolders('${page.folderId}')/messages/delta`;
+    // Links keep the mailbox's path as requested: /me for a signed-in user, /users/{id} for an app.
+    const root = /^(.*?)\/mailfolders/i.exec(call.url.pathname)?.[1] ?? '/v1.0/me';
+    const link = `${call.origin}${root}/mailfolders('${page.folderId}')/messages/delta`;
     const body: Record<string, unknown> = { '@odata.context': `${call.origin}/v1.0/$metadata#Collection(message)` };
     if (nextOffset < page.entries.length) {
       const token = newOpaqueToken(32);

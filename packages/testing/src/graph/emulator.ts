@@ -50,6 +50,7 @@ async function generateCertificates(): Promise<{ caCertificate: string; key: str
 const IDENTITY_OPERATIONS: Array<[RegExp, string]> = [
   [/\/v2\.0\/\.well-known\/openid-configuration$/, 'identity.openid-configuration'],
   [/\/oauth2\/v2\.0\/authorize$/, 'identity.authorize'],
+  [/\/v2\.0\/adminconsent$/, 'identity.adminconsent'],
   [/\/oauth2\/v2\.0\/token$/, 'identity.token'],
   [/\/oauth2\/v2\.0\/logout$/, 'identity.logout'],
   [/\/discovery\/v2\.0\/keys$/, 'identity.keys'],
@@ -274,6 +275,21 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
       if (answer.status === 302 && answer.location) return answer.location;
       const alert = /role="alert"[^>]*>([^<]*)</.exec(answer.body)?.[1];
       throw new Error(`Graph emulator: sign-in for ${email} failed: ${alert ?? `HTTP ${answer.status}`}`);
+    },
+
+    org: {
+      makeAdmin: (email) => identity.apps.makeAdmin(email),
+      addSharedMailbox(input) {
+        store.addMailbox(input.email, input.name);
+        identity.apps.addShared(input.email);
+      },
+      addGroup: (displayName, members, groups = []) => identity.apps.addGroup(displayName, members, groups),
+      restrictAppAccess: (emails) => identity.apps.restrictTo(emails),
+      configureAppRoles(roles) {
+        identity.apps.configuredRoles = [...roles];
+      },
+      grantedRoles: () => (identity.apps.granted ? [...identity.apps.granted] : null),
+      revokeAdminConsent: () => identity.apps.revoke(),
     },
 
     subscriptions() {

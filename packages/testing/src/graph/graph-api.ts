@@ -9,6 +9,8 @@ import type { GraphCall } from './context.js';
 import type { DeltaService } from './delta.js';
 import type { IdentityService } from './identity.js';
 import { GRAPH_RESOURCE_APP_ID } from './identity.js';
+import { ACCESS_POLICY_MESSAGE, rolesAsScopes } from './app-permissions.js';
+import * as directory from './directory-handlers.js';
 import { newGuid } from './ids.js';
 import * as mail from './mail-handlers.js';
 import * as folders from './folder-handlers.js';
@@ -73,9 +75,13 @@ export interface GraphApiDeps {
 }
 
 interface Caller {
-  mailbox: Mailbox;
+  /** The signed-in user's mailbox; undefined for an app-only token (it names a mailbox per request: /users/{id}). */
+  mailbox?: Mailbox;
   clientId: string;
+  /** Delegated scopes, or for an app-only token the delegated equivalents of its roles (rolesAsScopes). */
   scopes: string[];
+  /** App-only tokens: the `roles` claim. */
+  roles?: string[];
 }
 
 interface InnerRequest {
@@ -155,7 +161,7 @@ export class GraphApi {
   async handle(request: EmulatorRequest, origin: string): Promise<EmulatorResponse> {
     const requestId = newGuid();
     const clientRequestId = header(request.headers, 'client-request-id') ?? requestId;
-    let answered: { operation: string; response: EmulatorResponse; mailbox?: Mailbox };
+    let answered: { operation: string; response: EmulatorResponse; mailbox?: Mailbox | undefined };
     try {
       answered = await this.answer(request, origin);
     } catch (error) {
@@ -174,7 +180,7 @@ export class GraphApi {
     return finished;
   }
 
-  private async answer(request: EmulatorRequest, origin: string): Promise<{ operation: string; response: EmulatorResponse; mailbox?: Mailbox }> {
+  private async answer(request: EmulatorRequest, origin: string): Promise<{ operation: string; response: EmulatorResponse; mailbox?: Mailbox | undefined }> {
     const versioned = /^\/(v1\.0|beta)(\/.*)?$/i.exec(request.path);
     if (!versioned) return { operation: 'unknown', response: graphError(400, 'BadRequest', 'Invalid version: the request URL must start with /v1.0.') };
     const caller = await this.authenticate(request.headers);
@@ -197,6 +203,7 @@ export class GraphApi {
 
   private async authenticate(headers: EmulatorRequest['headers']): Promise<Caller | EmulatorResponse> {
     const checked = await this.deps.identity.checkAccessToken(header(headers, 'authorization'));
+    if (checked.ok && 'app' in checked) return { clientId: checked.clientId, scopes: rolesAsScopes(checked.roles), roles: checked.roles };
     if (checked.ok) return { mailbox: checked.mailbox, clientId: checked.clientId, scopes: checked.scopes };
     return graphError(401, 'InvalidAuthenticationToken', checked.message, {
       'www-authenticate': `Bearer realm="", authorization_uri="${this.deps.identityUrl()}/common/oauth2/authorize", client_id="${GRAPH_RESOURCE_APP_ID}"`,
@@ -207,9 +214,14 @@ export class GraphApi {
   private async execute(request: InnerRequest, caller: Caller, origin: string, topLevel: boolean): Promise<{ operation: string; response: EmulatorResponse }> {
     const path = request.url.pathname.replace(/^\/(v1\.0|beta)/i, '');
     let segments = pathSegments(path);
-    const folded = this.foldUser(segments, caller.mailbox);
-    if ('status' in folded) return { operation: 'unknown', response: folded };
-    segments = folded;
+    if (caller.roles) {
+      const directoryAnswer = this.directory(request, segments, caller, origin);
+      if (directoryAnswer) return directoryAnswer;
+    }
+    const target = caller.mailbox ? this.foldUser(segments, caller.mailbox) : this.appTarget(request, segments);
+    if ('status' in target) return { operation: 'unknown', response: target };
+    segments = target.segments;
+    const mailbox = target.mailbox;
     // /me/mailFolders/{f}/messages/{id}/… addresses the same message as /me/messages/{id}/….
     if (segments.length >= 5 && segments[0] === 'me' && segments[1] === 'mailfolders' && segments[3] === 'messages' && segments[4] !== 'delta') {
       segments = ['me', ...segments.slice(3)];
@@ -222,7 +234,6 @@ export class GraphApi {
       return { operation: 'unknown', response: graphError(405, 'BadRequest', `The HTTP method '${request.method}' is not allowed on this resource.`) };
     }
     const { route, params } = matched;
-    const mailbox = caller.mailbox;
     if (route.scopes && !hasAnyScope(caller.scopes, route.scopes)) {
       return {
         operation: route.operation,
@@ -311,13 +322,68 @@ export class GraphApi {
   }
 
   /** `users/{id or UPN}` of the caller is the same mailbox as `me`; others are off limits for delegated tokens. */
-  private foldUser(segments: string[], mailbox: Mailbox): string[] | EmulatorResponse {
-    if (segments[0] !== 'users') return segments;
+  private foldUser(segments: string[], mailbox: Mailbox): { segments: string[]; mailbox: Mailbox } | EmulatorResponse {
+    if (segments[0] !== 'users') return { segments, mailbox };
     const user = (segments[1] ?? '').toLowerCase();
-    if (user === mailbox.userId || user === mailbox.email.toLowerCase()) return ['me', ...segments.slice(2)];
+    if (user === mailbox.userId || user === mailbox.email.toLowerCase()) return { segments: ['me', ...segments.slice(2)], mailbox };
     const other = this.deps.store.mailboxByUserId(segments[1] ?? '') ?? this.deps.store.mailbox(segments[1] ?? '');
     if (other) return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
     return graphError(404, 'ErrorInvalidUser', `The requested user '${segments[1] ?? ''}' is invalid.`);
+  }
+
+  /**
+   * The mailbox an app-only request acts on: `/users/{id | UPN}/…` (folded into `me/…`), the
+   * resource of a new subscription, or the owner of an existing one. `/me` has no meaning without
+   * a signed-in user. A mailbox outside the application access policy is refused as Exchange does.
+   */
+  private appTarget(request: InnerRequest, segments: string[]): { segments: string[]; mailbox: Mailbox } | EmulatorResponse {
+    if (segments[0] === 'me') return graphError(400, 'BadRequest', '/me request is only valid with delegated authentication flow.');
+    let reference: string | undefined;
+    if (segments[0] === 'users' && segments.length > 2) reference = segments[1];
+    else if (segments[0] === 'subscriptions' && segments.length === 1 && request.method === 'POST') {
+      const resource = parseJsonBody<{ resource?: unknown }>(request.body)?.resource;
+      const resourceSegments = pathSegments(typeof resource === 'string' ? resource.replace(/^\/?(v1\.0|beta)\//i, '/') : '');
+      if (resourceSegments[0] !== 'users' || resourceSegments[1] === undefined) {
+        return graphError(
+          400,
+          'ExtensionError',
+          'Operation: Create; Exception: [Status Code: BadRequest; Reason: An app-only subscription must name a mailbox: /users/{id}/….]',
+        );
+      }
+      reference = resourceSegments[1];
+    } else if (segments[0] === 'subscriptions' && segments[1] !== undefined) {
+      const owner = this.deps.subscriptions.ownerOf(segments[1]);
+      if (!owner) return graphError(404, 'ResourceNotFound', `The object was not found.`);
+      return { segments, mailbox: owner };
+    }
+    if (reference === undefined)
+      return graphError(400, 'BadRequest', 'The emulator serves app-only requests on /users/{id}/…, /users, /groups and /subscriptions.');
+    const mailbox = directory.findUser(this.deps.store, reference);
+    if (!mailbox) return graphError(404, 'ErrorInvalidUser', `The requested user '${reference}' is invalid.`);
+    if (!this.deps.identity.apps.mayReach(mailbox)) return graphError(403, 'ErrorAccessDenied', ACCESS_POLICY_MESSAGE);
+    return { segments: segments[0] === 'users' ? ['me', ...segments.slice(2)] : segments, mailbox };
+  }
+
+  /** Directory reads of an app-only caller (no mailbox involved): /users, /users/{id}, a group's transitive user members. */
+  private directory(request: InnerRequest, segments: string[], caller: Caller, origin: string): { operation: string; response: EmulatorResponse } | undefined {
+    const apps = this.deps.identity.apps;
+    const store = this.deps.store;
+    const lower = segments.map((segment) => segment.toLowerCase());
+    const denied = (): EmulatorResponse => graphError(403, 'Authorization_RequestDenied', 'Insufficient privileges to complete the operation.');
+    if (request.method !== 'GET') return undefined;
+    if (lower[0] === 'users' && segments.length <= 2) {
+      const operation = segments.length === 1 ? 'users.list' : 'users.get';
+      if (!hasAnyScope(caller.roles ?? [], directory.DIRECTORY_USERS)) return { operation, response: denied() };
+      const response =
+        segments.length === 1 ? directory.listUsers(store, apps, request.url, origin) : directory.getUser(store, apps, segments[1] ?? '', request.url, origin);
+      return { operation, response };
+    }
+    if (lower[0] === 'groups' && lower[2] === 'transitivemembers' && lower[3] === 'microsoft.graph.user' && segments.length === 4) {
+      const operation = 'groups.transitiveMembers';
+      if (!hasAnyScope(caller.roles ?? [], directory.DIRECTORY_GROUPS)) return { operation, response: denied() };
+      return { operation, response: directory.listGroupUsers(apps, segments[1] ?? '', request.url, origin) };
+    }
+    return undefined;
   }
 
   private match(method: string, segments: string[]): { route: Route; params: Record<string, string> } | 'method' | null {
@@ -434,7 +500,7 @@ export class GraphApi {
       method,
       path: target.pathname,
       status: response.status,
-      mailbox: caller.mailbox.email,
+      ...(caller.mailbox ? { mailbox: caller.mailbox.email } : {}),
       operation,
       units: 1,
     });

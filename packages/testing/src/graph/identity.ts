@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { type EmulatorRequest, type EmulatorResponse, Router } from '../common/server.js';
+import { AppPermissions } from './app-permissions.js';
 import { renderConsentPage, renderErrorPage, renderFormPost } from './consent-page.js';
 import { newGuid, newOpaqueToken } from './ids.js';
 import type { Mailbox, MailStore } from './mail-store.js';
@@ -43,13 +44,22 @@ interface RefreshGrant {
 }
 
 interface AccessGrant {
+  /** Empty for an app-only (client credentials) token. */
   mailbox: string;
   generation: number;
   clientId: string;
   scopes: string[];
+  /** App-only tokens: the application roles (`roles` claim). */
+  roles?: string[];
 }
 
-export type AccessCheck = { ok: true; mailbox: Mailbox; clientId: string; scopes: string[] } | { ok: false; message: string };
+/** The Graph resource's `.default` scope: every application permission granted to the app. */
+const GRAPH_DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
+
+export type AccessCheck =
+  | { ok: true; mailbox: Mailbox; clientId: string; scopes: string[] }
+  | { ok: true; app: true; clientId: string; roles: string[] }
+  | { ok: false; message: string };
 
 export interface IdentityOptions {
   store: MailStore;
@@ -73,8 +83,11 @@ export class IdentityService {
   private readonly generations = new Map<string, number>();
   /** What each user consented to for the app: resource scopes (short names, lower case), unioned over sign-ins. */
   private readonly consents = new Map<string, Set<string>>();
+  /** Application permissions: admin consent, roles, the access policy, groups and shared mailboxes. */
+  readonly apps: AppPermissions;
 
   constructor(private readonly options: IdentityOptions) {
+    this.apps = new AppPermissions(options.store);
     this.routes();
   }
 
@@ -118,6 +131,10 @@ export class IdentityService {
     }
     const grant = this.accessGrants.get(String(payload.uti ?? ''));
     if (!grant) return { ok: false, message: 'Invalid JWT token. The token is not valid.' };
+    if (grant.roles) {
+      if (grant.generation !== this.apps.generation) return { ok: false, message: 'Access token has been revoked.' };
+      return { ok: true, app: true, clientId: grant.clientId, roles: grant.roles };
+    }
     if (grant.generation !== this.generation(grant.mailbox.toLowerCase())) {
       return { ok: false, message: 'Access token has been revoked.' };
     }
@@ -145,6 +162,8 @@ export class IdentityService {
     router.add('GET', '/:tenant/oauth2/v2.0/authorize', (request) => this.authorizePage(request));
     router.add('POST', '/:tenant/oauth2/v2.0/authorize', (request) => this.consent(request));
     router.add('POST', '/:tenant/oauth2/v2.0/token', (request) => this.token(request));
+    router.add('GET', '/:tenant/v2.0/adminconsent', (request) => this.adminConsentPage(request));
+    router.add('POST', '/:tenant/v2.0/adminconsent', (request) => this.adminConsent(request));
     router.add('GET', '/:tenant/oauth2/v2.0/logout', (request) => this.logout(request));
     router.add('GET', '/:tenant/discovery/v2.0/keys', () => this.keys());
     router.add('GET', '/discovery/v2.0/keys', () => this.keys());
@@ -336,6 +355,15 @@ export class IdentityService {
         'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.',
       );
     }
+    if (this.apps.isShared(mailbox)) {
+      return this.consentPage(
+        request,
+        parameters,
+        checked.scopes,
+        email,
+        'AADSTS50057: The user account is disabled. (A shared mailbox has no sign-in of its own.)',
+      );
+    }
     this.recordConsent(mailbox.email, checked.scopes);
     const code = `1.A${newOpaqueToken(48)}`;
     const challenge = parameters.get('code_challenge');
@@ -453,6 +481,7 @@ export class IdentityService {
     const grantType = form.get('grant_type');
     if (grantType === 'authorization_code') return this.redeemCode(request, form);
     if (grantType === 'refresh_token') return this.redeemRefreshToken(request, form);
+    if (grantType === 'client_credentials') return this.clientCredentials(request, form, tenant);
     return this.tokenError(request, 400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType ?? ''}'.`);
   }
 
@@ -558,6 +587,145 @@ export class IdentityService {
     return this.issue(request, form, mailbox, requested.length > 0 ? requested : grant.scopes);
   }
 
+  /**
+   * GET /{tenant}/v2.0/adminconsent: an admin approves the app's application permissions for the
+   * whole tenant. `scope` must name the resource's `.default` (or the configured permissions).
+   */
+  private adminConsentPage(request: EmulatorRequest): EmulatorResponse {
+    const parameters = request.url.searchParams;
+    const checked = this.validateAdminConsent(parameters, request.params.tenant ?? 'common');
+    if ('status' in checked) return checked;
+    return this.consentPage(request, parameters, this.apps.configuredRoles, parameters.get('login_hint') ?? '');
+  }
+
+  private validateAdminConsent(parameters: URLSearchParams, tenant: string): { redirectUri: string } | EmulatorResponse {
+    if (!this.knownTenant(tenant)) return this.htmlError(400, 90002, `Tenant '${tenant}' not found.`);
+    const clientId = parameters.get('client_id');
+    if (clientId !== this.options.clientId) {
+      return this.htmlError(400, 700016, `Application with identifier '${clientId ?? ''}' was not found in the directory '${this.options.tenantId}'.`);
+    }
+    const redirectUri = parameters.get('redirect_uri');
+    if (!redirectUri || !URL.canParse(redirectUri)) {
+      return this.htmlError(400, 50011, 'The redirect URI specified in the request does not match the redirect URIs configured for the application.');
+    }
+    if (!(parameters.get('scope') ?? '').split(/\s+/).includes(GRAPH_DEFAULT_SCOPE)) {
+      return this.redirectError(
+        redirectUri,
+        'query',
+        parameters.get('state'),
+        'invalid_request',
+        "AADSTS70011: The provided value for the input parameter 'scope' is not valid.",
+      );
+    }
+    return { redirectUri };
+  }
+
+  /** POST of the admin consent form: an admin of the tenant accepts (or declines) for everyone. */
+  private adminConsent(request: EmulatorRequest): EmulatorResponse {
+    const parameters = request.form();
+    const checked = this.validateAdminConsent(parameters, request.params.tenant ?? 'common');
+    if ('status' in checked) return checked;
+    const state = parameters.get('state');
+    if (parameters.get('consent') !== 'accept') {
+      return this.redirectError(checked.redirectUri, 'query', state, 'access_denied', 'AADSTS65004: User declined to consent to access the app.');
+    }
+    const email = (parameters.get('email') ?? '').trim();
+    if (!this.options.store.mailbox(email)) {
+      return this.consentPage(
+        request,
+        parameters,
+        this.apps.configuredRoles,
+        email,
+        'This username may be incorrect. Make sure you typed it correctly. Otherwise, contact your admin.',
+      );
+    }
+    if (!this.apps.isAdmin(email)) {
+      return this.consentPage(
+        request,
+        parameters,
+        this.apps.configuredRoles,
+        email,
+        'AADSTS90094: An administrator of the organization must grant these permissions. Sign in with an admin account.',
+      );
+    }
+    this.apps.grant();
+    const fields: Record<string, string> = { tenant: this.options.tenantId };
+    if (state !== null) fields.state = state;
+    fields.admin_consent = 'True';
+    fields.scope = this.apps.configuredRoles.map((role) => `https://graph.microsoft.com/${role}`).join(' ');
+    return this.redirect(checked.redirectUri, 'query', fields);
+  }
+
+  /** grant_type=client_credentials: an app-only token whose `roles` are what the admin granted in the tenant. */
+  private async clientCredentials(request: EmulatorRequest, form: URLSearchParams, tenant: string): Promise<EmulatorResponse> {
+    if (tenant.toLowerCase() !== this.options.tenantId) {
+      return this.tokenError(
+        request,
+        400,
+        'invalid_request',
+        90002,
+        `Tenant '${tenant}' not found. Use a tenant-specific endpoint for the client credentials flow.`,
+      );
+    }
+    if (form.get('scope') !== GRAPH_DEFAULT_SCOPE) {
+      return this.tokenError(
+        request,
+        400,
+        'invalid_scope',
+        1002012,
+        `The provided value for scope ${form.get('scope') ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      );
+    }
+    const roles = this.apps.granted;
+    if (roles === null) {
+      return this.tokenError(
+        request,
+        401,
+        'invalid_client',
+        7000229,
+        `The client application ${this.options.clientId} is missing service principal in the tenant ${this.options.tenantId}.`,
+      );
+    }
+    const nowSeconds = Math.floor(this.options.now() / 1000);
+    const lifetime = this.options.accessTokenLifetimeSeconds;
+    const uti = newOpaqueToken(16);
+    this.accessGrants.set(uti, { mailbox: '', generation: this.apps.generation, clientId: this.options.clientId, scopes: [], roles: [...roles] });
+    const accessToken = await this.signAccessToken(
+      {
+        idtyp: 'app',
+        oid: this.apps.servicePrincipalId,
+        roles: [...roles],
+        sub: this.apps.servicePrincipalId,
+        uti,
+      },
+      nowSeconds,
+      lifetime,
+    );
+    return {
+      status: 200,
+      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', 'x-ms-request-id': newGuid() },
+      body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken },
+    };
+  }
+
+  /** A Graph access token (v1 format, as Entra issues for Graph) with the claims every token shares. */
+  private signAccessToken(claims: Record<string, unknown>, nowSeconds: number, lifetime: number): Promise<string> {
+    return new SignJWT({
+      aud: GRAPH_RESOURCE_APP_ID,
+      iss: `https://sts.windows.net/${this.options.tenantId}/`,
+      app_displayname: 'threadlink emulator app',
+      appid: this.options.clientId,
+      tid: this.options.tenantId,
+      ver: '1.0',
+      ...claims,
+    })
+      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: this.keyId })
+      .setIssuedAt(nowSeconds)
+      .setNotBefore(nowSeconds)
+      .setExpirationTime(nowSeconds + lifetime)
+      .sign(this.privateKey);
+  }
+
   private consentKey(mailboxEmail: string): string {
     return `${mailboxEmail.toLowerCase()}\n${this.options.clientId}`;
   }
@@ -591,27 +759,20 @@ export class IdentityService {
     const generation = this.generation(mailboxKey);
     const uti = newOpaqueToken(16);
     this.accessGrants.set(uti, { mailbox: mailbox.email, generation, clientId: this.options.clientId, scopes: shortScopes });
-    const accessToken = await new SignJWT({
-      aud: GRAPH_RESOURCE_APP_ID,
-      iss: `https://sts.windows.net/${this.options.tenantId}/`,
-      app_displayname: 'threadlink emulator app',
-      appid: this.options.clientId,
-      idtyp: 'user',
-      name: mailbox.name,
-      oid: mailbox.userId,
-      scp: shortScopes.join(' '),
-      sub: pairwiseSubject(mailbox.userId, GRAPH_RESOURCE_APP_ID),
-      tid: this.options.tenantId,
-      unique_name: mailbox.email,
-      upn: mailbox.email,
-      uti,
-      ver: '1.0',
-    })
-      .setProtectedHeader({ typ: 'JWT', alg: 'RS256', kid: this.keyId })
-      .setIssuedAt(nowSeconds)
-      .setNotBefore(nowSeconds)
-      .setExpirationTime(nowSeconds + lifetime)
-      .sign(this.privateKey);
+    const accessToken = await this.signAccessToken(
+      {
+        idtyp: 'user',
+        name: mailbox.name,
+        oid: mailbox.userId,
+        scp: shortScopes.join(' '),
+        sub: pairwiseSubject(mailbox.userId, GRAPH_RESOURCE_APP_ID),
+        unique_name: mailbox.email,
+        upn: mailbox.email,
+        uti,
+      },
+      nowSeconds,
+      lifetime,
+    );
 
     const responseScopes = [...resourceScopes];
     for (const oidc of ['openid', 'profile', 'email']) if (lowered.includes(oidc)) responseScopes.push(oidc);

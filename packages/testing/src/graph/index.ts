@@ -12,6 +12,7 @@ export type {
   EmulatedSubscription,
   GraphAttachmentInput,
   GraphEmulator,
+  GraphOrgDriver,
   GraphEmulatorOptions,
   GraphFaults,
   LifecycleEvent,

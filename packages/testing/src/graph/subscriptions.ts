@@ -75,6 +75,12 @@ export class SubscriptionService {
     return [...this.deliveryLog];
   }
 
+  /** The mailbox a subscription watches: what an app-only caller acts on at /subscriptions/{id}. */
+  ownerOf(subscriptionId: string): Mailbox | undefined {
+    this.sweepExpired();
+    return this.subscriptions.get(subscriptionId)?.mailbox;
+  }
+
   list(): EmulatedSubscription[] {
     this.sweepExpired();
     return [...this.subscriptions.values()].map((subscription) => ({

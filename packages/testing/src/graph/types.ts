@@ -214,6 +214,26 @@ export interface GraphEmulator {
    */
   failAfter(operation: string, input?: { status?: number | 'drop'; count?: number; code?: string }): void;
   log: RequestLog;
+  /** Application permissions (issue 19): the tenant's admins, shared mailboxes, groups, consent and access policy. */
+  org: GraphOrgDriver;
   flushNotifications(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Drives the tenant side of application permissions; consent itself goes through `authorize(adminConsentUrl, { email })`. */
+export interface GraphOrgDriver {
+  /** Lets this mailbox's user grant tenant-wide admin consent. */
+  makeAdmin(email: string): void;
+  /** A shared mailbox (sales@, support@): a user object with no sign-in, reachable by app permissions only. */
+  addSharedMailbox(input: { email: string; name?: string }): void;
+  /** A security group; `groups` nests other groups (their members count as transitive members). Returns its object id. */
+  addGroup(displayName: string, members: string[], groups?: string[]): string;
+  /** Limits the app to these mailboxes (an Exchange application access policy / RBAC for Applications scope); null lifts it. */
+  restrictAppAccess(emails: string[] | null): void;
+  /** The application permissions `.default` consent grants (default: Mail.ReadBasic.All, Mail.Read.All, Mail.Send, User.Read.All, GroupMember.Read.All). */
+  configureAppRoles(roles: string[]): void;
+  /** The granted roles, or null before consent / after revocation. */
+  grantedRoles(): string[] | null;
+  /** The admin removes the app from the tenant: client credentials answer AADSTS7000229, issued app tokens stop working. */
+  revokeAdminConsent(): void;
 }
