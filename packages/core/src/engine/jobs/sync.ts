@@ -40,7 +40,7 @@ export async function sync(context: JobContext, connection: Connection, provider
     cursor = result.nextCursor;
     connection.cursor = cursor;
     // After the commit: the rows are safe even if the directory read fails.
-    const labelReason = await labelRefreshReason(deps, connection, provider, result.changes, result.labelsChanged);
+    const labelReason = await labelRefreshReason(deps, connection, provider, result.changes, result.labelsChanged, 'sync');
     if (labelReason) await refreshLabels(deps, connection, provider, session, labelReason);
     if (!result.hasMore) {
       deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, scope: job.data?.scope ?? null, changes: changed });
