@@ -12,7 +12,8 @@ async function rows(facade: Facade) {
 
 async function clientPanel(facade: Facade): Promise<Array<{ subject: string; folder: string }>> {
   const timeline = await facade.tl.timeline.forRecord({ type: 'client', id: 'c-acme' }, ADMIN);
-  return timeline.threads.flatMap((thread) => thread.messages.map((message) => ({ subject: message.subject, folder: message.folder })));
+  // What the panel shows: the folder's name (the message's labelRefs), not the normalised enum.
+  return timeline.threads.flatMap((thread) => thread.messages.map((message) => ({ subject: message.subject, folder: message.labelRefs.map((label) => label.name).join(', ') })));
 }
 
 async function deliverFromClient(facade: Facade, subject: string) {
@@ -47,17 +48,17 @@ describe('every Outlook folder is synced; a move is an update, not a delete', ()
     expect(facade.ms.subscriptions()).toHaveLength(5);
   });
 
-  it('keeps a client message archived in Outlook on the client panel, with its new folder', async () => {
+  it('keeps a client message archived in Outlook on the client panel, with folder "Archive"', async () => {
     facade = await startFacade();
     await facade.connect('ana@contoso.com');
     facade.ms.addMailbox({ email: 'client@acme.com' });
     const id = await deliverFromClient(facade, 'Quote for PRJ-1042');
     await facade.settle();
-    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'inbox' }]);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'Inbox' }]);
 
     facade.ms.moveMessage('ana@contoso.com', id, 'archive');
     await facade.settle();
-    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'archive' }]);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'Archive' }]);
     expect((await rows(facade)).map((row) => row.providerMessageId)).toEqual([id]);
   });
 
@@ -78,6 +79,7 @@ describe('every Outlook folder is synced; a move is an update, not a delete', ()
     facade.ms.moveMessage('ana@contoso.com', id, folder);
     await facade.settle();
     expect((await rows(facade)).map((entry) => [entry.id, entry.folder])).toEqual([[row.id, 'archive']]);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'Signed contract', folder: 'Clients' }]);
     facade.ms.moveMessage('ana@contoso.com', id, 'inbox');
     await facade.settle();
     expect((await rows(facade)).map((entry) => [entry.id, entry.folder])).toEqual([[row.id, 'inbox']]);
@@ -86,22 +88,27 @@ describe('every Outlook folder is synced; a move is an update, not a delete', ()
     expect(facade.eventsNamed('message.deleted')).toHaveLength(0);
   });
 
-  it('syncs, by push, a folder created after connect', async () => {
+  it('syncs, by push, a folder created after connect: the move that finds it subscribes it at once', async () => {
     facade = await startFacade();
     await facade.connect('ana@contoso.com');
     facade.ms.addMailbox({ email: 'client@acme.com' });
+    const subscribedAtConnect = facade.ms.subscriptions().length;
     const id = await deliverFromClient(facade, 'to be filed');
     await facade.settle();
     const created = facade.ms.createFolder('ana@contoso.com', 'Filed later');
+    // Moved there in Outlook: Inbox's subscription fires (the item leaves it); the pull reads the
+    // message by immutable id, meets a folder it does not know, lists the tree and subscribes it.
     facade.ms.moveMessage('ana@contoso.com', id, created);
     await facade.settle();
-    expect((await rows(facade)).map((row) => [row.subject, row.folder])).toEqual([['to be filed', 'archive']]);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'to be filed', folder: 'Filed later' }]);
+    expect(facade.ms.subscriptions()).toHaveLength(subscribedAtConnect + 1);
 
-    // Mail put straight into the new folder (a server-side rule) arrives too: the folder is now synced.
-    const second = await deliverFromClient(facade, 'second one');
-    facade.ms.moveMessage('ana@contoso.com', second, created);
+    // Mail a server-side rule files straight into the new folder touches no other folder: only
+    // the new folder's own subscription can announce it (no maintain() runs in this test).
+    await facade.ms.deliver({ from: 'Carla <client@acme.com>', to: 'ana@contoso.com', subject: 'filed by a rule', text: 'hi', mailbox: 'ana@contoso.com', folder: created });
     await facade.settle();
-    expect((await rows(facade)).map((row) => row.subject).sort()).toEqual(['second one', 'to be filed']);
+    expect((await clientPanel(facade)).map((entry) => entry.subject).sort()).toEqual(['filed by a rule', 'to be filed']);
+    expect((await clientPanel(facade)).every((entry) => entry.folder === 'Filed later')).toBe(true);
   });
 
   it('still deletes a message deleted for real, or moved into Deleted Items or Junk Email', async () => {
