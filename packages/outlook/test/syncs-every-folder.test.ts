@@ -13,7 +13,9 @@ async function rows(facade: Facade) {
 async function clientPanel(facade: Facade): Promise<Array<{ subject: string; folder: string }>> {
   const timeline = await facade.tl.timeline.forRecord({ type: 'client', id: 'c-acme' }, ADMIN);
   // What the panel shows: the folder's name (the message's labelRefs), not the normalised enum.
-  return timeline.threads.flatMap((thread) => thread.messages.map((message) => ({ subject: message.subject, folder: message.labelRefs.map((label) => label.name).join(', ') })));
+  return timeline.threads.flatMap((thread) =>
+    thread.messages.map((message) => ({ subject: message.subject, folder: message.labelRefs.map((label) => label.name).join(', ') })),
+  );
 }
 
 async function deliverFromClient(facade: Facade, subject: string) {
@@ -105,7 +107,14 @@ describe('every Outlook folder is synced; a move is an update, not a delete', ()
 
     // Mail a server-side rule files straight into the new folder touches no other folder: only
     // the new folder's own subscription can announce it (no maintain() runs in this test).
-    await facade.ms.deliver({ from: 'Carla <client@acme.com>', to: 'ana@contoso.com', subject: 'filed by a rule', text: 'hi', mailbox: 'ana@contoso.com', folder: created });
+    await facade.ms.deliver({
+      from: 'Carla <client@acme.com>',
+      to: 'ana@contoso.com',
+      subject: 'filed by a rule',
+      text: 'hi',
+      mailbox: 'ana@contoso.com',
+      folder: created,
+    });
     await facade.settle();
     expect((await clientPanel(facade)).map((entry) => entry.subject).sort()).toEqual(['filed by a rule', 'to be filed']);
     expect((await clientPanel(facade)).every((entry) => entry.folder === 'Filed later')).toBe(true);

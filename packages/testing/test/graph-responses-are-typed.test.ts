@@ -41,7 +41,11 @@ describe('Graph responses have the real resources’ shapes', () => {
     expect(me.mail).toBe(email);
     expect(me.userPrincipalName).toBe(email);
     const narrowed = (await client.api('/me').select(['mail', 'displayName']).get()) as Record<string, unknown>;
-    expect(Object.keys(narrowed).filter((key) => !key.startsWith('@')).sort()).toEqual(['displayName', 'id', 'mail']);
+    expect(
+      Object.keys(narrowed)
+        .filter((key) => !key.startsWith('@'))
+        .sort(),
+    ).toEqual(['displayName', 'id', 'mail']);
     const refused = await refusal(client.api('/me').select(['mail', 'favouriteColour']).get());
     expect(refused.statusCode).toBe(400);
     expect(refused.message).toContain("'favouriteColour'");
@@ -60,7 +64,9 @@ describe('Graph responses have the real resources’ shapes', () => {
     expect(message.subject).toBe('Plans');
     expect(message.from?.emailAddress?.address).toBe('client@acme.com');
     expect(message.hasAttachments).toBe(true);
-    const attachments = (await client.api(`/me/messages/${delivered.immutableId}/attachments`).get()) as { value: Array<FileAttachment & { '@odata.type': string }> };
+    const attachments = (await client.api(`/me/messages/${delivered.immutableId}/attachments`).get()) as {
+      value: Array<FileAttachment & { '@odata.type': string }>;
+    };
     expect(attachments.value.map((attachment) => [attachment['@odata.type'], attachment.name, attachment.contentType])).toEqual([
       ['#microsoft.graph.fileAttachment', 'plan.pdf', 'application/pdf'],
     ]);
@@ -76,7 +82,11 @@ describe('Graph responses have the real resources’ shapes', () => {
   it('delta pages: items, @removed for what left the folder, and a deltaLink', async () => {
     const { email, client } = await connectMailbox(emulator, 'vic');
     const delivered = await emulator.deliver({ from: 'client@acme.com', to: email, subject: 'Moving', text: 'x' });
-    const start = (await client.api('/me/mailFolders/inbox/messages/delta').select(['subject', 'parentFolderId']).header('Prefer', 'IdType="ImmutableId"').get()) as {
+    const start = (await client
+      .api('/me/mailFolders/inbox/messages/delta')
+      .select(['subject', 'parentFolderId'])
+      .header('Prefer', 'IdType="ImmutableId"')
+      .get()) as {
       value: Message[];
       '@odata.deltaLink': string;
     };
@@ -101,7 +111,12 @@ describe('Graph responses have the real resources’ shapes', () => {
       expirationDateTime: new Date(Date.now() + 60 * 60_000).toISOString(),
       clientState: 'secret',
     })) as Subscription;
-    expect(created).toMatchObject({ changeType: 'created,updated,deleted', resource: "me/mailFolders('inbox')/messages", clientState: 'secret', notificationUrl: url });
+    expect(created).toMatchObject({
+      changeType: 'created,updated,deleted',
+      resource: "me/mailFolders('inbox')/messages",
+      clientState: 'secret',
+      notificationUrl: url,
+    });
     expect(Date.parse(created.expirationDateTime!)).toBeGreaterThan(Date.now());
     await client.api(`/subscriptions/${created.id}`).delete();
     await receiver.close();

@@ -23,11 +23,17 @@ const MAX_LABEL_RULES = 200;
 
 function resolveList(entries: readonly string[], path: string, directory: readonly LabelRef[], known: boolean): string[] {
   const out: string[] = [];
-  entries.forEach((entry, index) => {
-    if (directory.some((label) => label.id === entry)) return void out.push(entry);
+  for (const [index, entry] of entries.entries()) {
+    if (directory.some((label) => label.id === entry)) {
+      out.push(entry);
+      continue;
+    }
     const wanted = entry.trim().toLowerCase();
     const named = directory.filter((label) => label.name.toLowerCase() === wanted);
-    if (named.length > 0) return void out.push(...named.map((label) => label.id));
+    if (named.length > 0) {
+      out.push(...named.map((label) => label.id));
+      continue;
+    }
     if (known) {
       throw new ThreadlinkError(
         'POLICY_INVALID',
@@ -36,7 +42,7 @@ function resolveList(entries: readonly string[], path: string, directory: readon
       );
     }
     out.push(entry);
-  });
+  }
   const unique = [...new Set(out)];
   if (unique.length > MAX_LABEL_RULES) {
     throw new ThreadlinkError('POLICY_INVALID', `Invalid connection policy rule ${path}: more than ${MAX_LABEL_RULES} labels`, {

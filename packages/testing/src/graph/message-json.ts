@@ -177,7 +177,16 @@ function decodeEntities(value: string): string {
 
 type AnyAttachment = FileAttachment | ItemAttachment | ReferenceAttachment;
 type AttachmentProperty = keyof FileAttachment & string;
-const ATTACHMENT_PROPERTIES: readonly AttachmentProperty[] = ['lastModifiedDateTime', 'name', 'contentType', 'size', 'isInline', 'contentId', 'contentLocation', 'contentBytes'];
+const ATTACHMENT_PROPERTIES: readonly AttachmentProperty[] = [
+  'lastModifiedDateTime',
+  'name',
+  'contentType',
+  'size',
+  'isInline',
+  'contentId',
+  'contentLocation',
+  'contentBytes',
+];
 
 /** An attachment as Graph's fileAttachment / itemAttachment / referenceAttachment, `$select` applied. */
 export function renderAttachment(attachment: StoredAttachment, select: string[] | undefined): GraphJson<AnyAttachment> {
@@ -195,7 +204,8 @@ export function renderAttachment(attachment: StoredAttachment, select: string[] 
     ...(kind === undefined ? { contentBytes: attachment.content.toString('base64') } : {}),
   };
   const output: GraphJson<AnyAttachment> = {
-    '@odata.type': kind === 'item' ? '#microsoft.graph.itemAttachment' : kind === 'reference' ? '#microsoft.graph.referenceAttachment' : '#microsoft.graph.fileAttachment',
+    '@odata.type':
+      kind === 'item' ? '#microsoft.graph.itemAttachment' : kind === 'reference' ? '#microsoft.graph.referenceAttachment' : '#microsoft.graph.fileAttachment',
     ...(kind === undefined ? { '@odata.mediaContentType': attachment.contentType } : {}),
     id: attachment.id,
   };
