@@ -3,7 +3,7 @@
 // types loose, `pnpm typecheck` would flag the unused directive), and what the real client gets
 // back has the real shapes: `$select` of an unknown property refused as Graph refuses it, errors
 // as {error:{code,message,innerError}}, users/me, messages, attachments, delta pages with
-// `@removed`, subscriptions.
+// `@removed`, subscriptions, folders.
 import type { GraphError } from '@microsoft/microsoft-graph-client';
 import type { FileAttachment, Message, Subscription, User } from '@microsoft/microsoft-graph-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ describe('Graph responses have the real resources’ shapes', () => {
     expect(refused.message).toContain("'favouriteColour'");
   });
 
-  it('messages and attachments: typed fields, an unknown $select property refused, errors with innerError', async () => {
+  it('messages, attachments and folders: typed fields, an unknown $select property refused, errors with innerError', async () => {
     const { email, client } = await connectMailbox(emulator, 'uma');
     const delivered = await emulator.deliver({
       from: 'Carla <client@acme.com>',
@@ -69,6 +69,16 @@ describe('Graph responses have the real resources’ shapes', () => {
     };
     expect(attachments.value.map((attachment) => [attachment['@odata.type'], attachment.name, attachment.contentType])).toEqual([
       ['#microsoft.graph.fileAttachment', 'plan.pdf', 'application/pdf'],
+    ]);
+    const badAttachmentField = await refusal(client.api(`/me/messages/${delivered.immutableId}/attachments`).select(['name', 'bytes']).get());
+    expect([badAttachmentField.statusCode, badAttachmentField.message]).toEqual([
+      400,
+      "Could not find a property named 'bytes' on type 'microsoft.graph.attachment'.",
+    ]);
+    const badFolderField = await refusal(client.api('/me/mailFolders').select(['displayName', 'colour']).get());
+    expect([badFolderField.statusCode, badFolderField.message]).toEqual([
+      400,
+      "Could not find a property named 'colour' on type 'microsoft.graph.mailFolder'.",
     ]);
     const refused = await refusal(client.api(`/me/messages/${delivered.immutableId}`).select(['subject', 'snippet']).get());
     expect([refused.statusCode, refused.code]).toEqual([400, 'RequestBroker--ParseUri']);

@@ -9,7 +9,15 @@ import type { MailFlow, OutgoingMessage } from './mail-flow.js';
 import { guessContentType } from './mail-flow.js';
 import type { Mailbox, MailStore, StoredMessage } from './mail-store.js';
 import { newAttachmentId, newInternetMessageId } from './ids.js';
-import { checkFilterProperties, matchesFilter, messageIdFor, renderAttachment, renderMessage, unknownSelectProperty } from './message-json.js';
+import {
+  ATTACHMENT_SELECTABLE,
+  checkFilterProperties,
+  matchesFilter,
+  messageIdFor,
+  renderAttachment,
+  renderMessage,
+  unknownSelectProperty,
+} from './message-json.js';
 import { buildMime } from './mime.js';
 import { hasAnyScope, MAIL_READ_CONTENT } from './permissions.js';
 import {
@@ -23,6 +31,7 @@ import {
   type FilterClause,
   type GraphJson,
   type GraphPage,
+  unknownSelected,
 } from './odata.js';
 
 /** Graph pages message lists 10 at a time; $top may ask for up to 1000. */
@@ -82,9 +91,8 @@ export function getMe(call: GraphCall): EmulatorResponse {
     id: mailbox.userId,
   };
   const select = parseSelect(queryOption(call.url, 'select'));
-  // A property the user resource does not have is a 400, as for messages (the emulator models the default set).
-  const unknown = select?.find((field) => !Object.keys(user).some((key) => key.toLowerCase() === field.toLowerCase()));
-  if (unknown !== undefined) return graphError(400, 'Request_BadRequest', `Could not find a property named '${unknown}' on type 'microsoft.graph.user'.`);
+  const refused = unknownSelected(select, Object.keys(user), 'user');
+  if (refused) return refused;
   const body: GraphJson<User> = { '@odata.context': `${call.origin}/v1.0/$metadata#users/$entity` };
   const picked = body as Record<string, unknown>;
   for (const [key, value] of Object.entries(user)) {
@@ -180,6 +188,8 @@ export function getMessage(deps: MailHandlerDeps, call: GraphCall, id: string): 
     const match = /^attachments(?:\(\$select=([^)]*)\))?$/i.exec(expand.trim());
     if (!match) return graphError(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${expand}'.`);
     const attachmentSelect = parseSelect(match[1] ?? null);
+    const refused = unknownSelected(attachmentSelect, ATTACHMENT_SELECTABLE, 'attachment');
+    if (refused) return refused;
     body.attachments = message.attachments.map((attachment) => renderAttachment(attachment, attachmentSelect));
   }
   return graphJson(200, body, preferenceApplied(call.preferences, false));
@@ -196,6 +206,8 @@ export function listAttachments(deps: MailHandlerDeps, call: GraphCall, id: stri
   const message = findMessage(deps, call, id);
   if (!message) return itemNotFound();
   const select = parseSelect(queryOption(call.url, 'select'));
+  const refused = unknownSelected(select, ATTACHMENT_SELECTABLE, 'attachment');
+  if (refused) return refused;
   const body: GraphPage<GraphJson<Attachment>> = {
     '@odata.context': `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/messages('${messageIdFor(message, call.preferences.immutableId)}')/attachments`,
     value: message.attachments.map((attachment) => renderAttachment(attachment, select)),
@@ -208,6 +220,8 @@ export function getAttachment(deps: MailHandlerDeps, call: GraphCall, id: string
   const attachment = message?.attachments.find((candidate) => candidate.id === attachmentId);
   if (!message || !attachment) return itemNotFound();
   const select = parseSelect(queryOption(call.url, 'select'));
+  const refused = unknownSelected(select, ATTACHMENT_SELECTABLE, 'attachment');
+  if (refused) return refused;
   return graphJson(200, {
     '@odata.context': `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/messages('${messageIdFor(message, call.preferences.immutableId)}')/attachments/$entity`,
     ...renderAttachment(attachment, select),

@@ -188,6 +188,9 @@ const ATTACHMENT_PROPERTIES: readonly AttachmentProperty[] = [
   'contentBytes',
 ];
 
+/** What `$select` may name on an attachment. */
+export const ATTACHMENT_SELECTABLE: readonly string[] = ['id', ...ATTACHMENT_PROPERTIES];
+
 /** An attachment as Graph's fileAttachment / itemAttachment / referenceAttachment, `$select` applied. */
 export function renderAttachment(attachment: StoredAttachment, select: string[] | undefined): GraphJson<AnyAttachment> {
   const kind = attachment.kind;

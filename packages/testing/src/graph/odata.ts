@@ -48,6 +48,17 @@ export function graphError(status: number, code: string, message: string, header
   return { status, headers: { 'content-type': GRAPH_JSON, ...headers }, body };
 }
 
+/**
+ * Graph's 400 for a `$select` naming a property the resource does not have (the emulator knows the
+ * properties it models: one it does not is refused too, loudly, rather than silently left out).
+ */
+export function unknownSelected(select: readonly string[] | undefined, known: readonly string[], type: string): EmulatorResponse | undefined {
+  const lower = new Set(known.map((property) => property.toLowerCase()));
+  const unknown = select?.find((property) => !lower.has(property.toLowerCase()));
+  if (unknown === undefined) return undefined;
+  return graphError(400, 'RequestBroker--ParseUri', `Could not find a property named '${unknown}' on type 'microsoft.graph.${type}'.`);
+}
+
 /** A JSON answer: one typed entity or a page of them (callers build the body with the generated types). */
 export function graphJson(status: number, body: GraphJson<object> | GraphPage<GraphJson<object>>, headers: Record<string, string> = {}): EmulatorResponse {
   return { status, headers: { 'content-type': GRAPH_JSON, ...headers }, body };
