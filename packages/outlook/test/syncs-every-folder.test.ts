@@ -46,6 +46,11 @@ describe('every Outlook folder is synced; a move is an update, not a delete', ()
     const stored = await rows(facade);
     expect(stored.map((row) => row.subject).sort()).toEqual(['archived long ago', 'filed under Projects/Acme']);
     expect(stored.every((row) => row.folder === 'archive')).toBe(true);
+    // On the client's panel, by folder name.
+    expect((await clientPanel(facade)).sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { subject: 'archived long ago', folder: 'Archive' },
+      { subject: 'filed under Projects/Acme', folder: 'Acme' },
+    ]);
     // One subscription per synced folder: Inbox, Sent Items, Archive, Projects, Projects/Acme.
     expect(facade.ms.subscriptions()).toHaveLength(5);
   });
@@ -118,6 +123,34 @@ describe('every Outlook folder is synced; a move is an update, not a delete', ()
     await facade.settle();
     expect((await clientPanel(facade)).map((entry) => entry.subject).sort()).toEqual(['filed by a rule', 'to be filed']);
     expect((await clientPanel(facade)).every((entry) => entry.folder === 'Filed later')).toBe(true);
+  });
+
+  it('keeps a folder out by its name in the policy ("Archive", "Clients"), still after the user folder is renamed', async () => {
+    facade = await startFacade();
+    const connection = await facade.connect('ana@contoso.com');
+    facade.ms.addMailbox({ email: 'client@acme.com' });
+    const clients = facade.ms.createFolder('ana@contoso.com', 'Clients');
+    const archived = await deliverFromClient(facade, 'archived');
+    const filed = await deliverFromClient(facade, 'filed');
+    await deliverFromClient(facade, 'in the inbox');
+    await facade.settle();
+    facade.ms.moveMessage('ana@contoso.com', archived, 'archive');
+    facade.ms.moveMessage('ana@contoso.com', filed, clients);
+    await facade.settle();
+    expect((await clientPanel(facade)).map((entry) => entry.folder).sort()).toEqual(['Archive', 'Clients', 'Inbox']);
+
+    const target = { tenantId: 't1', userId: 'u1', connectionId: connection.id };
+    const report = await facade.tl.policy.set({ labels: { exclude: ['archive', 'Clients'] } }, target);
+    expect(report.policy.labels.exclude).toEqual([facade.ms.folderId('ana@contoso.com', 'archive'), clients]);
+    expect(report.purged.messages).toBe(2);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'in the inbox', folder: 'Inbox' }]);
+
+    // Renamed in Outlook: the rule follows the folder, so what is filed there later stays out.
+    facade.ms.renameFolder('ana@contoso.com', clients, 'Key clients');
+    const later = await deliverFromClient(facade, 'filed after the rename');
+    facade.ms.moveMessage('ana@contoso.com', later, clients);
+    await facade.settle();
+    expect(await clientPanel(facade)).toEqual([{ subject: 'in the inbox', folder: 'Inbox' }]);
   });
 
   it('still deletes a message deleted for real, or moved into Deleted Items or Junk Email', async () => {
