@@ -52,6 +52,13 @@ async function settle(rig: Rig, provider: ProviderName): Promise<void> {
 
 async function connected(rig: Rig, provider: ProviderName, email: string): Promise<void> {
   rig.addMailbox(provider, email);
+  if (provider === 'outlook') {
+    // A real mailbox's folders, every one synced: the cost per message must not grow with them.
+    const microsoft = rig.microsoft!;
+    const projects = microsoft.createFolder(email, 'Projects');
+    microsoft.createFolder(email, 'Acme', projects);
+    microsoft.createFolder(email, 'Clients');
+  }
   await rig.host.connect(provider, email);
   await settle(rig, provider);
 }
@@ -216,6 +223,7 @@ export const apiCost: Scenario = {
       notes: [
         "Quota units and calls come from the emulator request log for the mailbox (Gmail units per method as documented; every Graph request counts one toward Outlook's 10,000 per 10 min). HTTP requests are counted in the SDK process (a batch is one request).",
         'Gmail pushes at most once per second per mailbox (the emulator folds extra ones into one trailing push, as Gmail drops them); the trailing push is delivered before each cost is read.',
+        'Each Outlook mailbox has Archive and three user folders (Projects, Projects/Acme, Clients) besides Inbox and Sent Items, all synced with a subscription each: the cost per message is measured with every folder tracked.',
         'Outlook duplicates: the emulator re-sends a notification in a second POST; Gmail duplicates: Pub/Sub pushes the same messageId twice. "Extra pulls" compares with the same message without duplicates.',
       ],
       details,

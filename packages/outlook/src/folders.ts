@@ -127,6 +127,14 @@ export async function loadDirectory(graph: GraphSession, excludeFolders: readonl
   return { folderIds, folders, ...classifyFolders(folders, folderIds, excludeFolders) };
 }
 
+/** Subscriptions one connection may hold: a share of Graph's 1,000 per mailbox that leaves room for other apps. */
+const MAX_FOLDER_SUBSCRIPTIONS = 100;
+
+/** The synced folders (in cursor order) that get a subscription of their own. */
+export function foldersWithPush(synced: readonly string[]): string[] {
+  return synced.slice(0, MAX_FOLDER_SUBSCRIPTIONS);
+}
+
 /** A folder's subscription resource; by id, so a rename or move keeps it. */
 export function folderResource(mailboxPath: string, folderId: string): string {
   return `${mailboxPath.slice(1)}/mailFolders('${folderId}')/messages`;

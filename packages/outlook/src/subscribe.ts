@@ -3,8 +3,10 @@
 // rather than one on /me/messages: a notification names the message, never its folder, and
 // message delta is per folder, so only a per-folder subscription tells a push which one delta to
 // read (1 request per pushed message). Graph allows 1,000 Outlook subscriptions per mailbox for all
-// apps; at most MAX_FOLDER_SUBSCRIPTIONS are made, and folders beyond them (or created since the
-// last subscribe/renew, which adds theirs) are read along with every push (sync.ts foldersToPull).
+// apps; at most MAX_FOLDER_SUBSCRIPTIONS (folders.ts) are made, and folders beyond them are read
+// along with every push (sync.ts foldersToPull). A folder that joins the sync later (created after
+// connect) gets its subscription from the pull that finds it (PullResult.pushCoverageChanged → a
+// renew at once), not at the next renewal.
 // Creating one makes Graph POST a validation token to both URLs first; the webhook
 // handler (notifications.ts) must already answer it.
 import { randomBytes } from 'node:crypto';
@@ -19,11 +21,8 @@ import {
   type SubscriptionState,
 } from '@threadlink/core/provider';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
-import { folderOfResource, folderResource, loadDirectory } from './folders.js';
+import { folderOfResource, folderResource, foldersWithPush, loadDirectory } from './folders.js';
 import { decodeCursor, deltaStartPath, encodeCursor, folderIdOf, treeFingerprint, walkToDeltaLink, withDirectory, type DeltaCursor } from './sync.js';
-
-/** Subscriptions one connection may hold: a share of Graph's 1,000 per mailbox that leaves room for other apps. */
-const MAX_FOLDER_SUBSCRIPTIONS = 100;
 
 /** Longest lifetime Graph grants a subscription on Outlook messages without resource data (7 days). */
 const MAX_LIFETIME_MINUTES = 10_080;
@@ -183,7 +182,7 @@ export async function subscribe(provider: OutlookContext, session: ProviderSessi
   } else {
     cursor = withDirectory(graph.mailboxPath, cursor, directory, now);
   }
-  const items = await createAll(context, Object.keys(cursor.links).slice(0, MAX_FOLDER_SUBSCRIPTIONS));
+  const items = await createAll(context, foldersWithPush(Object.keys(cursor.links)));
   const subscription = toState(items, session.clock.now());
   session.logger.info('outlook subscriptions active', {
     connectionId: session.connection.id,
@@ -204,7 +203,7 @@ export async function renew(provider: OutlookContext, session: ProviderSession):
   const current = session.connection.subscription?.items ?? [];
   if (current.length === 0) throw new ThreadlinkError('NOT_FOUND', 'No Graph subscriptions to renew', { details: { provider: 'outlook' } });
   const cursor = reusableCursor(session);
-  const wanted = cursor ? new Set(Object.keys(cursor.links).slice(0, MAX_FOLDER_SUBSCRIPTIONS)) : null;
+  const wanted = cursor ? new Set(foldersWithPush(Object.keys(cursor.links))) : null;
   const items: SubscriptionItem[] = [];
   const covered = new Set<string>();
   for (const item of current) {

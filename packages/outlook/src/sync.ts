@@ -11,7 +11,7 @@ import { mapWithConcurrency, sha256Hex, ThreadlinkError, type ProviderSession, t
 import { z } from 'zod';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { materialize, type Listed } from './fetch-messages.js';
-import { folderOfResource, loadDirectory, scopeToken, type FolderDirectory } from './folders.js';
+import { folderOfResource, foldersWithPush, loadDirectory, scopeToken, type FolderDirectory } from './folders.js';
 import { METADATA_SELECT, WELL_KNOWN_FOLDERS, type FolderIds, type GraphMessage } from './metadata.js';
 import { readsAttachmentNames } from './options.js';
 import { MAILBOX_CONCURRENCY } from './rate-limit.js';
@@ -266,10 +266,15 @@ export async function pullChanges(provider: OutlookContext, session: ProviderSes
   // Folders created, renamed, moved or deleted since the last listing (a cursor without a fingerprint
   // had none taken: its directory may be anything, so say so).
   const labelsChanged = next.tree !== undefined && next.tree !== stored.tree;
+  // A folder this pull's listing added, without a subscription: core renews at once, which
+  // subscribes it, so mail a rule files straight into it comes by push from then on.
+  const pushCoverageChanged =
+    session.connection.subscription != null && foldersWithPush(Object.keys(next.links)).some((id) => !(id in stored.links) && !subscribed.has(id));
   return {
     changes,
     nextCursor: encodeCursor(next),
     ...(labelsChanged ? { labelsChanged } : {}),
+    ...(pushCoverageChanged ? { pushCoverageChanged } : {}),
     hasMore: walked.some((entry) => !entry.done) || Object.keys(next.links).some((id) => !(id in links)),
     ...(newest === undefined ? {} : { newestChangeAt: newest }),
   };

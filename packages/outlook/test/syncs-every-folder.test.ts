@@ -12,7 +12,10 @@ async function rows(facade: Facade) {
 
 async function clientPanel(facade: Facade): Promise<Array<{ subject: string; folder: string }>> {
   const timeline = await facade.tl.timeline.forRecord({ type: 'client', id: 'c-acme' }, ADMIN);
-  return timeline.threads.flatMap((thread) => thread.messages.map((message) => ({ subject: message.subject, folder: message.folder })));
+  // What the panel shows: the folder's name (the message's labelRefs), not the normalised enum.
+  return timeline.threads.flatMap((thread) =>
+    thread.messages.map((message) => ({ subject: message.subject, folder: message.labelRefs.map((label) => label.name).join(', ') })),
+  );
 }
 
 async function deliverFromClient(facade: Facade, subject: string) {
@@ -43,21 +46,26 @@ describe('every Outlook folder is synced; a move is an update, not a delete', ()
     const stored = await rows(facade);
     expect(stored.map((row) => row.subject).sort()).toEqual(['archived long ago', 'filed under Projects/Acme']);
     expect(stored.every((row) => row.folder === 'archive')).toBe(true);
+    // On the client's panel, by folder name.
+    expect((await clientPanel(facade)).sort((a, b) => a.subject.localeCompare(b.subject))).toEqual([
+      { subject: 'archived long ago', folder: 'Archive' },
+      { subject: 'filed under Projects/Acme', folder: 'Acme' },
+    ]);
     // One subscription per synced folder: Inbox, Sent Items, Archive, Projects, Projects/Acme.
     expect(facade.ms.subscriptions()).toHaveLength(5);
   });
 
-  it('keeps a client message archived in Outlook on the client panel, with its new folder', async () => {
+  it('keeps a client message archived in Outlook on the client panel, with folder "Archive"', async () => {
     facade = await startFacade();
     await facade.connect('ana@contoso.com');
     facade.ms.addMailbox({ email: 'client@acme.com' });
     const id = await deliverFromClient(facade, 'Quote for PRJ-1042');
     await facade.settle();
-    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'inbox' }]);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'Inbox' }]);
 
     facade.ms.moveMessage('ana@contoso.com', id, 'archive');
     await facade.settle();
-    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'archive' }]);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'Quote for PRJ-1042', folder: 'Archive' }]);
     expect((await rows(facade)).map((row) => row.providerMessageId)).toEqual([id]);
   });
 
@@ -78,6 +86,7 @@ describe('every Outlook folder is synced; a move is an update, not a delete', ()
     facade.ms.moveMessage('ana@contoso.com', id, folder);
     await facade.settle();
     expect((await rows(facade)).map((entry) => [entry.id, entry.folder])).toEqual([[row.id, 'archive']]);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'Signed contract', folder: 'Clients' }]);
     facade.ms.moveMessage('ana@contoso.com', id, 'inbox');
     await facade.settle();
     expect((await rows(facade)).map((entry) => [entry.id, entry.folder])).toEqual([[row.id, 'inbox']]);
@@ -86,22 +95,62 @@ describe('every Outlook folder is synced; a move is an update, not a delete', ()
     expect(facade.eventsNamed('message.deleted')).toHaveLength(0);
   });
 
-  it('syncs, by push, a folder created after connect', async () => {
+  it('syncs, by push, a folder created after connect: the move that finds it subscribes it at once', async () => {
     facade = await startFacade();
     await facade.connect('ana@contoso.com');
     facade.ms.addMailbox({ email: 'client@acme.com' });
+    const subscribedAtConnect = facade.ms.subscriptions().length;
     const id = await deliverFromClient(facade, 'to be filed');
     await facade.settle();
     const created = facade.ms.createFolder('ana@contoso.com', 'Filed later');
+    // Moved there in Outlook: Inbox's subscription fires (the item leaves it); the pull reads the
+    // message by immutable id, meets a folder it does not know, lists the tree and subscribes it.
     facade.ms.moveMessage('ana@contoso.com', id, created);
     await facade.settle();
-    expect((await rows(facade)).map((row) => [row.subject, row.folder])).toEqual([['to be filed', 'archive']]);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'to be filed', folder: 'Filed later' }]);
+    expect(facade.ms.subscriptions()).toHaveLength(subscribedAtConnect + 1);
 
-    // Mail put straight into the new folder (a server-side rule) arrives too: the folder is now synced.
-    const second = await deliverFromClient(facade, 'second one');
-    facade.ms.moveMessage('ana@contoso.com', second, created);
+    // Mail a server-side rule files straight into the new folder touches no other folder: only
+    // the new folder's own subscription can announce it (no maintain() runs in this test).
+    await facade.ms.deliver({
+      from: 'Carla <client@acme.com>',
+      to: 'ana@contoso.com',
+      subject: 'filed by a rule',
+      text: 'hi',
+      mailbox: 'ana@contoso.com',
+      folder: created,
+    });
     await facade.settle();
-    expect((await rows(facade)).map((row) => row.subject).sort()).toEqual(['second one', 'to be filed']);
+    expect((await clientPanel(facade)).map((entry) => entry.subject).sort()).toEqual(['filed by a rule', 'to be filed']);
+    expect((await clientPanel(facade)).every((entry) => entry.folder === 'Filed later')).toBe(true);
+  });
+
+  it('keeps a folder out by its name in the policy ("Archive", "Clients"), still after the user folder is renamed', async () => {
+    facade = await startFacade();
+    const connection = await facade.connect('ana@contoso.com');
+    facade.ms.addMailbox({ email: 'client@acme.com' });
+    const clients = facade.ms.createFolder('ana@contoso.com', 'Clients');
+    const archived = await deliverFromClient(facade, 'archived');
+    const filed = await deliverFromClient(facade, 'filed');
+    await deliverFromClient(facade, 'in the inbox');
+    await facade.settle();
+    facade.ms.moveMessage('ana@contoso.com', archived, 'archive');
+    facade.ms.moveMessage('ana@contoso.com', filed, clients);
+    await facade.settle();
+    expect((await clientPanel(facade)).map((entry) => entry.folder).sort()).toEqual(['Archive', 'Clients', 'Inbox']);
+
+    const target = { tenantId: 't1', userId: 'u1', connectionId: connection.id };
+    const report = await facade.tl.policy.set({ labels: { exclude: ['archive', 'Clients'] } }, target);
+    expect(report.policy.labels.exclude).toEqual([facade.ms.folderId('ana@contoso.com', 'archive'), clients]);
+    expect(report.purged.messages).toBe(2);
+    expect(await clientPanel(facade)).toEqual([{ subject: 'in the inbox', folder: 'Inbox' }]);
+
+    // Renamed in Outlook: the rule follows the folder, so what is filed there later stays out.
+    facade.ms.renameFolder('ana@contoso.com', clients, 'Key clients');
+    const later = await deliverFromClient(facade, 'filed after the rename');
+    facade.ms.moveMessage('ana@contoso.com', later, clients);
+    await facade.settle();
+    expect(await clientPanel(facade)).toEqual([{ subject: 'in the inbox', folder: 'Inbox' }]);
   });
 
   it('still deletes a message deleted for real, or moved into Deleted Items or Junk Email', async () => {

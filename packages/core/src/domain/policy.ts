@@ -43,7 +43,12 @@ const ruleFields = {
   internalOnly: z.enum(['skip', 'keep']).default('keep'),
   /** Normalised folders (provider-neutral). */
   folders: FolderFilter.default({ include: [], exclude: [] }),
-  /** Provider label ids as stored on messages (Gmail `Label_12`, `INBOX`; Outlook categories). */
+  /**
+   * Labels and folders, by the provider's id as stored on messages (Gmail `Label_12`, `INBOX`; an
+   * Outlook folder id) or by name ("HR", "Personal/Doctor", "Archive"; any case). A connection's
+   * names are saved as the ids they name (they follow a rename); a tenant's match by name
+   * (policy/labels.ts).
+   */
   labels: LabelFilter.default({ include: [], exclude: [] }),
   /** 'matched': only mail linked to a CRM record (directly or through its thread) is stored. */
   store: z.enum(['all', 'matched']).default('all'),

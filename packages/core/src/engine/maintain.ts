@@ -34,8 +34,9 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
         await engine.requestSync(connection.id, pushLost ? 'lost-work' : 'safety-net');
         report.pulls += 1;
       } else if (providers.get(connection.provider)?.listLabels && labelsStale({ clock, options }, connection)) {
-        // Label renames are never pushed: a pull re-reads a directory older than
-        // labelRefreshIntervalMs (the safety-net pull above does the same when it runs).
+        // Label renames are never pushed: a directory older than labelRefreshIntervalMs is read by
+        // a pull, the one scheduled route (labels/refresh.ts) — the safety-net pull above when it
+        // runs, else this one. A back-fill page queued below never reads it on schedule.
         await engine.requestSync(connection.id, 'labels');
         report.labelRefreshes += 1;
       }

@@ -6,7 +6,7 @@
 import type { Connection, MessageMeta, ProviderMessage, RecordLink } from '../domain/schemas.js';
 import { ConnectionPolicy, TenantPolicy } from '../domain/policy.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
-import { exclusionOf, isOpen, storesMatchedOnly, type EffectivePolicy } from './evaluate.js';
+import { exclusionOf, hasLabelRules, isOpen, storesMatchedOnly, type EffectivePolicy } from './evaluate.js';
 
 const DEFAULT_TENANT = TenantPolicy.parse({});
 const DEFAULT_CONNECTION = ConnectionPolicy.parse({});
@@ -24,7 +24,17 @@ export async function effectivePolicyOf(store: MetadataStore, tenantId: string, 
  */
 export async function pagePolicy(store: MetadataStore, connection: Connection): Promise<EffectivePolicy | null> {
   const policy = await effectivePolicyOf(store, connection.tenantId, connection.id);
-  return isOpen(policy) ? null : policy;
+  return isOpen(policy) ? null : withLabelNames(store, connection, policy);
+}
+
+/**
+ * The policy with the mailbox's label directory attached when a label rule needs it (a rule may
+ * name a label by its name: labels.ts); one store read, and only then.
+ */
+export async function withLabelNames(store: MetadataStore, connection: Connection, policy: EffectivePolicy): Promise<EffectivePolicy> {
+  if (!hasLabelRules(policy)) return policy;
+  const labels = await store.listLabels(connection.tenantId, [connection.id]);
+  return { ...policy, labelNames: new Map(labels.map((label) => [label.id, label.name.toLowerCase()])) };
 }
 
 export function admits(policy: EffectivePolicy | null, message: ProviderMessage): boolean {

@@ -11,6 +11,7 @@ import { ThreadlinkError } from '../errors.js';
 import { effectivePolicyOf } from './admit.js';
 import type { EffectivePolicy } from './evaluate.js';
 import { parsePolicyInput } from './parse.js';
+import { resolveLabelRules } from './labels.js';
 import { withMailboxHeld } from './mailbox-hold.js';
 import { loosens, outsideOf, purgeMessages } from './retroactive.js';
 
@@ -67,6 +68,14 @@ export function createPolicyCommands(context: CoreContext) {
     return { tenantId: scope.tenantId, connectionId: null, connections: all.filter((connection) => connection.status !== 'disconnected') };
   };
 
+  /** The input as rules of the target's level; a connection's label names become the ids they name (labels.ts). */
+  const parseRules = async (resolved: Resolved, input: unknown): Promise<TenantPolicy | ConnectionPolicy> => {
+    if (resolved.connectionId === null) return parsePolicyInput('tenant', input);
+    const [connection] = resolved.connections;
+    const rules = parsePolicyInput('connection', input) as ConnectionPolicy;
+    return connection ? resolveLabelRules(store, connection, rules) : rules;
+  };
+
   const read = async (tenantId: string, connectionId: string | null): Promise<PolicyView> => {
     const stored = await store.getPolicies(tenantId, connectionId ?? undefined);
     return {
@@ -97,7 +106,7 @@ export function createPolicyCommands(context: CoreContext) {
   const set = async (input: TenantPolicyInput | ConnectionPolicyInput, target: PolicyTarget): Promise<PolicyChangeReport> => {
     const resolved = await resolve(target, 'write');
     const level = resolved.connectionId === null ? 'tenant' : 'connection';
-    const rules = parsePolicyInput(level, input);
+    const rules = await parseRules(resolved, input);
     const before = await read(resolved.tenantId, resolved.connectionId);
     const previous = resolved.connectionId === null ? before.tenant : (before.connection as ConnectionPolicy);
     // Saved first: from here on every page (any instance) reads the new rules; each mailbox is then
@@ -137,7 +146,7 @@ export function createPolicyCommands(context: CoreContext) {
     },
     async preview(input: TenantPolicyInput | ConnectionPolicyInput, target: PolicyTarget): Promise<PolicyPreview> {
       const resolved = await resolve(target, 'write');
-      const rules = parsePolicyInput(resolved.connectionId === null ? 'tenant' : 'connection', input);
+      const rules = await parseRules(resolved, input);
       return { messageIds: await outside(resolved, rules), connectionIds: resolved.connections.map((connection) => connection.id) };
     },
   };

@@ -10,6 +10,11 @@ import type { ProviderMessage } from '../domain/schemas.js';
 export interface EffectivePolicy {
   tenant: TenantPolicy;
   connection: ConnectionPolicy;
+  /**
+   * The mailbox's label directory (label id → current name, lower-cased), so a label rule written
+   * as a name matches by that name (rules by name: labels.ts). Absent: rules match ids only.
+   */
+  labelNames?: ReadonlyMap<string, string>;
 }
 
 /** Why a message is kept out (never which address: the reason is safe to count and log). */
@@ -59,12 +64,34 @@ function participantsOf(message: ProviderMessage): string[] {
   );
 }
 
-function sideExcludes(rules: ConnectionPolicy, message: ProviderMessage, participants: string[], ownDomains: ReadonlySet<string>): ExclusionReason | null {
+/** Label rule entries as look-ups: exact (ids) and lower-cased (names). */
+const compiledLabels = new WeakMap<readonly string[], { exact: Set<string>; folded: Set<string> }>();
+
+/** Whether one of the message's labels is named by a rule entry: by id, or by its current name (any case). */
+function labelHit(rules: readonly string[], labels: readonly string[], names: ReadonlyMap<string, string> | undefined): boolean {
+  if (rules.length === 0 || labels.length === 0) return false;
+  let compiledRules = compiledLabels.get(rules);
+  if (!compiledRules) compiledLabels.set(rules, (compiledRules = { exact: new Set(rules), folded: new Set(rules.map((rule) => rule.toLowerCase())) }));
+  const { exact, folded } = compiledRules;
+  return labels.some((id) => {
+    if (exact.has(id)) return true;
+    const name = names?.get(id);
+    return name !== undefined && folded.has(name);
+  });
+}
+
+function sideExcludes(
+  rules: ConnectionPolicy,
+  message: ProviderMessage,
+  participants: string[],
+  ownDomains: ReadonlySet<string>,
+  names: ReadonlyMap<string, string> | undefined,
+): ExclusionReason | null {
   if (participants.some((address) => addressExcluded(rules.exclude, address))) return 'address';
   if (rules.folders.exclude.includes(message.folder)) return 'folder';
   if (rules.folders.include.length > 0 && !rules.folders.include.includes(message.folder)) return 'folder';
-  if (message.labels.some((label) => rules.labels.exclude.includes(label))) return 'label';
-  if (rules.labels.include.length > 0 && !message.labels.some((label) => rules.labels.include.includes(label))) return 'label';
+  if (labelHit(rules.labels.exclude, message.labels, names)) return 'label';
+  if (rules.labels.include.length > 0 && !labelHit(rules.labels.include, message.labels, names)) return 'label';
   if (rules.internalOnly === 'skip' && ownDomains.size > 0 && participants.length > 0 && participants.every((address) => ownDomains.has(domainOf(address)))) {
     return 'internal';
   }
@@ -75,12 +102,21 @@ function sideExcludes(rules: ConnectionPolicy, message: ProviderMessage, partici
 export function exclusionOf(policy: EffectivePolicy, message: ProviderMessage): ExclusionReason | null {
   const participants = participantsOf(message);
   const ownDomains = new Set(policy.tenant.ownDomains);
-  return sideExcludes(policy.tenant, message, participants, ownDomains) ?? sideExcludes(policy.connection, message, participants, ownDomains);
+  return (
+    sideExcludes(policy.tenant, message, participants, ownDomains, policy.labelNames) ??
+    sideExcludes(policy.connection, message, participants, ownDomains, policy.labelNames)
+  );
 }
 
 /** Whether only matched mail is stored (either side asking is enough). */
 export function storesMatchedOnly(policy: EffectivePolicy): boolean {
   return policy.tenant.store === 'matched' || policy.connection.store === 'matched';
+}
+
+/** Whether either side has a label rule (only then does a page need the label directory). */
+export function hasLabelRules(policy: EffectivePolicy): boolean {
+  const side = (rules: ConnectionPolicy) => rules.labels.include.length > 0 || rules.labels.exclude.length > 0;
+  return side(policy.tenant) || side(policy.connection);
 }
 
 /** Whether the policy keeps anything out at all (the engine skips every check when not). */

@@ -6,6 +6,7 @@ import type { Connection, MessageMeta } from '../domain/schemas.js';
 import type { ConnectionPolicy, TenantPolicy } from '../domain/policy.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { MAX_PURGE_IDS } from '../store/policy-arguments.js';
+import { withLabelNames } from './admit.js';
 import { exclusionOf, storesMatchedOnly, type EffectivePolicy } from './evaluate.js';
 
 /** A stored message by its ids only: what a purge needs and reports. */
@@ -18,7 +19,8 @@ export interface MessageIds {
  * The stored messages of a connection the policy no longer admits. Streams the connection's
  * export (messages, then their links) so memory holds ids, not rows.
  */
-export async function outsideOf(store: MetadataStore, connection: Connection, policy: EffectivePolicy): Promise<MessageIds[]> {
+export async function outsideOf(store: MetadataStore, connection: Connection, rules: EffectivePolicy): Promise<MessageIds[]> {
+  const policy = await withLabelNames(store, connection, rules);
   const outside: MessageIds[] = [];
   const matchedOnly = storesMatchedOnly(policy);
   const unlinked = new Map<string, MessageIds>();

@@ -106,6 +106,12 @@ export interface PullResult {
    * leave this out.
    */
   labelsChanged?: boolean;
+  /**
+   * True when the parts of the mailbox push must cover changed (Outlook: a folder joined the sync
+   * since the last subscribe/renew and has no subscription): core queues a `renew` at once, whose
+   * `renew` subscribes the new parts, so their mail arrives by push from then on.
+   */
+  pushCoverageChanged?: boolean;
 }
 
 /** Options of one incremental pull. */

@@ -2,7 +2,7 @@
 // rewrites no message), a pull that reports `labelsChanged` (Outlook's folder changes) or an
 // unknown label id re-reads it, a failed read never fails the sync, a provider without a directory
 // still shows its ids, and the directory leaves with the connection (purge) and goes with it (export).
-import type { ExportRecord, LabelRef } from '@threadlink/core';
+import type { Clock, ExportRecord, LabelRef } from '@threadlink/core';
 import { ThreadlinkError } from '@threadlink/core';
 import { describe, expect, it } from 'vitest';
 import { connectedHarness } from './support/harness.js';
@@ -21,13 +21,14 @@ function labelledMailbox() {
     ] as LabelRef[],
     reads: 0,
     failNextRead: false,
+    failing: false,
     labelsChanged: false,
   };
   mailbox.provider = {
     ...base,
     async listLabels() {
       control.reads += 1;
-      if (control.failNextRead) {
+      if (control.failNextRead || control.failing) {
         control.failNextRead = false;
         throw new ThreadlinkError('PROVIDER_UNAVAILABLE', 'folders unavailable');
       }
@@ -105,6 +106,37 @@ describe('label names', () => {
       { id: 'Label_7', name: 'Label_7', kind: 'user' },
     ]);
     expect((await harness.tl.maintain()).labelRefreshes).toBe(0);
+    await harness.tl.stop();
+  });
+
+  it('maintain() reads a stale directory once per pass, through its pull, even with a back-fill page queued and the read failing', async () => {
+    const { mailbox, control } = labelledMailbox();
+    let now = Date.parse('2026-12-06T09:00:00Z');
+    const clock: Clock = { now: () => now, sleep: async () => {} };
+    const harness = await connectedHarness({ clock }, mailbox);
+    expect(control.reads).toBe(1);
+    const stored = await harness.store.getConnection(harness.connection.id);
+    // Two hours later: the directory (hourly) and the safety net are due, and a back-fill page waits.
+    now += 2 * 60 * 60_000;
+    await harness.store.patchConnection(harness.connection.id, { backfill: { ...stored!.backfill, state: 'running', finishedAt: null } });
+    control.failing = true;
+    const first = await harness.tl.maintain();
+    await harness.tl.idle();
+    expect([first.pulls, first.backfills]).toEqual([1, 1]);
+    expect(control.reads).toBe(2);
+
+    // A second pass at once does not ask the failing directory again...
+    await harness.tl.maintain();
+    await harness.tl.idle();
+    expect(control.reads).toBe(2);
+    // ...a minute later it does, once, and a success is not repeated by the same pass's other jobs.
+    control.failing = false;
+    now += 61_000;
+    await harness.store.patchConnection(harness.connection.id, { backfill: { ...stored!.backfill, state: 'running', finishedAt: null } });
+    const third = await harness.tl.maintain();
+    await harness.tl.idle();
+    expect([third.pulls + third.labelRefreshes, third.backfills]).toEqual([1, 1]);
+    expect(control.reads).toBe(3);
     await harness.tl.stop();
   });
 

@@ -4,13 +4,32 @@
 // the opaque tokens; an unknown or expired token is 410 SyncStateNotFound.
 // Sources: api/message-delta.md, concepts/delta-query-messages.md,
 // microsoft-graph-docs issues 2350 and 2877 (the 410 body).
+import type { Message } from '@microsoft/microsoft-graph-types';
 import type { EmulatorResponse } from '../common/server.js';
 import type { GraphCall } from './context.js';
 import { newOpaqueToken } from './ids.js';
 import type { Mailbox, MailStore, StoredMessage } from './mail-store.js';
 import { matchesFilter, renderMessage, unknownSelectProperty } from './message-json.js';
 import { hasAnyScope, MAIL_READ_CONTENT } from './permissions.js';
-import { type FilterClause, FilterSyntaxError, graphError, graphJson, parseFilter, parseSelect, preferenceApplied, queryOption } from './odata.js';
+import {
+  type FilterClause,
+  FilterSyntaxError,
+  type GraphJson,
+  type GraphPage,
+  graphError,
+  graphJson,
+  parseFilter,
+  parseSelect,
+  preferenceApplied,
+  queryOption,
+} from './odata.js';
+
+/**
+ * A delta page's item: a message (its selected properties), or an id that left the folder —
+ * `@removed` (api/message-delta.md); the emulator says `deleted` for a move out and a delete alike,
+ * as a folder's delta cannot tell them apart (the adapter reads the id to find out).
+ */
+type DeltaItem = GraphJson<Message> | (GraphJson<Pick<Message, 'id'>> & { '@removed': { reason: 'changed' | 'deleted' } });
 
 /** Graph pages message delta 10 at a time unless `Prefer: odata.maxpagesize` says otherwise. */
 const DEFAULT_PAGE_SIZE = 10;
@@ -83,7 +102,7 @@ export class DeltaService {
     // Links keep the mailbox's path as requested: /me for a signed-in user, /users/{id} for an app.
     const root = /^(.*?)\/mailfolders/i.exec(call.url.pathname)?.[1] ?? '/v1.0/me';
     const link = `${call.origin}${root}/mailfolders('${page.folderId}')/messages/delta`;
-    const body: Record<string, unknown> = { '@odata.context': `${call.origin}/v1.0/$metadata#Collection(message)` };
+    const body: GraphPage<DeltaItem> = { '@odata.context': `${call.origin}/v1.0/$metadata#Collection(message)`, value };
     if (nextOffset < page.entries.length) {
       const token = newOpaqueToken(32);
       this.tokens.set(token, { ...page, offset: nextOffset });
@@ -100,7 +119,6 @@ export class DeltaService {
       });
       body['@odata.deltaLink'] = `${link}?$deltatoken=${token}`;
     }
-    body.value = value;
     return graphJson(200, body, preferenceApplied(call.preferences, call.preferences.maxPageSize !== undefined));
   }
 
@@ -143,7 +161,7 @@ export class DeltaService {
     return { kind: 'skip', mailbox, folderId, epoch: mailbox.syncEpoch, untilSeq: mailbox.seq, query, entries, offset: 0 };
   }
 
-  private renderEntry(call: GraphCall, page: SkipToken, entry: Entry): Record<string, unknown> {
+  private renderEntry(call: GraphCall, page: SkipToken, entry: Entry): DeltaItem {
     const immutable = call.preferences.immutableId;
     const message: StoredMessage | undefined = page.mailbox.messages.get(entry.immutableId);
     if (entry.kind === 'removed' || !message || message.folderId !== page.folderId) {

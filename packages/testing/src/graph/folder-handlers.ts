@@ -9,7 +9,7 @@ import type { MailFolder } from '@microsoft/microsoft-graph-types';
 import type { EmulatorResponse } from '../common/server.js';
 import type { GraphCall } from './context.js';
 import type { Folder, Mailbox, MailStore } from './mail-store.js';
-import { graphError, graphJson, parseSelect, queryOption } from './odata.js';
+import { graphError, graphJson, parseSelect, queryOption, unknownSelected } from './odata.js';
 
 /** `GET /me/mailFolders` pages 10 folders at a time unless `$top` says otherwise. */
 const DEFAULT_PAGE_SIZE = 10;
@@ -39,12 +39,29 @@ function selected(call: GraphCall, folder: MailFolder): Partial<MailFolder> {
   return Object.fromEntries(Object.entries(folder).filter(([key]) => key === 'id' || wanted.has(key.toLowerCase())));
 }
 
+/** The mailFolder properties the emulator models (renderFolder); `$select` of any other is a 400. */
+const FOLDER_PROPERTIES = [
+  'id',
+  'displayName',
+  'parentFolderId',
+  'childFolderCount',
+  'unreadItemCount',
+  'totalItemCount',
+  'isHidden',
+] as const satisfies ReadonlyArray<keyof MailFolder>;
+
+function refusedSelect(call: GraphCall): EmulatorResponse | undefined {
+  return unknownSelected(parseSelect(queryOption(call.url, 'select')), FOLDER_PROPERTIES, 'mailFolder');
+}
+
 function folderContext(call: GraphCall, entity: boolean): string {
   return `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/mailFolders${entity ? '/$entity' : ''}`;
 }
 
 /** One page of a parent's children; hidden folders only with `includeHiddenFolders=true`. */
 function listChildren(store: MailStore, call: GraphCall, parentFolderId: string): EmulatorResponse {
+  const refused = refusedSelect(call);
+  if (refused) return refused;
   const includeHidden = queryOption(call.url, 'includeHiddenFolders')?.toLowerCase() === 'true';
   const children = store.childFolders(call.mailbox, parentFolderId).filter((folder) => includeHidden || !folder.isHidden);
   const top = Number.parseInt(queryOption(call.url, 'top') ?? '', 10);
@@ -78,6 +95,8 @@ export function listChildFolders(store: MailStore, call: GraphCall, reference: s
 export function getFolder(store: MailStore, call: GraphCall, reference: string): EmulatorResponse {
   const folder = store.resolveFolder(call.mailbox, reference);
   if (!folder) return itemNotFound();
+  const refused = refusedSelect(call);
+  if (refused) return refused;
   return graphJson(200, { '@odata.context': folderContext(call, true), ...selected(call, renderFolder(store, call.mailbox, folder)) });
 }
 

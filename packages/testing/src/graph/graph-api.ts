@@ -16,7 +16,7 @@ import * as mail from './mail-handlers.js';
 import * as folders from './folder-handlers.js';
 import type { Mailbox, MailStore } from './mail-store.js';
 import type { MailFlow } from './mail-flow.js';
-import { graphError, parsePreferences, pathSegments } from './odata.js';
+import { graphError, parsePreferences, pathSegments, type GraphErrorBody } from './odata.js';
 import { hasAnyScope, MAIL_READ_BASIC, MAIL_READ_CONTENT, MAIL_SEND, MAIL_WRITE, USER_READ } from './permissions.js';
 import type { SubscriptionService } from './subscriptions.js';
 import type { GraphFaults } from './types.js';
@@ -260,7 +260,7 @@ export class GraphApi {
         faults.forced429 -= 1;
         // Graph's generic throttling body (learn.microsoft.com/graph/throttling).
         const response = graphError(429, 'TooManyRequests', 'Please retry again later.', retryAfter);
-        (response.body as { error: Record<string, unknown> }).error.innerError = { code: '429', message: 'Please retry after', status: '429' };
+        (response.body as GraphErrorBody).error.innerError = { code: '429', message: 'Please retry after', status: '429' };
         return { operation: route.operation, response };
       }
       if (faults.errorRate > 0 && this.deps.random() < faults.errorRate) {
@@ -458,7 +458,7 @@ export class GraphApi {
         for (const dependency of dependsOn) {
           const result = await results.get(dependency);
           if (!result || (result.status as number) >= 400) {
-            return { id, status: 424, body: { error: { code: 'FailedDependency', message: 'The dependent request failed.' } } };
+            return { id, status: 424, body: { error: { code: 'FailedDependency', message: 'The dependent request failed.' } } satisfies GraphErrorBody };
           }
         }
         await slot();
@@ -517,7 +517,7 @@ export class GraphApi {
 }
 
 function innerError(id: string, status: number, code: string, message: string): Record<string, unknown> {
-  return { id, status, headers: { 'Content-Type': 'application/json' }, body: { error: { code, message } } };
+  return { id, status, headers: { 'Content-Type': 'application/json' }, body: { error: { code, message } } satisfies GraphErrorBody };
 }
 
 function canonicalHeaderName(name: string): string {
@@ -535,10 +535,10 @@ function header(headers: EmulatorRequest['headers'], name: string): string | und
 /** Adds Graph's request-id headers, and the innerError block every Graph error carries. */
 function decorate(response: EmulatorResponse, requestId: string, clientRequestId: string, now: number): EmulatorResponse {
   const headers = { ...(response.headers ?? {}), 'request-id': requestId, 'client-request-id': clientRequestId };
-  const body = response.body as { error?: Record<string, unknown> } | null | undefined;
+  const body = response.body as Partial<GraphErrorBody> | null | undefined;
   if (body && typeof body === 'object' && !Buffer.isBuffer(body) && body.error && typeof body.error === 'object') {
     body.error.innerError = {
-      ...((body.error.innerError as Record<string, unknown> | undefined) ?? {}),
+      ...(body.error.innerError ?? {}),
       date: new Date(now).toISOString().replace(/\.\d+Z$/, ''),
       'request-id': requestId,
       'client-request-id': clientRequestId,

@@ -1,5 +1,6 @@
 // Handlers for /me, mail folders, messages, attachments, $value, and sending
 // (sendMail, reply/replyAll, createReply/createReplyAll, send, move).
+import type { Attachment, Message, User } from '@microsoft/microsoft-graph-types';
 import type { EmulatorResponse } from '../common/server.js';
 import { fromGraphRecipients, type Recipient } from './addresses.js';
 import type { GraphCall } from './context.js';
@@ -8,10 +9,30 @@ import type { MailFlow, OutgoingMessage } from './mail-flow.js';
 import { guessContentType } from './mail-flow.js';
 import type { Mailbox, MailStore, StoredMessage } from './mail-store.js';
 import { newAttachmentId, newInternetMessageId } from './ids.js';
-import { checkFilterProperties, matchesFilter, messageIdFor, renderAttachment, renderMessage, unknownSelectProperty } from './message-json.js';
+import {
+  ATTACHMENT_SELECTABLE,
+  checkFilterProperties,
+  matchesFilter,
+  messageIdFor,
+  renderAttachment,
+  renderMessage,
+  unknownSelectProperty,
+} from './message-json.js';
 import { buildMime } from './mime.js';
 import { hasAnyScope, MAIL_READ_CONTENT } from './permissions.js';
-import { FilterSyntaxError, graphError, graphJson, parseFilter, parseSelect, preferenceApplied, queryOption, type FilterClause } from './odata.js';
+import {
+  FilterSyntaxError,
+  graphError,
+  graphJson,
+  parseFilter,
+  parseSelect,
+  preferenceApplied,
+  queryOption,
+  type FilterClause,
+  type GraphJson,
+  type GraphPage,
+  unknownSelected,
+} from './odata.js';
 
 /** Graph pages message lists 10 at a time; $top may ask for up to 1000. */
 const DEFAULT_PAGE_SIZE = 10;
@@ -46,12 +67,17 @@ function messageContext(call: GraphCall, select: string[] | undefined, collectio
   return `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/messages${projection}${collection ? '' : '/$entity'}`;
 }
 
+/** One message as its own entity (after a create, move or send), every default property. */
+function messageEntity(call: GraphCall, message: StoredMessage): GraphJson<Message> {
+  return { '@odata.context': messageContext(call, undefined, false), ...renderMessage(message, renderOptions(call, undefined)) };
+}
+
 // ---- user -----------------------------------------------------------------------------------
 
 export function getMe(call: GraphCall): EmulatorResponse {
   const mailbox = call.mailbox;
   const [givenName = mailbox.name, ...rest] = mailbox.name.split(' ');
-  const user: Record<string, unknown> = {
+  const user: User = {
     businessPhones: [],
     displayName: mailbox.name,
     givenName,
@@ -65,9 +91,12 @@ export function getMe(call: GraphCall): EmulatorResponse {
     id: mailbox.userId,
   };
   const select = parseSelect(queryOption(call.url, 'select'));
-  const body: Record<string, unknown> = { '@odata.context': `${call.origin}/v1.0/$metadata#users/$entity` };
+  const refused = unknownSelected(select, Object.keys(user), 'user');
+  if (refused) return refused;
+  const body: GraphJson<User> = { '@odata.context': `${call.origin}/v1.0/$metadata#users/$entity` };
+  const picked = body as Record<string, unknown>;
   for (const [key, value] of Object.entries(user)) {
-    if (select === undefined || key === 'id' || select.some((field) => field.toLowerCase() === key.toLowerCase())) body[key] = value;
+    if (select === undefined || key === 'id' || select.some((field) => field.toLowerCase() === key.toLowerCase())) picked[key] = value;
   }
   return graphJson(200, body);
 }
@@ -122,9 +151,11 @@ export function listMessages(deps: MailHandlerDeps, call: GraphCall, folderRefer
   const skip = Number.parseInt(queryOption(call.url, 'skip') ?? '0', 10) || 0;
   const page = messages.slice(skip, skip + pageSize);
 
-  const body: Record<string, unknown> = { '@odata.context': messageContext(call, select, true) };
-  if ((queryOption(call.url, 'count') ?? '').toLowerCase() === 'true') body['@odata.count'] = messages.length;
-  body.value = page.map((message) => renderMessage(message, renderOptions(call, select)));
+  const body: GraphPage<GraphJson<Message>> = {
+    '@odata.context': messageContext(call, select, true),
+    ...((queryOption(call.url, 'count') ?? '').toLowerCase() === 'true' ? { '@odata.count': messages.length } : {}),
+    value: page.map((message) => renderMessage(message, renderOptions(call, select))),
+  };
   if (skip + pageSize < messages.length) {
     const next = new URL(call.url.toString());
     next.searchParams.delete('skip');
@@ -148,7 +179,7 @@ export function getMessage(deps: MailHandlerDeps, call: GraphCall, id: string): 
   const select = parseSelect(queryOption(call.url, 'select'));
   const unknown = unknownSelectProperty(select);
   if (unknown !== undefined) return unknownProperty(unknown);
-  const body: Record<string, unknown> = {
+  const body: GraphJson<Message> = {
     '@odata.context': messageContext(call, select, false),
     ...renderMessage(message, renderOptions(call, select)),
   };
@@ -157,6 +188,8 @@ export function getMessage(deps: MailHandlerDeps, call: GraphCall, id: string): 
     const match = /^attachments(?:\(\$select=([^)]*)\))?$/i.exec(expand.trim());
     if (!match) return graphError(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${expand}'.`);
     const attachmentSelect = parseSelect(match[1] ?? null);
+    const refused = unknownSelected(attachmentSelect, ATTACHMENT_SELECTABLE, 'attachment');
+    if (refused) return refused;
     body.attachments = message.attachments.map((attachment) => renderAttachment(attachment, attachmentSelect));
   }
   return graphJson(200, body, preferenceApplied(call.preferences, false));
@@ -173,10 +206,13 @@ export function listAttachments(deps: MailHandlerDeps, call: GraphCall, id: stri
   const message = findMessage(deps, call, id);
   if (!message) return itemNotFound();
   const select = parseSelect(queryOption(call.url, 'select'));
-  return graphJson(200, {
+  const refused = unknownSelected(select, ATTACHMENT_SELECTABLE, 'attachment');
+  if (refused) return refused;
+  const body: GraphPage<GraphJson<Attachment>> = {
     '@odata.context': `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/messages('${messageIdFor(message, call.preferences.immutableId)}')/attachments`,
     value: message.attachments.map((attachment) => renderAttachment(attachment, select)),
-  });
+  };
+  return graphJson(200, body);
 }
 
 export function getAttachment(deps: MailHandlerDeps, call: GraphCall, id: string, attachmentId: string): EmulatorResponse {
@@ -184,6 +220,8 @@ export function getAttachment(deps: MailHandlerDeps, call: GraphCall, id: string
   const attachment = message?.attachments.find((candidate) => candidate.id === attachmentId);
   if (!message || !attachment) return itemNotFound();
   const select = parseSelect(queryOption(call.url, 'select'));
+  const refused = unknownSelected(select, ATTACHMENT_SELECTABLE, 'attachment');
+  if (refused) return refused;
   return graphJson(200, {
     '@odata.context': `${call.origin}/v1.0/$metadata#users('${call.mailbox.userId}')/messages('${messageIdFor(message, call.preferences.immutableId)}')/attachments/$entity`,
     ...renderAttachment(attachment, select),
@@ -222,7 +260,7 @@ export function updateMessage(deps: MailHandlerDeps, call: GraphCall, id: string
   if (fields.bcc !== undefined) patch.bcc = fields.bcc;
   if (fields.replyTo !== undefined) patch.replyTo = fields.replyTo;
   deps.store.update(call.mailbox, message, patch);
-  return graphJson(200, { '@odata.context': messageContext(call, undefined, false), ...renderMessage(message, renderOptions(call, undefined)) });
+  return graphJson(200, messageEntity(call, message));
 }
 
 /** DELETE moves the item to Deleted Items; deleting from Deleted Items removes it for good. */
@@ -243,7 +281,7 @@ export function moveMessage(deps: MailHandlerDeps, call: GraphCall, id: string):
   const folder = deps.store.resolveFolder(call.mailbox, destinationId);
   if (!folder) return graphError(404, 'ErrorItemNotFound', 'The specified folder could not be found in the store.');
   deps.store.move(call.mailbox, message, folder.id);
-  return graphJson(201, { '@odata.context': messageContext(call, undefined, false), ...renderMessage(message, renderOptions(call, undefined)) });
+  return graphJson(201, messageEntity(call, message));
 }
 
 // ---- composing and sending ------------------------------------------------------------------
@@ -342,7 +380,7 @@ export function createDraft(deps: MailHandlerDeps, call: GraphCall): EmulatorRes
   const fields = readMessageFields(json);
   if ('status' in fields) return fields;
   const draft = deps.flow.saveDraft(call.mailbox, outgoingFrom(call.mailbox, fields), undefined);
-  return graphJson(201, { '@odata.context': messageContext(call, undefined, false), ...renderMessage(draft, renderOptions(call, undefined)) });
+  return graphJson(201, messageEntity(call, draft));
 }
 
 function replyInput(call: GraphCall): { comment?: string; message?: Partial<OutgoingMessage> } | EmulatorResponse {
@@ -416,7 +454,7 @@ export function createForward(deps: MailHandlerDeps, call: GraphCall, id: string
   if ('status' in input) return input;
   const outgoing = deps.flow.composeForward(call.mailbox, original, input);
   const draft = deps.flow.saveDraft(call.mailbox, outgoing, original.conversationId);
-  return graphJson(201, { '@odata.context': messageContext(call, undefined, false), ...renderMessage(draft, renderOptions(call, undefined)) });
+  return graphJson(201, messageEntity(call, draft));
 }
 
 /** POST /me/messages/{id}/createReply|createReplyAll → 201 with the draft (Mail.ReadWrite). */
@@ -427,7 +465,7 @@ export function createReply(deps: MailHandlerDeps, call: GraphCall, id: string, 
   if ('status' in input) return input;
   const outgoing = deps.flow.composeReply(call.mailbox, original, { ...input, all });
   const draft = deps.flow.saveDraft(call.mailbox, outgoing, original.conversationId);
-  return graphJson(201, { '@odata.context': messageContext(call, undefined, false), ...renderMessage(draft, renderOptions(call, undefined)) });
+  return graphJson(201, messageEntity(call, draft));
 }
 
 /** POST /me/messages/{id}/send → 202; only drafts can be sent. */

@@ -1,15 +1,18 @@
 // Renders stored messages as Graph `message` / `fileAttachment` JSON, honouring
 // `$select`, `Prefer: IdType` and `Prefer: outlook.body-content-type`
 // (learn.microsoft.com/graph/api/resources/message).
+import type { FileAttachment, ItemAttachment, ItemBody, Message, ReferenceAttachment } from '@microsoft/microsoft-graph-types';
 import { toGraphRecipient } from './addresses.js';
 import type { Mailbox, StoredAttachment, StoredMessage } from './mail-store.js';
-import { compareFilterValue, type FilterClause, FilterSyntaxError } from './odata.js';
+import { compareFilterValue, type FilterClause, FilterSyntaxError, type GraphJson } from './odata.js';
+
+type MessageProperty = keyof Message & string;
 
 /**
  * What Graph returns for a message without `$select`. internetMessageHeaders and
  * uniqueBody are not in it: they must be selected explicitly.
  */
-const DEFAULT_PROPERTIES = [
+const DEFAULT_PROPERTIES: readonly MessageProperty[] = [
   'createdDateTime',
   'lastModifiedDateTime',
   'changeKey',
@@ -57,28 +60,29 @@ export function etag(changeKey: string): string {
   return `W/"${changeKey}"`;
 }
 
-export function renderMessage(message: StoredMessage, options: RenderOptions): Record<string, unknown> {
+/** A message as Graph's `message` resource, typed with the generated Message: `$select` picks from it. */
+export function renderMessage(message: StoredMessage, options: RenderOptions): GraphJson<Message> {
   const properties = options.select ?? DEFAULT_PROPERTIES;
-  const output: Record<string, unknown> = { '@odata.etag': etag(message.changeKey) };
+  const full = messageResource(message, options);
+  const output: GraphJson<Message> = { '@odata.etag': etag(message.changeKey) };
+  const picked = output as Record<MessageProperty, unknown>;
   for (const property of properties) {
     const key = canonicalProperty(property);
     if (key === undefined || key === 'id') continue;
     if (!options.contentAllowed && CONTENT_PROPERTIES.has(key)) continue;
-    const value = propertyValue(message, key, options);
-    if (value !== OMIT) output[key] = value;
+    const value = full[key];
+    if (value !== undefined) picked[key] = value;
   }
   output.id = messageIdFor(message, options.immutableId);
   return output;
 }
 
-const OMIT = Symbol('omit');
+const CONTENT_PROPERTIES = new Set<MessageProperty>(['body', 'bodyPreview', 'uniqueBody']);
 
-const CONTENT_PROPERTIES = new Set(['body', 'bodyPreview', 'uniqueBody']);
-
-const ALL_PROPERTIES = new Set([...DEFAULT_PROPERTIES, 'id', 'internetMessageHeaders', 'uniqueBody']);
+const ALL_PROPERTIES = new Set<MessageProperty>([...DEFAULT_PROPERTIES, 'id', 'internetMessageHeaders', 'uniqueBody']);
 const PROPERTY_BY_LOWERCASE = new Map([...ALL_PROPERTIES].map((name) => [name.toLowerCase(), name]));
 
-function canonicalProperty(property: string): string | undefined {
+function canonicalProperty(property: string): MessageProperty | undefined {
   return PROPERTY_BY_LOWERCASE.get(property.toLowerCase());
 }
 
@@ -87,69 +91,40 @@ export function unknownSelectProperty(select: string[] | undefined): string | un
   return select?.find((property) => canonicalProperty(property) === undefined);
 }
 
-function propertyValue(message: StoredMessage, key: string, options: RenderOptions): unknown {
-  switch (key) {
-    case 'createdDateTime':
-      return isoSeconds(message.createdAt);
-    case 'lastModifiedDateTime':
-      return isoSeconds(message.lastModifiedAt);
-    case 'changeKey':
-      return message.changeKey;
-    case 'categories':
-      return [...message.categories];
-    case 'receivedDateTime':
-      return isoSeconds(message.receivedAt);
-    case 'sentDateTime':
-      return isoSeconds(message.sentAt);
-    case 'hasAttachments':
-      return message.attachments.some((attachment) => !attachment.isInline);
-    case 'internetMessageId':
-      return message.internetMessageId;
-    case 'subject':
-      return message.subject;
-    case 'bodyPreview':
-      return bodyPreview(message);
-    case 'importance':
-      return 'normal';
-    case 'parentFolderId':
-      return message.folderId;
-    case 'conversationId':
-      return message.conversationId;
-    case 'conversationIndex':
-      return Buffer.from(message.conversationId).subarray(0, 22).toString('base64');
-    case 'isDeliveryReceiptRequested':
-    case 'isReadReceiptRequested':
-      return false;
-    case 'isRead':
-      return message.isRead;
-    case 'isDraft':
-      return message.isDraft;
-    case 'webLink':
-      return `${options.webBase}/owa/?ItemID=${encodeURIComponent(message.restId)}&exvsurl=1&viewmodel=ReadMessageItem`;
-    case 'inferenceClassification':
-      return 'focused';
-    case 'body':
-    case 'uniqueBody':
-      return convertBody(message.body, options.bodyContentType);
-    case 'sender':
-      return message.sender ? toGraphRecipient(message.sender) : null;
-    case 'from':
-      return message.from ? toGraphRecipient(message.from) : null;
-    case 'toRecipients':
-      return message.to.map(toGraphRecipient);
-    case 'ccRecipients':
-      return message.cc.map(toGraphRecipient);
-    case 'bccRecipients':
-      return message.bcc.map(toGraphRecipient);
-    case 'replyTo':
-      return message.replyTo.map(toGraphRecipient);
-    case 'flag':
-      return { flagStatus: 'notFlagged' };
-    case 'internetMessageHeaders':
-      return message.transportHeaders ? message.transportHeaders.map((header) => ({ ...header })) : OMIT;
-    default:
-      return OMIT;
-  }
+/** Every property the emulator models (internetMessageHeaders only for mail that came over SMTP). */
+function messageResource(message: StoredMessage, options: RenderOptions): Message {
+  return {
+    createdDateTime: isoSeconds(message.createdAt),
+    lastModifiedDateTime: isoSeconds(message.lastModifiedAt),
+    changeKey: message.changeKey,
+    categories: [...message.categories],
+    receivedDateTime: isoSeconds(message.receivedAt),
+    sentDateTime: isoSeconds(message.sentAt),
+    hasAttachments: message.attachments.some((attachment) => !attachment.isInline),
+    internetMessageId: message.internetMessageId,
+    subject: message.subject,
+    bodyPreview: bodyPreview(message),
+    importance: 'normal',
+    parentFolderId: message.folderId,
+    conversationId: message.conversationId,
+    conversationIndex: Buffer.from(message.conversationId).subarray(0, 22).toString('base64'),
+    isDeliveryReceiptRequested: false,
+    isReadReceiptRequested: false,
+    isRead: message.isRead,
+    isDraft: message.isDraft,
+    webLink: `${options.webBase}/owa/?ItemID=${encodeURIComponent(message.restId)}&exvsurl=1&viewmodel=ReadMessageItem`,
+    inferenceClassification: 'focused',
+    body: convertBody(message.body, options.bodyContentType),
+    uniqueBody: convertBody(message.body, options.bodyContentType),
+    sender: message.sender ? toGraphRecipient(message.sender) : null,
+    from: message.from ? toGraphRecipient(message.from) : null,
+    toRecipients: message.to.map(toGraphRecipient),
+    ccRecipients: message.cc.map(toGraphRecipient),
+    bccRecipients: message.bcc.map(toGraphRecipient),
+    replyTo: message.replyTo.map(toGraphRecipient),
+    flag: { flagStatus: 'notFlagged' },
+    ...(message.transportHeaders ? { internetMessageHeaders: message.transportHeaders.map((header) => ({ ...header })) } : {}),
+  };
 }
 
 export function isoSeconds(time: number): string {
@@ -162,7 +137,7 @@ function bodyPreview(message: StoredMessage): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, 255);
 }
 
-function convertBody(body: StoredMessage['body'], wanted: 'text' | 'html' | undefined): { contentType: 'text' | 'html'; content: string } {
+function convertBody(body: StoredMessage['body'], wanted: 'text' | 'html' | undefined): ItemBody {
   if (wanted === undefined || wanted === body.contentType) return { ...body };
   if (wanted === 'text') return { contentType: 'text', content: htmlToText(body.content) };
   return { contentType: 'html', content: textToHtml(body.content) };
@@ -200,48 +175,47 @@ function decodeEntities(value: string): string {
     .replace(/&amp;/g, '&');
 }
 
-const ATTACHMENT_PROPERTIES = ['lastModifiedDateTime', 'name', 'contentType', 'size', 'isInline', 'contentId', 'contentLocation', 'contentBytes'];
+type AnyAttachment = FileAttachment | ItemAttachment | ReferenceAttachment;
+type AttachmentProperty = keyof FileAttachment & string;
+const ATTACHMENT_PROPERTIES: readonly AttachmentProperty[] = [
+  'lastModifiedDateTime',
+  'name',
+  'contentType',
+  'size',
+  'isInline',
+  'contentId',
+  'contentLocation',
+  'contentBytes',
+];
 
-export function renderAttachment(attachment: StoredAttachment, select: string[] | undefined): Record<string, unknown> {
-  const output: Record<string, unknown> = {
-    '@odata.type':
-      attachment.kind === 'item'
-        ? '#microsoft.graph.itemAttachment'
-        : attachment.kind === 'reference'
-          ? '#microsoft.graph.referenceAttachment'
-          : '#microsoft.graph.fileAttachment',
-    ...(attachment.kind === undefined ? { '@odata.mediaContentType': attachment.contentType } : {}),
+/** What `$select` may name on an attachment. */
+export const ATTACHMENT_SELECTABLE: readonly string[] = ['id', ...ATTACHMENT_PROPERTIES];
+
+/** An attachment as Graph's fileAttachment / itemAttachment / referenceAttachment, `$select` applied. */
+export function renderAttachment(attachment: StoredAttachment, select: string[] | undefined): GraphJson<AnyAttachment> {
+  const kind = attachment.kind;
+  const full: FileAttachment = {
+    lastModifiedDateTime: isoSeconds(attachment.lastModifiedAt),
+    name: attachment.name,
+    contentType: attachment.contentType,
+    // Graph's size counts the MIME-encoded attachment, a little more than the raw bytes.
+    size: attachment.content.length + 160 + attachment.name.length * 2,
+    isInline: attachment.isInline,
+    contentId: null,
+    contentLocation: null,
+    // A fileAttachment property: item and reference attachments have none.
+    ...(kind === undefined ? { contentBytes: attachment.content.toString('base64') } : {}),
   };
-  const wanted = select ? select.map((property) => property.toLowerCase()) : ATTACHMENT_PROPERTIES.map((property) => property.toLowerCase());
-  output.id = attachment.id;
+  const output: GraphJson<AnyAttachment> = {
+    '@odata.type':
+      kind === 'item' ? '#microsoft.graph.itemAttachment' : kind === 'reference' ? '#microsoft.graph.referenceAttachment' : '#microsoft.graph.fileAttachment',
+    ...(kind === undefined ? { '@odata.mediaContentType': attachment.contentType } : {}),
+    id: attachment.id,
+  };
+  const wanted = (select ?? ATTACHMENT_PROPERTIES).map((property) => property.toLowerCase());
+  const picked = output as Record<AttachmentProperty, unknown>;
   for (const property of ATTACHMENT_PROPERTIES) {
-    if (!wanted.includes(property.toLowerCase())) continue;
-    switch (property) {
-      case 'lastModifiedDateTime':
-        output[property] = isoSeconds(attachment.lastModifiedAt);
-        break;
-      case 'name':
-        output[property] = attachment.name;
-        break;
-      case 'contentType':
-        output[property] = attachment.contentType;
-        break;
-      case 'size':
-        // Graph's size counts the MIME-encoded attachment, a little more than the raw bytes.
-        output[property] = attachment.content.length + 160 + attachment.name.length * 2;
-        break;
-      case 'isInline':
-        output[property] = attachment.isInline;
-        break;
-      case 'contentId':
-      case 'contentLocation':
-        output[property] = null;
-        break;
-      case 'contentBytes':
-        // A fileAttachment property: item and reference attachments have none.
-        if (attachment.kind === undefined) output[property] = attachment.content.toString('base64');
-        break;
-    }
+    if (wanted.includes(property.toLowerCase()) && full[property] !== undefined) picked[property] = full[property];
   }
   return output;
 }

@@ -1,16 +1,66 @@
 // OData plumbing shared by the Graph handlers: the error envelope, `Prefer`
 // preferences, `$select`, a small `$filter` parser and path normalisation.
+import type { PublicError } from '@microsoft/microsoft-graph-types';
 import type { EmulatorResponse } from '../common/server.js';
+
+/** The OData control annotations a Graph entity may carry (learn.microsoft.com/graph/query-parameters). */
+interface ODataAnnotations {
+  '@odata.context'?: string;
+  '@odata.etag'?: string;
+  '@odata.type'?: string;
+  '@odata.mediaContentType'?: string;
+}
+
+/**
+ * An entity as the emulator sends it: the generated Graph type (`@microsoft/microsoft-graph-types`)
+ * plus annotations, so a field the real resource does not have fails the type-check.
+ */
+export type GraphJson<T> = T & ODataAnnotations;
+
+/** A collection page (lists, delta pages). */
+export interface GraphPage<T> {
+  '@odata.context': string;
+  '@odata.count'?: number;
+  '@odata.nextLink'?: string;
+  '@odata.deltaLink'?: string;
+  value: T[];
+}
+
+/**
+ * Graph's error body, {"error":{"code","message","innerError"}} (learn.microsoft.com/graph/errors):
+ * `code` and `message` as in the generated PublicError, always present; `innerError` carries the
+ * request's date and ids, and for throttling the code and status again.
+ */
+export interface GraphErrorBody {
+  error: {
+    code: NonNullable<PublicError['code']>;
+    message: NonNullable<PublicError['message']>;
+    innerError?: { date?: string; 'request-id'?: string; 'client-request-id'?: string; code?: string; message?: string; status?: string };
+  };
+}
 
 /** The content type Graph answers JSON with. */
 const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 /** Graph's error envelope: {"error":{"code","message","innerError":{…}}} (learn.microsoft.com/graph/errors). */
 export function graphError(status: number, code: string, message: string, headers: Record<string, string> = {}): EmulatorResponse {
-  return { status, headers: { 'content-type': GRAPH_JSON, ...headers }, body: { error: { code, message } } };
+  const body: GraphErrorBody = { error: { code, message } };
+  return { status, headers: { 'content-type': GRAPH_JSON, ...headers }, body };
 }
 
-export function graphJson(status: number, body: object, headers: Record<string, string> = {}): EmulatorResponse {
+/**
+ * Graph's 400 for a `$select` naming a property the resource does not have (the emulator knows the
+ * properties it models: one it does not is refused too, loudly, rather than silently left out).
+ */
+export function unknownSelected(select: readonly string[] | undefined, known: readonly string[], type: string): EmulatorResponse | undefined {
+  const lower = new Set(known.map((property) => property.toLowerCase()));
+  const unknown = select?.find((property) => !lower.has(property.toLowerCase()));
+  if (unknown === undefined) return undefined;
+  return graphError(400, 'RequestBroker--ParseUri', `Could not find a property named '${unknown}' on type 'microsoft.graph.${type}'.`);
+}
+
+/** A JSON answer: one typed entity or a page of them (callers build the body with the generated types). */
+export function graphJson(status: number, body: GraphJson<object> | GraphPage<GraphJson<object>>, headers: Record<string, string> = {}): EmulatorResponse {
   return { status, headers: { 'content-type': GRAPH_JSON, ...headers }, body };
 }
 

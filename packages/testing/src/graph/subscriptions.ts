@@ -3,12 +3,13 @@
 // with retries. Sources: microsoft-graph-docs-contrib
 // concepts/change-notifications-delivery-webhooks.md,
 // concepts/change-notifications-lifecycle-events.md, resources/subscription.md.
+import type { Subscription as GraphSubscription } from '@microsoft/microsoft-graph-types';
 import type { EmulatorResponse } from '../common/server.js';
 import type { GraphCall } from './context.js';
 import { newGuid, newOpaqueToken } from './ids.js';
 import type { Mailbox, MailEvent, MailStore, StoredMessage } from './mail-store.js';
 import { etag } from './message-json.js';
-import { graphError, graphJson, pathSegments } from './odata.js';
+import { graphError, graphJson, pathSegments, type GraphJson, type GraphPage } from './odata.js';
 import type { EmulatedSubscription, GraphFaults, LifecycleEvent, WebhookDelivery } from './types.js';
 import { isLoopbackUrl, postWebhook } from './webhook.js';
 
@@ -186,10 +187,7 @@ export class SubscriptionService {
       scope,
     };
     this.subscriptions.set(subscription.id, subscription);
-    return graphJson(201, {
-      '@odata.context': `${call.origin}/v1.0/$metadata#subscriptions/$entity`,
-      ...this.render(subscription),
-    });
+    return graphJson(201, this.entity(call, subscription));
   }
 
   async update(call: GraphCall, subscriptionId: string): Promise<EmulatorResponse> {
@@ -212,10 +210,7 @@ export class SubscriptionService {
     if (failure !== undefined) return graphError(400, 'ValidationError', failure);
     subscription.expiresAt = expiresAt;
     subscription.notificationUrl = notificationUrl;
-    return graphJson(200, {
-      '@odata.context': `${call.origin}/v1.0/$metadata#subscriptions/$entity`,
-      ...this.render(subscription),
-    });
+    return graphJson(200, this.entity(call, subscription));
   }
 
   remove(call: GraphCall, subscriptionId: string): EmulatorResponse {
@@ -228,7 +223,7 @@ export class SubscriptionService {
   get(call: GraphCall, subscriptionId: string): EmulatorResponse {
     const subscription = this.owned(call, subscriptionId);
     if (!subscription) return notFound(subscriptionId);
-    return graphJson(200, { '@odata.context': `${call.origin}/v1.0/$metadata#subscriptions/$entity`, ...this.render(subscription) });
+    return graphJson(200, this.entity(call, subscription));
   }
 
   listFor(call: GraphCall): EmulatorResponse {
@@ -236,7 +231,8 @@ export class SubscriptionService {
     const value = [...this.subscriptions.values()]
       .filter((subscription) => subscription.mailbox === call.mailbox && subscription.clientId === call.clientId)
       .map((subscription) => this.render(subscription));
-    return graphJson(200, { '@odata.context': `${call.origin}/v1.0/$metadata#subscriptions`, value });
+    const body: GraphPage<GraphJson<GraphSubscription>> = { '@odata.context': `${call.origin}/v1.0/$metadata#subscriptions`, value };
+    return graphJson(200, body);
   }
 
   reauthorize(call: GraphCall, subscriptionId: string): EmulatorResponse {
@@ -252,7 +248,12 @@ export class SubscriptionService {
     return subscription;
   }
 
-  private render(subscription: Subscription): Record<string, unknown> {
+  private entity(call: GraphCall, subscription: Subscription): GraphJson<GraphSubscription> {
+    return { '@odata.context': `${call.origin}/v1.0/$metadata#subscriptions/$entity`, ...this.render(subscription) };
+  }
+
+  /** The subscription resource as Graph returns it (typed with the generated Subscription). */
+  private render(subscription: Subscription): GraphJson<GraphSubscription> {
     return {
       id: subscription.id,
       resource: subscription.resource,

@@ -67,7 +67,7 @@ export async function backfillPage(context: JobContext, connection: Connection, 
   if (adopt && page.cursor !== undefined) connection.cursor = page.cursor;
   connection.backfill = next;
   // The first page of a new connection reads the directory (never read = stale), so history shows names from the start.
-  const labelReason = await labelRefreshReason(deps, connection, provider, upserts, undefined);
+  const labelReason = await labelRefreshReason(deps, connection, provider, upserts, undefined, 'backfill');
   if (labelReason) await refreshLabels(deps, connection, provider, session, labelReason);
   events.emit('backfill.progress', { connectionId: connection.id, tenantId: connection.tenantId, progress: next, done, estimatedTotal: next.estimatedTotal });
   if (finished) {

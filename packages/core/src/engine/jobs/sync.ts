@@ -19,6 +19,7 @@ export async function sync(context: JobContext, connection: Connection, provider
   const rounds = deps.options.maxRoundsPerJob;
   const scope = scopeOf(job);
   const pullOptions = scope ? { scope } : undefined;
+  const renewNow = () => context.enqueue('renew', connection.id);
   for (let round = 0; round < rounds; round += 1) {
     const pullStartedAt = deps.clock.now();
     context.pacing.spend(connection.id);
@@ -40,8 +41,11 @@ export async function sync(context: JobContext, connection: Connection, provider
     cursor = result.nextCursor;
     connection.cursor = cursor;
     // After the commit: the rows are safe even if the directory read fails.
-    const labelReason = await labelRefreshReason(deps, connection, provider, result.changes, result.labelsChanged);
+    const labelReason = await labelRefreshReason(deps, connection, provider, result.changes, result.labelsChanged, 'sync');
     if (labelReason) await refreshLabels(deps, connection, provider, session, labelReason);
+    // A part of the mailbox without push (a folder created since the last subscribe): subscribe it
+    // now rather than at the next renewal, so its own mail arrives by push too.
+    if (result.pushCoverageChanged && !run.later.includes(renewNow)) run.later.push(renewNow);
     if (!result.hasMore) {
       deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, scope: job.data?.scope ?? null, changes: changed });
       if (job.data?.reason === 'safety-net' && changed > 0) await pushWasMissed(context, connection, changed, run);
