@@ -219,6 +219,12 @@ export interface PushClaim {
   lastPushAt: number | null;
 }
 
+/** What a sync job starts from (`getSyncContext`). */
+export interface SyncContext {
+  connection: Connection;
+  policies: StoredPolicies;
+}
+
 export interface MetadataStore {
   readonly name: string;
   /** Create tables / run migrations. Idempotent. */
@@ -327,6 +333,13 @@ export interface MetadataStore {
    * not an error: the claim is still taken.
    */
   claimPush(claim: PushClaim): Promise<boolean>;
+
+  /**
+   * The connection and the ingestion policies that apply to it (its tenant's and its own, as
+   * `getPolicies(connection.tenantId, connection.id)` answers), in ONE read: a sync job starts with
+   * this instead of `getConnection` then `getPolicies` (issue 21). Null when the connection does not exist.
+   */
+  getSyncContext(connectionId: string): Promise<SyncContext | null>;
 
   // Offboarding
   /** Deletes every row of the connection: itself, messages, their links, its labels, its policy, leases and claims named for it. */
