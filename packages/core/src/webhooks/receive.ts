@@ -6,6 +6,7 @@ import type { Connection } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { errorResponse, jsonResponse } from '../http/handler.js';
 import type { WebhookContext, WebhookOutcome } from '../ports/mail-provider.js';
+import { rememberedAccountLookup } from './account-lookups.js';
 
 /** How long a notification id stays claimed: providers redeliver within hours, never days. */
 const REDELIVERY_WINDOW_MS = 24 * 3600_000;
@@ -32,9 +33,12 @@ function unavailable(error: ThreadlinkError): Response {
 
 export function createReceiveWebhook(context: CoreContext): (providerId: string, route: string, request: Request) => Promise<Response> {
   const { store, clock, logger, engine, events, telemetry } = context;
+  const accountLookup = rememberedAccountLookup(
+    (provider, accountEmail) => store.listConnections({ provider, accountEmail: accountEmail.toLowerCase(), status: ['live', 'backfilling', 'connecting'] }),
+    clock,
+  );
   const base: WebhookContext = {
-    connectionsByAccount: (provider, accountEmail) =>
-      store.listConnections({ provider, accountEmail: accountEmail.toLowerCase(), status: ['live', 'backfilling', 'connecting'] }),
+    connectionsByAccount: async (provider, accountEmail) => (await accountLookup(provider, accountEmail)).connections,
     connectionsBySubscriptions: async (provider, subscriptionIds) =>
       subscriptionIds.length === 0 ? [] : store.listConnections({ provider, subscriptionIds: [...new Set(subscriptionIds)] }),
     clock,
@@ -55,7 +59,12 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     };
     const webhookContext: WebhookContext = {
       ...base,
-      connectionsByAccount: async (kind, accountEmail) => remember(await base.connectionsByAccount(kind, accountEmail)),
+      connectionsByAccount: async (kind, accountEmail) => {
+        // A remembered answer (a burst for one mailbox) is not kept for the health check below:
+        // its health may be stale, so the push is recorded unconditionally (in the claim's write).
+        const { connections, remembered } = await accountLookup(kind, accountEmail);
+        return remembered ? connections : remember(connections);
+      },
       connectionsBySubscriptions: async (kind, subscriptionIds) => remember(await base.connectionsBySubscriptions(kind, subscriptionIds)),
     };
     let outcome: WebhookOutcome;
