@@ -7,17 +7,17 @@ import { pushWasMissed } from '../job-outcome.js';
 import { callProvider } from '../provider-call.js';
 
 /**
- * List everything in the window, upsert what is new (links survive: they are keyed by message),
- * delete what the provider no longer has — all under one lease, renewed page by page.
+ * List everything in the window, upsert it (links survive: they are keyed by message), delete what
+ * the provider no longer has, and adopt the listing's cursor — all under one lease, renewed page by
+ * page.
  *
- * Every resync of a mailbox that stores messages costs ids, not messages (issue 21): the adapter
- * lists ids only and reads just the ones not stored (`known`). The periodic reconciliation of a
- * connection that still holds a cursor KEEPS it: the pull from it that follows sees the label and
- * folder changes an id listing cannot. A resync after CURSOR_EXPIRED adopts the listing's cursor;
- * what it cannot see is a label or folder change made in the gap to a message it already stores
- * (and, for Gmail in `metadata` mode, a move to Trash, which that mode lists): such a message keeps
- * its stored labels until it changes again. A mailbox that stores nothing is listed and read whole.
- * Nothing is deleted before the listing is complete, so a crash mid-resync replays.
+ * The periodic reconciliation of a connection that still holds a cursor costs ids, not messages
+ * (issue 21): the adapter lists ids only and reads just the ones not stored (`known`), and the
+ * stored cursor is KEPT, not replaced by the listing's. An id listing cannot see a label or folder
+ * change of a stored message; the pull from the kept cursor that follows does, so nothing changed
+ * before the listing is skipped. A resync without a usable cursor (expired, unreadable, never set)
+ * has no such pull behind it: it still reads every message, or changes made in the gap would never
+ * reach the store. Nothing is deleted before the listing is complete, so a crash mid-resync replays.
  */
 export async function resync(context: JobContext, connection: Connection, provider: MailProvider, run: JobRun): Promise<boolean> {
   const { deps } = context;
@@ -32,15 +32,14 @@ export async function resync(context: JobContext, connection: Connection, provid
   let drift = 0;
   const startCursor = connection.cursor;
   const reason = run.job.data?.reason;
-  const keepsCursor = reason === 'reconciliation' && startCursor !== null && startCursor !== undefined;
-  const stored = await store.listProviderMessageIds(connection.id);
-  const known: ReadonlySet<string> | undefined = stored.length > 0 ? new Set(stored) : undefined;
+  const idsOnly = reason === 'reconciliation' && startCursor !== null && startCursor !== undefined;
+  const known: ReadonlySet<string> | undefined = idsOnly ? new Set(await store.listProviderMessageIds(connection.id)) : undefined;
   do {
     const session = await deps.sessionFor(connection, context.signal);
     const page = await callProvider(deps, connection, 'fullSync', () =>
       provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize, ...(known ? { known } : {}) }),
     );
-    if (page.cursor && !keepsCursor) cursor = page.cursor;
+    if (page.cursor && !idsOnly) cursor = page.cursor;
     for (const message of page.messages) seen.add(message.providerMessageId);
     for (const providerMessageId of page.unchanged ?? []) seen.add(providerMessageId);
     drift += (
@@ -54,7 +53,7 @@ export async function resync(context: JobContext, connection: Connection, provid
     const renewed = await store.renewLease({ key: leaseKey, owner, ttlMs: options.leaseTtlMs, now: clock.now() });
     if (!renewed) throw new ThreadlinkError('LEASE_LOST', 'Lost the connection lease during resync');
   } while (resume);
-  // What was stored before the listing began: anything added since came from the listing itself.
+  const stored = await store.listProviderMessageIds(connection.id);
   const missing: string[] = [];
   for (const providerMessageId of stored) {
     if (seen.has(providerMessageId)) continue;
