@@ -9,8 +9,8 @@
 // into for a mailbox that stays idle (idle-cadence.ts, proven with a fake clock by the Gmail test
 // spaces-idle-pulls-by-evidence): a safety-net pull every safetyNetMaxPullMs once the mailbox has
 // been quiet for an hour, a reconciliation every fullResyncMaxIntervalMs once five in a row found
-// nothing to fix (the first month's average is reported beside it), renewal at the subscription's
-// renewAt; poller: 12 polls an hour. Access-token refreshes (0 units, one call an
+// nothing to fix (the first month's average is reported beside it), renewal when the engine renews
+// a watch whose push works (renewalMarginMs before its 7-day expiry, idle-cadence.ts); poller: 12 polls an hour. Access-token refreshes (0 units, one call an
 // hour per mailbox) are the same for both and left out.
 //
 // The mailbox-size sweep (200 / 10,000 / 50,000 messages): a reconciliation lists ids only, so its
@@ -19,7 +19,7 @@
 // larger mailboxes are scaled by the page count at messages.list's documented maximum of 500 ids
 // per page, not created (seeding 50,000 messages through the emulator would take minutes).
 import { performance } from 'node:perf_hooks';
-import { defaultEngineOptions } from '@threadlink/core/testing';
+import { defaultEngineOptions, renewalDueAt } from '@threadlink/core/testing';
 import { rawGmail } from '../lib/providers.js';
 import { clientAddress, sleep, startRig, type Rig } from '../lib/rig.js';
 import { figure, type Figure, type Scenario } from '../lib/scenario.js';
@@ -124,7 +124,20 @@ export const baseline: Scenario = {
       const resyncMark = rig.log('gmail').entries.length;
       for (let run = 0; run < 1; run += 1) resyncs.push((await cost(rig, pushed, () => rig.host.operate('resync', connection.connectionId))).units);
       const resyncCost = resyncCostOf(rig, pushed, resyncMark);
-      const renewEveryMs = connection.subscription ? connection.subscription.renewAt - connection.connectedAt : 24 * HOUR;
+      // When the engine renews the watch of a mailbox whose push works (idle-cadence.ts): a margin
+      // before it expires, not at the adapter's daily renewAt.
+      const health = {
+        lastPushAt: null,
+        lastSyncAt: connection.connectedAt,
+        lastFullSyncAt: null,
+        newestChangeAt: null,
+        consecutiveErrors: 0,
+        lastErrorCode: null,
+        lastErrorAt: null,
+      };
+      const renewEveryMs = connection.subscription
+        ? renewalDueAt({ createdAt: connection.connectedAt, health }, connection.subscription, defaultEngineOptions) - connection.connectedAt
+        : 24 * HOUR;
 
       // Push latency, end to end: delivery to stored (the Pub/Sub push included).
       const pushLatency: number[] = [];

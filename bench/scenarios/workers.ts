@@ -21,7 +21,7 @@ import { round, summarize } from '../lib/stats.js';
 const RTT_MS = 20;
 
 /** A Redis PING over a bare socket: is the server there at all? */
-function redisAnswers(url: string, timeoutMs = 1_500): Promise<boolean> {
+function redisAnswers(url: string, timeoutMs = 5_000): Promise<boolean> {
   const parsed = new URL(url);
   return new Promise((resolve) => {
     const socket = connectTcp({ host: parsed.hostname, port: Number(parsed.port || 6379) });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionHealthState } from '../src/domain/schemas.js';
 import { defaultEngineOptions } from '../src/engine/engine-options.js';
-import { reconciliationIntervalMs, safetyNetIntervalMs } from '../src/engine/idle-cadence.js';
+import { reconciliationIntervalMs, renewalDueAt, safetyNetIntervalMs } from '../src/engine/idle-cadence.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -56,5 +56,17 @@ describe('idle cadence: safety-net pulls and reconciliations spaced by evidence'
     expect(safetyNetIntervalMs(quiet, every)).toBe(0);
     expect(safetyNetIntervalMs(quiet, { ...defaultEngineOptions, safetyNetPullMs: 7 * DAY })).toBe(7 * DAY);
     expect(reconciliationIntervalMs(quiet, { ...every, fullResyncMaxIntervalMs: 1 })).toBe(1);
+  });
+
+  it('renews a working push channel a margin before it expires, a suspect one at the provider renewAt', () => {
+    // A Gmail watch: 7 days, the adapter asks for a daily renewal.
+    const watch = { renewAt: CREATED + DAY, expiresAt: CREATED + 7 * DAY };
+    const quiet = { lastPushAt: CREATED + DAY, lastSyncAt: CREATED + DAY + MINUTE };
+    expect(renewalDueAt(connection(quiet), watch, defaultEngineOptions)).toBe(CREATED + 6 * DAY);
+    expect(renewalDueAt(connection({ ...quiet, consecutiveErrors: 1 }), watch, defaultEngineOptions)).toBe(watch.renewAt);
+    expect(renewalDueAt(connection({ ...quiet, missedPushAt: quiet.lastSyncAt }), watch, defaultEngineOptions)).toBe(watch.renewAt);
+    // Never earlier than the provider asks, and the margin can be turned off.
+    expect(renewalDueAt(connection(quiet), { renewAt: CREATED + 6.5 * DAY, expiresAt: CREATED + 7 * DAY }, defaultEngineOptions)).toBe(CREATED + 6.5 * DAY);
+    expect(renewalDueAt(connection(quiet), watch, { ...defaultEngineOptions, renewalMarginMs: 0 })).toBe(watch.renewAt);
   });
 });

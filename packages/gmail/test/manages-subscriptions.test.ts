@@ -1,4 +1,5 @@
 import type { Clock } from '@threadlink/core';
+import { defaultEngineOptions } from '@threadlink/core/testing';
 import { describe, expect, it } from 'vitest';
 import { startHarness } from './harness.js';
 import { connect, providerFor, sessionFor, startGoogle, virtualClock } from './support.js';
@@ -43,27 +44,44 @@ describe('watch renewal', () => {
     }
   });
 
-  it('is renewed by the engine when renewAt comes due, and recreated when the watch lapsed', async () => {
+  it('is renewed by the engine a day before expiry while push works, at renewAt once push is suspect, and recreated when the watch lapsed', async () => {
     let offset = 0;
     const clock: Clock = { now: () => Date.now() + offset, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
     const harness = await startHarness({ clock });
+    const moveTo = (at: number): void => {
+      const step = at - clock.now();
+      offset += step;
+      harness.google.advanceClock(step);
+    };
     try {
       const connection = await harness.connect(ANA);
       const first = (await harness.store.getConnection(connection.id))!.subscription!;
-      offset = first.renewAt - Date.now() + 1_000;
-      harness.google.advanceClock(offset);
       const watchesBefore = watches(harness.google);
+      // Past Gmail's recommended daily renewal, push showing no sign of failure: no users.watch (100 units).
+      moveTo(first.renewAt + 1_000);
       await harness.tl.maintain();
-      await harness.tl.idle();
+      await harness.settle();
+      expect(watches(harness.google)).toBe(watchesBefore);
+      // As late as safe: one renewal margin before the 7-day expiry.
+      moveTo(first.expiresAt - defaultEngineOptions.renewalMarginMs + 1_000);
+      await harness.tl.maintain();
+      await harness.settle();
       expect(watches(harness.google)).toBe(watchesBefore + 1);
       const second = (await harness.store.getConnection(connection.id))!.subscription!;
       expect(second.renewAt).toBeGreaterThan(first.renewAt);
       expect(second.expiresAt).toBeGreaterThan(first.expiresAt);
 
+      // Push suspect (a pull failed since): the provider's renewAt applies again.
+      await harness.store.patchConnection(connection.id, { health: { consecutiveErrors: 1 } });
+      moveTo(second.renewAt + 1_000);
+      await harness.tl.maintain();
+      await harness.settle();
+      expect(watches(harness.google)).toBe(watchesBefore + 2);
+      const third = (await harness.store.getConnection(connection.id))!.subscription!;
+
       // Google dropped the watch (expired without renewal): pushes stop until a new watch exists.
       harness.google.expireWatch(ANA);
-      offset = second.expiresAt - Date.now() + 1_000;
-      harness.google.advanceClock(second.expiresAt - harness.google.now() + 1_000);
+      moveTo(third.expiresAt + 1_000);
       await harness.tl.maintain();
       await harness.settle();
       expect(harness.google.watchOf(ANA)).not.toBeNull();

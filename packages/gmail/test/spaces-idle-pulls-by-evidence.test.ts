@@ -92,5 +92,6 @@ describe('idle mailboxes are pulled and reconciled as often as the evidence asks
     expect(Math.round((reconciliations[0]! - connectedAt) / DAY)).toBe(1);
     expect(gaps(reconciliations).map((gap) => Math.round(gap / DAY))).toEqual([1, 2, 4, 8, 16, 32]);
     expect(Math.max(...gaps(reconciliations))).toBeLessThanOrEqual(defaultEngineOptions.fullResyncMaxIntervalMs + defaultEngineOptions.safetyNetMaxPullMs);
-  });
+    // 3,360 maintain() passes: 80 s alone and over 120 s beside the other test files on a busy shared 2-core box.
+  }, 300_000);
 });

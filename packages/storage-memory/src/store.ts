@@ -32,6 +32,7 @@ import {
   type PurgeReport,
   type ConnectionPolicy,
   type MessagePurge,
+  type StoredPolicies,
   type TenantPolicy,
 } from '@threadlink/core/store';
 import { commitSync, planSync, subscriptionIds, writeConnection } from './apply-sync.js';
@@ -87,6 +88,15 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   };
 
   const raw: MemoryStoreRaw = { dump: async () => dumpTables(tables) };
+
+  function policiesOf(tenantId: string, connectionId: string | undefined): StoredPolicies {
+    const tenant = tables.policies.get(policyKey(tenantId, null));
+    const own = connectionId === undefined ? undefined : tables.policies.get(policyKey(tenantId, connectionId));
+    return {
+      tenant: tenant ? (parseStoredPolicy('tenant', copy(tenant.policy)) as TenantPolicy) : null,
+      connection: own ? (parseStoredPolicy('connection', copy(own.policy)) as ConnectionPolicy) : null,
+    };
+  }
 
   const store: MemoryStore = {
     name: options.name ?? 'memory',
@@ -284,12 +294,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async getPolicies(tenantId, connectionId) {
       requireTenant(tenantId);
-      const tenant = tables.policies.get(policyKey(tenantId, null));
-      const own = connectionId === undefined ? undefined : tables.policies.get(policyKey(tenantId, connectionId));
-      return {
-        tenant: tenant ? (parseStoredPolicy('tenant', copy(tenant.policy)) as TenantPolicy) : null,
-        connection: own ? (parseStoredPolicy('connection', copy(own.policy)) as ConnectionPolicy) : null,
-      };
+      return policiesOf(tenantId, connectionId);
     },
 
     async savePolicy(tenantId, connectionId, input) {
@@ -320,6 +325,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const existing = tables.connections.get(claim.connectionId);
       if (parsed && existing) writeConnection(tables, applyConnectionPatch(existing, { health: parsed }));
       return true;
+    },
+
+    async getSyncContext(connectionId) {
+      const connection = tables.connections.get(connectionId);
+      if (!connection) return null;
+      return { connection: copy(connection), policies: policiesOf(connection.tenantId, connection.id) };
     },
 
     async purgeConnection(connectionId): Promise<PurgeReport> {

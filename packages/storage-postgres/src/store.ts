@@ -44,6 +44,7 @@ import {
   type RecordLink,
   type StoredIdLookup,
   type StoredMessage,
+  type StoredPolicies,
   type SyncBatch,
   type ThreadPage,
   type TimelineQuery,
@@ -163,6 +164,14 @@ function healthOnlyPatch(patch: ConnectionPatch): { health: Record<string, unkno
   if (patch.updatedAt !== undefined && !(Number.isSafeInteger(patch.updatedAt) && patch.updatedAt >= 0)) return null;
   const health = parseHealthPatch(patch.health);
   return patch.updatedAt === undefined ? { health } : { health, updatedAt: patch.updatedAt };
+}
+
+/** Stored policy documents (null/undefined: none saved) as getPolicies answers them. */
+function storedPolicies(tenant: unknown, own: unknown): StoredPolicies {
+  return {
+    tenant: tenant === null || tenant === undefined ? null : (parseStoredPolicy('tenant', tenant) as TenantPolicy),
+    connection: own === null || own === undefined ? null : (parseStoredPolicy('connection', own) as ConnectionPolicy),
+  };
 }
 
 export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): SqlMetadataStore {
@@ -813,10 +822,24 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         );
         const tenant = result.rows.find((row) => row.connection_id === '');
         const own = connectionId === undefined ? undefined : result.rows.find((row) => row.connection_id === connectionId);
-        return {
-          tenant: tenant ? (parseStoredPolicy('tenant', tenant.policy) as TenantPolicy) : null,
-          connection: own ? (parseStoredPolicy('connection', own.policy) as ConnectionPolicy) : null,
-        };
+        return storedPolicies(tenant?.policy, own?.policy);
+      });
+    },
+
+    getSyncContext(connectionId) {
+      return run('getSyncContext', async () => {
+        // One statement: the connection row with its tenant's and its own policy (primary-key look-ups).
+        const policies = table('ingestion_policies');
+        const result = await sql.query<ConnectionRow & { tenant_policy: unknown; connection_policy: unknown }>(
+          `SELECT c.*,
+             (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = '') AS tenant_policy,
+             (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = c.id) AS connection_policy
+           FROM ${table('connections')} c WHERE c.id = $1`,
+          [connectionId],
+        );
+        const row = result.rows[0];
+        if (!row) return null;
+        return { connection: connectionFromRow(row), policies: storedPolicies(row.tenant_policy, row.connection_policy) };
       });
     },
 

@@ -3,7 +3,7 @@
 // its cursor and health; the events follow only what the store says it actually changed.
 import type { Connection, ConnectionHealthState, MessageMeta, ProviderMessage, RecordLink } from '../domain/schemas.js';
 import type { Change } from '../ports/mail-provider.js';
-import type { ApplySyncResult, StoredMessage, SyncBatch } from '../ports/metadata-store.js';
+import type { ApplySyncResult, StoredMessage, StoredPolicies, SyncBatch } from '../ports/metadata-store.js';
 import { admits, pagePolicy, unmatchedOf } from '../policy/admit.js';
 import type { EngineDeps } from './engine-options.js';
 import { messageIdFor, threadIdFor } from './ids.js';
@@ -15,6 +15,8 @@ export interface CommitOptions {
   /** Health fields to merge in the same write (the store merges them into the stored health). */
   health?: Partial<ConnectionHealthState>;
   connectionPatch?: SyncBatch['connection'];
+  /** The policies read with the connection at the start of the job (its first page); read here when absent. */
+  policies?: StoredPolicies | undefined;
 }
 
 /** Builds metadata rows, matches them, and applies everything in one atomic write. */
@@ -24,7 +26,7 @@ export async function commitChanges(deps: EngineDeps, connection: Connection, ch
   const latest = new Map<string, Change>();
   for (const change of changes) latest.set(change.type === 'upsert' ? change.message.providerMessageId : change.providerMessageId, change);
   // Ingestion policy first (policy/admit.ts): an excluded message is a delete, never a row.
-  const policy = [...latest.values()].some((change) => change.type === 'upsert') ? await pagePolicy(store, connection) : null;
+  const policy = [...latest.values()].some((change) => change.type === 'upsert') ? await pagePolicy(store, connection, options.policies) : null;
   let upserts: MessageMeta[] = [];
   const deletes: string[] = [];
   for (const [providerMessageId, change] of latest) {

@@ -43,6 +43,13 @@ export interface EngineOptions {
   safetyNetMaxPullMs: number;
   /** The longest interval between reconciliations, reached by doubling while each finds nothing to fix. */
   fullResyncMaxIntervalMs: number;
+  /**
+   * A push channel (Gmail watch, Graph subscriptions) whose push shows no sign of failure is renewed
+   * this long before it expires, not at the provider's own renewAt (Gmail: daily; Graph: at 75 % of
+   * its life): see idle-cadence.ts. A channel suspected dead is renewed at renewAt, or at once when a
+   * pull finds mail no push announced. 0: always at renewAt.
+   */
+  renewalMarginMs: number;
   /** How far back back-fill goes (ms); 0 = everything. */
   backfillWindowMs: number;
   backfillPageSize: number;
@@ -70,6 +77,7 @@ export const defaultEngineOptions: EngineOptions = {
   labelRefreshIntervalMs: 60 * 60_000,
   safetyNetMaxPullMs: 30 * 60_000,
   fullResyncMaxIntervalMs: 32 * 24 * 60 * 60_000,
+  renewalMarginMs: 24 * 60 * 60_000,
   backfillWindowMs: 0,
   backfillPageSize: 100,
   maxRoundsPerJob: 20,

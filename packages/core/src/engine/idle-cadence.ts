@@ -17,10 +17,16 @@
 // safety net. Reconciliations double the same way from `fullResyncIntervalMs` while each finds
 // nothing to fix, up to `fullResyncMaxIntervalMs`: they exist to catch what the provider's change
 // feed missed, and a mailbox whose feed has agreed with its listing for weeks has earned rarer checks.
-import type { Connection } from '../domain/schemas.js';
+//
+// Renewals are spaced the same way: a push channel with no sign of failure is renewed
+// `renewalMarginMs` before it expires (Gmail watches last 7 days, Graph message subscriptions at
+// most 10,080 minutes), not daily: a channel that dies silently in between is caught by the
+// safety net above (a pull that finds mail no push announced renews at once), so renewing early
+// buys nothing the guarantee does not already give. A suspect channel keeps the provider's renewAt.
+import type { Connection, SubscriptionState } from '../domain/schemas.js';
 import type { EngineOptions } from './engine-options.js';
 
-type CadenceOptions = Pick<EngineOptions, 'safetyNetPullMs' | 'safetyNetMaxPullMs' | 'fullResyncIntervalMs' | 'fullResyncMaxIntervalMs'>;
+type CadenceOptions = Pick<EngineOptions, 'safetyNetPullMs' | 'safetyNetMaxPullMs' | 'fullResyncIntervalMs' | 'fullResyncMaxIntervalMs' | 'renewalMarginMs'>;
 type CadenceConnection = Pick<Connection, 'createdAt' | 'health'>;
 
 /** Between `floor` and `cap`; no spacing when the floor is 0 (due at every maintain(), as tests ask) or the cap does not exceed it. */
@@ -55,4 +61,10 @@ export function reconciliationIntervalMs(connection: CadenceConnection, options:
   // (or the connection's start) to the last reconciliation, which found nothing to fix.
   const lastDrift = Math.max(connection.createdAt, missedPushAt ?? 0);
   return spaced(lastFullSyncAt - lastDrift, floor, cap);
+}
+
+/** When an established push channel is renewed: as late as `renewalMarginMs` before it expires while push shows no sign of failure, else at the provider's renewAt. */
+export function renewalDueAt(connection: CadenceConnection, subscription: Pick<SubscriptionState, 'renewAt' | 'expiresAt'>, options: CadenceOptions): number {
+  if (options.renewalMarginMs <= 0 || pushSuspect(connection)) return subscription.renewAt;
+  return Math.max(subscription.renewAt, subscription.expiresAt - options.renewalMarginMs);
 }

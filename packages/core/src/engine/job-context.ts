@@ -3,7 +3,7 @@
 import type { Connection, ConnectionHealthState } from '../domain/schemas.js';
 import type { Job } from '../ports/job-queue.js';
 import type { Change } from '../ports/mail-provider.js';
-import type { ApplySyncResult } from '../ports/metadata-store.js';
+import type { ApplySyncResult, StoredPolicies } from '../ports/metadata-store.js';
 import type { CommitOptions } from './commit.js';
 import type { EngineDeps } from './engine-options.js';
 import type { MailboxHold } from './mailbox-leases.js';
@@ -20,6 +20,11 @@ export interface JobRun {
   job: Job;
   hold: MailboxHold;
   later: FollowUp[];
+  /**
+   * The ingestion policies read with the connection when the job started (`getSyncContext`): the
+   * job's first commit applies them instead of reading them again. Later pages read afresh.
+   */
+  policies?: StoredPolicies;
 }
 
 export interface JobContext {

@@ -7,7 +7,7 @@ import type { CoreContext } from '../context.js';
 import { publicConnection } from '../events.js';
 import { assessHealth } from '../health/health.js';
 import { labelsStale } from '../labels/refresh.js';
-import { reconciliationIntervalMs, safetyNetIntervalMs } from './idle-cadence.js';
+import { reconciliationIntervalMs, renewalDueAt, safetyNetIntervalMs } from './idle-cadence.js';
 
 export function createMaintain(context: CoreContext): () => Promise<MaintenanceReport> {
   const { store, engine, events, clock, options, thresholds, providers } = context;
@@ -21,7 +21,7 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
       if (!subscription || subscription.expiresAt <= now) {
         await engine.enqueue('recreate', connection.id);
         report.recreated += 1;
-      } else if (subscription.renewAt <= now) {
+      } else if (renewalDueAt(connection, subscription, options) <= now) {
         await engine.enqueue('renew', connection.id);
         report.renewals += 1;
       }

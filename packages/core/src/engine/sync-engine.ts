@@ -154,10 +154,14 @@ export class SyncEngine {
 
   private async runHeld(run: JobRun, loaded: (connection: Connection) => void): Promise<void> {
     const { job } = run;
-    const connection = await this.deps.store.getConnection(job.connectionId);
-    if (!connection || connection.status === 'disconnected' || connection.status === 'needs_reauth') return;
+    // The connection and its ingestion policies in one read: the job's first commit needs no other.
+    const started = await this.deps.store.getSyncContext(job.connectionId);
+    if (!started) return;
+    const { connection } = started;
+    if (connection.status === 'disconnected' || connection.status === 'needs_reauth') return;
     if (connection.status === 'connecting' && job.name !== 'recreate') return;
     loaded(connection);
+    run.policies = started.policies;
     const provider = this.providerOf(connection);
     // Sync and resync write their success into the health with their last commit; the write here
     // is only for a job that had nothing to commit.

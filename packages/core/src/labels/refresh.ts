@@ -41,13 +41,24 @@ function attemptedRecently(deps: Pick<EngineDeps, 'clock' | 'options'>, connecti
   return at !== undefined && deps.clock.now() - at < Math.min(LABEL_RETRY_MS, deps.options.labelRefreshIntervalMs);
 }
 
-function unlistedOf(deps: EngineDeps, connectionId: string): Set<string> {
-  let byConnection = unlistedByEngine.get(deps);
-  if (!byConnection) unlistedByEngine.set(deps, (byConnection = new Map()));
-  let unlisted = byConnection.get(connectionId);
-  if (!unlisted) byConnection.set(connectionId, (unlisted = new Set()));
-  return unlisted;
+/**
+ * Per engine and connection: label ids the stored directory is known to hold (read once, replaced
+ * by this engine's refreshes), so a sync does not read the directory to learn that INBOX is known
+ * (issue 21: a store round trip per sync job). An id missing here is checked against the store
+ * before it triggers a read (another process may have refreshed the directory meanwhile).
+ */
+const knownByEngine = new WeakMap<object, Map<string, Set<string>>>();
+
+function perConnection(registry: WeakMap<object, Map<string, Set<string>>>, deps: EngineDeps, connectionId: string): Set<string> {
+  let byConnection = registry.get(deps);
+  if (!byConnection) registry.set(deps, (byConnection = new Map()));
+  let ids = byConnection.get(connectionId);
+  if (!ids) byConnection.set(connectionId, (ids = new Set()));
+  return ids;
 }
+
+const unlistedOf = (deps: EngineDeps, connectionId: string): Set<string> => perConnection(unlistedByEngine, deps, connectionId);
+const knownOf = (deps: EngineDeps, connectionId: string): Set<string> => perConnection(knownByEngine, deps, connectionId);
 
 function labelIdsOf(changes: readonly Change[]): Set<string> {
   return new Set(changes.flatMap((change) => (change.type === 'upsert' ? change.message.labels : [])));
@@ -81,9 +92,11 @@ export async function labelRefreshReason(
     if (job === 'sync') return 'schedule';
   }
   const unlisted = unlistedOf(deps, connection.id);
-  const seen = [...labelIdsOf(changes)].filter((id) => !unlisted.has(id));
+  const cached = knownOf(deps, connection.id);
+  const seen = [...labelIdsOf(changes)].filter((id) => !unlisted.has(id) && !cached.has(id));
   if (seen.length === 0) return null;
   const known = new Set((await deps.store.listLabels(connection.tenantId, [connection.id])).map((label) => label.id));
+  for (const id of known) cached.add(id);
   const unknown = seen.filter((id) => !known.has(id));
   if (unknown.length === 0) return null;
   // Asked about once: if the read does not list them either, they stay unresolved until the next scheduled read.
@@ -105,6 +118,9 @@ export async function refreshLabels(
   try {
     const labels = await callProvider(deps, connection, 'listLabels', () => listLabels(session));
     await deps.store.saveLabels(connection.id, labels);
+    const known = knownOf(deps, connection.id);
+    known.clear();
+    for (const label of labels) known.add(label.id);
     if (reason !== 'unknown-label') unlistedOf(deps, connection.id).clear();
     const refreshedAt = deps.clock.now();
     await deps.store.patchConnection(connection.id, { health: { labelsRefreshedAt: refreshedAt } });

@@ -5,7 +5,7 @@
 // in the same applySync, and an unknown one is simply ignored by the store.
 import type { Connection, MessageMeta, ProviderMessage, RecordLink } from '../domain/schemas.js';
 import { ConnectionPolicy, TenantPolicy } from '../domain/policy.js';
-import type { MetadataStore } from '../ports/metadata-store.js';
+import type { MetadataStore, StoredPolicies } from '../ports/metadata-store.js';
 import { exclusionOf, hasLabelRules, isOpen, storesMatchedOnly, type EffectivePolicy } from './evaluate.js';
 
 const DEFAULT_TENANT = TenantPolicy.parse({});
@@ -13,17 +13,22 @@ const DEFAULT_CONNECTION = ConnectionPolicy.parse({});
 
 /** Both levels, defaults where none is saved. */
 export async function effectivePolicyOf(store: MetadataStore, tenantId: string, connectionId: string): Promise<EffectivePolicy> {
-  const stored = await store.getPolicies(tenantId, connectionId);
-  return { tenant: stored.tenant ?? DEFAULT_TENANT, connection: stored.connection ?? DEFAULT_CONNECTION };
+  return withDefaults(await store.getPolicies(tenantId, connectionId));
 }
+
+const withDefaults = (stored: StoredPolicies): EffectivePolicy => ({
+  tenant: stored.tenant ?? DEFAULT_TENANT,
+  connection: stored.connection ?? DEFAULT_CONNECTION,
+});
 
 /**
  * The policy that applies to a page, or null when it keeps nothing out (the common case: the page
- * then skips every check). One primary-key read per page, never a cache: another instance may
- * have tightened the policy a moment ago, and a stale copy would store what it now excludes.
+ * then skips every check). Read per page, never cached across jobs: another instance may have
+ * tightened the policy a moment ago, and a stale copy would store what it now excludes. `stored`:
+ * the policies the job read with its connection a moment ago (`getSyncContext`), for its first page.
  */
-export async function pagePolicy(store: MetadataStore, connection: Connection): Promise<EffectivePolicy | null> {
-  const policy = await effectivePolicyOf(store, connection.tenantId, connection.id);
+export async function pagePolicy(store: MetadataStore, connection: Connection, stored?: StoredPolicies): Promise<EffectivePolicy | null> {
+  const policy = stored ? withDefaults(stored) : await effectivePolicyOf(store, connection.tenantId, connection.id);
   return isOpen(policy) ? null : withLabelNames(store, connection, policy);
 }
 

@@ -222,6 +222,12 @@ export interface PushClaim {
   lastPushAt: number | null;
 }
 
+/** What a sync job starts from (`getSyncContext`). */
+export interface SyncContext {
+  connection: Connection;
+  policies: StoredPolicies;
+}
+
 export interface MetadataStore {
   readonly name: string;
   /** Create tables / run migrations. Idempotent. */
@@ -340,6 +346,13 @@ export interface MetadataStore {
   listOrganizations(tenantId: string): Promise<Organization[]>;
   /** Deletes the organization row (tenant-scoped); its connections are purged by the caller first. True when a row went. */
   deleteOrganization(tenantId: string, orgId: string): Promise<boolean>;
+
+  /**
+   * The connection and the ingestion policies that apply to it (its tenant's and its own, as
+   * `getPolicies(connection.tenantId, connection.id)` answers), in ONE read: a sync job starts with
+   * this instead of `getConnection` then `getPolicies` (issue 21). Null when the connection does not exist.
+   */
+  getSyncContext(connectionId: string): Promise<SyncContext | null>;
 
   // Offboarding
   /** Deletes every row of the connection: itself, messages, their links, its labels, its policy, leases and claims named for it. */

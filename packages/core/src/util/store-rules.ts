@@ -59,12 +59,18 @@ export function parseLabelDirectory(value: unknown): LabelRef[] {
 
 const FROZEN_CONNECTION_FIELDS = new Set(['id', 'tenantId', 'provider', 'createdAt']);
 
+/**
+ * Built once: zod compiles a schema's fast path on its first parse, and a `.partial()` made per call
+ * recompiled it for every push (`claimPush`) and every commit (issue 21's CPU profile).
+ */
+const HealthPatch = ConnectionHealthState.partial();
+
 /** Health fields of a patch: known keys only, each valid; undefined ones dropped (left alone). */
 export function parseHealthPatch(value: unknown): Partial<ConnectionHealthState> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ThreadlinkError('INVALID_INPUT', 'A health patch must be an object');
   const defined = Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined));
   // Undefined keys were dropped above, so every key present holds a value.
-  return parseStoreInput(ConnectionHealthState.partial(), defined, 'connection health') as Partial<ConnectionHealthState>;
+  return parseStoreInput(HealthPatch, defined, 'connection health') as Partial<ConnectionHealthState>;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Connection } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { errorResponse, jsonResponse } from '../http/handler.js';
 import type { WebhookContext, WebhookOutcome } from '../ports/mail-provider.js';
+import { rememberedAccountLookup } from './account-lookups.js';
 
 /** How long a notification id stays claimed: providers redeliver within hours, never days. */
 const REDELIVERY_WINDOW_MS = 24 * 3600_000;
@@ -32,9 +33,12 @@ function unavailable(error: ThreadlinkError): Response {
 
 export function createReceiveWebhook(context: CoreContext): (providerId: string, route: string, request: Request) => Promise<Response> {
   const { store, clock, logger, engine, events, telemetry } = context;
+  const accountLookup = rememberedAccountLookup(
+    (provider, accountEmail) => store.listConnections({ provider, accountEmail: accountEmail.toLowerCase(), status: ['live', 'backfilling', 'connecting'] }),
+    clock,
+  );
   const base: WebhookContext = {
-    connectionsByAccount: (provider, accountEmail) =>
-      store.listConnections({ provider, accountEmail: accountEmail.toLowerCase(), status: ['live', 'backfilling', 'connecting'] }),
+    connectionsByAccount: async (provider, accountEmail) => (await accountLookup(provider, accountEmail)).connections,
     connectionsBySubscriptions: async (provider, subscriptionIds) =>
       subscriptionIds.length === 0 ? [] : store.listConnections({ provider, subscriptionIds: [...new Set(subscriptionIds)] }),
     clock,
@@ -55,7 +59,12 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     };
     const webhookContext: WebhookContext = {
       ...base,
-      connectionsByAccount: async (kind, accountEmail) => remember(await base.connectionsByAccount(kind, accountEmail)),
+      connectionsByAccount: async (kind, accountEmail) => {
+        // A remembered answer (a burst for one mailbox) is not kept for the health check below:
+        // its health may be stale, so the push is recorded unconditionally (in the claim's write).
+        const { connections, remembered } = await accountLookup(kind, accountEmail);
+        return remembered ? connections : remember(connections);
+      },
       connectionsBySubscriptions: async (kind, subscriptionIds) => remember(await base.connectionsBySubscriptions(kind, subscriptionIds)),
     };
     let outcome: WebhookOutcome;
@@ -76,13 +85,30 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       // Claimed per connection: one address connected in two tenants (or by two users) gets ONE
       // Gmail push (the watch is per mailbox), and each of its connections must still sync.
       const claim = hint.notificationId ? `notification:${providerId}:${hint.connectionId}:${hint.notificationId}` : undefined;
+      // The push is noted in health (lastPushAt) by the claim's own write (`claimPush`: one store
+      // transaction per push), only when the claim is won: a redelivery writes nothing.
+      const lastPushAt = pushToRecord(hint.connectionId, receivedAt, loaded);
       try {
-        if (claim && !(await store.claimOnce(claim, receivedAt + REDELIVERY_WINDOW_MS, receivedAt))) continue;
+        if (claim) {
+          const won = await store.claimPush({
+            key: claim,
+            expiresAt: receivedAt + REDELIVERY_WINDOW_MS,
+            now: receivedAt,
+            connectionId: hint.connectionId,
+            lastPushAt,
+          });
+          if (!won) continue;
+        } else if (lastPushAt !== null) {
+          // No notification id to claim (nothing to deduplicate): the push alone is noted. The store
+          // merges the one field: a job's lastSyncAt or error count written meanwhile survives.
+          await store.patchConnection(hint.connectionId, { health: { lastPushAt } });
+        }
       } catch (raw) {
         return intakeFailed(providerId, toThreadlinkError(raw));
       }
+      if (lastPushAt !== null) noted(hint.connectionId, lastPushAt, loaded);
       try {
-        await handOn(hint, receivedAt, loaded);
+        await handOn(hint);
       } catch (raw) {
         // Claimed but not handed on: free the claim, or the redelivery this answer asks for would be
         // taken for a duplicate and the push lost. (Hints before this one stay claimed and queued.)
@@ -100,15 +126,25 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     return outcome.response ?? new Response(null, { status: 202 });
   };
 
-  /** Notes the push in health and queues the work a hint stands for. */
-  async function handOn(hint: WebhookOutcome['hints'][number], receivedAt: number, loaded: Map<string, Connection>): Promise<void> {
-    const connection = loaded.get(hint.connectionId) ?? (await store.getConnection(hint.connectionId));
-    if (connection && recordsPush(connection.health, receivedAt)) {
-      // The store merges the one field: a job's lastSyncAt or error count written meanwhile survives.
-      await store.patchConnection(connection.id, { health: { lastPushAt: receivedAt } });
-      connection.health.lastPushAt = receivedAt;
-      loaded.set(connection.id, connection);
-    }
+  /**
+   * The lastPushAt to write with this hint's claim, or null when the push need not be recorded.
+   * Decided from the connection the provider already read to verify the notification; one it did
+   * not read is not read here (webhook work that does not need the store skips it): its push is
+   * recorded, in the claim's write that costs nothing extra.
+   */
+  function pushToRecord(connectionId: string, receivedAt: number, loaded: Map<string, Connection>): number | null {
+    const connection = loaded.get(connectionId);
+    return !connection || recordsPush(connection.health, receivedAt) ? receivedAt : null;
+  }
+
+  /** Keeps the request's copy of the connection current, so the next hint of a batch sees the push. */
+  function noted(connectionId: string, lastPushAt: number, loaded: Map<string, Connection>): void {
+    const connection = loaded.get(connectionId);
+    if (connection) connection.health.lastPushAt = lastPushAt;
+  }
+
+  /** Queues the work a hint stands for. */
+  async function handOn(hint: WebhookOutcome['hints'][number]): Promise<void> {
     if (hint.kind === 'changes') await engine.requestSync(hint.connectionId, 'push', hint.receivedAt, hint.scope);
     else if (hint.kind === 'resync') await engine.enqueue('resync', hint.connectionId);
     else if (hint.kind === 'renew') await engine.enqueue('renew', hint.connectionId);

@@ -303,7 +303,9 @@ describe('sync engine', () => {
     const { tl, mailbox, store, connection } = await connectedHarness({ clock });
     stops.push(() => tl.stop());
     mailbox.add({ subject: 'push was dropped' });
-    offset += 25 * 3600_000;
+    // Past the watch's renewal time for a mailbox whose push shows no failure: a renewal margin
+    // (1 day) before its 7-day expiry, not the adapter's daily renewAt (idle-cadence.ts).
+    offset += 6 * 86_400_000 + 3600_000;
     const report = await tl.maintain();
     await tl.idle();
     expect(report.renewals).toBe(1);

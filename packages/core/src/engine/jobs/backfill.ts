@@ -55,14 +55,18 @@ export async function backfillPage(context: JobContext, connection: Connection, 
   const connectionPatch = { backfill: next, ...(finished && connection.status === 'backfilling' ? { status: 'live' as const } : {}) };
   lease.check();
   try {
-    await context.commit(connection, upserts, { connectionPatch, ...(adopt ? { cursor: page.cursor, expectedCursor: connection.cursor } : {}) });
+    await context.commit(connection, upserts, {
+      connectionPatch,
+      policies: run.policies,
+      ...(adopt ? { cursor: page.cursor, expectedCursor: connection.cursor } : {}),
+    });
   } catch (error) {
     // The live cursor moved since this job read it: keep it (still correct, only narrower) and
     // never lose the page over the optional adoption.
     if (!adopt || !isThreadlinkError(error, 'CURSOR_CONFLICT')) throw error;
     adopt = false;
     lease.check();
-    await context.commit(connection, upserts, { connectionPatch });
+    await context.commit(connection, upserts, { connectionPatch, policies: run.policies });
   }
   if (adopt && page.cursor !== undefined) connection.cursor = page.cursor;
   connection.backfill = next;

@@ -32,6 +32,7 @@ export async function sync(context: JobContext, connection: Connection, provider
       cursor: result.nextCursor,
       expectedCursor: cursor,
       requestedAt: job.requestedAt,
+      policies: round === 0 ? run.policies : undefined,
       health: {
         ...(result.newestChangeAt === undefined ? {} : { newestChangeAt: result.newestChangeAt }),
         // lastSyncAt is when the pull began: a push received after that may not be covered yet.

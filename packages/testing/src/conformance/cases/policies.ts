@@ -30,6 +30,31 @@ export function policyCases(t: ConformanceContext): void {
       await expectError(t.store.savePolicy(connection.tenantId, uniqueId('conn'), replaced), 'CONNECTION_NOT_FOUND');
     });
 
+    it('getSyncContext answers the connection with its policies in one read, as getConnection and getPolicies do', async () => {
+      const connection = makeConnection();
+      const neighbour = makeConnection({ tenantId: connection.tenantId });
+      await seed(t.store, connection);
+      await seed(t.store, neighbour);
+      expect(await t.store.getSyncContext(connection.id)).toEqual({
+        connection: await t.store.getConnection(connection.id),
+        policies: { tenant: null, connection: null },
+      });
+      const tenant = TenantPolicy.parse({ exclude: ['*.hr.example.com'] });
+      const own = ConnectionPolicy.parse({ store: 'matched' });
+      await t.store.savePolicy(connection.tenantId, null, tenant);
+      await t.store.savePolicy(connection.tenantId, connection.id, own);
+      // The neighbour's own policy is not this connection's; the tenant's applies to both.
+      await t.store.savePolicy(neighbour.tenantId, neighbour.id, ConnectionPolicy.parse({ exclude: ['doctor@clinic.example'] }));
+      const context = await t.store.getSyncContext(connection.id);
+      expect(context).toEqual({ connection: await t.store.getConnection(connection.id), policies: { tenant, connection: own } });
+      expect(context?.policies).toEqual(await t.store.getPolicies(connection.tenantId, connection.id));
+      // Another tenant's policy never applies.
+      const stranger = makeConnection();
+      await seed(t.store, stranger);
+      expect((await t.store.getSyncContext(stranger.id))?.policies).toEqual({ tenant: null, connection: null });
+      expect(await t.store.getSyncContext(uniqueId('conn'))).toBeNull();
+    });
+
     it('refuses an invalid policy and writes nothing', async () => {
       const connection = makeConnection();
       await seed(t.store, connection);

@@ -1,0 +1,40 @@
+// Webhook intake's look-up of the connections behind a provider account (a Gmail push names the
+// mailbox's address), remembered for a moment: a burst of pushes for one mailbox then costs the
+// store one read, not one per push (issue 21). Only non-empty answers are kept, so a newly
+// connected mailbox is found on its first push. What a remembered answer can miss, for at most
+// LOOKUP_TTL_MS: a second connection of an address already looked up (its push waits for the
+// next one or the safety net), and a disconnection (its push queues a job that then finds the
+// connection disconnected and does nothing).
+import type { Connection, ProviderId } from '../domain/schemas.js';
+import type { Clock } from '../util/clock.js';
+
+/** How long an account's connections are remembered: a burst, not a session. */
+export const LOOKUP_TTL_MS = 2_000;
+/** Accounts remembered at most (the oldest is forgotten first). */
+const MAX_ACCOUNTS = 10_000;
+
+type AccountLookup = (provider: ProviderId, accountEmail: string) => Promise<Connection[]>;
+
+/** An answer and where it came from: a remembered one's health may be up to LOOKUP_TTL_MS old. */
+interface LookedUp {
+  connections: Connection[];
+  remembered: boolean;
+}
+
+/** `lookup` behind a short memory (copies in, copies out: callers may change what they get). */
+export function rememberedAccountLookup(lookup: AccountLookup, clock: Clock): (provider: ProviderId, accountEmail: string) => Promise<LookedUp> {
+  const remembered = new Map<string, { connections: Connection[]; until: number }>();
+  return async (provider, accountEmail) => {
+    const key = `${provider}:${accountEmail}`;
+    const now = clock.now();
+    const hit = remembered.get(key);
+    if (hit && hit.until > now) return { connections: hit.connections.map((connection) => structuredClone(connection)), remembered: true };
+    remembered.delete(key);
+    const connections = await lookup(provider, accountEmail);
+    if (connections.length > 0) {
+      if (remembered.size >= MAX_ACCOUNTS) remembered.delete(remembered.keys().next().value as string);
+      remembered.set(key, { connections: connections.map((connection) => structuredClone(connection)), until: now + LOOKUP_TTL_MS });
+    }
+    return { connections, remembered: false };
+  };
+}
