@@ -147,6 +147,7 @@ const KEYWORDS = new Set([
   'messages',
   'delta',
   'attachments',
+  'createuploadsession',
   'reply',
   'replyall',
   'createreply',
