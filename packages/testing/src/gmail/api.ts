@@ -29,6 +29,7 @@ import { QUOTA_UNITS, type QuotaWindow } from './quota.js';
 import { MESSAGE_FORMATS, parseAttachmentId, renderHistory, renderMessage, renderThread, type MessageFormat } from './render.js';
 import { isMetadataRestricted, METHOD_SCOPES } from './scopes.js';
 import { SendError, type GmailService } from './service.js';
+import { readSendBody } from './upload.js';
 
 export interface GmailFaults {
   latencyMs: number;
@@ -492,20 +493,9 @@ export class GmailApi {
 
   private async send(call: ApiCall): Promise<EmulatorResponse> {
     const { request, mailbox } = call;
-    let raw: Buffer;
-    let threadId: string | undefined;
-    if (request.path.startsWith('/upload/')) {
-      const upload = parseUpload(request);
-      if ('status' in upload) return upload;
-      raw = upload.raw;
-      threadId = upload.threadId;
-    } else {
-      const body = request.json<{ raw?: string; threadId?: string }>();
-      if (!body?.raw) return invalidArgument("'raw' RFC822 payload message string or uploading message via /upload/* URL required");
-      // The field is base64url; Google also tolerates the standard alphabet.
-      raw = Buffer.from(body.raw.replace(/\+/g, '-').replace(/\//g, '_'), 'base64url');
-      threadId = body.threadId ?? undefined;
-    }
+    const body = readSendBody(request);
+    if ('status' in body) return body;
+    const { raw, threadId } = body;
     try {
       const message = await this.environment.service.send(mailbox, raw, threadId);
       return json<gmail_v1.Schema$Message>({ id: message.id, threadId: message.threadId, labelIds: [...message.labelIds] });
@@ -580,29 +570,3 @@ function readLabelBody(request: EmulatorRequest): LabelBody | EmulatorResponse {
   return result;
 }
 
-/** `/upload/…/messages/send?uploadType=media|multipart` — message/rfc822 alone or after a JSON metadata part. */
-function parseUpload(request: EmulatorRequest): { raw: Buffer; threadId?: string } | EmulatorResponse {
-  const uploadType = request.url.searchParams.get('uploadType');
-  if (uploadType === 'media') return { raw: request.body };
-  if (uploadType !== 'multipart') return invalidArgument(`Invalid uploadType: ${uploadType ?? ''}`);
-  const boundary = /boundary="?([^";]+)"?/i.exec(request.headers['content-type'] ?? '')?.[1];
-  if (!boundary) return invalidArgument('Missing multipart boundary');
-  const text = request.body.toString('latin1');
-  const sections = text.split(`--${boundary}`).slice(1, -1);
-  let threadId: string | undefined;
-  let raw: Buffer | undefined;
-  for (const section of sections) {
-    const trimmed = section.replace(/^\r?\n/, '').replace(/\r?\n$/, '');
-    const split = trimmed.search(/\r?\n\r?\n/);
-    const headers = split >= 0 ? trimmed.slice(0, split) : '';
-    const content = split >= 0 ? trimmed.slice(split).replace(/^\r?\n\r?\n/, '') : trimmed;
-    if (/content-type:\s*application\/json/i.test(headers)) {
-      const metadata = JSON.parse(Buffer.from(content, 'latin1').toString('utf8')) as { threadId?: string };
-      threadId = metadata.threadId;
-    } else {
-      raw = Buffer.from(content, 'latin1');
-    }
-  }
-  if (!raw) return invalidArgument('Missing media part');
-  return threadId !== undefined ? { raw, threadId } : { raw };
-}
