@@ -33,6 +33,8 @@ export type {
   AttachmentInput,
   AttachmentDownload,
   ComposeInput,
+  OutgoingAttachmentInput,
+  ReplyInput,
   ComposeResult,
   ForwardInput,
   DraftContext,
