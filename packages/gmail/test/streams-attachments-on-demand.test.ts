@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ThreadlinkError } from '@threadlink/core';
-import { consumeMeasured as consume } from '@threadlink/testing';
+import { consumeMeasured as consume, memoryMeter } from '@threadlink/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAttachmentData } from '../src/attachment-json.js';
 import { startHarness, type Harness } from './harness.js';
@@ -91,9 +91,12 @@ describe('attachments on demand (Gmail)', () => {
     expect(refused.code).toBe('PAYLOAD_TOO_LARGE');
     expect(harness.google.log.count({ operation: 'messages.attachments.get' })).toBe(gets);
 
+    // Measured from before the request: the emulator answers in this process and streams its JSON
+    // (attachment-stream.ts), so building the answer would count here too.
+    const meter = memoryMeter();
     const download = await harness.tl.messages.attachment(stored!.id, id, ADMIN);
     expect(download.size).toBe(big.length);
-    const read = await consume(download.stream, 16);
+    const read = await consume(download.stream, 16, meter);
     expect(read.sha256).toBe(sha256(big));
     expect(read.chunks).toBeGreaterThan(20);
     console.info(

@@ -40,13 +40,16 @@ export function memoryMeter(): MemoryMeter {
   };
 }
 
-/** Reads a stream keeping only a digest, sampling memory every `sampleEvery` chunks. */
+/**
+ * Reads a stream keeping only a digest, sampling memory every `sampleEvery` chunks — against the
+ * baseline of `meter` when one is given (taken before the request, so the server's side counts too).
+ */
 export async function consumeMeasured(
   stream: ReadableStream<Uint8Array>,
   sampleEvery = Number.POSITIVE_INFINITY,
+  meter: MemoryMeter = memoryMeter(),
 ): Promise<{ sha256: string; bytes: number; chunks: number; peakGrowth: number; peakRss: number }> {
   const hash = createHash('sha256');
-  const meter = memoryMeter();
   let bytes = 0;
   let chunks = 0;
   for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {

@@ -20,6 +20,7 @@ import {
 import { applyFieldMask, FieldMaskError, parseFieldMask, schemas, validateFieldMask, type FieldMask, type FieldSchema } from './fields.js';
 import { isWellFormedId } from './ids.js';
 import type { gmail_v1 } from '@googleapis/gmail';
+import { Readable } from 'node:stream';
 import type { LabelInfo, Mailbox, StoredMessage } from './mailbox.js';
 import { findPart } from './mime.js';
 import type { WatchNotifier } from './notifier.js';
@@ -30,6 +31,7 @@ import { MESSAGE_FORMATS, parseAttachmentId, renderHistory, renderMessage, rende
 import { isMetadataRestricted, METHOD_SCOPES } from './scopes.js';
 import { SendError, type GmailService } from './service.js';
 import { readSendBody } from './upload.js';
+import { streamPartBody } from './attachment-stream.js';
 
 export interface GmailFaults {
   latencyMs: number;
@@ -129,6 +131,10 @@ const json = <Body extends object>(body: Body, status = 200): EmulatorResponse =
 });
 
 const SEVEN_DAYS_MS = 7 * 24 * 3600_000;
+
+/** A body the field mask applies to: a JSON object, not bytes or a stream. */
+const isJsonObject = (body: EmulatorResponse['body']): body is object =>
+  typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && !(body instanceof Readable);
 
 function clampMaxResults(value: string | null, fallback: number): number | EmulatorResponse {
   if (value === null || value === '') return fallback;
@@ -257,7 +263,7 @@ export class GmailApi {
     if (!charge.ok) return finish(rateLimited(environment.faults.rateLimitStatus, charge.retryAfter), 0);
 
     let response = await handler({ request, query: request.url.searchParams, mailbox, token });
-    if (mask && response.status >= 200 && response.status < 300 && response.body && typeof response.body === 'object' && !Buffer.isBuffer(response.body)) {
+    if (isJsonObject(response.body) && mask && response.status >= 200 && response.status < 300) {
       response = { ...response, body: applyFieldMask(response.body, mask) as object };
     }
     // The work is done (and charged); only the answer fails: a 5xx after the fact, or none at all.
@@ -488,7 +494,13 @@ export class GmailApi {
     const reference = parseAttachmentId(call.request.params['id'] ?? '');
     const part = reference && reference.messageId === message.id ? findPart(message.mime, reference.partId) : undefined;
     if (!part || part.children.length > 0) return invalidArgument('Invalid attachment token');
-    return json<gmail_v1.Schema$MessagePartBody>({ size: part.body.length, data: part.body.toString('base64url') });
+    // `fields` was validated by the pipeline; the stream applies it itself.
+    const fields = call.query.get('fields');
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=UTF-8' },
+      body: streamPartBody(part.body, fields ? parseFieldMask(fields) : undefined),
+    };
   }
 
   private async send(call: ApiCall): Promise<EmulatorResponse> {
