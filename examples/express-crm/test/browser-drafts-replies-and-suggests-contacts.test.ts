@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { connectDemoMailbox, startTestApp } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
-import { chromiumAvailability, launchChromium, type Browser } from './support/browser.js';
+import { chromiumAvailability, launchChromium, openPage, type Browser } from './support/browser.js';
 
 const availability = chromiumAvailability();
 const DANA = 'Dana Diaz <dana@harbor-energy.example>';
@@ -72,9 +72,7 @@ describe.skipIf(!availability.run)('drafting and contact discovery in Chromium',
     await gmail.flushNotifications();
     await app.tl.idle();
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${app.url}/#/client/bigco`);
+    page = await openPage(browser, `${app.url}/#/client/bigco`, pageErrors);
     await page.locator('#people-list .person').first().waitFor();
   }, 120_000);
 

@@ -8,7 +8,7 @@ import type { App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { connectDemoMailbox, postJson, startTestApp } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
-import { chromiumAvailability, launchChromium, type Browser } from './support/browser.js';
+import { chromiumAvailability, launchChromium, openPage, type Browser } from './support/browser.js';
 
 const availability = chromiumAvailability();
 
@@ -37,10 +37,7 @@ describe.skipIf(!availability.run)('the Keep mail out panel in Chromium', () => 
     await connectDemoMailbox(app, 'gmail');
     await app.tl.idle();
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.setViewportSize({ width: 1440, height: 960 });
-    await page.goto(`${app.url}/#/client/bigco`);
+    page = await openPage(browser, `${app.url}/#/client/bigco`, pageErrors);
     await thread(page, BADGES).waitFor();
   });
   afterAll(async () => {

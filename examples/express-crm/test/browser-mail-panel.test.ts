@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { connectDemoMailbox, nextEvent, postJson, startTestApp } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
-import { chromiumAvailability, launchChromium, SCREENSHOT_DIRECTORY, type Browser } from './support/browser.js';
+import { chromiumAvailability, launchChromium, openPage, SCREENSHOT_DIRECTORY, type Browser } from './support/browser.js';
 
 const availability = chromiumAvailability();
 
@@ -104,10 +104,7 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     await labelled;
     await app.tl.idle();
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.setViewportSize({ width: 1440, height: 960 });
-    await page.goto(`${app.url}/#/project/PRJ-1042`);
+    page = await openPage(browser, `${app.url}/#/project/PRJ-1042`, pageErrors);
     await thread(page, REPLY_SUBJECT).waitFor();
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { ThreadlinkError } from '@threadlink/core';
+import type { ComposeInput, ThreadlinkError } from '@threadlink/core';
 import PostalMime from 'postal-mime';
 import { memoryMeter } from '@threadlink/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,6 +46,12 @@ function generated(size: number) {
   return { stream, produced: () => produced, cancelled: () => cancelled, sha256: () => hash.digest('hex') };
 }
 
+/** The error of a new message to the client with these files (and options), which must fail. */
+async function refusal(harness: Harness, connectionId: string, extra: Pick<ComposeInput, 'attachments' | 'maxAttachmentBytes'>): Promise<ThreadlinkError> {
+  const sent = harness.tl.messages.send({ ...ADMIN, connectionId, to: [{ address: CLIENT }], subject: 'Too big', text: 'x', ...extra });
+  return (await sent.catch((caught: unknown) => caught)) as ThreadlinkError;
+}
+
 const uploads = (harness: Harness) => harness.google.log.entries.filter((entry) => entry.path.startsWith('/upload/gmail/v1/') && entry.status === 200).length;
 
 describe('large outgoing attachments (Gmail media upload)', () => {
@@ -88,16 +94,7 @@ describe('large outgoing attachments (Gmail media upload)', () => {
     const connection = await harness.connect(ANA);
     const sends = harness.google.log.count({ operation: 'messages.send' });
     // 27 MB of files is about 36 MB once base64 in the MIME.
-    const error = (await harness.tl.messages
-      .send({
-        ...ADMIN,
-        connectionId: connection.id,
-        to: [{ address: CLIENT }],
-        subject: 'Too big',
-        text: 'x',
-        attachments: [{ filename: 'archive.zip', content: new Uint8Array(27 * 1024 * 1024) }],
-      })
-      .catch((caught: unknown) => caught)) as ThreadlinkError;
+    const error = await refusal(harness, connection.id, { attachments: [{ filename: 'archive.zip', content: new Uint8Array(27 * 1024 * 1024) }] });
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(error.message).toContain('35 MB');
     expect(harness.google.log.count({ operation: 'messages.send' })).toBe(sends);
@@ -136,26 +133,17 @@ describe('large outgoing attachments (Gmail media upload)', () => {
     const connection = await harness.connect(ANA);
     const sends = harness.google.log.count({ operation: 'messages.send' });
     const source = generated(8 * 1024 * 1024);
-    const error = (await harness.tl.messages
-      .send({
-        ...ADMIN,
-        connectionId: connection.id,
-        to: [{ address: CLIENT }],
-        subject: 'Too big',
-        text: 'x',
-        maxAttachmentBytes: 2 * 1024 * 1024,
-        attachments: [
-          { filename: 'small.txt', content: new Blob(['a small note']) },
-          { filename: 'big.bin', content: source.stream },
-        ],
-      })
-      .catch((caught: unknown) => caught)) as ThreadlinkError;
+    const error = await refusal(harness, connection.id, {
+      maxAttachmentBytes: 2 * 1024 * 1024,
+      attachments: [
+        { filename: 'small.txt', content: new Blob(['a small note']) },
+        { filename: 'big.bin', content: source.stream },
+      ],
+    });
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(source.cancelled()).toBe(true);
     expect(source.produced()).toBeLessThanOrEqual(2 * 1024 * 1024 + 64 * 1024 * 2);
-    const blob = (await harness.tl.messages
-      .send({ ...ADMIN, connectionId: connection.id, to: [{ address: CLIENT }], text: 'x', maxAttachmentBytes: 10, attachments: [{ filename: 'a.txt', content: new Blob(['0123456789A']) }] })
-      .catch((caught: unknown) => caught)) as ThreadlinkError;
+    const blob = await refusal(harness, connection.id, { maxAttachmentBytes: 10, attachments: [{ filename: 'a.txt', content: new Blob(['0123456789A']) }] });
     expect(blob.code).toBe('PAYLOAD_TOO_LARGE');
     expect(harness.google.log.count({ operation: 'messages.send' })).toBe(sends);
   });
