@@ -8,7 +8,7 @@ import type { ComposeInput, ComposeResult } from '../api.js';
 import { checkScope, type CoreContext } from '../context.js';
 import { ComposeDraft } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
-import { readOutgoingAttachments } from './outgoing-attachments.js';
+import { parseDraftWithFiles } from './outgoing-attachments.js';
 import { assertReplyHasContent } from './reply-content.js';
 import { parseLinks, storeAndLink } from './sent-links.js';
 
@@ -21,13 +21,9 @@ export function createCompose(context: CoreContext): (input: ComposeInput) => Pr
     const connection = await context.connectionFor(connectionId, scope, 'own');
     const provider = context.providerOf(connection.provider);
     if (!provider.compose) throw new ThreadlinkError('INVALID_INPUT', `The ${provider.id} provider cannot send new messages`);
-    const files = await readOutgoingAttachments(attachments, maxAttachmentBytes);
-    const parsed = ComposeDraft.safeParse({ ...draftInput, ...(files === undefined ? {} : { attachments: files }) });
-    if (!parsed.success) {
-      throw new ThreadlinkError('INVALID_INPUT', `Invalid message: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
-    }
-    assertReplyHasContent(parsed.data);
+    assertReplyHasContent(draftInput);
+    const draft = await parseDraftWithFiles(ComposeDraft, draftInput, attachments, maxAttachmentBytes, 'message');
     const session = await context.sessionFor(connection);
-    return storeAndLink(context, connection, await provider.compose(session, parsed.data), records, scope, 'composed');
+    return storeAndLink(context, connection, await provider.compose(session, draft), records, scope, 'composed');
   };
 }

@@ -8,7 +8,7 @@ import type { ComposeResult, ForwardInput } from '../api.js';
 import { checkScope, type CoreContext } from '../context.js';
 import { ForwardDraft } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
-import { readOutgoingAttachments } from './outgoing-attachments.js';
+import { parseDraftWithFiles } from './outgoing-attachments.js';
 import { parseLinks, storeAndLink } from './sent-links.js';
 
 export function createForward(context: CoreContext): (messageId: string, input: ForwardInput) => Promise<ComposeResult> {
@@ -19,11 +19,7 @@ export function createForward(context: CoreContext): (messageId: string, input: 
     const { message: original, connection } = await context.messageFor(messageId, scope, 'own');
     const provider = context.providerOf(connection.provider);
     if (!provider.forward) throw new ThreadlinkError('INVALID_INPUT', `The ${provider.id} provider cannot forward messages`);
-    const files = await readOutgoingAttachments(attachments, maxAttachmentBytes);
-    const parsed = ForwardDraft.safeParse({ ...draftInput, ...(files === undefined ? {} : { attachments: files }) });
-    if (!parsed.success) {
-      throw new ThreadlinkError('INVALID_INPUT', `Invalid forward: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
-    }
+    const draft = await parseDraftWithFiles(ForwardDraft, draftInput, attachments, maxAttachmentBytes, 'forward');
     const session = await context.sessionFor(connection);
     const sent = await provider.forward(session, {
       original: {
@@ -39,7 +35,7 @@ export function createForward(context: CoreContext): (messageId: string, input: 
         sentAt: original.sentAt,
         attachments: original.attachments,
       },
-      draft: parsed.data,
+      draft,
     });
     return storeAndLink(context, connection, sent, records, scope, 'forwarded');
   };

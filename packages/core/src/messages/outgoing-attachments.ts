@@ -4,6 +4,7 @@
 // limit counted chunk by chunk: past it the source is cancelled and the call fails with
 // PAYLOAD_TOO_LARGE before any provider is asked. What is read goes to the provider and is dropped
 // with the call: never stored, logged or emitted.
+import type { z } from 'zod';
 import type { OutgoingAttachmentInput } from '../api.js';
 import { ThreadlinkError } from '../errors.js';
 
@@ -89,4 +90,24 @@ export async function readOutgoingAttachments(
     read.push({ ...attachment, content });
   }
   return read;
+}
+
+/**
+ * Parses a draft against its schema twice: without the files first (a wrong recipient list is
+ * refused before a host's stream is read), then with the files read within `maxBytes`.
+ */
+export async function parseDraftWithFiles<Schema extends z.ZodType>(
+  schema: Schema,
+  draft: object,
+  attachments: readonly OutgoingAttachmentInput[] | undefined,
+  maxBytes: number | undefined,
+  what: string,
+): Promise<z.output<Schema>> {
+  const parse = (files?: unknown): z.output<Schema> => {
+    const parsed = schema.safeParse({ ...draft, ...(files === undefined ? {} : { attachments: files }) });
+    if (!parsed.success) throw new ThreadlinkError('INVALID_INPUT', `Invalid ${what}: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+    return parsed.data;
+  };
+  parse();
+  return parse(await readOutgoingAttachments(attachments, maxBytes));
 }
