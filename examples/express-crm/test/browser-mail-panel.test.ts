@@ -199,7 +199,7 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
     expect(text.slice(startxref, startxref + 4)).toBe('xref');
     const entries = [...text.slice(startxref).matchAll(/^(\d{10}) 00000 n $/gm)].map((match) => Number(match[1]));
     expect(entries).toHaveLength(5);
-    entries.forEach((offset, index) => expect(text.slice(offset, offset + `${index + 1} 0 obj`.length)).toBe(`${index + 1} 0 obj`));
+    expect(entries.map((offset, index) => text.slice(offset, offset + `${index + 1} 0 obj`.length))).toEqual(entries.map((_, index) => `${index + 1} 0 obj`));
   }
 
   it('opens the signed proposal PDF from the panel as a download, served from the provider on demand', async () => {

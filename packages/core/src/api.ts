@@ -249,29 +249,31 @@ interface OutgoingLimits {
 export type ReplyInput = Scope & Omit<ReplyDraft, 'attachments'> & OutgoingLimits & { attachments?: OutgoingAttachmentInput[] };
 
 /** `tl.messages.send`: a new message from one of the user's connections, linked to CRM records. */
-export type ComposeInput = Scope & OutgoingLimits & {
-  connectionId: string;
-  to?: Participant[];
-  cc?: Participant[];
-  bcc?: Participant[];
-  subject?: string;
-  text?: string;
-  html?: string;
-  attachments?: OutgoingAttachmentInput[];
-  /** The records it is composed from (a work order, a client): linked with rule `manual`. */
-  links?: RecordRef[];
-};
+export type ComposeInput = Scope &
+  OutgoingLimits & {
+    connectionId: string;
+    to?: Participant[];
+    cc?: Participant[];
+    bcc?: Participant[];
+    subject?: string;
+    text?: string;
+    html?: string;
+    attachments?: OutgoingAttachmentInput[];
+    /** The records it is composed from (a work order, a client): linked with rule `manual`. */
+    links?: RecordRef[];
+  };
 
 /** `tl.messages.forward`: recipients, an optional note, extra files; the original's attachments go along. */
-export type ForwardInput = Scope & OutgoingLimits & {
-  to?: Participant[];
-  cc?: Participant[];
-  bcc?: Participant[];
-  text?: string;
-  html?: string;
-  attachments?: OutgoingAttachmentInput[];
-  links?: RecordRef[];
-};
+export type ForwardInput = Scope &
+  OutgoingLimits & {
+    to?: Participant[];
+    cc?: Participant[];
+    bcc?: Participant[];
+    text?: string;
+    html?: string;
+    attachments?: OutgoingAttachmentInput[];
+    links?: RecordRef[];
+  };
 
 export interface ComposeResult {
   /**

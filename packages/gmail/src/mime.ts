@@ -4,7 +4,7 @@
 import type { Participant, ProviderSession } from '@threadlink/core/provider';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 
-export interface OutgoingFile {
+interface OutgoingFile {
   filename: string;
   content: Uint8Array;
   contentType?: string | undefined;
@@ -24,7 +24,7 @@ export interface OutgoingMime {
   attachments?: readonly OutgoingFile[] | undefined;
 }
 
-export function format(participant: Participant): string | { name: string; address: string } {
+function format(participant: Participant): string | { name: string; address: string } {
   return participant.name ? { name: participant.name, address: participant.address } : participant.address;
 }
 

@@ -25,7 +25,7 @@ const MAX_HISTORY_PAGES = 5;
  * size: 35MB"); the plain JSON request (`raw` in the body) is refused with 413 at a few MB. Up to
  * 3 MB of MIME (4 MB as base64 in JSON) goes as JSON, more as a multipart media upload.
  */
-export const MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
 const MAX_JSON_MIME_BYTES = 3 * 1024 * 1024;
 
 /** What the message looks like in the Sent copy, for findSent. */

@@ -81,7 +81,11 @@ describe('large outgoing attachments (Gmail media upload)', () => {
     await harness.settle();
     const stored = await harness.store.getMessageByProviderId(connection.id, question.id);
     const plans = randomBytes(TEN_MB);
-    await harness.tl.messages.reply(stored!.id, { ...ADMIN, text: 'Here they are.', attachments: [{ filename: 'plans.pdf', content: plans, contentType: 'application/pdf' }] });
+    await harness.tl.messages.reply(stored!.id, {
+      ...ADMIN,
+      text: 'Here they are.',
+      attachments: [{ filename: 'plans.pdf', content: plans, contentType: 'application/pdf' }],
+    });
     expect(await received(harness, 'Re: Plans')).toEqual([{ name: 'plans.pdf', size: TEN_MB, sha256: sha256(plans) }]);
     expect(uploads(harness)).toBe(2);
     // The reply is in the client's thread.

@@ -10,9 +10,9 @@ import type { GraphSession } from './client.js';
 /** Graph caps a request at 4 MB and base64 adds a third: inline content stays under 3 MB. */
 export const MAX_INLINE_ATTACHMENT_BYTES = 3 * 1024 * 1024;
 /** An upload session takes files up to 150 MB (attachment-createuploadsession). */
-export const MAX_UPLOAD_ATTACHMENT_BYTES = 150 * 1024 * 1024;
+const MAX_UPLOAD_ATTACHMENT_BYTES = 150 * 1024 * 1024;
 /** Exchange Online's default limit on a whole message (admins may raise it); checked before anything is sent. */
-export const MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
 const RANGE_BYTES = 12 * 320 * 1024;
 /** Where Exchange hands out upload URLs (outlook.office.com, national clouds); the Graph origin itself for emulators. */
 const UPLOAD_HOSTS = /(^|\.)(office\.com|office365\.com|outlook\.com|office365\.us|outlook\.cn)$/i;

@@ -71,7 +71,15 @@ describe('large outgoing attachments (Outlook upload sessions)', () => {
     const tooMuch = Array.from({ length: 4 }, (_, index) => ({ filename: `part-${index}.bin`, content: new Uint8Array(9 * 1024 * 1024) }));
     const refusal = async (maxAttachmentBytes?: number) =>
       (await facade!.tl.messages
-        .send({ ...ADMIN, connectionId: connection.id, to: [{ address: CLIENT }], subject: 'Too big', text: 'x', attachments: tooMuch, ...(maxAttachmentBytes ? { maxAttachmentBytes } : {}) })
+        .send({
+          ...ADMIN,
+          connectionId: connection.id,
+          to: [{ address: CLIENT }],
+          subject: 'Too big',
+          text: 'x',
+          attachments: tooMuch,
+          ...(maxAttachmentBytes ? { maxAttachmentBytes } : {}),
+        })
         .catch((caught: unknown) => caught)) as ThreadlinkError;
     // Core's default limit of one message's files (35 MB) says no first…
     expect(await refusal()).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: { maxBytes: 35 * 1024 * 1024 } });
@@ -105,7 +113,12 @@ describe('large outgoing attachments (Outlook upload sessions)', () => {
     const meter = memoryMeter();
     const sampler = setInterval(() => meter.sample(), 100);
     try {
-      await facade.tl.messages.forward(original.id, { ...ADMIN, to: [{ address: CLIENT }], text: 'Scans attached.', attachments: [{ filename: 'scans.zip', content: stream }] });
+      await facade.tl.messages.forward(original.id, {
+        ...ADMIN,
+        to: [{ address: CLIENT }],
+        text: 'Scans attached.',
+        attachments: [{ filename: 'scans.zip', content: stream }],
+      });
     } finally {
       clearInterval(sampler);
     }

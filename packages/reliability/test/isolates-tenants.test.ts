@@ -51,7 +51,15 @@ beforeAll(async () => {
     ['ben@globex-crm.test', B_PERSON],
   ] as const) {
     const asked = await world.google.deliver({ from: person, to: user, subject: `Introduction from ${person}`, text: 'x' });
-    await world.google.deliver({ from: user, to: person, subject: `Re: Introduction from ${person}`, text: 'x', inReplyTo: asked.messageId, threadId: asked.threadId, mailbox: user });
+    await world.google.deliver({
+      from: user,
+      to: person,
+      subject: `Re: Introduction from ${person}`,
+      text: 'x',
+      inReplyTo: asked.messageId,
+      threadId: asked.threadId,
+      mailbox: user,
+    });
   }
   await world.settle();
   bConnections = [ben, cleo];

@@ -132,7 +132,13 @@ describe('messages.send', () => {
     expect(wrongType.status).toBe(400);
     expect(wrongType.body.error.message).toContain('message/*');
     // The plain JSON form refuses a message of a few MB: 413, as Google's front end does.
-    const big = await compose({ from: ANA, to: BRUNO, subject: 'Big', text: 'x', attachments: [{ filename: 'a.bin', content: Buffer.alloc(4 * 1024 * 1024) }] });
+    const big = await compose({
+      from: ANA,
+      to: BRUNO,
+      subject: 'Big',
+      text: 'x',
+      attachments: [{ filename: 'a.bin', content: Buffer.alloc(4 * 1024 * 1024) }],
+    });
     const json = await failure(gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(big) } }));
     expect(json.status).toBe(413);
     const upload = await gmail.users.messages.send({ userId: 'me', requestBody: {}, media: { mimeType: 'message/rfc822', body: Readable.from([big]) } }, media);

@@ -62,9 +62,9 @@ describe('attachment upload sessions (files of 3–150 MB on a draft)', () => {
 
     await ann.client.api(`/me/messages/${draft.id}/send`).post(null);
     const delivered = emulator.messages(bob.email).find((message) => message.subject === 'Drawing');
-    expect(delivered?.attachments.map((attachment) => [attachment.name, attachment.contentType, createHash('sha256').update(attachment.content).digest('hex')])).toEqual([
-      ['drawing.dwg', 'application/acad', createHash('sha256').update(file).digest('hex')],
-    ]);
+    expect(
+      delivered?.attachments.map((attachment) => [attachment.name, attachment.contentType, createHash('sha256').update(attachment.content).digest('hex')]),
+    ).toEqual([['drawing.dwg', 'application/acad', createHash('sha256').update(file).digest('hex')]]);
   });
 
   it('opens sessions on drafts only', async () => {

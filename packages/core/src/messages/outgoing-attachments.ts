@@ -9,7 +9,7 @@ import type { OutgoingAttachmentInput } from '../api.js';
 import { ThreadlinkError } from '../errors.js';
 
 /** 35 MB: the larger of the two providers' message limits (Gmail's 35 MB upload, Exchange Online's default 35 MB). */
-export const DEFAULT_MAX_OUTGOING_BYTES = 35 * 1024 * 1024;
+const DEFAULT_MAX_OUTGOING_BYTES = 35 * 1024 * 1024;
 
 interface ReadAttachment {
   filename: string;

@@ -581,4 +581,3 @@ function readLabelBody(request: EmulatorRequest): LabelBody | EmulatorResponse {
   if (body.type != null && body.type !== 'user') return invalidArgument('Invalid label type');
   return result;
 }
-

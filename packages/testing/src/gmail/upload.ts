@@ -8,8 +8,8 @@
 import type { EmulatorRequest, EmulatorResponse } from '../common/server.js';
 import { googleError, invalidArgument } from './errors.js';
 
-export const MAX_JSON_SEND_BYTES = 5 * 1024 * 1024;
-export const MAX_UPLOAD_MESSAGE_BYTES = 35 * 1024 * 1024;
+const MAX_JSON_SEND_BYTES = 5 * 1024 * 1024;
+const MAX_UPLOAD_MESSAGE_BYTES = 35 * 1024 * 1024;
 
 const tooLarge = (what: string): EmulatorResponse => googleError(413, `Request Entity Too Large: ${what}`, 'uploadTooLarge');
 

@@ -13,9 +13,9 @@ import { newAttachmentId } from './ids.js';
 import type { MailStore, Mailbox, StoredMessage } from './mail-store.js';
 import { graphError, graphJson } from './odata.js';
 
-export const MAX_UPLOAD_ATTACHMENT_BYTES = 150 * 1024 * 1024;
+const MAX_UPLOAD_ATTACHMENT_BYTES = 150 * 1024 * 1024;
 /** One PUT carries at most 4 MB ("up to 4 MB each time"). */
-export const MAX_UPLOAD_RANGE_BYTES = 4 * 1024 * 1024;
+const MAX_UPLOAD_RANGE_BYTES = 4 * 1024 * 1024;
 /** The session's token lifetime; each range extends it (uploadSession.expirationDateTime). */
 const SESSION_LIFETIME_MS = 15 * 60_000;
 const UPLOAD_PATH = /^\/api\/v2\.0\/Users\('[^']+'\)\/Messages\('[^']+'\)\/AttachmentSessions\('([^']+)'\)$/;
