@@ -6,7 +6,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { connectDemoMailbox, postJson, startTestApp } from './support/app.js';
+import { postJson, startConnectedDemo } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
 import { chromiumAvailability, launchChromium, openPage, type Browser } from './support/browser.js';
 
@@ -33,9 +33,7 @@ describe.skipIf(!availability.run)('the Keep mail out panel in Chromium', () => 
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    app = await startTestApp({ demo: { seedHistory: true } });
-    await connectDemoMailbox(app, 'gmail');
-    await app.tl.idle();
+    app = await startConnectedDemo();
     browser = await launchChromium();
     page = await openPage(browser, `${app.url}/#/client/bigco`, pageErrors);
     await thread(page, BADGES).waitFor();

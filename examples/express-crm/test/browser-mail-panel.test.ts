@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { connectDemoMailbox, nextEvent, postJson, startTestApp } from './support/app.js';
+import { nextEvent, postJson, startConnectedDemo } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
 import { chromiumAvailability, launchChromium, openPage, SCREENSHOT_DIRECTORY, type Browser } from './support/browser.js';
 
@@ -85,9 +85,7 @@ describe.skipIf(!availability.run)('the mail panel in Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    app = await startTestApp({ demo: { seedHistory: true } });
-    await connectDemoMailbox(app, 'gmail');
-    await app.tl.idle();
+    app = await startConnectedDemo();
     for (const subject of [REPLY_SUBJECT, UNLINK_SUBJECT]) {
       const matched = nextEvent(app, 'message.matched', ({ message }) => message.subject === subject);
       expect((await postJson(app, '/api/demo/send', { provider: 'gmail', from: 'client@bigco.com', subject, text: `About ${subject}.` })).status).toBe(202);
