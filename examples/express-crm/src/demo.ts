@@ -5,6 +5,7 @@ import type { RequestHandler } from 'express';
 import type { MailProvider } from '@threadlink/core';
 import { gmailProvider } from '@threadlink/gmail';
 import { outlookProvider } from '@threadlink/outlook';
+import { signedProposalPdf } from './proposal-pdf.js';
 import { consentRelay } from './demo-consent-relay.js';
 import { startGmailEmulator, startGraphEmulator, type GmailEmulator, type GraphEmulator } from '@threadlink/testing';
 
@@ -122,7 +123,7 @@ async function seedHistory(emulators: { gmail: GmailEmulator; graph: GraphEmulat
         text: seed.text,
         date: new Date(now - seed.daysAgo * DAY),
         ...(seed.replyTo && messageIds.has(seed.replyTo) ? { inReplyTo: messageIds.get(seed.replyTo)! } : {}),
-        ...(seed.attachment ? { attachments: [{ filename: seed.attachment, content: '%PDF-1.4 demo', contentType: 'application/pdf' }] } : {}),
+        ...(seed.attachment ? { attachments: [{ filename: seed.attachment, content: signedProposalPdf(), contentType: 'application/pdf' }] } : {}),
         mailbox,
       };
       if (provider === 'gmail') {

@@ -8,9 +8,9 @@ import type { DraftContext } from '@threadlink/core';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
-import { connectDemoMailbox, startTestApp } from './support/app.js';
+import { startConnectedDemo } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
-import { chromiumAvailability, launchChromium, type Browser } from './support/browser.js';
+import { chromiumAvailability, launchChromium, openPage, type Browser } from './support/browser.js';
 
 const availability = chromiumAvailability();
 const DANA = 'Dana Diaz <dana@harbor-energy.example>';
@@ -27,18 +27,13 @@ describe.skipIf(!availability.run)('drafting and contact discovery in Chromium',
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    app = await startTestApp(
-      { demo: { seedHistory: true } },
-      {
-        // The host's "LLM": proves what it is handed, and answers from it.
-        draft: (context) => {
-          contexts.push(context);
-          return `Hi Dana,\n\nAbout "${context.messages.at(-1)?.text}": Tuesday at 9 it is.\n\nAna`;
-        },
+    app = await startConnectedDemo({
+      // The host's "LLM": proves what it is handed, and answers from it.
+      draft: (context) => {
+        contexts.push(context);
+        return `Hi Dana,\n\nAbout "${context.messages.at(-1)?.text}": Tuesday at 9 it is.\n\nAna`;
       },
-    );
-    await connectDemoMailbox(app, 'gmail');
-    await app.tl.idle();
+    });
     const gmail = app.demo!.gmail;
     const ana = app.demo!.mailboxes.gmail;
     const first = await gmail.deliver({
@@ -72,9 +67,7 @@ describe.skipIf(!availability.run)('drafting and contact discovery in Chromium',
     await gmail.flushNotifications();
     await app.tl.idle();
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${app.url}/#/client/bigco`);
+    page = await openPage(browser, `${app.url}/#/client/bigco`, pageErrors);
     await page.locator('#people-list .person').first().waitFor();
   }, 120_000);
 

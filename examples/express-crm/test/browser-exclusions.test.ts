@@ -6,9 +6,9 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { connectDemoMailbox, postJson, startTestApp } from './support/app.js';
+import { postJson, startConnectedDemo } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
-import { chromiumAvailability, launchChromium, type Browser } from './support/browser.js';
+import { chromiumAvailability, launchChromium, openPage, type Browser } from './support/browser.js';
 
 const availability = chromiumAvailability();
 
@@ -33,14 +33,9 @@ describe.skipIf(!availability.run)('the Keep mail out panel in Chromium', () => 
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    app = await startTestApp({ demo: { seedHistory: true } });
-    await connectDemoMailbox(app, 'gmail');
-    await app.tl.idle();
+    app = await startConnectedDemo();
     browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.setViewportSize({ width: 1440, height: 960 });
-    await page.goto(`${app.url}/#/client/bigco`);
+    page = await openPage(browser, `${app.url}/#/client/bigco`, pageErrors);
     await thread(page, BADGES).waitFor();
   });
   afterAll(async () => {

@@ -3,7 +3,7 @@
 // and an implementation change cannot widen it by accident.
 import type EventEmitter from 'eventemitter3';
 import type { ConnectionPolicyInput, TenantPolicyInput } from './domain/policy.js';
-import type { ComposeDraft, Direction, MessageBody, MessageMeta, Participant, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
+import type { Direction, MessageBody, MessageMeta, Participant, ProviderId, RecordLink, RecordRef, ReplyDraft } from './domain/schemas.js';
 import type { EngineOptions } from './engine/sync-engine.js';
 import type { PublicConnection, ThreadlinkEvents } from './events.js';
 import type { ConnectionHealth } from './health/health.js';
@@ -228,30 +228,53 @@ export interface AttachmentDownload {
   stream: ReadableStream<Uint8Array>;
 }
 
+/**
+ * A file for a reply, a new message or a forward. `content` is the bytes, a web
+ * `ReadableStream<Uint8Array>` (e.g. `Readable.toWeb(fs.createReadStream(path))`, a `fetch`
+ * response's body) or a `Blob`/`File`. Streams and Blobs are read once, with the call's
+ * `maxAttachmentBytes` (default 35 MB, all files together) counted as they arrive: past it the
+ * source is cancelled and the call fails with PAYLOAD_TOO_LARGE before anything is sent.
+ */
+export interface OutgoingAttachmentInput {
+  filename: string;
+  content: Uint8Array | ReadableStream<Uint8Array> | Blob;
+  contentType?: string;
+}
+
+/** The limit on the files of one outgoing message, all together (default 35 MB). */
+interface OutgoingLimits {
+  maxAttachmentBytes?: number;
+}
+
+/** `tl.messages.reply`: the reply's text or html, Cc, reply-all and files. */
+export type ReplyInput = Scope & Omit<ReplyDraft, 'attachments'> & OutgoingLimits & { attachments?: OutgoingAttachmentInput[] };
+
 /** `tl.messages.send`: a new message from one of the user's connections, linked to CRM records. */
-export type ComposeInput = Scope & {
-  connectionId: string;
-  to?: Participant[];
-  cc?: Participant[];
-  bcc?: Participant[];
-  subject?: string;
-  text?: string;
-  html?: string;
-  attachments?: ComposeDraft['attachments'];
-  /** The records it is composed from (a work order, a client): linked with rule `manual`. */
-  links?: RecordRef[];
-};
+export type ComposeInput = Scope &
+  OutgoingLimits & {
+    connectionId: string;
+    to?: Participant[];
+    cc?: Participant[];
+    bcc?: Participant[];
+    subject?: string;
+    text?: string;
+    html?: string;
+    attachments?: OutgoingAttachmentInput[];
+    /** The records it is composed from (a work order, a client): linked with rule `manual`. */
+    links?: RecordRef[];
+  };
 
 /** `tl.messages.forward`: recipients, an optional note, extra files; the original's attachments go along. */
-export type ForwardInput = Scope & {
-  to?: Participant[];
-  cc?: Participant[];
-  bcc?: Participant[];
-  text?: string;
-  html?: string;
-  attachments?: ComposeDraft['attachments'];
-  links?: RecordRef[];
-};
+export type ForwardInput = Scope &
+  OutgoingLimits & {
+    to?: Participant[];
+    cc?: Participant[];
+    bcc?: Participant[];
+    text?: string;
+    html?: string;
+    attachments?: OutgoingAttachmentInput[];
+    links?: RecordRef[];
+  };
 
 export interface ComposeResult {
   /**
@@ -456,7 +479,7 @@ export interface Threadlink {
     /** Forwards a message with its original attachments from its mailbox (owner or admin), at most once. */
     forward(messageId: string, input: ForwardInput): Promise<ComposeResult>;
     /** Sends a reply in the message's thread from its mailbox (owner or admin); returns the sent message as it will be stored. */
-    reply(messageId: string, input: Scope & ReplyDraft): Promise<MessageMeta>;
+    reply(messageId: string, input: ReplyInput): Promise<MessageMeta>;
     /**
      * What an assistant drafting a reply needs: the whole visible thread as clean text (quoted
      * history and signatures removed), oldest first, within `options.budget`, with participants and

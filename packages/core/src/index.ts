@@ -34,6 +34,8 @@ export type {
   AttachmentInput,
   AttachmentDownload,
   ComposeInput,
+  OutgoingAttachmentInput,
+  ReplyInput,
   ComposeResult,
   ForwardInput,
   DraftContext,

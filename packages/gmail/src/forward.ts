@@ -1,15 +1,15 @@
 // Forwarding, which the Gmail API has no call for: the original is fetched on demand
-// (messages.get format=raw, as for the body), parsed by postal-mime, and a new message is built by
-// MailComposer with the original's text/HTML quoted under a "Forwarded message" header and every
+// (messages.get format=raw, as for the body), parsed by postal-mime, and a new message is built
+// (mime.ts) with the original's text/HTML quoted under a "Forwarded message" header and every
 // attachment of the original carried along (inline parts keep their Content-ID), plus the files
 // the caller adds. It goes into the original's thread (threadId, In-Reply-To, References) and out
 // through sendRaw: at most once. Memory: the original is held while the forward is built — up to
 // Gmail's 25 MB attachment limit plus encoding — and dropped when the call returns; never stored.
 import { sanitizeEmailHtml, ThreadlinkError, type ForwardContext, type Participant, type ProviderSession, type SentMessage } from '@threadlink/core/provider';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import PostalMime from 'postal-mime';
 import { withGmail, type GmailContext } from './client.js';
-import { format, sendRaw } from './send.js';
+import { buildMime } from './mime.js';
+import { sendRaw } from './send.js';
 
 function named(participant: Participant | null): string {
   if (!participant) return '';
@@ -52,36 +52,27 @@ export async function forward(context: GmailContext, session: ProviderSession, i
         parsed.html ? sanitizeEmailHtml(parsed.html, { allowRemoteImages: true }) : escapeHtml(parsed.text ?? '').replace(/\n/g, '<br>')
       }`
     : undefined;
-  const accountEmail = session.connection.accountEmail;
   const subject = /^fwd?:/i.test(original.subject) ? original.subject : `Fwd: ${original.subject}`;
   const references = [...original.references, ...(original.internetMessageId ? [original.internetMessageId] : [])];
-  const composer = new MailComposer({
-    from: session.connection.displayName ? { name: session.connection.displayName, address: accountEmail } : accountEmail,
-    ...(draft.to.length > 0 ? { to: draft.to.map(format) } : {}),
-    ...(draft.cc.length > 0 ? { cc: draft.cc.map(format) } : {}),
-    ...(draft.bcc.length > 0 ? { bcc: draft.bcc.map(format) } : {}),
+  const { mime, messageId } = await buildMime(session, {
+    to: draft.to,
+    cc: draft.cc,
+    bcc: draft.bcc,
     subject,
-    ...(original.internetMessageId ? { inReplyTo: original.internetMessageId } : {}),
-    ...(references.length > 0 ? { references } : {}),
+    inReplyTo: original.internetMessageId,
+    references,
     text,
-    ...(html === undefined ? {} : { html }),
+    html,
     attachments: [
       ...parsed.attachments.map((attachment) => ({
         filename: attachment.filename ?? 'attachment',
-        content: Buffer.from(attachment.content as ArrayBuffer),
+        content: new Uint8Array(attachment.content as ArrayBuffer),
         contentType: attachment.mimeType,
         ...(attachment.contentId ? { cid: attachment.contentId.replace(/^<|>$/g, '') } : {}),
       })),
-      ...(draft.attachments ?? []).map((attachment) => ({
-        filename: attachment.filename,
-        content: Buffer.from(attachment.content),
-        ...(attachment.contentType === undefined ? {} : { contentType: attachment.contentType }),
-      })),
+      ...(draft.attachments ?? []),
     ],
   });
-  const mime = composer.compile();
-  mime.keepBcc = true;
-  const shape = { internetMessageId: mime.messageId(), inReplyTo: original.internetMessageId, subject, to: draft.to.map((participant) => participant.address) };
-  const encoded = (await mime.build()).toString('base64url');
-  return sendRaw(context, session, { raw: encoded, threadId: original.providerThreadId, shape, what: 'forward' });
+  const shape = { internetMessageId: messageId, inReplyTo: original.internetMessageId, subject, to: draft.to.map((participant) => participant.address) };
+  return sendRaw(context, session, { mime, threadId: original.providerThreadId, shape, what: 'forward' });
 }

@@ -5,23 +5,28 @@
 // messages.send is not idempotent: every request that Gmail carries out sends the mail. It is
 // retried on throttling only (refused unprocessed); after a 5xx or a lost answer core's sendOnce
 // asks findSent below whether it went out before anything is sent again.
+import { Readable } from 'node:stream';
 import type { gmail_v1 } from '@googleapis/gmail';
-import type { Participant, ProviderMessage, ProviderSession, ReplyContext, SendCheck, SentMessage } from '@threadlink/core/provider';
+import type { ProviderMessage, ProviderSession, ReplyContext, SendCheck, SentMessage } from '@threadlink/core/provider';
 import { normalizeSubject, providerAnswered, replyRecipients, replySubject, sendOnce, ThreadlinkError } from '@threadlink/core/provider';
-import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { backoffOptions, withGmail, type GmailClient, type GmailContext } from './client.js';
 import { classifyGoogleError } from './errors.js';
 import { fetchMessages } from './fetch-messages.js';
 import { toProviderMessage } from './metadata.js';
+import { buildMime } from './mime.js';
 
 /** Attempts at one reply, the first included; another one is made only when the last surely did not go out. */
 const SEND_ATTEMPTS = 3;
 /** History pages read when looking for a failed send (a few seconds of one mailbox's history). */
 const MAX_HISTORY_PAGES = 5;
-
-export function format(participant: Participant): string | { name: string; address: string } {
-  return participant.name ? { name: participant.name, address: participant.address } : participant.address;
-}
+/**
+ * messages.send takes a message of up to 35 MB, through its /upload URI only
+ * (developers.google.com/workspace/gmail/api/reference/rest/v1/users.messages/send, "Maximum file
+ * size: 35MB"); the plain JSON request (`raw` in the body) is refused with 413 at a few MB. Up to
+ * 3 MB of MIME (4 MB as base64 in JSON) goes as JSON, more as a multipart media upload.
+ */
+const MAX_MESSAGE_BYTES = 35 * 1024 * 1024;
+const MAX_JSON_MIME_BYTES = 3 * 1024 * 1024;
 
 /** What the message looks like in the Sent copy, for findSent. */
 export interface SentShape {
@@ -33,48 +38,42 @@ export interface SentShape {
 
 export async function send(context: GmailContext, session: ProviderSession, reply: ReplyContext): Promise<SentMessage> {
   const { original, draft } = reply;
-  const accountEmail = session.connection.accountEmail;
-  const { to, cc } = replyRecipients(reply, accountEmail);
+  const { to, cc } = replyRecipients(reply, session.connection.accountEmail);
   if (to.length === 0 && cc.length === 0) throw new ThreadlinkError('INVALID_INPUT', 'The original message has no one to reply to');
   const references = [...original.references, ...(original.internetMessageId ? [original.internetMessageId] : [])];
   const subject = replySubject(original.subject);
-  const composer = new MailComposer({
-    from: session.connection.displayName ? { name: session.connection.displayName, address: accountEmail } : accountEmail,
-    to: to.map(format),
-    ...(cc.length > 0 ? { cc: cc.map(format) } : {}),
+  const { mime, messageId } = await buildMime(session, {
+    to,
+    cc,
     subject,
-    ...(original.internetMessageId ? { inReplyTo: original.internetMessageId } : {}),
-    ...(references.length > 0 ? { references } : {}),
-    ...(draft.text === undefined ? {} : { text: draft.text }),
-    ...(draft.html === undefined ? {} : { html: draft.html }),
-    ...(draft.attachments === undefined
-      ? {}
-      : {
-          attachments: draft.attachments.map((attachment) => ({
-            filename: attachment.filename,
-            content: Buffer.from(attachment.content),
-            ...(attachment.contentType === undefined ? {} : { contentType: attachment.contentType }),
-          })),
-        }),
-  });
-  const mime = composer.compile();
-  const shape: SentShape = {
-    internetMessageId: mime.messageId(),
     inReplyTo: original.internetMessageId,
-    subject,
-    to: to.map((participant) => participant.address),
-  };
-  const raw = (await mime.build()).toString('base64url');
-  return sendRaw(context, session, { raw, threadId: original.providerThreadId, shape, what: 'reply' });
+    references,
+    text: draft.text,
+    html: draft.html,
+    attachments: draft.attachments,
+  });
+  const shape: SentShape = { internetMessageId: messageId, inReplyTo: original.internetMessageId, subject, to: to.map((participant) => participant.address) };
+  return sendRaw(context, session, { mime, threadId: original.providerThreadId, shape, what: 'reply' });
 }
 
-/** One composed message (base64url MIME) sent at most once; `threadId` null for a new conversation. */
+/** One composed message (its MIME bytes) sent at most once; `threadId` null for a new conversation. */
 export async function sendRaw(
   { options, quota }: GmailContext,
   session: ProviderSession,
-  outgoing: { raw: string; threadId: string | null; shape: SentShape; what: 'reply' | 'message' | 'forward' },
+  outgoing: { mime: Buffer; threadId: string | null; shape: SentShape; what: 'reply' | 'message' | 'forward' },
 ): Promise<SentMessage> {
-  const { raw, threadId, shape } = outgoing;
+  const { mime, threadId, shape } = outgoing;
+  if (mime.byteLength > MAX_MESSAGE_BYTES) {
+    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', `The message is ${mime.byteLength} bytes encoded, over Gmail's 35 MB limit`, {
+      details: { provider: 'gmail', size: mime.byteLength, maxBytes: MAX_MESSAGE_BYTES },
+    });
+  }
+  const thread = threadId === null ? {} : { threadId };
+  // Built per attempt: the client reads the media as a stream, which one attempt consumes.
+  const request = (): gmail_v1.Params$Resource$Users$Messages$Send =>
+    mime.byteLength > MAX_JSON_MIME_BYTES
+      ? { userId: 'me', fields: 'id,threadId', requestBody: thread, media: { mimeType: 'message/rfc822', body: Readable.from([mime]) } }
+      : { userId: 'me', fields: 'id,threadId', requestBody: { raw: mime.toString('base64url'), ...thread } };
   // A user is waiting on the mail: it draws on the mailbox's quota ahead of back-fill.
   return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     // Where the mailbox's history stands before the first attempt: a failed send is looked for after it.
@@ -85,8 +84,9 @@ export async function sendRaw(
       attempt: async () => {
         const sent = await client.call(
           'messages.send',
-          (request) =>
-            client.api.users.messages.send({ userId: 'me', fields: 'id,threadId', requestBody: threadId === null ? { raw } : { raw, threadId } }, request),
+          (call) =>
+            // The generated method builds its /upload URL from the per-call rootUrl only, not the client's.
+            client.api.users.messages.send(request(), { ...call, rootUrl: options.apiRootUrl }),
           { retry: 'rate-limit-only' },
         );
         return sentResult(client, sent.id ?? null, sent.threadId ?? null, shape.internetMessageId);

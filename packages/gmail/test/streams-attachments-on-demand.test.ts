@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { ThreadlinkError } from '@threadlink/core';
+import { consumeMeasured as consume, memoryMeter } from '@threadlink/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAttachmentData } from '../src/attachment-json.js';
 import { startHarness, type Harness } from './harness.js';
@@ -9,42 +8,6 @@ import { startHarness, type Harness } from './harness.js';
 const ANA = 'ana@acme.test';
 const ADMIN = { tenantId: 't1', as: 'admin' } as const;
 const CANARY = 'CANARY-5b1e-attachment-bytes-must-never-be-kept';
-
-// A collection before each sample: what is measured is memory still held (a buffered download
-// would hold the whole file), not garbage the collector has not reached yet.
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-
-/**
- * Reads a stream chunk by chunk, keeping only a digest; every `sampleEvery` chunks it measures
- * live heap + ArrayBuffer memory (the emulator in this process included) against the start.
- */
-async function consume(
-  stream: ReadableStream<Uint8Array>,
-  sampleEvery = Number.POSITIVE_INFINITY,
-): Promise<{ sha256: string; bytes: number; chunks: number; peakGrowth: number; peakRss: number }> {
-  const hash = createHash('sha256');
-  const footprint = () => {
-    collect();
-    const usage = process.memoryUsage();
-    return usage.heapUsed + usage.arrayBuffers;
-  };
-  const baseline = footprint();
-  let peak = baseline;
-  let peakRss = process.memoryUsage().rss;
-  let bytes = 0;
-  let chunks = 0;
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-    hash.update(chunk);
-    bytes += chunk.byteLength;
-    chunks += 1;
-    if (chunks % sampleEvery === 0) {
-      peak = Math.max(peak, footprint());
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }
-  }
-  return { sha256: hash.digest('hex'), bytes, chunks, peakGrowth: peak - baseline, peakRss };
-}
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 
@@ -128,9 +91,12 @@ describe('attachments on demand (Gmail)', () => {
     expect(refused.code).toBe('PAYLOAD_TOO_LARGE');
     expect(harness.google.log.count({ operation: 'messages.attachments.get' })).toBe(gets);
 
+    // Measured from before the request: the emulator answers in this process and streams its JSON
+    // (attachment-stream.ts), so building the answer would count here too.
+    const meter = memoryMeter();
     const download = await harness.tl.messages.attachment(stored!.id, id, ADMIN);
     expect(download.size).toBe(big.length);
-    const read = await consume(download.stream, 16);
+    const read = await consume(download.stream, 16, meter);
     expect(read.sha256).toBe(sha256(big));
     expect(read.chunks).toBeGreaterThan(20);
     console.info(

@@ -38,20 +38,36 @@ import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { classifyGraphError } from './errors.js';
 import { METADATA_FIELDS, toProviderMessage, type GraphMessage } from './metadata.js';
 import type { ResolvedOutlookOptions } from './options.js';
+import { assertAttachmentSizes, MAX_INLINE_ATTACHMENT_BYTES, uploadAttachment } from './upload-session.js';
 
-/** Graph caps a request at 4 MB and base64 adds a third: inline content stays under 3 MB. */
-const MAX_INLINE_ATTACHMENT_BYTES = 3 * 1024 * 1024;
 /** Attempts at one reply, the first included; another one is made only when the last surely did not go out. */
 const SEND_ATTEMPTS = 3;
 
 interface SendCall {
   graph: GraphSession;
   session: ProviderSession;
-  replies: ResolvedOutlookOptions['replies'];
+  graphBaseUrl: string;
   excludeFolders: ResolvedOutlookOptions['excludeFolders'];
   maxInlineRetryMs: ResolvedOutlookOptions['maxInlineRetryMs'];
   /** Who gets the reply (core's replyRecipients), named explicitly instead of leaving it to Exchange. */
   recipients: ReplyRecipients;
+  /** Through a draft (`replies: 'draft'` and Mail.ReadWrite granted): the sent copy's id is known at once. */
+  throughDraft: boolean;
+}
+
+/** What every send of one connection shares: its Graph client, its options, and whether it may draft. */
+function sendCall(provider: OutlookContext, session: ProviderSession, recipients: ReplyRecipients): SendCall {
+  const { options } = provider;
+  const granted = grantedScopes(session.tokens(), session.connection.scopes);
+  return {
+    graph: graphFor(provider, session),
+    session,
+    graphBaseUrl: options.graphBaseUrl,
+    excludeFolders: options.excludeFolders,
+    maxInlineRetryMs: options.maxInlineRetryMs,
+    recipients,
+    throughDraft: options.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite'),
+  };
 }
 
 type ReplyAttachment = NonNullable<ReplyContext['draft']['attachments']>[number];
@@ -98,17 +114,8 @@ function messagePath(graph: GraphSession, id: string, action?: string): string {
 export async function send(provider: OutlookContext, session: ProviderSession, reply: ReplyContext): Promise<SentMessage> {
   const recipients = replyRecipients(reply, session.connection.accountEmail);
   if (recipients.to.length === 0 && recipients.cc.length === 0) throw new ThreadlinkError('INVALID_INPUT', 'The original message has no one to reply to');
-  const { options } = provider;
-  const context: SendCall = {
-    graph: graphFor(provider, session),
-    session,
-    replies: options.replies,
-    excludeFolders: options.excludeFolders,
-    maxInlineRetryMs: options.maxInlineRetryMs,
-    recipients,
-  };
-  const granted = grantedScopes(context.session.tokens(), context.session.connection.scopes);
-  if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) {
+  const context = sendCall(provider, session, recipients);
+  if (context.throughDraft) {
     const action = reply.draft.replyAll ? 'createReplyAll' : 'createReply';
     return sendThroughDraft(context, {
       operation: action,
@@ -131,15 +138,7 @@ export async function send(provider: OutlookContext, session: ProviderSession, r
  * is stored when delta brings it from Sent Items.
  */
 export async function compose(provider: OutlookContext, session: ProviderSession, draft: ComposeDraft): Promise<SentMessage> {
-  const { options } = provider;
-  const context: SendCall = {
-    graph: graphFor(provider, session),
-    session,
-    replies: options.replies,
-    excludeFolders: options.excludeFolders,
-    maxInlineRetryMs: options.maxInlineRetryMs,
-    recipients: { to: draft.to, cc: draft.cc },
-  };
+  const context = sendCall(provider, session, { to: draft.to, cc: draft.cc });
   const attachments = draft.attachments ?? [];
   const message = {
     subject: draft.subject,
@@ -148,8 +147,7 @@ export async function compose(provider: OutlookContext, session: ProviderSession
     ccRecipients: draft.cc.map(graphRecipient),
     bccRecipients: draft.bcc.map(graphRecipient),
   };
-  const granted = grantedScopes(session.tokens(), session.connection.scopes);
-  if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) {
+  if (context.throughDraft) {
     return sendThroughDraft(context, {
       operation: 'POST /messages',
       create: (graph) => graph.post<GraphMessage>(`${graph.mailboxPath}/messages`, message, { retry: 'throttling' }),
@@ -158,19 +156,29 @@ export async function compose(provider: OutlookContext, session: ProviderSession
       what: 'message',
     });
   }
-  const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.byteLength, 0);
-  if (attachmentBytes > MAX_INLINE_ATTACHMENT_BYTES) {
-    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Attachments over 3 MB need an upload session, which needs Mail.ReadWrite');
-  }
-  // One request, no id back: a failure that may have gone out cannot be settled (SEND_UNCONFIRMED).
+  return sendWithoutId(context, attachments, '/sendMail', () =>
+    context.graph.post(`${context.graph.mailboxPath}/sendMail`, { message: { ...message, attachments: attachments.map(fileAttachment) }, saveToSentItems: true }),
+  );
+}
+
+/**
+ * One request that sends and answers 202 without an id (/reply, /forward, /sendMail): the row
+ * arrives with delta. A failure that may have gone out cannot be settled: Graph files the copy in
+ * Sent Items only after transport, so its absence proves nothing (SEND_UNCONFIRMED).
+ */
+function sendWithoutId(
+  context: SendCall,
+  attachments: readonly ReplyAttachment[],
+  operation: string,
+  request: () => Promise<unknown>,
+  threadId: string | null = null,
+): Promise<SentMessage> {
+  assertAttachmentSizes(attachments, 'inline');
   return sendOnce({
-    ...sendSettings(context, '/sendMail'),
+    ...sendSettings(context, operation),
     attempt: async () => {
-      await context.graph.post(`${context.graph.mailboxPath}/sendMail`, {
-        message: { ...message, attachments: attachments.map(fileAttachment) },
-        saveToSentItems: true,
-      });
-      return { providerMessageId: null, providerThreadId: null, internetMessageId: null };
+      await request();
+      return { providerMessageId: null, providerThreadId: threadId, internetMessageId: null };
     },
     check: async () => ({ outcome: 'unknown' }),
   });
@@ -192,26 +200,17 @@ function sendSettings({ session, maxInlineRetryMs }: SendCall, operation: string
   };
 }
 
-/**
- * /reply: one request, no id back. A failure that may have gone out cannot be settled: Graph
- * answers 202 and files the copy in Sent Items only after transport, so its absence proves
- * nothing, and the user's other replies in the conversation look alike. It is SEND_UNCONFIRMED.
- */
-async function sendDirect(context: SendCall, reply: ReplyContext): Promise<SentMessage> {
+/** /reply or /replyAll with Mail.Send alone (see sendWithoutId). */
+function sendDirect(context: SendCall, reply: ReplyContext): Promise<SentMessage> {
   const attachments = reply.draft.attachments ?? [];
-  const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.byteLength, 0);
-  if (attachmentBytes > MAX_INLINE_ATTACHMENT_BYTES) {
-    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Reply attachments over 3 MB need an upload session, which needs Mail.ReadWrite');
-  }
   const action = reply.draft.replyAll ? 'replyAll' : 'reply';
-  return sendOnce({
-    ...sendSettings(context, `/${action}`),
-    attempt: async () => {
-      await context.graph.post(messagePath(context.graph, reply.original.providerMessageId, action), replyBody(reply, context.recipients, attachments));
-      return { providerMessageId: null, providerThreadId: reply.original.providerThreadId, internetMessageId: null };
-    },
-    check: async () => ({ outcome: 'unknown' }),
-  });
+  return sendWithoutId(
+    context,
+    attachments,
+    `/${action}`,
+    () => context.graph.post(messagePath(context.graph, reply.original.providerMessageId, action), replyBody(reply, context.recipients, attachments)),
+    reply.original.providerThreadId,
+  );
 }
 
 interface DraftSend {
@@ -234,16 +233,8 @@ interface DraftSend {
  * is the sent copy's); with Mail.Send alone: /forward, 202 and no id.
  */
 export async function forward(provider: OutlookContext, session: ProviderSession, input: ForwardContext): Promise<SentMessage> {
-  const { options } = provider;
   const { original, draft } = input;
-  const context: SendCall = {
-    graph: graphFor(provider, session),
-    session,
-    replies: options.replies,
-    excludeFolders: options.excludeFolders,
-    maxInlineRetryMs: options.maxInlineRetryMs,
-    recipients: { to: draft.to, cc: draft.cc },
-  };
+  const context = sendCall(provider, session, { to: draft.to, cc: draft.cc });
   const attachments = draft.attachments ?? [];
   const addressed = { toRecipients: draft.to.map(graphRecipient), ccRecipients: draft.cc.map(graphRecipient), bccRecipients: draft.bcc.map(graphRecipient) };
   // Graph takes a comment or message.body, never both.
@@ -258,8 +249,7 @@ export async function forward(provider: OutlookContext, session: ProviderSession
         }
       : { comment: draft.text ?? '', message: { ...addressed, ...(extra.length > 0 ? { attachments: extra.map(fileAttachment) } : {}) } };
   const path = messagePath(context.graph, original.providerMessageId, 'createForward');
-  const granted = grantedScopes(session.tokens(), session.connection.scopes);
-  if (context.replies === 'draft' && hasScope(granted, 'Mail.ReadWrite')) {
+  if (context.throughDraft) {
     return sendThroughDraft(context, {
       operation: 'createForward',
       create: (graph) => graph.post<GraphMessage>(path, body([]), { retry: 'throttling' }),
@@ -273,29 +263,15 @@ export async function forward(provider: OutlookContext, session: ProviderSession
       ],
     });
   }
-  const attachmentBytes = attachments.reduce((sum, attachment) => sum + attachment.content.byteLength, 0);
-  if (attachmentBytes > MAX_INLINE_ATTACHMENT_BYTES) {
-    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Added attachments over 3 MB need an upload session, which needs Mail.ReadWrite');
-  }
-  return sendOnce({
-    ...sendSettings(context, '/forward'),
-    attempt: async () => {
-      await context.graph.post(messagePath(context.graph, original.providerMessageId, 'forward'), body(attachments));
-      return { providerMessageId: null, providerThreadId: null, internetMessageId: null };
-    },
-    check: async () => ({ outcome: 'unknown' }),
-  });
+  return sendWithoutId(context, attachments, '/forward', () => context.graph.post(messagePath(context.graph, original.providerMessageId, 'forward'), body(attachments)));
 }
 
 /** Draft → attachments → send; the draft's immutable id is the sent message's id. */
 async function sendThroughDraft(context: SendCall, outgoing: DraftSend): Promise<SentMessage> {
   const { graph, session } = context;
   const { attachments } = outgoing;
-  // Each attachment is its own request on the draft (POST /messages/{id}/attachments), so the limit is per file.
-  const oversized = attachments.find((attachment) => attachment.content.byteLength > MAX_INLINE_ATTACHMENT_BYTES);
-  if (oversized) {
-    throw new ThreadlinkError('PAYLOAD_TOO_LARGE', `Attachment ${oversized.filename} is over 3 MB, which needs an upload session (not supported)`);
-  }
+  // Each attachment is its own request on the draft: a POST under 3 MB, an upload session above.
+  assertAttachmentSizes(attachments, 'draft');
 
   let draft: GraphMessage | undefined;
   // Whether the failed attempt had reached /send; before it, nothing can have gone out.
@@ -329,8 +305,13 @@ async function sendThroughDraft(context: SendCall, outgoing: DraftSend): Promise
         throw new ThreadlinkError('PROVIDER_ERROR', `Graph ${outgoing.operation} returned no draft id`, { details: { provider: 'outlook' } });
       }
       draft = created;
-      for (const attachment of attachments)
-        await graph.post(messagePath(graph, created.id, 'attachments'), fileAttachment(attachment), { retry: 'throttling' });
+      for (const attachment of attachments) {
+        if (attachment.content.byteLength > MAX_INLINE_ATTACHMENT_BYTES) {
+          await uploadAttachment(graph, context.graphBaseUrl, messagePath(graph, created.id), attachment, session.signal);
+        } else {
+          await graph.post(messagePath(graph, created.id, 'attachments'), fileAttachment(attachment), { retry: 'throttling' });
+        }
+      }
     }
     sending = true;
     await graph.post(messagePath(graph, draft.id, 'send'), null);

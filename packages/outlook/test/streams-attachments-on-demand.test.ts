@@ -1,41 +1,12 @@
 import { createHash } from 'node:crypto';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { ThreadlinkError } from '@threadlink/core';
+import { consumeMeasured as consume } from '@threadlink/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFacade, type Facade } from './harness.js';
 
 const ANA = 'ana@contoso.com';
 const ADMIN = { tenantId: 't1', as: 'admin' } as const;
 const CANARY = 'CANARY-91c4-attachment-bytes-must-never-be-kept';
-
-// A collection before each sample: what is measured is memory still held, not uncollected garbage.
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-
-async function consume(stream: ReadableStream<Uint8Array>, sampleEvery = Number.POSITIVE_INFINITY) {
-  const hash = createHash('sha256');
-  const footprint = () => {
-    collect();
-    const usage = process.memoryUsage();
-    return usage.heapUsed + usage.arrayBuffers;
-  };
-  const baseline = footprint();
-  let peak = baseline;
-  let peakRss = process.memoryUsage().rss;
-  let bytes = 0;
-  let chunks = 0;
-  for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-    hash.update(chunk);
-    bytes += chunk.byteLength;
-    chunks += 1;
-    if (chunks % sampleEvery === 0) {
-      peak = Math.max(peak, footprint());
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    }
-  }
-  return { sha256: hash.digest('hex'), bytes, chunks, peakGrowth: peak - baseline, peakRss };
-}
 
 const sha256 = (content: Buffer) => createHash('sha256').update(content).digest('hex');
 

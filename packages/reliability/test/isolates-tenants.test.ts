@@ -10,6 +10,8 @@ import { createWorld, type World } from '../src/world.js';
 
 const A = 'tenant-a';
 const B = 'tenant-b';
+const A_PERSON = 'ari@a-partner.test';
+const B_PERSON = 'dora@b-partner.test';
 let world: World;
 let bConnections: PublicConnection[];
 let bMessageIds: string[];
@@ -45,6 +47,22 @@ beforeAll(async () => {
     });
   }
   await world.microsoft.deliver({ from: 'buyer@bigco.test', to: 'cleo@contoso.test', subject: 'Quote PRJ-1002', text: 'x' });
+  // People each tenant's users exchange mail with and the CRM does not know (contact suggestions).
+  for (const [user, person] of [
+    ['ana@acme.test', A_PERSON],
+    ['ben@globex-crm.test', B_PERSON],
+  ] as const) {
+    const asked = await world.google.deliver({ from: person, to: user, subject: `Introduction from ${person}`, text: 'x' });
+    await world.google.deliver({
+      from: user,
+      to: person,
+      subject: `Re: Introduction from ${person}`,
+      text: 'x',
+      inReplyTo: asked.messageId,
+      threadId: asked.threadId,
+      mailbox: user,
+    });
+  }
   await world.settle();
   bConnections = [ben, cleo];
   await world.backend.primary.saveOrganization(
@@ -102,6 +120,10 @@ const operations: Record<string, Operation> = {
   'messages.body': ({ messageId }) => tl().messages.body(messageId, { ...scope, format: 'html' }),
   'messages.reply': ({ messageId }) => tl().messages.reply(messageId, { ...scope, text: 'from tenant A' }),
   'messages.draftContext': ({ messageId }) => tl().messages.draftContext(messageId, scope),
+  'messages.attachment': ({ messageId }) => tl().messages.attachment(messageId, '1', scope),
+  'messages.send': ({ connectionId }) => tl().messages.send({ ...scope, connectionId, to: [{ address: 'x@a.test' }], text: 'from tenant A' }),
+  'messages.forward': ({ messageId }) => tl().messages.forward(messageId, { ...scope, to: [{ address: 'x@a.test' }], text: 'from tenant A' }),
+  'contacts.suggest': () => tl().contacts.suggest(scope, { limit: 100 }),
   'matching.explain': ({ messageId }) => tl().matching.explain(messageId, scope),
   'matching.link': ({ messageId, record }) => tl().matching.link(messageId, record, scope),
   'matching.unlink': ({ messageId, record }) => tl().matching.unlink(messageId, record, scope),
@@ -141,6 +163,7 @@ describe('tenant isolation', () => {
       ...bConnections.map((connection) => connection.id),
       'ben@globex-crm.test',
       'cleo@contoso.test',
+      B_PERSON,
     ];
     const calls = { refused: 0, answered: 0 };
     await fc.assert(
@@ -171,5 +194,17 @@ describe('tenant isolation', () => {
     // Positive control: tenant A's own timeline is not empty, so "empty for B" means something.
     const own = await tl().timeline.forRecord({ type: 'client', id: 'c-bigco' }, scope);
     expect(own.threads.length).toBeGreaterThan(0);
+  });
+
+  it('contacts.suggest: each tenant sees the people its own users exchange mail with, never the other’s', async () => {
+    const suggested = async (tenantId: string) => (await tl().contacts.suggest({ tenantId, as: 'admin' }, { limit: 100 })).map((person) => person.address);
+    const ofA = await suggested(A);
+    const ofB = await suggested(B);
+    expect(ofA).toContain(A_PERSON);
+    expect(ofA).not.toContain(B_PERSON);
+    expect(ofB).toContain(B_PERSON);
+    expect(ofB).not.toContain(A_PERSON);
+    // A user of B sees B's people only, whoever else shares the address book.
+    expect(JSON.stringify(await tl().contacts.suggest({ tenantId: B, userId: 'user-of-b' }))).not.toContain(A_PERSON);
   });
 });

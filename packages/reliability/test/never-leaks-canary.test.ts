@@ -1,7 +1,7 @@
 // The privacy canary across every path: a unique string placed in bodies (text, HTML, attachment
 // content) — and therefore in Gmail's `snippet` and Graph's `bodyPreview` — travels through
 // back-fill, push sync, body on demand, draft context (the whole thread, cleaned), reply, attachment
-// download, compose, forward, the ingestion policy (preview, purge, exclusion on arrival), failing
+// download, compose (with a host stream over 3 MB: Gmail /upload, Graph upload session), forward, the ingestion policy (preview, purge, exclusion on arrival), failing
 // calls, debug logs, events and exports, on the memory store, PGlite and PostgreSQL. Every physical table is dumped and
 // grepped: the canary must reach the caller of body() and nowhere else.
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,20 @@ import { sqlKind, type StoreKind } from '../src/stores.js';
 const kinds: StoreKind[] = ['memory', 'pglite', ...(sqlKind() === 'postgres' ? (['postgres'] as const) : [])];
 
 describe.each(kinds)('privacy canary on %s', (storeKind) => {
+  /** A host's file as a web stream: `line` repeated to `size` bytes, 64 KiB a pull. */
+  function repeatedStream(line: string, size: number): ReadableStream<Uint8Array> {
+    const block = new TextEncoder().encode(line.repeat(Math.ceil((64 * 1024) / line.length)));
+    let sent = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= size) return controller.close();
+        const chunk = block.subarray(0, Math.min(block.length, size - sent));
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+  }
+
   it('never persists, logs, emits or exports body content, whatever path the message takes', async () => {
     const canary = `CANARY${randomBytes(8).toString('hex')}`;
     const content = (where: string) => ({
@@ -76,7 +90,11 @@ describe.each(kinds)('privacy canary on %s', (storeKind) => {
           to: [{ address: 'buyer@bigco.test' }],
           subject: 'Composed – PRJ-1003',
           html: `<p>Composed ${canary}</p>`,
-          attachments: [{ filename: 'notes.txt', content: new TextEncoder().encode(`notes ${canary}`), contentType: 'text/plain' }],
+          attachments: [
+            { filename: 'notes.txt', content: new TextEncoder().encode(`notes ${canary}`), contentType: 'text/plain' },
+            // Handed over as a stream, and over 3 MB: Gmail's /upload media and Graph's upload session carry it.
+            { filename: 'survey.txt', content: repeatedStream(`survey ${canary}\n`, 4 * 1024 * 1024), contentType: 'text/plain' },
+          ],
           links: [{ type: 'project', id: 'prj-1003' }],
         });
         await tl.messages.forward(message.id, { ...scope, to: [{ address: 'partner@other.test' }], text: `Forwarding ${canary}` });

@@ -13,3 +13,5 @@ export type { DeliverInput, DeliverInput as GmailDeliverInput } from './gmail/in
 export type { DeliverInput as GraphDeliverInput } from './graph/index.js';
 export { recordEvents, type EventRecorder, type RecordedEvent } from './common/record-events.js';
 export { seededRandom, type SeededRandom } from './common/random.js';
+export { consumeMeasured, memoryMeter, type MemoryMeter } from './common/memory.js';
+export { generatedStream, type GeneratedStream } from './common/byte-streams.js';

@@ -1,5 +1,6 @@
 // users.messages.send: raw RFC 2822 in, the sent copy (SENT, history) in the
 // sender's mailbox, threading rules, and inbound copies for emulated recipients.
+import { Readable } from 'node:stream';
 import type { gmail_v1 } from '@googleapis/gmail';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import PostalMime from 'postal-mime';
@@ -114,21 +115,34 @@ describe('messages.send', () => {
     expect(emulator.sentRaw(ANA).at(-1)).toBe(raw);
   });
 
-  it('accepts the upload form of messages.send (message/rfc822 body)', async () => {
-    // @googleapis/gmail's `media` option ignores rootUrl (it targets gmail.googleapis.com
-    // directly), so this form is exercised with fetch; adapters should send `raw` instead.
+  it('takes large messages through /upload only, as message/*, up to 35 MB', async () => {
+    // The generated client builds the /upload URL from the per-call rootUrl, not the client's.
+    const media = { rootUrl: emulator.url };
     const raw = await compose({ from: ANA, to: BRUNO, subject: 'Uploaded', text: 'via /upload' });
-    const response = await fetch(`${emulator.url}/upload/gmail/v1/users/me/messages/send?uploadType=media`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${(await connect(emulator, ANA, [`${GOOGLE}gmail.send`])).auth.credentials.access_token}`,
-        'content-type': 'message/rfc822',
-      },
-      body: raw,
-    });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ labelIds: ['SENT'] });
+    const sent = await gmail.users.messages.send(
+      { userId: 'me', requestBody: { threadId: incoming.threadId }, media: { mimeType: 'message/rfc822', body: Readable.from([raw]) } },
+      media,
+    );
+    expect(sent.data.labelIds).toEqual(['SENT']);
     expect(emulator.messages(BRUNO).some((message) => message.subject === 'Uploaded')).toBe(true);
+
+    const wrongType = await failure(
+      gmail.users.messages.send({ userId: 'me', requestBody: {}, media: { mimeType: 'application/pdf', body: Readable.from([raw]) } }, media),
+    );
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error.message).toContain('message/*');
+    // The plain JSON form refuses a message of a few MB: 413, as Google's front end does.
+    const big = await compose({
+      from: ANA,
+      to: BRUNO,
+      subject: 'Big',
+      text: 'x',
+      attachments: [{ filename: 'a.bin', content: Buffer.alloc(4 * 1024 * 1024) }],
+    });
+    const json = await failure(gmail.users.messages.send({ userId: 'me', requestBody: { raw: encodeRaw(big) } }));
+    expect(json.status).toBe(413);
+    const upload = await gmail.users.messages.send({ userId: 'me', requestBody: {}, media: { mimeType: 'message/rfc822', body: Readable.from([big]) } }, media);
+    expect(upload.data.labelIds).toEqual(['SENT']);
   });
 
   it('refuses a message without recipients', async () => {

@@ -53,3 +53,11 @@ export async function connectDemoMailbox(app: App, provider: 'gmail' | 'outlook'
   if (!connected) throw new Error(`OAuth callback redirected to ${location}`);
   return connected;
 }
+
+/** The demo with its seeded history and its Gmail mailbox connected and synced: where the browser tests of the panels start. */
+export async function startConnectedDemo(hooks: AppHooks = {}): Promise<App> {
+  const app = await startTestApp({ demo: { seedHistory: true } }, hooks);
+  await connectDemoMailbox(app, 'gmail');
+  await app.tl.idle();
+  return app;
+}

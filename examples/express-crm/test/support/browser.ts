@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { EXAMPLE_DIRECTORY } from '../../src/config.js';
 
 const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -51,4 +51,13 @@ export async function launchChromium(): Promise<Browser> {
       await rm(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A new page on `url` at 1440 × 960 that records every uncaught page error into `pageErrors`. */
+export async function openPage(browser: Browser, url: string, pageErrors: string[]): Promise<Page> {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.setViewportSize({ width: 1440, height: 960 });
+  await page.goto(url);
+  return page;
 }

@@ -1,22 +1,24 @@
 // Replying in a message's thread. The sent message is stored at once (optimistically) so the
 // timeline shows it before the provider's change feed brings it back as the same row.
-import type { Scope } from '../api.js';
+import type { ReplyInput } from '../api.js';
 import { checkScope, type CoreContext } from '../context.js';
-import { ReplyDraft as ReplyDraftSchema, type MessageMeta, type ReplyDraft } from '../domain/schemas.js';
+import { ReplyDraft as ReplyDraftSchema, type MessageMeta } from '../domain/schemas.js';
 import { randomId } from '../util/clock.js';
 import { replySubject } from '../util/headers.js';
 import { replyRecipients } from '../util/reply-recipients.js';
+import { readOutgoingAttachments } from './outgoing-attachments.js';
 import { assertReplyHasContent } from './reply-content.js';
 
-export function createReply(context: CoreContext): (messageId: string, input: Scope & ReplyDraft) => Promise<MessageMeta> {
+export function createReply(context: CoreContext): (messageId: string, input: ReplyInput) => Promise<MessageMeta> {
   const { store, engine, clock } = context;
   return async function reply(messageId, input) {
-    const { tenantId, userId, as, ...draftInput } = input;
+    const { tenantId, userId, as, maxAttachmentBytes, attachments, ...draftInput } = input;
     const scope = checkScope({ tenantId, userId, as });
-    const draft = ReplyDraftSchema.parse(draftInput);
-    assertReplyHasContent(draft);
+    assertReplyHasContent(ReplyDraftSchema.parse(draftInput));
     // Sending speaks as the mailbox: its owner's (or an admin's) act, even when the mailbox is shared.
     const { message, connection } = await context.messageFor(messageId, scope, 'own');
+    const files = await readOutgoingAttachments(attachments, maxAttachmentBytes);
+    const draft = ReplyDraftSchema.parse({ ...draftInput, ...(files === undefined ? {} : { attachments: files }) });
     const session = await context.sessionFor(connection);
     const sent = await context.providerOf(connection.provider).send(session, {
       original: {

@@ -4,6 +4,8 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 export interface EmulatorRequest {
   method: string;
@@ -21,7 +23,8 @@ export interface EmulatorRequest {
 export interface EmulatorResponse {
   status: number;
   headers?: Record<string, string>;
-  body?: string | Buffer | object | null;
+  /** A Readable is written as it produces (large answers the emulator does not build in memory). */
+  body?: string | Buffer | Readable | object | null;
   /**
    * Close the connection instead of answering: the request was handled but its response is lost
    * on the way back, as a reset or a proxy timeout loses it. `status` is only what the log records.
@@ -188,6 +191,11 @@ export async function serve(options: ServeOptions): Promise<StartedServer> {
         options.after?.(request, response);
         if (response.drop) {
           outgoing.destroy();
+          return;
+        }
+        if (response.body instanceof Readable) {
+          outgoing.writeHead(response.status, response.headers ?? {});
+          await pipeline(response.body, outgoing).catch(() => outgoing.destroy());
           return;
         }
         const encoded = encode(response);

@@ -20,6 +20,7 @@ import {
 import { applyFieldMask, FieldMaskError, parseFieldMask, schemas, validateFieldMask, type FieldMask, type FieldSchema } from './fields.js';
 import { isWellFormedId } from './ids.js';
 import type { gmail_v1 } from '@googleapis/gmail';
+import { Readable } from 'node:stream';
 import type { LabelInfo, Mailbox, StoredMessage } from './mailbox.js';
 import { findPart } from './mime.js';
 import type { WatchNotifier } from './notifier.js';
@@ -29,6 +30,8 @@ import { QUOTA_UNITS, type QuotaWindow } from './quota.js';
 import { MESSAGE_FORMATS, parseAttachmentId, renderHistory, renderMessage, renderThread, type MessageFormat } from './render.js';
 import { isMetadataRestricted, METHOD_SCOPES } from './scopes.js';
 import { SendError, type GmailService } from './service.js';
+import { readSendBody } from './upload.js';
+import { streamPartBody } from './attachment-stream.js';
 
 export interface GmailFaults {
   latencyMs: number;
@@ -128,6 +131,10 @@ const json = <Body extends object>(body: Body, status = 200): EmulatorResponse =
 });
 
 const SEVEN_DAYS_MS = 7 * 24 * 3600_000;
+
+/** A body the field mask applies to: a JSON object, not bytes or a stream. */
+const isJsonObject = (body: EmulatorResponse['body']): body is object =>
+  typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && !(body instanceof Readable);
 
 function clampMaxResults(value: string | null, fallback: number): number | EmulatorResponse {
   if (value === null || value === '') return fallback;
@@ -256,7 +263,7 @@ export class GmailApi {
     if (!charge.ok) return finish(rateLimited(environment.faults.rateLimitStatus, charge.retryAfter), 0);
 
     let response = await handler({ request, query: request.url.searchParams, mailbox, token });
-    if (mask && response.status >= 200 && response.status < 300 && response.body && typeof response.body === 'object' && !Buffer.isBuffer(response.body)) {
+    if (isJsonObject(response.body) && mask && response.status >= 200 && response.status < 300) {
       response = { ...response, body: applyFieldMask(response.body, mask) as object };
     }
     // The work is done (and charged); only the answer fails: a 5xx after the fact, or none at all.
@@ -487,25 +494,20 @@ export class GmailApi {
     const reference = parseAttachmentId(call.request.params['id'] ?? '');
     const part = reference && reference.messageId === message.id ? findPart(message.mime, reference.partId) : undefined;
     if (!part || part.children.length > 0) return invalidArgument('Invalid attachment token');
-    return json<gmail_v1.Schema$MessagePartBody>({ size: part.body.length, data: part.body.toString('base64url') });
+    // `fields` was validated by the pipeline; the stream applies it itself.
+    const fields = call.query.get('fields');
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/json; charset=UTF-8' },
+      body: streamPartBody(part.body, fields ? parseFieldMask(fields) : undefined),
+    };
   }
 
   private async send(call: ApiCall): Promise<EmulatorResponse> {
     const { request, mailbox } = call;
-    let raw: Buffer;
-    let threadId: string | undefined;
-    if (request.path.startsWith('/upload/')) {
-      const upload = parseUpload(request);
-      if ('status' in upload) return upload;
-      raw = upload.raw;
-      threadId = upload.threadId;
-    } else {
-      const body = request.json<{ raw?: string; threadId?: string }>();
-      if (!body?.raw) return invalidArgument("'raw' RFC822 payload message string or uploading message via /upload/* URL required");
-      // The field is base64url; Google also tolerates the standard alphabet.
-      raw = Buffer.from(body.raw.replace(/\+/g, '-').replace(/\//g, '_'), 'base64url');
-      threadId = body.threadId ?? undefined;
-    }
+    const body = readSendBody(request);
+    if ('status' in body) return body;
+    const { raw, threadId } = body;
     try {
       const message = await this.environment.service.send(mailbox, raw, threadId);
       return json<gmail_v1.Schema$Message>({ id: message.id, threadId: message.threadId, labelIds: [...message.labelIds] });
@@ -578,31 +580,4 @@ function readLabelBody(request: EmulatorRequest): LabelBody | EmulatorResponse {
   }
   if (body.type != null && body.type !== 'user') return invalidArgument('Invalid label type');
   return result;
-}
-
-/** `/upload/…/messages/send?uploadType=media|multipart` — message/rfc822 alone or after a JSON metadata part. */
-function parseUpload(request: EmulatorRequest): { raw: Buffer; threadId?: string } | EmulatorResponse {
-  const uploadType = request.url.searchParams.get('uploadType');
-  if (uploadType === 'media') return { raw: request.body };
-  if (uploadType !== 'multipart') return invalidArgument(`Invalid uploadType: ${uploadType ?? ''}`);
-  const boundary = /boundary="?([^";]+)"?/i.exec(request.headers['content-type'] ?? '')?.[1];
-  if (!boundary) return invalidArgument('Missing multipart boundary');
-  const text = request.body.toString('latin1');
-  const sections = text.split(`--${boundary}`).slice(1, -1);
-  let threadId: string | undefined;
-  let raw: Buffer | undefined;
-  for (const section of sections) {
-    const trimmed = section.replace(/^\r?\n/, '').replace(/\r?\n$/, '');
-    const split = trimmed.search(/\r?\n\r?\n/);
-    const headers = split >= 0 ? trimmed.slice(0, split) : '';
-    const content = split >= 0 ? trimmed.slice(split).replace(/^\r?\n\r?\n/, '') : trimmed;
-    if (/content-type:\s*application\/json/i.test(headers)) {
-      const metadata = JSON.parse(Buffer.from(content, 'latin1').toString('utf8')) as { threadId?: string };
-      threadId = metadata.threadId;
-    } else {
-      raw = Buffer.from(content, 'latin1');
-    }
-  }
-  if (!raw) return invalidArgument('Missing media part');
-  return threadId !== undefined ? { raw, threadId } : { raw };
 }

@@ -5,6 +5,7 @@
 // request's Content-ID; each inner call is charged and may fail on its own
 // (a 429 inside the 200). At most 100 calls per batch.
 // developers.google.com/workspace/gmail/api/guides/batch
+import { Readable } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { parseJsonBody, type EmulatorRequest, type EmulatorResponse, type RequestLog, type Router } from '../common/server.js';
@@ -114,6 +115,8 @@ export async function handleBatch(request: EmulatorRequest, router: Router, log:
       inner.params = found.params;
       response = await found.handler(inner);
     }
+    // A streamed answer is read whole here: a batch answers in one body.
+    if (response.body instanceof Readable) response = { ...response, body: Buffer.concat(await response.body.toArray()) };
     // A part whose answer is to be lost loses the whole batch's answer: it shares one connection.
     if (response.drop) dropped = true;
     const { text, contentType } = encodeBody(response);

@@ -20,6 +20,7 @@ import { graphError, parsePreferences, pathSegments, type GraphErrorBody } from 
 import { hasAnyScope, MAIL_READ_BASIC, MAIL_READ_CONTENT, MAIL_SEND, MAIL_WRITE, USER_READ } from './permissions.js';
 import type { SubscriptionService } from './subscriptions.js';
 import type { GraphFaults } from './types.js';
+import { UploadSessions } from './upload-sessions.js';
 
 export const MAILBOX_CONCURRENCY_LIMIT = 4;
 export const MAX_BATCH_REQUESTS = 20;
@@ -94,8 +95,10 @@ interface InnerRequest {
 export class GraphApi {
   private readonly routes: Route[] = [];
   private readonly inFlight = new Map<Mailbox, number>();
+  private readonly uploads: UploadSessions;
 
   constructor(private readonly deps: GraphApiDeps) {
+    this.uploads = new UploadSessions(deps.store, deps.now);
     this.defineRoutes();
   }
 
@@ -138,6 +141,9 @@ export class GraphApi {
     add('PATCH', 'me/messages/:id', 'messages.update', (call) => mail.updateMessage(deps, call, call.params.id ?? ''));
     add('DELETE', 'me/messages/:id', 'messages.delete', (call) => mail.deleteMessage(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/attachments', 'attachments.create', (call) => mail.attachToDraft(deps, call, call.params.id ?? ''));
+    add('POST', 'me/messages/:id/attachments/createuploadsession', 'attachments.createUploadSession', (call) =>
+      this.uploads.create(call, call.params.id ?? ''),
+    );
     add('POST', 'me/messages/:id/move', 'messages.move', (call) => mail.moveMessage(deps, call, call.params.id ?? ''));
     add('POST', 'me/messages/:id/createreply', 'messages.createReply', (call) => mail.createReply(deps, call, call.params.id ?? '', false));
     add('POST', 'me/messages/:id/createreplyall', 'messages.createReplyAll', (call) => mail.createReply(deps, call, call.params.id ?? '', true));
@@ -181,6 +187,8 @@ export class GraphApi {
   }
 
   private async answer(request: EmulatorRequest, origin: string): Promise<{ operation: string; response: EmulatorResponse; mailbox?: Mailbox | undefined }> {
+    // The pre-authenticated upload URLs of attachment upload sessions carry no bearer token.
+    if (UploadSessions.handles(request.path)) return { operation: 'attachments.upload', response: this.uploads.put(request) };
     const versioned = /^\/(v1\.0|beta)(\/.*)?$/i.exec(request.path);
     if (!versioned) return { operation: 'unknown', response: graphError(400, 'BadRequest', 'Invalid version: the request URL must start with /v1.0.') };
     const caller = await this.authenticate(request.headers);

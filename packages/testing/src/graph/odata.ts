@@ -197,6 +197,7 @@ const KEYWORDS = new Set([
   'messages',
   'delta',
   'attachments',
+  'createuploadsession',
   'reply',
   'replyall',
   'createreply',
