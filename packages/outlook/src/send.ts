@@ -157,7 +157,10 @@ export async function compose(provider: OutlookContext, session: ProviderSession
     });
   }
   return sendWithoutId(context, attachments, '/sendMail', () =>
-    context.graph.post(`${context.graph.mailboxPath}/sendMail`, { message: { ...message, attachments: attachments.map(fileAttachment) }, saveToSentItems: true }),
+    context.graph.post(`${context.graph.mailboxPath}/sendMail`, {
+      message: { ...message, attachments: attachments.map(fileAttachment) },
+      saveToSentItems: true,
+    }),
   );
 }
 
@@ -263,7 +266,9 @@ export async function forward(provider: OutlookContext, session: ProviderSession
       ],
     });
   }
-  return sendWithoutId(context, attachments, '/forward', () => context.graph.post(messagePath(context.graph, original.providerMessageId, 'forward'), body(attachments)));
+  return sendWithoutId(context, attachments, '/forward', () =>
+    context.graph.post(messagePath(context.graph, original.providerMessageId, 'forward'), body(attachments)),
+  );
 }
 
 /** Draft → attachments → send; the draft's immutable id is the sent message's id. */
