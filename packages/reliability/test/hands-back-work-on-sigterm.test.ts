@@ -7,14 +7,13 @@
 // carries on. Verdict: every message stored exactly once (one `created` event across both
 // processes, no duplicate rows), nothing missing, no push answered 2xx by a stopping process.
 // Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL): skipped without them.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createMemoryResolver, createThreadlink, generateSealingKey, type PublicConnection, type Threadlink } from '@threadlink/core';
 import { gmailProvider } from '@threadlink/gmail';
 import { bullmqQueue } from '@threadlink/queue-bullmq';
 import { postgresStore, type SqlMetadataStore } from '@threadlink/storage-postgres';
-import { serveWebHandler, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
+import { type ChildHost, serveWebHandler, startChildHost, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectedGmail } from '../src/ground-truth.js';
@@ -30,46 +29,20 @@ const MAILBOXES = Array.from({ length: 6 }, (_, index) => `user${index}@acme.tes
 const GRACE_MS = 300;
 const GMAIL_LATENCY_MS = 400;
 
-interface Host {
-  id: string;
-  child: ChildProcess;
-  url: string;
-  reports: HostReport[];
-  stderr: string[];
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Host = ChildHost<HostReport> & { url: string };
 
 const cleanups: Array<() => Promise<void>> = [];
 const hosts: Host[] = [];
 afterEach(async () => {
-  for (const host of hosts.splice(0)) if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill('SIGKILL');
+  await Promise.all(hosts.splice(0).map((host) => host.kill()));
   while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => console.warn('cleanup failed', error));
 }, 30_000);
 
 async function startHost(config: HostConfig): Promise<Host> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', hostPath], {
-    cwd: repoRoot,
-    env: { ...process.env, THREADLINK_HOST: JSON.stringify(config) },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  const reports: HostReport[] = [];
-  const stderr: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  child.on('message', (message: HostReport) => reports.push(message));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  const host: Host = { id: config.hostId, child, url: '', reports, stderr, exit };
+  const child = await startChildHost<HostReport>({ id: config.hostId, script: hostPath, cwd: repoRoot, envName: 'THREADLINK_HOST', config });
+  const ready = child.reports.find((report): report is Extract<HostReport, { type: 'ready' }> => report.type === 'ready')!;
+  const host = Object.assign(child, { url: ready.url });
   hosts.push(host);
-  await vi.waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`host ${config.hostId} exited: ${stderr.join('').slice(-2000)}`);
-      const ready = reports.find((report) => report.type === 'ready');
-      if (!ready) throw new Error(`host ${config.hostId} not ready yet`);
-      host.url = ready.url;
-    },
-    { timeout: 45_000, interval: 50 },
-  );
   return host;
 }
 
@@ -96,7 +69,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
     const answers: Answer[] = [];
     let turn = 0;
     const balancer: ServedHandler = await serveWebHandler(async (request) => {
-      const live = hosts.filter((host) => host.url && host.child.exitCode === null && host.child.signalCode === null);
+      const live = hosts.filter((host) => host.running);
       if (live.length === 0) return new Response(null, { status: 502 });
       const host = live[(turn += 1) % live.length]!;
       const afterStopping = host.reports.some((report) => report.type === 'stopping');
@@ -226,7 +199,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
     expect(stopped?.ms).toBeLessThan(GRACE_MS + 3_000);
     expect(refusedWhileStopping.filter((answer) => answer.status < 300)).toEqual([]);
     for (const answer of refusedWhileStopping.filter((refused) => refused.status === 503)) expect(answer.retryAfter).toBe('5');
-    expect(staying.child.exitCode).toBeNull();
+    expect(staying.running).toBe(true);
     expect({ missing, extra, duplicates, storedTwice }).toEqual({ missing: 0, extra: 0, duplicates: 0, storedTwice: 0 });
     expect(created.size).toBe(sent);
   });

@@ -13,3 +13,5 @@ export type { DeliverInput, DeliverInput as GmailDeliverInput } from './gmail/in
 export type { DeliverInput as GraphDeliverInput } from './graph/index.js';
 export { recordEvents, type EventRecorder, type RecordedEvent } from './common/record-events.js';
 export { seededRandom, type SeededRandom } from './common/random.js';
+// Test hosts as child processes (scale-out and deploy tests): Node only, unused by the emulators.
+export { childHostConfig, startChildHost, type ChildHost, type StartChildHostOptions } from './common/child-host.js';
