@@ -5,12 +5,12 @@
 // Without that conversion the aborted Gmail read is recorded as a failure of the mailbox
 // (consecutiveErrors 1, lastErrorCode set, a sync.error event): this test fails.
 // Memory store, the real Gmail adapter against the emulator with every read slower than the grace.
-import { createMemoryResolver, createThreadlink, generateSealingKey, type Threadlink } from '@threadlink/core';
-import { gmailProvider } from '@threadlink/gmail';
+import { generateSealingKey, type Threadlink } from '@threadlink/core';
 import { memoryStore } from '@threadlink/storage-memory';
-import { serveWebHandler, startGmailEmulator } from '@threadlink/testing';
+import { startGmailEmulator } from '@threadlink/testing';
 import { afterEach, expect, it, vi } from 'vitest';
 import { expectedGmail } from '../src/ground-truth.js';
+import { servePushEndpoint, startGmailInstance } from '../src/infra-setup.js';
 
 const EMAIL = 'ana@acme.test';
 const GRACE_MS = 100;
@@ -25,39 +25,28 @@ it('a pull aborted by stop() is handed back as SHUTTING_DOWN: no error on the ma
   const google = await startGmailEmulator({ notificationIntervalMs: 0, pushRetry: { initialBackoffMs: 50, maxBackoffMs: 200, maxAttempts: 1_000 } });
   cleanups.push(() => google.close());
   const store = memoryStore();
-  const pushes: number[] = [];
-  let target: Threadlink | undefined;
-  const served = await serveWebHandler(async (request) => {
-    if (!target) return new Response(null, { status: 502 });
-    const response = await target.handler(request);
-    pushes.push(response.status);
-    return response;
-  });
-  cleanups.push(() => served.close());
-  const publicUrl = `${served.url}/threadlink`;
-  google.setPushEndpoint({ endpoint: `${publicUrl}/webhooks/gmail` });
+  const endpoint = await servePushEndpoint(google, cleanups);
+  const pushes = endpoint.statuses;
   google.addMailbox({ email: EMAIL });
   const sealingKeys = [{ id: 'k1', key: generateSealingKey() }];
-  const instance = async (): Promise<Threadlink> => {
-    const tl = createThreadlink({
-      store,
-      providers: [gmailProvider({ ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 } })],
-      resolver: createMemoryResolver(),
-      sealingKeys,
-      publicUrl,
-      maintenanceIntervalMs: 0,
-      shutdownGraceMs: GRACE_MS,
-      // A push taken but not yet covered by a sync is pulled by the next maintain() at once.
-      engine: { pendingPushPullMs: 0 },
-      logger: 'silent',
-    });
-    cleanups.push(() => tl.stop());
-    await tl.start();
-    return tl;
-  };
+  const instance = (): Promise<Threadlink> =>
+    startGmailInstance(
+      google,
+      {
+        store,
+        sealingKeys,
+        publicUrl: endpoint.publicUrl,
+        maintenanceIntervalMs: 0,
+        shutdownGraceMs: GRACE_MS,
+        // A push taken but not yet covered by a sync is pulled by the next maintain() at once.
+        engine: { pendingPushPullMs: 0 },
+        logger: 'silent',
+      },
+      cleanups,
+    );
 
   const first = await instance();
-  target = first;
+  endpoint.route(first);
   const user = { tenantId: 't-deploy', userId: 'user-ana' };
   const { url } = await first.connect.start({ provider: 'gmail', ...user, loginHint: EMAIL });
   const connection = await first.connect.complete(new URL(await google.authorize(url, { email: EMAIL })), user);
@@ -76,7 +65,7 @@ it('a pull aborted by stop() is handed back as SHUTTING_DOWN: no error on the ma
   const stopping = Date.now();
   await first.stop();
   const stopMs = Date.now() - stopping;
-  target = undefined;
+  endpoint.route(undefined);
 
   // What the user sees of the mailbox: healthy, no error, nothing reported to the CRM.
   const health = await first.health(connection.id, user);
@@ -88,7 +77,7 @@ it('a pull aborted by stop() is handed back as SHUTTING_DOWN: no error on the ma
   // The next instance on the same store brings the message in: the push it never covered is pulled.
   google.faults.latencyMs = 0;
   const second = await instance();
-  target = second;
+  endpoint.route(second);
   await second.maintain();
   await second.idle();
   const held = new Set(await store.listProviderMessageIds(connection.id));

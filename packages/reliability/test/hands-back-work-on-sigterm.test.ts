@@ -7,17 +7,14 @@
 // carries on. Verdict: every message stored exactly once (one `created` event across both
 // processes, no duplicate rows), nothing missing, no push answered 2xx by a stopping process.
 // Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL): skipped without them.
-import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createMemoryResolver, createThreadlink, generateSealingKey, type PublicConnection, type Threadlink } from '@threadlink/core';
-import { gmailProvider } from '@threadlink/gmail';
+import { generateSealingKey } from '@threadlink/core';
 import { bullmqQueue } from '@threadlink/queue-bullmq';
-import { postgresStore, type SqlMetadataStore } from '@threadlink/storage-postgres';
 import { type ChildHost, serveWebHandler, startChildHost, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
-import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectedGmail } from '../src/ground-truth.js';
 import type { HostConfig, HostReport } from '../src/host-process.js';
+import { connectGmailMailboxes, isolatedPostgresStore, isolatedQueueName, startGmailInstance } from '../src/infra-setup.js';
 import { seededRandom } from '../src/random.js';
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -57,8 +54,6 @@ interface Answer {
 describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Redis; set DATABASE_URL and REDIS_URL to run)', () => {
   it('the stopping process refuses pushes, hands back its jobs and exits within its grace; the other finishes: 0 lost, 0 doubled', async () => {
     const random = seededRandom(2323);
-    const queueName = `tl-sigterm-${randomUUID()}`;
-    const schema = `tl_sigterm_${randomBytes(5).toString('hex')}`;
     const google: GmailEmulator = await startGmailEmulator({
       notificationIntervalMs: 20,
       pushRetry: { initialBackoffMs: 50, maxBackoffMs: 400, maxAttempts: 1_000 },
@@ -93,36 +88,28 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
 
     // A web-only instance in the test process for the consent flow (and the schema's migration).
     const sealingKey = generateSealingKey();
-    const store: SqlMetadataStore = postgresStore({ connectionString: databaseUrl!, schema, poolConfig: { max: 4 } });
-    cleanups.push(async () => {
-      await store.sql.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await store.close();
-    });
-    cleanups.push(async () => {
-      const queue = new Queue(queueName, { connection: { url: redisUrl! } });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    });
-    const web: Threadlink = createThreadlink({
-      store,
-      providers: [gmailProvider({ ...google.providerOptions })],
-      resolver: createMemoryResolver(),
-      sealingKeys: [{ id: 'k1', key: sealingKey }],
-      publicUrl,
-      queue: bullmqQueue({ connection: redisUrl!, name: queueName }),
-      runWorker: false,
-      maintenanceIntervalMs: 0,
-      logger: 'silent',
-    });
-    cleanups.push(() => web.stop());
-    await web.start();
+    const store = isolatedPostgresStore(databaseUrl!, { prefix: 'tl_sigterm', poolMax: 4 }, cleanups);
+    const queueName = isolatedQueueName(redisUrl!, 'tl-sigterm', cleanups);
+    const web = await startGmailInstance(
+      google,
+      {
+        store,
+        sealingKeys: [{ id: 'k1', key: sealingKey }],
+        publicUrl,
+        queue: bullmqQueue({ connection: redisUrl!, name: queueName }),
+        runWorker: false,
+        maintenanceIntervalMs: 0,
+        logger: 'silent',
+      },
+      cleanups,
+    );
 
     const hostConfig = (hostId: string): HostConfig => ({
       hostId,
       redisUrl: redisUrl!,
       queueName,
       databaseUrl: databaseUrl!,
-      schema,
+      schema: store.schema,
       sealingKey,
       publicUrl,
       provider: { ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 } },
@@ -130,13 +117,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
     });
     const [leaving, staying] = await Promise.all([startHost(hostConfig('leaving')), startHost(hostConfig('staying'))]);
 
-    for (const email of MAILBOXES) google.addMailbox({ email });
-    const connections: PublicConnection[] = [];
-    for (const email of MAILBOXES) {
-      const user = { tenantId: 't-deploy', userId: `user-${email.split('@')[0]}` };
-      const { url } = await web.connect.start({ provider: 'gmail', ...user, loginHint: email });
-      connections.push(await web.connect.complete(new URL(await google.authorize(url, { email })), user));
-    }
+    const connections = await connectGmailMailboxes(web, google, MAILBOXES, 't-deploy');
     await web.idle();
 
     // Load: every Gmail read is slow, so both processes hold jobs when the signal lands.
@@ -177,7 +158,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
       for (const id of held) if (!expected.has(id)) extra += 1;
     }
     const duplicateRows = await store.sql.query(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM "${schema}".messages GROUP BY connection_id, provider_message_id HAVING count(*) > 1) d`,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM "${store.schema}".messages GROUP BY connection_id, provider_message_id HAVING count(*) > 1) d`,
     );
     const duplicates = Number(duplicateRows.rows[0]?.n);
     const created = new Map<string, number>();
