@@ -13,7 +13,8 @@ import { createMemoryResolver, createThreadlink, type MailProvider } from '@thre
 import { gmailProvider, type GmailProviderOptions } from '@threadlink/gmail';
 import { bullmqQueue } from '@threadlink/queue-bullmq';
 import { postgresStore } from '@threadlink/storage-postgres';
-import { childHostConfig, serveWebHandler } from '@threadlink/testing';
+import { serveWebHandler } from '@threadlink/testing';
+import { childHostConfig } from '@threadlink/testing/child-host';
 
 export interface HostConfig {
   hostId: string;

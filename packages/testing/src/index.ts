@@ -14,4 +14,4 @@ export type { DeliverInput as GraphDeliverInput } from './graph/index.js';
 export { recordEvents, type EventRecorder, type RecordedEvent } from './common/record-events.js';
 export { seededRandom, type SeededRandom } from './common/random.js';
 // Test hosts as child processes (scale-out and deploy tests): Node only, unused by the emulators.
-export { childHostConfig, startChildHost, type ChildHost, type StartChildHostOptions } from './common/child-host.js';
+export { childHostConfig, startChildHost, type ChildHost, type StartChildHostOptions } from './child-host.js';

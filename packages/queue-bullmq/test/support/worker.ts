@@ -14,7 +14,7 @@
 import { createThreadlink, type MailProvider, type MetadataStore, type RecordResolver } from '@threadlink/core';
 import { gmailProvider, type GmailProviderOptions } from '@threadlink/gmail';
 import { postgresStore } from '@threadlink/storage-postgres';
-import { childHostConfig } from '@threadlink/testing';
+import { childHostConfig } from '@threadlink/testing/child-host';
 import { bullmqQueue } from '../../src/index.js';
 
 export interface WorkerConfig {
