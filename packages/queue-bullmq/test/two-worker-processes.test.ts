@@ -2,14 +2,13 @@
 // worker PROCESSES sharing one BullMQ queue on the real Redis and one store schema on the real
 // PostgreSQL, with the real Gmail adapter against the Gmail + Pub/Sub emulator. The emulator's
 // pushes reach the web instance over HTTP; it only enqueues, and the workers pull and store.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createThreadlink, generateSealingKey, type PublicConnection, type RecordResolver, type Threadlink } from '@threadlink/core';
 import { mapWithConcurrency } from '@threadlink/core/provider';
 import { gmailProvider } from '@threadlink/gmail';
 import { postgresStore, type SqlMetadataStore } from '@threadlink/storage-postgres';
-import { serveWebHandler, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
+import { type ChildHost, serveWebHandler, startChildHost, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -41,17 +40,8 @@ const resolver: RecordResolver = {
   },
 };
 
-interface WorkerHandle {
-  id: string;
-  child: ChildProcess;
-  reports: WorkerReport[];
-  stderr: string[];
-  exited: Promise<number | null>;
-  killedAt: number | null;
-  send(order: WorkerOrder): void;
-  /** Resolves once the reports satisfy `done`; fails when the worker exits first or time runs out. */
-  until(what: string, done: (reports: WorkerReport[]) => boolean, timeoutMs: number): Promise<void>;
-}
+/** A worker process; `killedAt` is stamped by the test that SIGKILLs it. */
+type WorkerHandle = ChildHost<WorkerReport, WorkerOrder> & { killedAt: number | null };
 
 interface Scenario {
   google: GmailEmulator;
@@ -70,69 +60,21 @@ const children: WorkerHandle[] = [];
 
 afterEach(async () => {
   // Children first: a worker still pulling would race the schema drop and the queue wipe.
-  await Promise.all(children.splice(0).map((worker) => killWorker(worker)));
+  await Promise.all(children.splice(0).map((worker) => worker.kill()));
   while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => console.warn('cleanup failed', error));
 }, 30_000);
 
-async function killWorker(worker: WorkerHandle): Promise<void> {
-  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
-  await worker.exited;
-}
-
-function startWorker(config: WorkerConfig): Promise<WorkerHandle> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', workerPath], {
-    // `--import tsx` resolves from the working directory: tsx lives in the root node_modules.
-    cwd: repoRoot,
-    env: { ...process.env, THREADLINK_WORKER: JSON.stringify(config) },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  const reports: WorkerReport[] = [];
-  const stderr: string[] = [];
-  const listeners = new Set<() => void>();
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  child.on('message', (message: WorkerReport) => {
-    reports.push(message);
-    for (const listener of listeners) listener();
-  });
-  // 'close' (not 'exit'): it comes after the IPC channel is drained, so every report is in.
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('close', (code) => {
-      for (const listener of listeners) listener();
-      resolve(code);
-    }),
-  );
-  const handle: WorkerHandle = {
+async function startWorker(config: WorkerConfig): Promise<WorkerHandle> {
+  const host = await startChildHost<WorkerReport, WorkerOrder>({
     id: config.workerId,
-    child,
-    reports,
-    stderr,
-    exited,
-    killedAt: null,
-    send: (order) => void child.send(order),
-    until: (what, done, timeoutMs) =>
-      new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (done(reports)) finish();
-          else if (child.exitCode !== null || child.signalCode !== null)
-            finish(new Error(`worker ${config.workerId} exited before ${what}: ${stderr.join('').slice(-2000)}`));
-        };
-        const timer = setTimeout(
-          () => finish(new Error(`worker ${config.workerId}: no ${what} within ${timeoutMs} ms; stderr: ${stderr.join('').slice(-2000)}`)),
-          timeoutMs,
-        );
-        const finish = (error?: Error): void => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          if (error) reject(error);
-          else resolve();
-        };
-        listeners.add(check);
-        check();
-      }),
-  };
+    script: workerPath,
+    cwd: repoRoot,
+    envName: 'THREADLINK_WORKER',
+    config,
+  });
+  const handle = Object.assign(host, { killedAt: null as number | null });
   children.push(handle);
-  // Starting tsx on the workspace sources takes a few seconds on a small CI machine.
-  return handle.until('ready', (seen) => seen.some((report) => report.type === 'ready'), 45_000).then(() => handle);
+  return handle;
 }
 
 async function startScenario(options: { leaseTtlMs: number; lockDurationMs: number; stalledIntervalMs: number }): Promise<Scenario> {
@@ -342,7 +284,7 @@ describe.skipIf(missing.length > 0)('two worker processes on one BullMQ queue an
 
     // Graceful shutdown: both drain and exit 0 (and every report is in).
     for (const worker of scenario.workers) worker.send({ type: 'stop' });
-    expect(await Promise.all(scenario.workers.map((worker) => worker.exited))).toEqual([0, 0]);
+    expect(await Promise.all(scenario.workers.map(async (worker) => (await worker.exit).code))).toEqual([0, 0]);
     expect(overlaps(leaseIntervals(scenario.workers))).toEqual([]);
   }, 120_000);
 
@@ -380,13 +322,13 @@ describe.skipIf(missing.length > 0)('two worker processes on one BullMQ queue an
     await victim.until('three held jobs', (reports) => heldCount(reports) >= 3, 500).catch(() => undefined);
     victim.child.kill('SIGKILL');
     victim.killedAt = Date.now();
-    await victim.exited;
+    await victim.exit;
     const survivorStoredAtKill = stored(survivor).length;
     await delivering;
     await scenario.deliver(after);
     await scenario.settle();
     survivor.send({ type: 'stop' });
-    expect(await survivor.exited).toBe(0);
+    expect((await survivor.exit).code).toBe(0);
     const heldConnections = new Set(victim.reports.flatMap((report) => (report.type === 'held' ? [report.connectionId] : [])));
 
     await expectExactlyOnce(scenario, connections);

@@ -14,6 +14,7 @@ import { gmailProvider, type GmailProviderOptions } from '@threadlink/gmail';
 import { bullmqQueue } from '@threadlink/queue-bullmq';
 import { postgresStore } from '@threadlink/storage-postgres';
 import { serveWebHandler } from '@threadlink/testing';
+import { childHostConfig } from '@threadlink/testing/child-host';
 
 export interface HostConfig {
   hostId: string;
@@ -34,16 +35,11 @@ export type HostReport =
   | { type: 'aborted'; hostId: string; connectionId: string }
   | { type: 'stopped'; hostId: string; ms: number };
 
-const configText = process.env.THREADLINK_HOST;
-if (!configText || !process.send) {
-  console.error('host-process.ts is started by the reliability deploy tests (THREADLINK_HOST env and an IPC channel)');
-  process.exit(2);
-}
-const config = JSON.parse(configText) as HostConfig;
+const { config, report } = childHostConfig<HostConfig, HostReport>(
+  'THREADLINK_HOST',
+  'host-process.ts is started by the reliability deploy tests (THREADLINK_HOST env and an IPC channel)',
+);
 const { hostId } = config;
-const report = (message: HostReport): void => {
-  if (process.connected) process.send?.(message);
-};
 
 let stopping = false;
 const gmail = gmailProvider(config.provider);
@@ -91,8 +87,6 @@ process.once('SIGTERM', () => {
     process.exit(0);
   })();
 });
-// An orphan (the test process died) must not keep pulling jobs from the shared queue.
-process.on('disconnect', () => process.exit(1));
 
 await tl.start();
 report({ type: 'ready', hostId, url: served.url });

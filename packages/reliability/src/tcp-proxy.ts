@@ -1,7 +1,7 @@
 // A TCP proxy between a store and PostgreSQL, so a test can "stop the database server" without
-// stopping the shared one: cut() destroys every open connection and refuses new ones (as a dead
-// server or a failover does: ECONNRESET on the pool's clients, ECONNREFUSED on reconnect), restore()
-// accepts again on the same port.
+// stopping the shared one: cut() destroys every open connection and stops listening (as a stopped
+// server does: the pool's clients lose their sockets, and a reconnect meets ECONNREFUSED, a socket
+// error code rather than a SQLSTATE); restore() listens again on the same port.
 import net from 'node:net';
 
 export interface TcpProxy {
@@ -9,7 +9,7 @@ export interface TcpProxy {
   /** Connections accepted so far (the pool reconnecting shows here). */
   readonly accepted: number;
   cut(): void;
-  restore(): void;
+  restore(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,16 +46,18 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     cut() {
       down = true;
+      server.close();
       for (const socket of open) socket.destroy();
       open.clear();
     },
-    restore() {
+    async restore() {
       down = false;
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     },
     async close() {
       down = true;
       for (const socket of open) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

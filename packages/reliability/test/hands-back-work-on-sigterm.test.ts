@@ -7,18 +7,14 @@
 // carries on. Verdict: every message stored exactly once (one `created` event across both
 // processes, no duplicate rows), nothing missing, no push answered 2xx by a stopping process.
 // Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL): skipped without them.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createMemoryResolver, createThreadlink, generateSealingKey, type PublicConnection, type Threadlink } from '@threadlink/core';
-import { gmailProvider } from '@threadlink/gmail';
+import { generateSealingKey } from '@threadlink/core';
 import { bullmqQueue } from '@threadlink/queue-bullmq';
-import { postgresStore, type SqlMetadataStore } from '@threadlink/storage-postgres';
-import { serveWebHandler, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
-import { Queue } from 'bullmq';
+import { type ChildHost, serveWebHandler, startChildHost, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectedGmail } from '../src/ground-truth.js';
 import type { HostConfig, HostReport } from '../src/host-process.js';
+import { connectGmailMailboxes, isolatedPostgresStore, isolatedQueueName, startGmailInstance } from '../src/infra-setup.js';
 import { seededRandom } from '../src/random.js';
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -30,46 +26,20 @@ const MAILBOXES = Array.from({ length: 6 }, (_, index) => `user${index}@acme.tes
 const GRACE_MS = 300;
 const GMAIL_LATENCY_MS = 400;
 
-interface Host {
-  id: string;
-  child: ChildProcess;
-  url: string;
-  reports: HostReport[];
-  stderr: string[];
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Host = ChildHost<HostReport> & { url: string };
 
 const cleanups: Array<() => Promise<void>> = [];
 const hosts: Host[] = [];
 afterEach(async () => {
-  for (const host of hosts.splice(0)) if (host.child.exitCode === null && host.child.signalCode === null) host.child.kill('SIGKILL');
+  await Promise.all(hosts.splice(0).map((host) => host.kill()));
   while (cleanups.length > 0) await cleanups.pop()!().catch((error: unknown) => console.warn('cleanup failed', error));
 }, 30_000);
 
 async function startHost(config: HostConfig): Promise<Host> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', hostPath], {
-    cwd: repoRoot,
-    env: { ...process.env, THREADLINK_HOST: JSON.stringify(config) },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  const reports: HostReport[] = [];
-  const stderr: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
-  child.on('message', (message: HostReport) => reports.push(message));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  );
-  const host: Host = { id: config.hostId, child, url: '', reports, stderr, exit };
+  const child = await startChildHost<HostReport>({ id: config.hostId, script: hostPath, cwd: repoRoot, envName: 'THREADLINK_HOST', config });
+  const ready = child.reports.find((report): report is Extract<HostReport, { type: 'ready' }> => report.type === 'ready')!;
+  const host = Object.assign(child, { url: ready.url });
   hosts.push(host);
-  await vi.waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`host ${config.hostId} exited: ${stderr.join('').slice(-2000)}`);
-      const ready = reports.find((report) => report.type === 'ready');
-      if (!ready) throw new Error(`host ${config.hostId} not ready yet`);
-      host.url = ready.url;
-    },
-    { timeout: 45_000, interval: 50 },
-  );
   return host;
 }
 
@@ -84,8 +54,6 @@ interface Answer {
 describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Redis; set DATABASE_URL and REDIS_URL to run)', () => {
   it('the stopping process refuses pushes, hands back its jobs and exits within its grace; the other finishes: 0 lost, 0 doubled', async () => {
     const random = seededRandom(2323);
-    const queueName = `tl-sigterm-${randomUUID()}`;
-    const schema = `tl_sigterm_${randomBytes(5).toString('hex')}`;
     const google: GmailEmulator = await startGmailEmulator({
       notificationIntervalMs: 20,
       pushRetry: { initialBackoffMs: 50, maxBackoffMs: 400, maxAttempts: 1_000 },
@@ -96,7 +64,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
     const answers: Answer[] = [];
     let turn = 0;
     const balancer: ServedHandler = await serveWebHandler(async (request) => {
-      const live = hosts.filter((host) => host.url && host.child.exitCode === null && host.child.signalCode === null);
+      const live = hosts.filter((host) => host.running);
       if (live.length === 0) return new Response(null, { status: 502 });
       const host = live[(turn += 1) % live.length]!;
       const afterStopping = host.reports.some((report) => report.type === 'stopping');
@@ -120,36 +88,28 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
 
     // A web-only instance in the test process for the consent flow (and the schema's migration).
     const sealingKey = generateSealingKey();
-    const store: SqlMetadataStore = postgresStore({ connectionString: databaseUrl!, schema, poolConfig: { max: 4 } });
-    cleanups.push(async () => {
-      await store.sql.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await store.close();
-    });
-    cleanups.push(async () => {
-      const queue = new Queue(queueName, { connection: { url: redisUrl! } });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    });
-    const web: Threadlink = createThreadlink({
-      store,
-      providers: [gmailProvider({ ...google.providerOptions })],
-      resolver: createMemoryResolver(),
-      sealingKeys: [{ id: 'k1', key: sealingKey }],
-      publicUrl,
-      queue: bullmqQueue({ connection: redisUrl!, name: queueName }),
-      runWorker: false,
-      maintenanceIntervalMs: 0,
-      logger: 'silent',
-    });
-    cleanups.push(() => web.stop());
-    await web.start();
+    const store = isolatedPostgresStore(databaseUrl!, { prefix: 'tl_sigterm', poolMax: 4 }, cleanups);
+    const queueName = isolatedQueueName(redisUrl!, 'tl-sigterm', cleanups);
+    const web = await startGmailInstance(
+      google,
+      {
+        store,
+        sealingKeys: [{ id: 'k1', key: sealingKey }],
+        publicUrl,
+        queue: bullmqQueue({ connection: redisUrl!, name: queueName }),
+        runWorker: false,
+        maintenanceIntervalMs: 0,
+        logger: 'silent',
+      },
+      cleanups,
+    );
 
     const hostConfig = (hostId: string): HostConfig => ({
       hostId,
       redisUrl: redisUrl!,
       queueName,
       databaseUrl: databaseUrl!,
-      schema,
+      schema: store.schema,
       sealingKey,
       publicUrl,
       provider: { ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 } },
@@ -157,13 +117,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
     });
     const [leaving, staying] = await Promise.all([startHost(hostConfig('leaving')), startHost(hostConfig('staying'))]);
 
-    for (const email of MAILBOXES) google.addMailbox({ email });
-    const connections: PublicConnection[] = [];
-    for (const email of MAILBOXES) {
-      const user = { tenantId: 't-deploy', userId: `user-${email.split('@')[0]}` };
-      const { url } = await web.connect.start({ provider: 'gmail', ...user, loginHint: email });
-      connections.push(await web.connect.complete(new URL(await google.authorize(url, { email })), user));
-    }
+    const connections = await connectGmailMailboxes(web, google, MAILBOXES, 't-deploy');
     await web.idle();
 
     // Load: every Gmail read is slow, so both processes hold jobs when the signal lands.
@@ -204,7 +158,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
       for (const id of held) if (!expected.has(id)) extra += 1;
     }
     const duplicateRows = await store.sql.query(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM "${schema}".messages GROUP BY connection_id, provider_message_id HAVING count(*) > 1) d`,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM "${store.schema}".messages GROUP BY connection_id, provider_message_id HAVING count(*) > 1) d`,
     );
     const duplicates = Number(duplicateRows.rows[0]?.n);
     const created = new Map<string, number>();
@@ -226,7 +180,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
     expect(stopped?.ms).toBeLessThan(GRACE_MS + 3_000);
     expect(refusedWhileStopping.filter((answer) => answer.status < 300)).toEqual([]);
     for (const answer of refusedWhileStopping.filter((refused) => refused.status === 503)) expect(answer.retryAfter).toBe('5');
-    expect(staying.child.exitCode).toBeNull();
+    expect(staying.running).toBe(true);
     expect({ missing, extra, duplicates, storedTwice }).toEqual({ missing: 0, extra: 0, duplicates: 0, storedTwice: 0 });
     expect(created.size).toBe(sent);
   });

@@ -8,14 +8,11 @@
 // Verdict: 0 missing, 0 extra, 0 duplicate rows, and no message created twice (the store never
 // processed one twice, though the job that was active when Redis died still ran to its end).
 // Needs PostgreSQL (DATABASE_URL) and the redis-server binary: skipped without them.
-import { randomBytes } from 'node:crypto';
-import { createMemoryResolver, createThreadlink, generateSealingKey, type PublicConnection } from '@threadlink/core';
-import { gmailProvider } from '@threadlink/gmail';
 import { bullmqQueue } from '@threadlink/queue-bullmq';
-import { postgresStore } from '@threadlink/storage-postgres';
-import { serveWebHandler, startGmailEmulator } from '@threadlink/testing';
+import { startGmailEmulator } from '@threadlink/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { expectedGmail } from '../src/ground-truth.js';
+import { connectGmailMailboxes, isolatedPostgresStore, servePushEndpoint, startGmailInstance, uniqueName } from '../src/infra-setup.js';
 import { redisServerAvailable, startPrivateRedis } from '../src/redis-server.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
@@ -35,49 +32,29 @@ describe.skipIf(!DATABASE_URL || !hasRedis)('Redis restarted without persistence
     cleanups.push(() => redis.close());
     const google = await startGmailEmulator({ notificationIntervalMs: 0, pushRetry: { initialBackoffMs: 50, maxBackoffMs: 400, maxAttempts: 1_000 } });
     cleanups.push(() => google.close());
-    const schema = `tl_redis_${randomBytes(5).toString('hex')}`;
-    const store = postgresStore({ connectionString: DATABASE_URL!, schema, poolConfig: { max: 6 } });
-    cleanups.push(async () => {
-      await store.sql.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await store.close();
-    });
-    const answers: number[] = [];
-    let handler: ((request: Request) => Promise<Response>) | undefined;
-    const served = await serveWebHandler(async (request) => {
-      const response = await handler!(request);
-      answers.push(response.status);
-      return response;
-    });
-    cleanups.push(() => served.close());
-    const publicUrl = `${served.url}/threadlink`;
-    google.setPushEndpoint({ endpoint: `${publicUrl}/webhooks/gmail` });
-    const tl = createThreadlink({
-      store,
-      providers: [gmailProvider({ ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 } })],
-      resolver: createMemoryResolver(),
-      sealingKeys: [{ id: 'k1', key: generateSealingKey() }],
-      publicUrl,
-      queue: bullmqQueue({ connection: redis.url, name: `tl-redis-${randomBytes(4).toString('hex')}`, backoff: { baseMs: 50, maxMs: 400 } }),
-      engine: { concurrency: 2, pendingPushPullMs: PENDING_PUSH_PULL_MS },
-      maintenanceIntervalMs: 0,
-      shutdownGraceMs: 1_000,
-      logger: 'silent',
-    });
-    handler = tl.handler;
-    cleanups.push(() => tl.stop());
-    await tl.start();
+    const store = isolatedPostgresStore(DATABASE_URL!, { prefix: 'tl_redis', poolMax: 6 }, cleanups);
+    const endpoint = await servePushEndpoint(google, cleanups);
+    const answers = endpoint.statuses;
+    const tl = await startGmailInstance(
+      google,
+      {
+        store,
+        publicUrl: endpoint.publicUrl,
+        queue: bullmqQueue({ connection: redis.url, name: uniqueName('tl-redis-'), backoff: { baseMs: 50, maxMs: 400 } }),
+        engine: { concurrency: 2, pendingPushPullMs: PENDING_PUSH_PULL_MS },
+        maintenanceIntervalMs: 0,
+        shutdownGraceMs: 1_000,
+        logger: 'silent',
+      },
+      cleanups,
+    );
+    endpoint.route(tl);
     const created = new Map<string, number>();
     tl.on('message.synced', ({ message, created: isNew }) => {
       if (isNew) created.set(message.id, (created.get(message.id) ?? 0) + 1);
     });
 
-    for (const email of MAILBOXES) google.addMailbox({ email });
-    const connections: PublicConnection[] = [];
-    for (const email of MAILBOXES) {
-      const user = { tenantId: 't-redis', userId: `user-${email.split('@')[0]}` };
-      const { url } = await tl.connect.start({ provider: 'gmail', ...user, loginHint: email });
-      connections.push(await tl.connect.complete(new URL(await google.authorize(url, { email })), user));
-    }
+    const connections = await connectGmailMailboxes(tl, google, MAILBOXES, 't-redis');
     await tl.idle();
     await google.flushNotifications();
     await tl.idle();
@@ -119,7 +96,7 @@ describe.skipIf(!DATABASE_URL || !hasRedis)('Redis restarted without persistence
     const recoveredAfterMs = Date.now() - restartedAt;
     const final = await verdict();
     const duplicates = await store.sql.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM "${schema}".messages GROUP BY connection_id, provider_message_id HAVING count(*) > 1) d`,
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM "${store.schema}".messages GROUP BY connection_id, provider_message_id HAVING count(*) > 1) d`,
     );
     const storedTwice = [...created.values()].filter((count) => count > 1).length;
     console.log(

@@ -7,7 +7,16 @@
 //     takes the redelivery.
 // Memory store and the real Gmail adapter against the emulator; the safety net never runs here,
 // so only the redelivery can bring the message in.
-import { createMemoryResolver, createThreadlink, generateSealingKey, inProcessQueue, type JobQueue, type Threadlink, ThreadlinkError } from '@threadlink/core';
+import {
+  createMemoryResolver,
+  createThreadlink,
+  generateSealingKey,
+  inProcessQueue,
+  type JobQueue,
+  type MetadataStore,
+  type Threadlink,
+  ThreadlinkError,
+} from '@threadlink/core';
 import { gmailProvider } from '@threadlink/gmail';
 import { memoryStore } from '@threadlink/storage-memory';
 import { serveWebHandler, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
@@ -25,7 +34,7 @@ interface Setup {
   store: ReturnType<typeof memoryStore>;
   answers: Array<{ status: number; retryAfter: string | null; code: string | null }>;
   route(tl: Threadlink | undefined): void;
-  instance(queue: JobQueue): Promise<Threadlink>;
+  instance(queue: JobQueue, store?: MetadataStore): Promise<Threadlink>;
 }
 
 async function setup(): Promise<Setup> {
@@ -53,9 +62,9 @@ async function setup(): Promise<Setup> {
     route: (tl) => {
       target = tl;
     },
-    async instance(queue) {
+    async instance(queue, instanceStore = store) {
       const tl = createThreadlink({
-        store,
+        store: instanceStore,
         queue,
         providers: [gmailProvider({ ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 } })],
         resolver: createMemoryResolver(),
@@ -132,6 +141,47 @@ describe('a push the instance cannot hand on', () => {
     await stopping;
     expect(s.answers[0]).toEqual({ status: 503, retryAfter: '5', code: 'SHUTTING_DOWN' });
     expect(s.answers.filter((answer) => answer.status < 300)).toEqual([]);
+
+    const second = await s.instance(inProcessQueue({ backoff: { baseMs: 5, maxMs: 50 } }));
+    s.route(second);
+    await s.google.flushNotifications();
+    await second.idle();
+    expect(await synced(s, connection.id)).toEqual({ missing: 0, stored: 1 });
+  });
+
+  it('in-process queue: a push already past the stopping check when stop() closes the queue gets 503, not 202', async () => {
+    // The push is verified (its connection looked up) while stop() runs: the stopping check at the
+    // door saw a running instance, so only the closed queue's throw stands between it and a 202
+    // for work nothing will ever pull. Without that throw this test sees 202 and a missing message.
+    const s = await setup();
+    let gate: { reached: () => void; open: Promise<void> } | undefined;
+    const gated: MetadataStore = {
+      ...s.store,
+      async listConnections(filter) {
+        if (gate && filter.accountEmail) {
+          gate.reached();
+          await gate.open;
+        }
+        return s.store.listConnections(filter);
+      },
+    };
+    const first = await s.instance(inProcessQueue({ backoff: { baseMs: 5, maxMs: 50 } }), gated);
+    s.route(first);
+    const connection = await connect(s, first);
+
+    let reached!: () => void;
+    const atGate = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let open!: () => void;
+    gate = { reached, open: new Promise<void>((resolve) => (open = resolve)) };
+    await s.google.deliver({ from: 'buyer@bigco.test', to: EMAIL, subject: 'Verified while the instance stops', text: 'hello' });
+    await atGate;
+    await first.stop();
+    open();
+    await vi.waitFor(() => expect(s.answers.length).toBeGreaterThanOrEqual(1), { timeout: 10_000, interval: 10 });
+    gate = undefined;
+    expect(s.answers[0]).toEqual({ status: 503, retryAfter: '5', code: 'SHUTTING_DOWN' });
 
     const second = await s.instance(inProcessQueue({ backoff: { baseMs: 5, maxMs: 50 } }));
     s.route(second);

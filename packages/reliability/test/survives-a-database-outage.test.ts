@@ -74,7 +74,7 @@ describe.skipIf(!DATABASE_URL)('a database outage (PostgreSQL; set DATABASE_URL 
     );
 
     // 3. Back: the pool reconnects on its own; redelivered pushes pull what arrived meanwhile.
-    d.proxy.restore();
+    await d.proxy.restore();
     d.phase = 'recovered';
     await vi.waitFor(async () => expect((await tl.health.instance({ tenantId: d.tenantId, as: 'admin' })).status).toBe('ok'), {
       timeout: 10_000,

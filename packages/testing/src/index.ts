@@ -15,3 +15,5 @@ export { recordEvents, type EventRecorder, type RecordedEvent } from './common/r
 export { seededRandom, type SeededRandom } from './common/random.js';
 export { consumeMeasured, memoryMeter, type MemoryMeter } from './common/memory.js';
 export { generatedStream, type GeneratedStream } from './common/byte-streams.js';
+// Test hosts as child processes (scale-out and deploy tests): Node only, unused by the emulators.
+export { childHostConfig, startChildHost, type ChildHost, type StartChildHostOptions } from './child-host.js';

@@ -42,7 +42,8 @@ it('shows packages/integration/test/testing/readme-example.test.ts verbatim as i
 
 it('names every export of every entry', () => {
   const entries = exportedNames();
-  expect([...entries.keys()].sort()).toEqual(['.', './conformance', './provider-conformance']);
+  expect([...entries.keys()].sort()).toEqual(['.', './child-host', './conformance', './provider-conformance']);
+  expect(entries.get('./child-host')).toContain('childHostConfig');
   expect(entries.get('.')).toContain('startGmailEmulator');
   expect(entries.get('./conformance')).toContain('runStoreConformance');
   expect(entries.get('./conformance')).toContain('runQueueConformance');

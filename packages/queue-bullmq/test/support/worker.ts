@@ -14,6 +14,7 @@
 import { createThreadlink, type MailProvider, type MetadataStore, type RecordResolver } from '@threadlink/core';
 import { gmailProvider, type GmailProviderOptions } from '@threadlink/gmail';
 import { postgresStore } from '@threadlink/storage-postgres';
+import { childHostConfig } from '@threadlink/testing/child-host';
 import { bullmqQueue } from '../../src/index.js';
 
 export interface WorkerConfig {
@@ -43,18 +44,11 @@ export type WorkerOrder = { type: 'hold' } | { type: 'stop' };
 
 const LEASE_PREFIX = 'connection:';
 
-const configText = process.env.THREADLINK_WORKER;
-if (!configText || !process.send) {
-  console.error('worker.ts is started by two-worker-processes.test.ts (THREADLINK_WORKER env and an IPC channel)');
-  process.exit(2);
-}
-const config = JSON.parse(configText) as WorkerConfig;
+const { config, report } = childHostConfig<WorkerConfig, WorkerReport>(
+  'THREADLINK_WORKER',
+  'worker.ts is started by two-worker-processes.test.ts (THREADLINK_WORKER env and an IPC channel)',
+);
 const { workerId } = config;
-
-const report = (message: WorkerReport): void => {
-  // The parent may already be gone (test torn down); a report nobody reads is not an error.
-  if (process.connected) process.send?.(message);
-};
 
 const resolver: RecordResolver = {
   async contactsByEmail() {
@@ -127,8 +121,6 @@ process.on('message', (order: WorkerOrder) => {
     })();
   }
 });
-// An orphan (the test process died) must not keep pulling jobs from the shared queue.
-process.on('disconnect', () => process.exit(1));
 
 await tl.start();
 report({ type: 'ready', workerId });
