@@ -3,6 +3,7 @@
 // fetched when a message is opened and kept only in that iframe (no storage, no cache).
 import { draftInto, setUpPeople } from './assist.js';
 import { PLAIN_ERRORS, plainError } from './errors.js';
+import { setUpOrganizations } from './org.js';
 import { avatarColour, duration, formatDate, initials, relativeTime } from './format.js';
 
 const PROVIDER_NAMES = { gmail: 'Gmail', outlook: 'Outlook' };
@@ -197,12 +198,15 @@ function refreshRelativeTimes() {
 // ---------------------------------------------------------------------------------------------
 // Connections
 
+/** After the address of an organization's mailbox on a thread row: whose mail it is. */
+const MAILBOX_KINDS = { shared: ' · shared mailbox', user: ' · organization' };
 const HEALTH_NAMES = { healthy: 'Healthy', degraded: 'Degraded', stalled: 'Stalled', needs_reauth: 'Needs re-auth' };
 
 function renderConnections() {
   const list = document.getElementById('connections');
   const connected = new Set();
-  const items = state.connections.map((connection) => {
+  // An organization's mailboxes are listed in its roll-up (org.js), not among the user's own.
+  const items = state.connections.filter((connection) => !connection.orgId).map((connection) => {
     if (connection.status !== 'disconnected') connected.add(connection.provider);
     const provider = PROVIDER_NAMES[connection.provider] ?? connection.provider;
     const backfill = connection.backfill;
@@ -279,7 +283,7 @@ async function loadConnections() {
   const { connections } = await api('/connections');
   state.connections = connections;
   renderConnections();
-  await loadExclusions();
+  await Promise.all([loadExclusions(), organizations?.refresh()]);
 }
 
 async function connect(provider) {
@@ -727,7 +731,7 @@ function updateThreadNode(node, thread, { initial }) {
   direction.className = `direction direction-${newest?.direction ?? 'inbound'}`;
   const connection = state.connections.find((candidate) => candidate.id === newest?.connectionId);
   node.querySelector('.thread-mailbox').textContent =
-    `${PROVIDER_NAMES[newest?.provider] ?? newest?.provider ?? ''}${connection ? ` · ${connection.accountEmail}` : ''}`;
+    `${PROVIDER_NAMES[newest?.provider] ?? newest?.provider ?? ''}${connection ? ` · ${connection.accountEmail}${MAILBOX_KINDS[connection.mailboxKind] ?? ''}` : ''}`;
   node.querySelector('.thread-time-slot').replaceChildren(timeElement(thread.lastActivityAt, 'thread-time'));
 
   const list = node.querySelector('.messages');
@@ -1205,6 +1209,9 @@ function scheduleRefresh() {
   refreshTimer = setTimeout(() => void refreshTimeline(), 200);
 }
 
+/** "Your organization" (org.js), set up in start(). */
+let organizations = null;
+
 /** "People you email who are not in the CRM" (assist.js), set up in start(). */
 let people = null;
 let peopleTimer = null;
@@ -1417,6 +1424,18 @@ async function start() {
     },
   });
   void people.refresh();
+  organizations = setUpOrganizations({
+    api,
+    h,
+    announce,
+    showError,
+    notice,
+    onChange: async () => {
+      await loadConnections();
+      await refreshTimeline();
+    },
+  });
+  organizations.show({ providers: session.providers, demo: session.mode === 'demo' ? (await api('/demo/organization')).gmail : null });
   await loadConnections();
   // A grant that died while nobody was looking (a restart, a password change) is said once, in words.
   for (const connection of state.connections.filter((candidate) => candidate.status === 'needs_reauth'))

@@ -1,0 +1,51 @@
+// What the browser tests ask of the page: a thread row by subject, a full-page screenshot, and
+// the layout check (overlapping columns, anything past a column's edge, sideways scrolling).
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { SCREENSHOT_DIRECTORY } from './browser.js';
+
+export const thread = (page: Page, subject: string): Locator =>
+  page.locator('#threads .thread').filter({ has: page.locator('.thread-subject', { hasText: subject }) });
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOT_DIRECTORY, `${name}.png`), fullPage: true });
+}
+
+/**
+ * What is wrong with the layout: side-by-side columns whose boxes overlap, anything inside a
+ * column reaching past its edges (an unbreakable address does that), and sideways scrolling.
+ */
+export function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const name = (element: Element): string =>
+      `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${element.classList.length ? `.${[...element.classList].join('.')}` : ''}`;
+    const columns = ['.records-nav', '.details-column', '.mail-panel'].map((selector) => document.querySelector(selector)!);
+    for (let first = 0; first < columns.length; first++) {
+      for (let second = first + 1; second < columns.length; second++) {
+        const a = columns[first]!.getBoundingClientRect();
+        const b = columns[second]!.getBoundingClientRect();
+        const overlapX = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const overlapY = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (overlapX > 0.5 && overlapY > 0.5)
+          problems.push(`${name(columns[first]!)} overlaps ${name(columns[second]!)} by ${Math.round(overlapX)}×${Math.round(overlapY)} px`);
+      }
+    }
+    for (const column of columns) {
+      const box = column.getBoundingClientRect();
+      for (const element of column.querySelectorAll('*')) {
+        if (element.closest('[hidden], .visually-hidden, .popover')) continue;
+        const rect = element.getBoundingClientRect();
+        if (rect.width === 0 && rect.height === 0) continue;
+        if (rect.right > box.right + 1 || rect.left < box.left - 1) {
+          problems.push(
+            `${name(element)} spans ${Math.round(rect.left)}–${Math.round(rect.right)} px outside ${name(column)} (${Math.round(box.left)}–${Math.round(box.right)} px)`,
+          );
+        }
+      }
+    }
+    if (document.documentElement.scrollWidth > window.innerWidth)
+      problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} > ${window.innerWidth} px)`);
+    return problems;
+  });
+}
