@@ -60,6 +60,11 @@ describe.skipIf(!availability.run)('Connect your organization (Google Workspace)
     expect(await panel.getByLabel('Primary domain').inputValue()).toBe('acme.example');
     expect(await panel.getByLabel('Admin email').inputValue()).toBe('it@acme.example');
     expect(JSON.parse(await panel.getByLabel('Service-account key (JSON)').inputValue())).toMatchObject({ type: 'service_account' });
+    // "Every user" needs no addresses; "The members of a group" asks for the group's.
+    expect(await panel.getByLabel('Group address').isVisible()).toBe(false);
+    await panel.getByLabel('The members of a group').check();
+    expect(await panel.getByLabel('Group address').isVisible()).toBe(true);
+    await panel.getByLabel('Every user').check();
     await panel.getByLabel('Shared mailboxes').fill('sales@acme.example, projects@acme.example, support@acme.example');
     await panel.getByRole('button', { name: 'Connect organization' }).click();
 
@@ -68,6 +73,8 @@ describe.skipIf(!availability.run)('Connect your organization (Google Workspace)
     expect(await notice.textContent()).toContain('Added: it@acme.example, leo@acme.example, mia@acme.example, projects@acme.example, sales@acme.example.');
     const org = panel.getByRole('article', { name: /acme\.example · Google Workspace/ });
     await org.waitFor();
+    expect(await panel.locator('#org-form').isVisible()).toBe(false);
+    expect(await panel.getByRole('button', { name: 'Connect your organization' }).isVisible()).toBe(false);
     expect(await org.getByTestId('org-status').textContent()).toBe('Active');
     expect(await org.getByTestId('org-counts').textContent()).toMatch(/^5 mailboxes: /);
     const problems = org.getByRole('region', { name: 'Problems' });
