@@ -1435,7 +1435,7 @@ async function start() {
       await refreshTimeline();
     },
   });
-  organizations.show({ providers: session.providers, demo: session.mode === 'demo' ? (await api('/demo/organization')).gmail : null });
+  organizations.show({ providers: session.providers, demoOrganizations: session.mode === 'demo' ? await api('/demo/organization') : null });
   await loadConnections();
   // A grant that died while nobody was looking (a restart, a password change) is said once, in words.
   for (const connection of state.connections.filter((candidate) => candidate.status === 'needs_reauth'))
@@ -1447,7 +1447,8 @@ async function start() {
 
   // Back from the provider's consent page: say so, then tidy the address bar.
   const params = new URLSearchParams(window.location.search);
-  if (params.has('connected') || params.has('error')) {
+  organizations.landed(params.get('org'));
+  if (params.has('connected') || params.has('error') || params.has('org')) {
     const connection = state.connections.find((candidate) => candidate.id === params.get('connected'));
     const provider = sessionStorage.getItem('threadlink-connecting');
     sessionStorage.removeItem('threadlink-connecting');

@@ -40,6 +40,14 @@ function reportLines(report) {
   return lines;
 }
 
+const HINTS = {
+  gmail:
+    'Your Workspace admin creates a service account, authorises its client ID for domain-wide delegation and gives you its JSON key, the domain and an admin address.',
+  outlook:
+    "You continue to Microsoft, where an admin of your organization approves this app once for the mailboxes below. Ask them to scope it to those mailboxes with an access policy.",
+};
+const GROUP_LABELS = { gmail: 'Group address', outlook: 'Group object ID' };
+
 export function setUpOrganizations({ api, h, announce, showError, notice, onChange }) {
   const panel = document.getElementById('org-panel');
   const list = document.getElementById('org-list');
@@ -47,49 +55,87 @@ export function setUpOrganizations({ api, h, announce, showError, notice, onChan
   const opener = document.getElementById('org-connect');
   const whoField = document.getElementById('org-who-field');
   const whoLabel = document.getElementById('org-who-label');
+  const googleFields = document.getElementById('org-google-fields');
+  const field = (name) => document.getElementById(name);
   let generation = 0;
+  /** Demo mode: what each emulated organization's admin hands over, to pre-fill the form. */
+  let demo = null;
 
-  const mode = () => form.querySelector('input[name="org-mode"]:checked')?.value ?? 'all';
+  const checked = (name, fallback) => form.querySelector(`input[name="${name}"]:checked`)?.value ?? fallback;
+  const mode = () => checked('org-mode', 'all');
+  const provider = () => checked('org-provider', 'gmail');
   const showWho = () => {
     whoField.hidden = mode() === 'all';
-    whoLabel.textContent = mode() === 'group' ? 'Group address' : 'Their addresses';
+    whoLabel.textContent = mode() === 'group' ? GROUP_LABELS[provider()] : 'Their addresses';
+  };
+  const setMode = (value) => {
+    form.querySelector(`input[name="org-mode"][value="${value}"]`).checked = true;
+    showWho();
+  };
+  const showProvider = () => {
+    const current = provider();
+    // A disabled fieldset's required fields do not block the Microsoft form.
+    googleFields.disabled = current !== 'gmail';
+    googleFields.hidden = current !== 'gmail';
+    field('org-form-hint').textContent = HINTS[current];
+    field('org-submit').textContent = current === 'gmail' ? 'Connect organization' : 'Continue to Microsoft';
+    const prefill = demo?.[current];
+    if (prefill) {
+      field('org-shared').value = prefill.shared.join(', ');
+      field('org-who').value = prefill.group?.id ?? '';
+      setMode(prefill.group ? 'group' : 'all');
+    }
+    showWho();
   };
   const toggleForm = (open) => {
     form.hidden = !open;
     opener.setAttribute('aria-expanded', String(open));
-    if (open) document.getElementById('org-domain').focus();
+    if (open) form.querySelector('input[name="org-provider"]:checked')?.focus();
     else opener.focus();
   };
   for (const radio of form.querySelectorAll('input[name="org-mode"]')) radio.addEventListener('change', showWho);
+  for (const radio of form.querySelectorAll('input[name="org-provider"]')) radio.addEventListener('change', showProvider);
   opener.addEventListener('click', () => toggleForm(form.hidden));
-  document.getElementById('org-cancel').addEventListener('click', () => toggleForm(false));
+  field('org-cancel').addEventListener('click', () => toggleForm(false));
 
   const selection = () => {
-    const who = addresses(document.getElementById('org-who').value);
+    const who = addresses(field('org-who').value);
     return {
       all: mode() === 'all',
       groups: mode() === 'group' ? who : [],
       mailboxes: mode() === 'explicit' ? who : [],
-      shared: addresses(document.getElementById('org-shared').value),
+      shared: addresses(field('org-shared').value),
     };
   };
 
+  async function connectGoogle() {
+    const data = new FormData(form);
+    const { organization, report } = await api('/orgs/gmail', {
+      method: 'POST',
+      body: { domain: data.get('domain'), adminEmail: data.get('adminEmail'), serviceAccountKey: data.get('serviceAccountKey'), selection: selection() },
+    });
+    notice('success', `Connected ${organization.directoryId}`, reportLines(report));
+    announce(`Organization ${organization.directoryId} connected.`);
+    form.hidden = true;
+    opener.setAttribute('aria-expanded', 'false');
+    await refresh();
+    await onChange();
+  }
+
+  async function connectMicrosoft() {
+    const returnHash = /^#\/[a-z_]+\/[^/]+$/.test(window.location.hash) ? window.location.hash : undefined;
+    const { url } = await api('/orgs/outlook', { method: 'POST', body: { selection: selection(), ...(returnHash ? { returnHash } : {}) } });
+    // Names the provider if the admin comes back with an error (only the provider's id is kept).
+    sessionStorage.setItem('threadlink-connecting', 'outlook');
+    window.location.assign(url);
+  }
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const submit = document.getElementById('org-submit');
+    const submit = field('org-submit');
     submit.disabled = true;
-    const data = new FormData(form);
     try {
-      const { organization, report } = await api('/orgs/gmail', {
-        method: 'POST',
-        body: { domain: data.get('domain'), adminEmail: data.get('adminEmail'), serviceAccountKey: data.get('serviceAccountKey'), selection: selection() },
-      });
-      notice('success', `Connected ${organization.directoryId}`, reportLines(report));
-      announce(`Organization ${organization.directoryId} connected.`);
-      form.hidden = true;
-      opener.setAttribute('aria-expanded', 'false');
-      await refresh();
-      await onChange();
+      await (provider() === 'gmail' ? connectGoogle() : connectMicrosoft());
     } catch (error) {
       showError(error, 'Connecting the organization');
     } finally {
@@ -204,14 +250,26 @@ export function setUpOrganizations({ api, h, announce, showError, notice, onChan
 
   return {
     refresh,
-    /** Shows the panel when this server can connect Google Workspace; demo mode pre-fills the emulator's organization. */
-    show({ providers, demo }) {
-      panel.hidden = !providers.includes('gmail');
-      if (!demo) return;
-      document.getElementById('org-domain').value = demo.domain;
-      document.getElementById('org-admin').value = demo.adminEmail;
-      document.getElementById('org-key').value = demo.serviceAccountKey;
-      document.getElementById('org-shared').value = demo.shared.join(', ');
+    /** Shows the panel for the providers this server has; demo mode pre-fills the emulated organizations. */
+    show({ providers, demoOrganizations }) {
+      panel.hidden = providers.length === 0;
+      for (const label of form.querySelectorAll('#org-providers label')) label.hidden = !providers.includes(label.dataset.provider);
+      form.querySelector(`input[name="org-provider"][value="${providers[0]}"]`)?.click();
+      demo = demoOrganizations;
+      if (demo?.gmail) {
+        field('org-domain').value = demo.gmail.domain;
+        field('org-admin').value = demo.gmail.adminEmail;
+        field('org-key').value = demo.gmail.serviceAccountKey;
+      }
+      showProvider();
+    },
+    /** Back from Microsoft's admin-consent page with `?org=<id>`: say so; the mailboxes open in the background. */
+    landed(orgId) {
+      if (!orgId) return;
+      notice('success', 'Microsoft 365 organization connected', [
+        'Its mailboxes are being opened now; their mail appears on the records as each one goes live.',
+      ]);
+      void refresh();
     },
   };
 }

@@ -7,6 +7,7 @@ import { gmailProvider } from '@threadlink/gmail';
 import { outlookProvider } from '@threadlink/outlook';
 import { consentRelay } from './demo-consent-relay.js';
 import { DEMO_ORG_DOMAIN, seedDemoOrganization, type DemoOrganization } from './demo-org.js';
+import { seedMicrosoftOrganization } from './demo-org-microsoft.js';
 import { startGmailEmulator, startGraphEmulator, type GmailEmulator, type GraphEmulator } from '@threadlink/testing';
 
 /** The providers the demo emulates (threadlink's provider id is open; the demo has these two). */
@@ -33,8 +34,8 @@ export interface Demo {
   mailboxes: Readonly<Record<DemoProvider, string>>;
   /** "The client sends an email": delivered into the demo user's emulated inbox. */
   send(input: DemoSendInput): Promise<{ provider: DemoProvider; mailbox: string; providerMessageId: string }>;
-  /** The Workspace organization "Connect your organization" connects (see demo-org.ts). */
-  organization: { gmail: DemoOrganization };
+  /** The organizations "Connect your organization" connects (see demo-org.ts, demo-org-microsoft.ts). */
+  organization: Readonly<Record<DemoProvider, DemoOrganization>>;
   /** Serves the Outlook consent page on the app's own origin (see demo-consent-relay.ts). */
   consentRelay: RequestHandler;
   /** The authorize URL to send the browser to: Outlook's goes through the relay. */
@@ -159,7 +160,10 @@ export async function startDemo(input: { threadlinkUrl: string; seedHistory: boo
   graph.addMailbox({ email: DEMO_MAILBOXES.outlook, name: DEMO_USER_NAME });
   const now = Date.now();
   if (input.seedHistory) await seedHistory({ gmail, graph }, now);
-  const organization = { gmail: await seedDemoOrganization(gmail, { seedHistory: input.seedHistory, now }) };
+  const organization = {
+    gmail: await seedDemoOrganization(gmail, { seedHistory: input.seedHistory, now }),
+    outlook: await seedMicrosoftOrganization(graph, { ana: DEMO_MAILBOXES.outlook, seedHistory: input.seedHistory, now }),
+  };
 
   // Spread now: the Gmail options read the push audience set just above.
   const providers = [gmailProvider({ ...gmail.providerOptions }), outlookProvider({ ...graph.providerOptions })];

@@ -10,7 +10,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { connectDemoMailbox, startTestApp } from './support/app.js';
+import { connectDemoMailbox, orgMailboxes, startTestApp } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
 import { chromiumAvailability, launchChromium, type Browser } from './support/browser.js';
 import { layoutProblems, screenshot, thread } from './support/page.js';
@@ -21,12 +21,6 @@ const INVOICE = 'PRJ-1042 – invoice address for the commissioning work'; // to
 const PHOTOS = 'Loop check photos – PRJ-1042'; // only in projects@
 const KICKOFF = 'Kick-off – PRJ-1042 commissioning'; // only in Ana's own mailbox
 const ADMIN_SCOPE = { tenantId: loadConfig({ THREADLINK_LOG: 'silent' }).tenantId, as: 'admin' } as const;
-
-const orgMailboxes = async (app: App): Promise<string[]> =>
-  (await app.tl.connections.list(ADMIN_SCOPE))
-    .filter((connection) => connection.orgId)
-    .map((connection) => connection.accountEmail)
-    .sort();
 
 describe.skipIf(!availability.run)('Connect your organization (Google Workspace) in Chromium', () => {
   let app: App;

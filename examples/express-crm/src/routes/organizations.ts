@@ -1,6 +1,6 @@
 // "Connect your organization": one admin approval for a customer's mailboxes (tl.org.*). Google
 // Workspace connects directly with the service-account key the admin created (domain-wide
-// delegation); the roll-up health view, "Sync directory now" and "Disconnect organization" work
+// delegation); Microsoft 365 by the admin-consent redirect (tl.org.connect.start); the roll-up health view, "Sync directory now" and "Disconnect organization" work
 // for every organization of the tenant the signed-in user can see.
 import { Router } from 'express';
 import { EmailAddress, type OrgHealth, type PublicOrganization } from '@threadlink/core';
@@ -21,6 +21,15 @@ const GoogleConnectBody = z.strictObject({
   /** The key file's JSON as pasted; core validates its fields and seals it. */
   serviceAccountKey: z.string().trim().min(2).max(20_000),
   selection: Selection,
+});
+
+const MicrosoftConnectBody = z.strictObject({
+  selection: Selection,
+  /** The page's location (`#/client/bigco`) so the admin lands back where they clicked. */
+  returnHash: z
+    .string()
+    .regex(/^#\/[a-z_]{1,32}\/[A-Za-z0-9._~%-]{1,256}$/)
+    .optional(),
 });
 
 const OrgParams = z.strictObject({ id: z.string().min(1).max(256) });
@@ -57,7 +66,7 @@ function orgView(organization: PublicOrganization, health: OrgHealth) {
   };
 }
 
-export function organizationRoutes({ tl, scope, demo, providers }: RouteContext): Router {
+export function organizationRoutes({ tl, scope, demo, providers, origin }: RouteContext): Router {
   const router = Router();
   const view = async (organization: PublicOrganization) => orgView(organization, await tl.org.health(scope, organization.id));
 
@@ -84,6 +93,17 @@ export function organizationRoutes({ tl, scope, demo, providers }: RouteContext)
       selection: input.selection,
     });
     response.status(201).json({ organization: await view(organization), report });
+  });
+
+  // Microsoft 365: the admin-consent page, then back through tl.handler's /connect/org/callback,
+  // which saves the org and opens its mailboxes; the browser lands on `/?org=<id>#…`.
+  router.post('/orgs/outlook', async (request, response) => {
+    if (!providers.includes('outlook')) throw new ApiError(400, 'PROVIDER_NOT_CONFIGURED', 'outlook is not configured on this server');
+    const input = parse(MicrosoftConnectBody, request.body);
+    const { url, cookie } = await tl.org.connect.start({ ...scope, provider: 'outlook', selection: input.selection, returnTo: `/${input.returnHash ?? ''}` });
+    // Binds the flow to this browser (HttpOnly, sent only to the org callback path).
+    response.append('set-cookie', cookie.header);
+    response.json({ url: demo ? demo.browserUrl(url, origin) : url });
   });
 
   router.get('/orgs/:id', async (request, response) => {

@@ -53,3 +53,12 @@ export async function connectDemoMailbox(app: App, provider: 'gmail' | 'outlook'
   if (!connected) throw new Error(`OAuth callback redirected to ${location}`);
   return connected;
 }
+
+/** The addresses of every mailbox an organization owns in the demo tenant, sorted. */
+export async function orgMailboxes(app: App): Promise<string[]> {
+  const scope = { tenantId: loadConfig({ THREADLINK_LOG: 'silent' }).tenantId, as: 'admin' } as const;
+  return (await app.tl.connections.list(scope))
+    .filter((connection) => connection.orgId)
+    .map((connection) => connection.accountEmail)
+    .sort();
+}
