@@ -22,6 +22,10 @@ const addresses = (text) =>
     .map((part) => part.trim())
     .filter(Boolean);
 
+/** What the admin calls the organization: its name, a Workspace's domain, or "your Microsoft 365 organization" (a tenant id means nothing to them). */
+const orgName = (organization) =>
+  organization.displayName ?? (organization.provider === 'outlook' ? 'Your Microsoft 365 organization' : organization.directoryId);
+
 function countsLine(counts) {
   const parts = Object.entries(counts)
     .filter(([, count]) => count > 0)
@@ -114,8 +118,8 @@ export function setUpOrganizations({ api, h, announce, showError, notice, onChan
       method: 'POST',
       body: { domain: data.get('domain'), adminEmail: data.get('adminEmail'), serviceAccountKey: data.get('serviceAccountKey'), selection: selection() },
     });
-    notice('success', `Connected ${organization.directoryId}`, reportLines(report));
-    announce(`Organization ${organization.directoryId} connected.`);
+    notice('success', `Connected ${orgName(organization)}`, reportLines(report));
+    announce(`Organization ${orgName(organization)} connected.`);
     form.hidden = true;
     opener.setAttribute('aria-expanded', 'false');
     await refresh();
@@ -147,7 +151,7 @@ export function setUpOrganizations({ api, h, announce, showError, notice, onChan
     button.disabled = true;
     try {
       const { report } = await api(`/orgs/${encodeURIComponent(organization.id)}/sync`, { method: 'POST' });
-      notice('success', `Directory of ${organization.directoryId} synced`, reportLines(report));
+      notice('success', `Directory of ${orgName(organization)} synced`, reportLines(report));
       await refresh();
       await onChange();
     } catch (error) {
@@ -161,7 +165,7 @@ export function setUpOrganizations({ api, h, announce, showError, notice, onChan
     try {
       const { mailboxes } = await api(`/orgs/${encodeURIComponent(organization.id)}/disconnect`, { method: 'POST' });
       button.closest('.confirm')?.remove();
-      notice('success', `Disconnected ${organization.directoryId}`, [
+      notice('success', `Disconnected ${orgName(organization)}`, [
         `Stopped syncing ${mailboxes} mailbox${mailboxes === 1 ? '' : 'es'} and deleted their stored mail data. Your own mailboxes are untouched.`,
       ]);
       await refresh();
@@ -213,7 +217,8 @@ export function setUpOrganizations({ api, h, announce, showError, notice, onChan
     return h(
       'article',
       { class: 'org', 'aria-labelledby': headingId, 'data-org-id': organization.id, 'data-status': organization.status },
-      h('h3', { id: headingId }, `${organization.displayName ?? organization.directoryId} · ${PROVIDERS[organization.provider] ?? organization.provider}`),
+      h('h3', { id: headingId }, `${orgName(organization)} · ${PROVIDERS[organization.provider] ?? organization.provider}`),
+      organization.provider === 'outlook' ? h('p', { class: 'hint org-directory' }, `Tenant ${organization.directoryId}`) : null,
       h(
         'p',
         { class: 'org-summary' },

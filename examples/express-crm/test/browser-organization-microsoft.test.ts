@@ -69,8 +69,10 @@ describe.skipIf(!availability.run)('Connect your organization (Microsoft 365) in
     await app.tl.idle();
     expect(await orgMailboxes(app)).toEqual(TEAM_AND_SHARED);
     await page.reload();
-    const org = panel.getByRole('article', { name: /· Microsoft 365$/ });
+    const org = panel.getByRole('article', { name: 'Your Microsoft 365 organization · Microsoft 365' });
     await org.waitFor();
+    // The tenant id is there for support, under the name an admin recognises.
+    expect(await org.locator('.org-directory').textContent()).toBe(`Tenant ${app.demo!.graph.tenantId}`);
     expect(await org.getByTestId('org-status').textContent()).toBe('Active');
     expect(await org.getByTestId('org-counts').textContent()).toMatch(/^5 mailboxes: /);
     expect(await org.getByRole('region', { name: 'Problems' }).getByRole('listitem').allTextContents()).toEqual([
@@ -102,7 +104,7 @@ describe.skipIf(!availability.run)('Connect your organization (Microsoft 365) in
     app.demo!.graph.org.restrictAppAccess(null);
     const org = panel.getByRole('article');
     await org.getByRole('button', { name: 'Sync directory now' }).click();
-    const notice = page.locator('.notice', { hasText: /^Directory of .+ synced/ });
+    const notice = page.locator('.notice', { hasText: 'Directory of Your Microsoft 365 organization synced' });
     await notice.waitFor();
     expect(await notice.textContent()).toContain(`Added: archive@${DOMAIN}.`);
     await org.locator(`.org-mailbox[data-email="archive@${DOMAIN}"]`).waitFor();
