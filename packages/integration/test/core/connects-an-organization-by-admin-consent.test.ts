@@ -4,6 +4,7 @@
 // admin's browser by the connect cookie; a declined consent leaves no org; connecting the same
 // tenant again re-activates the same org with the same mailbox connections.
 import { createThreadlink, generateSealingKey, type ConnectCookie, type Threadlink } from '@threadlink/core';
+import { systemClock } from '@threadlink/core/provider';
 import { outlookProvider } from '@threadlink/outlook';
 import { memoryStore } from '@threadlink/storage-memory';
 import { serveWebHandler, startGraphEmulator, type GraphEmulator } from '@threadlink/testing';
@@ -44,7 +45,7 @@ async function setup(): Promise<Setup> {
     providers: [outlookProvider({ ...ms.providerOptions })],
     publicUrl: `${host.url}/threadlink`,
     resolver: { contactsByEmail: async () => [] },
-    clock: { now: () => now.ms },
+    clock: { now: () => now.ms, sleep: (ms) => systemClock.sleep(ms) },
     maintenanceIntervalMs: 0,
   });
   await tl.start();
