@@ -206,63 +206,65 @@ function renderConnections() {
   const list = document.getElementById('connections');
   const connected = new Set();
   // An organization's mailboxes are listed in its roll-up (org.js), not among the user's own.
-  const items = state.connections.filter((connection) => !connection.orgId).map((connection) => {
-    if (connection.status !== 'disconnected') connected.add(connection.provider);
-    const provider = PROVIDER_NAMES[connection.provider] ?? connection.provider;
-    const backfill = connection.backfill;
-    const showProgress = connection.status === 'backfilling' || backfill.state === 'running' || backfill.state === 'pending';
-    const progressId = `backfill-${cssId(connection.id)}`;
-    const progressText = backfill.estimatedTotal !== null ? `${backfill.done} of ${backfill.estimatedTotal}` : `${backfill.done} so far`;
-    const verdict = connection.health.verdict;
-    const disconnect = h(
-      'button',
-      { type: 'button', class: 'button subtle', 'data-action': 'disconnect', 'aria-label': `Disconnect ${provider} ${connection.accountEmail}` },
-      'Disconnect',
-    );
-    disconnect.addEventListener('click', () => confirmDisconnect(item, connection));
-    const details = h(
-      'button',
-      {
-        type: 'button',
-        class: 'button subtle',
-        'data-action': 'health',
-        'aria-haspopup': 'dialog',
-        'aria-label': `Mailbox health: ${provider} ${connection.accountEmail}`,
-      },
-      'Health',
-    );
-    details.addEventListener('click', () => openHealthDrawer(connection.id, details));
-    const reconnect =
-      connection.status === 'needs_reauth'
-        ? h('button', { type: 'button', class: 'button primary', onclick: () => connect(connection.provider) }, `Reconnect ${provider}`)
-        : null;
-    const item = h(
-      'li',
-      { class: 'connection', 'data-connection-id': connection.id, 'data-provider': connection.provider, 'data-status': connection.status },
-      h('span', { class: 'connection-provider' }, provider),
-      h('span', { class: 'connection-account', title: connection.accountEmail }, connection.accountEmail),
-      h('span', { class: `status status-${connection.status}`, 'data-testid': 'connection-status' }, STATUS_NAMES[connection.status] ?? connection.status),
-      showProgress
-        ? h(
-            'span',
-            { class: 'backfill' },
-            h('label', { for: progressId, class: 'visually-hidden' }, `${provider} back-fill progress`),
-            backfill.estimatedTotal !== null
-              ? h('progress', { id: progressId, max: Math.max(backfill.estimatedTotal, 1), value: Math.min(backfill.done, backfill.estimatedTotal) })
-              : h('progress', { id: progressId }),
-            h('span', { class: 'backfill-text' }, progressText),
-          )
-        : null,
-      // The verdict adds news only when it differs from the status ("Live" but stalled).
-      verdict && verdict !== 'healthy' && verdict !== connection.status
-        ? h('span', { class: `health health-${verdict}`, 'data-testid': 'connection-health' }, HEALTH_NAMES[verdict] ?? verdict)
-        : null,
-      reconnect,
-      details,
-      disconnect,
-    );
-    return item;
-  });
+  const items = state.connections
+    .filter((connection) => !connection.orgId)
+    .map((connection) => {
+      if (connection.status !== 'disconnected') connected.add(connection.provider);
+      const provider = PROVIDER_NAMES[connection.provider] ?? connection.provider;
+      const backfill = connection.backfill;
+      const showProgress = connection.status === 'backfilling' || backfill.state === 'running' || backfill.state === 'pending';
+      const progressId = `backfill-${cssId(connection.id)}`;
+      const progressText = backfill.estimatedTotal !== null ? `${backfill.done} of ${backfill.estimatedTotal}` : `${backfill.done} so far`;
+      const verdict = connection.health.verdict;
+      const disconnect = h(
+        'button',
+        { type: 'button', class: 'button subtle', 'data-action': 'disconnect', 'aria-label': `Disconnect ${provider} ${connection.accountEmail}` },
+        'Disconnect',
+      );
+      disconnect.addEventListener('click', () => confirmDisconnect(item, connection));
+      const details = h(
+        'button',
+        {
+          type: 'button',
+          class: 'button subtle',
+          'data-action': 'health',
+          'aria-haspopup': 'dialog',
+          'aria-label': `Mailbox health: ${provider} ${connection.accountEmail}`,
+        },
+        'Health',
+      );
+      details.addEventListener('click', () => openHealthDrawer(connection.id, details));
+      const reconnect =
+        connection.status === 'needs_reauth'
+          ? h('button', { type: 'button', class: 'button primary', onclick: () => connect(connection.provider) }, `Reconnect ${provider}`)
+          : null;
+      const item = h(
+        'li',
+        { class: 'connection', 'data-connection-id': connection.id, 'data-provider': connection.provider, 'data-status': connection.status },
+        h('span', { class: 'connection-provider' }, provider),
+        h('span', { class: 'connection-account', title: connection.accountEmail }, connection.accountEmail),
+        h('span', { class: `status status-${connection.status}`, 'data-testid': 'connection-status' }, STATUS_NAMES[connection.status] ?? connection.status),
+        showProgress
+          ? h(
+              'span',
+              { class: 'backfill' },
+              h('label', { for: progressId, class: 'visually-hidden' }, `${provider} back-fill progress`),
+              backfill.estimatedTotal !== null
+                ? h('progress', { id: progressId, max: Math.max(backfill.estimatedTotal, 1), value: Math.min(backfill.done, backfill.estimatedTotal) })
+                : h('progress', { id: progressId }),
+              h('span', { class: 'backfill-text' }, progressText),
+            )
+          : null,
+        // The verdict adds news only when it differs from the status ("Live" but stalled).
+        verdict && verdict !== 'healthy' && verdict !== connection.status
+          ? h('span', { class: `health health-${verdict}`, 'data-testid': 'connection-health' }, HEALTH_NAMES[verdict] ?? verdict)
+          : null,
+        reconnect,
+        details,
+        disconnect,
+      );
+      return item;
+    });
   list.replaceChildren(...items);
   if (state.current) updateEmptyState();
   const providers = state.session?.providers ?? [];

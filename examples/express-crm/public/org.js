@@ -48,7 +48,7 @@ const HINTS = {
   gmail:
     'Your Workspace admin creates a service account, authorises its client ID for domain-wide delegation and gives you its JSON key, the domain and an admin address.',
   outlook:
-    "You continue to Microsoft, where an admin of your organization approves this app once for the mailboxes below. Ask them to scope it to those mailboxes with an access policy.",
+    'You continue to Microsoft, where an admin of your organization approves this app once for the mailboxes below. Ask them to scope it to those mailboxes with an access policy.',
 };
 const GROUP_LABELS = { gmail: 'Group address', outlook: 'Group object ID' };
 

@@ -17,10 +17,7 @@ const SHARED = [
 const GROUP_NAME = 'CRM team';
 
 /** Sets the organization up in the Graph emulator; `ana` is the demo user's own Outlook mailbox. */
-export async function seedMicrosoftOrganization(
-  graph: GraphEmulator,
-  input: { ana: string; seedHistory: boolean; now: number },
-): Promise<DemoOrganization> {
+export async function seedMicrosoftOrganization(graph: GraphEmulator, input: { ana: string; seedHistory: boolean; now: number }): Promise<DemoOrganization> {
   for (const email of [...TEAM, OUTSIDE_POLICY]) graph.addMailbox({ email });
   graph.org.makeAdmin(ADMIN);
   for (const mailbox of SHARED) graph.org.addSharedMailbox(mailbox);

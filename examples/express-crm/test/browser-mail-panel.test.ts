@@ -6,13 +6,12 @@
 // says how it is doing in words, a cancelled consent reads as a sentence with a fix — and the page
 // holds together at 390, 1280 and 1440 px with no serious accessibility violation (axe-core).
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { connectDemoMailbox, nextEvent, postJson, startTestApp } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
-import { chromiumAvailability, launchChromium, SCREENSHOT_DIRECTORY, type Browser } from './support/browser.js';
+import { chromiumAvailability, launchChromium, type Browser } from './support/browser.js';
 import { layoutProblems, screenshot, thread } from './support/page.js';
 
 const availability = chromiumAvailability();

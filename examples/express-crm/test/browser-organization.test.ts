@@ -74,7 +74,7 @@ describe.skipIf(!availability.run)('Connect your organization (Google Workspace)
     const problems = org.getByRole('region', { name: 'Problems' });
     expect(await problems.getByRole('heading').textContent()).toBe('Problems (1)');
     expect(await problems.getByRole('listitem').textContent()).toBe(
-      'support@acme.example has no mailbox in the organization\'s directory. A group or collaborative inbox has none of its own: choose it as a group instead, or check the address.',
+      "support@acme.example has no mailbox in the organization's directory. A group or collaborative inbox has none of its own: choose it as a group instead, or check the address.",
     );
     const rows = org.getByRole('list', { name: 'Mailboxes of the organization' }).getByRole('listitem');
     expect(await rows.count()).toBe(5);
