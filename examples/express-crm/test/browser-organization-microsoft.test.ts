@@ -5,13 +5,11 @@
 // client panel beside Ana's own Outlook, one entry per thread; the roll-up reports archive@ (in the
 // group, outside the Exchange application access policy) in plain words; once the admin includes
 // it, "Sync directory now" opens it; "Disconnect organization" stops and purges every org mailbox.
-import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../src/app.js';
-import { connectDemoMailbox, orgMailboxes, startTestApp } from './support/app.js';
+import { describe, expect, it } from 'vitest';
+import { orgMailboxes } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
-import { chromiumAvailability, launchChromium, type Browser } from './support/browser.js';
-import { layoutProblems, screenshot, thread } from './support/page.js';
+import { chromiumAvailability } from './support/browser.js';
+import { connectedDemo, layoutProblems, screenshot, thread } from './support/page.js';
 
 const availability = chromiumAvailability();
 
@@ -22,89 +20,68 @@ const KICKOFF = 'Kick-off – PRJ-1042 commissioning'; // only in Ana's own mail
 const TEAM_AND_SHARED = [`it@${DOMAIN}`, `leo@${DOMAIN}`, `mia@${DOMAIN}`, `projects@${DOMAIN}`, `sales@${DOMAIN}`];
 
 describe.skipIf(!availability.run)('Connect your organization (Microsoft 365) in Chromium', () => {
-  let app: App;
-  let browser: Browser;
-  let page: Page;
-  let panel: Locator;
-  const pageErrors: string[] = [];
-
-  beforeAll(async () => {
-    app = await startTestApp({ demo: { seedHistory: true } });
-    await connectDemoMailbox(app, 'outlook');
-    await app.tl.idle();
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.setViewportSize({ width: 1280, height: 960 });
-    await page.goto(`${app.url}/#/client/bigco`);
-    await thread(page, KICKOFF).waitFor();
-    panel = page.getByRole('region', { name: 'Your organization' });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const demo = connectedDemo('outlook', { path: '/#/client/bigco', subject: KICKOFF, width: 1280 });
 
   it('an admin approves once on the admin-consent page; the group and shared mailboxes go live and archive@ is reported', async () => {
-    await panel.getByRole('button', { name: 'Connect your organization' }).click();
-    await panel.getByLabel('Microsoft 365').check();
+    await demo.panel.getByRole('button', { name: 'Connect your organization' }).click();
+    await demo.panel.getByLabel('Microsoft 365').check();
     // No key or domain for Microsoft: the admin signs in on Microsoft's page instead.
-    expect(await panel.getByLabel('Service-account key (JSON)').isVisible()).toBe(false);
+    expect(await demo.panel.getByLabel('Service-account key (JSON)').isVisible()).toBe(false);
     // Demo mode pre-selects the "CRM team" group (by object id) and the two shared mailboxes.
-    expect(await panel.getByLabel('The members of a group').isChecked()).toBe(true);
-    expect(await panel.getByLabel('Group object ID').inputValue()).toBe(app.demo!.organization.outlook.group!.id);
-    expect(await panel.getByLabel('Shared mailboxes').inputValue()).toBe(`sales@${DOMAIN}, projects@${DOMAIN}`);
-    await panel.getByRole('button', { name: 'Continue to Microsoft' }).click();
+    expect(await demo.panel.getByLabel('The members of a group').isChecked()).toBe(true);
+    expect(await demo.panel.getByLabel('Group object ID').inputValue()).toBe(demo.app.demo!.organization.outlook.group!.id);
+    expect(await demo.panel.getByLabel('Shared mailboxes').inputValue()).toBe(`sales@${DOMAIN}, projects@${DOMAIN}`);
+    await demo.panel.getByRole('button', { name: 'Continue to Microsoft' }).click();
 
     // The identity emulator's admin-consent page, served on the app's origin by the demo relay.
-    await page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
-    expect(new URL(page.url()).pathname).toMatch(/\/v2\.0\/adminconsent$/);
-    await screenshot(page, 'org-microsoft-consent');
-    await page.getByLabel('Email address').fill(`it@${DOMAIN}`);
-    await page.getByRole('button', { name: 'Accept' }).click();
+    await demo.page.getByRole('heading', { name: 'Permissions requested' }).waitFor();
+    expect(new URL(demo.page.url()).pathname).toMatch(/\/v2\.0\/adminconsent$/);
+    await screenshot(demo.page, 'org-microsoft-consent');
+    await demo.page.getByLabel('Email address').fill(`it@${DOMAIN}`);
+    await demo.page.getByRole('button', { name: 'Accept' }).click();
 
-    await page.locator('.notice', { hasText: 'Microsoft 365 organization connected' }).waitFor();
-    expect(new URL(page.url()).search).toBe('');
-    expect(new URL(page.url()).hash).toBe('#/client/bigco');
-    await app.tl.idle();
-    expect(await orgMailboxes(app)).toEqual(TEAM_AND_SHARED);
-    await page.reload();
-    const org = panel.getByRole('article', { name: 'Your Microsoft 365 organization · Microsoft 365' });
+    await demo.page.locator('.notice', { hasText: 'Microsoft 365 organization connected' }).waitFor();
+    expect(new URL(demo.page.url()).search).toBe('');
+    expect(new URL(demo.page.url()).hash).toBe('#/client/bigco');
+    await demo.app.tl.idle();
+    expect(await orgMailboxes(demo.app)).toEqual(TEAM_AND_SHARED);
+    await demo.page.reload();
+    const org = demo.panel.getByRole('article', { name: 'Your Microsoft 365 organization · Microsoft 365' });
     await org.waitFor();
     // The tenant id is there for support, under the name an admin recognises.
-    expect(await org.locator('.org-directory').textContent()).toBe(`Tenant ${app.demo!.graph.tenantId}`);
+    expect(await org.locator('.org-directory').textContent()).toBe(`Tenant ${demo.app.demo!.graph.tenantId}`);
     expect(await org.getByTestId('org-status').textContent()).toBe('Active');
     expect(await org.getByTestId('org-counts').textContent()).toMatch(/^5 mailboxes: /);
     expect(await org.getByRole('region', { name: 'Problems' }).getByRole('listitem').allTextContents()).toEqual([
       `archive@${DOMAIN} is outside what your admin lets this app read (an access policy or the delegation leaves it out). Ask the admin to include it, then sync the directory.`,
     ]);
     expect(await org.locator(`.org-mailbox[data-email="projects@${DOMAIN}"]`).textContent()).toMatch(/Shared mailbox/);
-    expect(await page.locator('#connections .connection-account').allTextContents()).toEqual([`ana@${DOMAIN}`]);
+    expect(await demo.page.locator('#connections .connection-account').allTextContents()).toEqual([`ana@${DOMAIN}`]);
   });
 
   it("shows the shared mailboxes' client mail on the client panel, one entry per thread, with the mailbox it came from", async () => {
-    await thread(page, PHOTOS).waitFor();
-    expect(await thread(page, PHOTOS).locator('.thread-mailbox').textContent()).toBe(`Outlook · projects@${DOMAIN} · shared mailbox`);
-    expect(await thread(page, INVOICE).count()).toBe(1);
-    expect(await thread(page, KICKOFF).locator('.thread-mailbox').textContent()).toBe(`Outlook · ana@${DOMAIN}`);
+    await thread(demo.page, PHOTOS).waitFor();
+    expect(await thread(demo.page, PHOTOS).locator('.thread-mailbox').textContent()).toBe(`Outlook · projects@${DOMAIN} · shared mailbox`);
+    expect(await thread(demo.page, INVOICE).count()).toBe(1);
+    expect(await thread(demo.page, KICKOFF).locator('.thread-mailbox').textContent()).toBe(`Outlook · ana@${DOMAIN}`);
   });
 
   for (const width of [390, 1440]) {
     it(`lays the Microsoft roll-up out at ${width} px without sideways scrolling, with no serious axe violation`, async () => {
-      await page.setViewportSize({ width, height: 900 });
-      await page.reload();
-      await panel.getByRole('article').waitFor();
-      expect(await layoutProblems(page)).toEqual([]);
-      await screenshot(page, `org-microsoft-rollup-${width}`);
-      expect(await seriousViolations(page, app.url)).toEqual([]);
+      await demo.page.setViewportSize({ width, height: 900 });
+      await demo.page.reload();
+      await demo.panel.getByRole('article').waitFor();
+      expect(await layoutProblems(demo.page)).toEqual([]);
+      await screenshot(demo.page, `org-microsoft-rollup-${width}`);
+      expect(await seriousViolations(demo.page, demo.app.url)).toEqual([]);
     });
   }
 
   it('once the admin includes archive@ in the access policy, "Sync directory now" opens it and the problem is gone', async () => {
-    app.demo!.graph.org.restrictAppAccess(null);
-    const org = panel.getByRole('article');
+    demo.app.demo!.graph.org.restrictAppAccess(null);
+    const org = demo.panel.getByRole('article');
     await org.getByRole('button', { name: 'Sync directory now' }).click();
-    const notice = page.locator('.notice', { hasText: 'Directory of Your Microsoft 365 organization synced' });
+    const notice = demo.page.locator('.notice', { hasText: 'Directory of Your Microsoft 365 organization synced' });
     await notice.waitFor();
     expect(await notice.textContent()).toContain(`Added: archive@${DOMAIN}.`);
     await org.locator(`.org-mailbox[data-email="archive@${DOMAIN}"]`).waitFor();
@@ -112,14 +89,14 @@ describe.skipIf(!availability.run)('Connect your organization (Microsoft 365) in
   });
 
   it("disconnects the organization: its mail leaves the panel, Ana's own Outlook stays", async () => {
-    const org = panel.getByRole('article');
+    const org = demo.panel.getByRole('article');
     await org.getByRole('button', { name: 'Disconnect organization' }).click();
     await org.getByRole('button', { name: 'Yes, disconnect the organization' }).click();
-    await page.locator('.notice', { hasText: 'Stopped syncing 6 mailboxes' }).waitFor();
-    await thread(page, PHOTOS).waitFor({ state: 'detached' });
-    expect(await thread(page, INVOICE).locator('.thread-mailbox').textContent()).toBe(`Outlook · ana@${DOMAIN}`);
-    expect(await orgMailboxes(app)).toEqual([]);
-    expect(app.demo!.graph.subscriptions().every((subscription) => subscription.mailbox === `ana@${DOMAIN}`)).toBe(true);
-    expect(pageErrors).toEqual([]);
+    await demo.page.locator('.notice', { hasText: 'Stopped syncing 6 mailboxes' }).waitFor();
+    await thread(demo.page, PHOTOS).waitFor({ state: 'detached' });
+    expect(await thread(demo.page, INVOICE).locator('.thread-mailbox').textContent()).toBe(`Outlook · ana@${DOMAIN}`);
+    expect(await orgMailboxes(demo.app)).toEqual([]);
+    expect(demo.app.demo!.graph.subscriptions().every((subscription) => subscription.mailbox === `ana@${DOMAIN}`)).toBe(true);
+    expect(demo.pageErrors).toEqual([]);
   });
 });

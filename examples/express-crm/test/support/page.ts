@@ -1,8 +1,12 @@
-// What the browser tests ask of the page: a thread row by subject, a full-page screenshot, and
-// the layout check (overlapping columns, anything past a column's edge, sideways scrolling).
+// What the browser tests ask of the page: a thread row by subject, a full-page screenshot, the
+// layout check (overlapping columns, anything past a column's edge, sideways scrolling), and the
+// connected demo open in Chromium.
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { SCREENSHOT_DIRECTORY } from './browser.js';
+import { afterAll, beforeAll } from 'vitest';
+import type { App } from '../../src/app.js';
+import { connectDemoMailbox, startTestApp } from './app.js';
+import { launchChromium, SCREENSHOT_DIRECTORY, type Browser } from './browser.js';
 
 export const thread = (page: Page, subject: string): Locator =>
   page.locator('#threads .thread').filter({ has: page.locator('.thread-subject', { hasText: subject }) });
@@ -48,4 +52,42 @@ export function layoutProblems(page: Page): Promise<string[]> {
       problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} > ${window.innerWidth} px)`);
     return problems;
   });
+}
+
+export interface DemoPage {
+  app: App;
+  page: Page;
+  /** The *Your organization* card. */
+  panel: Locator;
+  /** Uncaught errors of the page's scripts, for a test to assert there were none. */
+  pageErrors: string[];
+}
+
+/**
+ * For the tests of one `describe`: the demo with seeded history and Ana's `provider` mailbox
+ * connected and synced, open in a fresh Chromium at `path` with a thread of `subject` on screen.
+ * The fields are filled in `beforeAll` and everything is closed in `afterAll`.
+ */
+export function connectedDemo(provider: 'gmail' | 'outlook', input: { path: string; subject: string; width: number }): DemoPage {
+  const demo = {} as DemoPage;
+  let app: App | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    app = await startTestApp({ demo: { seedHistory: true } });
+    await connectDemoMailbox(app, provider);
+    await app.tl.idle();
+    browser = await launchChromium();
+    const page = await browser.context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.setViewportSize({ width: input.width, height: 960 });
+    await page.goto(`${app.url}${input.path}`);
+    await thread(page, input.subject).waitFor();
+    Object.assign(demo, { app, page, pageErrors, panel: page.getByRole('region', { name: 'Your organization' }) });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+  return demo;
 }
