@@ -174,6 +174,30 @@ describe('tl.org (organization-wide connect)', () => {
     expect((await tl.org.health(ADMIN, organization.id)).counts).toEqual({ needs_reauth: 3 });
   });
 
+  it('one mailbox job failing AUTH_REVOKED turns the org and every mailbox needs_reauth at once, announced once', async () => {
+    const { tl, store, connect, mailbox, events } = await orgHarness();
+    const { organization } = await connect();
+    await tl.idle();
+    const [ana, ...others] = await store.listConnections({ tenantId: 't1', orgId: organization.id });
+    const pulls = mailbox.calls.pull;
+    mailbox.failPulls.push(new ThreadlinkError('AUTH_REVOKED', 'AADSTS7000229: the app was removed from the tenant'));
+    await tl.connections.sync(ana!.id, ADMIN);
+    await tl.idle();
+    // Only the one job ran: the others were parked without waiting for their own jobs to fail.
+    expect(mailbox.calls.pull).toBe(pulls + 1);
+    expect((await tl.org.get(ADMIN, organization.id)).status).toBe('needs_reauth');
+    for (const connection of await store.listConnections({ tenantId: 't1', orgId: organization.id })) {
+      expect(connection).toMatchObject({ status: 'needs_reauth', health: { lastErrorCode: 'AUTH_REVOKED' } });
+    }
+    expect(events.filter((event) => event.name === 'org.needs_reauth')).toEqual([
+      { name: 'org.needs_reauth', payload: { orgId: organization.id, tenantId: 't1', provider: 'gmail', reason: expect.stringContaining('AADSTS7000229') } },
+    ]);
+    // The other mailboxes' jobs do nothing any more: parked, not retried.
+    for (const connection of others) await tl.connections.sync(connection.id, ADMIN);
+    await tl.idle();
+    expect(mailbox.calls.pull).toBe(pulls + 1);
+  });
+
   it('disconnect stops every push channel and leaves no row of the org or its mailboxes', async () => {
     const { tl, store, connect, mailbox } = await orgHarness();
     const { organization } = await connect();
