@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createSealer, isThreadlinkError, OrgCredentials } from '@threadlink/core';
 import { gmailAdminConsoleScopes } from '@threadlink/gmail';
 import { describe, expect, it } from 'vitest';
-import { canaryHits } from '../src/ground-truth.js';
+import { canaryHits, leakPlaces } from '../src/ground-truth.js';
 import { seededRandom } from '../src/random.js';
 import { sqlKind, type StoreKind } from '../src/stores.js';
 import { createWorld, type World } from '../src/world.js';
@@ -103,19 +103,15 @@ describe.each(kinds)('organization connections on %s', (storeKind) => {
       const privateKeyBody = key.private_key.split('\n').slice(2, 4).join('');
       expect(privateKeyBody.length).toBeGreaterThan(100);
 
-      const dump = await world.backend.dump();
-      const places = {
-        ...Object.fromEntries(Object.entries(dump).map(([table, rows]) => [`table ${table}`, rows])),
-        logs: world.logs.join('\n'),
-        events: world.events.map((event) => event.json).join('\n'),
+      const places = await leakPlaces(world, {
         reads: [
           await tl.org.get(scope, googleOrg),
           await tl.org.get(scope, microsoftOrg),
           await tl.org.health(scope, googleOrg),
           await tl.org.health(scope, microsoftOrg),
         ],
-      };
-      expect(Object.keys(dump)).toContain('organizations');
+      });
+      expect(Object.keys(places)).toContain('table organizations');
       for (const secret of [canary, privateKeyBody.slice(20, 84), ...accessTokens.map((token) => token.slice(-40))])
         expect(canaryHits(secret, places)).toEqual([]);
       // Positive control for the grep itself.
