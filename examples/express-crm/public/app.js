@@ -3,6 +3,7 @@
 // fetched when a message is opened and kept only in that iframe (no storage, no cache).
 import { draftInto, setUpPeople } from './assist.js';
 import { PLAIN_ERRORS, plainError } from './errors.js';
+import { setUpOrganizations } from './org.js';
 import { avatarColour, duration, formatDate, initials, relativeTime } from './format.js';
 
 const PROVIDER_NAMES = { gmail: 'Gmail', outlook: 'Outlook' };
@@ -197,68 +198,73 @@ function refreshRelativeTimes() {
 // ---------------------------------------------------------------------------------------------
 // Connections
 
+/** After the address of an organization's mailbox on a thread row: whose mail it is. */
+const MAILBOX_KINDS = { shared: ' · shared mailbox', user: ' · organization' };
 const HEALTH_NAMES = { healthy: 'Healthy', degraded: 'Degraded', stalled: 'Stalled', needs_reauth: 'Needs re-auth' };
 
 function renderConnections() {
   const list = document.getElementById('connections');
   const connected = new Set();
-  const items = state.connections.map((connection) => {
-    if (connection.status !== 'disconnected') connected.add(connection.provider);
-    const provider = PROVIDER_NAMES[connection.provider] ?? connection.provider;
-    const backfill = connection.backfill;
-    const showProgress = connection.status === 'backfilling' || backfill.state === 'running' || backfill.state === 'pending';
-    const progressId = `backfill-${cssId(connection.id)}`;
-    const progressText = backfill.estimatedTotal !== null ? `${backfill.done} of ${backfill.estimatedTotal}` : `${backfill.done} so far`;
-    const verdict = connection.health.verdict;
-    const disconnect = h(
-      'button',
-      { type: 'button', class: 'button subtle', 'data-action': 'disconnect', 'aria-label': `Disconnect ${provider} ${connection.accountEmail}` },
-      'Disconnect',
-    );
-    disconnect.addEventListener('click', () => confirmDisconnect(item, connection));
-    const details = h(
-      'button',
-      {
-        type: 'button',
-        class: 'button subtle',
-        'data-action': 'health',
-        'aria-haspopup': 'dialog',
-        'aria-label': `Mailbox health: ${provider} ${connection.accountEmail}`,
-      },
-      'Health',
-    );
-    details.addEventListener('click', () => openHealthDrawer(connection.id, details));
-    const reconnect =
-      connection.status === 'needs_reauth'
-        ? h('button', { type: 'button', class: 'button primary', onclick: () => connect(connection.provider) }, `Reconnect ${provider}`)
-        : null;
-    const item = h(
-      'li',
-      { class: 'connection', 'data-connection-id': connection.id, 'data-provider': connection.provider, 'data-status': connection.status },
-      h('span', { class: 'connection-provider' }, provider),
-      h('span', { class: 'connection-account', title: connection.accountEmail }, connection.accountEmail),
-      h('span', { class: `status status-${connection.status}`, 'data-testid': 'connection-status' }, STATUS_NAMES[connection.status] ?? connection.status),
-      showProgress
-        ? h(
-            'span',
-            { class: 'backfill' },
-            h('label', { for: progressId, class: 'visually-hidden' }, `${provider} back-fill progress`),
-            backfill.estimatedTotal !== null
-              ? h('progress', { id: progressId, max: Math.max(backfill.estimatedTotal, 1), value: Math.min(backfill.done, backfill.estimatedTotal) })
-              : h('progress', { id: progressId }),
-            h('span', { class: 'backfill-text' }, progressText),
-          )
-        : null,
-      // The verdict adds news only when it differs from the status ("Live" but stalled).
-      verdict && verdict !== 'healthy' && verdict !== connection.status
-        ? h('span', { class: `health health-${verdict}`, 'data-testid': 'connection-health' }, HEALTH_NAMES[verdict] ?? verdict)
-        : null,
-      reconnect,
-      details,
-      disconnect,
-    );
-    return item;
-  });
+  // An organization's mailboxes are listed in its roll-up (org.js), not among the user's own.
+  const items = state.connections
+    .filter((connection) => !connection.orgId)
+    .map((connection) => {
+      if (connection.status !== 'disconnected') connected.add(connection.provider);
+      const provider = PROVIDER_NAMES[connection.provider] ?? connection.provider;
+      const backfill = connection.backfill;
+      const showProgress = connection.status === 'backfilling' || backfill.state === 'running' || backfill.state === 'pending';
+      const progressId = `backfill-${cssId(connection.id)}`;
+      const progressText = backfill.estimatedTotal !== null ? `${backfill.done} of ${backfill.estimatedTotal}` : `${backfill.done} so far`;
+      const verdict = connection.health.verdict;
+      const disconnect = h(
+        'button',
+        { type: 'button', class: 'button subtle', 'data-action': 'disconnect', 'aria-label': `Disconnect ${provider} ${connection.accountEmail}` },
+        'Disconnect',
+      );
+      disconnect.addEventListener('click', () => confirmDisconnect(item, connection));
+      const details = h(
+        'button',
+        {
+          type: 'button',
+          class: 'button subtle',
+          'data-action': 'health',
+          'aria-haspopup': 'dialog',
+          'aria-label': `Mailbox health: ${provider} ${connection.accountEmail}`,
+        },
+        'Health',
+      );
+      details.addEventListener('click', () => openHealthDrawer(connection.id, details));
+      const reconnect =
+        connection.status === 'needs_reauth'
+          ? h('button', { type: 'button', class: 'button primary', onclick: () => connect(connection.provider) }, `Reconnect ${provider}`)
+          : null;
+      const item = h(
+        'li',
+        { class: 'connection', 'data-connection-id': connection.id, 'data-provider': connection.provider, 'data-status': connection.status },
+        h('span', { class: 'connection-provider' }, provider),
+        h('span', { class: 'connection-account', title: connection.accountEmail }, connection.accountEmail),
+        h('span', { class: `status status-${connection.status}`, 'data-testid': 'connection-status' }, STATUS_NAMES[connection.status] ?? connection.status),
+        showProgress
+          ? h(
+              'span',
+              { class: 'backfill' },
+              h('label', { for: progressId, class: 'visually-hidden' }, `${provider} back-fill progress`),
+              backfill.estimatedTotal !== null
+                ? h('progress', { id: progressId, max: Math.max(backfill.estimatedTotal, 1), value: Math.min(backfill.done, backfill.estimatedTotal) })
+                : h('progress', { id: progressId }),
+              h('span', { class: 'backfill-text' }, progressText),
+            )
+          : null,
+        // The verdict adds news only when it differs from the status ("Live" but stalled).
+        verdict && verdict !== 'healthy' && verdict !== connection.status
+          ? h('span', { class: `health health-${verdict}`, 'data-testid': 'connection-health' }, HEALTH_NAMES[verdict] ?? verdict)
+          : null,
+        reconnect,
+        details,
+        disconnect,
+      );
+      return item;
+    });
   list.replaceChildren(...items);
   if (state.current) updateEmptyState();
   const providers = state.session?.providers ?? [];
@@ -279,7 +285,7 @@ async function loadConnections() {
   const { connections } = await api('/connections');
   state.connections = connections;
   renderConnections();
-  await loadExclusions();
+  await Promise.all([loadExclusions(), organizations?.refresh()]);
 }
 
 async function connect(provider) {
@@ -727,7 +733,7 @@ function updateThreadNode(node, thread, { initial }) {
   direction.className = `direction direction-${newest?.direction ?? 'inbound'}`;
   const connection = state.connections.find((candidate) => candidate.id === newest?.connectionId);
   node.querySelector('.thread-mailbox').textContent =
-    `${PROVIDER_NAMES[newest?.provider] ?? newest?.provider ?? ''}${connection ? ` · ${connection.accountEmail}` : ''}`;
+    `${PROVIDER_NAMES[newest?.provider] ?? newest?.provider ?? ''}${connection ? ` · ${connection.accountEmail}${MAILBOX_KINDS[connection.mailboxKind] ?? ''}` : ''}`;
   node.querySelector('.thread-time-slot').replaceChildren(timeElement(thread.lastActivityAt, 'thread-time'));
 
   const list = node.querySelector('.messages');
@@ -1205,6 +1211,9 @@ function scheduleRefresh() {
   refreshTimer = setTimeout(() => void refreshTimeline(), 200);
 }
 
+/** "Your organization" (org.js), set up in start(). */
+let organizations = null;
+
 /** "People you email who are not in the CRM" (assist.js), set up in start(). */
 let people = null;
 let peopleTimer = null;
@@ -1417,6 +1426,18 @@ async function start() {
     },
   });
   void people.refresh();
+  organizations = setUpOrganizations({
+    api,
+    h,
+    announce,
+    showError,
+    notice,
+    onChange: async () => {
+      await loadConnections();
+      await refreshTimeline();
+    },
+  });
+  organizations.show({ providers: session.providers, demoOrganizations: session.mode === 'demo' ? await api('/demo/organization') : null });
   await loadConnections();
   // A grant that died while nobody was looking (a restart, a password change) is said once, in words.
   for (const connection of state.connections.filter((candidate) => candidate.status === 'needs_reauth'))
@@ -1428,7 +1449,8 @@ async function start() {
 
   // Back from the provider's consent page: say so, then tidy the address bar.
   const params = new URLSearchParams(window.location.search);
-  if (params.has('connected') || params.has('error')) {
+  organizations.landed(params.get('org'));
+  if (params.has('connected') || params.has('error') || params.has('org')) {
     const connection = state.connections.find((candidate) => candidate.id === params.get('connected'));
     const provider = sessionStorage.getItem('threadlink-connecting');
     sessionStorage.removeItem('threadlink-connecting');

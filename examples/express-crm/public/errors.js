@@ -35,6 +35,20 @@ export const PLAIN_ERRORS = {
     sentence: 'Some permissions were not granted, so mail cannot be read or sent. Connect again and allow everything the sign-in page asks for.',
     action: 'reconnect',
   },
+  // Organizations (Your organization)
+  INVALID_KEY_FILE: {
+    title: 'That is not a service-account key',
+    sentence: 'Paste the whole JSON key file your Workspace admin downloaded for the service account, from the first { to the last }.',
+  },
+  MAILBOX_FORBIDDEN: {
+    title: 'This app may not read that mailbox',
+    sentence: "Your organization's admin keeps it outside what this app may read. Ask them to include it, then sync the directory.",
+  },
+  ORGANIZATION_NOT_FOUND: {
+    title: 'That organization is not connected any more',
+    sentence: 'It was disconnected, perhaps from another window. Reload the page to see what is connected now.',
+    action: 'reload',
+  },
   // A mailbox that was connected
   AUTH_REVOKED: {
     title: '{provider} needs you to sign in again',

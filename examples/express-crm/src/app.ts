@@ -33,6 +33,7 @@ import type { RouteContext } from './routes/context.js';
 import { assistRoutes } from './routes/assist.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
+import { organizationRoutes } from './routes/organizations.js';
 import { healthRoutes } from './routes/health.js';
 import { matchingRoutes } from './routes/matching.js';
 import { messageRoutes } from './routes/messages.js';
@@ -205,6 +206,7 @@ export async function createApp(config: AppConfig, hooks: AppHooks = {}): Promis
       connectionRoutes,
       policyRoutes,
       healthRoutes,
+      organizationRoutes,
       demoRoutes,
       eventRoutes,
     ])

@@ -1,13 +1,14 @@
 // Demo mode only. The Microsoft identity emulator must speak HTTPS (msal-node refuses a
 // plain-http authority) with a certificate made at start-up, which a browser would warn about
-// on the consent page. So the page's "Connect Outlook" link points here instead, and this relay
-// forwards the authorize page and its form post to the emulator, trusting the emulator's CA.
-// The OAuth code still goes emulator → browser → /threadlink/oauth/callback, as with Microsoft.
+// on the consent page. So the page's "Connect Outlook" link (and a Microsoft 365 organization's
+// admin-consent link) points here instead, and this relay forwards the page and its form post to
+// the emulator, trusting the emulator's CA. The answer still goes emulator → browser →
+// /threadlink/oauth/callback (or /threadlink/connect/org/callback), as with Microsoft.
 import { request as httpsRequest } from 'node:https';
 import type { RequestHandler } from 'express';
 
-/** The path Microsoft's v2.0 authorize endpoint lives at, for any tenant segment. */
-const AUTHORIZE_PATH = /^\/[A-Za-z0-9.-]+\/oauth2\/v2\.0\/authorize$/;
+/** The paths of Microsoft's v2.0 authorize and admin-consent pages, for any tenant segment. */
+const AUTHORIZE_PATH = /^\/[A-Za-z0-9.-]+\/(oauth2\/v2\.0\/authorize|v2\.0\/adminconsent)$/;
 
 // Only what a consent page needs crosses the relay, in either direction.
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'location', 'cache-control'];

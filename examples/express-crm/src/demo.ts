@@ -7,6 +7,8 @@ import { gmailProvider } from '@threadlink/gmail';
 import { outlookProvider } from '@threadlink/outlook';
 import { signedProposalPdf } from './proposal-pdf.js';
 import { consentRelay } from './demo-consent-relay.js';
+import { DEMO_ORG_DOMAIN, seedDemoOrganization, type DemoOrganization } from './demo-org.js';
+import { seedMicrosoftOrganization } from './demo-org-microsoft.js';
 import { startGmailEmulator, startGraphEmulator, type GmailEmulator, type GraphEmulator } from '@threadlink/testing';
 
 /** The providers the demo emulates (threadlink's provider id is open; the demo has these two). */
@@ -33,6 +35,8 @@ export interface Demo {
   mailboxes: Readonly<Record<DemoProvider, string>>;
   /** "The client sends an email": delivered into the demo user's emulated inbox. */
   send(input: DemoSendInput): Promise<{ provider: DemoProvider; mailbox: string; providerMessageId: string }>;
+  /** The organizations "Connect your organization" connects (see demo-org.ts, demo-org-microsoft.ts). */
+  organization: Readonly<Record<DemoProvider, DemoOrganization>>;
   /** Serves the Outlook consent page on the app's own origin (see demo-consent-relay.ts). */
   consentRelay: RequestHandler;
   /** The authorize URL to send the browser to: Outlook's goes through the relay. */
@@ -144,7 +148,7 @@ async function seedHistory(emulators: { gmail: GmailEmulator; graph: GraphEmulat
  * notification URL from each subscription the adapter creates).
  */
 export async function startDemo(input: { threadlinkUrl: string; seedHistory: boolean }): Promise<Demo> {
-  const gmail = await startGmailEmulator();
+  const gmail = await startGmailEmulator({ workspaceDomain: DEMO_ORG_DOMAIN });
   let graph: GraphEmulator;
   try {
     graph = await startGraphEmulator();
@@ -155,7 +159,12 @@ export async function startDemo(input: { threadlinkUrl: string; seedHistory: boo
   gmail.setPushEndpoint({ endpoint: `${input.threadlinkUrl}/webhooks/gmail` });
   gmail.addMailbox({ email: DEMO_MAILBOXES.gmail, name: DEMO_USER_NAME });
   graph.addMailbox({ email: DEMO_MAILBOXES.outlook, name: DEMO_USER_NAME });
-  if (input.seedHistory) await seedHistory({ gmail, graph }, Date.now());
+  const now = Date.now();
+  if (input.seedHistory) await seedHistory({ gmail, graph }, now);
+  const organization = {
+    gmail: await seedDemoOrganization(gmail, { seedHistory: input.seedHistory, now }),
+    outlook: await seedMicrosoftOrganization(graph, { ana: DEMO_MAILBOXES.outlook, seedHistory: input.seedHistory, now }),
+  };
 
   // Spread now: the Gmail options read the push audience set just above.
   const providers = [gmailProvider({ ...gmail.providerOptions }), outlookProvider({ ...graph.providerOptions })];
@@ -165,6 +174,7 @@ export async function startDemo(input: { threadlinkUrl: string; seedHistory: boo
   return {
     providers,
     mailboxes: DEMO_MAILBOXES,
+    organization,
     consentRelay: relay.handler,
     browserUrl: relay.rewrite,
     gmail,

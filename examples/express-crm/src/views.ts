@@ -93,6 +93,10 @@ export function connectionView(connection: PublicConnection, health?: Connection
     accountEmail: connection.accountEmail,
     displayName: connection.displayName,
     status: connection.status,
+    /** Set for a mailbox an organization connected (shown in the organization panel, not the header). */
+    orgId: connection.orgId ?? null,
+    /** 'shared' for a team mailbox (sales@, projects@), 'user' for a person's; null for a user's own connection. */
+    mailboxKind: connection.mailboxKind ?? null,
     backfill: {
       state: connection.backfill.state,
       done: connection.backfill.done,

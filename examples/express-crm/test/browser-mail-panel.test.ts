@@ -6,21 +6,18 @@
 // says how it is doing in words, a cancelled consent reads as a sentence with a fix — and the page
 // holds together at 390, 1280 and 1440 px with no serious accessibility violation (axe-core).
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../src/app.js';
 import { nextEvent, postJson, startConnectedDemo } from './support/app.js';
 import { seriousViolations } from './support/axe.js';
-import { chromiumAvailability, launchChromium, openPage, SCREENSHOT_DIRECTORY, type Browser } from './support/browser.js';
+import { chromiumAvailability, launchChromium, openPage, type Browser } from './support/browser.js';
+import { layoutProblems, screenshot, thread } from './support/page.js';
 
 const availability = chromiumAvailability();
 
 const REPLY_SUBJECT = 'Loop check schedule – PRJ-1042';
 const UNLINK_SUBJECT = 'Commissioning photos – PRJ-1042';
-
-const thread = (page: Page, subject: string): Locator =>
-  page.locator('#threads .thread').filter({ has: page.locator('.thread-subject', { hasText: subject }) });
 
 async function openRecord(page: Page, label: string): Promise<void> {
   await page.locator('.record-list a', { has: page.locator('.record-label', { hasText: new RegExp(`^${label}$`) }) }).click();
@@ -33,49 +30,6 @@ async function expand(threadLocator: Locator): Promise<void> {
   const row = threadLocator.locator('.thread-row');
   if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
   await threadLocator.locator('.thread-body').waitFor();
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOT_DIRECTORY, `${name}.png`), fullPage: true });
-}
-
-/**
- * What is wrong with the layout: side-by-side columns whose boxes overlap, anything inside a
- * column reaching past its edges (an unbreakable address does that), and sideways scrolling.
- */
-function layoutProblems(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const problems: string[] = [];
-    const name = (element: Element): string =>
-      `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${element.classList.length ? `.${[...element.classList].join('.')}` : ''}`;
-    const columns = ['.records-nav', '.details-column', '.mail-panel'].map((selector) => document.querySelector(selector)!);
-    for (let first = 0; first < columns.length; first++) {
-      for (let second = first + 1; second < columns.length; second++) {
-        const a = columns[first]!.getBoundingClientRect();
-        const b = columns[second]!.getBoundingClientRect();
-        const overlapX = Math.min(a.right, b.right) - Math.max(a.left, b.left);
-        const overlapY = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
-        if (overlapX > 0.5 && overlapY > 0.5)
-          problems.push(`${name(columns[first]!)} overlaps ${name(columns[second]!)} by ${Math.round(overlapX)}×${Math.round(overlapY)} px`);
-      }
-    }
-    for (const column of columns) {
-      const box = column.getBoundingClientRect();
-      for (const element of column.querySelectorAll('*')) {
-        if (element.closest('[hidden], .visually-hidden, .popover')) continue;
-        const rect = element.getBoundingClientRect();
-        if (rect.width === 0 && rect.height === 0) continue;
-        if (rect.right > box.right + 1 || rect.left < box.left - 1) {
-          problems.push(
-            `${name(element)} spans ${Math.round(rect.left)}–${Math.round(rect.right)} px outside ${name(column)} (${Math.round(box.left)}–${Math.round(box.right)} px)`,
-          );
-        }
-      }
-    }
-    if (document.documentElement.scrollWidth > window.innerWidth)
-      problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} > ${window.innerWidth} px)`);
-    return problems;
-  });
 }
 
 describe.skipIf(!availability.run)('the mail panel in Chromium', () => {

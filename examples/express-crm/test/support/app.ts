@@ -61,3 +61,12 @@ export async function startConnectedDemo(hooks: AppHooks = {}): Promise<App> {
   await app.tl.idle();
   return app;
 }
+
+/** The addresses of every mailbox an organization owns in the demo tenant, sorted. */
+export async function orgMailboxes(app: App): Promise<string[]> {
+  const scope = { tenantId: loadConfig({ THREADLINK_LOG: 'silent' }).tenantId, as: 'admin' } as const;
+  return (await app.tl.connections.list(scope))
+    .filter((connection) => connection.orgId)
+    .map((connection) => connection.accountEmail)
+    .sort();
+}

@@ -1,0 +1,93 @@
+// What the browser tests ask of the page: a thread row by subject, a full-page screenshot, the
+// layout check (overlapping columns, anything past a column's edge, sideways scrolling), and the
+// connected demo open in Chromium.
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import type { App } from '../../src/app.js';
+import { connectDemoMailbox, startTestApp } from './app.js';
+import { launchChromium, SCREENSHOT_DIRECTORY, type Browser } from './browser.js';
+
+export const thread = (page: Page, subject: string): Locator =>
+  page.locator('#threads .thread').filter({ has: page.locator('.thread-subject', { hasText: subject }) });
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOT_DIRECTORY, `${name}.png`), fullPage: true });
+}
+
+/**
+ * What is wrong with the layout: side-by-side columns whose boxes overlap, anything inside a
+ * column reaching past its edges (an unbreakable address does that), and sideways scrolling.
+ */
+export function layoutProblems(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const name = (element: Element): string =>
+      `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}${element.classList.length ? `.${[...element.classList].join('.')}` : ''}`;
+    const columns = ['.records-nav', '.details-column', '.mail-panel'].map((selector) => document.querySelector(selector)!);
+    for (let first = 0; first < columns.length; first++) {
+      for (let second = first + 1; second < columns.length; second++) {
+        const a = columns[first]!.getBoundingClientRect();
+        const b = columns[second]!.getBoundingClientRect();
+        const overlapX = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const overlapY = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (overlapX > 0.5 && overlapY > 0.5)
+          problems.push(`${name(columns[first]!)} overlaps ${name(columns[second]!)} by ${Math.round(overlapX)}×${Math.round(overlapY)} px`);
+      }
+    }
+    for (const column of columns) {
+      const box = column.getBoundingClientRect();
+      for (const element of column.querySelectorAll('*')) {
+        if (element.closest('[hidden], .visually-hidden, .popover')) continue;
+        const rect = element.getBoundingClientRect();
+        if (rect.width === 0 && rect.height === 0) continue;
+        if (rect.right > box.right + 1 || rect.left < box.left - 1) {
+          problems.push(
+            `${name(element)} spans ${Math.round(rect.left)}–${Math.round(rect.right)} px outside ${name(column)} (${Math.round(box.left)}–${Math.round(box.right)} px)`,
+          );
+        }
+      }
+    }
+    if (document.documentElement.scrollWidth > window.innerWidth)
+      problems.push(`the page scrolls sideways (${document.documentElement.scrollWidth} > ${window.innerWidth} px)`);
+    return problems;
+  });
+}
+
+export interface DemoPage {
+  app: App;
+  page: Page;
+  /** The *Your organization* card. */
+  panel: Locator;
+  /** Uncaught errors of the page's scripts, for a test to assert there were none. */
+  pageErrors: string[];
+}
+
+/**
+ * For the tests of one `describe`: the demo with seeded history and Ana's `provider` mailbox
+ * connected and synced, open in a fresh Chromium at `path` with a thread of `subject` on screen.
+ * The fields are filled in `beforeAll` and everything is closed in `afterAll`.
+ */
+export function connectedDemo(provider: 'gmail' | 'outlook', input: { path: string; subject: string; width: number }): DemoPage {
+  const demo = {} as DemoPage;
+  let app: App | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    app = await startTestApp({ demo: { seedHistory: true } });
+    await connectDemoMailbox(app, provider);
+    await app.tl.idle();
+    browser = await launchChromium();
+    const page = await browser.context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.setViewportSize({ width: input.width, height: 960 });
+    await page.goto(`${app.url}${input.path}`);
+    await thread(page, input.subject).waitFor();
+    Object.assign(demo, { app, page, pageErrors, panel: page.getByRole('region', { name: 'Your organization' }) });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+  return demo;
+}
