@@ -17,6 +17,19 @@ export interface ConformanceMail {
   date?: Date;
 }
 
+/**
+ * How the world connects a mailbox through an organization (issue 19) instead of the user's own
+ * consent: the world calls `tl.org.connect.direct` (or `connect.start` + the admin consent page)
+ * once, then `tl.org.addMailboxes` for each further mailbox. A driver that has it runs the whole
+ * suite on org connections; `revokeGrant` then withdraws the org's grant (delegation, consent).
+ */
+export interface ConformanceOrganization {
+  /** The customer's directory: the Workspace primary domain, or the Microsoft tenant. */
+  readonly directoryId: string;
+  /** The admin `tl.org.connect.direct` names and the credentials it takes (Google: the service account key JSON). */
+  direct(): Promise<{ adminEmail: string; credentials: unknown }>;
+}
+
 export interface ProviderConformanceDriver {
   /** The provider id the adapter registers (what `tl.connect.start({ provider })` takes). */
   readonly provider: ProviderId;
@@ -25,7 +38,9 @@ export interface ProviderConformanceDriver {
    * Providers whose subscriptions carry the URL (Graph) learn it at subscribe and may ignore it.
    */
   pointPushesAt(webhookUrl: string): void;
-  /** Creates the mailbox if it does not exist yet (idempotent). */
+  /** Present when mailboxes are connected through an organization (the world's `connect` then uses `tl.org.*`). */
+  readonly organization?: ConformanceOrganization;
+  /** Creates the mailbox if it does not exist yet (idempotent); with `organization`, a user of the org. */
   addMailbox(email: string): void;
   /** Completes the provider's consent page for `email`; resolves to the redirect (OAuth callback) URL. */
   consent(authorizeUrl: string, email: string): Promise<string>;
@@ -45,7 +60,7 @@ export interface ProviderConformanceDriver {
   flushPushes(): Promise<void>;
   /** The mailbox's sync cursor stops being valid (Gmail: history expired; Graph: delta token 410). */
   expireCursor(mailbox: string): void;
-  /** The user revokes the grant: refresh and access tokens stop working. */
+  /** The user revokes the grant (with `organization`: the admin withdraws the org's): refresh and access tokens stop working. */
   revokeGrant(mailbox: string): void;
   /** The next send is carried out by the provider, but its answer never reaches the adapter. */
   loseNextSendAnswer(): void;
