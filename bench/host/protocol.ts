@@ -65,3 +65,31 @@ export interface MemorySnapshot {
   external: number;
   arrayBuffers: number;
 }
+
+/** `tl.org.connect.direct` for a whole org, as the host runs it (tenant t1). */
+export interface OrgConnectInput {
+  provider: 'gmail' | 'outlook';
+  directoryId: string;
+  adminEmail: string;
+  /** Google: the service account key JSON; Microsoft: unused (admin consent). */
+  credentials: unknown;
+  selection: { all?: boolean; mailboxes?: string[]; shared?: string[]; groups?: string[] };
+  /** How long to wait for every mailbox to be live. */
+  timeoutMs: number;
+}
+
+export interface OrgConnectResult {
+  orgId: string;
+  added: number;
+  /** Forbidden or not found. */
+  problems: number;
+  /** Mailboxes the org's health counts live once the host is idle. */
+  live: number;
+  /** ms from the call to `connect.direct` returning. */
+  connectMs: number;
+  firstLiveMs: number;
+  /** ms from the call to the last mailbox's `connection.live`. */
+  allLiveMs: number;
+  /** ms from the call to the host being idle (back-fills done). */
+  idleMs: number;
+}
