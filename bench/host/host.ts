@@ -203,8 +203,11 @@ async function start(config: HostConfig): Promise<{ publicUrl: string }> {
   store = await makeStore(config);
   const providers: MailProvider[] = [];
   if (config.gmail) providers.push(gmailProvider(config.gmail as unknown as GmailProviderOptions));
-  const authorize: Authorize = (input) => rpc.call<string>('authorize', input);
-  if (config.outlook) providers.push(withBenchAdminConsent(outlookProvider(config.outlook as unknown as OutlookProviderOptions), authorize));
+  if (config.outlook) {
+    const outlook = outlookProvider(config.outlook as unknown as OutlookProviderOptions);
+    const authorize: Authorize = (input) => rpc.call<string>('authorize', input);
+    providers.push(config.organizations ? await withBenchAdminConsent(outlook, authorize) : outlook);
+  }
   const queue = await makeQueue(config);
 
   const node = toNodeHandler((request) => (tl ? tl.handler(request) : Promise.resolve(new Response(null, { status: 503 }))));

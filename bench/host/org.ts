@@ -2,7 +2,7 @@
 // from the call to the last mailbox's `connection.live`. Microsoft organizations connect by admin
 // consent; until core's `connect.start` + `/connect/org/callback` land, the bench drives the
 // adapter's own `adminConsentUrl` → the emulator's consent page (through the bench process) →
-// `completeAdminConsent`, exposed as `connectDirect` (a bench-only path, as the conformance test does).
+// `completeAdminConsent`, exposed as `connectDirect` (`adminConsentAsDirectConnect`, a test-only path).
 import { performance } from 'node:perf_hooks';
 import type { MailProvider, Threadlink } from '@threadlink/core';
 import type { OrgConnectInput, OrgConnectResult } from './protocol.js';
@@ -10,23 +10,10 @@ import type { OrgConnectInput, OrgConnectResult } from './protocol.js';
 /** Asks the bench process to complete a consent page on its emulator; resolves to the redirect URL. */
 export type Authorize = (input: { provider: 'gmail' | 'outlook'; url: string; email: string }) => Promise<string>;
 
-const REDIRECT_URI = 'http://127.0.0.1:9/threadlink/connect/org/callback';
-
-export function withBenchAdminConsent(provider: MailProvider, authorize: Authorize): MailProvider {
-  const organization = provider.organization;
-  if (!organization?.adminConsentUrl || !organization.completeAdminConsent || organization.connectDirect) return provider;
-  const { adminConsentUrl, completeAdminConsent } = organization;
-  return {
-    ...provider,
-    organization: {
-      ...organization,
-      async connectDirect(input, context) {
-        const url = await adminConsentUrl({ state: 'bench', redirectUri: REDIRECT_URI, directoryHint: input.directoryId });
-        const redirect = new URL(await authorize({ provider: 'outlook', url, email: input.adminEmail }));
-        return completeAdminConsent(redirect.searchParams, { redirectUri: REDIRECT_URI, ...context });
-      },
-    },
-  };
+/** Loaded only by hosts of organization scenarios: the emulators' package stays out of the others' memory figures. */
+export async function withBenchAdminConsent(provider: MailProvider, authorize: Authorize): Promise<MailProvider> {
+  const { adminConsentAsDirectConnect } = await import('@threadlink/testing');
+  return adminConsentAsDirectConnect(provider, (url, email) => authorize({ provider: 'outlook', url, email }));
 }
 
 /** Times of `connection.live` per org, recorded from the moment the host starts. */
@@ -48,7 +35,8 @@ export async function connectOrg(tl: Threadlink, live: Map<string, number[]>, ep
   const returnedAt = epoch();
   const deadline = performance.now() + timeoutMs;
   while ((live.get(organization.id)?.length ?? 0) < report.added.length) {
-    if (performance.now() > deadline) throw new Error(`${live.get(organization.id)?.length ?? 0} of ${report.added.length} mailboxes live after ${timeoutMs} ms`);
+    if (performance.now() > deadline)
+      throw new Error(`${live.get(organization.id)?.length ?? 0} of ${report.added.length} mailboxes live after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const times = live.get(organization.id) ?? [];

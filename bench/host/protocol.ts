@@ -20,6 +20,8 @@ export interface HostConfig {
   runWorker: boolean;
   engine?: Partial<EngineOptions>;
   crm: CrmSpec;
+  /** Organization scenarios: Microsoft orgs connect by admin consent through the bench (bench/host/org.ts). */
+  organizations?: boolean;
   /** Hosts sharing a store must share the key that seals the tokens in it. */
   sealingKey?: string;
 }

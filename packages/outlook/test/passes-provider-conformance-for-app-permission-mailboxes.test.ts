@@ -3,8 +3,8 @@
 // (client-credentials tokens from msal-node, Graph paths `/users/{id}`), not the user's consent.
 //
 // Test-only path (until core's `tl.org.connect.start` + `/connect/org/callback` are merged): the
-// world connects the org with `tl.org.connect.direct`, and this file gives the adapter a
-// `connectDirect` that does what the callback route will do — the tenant admin completes the
+// world connects the org with `tl.org.connect.direct`, and `adminConsentAsDirectConnect` gives the
+// adapter a `connectDirect` that does what the callback route will do — the tenant admin completes the
 // emulator's real `/adminconsent` page and the adapter's own `completeAdminConsent` verifies the
 // redirect and returns the org's credentials. Everything after the consent is production code.
 //
@@ -12,31 +12,10 @@
 // draft replies with the sent id). With the least-privilege set alone replies go direct (`/reply`,
 // 202 without an id) and `tl.messages.reply` answers with a `pending-` id that is never stored, which
 // the suite's reply cases refuse: a known gap of direct replies (delegated `replies: 'direct'` too).
-import type { MailProvider } from '@threadlink/core/provider';
 import { memoryStore } from '@threadlink/storage-memory';
-import { graphConformanceDriver, type GraphConformanceDriver } from '@threadlink/testing';
+import { adminConsentAsDirectConnect, graphConformanceDriver, type GraphConformanceDriver } from '@threadlink/testing';
 import { runProviderConformance } from '@threadlink/testing/provider-conformance';
 import { outlookProvider } from '../src/index.js';
-
-/** Only where the admin is sent back: completeAdminConsent checks it matches the consent URL's. */
-const REDIRECT_URI = 'http://127.0.0.1:9/threadlink/connect/org/callback';
-
-function consentedByTheAdmin(provider: MailProvider, driver: GraphConformanceDriver): MailProvider {
-  const organization = provider.organization;
-  if (!organization?.adminConsentUrl || !organization.completeAdminConsent) throw new Error('outlookProvider has no admin consent');
-  const { adminConsentUrl, completeAdminConsent } = organization;
-  return {
-    ...provider,
-    organization: {
-      ...organization,
-      async connectDirect(input, context) {
-        const url = await adminConsentUrl({ state: 'conformance', redirectUri: REDIRECT_URI, directoryHint: input.directoryId });
-        const redirect = new URL(await driver.consentAsAdmin(url));
-        return completeAdminConsent(redirect.searchParams, { redirectUri: REDIRECT_URI, ...context });
-      },
-    },
-  };
-}
 
 const APP_ROLES = ['Mail.ReadBasic.All', 'Mail.Read.All', 'Mail.ReadWrite', 'Mail.Send', 'User.Read.All', 'GroupMember.Read.All'];
 
@@ -49,6 +28,6 @@ async function tenantDriver(): Promise<GraphConformanceDriver> {
 runProviderConformance({
   name: 'outlook (application permissions)',
   emulator: tenantDriver,
-  makeProvider: (driver) => consentedByTheAdmin(outlookProvider({ ...driver.emulator.providerOptions }), driver),
+  makeProvider: (driver) => adminConsentAsDirectConnect(outlookProvider({ ...driver.emulator.providerOptions }), (url) => driver.consentAsAdmin(url)),
   makeStore: () => memoryStore(),
 });

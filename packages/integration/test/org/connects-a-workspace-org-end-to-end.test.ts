@@ -35,7 +35,7 @@ const backends: Array<{ name: string; available: boolean; make: () => MetadataSt
     make: () => {
       const schema = `tl_test_orgconf_${randomBytes(5).toString('hex')}`;
       schemas.push(schema);
-      return postgresStore({ connectionString: databaseUrl, schema });
+      return postgresStore({ connectionString: databaseUrl ?? '', schema });
     },
   },
 ];
@@ -68,7 +68,12 @@ describe.each(backends)('a Google Workspace org, end to end ($name)', ({ availab
         const connected = await connectionsOf(tl, organization.id);
         expect(connected).toHaveLength(ORG_SIZE);
         expect(connected.every((connection) => connection.status === 'live')).toBe(true);
-        expect(connected.filter((connection) => connection.mailboxKind === 'shared').map((connection) => connection.accountEmail).sort()).toEqual([...SHARED].sort());
+        expect(
+          connected
+            .filter((connection) => connection.mailboxKind === 'shared')
+            .map((connection) => connection.accountEmail)
+            .sort(),
+        ).toEqual([...SHARED].sort());
         // One watch per mailbox, every one on the host's one topic.
         for (const connection of connected) expect(google.watchOf(connection.accountEmail)?.topicName).toBe(google.providerOptions.pubsubTopic);
         const first = connected.find((connection) => connection.accountEmail === people[0]);
@@ -115,10 +120,11 @@ describe.each(backends)('a Google Workspace org, end to end ($name)', ({ availab
         expect(after.map((connection) => connection.accountEmail)).not.toContain(leaver);
         expect(after.find((connection) => connection.accountEmail === joiner)?.status).toBe('live');
         // Its rows are gone from the panels, and its mailbox's new mail is not synced.
-        expect((await tl.timeline.forRecord(CLIENT_RECORD, { ...ADMIN_SCOPE, limit: 50 })).threads.flatMap((thread) => thread.messages.map((message) => message.subject)).sort()).toEqual([
-          'Before the org connected',
-          'Order for PRJ-1042',
-        ]);
+        expect(
+          (await tl.timeline.forRecord(CLIENT_RECORD, { ...ADMIN_SCOPE, limit: 50 })).threads
+            .flatMap((thread) => thread.messages.map((message) => message.subject))
+            .sort(),
+        ).toEqual(['Before the org connected', 'Order for PRJ-1042']);
         await google.deliver({ to: leaver, mailbox: leaver, from: `BigCo <${CLIENT}>`, subject: 'After leaving', text: 'x' });
         await google.deliver({ to: joiner, mailbox: joiner, from: `BigCo <${CLIENT}>`, subject: 'Welcome aboard', text: 'x' });
         await org.settle();

@@ -11,7 +11,12 @@ const ORG_DOMAIN = 'owner.test';
 const ORG_ADMIN = `admin@${ORG_DOMAIN}`;
 const GOOGLE = 'https://www.googleapis.com/auth/';
 /** The scopes a full-mode host asks the admin to delegate (the gmail README's list). */
-const DELEGATED_SCOPES = [`${GOOGLE}gmail.readonly`, `${GOOGLE}gmail.send`, `${GOOGLE}admin.directory.user.readonly`, `${GOOGLE}admin.directory.group.member.readonly`];
+const DELEGATED_SCOPES = [
+  `${GOOGLE}gmail.readonly`,
+  `${GOOGLE}gmail.send`,
+  `${GOOGLE}admin.directory.user.readonly`,
+  `${GOOGLE}admin.directory.group.member.readonly`,
+];
 
 export interface GmailConformanceOptions extends GmailEmulatorOptions {
   /**

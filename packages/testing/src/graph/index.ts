@@ -19,3 +19,4 @@ export type {
   WebhookDelivery,
 } from './types.js';
 export { graphConformanceDriver, type GraphConformanceDriver, type GraphConformanceOptions } from './conformance-driver.js';
+export { adminConsentAsDirectConnect } from './admin-consent-direct.js';

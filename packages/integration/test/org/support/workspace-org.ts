@@ -3,12 +3,12 @@
 // projects@ — the gmail README's definition), a service account the admin authorised domain-wide,
 // and a real createThreadlink serving its handler on 127.0.0.1 so Pub/Sub pushes reach it.
 import { createThreadlink, generateSealingKey, type MetadataStore, type RecordResolver, type Threadlink, type ThreadlinkEvents } from '@threadlink/core';
-import { gmailProvider } from '@threadlink/gmail';
+import { gmailAdminConsoleScopes, gmailProvider } from '@threadlink/gmail';
 import { serveWebHandler, startGmailEmulator, type GmailEmulator, type ServedHandler, type ServiceAccountKeyFile } from '@threadlink/testing';
 
-export const DOMAIN = 'acme.test';
-export const ADMIN = `admin@${DOMAIN}`;
-export const TEAM = `team@${DOMAIN}`;
+const DOMAIN = 'acme.test';
+const ADMIN = `admin@${DOMAIN}`;
+const TEAM = `team@${DOMAIN}`;
 export const SHARED = [`sales@${DOMAIN}`, `projects@${DOMAIN}`];
 /** Outside the Workspace domain: the service account cannot act as it (Google: invalid_grant). */
 export const OUTSIDER = 'guest@partner.test';
@@ -17,10 +17,8 @@ export const CLIENT_RECORD = { type: 'client', id: 'c-bigco' } as const;
 export const PROJECT_RECORD = { type: 'project', id: 'p-1042' } as const;
 export const TENANT = 't1';
 const PUSH_AUDIENCE = 'https://crm.example.test/threadlink/webhooks/gmail';
-const GOOGLE = 'https://www.googleapis.com/auth/';
-const DELEGATED_SCOPES = [`${GOOGLE}gmail.readonly`, `${GOOGLE}gmail.send`, `${GOOGLE}admin.directory.user.readonly`, `${GOOGLE}admin.directory.group.member.readonly`];
 
-export const person = (index: number): string => `user${String(index).padStart(3, '0')}@${DOMAIN}`;
+const person = (index: number): string => `user${String(index).padStart(3, '0')}@${DOMAIN}`;
 
 const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {
@@ -61,7 +59,7 @@ export async function workspaceOrg(store: MetadataStore, size: number): Promise<
   const writeGroup = (): void => void workspace.addGroup({ email: TEAM, members: [...members].map((email) => ({ email, type: 'USER' as const })) });
   writeGroup();
   const key = await workspace.createServiceAccount('threadlink-sync');
-  workspace.authorizeDelegation(key.client_id, DELEGATED_SCOPES);
+  workspace.authorizeDelegation(key.client_id, gmailAdminConsoleScopes('full'));
 
   let current: Threadlink | undefined;
   const served: ServedHandler = await serveWebHandler((request) => (current ? current.handler(request) : Promise.resolve(new Response(null, { status: 503 }))));
