@@ -46,6 +46,11 @@ export interface ThreadlinkConfig {
   /** How often start() runs maintain() (renewals, safety net). 0 disables the timer. Default 60 s. */
   maintenanceIntervalMs?: number;
   /**
+   * How often maintain() re-reads an organization's directory and applies its selection (joiners
+   * connected, leavers offboarded), as tl.org.sync() does. Default 6 hours; 0 turns it off.
+   */
+  orgSyncIntervalMs?: number;
+  /**
    * Whether start() processes jobs in this process. A web-only instance behind a load balancer
    * (webhooks, OAuth, reads) sets false and leaves the work to worker processes on a shared queue.
    */
@@ -191,6 +196,8 @@ export interface MaintenanceReport {
   resyncs: number;
   backfills: number;
   stalled: number;
+  /** Organizations whose directory was re-read and applied (due after `orgSyncIntervalMs`; at most 3 a pass). */
+  orgSyncs: number;
 }
 
 export type TimelineInput = Scope & {

@@ -52,7 +52,17 @@ export type { TimelineResult, TimelineThread } from './timeline/timeline.js';
 export type { LabeledMessage } from './labels/names.js';
 export type { ConnectionLabel, ExportRecord, PurgeReport, StoredMessage } from './ports/metadata-store.js';
 export type { PolicyChangeReport, PolicyPreview, PolicyTarget, PolicyView } from './policy/commands.js';
-export type { OrgCommands, OrgDirectConnectInput, OrgHealth, OrgMailboxChange, OrgMailboxHealth, OrgSyncReport, PublicOrganization } from './org/types.js';
+export type {
+  OrgCommands,
+  OrgConnectStartInput,
+  OrgConnectStartResult,
+  OrgDirectConnectInput,
+  OrgHealth,
+  OrgMailboxChange,
+  OrgMailboxHealth,
+  OrgSyncReport,
+  PublicOrganization,
+} from './org/types.js';
 export type { Clock } from './util/clock.js';
 export type { BackoffOptions } from './util/retry.js';
 

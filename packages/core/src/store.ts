@@ -16,6 +16,7 @@ export {
   parseStoredLink,
   parseStoredConnection,
   parseStoredOrganization,
+  parseDueLimit,
   parseHealthPatch,
   parseLabelDirectory,
   applyConnectionPatch,

@@ -24,6 +24,8 @@ import { createDraftContext } from './messages/draft-context.js';
 import { createReply } from './messages/reply.js';
 import { withLabelNames, type LabeledMessage } from './labels/names.js';
 import { createOrgCommands } from './org/commands.js';
+import { createOrgConsentCallback } from './org/connect.js';
+import { createBackground } from './util/background.js';
 import { createPolicyCommands } from './policy/commands.js';
 import { createTimelineReads } from './timeline/reads.js';
 import { createReceiveWebhook } from './webhooks/receive.js';
@@ -35,9 +37,15 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
   const complete = createConnectComplete(context);
   const body = createBodyRead(context);
   const { disconnect, export: exportConnection } = createOffboarding(context);
+  const background = createBackground();
   const handler = Object.assign(
     createHandler(
-      { webhook: createReceiveWebhook(context), oauthCallback: createOAuthCallback(context, complete), isProvider: (id) => providers.has(id) },
+      {
+        webhook: createReceiveWebhook(context),
+        oauthCallback: createOAuthCallback(context, complete),
+        orgCallback: createOrgConsentCallback(context, background),
+        isProvider: (id) => providers.has(id),
+      },
       { basePath: urls.basePath, maxBodyBytes: limits.maxBodyBytes, logger: context.logger },
     ),
     { maxBodyBytes: limits.maxBodyBytes },
@@ -64,10 +72,12 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
     ...lifecycle,
     // Announcements of new contact suggestions follow the sync work that queued them.
     idle: async () => {
+      await background.settled();
       await lifecycle.idle();
       await contacts.settled();
     },
     stop: async () => {
+      await background.settled();
       await lifecycle.stop();
       await contacts.settled();
     },

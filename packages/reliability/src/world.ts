@@ -14,6 +14,7 @@ import {
   type Logger,
   type MailProvider,
   type MetadataStore,
+  type OrgSelectionInput,
   type PublicConnection,
   type RecordResolver,
   type SealingKey,
@@ -131,6 +132,12 @@ export interface World {
   restartDead(): Promise<number>;
   /** The consent flow, through a live process: authorize URL → emulator consent → complete. */
   connect(provider: 'gmail' | 'outlook', email: string, scope?: { userId?: string; tenantId?: string }): Promise<PublicConnection>;
+  /**
+   * An organization's admin consent, as the admin's browser does it: tl.org.connect.start, the
+   * emulator's admin-consent page, then the redirect back to /connect/org/callback through the load
+   * balancer with the connect cookie. Returns the org id the callback redirected with.
+   */
+  connectOrganization(input: { admin: string; selection: OrgSelectionInput; tenantId?: string }): Promise<string>;
   /** A graceful restart of every process (new ones read `sealingKeys` afresh). */
   restartAll(): Promise<void>;
   /** Pushes delivered and every live process idle, repeated until no new push went out. */
@@ -321,6 +328,22 @@ export async function createWorld(options: WorldOptions): Promise<World> {
       const redirect = provider === 'gmail' ? await google.authorize(url, { email }) : await microsoft.authorize(url, { email });
       // The host completing the flow itself: its signed-in user is the one who started it.
       return tl.connect.complete(new URL(redirect), user);
+    },
+    async connectOrganization(input) {
+      const { tl } = world.any();
+      const { url, cookie } = await tl.org.connect.start({
+        tenantId: input.tenantId ?? tenantId,
+        userId: `user-${input.admin.split('@')[0]}`,
+        provider: 'outlook',
+        selection: input.selection,
+        returnTo: '/settings/organization',
+      });
+      const location = await microsoft.authorize(url, { email: input.admin });
+      const response = await fetch(location, { redirect: 'manual', headers: { cookie: `${cookie.name}=${cookie.value}` } });
+      const landed = new URL(response.headers.get('location') ?? '', publicUrl);
+      const orgId = landed.searchParams.get('org');
+      if (response.status !== 302 || !orgId) throw new Error(`admin consent failed: ${response.status} ${landed.search}`);
+      return orgId;
     },
     async restartAll() {
       const running = instances.splice(0);

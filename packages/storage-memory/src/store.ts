@@ -18,6 +18,7 @@ import {
   parseHealthPatch,
   parseStoredConnection,
   parseStoredOrganization,
+  parseDueLimit as dueLimit,
   recordKey,
   requireTenant,
   stringList,
@@ -162,6 +163,36 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       const organization = tables.organizations.get(orgId);
       if (!organization || organization.tenantId !== tenantId) return false;
       return tables.organizations.delete(orgId);
+    },
+
+    async markOrganizationNeedsReauth(tenantId, orgId, input) {
+      requireTenant(tenantId);
+      const organization = tables.organizations.get(orgId);
+      if (!organization || organization.tenantId !== tenantId) return { organizationChanged: false, connections: [] };
+      const organizationChanged = organization.status !== 'needs_reauth';
+      if (organizationChanged) tables.organizations.set(orgId, { ...organization, status: 'needs_reauth', updatedAt: input.at });
+      const changed: Connection[] = [];
+      for (const connection of [...tables.connections.values()].sort((left, right) => left.createdAt - right.createdAt || compareIds(left.id, right.id))) {
+        if (connection.orgId !== orgId || connection.tenantId !== tenantId) continue;
+        if (connection.status === 'needs_reauth' || connection.status === 'disconnected') continue;
+        const next = applyConnectionPatch(connection, {
+          status: 'needs_reauth',
+          health: { lastErrorCode: input.errorCode, lastErrorAt: input.at },
+          updatedAt: input.at,
+        });
+        writeConnection(tables, next);
+        changed.push(copy(next));
+      }
+      return { organizationChanged, connections: changed };
+    },
+
+    async listOrganizationsDue(query) {
+      const limit = dueLimit(query.limit);
+      return [...tables.organizations.values()]
+        .filter((organization) => organization.status === 'active' && (organization.lastSyncAt ?? -1) < query.syncedBefore)
+        .sort((left, right) => (left.lastSyncAt ?? -1) - (right.lastSyncAt ?? -1) || compareIds(left.id, right.id))
+        .slice(0, limit)
+        .map(copy);
     },
 
     async applySync(connectionId, batch) {

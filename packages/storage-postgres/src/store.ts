@@ -15,6 +15,8 @@ import {
   parseRecordRef,
   parseStoredConnection,
   parseStoredOrganization,
+  parseDueLimit,
+  compareIds,
   parseSyncBatch,
   parseTimelineQuery,
   requireTenant,
@@ -437,6 +439,39 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       return run('deleteOrganization', async () => {
         const result = await sql.query(`DELETE FROM ${table('organizations')} WHERE tenant_id = $1 AND id = $2`, [tenantId, orgId]);
         return result.rowCount > 0;
+      });
+    },
+
+    async markOrganizationNeedsReauth(tenantId, orgId, input) {
+      requireTenant(tenantId);
+      return run('markOrganizationNeedsReauth', () =>
+        sql.transaction(async (tx) => {
+          // The org row's lock serialises concurrent callers (fifty mailbox jobs failing at once):
+          // the first moves it, the others find it already needs_reauth.
+          const org = await tx.query(
+            `UPDATE ${table('organizations')} SET status = 'needs_reauth', updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status <> 'needs_reauth' RETURNING id`,
+            [tenantId, orgId, input.at],
+          );
+          const result = await tx.query<ConnectionRow>(
+            `UPDATE ${table('connections')} SET status = 'needs_reauth', health = health || $4::jsonb, updated_at = $3
+             WHERE tenant_id = $1 AND org_id = $2 AND status NOT IN ('needs_reauth', 'disconnected') RETURNING *`,
+            [tenantId, orgId, input.at, toJsonParam({ lastErrorCode: input.errorCode, lastErrorAt: input.at })],
+          );
+          const connections = result.rows.map(connectionFromRow).sort((left, right) => left.createdAt - right.createdAt || compareIds(left.id, right.id));
+          return { organizationChanged: org.rowCount > 0, connections };
+        }),
+      );
+    },
+
+    async listOrganizationsDue(query) {
+      const limit = parseDueLimit(query.limit);
+      return run('listOrganizationsDue', async () => {
+        const result = await sql.query<OrganizationRow>(
+          `SELECT * FROM ${table('organizations')} WHERE status = 'active' AND COALESCE(last_sync_at, -1) < $1
+           ORDER BY COALESCE(last_sync_at, -1), id LIMIT $2`,
+          [query.syncedBefore, limit],
+        );
+        return result.rows.map(organizationFromRow);
       });
     },
 

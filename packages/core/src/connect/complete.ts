@@ -20,7 +20,7 @@ import { carriedOver, goLive } from './go-live.js';
 import { openState, type OAuthState } from './state.js';
 
 /** What ties a completion to the flow's initiator; the route and the public call each pass their own. */
-interface FlowBinding {
+export interface FlowBinding {
   /** The host's signed-in tenant and user (public `complete`). */
   session?: { tenantId: string; userId: string };
   /** The callback request's cookies; when given, the state's connect cookie must be among them. */
@@ -53,21 +53,37 @@ function checkBinding(state: OAuthState, binding: FlowBinding): void {
   if (!binding.session && !binding.cookies) throw new ThreadlinkError('OAUTH_STATE_INVALID', 'A connect flow must be bound to a session or a cookie');
 }
 
+/**
+ * Opens the callback's state, checks it belongs to this kind of flow (a user's connect or an
+ * organization's admin consent) and to its initiator, then claims its nonce: what every callback
+ * does before acting on the provider's answer.
+ */
+export async function claimFlow(
+  context: Pick<CoreContext, 'sealer' | 'clock' | 'store'>,
+  params: URLSearchParams,
+  binding: FlowBinding,
+  kind: 'user' | 'org',
+): Promise<OAuthState> {
+  const stateText = params.get('state');
+  if (!stateText) throw new ThreadlinkError('OAUTH_STATE_INVALID', 'The OAuth callback has no state');
+  const state = openState(context.sealer, stateText, context.clock.now());
+  if ((kind === 'org') !== (state.org !== undefined)) throw new ThreadlinkError('OAUTH_STATE_INVALID', 'This state belongs to another connect flow');
+  checkBinding(state, binding);
+  // Claimed before the outcome is acted on: a denied consent spends the link too, so the same
+  // state cannot be replayed later with a code.
+  if (!(await context.store.claimOnce(`oauth-state:${state.nonce}`, state.expiresAt + 60_000, context.clock.now()))) {
+    throw new ThreadlinkError('OAUTH_STATE_INVALID', 'This connect link was already used');
+  }
+  return state;
+}
+
 export function createConnectComplete(context: CoreContext): CompleteConnection {
   const { store, sealer, clock, events, logger } = context;
   const loginHintMode = context.config.connect?.loginHint ?? 'enforce';
   return async function connectComplete(input, binding) {
     await context.init();
     const params = input instanceof URL ? input.searchParams : new URLSearchParams({ code: input.code, state: input.state });
-    const stateText = params.get('state');
-    if (!stateText) throw new ThreadlinkError('OAUTH_STATE_INVALID', 'The OAuth callback has no state');
-    const state = openState(sealer, stateText, clock.now());
-    checkBinding(state, binding);
-    // Claimed before the outcome is acted on: a denied consent spends the link too, so the same
-    // state cannot be replayed later with a code.
-    if (!(await store.claimOnce(`oauth-state:${state.nonce}`, state.expiresAt + 60_000, clock.now()))) {
-      throw new ThreadlinkError('OAUTH_STATE_INVALID', 'This connect link was already used');
-    }
+    const state = await claimFlow(context, params, binding, 'user');
     if (params.get('error')) throw new ThreadlinkError('OAUTH_FAILED', `The provider refused: ${params.get('error')}`);
     const code = params.get('code');
     if (!code) throw new ThreadlinkError('OAUTH_FAILED', 'The OAuth callback has no code');

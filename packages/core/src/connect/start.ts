@@ -11,7 +11,7 @@ import { isSafeReturn } from './return-to.js';
 import { createState } from './state.js';
 
 /** How long a connect link stays valid unless `oauthStateTtlMs` says otherwise. */
-const DEFAULT_STATE_TTL_MS = 15 * 60_000;
+export const DEFAULT_STATE_TTL_MS = 15 * 60_000;
 
 const ConnectStart = z.strictObject({
   provider: ProviderId,

@@ -5,6 +5,7 @@
 // cookie's secret (binding.ts): the state alone does not complete a flow.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { OrgSelection } from '../domain/organization.js';
 import { ProviderId } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
 import type { Sealer } from '../security/sealing.js';
@@ -22,6 +23,11 @@ export const OAuthState = z.strictObject({
   returnTo: z.string().max(2048).optional(),
   loginHint: z.string().max(320).optional(),
   binding: z.string().min(43),
+  /**
+   * Present on an organization's admin-consent flow (org/connect.ts) only: what to apply once the
+   * admin approved. The user callback refuses a state carrying it, the org callback one without it.
+   */
+  org: z.strictObject({ selection: OrgSelection, directoryHint: z.string().min(1).max(256).optional() }).optional(),
 });
 export type OAuthState = z.infer<typeof OAuthState>;
 
@@ -31,7 +37,7 @@ export function pkceChallenge(verifier: string): string {
 
 export function createState(
   sealer: Sealer,
-  input: { provider: ProviderId; tenantId: string; userId: string; returnTo?: string; loginHint?: string },
+  input: { provider: ProviderId; tenantId: string; userId: string; returnTo?: string; loginHint?: string; org?: OAuthState['org'] },
   now: number,
   ttlMs: number,
   bind: (nonce: string) => string,

@@ -4,6 +4,7 @@ import type { Connection } from '../domain/schemas.js';
 import type { ThreadlinkError } from '../errors.js';
 import { publicConnection } from '../events.js';
 import type { Job } from '../ports/job-queue.js';
+import { revokeOrganization } from '../org/revocation.js';
 import type { EngineDeps } from './engine-options.js';
 import { succeededAt, type JobContext, type JobRun } from './job-context.js';
 
@@ -25,6 +26,9 @@ export async function recordFailure(deps: EngineDeps, job: Job, error: Threadlin
     if (connection.status !== 'needs_reauth' && updated) {
       events.emit('connection.needs_reauth', { connection: publicConnection(updated), reason: error.message });
     }
+    // An org mailbox acts with the org's grant: revoked for one is revoked for all of them.
+    if (connection.orgId)
+      await revokeOrganization(deps, { tenantId: connection.tenantId, orgId: connection.orgId, provider: connection.provider }, error.message);
     return;
   }
   await store.patchConnection(connection.id, { health });

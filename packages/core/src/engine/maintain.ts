@@ -1,12 +1,13 @@
 // One maintenance pass over every live mailbox: what push alone cannot guarantee. Expiring push
 // channels are renewed (or recreated when gone), a safety-net pull covers silent ones, a back-fill
 // whose queued page died with its process is re-queued, a periodic full resync reconciles, and a
-// stalled mailbox is announced. Pulls and reconciliations are spaced by evidence (idle-cadence.ts).
+// stalled mailbox is announced; organizations due re-read their directory (org/schedule.ts). Pulls and reconciliations are spaced by evidence (idle-cadence.ts).
 import type { MaintenanceReport } from '../api.js';
 import type { CoreContext } from '../context.js';
 import { publicConnection } from '../events.js';
 import { assessHealth } from '../health/health.js';
 import { labelsStale } from '../labels/refresh.js';
+import { syncDueOrganizations } from '../org/schedule.js';
 import { reconciliationIntervalMs, safetyNetIntervalMs } from './idle-cadence.js';
 
 export function createMaintain(context: CoreContext): () => Promise<MaintenanceReport> {
@@ -14,7 +15,7 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
   return async function maintain() {
     await context.init();
     const now = clock.now();
-    const report: MaintenanceReport = { renewals: 0, recreated: 0, pulls: 0, labelRefreshes: 0, resyncs: 0, backfills: 0, stalled: 0 };
+    const report: MaintenanceReport = { renewals: 0, recreated: 0, pulls: 0, labelRefreshes: 0, resyncs: 0, backfills: 0, stalled: 0, orgSyncs: 0 };
     const connections = await store.listConnections({ status: ['live', 'backfilling'] });
     for (const connection of connections) {
       const subscription = connection.subscription;
@@ -54,6 +55,7 @@ export function createMaintain(context: CoreContext): () => Promise<MaintenanceR
         events.emit('connection.stalled', { connection: publicConnection(connection), reason: verdict.reason });
       }
     }
+    report.orgSyncs = await syncDueOrganizations(context);
     return report;
   };
 }

@@ -1,4 +1,4 @@
-// threadlink's web-standard HTTP surface: provider webhooks and the OAuth callback, nothing
+// threadlink's web-standard HTTP surface: provider webhooks and the OAuth callbacks, nothing
 // else. Bounded bodies (413), wrong method (405), unknown route (404), broken input (400),
 // forged input (401). Nothing throws out of the handler.
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
@@ -8,6 +8,8 @@ export interface HandlerRoutes {
   webhook(provider: string, route: string, request: Request): Promise<Response>;
   /** The whole request: the callback reads the connect cookie from its headers. */
   oauthCallback(request: Request): Promise<Response>;
+  /** An organization's admin consent coming back (org/connect.ts). */
+  orgCallback(request: Request): Promise<Response>;
   isProvider(provider: string): boolean;
 }
 
@@ -77,6 +79,10 @@ export function createHandler(routes: HandlerRoutes, options: HandlerOptions): (
       if (/^\/oauth\/callback\/?$/.test(path)) {
         if (request.method !== 'GET') return jsonResponse(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Use GET' } }, { allow: 'GET' });
         return await routes.oauthCallback(request);
+      }
+      if (/^\/connect\/org\/callback\/?$/.test(path)) {
+        if (request.method !== 'GET') return jsonResponse(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'Use GET' } }, { allow: 'GET' });
+        return await routes.orgCallback(request);
       }
       return jsonResponse(404, { error: { code: 'NOT_FOUND', message: 'Not found' } });
     } catch (raw) {

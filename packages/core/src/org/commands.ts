@@ -1,18 +1,18 @@
-// `tl.org.*` (issue 19, phase 1): connect an organization directly (Google service account),
-// change its selection, apply it (sync), read it, roll its health up, and disconnect it.
-// The admin-consent redirect flow (`connect.start` + `/connect/org/callback`) is phase 2.
+// `tl.org.*` (issue 19): connect an organization directly (Google service account) or by admin
+// consent (connect.ts), change its selection, apply it (sync), read it, roll its health up, and
+// disconnect it.
 import { z } from 'zod';
 import type { Scope } from '../api.js';
 import type { OrgCommands, OrgDirectConnectInput, OrgHealth } from './types.js';
 import { checkScope, type CoreContext } from '../context.js';
-import { OrgSelection, type Organization } from '../domain/organization.js';
+import { OrgSelection } from '../domain/organization.js';
 import { ProviderId, type ConnectionStatus } from '../domain/schemas.js';
 import { assessHealth } from '../health/health.js';
 import { ThreadlinkError } from '../errors.js';
-import { stableId } from '../security/hash.js';
 import { orgFor, orgSupportOf, publicOrganization } from './access.js';
-import { sealOrgCredentials } from './credentials.js';
+import { createOrgConnectStart } from './connect.js';
 import { offboardMailbox } from './mailboxes.js';
+import { saveConnectedOrg } from './save.js';
 import { syncOrganization } from './sync.js';
 
 const DirectConnect = z.strictObject({
@@ -46,27 +46,7 @@ export function createOrgCommands(context: CoreContext): OrgCommands {
       { directoryId: parsed.directoryId, adminEmail: parsed.adminEmail, credentials: parsed.credentials },
       { logger: context.logger, clock },
     );
-    const now = clock.now();
-    const existing = (await store.listOrganizations(parsed.tenantId)).find(
-      (organization) => organization.provider === parsed.provider && organization.directoryId === result.directoryId,
-    );
-    const organization: Organization = {
-      id: existing?.id ?? stableId('org', parsed.tenantId, parsed.provider, result.directoryId),
-      tenantId: parsed.tenantId,
-      userId: parsed.userId,
-      provider: parsed.provider,
-      directoryId: result.directoryId,
-      displayName: result.displayName,
-      status: 'active',
-      sealedCredentials: sealOrgCredentials(context.sealer, result.credentials),
-      selection: parsed.selection,
-      problems: existing?.problems ?? [],
-      lastSyncAt: existing?.lastSyncAt ?? null,
-      createdAt: existing?.createdAt ?? now,
-      updatedAt: now,
-    };
-    await context.orgCache.save(organization);
-    events.emit('org.connected', { orgId: organization.id, tenantId: organization.tenantId, provider: organization.provider });
+    const organization = await saveConnectedOrg(context, parsed, result);
     const report = await syncOrganization(context, organization);
     return { organization: publicOrganization((await store.getOrganization(organization.tenantId, organization.id)) ?? organization), report };
   }
@@ -79,7 +59,7 @@ export function createOrgCommands(context: CoreContext): OrgCommands {
   }
 
   return {
-    connect: { direct: connectDirect },
+    connect: { start: createOrgConnectStart(context), direct: connectDirect },
     get: async (scope, orgId) => publicOrganization(await orgFor(context, scope, orgId, 'read')),
     async list(scope) {
       const checked = checkScope(scope);

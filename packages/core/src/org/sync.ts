@@ -8,13 +8,13 @@ import type { CoreContext } from '../context.js';
 import type { Organization, OrgMailboxProblem } from '../domain/organization.js';
 import type { Connection } from '../domain/schemas.js';
 import { isThreadlinkError } from '../errors.js';
-import { publicConnection } from '../events.js';
 import type { DirectoryMailbox } from '../ports/organization.js';
 import { randomId } from '../util/clock.js';
 import { mapWithConcurrency } from '../util/concurrency.js';
 import { orgSupportOf } from './access.js';
 import { orgGrant } from './grants.js';
 import { connectMailbox, offboardMailbox } from './mailboxes.js';
+import { revokeOrganization } from './revocation.js';
 
 /** Mailboxes opened at once: one app token and one cheap read each, far inside Graph's and Gmail's per-app limits. */
 const OPEN_CONCURRENCY = 4;
@@ -22,21 +22,6 @@ const OPEN_CONCURRENCY = 4;
 const SYNC_LEASE_MS = 10 * 60_000;
 
 class OrgRevoked extends Error {}
-
-async function markNeedsReauth(context: CoreContext, organization: Organization, reason: string): Promise<void> {
-  const now = context.clock.now();
-  await context.orgCache.save({ ...organization, status: 'needs_reauth', updatedAt: now });
-  for (const connection of await context.store.listConnections({ tenantId: organization.tenantId, orgId: organization.id })) {
-    if (connection.status === 'needs_reauth' || connection.status === 'disconnected') continue;
-    const patched = await context.store.patchConnection(connection.id, {
-      status: 'needs_reauth',
-      health: { lastErrorCode: 'AUTH_REVOKED', lastErrorAt: now },
-      updatedAt: now,
-    });
-    if (patched) context.events.emit('connection.needs_reauth', { connection: publicConnection(patched), reason });
-  }
-  context.events.emit('org.needs_reauth', { orgId: organization.id, tenantId: organization.tenantId, provider: organization.provider, reason });
-}
 
 const emptyReport = (orgId: string): OrgSyncReport => ({ orgId, added: [], removed: [], forbidden: [], notFound: [], unchanged: [], inProgress: false });
 
@@ -50,7 +35,12 @@ export async function syncOrganization(context: CoreContext, organization: Organ
     return await applySelection(context, organization, report);
   } catch (error) {
     if (!(error instanceof OrgRevoked) && !(isThreadlinkError(error) && error.code === 'AUTH_REVOKED')) throw error;
-    await markNeedsReauth(context, organization, 'the organization grant was revoked');
+    context.orgCache.forget(organization.id);
+    await revokeOrganization(
+      context,
+      { tenantId: organization.tenantId, orgId: organization.id, provider: organization.provider },
+      'the organization grant was revoked',
+    );
     return report;
   } finally {
     await context.store.releaseLease(key, owner);

@@ -1,5 +1,5 @@
-// The public shapes of `tl.org.*` (issue 19, phase 1), re-exported from api.ts.
-import type { Scope } from '../api.js';
+// The public shapes of `tl.org.*` (issue 19), re-exported from api.ts.
+import type { ConnectStartResult, Scope } from '../api.js';
 import type { OrganizationStatus, OrgMailboxKind, OrgMailboxProblem, OrgSelectionInput } from '../domain/organization.js';
 import type { ConnectionStatus } from '../domain/schemas.js';
 import type { ConnectionHealth } from '../health/health.js';
@@ -57,8 +57,29 @@ export interface OrgMailboxChange {
   groups?: string[];
 }
 
+export interface OrgConnectStartInput {
+  tenantId: string;
+  /** The host user (the CRM admin) connecting the organization; the flow is bound to their browser. */
+  userId: string;
+  provider: string;
+  selection: OrgSelectionInput;
+  /** Where the admin's browser goes after the callback (same origin as publicUrl or a relative path): `?org=<id>` or `?error=<code>`. */
+  returnTo?: string;
+  /** The customer's tenant id or verified domain, when known ('organizations' otherwise). */
+  directoryHint?: string;
+}
+
+/** The admin-consent URL, its sealed state, and the cookie to set (scoped to `/connect/org/callback`). */
+export type OrgConnectStartResult = ConnectStartResult;
+
 export interface OrgCommands {
   readonly connect: {
+    /**
+     * Providers with `organization.adminConsentUrl` (Microsoft): the admin-consent URL. The admin's
+     * browser comes back to `${publicUrl}/connect/org/callback` (tl.handler), which saves the org and
+     * opens its mailboxes in the background.
+     */
+    start(input: OrgConnectStartInput): Promise<OrgConnectStartResult>;
     /** Providers with `organization.connectDirect` (Google service account): validate, seal, save, then sync. */
     direct(input: OrgDirectConnectInput): Promise<{ organization: PublicOrganization; report: OrgSyncReport }>;
   };

@@ -212,6 +212,19 @@ export interface LeaseRequest {
 }
 
 /** A push notification's redelivery claim and the push it records, written together (`claimPush`). */
+/** What `markOrganizationNeedsReauth` writes: when, and the error code on each mailbox's health. */
+export interface OrgReauthMark {
+  at: number;
+  errorCode: string;
+}
+
+export interface OrgReauthResult {
+  /** True when this call moved the org to needs_reauth (at most one concurrent caller sees true). */
+  organizationChanged: boolean;
+  /** The org's connections this call moved to needs_reauth. */
+  connections: Connection[];
+}
+
 export interface PushClaim {
   /** The notification's claim key, as `claimOnce` takes it. */
   key: string;
@@ -340,6 +353,19 @@ export interface MetadataStore {
   listOrganizations(tenantId: string): Promise<Organization[]>;
   /** Deletes the organization row (tenant-scoped); its connections are purged by the caller first. True when a row went. */
   deleteOrganization(tenantId: string, orgId: string): Promise<boolean>;
+  /**
+   * The org's grant stopped working (admin consent revoked, key deleted): in ONE pass (a
+   * transaction in SQL) the org becomes `needs_reauth` and so does every connection it owns that is
+   * not already `needs_reauth` or `disconnected` (health `lastErrorCode` / `lastErrorAt` merged,
+   * `updatedAt` = `at`). Returns whether the org itself changed (false when it was already
+   * needs_reauth or is not there: the caller announces the org once) and the connections that changed.
+   */
+  markOrganizationNeedsReauth(tenantId: string, orgId: string, input: OrgReauthMark): Promise<OrgReauthResult>;
+  /**
+   * Active organizations of every tenant whose last sync is older than `syncedBefore` (never synced
+   * first, then the longest ago; ties by id), at most `limit` (1..1000): the scheduled org sync.
+   */
+  listOrganizationsDue(query: { syncedBefore: number; limit: number }): Promise<Organization[]>;
 
   // Offboarding
   /** Deletes every row of the connection: itself, messages, their links, its labels, its policy, leases and claims named for it. */

@@ -46,6 +46,14 @@ export const parseStoredConnection = (value: unknown): Connection => parseStoreI
 
 export const parseStoredOrganization = (value: unknown): Organization => parseStoreInput(Organization, value, 'organization');
 
+/** `listOrganizationsDue`'s limit: an integer 1..1000 (INVALID_INPUT otherwise). */
+export function parseDueLimit(limit: unknown): number {
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new ThreadlinkError('INVALID_INPUT', 'limit must be an integer from 1 to 1000', { details: { field: 'limit' } });
+  }
+  return limit;
+}
+
 /** A label directory as saveLabels takes it: each entry a LabelRef, an id twice keeps the last, ordered by id (binary). */
 export function parseLabelDirectory(value: unknown): LabelRef[] {
   if (!Array.isArray(value)) throw new ThreadlinkError('INVALID_INPUT', 'A label directory must be an array');

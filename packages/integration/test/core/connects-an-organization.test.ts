@@ -22,7 +22,7 @@ function person(email: string, kind: DirectoryMailbox['kind'] = 'user'): Directo
   return { id: `id-${email}`, email, displayName: email.split('@')[0]!, kind };
 }
 
-async function orgHarness() {
+async function orgHarness(overrides: Parameters<typeof startedHarness>[0] = {}) {
   const mailbox = scriptedMailbox('unused@acme.example', 'gmail');
   mailbox.add({ subject: 'history PRJ-1042' });
   const directory = new Map<string, DirectoryMailbox>(['ana@acme.example', 'bo@acme.example', 'cy@acme.example'].map((email) => [email, person(email)]));
@@ -54,7 +54,7 @@ async function orgHarness() {
   };
   mailbox.provider = { ...mailbox.provider, organization };
   const store = memoryStore();
-  const { tl } = await startedHarness({ store }, mailbox);
+  const { tl } = await startedHarness({ store, ...overrides }, mailbox);
   stops.push(() => tl.stop());
   const events: Array<{ name: string; payload: unknown }> = [];
   for (const name of ['org.connected', 'org.mailbox.added', 'org.mailbox.removed', 'org.needs_reauth', 'org.disconnected'] as const) {
@@ -172,6 +172,93 @@ describe('tl.org (organization-wide connect)', () => {
     expect(statuses).toEqual(['needs_reauth', 'needs_reauth', 'needs_reauth']);
     expect(events.filter((event) => event.name === 'org.needs_reauth')).toHaveLength(1);
     expect((await tl.org.health(ADMIN, organization.id)).counts).toEqual({ needs_reauth: 3 });
+  });
+
+  it('one mailbox job failing AUTH_REVOKED turns the org and every mailbox needs_reauth at once, announced once', async () => {
+    const { tl, store, connect, mailbox, events } = await orgHarness();
+    const { organization } = await connect();
+    await tl.idle();
+    const [ana, ...others] = await store.listConnections({ tenantId: 't1', orgId: organization.id });
+    const pulls = mailbox.calls.pull;
+    mailbox.failPulls.push(new ThreadlinkError('AUTH_REVOKED', 'AADSTS7000229: the app was removed from the tenant'));
+    await tl.connections.sync(ana!.id, ADMIN);
+    await tl.idle();
+    // Only the one job ran: the others were parked without waiting for their own jobs to fail.
+    expect(mailbox.calls.pull).toBe(pulls + 1);
+    expect((await tl.org.get(ADMIN, organization.id)).status).toBe('needs_reauth');
+    for (const connection of await store.listConnections({ tenantId: 't1', orgId: organization.id })) {
+      expect(connection).toMatchObject({ status: 'needs_reauth', health: { lastErrorCode: 'AUTH_REVOKED' } });
+    }
+    expect(events.filter((event) => event.name === 'org.needs_reauth')).toEqual([
+      { name: 'org.needs_reauth', payload: { orgId: organization.id, tenantId: 't1', provider: 'gmail', reason: expect.stringContaining('AADSTS7000229') } },
+    ]);
+    // The other mailboxes' jobs do nothing any more: parked, not retried.
+    for (const connection of others) await tl.connections.sync(connection.id, ADMIN);
+    await tl.idle();
+    expect(mailbox.calls.pull).toBe(pulls + 1);
+  });
+
+  it('maintain() re-reads the directory of an org due after orgSyncIntervalMs (6 h by default): a leaver is offboarded', async () => {
+    const now = { ms: 1_800_000_000_000 };
+    const clock = { now: () => now.ms, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))) };
+    const { tl, store, connect, directory, calls, events } = await orgHarness({ clock });
+    const { organization } = await connect();
+    await tl.idle();
+    directory.delete('bo@acme.example');
+    const lists = calls.list;
+
+    now.ms += 6 * 60 * 60_000 - 1;
+    expect((await tl.maintain()).orgSyncs).toBe(0);
+    expect(calls.list).toBe(lists);
+    expect(await store.listConnections({ tenantId: 't1', accountEmail: 'bo@acme.example' })).toHaveLength(1);
+
+    now.ms += 1;
+    expect((await tl.maintain()).orgSyncs).toBe(1);
+    await tl.idle();
+    expect(calls.list).toBe(lists + 1);
+    expect(await store.listConnections({ tenantId: 't1', accountEmail: 'bo@acme.example' })).toEqual([]);
+    expect(events.filter((event) => event.name === 'org.mailbox.removed')).toHaveLength(1);
+    expect((await tl.org.get(ADMIN, organization.id)).lastSyncAt).toBe(now.ms);
+    // Synced: not due again until another interval has passed.
+    expect((await tl.maintain()).orgSyncs).toBe(0);
+  });
+
+  it('maintain() syncs at most three orgs a pass, the longest-unsynced first, and skips a needs_reauth org', async () => {
+    const now = { ms: 1_800_000_000_000 };
+    const clock = { now: () => now.ms, sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 5))) };
+    const { tl, store, calls } = await orgHarness({ clock, orgSyncIntervalMs: 60_000 });
+    const ids: string[] = [];
+    for (const domain of ['a.example', 'b.example', 'c.example', 'd.example', 'e.example']) {
+      now.ms += 1_000;
+      const { organization } = await tl.org.connect.direct({
+        tenantId: domain === 'e.example' ? 't2' : 't1',
+        userId: 'admin-1',
+        provider: 'gmail',
+        directoryId: domain,
+        adminEmail: `it@${domain}`,
+        credentials: { client_email: 'sync@acme.iam.gserviceaccount.com', private_key: PRIVATE_KEY },
+        selection: { mailboxes: [] },
+      });
+      ids.push(organization.id);
+    }
+    await tl.idle();
+    // The fourth org's grant was revoked: it waits for the admin, not for the schedule.
+    await store.markOrganizationNeedsReauth('t1', ids[3]!, { at: now.ms, errorCode: 'AUTH_REVOKED' });
+    const lists = calls.list;
+    now.ms += 60_000 + 5_000;
+    const first = await tl.maintain();
+    expect(first.orgSyncs).toBe(3);
+    expect(calls.list).toBe(lists + 3);
+    const synced = async () => {
+      const all = [...(await tl.org.list({ tenantId: 't1', as: 'admin' })), ...(await tl.org.list({ tenantId: 't2', as: 'admin' }))];
+      return all.filter((organization) => organization.lastSyncAt === now.ms).map((organization) => organization.id);
+    };
+    expect((await synced()).sort()).toEqual(ids.slice(0, 3).sort());
+    // The rest (another tenant's org) at the next pass; never the needs_reauth one.
+    expect((await tl.maintain()).orgSyncs).toBe(1);
+    expect((await synced()).sort()).toEqual([ids[0], ids[1], ids[2], ids[4]].sort());
+    expect((await tl.maintain()).orgSyncs).toBe(0);
+    expect(calls.list).toBe(lists + 4);
   });
 
   it('disconnect stops every push channel and leaves no row of the org or its mailboxes', async () => {

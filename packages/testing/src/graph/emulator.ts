@@ -279,6 +279,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
 
     org: {
       makeAdmin: (email) => identity.apps.makeAdmin(email),
+      removeUser: (email) => store.removeMailbox(email),
       addSharedMailbox(input) {
         store.addMailbox(input.email, input.name);
         identity.apps.addShared(input.email);

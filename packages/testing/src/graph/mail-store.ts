@@ -147,6 +147,11 @@ export class MailStore {
     return mailbox;
   }
 
+  /** The user leaves the directory (deleted in Entra ID): `/users/{id}` and its mailbox answer 404 from now on. */
+  removeMailbox(email: string): void {
+    if (!this.mailboxes.delete(email.trim().toLowerCase())) throw new Error(`Graph emulator: no mailbox ${email}`);
+  }
+
   mailbox(email: string): Mailbox | undefined {
     return this.mailboxes.get(email.trim().toLowerCase());
   }

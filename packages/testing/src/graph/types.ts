@@ -224,6 +224,8 @@ export interface GraphEmulator {
 export interface GraphOrgDriver {
   /** Lets this mailbox's user grant tenant-wide admin consent. */
   makeAdmin(email: string): void;
+  /** The user is deleted from the tenant: gone from `/users`, groups and every `/users/{id}` path (404). */
+  removeUser(email: string): void;
   /** A shared mailbox (sales@, support@): a user object with no sign-in, reachable by app permissions only. */
   addSharedMailbox(input: { email: string; name?: string }): void;
   /** A security group; `groups` nests other groups (their members count as transitive members). Returns its object id. */

@@ -1,6 +1,7 @@
 // Organization connections (issue 19): an organization round-trips with its sealed credentials,
 // selection and per-mailbox problems; reads and deletes are tenant-scoped; an organization cannot
-// move to another tenant; listConnections finds the mailbox connections it owns by `orgId`.
+// move to another tenant; listConnections finds the mailbox connections it owns by `orgId`; a
+// revoked grant parks the org and its mailboxes in one pass; the scheduled sync lists orgs due.
 import { describe, expect, it } from 'vitest';
 import { Organization } from '@threadlink/core/store';
 import { expectError, expectNothingWritten, seed, type ConformanceContext } from '../context.js';
@@ -96,6 +97,78 @@ export function organizationCases(t: ConformanceContext): void {
       expect(await t.store.getConnection(shared.id)).toEqual(shared);
       expect(await t.store.getConnection(own.id)).toEqual(own);
       expect(await t.store.listConnections({ tenantId: uniqueId('tenant'), orgId: organization.id })).toEqual([]);
+    });
+
+    it('marks an organization and every mailbox it owns needs_reauth in one pass, once', async () => {
+      const organization = makeOrganization();
+      const { tenantId } = organization;
+      const live = makeConnection({ tenantId, orgId: organization.id, mailboxId: 'a', mailboxKind: 'user', provider: 'outlook', status: 'live' });
+      const backfilling = makeConnection({
+        tenantId,
+        orgId: organization.id,
+        mailboxId: 'b',
+        mailboxKind: 'shared',
+        provider: 'outlook',
+        status: 'backfilling',
+        createdAt: FIXTURE_EPOCH + 1,
+      });
+      const parked = makeConnection({
+        tenantId,
+        orgId: organization.id,
+        mailboxId: 'c',
+        mailboxKind: 'user',
+        provider: 'outlook',
+        status: 'needs_reauth',
+        createdAt: FIXTURE_EPOCH + 2,
+      });
+      const own = makeConnection({ tenantId, status: 'live' });
+      await t.store.saveOrganization(organization);
+      for (const connection of [live, backfilling, parked, own]) await seed(t.store, connection);
+
+      // Another tenant's id changes nothing.
+      expect(await t.store.markOrganizationNeedsReauth(uniqueId('tenant'), organization.id, { at: FIXTURE_EPOCH + 9, errorCode: 'AUTH_REVOKED' })).toEqual({
+        organizationChanged: false,
+        connections: [],
+      });
+      const first = await t.store.markOrganizationNeedsReauth(tenantId, organization.id, { at: FIXTURE_EPOCH + 10, errorCode: 'AUTH_REVOKED' });
+      expect(first.organizationChanged).toBe(true);
+      expect(first.connections.map((connection) => [connection.id, connection.status, connection.health.lastErrorCode, connection.health.lastErrorAt])).toEqual(
+        [
+          [live.id, 'needs_reauth', 'AUTH_REVOKED', FIXTURE_EPOCH + 10],
+          [backfilling.id, 'needs_reauth', 'AUTH_REVOKED', FIXTURE_EPOCH + 10],
+        ],
+      );
+      // The rest of the health is kept (merged, not replaced).
+      expect(first.connections[0]!.health.lastSyncAt).toBe(live.health.lastSyncAt);
+      expect(await t.store.getConnection(live.id)).toEqual(first.connections[0]);
+      expect(await t.store.getOrganization(tenantId, organization.id)).toMatchObject({ status: 'needs_reauth', updatedAt: FIXTURE_EPOCH + 10 });
+      expect(await t.store.getConnection(parked.id)).toEqual(parked);
+      expect(await t.store.getConnection(own.id)).toEqual(own);
+      // The second caller (another mailbox's job) finds it done.
+      expect(await t.store.markOrganizationNeedsReauth(tenantId, organization.id, { at: FIXTURE_EPOCH + 11, errorCode: 'AUTH_REVOKED' })).toEqual({
+        organizationChanged: false,
+        connections: [],
+      });
+      await expectError(t.store.markOrganizationNeedsReauth('', organization.id, { at: 1, errorCode: 'AUTH_REVOKED' }), 'INVALID_INPUT');
+    });
+
+    it('lists active organizations of every tenant due for a sync, never-synced first, bounded', async () => {
+      const base = FIXTURE_EPOCH + 1_000_000;
+      const never = makeOrganization({ lastSyncAt: null });
+      const old = makeOrganization({ lastSyncAt: base + 1 });
+      const older = makeOrganization({ lastSyncAt: base });
+      const fresh = makeOrganization({ lastSyncAt: base + 100 });
+      const parked = makeOrganization({ lastSyncAt: base, status: 'needs_reauth' });
+      for (const organization of [never, old, older, fresh, parked]) await t.store.saveOrganization(organization);
+      const mine = new Set([never, old, older, fresh, parked].map((organization) => organization.id));
+      const due = (await t.store.listOrganizationsDue({ syncedBefore: base + 50, limit: 1000 })).filter((organization) => mine.has(organization.id));
+      expect(due.map((organization) => organization.id)).toEqual([never.id, older.id, old.id]);
+      expect(due[0]).toEqual(never);
+      const bounded = await t.store.listOrganizationsDue({ syncedBefore: base + 50, limit: 1 });
+      expect(bounded).toHaveLength(1);
+      expect(bounded[0]!.lastSyncAt === null || bounded[0]!.lastSyncAt < base + 50).toBe(true);
+      await expectError(t.store.listOrganizationsDue({ syncedBefore: base, limit: 0 }), 'INVALID_INPUT');
+      await expectError(t.store.listOrganizationsDue({ syncedBefore: base, limit: 1001 }), 'INVALID_INPUT');
     });
   });
 }
