@@ -25,11 +25,13 @@ import { outlookProvider, type OutlookProviderOptions } from '@threadlink/outloo
 import { memoryStore } from '@threadlink/storage-memory';
 import { pgliteStore, postgresStore } from '@threadlink/storage-postgres';
 import { Rpc } from '../lib/rpc.js';
-import { connectOrg, trackOrgLive, withBenchAdminConsent, type Authorize } from './org.js';
+import { connectOrg, trackOrgLive, type Authorize } from './org.js';
 import { installSpanTimer, type TimedSpan } from './spans.js';
 import type { ConnectionTimeline, ConnectResult, CrmSpec, HostConfig, HostStats, MemorySnapshot, OrgConnectInput } from './protocol.js';
 
 const rpc = new Rpc(process);
+/** Consent pages are completed by the bench process, which owns the emulators. */
+const authorize: Authorize = (input) => rpc.call<string>('authorize', input);
 process.on('disconnect', () => process.exit(0));
 
 // Epoch milliseconds with sub-millisecond resolution, aligned with Date.now() (which the
@@ -203,11 +205,7 @@ async function start(config: HostConfig): Promise<{ publicUrl: string }> {
   store = await makeStore(config);
   const providers: MailProvider[] = [];
   if (config.gmail) providers.push(gmailProvider(config.gmail as unknown as GmailProviderOptions));
-  if (config.outlook) {
-    const outlook = outlookProvider(config.outlook as unknown as OutlookProviderOptions);
-    const authorize: Authorize = (input) => rpc.call<string>('authorize', input);
-    providers.push(config.organizations ? await withBenchAdminConsent(outlook, authorize) : outlook);
-  }
+  if (config.outlook) providers.push(outlookProvider(config.outlook as unknown as OutlookProviderOptions));
   const queue = await makeQueue(config);
 
   const node = toNodeHandler((request) => (tl ? tl.handler(request) : Promise.resolve(new Response(null, { status: 503 }))));
@@ -334,7 +332,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 rpc.serve({
   start: (config: HostConfig) => start(config),
   connect: (input: { provider: 'gmail' | 'outlook'; email: string; tenantId?: string; userId?: string }) => connect(input),
-  connectOrg: (input: OrgConnectInput) => connectOrg(requireTl(), orgLive, epoch, input),
+  connectOrg: (input: OrgConnectInput) => connectOrg(requireTl(), orgLive, epoch, authorize, input),
   idle: async () => {
     await requireTl().idle();
     return true;

@@ -1,20 +1,15 @@
-// Organization connect in the SDK host (issue 19): `tl.org.connect.direct` for a whole org, timed
-// from the call to the last mailbox's `connection.live`. Microsoft organizations connect by admin
-// consent; until core's `connect.start` + `/connect/org/callback` land, the bench drives the
-// adapter's own `adminConsentUrl` → the emulator's consent page (through the bench process) →
-// `completeAdminConsent`, exposed as `connectDirect` (`adminConsentAsDirectConnect`, a test-only path).
+// Organization connect in the SDK host (issue 19), timed from the call to the last mailbox's
+// `connection.live`: Google by `tl.org.connect.direct` (a service account key), Microsoft as a host
+// does it — `tl.org.connect.start`, the tenant admin on the emulator's consent page (through the
+// bench process, `authorize`), the admin's browser back at `/connect/org/callback` with its cookie.
 import { performance } from 'node:perf_hooks';
-import type { MailProvider, Threadlink } from '@threadlink/core';
+import type { Threadlink } from '@threadlink/core';
 import type { OrgConnectInput, OrgConnectResult } from './protocol.js';
 
 /** Asks the bench process to complete a consent page on its emulator; resolves to the redirect URL. */
 export type Authorize = (input: { provider: 'gmail' | 'outlook'; url: string; email: string }) => Promise<string>;
 
-/** Loaded only by hosts of organization scenarios: the emulators' package stays out of the others' memory figures. */
-export async function withBenchAdminConsent(provider: MailProvider, authorize: Authorize): Promise<MailProvider> {
-  const { adminConsentAsDirectConnect } = await import('@threadlink/testing');
-  return adminConsentAsDirectConnect(provider, (url, email) => authorize({ provider: 'outlook', url, email }));
-}
+const SCOPE = { tenantId: 't1', userId: 'admin-1' } as const;
 
 /** Times of `connection.live` per org, recorded from the moment the host starts. */
 export function trackOrgLive(tl: Threadlink, epoch: () => number): Map<string, number[]> {
@@ -28,24 +23,41 @@ export function trackOrgLive(tl: Threadlink, epoch: () => number): Map<string, n
   return live;
 }
 
-export async function connectOrg(tl: Threadlink, live: Map<string, number[]>, epoch: () => number, input: OrgConnectInput): Promise<OrgConnectResult> {
-  const { timeoutMs, ...connect } = input;
+async function byAdminConsent(tl: Threadlink, authorize: Authorize, input: OrgConnectInput): Promise<string> {
+  const flow = await tl.org.connect.start({ ...SCOPE, provider: input.provider, selection: input.selection, returnTo: '/org-connected' });
+  const callback = await authorize({ provider: input.provider, url: flow.url, email: input.adminEmail });
+  const response = await fetch(callback, { redirect: 'manual', headers: { cookie: `${flow.cookie.name}=${flow.cookie.value}` } });
+  const orgId = new URL(response.headers.get('location') ?? '', callback).searchParams.get('org');
+  if (response.status !== 302 || !orgId) throw new Error(`the admin-consent callback answered ${response.status} (${response.headers.get('location')})`);
+  return orgId;
+}
+
+async function direct(tl: Threadlink, input: OrgConnectInput): Promise<string> {
+  const { provider, directoryId, adminEmail, credentials, selection } = input;
+  return (await tl.org.connect.direct({ ...SCOPE, provider, directoryId, adminEmail, credentials, selection })).organization.id;
+}
+
+export async function connectOrg(
+  tl: Threadlink,
+  live: Map<string, number[]>,
+  epoch: () => number,
+  authorize: Authorize,
+  input: OrgConnectInput,
+): Promise<OrgConnectResult> {
   const startedAt = epoch();
-  const { organization, report } = await tl.org.connect.direct({ tenantId: 't1', userId: 'admin-1', ...connect });
+  const orgId = input.provider === 'outlook' ? await byAdminConsent(tl, authorize, input) : await direct(tl, input);
   const returnedAt = epoch();
-  const deadline = performance.now() + timeoutMs;
-  while ((live.get(organization.id)?.length ?? 0) < report.added.length) {
-    if (performance.now() > deadline)
-      throw new Error(`${live.get(organization.id)?.length ?? 0} of ${report.added.length} mailboxes live after ${timeoutMs} ms`);
+  const deadline = performance.now() + input.timeoutMs;
+  while ((live.get(orgId)?.length ?? 0) < input.expected) {
+    if (performance.now() > deadline) throw new Error(`${live.get(orgId)?.length ?? 0} of ${input.expected} mailboxes live after ${input.timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  const times = live.get(organization.id) ?? [];
+  const times = live.get(orgId) ?? [];
   await tl.idle();
-  const health = await tl.org.health({ tenantId: 't1', as: 'admin' }, organization.id);
+  const health = await tl.org.health({ tenantId: 't1', as: 'admin' }, orgId);
   return {
-    orgId: organization.id,
-    added: report.added.length,
-    problems: report.forbidden.length + report.notFound.length,
+    orgId,
+    problems: health.problems.length,
     live: health.counts.live ?? 0,
     connectMs: returnedAt - startedAt,
     firstLiveMs: Math.min(...times) - startedAt,

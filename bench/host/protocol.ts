@@ -20,8 +20,6 @@ export interface HostConfig {
   runWorker: boolean;
   engine?: Partial<EngineOptions>;
   crm: CrmSpec;
-  /** Organization scenarios: Microsoft orgs connect by admin consent through the bench (bench/host/org.ts). */
-  organizations?: boolean;
   /** Hosts sharing a store must share the key that seals the tokens in it. */
   sealingKey?: string;
 }
@@ -68,26 +66,27 @@ export interface MemorySnapshot {
   arrayBuffers: number;
 }
 
-/** `tl.org.connect.direct` for a whole org, as the host runs it (tenant t1). */
+/** Connecting a whole org as the host does it (tenant t1): Google direct, Microsoft by admin consent. */
 export interface OrgConnectInput {
   provider: 'gmail' | 'outlook';
   directoryId: string;
   adminEmail: string;
-  /** Google: the service account key JSON; Microsoft: unused (admin consent). */
+  /** Google: the service account key JSON; Microsoft: unused (admin consent, as `adminEmail`). */
   credentials: unknown;
   selection: { all?: boolean; mailboxes?: string[]; shared?: string[]; groups?: string[] };
+  /** How many mailboxes the selection holds: the connect is done when that many are live. */
+  expected: number;
   /** How long to wait for every mailbox to be live. */
   timeoutMs: number;
 }
 
 export interface OrgConnectResult {
   orgId: string;
-  added: number;
   /** Forbidden or not found. */
   problems: number;
   /** Mailboxes the org's health counts live once the host is idle. */
   live: number;
-  /** ms from the call to `connect.direct` returning. */
+  /** ms from the call to `connect.direct` returning (Microsoft: to the admin-consent callback answered). */
   connectMs: number;
   firstLiveMs: number;
   /** ms from the call to the last mailbox's `connection.live`. */

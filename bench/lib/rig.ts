@@ -34,9 +34,8 @@ export interface RigOptions {
   /** Gmail's one push per second per user; the emulator default is Gmail's 1,000 ms. */
   notificationIntervalMs?: number;
   quotaUnitsPerSecond?: number;
-  /** Organization scenarios: the Google Workspace domain the Gmail emulator administers, and the host's org support. */
+  /** The Google Workspace domain the Gmail emulator administers (organization scenarios). */
   workspaceDomain?: string;
-  organizations?: boolean;
   gmail?: Record<string, unknown>;
   outlook?: Record<string, unknown>;
 }
@@ -59,7 +58,6 @@ export async function startRig(options: RigOptions): Promise<Rig> {
       ...(microsoft ? { outlook: outlookOptions(microsoft, options.outlook) } : {}),
       store: options.store,
       runWorker: true,
-      ...(options.organizations ? { organizations: true } : {}),
       crm,
       ...(options.engine ? { engine: options.engine } : {}),
     },

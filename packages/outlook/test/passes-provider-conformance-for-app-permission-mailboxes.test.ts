@@ -2,18 +2,15 @@
 // each case's mailboxes are users of the emulated tenant, acted on with application permissions
 // (client-credentials tokens from msal-node, Graph paths `/users/{id}`), not the user's consent.
 //
-// Test-only path (until core's `tl.org.connect.start` + `/connect/org/callback` are merged): the
-// world connects the org with `tl.org.connect.direct`, and `adminConsentAsDirectConnect` gives the
-// adapter a `connectDirect` that does what the callback route will do — the tenant admin completes the
-// emulator's real `/adminconsent` page and the adapter's own `completeAdminConsent` verifies the
-// redirect and returns the org's credentials. Everything after the consent is production code.
+// The org is connected as a host does it: `tl.org.connect.start`, the tenant admin approving on the
+// emulator's `/adminconsent` page, the admin's browser back at `/connect/org/callback`.
 //
 // The app is also granted the `Mail.ReadWrite` application permission (the README's option for
 // draft replies with the sent id). With the least-privilege set alone replies go direct (`/reply`,
 // 202 without an id) and `tl.messages.reply` answers with a `pending-` id that is never stored, which
 // the suite's reply cases refuse: a known gap of direct replies (delegated `replies: 'direct'` too).
 import { memoryStore } from '@threadlink/storage-memory';
-import { adminConsentAsDirectConnect, graphConformanceDriver, type GraphConformanceDriver } from '@threadlink/testing';
+import { graphConformanceDriver, type GraphConformanceDriver } from '@threadlink/testing';
 import { runProviderConformance } from '@threadlink/testing/provider-conformance';
 import { outlookProvider } from '../src/index.js';
 
@@ -28,6 +25,6 @@ async function tenantDriver(): Promise<GraphConformanceDriver> {
 runProviderConformance({
   name: 'outlook (application permissions)',
   emulator: tenantDriver,
-  makeProvider: (driver) => adminConsentAsDirectConnect(outlookProvider({ ...driver.emulator.providerOptions }), (url) => driver.consentAsAdmin(url)),
+  makeProvider: ({ emulator }) => outlookProvider({ ...emulator.providerOptions }),
   makeStore: () => memoryStore(),
 });

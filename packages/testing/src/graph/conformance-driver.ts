@@ -8,8 +8,6 @@ import type { GraphEmulator, GraphEmulatorOptions } from './types.js';
 export interface GraphConformanceDriver extends ProviderConformanceDriver {
   /** The emulator itself: build the adapter from `emulator.providerOptions`. */
   readonly emulator: GraphEmulator;
-  /** With `organization`: the tenant admin completes the `/adminconsent` page; resolves to the redirect URL. */
-  consentAsAdmin(adminConsentUrl: string): Promise<string>;
 }
 
 export interface GraphConformanceOptions extends GraphEmulatorOptions {
@@ -40,7 +38,7 @@ export async function graphConformanceDriver(options: GraphConformanceOptions = 
   if (organization) {
     addMailbox(ORG_ADMIN);
     ms.org.makeAdmin(ORG_ADMIN);
-    org = { directoryId: ms.tenantId, direct: async () => ({ adminEmail: ORG_ADMIN, credentials: null }) };
+    org = { directoryId: ms.tenantId, adminConsent: (adminConsentUrl) => ms.authorize(adminConsentUrl, { email: ORG_ADMIN }) };
   }
   let armedDuplicates = 0;
   let duplicated = 0;
@@ -68,7 +66,6 @@ export async function graphConformanceDriver(options: GraphConformanceOptions = 
     ...(org ? { organization: org } : {}),
     addMailbox,
     consent: (authorizeUrl, email) => ms.authorize(authorizeUrl, { email }),
-    consentAsAdmin: (adminConsentUrl) => ms.authorize(adminConsentUrl, { email: ORG_ADMIN }),
     deliver,
     async deliverWithPushesReordered(mails) {
       // Changes made in one tick share one dispatch; with the fault, it goes out one notification

@@ -19,4 +19,3 @@ export type {
   WebhookDelivery,
 } from './types.js';
 export { graphConformanceDriver, type GraphConformanceDriver, type GraphConformanceOptions } from './conformance-driver.js';
-export { adminConsentAsDirectConnect } from './admin-consent-direct.js';

@@ -19,15 +19,19 @@ export interface ConformanceMail {
 
 /**
  * How the world connects a mailbox through an organization (issue 19) instead of the user's own
- * consent: the world calls `tl.org.connect.direct` (or `connect.start` + the admin consent page)
- * once, then `tl.org.addMailboxes` for each further mailbox. A driver that has it runs the whole
- * suite on org connections; `revokeGrant` then withdraws the org's grant (delegation, consent).
+ * consent: it connects the org once — `tl.org.connect.direct` with `direct()`'s input (Google: a
+ * service account key), or `tl.org.connect.start` → `adminConsent` → the admin's browser back at
+ * `/connect/org/callback` (Microsoft) — then adds each further mailbox with `tl.org.addMailboxes`.
+ * A driver that has it runs the whole suite on org connections; `revokeGrant` then withdraws the
+ * org's grant (delegation deleted, app removed from the tenant). Give exactly one of the two.
  */
 export interface ConformanceOrganization {
   /** The customer's directory: the Workspace primary domain, or the Microsoft tenant. */
   readonly directoryId: string;
-  /** The admin `tl.org.connect.direct` names and the credentials it takes (Google: the service account key JSON). */
-  direct(): Promise<{ adminEmail: string; credentials: unknown }>;
+  /** Direct connect: the admin `tl.org.connect.direct` names and the credentials it takes. */
+  direct?(): Promise<{ adminEmail: string; credentials: unknown }>;
+  /** Admin consent: the admin approves on the provider's consent page; resolves to the redirect (callback) URL. */
+  adminConsent?(adminConsentUrl: string): Promise<string>;
 }
 
 export interface ProviderConformanceDriver {

@@ -46,7 +46,8 @@ export interface ProviderWorld {
   storeTraffic(): string;
   /**
    * Connects OWNER (or `email`) through the real consent flow, via `tl.connect`; when the driver has
-   * `organization`, through the org instead (`tl.org.connect.direct` once, then `tl.org.addMailboxes`).
+   * `organization`, through the org instead (`tl.org.connect.direct` or `connect.start` + admin consent
+   * once, then `tl.org.addMailboxes`).
    */
   connect(email?: string): Promise<PublicConnection>;
   /** Lets every push reach the handler and every queued job finish, until the emulator has no more to push. */
@@ -91,6 +92,9 @@ async function connectThroughOrg(
     assertAdded(await tl.org.addMailboxes({ tenantId: TENANT, as: 'admin' }, orgId, { mailboxes: [email] }), email);
     return orgId;
   }
+  const selection = { mailboxes: [email] };
+  if (organization.adminConsent) return connectByAdminConsent(tl, organization.adminConsent, provider, selection);
+  if (!organization.direct) throw new Error('ConformanceOrganization needs direct() or adminConsent()');
   const { adminEmail, credentials } = await organization.direct();
   const connected = await tl.org.connect.direct({
     tenantId: TENANT,
@@ -99,10 +103,26 @@ async function connectThroughOrg(
     directoryId: organization.directoryId,
     adminEmail,
     credentials,
-    selection: { mailboxes: [email] },
+    selection,
   });
   assertAdded(connected.report, email);
   return connected.organization.id;
+}
+
+/** `tl.org.connect.start`, the admin's approval, then the admin's browser (with its connect cookie) at the callback. */
+async function connectByAdminConsent(
+  tl: Threadlink,
+  adminConsent: (url: string) => Promise<string>,
+  provider: ProviderId,
+  selection: { mailboxes: string[] },
+): Promise<string> {
+  const flow = await tl.org.connect.start({ tenantId: TENANT, userId: USER, provider, selection, returnTo: '/org-connected' });
+  const callback = await adminConsent(flow.url);
+  const response = await fetch(callback, { redirect: 'manual', headers: { cookie: `${flow.cookie.name}=${flow.cookie.value}` } });
+  const orgId = new URL(response.headers.get('location') ?? '', callback).searchParams.get('org');
+  if (response.status !== 302 || !orgId) throw new Error(`the admin-consent callback answered ${response.status} (${response.headers.get('location')})`);
+  // Its mailboxes are opened in the background; connect() settles (tl.idle) before looking them up.
+  return orgId;
 }
 
 function assertAdded(report: OrgSyncReport, email: string): void {
