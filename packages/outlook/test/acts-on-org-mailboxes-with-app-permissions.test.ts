@@ -72,6 +72,15 @@ describe('Microsoft 365 organizations: application permissions (issue 19)', () =
     const everyone = await organization.listMailboxes(grant, { all: true, groups: [], mailboxes: [], shared: [SALES] });
     expect(everyone).toHaveLength(6);
     expect(everyone.filter((mailbox) => mailbox.kind === 'shared').map((mailbox) => mailbox.email)).toEqual([SALES]);
+
+    // A user deleted from the tenant leaves the directory and their mailbox answers 404.
+    const dan = everyone.find((mailbox) => mailbox.email === DAN)!;
+    harness.ms.org.removeUser(DAN);
+    const after = await organization.listMailboxes(grant, { all: true, groups: [], mailboxes: [], shared: [] });
+    expect(after.map((mailbox) => mailbox.email)).not.toContain(DAN);
+    expect(after).toHaveLength(5);
+    expect(await organization.listMailboxes(grant, { all: false, groups: [], mailboxes: [DAN], shared: [] })).toEqual([]);
+    expect(await organization.openMailbox(grant, dan)).toMatchObject({ ok: false, reason: 'not_found' });
   });
 
   it('openMailbox: reachable, outside the access policy (forbidden), gone (not_found), consent revoked (revoked)', async () => {

@@ -161,3 +161,17 @@ export function canaryHits(canary: string, places: Record<string, unknown>): str
   }
   return hits;
 }
+
+/** Every place a leak could land in a world: each physical table, every log line, every event; plus `extra`. */
+export async function leakPlaces(
+  world: { backend: { dump(): Promise<Record<string, unknown[]>> }; logs: string[]; events: Array<{ json: string }> },
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  const dump = await world.backend.dump();
+  return {
+    ...Object.fromEntries(Object.entries(dump).map(([table, rows]) => [`table ${table}`, rows])),
+    logs: world.logs.join('\n'),
+    events: world.events.map((event) => event.json).join('\n'),
+    ...extra,
+  };
+}

@@ -105,6 +105,8 @@ export interface WorldOptions {
   engine?: Partial<EngineOptions>;
   /** Sealing keys for new processes (rotation tests swap them between restarts). */
   sealingKeys?: SealingKey[];
+  /** The emulated Google Workspace's primary domain (organization tests). */
+  workspaceDomain?: string;
 }
 
 export interface World {
@@ -158,6 +160,7 @@ export async function createWorld(options: WorldOptions): Promise<World> {
     notificationIntervalMs: 20,
     pushRetry: { initialBackoffMs: 20, maxBackoffMs: 200, maxAttempts: 5 },
     pushAckDeadlineMs: 5_000,
+    ...(options.workspaceDomain ? { workspaceDomain: options.workspaceDomain } : {}),
   });
   // Graph rolls its own fork, so its jitter and errorRate draws never shift Gmail's (or back):
   // a seed then fixes which request meets which injected fault on either provider.

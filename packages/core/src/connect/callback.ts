@@ -12,7 +12,7 @@ import { isSafeReturn } from './return-to.js';
 import { openState } from './state.js';
 
 /** What a completed flow tells the browser: the query parameter of the redirect, or the JSON body. */
-export interface CallbackOutcome {
+interface CallbackOutcome {
   redirect: { key: string; value: string };
   body: unknown;
 }

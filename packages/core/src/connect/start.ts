@@ -2,11 +2,11 @@
 // everything the callback will need (see state.ts), so no server-side session is kept; and the
 // cookie that binds the flow to this browser (see binding.ts).
 import { z } from 'zod';
-import type { ConnectStartInput, ConnectStartResult } from '../api.js';
+import type { ConnectCookie, ConnectStartInput, ConnectStartResult } from '../api.js';
 import type { CoreContext } from '../context.js';
 import { ProviderId } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
-import { createBindingCookie } from './binding.js';
+import { createBindingCookie, type CookieSettings } from './binding.js';
 import { isSafeReturn } from './return-to.js';
 import { createState } from './state.js';
 
@@ -21,6 +21,22 @@ const ConnectStart = z.strictObject({
   returnTo: z.string().max(2048).optional(),
 });
 
+/** A sealed state for a flow and the cookie binding it to this browser (set on `settings.path`). */
+export function startFlow(
+  context: Pick<CoreContext, 'sealer' | 'clock'>,
+  fields: Parameters<typeof createState>[1],
+  ttlMs: number,
+  settings: CookieSettings,
+): { state: string; challenge: string; cookie: ConnectCookie } {
+  let cookie: ConnectCookie | undefined;
+  const { state, challenge } = createState(context.sealer, fields, context.clock.now(), ttlMs, (nonce) => {
+    const made = createBindingCookie(nonce, ttlMs, settings);
+    cookie = made.cookie;
+    return made.hash;
+  });
+  return { state, challenge, cookie: cookie! };
+}
+
 export function createConnectStart(context: CoreContext): (input: ConnectStartInput) => Promise<ConnectStartResult> {
   const ttlMs = context.config.oauthStateTtlMs ?? DEFAULT_STATE_TTL_MS;
   return async function connectStart(input) {
@@ -31,9 +47,8 @@ export function createConnectStart(context: CoreContext): (input: ConnectStartIn
       throw new ThreadlinkError('INVALID_INPUT', 'returnTo must be a relative path or a URL on the publicUrl origin', { details: { field: 'returnTo' } });
     }
     const provider = context.providerOf(parsed.provider);
-    let cookie: ConnectStartResult['cookie'] | undefined;
-    const { state, challenge } = createState(
-      context.sealer,
+    const { state, challenge, cookie } = startFlow(
+      context,
       {
         provider: parsed.provider,
         tenantId: parsed.tenantId,
@@ -41,13 +56,8 @@ export function createConnectStart(context: CoreContext): (input: ConnectStartIn
         ...(parsed.returnTo ? { returnTo: parsed.returnTo } : {}),
         ...(parsed.loginHint ? { loginHint: parsed.loginHint } : {}),
       },
-      context.clock.now(),
       ttlMs,
-      (nonce) => {
-        const made = createBindingCookie(nonce, ttlMs, context.connectCookie);
-        cookie = made.cookie;
-        return made.hash;
-      },
+      context.connectCookie,
     );
     const url = await provider.authorizeUrl({
       state,
@@ -55,6 +65,6 @@ export function createConnectStart(context: CoreContext): (input: ConnectStartIn
       redirectUri: context.urls.redirectUri,
       ...(parsed.loginHint ? { loginHint: parsed.loginHint } : {}),
     });
-    return { url, state, cookie: cookie! };
+    return { url, state, cookie };
   };
 }

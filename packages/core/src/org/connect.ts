@@ -8,12 +8,10 @@
 import { z } from 'zod';
 import type { CoreContext } from '../context.js';
 import type { CookieSettings } from '../connect/binding.js';
-import { createBindingCookie } from '../connect/binding.js';
 import { createCallbackRoute } from '../connect/callback.js';
 import { claimFlow } from '../connect/complete.js';
 import { isSafeReturn } from '../connect/return-to.js';
-import { DEFAULT_STATE_TTL_MS } from '../connect/start.js';
-import { createState } from '../connect/state.js';
+import { DEFAULT_STATE_TTL_MS, startFlow } from '../connect/start.js';
 import { OrgSelection } from '../domain/organization.js';
 import { ProviderId } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
@@ -33,7 +31,7 @@ const ConnectStart = z.strictObject({
 });
 
 /** The admin-consent callback's URL and its connect cookie's settings (the cookie is sent to that path only). */
-export function orgCallback(context: Pick<CoreContext, 'urls' | 'connectCookie'>): { redirectUri: string; cookie: CookieSettings } {
+function orgCallback(context: Pick<CoreContext, 'urls' | 'connectCookie'>): { redirectUri: string; cookie: CookieSettings } {
   const path = `${context.urls.basePath}/connect/org/callback`;
   return { redirectUri: `${context.urls.origin}${path}`, cookie: { ...context.connectCookie, path } };
 }
@@ -53,9 +51,8 @@ export function createOrgConnectStart(context: CoreContext): (input: OrgConnectS
         details: { provider: parsed.provider },
       });
     }
-    let cookie: OrgConnectStartResult['cookie'] | undefined;
-    const { state } = createState(
-      context.sealer,
+    const { state, cookie } = startFlow(
+      context,
       {
         provider: parsed.provider,
         tenantId: parsed.tenantId,
@@ -63,20 +60,15 @@ export function createOrgConnectStart(context: CoreContext): (input: OrgConnectS
         ...(parsed.returnTo ? { returnTo: parsed.returnTo } : {}),
         org: { selection: parsed.selection, ...(parsed.directoryHint ? { directoryHint: parsed.directoryHint } : {}) },
       },
-      context.clock.now(),
       ttlMs,
-      (nonce) => {
-        const made = createBindingCookie(nonce, ttlMs, callback.cookie);
-        cookie = made.cookie;
-        return made.hash;
-      },
+      callback.cookie,
     );
     const url = await support.adminConsentUrl({
       state,
       redirectUri: callback.redirectUri,
       ...(parsed.directoryHint ? { directoryHint: parsed.directoryHint } : {}),
     });
-    return { url, state, cookie: cookie! };
+    return { url, state, cookie };
   };
 }
 

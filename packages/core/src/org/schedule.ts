@@ -9,7 +9,7 @@ import { toThreadlinkError } from '../errors.js';
 import { syncOrganization } from './sync.js';
 
 /** Six hours: directory changes (hires, leavers) show within a working day without a webhook for them. */
-export const DEFAULT_ORG_SYNC_INTERVAL_MS = 6 * 60 * 60_000;
+const DEFAULT_ORG_SYNC_INTERVAL_MS = 6 * 60 * 60_000;
 /** Orgs synced per maintain() pass: a pass stays short even with many orgs due at once. */
 const ORG_SYNCS_PER_PASS = 3;
 
