@@ -25,10 +25,13 @@ import { outlookProvider, type OutlookProviderOptions } from '@threadlink/outloo
 import { memoryStore } from '@threadlink/storage-memory';
 import { pgliteStore, postgresStore } from '@threadlink/storage-postgres';
 import { Rpc } from '../lib/rpc.js';
+import { connectOrg, trackOrgLive, type Authorize } from './org.js';
 import { installSpanTimer, type TimedSpan } from './spans.js';
-import type { ConnectionTimeline, ConnectResult, CrmSpec, HostConfig, HostStats, MemorySnapshot } from './protocol.js';
+import type { ConnectionTimeline, ConnectResult, CrmSpec, HostConfig, HostStats, MemorySnapshot, OrgConnectInput } from './protocol.js';
 
 const rpc = new Rpc(process);
+/** Consent pages are completed by the bench process, which owns the emulators. */
+const authorize: Authorize = (input) => rpc.call<string>('authorize', input);
 process.on('disconnect', () => process.exit(0));
 
 // Epoch milliseconds with sub-millisecond resolution, aligned with Date.now() (which the
@@ -111,6 +114,8 @@ let armed: Armed | null = null;
 const arrivals = new Map<string, number[]>();
 const syncedAt = new Map<string, number>();
 const timelines = new Map<string, ConnectionTimeline>();
+/** `connection.live` times of org mailboxes, per org. */
+let orgLive = new Map<string, number[]>();
 const timelineByEmail = new Map<string, ConnectionTimeline>();
 
 // Outgoing HTTP requests per origin, whichever client made them (gaxios and msal use node:http,
@@ -229,6 +234,7 @@ async function start(config: HostConfig): Promise<{ publicUrl: string }> {
     ...(queue ? { queue } : {}),
   });
 
+  orgLive = trackOrgLive(tl, epoch);
   tl.on('notification.received', ({ connectionIds }) => {
     const arrivedAt = arrivalContext.getStore()?.arrivedAt ?? epoch();
     counters.notifications += 1;
@@ -326,6 +332,7 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 rpc.serve({
   start: (config: HostConfig) => start(config),
   connect: (input: { provider: 'gmail' | 'outlook'; email: string; tenantId?: string; userId?: string }) => connect(input),
+  connectOrg: (input: OrgConnectInput) => connectOrg(requireTl(), orgLive, epoch, authorize, input),
   idle: async () => {
     await requireTl().idle();
     return true;

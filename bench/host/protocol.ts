@@ -65,3 +65,32 @@ export interface MemorySnapshot {
   external: number;
   arrayBuffers: number;
 }
+
+/** Connecting a whole org as the host does it (tenant t1): Google direct, Microsoft by admin consent. */
+export interface OrgConnectInput {
+  provider: 'gmail' | 'outlook';
+  directoryId: string;
+  adminEmail: string;
+  /** Google: the service account key JSON; Microsoft: unused (admin consent, as `adminEmail`). */
+  credentials: unknown;
+  selection: { all?: boolean; mailboxes?: string[]; shared?: string[]; groups?: string[] };
+  /** How many mailboxes the selection holds: the connect is done when that many are live. */
+  expected: number;
+  /** How long to wait for every mailbox to be live. */
+  timeoutMs: number;
+}
+
+export interface OrgConnectResult {
+  orgId: string;
+  /** Forbidden or not found. */
+  problems: number;
+  /** Mailboxes the org's health counts live once the host is idle. */
+  live: number;
+  /** ms from the call to `connect.direct` returning (Microsoft: to the admin-consent callback answered). */
+  connectMs: number;
+  firstLiveMs: number;
+  /** ms from the call to the last mailbox's `connection.live`. */
+  allLiveMs: number;
+  /** ms from the call to the host being idle (back-fills done). */
+  idleMs: number;
+}

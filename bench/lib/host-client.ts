@@ -2,7 +2,7 @@
 // on the emulators, and typed calls into it.
 import type { ChildProcess } from 'node:child_process';
 import type { GmailEmulator, GraphEmulator } from '@threadlink/testing';
-import type { ConnectionTimeline, ConnectResult, HostConfig, HostStats, MemorySnapshot } from '../host/protocol.js';
+import type { ConnectionTimeline, ConnectResult, HostConfig, HostStats, MemorySnapshot, OrgConnectInput, OrgConnectResult } from '../host/protocol.js';
 import { forkTs, stopChild } from './fork.js';
 import { rpcOver, type Rpc } from './rpc.js';
 
@@ -17,6 +17,8 @@ export interface Host {
   readonly rpc: Rpc;
   readonly child: ChildProcess;
   connect(provider: 'gmail' | 'outlook', email: string): Promise<ConnectResult>;
+  /** `tl.org.connect.direct` for a whole org, timed to the last mailbox live (Microsoft: admin consent through `authorize`). */
+  connectOrg(input: OrgConnectInput): Promise<OrgConnectResult>;
   idle(): Promise<void>;
   arm(connectionId: string): Promise<void>;
   /** The armed sample; `spans` is the time inside each SDK telemetry span during it (ms). */
@@ -63,6 +65,7 @@ export async function startHost(config: HostConfig, emulators: Emulators): Promi
     rpc,
     child,
     connect: (provider, email) => rpc.call('connect', { provider, email }),
+    connectOrg: (input) => rpc.call('connectOrg', input),
     idle: async () => void (await rpc.call('idle')),
     arm: async (connectionId) => void (await rpc.call('arm', { connectionId })),
     collect: (timeoutMs = 10_000) => rpc.call('collect', { timeoutMs }),

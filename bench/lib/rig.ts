@@ -34,6 +34,8 @@ export interface RigOptions {
   /** Gmail's one push per second per user; the emulator default is Gmail's 1,000 ms. */
   notificationIntervalMs?: number;
   quotaUnitsPerSecond?: number;
+  /** The Google Workspace domain the Gmail emulator administers (organization scenarios). */
+  workspaceDomain?: string;
   gmail?: Record<string, unknown>;
   outlook?: Record<string, unknown>;
 }
@@ -45,6 +47,7 @@ export async function startRig(options: RigOptions): Promise<Rig> {
         latencyMs: options.latencyMs,
         ...(options.notificationIntervalMs === undefined ? {} : { notificationIntervalMs: options.notificationIntervalMs }),
         ...(options.quotaUnitsPerSecond === undefined ? {} : { quotaUnitsPerSecond: options.quotaUnitsPerSecond }),
+        ...(options.workspaceDomain === undefined ? {} : { workspaceDomain: options.workspaceDomain }),
       })
     : undefined;
   const microsoft = options.providers.includes('outlook') ? await startMicrosoft({ latencyMs: options.latencyMs }) : undefined;

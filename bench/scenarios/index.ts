@@ -6,8 +6,9 @@ import { baseline } from './baseline.js';
 import { connect } from './connect.js';
 import { latency } from './latency.js';
 import { matching } from './matching.js';
+import { orgConnect } from './org-connect.js';
 import { scale } from './scale.js';
 import { store } from './store.js';
 import { workers } from './workers.js';
 
-export const scenarios: Scenario[] = [latency, apiCost, scale, backfill, connect, matching, store, baseline, workers];
+export const scenarios: Scenario[] = [latency, apiCost, scale, backfill, connect, matching, store, baseline, workers, orgConnect];

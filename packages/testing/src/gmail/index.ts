@@ -21,4 +21,4 @@ export type { ServiceAccountKeyFile, WorkspaceGroup, WorkspaceGroupMember, Works
 export { SCOPES as GMAIL_SCOPES } from './scopes.js';
 export { PushSubscription } from '../pubsub/push.js';
 export type { PushAttempt, PushFaults, PushLog, PushRetryPolicy, PushSubscriptionOptions } from '../pubsub/push.js';
-export { gmailConformanceDriver, type GmailConformanceDriver } from './conformance-driver.js';
+export { gmailConformanceDriver, type GmailConformanceDriver, type GmailConformanceOptions } from './conformance-driver.js';

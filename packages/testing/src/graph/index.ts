@@ -18,4 +18,4 @@ export type {
   LifecycleEvent,
   WebhookDelivery,
 } from './types.js';
-export { graphConformanceDriver, type GraphConformanceDriver } from './conformance-driver.js';
+export { graphConformanceDriver, type GraphConformanceDriver, type GraphConformanceOptions } from './conformance-driver.js';

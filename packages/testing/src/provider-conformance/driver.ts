@@ -17,6 +17,23 @@ export interface ConformanceMail {
   date?: Date;
 }
 
+/**
+ * How the world connects a mailbox through an organization (issue 19) instead of the user's own
+ * consent: it connects the org once — `tl.org.connect.direct` with `direct()`'s input (Google: a
+ * service account key), or `tl.org.connect.start` → `adminConsent` → the admin's browser back at
+ * `/connect/org/callback` (Microsoft) — then adds each further mailbox with `tl.org.addMailboxes`.
+ * A driver that has it runs the whole suite on org connections; `revokeGrant` then withdraws the
+ * org's grant (delegation deleted, app removed from the tenant). Give exactly one of the two.
+ */
+export interface ConformanceOrganization {
+  /** The customer's directory: the Workspace primary domain, or the Microsoft tenant. */
+  readonly directoryId: string;
+  /** Direct connect: the admin `tl.org.connect.direct` names and the credentials it takes. */
+  direct?(): Promise<{ adminEmail: string; credentials: unknown }>;
+  /** Admin consent: the admin approves on the provider's consent page; resolves to the redirect (callback) URL. */
+  adminConsent?(adminConsentUrl: string): Promise<string>;
+}
+
 export interface ProviderConformanceDriver {
   /** The provider id the adapter registers (what `tl.connect.start({ provider })` takes). */
   readonly provider: ProviderId;
@@ -25,7 +42,9 @@ export interface ProviderConformanceDriver {
    * Providers whose subscriptions carry the URL (Graph) learn it at subscribe and may ignore it.
    */
   pointPushesAt(webhookUrl: string): void;
-  /** Creates the mailbox if it does not exist yet (idempotent). */
+  /** Present when mailboxes are connected through an organization (the world's `connect` then uses `tl.org.*`). */
+  readonly organization?: ConformanceOrganization;
+  /** Creates the mailbox if it does not exist yet (idempotent); with `organization`, a user of the org. */
   addMailbox(email: string): void;
   /** Completes the provider's consent page for `email`; resolves to the redirect (OAuth callback) URL. */
   consent(authorizeUrl: string, email: string): Promise<string>;
@@ -45,7 +64,7 @@ export interface ProviderConformanceDriver {
   flushPushes(): Promise<void>;
   /** The mailbox's sync cursor stops being valid (Gmail: history expired; Graph: delta token 410). */
   expireCursor(mailbox: string): void;
-  /** The user revokes the grant: refresh and access tokens stop working. */
+  /** The user revokes the grant (with `organization`: the admin withdraws the org's): refresh and access tokens stop working. */
   revokeGrant(mailbox: string): void;
   /** The next send is carried out by the provider, but its answer never reaches the adapter. */
   loseNextSendAnswer(): void;

@@ -55,4 +55,4 @@ export function runProviderConformance<Driver extends ProviderConformanceDriver>
   });
 }
 
-export type { ConformanceMail, ProviderConformanceDriver } from './driver.js';
+export type { ConformanceMail, ConformanceOrganization, ProviderConformanceDriver } from './driver.js';
