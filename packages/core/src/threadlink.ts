@@ -77,8 +77,10 @@ export function createThreadlink(config: ThreadlinkConfig): Threadlink {
       await contacts.settled();
     },
     stop: async () => {
+      // Stopping starts at once (health reports it, pushes get 503); background org work finishes meanwhile.
+      const stopping = lifecycle.stop();
       await background.settled();
-      await lifecycle.stop();
+      await stopping;
       await contacts.settled();
     },
     maintain,
