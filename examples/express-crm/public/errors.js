@@ -44,6 +44,10 @@ export const PLAIN_ERRORS = {
     title: 'This app may not read that mailbox',
     sentence: "Your organization's admin keeps it outside what this app may read. Ask them to include it, then sync the directory.",
   },
+  MAILBOX_MANAGED_BY_ORGANIZATION: {
+    title: 'Your organization already connects this mailbox',
+    sentence: 'Its mail is already synced through your organization, so a personal connection is not needed. Nothing was changed.',
+  },
   ORGANIZATION_NOT_FOUND: {
     title: 'That organization is not connected any more',
     sentence: 'It was disconnected, perhaps from another window. Reload the page to see what is connected now.',

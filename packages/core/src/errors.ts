@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   LEASE_LOST: { retryable: true, status: 409 },
   /** The org's app may not act on this mailbox (outside an Exchange application access policy, or not delegated): reported, not retried. */
   MAILBOX_FORBIDDEN: { retryable: false, status: 403 },
+  /** A user tried to connect a mailbox an organization already syncs: one connection per mailbox and tenant, so the org's stays. */
+  MAILBOX_MANAGED_BY_ORGANIZATION: { retryable: false, status: 409 },
   ORGANIZATION_NOT_FOUND: { retryable: false, status: 404 },
   CONNECTION_NOT_FOUND: { retryable: false, status: 404 },
   CONNECTION_DISCONNECTED: { retryable: false, status: 409 },

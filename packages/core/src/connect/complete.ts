@@ -106,15 +106,31 @@ export function createConnectComplete(context: CoreContext): CompleteConnection 
       createdAt: existing?.createdAt ?? now,
       updatedAt: now,
     });
+    // A grant that is not kept is handed back to the provider (best effort).
+    const handBack = async (why: string): Promise<void> => {
+      try {
+        await provider.revoke(transientSession({ ...connection, subscription: null }, account.tokens, { logger, clock, webhookUrl: context.urls.webhook }));
+      } catch (error) {
+        logger.warn(`revoking ${why} grant failed`, { provider: state.provider, tenantId: state.tenantId, code: toThreadlinkError(error).code });
+      }
+    };
+    if (existing?.orgId !== undefined) {
+      // One connection per mailbox and tenant: the organization already syncs this mailbox with
+      // its app grant, and a user's connect must not take it over (nor the org's back: org/sync.ts).
+      await handBack('a redundant');
+      throw new ThreadlinkError(
+        'MAILBOX_MANAGED_BY_ORGANIZATION',
+        'This mailbox is already connected through the organization; its mail is synced without a personal connection',
+        {
+          details: { provider: state.provider },
+        },
+      );
+    }
     const mismatch = state.loginHint !== undefined && state.loginHint.toLowerCase() !== account.accountEmail.toLowerCase();
     if (mismatch && loginHintMode === 'enforce') {
       // The user chose another account on the consent page (a shared browser, a second Google
       // login): that mailbox was not the one asked for, so its grant is handed back, not kept.
-      try {
-        await provider.revoke(transientSession({ ...connection, subscription: null }, account.tokens, { logger, clock, webhookUrl: context.urls.webhook }));
-      } catch (error) {
-        logger.warn('revoking a mismatched grant failed', { provider: state.provider, tenantId: state.tenantId, code: toThreadlinkError(error).code });
-      }
+      await handBack('a mismatched');
       throw new ThreadlinkError(
         'ACCOUNT_MISMATCH',
         'The account granted on the consent page is not the one the connection was started for; it was not connected',

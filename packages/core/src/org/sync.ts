@@ -23,7 +23,16 @@ const SYNC_LEASE_MS = 10 * 60_000;
 
 class OrgRevoked extends Error {}
 
-const emptyReport = (orgId: string): OrgSyncReport => ({ orgId, added: [], removed: [], forbidden: [], notFound: [], unchanged: [], inProgress: false });
+const emptyReport = (orgId: string): OrgSyncReport => ({
+  orgId,
+  added: [],
+  removed: [],
+  forbidden: [],
+  notFound: [],
+  unchanged: [],
+  alreadyConnected: [],
+  inProgress: false,
+});
 
 export async function syncOrganization(context: CoreContext, organization: Organization): Promise<OrgSyncReport> {
   const report = emptyReport(organization.id);
@@ -54,11 +63,22 @@ async function applySelection(context: CoreContext, organization: Organization, 
   const wanted = new Map<string, DirectoryMailbox>(directory.map((mailbox) => [mailbox.email.toLowerCase(), mailbox]));
   const owned = await context.store.listConnections({ tenantId: organization.tenantId, orgId: organization.id });
   const byEmail = new Map<string, Connection>(owned.map((connection) => [connection.accountEmail, connection]));
+  // Mailboxes of the tenant held by a connection this org does not own (a user's own, another org's).
+  const heldElsewhere = new Set(
+    (await context.store.listConnections({ tenantId: organization.tenantId, provider: organization.provider }))
+      .filter((connection) => connection.orgId !== organization.id && connection.status !== 'disconnected')
+      .map((connection) => connection.accountEmail),
+  );
   const problems: OrgMailboxProblem[] = [];
   const toOpen = [...wanted.values()].filter((mailbox) => {
-    const existing = byEmail.get(mailbox.email.toLowerCase());
+    const email = mailbox.email.toLowerCase();
+    const existing = byEmail.get(email);
     if (existing && existing.status !== 'needs_reauth' && existing.status !== 'disconnected') {
       report.unchanged.push(existing.accountEmail);
+      return false;
+    }
+    if (!existing && heldElsewhere.has(email)) {
+      report.alreadyConnected.push(email);
       return false;
     }
     return true;
@@ -87,6 +107,6 @@ async function applySelection(context: CoreContext, organization: Organization, 
     const now = context.clock.now();
     await context.orgCache.save({ ...current, problems: problems.sort((left, right) => (left.email < right.email ? -1 : 1)), lastSyncAt: now, updatedAt: now });
   }
-  for (const list of [report.added, report.removed, report.forbidden, report.notFound, report.unchanged]) list.sort();
+  for (const list of [report.added, report.removed, report.forbidden, report.notFound, report.unchanged, report.alreadyConnected]) list.sort();
   return report;
 }

@@ -31,6 +31,12 @@ export interface OrgSyncReport {
   /** No such mailbox in the directory any more (reported the same way). */
   notFound: string[];
   unchanged: string[];
+  /**
+   * Already synced by a connection this org does not own (a user connected it themselves, or
+   * another organization of the tenant has it): one connection per mailbox and tenant, so that one
+   * is left as it is — its owner's tokens, cursor and links — and this org does not take it over.
+   */
+  alreadyConnected: string[];
   /** Another sync of this org was running: this one did nothing. */
   inProgress: boolean;
 }

@@ -22,8 +22,9 @@ function person(email: string, kind: DirectoryMailbox['kind'] = 'user'): Directo
   return { id: `id-${email}`, email, displayName: email.split('@')[0]!, kind };
 }
 
-async function orgHarness(overrides: Parameters<typeof startedHarness>[0] = {}) {
-  const mailbox = scriptedMailbox('unused@acme.example', 'gmail');
+/** `address`: the mailbox a user of the tenant connects themselves through the user connect flow. */
+async function orgHarness(overrides: Parameters<typeof startedHarness>[0] = {}, address = 'unused@acme.example') {
+  const mailbox = scriptedMailbox(address, 'gmail');
   mailbox.add({ subject: 'history PRJ-1042' });
   const directory = new Map<string, DirectoryMailbox>(['ana@acme.example', 'bo@acme.example', 'cy@acme.example'].map((email) => [email, person(email)]));
   directory.set('sales@acme.example', person('sales@acme.example', 'shared'));
@@ -259,6 +260,45 @@ describe('tl.org (organization-wide connect)', () => {
     expect((await synced()).sort()).toEqual([ids[0], ids[1], ids[2], ids[4]].sort());
     expect((await tl.maintain()).orgSyncs).toBe(0);
     expect(calls.list).toBe(lists + 4);
+  });
+
+  it('leaves a mailbox its user connected themselves to that user: reported, never taken over, kept when the org goes', async () => {
+    const { tl, store, connect, directory, mailbox } = await orgHarness({}, 'dee@acme.example');
+    directory.set('dee@acme.example', person('dee@acme.example'));
+    const { state } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u-dee' });
+    const own = await tl.connect.complete({ code: 'code-1', state }, { tenantId: 't1', userId: 'u-dee' });
+    await tl.idle();
+    const before = (await store.getConnection(own.id))!;
+    const { organization } = await connect();
+    await tl.idle();
+    const report = await tl.org.addMailboxes(ADMIN, organization.id, { mailboxes: ['dee@acme.example'] });
+    expect(report).toMatchObject({ alreadyConnected: ['dee@acme.example'], added: [] });
+    const kept = (await store.getConnection(own.id))!;
+    expect(kept.orgId).toBeUndefined();
+    expect(kept).toMatchObject({ userId: 'u-dee', sealedTokens: before.sealedTokens, status: 'live', shared: before.shared });
+    expect(await store.listConnections({ tenantId: 't1', orgId: organization.id, accountEmail: 'dee@acme.example' })).toEqual([]);
+
+    await tl.org.disconnect(ADMIN, organization.id);
+    expect(await store.getConnection(own.id)).toMatchObject({ userId: 'u-dee', status: 'live' });
+    expect(await store.listProviderMessageIds(own.id)).toEqual(mailbox.ids());
+    expect(mailbox.calls.revoke).toBe(0);
+  });
+
+  it("refuses a user's own connect of a mailbox the org syncs: the new grant is handed back, the org's connection stays", async () => {
+    const { tl, store, connect, mailbox } = await orgHarness({}, 'ana@acme.example');
+    const { organization } = await connect();
+    await tl.idle();
+    const [before] = await store.listConnections({ tenantId: 't1', orgId: organization.id, accountEmail: 'ana@acme.example' });
+    const { state } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u-ana' });
+    await expectCode(tl.connect.complete({ code: 'code-1', state }, { tenantId: 't1', userId: 'u-ana' }), 'MAILBOX_MANAGED_BY_ORGANIZATION');
+    expect(mailbox.calls.revoke).toBe(1);
+    expect(mailbox.revokedTokens).toEqual(['access-secret-123']);
+    expect(await store.getConnection(before!.id)).toMatchObject({
+      orgId: organization.id,
+      userId: before!.userId,
+      sealedTokens: before!.sealedTokens,
+      mailboxId: before!.mailboxId,
+    });
   });
 
   it('disconnect stops every push channel and leaves no row of the org or its mailboxes', async () => {
