@@ -149,6 +149,7 @@ const operations: Record<string, Operation> = {
   'org.sync': () => tl().org.sync(scope, bOrgId),
   'org.addMailboxes': () => tl().org.addMailboxes(scope, bOrgId, { mailboxes: ['ana@acme.test'] }),
   'org.removeMailbox': () => tl().org.removeMailbox(scope, bOrgId, 'cleo@contoso.test'),
+  'org.assignMailbox': () => tl().org.assignMailbox(scope, bOrgId, 'cleo@contoso.test', 'a-user'),
   'org.disconnect': () => tl().org.disconnect(scope, bOrgId),
 };
 

@@ -83,6 +83,15 @@ export function createOrgCommands(context: CoreContext): OrgCommands {
         shared: selection.shared.filter((mailbox) => mailbox !== address),
       }));
     },
+    async assignMailbox(scope, orgId, email, userId) {
+      const organization = await orgFor(context, scope, orgId, 'own');
+      const address = z.string().min(3).max(320).parse(email).trim().toLowerCase();
+      const owner = z.string().min(1).max(256).parse(userId);
+      const [connection] = await store.listConnections({ tenantId: organization.tenantId, orgId: organization.id, accountEmail: address });
+      if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'The organization has no such mailbox', { details: { orgId: organization.id } });
+      await store.patchConnection(connection.id, { userId: owner, updatedAt: clock.now() });
+      return { connectionId: connection.id };
+    },
     sync: async (scope, orgId) => syncOrganization(context, await orgFor(context, scope, orgId, 'own')),
     async disconnect(scope, orgId) {
       const organization = await orgFor(context, scope, orgId, 'own');

@@ -32,7 +32,8 @@ export async function connectMailbox(
   const connection = ConnectionSchema.parse({
     id: existing?.id ?? stableId('con', organization.tenantId, organization.provider, email),
     tenantId: organization.tenantId,
-    userId: organization.userId,
+    // The host user the mailbox was assigned to (tl.org.assignMailbox) keeps it across a re-open.
+    userId: existing?.userId ?? organization.userId,
     provider: organization.provider,
     accountEmail: email,
     displayName: opened.displayName ?? mailbox.displayName,

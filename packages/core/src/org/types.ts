@@ -95,6 +95,13 @@ export interface OrgCommands {
   addMailboxes(scope: Scope, orgId: string, change: OrgMailboxChange): Promise<OrgSyncReport>;
   /** Removes an explicit or shared mailbox from the selection and applies it (the mailbox is offboarded). */
   removeMailbox(scope: Scope, orgId: string, email: string): Promise<OrgSyncReport>;
+  /**
+   * Names the host user a mailbox of the org belongs to (its `userId`; by default the admin who
+   * connected the org). That user then owns it like their own connection: their ingestion-policy
+   * rules (`tl.policy.*` with `{ tenantId, userId }`), replies and sends from it. The mailbox stays
+   * visible to the tenant's users, and the org keeps syncing it. Admin scope or the org's connecting user.
+   */
+  assignMailbox(scope: Scope, orgId: string, email: string, userId: string): Promise<{ connectionId: string }>;
   /** Re-reads the directory and applies the selection. */
   sync(scope: Scope, orgId: string): Promise<OrgSyncReport>;
   /** Stops every mailbox's push, purges every mailbox's rows, deletes the org and its sealed credentials. */

@@ -301,6 +301,28 @@ describe('tl.org (organization-wide connect)', () => {
     });
   });
 
+  it('assigns an org mailbox to its host user, who then keeps their own ingestion-policy rules for it', async () => {
+    const { tl, store, connect } = await orgHarness();
+    const { organization } = await connect();
+    await tl.idle();
+    const [bo] = await store.listConnections({ tenantId: 't1', orgId: organization.id, accountEmail: 'bo@acme.example' });
+    const asBo = { tenantId: 't1', userId: 'u-bo', connectionId: bo!.id };
+    // Before: the mailbox is the connecting admin's, so Bo cannot set its rules.
+    await expectCode(tl.policy.set({ exclude: ['doctor@clinic.example'] }, asBo), 'CONNECTION_NOT_FOUND');
+    await expectCode(tl.org.assignMailbox({ tenantId: 't1', userId: 'u-bo' }, organization.id, 'bo@acme.example', 'u-bo'), 'ORGANIZATION_NOT_FOUND');
+    await expectCode(tl.org.assignMailbox(ADMIN, organization.id, 'nobody@acme.example', 'u-bo'), 'CONNECTION_NOT_FOUND');
+
+    expect(await tl.org.assignMailbox(ADMIN, organization.id, 'BO@acme.example', 'u-bo')).toEqual({ connectionId: bo!.id });
+    const saved = await tl.policy.set({ exclude: ['doctor@clinic.example'] }, asBo);
+    expect(saved.policy.exclude).toEqual(['doctor@clinic.example']);
+    expect((await tl.policy.get(asBo)).connection?.exclude).toEqual(['doctor@clinic.example']);
+    // Still the org's, still visible to the tenant, and another user cannot change Bo's rules.
+    expect(await store.getConnection(bo!.id)).toMatchObject({ orgId: organization.id, userId: 'u-bo', shared: true });
+    await expectCode(tl.policy.set({ exclude: [] }, { tenantId: 't1', userId: 'u-cy', connectionId: bo!.id }), 'CONNECTION_NOT_FOUND');
+    expect((await tl.org.sync(ADMIN, organization.id)).unchanged).toContain('bo@acme.example');
+    expect((await store.getConnection(bo!.id))?.userId).toBe('u-bo');
+  });
+
   it('disconnect stops every push channel and leaves no row of the org or its mailboxes', async () => {
     const { tl, store, connect, mailbox } = await orgHarness();
     const { organization } = await connect();
