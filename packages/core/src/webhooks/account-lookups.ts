@@ -1,10 +1,12 @@
 // Webhook intake's look-up of the connections behind a provider account (a Gmail push names the
 // mailbox's address), remembered for a moment: a burst of pushes for one mailbox then costs the
 // store one read, not one per push (issue 21). Only non-empty answers are kept, so a newly
-// connected mailbox is found on its first push. What a remembered answer can miss, for at most
-// LOOKUP_TTL_MS: a second connection of an address already looked up (its push waits for the
-// next one or the safety net), and a disconnection (its push queues a job that then finds the
-// connection disconnected and does nothing).
+// connected mailbox is found on its first push, and an address is forgotten as soon as one of its
+// connections goes live in this process (`forget`, on `connection.live`): a second tenant's
+// connection of an address just looked up is found on its first push too. What a remembered answer
+// can still miss, for at most LOOKUP_TTL_MS: a second connection of the address made on ANOTHER
+// instance (its push waits for the next one or the safety net), and a disconnection (its push
+// queues a job that then finds the connection disconnected and does nothing).
 import type { Connection, ProviderId } from '../domain/schemas.js';
 import type { Clock } from '../util/clock.js';
 
@@ -21,11 +23,17 @@ interface LookedUp {
   remembered: boolean;
 }
 
+export interface RememberedAccountLookup {
+  (provider: ProviderId, accountEmail: string): Promise<LookedUp>;
+  /** Drops what is remembered of an address (a connection of it went live here). */
+  forget(provider: ProviderId, accountEmail: string): void;
+}
+
 /** `lookup` behind a short memory (copies in, copies out: callers may change what they get). */
-export function rememberedAccountLookup(lookup: AccountLookup, clock: Clock): (provider: ProviderId, accountEmail: string) => Promise<LookedUp> {
+export function rememberedAccountLookup(lookup: AccountLookup, clock: Clock): RememberedAccountLookup {
   const remembered = new Map<string, { connections: Connection[]; until: number }>();
-  return async (provider, accountEmail) => {
-    const key = `${provider}:${accountEmail}`;
+  const read = async (provider: ProviderId, accountEmail: string): Promise<LookedUp> => {
+    const key = `${provider}:${accountEmail.toLowerCase()}`;
     const now = clock.now();
     const hit = remembered.get(key);
     if (hit && hit.until > now) return { connections: hit.connections.map((connection) => structuredClone(connection)), remembered: true };
@@ -37,4 +45,9 @@ export function rememberedAccountLookup(lookup: AccountLookup, clock: Clock): (p
     }
     return { connections, remembered: false };
   };
+  return Object.assign(read, {
+    forget(provider: ProviderId, accountEmail: string): void {
+      remembered.delete(`${provider}:${accountEmail.toLowerCase()}`);
+    },
+  });
 }

@@ -37,6 +37,7 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     (provider, accountEmail) => store.listConnections({ provider, accountEmail: accountEmail.toLowerCase(), status: ['live', 'backfilling', 'connecting'] }),
     clock,
   );
+  events.on('connection.live', ({ connection }) => accountLookup.forget(connection.provider, connection.accountEmail));
   const base: WebhookContext = {
     connectionsByAccount: async (provider, accountEmail) => (await accountLookup(provider, accountEmail)).connections,
     connectionsBySubscriptions: async (provider, subscriptionIds) =>
