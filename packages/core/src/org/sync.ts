@@ -61,11 +61,13 @@ async function applySelection(context: CoreContext, organization: Organization, 
   const grant = orgGrant(organization, { ...context, cache: context.orgCache });
   const directory = await support.listMailboxes(grant, organization.selection);
   const wanted = new Map<string, DirectoryMailbox>(directory.map((mailbox) => [mailbox.email.toLowerCase(), mailbox]));
-  const owned = await context.store.listConnections({ tenantId: organization.tenantId, orgId: organization.id });
+  // One read: the tenant's connections of this provider are the org's own and those it must not
+  // take over (a user's own, another org's).
+  const tenantConnections = await context.store.listConnections({ tenantId: organization.tenantId, provider: organization.provider });
+  const owned = tenantConnections.filter((connection) => connection.orgId === organization.id);
   const byEmail = new Map<string, Connection>(owned.map((connection) => [connection.accountEmail, connection]));
-  // Mailboxes of the tenant held by a connection this org does not own (a user's own, another org's).
   const heldElsewhere = new Set(
-    (await context.store.listConnections({ tenantId: organization.tenantId, provider: organization.provider }))
+    tenantConnections
       .filter((connection) => connection.orgId !== organization.id && connection.status !== 'disconnected')
       .map((connection) => connection.accountEmail),
   );
