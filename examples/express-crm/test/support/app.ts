@@ -54,10 +54,10 @@ export async function connectDemoMailbox(app: App, provider: 'gmail' | 'outlook'
   return connected;
 }
 
-/** The demo with its seeded history and its Gmail mailbox connected and synced: where the browser tests of the panels start. */
-export async function startConnectedDemo(hooks: AppHooks = {}): Promise<App> {
+/** The demo with its seeded history and one mailbox (Gmail unless said) connected and synced: where the browser tests of the panels start. */
+export async function startConnectedDemo(hooks: AppHooks = {}, provider: 'gmail' | 'outlook' = 'gmail'): Promise<App> {
   const app = await startTestApp({ demo: { seedHistory: true } }, hooks);
-  await connectDemoMailbox(app, 'gmail');
+  await connectDemoMailbox(app, provider);
   await app.tl.idle();
   return app;
 }

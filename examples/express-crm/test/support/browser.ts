@@ -53,11 +53,11 @@ export async function launchChromium(): Promise<Browser> {
   };
 }
 
-/** A new page on `url` at 1440 × 960 that records every uncaught page error into `pageErrors`. */
-export async function openPage(browser: Browser, url: string, pageErrors: string[]): Promise<Page> {
+/** A new page on `url` at `width` × 960 (1440 unless said) that records every uncaught page error into `pageErrors`. */
+export async function openPage(browser: Browser, url: string, pageErrors: string[], width = 1440): Promise<Page> {
   const page = await browser.context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.setViewportSize({ width: 1440, height: 960 });
+  await page.setViewportSize({ width, height: 960 });
   await page.goto(url);
   return page;
 }

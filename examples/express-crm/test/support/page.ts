@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import type { App } from '../../src/app.js';
-import { connectDemoMailbox, startTestApp } from './app.js';
-import { launchChromium, SCREENSHOT_DIRECTORY, type Browser } from './browser.js';
+import { startConnectedDemo } from './app.js';
+import { launchChromium, openPage, SCREENSHOT_DIRECTORY, type Browser } from './browser.js';
 
 export const thread = (page: Page, subject: string): Locator =>
   page.locator('#threads .thread').filter({ has: page.locator('.thread-subject', { hasText: subject }) });
@@ -73,15 +73,10 @@ export function connectedDemo(provider: 'gmail' | 'outlook', input: { path: stri
   let app: App | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
-    app = await startTestApp({ demo: { seedHistory: true } });
-    await connectDemoMailbox(app, provider);
-    await app.tl.idle();
+    app = await startConnectedDemo({}, provider);
     browser = await launchChromium();
-    const page = await browser.context.newPage();
     const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.setViewportSize({ width: input.width, height: 960 });
-    await page.goto(`${app.url}${input.path}`);
+    const page = await openPage(browser, `${app.url}${input.path}`, pageErrors, input.width);
     await thread(page, input.subject).waitFor();
     Object.assign(demo, { app, page, pageErrors, panel: page.getByRole('region', { name: 'Your organization' }) });
   });
