@@ -15,6 +15,7 @@ import { DEFAULT_STATE_TTL_MS, startFlow } from '../connect/start.js';
 import { OrgSelection } from '../domain/organization.js';
 import { ProviderId } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
+import { withRetry } from '../util/retry.js';
 import type { Background } from '../util/background.js';
 import { orgSupportOf, publicOrganization } from './access.js';
 import { saveConnectedOrg } from './save.js';
@@ -89,7 +90,9 @@ export function createOrgConsentCallback(context: CoreContext, background: Backg
       // the org's health shows the mailboxes going live.
       background.run(async () => {
         try {
-          await syncOrganization(context, organization);
+          // A throttled or unavailable provider is waited out (Retry-After honoured): a retry re-opens
+          // only what the failed attempt left unopened (sync.ts).
+          await withRetry(() => syncOrganization(context, organization), { clock: context.clock });
         } catch (error) {
           context.logger.warn('opening the mailboxes of a newly connected organization failed', {
             orgId: organization.id,

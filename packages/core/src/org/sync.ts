@@ -75,7 +75,9 @@ async function applySelection(context: CoreContext, organization: Organization, 
   const toOpen = [...wanted.values()].filter((mailbox) => {
     const email = mailbox.email.toLowerCase();
     const existing = byEmail.get(email);
-    if (existing && existing.status !== 'needs_reauth' && existing.status !== 'disconnected') {
+    // 'connecting' at the start of a sync is an open that failed (syncs of one org never overlap, and
+    // an open finishes inside its sync): it is opened again, not left half-connected for good.
+    if (existing && existing.status !== 'needs_reauth' && existing.status !== 'disconnected' && existing.status !== 'connecting') {
       report.unchanged.push(existing.accountEmail);
       return false;
     }
