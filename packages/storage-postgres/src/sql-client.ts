@@ -36,43 +36,98 @@ function poolExecutor(client: Pool | PoolClient): SqlExecutor {
   };
 }
 
+/**
+ * The server's FATAL "terminating connection" errors: admin_shutdown (pg_terminate_backend, a
+ * fast shutdown), crash_shutdown, cannot_connect_now. The backend sends one and closes; a statement
+ * it answers with one did not run or was rolled back (the server holds interrupts while it commits,
+ * so a committed statement is answered with CommandComplete first). Retrying it is therefore safe.
+ */
+const TERMINATED = new Set(['57P01', '57P02', '57P03']);
+
+function terminatedBeforeItRan(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && TERMINATED.has(String((error as { code?: unknown }).code));
+}
+
+/**
+ * Runs `attempt` again while it fails because its connection had been ended by the server. A pool
+ * hears of a terminated idle connection only when it reads the server's notice, as the event loop
+ * turns: until then it can hand that dead connection out, and the statement fails with 57P01 though
+ * the server is up. Each failure destroys that connection (pool.query and transaction() release it
+ * with the error), so `max + 1` attempts reach a fresh one even when every idle connection was dead.
+ */
+async function onLiveConnection<T>(pool: Pool, attempt: () => Promise<T>, retryable: (error: unknown) => boolean = () => true): Promise<T> {
+  const attempts = (pool.options.max ?? 10) + 1;
+  for (let tried = 1; ; tried += 1) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const unwrapped = error instanceof BeginFailed ? error.cause : error;
+      if (tried >= attempts || !retryable(error) || !terminatedBeforeItRan(unwrapped)) throw unwrapped;
+    }
+  }
+}
+
+/**
+ * A transaction is retried only when its BEGIN met a dead connection: past that point `fn` has
+ * run, and what it did besides its statements is not this layer's to repeat. (A connection ended
+ * mid-transaction fails it with a retryable STORE_ERROR; the caller decides.)
+ */
+class BeginFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('BEGIN failed');
+  }
+}
+
 /** Wraps a `pg` Pool. `ownsPool` decides whether close() ends it (a host's own pool stays open). */
 export function poolClient(pool: Pool, ownsPool: boolean): SqlClient {
+  const direct = poolExecutor(pool);
   return {
     dialect: 'postgres',
-    ...poolExecutor(pool),
-    async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-      const connection = await pool.connect();
-      let broken: unknown;
-      // A checked-out client has no listener of the pool's: the server ending it between two queries
-      // of this transaction (failover, pg_terminate_backend) would be an uncaught 'error' event and
-      // crash the host. Note it instead; the next query fails, and release() destroys the client.
-      const onError = (error: Error): void => {
-        broken = error;
-      };
-      connection.on('error', onError);
-      try {
-        await connection.query('BEGIN');
-        const result = await fn(poolExecutor(connection));
-        await connection.query('COMMIT');
-        return result;
-      } catch (error) {
-        try {
-          await connection.query('ROLLBACK');
-        } catch (rollbackError) {
-          // A connection that cannot roll back is unusable: destroy it instead of returning it to the pool.
-          broken = rollbackError;
-        }
-        throw error;
-      } finally {
-        connection.off('error', onError);
-        connection.release(broken instanceof Error ? broken : undefined);
-      }
-    },
+    query: (sql, params) => onLiveConnection(pool, () => direct.query(sql, params)),
+    exec: (sql) => onLiveConnection(pool, () => direct.exec(sql)),
+    transaction: (fn) =>
+      onLiveConnection(
+        pool,
+        () => poolTransaction(pool, fn),
+        (error) => error instanceof BeginFailed,
+      ),
     async close() {
       if (ownsPool) await pool.end();
     },
   };
+}
+
+async function poolTransaction<T>(pool: Pool, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  const connection = await pool.connect();
+  let broken: unknown;
+  // A checked-out client has no listener of the pool's: the server ending it between two queries
+  // of this transaction (failover, pg_terminate_backend) would be an uncaught 'error' event and
+  // crash the host. Note it instead; the next query fails, and release() destroys the client.
+  const onError = (error: Error): void => {
+    broken = error;
+  };
+  connection.on('error', onError);
+  try {
+    try {
+      await connection.query('BEGIN');
+    } catch (error) {
+      throw new BeginFailed(error);
+    }
+    const result = await fn(poolExecutor(connection));
+    await connection.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await connection.query('ROLLBACK');
+    } catch (rollbackError) {
+      // A connection that cannot roll back is unusable: destroy it instead of returning it to the pool.
+      broken = rollbackError;
+    }
+    throw error;
+  } finally {
+    connection.off('error', onError);
+    connection.release(broken instanceof Error ? broken : undefined);
+  }
 }
 
 function pgliteExecutor(database: PGlite | PGliteTransaction): SqlExecutor {
