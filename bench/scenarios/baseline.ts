@@ -68,7 +68,9 @@ function firstMonthReconciliations(size: number): number {
   let last: number | null = null;
   let count = 0;
   for (;;) {
-    const due: number = (last ?? 0) + reconciliationIntervalMs({ createdAt: 0, health: idleHealth(last, last === null ? null : size), backfill: { done: size } }, defaultEngineOptions);
+    const due: number =
+      (last ?? 0) +
+      reconciliationIntervalMs({ createdAt: 0, health: idleHealth(last, last === null ? null : size), backfill: { done: size } }, defaultEngineOptions);
     if (due > FIRST_MONTH_MS) return count;
     last = due;
     count += 1;
@@ -313,7 +315,7 @@ export const baseline: Scenario = {
         ),
       ];
       const notes = [
-        `Per idle mailbox: safety-net pull ${safetyNetMedian} units every ${SAFETY_NET_EVERY_MS / 60_000} min (${defaultEngineOptions.safetyNetPullMs / 60_000} min right after activity or a missed push), watch renewal ${renewMedian} units every ${round(renewEveryMs / HOUR, 1)} h, reconciliation ${resyncMedian} units every ${round(reconcileEveryMs(mailboxSize) / DAY, 1)} days (1, 2, 4, 8, 16 days apart in the first month, daily again after one finds drift; a mailbox over ${(defaultEngineOptions.reconciliationIdsPerDay * RECONCILE_EVERY_MS / DAY).toLocaleString('en-US')} messages every size / ${defaultEngineOptions.reconciliationIdsPerDay.toLocaleString('en-US')} days, reconciliationIdsPerDay) (mailbox of ${mailboxSize} messages, all stored: ${resyncCost.listCalls} messages.list call(s) of ${round(unitsPerListPage, 1)} units, ${resyncCost.reads} messages read, ${round(resyncCost.fixedUnits, 1)} units besides the listing); poller ${summarize(idlePolls).median} units per poll, ${3_600 / POLL_INTERVAL_S} polls/h.`,
+        `Per idle mailbox: safety-net pull ${safetyNetMedian} units every ${SAFETY_NET_EVERY_MS / 60_000} min (${defaultEngineOptions.safetyNetPullMs / 60_000} min right after activity or a missed push), watch renewal ${renewMedian} units every ${round(renewEveryMs / HOUR, 1)} h, reconciliation ${resyncMedian} units every ${round(reconcileEveryMs(mailboxSize) / DAY, 1)} days (1, 2, 4, 8, 16 days apart in the first month, daily again after one finds drift; a mailbox over ${((defaultEngineOptions.reconciliationIdsPerDay * RECONCILE_EVERY_MS) / DAY).toLocaleString('en-US')} messages every size / ${defaultEngineOptions.reconciliationIdsPerDay.toLocaleString('en-US')} days, reconciliationIdsPerDay) (mailbox of ${mailboxSize} messages, all stored: ${resyncCost.listCalls} messages.list call(s) of ${round(unitsPerListPage, 1)} units, ${resyncCost.reads} messages read, ${round(resyncCost.fixedUnits, 1)} units besides the listing); poller ${summarize(idlePolls).median} units per poll, ${3_600 / POLL_INTERVAL_S} polls/h.`,
         'Poller latency: measured with a 1 s interval (arrivals spread evenly over it) and scaled to 5 minutes; the poll round trips are added unscaled.',
         `Gmail's per-project quota is 1,200,000 units/min (72M/h): the push figure is ${round((pushUnits / 72_000_000) * 100, 3)} % of it for ${MAILBOXES.toLocaleString('en-US')} mailboxes.`,
       ];

@@ -75,7 +75,10 @@ describe('idle cadence: safety-net pulls and reconciliations spaced by evidence'
       let last: number | null = null;
       let listed = 0;
       while (at < CREATED + 365 * DAY) {
-        const interval = reconciliationIntervalMs({ ...connection({ lastFullSyncAt: last, reconciledIds: last === null ? null : size }), backfill: { done: size } }, defaultEngineOptions);
+        const interval = reconciliationIntervalMs(
+          { ...connection({ lastFullSyncAt: last, reconciledIds: last === null ? null : size }), backfill: { done: size } },
+          defaultEngineOptions,
+        );
         at = (last ?? CREATED) + interval;
         if (at >= CREATED + 365 * DAY) break;
         last = at;

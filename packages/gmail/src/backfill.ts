@@ -121,7 +121,13 @@ async function compareLabel(
   }
   const index = step.index + 1;
   const next = index < step.labels.length ? JSON.stringify({ ...step, index, reread: [...reread] } satisfies LabelStep) : null;
-  session.logger.debug('gmail resync label comparison', { connectionId: session.connection.id, label, listed: listed.size, read: toRead.length, more: next !== null });
+  session.logger.debug('gmail resync label comparison', {
+    connectionId: session.connection.id,
+    label,
+    listed: listed.size,
+    read: toRead.length,
+    more: next !== null,
+  });
   return { messages, next, unchanged };
 }
 

@@ -67,7 +67,13 @@ describe('a resync after history expired costs ids, not messages', () => {
     const ids: string[] = [];
     for (let index = 0; index < 12; index += 1) {
       const labelIds = index === 5 ? ['SPAM'] : index === 6 ? ['SENT'] : index === 7 ? [crm] : INBOUND;
-      const delivered = await google.deliver({ to: ANA, from: 'client@bigco.test', subject: `Stored ${index}`, labelIds, date: new Date(Date.now() - (12 - index) * 60_000) });
+      const delivered = await google.deliver({
+        to: ANA,
+        from: 'client@bigco.test',
+        subject: `Stored ${index}`,
+        labelIds,
+        date: new Date(Date.now() - (12 - index) * 60_000),
+      });
       ids.push(delivered.id);
     }
     const connection = await harness.connect(ANA);
@@ -98,12 +104,16 @@ describe('a resync after history expired costs ids, not messages', () => {
     // What the user sees: the mailbox exactly as Gmail has it, links and manual decisions kept.
     expect(await stored(connection.id)).toEqual(truth());
     const linksOf = async (id: string) =>
-      (await store.getMessageByProviderId(connection.id, id))?.links.map((link) => `${link.record.type}:${link.record.id}${link.suppressed ? ' (unlinked)' : ''}`).sort();
+      (await store.getMessageByProviderId(connection.id, id))?.links
+        .map((link) => `${link.record.type}:${link.record.id}${link.suppressed ? ' (unlinked)' : ''}`)
+        .sort();
     expect(await linksOf(ids[0]!)).toEqual(['client:c-bigco', 'deal:deal-7']);
     expect(await linksOf(ids[6]!)).toEqual(['client:c-bigco (unlinked)']);
 
     // Read: what changed or is new, never the unchanged ones (9, 10, 11).
-    const read = new Set(entries.filter((entry) => entry.operation === 'messages.get').flatMap((entry) => [...ids, ...arrived].filter((id) => entry.path.includes(id))));
+    const read = new Set(
+      entries.filter((entry) => entry.operation === 'messages.get').flatMap((entry) => [...ids, ...arrived].filter((id) => entry.path.includes(id))),
+    );
     for (const id of [ids[9]!, ids[10]!, ids[11]!]) expect(read.has(id)).toBe(false);
     for (const id of [ids[0]!, ids[1]!, ids[2]!, ids[3]!, ids[5]!, ids[6]!, ids[7]!, ...arrived]) expect(read.has(id)).toBe(true);
     // One page of the mailbox's ids, then one listing per compared label: INBOX, SPAM, STARRED and the user label.
