@@ -222,6 +222,12 @@ export interface MailProvider {
    * users.stop ends it for all of them), so core does not unsubscribe while another remains.
    */
   readonly pushChannel?: 'mailbox' | 'connection';
+  /**
+   * True when `fullSync` honours `FullSyncOptions.knownLabels` (re-reads the known messages whose
+   * labels/folder differ). Only then does core resync after an expired cursor by ids; without it
+   * such a resync reads every message, or changes made in the gap would never reach the store.
+   */
+  readonly resyncComparesLabels?: boolean;
   /** Organization-wide connect (admin consent / domain-wide delegation). Optional: see ports/organization.ts. */
   readonly organization?: OrganizationSupport;
 

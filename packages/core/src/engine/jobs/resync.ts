@@ -17,8 +17,9 @@ import { callProvider } from '../provider-call.js';
  * usable cursor (expired, unreadable, never set) has no such pull behind it, so it also hands the
  * adapter the label ids stored per message (`knownLabels`): the adapter compares them with the
  * provider's per-label (Gmail) or per-folder (Outlook) listings and re-reads only the messages
- * whose membership differs, then the listing's cursor is adopted. A mailbox that stores nothing is
- * listed and read whole. Nothing is deleted before the listing is complete, so a crash replays.
+ * whose membership differs, then the listing's cursor is adopted. A mailbox that stores nothing, or
+ * whose adapter does not compare labels (`MailProvider.resyncComparesLabels`), is listed and read
+ * whole. Nothing is deleted before the listing is complete, so a crash replays.
  */
 export async function resync(context: JobContext, connection: Connection, provider: MailProvider, run: JobRun): Promise<boolean> {
   const { deps } = context;
@@ -38,7 +39,7 @@ export async function resync(context: JobContext, connection: Connection, provid
   let knownLabels: ReadonlyMap<string, readonly string[]> | undefined;
   if (keepsCursor) {
     known = new Set(await store.listProviderMessageIds(connection.id));
-  } else {
+  } else if (provider.resyncComparesLabels) {
     const stored = await store.listProviderMessageLabels(connection.id);
     if (stored.length > 0) {
       knownLabels = new Map(stored.map((message) => [message.providerMessageId, message.labels]));
