@@ -44,7 +44,10 @@ async function poolWithDeadIdleConnections(size: number): Promise<{ pool: pg.Poo
     { timeout: 5_000, interval: 20 },
   );
   expect(pool.idleCount).toBe(size);
-  return { pool, pids, wake: () => setImmediate(() => sockets.forEach((socket) => socket.resume())) };
+  const wake = (): void => {
+    for (const socket of sockets) socket.resume();
+  };
+  return { pool, pids, wake: () => setImmediate(wake) };
 }
 
 describe.skipIf(!databaseUrl)('a statement sent on a connection the server had already ended (PostgreSQL)', () => {
