@@ -17,9 +17,13 @@
 // cost is a fixed part (the profile read, the pull after it) plus one messages.list call per page
 // of ids. Both are measured from the request log on the seeded mailbox (a few hundred messages);
 // larger mailboxes are scaled by the page count at messages.list's documented maximum of 500 ids
-// per page, not created (seeding 50,000 messages through the emulator would take minutes).
+// per page, not created (seeding 50,000 messages through the emulator would take minutes). Each
+// size's reconciliation interval is the engine's own (idle-cadence.ts reconciliationIntervalMs):
+// `reconciliationIdsPerDay` (1,000 ids a day by default) stretches a large mailbox's interval with
+// its size — every 50 days at 50,000 messages — so its idle cost stays flat; its first month is
+// simulated with the same function, from a back-fill of that many messages.
 import { performance } from 'node:perf_hooks';
-import { defaultEngineOptions, renewalDueAt } from '@threadlink/core/testing';
+import { defaultEngineOptions, reconciliationIntervalMs, renewalDueAt } from '@threadlink/core/testing';
 import { rawGmail } from '../lib/providers.js';
 import { clientAddress, sleep, startRig, type Rig } from '../lib/rig.js';
 import { figure, type Figure, type Scenario } from '../lib/scenario.js';
@@ -37,10 +41,41 @@ const PROJECT_UNITS_PER_DAY = 1_200_000 * 60 * 24;
 const SWEEP_SIZES = [200, 10_000, 50_000];
 /** An idle mailbox's safety-net interval once it has been quiet for an hour (10, 20, then 30 min). */
 const SAFETY_NET_EVERY_MS = defaultEngineOptions.safetyNetMaxPullMs;
-/** An idle mailbox's reconciliation interval once its listings have agreed for a month. */
+/** An idle mailbox's reconciliation interval once its listings have agreed for a month, at 200 messages. */
 const RECONCILE_EVERY_MS = defaultEngineOptions.fullResyncMaxIntervalMs;
-/** The first month: reconciliations 1, 2, 4, 8, 16 and 32 days after connecting, 6 in 32 days. */
-const FIRST_MONTH_RECONCILE_EVERY_MS = (32 * DAY) / 6;
+const FIRST_MONTH_MS = 32 * DAY;
+
+function idleHealth(lastFullSyncAt: number | null, reconciledIds: number | null) {
+  return {
+    lastPushAt: null,
+    lastSyncAt: null,
+    lastFullSyncAt,
+    newestChangeAt: null,
+    consecutiveErrors: 0,
+    lastErrorCode: null,
+    lastErrorAt: null,
+    reconciledIds,
+  };
+}
+
+/** The engine's reconciliation interval for an idle mailbox of `size` messages whose listings have long agreed. */
+function reconcileEveryMs(size: number): number {
+  return reconciliationIntervalMs({ createdAt: 0, health: idleHealth(400 * DAY, size), backfill: { done: size } }, defaultEngineOptions);
+}
+
+/** Reconciliations in the first 32 days after connecting a mailbox of `size` messages (200: days 1, 2, 4, 8, 16 and 32). */
+function firstMonthReconciliations(size: number): number {
+  let last: number | null = null;
+  let count = 0;
+  for (;;) {
+    const due: number =
+      (last ?? 0) +
+      reconciliationIntervalMs({ createdAt: 0, health: idleHealth(last, last === null ? null : size), backfill: { done: size } }, defaultEngineOptions);
+    if (due > FIRST_MONTH_MS) return count;
+    last = due;
+    count += 1;
+  }
+}
 
 interface ResyncCost {
   /** Units of the resync that do not depend on the mailbox's size. */
@@ -190,7 +225,7 @@ export const baseline: Scenario = {
         MAILBOXES *
         (perHour(safetyNetUnits, SAFETY_NET_EVERY_MS) +
           perHour(renewUnits, renewEveryMs) +
-          (RECONCILE_EVERY_MS > 0 ? perHour(resyncUnits, RECONCILE_EVERY_MS) : 0));
+          (reconcileEveryMs(mailboxSize) > 0 ? perHour(resyncUnits, reconcileEveryMs(mailboxSize)) : 0));
       const safetyNetMedian = summarize(safetyNet).median;
       const renewMedian = summarize(renewals).median;
       const resyncMedian = summarize(resyncs).median;
@@ -208,10 +243,14 @@ export const baseline: Scenario = {
       const sweep = SWEEP_SIZES.map((size) => {
         const resyncUnits = resyncCost.fixedUnits + Math.ceil(size / IDS_PER_LIST_PAGE) * unitsPerListPage;
         const idleDay = perDay(safetyNetMedian, SAFETY_NET_EVERY_MS) + perDay(renewMedian, renewEveryMs);
-        const pushDay = idleDay + (RECONCILE_EVERY_MS > 0 ? perDay(resyncUnits, RECONCILE_EVERY_MS) : 0);
-        const firstMonthDay = idleDay + perDay(resyncUnits, FIRST_MONTH_RECONCILE_EVERY_MS);
+        const everyMs = reconcileEveryMs(size);
+        const pushDay = idleDay + (everyMs > 0 ? perDay(resyncUnits, everyMs) : 0);
+        const firstMonth = firstMonthReconciliations(size);
+        const firstMonthDay = idleDay + perDay(resyncUnits * firstMonth, FIRST_MONTH_MS);
         return {
           size,
+          reconcileEveryDays: round(everyMs / DAY, 1),
+          firstMonthReconciliations: firstMonth,
           resyncUnits,
           resyncUnitsPerMessage: resyncUnits / size,
           pushDay,
@@ -221,7 +260,7 @@ export const baseline: Scenario = {
       });
       for (const row of sweep) {
         context.log(
-          `mailbox of ${row.size}: resync ${round(row.resyncUnits, 1)} units (${round(row.resyncUnitsPerMessage, 4)}/message), push ${Math.round(row.pushDay)} units/day (first month ${Math.round(row.firstMonthDay)}) vs poller ${Math.round(pollerDay)}; ${row.mailboxesPerProject.toLocaleString('en-US')} such mailboxes per project quota`,
+          `mailbox of ${row.size}: resync ${round(row.resyncUnits, 1)} units (${round(row.resyncUnitsPerMessage, 4)}/message) every ${row.reconcileEveryDays} days (${row.firstMonthReconciliations} in the first month), push ${Math.round(row.pushDay)} units/day (first month ${Math.round(row.firstMonthDay)}) vs poller ${Math.round(pollerDay)}; ${row.mailboxesPerProject.toLocaleString('en-US')} such mailboxes per project quota`,
         );
       }
 
@@ -276,7 +315,7 @@ export const baseline: Scenario = {
         ),
       ];
       const notes = [
-        `Per idle mailbox: safety-net pull ${safetyNetMedian} units every ${SAFETY_NET_EVERY_MS / 60_000} min (${defaultEngineOptions.safetyNetPullMs / 60_000} min right after activity or a missed push), watch renewal ${renewMedian} units every ${round(renewEveryMs / HOUR, 1)} h, reconciliation ${resyncMedian} units every ${RECONCILE_EVERY_MS / DAY} days (1, 2, 4, 8, 16 days apart in the first month, daily again after one finds drift) (mailbox of ${mailboxSize} messages, all stored: ${resyncCost.listCalls} messages.list call(s) of ${round(unitsPerListPage, 1)} units, ${resyncCost.reads} messages read, ${round(resyncCost.fixedUnits, 1)} units besides the listing); poller ${summarize(idlePolls).median} units per poll, ${3_600 / POLL_INTERVAL_S} polls/h.`,
+        `Per idle mailbox: safety-net pull ${safetyNetMedian} units every ${SAFETY_NET_EVERY_MS / 60_000} min (${defaultEngineOptions.safetyNetPullMs / 60_000} min right after activity or a missed push), watch renewal ${renewMedian} units every ${round(renewEveryMs / HOUR, 1)} h, reconciliation ${resyncMedian} units every ${round(reconcileEveryMs(mailboxSize) / DAY, 1)} days (1, 2, 4, 8, 16 days apart in the first month, daily again after one finds drift; a mailbox over ${((defaultEngineOptions.reconciliationIdsPerDay * RECONCILE_EVERY_MS) / DAY).toLocaleString('en-US')} messages every size / ${defaultEngineOptions.reconciliationIdsPerDay.toLocaleString('en-US')} days, reconciliationIdsPerDay) (mailbox of ${mailboxSize} messages, all stored: ${resyncCost.listCalls} messages.list call(s) of ${round(unitsPerListPage, 1)} units, ${resyncCost.reads} messages read, ${round(resyncCost.fixedUnits, 1)} units besides the listing); poller ${summarize(idlePolls).median} units per poll, ${3_600 / POLL_INTERVAL_S} polls/h.`,
         'Poller latency: measured with a 1 s interval (arrivals spread evenly over it) and scaled to 5 minutes; the poll round trips are added unscaled.',
         `Gmail's per-project quota is 1,200,000 units/min (72M/h): the push figure is ${round((pushUnits / 72_000_000) * 100, 3)} % of it for ${MAILBOXES.toLocaleString('en-US')} mailboxes.`,
       ];
@@ -285,7 +324,7 @@ export const baseline: Scenario = {
           sweep
             .map(
               (row) =>
-                `${row.size.toLocaleString('en-US')}: resync ${round(row.resyncUnits, 1)} units (${round(row.resyncUnitsPerMessage, 4)} per message), push ${Math.round(row.pushDay).toLocaleString('en-US')} units/day vs the poller's ${Math.round(pollerDay).toLocaleString('en-US')}, ${row.mailboxesPerProject.toLocaleString('en-US')} such mailboxes within Google's per-project quota (${(PROJECT_UNITS_PER_DAY / 1e9).toFixed(3)}B units/day)`,
+                `${row.size.toLocaleString('en-US')}: resync ${round(row.resyncUnits, 1)} units (${round(row.resyncUnitsPerMessage, 4)} per message) every ${row.reconcileEveryDays} days (${row.firstMonthReconciliations} in the first month), push ${Math.round(row.pushDay).toLocaleString('en-US')} units/day vs the poller's ${Math.round(pollerDay).toLocaleString('en-US')}, ${row.mailboxesPerProject.toLocaleString('en-US')} such mailboxes within Google's per-project quota (${(PROJECT_UNITS_PER_DAY / 1e9).toFixed(3)}B units/day)`,
             )
             .join('; ') +
           '.',
@@ -304,6 +343,7 @@ export const baseline: Scenario = {
           safetyNetMaxPullMs: defaultEngineOptions.safetyNetMaxPullMs,
           fullResyncIntervalMs: defaultEngineOptions.fullResyncIntervalMs,
           fullResyncMaxIntervalMs: defaultEngineOptions.fullResyncMaxIntervalMs,
+          reconciliationIdsPerDay: defaultEngineOptions.reconciliationIdsPerDay,
         },
         notes,
         details: {

@@ -3,6 +3,6 @@
 // and the engine's defaults.
 export { internalsOf, type ThreadlinkInternals } from './internals.js';
 export { defaultEngineOptions, messageIdFor, threadIdFor } from './engine/sync-engine.js';
-export { renewalDueAt } from './engine/idle-cadence.js';
+export { reconciliationIntervalMs, renewalDueAt } from './engine/idle-cadence.js';
 export { createMatcher, type Matcher } from './matching/matcher.js';
 export { pkceChallenge } from './connect/state.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ConnectionHealthState } from '../src/domain/schemas.js';
 import { defaultEngineOptions } from '../src/engine/engine-options.js';
-import { reconciliationIntervalMs, renewalDueAt, safetyNetIntervalMs } from '../src/engine/idle-cadence.js';
+import { reconciliationBudgetMs, reconciliationIntervalMs, renewalDueAt, safetyNetIntervalMs } from '../src/engine/idle-cadence.js';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -48,6 +48,45 @@ describe('idle cadence: safety-net pulls and reconciliations spaced by evidence'
     expect(reconciliationIntervalMs(connection({ lastFullSyncAt: CREATED + 400 * DAY }), defaultEngineOptions)).toBe(32 * DAY);
     const drifted = { lastFullSyncAt: CREATED + 400 * DAY, missedPushAt: CREATED + 400 * DAY + 5 };
     expect(reconciliationIntervalMs(connection(drifted), defaultEngineOptions)).toBe(DAY);
+  });
+
+  it('stretches the reconciliation of a large mailbox so the ids it lists stay within the daily budget, and leaves small ones alone', () => {
+    const agreed = { lastFullSyncAt: CREATED + 400 * DAY };
+    // 1,000 ids a day by default: a mailbox of 50,000 is compared every 50 days, one of 10,000 keeps the 32-day cap.
+    expect(reconciliationBudgetMs(50_000, defaultEngineOptions)).toBe(50 * DAY);
+    expect(reconciliationIntervalMs(connection({ ...agreed, reconciledIds: 50_000 }), defaultEngineOptions)).toBe(50 * DAY);
+    expect(reconciliationIntervalMs(connection({ ...agreed, reconciledIds: 10_000 }), defaultEngineOptions)).toBe(32 * DAY);
+    expect(reconciliationIntervalMs(connection({ ...agreed, reconciledIds: 200 }), defaultEngineOptions)).toBe(32 * DAY);
+    // Drift puts a small mailbox back on the daily floor; a large one only as far as its budget allows.
+    const drifted = { lastFullSyncAt: CREATED + 400 * DAY, missedPushAt: CREATED + 400 * DAY + 5 };
+    expect(reconciliationIntervalMs(connection({ ...drifted, reconciledIds: 200 }), defaultEngineOptions)).toBe(DAY);
+    expect(reconciliationIntervalMs(connection({ ...drifted, reconciledIds: 10_000 }), defaultEngineOptions)).toBe(10 * DAY);
+    // Before the first reconciliation the back-fill's count sizes it: no 50,000-id listing on day one.
+    expect(reconciliationIntervalMs({ ...connection({}), backfill: { done: 50_000 } }, defaultEngineOptions)).toBe(50 * DAY);
+    expect(reconciliationIntervalMs({ ...connection({}), backfill: { done: 200 } }, defaultEngineOptions)).toBe(DAY);
+    // A budget of 0 turns it off.
+    const unbudgeted = { ...defaultEngineOptions, reconciliationIdsPerDay: 0 };
+    expect(reconciliationIntervalMs(connection({ ...agreed, reconciledIds: 50_000 }), unbudgeted)).toBe(32 * DAY);
+  });
+
+  it('keeps the ids a large mailbox lists per day within the budget over a year, its first month included', () => {
+    for (const size of [50_000, 200_000]) {
+      let at = CREATED;
+      let last: number | null = null;
+      let listed = 0;
+      while (at < CREATED + 365 * DAY) {
+        const interval = reconciliationIntervalMs(
+          { ...connection({ lastFullSyncAt: last, reconciledIds: last === null ? null : size }), backfill: { done: size } },
+          defaultEngineOptions,
+        );
+        at = (last ?? CREATED) + interval;
+        if (at >= CREATED + 365 * DAY) break;
+        last = at;
+        listed += size;
+      }
+      expect(listed).toBeGreaterThan(0);
+      expect(listed / 365).toBeLessThanOrEqual(defaultEngineOptions.reconciliationIdsPerDay);
+    }
   });
 
   it('does not space at all when the cap is not above the floor (a floor of 0 pulls at every maintain())', () => {

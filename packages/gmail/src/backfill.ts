@@ -4,8 +4,23 @@
 // the listing runs at messages.list's maximum of 500 ids for 5 units (0.01 unit per stored message)
 // and only ids not stored are read (5 units each), so a daily reconciliation of a 50,000-message
 // mailbox costs about 500 units instead of about 250,000.
-import type { FullSyncOptions, FullSyncPage, ProviderMessage, ProviderSession } from '@threadlink/core/provider';
-import { withGmail, type GmailContext } from './client.js';
+//
+// After an expired history (404) no pull from a kept cursor follows the listing, so core also passes
+// the label ids it stores per message (`knownLabels`). The listing then runs in two steps:
+// 1. the id listing above, without Spam and Trash (`includeSpamTrash` off): new messages are read,
+//    stored ones are named unchanged; one absent from it and from Spam was deleted or trashed;
+// 2. one call per compared label — INBOX, SPAM, STARRED and every user label (users.labels.list,
+//    1 unit) — lists that label's ids (messages.list `labelIds`, 500 per 5 units) and re-reads only
+//    the stored messages whose membership differs from their stored labels (and, for SPAM, the new
+//    ones: step 1 skipped Spam). Archived, moved to or from Spam, relabelled or unstarred in the gap:
+//    caught for ids. SENT and DRAFT cannot be added or removed by anyone (developers.google.com/
+//    workspace/gmail/api/guides/labels), so they never differ. UNREAD, IMPORTANT and the CATEGORY_*
+//    tabs are not compared — listing them would cost several times the mailbox in ids — and keep
+//    their stored value until the message changes again (a re-read for another reason refreshes them).
+// Cost: 0.01 units per message plus 0.01 per message in a compared label, plus 5 per compared label.
+import { ThreadlinkError, type FullSyncOptions, type FullSyncPage, type ProviderMessage, type ProviderSession } from '@threadlink/core/provider';
+import type { gmail_v1 } from '@googleapis/gmail';
+import { withGmail, type GmailClient, type GmailContext } from './client.js';
 import { fetchMessages } from './fetch-messages.js';
 import { dispositionOf, toProviderMessageOrSkip } from './metadata.js';
 
@@ -13,8 +28,114 @@ const DEFAULT_PAGE_SIZE = 100;
 /** messages.list's maximum. */
 const MAX_PAGE_SIZE = 500;
 
+/** System labels whose membership a resync after an expired history compares, besides every user label. */
+const COMPARED_SYSTEM_LABELS = ['INBOX', 'SPAM', 'STARRED'];
+
+/** Where a resync that compares labels is: the id listing's Gmail page token, or the next label to list. */
+interface LabelStep {
+  v: 'labels';
+  /** The id listing's next page; absent once it is complete. */
+  page?: string;
+  /** The labels to compare, fixed when the id listing completes. */
+  labels?: string[];
+  index?: number;
+  /** Stored messages already re-read by an earlier label's step. */
+  reread?: string[];
+}
+
+function decodeStep(resume: string): LabelStep {
+  try {
+    const step = JSON.parse(resume) as LabelStep;
+    if (step.v === 'labels') return step;
+  } catch {
+    // fall through
+  }
+  // A token from another version: restart the listing rather than fail forever.
+  throw new ThreadlinkError('CURSOR_EXPIRED', 'Unreadable Gmail resync resume token', { details: { provider: 'gmail' } });
+}
+
 function listingQuery(since: number | undefined): string {
   return ['-in:trash', '-in:draft', ...(since === undefined ? [] : [`after:${Math.floor(since / 1000)}`])].join(' ');
+}
+
+/** Every id of one label, at 500 ids per 5-unit page. */
+async function listLabelIds(client: GmailClient, label: string): Promise<Set<string>> {
+  const ids = new Set<string>();
+  let pageToken: string | undefined;
+  do {
+    const page: gmail_v1.Schema$ListMessagesResponse = await client.call('messages.list', (request) =>
+      client.api.users.messages.list(
+        {
+          userId: 'me',
+          labelIds: [label],
+          maxResults: MAX_PAGE_SIZE,
+          // A starred or labelled message in Spam is still starred: membership, wherever it is.
+          includeSpamTrash: true,
+          fields: 'messages/id,nextPageToken',
+          ...(pageToken === undefined ? {} : { pageToken }),
+        },
+        request,
+      ),
+    );
+    for (const message of page.messages ?? []) if (typeof message.id === 'string') ids.add(message.id);
+    pageToken = page.nextPageToken ?? undefined;
+  } while (pageToken);
+  return ids;
+}
+
+/** Step 2 of a resync that compares labels: one label's membership against the stored labels. */
+async function compareLabel(
+  client: GmailClient,
+  session: ProviderSession,
+  syncOptions: FullSyncOptions,
+  knownLabels: ReadonlyMap<string, readonly string[]>,
+  step: LabelStep & { labels: string[]; index: number },
+): Promise<FullSyncPage> {
+  const label = step.labels[step.index] as string;
+  const listed = await listLabelIds(client, label);
+  const reread = new Set(step.reread ?? []);
+  const toRead: string[] = [];
+  const unchanged: string[] = [];
+  for (const id of listed) {
+    const stored = knownLabels.get(id);
+    // Spam was left out of step 1: a new message there is read here, a stored one is still present.
+    if (stored === undefined) {
+      if (label === 'SPAM') toRead.push(id);
+    } else if (!stored.includes(label)) {
+      if (!reread.has(id)) toRead.push(id);
+    } else if (label === 'SPAM') {
+      unchanged.push(id);
+    }
+  }
+  for (const [id, stored] of knownLabels) if (stored.includes(label) && !listed.has(id) && !reread.has(id)) toRead.push(id);
+  for (const id of toRead) if (knownLabels.has(id)) reread.add(id);
+  const fetched = toRead.length > 0 ? await fetchMessages(client, toRead, { batchConcurrency: client.options.backfillConcurrency }) : new Map();
+  const messages: ProviderMessage[] = [];
+  for (const id of toRead) {
+    const message = fetched.get(id);
+    // Deleted or trashed: not returned, so not seen, so removed by the resync (unless step 1 saw it since).
+    if (!message || dispositionOf(message.labelIds) !== 'keep') continue;
+    const mapped = toProviderMessageOrSkip(message, session);
+    if (!mapped || (syncOptions.since !== undefined && mapped.receivedAt < syncOptions.since)) continue;
+    messages.push(mapped);
+  }
+  const index = step.index + 1;
+  const next = index < step.labels.length ? JSON.stringify({ ...step, index, reread: [...reread] } satisfies LabelStep) : null;
+  session.logger.debug('gmail resync label comparison', {
+    connectionId: session.connection.id,
+    label,
+    listed: listed.size,
+    read: toRead.length,
+    more: next !== null,
+  });
+  return { messages, next, unchanged };
+}
+
+/** The labels step 2 compares: INBOX, SPAM, STARRED and the mailbox's user labels. */
+async function comparedLabels(client: GmailClient): Promise<string[]> {
+  const data = await client.call('labels.list', (request) => client.api.users.labels.list({ userId: 'me', fields: 'labels(id,type)' }, request));
+  const user = (data.labels ?? []).flatMap((label) => (label.type === 'user' && typeof label.id === 'string' ? [label.id] : []));
+  return [...COMPARED_SYSTEM_LABELS, ...user];
 }
 
 export function fullSync(
@@ -24,6 +145,16 @@ export function fullSync(
   syncOptions: FullSyncOptions,
 ): Promise<FullSyncPage> {
   return withGmail(options, session, quota.lane(session, 'backfill'), async (client) => {
+    const knownLabels = syncOptions.known ? syncOptions.knownLabels : undefined;
+    let step: LabelStep | undefined;
+    if (knownLabels) {
+      step = resume === null ? { v: 'labels' } : decodeStep(resume);
+      if (resume !== null && step.page === undefined) {
+        const labels = step.labels ?? (await comparedLabels(client));
+        return compareLabel(client, session, syncOptions, knownLabels, { ...step, labels, index: step.index ?? 0 });
+      }
+      resume = step.page ?? null;
+    }
     let cursor: string | undefined;
     if (resume === null) {
       // Read the historyId *before* listing: incremental sync from it covers everything that
@@ -39,8 +170,9 @@ export function fullSync(
           userId: 'me',
           // Ids only cost the same 5 units per page whatever its size: list as many as Gmail allows.
           maxResults: known ? MAX_PAGE_SIZE : Math.min(MAX_PAGE_SIZE, Math.max(1, syncOptions.pageSize ?? DEFAULT_PAGE_SIZE)),
-          // Spam is synced (folder 'spam', as pulls do), so a resync must list it too or would delete it.
-          includeSpamTrash: true,
+          // Spam is synced (folder 'spam', as pulls do), so a resync must list it too or would delete it
+          // (one comparing labels lists Spam by label in step 2, and leaves Trash out here).
+          includeSpamTrash: !knownLabels,
           fields: 'messages/id,nextPageToken,resultSizeEstimate',
           // Trash counts as deleted and drafts are not synced: skip both in the listing where `q` is
           // allowed. gmail.metadata refuses `q`, so there they are dropped after the read and the
@@ -70,13 +202,15 @@ export function fullSync(
       }
       messages.push(mapped);
     }
-    const next = reachedWindowStart ? null : (page.nextPageToken ?? null);
+    const listingNext = reachedWindowStart ? null : (page.nextPageToken ?? null);
+    // Comparing labels: after the id listing's last page come the label steps.
+    const next = step ? JSON.stringify({ v: 'labels', ...(listingNext === null ? {} : { page: listingNext }) } satisfies LabelStep) : listingNext;
     session.logger.debug('gmail back-fill page', {
       connectionId: session.connection.id,
       listed: ids.length,
       read: toRead.length,
       kept: messages.length,
-      more: next !== null,
+      more: listingNext !== null,
     });
     return {
       messages,

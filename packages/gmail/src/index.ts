@@ -47,5 +47,6 @@ export function gmailProvider(input: GmailProviderOptions): MailProvider {
   // One watch per mailbox + Cloud project (developers.google.com/workspace/gmail/api/guides/push):
   // the same address connected twice shares it, and users.stop would end it for both.
   // Organization mailboxes (domain-wide delegation) take the same operations with session.grant set.
-  return { ...provider, pushChannel: 'mailbox', organization: organizationSupport(context) };
+  // fullSync compares stored labels with per-label id listings after an expired history (backfill.ts).
+  return { ...provider, pushChannel: 'mailbox', resyncComparesLabels: true, organization: organizationSupport(context) };
 }

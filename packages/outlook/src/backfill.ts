@@ -6,7 +6,10 @@
 // When every folder reaches its deltaLink, those links are the cursor: incremental sync then
 // covers everything after the listing, including changes to back-filled messages. A resync passes
 // the ids it stores (`known`): the round then selects `id` only at the largest page Graph serves
-// for messages (MAX_PAGE_SIZE), and only ids not stored are read, by $batch.
+// for messages (MAX_PAGE_SIZE), and only ids not stored are read, by $batch. After a 410 core also
+// passes each stored message's labels (`knownLabels`: its folder id): a stored message listed by
+// another folder's delta than the one stored was moved while the links were expired and is read
+// again; the comparison itself costs nothing, every delta round is per folder already.
 import {
   mapWithConcurrency,
   ThreadlinkError,
@@ -121,7 +124,9 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
     // keeps its messages (excluded ones are not listed), so a stored id listed in one is unchanged.
     for (const item of page.items) {
       if (item['@removed'] !== undefined) continue;
-      if (known?.has(item.id)) unchanged.push(item.id);
+      const storedLabels = options.knownLabels?.get(item.id);
+      const moved = storedLabels !== undefined && !storedLabels.includes(folder);
+      if (known?.has(item.id) && !moved) unchanged.push(item.id);
       else listed.push({ folder, item });
     }
     folders[folder] = page.deltaLink ? { link: page.deltaLink, done: true } : { link: page.nextLink as string, done: false };

@@ -43,5 +43,6 @@ export function outlookProvider(input: OutlookProviderOptions): MailProvider {
     forward,
   });
   // Microsoft 365 organizations: admin consent + client credentials (org.ts).
-  return { ...provider, organization: organizationSupport(context) };
+  // fullSync compares each stored message's folder with the folder whose delta lists it (backfill.ts).
+  return { ...provider, resyncComparesLabels: true, organization: organizationSupport(context) };
 }

@@ -1,4 +1,4 @@
-// A reconciliation (the daily safety resync, or the resync after a 410 on the delta link) runs a
+// A reconciliation (the periodic safety resync, or the resync after a 410 on the delta link) runs a
 // delta round that selects `id` only, at Graph's largest message page, and reads just the
 // messages it does not store: re-reading a business mailbox of 10,000–100,000 messages would cost
 // a request per 20 messages and a throttling budget the live path needs (issue 21).
@@ -83,17 +83,53 @@ describe('a reconciliation costs ids, not messages', () => {
     expect(links).toContain('client:c-acme');
   });
 
-  it('still reads every message after a 410: an id-only round cannot see changes made in the gap', async () => {
+  it('after a 410 lists ids only too, yet sees folder moves made in the gap: reads just what moved or arrived, keeps links, adopts new delta links', async () => {
     const { connectionId, ids } = await seedAndConnect();
     const { ms, store, tl } = facade;
+    const kept = await store.getMessageByProviderId(connectionId, ids[0]!);
+    await tl.matching.link(kept!.id, { type: 'deal', id: 'deal-7', label: 'Big deal' }, { tenantId: 't1', as: 'admin' });
     for (const subscription of ms.subscriptions().filter((entry) => entry.mailbox === ANA)) ms.expireSubscription(subscription.id);
-    ms.moveMessage(ANA, ids[2]!, 'archive');
+    // While the delta links expire: one archived (it keeps its deal link), one moved to Junk (not
+    // synced), one binned, one deleted, one arrives.
+    ms.moveMessage(ANA, ids[0]!, 'archive');
+    ms.moveMessage(ANA, ids[1]!, 'junkemail');
+    ms.moveMessage(ANA, ids[2]!, 'deleteditems');
+    ms.deleteMessage(ANA, ids[3]!);
+    const arrived = await ms.deliver({ from: 'client@acme.com', to: ANA, subject: 'Arrived while the delta links expired', text: 'x' });
     ms.expireDeltaTokens(ANA);
+    const cursorBefore = (await store.getConnection(connectionId))?.cursor;
+    const mark = ms.log.entries.length;
     await internalsOf(tl).engine.requestSync(connectionId, 'safety-net');
     await facade.settle();
 
-    const moved = await store.getMessageByProviderId(connectionId, ids[2]!);
+    const requests = requestsSince(mark);
+    expect(requests.some((entry) => entry.operation === 'delta' && entry.status === 410)).toBe(true);
+    // Read: the archived message and the new one; none of the 146 unchanged (nor the ones gone).
+    const reads = requests.filter((entry) => entry.operation === 'messages.get').map((entry) => decodeURIComponent(entry.path));
+    for (const id of ids.slice(1)) expect(reads.some((read) => read.includes(id))).toBe(false);
+    expect(reads.some((read) => read.includes(ids[0]!))).toBe(true);
+    expect(reads.some((read) => read.includes(arrived.id))).toBe(true);
+    // The round selects ids only at Graph's largest page: one page per synced folder, then the pull.
+    const folders = 3;
+    expect(requests.filter((entry) => entry.operation === 'delta' && entry.status === 200).length).toBeLessThanOrEqual(
+      Math.ceil(STORED / MAX_PAGE_SIZE) + (folders - 1) + folders,
+    );
+
+    // What the user sees: the mailbox as Graph has it, folders and links included.
+    const stored = new Set(await store.listProviderMessageIds(connectionId));
+    expect(stored.size).toBe(STORED - 3 + 1);
+    for (const id of ids.slice(1, 4)) expect(stored.has(id)).toBe(false);
+    expect(stored.has(arrived.id)).toBe(true);
+    const moved = await store.getMessageByProviderId(connectionId, ids[0]!);
     expect(moved?.folder).toBe('archive');
     expect(moved?.labels).toEqual([ms.folderId(ANA, 'archive')]);
+    expect(moved?.links.map((link) => link.record.id)).toContain('deal-7');
+    expect((await store.getMessageByProviderId(connectionId, ids[4]!))?.labels).toEqual([ms.folderId(ANA, 'inbox')]);
+    // The expired links were replaced; real time continues from the new ones.
+    expect((await store.getConnection(connectionId))?.cursor).not.toBe(cursorBefore);
+    const after = await ms.deliver({ from: 'client@acme.com', to: ANA, subject: 'After the resync', text: 'x' });
+    await internalsOf(tl).engine.requestSync(connectionId, 'push');
+    await facade.settle();
+    expect(await store.getMessageByProviderId(connectionId, after.id)).not.toBeNull();
   });
 });

@@ -215,6 +215,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       return [...ids].flatMap((id) => tables.messages.get(id)?.providerMessageId ?? []).sort(compareIds);
     },
 
+    async listProviderMessageLabels(connectionId) {
+      const ids = indexGet(tables.indexes.byConnection, connectionId);
+      return [...ids]
+        .flatMap((id) => {
+          const message = tables.messages.get(id);
+          return message ? [{ providerMessageId: message.providerMessageId, labels: [...message.labels] }] : [];
+        })
+        .sort((left, right) => compareIds(left.providerMessageId, right.providerMessageId));
+    },
+
     async getMessages(tenantId, messageIds) {
       requireTenant(tenantId);
       return stringList(messageIds, 'messageIds').flatMap((id) => {

@@ -550,6 +550,16 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       });
     },
 
+    listProviderMessageLabels(connectionId) {
+      return run('listProviderMessageLabels', async () => {
+        const result = await sql.query<{ provider_message_id: string; labels: string[] }>(
+          `SELECT provider_message_id, labels FROM ${table('messages')} WHERE connection_id = $1 ORDER BY provider_message_id COLLATE "C"`,
+          [connectionId],
+        );
+        return result.rows.map((row) => ({ providerMessageId: row.provider_message_id, labels: row.labels }));
+      });
+    },
+
     // ── Messages ───────────────────────────────────────────────────────────────────────────
 
     async getMessages(tenantId, messageIds) {

@@ -85,6 +85,12 @@ export const ConnectionHealthState = z.strictObject({
   missedPushAt: EpochMs.nullable().optional(),
   /** When the connection's label directory (MetadataStore.saveLabels) was last read from the provider. */
   labelsRefreshedAt: EpochMs.nullable().optional(),
+  /**
+   * How many messages the last full reconciliation found in the mailbox: sizes the next one's
+   * interval against `EngineOptions.reconciliationIdsPerDay` (idle-cadence.ts). Before the first,
+   * the back-fill's count stands in.
+   */
+  reconciledIds: z.number().int().nonnegative().nullable().optional(),
 });
 export type ConnectionHealthState = z.infer<typeof ConnectionHealthState>;
 

@@ -44,6 +44,14 @@ export interface EngineOptions {
   /** The longest interval between reconciliations, reached by doubling while each finds nothing to fix. */
   fullResyncMaxIntervalMs: number;
   /**
+   * The most message ids the periodic reconciliation may list per mailbox per day, on average: a
+   * mailbox of N messages is reconciled at most every N / this many days (idle-cadence.ts), so its
+   * idle cost does not grow with its size. 1,000 ids a day is 10 Gmail units (messages.list: 5 units
+   * per 500 ids) or one Graph delta page: a 50,000-message mailbox is fully compared every 50 days,
+   * one under 32,000 messages keeps the `fullResyncMaxIntervalMs` cadence. 0: no budget.
+   */
+  reconciliationIdsPerDay: number;
+  /**
    * A push channel (Gmail watch, Graph subscriptions) whose push shows no sign of failure is renewed
    * this long before it expires, not at the provider's own renewAt (Gmail: daily; Graph: at 75 % of
    * its life): see idle-cadence.ts. A channel suspected dead is renewed at renewAt, or at once when a
@@ -77,6 +85,7 @@ export const defaultEngineOptions: EngineOptions = {
   labelRefreshIntervalMs: 60 * 60_000,
   safetyNetMaxPullMs: 30 * 60_000,
   fullResyncMaxIntervalMs: 32 * 24 * 60 * 60_000,
+  reconciliationIdsPerDay: 1_000,
   renewalMarginMs: 24 * 60 * 60_000,
   backfillWindowMs: 0,
   backfillPageSize: 100,

@@ -18,6 +18,13 @@
 // nothing to fix, up to `fullResyncMaxIntervalMs`: they exist to catch what the provider's change
 // feed missed, and a mailbox whose feed has agreed with its listing for weeks has earned rarer checks.
 //
+// A reconciliation lists every id of the mailbox, so its cost grows with the mailbox (Gmail: 5 units
+// per 500 ids). `reconciliationIdsPerDay` caps that spend: a mailbox of N messages is reconciled at
+// most every N / reconciliationIdsPerDay days, whatever the evidence, so the ids listed per mailbox
+// per day average at most that budget and idle cost stays flat in mailbox size. The size is the count
+// the last reconciliation found (the back-fill's before the first), stored in health: no extra read.
+// The budget never touches the safety-net pull, so the dropped-push guarantee above is unchanged.
+//
 // Renewals are spaced the same way: a push channel with no sign of failure is renewed
 // `renewalMarginMs` before it expires (Gmail watches last 7 days, Graph message subscriptions at
 // most 10,080 minutes), not daily: a channel that dies silently in between is caught by the
@@ -26,8 +33,13 @@
 import type { Connection, SubscriptionState } from '../domain/schemas.js';
 import type { EngineOptions } from './engine-options.js';
 
-type CadenceOptions = Pick<EngineOptions, 'safetyNetPullMs' | 'safetyNetMaxPullMs' | 'fullResyncIntervalMs' | 'fullResyncMaxIntervalMs' | 'renewalMarginMs'>;
-type CadenceConnection = Pick<Connection, 'createdAt' | 'health'>;
+type CadenceOptions = Pick<
+  EngineOptions,
+  'safetyNetPullMs' | 'safetyNetMaxPullMs' | 'fullResyncIntervalMs' | 'fullResyncMaxIntervalMs' | 'reconciliationIdsPerDay' | 'renewalMarginMs'
+>;
+type CadenceConnection = Pick<Connection, 'createdAt' | 'health'> & { backfill?: Pick<Connection['backfill'], 'done'> };
+
+const DAY_MS = 24 * 60 * 60_000;
 
 /** Between `floor` and `cap`; no spacing when the floor is 0 (due at every maintain(), as tests ask) or the cap does not exceed it. */
 function spaced(evidenceMs: number, floor: number, cap: number): number {
@@ -52,15 +64,23 @@ export function safetyNetIntervalMs(connection: CadenceConnection, options: Cade
   return spaced(lastSyncAt - lastActivity, floor, cap);
 }
 
+/** The shortest interval at which reconciling a mailbox of `messages` ids stays within `reconciliationIdsPerDay` on average (0: no budget). */
+export function reconciliationBudgetMs(messages: number, options: Pick<CadenceOptions, 'reconciliationIdsPerDay'>): number {
+  const { reconciliationIdsPerDay: idsPerDay } = options;
+  if (idsPerDay <= 0 || messages <= 0) return 0;
+  return Math.ceil((messages / idsPerDay) * DAY_MS);
+}
+
 /** How long after the last full reconciliation the next one is due. */
 export function reconciliationIntervalMs(connection: CadenceConnection, options: CadenceOptions): number {
   const { fullResyncIntervalMs: floor, fullResyncMaxIntervalMs: cap } = options;
-  const { lastFullSyncAt, missedPushAt } = connection.health;
-  if (lastFullSyncAt === null) return floor;
+  const { lastFullSyncAt, missedPushAt, reconciledIds } = connection.health;
+  const budget = reconciliationBudgetMs(reconciledIds ?? connection.backfill?.done ?? 0, options);
+  if (lastFullSyncAt === null) return Math.max(floor, budget);
   // Agreed for: from the last time a pull or reconciliation found changes the feed had not delivered
   // (or the connection's start) to the last reconciliation, which found nothing to fix.
   const lastDrift = Math.max(connection.createdAt, missedPushAt ?? 0);
-  return spaced(lastFullSyncAt - lastDrift, floor, cap);
+  return Math.max(spaced(lastFullSyncAt - lastDrift, floor, cap), budget);
 }
 
 /** When an established push channel is renewed: as late as `renewalMarginMs` before it expires while push shows no sign of failure, else at the provider's renewAt. */

@@ -135,6 +135,15 @@ export interface FullSyncOptions {
    * folder changed keeps its stored row until the live path reports the change.
    */
   known?: ReadonlySet<string>;
+  /**
+   * With `known`, when no pull from a kept cursor follows the listing (a resync after an expired
+   * cursor): the label ids stored for each known message (Gmail label ids; Outlook: its folder id).
+   * The adapter then also re-reads, and returns in `messages`, every known message whose membership
+   * of the labels/folders it compares differs from the provider's (Gmail: per-label id listings;
+   * Outlook: the folder whose delta lists it), so label and folder changes made while the cursor was
+   * expired reach the store for ids, not reads. Adapters state which labels they compare.
+   */
+  knownLabels?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** One page of a full listing, newest first. Used for back-fill and for resync after CURSOR_EXPIRED. */
@@ -213,6 +222,12 @@ export interface MailProvider {
    * users.stop ends it for all of them), so core does not unsubscribe while another remains.
    */
   readonly pushChannel?: 'mailbox' | 'connection';
+  /**
+   * True when `fullSync` honours `FullSyncOptions.knownLabels` (re-reads the known messages whose
+   * labels/folder differ). Only then does core resync after an expired cursor by ids; without it
+   * such a resync reads every message, or changes made in the gap would never reach the store.
+   */
+  readonly resyncComparesLabels?: boolean;
   /** Organization-wide connect (admin consent / domain-wide delegation). Optional: see ports/organization.ts. */
   readonly organization?: OrganizationSupport;
 

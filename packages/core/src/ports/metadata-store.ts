@@ -212,6 +212,12 @@ export interface LeaseRequest {
 }
 
 /** A push notification's redelivery claim and the push it records, written together (`claimPush`). */
+/** One stored message's provider id and label ids (`MetadataStore.listProviderMessageLabels`). */
+export interface StoredMessageLabels {
+  providerMessageId: string;
+  labels: string[];
+}
+
 /** What `markOrganizationNeedsReauth` writes: when, and the error code on each mailbox's health. */
 export interface OrgReauthMark {
   at: number;
@@ -261,6 +267,12 @@ export interface MetadataStore {
   applySync(connectionId: string, batch: SyncBatch): Promise<ApplySyncResult>;
   /** Every provider message id stored for a connection (resync reconciliation). */
   listProviderMessageIds(connectionId: string): Promise<string[]>;
+  /**
+   * Every provider message id stored for a connection with its stored label ids (Gmail label ids;
+   * Outlook: its folder id), ordered by id as `listProviderMessageIds`. A resync after an expired
+   * cursor compares them with the provider's per-label listings to re-read only what changed.
+   */
+  listProviderMessageLabels(connectionId: string): Promise<StoredMessageLabels[]>;
 
   // Messages (tenant-scoped: another tenant's ids answer nothing). One batch read each; core's
   // getMessage / listThread (store/reads.ts) derive the single-item reads from them.

@@ -7,17 +7,19 @@ import { pushWasMissed } from '../job-outcome.js';
 import { callProvider } from '../provider-call.js';
 
 /**
- * List everything in the window, upsert it (links survive: they are keyed by message), delete what
- * the provider no longer has, and adopt the listing's cursor — all under one lease, renewed page by
- * page.
+ * List everything in the window, upsert what is new or changed (links survive: they are keyed by
+ * message), delete what the provider no longer has — all under one lease, renewed page by page.
  *
- * The periodic reconciliation of a connection that still holds a cursor costs ids, not messages
- * (issue 21): the adapter lists ids only and reads just the ones not stored (`known`), and the
- * stored cursor is KEPT, not replaced by the listing's. An id listing cannot see a label or folder
- * change of a stored message; the pull from the kept cursor that follows does, so nothing changed
- * before the listing is skipped. A resync without a usable cursor (expired, unreadable, never set)
- * has no such pull behind it: it still reads every message, or changes made in the gap would never
- * reach the store. Nothing is deleted before the listing is complete, so a crash mid-resync replays.
+ * Every resync of a mailbox that stores messages costs ids, not messages (issue 21): the adapter
+ * lists ids only and reads just the ones not stored (`known`). The periodic reconciliation of a
+ * connection that still holds a cursor KEEPS it: an id listing cannot see a label or folder change
+ * of a stored message, and the pull from the kept cursor that follows does. A resync without a
+ * usable cursor (expired, unreadable, never set) has no such pull behind it, so it also hands the
+ * adapter the label ids stored per message (`knownLabels`): the adapter compares them with the
+ * provider's per-label (Gmail) or per-folder (Outlook) listings and re-reads only the messages
+ * whose membership differs, then the listing's cursor is adopted. A mailbox that stores nothing, or
+ * whose adapter does not compare labels (`MailProvider.resyncComparesLabels`), is listed and read
+ * whole. Nothing is deleted before the listing is complete, so a crash replays.
  */
 export async function resync(context: JobContext, connection: Connection, provider: MailProvider, run: JobRun): Promise<boolean> {
   const { deps } = context;
@@ -32,14 +34,29 @@ export async function resync(context: JobContext, connection: Connection, provid
   let drift = 0;
   const startCursor = connection.cursor;
   const reason = run.job.data?.reason;
-  const idsOnly = reason === 'reconciliation' && startCursor !== null && startCursor !== undefined;
-  const known: ReadonlySet<string> | undefined = idsOnly ? new Set(await store.listProviderMessageIds(connection.id)) : undefined;
+  const keepsCursor = reason === 'reconciliation' && startCursor !== null && startCursor !== undefined;
+  let known: ReadonlySet<string> | undefined;
+  let knownLabels: ReadonlyMap<string, readonly string[]> | undefined;
+  if (keepsCursor) {
+    known = new Set(await store.listProviderMessageIds(connection.id));
+  } else if (provider.resyncComparesLabels) {
+    const stored = await store.listProviderMessageLabels(connection.id);
+    if (stored.length > 0) {
+      knownLabels = new Map(stored.map((message) => [message.providerMessageId, message.labels]));
+      known = new Set(knownLabels.keys());
+    }
+  }
   do {
     const session = await deps.sessionFor(connection, context.signal);
     const page = await callProvider(deps, connection, 'fullSync', () =>
-      provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize, ...(known ? { known } : {}) }),
+      provider.fullSync(session, resume, {
+        ...(since === undefined ? {} : { since }),
+        pageSize: options.backfillPageSize,
+        ...(known ? { known } : {}),
+        ...(knownLabels ? { knownLabels } : {}),
+      }),
     );
-    if (page.cursor && !idsOnly) cursor = page.cursor;
+    if (page.cursor && !keepsCursor) cursor = page.cursor;
     for (const message of page.messages) seen.add(message.providerMessageId);
     for (const providerMessageId of page.unchanged ?? []) seen.add(providerMessageId);
     drift += (
@@ -70,7 +87,7 @@ export async function resync(context: JobContext, connection: Connection, provid
     {
       ...(cursor === undefined ? {} : { cursor }),
       expectedCursor: startCursor,
-      health: { lastFullSyncAt: now, ...succeededAt(startedAt) },
+      health: { lastFullSyncAt: now, reconciledIds: seen.size, ...succeededAt(startedAt) },
     },
   );
   drift += removed.deleted.length;

@@ -143,6 +143,23 @@ export function syncCases(t: ConformanceContext): void {
       expect(await getMessage(t.store, connection.tenantId, loser.id)).toBeNull();
     });
 
+    it('lists each stored message of a connection with its current label ids, by provider id, and nothing of another connection', async () => {
+      const connection = makeConnection();
+      const other = makeConnection({ tenantId: connection.tenantId });
+      const spam = makeMessage(connection, { providerMessageId: 'pm-b', labels: ['SPAM', 'SENT'], folder: 'spam' });
+      const archived = makeMessage(connection, { providerMessageId: 'pm-a', labels: [] });
+      await seed(t.store, connection, [spam, archived]);
+      await seed(t.store, other, [makeMessage(other, { labels: ['INBOX'] })]);
+      await t.store.applySync(connection.id, { upserts: [{ ...archived, labels: ['Label_7', 'INBOX'] }], deletes: [], links: [] });
+      expect(await t.store.listProviderMessageLabels(connection.id)).toEqual([
+        { providerMessageId: 'pm-a', labels: ['Label_7', 'INBOX'] },
+        { providerMessageId: 'pm-b', labels: ['SPAM', 'SENT'] },
+      ]);
+      await t.store.applySync(connection.id, { upserts: [], deletes: [spam.providerMessageId], links: [] });
+      expect(await t.store.listProviderMessageLabels(connection.id)).toEqual([{ providerMessageId: 'pm-a', labels: ['Label_7', 'INBOX'] }]);
+      expect(await t.store.listProviderMessageLabels('conn-unknown')).toEqual([]);
+    });
+
     it('upserts idempotently by (connection, provider message id): one row, fields updated', async () => {
       const connection = makeConnection();
       const message = makeMessage(connection, { subject: 'Draft proposal', labels: ['INBOX', 'UNREAD'] });

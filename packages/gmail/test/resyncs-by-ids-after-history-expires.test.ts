@@ -1,0 +1,186 @@
+// After history expired (history.list 404) no pull from a kept cursor follows the resync, so the
+// resync must see label changes made in the gap itself — for ids, not by re-reading the mailbox
+// (5 units a message: 250,000 units for a 50,000-message mailbox). It lists the mailbox's ids and
+// each compared label's ids (INBOX, SPAM, STARRED, user labels) and reads only what differs.
+import { internalsOf } from '@threadlink/core/testing';
+import type { EmulatedGmailMessage } from '@threadlink/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './harness.js';
+
+const ANA = 'ana@acme.test';
+/** The emulator and the adapter both at a quota that never paces the seeding back-fill. */
+const UNPACED = 1_000_000;
+const INBOUND = ['UNREAD', 'CATEGORY_PERSONAL', 'INBOX'];
+
+describe('a resync after history expired costs ids, not messages', () => {
+  let harness: Harness;
+  beforeEach(async () => {
+    harness = await startHarness({ emulator: { quotaUnitsPerSecond: UNPACED }, provider: { quotaUnitsPerSecond: UNPACED } });
+  });
+  afterEach(async () => {
+    await harness.close();
+  });
+
+  function entriesSince(mark: number) {
+    return harness.google.log.entries.slice(mark).filter((entry) => entry.mailbox === ANA);
+  }
+
+  /** Expires the watch and the history, runs what the next safety-net pull runs (404 → resync), and returns the Gmail requests it made. */
+  async function resyncAfterExpiry(connectionId: string, gap: () => Promise<void> | void) {
+    const { google, tl } = harness;
+    google.expireWatch(ANA);
+    await gap();
+    google.expireHistory(ANA);
+    const mark = google.log.entries.length;
+    await internalsOf(tl).engine.requestSync(connectionId, 'safety-net');
+    await harness.settle();
+    const entries = entriesSince(mark);
+    expect(entries.some((entry) => entry.operation === 'history.list' && entry.status === 404)).toBe(true);
+    return entries;
+  }
+
+  /** What the user should see: every message Gmail keeps (not trashed, not a draft), with its labels and folder. */
+  function truth(): Map<string, { labels: string[]; folder: string }> {
+    const out = new Map<string, { labels: string[]; folder: string }>();
+    for (const message of harness.google.messages(ANA) as EmulatedGmailMessage[]) {
+      const labels = message.labelIds;
+      if (labels.includes('TRASH') || labels.includes('DRAFT')) continue;
+      const folder = labels.includes('SPAM') ? 'spam' : labels.includes('INBOX') ? 'inbox' : labels.includes('SENT') ? 'sent' : 'archive';
+      out.set(message.id, { labels: [...labels].sort(), folder });
+    }
+    return out;
+  }
+
+  async function stored(connectionId: string): Promise<Map<string, { labels: string[]; folder: string }>> {
+    const out = new Map<string, { labels: string[]; folder: string }>();
+    for (const id of await harness.store.listProviderMessageIds(connectionId)) {
+      const message = await harness.store.getMessageByProviderId(connectionId, id);
+      if (message) out.set(id, { labels: [...message.labels].sort(), folder: message.folder });
+    }
+    return out;
+  }
+
+  it('sees a message moved to Spam, out of Spam, relabelled, archived, starred, trashed and deleted in the gap, reading only those', async () => {
+    const { google, store, tl } = harness;
+    google.addMailbox({ email: ANA });
+    const crm = google.createLabel(ANA, 'CRM');
+    const ids: string[] = [];
+    for (let index = 0; index < 12; index += 1) {
+      const labelIds = index === 5 ? ['SPAM'] : index === 6 ? ['SENT'] : index === 7 ? [crm] : INBOUND;
+      const delivered = await google.deliver({
+        to: ANA,
+        from: 'client@bigco.test',
+        subject: `Stored ${index}`,
+        labelIds,
+        date: new Date(Date.now() - (12 - index) * 60_000),
+      });
+      ids.push(delivered.id);
+    }
+    const connection = await harness.connect(ANA);
+    await harness.settle();
+    expect((await store.listProviderMessageIds(connection.id)).length).toBe(12);
+    const linked = await store.getMessageByProviderId(connection.id, ids[0]!);
+    await tl.matching.link(linked!.id, { type: 'deal', id: 'deal-7', label: 'Big deal' }, { tenantId: 't1', as: 'admin' });
+    const unlinked = await store.getMessageByProviderId(connection.id, ids[6]!);
+    await tl.matching.unlink(unlinked!.id, { type: 'client', id: 'c-bigco' }, { tenantId: 't1', as: 'admin' });
+
+    let arrived: string[] = [];
+    const entries = await resyncAfterExpiry(connection.id, async () => {
+      google.modifyLabels(ANA, ids[0]!, ['SPAM'], ['INBOX']); // moved to Spam (it keeps its deal link)
+      google.modifyLabels(ANA, ids[5]!, ['INBOX'], ['SPAM']); // not spam after all
+      google.modifyLabels(ANA, ids[1]!, [crm], []); // relabelled
+      google.modifyLabels(ANA, ids[7]!, [], [crm]); // label removed
+      google.modifyLabels(ANA, ids[2]!, [], ['INBOX']); // archived
+      google.modifyLabels(ANA, ids[3]!, ['STARRED'], []); // starred
+      google.modifyLabels(ANA, ids[6]!, ['STARRED'], []); // a sent message starred
+      google.modifyLabels(ANA, ids[4]!, ['TRASH'], []); // binned
+      google.deleteMessage(ANA, ids[8]!);
+      arrived = [
+        (await google.deliver({ to: ANA, from: 'client@bigco.test', subject: 'New while away' })).id,
+        (await google.deliver({ to: ANA, from: 'spam@junk.test', subject: 'New spam while away', labelIds: ['SPAM'] })).id,
+      ];
+    });
+
+    // What the user sees: the mailbox exactly as Gmail has it, links and manual decisions kept.
+    expect(await stored(connection.id)).toEqual(truth());
+    const linksOf = async (id: string) =>
+      (await store.getMessageByProviderId(connection.id, id))?.links
+        .map((link) => `${link.record.type}:${link.record.id}${link.suppressed ? ' (unlinked)' : ''}`)
+        .sort();
+    expect(await linksOf(ids[0]!)).toEqual(['client:c-bigco', 'deal:deal-7']);
+    expect(await linksOf(ids[6]!)).toEqual(['client:c-bigco (unlinked)']);
+
+    // Read: what changed or is new, never the unchanged ones (9, 10, 11).
+    const read = new Set(
+      entries.filter((entry) => entry.operation === 'messages.get').flatMap((entry) => [...ids, ...arrived].filter((id) => entry.path.includes(id))),
+    );
+    for (const id of [ids[9]!, ids[10]!, ids[11]!]) expect(read.has(id)).toBe(false);
+    for (const id of [ids[0]!, ids[1]!, ids[2]!, ids[3]!, ids[5]!, ids[6]!, ids[7]!, ...arrived]) expect(read.has(id)).toBe(true);
+    // One page of the mailbox's ids, then one listing per compared label: INBOX, SPAM, STARRED and the user label.
+    expect(entries.filter((entry) => entry.operation === 'messages.list')).toHaveLength(1 + 4);
+
+    // Real time continues from the listing's cursor.
+    const after = await google.deliver({ to: ANA, from: 'client@bigco.test', subject: 'After the resync' });
+    await harness.settle();
+    expect(await store.getMessageByProviderId(connection.id, after.id)).not.toBeNull();
+  });
+
+  /** A mailbox of the size the brief names, so 5 units per 500 ids is measured at scale: half in the inbox, half archived. */
+  const LARGE = 2_000;
+
+  it('lists the ids of a 2,000-message mailbox and its compared labels, reads only the new and the changed, for 0.02 units a message plus 5 per label', async () => {
+    const { google, store, tl } = harness;
+    google.addMailbox({ email: ANA });
+    const ids: string[] = [];
+    const started = Date.now();
+    for (let start = 0; start < LARGE; start += 100) {
+      const delivered = await Promise.all(
+        Array.from({ length: Math.min(100, LARGE - start) }, (_, offset) =>
+          google.deliver({
+            to: ANA,
+            from: 'client@bigco.test',
+            subject: `Older mail ${start + offset}`,
+            labelIds: (start + offset) % 2 === 0 ? INBOUND : ['CATEGORY_PERSONAL'],
+            date: new Date(started - (LARGE - start - offset) * 60_000),
+          }),
+        ),
+      );
+      ids.push(...delivered.map((message) => message.id));
+    }
+    const connection = await harness.connect(ANA);
+    await harness.settle();
+    expect((await store.listProviderMessageIds(connection.id)).length).toBe(LARGE);
+    const kept = await store.getMessageByProviderId(connection.id, ids[0]!);
+    await tl.matching.link(kept!.id, { type: 'deal', id: 'deal-7', label: 'Big deal' }, { tenantId: 't1', as: 'admin' });
+
+    let arrived: string[] = [];
+    const entries = await resyncAfterExpiry(connection.id, async () => {
+      arrived = (await Promise.all([1, 2, 3].map((index) => google.deliver({ to: ANA, from: 'client@bigco.test', subject: `New while away ${index}` })))).map(
+        (message) => message.id,
+      );
+      google.deleteMessage(ANA, ids[2]!);
+      google.modifyLabels(ANA, ids[0]!, ['SPAM'], ['INBOX']);
+    });
+
+    // Reads: the three new messages, the one moved to Spam and the deleted one (it left the inbox:
+    // its read answers 404), nothing else (the pull after the resync may read them again).
+    const reads = entries.filter((entry) => entry.operation === 'messages.get');
+    const differ = [...arrived, ids[0]!, ids[2]!];
+    expect(new Set(reads.map((read) => differ.find((id) => read.path.includes(id)) ?? read.path))).toEqual(new Set(differ));
+    // Listing: the mailbox's ids (0.01 units each) and the compared labels' (INBOX holds half of them
+    // here), 5 units per compared label's partial page, the profile and the label directory.
+    const listing = entries.filter((entry) => entry.operation !== 'messages.get' && entry.operation !== 'watch' && entry.operation !== 'history.list');
+    const listingUnits = listing.reduce((sum, entry) => sum + entry.units, 0);
+    const comparedLabels = 3;
+    expect(listingUnits).toBeLessThanOrEqual(0.02 * LARGE + 5 * comparedLabels + 2);
+    console.info(
+      `resync after a 404, ${LARGE} messages (${LARGE / 2} in the inbox): ${listingUnits} units of listing (${(listingUnits / LARGE).toFixed(4)}/message), ${reads.length} reads (${reads.reduce((sum, entry) => sum + entry.units, 0)} units)`,
+    );
+
+    const storedIds = new Set(await store.listProviderMessageIds(connection.id));
+    expect(storedIds.size).toBe(LARGE - 1 + 3);
+    expect(storedIds.has(ids[2]!)).toBe(false);
+    expect((await store.getMessageByProviderId(connection.id, ids[0]!))?.folder).toBe('spam');
+    expect((await store.getMessageByProviderId(connection.id, ids[0]!))?.links.map((link) => link.record.id)).toContain('deal-7');
+  }, 180_000);
+});
