@@ -308,7 +308,10 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         const row = won.get(ord);
         if (!row) return { acquired: false, context: null };
         if (row.id === null || row.id === undefined) return { acquired: true, context: null };
-        return { acquired: true, context: { connection: connectionFromRow(row as ConnectionRow), policies: storedPolicies(row.tenant_policy, row.connection_policy) } };
+        return {
+          acquired: true,
+          context: { connection: connectionFromRow(row as ConnectionRow), policies: storedPolicies(row.tenant_policy, row.connection_policy) },
+        };
       });
     });
   }
@@ -494,7 +497,10 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         if (query.provider !== undefined) add((p) => `provider = ${p}`, query.provider);
         if (query.accountEmail !== undefined) add((p) => `account_email = ${p}`, query.accountEmail.trim().toLowerCase());
         if (query.accountEmails !== undefined) {
-          add((p) => `account_email = ANY(${p}::text[])`, [...new Set(stringList(query.accountEmails, 'accountEmails').map((address) => address.trim().toLowerCase()))]);
+          add(
+            (p) => `account_email = ANY(${p}::text[])`,
+            [...new Set(stringList(query.accountEmails, 'accountEmails').map((address) => address.trim().toLowerCase()))],
+          );
         }
         if (query.status !== undefined) add((p) => `status = ANY(${p}::text[])`, stringList(query.status, 'status'));
         if (query.orgId !== undefined) add((p) => `org_id = ${p}`, query.orgId);
@@ -604,7 +610,11 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           const stored =
             threadIds.length === 0
               ? []
-              : await readMessages(tx, 'm.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND m.connection_id = $3', [connection.tenantId, threadIds, connection.id]);
+              : await readMessages(tx, 'm.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND m.connection_id = $3', [
+                  connection.tenantId,
+                  threadIds,
+                  connection.id,
+                ]);
           const validated = validateSyncBatch(connection, withThreadLinks(batch, parsed, stored));
           const storedIds = await readStoredIds(tx, connection.id, validated.upserts);
           const { upserts: planned, links: batchLinks, deletes, nextConnection } = assignStoredIds(validated, storedIds);

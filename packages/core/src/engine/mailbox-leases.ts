@@ -112,7 +112,13 @@ export class MailboxLeases {
     // Registered before the store is asked, so a second job of this engine waits here rather than
     // being refused by the store and retried. The owner names this chain of jobs, not the engine:
     // the store refuses a live lease to its own owner too, and jobs of one engine must not share it.
-    const hold: LocalHold = { key: connectionLeaseKey(connectionId), owner: `${this.deps.owner}:${(this.sequence += 1)}`, lease: null, waiters: [], released: false };
+    const hold: LocalHold = {
+      key: connectionLeaseKey(connectionId),
+      owner: `${this.deps.owner}:${(this.sequence += 1)}`,
+      lease: null,
+      waiters: [],
+      released: false,
+    };
     this.holds.set(connectionId, hold);
     let acquired = false;
     let context: SyncContext | null = null;

@@ -30,15 +30,15 @@ export function groupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, maxBatch 
       Promise.resolve()
         .then(() => flush(batch.map((entry) => entry.item)))
         .then(
-        (results) => {
-          batch.forEach((entry, index) => entry.resolve(results[index] as R));
-          done();
-        },
-        (error: unknown) => {
-          for (const entry of batch) entry.reject(error);
-          done();
-        },
-      );
+          (results) => {
+            for (const [index, entry] of batch.entries()) entry.resolve(results[index] as R);
+            done();
+          },
+          (error: unknown) => {
+            for (const entry of batch) entry.reject(error);
+            done();
+          },
+        );
     }
   };
   const done = (): void => {

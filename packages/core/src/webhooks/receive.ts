@@ -48,7 +48,9 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       }
     }
     // Copies: each caller may change what it gets (the health of the connections it notes a push on).
-    return asked.map(({ provider, accountEmail }) => (found.get(`${provider}:${accountEmail.toLowerCase()}`) ?? []).map((connection) => structuredClone(connection)));
+    return asked.map(({ provider, accountEmail }) =>
+      (found.get(`${provider}:${accountEmail.toLowerCase()}`) ?? []).map((connection) => structuredClone(connection)),
+    );
   });
   const claimPush = groupCommit((claims: PushClaim[]) => store.claimPushes(claims));
   const accountLookup = rememberedAccountLookup((provider, accountEmail) => lookUpAccounts({ provider, accountEmail }), clock);

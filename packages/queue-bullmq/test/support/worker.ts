@@ -74,7 +74,8 @@ const watchedStore: MetadataStore = {
     const results = await store.acquireSyncLeases(requests);
     for (const [index, result] of results.entries()) {
       const request = requests[index]!;
-      if (result.acquired && request.key.startsWith(LEASE_PREFIX)) report({ type: 'job-start', workerId, connectionId: request.connectionId, owner: request.owner, at: Date.now() });
+      if (result.acquired && request.key.startsWith(LEASE_PREFIX))
+        report({ type: 'job-start', workerId, connectionId: request.connectionId, owner: request.owner, at: Date.now() });
     }
     return results;
   },

@@ -18,7 +18,11 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       await t.store.saveConnection(busy);
       expect(await t.store.acquireLease({ key: `connection:${busy.id}`, owner: 'engine-b', now: 0, ttlMs: 1_000 })).toBe(true);
       const gone = uniqueId('gone');
-      const results = await t.store.acquireSyncLeases([request(busy.id, 'engine-a', 10), request(connection.id, 'engine-a', 10), request(gone, 'engine-a', 10)]);
+      const results = await t.store.acquireSyncLeases([
+        request(busy.id, 'engine-a', 10),
+        request(connection.id, 'engine-a', 10),
+        request(gone, 'engine-a', 10),
+      ]);
       expect(results).toEqual([
         { acquired: false, context: null },
         { acquired: true, context: await t.store.getSyncContext(connection.id) },
@@ -29,7 +33,9 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       expect(await t.store.acquireLease({ key: `connection:${connection.id}`, owner: 'engine-a', now: 20, ttlMs: 1_000 })).toBe(false);
       expect(await t.store.renewLease({ key: `connection:${connection.id}`, owner: 'engine-a', now: 20, ttlMs: 1_000 })).toBe(true);
       // Expired: taken over, as acquireLease does.
-      expect(await t.store.acquireSyncLeases([request(busy.id, 'engine-a', 1_000)])).toEqual([{ acquired: true, context: await t.store.getSyncContext(busy.id) }]);
+      expect(await t.store.acquireSyncLeases([request(busy.id, 'engine-a', 1_000)])).toEqual([
+        { acquired: true, context: await t.store.getSyncContext(busy.id) },
+      ]);
       expect(await t.store.acquireSyncLeases([])).toEqual([]);
     });
 
@@ -54,7 +60,12 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       const [first, second, taken] = [key('a'), key('b'), key('c')];
       expect(await t.store.claimOnce(taken, 100_000, 0)).toBe(true);
       const push = (claimKey: string, at: number | null) => ({ key: claimKey, expiresAt: 100_000, now: 10_000, connectionId: connection.id, lastPushAt: at });
-      expect(await t.store.claimPushes([push(first, 10_000), push(taken, 30_000), push(second, 12_000), push(first, 20_000)])).toEqual([true, false, true, false]);
+      expect(await t.store.claimPushes([push(first, 10_000), push(taken, 30_000), push(second, 12_000), push(first, 20_000)])).toEqual([
+        true,
+        false,
+        true,
+        false,
+      ]);
       expect((await t.store.getConnection(connection.id))!.health).toMatchObject({ lastPushAt: 12_000, lastSyncAt: 5_000 });
       // Redeliveries: lost, and nothing recorded.
       expect(await t.store.claimPushes([push(second, 40_000), push(key('d'), null)])).toEqual([false, true]);
@@ -115,8 +126,20 @@ export function syncRoundTripCases(t: ConformanceContext): void {
         cursor: 'history-2',
         linksFromThreads: { threadIds: [message.threadId], build },
       });
-      await expectError(t.store.applySync(connection.id, batch(() => [makeManualLink(message, record)])), 'INVALID_INPUT');
-      await expectError(t.store.applySync(connection.id, batch(() => [makeLink('msg_elsewhere', record)])), 'INVALID_INPUT');
+      await expectError(
+        t.store.applySync(
+          connection.id,
+          batch(() => [makeManualLink(message, record)]),
+        ),
+        'INVALID_INPUT',
+      );
+      await expectError(
+        t.store.applySync(
+          connection.id,
+          batch(() => [makeLink('msg_elsewhere', record)]),
+        ),
+        'INVALID_INPUT',
+      );
       await expect(
         t.store.applySync(
           connection.id,
@@ -140,7 +163,14 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       // Another owner's lease is left alone.
       await t.store.applySync(connection.id, { upserts: [], deletes: [], links: [], releaseLease: { key, owner: 'engine-b' } });
       expect(await t.store.acquireLease({ key, owner: 'engine-b', now: 20, ttlMs: 60_000 })).toBe(false);
-      await t.store.applySync(connection.id, { upserts: [], deletes: [], links: [], cursor: 'history-2', expectedCursor: 'history-1', releaseLease: { key, owner: 'engine-a' } });
+      await t.store.applySync(connection.id, {
+        upserts: [],
+        deletes: [],
+        links: [],
+        cursor: 'history-2',
+        expectedCursor: 'history-1',
+        releaseLease: { key, owner: 'engine-a' },
+      });
       expect(await t.store.acquireLease({ key, owner: 'engine-b', now: 30, ttlMs: 60_000 })).toBe(true);
     });
   });
