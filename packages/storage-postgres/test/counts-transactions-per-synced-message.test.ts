@@ -19,7 +19,7 @@ const PUSH_AUDIENCE = 'https://crm.example.test/threadlink/webhooks/gmail';
 /** Store calls made by webhook intake; every other call of the burst is a sync job's. */
 const INTAKE = new Set(['listConnections', 'claimPush', 'claimPushes']);
 /** Mailboxes of the scale-shaped case, one push each. */
-const MAILBOXES = 16;
+const MAILBOXES = 24;
 
 const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {

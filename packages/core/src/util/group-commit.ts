@@ -1,11 +1,17 @@
 // Group commit: calls of one kind made in the same turn of the event loop, or while an earlier
 // round trip of that kind is in flight, go to the store together, as ONE statement (issue 21: a
-// push or a sync job's start costs a fraction of a transaction when many arrive together). No
-// timer adds latency: a call alone is sent on the next turn (setImmediate), and under load the
-// batch grows by itself with the round trip's duration, as a database's group commit does.
+// push or a sync job's start costs a fraction of a transaction when many arrive together). A call
+// alone is sent on the next turn (setImmediate): no timer adds latency to a quiet instance. Busy
+// (a round trip of the kind went out a moment ago), a call waits a little for company, and the
+// batch also grows by itself with the round trip's duration, as a database's group commit does.
+import { performance } from 'node:perf_hooks';
 
 /** One round trip of a kind at a time: whatever arrives meanwhile waits for it and goes together. */
 const MAX_IN_FLIGHT = 1;
+/** A call within this long of the last round trip of its kind finds the instance busy... */
+const BUSY_WITHIN_MS = 20;
+/** ...and waits this long for others to share the round trip with. */
+const BUSY_WAIT_MS = 2;
 
 interface Pending<T, R> {
   item: T;
@@ -21,10 +27,12 @@ export function groupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, maxBatch 
   const pending: Pending<T, R>[] = [];
   let scheduled = false;
   let inFlight = 0;
+  let lastSentAt = Number.NEGATIVE_INFINITY;
 
   const send = (): void => {
     scheduled = false;
     while (pending.length > 0 && inFlight < MAX_IN_FLIGHT) {
+      lastSentAt = performance.now();
       const batch = pending.splice(0, maxBatch);
       inFlight += 1;
       Promise.resolve()
@@ -52,7 +60,8 @@ export function groupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, maxBatch 
       pending.push({ item, resolve, reject });
       if (!scheduled && inFlight < MAX_IN_FLIGHT) {
         scheduled = true;
-        setImmediate(send);
+        if (performance.now() - lastSentAt < BUSY_WITHIN_MS) setTimeout(send, BUSY_WAIT_MS);
+        else setImmediate(send);
       }
     });
 }
