@@ -56,6 +56,8 @@ export {
 export {
   parseSyncBatch,
   validateSyncBatch,
+  withThreadLinks,
+  threadIdsToRead,
   assignStoredIds,
   syncResult,
   type ParsedSyncBatch,

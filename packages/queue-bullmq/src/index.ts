@@ -1,9 +1,10 @@
 // @threadlink/queue-bullmq — the JobQueue port on BullMQ (Redis), for hosts running several
 // instances and workers. Semantics match core's in-process queue:
-// - dedupe by key while a job WAITS (a running job does not block one more): a Redis key set
-//   with NX marks "waiting", and the worker clears it the moment it starts the job. BullMQ's own
-//   jobId/deduplication would also swallow enqueues while the job is active, losing the pull
-//   that must follow a burst.
+// - dedupe by key while a job WAITS (a running job does not block one more): BullMQ's deduplication
+//   in simple mode marks the key inside the add script (one Redis round trip per enqueue, where a
+//   SET NX of our own and the add were two), and the worker removes the key the moment it starts
+//   the job (`removeDeduplicationKey`, only if the key still names this job). Left in place, the key
+//   would swallow enqueues while the job is active, losing the pull that must follow a burst.
 // - delays and retries are BullMQ delayed jobs; the backoff strategy honours Retry-After.
 // - a worker that dies mid-job loses its lock; BullMQ's stalled-job check hands the job to another
 //   worker. Per-connection exclusivity still comes from the store's lease, not from here.
@@ -30,10 +31,12 @@ export interface BullmqQueueOptions {
 
 interface Payload {
   job: Job;
-  dedupeKey: string | null;
+  /** Set by releases before BullMQ deduplication was used: their own "waiting" marker's key. */
+  dedupeKey?: string | null;
 }
 
-// Clears the "waiting" marker only if it still names this job (a newer job may own it).
+// Clears an earlier release's "waiting" marker only if it still names this job (a newer job may own
+// it): jobs queued by that release may still be waiting when this one's workers start.
 const CLEAR_IF_OWNER = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 export function bullmqQueue(options: BullmqQueueOptions): JobQueue {
@@ -54,14 +57,9 @@ export function bullmqQueue(options: BullmqQueueOptions): JobQueue {
       const id = randomId(12);
       const delay = Math.max(0, enqueueOptions.delayMs ?? 0);
       const key = enqueueOptions.key ?? null;
-      if (key) {
-        // The marker outlives the delay comfortably; it is normally cleared when the job starts.
-        const claimed = await client.set(waitingKey(key), id, 'PX', delay + 3_600_000, 'NX');
-        if (claimed !== 'OK') return false;
-      }
-      await queue.add(
+      const added = await queue.add(
         job.name,
-        { job: { ...job, requestedAt: job.requestedAt ?? Date.now() }, dedupeKey: key },
+        { job: { ...job, requestedAt: job.requestedAt ?? Date.now() } },
         {
           jobId: id,
           delay,
@@ -69,9 +67,13 @@ export function bullmqQueue(options: BullmqQueueOptions): JobQueue {
           backoff: { type: 'threadlink' },
           removeOnComplete: true,
           removeOnFail: { count: 1000 },
+          // Simple mode (no ttl): the key holds until the job starts (removed then, below), or
+          // finishes; a key whose job is gone is recovered by BullMQ's add script.
+          ...(key ? { deduplication: { id: key } } : {}),
         },
       );
-      return true;
+      // A deduplicated add answers the id of the job already waiting under the key.
+      return added.id === id;
     },
     process(handler: JobHandler, processOptions: { concurrency: number }) {
       if (worker) throw new Error('process() was already called on this queue');
@@ -79,7 +81,8 @@ export function bullmqQueue(options: BullmqQueueOptions): JobQueue {
         name,
         async (bullJob: BullJob<Payload>) => {
           const { job, dedupeKey } = bullJob.data;
-          if (dedupeKey) await client.eval(CLEAR_IF_OWNER, 1, waitingKey(dedupeKey), bullJob.id ?? '');
+          if (bullJob.deduplicationId) await bullJob.removeDeduplicationKey();
+          else if (dedupeKey) await client.eval(CLEAR_IF_OWNER, 1, waitingKey(dedupeKey), bullJob.id ?? '');
           try {
             await handler({ ...job, attempt: bullJob.attemptsMade + 1 });
           } catch (raw) {

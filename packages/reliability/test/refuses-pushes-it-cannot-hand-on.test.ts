@@ -158,7 +158,7 @@ describe('a push the instance cannot hand on', () => {
     const gated: MetadataStore = {
       ...s.store,
       async listConnections(filter) {
-        if (gate && filter.accountEmail) {
+        if (gate && (filter.accountEmail || filter.accountEmails)) {
           gate.reached();
           await gate.open;
         }

@@ -4,15 +4,19 @@
 // The batch rules themselves (what is refused, which id a message keeps) are core's.
 import {
   assignStoredIds,
+  parseSyncBatch,
   recordKey,
   syncResult,
   ThreadlinkError,
+  threadIdsToRead,
   validateSyncBatch,
+  withThreadLinks,
   type ApplySyncResult,
   type Connection,
   type MessageMeta,
   type PlannedUpsert,
   type RecordLink,
+  type StoredMessage,
   type SyncBatch,
 } from '@threadlink/core/store';
 import { indexAdd, indexMessage, indexRemove, providerKey, unindexMessage } from './indexes.js';
@@ -37,14 +41,23 @@ interface MemorySyncPlan {
   connection: Connection | null;
 }
 
-export function planSync(tables: Tables, connectionId: string, batch: SyncBatch): MemorySyncPlan {
+/** `readThreads`: the connection's stored messages of these threads (`linksFromThreads`), read before any write. */
+export function planSync(
+  tables: Tables,
+  connectionId: string,
+  batch: SyncBatch,
+  readThreads: (connection: Connection, threadIds: string[]) => StoredMessage[],
+): MemorySyncPlan {
+  const parsed = parseSyncBatch(batch);
   const connection = tables.connections.get(connectionId);
   if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
+  const threadIds = threadIdsToRead(batch);
+  const withThreads = withThreadLinks(batch, parsed, threadIds.length > 0 ? readThreads(connection, threadIds) : []);
   const storedMessageOf = (providerMessageId: string): MessageMeta | undefined => {
     const id = tables.indexes.byProviderId.get(providerKey(connection.id, providerMessageId));
     return id === undefined ? undefined : tables.messages.get(id);
   };
-  const plan = assignStoredIds(validateSyncBatch(connection, batch), {
+  const plan = assignStoredIds(validateSyncBatch(connection, withThreads), {
     storedIdOf: (providerMessageId) => storedMessageOf(providerMessageId)?.id,
     isTaken: (messageId) => tables.messages.has(messageId),
   });

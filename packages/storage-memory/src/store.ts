@@ -2,6 +2,8 @@
 // way a database would be, for tests, prototypes and the single-process demo.
 import {
   applyConnectionPatch,
+  checkClaimRequest,
+  checkLeaseRequest,
   compareIds,
   connectionIdList,
   keyNamesConnection,
@@ -33,7 +35,10 @@ import {
   type PurgeReport,
   type ConnectionPolicy,
   type MessagePurge,
+  type PushClaim,
+  type StoredMessage,
   type StoredPolicies,
+  type SyncContext,
   type TenantPolicy,
 } from '@threadlink/core/store';
 import { commitSync, planSync, subscriptionIds, writeConnection } from './apply-sync.js';
@@ -72,6 +77,7 @@ function matchesQuery(connection: Connection, query: ConnectionQuery): boolean {
   if (query.userId !== undefined && connection.userId !== query.userId) return false;
   if (query.provider !== undefined && connection.provider !== query.provider) return false;
   if (query.accountEmail !== undefined && connection.accountEmail !== query.accountEmail.trim().toLowerCase()) return false;
+  if (query.accountEmails !== undefined && !query.accountEmails.some((address) => connection.accountEmail === address.trim().toLowerCase())) return false;
   if (query.status !== undefined && !query.status.includes(connection.status)) return false;
   if (query.orgId !== undefined && connection.orgId !== query.orgId) return false;
   if (query.subscriptionId !== undefined && !subscriptionIds(connection).includes(query.subscriptionId)) return false;
@@ -97,6 +103,30 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       tenant: tenant ? (parseStoredPolicy('tenant', copy(tenant.policy)) as TenantPolicy) : null,
       connection: own ? (parseStoredPolicy('connection', copy(own.policy)) as ConnectionPolicy) : null,
     };
+  }
+
+  function syncContextOf(connectionId: string): SyncContext | null {
+    const connection = tables.connections.get(connectionId);
+    if (!connection) return null;
+    return { connection: copy(connection), policies: policiesOf(connection.tenantId, connection.id) };
+  }
+
+  function threadMessages(tenantId: string, threadIds: string[], connectionIds: string[] | null): StoredMessage[] {
+    const visible = visibleConnections(connectionIds);
+    const ids = new Set<string>();
+    for (const threadId of threadIds) for (const id of indexGet(tables.indexes.byThread, key(tenantId, threadId))) ids.add(id);
+    return oldestFirst(tables, ids)
+      .filter((message) => visible(message.connectionId))
+      .map((message) => storedMessage(tables, message));
+  }
+
+  /** Synchronous from the claim to the health merge: nothing interleaves, as one transaction. */
+  function claimPushNow(claim: PushClaim): boolean {
+    const parsed = claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt });
+    if (!claimOnce(tables, claim.key, claim.expiresAt, claim.now, claimSweep)) return false;
+    const existing = tables.connections.get(claim.connectionId);
+    if (parsed && existing) writeConnection(tables, applyConnectionPatch(existing, { health: parsed }));
+    return true;
   }
 
   const store: MemoryStore = {
@@ -206,8 +236,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     async applySync(connectionId, batch) {
-      const plan = planSync(tables, connectionId, batch);
-      return commitSync(tables, plan);
+      const plan = planSync(tables, connectionId, batch, (connection, threadIds) => threadMessages(connection.tenantId, threadIds, [connection.id]));
+      const result = commitSync(tables, plan);
+      // Nothing awaited since the plan: the release commits with the batch, as in one transaction.
+      if (batch.releaseLease) releaseLease(tables, batch.releaseLease.key, batch.releaseLease.owner);
+      return result;
     },
 
     async listProviderMessageIds(connectionId) {
@@ -241,12 +274,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async listThreads(tenantId, threadIds, connectionIds) {
       requireTenant(tenantId);
-      const visible = visibleConnections(connectionIdList(connectionIds));
-      const ids = new Set<string>();
-      for (const threadId of stringList(threadIds, 'threadIds')) for (const id of indexGet(tables.indexes.byThread, key(tenantId, threadId))) ids.add(id);
-      return oldestFirst(tables, ids)
-        .filter((message) => visible(message.connectionId))
-        .map((message) => storedMessage(tables, message));
+      return threadMessages(tenantId, stringList(threadIds, 'threadIds'), connectionIdList(connectionIds));
     },
 
     async findMessageIds(tenantId, query: MessageIndexQuery, page: PageRequest) {
@@ -360,18 +388,25 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     },
 
     async claimPush(claim) {
-      // Synchronous from the claim to the health merge: nothing interleaves, as one transaction.
-      const parsed = claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt });
-      if (!claimOnce(tables, claim.key, claim.expiresAt, claim.now, claimSweep)) return false;
-      const existing = tables.connections.get(claim.connectionId);
-      if (parsed && existing) writeConnection(tables, applyConnectionPatch(existing, { health: parsed }));
-      return true;
+      return claimPushNow(claim);
     },
 
     async getSyncContext(connectionId) {
-      const connection = tables.connections.get(connectionId);
-      if (!connection) return null;
-      return { connection: copy(connection), policies: policiesOf(connection.tenantId, connection.id) };
+      return syncContextOf(connectionId);
+    },
+
+    async acquireSyncLeases(requests) {
+      for (const request of requests) checkLeaseRequest(request);
+      // Synchronous throughout: nothing interleaves, as one statement.
+      return requests.map((request) => {
+        const acquired = acquireLease(tables, request);
+        return { acquired, context: acquired ? syncContextOf(request.connectionId) : null };
+      });
+    },
+
+    async claimPushes(claims) {
+      for (const claim of claims) checkClaimRequest(claim.key, claim.expiresAt, claim.now);
+      return claims.map((claim) => claimPushNow(claim));
     },
 
     async purgeConnection(connectionId): Promise<PurgeReport> {

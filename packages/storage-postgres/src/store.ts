@@ -2,6 +2,8 @@
 // Bulk writes pass one jsonb array per table and expand it with jsonb_to_recordset, so a sync
 // batch of N messages costs a fixed number of statements, never N round trips.
 import {
+  threadIdsToRead,
+  withThreadLinks,
   applyConnectionPatch,
   assignStoredIds,
   connectionIdList,
@@ -47,7 +49,10 @@ import {
   type StoredIdLookup,
   type StoredMessage,
   type StoredPolicies,
+  type PushClaim,
   type SyncBatch,
+  type SyncLeaseRequest,
+  type SyncLeaseResult,
   type ThreadPage,
   type TimelineQuery,
 } from '@threadlink/core/store';
@@ -212,6 +217,103 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       params,
     );
     return result.rowCount > 0;
+  }
+
+  /**
+   * Several pushes' claims and their lastPushAt in ONE statement (see claimPush): the claims are
+   * inserted in key order (two concurrent batches lock rows in the same order, never deadlock),
+   * the same key twice is claimed by its first entry only, and each connection's health gets the
+   * latest lastPushAt among the claims won.
+   */
+  async function claimPushes(claims: PushClaim[]): Promise<boolean[]> {
+    if (claims.length === 0) return [];
+    const input = claims.map((claim, ord) => {
+      checkClaimRequest(claim.key, claim.expiresAt, claim.now);
+      return {
+        ord,
+        key: claim.key,
+        expires_at: claim.expiresAt,
+        now: claim.now,
+        connection_id: claim.connectionId,
+        last_push_at: claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt }).lastPushAt,
+      };
+    });
+    return run('claimPushes', async () => {
+      claimsSinceSweep += claims.length;
+      if (claimsSinceSweep >= 1000) {
+        claimsSinceSweep = 0;
+        await sql.query(`DELETE FROM ${table('claims')} WHERE expires_at <= $1`, [Math.min(...claims.map((claim) => claim.now))]);
+      }
+      const result = await sql.query<{ ord: number }>(
+        `WITH input AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, key text, expires_at double precision, now double precision, connection_id text, last_push_at double precision)
+         ), firsts AS (
+           SELECT DISTINCT ON (key COLLATE "C") * FROM input ORDER BY key COLLATE "C", ord
+         ), claimed AS (
+           INSERT INTO ${table('claims')} AS claim (key, expires_at)
+           SELECT key, expires_at FROM firsts ORDER BY key COLLATE "C"
+           ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
+            WHERE claim.expires_at <= (SELECT f.now FROM firsts f WHERE f.key = EXCLUDED.key)
+           RETURNING claim.key
+         ), won AS (
+           SELECT f.* FROM firsts f JOIN claimed c ON c.key = f.key
+         ), pushed AS (
+           UPDATE ${table('connections')} c SET health = c.health || jsonb_build_object('lastPushAt', p.last_push_at)
+             FROM (SELECT connection_id, max(last_push_at) AS last_push_at FROM won WHERE last_push_at IS NOT NULL GROUP BY connection_id) p
+            WHERE c.id = p.connection_id
+           RETURNING 1
+         )
+         SELECT ord FROM won`,
+        [toJsonParam(input)],
+      );
+      const winners = new Set(result.rows.map((row) => Number(row.ord)));
+      return claims.map((_claim, ord) => winners.has(ord));
+    });
+  }
+
+  /**
+   * Several sync leases and, for each one won, the connection with its policies (getSyncContext's
+   * read), in ONE statement. Leases are taken in key order (no deadlock between two batches); the
+   * same key twice is tried by its first entry only.
+   */
+  async function acquireSyncLeases(requests: SyncLeaseRequest[]): Promise<SyncLeaseResult[]> {
+    if (requests.length === 0) return [];
+    const input = requests.map((request, ord) => {
+      checkLeaseRequest(request);
+      return { ord, key: request.key, owner: request.owner, expires_at: request.now + request.ttlMs, now: request.now, connection_id: request.connectionId };
+    });
+    return run('acquireSyncLeases', async () => {
+      const policies = table('ingestion_policies');
+      const result = await sql.query<Partial<ConnectionRow> & { ord: number; tenant_policy: unknown; connection_policy: unknown }>(
+        `WITH input AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, key text, owner text, expires_at double precision, now double precision, connection_id text)
+         ), firsts AS (
+           SELECT DISTINCT ON (key COLLATE "C") * FROM input ORDER BY key COLLATE "C", ord
+         ), leased AS (
+           INSERT INTO ${table('leases')} AS lease (key, owner, expires_at)
+           SELECT key, owner, expires_at FROM firsts ORDER BY key COLLATE "C"
+           ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+            WHERE lease.expires_at <= (SELECT f.now FROM firsts f WHERE f.key = EXCLUDED.key)
+           RETURNING lease.key
+         )
+         SELECT f.ord AS ord, c.*,
+           (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = '') AS tenant_policy,
+           (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = c.id) AS connection_policy
+         FROM firsts f JOIN leased l ON l.key = f.key
+         LEFT JOIN ${table('connections')} c ON c.id = f.connection_id`,
+        [toJsonParam(input)],
+      );
+      const won = new Map(result.rows.map((row) => [Number(row.ord), row]));
+      return requests.map((_request, ord): SyncLeaseResult => {
+        const row = won.get(ord);
+        if (!row) return { acquired: false, context: null };
+        if (row.id === null || row.id === undefined) return { acquired: true, context: null };
+        return {
+          acquired: true,
+          context: { connection: connectionFromRow(row as ConnectionRow), policies: storedPolicies(row.tenant_policy, row.connection_policy) },
+        };
+      });
+    });
   }
 
   async function lockConnection(tx: SqlExecutor, connectionId: string): Promise<Connection | null> {
@@ -394,6 +496,12 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         if (query.userId !== undefined) add((p) => `user_id = ${p}`, query.userId);
         if (query.provider !== undefined) add((p) => `provider = ${p}`, query.provider);
         if (query.accountEmail !== undefined) add((p) => `account_email = ${p}`, query.accountEmail.trim().toLowerCase());
+        if (query.accountEmails !== undefined) {
+          add(
+            (p) => `account_email = ANY(${p}::text[])`,
+            [...new Set(stringList(query.accountEmails, 'accountEmails').map((address) => address.trim().toLowerCase()))],
+          );
+        }
         if (query.status !== undefined) add((p) => `status = ANY(${p}::text[])`, stringList(query.status, 'status'));
         if (query.orgId !== undefined) add((p) => `org_id = ${p}`, query.orgId);
         if (query.subscriptionId !== undefined) {
@@ -496,9 +604,20 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           // cursor queue here, and the second one fails the compare-and-set below.
           const connection = await lockConnection(tx, connectionId);
           if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
-          const validated = validateSyncBatch(connection, parsed);
-          const stored = await readStoredIds(tx, connection.id, validated.upserts);
-          const { upserts: planned, links: batchLinks, deletes, nextConnection } = assignStoredIds(validated, stored);
+          // The page's stored threads, read inside this transaction (under the row lock) rather than
+          // by a listThreads of their own: a sync batch is one transaction (issue 21).
+          const threadIds = threadIdsToRead(batch);
+          const stored =
+            threadIds.length === 0
+              ? []
+              : await readMessages(tx, 'm.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND m.connection_id = $3', [
+                  connection.tenantId,
+                  threadIds,
+                  connection.id,
+                ]);
+          const validated = validateSyncBatch(connection, withThreadLinks(batch, parsed, stored));
+          const storedIds = await readStoredIds(tx, connection.id, validated.upserts);
+          const { upserts: planned, links: batchLinks, deletes, nextConnection } = assignStoredIds(validated, storedIds);
 
           await writeUpserts(tx, connection, planned);
           if (batchLinks.length > 0) {
@@ -535,6 +654,9 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
             }
           }
           if (nextConnection) await writeConnection(tx, nextConnection);
+          if (batch.releaseLease) {
+            await tx.query(`DELETE FROM ${table('leases')} WHERE key = $1 AND owner = $2`, [batch.releaseLease.key, batch.releaseLease.owner]);
+          }
           return syncResult(planned, removedIds);
         }),
       );
@@ -929,6 +1051,14 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     async releaseClaim(key) {
       await run('releaseClaim', () => sql.query(`DELETE FROM ${table('claims')} WHERE key = $1`, [key]));
+    },
+
+    async claimPushes(claims) {
+      return claimPushes(claims);
+    },
+
+    async acquireSyncLeases(requests) {
+      return acquireSyncLeases(requests);
     },
 
     async claimPush(claim) {

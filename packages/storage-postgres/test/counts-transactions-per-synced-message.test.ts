@@ -1,10 +1,12 @@
-// Issue 21: a burst of pushed mail costs PostgreSQL at most two transactions per synced message,
-// everything included: one per store call, at most five per sync job (lease, the connection with
-// its policies, the page's threads, the one applySync, lease) and about one per push (the claim
-// with lastPushAt; the mailbox look-up is remembered for the burst), with the real Gmail
-// adapter against the Gmail + Pub/Sub emulator over HTTP. Transactions are counted on the SQL
-// client (every statement outside a transaction is one, every transaction one), store calls on
-// the store, so the test also proves each store call is a single transaction.
+// Issue 21: pushed mail costs PostgreSQL at most two transactions per synced message, everything
+// included, whether a burst lands in one mailbox or one push each in many (the scale benchmark's
+// shape): one per store call, two per sync job (the lease with the connection and its policies in
+// one statement, shared by jobs starting together; the one applySync that also reads the page's
+// threads and releases the lease) and less than one per push (claims and mailbox look-ups of
+// pushes arriving together go in one statement each), with the real Gmail adapter against the
+// Gmail + Pub/Sub emulator over HTTP. Transactions are counted on the SQL client (every statement
+// outside a transaction is one, every transaction one), store calls on the store, so the test also
+// proves each store call is a single transaction.
 import { createThreadlink, generateSealingKey, type MailProvider, type MetadataStore, type RecordResolver, type Threadlink } from '@threadlink/core';
 import { gmailProvider } from '@threadlink/gmail';
 import { serveWebHandler, startGmailEmulator, type GmailEmulator, type ServedHandler } from '@threadlink/testing';
@@ -15,7 +17,9 @@ import { postgresBackend, postgresPool, randomSchema, trackSchema } from './back
 const BURST = 24;
 const PUSH_AUDIENCE = 'https://crm.example.test/threadlink/webhooks/gmail';
 /** Store calls made by webhook intake; every other call of the burst is a sync job's. */
-const INTAKE = new Set(['listConnections', 'claimPush']);
+const INTAKE = new Set(['listConnections', 'claimPush', 'claimPushes']);
+/** Mailboxes of the scale-shaped case, one push each. */
+const MAILBOXES = 24;
 
 const resolver: RecordResolver = {
   async contactsByEmail(_tenantId, addresses) {
@@ -61,115 +65,168 @@ function callCounter(inner: MetadataStore): { store: MetadataStore; calls: Map<s
   return { store, calls };
 }
 
-describe.skipIf(!postgresBackend.available)('PostgreSQL transactions per synced message in a burst', () => {
-  let google: GmailEmulator;
-  let served: ServedHandler;
-  let tl: Threadlink;
-  let transactions: () => number;
-  let calls: Map<string, number>;
-  let pulls = 0;
-  let raw: MetadataStore;
+// Two shapes: a burst into one mailbox (every delivered message its own push), and one push each
+// in many mailboxes arriving together (as at 200 offered/s on a busy box): the Gmail emulator's
+// per-mailbox notification window holds each mailbox's push until they are released at once.
+for (const shape of ['one mailbox', 'many mailboxes'] as const)
+  describe.skipIf(!postgresBackend.available)(`PostgreSQL transactions per synced message: ${shape}`, () => {
+    let google: GmailEmulator;
+    let served: ServedHandler;
+    let tl: Threadlink;
+    let transactions: () => number;
+    let calls: Map<string, number>;
+    let pulls = 0;
+    let raw: MetadataStore;
 
-  beforeAll(async () => {
-    // notificationIntervalMs 0: every delivered message is its own push, as in the scale benchmark.
-    google = await startGmailEmulator({ notificationIntervalMs: 0 });
-    served = await serveWebHandler((request) => tl.handler(request));
-    const publicUrl = `${served.url}/threadlink`;
-    google.setPushEndpoint({ endpoint: `${publicUrl}/webhooks/gmail`, audience: PUSH_AUDIENCE });
-    const counter = transactionCounter(poolClient(postgresPool(), false));
-    transactions = counter.count;
-    raw = createSqlStore(counter.client, { schema: trackSchema(randomSchema()) });
-    const counted = callCounter(raw);
-    calls = counted.calls;
-    const gmail = gmailProvider({ ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 } });
-    const provider: MailProvider = {
-      ...gmail,
-      pullChanges: (session, cursor, options) => {
-        pulls += 1;
-        return gmail.pullChanges(session, cursor, options);
-      },
+    beforeAll(async () => {
+      // notificationIntervalMs 0: every delivered message is its own push at once. 60 s: a mailbox's
+      // second push waits for flushNotifications, which releases every mailbox's together.
+      google = await startGmailEmulator({ notificationIntervalMs: shape === 'one mailbox' ? 0 : 60_000 });
+      served = await serveWebHandler((request) => tl.handler(request));
+      const publicUrl = `${served.url}/threadlink`;
+      google.setPushEndpoint({ endpoint: `${publicUrl}/webhooks/gmail`, audience: PUSH_AUDIENCE });
+      const counter = transactionCounter(poolClient(postgresPool(), false));
+      transactions = counter.count;
+      raw = createSqlStore(counter.client, { schema: trackSchema(randomSchema()) });
+      const counted = callCounter(raw);
+      calls = counted.calls;
+      const gmail = gmailProvider({ ...google.providerOptions, retry: { baseMs: 5, maxMs: 50 } });
+      const provider: MailProvider = {
+        ...gmail,
+        pullChanges: (session, cursor, options) => {
+          pulls += 1;
+          return gmail.pullChanges(session, cursor, options);
+        },
+      };
+      tl = createThreadlink({
+        store: counted.store,
+        providers: [provider],
+        resolver,
+        sealingKeys: [{ id: 'k1', key: generateSealingKey() }],
+        publicUrl,
+        logger: 'silent',
+        maintenanceIntervalMs: 0,
+        retryBackoff: { baseMs: 5, maxMs: 50 },
+      });
+      await tl.start();
+    }, 60_000);
+
+    afterAll(async () => {
+      await tl?.stop();
+      await served?.close();
+      await google?.close();
+    });
+
+    const settle = async (): Promise<void> => {
+      for (let round = 0; round < 20; round += 1) {
+        const before = google.pushLog.attempts;
+        await google.flushNotifications();
+        await tl.idle();
+        if (google.pushLog.attempts === before) return;
+      }
     };
-    tl = createThreadlink({
-      store: counted.store,
-      providers: [provider],
-      resolver,
-      sealingKeys: [{ id: 'k1', key: generateSealingKey() }],
-      publicUrl,
-      logger: 'silent',
-      maintenanceIntervalMs: 0,
-      retryBackoff: { baseMs: 5, maxMs: 50 },
-    });
-    await tl.start();
-  }, 60_000);
 
-  afterAll(async () => {
-    await tl?.stop();
-    await served?.close();
-    await google?.close();
+    const connectMailbox = async (tenantId: string, email: string): Promise<string> => {
+      google.addMailbox({ email });
+      const { url } = await tl.connect.start({ provider: 'gmail', tenantId, userId: email, loginHint: email });
+      const connection = await tl.connect.complete(new URL(await google.authorize(url, { email })), { tenantId, userId: email });
+      return connection.id;
+    };
+
+    /** Delivers `deliveries` at once and counts what storing them cost. */
+    const measure = async (deliveries: Array<{ to: string; from: string; subject: string }>) => {
+      const stored: string[] = [];
+      const unsubscribe = tl.on('message.synced', ({ message, created }) => {
+        if (created) stored.push(message.providerMessageId);
+      });
+      calls.clear();
+      pulls = 0;
+      const transactionsBefore = transactions();
+      const pushesBefore = google.pushLog.delivered;
+      await Promise.all(deliveries.map((delivery) => google.deliver(delivery)));
+      await settle();
+      unsubscribe();
+      const spent = transactions() - transactionsBefore;
+      const pushes = google.pushLog.delivered - pushesBefore;
+      const byMethod = Object.fromEntries(calls);
+      const total = Object.values(byMethod).reduce((sum, count) => sum + count, 0);
+      const intake = Object.entries(byMethod)
+        .filter(([method]) => INTAKE.has(method))
+        .reduce((sum, [, count]) => sum + count, 0);
+      return { stored, spent, pushes, byMethod, total, intake, jobs: total - intake, pulls };
+    };
+
+    it.runIf(shape === 'one mailbox')(
+      'stores a burst of pushed messages into one mailbox with two transactions per sync job and one per store call',
+      async () => {
+        const email = 'burst@acme.test';
+        const connectionId = await connectMailbox('t1', email);
+        await settle();
+
+        const measured = await measure(
+          Array.from({ length: BURST }, (_, index) => ({ to: email, from: `client${index % 3}@bigco.test`, subject: `Order ${index}` })),
+        );
+        const { stored, spent, pushes, byMethod, total, intake, jobs } = measured;
+        const detail = JSON.stringify({ byMethod, pulls: measured.pulls, pushes });
+
+        // What a user sees: every message of the burst is stored, once.
+        expect(stored).toHaveLength(BURST);
+        expect(new Set(stored).size).toBe(BURST);
+        expect((await raw.listProviderMessageIds(connectionId)).sort()).toEqual(
+          google
+            .messages(email)
+            .map((message) => message.id)
+            .sort(),
+        );
+        // Every store call is one transaction (nothing else touched the database).
+        expect(spent, detail).toBe(total);
+        // Intake: the claims that also record lastPushAt (several pushes per write when they arrive
+        // together), and the mailbox look-up once per burst (not per push).
+        expect((byMethod.claimPushes ?? 0) + (byMethod.claimPush ?? 0), detail).toBeLessThanOrEqual(pushes);
+        expect(byMethod.listConnections ?? 0, detail).toBeLessThanOrEqual(Math.ceil(pushes / 4));
+        expect(intake, detail).toBeLessThan(2 * pushes);
+        expect(byMethod.patchConnection ?? 0, detail).toBe(0);
+        // Sync jobs: the lease with the connection and its policies in one statement, the page's threads
+        // read inside applySync, the lease released by it; no label-directory read for known labels.
+        for (const method of ['getConnection', 'getPolicies', 'listLabels', 'listThreads', 'acquireLease', 'releaseLease']) {
+          expect(byMethod[method] ?? 0, `${method} ${detail}`).toBe(0);
+        }
+        expect(jobs, detail).toBeLessThanOrEqual(2 * measured.pulls);
+        // The sync path (jobs) costs at most one transaction per synced message in a burst.
+        expect(jobs / BURST, detail).toBeLessThanOrEqual(1);
+        // Everything included (intake and jobs): the issue's target of at most two per synced message.
+        expect(spent / BURST, detail).toBeLessThanOrEqual(2);
+      },
+      120_000,
+    );
+
+    it.runIf(shape === 'many mailboxes')(
+      'stores one pushed message in each of many mailboxes with at most two transactions per synced message',
+      async () => {
+        const emails = Array.from({ length: MAILBOXES }, (_, index) => `spread${index}@acme.test`);
+        const connectionIds: string[] = [];
+        for (const email of emails) connectionIds.push(await connectMailbox('t2', email));
+        // A first message each opens every mailbox's notification window (its push goes at once).
+        await Promise.all(emails.map((to) => google.deliver({ to, from: 'someone@elsewhere.test', subject: 'Hello' })));
+        await settle();
+
+        const measured = await measure(emails.map((to, index) => ({ to, from: `client${index % 3}@bigco.test`, subject: `Order ${index}` })));
+        const { stored, spent, pushes, byMethod, total, jobs } = measured;
+        const detail = JSON.stringify({ byMethod, pulls: measured.pulls, pushes });
+
+        // What a user sees: each mailbox's message is stored, once (and the first one before it).
+        expect(stored).toHaveLength(MAILBOXES);
+        expect(new Set(stored).size).toBe(MAILBOXES);
+        for (const [index, email] of emails.entries()) {
+          const delivered = google.messages(email).map((message) => message.id);
+          expect((await raw.listProviderMessageIds(connectionIds[index]!)).sort(), email).toEqual(delivered.sort());
+        }
+        expect(pushes, detail).toBe(MAILBOXES);
+        expect(spent, detail).toBe(total);
+        // One job per mailbox, each two transactions at most (fewer when their leases are taken together).
+        expect(jobs, detail).toBeLessThanOrEqual(2 * measured.pulls);
+        expect(spent / MAILBOXES, detail).toBeLessThanOrEqual(2);
+      },
+      180_000,
+    );
   });
-
-  const settle = async (): Promise<void> => {
-    for (let round = 0; round < 20; round += 1) {
-      const before = google.pushLog.attempts;
-      await google.flushNotifications();
-      await tl.idle();
-      if (google.pushLog.attempts === before) return;
-    }
-  };
-
-  it('stores a burst of pushed messages with at most five transactions per sync job and one per store call', async () => {
-    const email = 'burst@acme.test';
-    google.addMailbox({ email });
-    const { url } = await tl.connect.start({ provider: 'gmail', tenantId: 't1', userId: 'u1', loginHint: email });
-    const connection = await tl.connect.complete(new URL(await google.authorize(url, { email })), { tenantId: 't1', userId: 'u1' });
-    await settle();
-
-    const stored: string[] = [];
-    tl.on('message.synced', ({ message, created }) => {
-      if (created) stored.push(message.providerMessageId);
-    });
-    calls.clear();
-    pulls = 0;
-    const transactionsBefore = transactions();
-    const pushesBefore = google.pushLog.delivered;
-    await Promise.all(
-      Array.from({ length: BURST }, (_, index) => google.deliver({ to: email, from: `client${index % 3}@bigco.test`, subject: `Order ${index}` })),
-    );
-    await settle();
-    const spent = transactions() - transactionsBefore;
-    const pushes = google.pushLog.delivered - pushesBefore;
-
-    // What a user sees: every message of the burst is stored, once.
-    expect(stored).toHaveLength(BURST);
-    expect(new Set(stored).size).toBe(BURST);
-
-    const byMethod = Object.fromEntries(calls);
-    const total = Object.values(byMethod).reduce((sum, count) => sum + count, 0);
-    const intake = Object.entries(byMethod)
-      .filter(([method]) => INTAKE.has(method))
-      .reduce((sum, [, count]) => sum + count, 0);
-    const jobs = total - intake;
-    expect((await raw.listProviderMessageIds(connection.id)).sort()).toEqual(
-      google
-        .messages(email)
-        .map((message) => message.id)
-        .sort(),
-    );
-    // Every store call is one transaction (nothing else touched the database).
-    expect(spent, JSON.stringify(byMethod)).toBe(total);
-    // Intake: the claim that also records lastPushAt, and the mailbox look-up once per burst (not per push).
-    expect(byMethod.claimPush, JSON.stringify(byMethod)).toBe(pushes);
-    expect(byMethod.listConnections ?? 0, JSON.stringify(byMethod)).toBeLessThanOrEqual(Math.ceil(pushes / 4));
-    expect(intake, JSON.stringify(byMethod)).toBeLessThan(2 * pushes);
-    expect(byMethod.patchConnection ?? 0, JSON.stringify(byMethod)).toBe(0);
-    // Sync jobs: the connection and its policies in one read, no label-directory read for known labels.
-    expect(byMethod.getConnection ?? 0, JSON.stringify(byMethod)).toBe(0);
-    expect(byMethod.getPolicies ?? 0, JSON.stringify(byMethod)).toBe(0);
-    expect(byMethod.listLabels ?? 0, JSON.stringify(byMethod)).toBe(0);
-    expect(jobs, JSON.stringify(byMethod)).toBeLessThanOrEqual(5 * pulls);
-    // The sync path (jobs) costs at most one transaction per synced message in a burst.
-    expect(jobs / BURST, JSON.stringify({ byMethod, pulls, pushes })).toBeLessThanOrEqual(1);
-    // Everything included (intake and jobs): the issue's target of at most two per synced message.
-    expect(spent / BURST, JSON.stringify({ byMethod, pulls, pushes })).toBeLessThanOrEqual(2);
-  }, 120_000);
-});

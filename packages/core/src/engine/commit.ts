@@ -5,6 +5,7 @@ import type { Connection, ConnectionHealthState, MessageMeta, ProviderMessage, R
 import type { Change } from '../ports/mail-provider.js';
 import type { ApplySyncResult, StoredMessage, StoredPolicies, SyncBatch } from '../ports/metadata-store.js';
 import { admits, pagePolicy, unmatchedOf } from '../policy/admit.js';
+import { storesMatchedOnly } from '../policy/evaluate.js';
 import type { EngineDeps } from './engine-options.js';
 import { messageIdFor, threadIdFor } from './ids.js';
 
@@ -17,6 +18,8 @@ export interface CommitOptions {
   connectionPatch?: SyncBatch['connection'];
   /** The policies read with the connection at the start of the job (its first page); read here when absent. */
   policies?: StoredPolicies | undefined;
+  /** The job's lease, released by this commit (the job's last): see MailboxLeases.releaseWithCommit. */
+  releaseLease?: { key: string; owner: string } | undefined;
 }
 
 /** Builds metadata rows, matches them, and applies everything in one atomic write. */
@@ -33,12 +36,25 @@ export async function commitChanges(deps: EngineDeps, connection: Connection, ch
     if (change.type === 'delete' || !admits(policy, change.message)) deletes.push(providerMessageId);
     else upserts.push(toMeta(deps, connection, change.message, now));
   }
-  const links =
-    upserts.length > 0
-      ? await telemetry.span('threadlink.match', { provider: connection.provider, connectionId: connection.id, messages: upserts.length }, () =>
-          matchPage(deps, connection, upserts),
-        )
-      : new Map<string, RecordLink[]>();
+  const matchSpan = { provider: connection.provider, connectionId: connection.id, messages: upserts.length };
+  let links = new Map<string, RecordLink[]>();
+  let linksFromThreads: SyncBatch['linksFromThreads'];
+  if (upserts.length > 0 && policy !== null && storesMatchedOnly(policy)) {
+    // `store: 'matched'` decides which rows to write from the links, so they are needed first.
+    links = await telemetry.span('threadlink.match', matchSpan, () => matchPage(deps, connection, upserts));
+  } else if (upserts.length > 0) {
+    // The resolver now; thread inheritance inside the write, from the threads the store reads there:
+    // the page costs one transaction, not a listThreads and an applySync.
+    const finish = await telemetry.span('threadlink.match', matchSpan, () => prepareMatch(deps, connection, upserts));
+    const page = upserts;
+    linksFromThreads = {
+      threadIds: [...new Set(page.map((message) => message.threadId))],
+      build: (stored) => {
+        links = finish(threadLinksOf(stored, page));
+        return [...links.values()].flat();
+      },
+    };
+  }
   // `store: 'matched'`: what matched nothing leaves no row either (the resolver ran above, so this
   // is still the page's one store write).
   const unmatched = await unmatchedOf(store, policy, connection, upserts, links);
@@ -53,7 +69,9 @@ export async function commitChanges(deps: EngineDeps, connection: Connection, ch
   const batch: SyncBatch = {
     upserts,
     deletes,
-    links: [...links.values()].flat(),
+    links: linksFromThreads ? [] : [...links.values()].flat(),
+    ...(linksFromThreads ? { linksFromThreads } : {}),
+    ...(options.releaseLease ? { releaseLease: options.releaseLease } : {}),
     ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
     ...(options.expectedCursor === undefined ? {} : { expectedCursor: options.expectedCursor }),
   };
@@ -107,19 +125,28 @@ export function toMeta(deps: Pick<EngineDeps, 'matcher'>, connection: Connection
 /** Matches a page of messages with one resolver round per rule kind. */
 export async function matchPage(deps: EngineDeps, connection: Connection, messages: MessageMeta[]): Promise<Map<string, RecordLink[]>> {
   const threadIds = [...new Set(messages.map((message) => message.threadId))];
-  const pageIds = new Set(messages.map((message) => message.id));
   // Every thread of the page in one store call (thread-link inheritance), not one per thread.
   const stored: StoredMessage[] = await deps.store.listThreads(connection.tenantId, threadIds, [connection.id]);
-  const threadLinksByThread = new Map<string, RecordLink[]>(threadIds.map((threadId) => [threadId, []]));
+  return (await prepareMatch(deps, connection, messages))(threadLinksOf(stored, messages));
+}
+
+/** The resolver rounds of a page's matching; the returned step finishes it from the stored thread links. */
+function prepareMatch(deps: EngineDeps, connection: Connection, messages: MessageMeta[]) {
+  return deps.matcher.prepareMany(messages, {
+    resolver: deps.resolver,
+    tenantId: connection.tenantId,
+    accountEmail: connection.accountEmail,
+    now: deps.clock.now(),
+  });
+}
+
+/** The links of the page's threads from their stored messages, the page's own messages left out. */
+function threadLinksOf(stored: readonly StoredMessage[], messages: readonly MessageMeta[]): Map<string, RecordLink[]> {
+  const pageIds = new Set(messages.map((message) => message.id));
+  const threadLinksByThread = new Map<string, RecordLink[]>(messages.map((message) => [message.threadId, []]));
   for (const message of stored) {
     if (pageIds.has(message.id)) continue;
     threadLinksByThread.get(message.threadId)?.push(...message.links);
   }
-  return deps.matcher.matchMany(messages, {
-    resolver: deps.resolver,
-    tenantId: connection.tenantId,
-    accountEmail: connection.accountEmail,
-    threadLinksByThread,
-    now: deps.clock.now(),
-  });
+  return threadLinksByThread;
 }

@@ -7,8 +7,9 @@
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Job } from '../ports/job-queue.js';
-import type { MetadataStore } from '../ports/metadata-store.js';
+import type { MetadataStore, SyncContext, SyncLeaseRequest } from '../ports/metadata-store.js';
 import type { Clock } from '../util/clock.js';
+import { groupCommit } from '../util/group-commit.js';
 import { covers } from './sync-scope.js';
 
 /** How long a job refused by another process's lease waits before it is run again. */
@@ -35,11 +36,18 @@ export interface MailboxHold {
   readonly key: string;
   readonly owner: string;
   readonly lease: HeldLease;
+  /**
+   * The connection with its policies, read by the statement that took the store's lease (null: the
+   * connection is gone). Undefined for a hold handed over from another job: that job read it.
+   */
+  readonly context?: SyncContext | null;
 }
 
 interface Waiter {
   job: Job;
   settle(hold: MailboxHold | null): void;
+  /** Asks for the lease again, as a new job would. */
+  retry(): void;
 }
 
 interface LocalHold {
@@ -48,6 +56,8 @@ interface LocalHold {
   /** Null while the store is still being asked. */
   lease: HeldLease | null;
   waiters: Waiter[];
+  /** The store's lease went with the job's last commit (`releaseWithCommit`): nothing left to hand over. */
+  released: boolean;
 }
 
 export interface MailboxLeaseDeps {
@@ -70,8 +80,30 @@ export const connectionLeaseKey = (connectionId: string): string => `connection:
 export class MailboxLeases {
   private readonly holds = new Map<string, LocalHold>();
   private sequence = 0;
+  /** Jobs starting together take their leases (with their sync context) in one store statement. */
+  private readonly acquire: (request: SyncLeaseRequest) => Promise<{ acquired: boolean; context: SyncContext | null }>;
 
-  constructor(private readonly deps: MailboxLeaseDeps) {}
+  constructor(private readonly deps: MailboxLeaseDeps) {
+    this.acquire = groupCommit((requests: SyncLeaseRequest[]) => deps.store.acquireSyncLeases(requests));
+  }
+
+  /**
+   * The lease `hold` names, for the job's last commit to release (`SyncBatch.releaseLease`: one
+   * transaction less per job), or undefined when a job of this engine waits for the hold (it is
+   * handed the lease instead) or the hold is not this engine's current one.
+   */
+  releaseWithCommit(hold: MailboxHold): { key: string; owner: string } | undefined {
+    const local = this.holds.get(hold.connectionId);
+    if (!local || local.owner !== hold.owner || local.waiters.length > 0 || this.deps.signal.aborted) return undefined;
+    return { key: hold.key, owner: hold.owner };
+  }
+
+  /** The commit that carried `releaseWithCommit`'s lease succeeded: the store's lease is gone. */
+  releasedWithCommit(hold: MailboxHold): void {
+    const local = this.holds.get(hold.connectionId);
+    if (local && local.owner === hold.owner) local.released = true;
+    hold.lease.stop();
+  }
 
   async obtain(job: Job): Promise<LeaseOutcome> {
     const connectionId = job.connectionId;
@@ -80,17 +112,25 @@ export class MailboxLeases {
     // Registered before the store is asked, so a second job of this engine waits here rather than
     // being refused by the store and retried. The owner names this chain of jobs, not the engine:
     // the store refuses a live lease to its own owner too, and jobs of one engine must not share it.
-    const hold: LocalHold = { key: connectionLeaseKey(connectionId), owner: `${this.deps.owner}:${(this.sequence += 1)}`, lease: null, waiters: [] };
+    const hold: LocalHold = {
+      key: connectionLeaseKey(connectionId),
+      owner: `${this.deps.owner}:${(this.sequence += 1)}`,
+      lease: null,
+      waiters: [],
+      released: false,
+    };
     this.holds.set(connectionId, hold);
     let acquired = false;
+    let context: SyncContext | null = null;
     try {
-      acquired = await this.deps.store.acquireLease({ key: hold.key, owner: hold.owner, ttlMs: this.deps.leaseTtlMs, now: this.deps.clock.now() });
+      // The connection and its policies come back with the lease: a job's start is one statement.
+      ({ acquired, context } = await this.acquire({ key: hold.key, owner: hold.owner, ttlMs: this.deps.leaseTtlMs, now: this.deps.clock.now(), connectionId }));
     } finally {
       if (!acquired) this.abandon(connectionId, hold);
     }
     if (!acquired) return 'busy';
     hold.lease = this.heartbeat(hold.key, hold.owner);
-    return { connectionId, key: hold.key, owner: hold.owner, lease: hold.lease };
+    return { connectionId, key: hold.key, owner: hold.owner, lease: hold.lease, context };
   }
 
   /** The job holding `hold` is done: hand the lease to the next waiting job, or release it. */
@@ -102,10 +142,17 @@ export class MailboxLeases {
       await this.deps.store.releaseLease(hold.key, hold.owner);
       return;
     }
+    if (local.released) {
+      // The last commit released the store's lease; a job that came to wait meanwhile asks the
+      // store afresh (the mailbox is free unless another process just took it).
+      this.holds.delete(hold.connectionId);
+      for (const waiter of local.waiters.splice(0)) waiter.retry();
+      return;
+    }
     const next = local.waiters.find((waiter) => isRealTime(waiter.job)) ?? local.waiters[0];
     if (next && !hold.lease.lost && !this.deps.signal.aborted) {
       local.waiters.splice(local.waiters.indexOf(next), 1);
-      next.settle(hold);
+      next.settle({ connectionId: hold.connectionId, key: hold.key, owner: hold.owner, lease: hold.lease });
       return;
     }
     this.holds.delete(hold.connectionId);
@@ -131,12 +178,19 @@ export class MailboxLeases {
       };
       const timer = setTimeout(leave, LOCAL_WAIT_MS);
       timer.unref?.();
+      const finish = (): void => {
+        clearTimeout(timer);
+        this.deps.signal.removeEventListener('abort', leave);
+      };
       const waiter: Waiter = {
         job,
         settle: (hold) => {
-          clearTimeout(timer);
-          this.deps.signal.removeEventListener('abort', leave);
+          finish();
           resolve(hold ?? 'busy');
+        },
+        retry: () => {
+          finish();
+          this.obtain(job).then(resolve, () => resolve('busy'));
         },
       };
       this.deps.signal.addEventListener('abort', leave, { once: true });

@@ -63,6 +63,13 @@ export class SyncEngine {
       requestSync: (connectionId, reason) => this.requestSync(connectionId, reason),
       enqueue: (name, connectionId, delayMs, data) => this.enqueue(name, connectionId, delayMs, data),
       commit: (connection, changes, options) => this.commit(connection, changes, options),
+      commitLast: async (connection, changes, options, hold) => {
+        // The job's last write also releases the store's lease, unless a job of this engine waits for it.
+        const releaseLease = this.leases.releaseWithCommit(hold);
+        const result = await this.commit(connection, changes, { ...options, releaseLease });
+        if (releaseLease) this.leases.releasedWithCommit(hold);
+        return result;
+      },
     };
   }
 
@@ -154,8 +161,9 @@ export class SyncEngine {
 
   private async runHeld(run: JobRun, loaded: (connection: Connection) => void): Promise<void> {
     const { job } = run;
-    // The connection and its ingestion policies in one read: the job's first commit needs no other.
-    const started = await this.deps.store.getSyncContext(job.connectionId);
+    // The connection and its ingestion policies in one read (with the store's lease, unless the
+    // hold was handed over by another job): the job's first commit needs no other.
+    const started = run.hold.context !== undefined ? run.hold.context : await this.deps.store.getSyncContext(job.connectionId);
     if (!started) return;
     const { connection } = started;
     if (connection.status === 'disconnected' || connection.status === 'needs_reauth') return;

@@ -79,6 +79,15 @@ export interface Matcher {
    * page inherit from each other.
    */
   matchMany(messages: readonly MessageMeta[], context: MatchManyContext): Promise<Map<string, RecordLink[]>>;
+  /**
+   * `matchMany` in two steps: the resolver rounds now, and the rest (thread inheritance, own manual
+   * decisions) once the stored thread links are known, synchronously — so the store can read the
+   * threads inside its write (`SyncBatch.linksFromThreads`) instead of in a round trip of their own.
+   */
+  prepareMany(
+    messages: readonly MessageMeta[],
+    context: Omit<MatchManyContext, 'threadLinksByThread'>,
+  ): Promise<(threadLinksByThread: Map<string, RecordLink[]>) => Map<string, RecordLink[]>>;
   /** The index query that finds the stored history of a record the CRM just gained or changed. */
   rematchQuery(record: ResolvedRecord): MessageIndexQuery;
   /** Links for `record` on one stored message (participants, references, signed proposal), with reasons. */
@@ -127,8 +136,14 @@ export function createMatcher(options: MatchingOptions = {}): Matcher {
     subjectMatching,
   });
 
-  const matchMany = async (messages: readonly MessageMeta[], context: MatchManyContext): Promise<Map<string, RecordLink[]>> => {
-    const { resolver, accountEmail, threadLinksByThread, now } = context;
+  const matchMany = async (messages: readonly MessageMeta[], context: MatchManyContext): Promise<Map<string, RecordLink[]>> =>
+    (await prepareMany(messages, context))(context.threadLinksByThread);
+
+  const prepareMany = async (
+    messages: readonly MessageMeta[],
+    context: Omit<MatchManyContext, 'threadLinksByThread'>,
+  ): Promise<(threadLinksByThread: Map<string, RecordLink[]>) => Map<string, RecordLink[]>> => {
+    const { resolver, accountEmail, now } = context;
     if (context.tenantId !== undefined && messages.some((message) => message.tenantId !== context.tenantId)) {
       throw new ThreadlinkError('INVALID_INPUT', 'matchMany was given messages of another tenant', { details: { tenantId: context.tenantId } });
     }
@@ -144,7 +159,15 @@ export function createMatcher(options: MatchingOptions = {}): Matcher {
       const resolution = await resolveBatch(tenantId, tenantAnalyses, resolver, subjectMatching);
       for (const analysis of tenantAnalyses) direct.set(analysis.message.id, directCandidates(analysis, resolution, rules));
     }
+    return (threadLinksByThread) => inherit(messages, direct, threadLinksByThread, now);
+  };
 
+  const inherit = (
+    messages: readonly MessageMeta[],
+    direct: ReadonlyMap<string, Candidate[]>,
+    threadLinksByThread: Map<string, RecordLink[]>,
+    now: number,
+  ): Map<string, RecordLink[]> => {
     // Within a page, a thread's messages see each other's fresh links; their stored automatic links
     // are about to be replaced by these, so only their manual decisions are kept from the store.
     const pageIds = new Set(messages.map((message) => message.id));
@@ -173,6 +196,7 @@ export function createMatcher(options: MatchingOptions = {}): Matcher {
   return {
     extractReferences,
     matchMany,
+    prepareMany,
     async match(message, context) {
       const links = await matchMany([message], {
         resolver: context.resolver,

@@ -40,6 +40,19 @@ export interface SyncBatch {
   /** Connection fields updated in the same transaction (backfill progress, health, status), with
    * patchConnection's rules (health merged field by field). `cursor` above wins over `connection.cursor`. */
   connection?: ConnectionPatch;
+  /**
+   * Links that depend on the stored thread (thread-link inheritance), computed INSIDE the write: the
+   * store reads this connection's stored messages of `threadIds` (as `listThreads(tenantId, threadIds,
+   * [connectionId])` answers, before the batch's own writes), calls `build` with them (synchronous,
+   * no I/O) and applies what it returns as more `links`, under the same rules. A sync batch then
+   * costs one transaction, not a read and a write (issue 21). `build` throwing writes nothing.
+   */
+  linksFromThreads?: { threadIds: string[]; build(stored: StoredMessage[]): RecordLink[] };
+  /**
+   * The job's lease, released by the same write when it commits (`releaseLease(key, owner)`'s
+   * rules: another owner's lease is left alone). A refused batch releases nothing.
+   */
+  releaseLease?: { key: string; owner: string };
 }
 
 export interface ApplySyncResult {
@@ -76,6 +89,11 @@ export interface ConnectionQuery {
   status?: ConnectionStatus[];
   /** The mailbox connections an organization owns (issue 19). */
   orgId?: string;
+  /**
+   * Any of these account addresses (case-insensitive): webhook intake looks up the connections of
+   * several pushed mailboxes in one query. Empty: nothing.
+   */
+  accountEmails?: string[];
 }
 
 /**
@@ -209,6 +227,17 @@ export interface LeaseRequest {
   owner: string;
   ttlMs: number;
   now: number;
+}
+
+/** A sync job's lease and the connection it works on (`acquireSyncLeases`). */
+export interface SyncLeaseRequest extends LeaseRequest {
+  connectionId: string;
+}
+
+/** `context` is read only when the lease is won (null then when the connection does not exist). */
+export interface SyncLeaseResult {
+  acquired: boolean;
+  context: SyncContext | null;
 }
 
 /** A push notification's redelivery claim and the push it records, written together (`claimPush`). */
@@ -361,6 +390,12 @@ export interface MetadataStore {
    * not an error: the claim is still taken.
    */
   claimPush(claim: PushClaim): Promise<boolean>;
+  /**
+   * `claimPush` for several pushes in ONE write (webhook intake's group commit: pushes arriving
+   * together cost one transaction), answered in the order given. The same key twice: the first
+   * entry may win, the later ones lose.
+   */
+  claimPushes(claims: PushClaim[]): Promise<boolean[]>;
 
   // Organizations (issue 19): one admin approval owning mailbox connections (`Connection.orgId`)
   /** Insert or replace (parsed as Organization). Moving an existing organization to another tenant is INVALID_INPUT. */
@@ -391,6 +426,12 @@ export interface MetadataStore {
    * this instead of `getConnection` then `getPolicies` (issue 21). Null when the connection does not exist.
    */
   getSyncContext(connectionId: string): Promise<SyncContext | null>;
+  /**
+   * `acquireLease` for each request and, for each lease won, `getSyncContext(connectionId)`, all in
+   * ONE statement: sync jobs starting together cost one transaction between them (issue 21).
+   * Answered in the order given; the same key twice: the first entry may win, the later ones lose.
+   */
+  acquireSyncLeases(requests: SyncLeaseRequest[]): Promise<SyncLeaseResult[]>;
 
   // Offboarding
   /** Deletes every row of the connection: itself, messages, their links, its labels, its policy, leases and claims named for it. */

@@ -5,7 +5,7 @@
 // of all three have passed, so a refused batch leaves messages, links and cursor as they were.
 import { SyncCursor, type Connection, type MessageMeta, type RecordLink } from '../domain/schemas.js';
 import { ThreadlinkError } from '../errors.js';
-import type { ApplySyncResult, ConnectionPatch, SyncBatch } from '../ports/metadata-store.js';
+import type { ApplySyncResult, ConnectionPatch, StoredMessage, SyncBatch } from '../ports/metadata-store.js';
 import { applyConnectionPatch, dedupeLinks, parseStoredLink, parseStoredMessage, parseStoreInput } from '../util/store-rules.js';
 import { stringList } from './arguments.js';
 
@@ -31,6 +31,15 @@ export interface ValidatedSyncBatch extends ParsedSyncBatch {
 
 const parsedBatches = new WeakSet<object>();
 
+function parseBatchLink(raw: RecordLink, upsertIds: ReadonlySet<string>): RecordLink {
+  const link = parseStoredLink(raw);
+  if (link.manual) throw new ThreadlinkError('INVALID_INPUT', 'applySync takes automatic links only; manual ones go through saveManualLink');
+  if (!upsertIds.has(link.messageId)) {
+    throw new ThreadlinkError('INVALID_INPUT', "A link must name a message of the batch's upserts", { details: { messageId: link.messageId } });
+  }
+  return link;
+}
+
 /**
  * Parses a batch without its connection: shape, strict schemas (CONTENT_FORBIDDEN / INVALID_INPUT),
  * last entry wins per providerMessageId, links automatic only and naming a batch upsert, deletes
@@ -48,14 +57,13 @@ export function parseSyncBatch(batch: SyncBatch): ParsedSyncBatch {
   }
   const upserts = [...byProviderId.values()];
   const upsertIds = new Set(upserts.map((message) => message.id));
-  const links = batch.links.map((raw) => {
-    const link = parseStoredLink(raw);
-    if (link.manual) throw new ThreadlinkError('INVALID_INPUT', 'applySync takes automatic links only; manual ones go through saveManualLink');
-    if (!upsertIds.has(link.messageId)) {
-      throw new ThreadlinkError('INVALID_INPUT', "A link must name a message of the batch's upserts", { details: { messageId: link.messageId } });
-    }
-    return link;
-  });
+  const links = batch.links.map((raw) => parseBatchLink(raw, upsertIds));
+  if (batch.linksFromThreads !== undefined && (typeof batch.linksFromThreads?.build !== 'function' || !Array.isArray(batch.linksFromThreads.threadIds))) {
+    throw new ThreadlinkError('INVALID_INPUT', 'linksFromThreads needs threadIds and a build function');
+  }
+  if (batch.releaseLease !== undefined && (typeof batch.releaseLease?.key !== 'string' || typeof batch.releaseLease.owner !== 'string')) {
+    throw new ThreadlinkError('INVALID_INPUT', 'releaseLease needs a key and an owner');
+  }
   const deletes = [...new Set(stringList(batch.deletes, 'deletes'))];
   const cursor = batch.cursor === undefined || batch.cursor === null ? batch.cursor : parseStoreInput(SyncCursor, batch.cursor, 'cursor');
   const parsed: ParsedSyncBatch = { upserts, deletes, links, cursor, expectedCursor: batch.expectedCursor, connection: batch.connection };
@@ -84,6 +92,26 @@ export function validateSyncBatch(connection: Connection, batch: SyncBatch | Par
     throw new ThreadlinkError('CURSOR_CONFLICT', 'The stored cursor moved since this pull started', { details: { connectionId: connection.id } });
   }
   return { ...parsed, nextConnection };
+}
+
+/**
+ * The batch with `linksFromThreads` applied: `stored` is what the backend read, inside its write,
+ * for `batch.linksFromThreads.threadIds` (this connection's messages of those threads, before the
+ * batch's writes). The built links are checked as the batch's own (automatic, naming an upsert).
+ * A batch without `linksFromThreads` is returned as it is.
+ */
+export function withThreadLinks(batch: SyncBatch, parsed: ParsedSyncBatch, stored: StoredMessage[]): ParsedSyncBatch {
+  if (!batch.linksFromThreads) return parsed;
+  const upsertIds = new Set(parsed.upserts.map((message) => message.id));
+  const built = batch.linksFromThreads.build(stored).map((raw) => parseBatchLink(raw, upsertIds));
+  const next: ParsedSyncBatch = { ...parsed, links: [...parsed.links, ...built] };
+  parsedBatches.add(next);
+  return next;
+}
+
+/** The thread ids a batch's `linksFromThreads` asks to be read (empty: none). */
+export function threadIdsToRead(batch: SyncBatch): string[] {
+  return batch.linksFromThreads ? [...new Set(stringList(batch.linksFromThreads.threadIds, 'linksFromThreads.threadIds'))] : [];
 }
 
 /** What a backend read before planning: the ids already stored for the batch's messages. */

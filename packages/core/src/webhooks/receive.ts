@@ -2,10 +2,12 @@
 // work (a sync, a resync, a renewal, a recreation). Redeliveries are claimed once; a push is noted
 // in health so silence and lag can be measured.
 import type { CoreContext } from '../context.js';
-import type { Connection } from '../domain/schemas.js';
+import type { Connection, ProviderId } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { errorResponse, jsonResponse } from '../http/handler.js';
 import type { WebhookContext, WebhookOutcome } from '../ports/mail-provider.js';
+import type { PushClaim } from '../ports/metadata-store.js';
+import { groupCommit } from '../util/group-commit.js';
 import { rememberedAccountLookup } from './account-lookups.js';
 
 /** How long a notification id stays claimed: providers redeliver within hours, never days. */
@@ -33,10 +35,25 @@ function unavailable(error: ThreadlinkError): Response {
 
 export function createReceiveWebhook(context: CoreContext): (providerId: string, route: string, request: Request) => Promise<Response> {
   const { store, clock, logger, engine, events, telemetry } = context;
-  const accountLookup = rememberedAccountLookup(
-    (provider, accountEmail) => store.listConnections({ provider, accountEmail: accountEmail.toLowerCase(), status: ['live', 'backfilling', 'connecting'] }),
-    clock,
-  );
+  // Pushes arriving together share their store round trips (util/group-commit.ts): the mailbox
+  // look-ups of a batch are one query, their claims one write.
+  const lookUpAccounts = groupCommit(async (asked: Array<{ provider: ProviderId; accountEmail: string }>) => {
+    const found = new Map<string, Connection[]>();
+    for (const provider of new Set(asked.map((entry) => entry.provider))) {
+      const accountEmails = [...new Set(asked.filter((entry) => entry.provider === provider).map((entry) => entry.accountEmail.toLowerCase()))];
+      const connections = await store.listConnections({ provider, accountEmails, status: ['live', 'backfilling', 'connecting'] });
+      for (const connection of connections) {
+        const key = `${provider}:${connection.accountEmail}`;
+        found.set(key, [...(found.get(key) ?? []), connection]);
+      }
+    }
+    // Copies: each caller may change what it gets (the health of the connections it notes a push on).
+    return asked.map(({ provider, accountEmail }) =>
+      (found.get(`${provider}:${accountEmail.toLowerCase()}`) ?? []).map((connection) => structuredClone(connection)),
+    );
+  });
+  const claimPush = groupCommit((claims: PushClaim[]) => store.claimPushes(claims));
+  const accountLookup = rememberedAccountLookup((provider, accountEmail) => lookUpAccounts({ provider, accountEmail }), clock);
   events.on('connection.live', ({ connection }) => accountLookup.forget(connection.provider, connection.accountEmail));
   const base: WebhookContext = {
     connectionsByAccount: async (provider, accountEmail) => (await accountLookup(provider, accountEmail)).connections,
@@ -86,12 +103,13 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       // Claimed per connection: one address connected in two tenants (or by two users) gets ONE
       // Gmail push (the watch is per mailbox), and each of its connections must still sync.
       const claim = hint.notificationId ? `notification:${providerId}:${hint.connectionId}:${hint.notificationId}` : undefined;
-      // The push is noted in health (lastPushAt) by the claim's own write (`claimPush`: one store
-      // transaction per push), only when the claim is won: a redelivery writes nothing.
+      // The push is noted in health (lastPushAt) by the claim's own write (`claimPushes`: one store
+      // transaction per push, or less when pushes arrive together), only when the claim is won: a
+      // redelivery writes nothing.
       const lastPushAt = pushToRecord(hint.connectionId, receivedAt, loaded);
       try {
         if (claim) {
-          const won = await store.claimPush({
+          const won = await claimPush({
             key: claim,
             expiresAt: receivedAt + REDELIVERY_WINDOW_MS,
             now: receivedAt,

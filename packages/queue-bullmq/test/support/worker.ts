@@ -69,9 +69,26 @@ const watchedStore: MetadataStore = {
     }
     return granted;
   },
+  // A sync job's lease is taken with its context in one statement.
+  async acquireSyncLeases(requests) {
+    const results = await store.acquireSyncLeases(requests);
+    for (const [index, result] of results.entries()) {
+      const request = requests[index]!;
+      if (result.acquired && request.key.startsWith(LEASE_PREFIX))
+        report({ type: 'job-start', workerId, connectionId: request.connectionId, owner: request.owner, at: Date.now() });
+    }
+    return results;
+  },
   async releaseLease(key, owner) {
     if (key.startsWith(LEASE_PREFIX)) report({ type: 'job-end', workerId, connectionId: key.slice(LEASE_PREFIX.length), owner, at: Date.now() });
     await store.releaseLease(key, owner);
+  },
+  // ...and usually released by the job's last commit, atomically with it: the end is stamped before
+  // that write (another process's acquire of the lease waits for its commit).
+  async applySync(connectionId, batch) {
+    const release = batch.releaseLease;
+    if (release?.key.startsWith(LEASE_PREFIX)) report({ type: 'job-end', workerId, connectionId, owner: release.owner, at: Date.now() });
+    return store.applySync(connectionId, batch);
   },
 };
 

@@ -14,6 +14,7 @@ import { participantCases } from './cases/participants.js';
 import { privacyCases } from './cases/privacy.js';
 import { queryCases } from './cases/queries.js';
 import { syncCases } from './cases/sync.js';
+import { syncRoundTripCases } from './cases/sync-round-trips.js';
 import { tenancyCases } from './cases/tenancy.js';
 import { timelineCases } from './cases/timeline.js';
 import type { ConformanceContext } from './context.js';
@@ -54,6 +55,7 @@ export function runStoreConformance<Store extends MetadataStore>(options: StoreC
     });
 
     syncCases(context);
+    syncRoundTripCases(context);
     linkCases(context);
     timelineCases(context);
     queryCases(context);

@@ -27,8 +27,13 @@ export async function sync(context: JobContext, connection: Connection, provider
     const result = await callProvider(deps, connection, 'pullChanges', () => provider.pullChanges(session, cursor, pullOptions));
     changed += result.changes.length;
     const last = !result.hasMore || round === rounds - 1;
+    // Decided before the commit, so a job with nothing left to do after it lets its lease go with
+    // it: a label directory to re-read or a missed push to record keeps the lease until letGo.
+    const labelReason = await labelRefreshReason(deps, connection, provider, result.changes, result.labelsChanged, 'sync');
+    const done = !result.hasMore && labelReason === null && !(job.data?.reason === 'safety-net' && changed > 0);
     lease.check();
-    await context.commit(connection, result.changes, {
+    const commit = done ? (...args: Parameters<typeof context.commit>) => context.commitLast(...args, run.hold) : context.commit;
+    await commit(connection, result.changes, {
       cursor: result.nextCursor,
       expectedCursor: cursor,
       requestedAt: job.requestedAt,
@@ -42,7 +47,6 @@ export async function sync(context: JobContext, connection: Connection, provider
     cursor = result.nextCursor;
     connection.cursor = cursor;
     // After the commit: the rows are safe even if the directory read fails.
-    const labelReason = await labelRefreshReason(deps, connection, provider, result.changes, result.labelsChanged, 'sync');
     if (labelReason) await refreshLabels(deps, connection, provider, session, labelReason);
     // A part of the mailbox without push (a folder created since the last subscribe): subscribe it
     // now rather than at the next renewal, so its own mail arrives by push too.

@@ -1,0 +1,190 @@
+// The batched calls that keep a synced message at about two transactions (issue 21): sync leases
+// with their context, several push claims in one write, the page's thread links computed inside
+// applySync, and the job's lease released by its last commit.
+import { describe, expect, it } from 'vitest';
+import { TenantPolicy, type StoredMessage } from '@threadlink/core/store';
+import { expectError, type ConformanceContext } from '../context.js';
+import { makeConnection, makeLink, makeManualLink, makeMessage, makeRecord, uniqueId } from '../fixtures.js';
+
+export function syncRoundTripCases(t: ConformanceContext): void {
+  describe('acquireSyncLeases', () => {
+    const request = (connectionId: string, owner: string, now: number, key = `connection:${connectionId}`) => ({ key, owner, now, ttlMs: 1_000, connectionId });
+
+    it('takes each free lease with its connection and policies, refuses live ones, and answers in the order asked', async () => {
+      const connection = makeConnection();
+      await t.store.saveConnection(connection);
+      await t.store.savePolicy(connection.tenantId, null, TenantPolicy.parse({ exclude: ['*.hr.example.com'] }));
+      const busy = makeConnection();
+      await t.store.saveConnection(busy);
+      expect(await t.store.acquireLease({ key: `connection:${busy.id}`, owner: 'engine-b', now: 0, ttlMs: 1_000 })).toBe(true);
+      const gone = uniqueId('gone');
+      const results = await t.store.acquireSyncLeases([
+        request(busy.id, 'engine-a', 10),
+        request(connection.id, 'engine-a', 10),
+        request(gone, 'engine-a', 10),
+      ]);
+      expect(results).toEqual([
+        { acquired: false, context: null },
+        { acquired: true, context: await t.store.getSyncContext(connection.id) },
+        { acquired: true, context: null },
+      ]);
+      expect(results[1]?.context?.policies.tenant).not.toBeNull();
+      // Held now, by the owner it named: not re-entrant, released by that owner only.
+      expect(await t.store.acquireLease({ key: `connection:${connection.id}`, owner: 'engine-a', now: 20, ttlMs: 1_000 })).toBe(false);
+      expect(await t.store.renewLease({ key: `connection:${connection.id}`, owner: 'engine-a', now: 20, ttlMs: 1_000 })).toBe(true);
+      // Expired: taken over, as acquireLease does.
+      expect(await t.store.acquireSyncLeases([request(busy.id, 'engine-a', 1_000)])).toEqual([
+        { acquired: true, context: await t.store.getSyncContext(busy.id) },
+      ]);
+      expect(await t.store.acquireSyncLeases([])).toEqual([]);
+    });
+
+    it('grants one key asked twice in one call, or by concurrent calls, to exactly one request', async () => {
+      const connection = makeConnection();
+      await t.store.saveConnection(connection);
+      const twice = await t.store.acquireSyncLeases([request(connection.id, 'engine-a', 0), request(connection.id, 'engine-b', 0)]);
+      expect(twice.map((result) => result.acquired)).toEqual([true, false]);
+      const other = makeConnection();
+      await t.store.saveConnection(other);
+      const concurrent = await Promise.all(Array.from({ length: 6 }, (_, index) => t.store.acquireSyncLeases([request(other.id, `engine-${index}`, 0)])));
+      expect(concurrent.flat().filter((result) => result.acquired)).toHaveLength(1);
+    });
+  });
+
+  describe('claimPushes', () => {
+    it('claims several pushes in one call as claimPush does each, the same key twice won once, the latest lastPushAt recorded', async () => {
+      const connection = makeConnection();
+      await t.store.saveConnection(connection);
+      await t.store.patchConnection(connection.id, { health: { lastSyncAt: 5_000 } });
+      const key = (name: string) => `notification:gmail:${connection.id}:${uniqueId(name)}`;
+      const [first, second, taken] = [key('a'), key('b'), key('c')];
+      expect(await t.store.claimOnce(taken, 100_000, 0)).toBe(true);
+      const push = (claimKey: string, at: number | null) => ({ key: claimKey, expiresAt: 100_000, now: 10_000, connectionId: connection.id, lastPushAt: at });
+      expect(await t.store.claimPushes([push(first, 10_000), push(taken, 30_000), push(second, 12_000), push(first, 20_000)])).toEqual([
+        true,
+        false,
+        true,
+        false,
+      ]);
+      expect((await t.store.getConnection(connection.id))!.health).toMatchObject({ lastPushAt: 12_000, lastSyncAt: 5_000 });
+      // Redeliveries: lost, and nothing recorded.
+      expect(await t.store.claimPushes([push(second, 40_000), push(key('d'), null)])).toEqual([false, true]);
+      expect((await t.store.getConnection(connection.id))!.health.lastPushAt).toBe(12_000);
+      expect(await t.store.claimPushes([])).toEqual([]);
+      // A connection that is gone: the claim is still taken.
+      expect(await t.store.claimPushes([{ ...push(key('e'), 1), connectionId: uniqueId('gone') }])).toEqual([true]);
+    });
+  });
+
+  describe('applySync in one write', () => {
+    it('computes linksFromThreads from the stored threads of this connection read before the write, and applies them as batch links', async () => {
+      const connection = makeConnection();
+      await t.store.saveConnection(connection);
+      const project = makeRecord('project');
+      const client = makeRecord('client');
+      const root = makeMessage(connection, { receivedAt: 1_000 });
+      await t.store.applySync(connection.id, { upserts: [root], deletes: [], links: [makeLink(root, project, { rule: 'reference' })] });
+      await t.store.saveManualLink(connection.tenantId, makeManualLink(root, client));
+      // The same thread id in another connection of the tenant is not this mailbox's thread.
+      const other = makeConnection({ tenantId: connection.tenantId });
+      await t.store.saveConnection(other);
+      const foreign = makeMessage(other, { threadId: root.threadId });
+      await t.store.applySync(other.id, { upserts: [foreign], deletes: [], links: [] });
+
+      const reply = makeMessage(connection, { threadId: root.threadId, receivedAt: 2_000 });
+      const fresh = makeMessage(connection, { receivedAt: 3_000 });
+      let seen: StoredMessage[] = [];
+      const result = await t.store.applySync(connection.id, {
+        upserts: [reply, fresh],
+        deletes: [],
+        links: [makeLink(fresh, client)],
+        linksFromThreads: {
+          threadIds: [root.threadId, fresh.threadId],
+          build: (stored) => {
+            seen = stored;
+            return stored.flatMap((message) => message.links.map((link) => makeLink(reply, link.record, { rule: 'thread', confidence: 0.8 })));
+          },
+        },
+      });
+      expect([...result.inserted].sort()).toEqual([reply.id, fresh.id].sort());
+      expect(seen.map((message) => message.id)).toEqual([root.id]);
+      expect(seen[0]?.links.map((link) => link.record.type).sort()).toEqual(['client', 'project']);
+      const stored = await t.store.getMessages(connection.tenantId, [reply.id, fresh.id]);
+      expect(stored[0]?.links.map((link) => `${link.record.type}:${link.rule}`).sort()).toEqual(['client:thread', 'project:thread']);
+      expect(stored[1]?.links.map((link) => link.record.type)).toEqual(['client']);
+    });
+
+    it('refuses built links that are manual or name no upsert, and writes nothing when build throws', async () => {
+      const connection = makeConnection();
+      await t.store.saveConnection(connection);
+      const message = makeMessage(connection);
+      const record = makeRecord('client');
+      const batch = (build: (stored: StoredMessage[]) => ReturnType<typeof makeLink>[]) => ({
+        upserts: [message],
+        deletes: [],
+        links: [],
+        cursor: 'history-2',
+        linksFromThreads: { threadIds: [message.threadId], build },
+      });
+      await expectError(
+        t.store.applySync(
+          connection.id,
+          batch(() => [makeManualLink(message, record)]),
+        ),
+        'INVALID_INPUT',
+      );
+      await expectError(
+        t.store.applySync(
+          connection.id,
+          batch(() => [makeLink('msg_elsewhere', record)]),
+        ),
+        'INVALID_INPUT',
+      );
+      await expect(
+        t.store.applySync(
+          connection.id,
+          batch(() => {
+            throw new Error('matcher failed');
+          }),
+        ),
+      ).rejects.toThrow();
+      expect(await t.store.listProviderMessageIds(connection.id)).toEqual([]);
+      expect((await t.store.getConnection(connection.id))?.cursor).toBe(connection.cursor);
+    });
+
+    it('releases the lease named by releaseLease with the commit, only its owner, and keeps it when the batch is refused', async () => {
+      const connection = makeConnection({ cursor: 'history-1' });
+      await t.store.saveConnection(connection);
+      const key = `connection:${connection.id}`;
+      expect(await t.store.acquireLease({ key, owner: 'engine-a', now: 0, ttlMs: 60_000 })).toBe(true);
+      const refused = { upserts: [makeMessage(connection)], deletes: [], links: [], expectedCursor: 'history-0', releaseLease: { key, owner: 'engine-a' } };
+      await expectError(t.store.applySync(connection.id, refused), 'CURSOR_CONFLICT');
+      expect(await t.store.acquireLease({ key, owner: 'engine-b', now: 10, ttlMs: 60_000 })).toBe(false);
+      // Another owner's lease is left alone.
+      await t.store.applySync(connection.id, { upserts: [], deletes: [], links: [], releaseLease: { key, owner: 'engine-b' } });
+      expect(await t.store.acquireLease({ key, owner: 'engine-b', now: 20, ttlMs: 60_000 })).toBe(false);
+      await t.store.applySync(connection.id, {
+        upserts: [],
+        deletes: [],
+        links: [],
+        cursor: 'history-2',
+        expectedCursor: 'history-1',
+        releaseLease: { key, owner: 'engine-a' },
+      });
+      expect(await t.store.acquireLease({ key, owner: 'engine-b', now: 30, ttlMs: 60_000 })).toBe(true);
+    });
+  });
+
+  describe('listConnections by accountEmails', () => {
+    it('answers the connections of any of the addresses, case-insensitively; an empty list finds nothing', async () => {
+      const tenantId = uniqueId('tenant');
+      const ana = makeConnection({ tenantId, accountEmail: `ana.${uniqueId('a')}@acme.example` });
+      const bo = makeConnection({ tenantId, accountEmail: `bo.${uniqueId('b')}@acme.example` });
+      const cy = makeConnection({ tenantId, accountEmail: `cy.${uniqueId('c')}@acme.example` });
+      for (const connection of [ana, bo, cy]) await t.store.saveConnection(connection);
+      const found = await t.store.listConnections({ tenantId, accountEmails: [ana.accountEmail.toUpperCase(), cy.accountEmail, 'nobody@acme.example'] });
+      expect(found.map((connection) => connection.id).sort()).toEqual([ana.id, cy.id].sort());
+      expect(await t.store.listConnections({ tenantId, accountEmails: [] })).toEqual([]);
+    });
+  });
+}
