@@ -7,6 +7,7 @@ import type { ProviderSession, ProviderTokens } from '@threadlink/core/provider'
 import { ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core/provider';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { createDelegatedClient, delegatedScopes } from './delegation.js';
+import type { VerifiedPushTokens } from './notifications.js';
 import { classifyGoogleError, statusOf } from './errors.js';
 import type { ResolvedGmailOptions } from './options.js';
 import { UNITS, type Lane, type QuotaBudgets, type QuotaOperation } from './rate-limit.js';
@@ -20,8 +21,11 @@ import { UNITS, type Lane, type QuotaBudgets, type QuotaOperation } from './rate
 export interface GmailContext {
   readonly options: ResolvedGmailOptions;
   readonly quota: QuotaBudgets;
-  /** Checks Pub/Sub push tokens (notifications.ts); one per instance keeps Google's certs cached. */
-  readonly pushVerifier: OAuth2Client;
+  /**
+   * Checks Pub/Sub push tokens (notifications.ts); one per instance keeps Google's certs and the
+   * tokens already verified (each token's signature is checked once, its expiry on every push).
+   */
+  readonly pushVerifier: { readonly client: OAuth2Client; readonly verified: VerifiedPushTokens };
 }
 
 /** A metered Gmail method, or a batch (whose parts are charged one by one: pass `units`). */
