@@ -54,6 +54,23 @@ export interface GmailClient {
   readonly lane: Lane;
   /** Runs one request: `run` is called again on retry, so it must build its request afresh. */
   call<T>(operation: Operation, run: (request: RequestOptions) => Promise<{ data: T }>, callOptions?: CallOptions): Promise<T>;
+  /**
+   * A GET below `gmail/v1/users/me/` with a query string built once by the caller, sent through the
+   * auth client (token, refresh on 401) without the generated method's per-call work: the sync path's
+   * history.list and messages.get, one or two per synced message (see `meGet`).
+   */
+  get<T>(path: string, query: string, request: RequestOptions): Promise<{ data: T }>;
+}
+
+/**
+ * The generated methods rebuild every request from their parameter schema (URL template, deep
+ * copies of the options, qs, user-agent headers): about 0.2 ms of CPU per call on the bench box,
+ * twice per synced message. The hot path sends the same request line through the same client.
+ */
+function meGet(oauth: OAuth2Client, apiRootUrl: string) {
+  const base = new URL('gmail/v1/users/me/', apiRootUrl).toString();
+  return <T>(path: string, query: string, request: RequestOptions): Promise<{ data: T }> =>
+    oauth.request<T>({ url: `${base}${path}${query ? `?${query}` : ''}`, method: 'GET', responseType: 'json', ...request });
 }
 
 export function createOAuthClient(options: ResolvedGmailOptions, redirectUri?: string): OAuth2Client {
@@ -212,7 +229,7 @@ export async function withGmail<T>(options: ResolvedGmailOptions, session: Provi
   };
 
   try {
-    return await task({ api, oauth, session, options, lane, call });
+    return await task({ api, oauth, session, options, lane, call, get: meGet(oauth, options.apiRootUrl) });
   } finally {
     await persisting;
     if (persistError !== undefined) {
