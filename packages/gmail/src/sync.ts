@@ -18,7 +18,10 @@ const HISTORY_QUERY = (() => {
   const query = new URLSearchParams();
   for (const type of HISTORY_TYPES) query.append('historyTypes', type);
   query.set('maxResults', String(HISTORY_PAGE_SIZE));
-  query.set('fields', 'history(id,messagesAdded/message/id,messagesDeleted/message/id,labelsAdded/message/id,labelsRemoved/message/id),nextPageToken,historyId');
+  query.set(
+    'fields',
+    'history(id,messagesAdded/message/id,messagesDeleted/message/id,labelsAdded/message/id,labelsRemoved/message/id),nextPageToken,historyId',
+  );
   return query.toString();
 })();
 
