@@ -45,4 +45,17 @@ describe("webhook intake's mailbox look-ups", () => {
     const second = await lookup('gmail', 'ana@acme.test');
     expect(second.connections[0]!.health.lastPushAt).toBeUndefined();
   });
+
+  it('shares one frozen answer across a burst instead of copying it per push: changing it throws', async () => {
+    const { lookup } = setup(new Map([['ana@acme.test', [connection('c1')]]]));
+    await lookup('gmail', 'ana@acme.test');
+    const first = await lookup('gmail', 'ana@acme.test');
+    const second = await lookup('gmail', 'ana@acme.test');
+    expect(first.remembered && second.remembered).toBe(true);
+    expect(second.connections[0]).toBe(first.connections[0]);
+    expect(() => {
+      first.connections[0]!.health.lastPushAt = 42;
+    }).toThrow(TypeError);
+    expect(second.connections[0]!.health.lastPushAt).toBeUndefined();
+  });
 });

@@ -11,7 +11,7 @@ import { backoffDelay, chunk, mapWithConcurrency, ThreadlinkError } from '@threa
 import { sendBatch } from './batch.js';
 import { backoffOptions, type GmailClient } from './client.js';
 import { classifyGoogleError } from './errors.js';
-import { messageGetParameters, messageGetQuery } from './metadata.js';
+import { messageGetQuery } from './metadata.js';
 
 /** At or below this many ids single gets are used: one round trip either way. */
 const SINGLE_GET_THRESHOLD = 3;
@@ -29,10 +29,10 @@ export interface FetchMessagesOptions {
 export type FetchedMessages = Map<string, gmail_v1.Schema$Message | null>;
 
 async function getOne(client: GmailClient, id: string): Promise<gmail_v1.Schema$Message | null> {
+  const path = `messages/${encodeURIComponent(id)}`;
+  const query = messageGetQuery(client.options.mode);
   try {
-    return await client.call('messages.get', (request) =>
-      client.api.users.messages.get({ userId: 'me', id, ...messageGetParameters(client.options.mode) }, request),
-    );
+    return await client.call('messages.get', (request) => client.get<gmail_v1.Schema$Message>(path, query, request));
   } catch (error) {
     if (error instanceof ThreadlinkError && error.code === 'NOT_FOUND') return null;
     throw error;

@@ -30,20 +30,27 @@ function partsMask(depth: number): string {
  *   the same 5-unit call (a second masked request per message would double the quota cost).
  * The masks never name `snippet`, `raw`, `payload.body.data` or `parts.body.data`.
  */
-export function messageGetParameters(mode: ResolvedGmailOptions['mode']): { format: string; metadataHeaders?: string[]; fields: string } {
+function messageGetParameters(mode: ResolvedGmailOptions['mode']): { format: string; metadataHeaders?: string[]; fields: string } {
   if (mode === 'metadata') {
     return { format: 'metadata', metadataHeaders: KEPT_HEADERS, fields: 'id,threadId,labelIds,internalDate,payload(mimeType,headers(name,value))' };
   }
   return { format: 'full', fields: `id,threadId,labelIds,internalDate,payload(headers(name,value),${partsMask(5)})` };
 }
 
-/** The same parameters as a query string, for batch parts. */
+const messageGetQueries = new Map<ResolvedGmailOptions['mode'], string>();
+
+/** The same parameters as a query string (single gets and batch parts), encoded once per mode. */
 export function messageGetQuery(mode: ResolvedGmailOptions['mode']): string {
-  const parameters = messageGetParameters(mode);
-  const query = new URLSearchParams({ format: parameters.format });
-  for (const header of parameters.metadataHeaders ?? []) query.append('metadataHeaders', header);
-  query.set('fields', parameters.fields);
-  return query.toString();
+  let encoded = messageGetQueries.get(mode);
+  if (encoded === undefined) {
+    const parameters = messageGetParameters(mode);
+    const query = new URLSearchParams({ format: parameters.format });
+    for (const header of parameters.metadataHeaders ?? []) query.append('metadataHeaders', header);
+    query.set('fields', parameters.fields);
+    encoded = query.toString();
+    messageGetQueries.set(mode, encoded);
+  }
+  return encoded;
 }
 
 export type Disposition = 'keep' | 'deleted' | 'skip';

@@ -6,6 +6,7 @@
 // because any other status makes Pub/Sub redeliver it for days.
 import type { ChangeHint, WebhookContext, WebhookOutcome } from '@threadlink/core/provider';
 import { EmailAddress, ThreadlinkError } from '@threadlink/core/provider';
+import { createHash } from 'node:crypto';
 import type { OAuth2Client, TokenPayload } from 'google-auth-library';
 import { z } from 'zod';
 import { createOAuthClient, type GmailContext } from './client.js';
@@ -38,9 +39,47 @@ function malformed(message: string): ThreadlinkError {
   return new ThreadlinkError('WEBHOOK_MALFORMED', message, { details: { provider: 'gmail' } });
 }
 
-async function verifyPushToken(verifier: OAuth2Client, options: ResolvedGmailOptions, authorization: string | null): Promise<void> {
+/**
+ * Push tokens already verified, by SHA-256 of the token. Pub/Sub does not sign a token per push:
+ * "the tokens attached to requests sent to push endpoints may be up to an hour old"
+ * (cloud.google.com/pubsub/docs/authenticate-push-subscriptions), so the RS256 signature and the
+ * claims (audience, issuer, service account, email_verified), which cannot change for one token
+ * and one provider instance, are checked once per token; its time window on every push.
+ */
+export interface VerifiedPushTokens {
+  /** Token hash → the token's iat and exp (epoch seconds). Oldest first (insertion order). */
+  readonly tokens: Map<string, { iat: number; exp: number }>;
+  readonly max: number;
+}
+
+/** Tokens remembered at most: Pub/Sub uses a handful at a time, one per subscription and hour. */
+export const MAX_VERIFIED_PUSH_TOKENS = 256;
+/** google-auth-library's allowance for clock skew on iat/exp (OAuth2Client.CLOCK_SKEW_SECS_). */
+const CLOCK_SKEW_SECONDS = 300;
+
+const tokenKey = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
+/** True when a verified token is still inside the window a fresh verification would accept. */
+function inWindow(window: { iat: number; exp: number }, nowSeconds: number): boolean {
+  return nowSeconds >= window.iat - CLOCK_SKEW_SECONDS && nowSeconds <= window.exp + CLOCK_SKEW_SECONDS;
+}
+
+async function verifyPushToken(
+  verifier: OAuth2Client,
+  verified: VerifiedPushTokens,
+  options: ResolvedGmailOptions,
+  authorization: string | null,
+): Promise<void> {
   const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
   if (!token) throw unauthorized('Pub/Sub push without a bearer token');
+  const key = tokenKey(token);
+  const known = verified.tokens.get(key);
+  // The same clock google-auth-library checks a fresh token against.
+  const nowSeconds = Date.now() / 1000;
+  if (known) {
+    if (inWindow(known, nowSeconds)) return;
+    verified.tokens.delete(key);
+  }
   try {
     // Separate from verification: certs that cannot be fetched are our outage (503, Pub/Sub retries),
     // not a forged push. The library caches them per Cache-Control.
@@ -59,6 +98,12 @@ async function verifyPushToken(verifier: OAuth2Client, options: ResolvedGmailOpt
   if (!payload) throw unauthorized('Pub/Sub push token has no payload');
   if (payload.email?.toLowerCase() !== options.pushServiceAccount) throw unauthorized('Pub/Sub push token is for another service account');
   if (payload.email_verified !== true) throw unauthorized('Pub/Sub push token email is not verified');
+  if (verified.tokens.size >= verified.max) {
+    // Expired ones first; past that, the oldest (a Map iterates in insertion order).
+    for (const [stale, window] of verified.tokens) if (!inWindow(window, nowSeconds)) verified.tokens.delete(stale);
+    if (verified.tokens.size >= verified.max) verified.tokens.delete(verified.tokens.keys().next().value as string);
+  }
+  verified.tokens.set(key, { iat: payload.iat, exp: payload.exp });
 }
 
 function parseNotification(text: string): { envelope: z.infer<typeof PushEnvelope>; notification: z.infer<typeof GmailNotification> } {
@@ -83,9 +128,12 @@ function parseNotification(text: string): { envelope: z.infer<typeof PushEnvelop
   return { envelope: envelope.data, notification: notification.data };
 }
 
-/** The OAuth client that checks push tokens: one per provider instance, so Google's certs are cached across pushes. */
-export function createPushVerifier(options: ResolvedGmailOptions): OAuth2Client {
-  return createOAuthClient(options);
+/**
+ * What checks push tokens: one per provider instance, so Google's certs and the tokens already
+ * verified are kept across pushes.
+ */
+export function createPushVerifier(options: ResolvedGmailOptions): GmailContext['pushVerifier'] {
+  return { client: createOAuthClient(options), verified: { tokens: new Map(), max: MAX_VERIFIED_PUSH_TOKENS } };
 }
 
 /**
@@ -106,7 +154,7 @@ export async function handleWebhook(
 ): Promise<WebhookOutcome> {
   if (route !== '') throw new ThreadlinkError('NOT_FOUND', `Gmail has no webhook route "${route}"`);
   // The token first: an unauthenticated caller learns nothing but 401, whatever it sends.
-  await verifyPushToken(pushVerifier, options, request.headers.get('authorization'));
+  await verifyPushToken(pushVerifier.client, pushVerifier.verified, options, request.headers.get('authorization'));
   if (!isJson(request.headers.get('content-type'))) {
     throw new ThreadlinkError('UNSUPPORTED_MEDIA_TYPE', 'Pub/Sub pushes are application/json', { details: { provider: 'gmail' } });
   }

@@ -13,6 +13,23 @@ const HISTORY_PAGE_SIZE = 500;
 /** Messages re-read per pull; past this the pull returns hasMore and the engine commits and pulls again. */
 const MAX_MESSAGES_PER_PULL = 500;
 const HISTORY_TYPES = ['messageAdded', 'messageDeleted', 'labelAdded', 'labelRemoved'];
+/** history.list's fixed parameters, encoded once: only ids, nothing about a message's content. */
+const HISTORY_QUERY = (() => {
+  const query = new URLSearchParams();
+  for (const type of HISTORY_TYPES) query.append('historyTypes', type);
+  query.set('maxResults', String(HISTORY_PAGE_SIZE));
+  query.set(
+    'fields',
+    'history(id,messagesAdded/message/id,messagesDeleted/message/id,labelsAdded/message/id,labelsRemoved/message/id),nextPageToken,historyId',
+  );
+  return query.toString();
+})();
+
+function historyQuery(cursor: string, pageToken: string | undefined): string {
+  const query = new URLSearchParams({ startHistoryId: cursor });
+  if (pageToken !== undefined) query.set('pageToken', pageToken);
+  return `${query.toString()}&${HISTORY_QUERY}`;
+}
 
 interface Touched {
   /** Message ids in first-seen order; the value is true once the history says it was deleted. */
@@ -32,19 +49,8 @@ async function readHistory(client: GmailClient, cursor: string): Promise<Touched
   for (;;) {
     let page: gmail_v1.Schema$ListHistoryResponse;
     try {
-      page = await client.call('history.list', (request) =>
-        client.api.users.history.list(
-          {
-            userId: 'me',
-            startHistoryId: cursor,
-            historyTypes: HISTORY_TYPES,
-            maxResults: HISTORY_PAGE_SIZE,
-            fields: 'history(id,messagesAdded/message/id,messagesDeleted/message/id,labelsAdded/message/id,labelsRemoved/message/id),nextPageToken,historyId',
-            ...(pageToken === undefined ? {} : { pageToken }),
-          },
-          request,
-        ),
-      );
+      const query = historyQuery(cursor, pageToken);
+      page = await client.call('history.list', (request) => client.get<gmail_v1.Schema$ListHistoryResponse>('history', query, request));
     } catch (error) {
       // Gmail keeps history for about a week, sometimes only hours; an older start id is a 404.
       if (error instanceof ThreadlinkError && error.code === 'NOT_FOUND') {

@@ -188,6 +188,31 @@ describe('push authentication', () => {
     expect(ticket.getPayload()?.aud).toBe('https://crm.example/webhooks/gmail');
   });
 
+  it('reuses one token per audience for up to an hour, as Pub/Sub does, then signs a new one', async () => {
+    let wall = Date.now();
+    const target = await startEmulator({ wallClock: () => wall });
+    const { email, received, url } = await watched(target);
+    await target.flushNotifications();
+    // Half an hour later: a token signed now would differ (its iat), the reused one does not.
+    wall += 1_800_000;
+    await target.deliver({ from: 'client@bigco.example', to: email, subject: 'Second push', text: 'x' });
+    await target.flushNotifications();
+    expect(received).toHaveLength(2);
+    expect(bearer(received[1])).toBe(bearer(received[0]));
+    const claims = (push: ReceivedPush | undefined) => JSON.parse(Buffer.from(bearer(push).split('.')[1] ?? '', 'base64url').toString('utf8'));
+    wall += 1_800_000;
+    await target.deliver({ from: 'client@bigco.example', to: email, subject: 'An hour later', text: 'x' });
+    await target.flushNotifications();
+    expect(received).toHaveLength(3);
+    expect(bearer(received[2])).not.toBe(bearer(received[0]));
+    expect(claims(received[2]).iat - claims(received[0]).iat).toBe(3600);
+    // Another audience never gets a token minted for the first.
+    target.setPushEndpoint({ endpoint: url, audience: 'https://crm.example/webhooks/gmail' });
+    await target.deliver({ from: 'client@bigco.example', to: email, subject: 'New audience', text: 'x' });
+    await target.flushNotifications();
+    expect(claims(received[3]).aud).toBe('https://crm.example/webhooks/gmail');
+  });
+
   it('keeps push tokens verifiable when the emulator clock is moved (they carry wall-clock iat/exp)', async () => {
     const { email, received, url } = await watched();
     await emulator.flushNotifications();

@@ -34,10 +34,19 @@ export function errorResponse(error: ThreadlinkError): Response {
   return jsonResponse(error.status, { error: { code: error.code, message: error.message } });
 }
 
+/**
+ * Requests whose whole body the Node glue (`toNodeHandler`) already read within a limit, with the
+ * body's size: `bounded` hands them on as they are instead of reading and copying the body into a
+ * second Request (each one a stream, an AbortSignal and a copy: a measurable part of a push's cost).
+ */
+export const bodiesRead = new WeakMap<Request, number>();
+
 /** Reads the body with a size limit, returning a fresh Request the provider can consume. */
 async function bounded(request: Request, limit: number): Promise<Request> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > limit) throw new ThreadlinkError('PAYLOAD_TOO_LARGE', 'Request body too large');
+  const read = bodiesRead.get(request);
+  if (read !== undefined && read <= limit && !request.bodyUsed) return request;
   if (!request.body) return request;
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

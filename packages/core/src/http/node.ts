@@ -1,7 +1,7 @@
 // Thin glue from node:http (and Express, Fastify via their raw req/res) to the web-standard
 // handler. The body is read with a hard size limit before anything parses it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DEFAULT_MAX_BODY_BYTES } from './handler.js';
+import { bodiesRead, DEFAULT_MAX_BODY_BYTES } from './handler.js';
 
 /** A web-standard handler; `tl.handler` also says its body limit, which the Node glue then shares. */
 export type WebHandler = ((request: Request) => Promise<Response>) & { readonly maxBodyBytes?: number };
@@ -54,6 +54,7 @@ export function toNodeHandler(handler: WebHandler, options: NodeHandlerOptions =
         }
         const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
         const request = new Request(url, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
+        bodiesRead.set(request, size);
         const response = await handler(request);
         const outHeaders: Record<string, string | string[]> = {};
         response.headers.forEach((value, key) => {

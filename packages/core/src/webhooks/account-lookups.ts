@@ -29,19 +29,35 @@ export interface RememberedAccountLookup {
   forget(provider: ProviderId, accountEmail: string): void;
 }
 
-/** `lookup` behind a short memory (copies in, copies out: callers may change what they get). */
+/** Freezes a copy all the way down: a remembered answer is shared by every push of a burst. */
+function frozenCopy<T>(value: T): T {
+  const freeze = (item: unknown): void => {
+    if (item === null || typeof item !== 'object' || Object.isFrozen(item)) return;
+    Object.freeze(item);
+    for (const child of Object.values(item)) freeze(child);
+  };
+  const copy = structuredClone(value);
+  freeze(copy);
+  return copy;
+}
+
+/**
+ * `lookup` behind a short memory. A copy goes in (the caller may change what the store answered);
+ * a remembered answer comes out frozen rather than copied again for every push of a burst (a deep
+ * copy per push was a measurable part of its cost): whoever gets one reads it, never changes it.
+ */
 export function rememberedAccountLookup(lookup: AccountLookup, clock: Clock): RememberedAccountLookup {
-  const remembered = new Map<string, { connections: Connection[]; until: number }>();
+  const remembered = new Map<string, { connections: readonly Connection[]; until: number }>();
   const read = async (provider: ProviderId, accountEmail: string): Promise<LookedUp> => {
     const key = `${provider}:${accountEmail.toLowerCase()}`;
     const now = clock.now();
     const hit = remembered.get(key);
-    if (hit && hit.until > now) return { connections: hit.connections.map((connection) => structuredClone(connection)), remembered: true };
+    if (hit && hit.until > now) return { connections: [...hit.connections], remembered: true };
     remembered.delete(key);
     const connections = await lookup(provider, accountEmail);
     if (connections.length > 0) {
       if (remembered.size >= MAX_ACCOUNTS) remembered.delete(remembered.keys().next().value as string);
-      remembered.set(key, { connections: connections.map((connection) => structuredClone(connection)), until: now + LOOKUP_TTL_MS });
+      remembered.set(key, { connections: frozenCopy(connections), until: now + LOOKUP_TTL_MS });
     }
     return { connections, remembered: false };
   };

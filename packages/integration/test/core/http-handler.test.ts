@@ -99,4 +99,26 @@ describe('HTTP handler', () => {
     const big = await fetch(url, { method: 'POST', body: 'x'.repeat(10_000) });
     expect(big.status).toBe(413);
   });
+
+  it("keeps the handler's own body limit when the Node glue read the body under a larger one", async () => {
+    // The glue's request is handed to the provider without a second copy: only when it fits the handler's limit too.
+    const { tl } = await connectedHarness({ publicUrl: 'http://127.0.0.1/threadlink', maxBodyBytes: 1024 });
+    stops.push(() => tl.stop());
+    const server = createServer(toNodeHandler(tl.handler, { maxBodyBytes: 8192 }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/threadlink/webhooks/gmail`;
+    const ok = await fetch(url, { method: 'POST', body: JSON.stringify({ account: 'nobody@x.io', id: 'n' }) });
+    expect(ok.status).toBe(202);
+    const between = JSON.stringify({ account: 'nobody@x.io', id: 'n', padding: 'x'.repeat(4_000) });
+    expect((await fetch(url, { method: 'POST', body: between })).status).toBe(413);
+    // Chunked, so no Content-Length announces it: the size the glue read is what is checked.
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(between));
+        controller.close();
+      },
+    });
+    expect((await fetch(url, { method: 'POST', body: chunked, duplex: 'half' } as RequestInit)).status).toBe(413);
+  });
 });

@@ -210,9 +210,21 @@ export async function startGmailEmulator(options: GmailEmulatorOptions = {}): Pr
       sub: pushServiceAccountId,
     };
   };
+  // Pub/Sub does not sign a token per push: "the tokens attached to requests sent to push endpoints
+  // may be up to an hour old" (cloud.google.com/pubsub/docs/authenticate-push-subscriptions). One
+  // token per audience is reused until its hour is over, so a receiver sees the same token again.
+  const pushTokens = new Map<string, { token: string; expiresAt: number }>();
+  const pushToken = async (audience: string): Promise<string> => {
+    const reused = pushTokens.get(audience);
+    if (reused && wallClock() < reused.expiresAt) return reused.token;
+    const claims = pushClaims(audience);
+    const token = await signJwt(key, claims);
+    pushTokens.set(audience, { token, expiresAt: Number(claims.exp) * 1000 });
+    return token;
+  };
   const push = new PushSubscription({
     subscription: `projects/${PROJECT_ID}/subscriptions/gmail-push`,
-    signToken: (audience) => signJwt(key, pushClaims(audience)),
+    signToken: pushToken,
     faults,
     ...(options.pushRetry !== undefined ? { retry: options.pushRetry } : {}),
     ...(options.pushAckDeadlineMs !== undefined ? { ackDeadlineMs: options.pushAckDeadlineMs } : {}),
