@@ -257,9 +257,16 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
            RETURNING claim.key
          ), won AS (
            SELECT f.* FROM firsts f JOIN claimed c ON c.key = f.key
+         ), pushes AS (
+           SELECT connection_id, max(last_push_at) AS last_push_at FROM won WHERE last_push_at IS NOT NULL GROUP BY connection_id
+         ), locked AS MATERIALIZED (
+           -- Row locks in id order, as the claims above are taken in key order: two instances' batches
+           -- naming the same mailboxes in another order deadlocked here (the UPDATE alone locks rows in
+           -- whatever order its join produces).
+           SELECT c.id FROM ${table('connections')} c JOIN pushes p ON p.connection_id = c.id ORDER BY c.id COLLATE "C" FOR UPDATE OF c
          ), pushed AS (
            UPDATE ${table('connections')} c SET health = c.health || jsonb_build_object('lastPushAt', p.last_push_at)
-             FROM (SELECT connection_id, max(last_push_at) AS last_push_at FROM won WHERE last_push_at IS NOT NULL GROUP BY connection_id) p
+             FROM pushes p JOIN locked l ON l.id = p.connection_id
             WHERE c.id = p.connection_id
            RETURNING 1
          )

@@ -74,6 +74,39 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       // A connection that is gone: the claim is still taken.
       expect(await t.store.claimPushes([{ ...push(key('e'), 1), connectionId: uniqueId('gone') }])).toEqual([true]);
     });
+
+    it('takes concurrent batches naming the same mailboxes in other orders and subsets without failing (instances, one burst)', {
+      timeout: 30_000,
+    }, async () => {
+      // Several instances' group commits of one burst, each recording pushes in its own subset of the
+      // mailboxes in its own order. Row locks taken in whatever order the statement's join produced
+      // deadlocked (40P01: a 503 to Pub/Sub) once two batches met on two mailboxes in opposite orders.
+      const connections = Array.from({ length: 24 }, () => makeConnection());
+      for (const connection of connections) await t.store.saveConnection(connection);
+      let seed = 7;
+      const random = (): number => {
+        seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+        return seed / 2_147_483_648;
+      };
+      const subset = (): typeof connections => connections.filter(() => random() < 0.6).sort(() => random() - 0.5);
+      let last = 0;
+      for (let round = 0; round < 80; round += 1) {
+        const batches = Array.from({ length: 6 }, (_, side) =>
+          subset().map((connection) => ({
+            key: `notification:gmail:${connection.id}:${side}-${round}`,
+            expiresAt: 100_000,
+            now: 10_000,
+            connectionId: connection.id,
+            lastPushAt: 10_000 + round,
+          })),
+        );
+        const results = await Promise.all(batches.map((claims) => t.store.claimPushes(claims)));
+        expect(results.flat().every(Boolean)).toBe(true);
+        last = 10_000 + round;
+      }
+      const recorded = await Promise.all(connections.map(async (connection) => (await t.store.getConnection(connection.id))!.health.lastPushAt));
+      expect(Math.max(...recorded.map((at) => at ?? 0))).toBe(last);
+    });
   });
 
   describe('applySync in one write', () => {
