@@ -35,7 +35,7 @@ export async function resync(context: JobContext, connection: Connection, provid
   const idsOnly = reason === 'reconciliation' && startCursor !== null && startCursor !== undefined;
   const known: ReadonlySet<string> | undefined = idsOnly ? new Set(await store.listProviderMessageIds(connection.id)) : undefined;
   do {
-    const session = await deps.sessionFor(connection, context.signal);
+    const session = await deps.sessionFor(connection, run.signal);
     const page = await callProvider(deps, connection, 'fullSync', () =>
       provider.fullSync(session, resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize, ...(known ? { known } : {}) }),
     );
