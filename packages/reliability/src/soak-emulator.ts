@@ -13,7 +13,7 @@ export interface SoakEmulatorConfig {
 }
 
 /** Orders and what each answers. */
-export type SoakEmulatorCall =
+type SoakEmulatorCall =
   | { method: 'authorize'; url: string; email: string } // → the OAuth callback URL (the emulator's consent screen)
   | { method: 'mail'; ratePerSecond: number; durationMs: number } // → messages sent, once the run is over
   | { method: 'sent' } // → messages sent so far

@@ -44,7 +44,14 @@ async function poolWithDeadIdleConnections(size: number): Promise<{ pool: pg.Poo
     { timeout: 5_000, interval: 20 },
   );
   expect(pool.idleCount).toBe(size);
-  return { pool, pids, wake: () => setImmediate(() => sockets.forEach((socket) => socket.resume())) };
+  return {
+    pool,
+    pids,
+    wake: () =>
+      setImmediate(() => {
+        for (const socket of sockets) socket.resume();
+      }),
+  };
 }
 
 describe.skipIf(!databaseUrl)('a statement sent on a connection the server had already ended (PostgreSQL)', () => {
