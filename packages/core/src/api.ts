@@ -415,7 +415,7 @@ export interface Threadlink {
   stop(): Promise<void>;
   /** Resolves when no engine work is waiting or running. */
   idle(): Promise<void>;
-  /** One maintenance pass: renewals, recreations, safety-net pulls, back-fill restarts, stalled alerts. */
+  /** One maintenance pass: renewals, recreations, safety-net pulls, back-fill restarts, stalled alerts. A call while a pass runs joins it (same report). */
   maintain(): Promise<MaintenanceReport>;
 
   /** Honest sync health: one connection, or every connection the scope may see via `.all()`. */

@@ -59,3 +59,17 @@ describe("webhook intake's mailbox look-ups", () => {
     expect(second.connections[0]!.health.lastPushAt).toBeUndefined();
   });
 });
+
+describe("webhook intake's mailbox look-ups over a long run", () => {
+  it('holds only the answers of the last moment, however many addresses pushed before', async () => {
+    const answers = new Map(Array.from({ length: 1_000 }, (_, index) => [`user${index}@acme.test`, [connection(`c${index}`)]]));
+    const { lookup, advance } = setup(answers);
+    // 1,000 mailboxes pushing one after another, 100 ms apart: 20 of them inside one LOOKUP_TTL_MS.
+    for (const address of answers.keys()) {
+      await lookup('gmail', address);
+      advance(100);
+    }
+    expect(lookup.size).toBeLessThanOrEqual(LOOKUP_TTL_MS / 100 + 1);
+    expect((await lookup('gmail', 'user0@acme.test')).remembered).toBe(false);
+  });
+});

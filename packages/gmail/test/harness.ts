@@ -5,6 +5,7 @@ import {
   generateSealingKey,
   type Clock,
   type EngineOptions,
+  type MailProvider,
   type PublicConnection,
   type RecordResolver,
   type Threadlink,
@@ -52,6 +53,8 @@ export interface HarnessOptions {
   clock?: Clock;
   /** Route the Gmail API through a recording proxy. */
   recordApi?: boolean;
+  /** Wraps the Gmail provider (to watch what the engine hands it). */
+  wrapProvider?: (provider: MailProvider) => MailProvider;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -69,7 +72,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = capturingLogger();
   const instance = createThreadlink({
     store,
-    providers: [providerFor(google, { ...(proxy ? { apiRootUrl: proxy.url } : {}), ...options.provider })],
+    providers: [(options.wrapProvider ?? ((provider) => provider))(providerFor(google, { ...(proxy ? { apiRootUrl: proxy.url } : {}), ...options.provider }))],
     resolver,
     sealingKeys: [{ id: 'k1', key: generateSealingKey() }],
     publicUrl,

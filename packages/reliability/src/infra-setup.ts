@@ -52,8 +52,11 @@ export interface PushEndpoint {
   route(tl: Threadlink | undefined): void;
 }
 
-/** An HTTP endpoint on 127.0.0.1 in front of an instance, set as the emulator's push endpoint. */
-export async function servePushEndpoint(google: GmailEmulator, cleanups: Cleanups): Promise<PushEndpoint> {
+/**
+ * An HTTP endpoint on 127.0.0.1 in front of an instance, set as the emulator's push endpoint (an
+ * emulator in another process, `undefined` here, is handed `publicUrl` at its start instead).
+ */
+export async function servePushEndpoint(google: GmailEmulator | undefined, cleanups: Cleanups): Promise<PushEndpoint> {
   let target: Threadlink | undefined;
   const statuses: number[] = [];
   const served = await serveWebHandler(async (request) => {
@@ -64,7 +67,7 @@ export async function servePushEndpoint(google: GmailEmulator, cleanups: Cleanup
   });
   cleanups.push(() => served.close());
   const publicUrl = `${served.url}/threadlink`;
-  google.setPushEndpoint({ endpoint: `${publicUrl}/webhooks/gmail` });
+  google?.setPushEndpoint({ endpoint: `${publicUrl}/webhooks/gmail` });
   return {
     publicUrl,
     statuses,
@@ -79,7 +82,7 @@ export async function servePushEndpoint(google: GmailEmulator, cleanups: Cleanup
  * and a fresh sealing key unless given; everything else from `config`. Started; stopped at clean-up.
  */
 export async function startGmailInstance(
-  google: GmailEmulator,
+  google: Pick<GmailEmulator, 'providerOptions'>,
   config: Omit<ThreadlinkConfig, 'providers' | 'resolver' | 'sealingKeys'> & Partial<Pick<ThreadlinkConfig, 'sealingKeys'>>,
   cleanups: Cleanups,
 ): Promise<Threadlink> {

@@ -1,4 +1,4 @@
-// What a job handler (engine/jobs/*) works with: the engine's collaborators, its abort signal, the
+// What a job handler (engine/jobs/*) works with: the engine's collaborators, the
 // push pacing every pull spends from, and the engine operations a job calls back into.
 import type { Connection, ConnectionHealthState } from '../domain/schemas.js';
 import type { Job } from '../ports/job-queue.js';
@@ -20,6 +20,8 @@ export interface JobRun {
   job: Job;
   hold: MailboxHold;
   later: FollowUp[];
+  /** Aborted when the engine stops; the job's provider sessions are opened with it (`util/job-signal.ts`). */
+  signal: AbortSignal;
   /**
    * The ingestion policies read with the connection when the job started (`getSyncContext`): the
    * job's first commit applies them instead of reading them again. Later pages read afresh.
@@ -29,8 +31,6 @@ export interface JobRun {
 
 export interface JobContext {
   readonly deps: EngineDeps;
-  /** Aborted when the engine stops: provider sessions are opened with it. */
-  readonly signal: AbortSignal;
   readonly pacing: PushPacing;
   requestSync(connectionId: string, reason: string): Promise<boolean>;
   enqueue(name: Job['name'], connectionId: string, delayMs?: number, data?: Job['data']): Promise<boolean>;

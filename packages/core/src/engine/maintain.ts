@@ -10,7 +10,24 @@ import { labelsStale } from '../labels/refresh.js';
 import { syncDueOrganizations } from '../org/schedule.js';
 import { reconciliationIntervalMs, renewalDueAt, safetyNetIntervalMs } from './idle-cadence.js';
 
+/**
+ * One pass at a time: a call while a pass runs joins it (gets its report). The pass reads every
+ * live mailbox and awaits a queue write per job it asks for, so at 10,000 mailboxes on BullMQ it
+ * can outlast the 60 s timer; overlapping passes each held their own copy of every connection
+ * (the soak: heap after GC +18 MB a step, one step per pass left running).
+ */
 export function createMaintain(context: CoreContext): () => Promise<MaintenanceReport> {
+  let running: Promise<MaintenanceReport> | undefined;
+  const pass = createPass(context);
+  return () => {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+}
+
+function createPass(context: CoreContext): () => Promise<MaintenanceReport> {
   const { store, engine, events, clock, options, thresholds, providers } = context;
   return async function maintain() {
     await context.init();

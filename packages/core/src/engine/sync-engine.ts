@@ -5,12 +5,14 @@
 // This file is the orchestrator: the lease around each job, dispatch by job kind, and what a
 // failure leads to. Each job kind lives in engine/jobs/, the write path in engine/commit.ts, push
 // pacing in engine/push-pacing.ts.
+import { setMaxListeners } from 'node:events';
 import type { Connection, MessageMeta, ProviderMessage, RecordLink } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import type { Job } from '../ports/job-queue.js';
 import type { Change, MailProvider } from '../ports/mail-provider.js';
 import type { ApplySyncResult } from '../ports/metadata-store.js';
 import { randomId } from '../util/clock.js';
+import { jobSignal } from '../util/job-signal.js';
 import { commitChanges, matchPage, toMeta, type CommitOptions } from './commit.js';
 import type { EngineDeps } from './engine-options.js';
 import type { JobContext, JobRun } from './job-context.js';
@@ -56,9 +58,10 @@ export class SyncEngine {
       owner: this.owner,
       signal: this.abort.signal,
     });
+    // One listener per running job (its own signal) and one per job waiting for a mailbox held here.
+    setMaxListeners(2 * deps.options.concurrency + 10, this.abort.signal);
     this.context = {
       deps,
-      signal: this.abort.signal,
       pacing: this.pacing,
       requestSync: (connectionId, reason) => this.requestSync(connectionId, reason),
       enqueue: (name, connectionId, delayMs, data) => this.enqueue(name, connectionId, delayMs, data),
@@ -128,7 +131,8 @@ export class SyncEngine {
       await this.deps.queue.enqueue({ ...job, attempt: 1 }, { key: jobKey(job), delayMs: LEASE_BUSY_RETRY_MS });
       return;
     }
-    const run: JobRun = { job, hold: obtained, later: [] };
+    const signal = jobSignal(this.abort.signal);
+    const run: JobRun = { job, hold: obtained, later: [], signal: signal.signal };
     // The provider the job's connection uses, once it is read: the retries metric is per provider.
     let provider: string | undefined;
     try {
@@ -151,6 +155,7 @@ export class SyncEngine {
       if (error.code === 'AUTH_REVOKED') return;
       throw error;
     } finally {
+      signal.release();
       try {
         await this.leases.letGo(run.hold);
       } finally {

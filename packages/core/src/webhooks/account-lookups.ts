@@ -27,6 +27,8 @@ export interface RememberedAccountLookup {
   (provider: ProviderId, accountEmail: string): Promise<LookedUp>;
   /** Drops what is remembered of an address (a connection of it went live here). */
   forget(provider: ProviderId, accountEmail: string): void;
+  /** Addresses remembered now: expired answers are dropped as lookups go on, not kept until MAX_ACCOUNTS. */
+  readonly size: number;
 }
 
 /** Freezes a copy all the way down: a remembered answer is shared by every push of a burst. */
@@ -51,6 +53,13 @@ export function rememberedAccountLookup(lookup: AccountLookup, clock: Clock): Re
   const read = async (provider: ProviderId, accountEmail: string): Promise<LookedUp> => {
     const key = `${provider}:${accountEmail.toLowerCase()}`;
     const now = clock.now();
+    // Insertion order is expiry order (one TTL, a clock that moves forward): expired answers leave
+    // from the front. Without this, every address that ever got a push stayed, with copies of its
+    // connections, until MAX_ACCOUNTS (the soak's heap snapshots: the map grew all run).
+    for (const [oldKey, entry] of remembered) {
+      if (entry.until > now || oldKey === key) break;
+      remembered.delete(oldKey);
+    }
     const hit = remembered.get(key);
     if (hit && hit.until > now) return { connections: [...hit.connections], remembered: true };
     remembered.delete(key);
@@ -61,9 +70,12 @@ export function rememberedAccountLookup(lookup: AccountLookup, clock: Clock): Re
     }
     return { connections, remembered: false };
   };
-  return Object.assign(read, {
-    forget(provider: ProviderId, accountEmail: string): void {
-      remembered.delete(`${provider}:${accountEmail.toLowerCase()}`);
+  return Object.defineProperties(read, {
+    forget: {
+      value(provider: ProviderId, accountEmail: string): void {
+        remembered.delete(`${provider}:${accountEmail.toLowerCase()}`);
+      },
     },
-  });
+    size: { get: () => remembered.size },
+  }) as RememberedAccountLookup;
 }

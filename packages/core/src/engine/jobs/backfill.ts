@@ -30,7 +30,7 @@ export async function backfillPage(context: JobContext, connection: Connection, 
     return;
   }
   const since = options.backfillWindowMs > 0 ? (progress.startedAt ?? now) - options.backfillWindowMs : undefined;
-  const session = await deps.sessionFor(connection, context.signal);
+  const session = await deps.sessionFor(connection, run.signal);
   const page = await callProvider(deps, connection, 'fullSync', () =>
     provider.fullSync(session, progress.resume, { ...(since === undefined ? {} : { since }), pageSize: options.backfillPageSize }),
   );

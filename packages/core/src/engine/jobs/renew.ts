@@ -17,7 +17,7 @@ export function recreate(context: JobContext, connection: Connection, provider: 
 async function establishPush(context: JobContext, connection: Connection, provider: MailProvider, fresh: boolean, run: JobRun): Promise<void> {
   const { deps } = context;
   const { store, clock } = deps;
-  const session = await deps.sessionFor(connection, context.signal);
+  const session = await deps.sessionFor(connection, run.signal);
   let subscription: SubscriptionState | undefined;
   if (!fresh) {
     try {

@@ -47,7 +47,7 @@ export async function resync(context: JobContext, connection: Connection, provid
     }
   }
   do {
-    const session = await deps.sessionFor(connection, context.signal);
+    const session = await deps.sessionFor(connection, run.signal);
     const page = await callProvider(deps, connection, 'fullSync', () =>
       provider.fullSync(session, resume, {
         ...(since === undefined ? {} : { since }),

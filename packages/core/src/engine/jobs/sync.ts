@@ -23,7 +23,7 @@ export async function sync(context: JobContext, connection: Connection, provider
   for (let round = 0; round < rounds; round += 1) {
     const pullStartedAt = deps.clock.now();
     context.pacing.spend(connection.id);
-    const session = await deps.sessionFor(connection, context.signal);
+    const session = await deps.sessionFor(connection, run.signal);
     const result = await callProvider(deps, connection, 'pullChanges', () => provider.pullChanges(session, cursor, pullOptions));
     changed += result.changes.length;
     const last = !result.hasMore || round === rounds - 1;
