@@ -119,7 +119,10 @@ describe.skipIf(!availability.run)('Connect your organization (Google Workspace)
     await demo.panel.getByRole('button', { name: 'Connect your organization' }).waitFor();
     await thread(demo.page, PHOTOS).waitFor({ state: 'detached' });
     // The invoice thread is still Ana's: her own copy was never the org's.
-    expect(await thread(demo.page, INVOICE).locator('.thread-mailbox').textContent()).toBe('Gmail · ana@acme.example');
+    // The panel re-renders as the purge's events arrive: wait for the render after the last one.
+    const mailbox = thread(demo.page, INVOICE).locator('.thread-mailbox');
+    await mailbox.filter({ hasText: /^Gmail · ana@acme\.example$/ }).waitFor();
+    expect(await mailbox.textContent()).toBe('Gmail · ana@acme.example');
     expect(await orgMailboxes(demo.app)).toEqual([]);
     expect(await demo.app.tl.org.list(ADMIN_SCOPE)).toEqual([]);
     expect(demo.pageErrors).toEqual([]);
