@@ -15,6 +15,14 @@ const base = 'https://crm.example.test/threadlink';
 const callback = (query: string, cookie: { name: string; value: string }) =>
   new Request(`${base}/oauth/callback?${query}`, { headers: { cookie: `${cookie.name}=${cookie.value}` } });
 
+/** `tl.handler` behind node:http through toNodeHandler with the glue's own body limit; the Gmail webhook URL. */
+async function serveGmailWebhookOverNode(tl: { handler: Parameters<typeof toNodeHandler>[0] }, maxBodyBytes: number): Promise<string> {
+  const server = createServer(toNodeHandler(tl.handler, { maxBodyBytes }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  stops.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/threadlink/webhooks/gmail`;
+}
+
 describe('HTTP handler', () => {
   it('accepts a webhook, enqueues one pull, and ignores an exact redelivery', async () => {
     const { tl, mailbox, connection, store } = await connectedHarness();
@@ -90,10 +98,7 @@ describe('HTTP handler', () => {
   it('serves through node:http with toNodeHandler, including the body limit', async () => {
     const { tl } = await connectedHarness({ publicUrl: 'http://127.0.0.1/threadlink' });
     stops.push(() => tl.stop());
-    const server = createServer(toNodeHandler(tl.handler, { maxBodyBytes: 2048 }));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    stops.push(() => new Promise((resolve) => server.close(() => resolve())));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/threadlink/webhooks/gmail`;
+    const url = await serveGmailWebhookOverNode(tl, 2048);
     const ok = await fetch(url, { method: 'POST', body: JSON.stringify({ account: 'nobody@x.io', id: 'n' }) });
     expect(ok.status).toBe(202);
     const big = await fetch(url, { method: 'POST', body: 'x'.repeat(10_000) });
@@ -104,10 +109,7 @@ describe('HTTP handler', () => {
     // The glue's request is handed to the provider without a second copy: only when it fits the handler's limit too.
     const { tl } = await connectedHarness({ publicUrl: 'http://127.0.0.1/threadlink', maxBodyBytes: 1024 });
     stops.push(() => tl.stop());
-    const server = createServer(toNodeHandler(tl.handler, { maxBodyBytes: 8192 }));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    stops.push(() => new Promise((resolve) => server.close(() => resolve())));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/threadlink/webhooks/gmail`;
+    const url = await serveGmailWebhookOverNode(tl, 8192);
     const ok = await fetch(url, { method: 'POST', body: JSON.stringify({ account: 'nobody@x.io', id: 'n' }) });
     expect(ok.status).toBe(202);
     const between = JSON.stringify({ account: 'nobody@x.io', id: 'n', padding: 'x'.repeat(4_000) });
