@@ -4,10 +4,12 @@
 // No database and no provider latency, so the figure is the SDK's own work per message: webhook
 // intake, push verification, the pull's request building and parsing, matching, events. A
 // diagnostic for A/B comparisons on a shared box (CPU time, not wall time), not a scenario:
-//   pnpm tsx --conditions=source bench/sdk-cpu.ts [--mailboxes 100] [--rate 40] [--seconds 15] [--rounds 3]
+//   pnpm tsx --conditions=source bench/sdk-cpu.ts [--mailboxes 100] [--rate 40] [--seconds 15] [--rounds 3] [--store memory|sql]
+// `--store sql` runs the host on DATABASE_URL's PostgreSQL (a schema of its own, dropped by the rig) or embedded PGlite.
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { clientAddress, sleep, startRig } from './lib/rig.js';
+import { sqlStoreSpec } from './lib/database.js';
 
 const { values } = parseArgs({
   options: {
@@ -15,6 +17,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '40' },
     seconds: { type: 'string', default: '15' },
     rounds: { type: 'string', default: '3' },
+    store: { type: 'string', default: 'memory' },
   },
 });
 const mailboxes = Number(values.mailboxes);
@@ -22,7 +25,9 @@ const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 
-const rig = await startRig({ providers: ['gmail'], label: 'sdk-cpu', latencyMs: 0, store: { kind: 'memory' }, engine: { concurrency: 32 } });
+if (values.store !== 'memory' && values.store !== 'sql') throw new Error(`--store is memory or sql, not ${values.store}`);
+const store = values.store === 'sql' ? sqlStoreSpec(20) : ({ kind: 'memory' } as const);
+const rig = await startRig({ providers: ['gmail'], label: 'sdk-cpu', latencyMs: 0, store, engine: { concurrency: 32 } });
 try {
   const emails = Array.from({ length: mailboxes }, (_, index) => `user${index}@acme.example`);
   for (const email of emails) {
@@ -72,6 +77,7 @@ try {
       mailboxes,
       rate,
       seconds,
+      store: store.kind,
       idleCpuMsPerSecond: Number(idleCpuMsPerSecond.toFixed(1)),
       medianCpuMsPerMessage: Number(sorted[Math.floor(sorted.length / 2)]!.toFixed(3)),
       rounds: results.map((value) => Number(value.toFixed(3))),
