@@ -356,62 +356,121 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
   const visibleTo = (column: string, parameter: number): string => `($${parameter}::text[] IS NULL OR ${column} = ANY($${parameter}::text[]))`;
 
-  /** The stored ids assignStoredIds needs, for the batch's messages only, in one read. */
-  async function readStoredIds(
+  /**
+   * What applySync plans from, read in ONE statement after the row lock (its own snapshot, so it
+   * sees whatever a writer that held the lock before committed): the connection's stored messages
+   * of `threadIds` (linksFromThreads), and the stored ids assignStoredIds needs for the batch's
+   * messages. A statement is a round trip, and round trips are most of a sync's cost (issue 21).
+   */
+  async function readForPlan(
     tx: SqlExecutor,
-    connectionId: string,
+    connection: Connection,
+    threadIds: string[],
     messages: ReadonlyArray<{ id: string; providerMessageId: string }>,
-  ): Promise<StoredIdLookup> {
+  ): Promise<{ threads: StoredMessage[]; storedIds: StoredIdLookup }> {
     const storedIdByProviderId = new Map<string, string>();
     const takenIds = new Set<string>();
-    if (messages.length > 0) {
-      const existing = await tx.query<{ id: string; connection_id: string; provider_message_id: string }>(
-        `SELECT id, connection_id, provider_message_id FROM ${table('messages')}
-          WHERE (connection_id = $1 AND provider_message_id = ANY($2::text[])) OR id = ANY($3::text[])`,
-        [connectionId, messages.map((message) => message.providerMessageId), messages.map((message) => message.id)],
-      );
-      for (const row of existing.rows) {
-        if (row.connection_id === connectionId) storedIdByProviderId.set(row.provider_message_id, row.id);
-        takenIds.add(row.id);
-      }
+    const storedIds: StoredIdLookup = {
+      storedIdOf: (providerMessageId) => storedIdByProviderId.get(providerMessageId),
+      isTaken: (messageId) => takenIds.has(messageId),
+    };
+    if (threadIds.length === 0 && messages.length === 0) return { threads: [], storedIds };
+    const result = await tx.query<{ threads: MessageRow[] | null; ids: Array<[string, string, string]> | null }>(
+      `SELECT
+         (SELECT jsonb_agg(to_jsonb(t) ORDER BY t.received_at, t.id)
+            FROM (${selectMessages} WHERE m.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND m.connection_id = $3) t) AS threads,
+         (SELECT jsonb_agg(jsonb_build_array(s.id, s.connection_id, s.provider_message_id))
+            FROM ${table('messages')} s
+           WHERE (s.connection_id = $3 AND s.provider_message_id = ANY($4::text[])) OR s.id = ANY($5::text[])) AS ids`,
+      [
+        connection.tenantId,
+        threadIds,
+        connection.id,
+        messages.map((message) => message.providerMessageId),
+        messages.map((message) => message.id),
+      ],
+    );
+    const row = result.rows[0];
+    for (const [id, connectionId, providerMessageId] of row?.ids ?? []) {
+      if (connectionId === connection.id) storedIdByProviderId.set(providerMessageId, id);
+      takenIds.add(id);
     }
-    return { storedIdOf: (providerMessageId) => storedIdByProviderId.get(providerMessageId), isTaken: (messageId) => takenIds.has(messageId) };
+    return { threads: (row?.threads ?? []).map(messageFromRow), storedIds };
   }
 
-  async function writeUpserts(tx: SqlExecutor, connection: Connection, planned: PlannedUpsert[]): Promise<void> {
-    if (planned.length === 0) return;
-    await tx.query(
-      `INSERT INTO ${table('messages')} (${MESSAGE_COLUMN_LIST})
-       SELECT ${MESSAGE_COLUMN_LIST} FROM jsonb_to_recordset($1::jsonb) AS ${MESSAGE_RECORDSET}
-       ON CONFLICT (connection_id, provider_message_id) DO UPDATE SET ${MESSAGE_UPDATE_SET}`,
-      [toJsonParam(planned.map(({ message }) => messageJson(message)))],
-    );
-    const replaced = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
-    if (replaced.length > 0) {
-      const scope = [connection.tenantId, replaced];
-      await tx.query(`DELETE FROM ${table('participants')} WHERE tenant_id = $1 AND message_id = ANY($2::text[])`, scope);
-      await tx.query(`DELETE FROM ${table('reference_tokens')} WHERE tenant_id = $1 AND message_id = ANY($2::text[])`, scope);
-      // Automatic links are the matcher's to recompute; a user's decisions (manual, suppressed) stay.
-      await tx.query(`DELETE FROM ${table('record_links')} WHERE tenant_id = $1 AND message_id = ANY($2::text[]) AND NOT manual`, scope);
+  /**
+   * Everything a planned sync batch writes, as ONE statement of data-modifying CTEs: the message
+   * upserts with their participants and reference tokens, the batch's links, the connection's next
+   * state, the lease let go. (Rows of replaced messages are cleared by the statement before: a
+   * sibling CTE would not see that delete, and the re-inserted participants would collide.) Foreign
+   * keys are checked at the statement's end, so the parts may name each other's rows.
+   */
+  async function writeSyncPlan(
+    tx: SqlExecutor,
+    connection: Connection,
+    plan: { upserts: PlannedUpsert[]; links: RecordLink[]; nextConnection: Connection | null; releaseLease?: { key: string; owner: string } | undefined },
+  ): Promise<void> {
+    const params: unknown[] = [];
+    const parameter = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const parts: string[] = [];
+    const { upserts, links, nextConnection, releaseLease } = plan;
+    if (upserts.length > 0 || links.length > 0) {
+      parameter(connection.tenantId);
+      parameter(connection.id);
     }
-    const participants = planned.flatMap(({ message }) => participantJson(message.id, message));
-    if (participants.length > 0) {
-      await tx.query(
-        `INSERT INTO ${table('participants')} (tenant_id, connection_id, message_id, role, position, address, domain, display_name)
-         SELECT $1, $2, x.message_id, x.role, x.position, x.address, x.domain, x.display_name
-           FROM jsonb_to_recordset($3::jsonb) AS x(message_id text, role text, position integer, address text, domain text, display_name text)`,
-        [connection.tenantId, connection.id, toJsonParam(participants)],
+    if (upserts.length > 0) {
+      parts.push(
+        `INSERT INTO ${table('messages')} (${MESSAGE_COLUMN_LIST})
+         SELECT ${MESSAGE_COLUMN_LIST} FROM jsonb_to_recordset(${parameter(toJsonParam(upserts.map(({ message }) => messageJson(message))))}::jsonb) AS ${MESSAGE_RECORDSET}
+         ON CONFLICT (connection_id, provider_message_id) DO UPDATE SET ${MESSAGE_UPDATE_SET}`,
+      );
+      const participants = upserts.flatMap(({ message }) => participantJson(message.id, message));
+      if (participants.length > 0) {
+        parts.push(
+          `INSERT INTO ${table('participants')} (tenant_id, connection_id, message_id, role, position, address, domain, display_name)
+           SELECT $1, $2, x.message_id, x.role, x.position, x.address, x.domain, x.display_name
+             FROM jsonb_to_recordset(${parameter(toJsonParam(participants))}::jsonb) AS x(message_id text, role text, position integer, address text, domain text, display_name text)`,
+        );
+      }
+      const tokens = upserts.flatMap(({ message }) => referenceTokenJson(message.id, message));
+      if (tokens.length > 0) {
+        parts.push(
+          `INSERT INTO ${table('reference_tokens')} (tenant_id, connection_id, message_id, position, token)
+           SELECT $1, $2, x.message_id, x.position, x.token
+             FROM jsonb_to_recordset(${parameter(toJsonParam(tokens))}::jsonb) AS x(message_id text, position integer, token text)`,
+        );
+      }
+    }
+    if (links.length > 0) {
+      // Every link names a message of this batch (checked before), so no join to prove it. Pairs
+      // with a manual decision already have a row: DO NOTHING skips them.
+      parts.push(
+        `INSERT INTO ${table('record_links')} (${LINK_COLUMN_LIST})
+         SELECT $1, x.message_id, $2, x.record_type, x.record_id, x.record_label,
+                x.rule, x.reason, x.confidence, x.manual, x.suppressed, x.created_at
+           FROM jsonb_to_recordset(${parameter(toJsonParam(links.map(linkJson)))}::jsonb) AS ${LINK_RECORDSET}
+         ON CONFLICT (tenant_id, message_id, record_type, record_id) DO NOTHING`,
       );
     }
-    const tokens = planned.flatMap(({ message }) => referenceTokenJson(message.id, message));
-    if (tokens.length > 0) {
-      await tx.query(
-        `INSERT INTO ${table('reference_tokens')} (tenant_id, connection_id, message_id, position, token)
-         SELECT $1, $2, x.message_id, x.position, x.token
-           FROM jsonb_to_recordset($3::jsonb) AS x(message_id text, position integer, token text)`,
-        [connection.tenantId, connection.id, toJsonParam(tokens)],
+    if (nextConnection) {
+      const values = connectionParams(nextConnection);
+      const assignments = CONNECTION_COLUMNS.flatMap((column, index) =>
+        column === 'id' || column === 'tenant_id' ? [] : [`${column} = ${parameter(values[index])}`],
+      );
+      parts.push(
+        `UPDATE ${table('connections')} SET ${assignments.join(', ')} WHERE tenant_id = ${parameter(nextConnection.tenantId)} AND id = ${parameter(nextConnection.id)}`,
       );
     }
+    if (releaseLease) {
+      parts.push(`DELETE FROM ${table('leases')} WHERE key = ${parameter(releaseLease.key)} AND owner = ${parameter(releaseLease.owner)}`);
+    }
+    if (parts.length === 0) return;
+    const statement =
+      parts.length === 1 ? (parts[0] as string) : `WITH ${parts.map((part, index) => `part${index} AS (${part})`).join(',\n')}\nSELECT 1`;
+    await tx.query(statement, params);
   }
 
   const store: SqlMetadataStore = {
@@ -611,58 +670,48 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           // cursor queue here, and the second one fails the compare-and-set below.
           const connection = await lockConnection(tx, connectionId);
           if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
-          // The page's stored threads, read inside this transaction (under the row lock) rather than
-          // by a listThreads of their own: a sync batch is one transaction (issue 21).
-          const threadIds = threadIdsToRead(batch);
-          const stored =
-            threadIds.length === 0
-              ? []
-              : await readMessages(tx, 'm.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND m.connection_id = $3', [
-                  connection.tenantId,
-                  threadIds,
-                  connection.id,
-                ]);
-          const validated = validateSyncBatch(connection, withThreadLinks(batch, parsed, stored));
-          const storedIds = await readStoredIds(tx, connection.id, validated.upserts);
+          // The page's stored threads (linksFromThreads) and the batch's stored ids, read inside this
+          // transaction, under the row lock, in one statement: a sync batch is one transaction (issue 21).
+          const { threads, storedIds } = await readForPlan(tx, connection, threadIdsToRead(batch), parsed.upserts);
+          const validated = validateSyncBatch(connection, withThreadLinks(batch, parsed, threads));
           const { upserts: planned, links: batchLinks, deletes, nextConnection } = assignStoredIds(validated, storedIds);
 
-          await writeUpserts(tx, connection, planned);
-          if (batchLinks.length > 0) {
-            // Every link names a message of this batch (checked above), so no join to prove it.
-            // Pairs with a manual decision already have a row: DO NOTHING skips them.
+          const replaced = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
+          if (replaced.length > 0) {
+            // A replaced message's participants and tokens are rewritten; its automatic links are
+            // the matcher's to recompute, while a user's decisions (manual, suppressed) stay.
             await tx.query(
-              `INSERT INTO ${table('record_links')} (${LINK_COLUMN_LIST})
-               SELECT $1, x.message_id, $2, x.record_type, x.record_id, x.record_label,
-                      x.rule, x.reason, x.confidence, x.manual, x.suppressed, x.created_at
-                 FROM jsonb_to_recordset($3::jsonb) AS ${LINK_RECORDSET}
-               ON CONFLICT (tenant_id, message_id, record_type, record_id) DO NOTHING`,
-              [connection.tenantId, connection.id, toJsonParam(batchLinks.map(linkJson))],
+              `WITH participants AS (DELETE FROM ${table('participants')} WHERE tenant_id = $1 AND message_id = ANY($2::text[])),
+                    tokens AS (DELETE FROM ${table('reference_tokens')} WHERE tenant_id = $1 AND message_id = ANY($2::text[]))
+               DELETE FROM ${table('record_links')} WHERE tenant_id = $1 AND message_id = ANY($2::text[]) AND NOT manual`,
+              [connection.tenantId, replaced],
             );
           }
+          await writeSyncPlan(tx, connection, { upserts: planned, links: batchLinks, nextConnection, releaseLease: batch.releaseLease });
 
           const removedIds: string[] = [];
           if (deletes.length > 0) {
+            // Participants, tokens and every link (manual ones too) go with their message, in the
+            // same statement (after the upserts: a batch may insert and delete the same message).
             const removed = await tx.query<{ id: string; provider_message_id: string }>(
-              `DELETE FROM ${table('messages')} WHERE connection_id = $1 AND provider_message_id = ANY($2::text[]) RETURNING id, provider_message_id`,
-              [connectionId, deletes],
+              `WITH removed AS (
+                 DELETE FROM ${table('messages')} WHERE connection_id = $1 AND provider_message_id = ANY($2::text[]) RETURNING id, provider_message_id
+               ), participants AS (
+                 DELETE FROM ${table('participants')} WHERE tenant_id = $3 AND message_id IN (SELECT id FROM removed)
+               ), tokens AS (
+                 DELETE FROM ${table('reference_tokens')} WHERE tenant_id = $3 AND message_id IN (SELECT id FROM removed)
+               ), links AS (
+                 DELETE FROM ${table('record_links')} WHERE tenant_id = $3 AND message_id IN (SELECT id FROM removed)
+               )
+               SELECT id, provider_message_id FROM removed`,
+              [connectionId, deletes, connection.tenantId],
             );
             const removedIdOf = new Map(removed.rows.map((row) => [row.provider_message_id, row.id]));
-            if (removedIdOf.size > 0) {
-              // Participants, tokens and every link (manual ones too) go with their message.
-              const scope = [connection.tenantId, [...removedIdOf.values()]];
-              for (const child of ['participants', 'reference_tokens', 'record_links']) {
-                await tx.query(`DELETE FROM ${table(child)} WHERE tenant_id = $1 AND message_id = ANY($2::text[])`, scope);
-              }
-            }
             // In the batch's order, as syncResult reports them.
             for (const providerMessageId of deletes) {
               const id = removedIdOf.get(providerMessageId);
               if (id !== undefined) removedIds.push(id);
             }
-          }
-          if (nextConnection) await writeConnection(tx, nextConnection);
-          if (batch.releaseLease) {
-            await tx.query(`DELETE FROM ${table('leases')} WHERE key = $1 AND owner = $2`, [batch.releaseLease.key, batch.releaseLease.owner]);
           }
           return syncResult(planned, removedIds);
         }),
