@@ -57,7 +57,7 @@ import {
   type TimelineQuery,
 } from '@threadlink/core/store';
 import { toStoreError } from './errors.js';
-import { quoteIdentifier } from './identifiers.js';
+import { quoteIdentifier, quoteLiteral } from './identifiers.js';
 import { loadMigrations, migrate, type Migration, type MigrationReport } from './migrations.js';
 import {
   CONNECTION_COLUMNS,
@@ -665,10 +665,12 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       const parsed = parseSyncBatch(batch);
 
       return run('applySync', () =>
-        sql.transaction(async (tx) => {
+        sql.transaction(async (tx, opened) => {
           // The row lock serialises writers of one connection: two engines racing on the same
-          // cursor queue here, and the second one fails the compare-and-set below.
-          const connection = await lockConnection(tx, connectionId);
+          // cursor queue here, and the second one fails the compare-and-set below. It is taken by
+          // the transaction's opening, in BEGIN's round trip.
+          const row = opened.rows[0] as ConnectionRow | undefined;
+          const connection = row ? connectionFromRow(row) : null;
           if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
           // The page's stored threads (linksFromThreads) and the batch's stored ids, read inside this
           // transaction, under the row lock, in one statement: a sync batch is one transaction (issue 21).
@@ -714,7 +716,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
             }
           }
           return syncResult(planned, removedIds);
-        }),
+        }, `SELECT * FROM ${table('connections')} WHERE id = ${quoteLiteral(String(connectionId))} FOR UPDATE`),
       );
     },
 

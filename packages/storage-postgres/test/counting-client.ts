@@ -1,36 +1,57 @@
-// A SqlClient wrapper that counts statements, to prove bulk writes are not row-by-row.
+// A SqlClient wrapper that counts statements, to prove bulk writes are not row-by-row, and
+// transactions as PostgreSQL does (`xact_commit`): a bare statement is one, a transaction one.
 import type { SqlClient, SqlExecutor } from '../src/index.js';
 
 export interface CountingClient extends SqlClient {
   statements: number;
+  transactions: number;
+  /**
+   * Each transaction's round trips, BEGIN and COMMIT included (an opening rides with BEGIN). A round
+   * trip is most of what a statement costs the SDK and the database.
+   */
+  roundTripsPerTransaction: number[];
 }
 
 export function countingClient(inner: SqlClient): CountingClient {
   const counting: CountingClient = {
     statements: 0,
+    transactions: 0,
+    roundTripsPerTransaction: [],
     dialect: inner.dialect,
     query: (sql, params) => {
       counting.statements += 1;
+      counting.transactions += 1;
       return inner.query(sql, params);
     },
     exec: (sql) => {
       counting.statements += 1;
+      counting.transactions += 1;
       return inner.exec(sql);
     },
-    transaction: (fn) =>
-      inner.transaction((tx) => {
+    transaction: (fn, opening) => {
+      counting.transactions += 1;
+      if (opening !== undefined) counting.statements += 1;
+      return inner.transaction(async (tx, opened) => {
+        let roundTrips = 2;
         const wrapped: SqlExecutor = {
           query: (sql, params) => {
             counting.statements += 1;
+            roundTrips += 1;
             return tx.query(sql, params);
           },
           exec: (sql) => {
             counting.statements += 1;
+            roundTrips += 1;
             return tx.exec(sql);
           },
         };
-        return fn(wrapped);
-      }),
+        try {
+          return await fn(wrapped, opened);
+        } finally {
+          counting.roundTripsPerTransaction.push(roundTrips);
+        }
+      }, opening);
+    },
     close: () => inner.close(),
   };
   return counting;
