@@ -7,17 +7,28 @@
 //
 // After an expired history (404) no pull from a kept cursor follows the listing, so core also passes
 // the label ids it stores per message (`knownLabels`). The listing then runs in two steps:
-// 1. the id listing above, without Spam and Trash (`includeSpamTrash` off): new messages are read,
-//    stored ones are named unchanged; one absent from it and from Spam was deleted or trashed;
+// 1. the id listing above, without Spam and Trash (`includeSpamTrash` off) and, where `q` is allowed
+//    (mode 'full'), without the inbox (`-in:inbox`): new messages are read, stored ones are named
+//    unchanged; one absent from it and from the labels listed apart below was deleted or trashed;
 // 2. one call per compared label — INBOX, SPAM, STARRED and every user label (users.labels.list,
 //    1 unit) — lists that label's ids (messages.list `labelIds`, 500 per 5 units) and re-reads only
-//    the stored messages whose membership differs from their stored labels (and, for SPAM, the new
-//    ones: step 1 skipped Spam). Archived, moved to or from Spam, relabelled or unstarred in the gap:
-//    caught for ids. SENT and DRAFT cannot be added or removed by anyone (developers.google.com/
-//    workspace/gmail/api/guides/labels), so they never differ. UNREAD, IMPORTANT and the CATEGORY_*
-//    tabs are not compared — listing them would cost several times the mailbox in ids — and keep
-//    their stored value until the message changes again (a re-read for another reason refreshes them).
-// Cost: 0.01 units per message plus 0.01 per message in a compared label, plus 5 per compared label.
+//    the stored messages whose membership differs from their stored labels. SPAM, and INBOX when
+//    step 1 left it out, are "listed apart": their listing stands in for step 1 (new ones read,
+//    stored ones named unchanged), so an inbox message's id is listed once, not twice. Archived,
+//    moved to or from Spam, relabelled or unstarred in the gap: caught for ids. SENT and DRAFT cannot
+//    be added or removed by anyone (developers.google.com/workspace/gmail/api/guides/labels), so
+//    they never differ. UNREAD, IMPORTANT and the CATEGORY_* tabs are not compared — listing them
+//    would cost several times the mailbox in ids — and keep their stored value until the message
+//    changes again (a re-read for another reason refreshes them).
+//    A label no stored message carries is first asked for its count (users.labels.get, 1 unit,
+//    `messagesTotal`: "the total number of messages with the label"; users.labels.list does not
+//    return counts): at 0 there is nothing to list and nothing to re-read, so an empty STARRED, SPAM
+//    or user label costs 1 unit instead of a 5-unit empty page. A label stored messages carry is
+//    listed directly: it is almost never empty, and if the gap emptied it the empty page still
+//    re-reads every stored carrier.
+// Cost: 0.01 units per message plus 0.01 per message in a compared label (the inbox's counted once
+// in mode 'full'), plus 5 per compared label stored messages carry or Gmail counts messages in, and
+// 1 per other compared label.
 import { ThreadlinkError, type FullSyncOptions, type FullSyncPage, type ProviderMessage, type ProviderSession } from '@threadlink/core/provider';
 import type { gmail_v1 } from '@googleapis/gmail';
 import { withGmail, type GmailClient, type GmailContext } from './client.js';
@@ -54,12 +65,34 @@ function decodeStep(resume: string): LabelStep {
   throw new ThreadlinkError('CURSOR_EXPIRED', 'Unreadable Gmail resync resume token', { details: { provider: 'gmail' } });
 }
 
-function listingQuery(since: number | undefined): string {
-  return ['-in:trash', '-in:draft', ...(since === undefined ? [] : [`after:${Math.floor(since / 1000)}`])].join(' ');
+function listingQuery(since: number | undefined, withoutInbox: boolean): string {
+  return ['-in:trash', '-in:draft', ...(withoutInbox ? ['-in:inbox'] : []), ...(since === undefined ? [] : [`after:${Math.floor(since / 1000)}`])].join(' ');
+}
+
+/**
+ * True when step 1 leaves the label's messages out, so its listing stands in for step 1. Spam always
+ * (`includeSpamTrash` off); the inbox where step 1 can say `-in:inbox` (gmail.metadata refuses `q`).
+ */
+function listedApart(client: GmailClient, label: string): boolean {
+  return label === 'SPAM' || (label === 'INBOX' && client.options.mode === 'full');
+}
+
+/**
+ * Gmail's count of the messages with the label (users.labels.get, 1 unit). A label deleted since
+ * the directory was read (404) has none.
+ */
+async function messagesWithLabel(client: GmailClient, label: string): Promise<number> {
+  try {
+    const data = await client.call('labels.get', (request) => client.api.users.labels.get({ userId: 'me', id: label, fields: 'messagesTotal' }, request));
+    return data.messagesTotal ?? 0;
+  } catch (error) {
+    if (error instanceof ThreadlinkError && error.code === 'NOT_FOUND') return 0;
+    throw error;
+  }
 }
 
 /** Every id of one label, at 500 ids per 5-unit page. */
-async function listLabelIds(client: GmailClient, label: string): Promise<Set<string>> {
+async function listLabelIds(client: GmailClient, label: string, includeSpamTrash: boolean): Promise<Set<string>> {
   const ids = new Set<string>();
   let pageToken: string | undefined;
   do {
@@ -69,8 +102,7 @@ async function listLabelIds(client: GmailClient, label: string): Promise<Set<str
           userId: 'me',
           labelIds: [label],
           maxResults: MAX_PAGE_SIZE,
-          // A starred or labelled message in Spam is still starred: membership, wherever it is.
-          includeSpamTrash: true,
+          includeSpamTrash,
           fields: 'messages/id,nextPageToken',
           ...(pageToken === undefined ? {} : { pageToken }),
         },
@@ -92,18 +124,31 @@ async function compareLabel(
   step: LabelStep & { labels: string[]; index: number },
 ): Promise<FullSyncPage> {
   const label = step.labels[step.index] as string;
-  const listed = await listLabelIds(client, label);
+  let carried = false;
+  for (const stored of knownLabels.values()) {
+    if (stored.includes(label)) {
+      carried = true;
+      break;
+    }
+  }
+  // No stored message carries it and Gmail counts none: nothing was added, nothing to list.
+  const empty = !carried && (await messagesWithLabel(client, label)) === 0;
+  const apart = listedApart(client, label);
+  // A starred or labelled message in Spam is still starred: membership, wherever it is. The inbox
+  // listed apart names its stored messages present, so it must not name one in the Trash.
+  const includeSpamTrash = label !== 'INBOX' || !apart;
+  const listed = empty ? new Set<string>() : await listLabelIds(client, label, includeSpamTrash);
   const reread = new Set(step.reread ?? []);
   const toRead: string[] = [];
   const unchanged: string[] = [];
   for (const id of listed) {
     const stored = knownLabels.get(id);
-    // Spam was left out of step 1: a new message there is read here, a stored one is still present.
+    // Left out of step 1: a new message here is read here, a stored one is still present.
     if (stored === undefined) {
-      if (label === 'SPAM') toRead.push(id);
+      if (apart) toRead.push(id);
     } else if (!stored.includes(label)) {
       if (!reread.has(id)) toRead.push(id);
-    } else if (label === 'SPAM') {
+    } else if (apart) {
       unchanged.push(id);
     }
   }
@@ -124,6 +169,7 @@ async function compareLabel(
   session.logger.debug('gmail resync label comparison', {
     connectionId: session.connection.id,
     label,
+    countedEmpty: empty,
     listed: listed.size,
     read: toRead.length,
     more: next !== null,
@@ -171,13 +217,14 @@ export function fullSync(
           // Ids only cost the same 5 units per page whatever its size: list as many as Gmail allows.
           maxResults: known ? MAX_PAGE_SIZE : Math.min(MAX_PAGE_SIZE, Math.max(1, syncOptions.pageSize ?? DEFAULT_PAGE_SIZE)),
           // Spam is synced (folder 'spam', as pulls do), so a resync must list it too or would delete it
-          // (one comparing labels lists Spam by label in step 2, and leaves Trash out here).
+          // (one comparing labels lists Spam, and in mode 'full' the inbox, by label in step 2, and
+          // leaves Trash out here).
           includeSpamTrash: !knownLabels,
           fields: 'messages/id,nextPageToken,resultSizeEstimate',
           // Trash counts as deleted and drafts are not synced: skip both in the listing where `q` is
           // allowed. gmail.metadata refuses `q`, so there they are dropped after the read and the
           // window is applied by date below.
-          ...(options.mode === 'full' ? { q: listingQuery(since) } : {}),
+          ...(options.mode === 'full' ? { q: listingQuery(since, knownLabels !== undefined) } : {}),
           ...(resume === null ? {} : { pageToken: resume }),
         },
         request,

@@ -32,6 +32,7 @@ export const UNITS = {
   getProfile: 1,
   'history.list': 2,
   'labels.list': 1,
+  'labels.get': 1,
   'messages.list': 5,
   'messages.get': 5,
   'messages.attachments.get': 5,
