@@ -21,7 +21,7 @@ import {
 import { z } from 'zod';
 import { graphFor, type GraphSession, type OutlookContext } from './client.js';
 import { materialize, type Listed } from './fetch-messages.js';
-import { loadDirectory } from './folders.js';
+import { loadDirectory, type FolderDirectory } from './folders.js';
 import { WELL_KNOWN_FOLDERS } from './metadata.js';
 import { readsAttachmentNames } from './options.js';
 import { deltaStartPath, encodeCursor, readDeltaPage, treeFingerprint } from './sync.js';
@@ -51,18 +51,13 @@ interface BackfillCall {
   withAttachments: boolean;
 }
 
-async function folderTotals(graph: GraphSession, folders: readonly string[]): Promise<number | undefined> {
-  const responses = await graph.batch(
-    folders.map((folder) => ({
-      id: folder,
-      method: 'GET' as const,
-      url: `${graph.mailboxPath}/mailFolders/${encodeURIComponent(folder)}?$select=totalItemCount`,
-    })),
-  );
+/** The synced folders' item counts from the listing, summed; undefined when one was not given. */
+function folderTotals(directory: FolderDirectory): number | undefined {
+  const countOf = new Map(directory.folders.map((folder) => [folder.id, folder.totalItemCount]));
   let total = 0;
-  for (const folder of folders) {
-    const count = (responses.get(folder)?.body as { totalItemCount?: unknown } | undefined)?.totalItemCount;
-    if (typeof count !== 'number') return undefined;
+  for (const folder of directory.included) {
+    const count = countOf.get(folder);
+    if (count === undefined) return undefined;
     total += count;
   }
   return total;
@@ -90,7 +85,7 @@ export async function fullSync(provider: OutlookContext, session: ProviderSessio
   if (resume === null) {
     const directory = await loadDirectory(context.graph, context.excludeFolders);
     // A folder's item count is the total only when the whole folder is listed.
-    const estimatedTotal = options.since === undefined ? await folderTotals(context.graph, directory.included).catch(() => undefined) : undefined;
+    const estimatedTotal = options.since === undefined ? folderTotals(directory) : undefined;
     const query = { newestFirst: true, idsOnly: known !== undefined, ...(options.since === undefined ? {} : { receivedSince: options.since }) };
     state = {
       v: 2,

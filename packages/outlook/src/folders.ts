@@ -13,12 +13,16 @@ import { type FolderIds, WELL_KNOWN_FOLDERS } from './metadata.js';
 const FOLDER_PAGE_SIZE = 250;
 /** Nesting deeper than this is not followed (Outlook allows about 300 levels; nobody files that deep). */
 const MAX_DEPTH = 16;
-const FOLDER_SELECT = 'id,displayName,parentFolderId,childFolderCount';
+// totalItemCount rides along (a mailFolder property, resources/mailfolder.md): a back-fill's estimated
+// total then costs no request of its own (it was a GET per synced folder, in a $batch).
+const FOLDER_SELECT = 'id,displayName,parentFolderId,childFolderCount,totalItemCount';
 
 interface MailFolderEntry {
   id: string;
   displayName: string;
   parentFolderId: string;
+  /** Items in the folder when it was listed; absent when Graph did not say. */
+  totalItemCount?: number;
 }
 
 export interface FolderDirectory {
@@ -33,7 +37,7 @@ export interface FolderDirectory {
 }
 
 interface FolderPage {
-  value?: Array<{ id?: string; displayName?: string | null; parentFolderId?: string | null; childFolderCount?: number | null }>;
+  value?: Array<{ id?: string; displayName?: string | null; parentFolderId?: string | null; childFolderCount?: number | null; totalItemCount?: number | null }>;
   '@odata.nextLink'?: string;
 }
 
@@ -49,6 +53,7 @@ async function readAllPages(graph: GraphSession, first: string): Promise<Array<M
         displayName: folder.displayName ?? '',
         parentFolderId: folder.parentFolderId ?? '',
         childFolderCount: folder.childFolderCount ?? 0,
+        ...(typeof folder.totalItemCount === 'number' ? { totalItemCount: folder.totalItemCount } : {}),
       });
     }
     link = page['@odata.nextLink'];

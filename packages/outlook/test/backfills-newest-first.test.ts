@@ -1,5 +1,6 @@
 import type { ProviderMessage } from '@threadlink/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WELL_KNOWN_FOLDERS } from '../src/metadata.js';
 import { pullAll, startHarness, type Connected, type Harness } from './support.js';
 
 const DAY = 24 * 3_600_000;
@@ -33,8 +34,17 @@ describe('back-fill: 5,000 messages, folders paged newest first, resumable, ends
   it('lists every message once, each folder newest first, with an estimated total and the delta cursor on the last page', async () => {
     const pages: Array<{ messages: ProviderMessage[]; estimatedTotal?: number; cursor?: string; next: string | null }> = [];
     let resume: string | null = null;
+    const logged = harness.ms.log.entries.length;
     do {
       const page = await harness.provider.fullSync(connected.session, resume, { pageSize: 250 });
+      if (resume === null) {
+        // The estimate comes with the folder listing ($select totalItemCount): the only single-folder
+        // reads are the well-known folders' ids, not a GET per synced folder for its count.
+        const reads = harness.ms.log.entries.slice(logged).filter((entry) => entry.operation === 'mailFolders.get');
+        expect(reads.map((entry) => decodeURIComponent(entry.path).split('/').at(-1)?.split('?')[0]?.toLowerCase()).sort()).toEqual(
+          [...WELL_KNOWN_FOLDERS].sort(),
+        );
+      }
       pages.push(page);
       // Resumable: the token is all the state there is (JSON, survives a restart).
       resume = page.next === null ? null : JSON.parse(JSON.stringify(page.next));
