@@ -32,8 +32,10 @@ const state = {
   connections: [],
   /** Message ids already on screen, to mark the ones that arrive live. */
   seen: new Set(),
-  /** Bumped on every record switch so a slow response for the old record is dropped. */
+  /** Bumped on every record switch so a slow page of older mail ("Load more") for the old record is dropped. */
   generation: 0,
+  /** Whether the record on screen has had its first render (mail in it then is history, not news). */
+  timelineShown: false,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -61,6 +63,23 @@ function syncChildren(parent, nodes) {
     if (parent.children[index] !== node) parent.insertBefore(node, parent.children[index] ?? null);
   });
   while (parent.children.length > nodes.length) parent.lastElementChild.remove();
+}
+
+/**
+ * Only the newest of overlapping loads of one view may render. Events trigger loads that overlap
+ * (a purge sends a burst; a live update lands during the user's own action) and the answers can
+ * come back out of order: an answer read before the latest change would overwrite a newer one and
+ * stay on screen until the next event. `begin()` starts a load and returns its check, true while
+ * no later load of the same view has begun; a superseded load drops its answer.
+ */
+function loadSequence() {
+  let latest = 0;
+  return {
+    begin() {
+      const load = ++latest;
+      return () => load === latest;
+    },
+  };
 }
 
 class ApiFailure extends Error {
@@ -281,8 +300,13 @@ function needsReauthNotice(provider, account) {
   notice('error', plain.title, [plain.sentence], { actions: [errorAction('reconnect', { provider })], code: 'needs_reauth' });
 }
 
+const connectionLoads = loadSequence();
+
 async function loadConnections() {
+  const isNewest = connectionLoads.begin();
   const { connections } = await api('/connections');
+  // The newest load renders, then loads the exclusions and organizations itself.
+  if (!isNewest()) return;
   state.connections = connections;
   renderConnections();
   await Promise.all([loadExclusions(), organizations?.refresh()]);
@@ -409,19 +433,24 @@ function closeHealthDrawer() {
 
 const pageBehindDrawer = () => document.querySelectorAll('body > .skip-link, body > header, body > .notices, body > .layout, body > footer');
 
+const drawerLoads = loadSequence();
+
 async function renderHealthDrawer() {
   const connectionId = drawer.connectionId;
+  const isNewest = drawerLoads.begin();
+  // Closed (or showing another mailbox) since, or a later report is on its way: this one is stale.
+  const current = () => isNewest() && drawer.connectionId === connectionId;
   const content = document.getElementById('health-content');
   let report;
   try {
     report = await api(`/connections/${encodeURIComponent(connectionId)}/health`);
   } catch (error) {
-    if (drawer.connectionId !== connectionId) return;
+    if (!current()) return;
     const plain = plainError(error.code);
     content.replaceChildren(h('p', { class: 'error' }, `${plain.title}. ${plain.sentence}`));
     return;
   }
-  if (drawer.connectionId !== connectionId) return;
+  if (!current()) return;
   const provider = PROVIDER_NAMES[report.provider] ?? report.provider;
   const story = healthStory(report);
   document.getElementById('health-title').textContent = `${provider} · ${report.accountEmail}`;
@@ -574,6 +603,7 @@ async function showRecord(record) {
   state.olderThreads = [];
   state.next = null;
   state.seen = new Set();
+  state.timelineShown = false;
   threadNodes.clear();
   messageNodes.clear();
   closePopover({ restoreFocus: false });
@@ -581,7 +611,7 @@ async function showRecord(record) {
   markCurrentRecord();
   renderRecordDetails(record);
   document.title = `${record.label} — Acme CRM`;
-  await refreshTimeline({ initial: true });
+  await refreshTimeline();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -593,24 +623,32 @@ async function fetchTimeline(after) {
   return api(`/records/${encodeURIComponent(type)}/${encodeURIComponent(id)}/timeline${query}`);
 }
 
-/** Reloads the first page; threads from older pages already shown stay below it. */
-async function refreshTimeline({ initial = false } = {}) {
+const timelineLoads = loadSequence();
+
+/**
+ * Reloads the first page; threads from older pages already shown stay below it. A record switch
+ * begins a load too, so a slow answer for the previous record is dropped like any older one.
+ */
+async function refreshTimeline() {
   if (!state.current) return;
-  const generation = state.generation;
+  const isNewest = timelineLoads.begin();
   const container = document.getElementById('threads');
   container.setAttribute('aria-busy', 'true');
   try {
     const page = await fetchTimeline(null);
-    if (generation !== state.generation) return;
+    if (!isNewest()) return;
     const fresh = new Set(page.threads.map((thread) => thread.threadId));
     state.threads = page.threads;
     state.olderThreads = state.olderThreads.filter((thread) => !fresh.has(thread.threadId));
     if (state.olderThreads.length === 0) state.next = page.next;
-    renderThreads({ initial });
+    // The first render of a record shows history; later ones mark what arrived live. Not the
+    // record switch's own load: a live refresh begun meanwhile may have superseded it.
+    renderThreads({ initial: !state.timelineShown });
+    state.timelineShown = true;
   } catch (error) {
-    if (generation === state.generation) showError(error, 'Loading mail', { retry: () => void refreshTimeline() });
+    if (isNewest()) showError(error, 'Loading mail', { retry: () => void refreshTimeline() });
   } finally {
-    if (generation === state.generation) container.setAttribute('aria-busy', 'false');
+    if (isNewest()) container.setAttribute('aria-busy', 'false');
   }
 }
 
@@ -1290,9 +1328,13 @@ function renderExclusions(rules) {
   );
 }
 
+const exclusionLoads = loadSequence();
+
 async function loadExclusions() {
   const panel = document.getElementById('exclusions-panel');
+  const isNewest = exclusionLoads.begin();
   const { exclude, mailboxes } = await api('/policy');
+  if (!isNewest()) return;
   panel.hidden = mailboxes === 0;
   renderExclusions(exclude);
 }
@@ -1303,6 +1345,8 @@ async function addExclusion(form, button) {
   button.disabled = true;
   try {
     const result = await api('/policy/exclusions', { method: 'POST', body: { rule: input.value } });
+    // The change's own answer is the newest list: a load begun before it landed may predate it.
+    exclusionLoads.begin();
     renderExclusions(result.exclude);
     const { messages, links } = result.purged;
     report.textContent =
@@ -1324,6 +1368,7 @@ async function removeExclusion(rule, button) {
   button.disabled = true;
   try {
     const result = await api('/policy/exclusions/remove', { method: 'POST', body: { rule } });
+    exclusionLoads.begin();
     renderExclusions(result.exclude);
     report.textContent = `${result.rule} is no longer excluded. Its mail comes back as the mailboxes re-sync.`;
     document.getElementById('exclusion-rule').focus();
@@ -1429,6 +1474,7 @@ async function start() {
   organizations = setUpOrganizations({
     api,
     h,
+    loadSequence,
     announce,
     showError,
     notice,

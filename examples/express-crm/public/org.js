@@ -52,7 +52,7 @@ const HINTS = {
 };
 const GROUP_LABELS = { gmail: 'Group address', outlook: 'Group object ID' };
 
-export function setUpOrganizations({ api, h, announce, showError, notice, onChange }) {
+export function setUpOrganizations({ api, h, loadSequence, announce, showError, notice, onChange }) {
   const panel = document.getElementById('org-panel');
   const list = document.getElementById('org-list');
   const form = document.getElementById('org-form');
@@ -61,7 +61,8 @@ export function setUpOrganizations({ api, h, announce, showError, notice, onChan
   const whoLabel = document.getElementById('org-who-label');
   const googleFields = document.getElementById('org-google-fields');
   const field = (name) => document.getElementById(name);
-  let generation = 0;
+  /** Only the newest roll-up load renders (app.js's loadSequence). */
+  const loads = loadSequence();
   /** Demo mode: what each emulated organization's admin hands over, to pre-fill the form. */
   let demo = null;
 
@@ -244,9 +245,9 @@ export function setUpOrganizations({ api, h, announce, showError, notice, onChan
   }
 
   async function refresh() {
-    const mine = ++generation;
+    const isNewest = loads.begin();
     const { organizations } = await api('/orgs');
-    if (mine !== generation) return;
+    if (!isNewest()) return;
     // A confirm question the user is answering stays where it is until they answer.
     if (list.querySelector('.confirm')) return;
     list.replaceChildren(...organizations.map(rollUp));
