@@ -382,13 +382,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
          (SELECT jsonb_agg(jsonb_build_array(s.id, s.connection_id, s.provider_message_id))
             FROM ${table('messages')} s
            WHERE (s.connection_id = $3 AND s.provider_message_id = ANY($4::text[])) OR s.id = ANY($5::text[])) AS ids`,
-      [
-        connection.tenantId,
-        threadIds,
-        connection.id,
-        messages.map((message) => message.providerMessageId),
-        messages.map((message) => message.id),
-      ],
+      [connection.tenantId, threadIds, connection.id, messages.map((message) => message.providerMessageId), messages.map((message) => message.id)],
     );
     const row = result.rows[0];
     for (const [id, connectionId, providerMessageId] of row?.ids ?? []) {
@@ -468,8 +462,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       parts.push(`DELETE FROM ${table('leases')} WHERE key = ${parameter(releaseLease.key)} AND owner = ${parameter(releaseLease.owner)}`);
     }
     if (parts.length === 0) return;
-    const statement =
-      parts.length === 1 ? (parts[0] as string) : `WITH ${parts.map((part, index) => `part${index} AS (${part})`).join(',\n')}\nSELECT 1`;
+    const statement = parts.length === 1 ? (parts[0] as string) : `WITH ${parts.map((part, index) => `part${index} AS (${part})`).join(',\n')}\nSELECT 1`;
     await tx.query(statement, params);
   }
 
@@ -665,38 +658,39 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       const parsed = parseSyncBatch(batch);
 
       return run('applySync', () =>
-        sql.transaction(async (tx, opened) => {
-          // The row lock serialises writers of one connection: two engines racing on the same
-          // cursor queue here, and the second one fails the compare-and-set below. It is taken by
-          // the transaction's opening, in BEGIN's round trip.
-          const row = opened.rows[0] as ConnectionRow | undefined;
-          const connection = row ? connectionFromRow(row) : null;
-          if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
-          // The page's stored threads (linksFromThreads) and the batch's stored ids, read inside this
-          // transaction, under the row lock, in one statement: a sync batch is one transaction (issue 21).
-          const { threads, storedIds } = await readForPlan(tx, connection, threadIdsToRead(batch), parsed.upserts);
-          const validated = validateSyncBatch(connection, withThreadLinks(batch, parsed, threads));
-          const { upserts: planned, links: batchLinks, deletes, nextConnection } = assignStoredIds(validated, storedIds);
+        sql.transaction(
+          async (tx, opened) => {
+            // The row lock serialises writers of one connection: two engines racing on the same
+            // cursor queue here, and the second one fails the compare-and-set below. It is taken by
+            // the transaction's opening, in BEGIN's round trip.
+            const row = opened.rows[0] as ConnectionRow | undefined;
+            const connection = row ? connectionFromRow(row) : null;
+            if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
+            // The page's stored threads (linksFromThreads) and the batch's stored ids, read inside this
+            // transaction, under the row lock, in one statement: a sync batch is one transaction (issue 21).
+            const { threads, storedIds } = await readForPlan(tx, connection, threadIdsToRead(batch), parsed.upserts);
+            const validated = validateSyncBatch(connection, withThreadLinks(batch, parsed, threads));
+            const { upserts: planned, links: batchLinks, deletes, nextConnection } = assignStoredIds(validated, storedIds);
 
-          const replaced = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
-          if (replaced.length > 0) {
-            // A replaced message's participants and tokens are rewritten; its automatic links are
-            // the matcher's to recompute, while a user's decisions (manual, suppressed) stay.
-            await tx.query(
-              `WITH participants AS (DELETE FROM ${table('participants')} WHERE tenant_id = $1 AND message_id = ANY($2::text[])),
+            const replaced = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
+            if (replaced.length > 0) {
+              // A replaced message's participants and tokens are rewritten; its automatic links are
+              // the matcher's to recompute, while a user's decisions (manual, suppressed) stay.
+              await tx.query(
+                `WITH participants AS (DELETE FROM ${table('participants')} WHERE tenant_id = $1 AND message_id = ANY($2::text[])),
                     tokens AS (DELETE FROM ${table('reference_tokens')} WHERE tenant_id = $1 AND message_id = ANY($2::text[]))
                DELETE FROM ${table('record_links')} WHERE tenant_id = $1 AND message_id = ANY($2::text[]) AND NOT manual`,
-              [connection.tenantId, replaced],
-            );
-          }
-          await writeSyncPlan(tx, connection, { upserts: planned, links: batchLinks, nextConnection, releaseLease: batch.releaseLease });
+                [connection.tenantId, replaced],
+              );
+            }
+            await writeSyncPlan(tx, connection, { upserts: planned, links: batchLinks, nextConnection, releaseLease: batch.releaseLease });
 
-          const removedIds: string[] = [];
-          if (deletes.length > 0) {
-            // Participants, tokens and every link (manual ones too) go with their message, in the
-            // same statement (after the upserts: a batch may insert and delete the same message).
-            const removed = await tx.query<{ id: string; provider_message_id: string }>(
-              `WITH removed AS (
+            const removedIds: string[] = [];
+            if (deletes.length > 0) {
+              // Participants, tokens and every link (manual ones too) go with their message, in the
+              // same statement (after the upserts: a batch may insert and delete the same message).
+              const removed = await tx.query<{ id: string; provider_message_id: string }>(
+                `WITH removed AS (
                  DELETE FROM ${table('messages')} WHERE connection_id = $1 AND provider_message_id = ANY($2::text[]) RETURNING id, provider_message_id
                ), participants AS (
                  DELETE FROM ${table('participants')} WHERE tenant_id = $3 AND message_id IN (SELECT id FROM removed)
@@ -706,17 +700,19 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
                  DELETE FROM ${table('record_links')} WHERE tenant_id = $3 AND message_id IN (SELECT id FROM removed)
                )
                SELECT id, provider_message_id FROM removed`,
-              [connectionId, deletes, connection.tenantId],
-            );
-            const removedIdOf = new Map(removed.rows.map((row) => [row.provider_message_id, row.id]));
-            // In the batch's order, as syncResult reports them.
-            for (const providerMessageId of deletes) {
-              const id = removedIdOf.get(providerMessageId);
-              if (id !== undefined) removedIds.push(id);
+                [connectionId, deletes, connection.tenantId],
+              );
+              const removedIdOf = new Map(removed.rows.map((row) => [row.provider_message_id, row.id]));
+              // In the batch's order, as syncResult reports them.
+              for (const providerMessageId of deletes) {
+                const id = removedIdOf.get(providerMessageId);
+                if (id !== undefined) removedIds.push(id);
+              }
             }
-          }
-          return syncResult(planned, removedIds);
-        }, `SELECT * FROM ${table('connections')} WHERE id = ${quoteLiteral(String(connectionId))} FOR UPDATE`),
+            return syncResult(planned, removedIds);
+          },
+          `SELECT * FROM ${table('connections')} WHERE id = ${quoteLiteral(String(connectionId))} FOR UPDATE`,
+        ),
       );
     },
 

@@ -52,7 +52,10 @@ function callCounter(inner: MetadataStore): { store: MetadataStore; calls: Map<s
 function expectAtMostFourRoundTripsEach(roundTrips: number[], applySyncs: number): void {
   expect(applySyncs).toBeGreaterThan(0);
   expect(roundTrips).toHaveLength(applySyncs);
-  expect(roundTrips.filter((count) => count > 4), JSON.stringify(roundTrips)).toEqual([]);
+  expect(
+    roundTrips.filter((count) => count > 4),
+    JSON.stringify(roundTrips),
+  ).toEqual([]);
   expect(roundTrips, JSON.stringify(roundTrips)).toContain(4);
 }
 

@@ -76,7 +76,7 @@ describe.skipIf(!databaseUrl)('a statement sent on a connection the server had a
     expect(runs).toBe(1);
   });
 
-  it('a transaction whose opening went with BEGIN to a dead connection runs once, on a live one, with the opening\'s result', async () => {
+  it("a transaction whose opening went with BEGIN to a dead connection runs once, on a live one, with the opening's result", async () => {
     const { pool, pids, wake } = await poolWithDeadIdleConnections(2);
     let runs = 0;
     const result = poolClient(pool, false).transaction(async (_tx, opened) => {
