@@ -43,7 +43,7 @@ import {
   type MessageIndexQuery,
   type MetadataStore,
   type PageRequest,
-  type PlannedUpsert,
+  type SyncPlan,
   type PurgeReport,
   type RecordLink,
   type StoredIdLookup,
@@ -57,7 +57,7 @@ import {
   type TimelineQuery,
 } from '@threadlink/core/store';
 import { toStoreError } from './errors.js';
-import { quoteIdentifier, quoteLiteral } from './identifiers.js';
+import { quoteIdentifier, sqlLiteral } from './identifiers.js';
 import { loadMigrations, migrate, type Migration, type MigrationReport } from './migrations.js';
 import {
   CONNECTION_COLUMNS,
@@ -79,7 +79,7 @@ import {
   type MessageRow,
   type OrganizationRow,
 } from './rows.js';
-import type { SqlClient, SqlExecutor } from './sql-client.js';
+import type { SqlClient, SqlExecutor, SqlRow } from './sql-client.js';
 
 /** Every table the store writes (children first). */
 export const STORE_TABLES = [
@@ -356,85 +356,101 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
   const visibleTo = (column: string, parameter: number): string => `($${parameter}::text[] IS NULL OR ${column} = ANY($${parameter}::text[]))`;
 
-  /**
-   * What applySync plans from, read in ONE statement after the row lock (its own snapshot, so it
-   * sees whatever a writer that held the lock before committed): the connection's stored messages
-   * of `threadIds` (linksFromThreads), and the stored ids assignStoredIds needs for the batch's
-   * messages. A statement is a round trip, and round trips are most of a sync's cost (issue 21).
-   */
-  async function readForPlan(
-    tx: SqlExecutor,
-    connection: Connection,
-    threadIds: string[],
-    messages: ReadonlyArray<{ id: string; providerMessageId: string }>,
-  ): Promise<{ threads: StoredMessage[]; storedIds: StoredIdLookup }> {
+  // ── applySync in two round trips (issue 21) ─────────────────────────────────────────────
+  // A synced page is one transaction of two round trips on a pg pool: BEGIN + the connection's row
+  // lock + the read the page is planned from, then the writes + COMMIT, each a simple-protocol
+  // script. Scripts take no parameters, so values go in as literals (identifiers.ts sqlLiteral).
+  // Each statement of a script gets its own snapshot, as if sent alone: the read after the lock
+  // sees whatever the lock's previous holder committed.
+
+  /** The opening: the row lock, and the read (the page's stored threads and the batch's stored ids). */
+  function applySyncOpening(connectionId: string, threadIds: string[], messages: ReadonlyArray<{ id: string; providerMessageId: string }>): string[] {
+    const connection = sqlLiteral(connectionId);
+    const lock = `SELECT * FROM ${table('connections')} WHERE id = ${connection} FOR UPDATE`;
+    if (threadIds.length === 0 && messages.length === 0) return [lock];
+    // The tenant comes from the (locked) connection row, so the thread read uses messages_thread.
+    const read = `SELECT
+       (SELECT jsonb_agg(to_jsonb(t) ORDER BY t.received_at, t.id)
+          FROM (${selectMessages}
+                 WHERE m.tenant_id = (SELECT c.tenant_id FROM ${table('connections')} c WHERE c.id = ${connection})
+                   AND m.thread_id = ANY(${sqlLiteral(threadIds)}::text[]) AND m.connection_id = ${connection}) t) AS threads,
+       (SELECT jsonb_agg(jsonb_build_array(s.id, s.connection_id, s.provider_message_id))
+          FROM ${table('messages')} s
+         WHERE (s.connection_id = ${connection} AND s.provider_message_id = ANY(${sqlLiteral(messages.map((message) => message.providerMessageId))}::text[]))
+            OR s.id = ANY(${sqlLiteral(messages.map((message) => message.id))}::text[])) AS ids`;
+    return [lock, read];
+  }
+
+  /** What the opening's read answered: the stored messages of the page's threads, and the stored-id look-up. */
+  function plannedFrom(connectionId: string, read: SqlRow | undefined): { threads: StoredMessage[]; storedIds: StoredIdLookup } {
     const storedIdByProviderId = new Map<string, string>();
     const takenIds = new Set<string>();
-    const storedIds: StoredIdLookup = {
-      storedIdOf: (providerMessageId) => storedIdByProviderId.get(providerMessageId),
-      isTaken: (messageId) => takenIds.has(messageId),
-    };
-    if (threadIds.length === 0 && messages.length === 0) return { threads: [], storedIds };
-    const result = await tx.query<{ threads: MessageRow[] | null; ids: Array<[string, string, string]> | null }>(
-      `SELECT
-         (SELECT jsonb_agg(to_jsonb(t) ORDER BY t.received_at, t.id)
-            FROM (${selectMessages} WHERE m.tenant_id = $1 AND m.thread_id = ANY($2::text[]) AND m.connection_id = $3) t) AS threads,
-         (SELECT jsonb_agg(jsonb_build_array(s.id, s.connection_id, s.provider_message_id))
-            FROM ${table('messages')} s
-           WHERE (s.connection_id = $3 AND s.provider_message_id = ANY($4::text[])) OR s.id = ANY($5::text[])) AS ids`,
-      [connection.tenantId, threadIds, connection.id, messages.map((message) => message.providerMessageId), messages.map((message) => message.id)],
-    );
-    const row = result.rows[0];
-    for (const [id, connectionId, providerMessageId] of row?.ids ?? []) {
-      if (connectionId === connection.id) storedIdByProviderId.set(providerMessageId, id);
+    for (const [id, owner, providerMessageId] of (read?.ids as Array<[string, string, string]> | null | undefined) ?? []) {
+      if (owner === connectionId) storedIdByProviderId.set(providerMessageId, id);
       takenIds.add(id);
     }
-    return { threads: (row?.threads ?? []).map(messageFromRow), storedIds };
+    return {
+      threads: ((read?.threads as MessageRow[] | null | undefined) ?? []).map(messageFromRow),
+      storedIds: {
+        storedIdOf: (providerMessageId) => storedIdByProviderId.get(providerMessageId),
+        isTaken: (messageId) => takenIds.has(messageId),
+      },
+    };
   }
 
   /**
-   * Everything a planned sync batch writes, as ONE statement of data-modifying CTEs: the message
-   * upserts with their participants and reference tokens, the batch's links, the connection's next
-   * state, the lease let go. (Rows of replaced messages are cleared by the statement before: a
-   * sibling CTE would not see that delete, and the re-inserted participants would collide.) Foreign
-   * keys are checked at the statement's end, so the parts may name each other's rows.
+   * The closing: everything a planned page writes, sent with COMMIT. First the rows of replaced
+   * messages are cleared (a statement of its own: a sibling CTE would not see that delete, and the
+   * re-inserted participants would collide); then ONE statement of data-modifying CTEs writes the
+   * messages with their participants and tokens, the batch's links, the connection's next state and
+   * the lease let go (foreign keys are checked at the statement's end, so the parts may name each
+   * other's rows); then the deletes, with every child row (after the upserts: a batch may insert
+   * and delete the same message). `deletes` is the index of the deletes' result, or -1.
    */
-  async function writeSyncPlan(
-    tx: SqlExecutor,
+  function applySyncClosing(
     connection: Connection,
-    plan: { upserts: PlannedUpsert[]; links: RecordLink[]; nextConnection: Connection | null; releaseLease?: { key: string; owner: string } | undefined },
-  ): Promise<void> {
-    const params: unknown[] = [];
-    const parameter = (value: unknown): string => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const parts: string[] = [];
-    const { upserts, links, nextConnection, releaseLease } = plan;
-    if (upserts.length > 0 || links.length > 0) {
-      parameter(connection.tenantId);
-      parameter(connection.id);
+    plan: SyncPlan,
+    releaseLease: { key: string; owner: string } | undefined,
+  ): { statements: string[]; deletes: number } {
+    const statements: string[] = [];
+    const tenant = sqlLiteral(connection.tenantId);
+    const connectionId = sqlLiteral(connection.id);
+    const json = (value: unknown): string => `${sqlLiteral(toJsonParam(value))}::jsonb`;
+    const { upserts, links, nextConnection, deletes } = plan;
+
+    const replaced = upserts.filter((upsert) => upsert.exists).map(({ message }) => message.id);
+    if (replaced.length > 0) {
+      // Participants and tokens are rewritten; automatic links are the matcher's to recompute,
+      // while a user's decisions (manual, suppressed) stay.
+      const ids = `${sqlLiteral(replaced)}::text[]`;
+      statements.push(
+        `WITH participants AS (DELETE FROM ${table('participants')} WHERE tenant_id = ${tenant} AND message_id = ANY(${ids})),
+              tokens AS (DELETE FROM ${table('reference_tokens')} WHERE tenant_id = ${tenant} AND message_id = ANY(${ids}))
+         DELETE FROM ${table('record_links')} WHERE tenant_id = ${tenant} AND message_id = ANY(${ids}) AND NOT manual`,
+      );
     }
+
+    const parts: string[] = [];
     if (upserts.length > 0) {
       parts.push(
         `INSERT INTO ${table('messages')} (${MESSAGE_COLUMN_LIST})
-         SELECT ${MESSAGE_COLUMN_LIST} FROM jsonb_to_recordset(${parameter(toJsonParam(upserts.map(({ message }) => messageJson(message))))}::jsonb) AS ${MESSAGE_RECORDSET}
+         SELECT ${MESSAGE_COLUMN_LIST} FROM jsonb_to_recordset(${json(upserts.map(({ message }) => messageJson(message)))}) AS ${MESSAGE_RECORDSET}
          ON CONFLICT (connection_id, provider_message_id) DO UPDATE SET ${MESSAGE_UPDATE_SET}`,
       );
       const participants = upserts.flatMap(({ message }) => participantJson(message.id, message));
       if (participants.length > 0) {
         parts.push(
           `INSERT INTO ${table('participants')} (tenant_id, connection_id, message_id, role, position, address, domain, display_name)
-           SELECT $1, $2, x.message_id, x.role, x.position, x.address, x.domain, x.display_name
-             FROM jsonb_to_recordset(${parameter(toJsonParam(participants))}::jsonb) AS x(message_id text, role text, position integer, address text, domain text, display_name text)`,
+           SELECT ${tenant}, ${connectionId}, x.message_id, x.role, x.position, x.address, x.domain, x.display_name
+             FROM jsonb_to_recordset(${json(participants)}) AS x(message_id text, role text, position integer, address text, domain text, display_name text)`,
         );
       }
       const tokens = upserts.flatMap(({ message }) => referenceTokenJson(message.id, message));
       if (tokens.length > 0) {
         parts.push(
           `INSERT INTO ${table('reference_tokens')} (tenant_id, connection_id, message_id, position, token)
-           SELECT $1, $2, x.message_id, x.position, x.token
-             FROM jsonb_to_recordset(${parameter(toJsonParam(tokens))}::jsonb) AS x(message_id text, position integer, token text)`,
+           SELECT ${tenant}, ${connectionId}, x.message_id, x.position, x.token
+             FROM jsonb_to_recordset(${json(tokens)}) AS x(message_id text, position integer, token text)`,
         );
       }
     }
@@ -443,27 +459,47 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       // with a manual decision already have a row: DO NOTHING skips them.
       parts.push(
         `INSERT INTO ${table('record_links')} (${LINK_COLUMN_LIST})
-         SELECT $1, x.message_id, $2, x.record_type, x.record_id, x.record_label,
+         SELECT ${tenant}, x.message_id, ${connectionId}, x.record_type, x.record_id, x.record_label,
                 x.rule, x.reason, x.confidence, x.manual, x.suppressed, x.created_at
-           FROM jsonb_to_recordset(${parameter(toJsonParam(links.map(linkJson)))}::jsonb) AS ${LINK_RECORDSET}
+           FROM jsonb_to_recordset(${json(links.map(linkJson))}) AS ${LINK_RECORDSET}
          ON CONFLICT (tenant_id, message_id, record_type, record_id) DO NOTHING`,
       );
     }
     if (nextConnection) {
-      const values = connectionParams(nextConnection);
+      // Only the columns the page changes (the cursor, health; rarely more): a smaller statement, and
+      // the sealed tokens never go into SQL text (a server logs a failed statement's text).
+      const before = connectionParams(connection);
+      const after = connectionParams(nextConnection);
       const assignments = CONNECTION_COLUMNS.flatMap((column, index) =>
-        column === 'id' || column === 'tenant_id' ? [] : [`${column} = ${parameter(values[index])}`],
+        column === 'id' || column === 'tenant_id' || column === 'sealed_tokens' || JSON.stringify(before[index]) === JSON.stringify(after[index])
+          ? []
+          : [`${column} = ${sqlLiteral(after[index])}`],
       );
-      parts.push(
-        `UPDATE ${table('connections')} SET ${assignments.join(', ')} WHERE tenant_id = ${parameter(nextConnection.tenantId)} AND id = ${parameter(nextConnection.id)}`,
-      );
+      if (assignments.length > 0) {
+        parts.push(`UPDATE ${table('connections')} SET ${assignments.join(', ')} WHERE tenant_id = ${tenant} AND id = ${connectionId}`);
+      }
     }
     if (releaseLease) {
-      parts.push(`DELETE FROM ${table('leases')} WHERE key = ${parameter(releaseLease.key)} AND owner = ${parameter(releaseLease.owner)}`);
+      parts.push(`DELETE FROM ${table('leases')} WHERE key = ${sqlLiteral(releaseLease.key)} AND owner = ${sqlLiteral(releaseLease.owner)}`);
     }
-    if (parts.length === 0) return;
-    const statement = parts.length === 1 ? (parts[0] as string) : `WITH ${parts.map((part, index) => `part${index} AS (${part})`).join(',\n')}\nSELECT 1`;
-    await tx.query(statement, params);
+    if (parts.length === 1) statements.push(parts[0] as string);
+    else if (parts.length > 1) statements.push(`WITH ${parts.map((part, index) => `part${index} AS (${part})`).join(',\n')}\nSELECT 1`);
+
+    if (deletes.length === 0) return { statements, deletes: -1 };
+    // Participants, tokens and every link (manual ones too) go with their message.
+    statements.push(
+      `WITH removed AS (
+         DELETE FROM ${table('messages')} WHERE connection_id = ${connectionId} AND provider_message_id = ANY(${sqlLiteral(deletes)}::text[]) RETURNING id, provider_message_id
+       ), participants AS (
+         DELETE FROM ${table('participants')} WHERE tenant_id = ${tenant} AND message_id IN (SELECT id FROM removed)
+       ), tokens AS (
+         DELETE FROM ${table('reference_tokens')} WHERE tenant_id = ${tenant} AND message_id IN (SELECT id FROM removed)
+       ), links AS (
+         DELETE FROM ${table('record_links')} WHERE tenant_id = ${tenant} AND message_id IN (SELECT id FROM removed)
+       )
+       SELECT id, provider_message_id FROM removed`,
+    );
+    return { statements, deletes: statements.length - 1 };
   }
 
   const store: SqlMetadataStore = {
@@ -656,63 +692,34 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     async applySync(connectionId: string, batch: SyncBatch): Promise<ApplySyncResult> {
       // Everything that needs no database is checked before a connection is borrowed.
       const parsed = parseSyncBatch(batch);
+      const opening = applySyncOpening(String(connectionId), threadIdsToRead(batch), parsed.upserts);
 
       return run('applySync', () =>
-        sql.transaction(
-          async (tx, opened) => {
-            // The row lock serialises writers of one connection: two engines racing on the same
-            // cursor queue here, and the second one fails the compare-and-set below. It is taken by
-            // the transaction's opening, in BEGIN's round trip.
-            const row = opened.rows[0] as ConnectionRow | undefined;
-            const connection = row ? connectionFromRow(row) : null;
-            if (!connection) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
-            // The page's stored threads (linksFromThreads) and the batch's stored ids, read inside this
-            // transaction, under the row lock, in one statement: a sync batch is one transaction (issue 21).
-            const { threads, storedIds } = await readForPlan(tx, connection, threadIdsToRead(batch), parsed.upserts);
-            const validated = validateSyncBatch(connection, withThreadLinks(batch, parsed, threads));
-            const { upserts: planned, links: batchLinks, deletes, nextConnection } = assignStoredIds(validated, storedIds);
-
-            const replaced = planned.filter((upsert) => upsert.exists).map(({ message }) => message.id);
-            if (replaced.length > 0) {
-              // A replaced message's participants and tokens are rewritten; its automatic links are
-              // the matcher's to recompute, while a user's decisions (manual, suppressed) stay.
-              await tx.query(
-                `WITH participants AS (DELETE FROM ${table('participants')} WHERE tenant_id = $1 AND message_id = ANY($2::text[])),
-                    tokens AS (DELETE FROM ${table('reference_tokens')} WHERE tenant_id = $1 AND message_id = ANY($2::text[]))
-               DELETE FROM ${table('record_links')} WHERE tenant_id = $1 AND message_id = ANY($2::text[]) AND NOT manual`,
-                [connection.tenantId, replaced],
-              );
-            }
-            await writeSyncPlan(tx, connection, { upserts: planned, links: batchLinks, nextConnection, releaseLease: batch.releaseLease });
-
-            const removedIds: string[] = [];
-            if (deletes.length > 0) {
-              // Participants, tokens and every link (manual ones too) go with their message, in the
-              // same statement (after the upserts: a batch may insert and delete the same message).
-              const removed = await tx.query<{ id: string; provider_message_id: string }>(
-                `WITH removed AS (
-                 DELETE FROM ${table('messages')} WHERE connection_id = $1 AND provider_message_id = ANY($2::text[]) RETURNING id, provider_message_id
-               ), participants AS (
-                 DELETE FROM ${table('participants')} WHERE tenant_id = $3 AND message_id IN (SELECT id FROM removed)
-               ), tokens AS (
-                 DELETE FROM ${table('reference_tokens')} WHERE tenant_id = $3 AND message_id IN (SELECT id FROM removed)
-               ), links AS (
-                 DELETE FROM ${table('record_links')} WHERE tenant_id = $3 AND message_id IN (SELECT id FROM removed)
-               )
-               SELECT id, provider_message_id FROM removed`,
-                [connectionId, deletes, connection.tenantId],
-              );
-              const removedIdOf = new Map(removed.rows.map((row) => [row.provider_message_id, row.id]));
-              // In the batch's order, as syncResult reports them.
-              for (const providerMessageId of deletes) {
-                const id = removedIdOf.get(providerMessageId);
-                if (id !== undefined) removedIds.push(id);
-              }
-            }
-            return syncResult(planned, removedIds);
-          },
-          `SELECT * FROM ${table('connections')} WHERE id = ${quoteLiteral(String(connectionId))} FOR UPDATE`,
-        ),
+        sql.transaction(async (tx, [locked, read]) => {
+          // The row lock serialises writers of one connection: two engines racing on the same
+          // cursor queue here, and the second one fails the compare-and-set below.
+          const row = locked?.rows[0] as ConnectionRow | undefined;
+          if (!row) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
+          const connection = connectionFromRow(row);
+          // The page's stored threads and the batch's stored ids, read under the lock: a sync batch
+          // is one transaction (issue 21).
+          const { threads, storedIds } = plannedFrom(connection.id, read?.rows[0]);
+          const validated = validateSyncBatch(connection, withThreadLinks(batch, parsed, threads));
+          const plan = assignStoredIds(validated, storedIds);
+          if (plan.nextConnection && plan.nextConnection.sealedTokens !== connection.sealedTokens) {
+            // Never in SQL text (see applySyncClosing): a round trip of its own, with a parameter.
+            await tx.query(`UPDATE ${table('connections')} SET sealed_tokens = $1 WHERE id = $2`, [plan.nextConnection.sealedTokens, connection.id]);
+          }
+          const closing = applySyncClosing(connection, plan, batch.releaseLease);
+          const results = closing.statements.length > 0 ? await tx.commitWith(closing.statements) : [];
+          const removedIdOf = new Map((results[closing.deletes]?.rows ?? []).map((removed) => [removed.provider_message_id as string, removed.id as string]));
+          // In the batch's order, as syncResult reports them.
+          const removedIds = plan.deletes.flatMap((providerMessageId) => {
+            const id = removedIdOf.get(providerMessageId);
+            return id === undefined ? [] : [id];
+          });
+          return syncResult(plan.upserts, removedIds);
+        }, opening),
       );
     },
 

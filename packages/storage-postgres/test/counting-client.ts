@@ -1,13 +1,13 @@
 // A SqlClient wrapper that counts statements, to prove bulk writes are not row-by-row, and
 // transactions as PostgreSQL does (`xact_commit`): a bare statement is one, a transaction one.
-import type { SqlClient, SqlExecutor } from '../src/index.js';
+import type { SqlClient, SqlTransaction } from '../src/index.js';
 
 export interface CountingClient extends SqlClient {
   statements: number;
   transactions: number;
   /**
-   * Each transaction's round trips, BEGIN and COMMIT included (an opening rides with BEGIN). A round
-   * trip is most of what a statement costs the SDK and the database.
+   * Each transaction's round trips, BEGIN and COMMIT included (an opening rides with BEGIN, a
+   * closing with COMMIT). A round trip is most of what a statement costs the SDK and the database.
    */
   roundTripsPerTransaction: number[];
 }
@@ -30,10 +30,11 @@ export function countingClient(inner: SqlClient): CountingClient {
     },
     transaction: (fn, opening) => {
       counting.transactions += 1;
-      if (opening !== undefined) counting.statements += 1;
+      counting.statements += opening?.length ?? 0;
       return inner.transaction(async (tx, opened) => {
-        let roundTrips = 2;
-        const wrapped: SqlExecutor = {
+        let roundTrips = 1;
+        let committed = false;
+        const wrapped: SqlTransaction = {
           query: (sql, params) => {
             counting.statements += 1;
             roundTrips += 1;
@@ -44,11 +45,17 @@ export function countingClient(inner: SqlClient): CountingClient {
             roundTrips += 1;
             return tx.exec(sql);
           },
+          commitWith: (statements) => {
+            counting.statements += statements.length;
+            roundTrips += 1;
+            committed = true;
+            return tx.commitWith(statements);
+          },
         };
         try {
           return await fn(wrapped, opened);
         } finally {
-          counting.roundTripsPerTransaction.push(roundTrips);
+          counting.roundTripsPerTransaction.push(committed ? roundTrips : roundTrips + 1);
         }
       }, opening);
     },

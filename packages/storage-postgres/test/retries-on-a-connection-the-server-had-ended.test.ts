@@ -79,10 +79,13 @@ describe.skipIf(!databaseUrl)('a statement sent on a connection the server had a
   it("a transaction whose opening went with BEGIN to a dead connection runs once, on a live one, with the opening's result", async () => {
     const { pool, pids, wake } = await poolWithDeadIdleConnections(2);
     let runs = 0;
-    const result = poolClient(pool, false).transaction(async (_tx, opened) => {
-      runs += 1;
-      return opened.rows[0]?.pid;
-    }, 'SELECT pg_backend_pid() AS pid');
+    const result = poolClient(pool, false).transaction(
+      async (_tx, [opened]) => {
+        runs += 1;
+        return opened?.rows[0]?.pid;
+      },
+      ['SELECT pg_backend_pid() AS pid'],
+    );
     wake();
     const pid = await result;
     expect(typeof pid).toBe('number');
