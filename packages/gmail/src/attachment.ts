@@ -86,7 +86,8 @@ export async function fetchAttachment(
     const body = await client.call('messages.attachments.get', (request) =>
       client.api.users.messages.attachments.get(
         { userId: 'me', messageId: providerMessageId, id: token, fields: 'data' },
-        { ...request, signal: controller.signal, responseType: 'stream' },
+        // The stream outlives the call: its own signal, and gaxios's timeout over the whole download as before.
+        { ...request, signal: controller.signal, timeout: client.options.requestTimeoutMs, responseType: 'stream' },
       ),
     );
     const source = body as unknown as AsyncIterable<Uint8Array | string>;
