@@ -286,6 +286,30 @@ describe('acknowledgement and redelivery', () => {
   });
 });
 
+describe('push ack deadline', () => {
+  it('an endpoint that never answers is a nack once the ack deadline passes, redelivered, and nothing is left pending', async () => {
+    const silent = createServer(() => {
+      // Never answers: Pub/Sub counts it as a nack at the subscription's ack deadline.
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    closers.push(async () => silent.closeAllConnections());
+    const target = await startEmulator({ pushAckDeadlineMs: 150, pushRetry: { initialBackoffMs: 5, maxAttempts: 2 } });
+    target.setPushEndpoint({ endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/push` });
+    const email = `user${++mailboxCounter}@acme.example`;
+    target.addMailbox({ email });
+    const { gmail } = await connect(target, email, [`${GOOGLE}gmail.metadata`]);
+    await gmail.users.watch({ userId: 'me', requestBody: { topicName: target.providerOptions.pubsubTopic } });
+    await target.flushNotifications();
+    expect(target.pushLog.status.slice(-2)).toEqual([0, 0]);
+    expect(target.pushLog.history.slice(-2).map((attempt) => attempt.error)).toEqual([
+      'The push was not acknowledged in time',
+      'The push was not acknowledged in time',
+    ]);
+    expect(target.pushLog).toMatchObject({ delivered: 0, abandoned: 1 });
+  });
+});
+
 describe('Gmail notification rate', () => {
   it('coalesces a burst into one trailing notification with the latest historyId', async () => {
     const target = await startEmulator({ notificationIntervalMs: 150 });
