@@ -115,4 +115,44 @@ describe.skipIf(!postgres?.available)("an opening's row lock (PostgreSQL)", () =
       await sql.exec(`DROP TABLE ${table}`);
     }
   });
+
+  it("has each statement read with its own snapshot: a read after the lock sees what the lock's holder committed meanwhile", async () => {
+    // applySync's opening relies on this: the lock may wait for another writer of the connection, and
+    // the read after it must see that writer's rows (one statement would read with a snapshot taken
+    // before the wait).
+    const sql = postgres!.client();
+    const table = tableName('opening_snapshot');
+    await sql.exec(`CREATE TABLE ${table} (id text PRIMARY KEY); INSERT INTO ${table} VALUES ('lock')`);
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      // The other writer: holds the lock, then writes a row and commits.
+      const writer = sql.transaction(
+        async (tx) => {
+          locked();
+          await held;
+          await tx.query(`INSERT INTO ${table} VALUES ('written meanwhile')`);
+        },
+        [`SELECT id FROM ${table} WHERE id = 'lock' FOR UPDATE`],
+      );
+      await lockTaken;
+      const reader = sql.transaction(
+        async (_tx, [, read]) => read?.rows,
+        [`SELECT id FROM ${table} WHERE id = 'lock' FOR UPDATE`, `SELECT id FROM ${table} ORDER BY id`],
+      );
+      // The reader's script is waiting on the lock now; the writer commits its row and lets go.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      release();
+      await writer;
+      expect(await reader).toEqual([{ id: 'lock' }, { id: 'written meanwhile' }]);
+    } finally {
+      await sql.exec(`DROP TABLE ${table}`);
+    }
+  });
 });
