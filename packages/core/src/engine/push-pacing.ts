@@ -11,8 +11,12 @@ interface Bucket {
   at: number;
 }
 
+/** Every this many bucket look-ups, buckets that have refilled are dropped (see sweep). */
+const SWEEP_EVERY = 1_024;
+
 export class PushPacing {
   private readonly buckets = new Map<string, Bucket>();
+  private lookups = 0;
 
   constructor(
     private readonly options: Pick<EngineOptions, 'pushPullsPerSecond' | 'pushPullBurst'>,
@@ -35,10 +39,28 @@ export class PushPacing {
     bucket.tokens = Math.max(0, bucket.tokens - 1);
   }
 
+  /** Buckets held now: one per mailbox pulled lately, not one per mailbox ever pulled. */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  /**
+   * Drops every bucket that has refilled to the burst: a missing bucket starts full, so dropping a
+   * full one changes nothing, and a disconnected (or quiet) mailbox's bucket does not stay for good.
+   */
+  private sweep(now: number): void {
+    const { pushPullsPerSecond: rate, pushPullBurst: burst } = this.options;
+    for (const [connectionId, bucket] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.at) * rate) / 1000 >= burst) this.buckets.delete(connectionId);
+    }
+  }
+
   /** The mailbox's bucket, refilled up to now. */
   private refilled(connectionId: string): Bucket {
     const { pushPullsPerSecond: rate, pushPullBurst: burst } = this.options;
     const now = this.clock.now();
+    this.lookups += 1;
+    if (this.lookups % SWEEP_EVERY === 0) this.sweep(now);
     const bucket = this.buckets.get(connectionId) ?? { tokens: burst, at: now };
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * rate) / 1000);
     bucket.at = now;
