@@ -4,7 +4,7 @@
 // on 401, backoff on throttling fed back into the budget, refreshed tokens persisted).
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import type { ProviderSession, ProviderTokens } from '@threadlink/core/provider';
-import { ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core/provider';
+import { linkedSignal, ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core/provider';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { createDelegatedClient, delegatedScopes } from './delegation.js';
 import type { VerifiedPushTokens } from './notifications.js';
@@ -60,25 +60,12 @@ function deadlineMissed(): DOMException {
  * for every request: about 0.2 ms of CPU per call on the bench box (two calls per synced message),
  * and the timeout still fires `requestTimeoutMs` after each answered request (a DOMException and
  * an abort event apiece), so a host kept paying for its last half-minute of traffic while idle.
- * Here the timer is cleared and the listener on the session's signal removed when the attempt ends.
+ * Here the timer is cleared and the listener on the session's signal removed when the attempt ends
+ * (core's `linkedSignal`).
  */
 function requestDeadline(timeoutMs: number, session: AbortSignal | undefined): { request: RequestOptions; clear(): void } {
-  const controller = new AbortController();
-  const request: RequestOptions = { signal: controller.signal, timeout: 0, retry: false };
-  if (session?.aborted) {
-    controller.abort(session.reason);
-    return { request, clear: () => {} };
-  }
-  const onSessionAbort = (): void => controller.abort(session?.reason);
-  session?.addEventListener('abort', onSessionAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(deadlineMissed()), timeoutMs);
-  return {
-    request,
-    clear: () => {
-      clearTimeout(timer);
-      session?.removeEventListener('abort', onSessionAbort);
-    },
-  };
+  const linked = linkedSignal(session, { ms: timeoutMs, reason: deadlineMissed });
+  return { request: { signal: linked.signal, timeout: 0, retry: false }, clear: linked.release };
 }
 
 export interface GmailClient {

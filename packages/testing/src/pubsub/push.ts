@@ -11,6 +11,7 @@
 // Ack: 102, 200, 201, 202, 204; anything else or a network error / deadline is a NACK
 //   and the message is redelivered with exponential backoff.
 import { Agent, request as httpRequest } from 'node:http';
+import { linkedSignal } from '@threadlink/core/provider';
 import { sleep } from '../common/server.js';
 
 /**
@@ -258,15 +259,12 @@ export class PushSubscription {
         subscription: this.options.subscription,
       });
       // The ack deadline as a timer cleared at the answer, and the emulator's close as a listener
-      // removed then: `AbortSignal.any` + `AbortSignal.timeout` per push cost the shared bench box
-      // a linked signal per push and a timeout that fired (DOMException, abort event) 10 s later.
-      const deadline = new AbortController();
-      const closing = (): void => deadline.abort(this.controller.signal.reason);
-      this.controller.signal.addEventListener('abort', closing, { once: true });
-      const timer = setTimeout(
-        () => deadline.abort(new DOMException('The push was not acknowledged in time', 'TimeoutError')),
-        this.options.ackDeadlineMs ?? 10_000,
-      );
+      // removed then (core's linkedSignal): `AbortSignal.any` + `AbortSignal.timeout` per push cost the
+      // shared bench box a linked signal per push and a timeout that fired 10 s later.
+      const deadline = linkedSignal(this.controller.signal, {
+        ms: this.options.ackDeadlineMs ?? 10_000,
+        reason: () => new DOMException('The push was not acknowledged in time', 'TimeoutError'),
+      });
       try {
         const headers = {
           authorization: `Bearer ${token}`,
@@ -284,8 +282,7 @@ export class PushSubscription {
         }
         record.acked = ACK_STATUSES.has(record.status);
       } finally {
-        clearTimeout(timer);
-        this.controller.signal.removeEventListener('abort', closing);
+        deadline.release();
       }
     } catch (error) {
       record.error = (error as Error).message;
