@@ -11,6 +11,7 @@ import type { VerifiedPushTokens } from './notifications.js';
 import { classifyGoogleError, statusOf } from './errors.js';
 import type { ResolvedGmailOptions } from './options.js';
 import { UNITS, type Lane, type QuotaBudgets, type QuotaOperation } from './rate-limit.js';
+import { nodeHttpGet } from './transport.js';
 
 /**
  * What every operation of one gmailProvider instance shares, built once by index.ts and passed
@@ -88,12 +89,13 @@ export interface GmailClient {
 /**
  * The generated methods rebuild every request from their parameter schema (URL template, deep
  * copies of the options, qs, user-agent headers): about 0.2 ms of CPU per call on the bench box,
- * twice per synced message. The hot path sends the same request line through the same client.
+ * twice per synced message. The hot path sends the same request line through the same client,
+ * and over node:http rather than node-fetch (transport.ts).
  */
 function meGet(oauth: OAuth2Client, apiRootUrl: string) {
   const base = new URL('gmail/v1/users/me/', apiRootUrl).toString();
   return <T>(path: string, query: string, request: RequestOptions): Promise<{ data: T }> =>
-    oauth.request<T>({ url: `${base}${path}${query ? `?${query}` : ''}`, method: 'GET', responseType: 'json', ...request });
+    oauth.request<T>({ url: `${base}${path}${query ? `?${query}` : ''}`, method: 'GET', responseType: 'json', adapter: nodeHttpGet, ...request });
 }
 
 export function createOAuthClient(options: ResolvedGmailOptions, redirectUri?: string): OAuth2Client {
