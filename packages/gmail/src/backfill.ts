@@ -29,6 +29,15 @@
 // Cost: 0.01 units per message plus 0.01 per message in a compared label (the inbox's counted once
 // in mode 'full'), plus 5 per compared label stored messages carry or Gmail counts messages in, and
 // 1 per other compared label.
+// Mode 'metadata' pays for the inbox's ids twice (issue 21: 55 units, 0.0275 a message, on the test's
+// 2,000-message mailbox). Membership needs a listing with INBOX among its `labelIds`: counts cannot
+// stand in, since one message archived and another moved in leave every count as it was. And the
+// rest of the mailbox cannot be listed apart: `labelIds` only intersects ("messages with labels that
+// match all of the specified label IDs"), so a message archived with only a category, or no label at
+// all, shows only in the unfiltered listing or a category's, and those hold the inbox too. Listing
+// labels that happen to cover the rest instead would need proof that nothing is left outside them,
+// and getProfile's messagesTotal ("the total number of messages in the mailbox") does not say
+// whether it counts Spam, Trash and drafts.
 import { ThreadlinkError, type FullSyncOptions, type FullSyncPage, type ProviderMessage, type ProviderSession } from '@threadlink/core/provider';
 import type { gmail_v1 } from '@googleapis/gmail';
 import { withGmail, type GmailClient, type GmailContext } from './client.js';
