@@ -2,6 +2,7 @@
 // handler. The body is read with a hard size limit before anything parses it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bodiesRead, DEFAULT_MAX_BODY_BYTES } from './handler.js';
+import { nodeRequest } from './node-request.js';
 
 /** A web-standard handler; `tl.handler` also says its body limit, which the Node glue then shares. */
 export type WebHandler = ((request: Request) => Promise<Response>) & { readonly maxBodyBytes?: number };
@@ -47,13 +48,12 @@ export function toNodeHandler(handler: WebHandler, options: NodeHandlerOptions =
           req.destroy();
           return;
         }
-        const headers = new Headers();
-        for (const [key, value] of Object.entries(req.headers)) {
-          if (Array.isArray(value)) for (const item of value) headers.append(key, item);
-          else if (value !== undefined) headers.set(key, value);
-        }
-        const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
-        const request = new Request(url, { method: req.method ?? 'GET', headers, ...(body ? { body } : {}) });
+        const request = nodeRequest({
+          method: req.method ?? 'GET',
+          url: url.href,
+          headers: req.headers,
+          body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+        });
         bodiesRead.set(request, size);
         const response = await handler(request);
         const outHeaders: Record<string, string | string[]> = {};
@@ -63,7 +63,9 @@ export function toNodeHandler(handler: WebHandler, options: NodeHandlerOptions =
         const setCookie = response.headers.getSetCookie?.();
         if (setCookie && setCookie.length > 0) outHeaders['set-cookie'] = setCookie;
         res.writeHead(response.status, outHeaders);
-        res.end(Buffer.from(await response.arrayBuffer()));
+        // Most answers to a push have no body (202): nothing to read out of a stream.
+        if (response.body === null) res.end();
+        else res.end(Buffer.from(await response.arrayBuffer()));
       } catch (error) {
         if (next) next(error);
         else if (!res.headersSent)
