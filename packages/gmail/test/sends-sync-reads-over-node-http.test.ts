@@ -86,7 +86,14 @@ describe('the adapter, against answers a server may give', () => {
     return oauth;
   };
   const get = (path: string, signal?: AbortSignal) =>
-    client().request<unknown>({ url: `${base}${path}`, method: 'GET', responseType: 'json', retry: false, adapter: nodeHttpGet, ...(signal ? { signal } : {}) });
+    client().request<unknown>({
+      url: `${base}${path}`,
+      method: 'GET',
+      responseType: 'json',
+      retry: false,
+      adapter: nodeHttpGet,
+      ...(signal ? { signal } : {}),
+    });
 
   it.each([
     ['gzip', zlib.gzipSync],
@@ -94,7 +101,9 @@ describe('the adapter, against answers a server may give', () => {
     ['br', zlib.brotliCompressSync],
   ] as const)('decodes a %s-encoded answer', async (encoding, encode) => {
     answer = (_request, response) => {
-      response.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding }).end(encode(Buffer.from('{"id":"m1","labelIds":["INBOX"]}')));
+      response
+        .writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding })
+        .end(encode(Buffer.from('{"id":"m1","labelIds":["INBOX"]}')));
     };
     const response = await get('/gmail/v1/users/me/messages/m1');
     expect(response.data).toEqual({ id: 'm1', labelIds: ['INBOX'] });
