@@ -173,4 +173,3 @@ export function scopeToken(reference: string): string {
   }
   return token;
 }
-
