@@ -1,5 +1,6 @@
 // The Graph client for one call: @microsoft/microsoft-graph-client with our own middleware
-// chain, every request marked `Prefer: IdType="ImmutableId"` (ids survive folder moves,
+// chain (GETs, every request of a sync pull, go straight to fetch with the same gate, headers and
+// error handling), every request marked `Prefer: IdType="ImmutableId"` (ids survive folder moves,
 // https://learn.microsoft.com/graph/outlook-immutable-id), failures classified into
 // ThreadlinkErrors, and short throttling waits slept through with core's withRetry.
 import {
