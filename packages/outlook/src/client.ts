@@ -1,5 +1,6 @@
 // The Graph client for one call: @microsoft/microsoft-graph-client with our own middleware
-// chain, every request marked `Prefer: IdType="ImmutableId"` (ids survive folder moves,
+// chain (GETs, every request of a sync pull, go straight to fetch with the same gate, headers and
+// error handling), every request marked `Prefer: IdType="ImmutableId"` (ids survive folder moves,
 // https://learn.microsoft.com/graph/outlook-immutable-id), failures classified into
 // ThreadlinkErrors, and short throttling waits slept through with core's withRetry.
 import {
@@ -184,13 +185,20 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
   const base = options.graphBaseUrl.replace(/\/+$/, '');
   const origin = new URL(base).origin;
   const versionRoot = `${base}/${GRAPH_VERSION}`;
-  const guard = new OriginGuardMiddleware(origin);
-  const gate = new MailboxGateMiddleware(options.gates, options.mailbox);
-  // No RetryHandler: throttling is handled below, where a long Retry-After can be handed to the
-  // engine's scheduler instead of blocking this worker.
-  guard.setNext(gate);
-  gate.setNext(new HTTPMessageHandler());
-  const client = Client.initWithMiddleware({ baseUrl: base, defaultVersion: GRAPH_VERSION, middleware: guard });
+  // Built on first use: a sync pull makes GETs only (plainGet), and the client with its chain is
+  // then never needed.
+  let client: Client | undefined;
+  const graphClient = (): Client => {
+    if (client) return client;
+    const guard = new OriginGuardMiddleware(origin);
+    const gate = new MailboxGateMiddleware(options.gates, options.mailbox);
+    // No RetryHandler: throttling is handled below, where a long Retry-After can be handed to the
+    // engine's scheduler instead of blocking this worker.
+    guard.setNext(gate);
+    gate.setNext(new HTTPMessageHandler());
+    client = Client.initWithMiddleware({ baseUrl: base, defaultVersion: GRAPH_VERSION, middleware: guard });
+    return client;
+  };
 
   /**
    * Retries throttling and 5xx inline while the wait is short; longer waits surface with
@@ -233,14 +241,12 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
    * One authenticated exchange. A 401 gets one retry with a forced refresh: a token revoked
    * server-side before its expiry (continuous access evaluation, password reset) or a clock skew.
    */
-  const call = async <T>(send: (request: GraphRequest) => Promise<T>, path: string, requestOptions: RequestOptions): Promise<T> => {
+  const authenticated = async <T>(send: (authorization: string) => Promise<T>): Promise<T> => {
     let rejected: string | undefined;
     for (;;) {
       const token = await options.tokens.accessToken(rejected === undefined ? {} : { rejected });
       try {
-        const request = client.api(path).headers({ ...preferWith(requestOptions.headers), Authorization: `Bearer ${token}` });
-        if (requestOptions.slots !== undefined) request.middlewareOptions([new MailboxSlots(requestOptions.slots)]);
-        return await send(request);
+        return await send(`Bearer ${token}`);
       } catch (error) {
         if (rejected === undefined && error instanceof GraphError && error.statusCode === 401) {
           rejected = token;
@@ -251,9 +257,34 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
     }
   };
 
+  const call = <T>(send: (request: GraphRequest) => Promise<T>, path: string, requestOptions: RequestOptions): Promise<T> =>
+    authenticated((authorization) => {
+      const request = graphClient()
+        .api(path)
+        .headers({ ...preferWith(requestOptions.headers), Authorization: authorization });
+      if (requestOptions.slots !== undefined) request.middlewareOptions([new MailboxSlots(requestOptions.slots)]);
+      return send(request);
+    });
+
+  /**
+   * A GET of a path under the version root, sent with fetch as the client's chain would send it
+   * (the same URL, headers and mailbox gate) without building a GraphRequest and its middleware
+   * context: every request of a sync pull is one of these (issue 21). Only a path relative to the
+   * version root can be the same origin by construction; anything else goes through the client
+   * and its origin guard.
+   */
+  const plainGet = <T>(path: string, requestOptions: RequestOptions): Promise<T> =>
+    authenticated(
+      (authorization) =>
+        getJson(`${versionRoot}${path}`, { ...preferWith(requestOptions.headers), Authorization: authorization }, (send) =>
+          options.gates.run(options.mailbox, requestOptions.slots ?? 1, send),
+        ) as Promise<T>,
+    );
+
   const session: GraphSession = {
     mailboxPath: options.mailboxPath ?? '/me',
-    get: (path, requestOptions = {}) => run(() => call((request) => request.get(), path, requestOptions)),
+    get: (path, requestOptions = {}) =>
+      run(() => (path.startsWith('/') ? plainGet(path, requestOptions) : call((request) => request.get(), path, requestOptions))),
     post: (path, body, requestOptions = {}) =>
       run(() => call((request) => request.post(body), path, requestOptions), requestOptions.retry === 'throttling' || isSendRequest('POST', path)),
     patch: (path, body, requestOptions = {}) => run(() => call((request) => request.patch(body), path, requestOptions)),
@@ -348,5 +379,70 @@ async function graphErrorOf(response: Response): Promise<GraphError> {
   const error = new GraphError(response.status, message);
   if (typeof body?.error?.code === 'string') error.code = body.error.code;
   error.headers = response.headers;
+  return error;
+}
+
+/**
+ * A GET with the Graph client's answer handling (its GraphResponseHandler and GraphErrorHandler,
+ * which it does not export), so callers see the same values and the same GraphErrors: a transport
+ * failure is status -1, a body that does not parse carries the answer's status, and a failed
+ * answer's JSON error sets the message and code. `gated` holds the mailbox's slot while the
+ * headers are awaited, as the client's chain does; the body is read after it is released.
+ */
+async function getJson(url: string, headers: Record<string, string>, gated: (send: () => Promise<Response>) => Promise<Response>): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await gated(() => fetch(url, { method: 'GET', headers }));
+  } catch (error) {
+    throw graphErrorFrom(error, -1, undefined);
+  }
+  let value: unknown;
+  try {
+    value = await answerOf(response);
+  } catch (error) {
+    throw graphErrorFrom(error, response.status, response);
+  }
+  if (!response.ok) throw graphErrorFrom(value, response.status, response);
+  return value;
+}
+
+/** The client's default (no responseType) conversion: 204 → undefined, JSON, plain text, an image as a Blob, anything else the body stream. */
+async function answerOf(response: Response): Promise<unknown> {
+  if (response.status === 204) return undefined;
+  const contentType = response.headers.get('Content-type');
+  if (contentType === null) return response.body;
+  const mimeType = contentType.split(';')[0] as string;
+  // No DOMParser in Node: the client hands XML and HTML over as the body stream too.
+  if (/^(text\/(html|xml))|(application\/(xml|xhtml\+xml))$/.test(mimeType)) return response.body;
+  if (/^image\/.+/.test(mimeType)) return response.blob();
+  if (mimeType === 'text/plain') return response.text();
+  if (mimeType === 'application/json') return response.json();
+  return response.body;
+}
+
+/** GraphErrorHandler.getError: a Graph error body, an Error (kept as the cause), or any other value as the body. */
+function graphErrorFrom(thrown: unknown, statusCode: number, response: Response | undefined): GraphError {
+  const body = thrown as { error?: { message?: string; code?: string; innerError?: { 'request-id'?: string; date?: string } } } | null | undefined;
+  if (body?.error) {
+    const error = new GraphError(statusCode, body.error.message);
+    error.code = body.error.code as string;
+    if (body.error.innerError !== undefined) {
+      error.requestId = body.error.innerError['request-id'] as string;
+      error.date = new Date(body.error.innerError.date as string);
+    }
+    error.body = JSON.stringify(body.error);
+    if (response) error.headers = response.headers;
+    return error;
+  }
+  if (thrown instanceof Error) {
+    const error = new GraphError(statusCode, '', thrown);
+    if (thrown.name !== undefined) error.code = thrown.name;
+    error.body = thrown.toString();
+    error.date = new Date();
+    if (response) error.headers = response.headers;
+    return error;
+  }
+  const error = new GraphError(statusCode);
+  error.body = thrown;
   return error;
 }

@@ -151,6 +151,10 @@ export function folderOfResource(resource: string): string | null {
   return match ? (match[1] as string) : null;
 }
 
+/** Bounds the remembered tokens (a few dozen folders for each of many mailboxes; then start over). */
+const MAX_REMEMBERED_TOKENS = 50_000;
+const scopeTokens = new Map<string, string>();
+
 /**
  * A folder as a push hint's scope entry. Core allows scope names of 64 characters from
  * [A-Za-z0-9_.-] (ChangeHint.scope); Graph folder ids are longer and end in '=', so a folder id
@@ -158,5 +162,14 @@ export function folderOfResource(resource: string): string | null {
  * well-known name (subscriptions made before every folder synced) stays as it is.
  */
 export function scopeToken(reference: string): string {
-  return /^[a-z]{1,64}$/.test(reference) ? reference : `f-${sha256Hex(reference).slice(0, 24)}`;
+  if (/^[a-z]{1,64}$/.test(reference)) return reference;
+  // Every pull maps its scope back through the tokens of all synced folders; folder ids are few
+  // and stable, so each is hashed once per process rather than once per pull (issue 21).
+  let token = scopeTokens.get(reference);
+  if (token === undefined) {
+    if (scopeTokens.size >= MAX_REMEMBERED_TOKENS) scopeTokens.clear();
+    token = `f-${sha256Hex(reference).slice(0, 24)}`;
+    scopeTokens.set(reference, token);
+  }
+  return token;
 }

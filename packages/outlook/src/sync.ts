@@ -67,6 +67,13 @@ export function decodeCursor(raw: string): DeltaCursor {
   let json: unknown;
   try {
     json = JSON.parse(raw);
+    // Checked for the current version first: a v1 parse of every v2 cursor fails, and building
+    // zod's issues for that failure cost more than the rest of the decode (issue 21).
+    const current = DeltaCursor.safeParse(json);
+    if (current.success) {
+      if (Object.keys(current.data.links).length === 0) throw new Error('cursor without folders');
+      return current.data;
+    }
     const v1 = DeltaCursorV1.safeParse(json);
     if (v1.success) {
       const links: Record<string, string> = {};
@@ -80,9 +87,7 @@ export function decodeCursor(raw: string): DeltaCursor {
       }
       return { v: 2, links, folderIds: v1.data.folderIds, excluded: [], listedAt: 0, pulledAt };
     }
-    const parsed = DeltaCursor.parse(json);
-    if (Object.keys(parsed.links).length === 0) throw new Error('cursor without folders');
-    return parsed;
+    throw current.error;
   } catch (cause) {
     throw new ThreadlinkError('CURSOR_EXPIRED', 'Unreadable Outlook cursor; a full resync is needed', { cause, details: { provider: 'outlook' } });
   }
