@@ -34,6 +34,7 @@ export {
   checkLeaseRequest,
   checkClaimRequest,
   MAX_PAGE_LIMIT,
+  PUSH_TAKING_STATUSES,
 } from './util/store-rules.js';
 export { domainOf } from './util/headers.js';
 export { stableId } from './security/hash.js';

@@ -5,6 +5,7 @@ import {
   checkClaimRequest,
   checkLeaseRequest,
   compareIds,
+  PUSH_TAKING_STATUSES,
   connectionIdList,
   keyNamesConnection,
   keysetPage,
@@ -64,6 +65,7 @@ export interface MemoryStore extends MetadataStore {
 }
 
 const rawAccess = new WeakMap<object, MemoryStoreRaw>();
+const TAKES_PUSHES = new Set<string>(PUSH_TAKING_STATUSES);
 
 /** The raw accessor of a memory store, in the shape runStoreConformance's `raw` option takes. */
 export function memoryStoreRaw(store: MetadataStore): MemoryStoreRaw {
@@ -407,6 +409,20 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async claimPushes(claims) {
       for (const claim of claims) checkClaimRequest(claim.key, claim.expiresAt, claim.now);
       return claims.map((claim) => claimPushNow(claim));
+    },
+
+    async claimPushesForAccounts(claims, accounts) {
+      for (const claim of claims) checkClaimRequest(claim.key, claim.expiresAt, claim.now);
+      // Synchronous from the claims to the read: nothing interleaves, as one transaction.
+      const won = claims.map((claim) => claimPushNow(claim));
+      const connectionIds = accounts.map(({ provider, accountEmail }) => {
+        const address = accountEmail.trim().toLowerCase();
+        return [...tables.connections.values()]
+          .filter((connection) => connection.provider === provider && connection.accountEmail === address && TAKES_PUSHES.has(connection.status))
+          .map((connection) => connection.id)
+          .sort(compareIds);
+      });
+      return { won, connectionIds };
     },
 
     async purgeConnection(connectionId): Promise<PurgeReport> {

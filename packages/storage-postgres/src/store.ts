@@ -26,6 +26,7 @@ import {
   syncResult,
   ThreadlinkError,
   checkClaimRequest,
+  PUSH_TAKING_STATUSES,
   checkLeaseRequest,
   validateSyncBatch,
   parsePolicyToSave,
@@ -49,6 +50,7 @@ import {
   type StoredIdLookup,
   type StoredMessage,
   type StoredPolicies,
+  type PushAccount,
   type PushClaim,
   type SyncBatch,
   type SyncLeaseRequest,
@@ -226,7 +228,15 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
    * latest lastPushAt among the claims won.
    */
   async function claimPushes(claims: PushClaim[]): Promise<boolean[]> {
-    if (claims.length === 0) return [];
+    return (await claimPushesForAccounts(claims, [])).won;
+  }
+
+  /**
+   * claimPushes, and in the same statement (one snapshot, one transaction) the ids of each account's
+   * connections that take pushes: webhook intake checks its remembered look-ups with it.
+   */
+  async function claimPushesForAccounts(claims: PushClaim[], accounts: PushAccount[]): Promise<{ won: boolean[]; connectionIds: string[][] }> {
+    if (claims.length === 0 && accounts.length === 0) return { won: [], connectionIds: [] };
     const input = claims.map((claim, ord) => {
       checkClaimRequest(claim.key, claim.expiresAt, claim.now);
       return {
@@ -238,13 +248,14 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         last_push_at: claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt }).lastPushAt,
       };
     });
+    const asked = accounts.map((account, ord) => ({ ord, provider: account.provider, account_email: account.accountEmail.trim().toLowerCase() }));
     return run('claimPushes', async () => {
       claimsSinceSweep += claims.length;
       if (claimsSinceSweep >= 1000) {
         claimsSinceSweep = 0;
         await sql.query(`DELETE FROM ${table('claims')} WHERE expires_at <= $1`, [Math.min(...claims.map((claim) => claim.now))]);
       }
-      const result = await sql.query<{ ord: number }>(
+      const result = await sql.query<{ ord: number; ids: string[] | null }>(
         `WITH input AS (
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, key text, expires_at double precision, now double precision, connection_id text, last_push_at double precision)
          ), firsts AS (
@@ -269,12 +280,27 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
              FROM pushes p JOIN locked l ON l.id = p.connection_id
             WHERE c.id = p.connection_id
            RETURNING 1
+         ), asked AS (
+           SELECT * FROM jsonb_to_recordset($2::jsonb) AS a(ord integer, provider text, account_email text)
          )
-         SELECT ord FROM won`,
-        [toJsonParam(input)],
+         SELECT ord, NULL::text[] AS ids FROM won
+         UNION ALL
+         SELECT -1 - a.ord AS ord,
+                ARRAY(SELECT c.id FROM ${table('connections')} c
+                       WHERE c.provider = a.provider AND c.account_email = a.account_email AND c.status = ANY($3::text[])
+                       ORDER BY c.id COLLATE "C") AS ids
+           FROM asked a`,
+        [toJsonParam(input), toJsonParam(asked), [...PUSH_TAKING_STATUSES]],
       );
-      const winners = new Set(result.rows.map((row) => Number(row.ord)));
-      return claims.map((_claim, ord) => winners.has(ord));
+      // Won claims come back as their ord, accounts as -1 - their ord.
+      const winners = new Set<number>();
+      const connectionIds: string[][] = accounts.map(() => []);
+      for (const row of result.rows) {
+        const ord = Number(row.ord);
+        if (ord >= 0) winners.add(ord);
+        else connectionIds[-1 - ord] = row.ids ?? [];
+      }
+      return { won: claims.map((_claim, ord) => winners.has(ord)), connectionIds };
     });
   }
 
@@ -1116,6 +1142,10 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     async claimPushes(claims) {
       return claimPushes(claims);
+    },
+
+    async claimPushesForAccounts(claims, accounts) {
+      return claimPushesForAccounts(claims, accounts);
     },
 
     async acquireSyncLeases(requests) {

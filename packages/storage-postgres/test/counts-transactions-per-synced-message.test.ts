@@ -18,7 +18,7 @@ import { postgresBackend, postgresPool, randomSchema, trackSchema } from './back
 const BURST = 24;
 const PUSH_AUDIENCE = 'https://crm.example.test/threadlink/webhooks/gmail';
 /** Store calls made by webhook intake; every other call of the burst is a sync job's. */
-const INTAKE = new Set(['listConnections', 'claimPush', 'claimPushes']);
+const INTAKE = new Set(['listConnections', 'claimPush', 'claimPushes', 'claimPushesForAccounts']);
 /** Mailboxes of the scale-shaped case, one push each. */
 const MAILBOXES = 24;
 
@@ -177,7 +177,7 @@ for (const shape of ['one mailbox', 'many mailboxes'] as const)
         expect(spent, detail).toBe(total);
         // Intake: the claims that also record lastPushAt (several pushes per write when they arrive
         // together), and the mailbox look-up once per burst (not per push).
-        expect((byMethod.claimPushes ?? 0) + (byMethod.claimPush ?? 0), detail).toBeLessThanOrEqual(pushes);
+        expect((byMethod.claimPushes ?? 0) + (byMethod.claimPush ?? 0) + (byMethod.claimPushesForAccounts ?? 0), detail).toBeLessThanOrEqual(pushes);
         expect(byMethod.listConnections ?? 0, detail).toBeLessThanOrEqual(Math.ceil(pushes / 4));
         expect(intake, detail).toBeLessThan(2 * pushes);
         expect(byMethod.patchConnection ?? 0, detail).toBe(0);

@@ -270,6 +270,12 @@ export interface PushClaim {
   lastPushAt: number | null;
 }
 
+/** A provider account a push named (a Gmail push names its mailbox's address). */
+export interface PushAccount {
+  provider: ProviderId;
+  accountEmail: string;
+}
+
 /** What a sync job starts from (`getSyncContext`). */
 export interface SyncContext {
   connection: Connection;
@@ -396,6 +402,16 @@ export interface MetadataStore {
    * entry may win, the later ones lose.
    */
   claimPushes(claims: PushClaim[]): Promise<boolean[]>;
+  /**
+   * `claimPushes`, and in the same transaction the ids of each account's connections that take
+   * pushes (status `connecting`, `backfilling` or `live`; the address compared case-insensitively),
+   * sorted, one list per account in the order given. With it, webhook intake remembers an address's
+   * connections for minutes instead of seconds (a push then costs no look-up), because every push
+   * still learns from its own claim whether a connection of that address was made or removed since,
+   * by this instance or another (webhooks/account-lookups.ts). Optional: a store without it keeps
+   * the short memory.
+   */
+  claimPushesForAccounts?(claims: PushClaim[], accounts: PushAccount[]): Promise<{ won: boolean[]; connectionIds: string[][] }>;
 
   // Organizations (issue 19): one admin approval owning mailbox connections (`Connection.orgId`)
   /** Insert or replace (parsed as Organization). Moving an existing organization to another tenant is INVALID_INPUT. */

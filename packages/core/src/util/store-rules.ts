@@ -10,6 +10,7 @@ import {
   LabelRef,
   MessageMeta,
   RecordLink,
+  type ConnectionStatus,
   type Participant,
   type RecordRef,
 } from '../domain/schemas.js';
@@ -66,6 +67,9 @@ export function parseLabelDirectory(value: unknown): LabelRef[] {
 }
 
 const FROZEN_CONNECTION_FIELDS = new Set(['id', 'tenantId', 'provider', 'createdAt']);
+
+/** The statuses of a connection a push is taken for: webhook intake's look-up and `claimPushesForAccounts`. */
+export const PUSH_TAKING_STATUSES: readonly ConnectionStatus[] = ['live', 'backfilling', 'connecting'];
 
 /**
  * Built once: zod compiles a schema's fast path on its first parse, and a `.partial()` made per call

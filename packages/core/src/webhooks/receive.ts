@@ -6,9 +6,10 @@ import type { Connection, ProviderId } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { errorResponse, jsonResponse } from '../http/handler.js';
 import type { WebhookContext, WebhookOutcome } from '../ports/mail-provider.js';
-import type { PushClaim } from '../ports/metadata-store.js';
+import type { PushAccount, PushClaim } from '../ports/metadata-store.js';
 import { groupCommit } from '../util/group-commit.js';
-import { rememberedAccountLookup } from './account-lookups.js';
+import { PUSH_TAKING_STATUSES } from '../util/store-rules.js';
+import { CHECKED_LOOKUP_TTL_MS, LOOKUP_TTL_MS, rememberedAccountLookup } from './account-lookups.js';
 
 /** How long a notification id stays claimed: providers redeliver within hours, never days. */
 const REDELIVERY_WINDOW_MS = 24 * 3600_000;
@@ -33,6 +34,18 @@ function unavailable(error: ThreadlinkError): Response {
   return jsonResponse(503, { error: { code: error.code, message: error.message } }, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 }
 
+/** A claim for webhook intake's group commit, with the remembered account it checks, if any. */
+interface ClaimItem {
+  claim: PushClaim;
+  account?: PushAccount;
+}
+
+interface Claimed {
+  won: boolean;
+  /** The account's connections now, when the claim carried an account. */
+  connectionIds?: string[];
+}
+
 export function createReceiveWebhook(context: CoreContext): (providerId: string, route: string, request: Request) => Promise<Response> {
   const { store, clock, logger, engine, events, telemetry } = context;
   // Pushes arriving together share their store round trips (util/group-commit.ts): the mailbox
@@ -41,7 +54,7 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     const found = new Map<string, Connection[]>();
     for (const provider of new Set(asked.map((entry) => entry.provider))) {
       const accountEmails = [...new Set(asked.filter((entry) => entry.provider === provider).map((entry) => entry.accountEmail.toLowerCase()))];
-      const connections = await store.listConnections({ provider, accountEmails, status: ['live', 'backfilling', 'connecting'] });
+      const connections = await store.listConnections({ provider, accountEmails, status: [...PUSH_TAKING_STATUSES] });
       for (const connection of connections) {
         const key = `${provider}:${connection.accountEmail}`;
         found.set(key, [...(found.get(key) ?? []), connection]);
@@ -52,8 +65,25 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       (found.get(`${provider}:${accountEmail.toLowerCase()}`) ?? []).map((connection) => structuredClone(connection)),
     );
   });
-  const claimPush = groupCommit((claims: PushClaim[]) => store.claimPushes(claims));
-  const accountLookup = rememberedAccountLookup((provider, accountEmail) => lookUpAccounts({ provider, accountEmail }), clock);
+  // A claim may carry the account of a remembered look-up: the store then answers the account's
+  // connections now, read in the claim's own transaction (claimPushesForAccounts).
+  const checksAccounts = typeof store.claimPushesForAccounts === 'function';
+  const claimPush = groupCommit(async (items: ClaimItem[]): Promise<Claimed[]> => {
+    const claims = items.map((item) => item.claim);
+    const accounts = items.flatMap((item) => (item.account ? [item.account] : []));
+    if (!checksAccounts || accounts.length === 0) return (await store.claimPushes(claims)).map((won) => ({ won }));
+    const answer = await (store.claimPushesForAccounts as NonNullable<typeof store.claimPushesForAccounts>)(claims, accounts);
+    let next = 0;
+    return items.map((item, index) => ({
+      won: answer.won[index] === true,
+      ...(item.account ? { connectionIds: answer.connectionIds[next++] ?? [] } : {}),
+    }));
+  });
+  const accountLookup = rememberedAccountLookup(
+    (provider, accountEmail) => lookUpAccounts({ provider, accountEmail }),
+    clock,
+    checksAccounts ? CHECKED_LOOKUP_TTL_MS : LOOKUP_TTL_MS,
+  );
   events.on('connection.live', ({ connection }) => accountLookup.forget(connection.provider, connection.accountEmail));
   const base: WebhookContext = {
     connectionsByAccount: async (provider, accountEmail) => (await accountLookup(provider, accountEmail)).connections,
@@ -71,6 +101,9 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     // The connections the provider looked up to verify this notification, kept for its hints: the
     // health check below then needs no second read of each.
     const loaded = new Map<string, Connection>();
+    // The accounts this push was matched to from memory, and the connection ids memory gave: the
+    // first claim for each carries it, and its answer says whether memory is still right.
+    const unchecked = new Map<string, { account: PushAccount; connectionIds: string[] }>();
     const remember = (connections: Connection[]): Connection[] => {
       for (const connection of connections) loaded.set(connection.id, connection);
       return connections;
@@ -81,6 +114,12 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
         // A remembered answer (a burst for one mailbox) is not kept for the health check below:
         // its health may be stale, so the push is recorded unconditionally (in the claim's write).
         const { connections, remembered } = await accountLookup(kind, accountEmail);
+        if (remembered && checksAccounts) {
+          unchecked.set(`${kind}:${accountEmail.toLowerCase()}`, {
+            account: { provider: kind, accountEmail },
+            connectionIds: connections.map((connection) => connection.id),
+          });
+        }
         return remembered ? connections : remember(connections);
       },
       connectionsBySubscriptions: async (kind, subscriptionIds) => remember(await base.connectionsBySubscriptions(kind, subscriptionIds)),
@@ -98,7 +137,9 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       return errorResponse(error.code === 'INTERNAL' ? new ThreadlinkError('WEBHOOK_MALFORMED', 'Malformed notification') : error);
     }
     let accepted = 0;
-    for (const hint of outcome.hints) {
+    // Grows when a remembered account turns out to have a connection memory did not know.
+    const hints = [...outcome.hints];
+    for (const hint of hints) {
       // Exact redeliveries (same Pub/Sub messageId / Graph item) cost nothing: claimed once for a day.
       // Claimed per connection: one address connected in two tenants (or by two users) gets ONE
       // Gmail push (the watch is per mailbox), and each of its connections must still sync.
@@ -107,16 +148,15 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       // transaction per push, or less when pushes arrive together), only when the claim is won: a
       // redelivery writes nothing.
       const lastPushAt = pushToRecord(hint.connectionId, receivedAt, loaded);
+      const check = claim ? checkFor(hint.connectionId, unchecked) : undefined;
       try {
         if (claim) {
-          const won = await claimPush({
-            key: claim,
-            expiresAt: receivedAt + REDELIVERY_WINDOW_MS,
-            now: receivedAt,
-            connectionId: hint.connectionId,
-            lastPushAt,
+          const claimed = await claimPush({
+            claim: { key: claim, expiresAt: receivedAt + REDELIVERY_WINDOW_MS, now: receivedAt, connectionId: hint.connectionId, lastPushAt },
+            ...(check ? { account: check.account } : {}),
           });
-          if (!won) continue;
+          if (check && claimed.connectionIds) hints.push(...reconcile(check, claimed.connectionIds, hint));
+          if (!claimed.won) continue;
         } else if (lastPushAt !== null) {
           // No notification id to claim (nothing to deduplicate): the push alone is noted. The store
           // merges the one field: a job's lastSyncAt or error count written meanwhile survives.
@@ -136,10 +176,12 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       }
       accepted += 1;
     }
+    // A remembered answer no claim could check (no notification id to claim): not trusted again.
+    for (const { account } of unchecked.values()) accountLookup.forget(account.provider, account.accountEmail);
     telemetry.notificationReceived(providerId, accepted);
     events.emit('notification.received', {
       provider: providerId,
-      connectionIds: [...new Set(outcome.hints.map((hint) => hint.connectionId))],
+      connectionIds: [...new Set(hints.map((hint) => hint.connectionId))],
       hints: accepted,
     });
     return outcome.response ?? new Response(null, { status: 202 });
@@ -160,6 +202,33 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
   function noted(connectionId: string, lastPushAt: number, loaded: Map<string, Connection>): void {
     const connection = loaded.get(connectionId);
     if (connection) connection.health.lastPushAt = lastPushAt;
+  }
+
+  /** The remembered account `connectionId` came from, taken off `unchecked`: its first claim checks it. */
+  function checkFor(
+    connectionId: string,
+    unchecked: Map<string, { account: PushAccount; connectionIds: string[] }>,
+  ): { account: PushAccount; connectionIds: string[] } | undefined {
+    for (const [key, entry] of unchecked) {
+      if (!entry.connectionIds.includes(connectionId)) continue;
+      unchecked.delete(key);
+      return entry;
+    }
+    return undefined;
+  }
+
+  /**
+   * Memory against the store's answer for a remembered account: when they differ, the account is
+   * forgotten (the next push looks it up) and each connection memory did not know gets this push
+   * too, as if it had been looked up (a connection made by another instance since). One memory
+   * knew of and the store no longer has is left to its job, which finds it gone and does nothing.
+   */
+  function reconcile(check: { account: PushAccount; connectionIds: string[] }, current: string[], hint: WebhookOutcome['hints'][number]) {
+    const known = new Set(check.connectionIds);
+    if (current.length === known.size && current.every((id) => known.has(id))) return [];
+    accountLookup.forget(check.account.provider, check.account.accountEmail);
+    logger.debug('remembered connections of an account changed', { provider: check.account.provider, connections: current.length });
+    return current.filter((id) => !known.has(id)).map((connectionId) => ({ ...hint, connectionId }));
   }
 
   /** Queues the work a hint stands for. */

@@ -33,9 +33,9 @@ describe('store round trips per synced message', () => {
 
     expect(counting.counts()).toEqual({
       // The webhook: the redelivery claim and lastPushAt in one write (shared with pushes arriving
-      // together). The provider's look-up of the mailbox is remembered from push-1 a moment ago
-      // (webhooks/account-lookups.ts: a burst costs one).
-      claimPushes: 1,
+      // together), which also reads the mailbox's connections: the provider's look-up of the
+      // mailbox is remembered from push-1 (webhooks/account-lookups.ts) and checked by that read.
+      claimPushesForAccounts: 1,
       // The sync job: the lease with the connection and its ingestion policy in one statement
       // (never cached across jobs: another instance may have just tightened it); the one atomic
       // write, which reads every thread of the page inside it, records the sync's success in
@@ -59,7 +59,7 @@ describe('store round trips per synced message', () => {
     counting.reset();
     await tl.handler(push('push-1'));
     await tl.idle();
-    expect(counting.counts()).toEqual({ claimPushes: 1 });
+    expect(counting.counts()).toEqual({ claimPushesForAccounts: 1 });
   });
 
   it("keeps a push's lastPushAt that the webhook wrote while a sync job was running", async () => {

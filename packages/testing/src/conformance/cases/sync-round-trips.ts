@@ -75,6 +75,40 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       expect(await t.store.claimPushes([{ ...push(key('e'), 1), connectionId: uniqueId('gone') }])).toEqual([true]);
     });
 
+    it("claimPushesForAccounts (when the store has it): the claims as claimPushes takes them, and each account's connections that take pushes, read with them", async (context) => {
+      const claimPushesForAccounts = t.store.claimPushesForAccounts?.bind(t.store);
+      if (!claimPushesForAccounts) return context.skip();
+      const address = `${uniqueId('shared')}@mail.example.com`;
+      // Two tenants' connections of one address, one of it reconnecting, one disconnected, one Outlook account of the same address.
+      const [first, second, reauth, gone] = [
+        makeConnection({ accountEmail: address }),
+        makeConnection({ accountEmail: address, status: 'backfilling' }),
+        makeConnection({ accountEmail: address, status: 'needs_reauth' }),
+        makeConnection({ accountEmail: address, status: 'disconnected' }),
+      ];
+      const outlook = makeConnection({ accountEmail: address, provider: 'outlook' });
+      const connecting = makeConnection({ accountEmail: address, status: 'connecting' });
+      for (const connection of [first, second, reauth, gone, outlook, connecting]) await t.store.saveConnection(connection);
+      const other = makeConnection();
+      await t.store.saveConnection(other);
+      const claimKey = `notification:gmail:${first.id}:${uniqueId('push')}`;
+      const push = { key: claimKey, expiresAt: 100_000, now: 10_000, connectionId: first.id, lastPushAt: 10_000 };
+      const answer = await claimPushesForAccounts(
+        [push, push],
+        [
+          { provider: 'gmail', accountEmail: address.toUpperCase() },
+          { provider: 'gmail', accountEmail: other.accountEmail },
+          { provider: 'gmail', accountEmail: `${uniqueId('nobody')}@mail.example.com` },
+        ],
+      );
+      expect(answer.won).toEqual([true, false]);
+      expect(answer.connectionIds).toEqual([[first.id, second.id, connecting.id].sort(), [other.id], []]);
+      expect((await t.store.getConnection(first.id))!.health.lastPushAt).toBe(10_000);
+      // A redelivery loses its claim and still reads the account.
+      expect(await claimPushesForAccounts([push], [{ provider: 'outlook', accountEmail: address }])).toEqual({ won: [false], connectionIds: [[outlook.id]] });
+      expect(await claimPushesForAccounts([], [])).toEqual({ won: [], connectionIds: [] });
+    });
+
     it('takes concurrent batches naming the same mailboxes in other orders and subsets without failing (instances, one burst)', {
       timeout: 30_000,
     }, async () => {
