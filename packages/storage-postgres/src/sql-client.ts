@@ -1,6 +1,7 @@
 // One small query interface over `pg` and PGlite, so every statement in this package runs
 // unchanged on a production server and on the embedded WASM build.
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 
 export interface SqlResult<Row> {
@@ -9,9 +10,18 @@ export interface SqlResult<Row> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Prepare the statement once per connection (a named statement on a `pg` pool; PGlite ignores it):
+   * for fixed-text statements run per push or per sync job. Parse and planning were about two thirds
+   * of the server's time on the intake's claim and the job's lease (issue 21, `log_min_duration_statement`).
+   */
+  prepare?: boolean;
+}
+
 export interface SqlExecutor {
   /** One statement, `$1…$n` parameters. */
-  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<SqlResult<Row>>;
+  query<Row = Record<string, unknown>>(sql: string, params?: readonly unknown[], options?: QueryOptions): Promise<SqlResult<Row>>;
   /** A script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -43,10 +53,50 @@ export interface SqlClient extends SqlExecutor {
   close(): Promise<void>;
 }
 
+/**
+ * Prepared statements' names: one per text (pg refuses a name reused with another text, and two
+ * stores may share a pool with different schemas), and a generation, bumped when the server says a
+ * prepared statement's result type changed (a migration added a column under a running instance's
+ * `c.*`): every connection then prepares the text afresh under the new name.
+ */
+const preparedNames = new Map<string, string>();
+let preparedGeneration = 0;
+
+function preparedName(sql: string): string {
+  let name = preparedNames.get(sql);
+  if (name === undefined) {
+    name = `tl_${createHash('sha256').update(sql).digest('base64url').slice(0, 22)}_${preparedGeneration}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
+
+function resultTypeChanged(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: unknown }).code === '0A000' &&
+    /cached plan must not change result type/.test(String((error as { message?: unknown }).message))
+  );
+}
+
 function poolExecutor(client: Pool | PoolClient): SqlExecutor {
   return {
-    async query<Row>(sql: string, params: readonly unknown[] = []) {
-      const result = await client.query(sql, params as unknown[]);
+    async query<Row>(sql: string, params: readonly unknown[] = [], options: QueryOptions = {}) {
+      if (!options.prepare) {
+        const result = await client.query(sql, params as unknown[]);
+        return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+      }
+      const prepared = async () => client.query({ name: preparedName(sql), text: sql, values: params as unknown[] });
+      let result: Awaited<ReturnType<typeof prepared>>;
+      try {
+        result = await prepared();
+      } catch (error) {
+        if (!resultTypeChanged(error)) throw error;
+        preparedGeneration += 1;
+        preparedNames.clear();
+        result = await prepared();
+      }
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
     },
     async exec(sql: string) {
@@ -103,7 +153,7 @@ export function poolClient(pool: Pool, ownsPool: boolean): SqlClient {
   const direct = poolExecutor(pool);
   return {
     dialect: 'postgres',
-    query: (sql, params) => onLiveConnection(pool, () => direct.query(sql, params)),
+    query: (sql, params, options) => onLiveConnection(pool, () => direct.query(sql, params, options)),
     exec: (sql) => onLiveConnection(pool, () => direct.exec(sql)),
     transaction: (fn, opening) =>
       onLiveConnection(
@@ -138,9 +188,9 @@ function transactionExecutor(
     get committed() {
       return committed;
     },
-    query(sql, params) {
+    query(sql, params, options) {
       open();
-      return executor.query(sql, params);
+      return executor.query(sql, params, options);
     },
     exec(sql) {
       open();

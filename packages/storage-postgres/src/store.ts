@@ -110,6 +110,13 @@ export interface SqlStoreOptions {
    * most about this long by the new release's migration, never for a whole long transaction.
    */
   migrationLockTimeoutMs?: number;
+  /**
+   * Prepare the statements run for every push and sync job (the claim, the lease) once per
+   * connection instead of parsing and planning them each time. Default true. Set false behind a
+   * pooler that shares server connections per transaction and does not track prepared statements
+   * (PgBouncer in transaction mode before 1.21, or with `max_prepared_statements = 0`).
+   */
+  preparedStatements?: boolean;
 }
 
 export interface SqlMetadataStore extends MetadataStore {
@@ -188,6 +195,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
   const quotedSchema = quoteIdentifier(schema);
   const table = (name: string): string => `${quotedSchema}.${name}`;
   const exportBatchSize = options.exportBatchSize ?? 500;
+  const hot = { prepare: options.preparedStatements ?? true };
   const selectMessages = messageSelect(table);
   let initialised: Promise<MigrationReport> | null = null;
   let claimsSinceSweep = 0;
@@ -291,6 +299,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
                        ORDER BY c.id COLLATE "C") AS ids
            FROM asked a`,
         [toJsonParam(input), toJsonParam(asked), [...PUSH_TAKING_STATUSES]],
+        hot,
       );
       // Won claims come back as their ord, accounts as -1 - their ord.
       const winners = new Set<number>();
@@ -335,6 +344,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
          FROM firsts f JOIN leased l ON l.key = f.key
          LEFT JOIN ${table('connections')} c ON c.id = f.connection_id`,
         [toJsonParam(input)],
+        hot,
       );
       const won = new Map(result.rows.map((row) => [Number(row.ord), row]));
       return requests.map((_request, ord): SyncLeaseResult => {

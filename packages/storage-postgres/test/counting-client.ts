@@ -26,10 +26,10 @@ export function countingClient(inner: SqlClient): CountingClient {
     transactions: 0,
     roundTripsPerTransaction: [],
     dialect: inner.dialect,
-    query: (sql, params) => {
+    query: (sql, params, options) => {
       sent(sql);
       counting.transactions += 1;
-      return inner.query(sql, params);
+      return inner.query(sql, params, options);
     },
     exec: (sql) => {
       sent(sql);
@@ -43,10 +43,10 @@ export function countingClient(inner: SqlClient): CountingClient {
         let roundTrips = 1;
         let committed = false;
         const wrapped: SqlTransaction = {
-          query: (sql, params) => {
+          query: (sql, params, options) => {
             sent(sql);
             roundTrips += 1;
-            return tx.query(sql, params);
+            return tx.query(sql, params, options);
           },
           exec: (sql) => {
             sent(sql);
