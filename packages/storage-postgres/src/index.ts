@@ -44,5 +44,14 @@ export function pgliteStore(options: PgliteStoreOptions = {}): SqlMetadataStore 
 }
 
 export { createSqlStore, STORE_TABLES, type SqlMetadataStore, type SqlStoreOptions } from './store.js';
-export { pgliteClient, poolClient, type QueryOptions, type SqlClient, type SqlExecutor, type SqlResult, type SqlRow, type SqlTransaction } from './sql-client.js';
+export {
+  pgliteClient,
+  poolClient,
+  type QueryOptions,
+  type SqlClient,
+  type SqlExecutor,
+  type SqlResult,
+  type SqlRow,
+  type SqlTransaction,
+} from './sql-client.js';
 export { loadMigrations, MIGRATIONS_DIRECTORY, type Migration, type MigrationReport } from './migrations.js';
