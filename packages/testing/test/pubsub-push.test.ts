@@ -6,6 +6,7 @@ import { OAuth2Client } from 'google-auth-library';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PushSubscription } from '../src/pubsub/push.js';
 import { startGmailEmulator, type DeliveredMessages, type GmailEmulator, type GmailEmulatorOptions } from '../src/gmail/index.js';
 import { connect, gmailFor, GOOGLE, pushReceiver, type ReceivedPush } from './gmail-helpers.js';
 
@@ -361,5 +362,50 @@ describe('delivery faults', () => {
     const message = await target.deliver({ from: 'client@bigco.example', to: email, subject: 'Reordered', text: 'x' });
     await target.flushNotifications();
     expect(received.map((push) => Number(push.notification.historyId))).toEqual([Number(message.historyId), Number(watch.historyId)]);
+  });
+});
+
+describe('many pushes in flight', () => {
+  it('holds one ack deadline per push in flight without a MaxListenersExceededWarning', async () => {
+    // Twenty pushes are answered only once all twenty have arrived: twenty deadlines are linked to
+    // the subscription's close signal at once (Node warns past 10 listeners on a signal by default).
+    const waiting: Array<() => void> = [];
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        waiting.push(() => response.writeHead(204).end());
+        if (waiting.length === 20) for (const answer of waiting.splice(0)) answer();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    process.on('warning', onWarning);
+    const subscription = new PushSubscription({
+      subscription: 'projects/p/subscriptions/s',
+      signToken: async () => 'token',
+      faults: { dropNotifications: 0, duplicateNotifications: 0, reorderNotifications: false },
+    });
+    try {
+      subscription.setEndpoint(`http://127.0.0.1:${(server.address() as AddressInfo).port}/push`);
+      for (let index = 0; index < 20; index += 1) subscription.publish(`{"n":${index}}`);
+      await subscription.flush();
+      // Process warnings are emitted on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(subscription.log.delivered).toBe(20);
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+    } finally {
+      process.off('warning', onWarning);
+      subscription.close();
+    }
   });
 });

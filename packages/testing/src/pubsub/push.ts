@@ -10,6 +10,7 @@
 //   endpoint URL), email = the push service account, email_verified true, 1 h lifetime.
 // Ack: 102, 200, 201, 202, 204; anything else or a network error / deadline is a NACK
 //   and the message is redelivered with exponential backoff.
+import { setMaxListeners } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
 import { linkedSignal } from '@threadlink/core/provider';
 import { sleep } from '../common/server.js';
@@ -126,6 +127,9 @@ export class PushSubscription {
     this.random = options.random ?? Math.random;
     // Pub/Sub message ids are decimal strings of 16-ish digits.
     this.nextMessageId = 4_000_000_000_000_000 + Math.floor(this.random() * 1_000_000_000_000);
+    // Every push in flight links its ack deadline to this signal (one listener each, removed at the
+    // answer): a busy subscription has far more than Node's default 10 at once, which is no leak.
+    setMaxListeners(0, this.controller.signal);
   }
 
   get subscription(): string {
