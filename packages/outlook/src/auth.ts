@@ -294,6 +294,7 @@ export async function exchangeCode(context: OutlookContext, input: ExchangeCodeI
     clock: systemClock,
     logger: silentLogger,
     maxInlineRetryMs: context.options.maxInlineRetryMs,
+    requestTimeoutMs: context.options.requestTimeoutMs,
   });
   const profile = await fetchProfile(graph);
   return {

@@ -2,7 +2,8 @@
 // chain (GETs, every request of a sync pull, go straight to fetch with the same gate, headers and
 // error handling), every request marked `Prefer: IdType="ImmutableId"` (ids survive folder moves,
 // https://learn.microsoft.com/graph/outlook-immutable-id), failures classified into
-// ThreadlinkErrors, and short throttling waits slept through with core's withRetry.
+// ThreadlinkErrors, short throttling waits slept through with core's withRetry, and each request
+// given a deadline of its own (requestTimeoutMs).
 import {
   Client,
   GraphError,
@@ -13,7 +14,7 @@ import {
   type Middleware,
   type MiddlewareOptions,
 } from '@microsoft/microsoft-graph-client';
-import { chunk, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger, type ProviderSession } from '@threadlink/core/provider';
+import { chunk, linkedSignal, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger, type ProviderSession } from '@threadlink/core/provider';
 import type { OutlookAuth, TokenSource } from './auth.js';
 import { classifyGraphError } from './errors.js';
 import type { ResolvedOutlookOptions } from './options.js';
@@ -153,6 +154,14 @@ export interface GraphSessionOptions {
   clock: Clock;
   logger: Logger;
   maxInlineRetryMs: number;
+  /**
+   * Each attempt's deadline, from asking for the request (its mailbox slot included) to the end of
+   * its answer (to its headers for a stream): past it the attempt
+   * is abandoned (a retryable transport failure, retried like one). Graph's client sets none, so a
+   * request to a stalled backend or through a black-holing proxy would otherwise hold its job, its
+   * mailbox's lease and a worker slot for as long as the socket lives.
+   */
+  requestTimeoutMs: number;
   signal?: AbortSignal | undefined;
   /** Default `/me`. */
   mailboxPath?: string;
@@ -177,8 +186,24 @@ export function graphFor(context: OutlookContext, session: ProviderSession): Gra
     clock: session.clock,
     logger: session.logger,
     maxInlineRetryMs: context.options.maxInlineRetryMs,
+    requestTimeoutMs: context.options.requestTimeoutMs,
     signal: session.signal,
   });
+}
+
+/** Aborted when either is, with its reason (AbortSignal.any needs Node 20.3; engines say 20). */
+function eitherSignal(first: AbortSignal, second: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  for (const signal of [first, second]) {
+    if (signal.aborted) controller.abort(signal.reason);
+    else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
+}
+
+/** The reason `AbortSignal.timeout` gives, so a missed deadline reads as one. */
+function deadlineMissed(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 }
 
 export function createGraphSession(options: GraphSessionOptions): GraphSession {
@@ -240,13 +265,14 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
   /**
    * One authenticated exchange. A 401 gets one retry with a forced refresh: a token revoked
    * server-side before its expiry (continuous access evaluation, password reset) or a clock skew.
+   * Each request sent has its own deadline and follows the session's abort (`attempt`).
    */
-  const authenticated = async <T>(send: (authorization: string) => Promise<T>): Promise<T> => {
+  const authenticated = async <T>(send: (authorization: string, signal: AbortSignal) => Promise<T>): Promise<T> => {
     let rejected: string | undefined;
     for (;;) {
       const token = await options.tokens.accessToken(rejected === undefined ? {} : { rejected });
       try {
-        return await send(`Bearer ${token}`);
+        return await attempt((signal) => send(`Bearer ${token}`, signal));
       } catch (error) {
         if (rejected === undefined && error instanceof GraphError && error.statusCode === 401) {
           rejected = token;
@@ -257,13 +283,27 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
     }
   };
 
-  const call = <T>(send: (request: GraphRequest) => Promise<T>, path: string, requestOptions: RequestOptions): Promise<T> =>
-    authenticated((authorization) => {
+  /**
+   * One request's deadline (`requestTimeoutMs`) and the session's abort in one signal, let go as soon
+   * as the answer is read: the timer is cleared and the session's signal forgets it (core's linkedSignal).
+   */
+  const attempt = async <T>(send: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    const deadline = linkedSignal(options.signal, { ms: options.requestTimeoutMs, reason: deadlineMissed });
+    try {
+      return await send(deadline.signal);
+    } finally {
+      deadline.release();
+    }
+  };
+
+  const call = <T>(send: (request: GraphRequest, signal: AbortSignal) => Promise<T>, path: string, requestOptions: RequestOptions): Promise<T> =>
+    authenticated((authorization, signal) => {
       const request = graphClient()
         .api(path)
-        .headers({ ...preferWith(requestOptions.headers), Authorization: authorization });
+        .headers({ ...preferWith(requestOptions.headers), Authorization: authorization })
+        .option('signal', signal);
       if (requestOptions.slots !== undefined) request.middlewareOptions([new MailboxSlots(requestOptions.slots)]);
-      return send(request);
+      return send(request, signal);
     });
 
   /**
@@ -275,9 +315,12 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
    */
   const plainGet = <T>(path: string, requestOptions: RequestOptions): Promise<T> =>
     authenticated(
-      (authorization) =>
-        getJson(`${versionRoot}${path}`, { ...preferWith(requestOptions.headers), Authorization: authorization }, (send) =>
-          options.gates.run(options.mailbox, requestOptions.slots ?? 1, send),
+      (authorization, signal) =>
+        getJson(
+          `${versionRoot}${path}`,
+          { ...preferWith(requestOptions.headers), Authorization: authorization },
+          (send) => options.gates.run(options.mailbox, requestOptions.slots ?? 1, send),
+          signal,
         ) as Promise<T>,
     );
 
@@ -295,8 +338,10 @@ export function createGraphSession(options: GraphSessionOptions): GraphSession {
     getStream: (path, requestOptions = {}) =>
       run(() =>
         call(
-          async (request) => {
-            if (requestOptions.signal) request.option('signal', requestOptions.signal);
+          async (request, deadline) => {
+            // The deadline covers the answer's headers (it is let go once they are in); the caller's
+            // signal, if any, also covers the body it streams.
+            if (requestOptions.signal) request.option('signal', eitherSignal(deadline, requestOptions.signal));
             const response = (await request.responseType(ResponseType.RAW).get()) as Response;
             if (response.ok) return response;
             throw await graphErrorOf(response);
@@ -389,10 +434,15 @@ async function graphErrorOf(response: Response): Promise<GraphError> {
  * answer's JSON error sets the message and code. `gated` holds the mailbox's slot while the
  * headers are awaited, as the client's chain does; the body is read after it is released.
  */
-async function getJson(url: string, headers: Record<string, string>, gated: (send: () => Promise<Response>) => Promise<Response>): Promise<unknown> {
+async function getJson(
+  url: string,
+  headers: Record<string, string>,
+  gated: (send: () => Promise<Response>) => Promise<Response>,
+  signal: AbortSignal,
+): Promise<unknown> {
   let response: Response;
   try {
-    response = await gated(() => fetch(url, { method: 'GET', headers }));
+    response = await gated(() => fetch(url, { method: 'GET', headers, signal }));
   } catch (error) {
     throw graphErrorFrom(error, -1, undefined);
   }

@@ -52,6 +52,12 @@ export const OutlookProviderOptions = z
      * surface as RATE_LIMITED with retryAfterMs so the engine reschedules instead of holding a worker.
      */
     maxInlineRetryMs: z.number().int().min(0).max(60_000).default(5_000),
+    /**
+     * Each Graph request's deadline in ms, from asking for it to the end of its answer: past it the
+     * request is abandoned and counts as a transport failure (retried like one; a send is not
+     * repeated). Graph's client sets none. Gmail's `requestTimeoutMs` has the same default.
+     */
+    requestTimeoutMs: z.number().int().positive().default(30_000),
   })
   .superRefine((options, context) => {
     if (options.mode === 'metadata' && options.replies === 'draft') {

@@ -40,6 +40,7 @@ function orgGraph(context: OutlookContext, grant: OrgGrant): GraphSession {
     clock: grant.clock,
     logger: grant.logger,
     maxInlineRetryMs: context.options.maxInlineRetryMs,
+    requestTimeoutMs: context.options.requestTimeoutMs,
     signal: grant.signal,
   });
 }
@@ -159,6 +160,7 @@ async function openMailbox(context: OutlookContext, grant: OrgGrant, mailbox: Di
     clock: grant.clock,
     logger: grant.logger,
     maxInlineRetryMs: context.options.maxInlineRetryMs,
+    requestTimeoutMs: context.options.requestTimeoutMs,
     signal: grant.signal,
   });
   try {

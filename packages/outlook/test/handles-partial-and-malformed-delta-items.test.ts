@@ -23,6 +23,7 @@ function graphFor(harness: Harness, connected: Connected) {
     clock: systemClock,
     logger: silentLogger,
     maxInlineRetryMs: 0,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
 }
 

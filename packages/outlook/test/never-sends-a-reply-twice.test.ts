@@ -209,6 +209,7 @@ describe('an Outlook reply goes out at most once', () => {
       clock: recordingClock(),
       logger: silentLogger,
       maxInlineRetryMs: 5_000,
+      requestTimeoutMs: config.requestTimeoutMs,
     });
     const mail = { message: { subject: 'Note', toRecipients: [{ emailAddress: { address: CLIENT } }] } };
     const count = (operation: string): number => harness.ms.log.entries.filter((entry) => entry.operation === operation).length;

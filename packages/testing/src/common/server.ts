@@ -30,6 +30,12 @@ export interface EmulatorResponse {
    * on the way back, as a reset or a proxy timeout loses it. `status` is only what the log records.
    */
   drop?: boolean;
+  /**
+   * Never answer: the connection stays open with nothing sent back, as a black-holing proxy or a
+   * stalled backend leaves it, until the client gives up or the emulator closes. `status` is only
+   * what the log records.
+   */
+  hang?: boolean;
 }
 
 export type RouteHandler = (request: EmulatorRequest) => EmulatorResponse | Promise<EmulatorResponse>;
@@ -193,6 +199,7 @@ export async function serve(options: ServeOptions): Promise<StartedServer> {
           outgoing.destroy();
           return;
         }
+        if (response.hang) return;
         if (response.body instanceof Readable) {
           outgoing.writeHead(response.status, response.headers ?? {});
           await pipeline(response.body, outgoing).catch(() => outgoing.destroy());

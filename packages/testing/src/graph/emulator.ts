@@ -336,7 +336,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions = {}): Pr
 function injectedFailure(
   operation: string,
   when: 'before' | 'after',
-  input: { status?: number | 'drop'; count?: number; code?: string },
+  input: { status?: number | 'drop' | 'hang'; count?: number; code?: string },
 ): InjectedGraphFailure {
   return {
     ...failureSpec(operation, when, input),

@@ -48,6 +48,8 @@ export interface InjectedGraphFailure {
   when: 'before' | 'after';
   /** Close the connection instead of answering (top-level requests only; batched ones answer 500). */
   drop?: boolean;
+  /** Never answer, the connection left open (top-level requests only; batched ones answer 500). */
+  hang?: boolean;
 }
 
 const DEFAULT_ERROR_CODES: Record<number, string> = {
@@ -263,6 +265,7 @@ export class GraphApi {
       if (topLevel) await this.latency();
       const injected = this.injected(route.operation, 'before');
       if (injected?.drop && topLevel) return { operation: route.operation, response: { status: 0, drop: true } };
+      if (injected?.hang && topLevel) return { operation: route.operation, response: { status: 0, hang: true } };
       if (injected) return { operation: route.operation, response: this.injectedError(injected) };
       if (faults.forced429 > 0) {
         faults.forced429 -= 1;
@@ -308,6 +311,7 @@ export class GraphApi {
       const afterwards = response.status < 400 ? this.injected(route.operation, 'after') : undefined;
       if (!afterwards) return { operation: route.operation, response };
       if (afterwards.drop && topLevel) return { operation: route.operation, response: { status: 0, drop: true } };
+      if (afterwards.hang && topLevel) return { operation: route.operation, response: { status: 0, hang: true } };
       return { operation: route.operation, response: this.injectedError(afterwards) };
     } finally {
       this.release(mailbox);
@@ -324,7 +328,7 @@ export class GraphApi {
   }
 
   private injectedError(failure: InjectedGraphFailure): EmulatorResponse {
-    const status = failure.drop ? 500 : failure.status;
+    const status = failure.drop || failure.hang ? 500 : failure.status;
     const headers = status === 429 || status === 503 ? { 'retry-after': String(this.deps.faults.retryAfterSeconds) } : undefined;
     return graphError(status, failure.code ?? DEFAULT_ERROR_CODES[status] ?? 'UnknownError', 'Injected failure.', headers);
   }

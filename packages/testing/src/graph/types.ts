@@ -204,15 +204,17 @@ export interface GraphEmulator {
    * The next `count` calls of `operation` ('*' = any; names as in the request log, e.g.
    * 'messages.send', 'messages.reply', 'sendMail') are refused unprocessed with `status`
    * (default 500; 429 and 503 carry Retry-After) — or, with `'drop'`, the connection closes before
-   * Graph did anything.
+   * Graph did anything; with `'hang'`, nothing is done and nothing is answered: the connection stays
+   * open until the client gives up (a stalled backend or a black-holing proxy).
    */
-  failNext(operation: string, input?: { status?: number | 'drop'; count?: number; code?: string }): void;
+  failNext(operation: string, input?: { status?: number | 'drop' | 'hang'; count?: number; code?: string }): void;
   /**
    * The next `count` successful calls of `operation` are carried out (a send sends) and then
    * answered with `status` (default 500) — or, with `'drop'`, not answered: the connection closes,
-   * as when a reset or a proxy loses the response. For proving a send is not repeated blindly.
+   * as when a reset or a proxy loses the response; with `'hang'`, the work is done and the answer
+   * never comes, the connection left open. For proving a send is not repeated blindly.
    */
-  failAfter(operation: string, input?: { status?: number | 'drop'; count?: number; code?: string }): void;
+  failAfter(operation: string, input?: { status?: number | 'drop' | 'hang'; count?: number; code?: string }): void;
   log: RequestLog;
   /** Application permissions (issue 19): the tenant's admins, shared mailboxes, groups, consent and access policy. */
   org: GraphOrgDriver;
