@@ -3,7 +3,7 @@
 // ack/redelivery, Gmail's one-per-second rule, and the delivery faults.
 import type { gmail_v1 } from '@googleapis/gmail';
 import { OAuth2Client } from 'google-auth-library';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PushSubscription } from '../src/pubsub/push.js';
@@ -44,6 +44,19 @@ async function startEmulator(options: GmailEmulatorOptions): Promise<GmailEmulat
   const started = await startGmailEmulator({ quotaUnitsPerSecond: 100_000, ...options });
   closers.push(() => started.close());
   return started;
+}
+
+/** Listens on a free loopback port; the server is closed after the test. */
+async function listenClosedAfter(server: Server): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return (server.address() as AddressInfo).port;
 }
 
 function verifier(target: GmailEmulator = emulator): OAuth2Client {
@@ -109,15 +122,8 @@ describe('push delivery', () => {
       arrived++;
       void held.then(() => response.writeHead(204).end());
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
-    emulator.setPushEndpoint({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/push` });
+    const port = await listenClosedAfter(server);
+    emulator.setPushEndpoint({ endpoint: `http://127.0.0.1:${port}/push` });
     const { gmail } = await connect(emulator, email, [`${GOOGLE}gmail.metadata`]);
     const watch = await gmail.users.watch({ userId: 'me', requestBody: { topicName: emulator.providerOptions.pubsubTopic } });
     expect(watch.status).toBe(200);
@@ -377,14 +383,7 @@ describe('many pushes in flight', () => {
         if (waiting.length === 20) for (const answer of waiting.splice(0)) answer();
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
-    );
+    const port = await listenClosedAfter(server);
     const warnings: string[] = [];
     const onWarning = (warning: Error): void => {
       warnings.push(warning.name);
@@ -396,7 +395,7 @@ describe('many pushes in flight', () => {
       faults: { dropNotifications: 0, duplicateNotifications: 0, reorderNotifications: false },
     });
     try {
-      subscription.setEndpoint(`http://127.0.0.1:${(server.address() as AddressInfo).port}/push`);
+      subscription.setEndpoint(`http://127.0.0.1:${port}/push`);
       for (let index = 0; index < 20; index += 1) subscription.publish(`{"n":${index}}`);
       await subscription.flush();
       // Process warnings are emitted on a later tick.
