@@ -48,8 +48,14 @@ function createPass(context: CoreContext): () => Promise<MaintenanceReport> {
       // (queue lost its data, process died). Pull now rather than at the next safety net.
       const lastPush = connection.health.lastPushAt ?? 0;
       const pushLost = lastPush > lastSync && now - lastPush >= options.pendingPushPullMs;
-      if (now - lastSync >= safetyNetIntervalMs(connection, options) || pushLost) {
-        await engine.requestSync(connection.id, pushLost ? 'lost-work' : 'safety-net');
+      const safetyNetDue = now - lastSync >= safetyNetIntervalMs(connection, options);
+      if (safetyNetDue || pushLost) {
+        // A due safety net keeps its name even when the pull also recovers lost work: only a
+        // safety-net pull that finds changes renews push ("changes no push announced"), and a lost
+        // job's pull would otherwise absorb the mail a silently dead channel never announced, leaving
+        // the mailbox without push until its next renewal. The price is a renewal after a crash that
+        // was only lost work.
+        await engine.requestSync(connection.id, safetyNetDue ? 'safety-net' : 'lost-work');
         report.pulls += 1;
       } else if (providers.get(connection.provider)?.listLabels && labelsStale({ clock, options }, connection)) {
         // Label renames are never pushed: a directory older than labelRefreshIntervalMs is read by
