@@ -132,6 +132,15 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
     };
     await mail(20);
     await vi.waitFor(() => expect(leaving.reports.some((report) => report.type === 'stored')).toBe(true), { timeout: 20_000, interval: 25 });
+    // The signal must land just after the leaving process began a pull (one lasts two slow reads, over
+    // twice the grace): on a fast machine its first jobs can all be done by the time it reports a
+    // stored message, so mail keeps coming until a pull starts.
+    const from = leaving.reports.length;
+    const pullStarted = (): boolean => leaving.reports.slice(from).some((report) => report.type === 'pull' && report.change === 'started');
+    for (let more = 0; !pullStarted(); more += 1) {
+      if (more >= 100) throw new Error('the leaving process began no pull while mail streamed in');
+      await mail(1);
+    }
     const signalledAt = Date.now();
     leaving.child.kill('SIGTERM');
     await mail(20);
