@@ -148,8 +148,28 @@ class BeginFailed extends Error {
   }
 }
 
+/** Pools whose clients already get a listener of their own (a host's pool may be wrapped twice). */
+const guardedPools = new WeakSet<Pool>();
+
+/**
+ * Every client of the pool keeps one 'error' listener for its whole life. pg-pool listens to an
+ * idle client and `pool.query` to the one it runs, but a checked-out client is otherwise unheard,
+ * and pg emits the server's goodbye (a FATAL 57P01 from pg_terminate_backend, a failover) as an
+ * 'error' event whenever no query is running: with no listener that is an uncaught exception that
+ * crashes the host. The listener only keeps the process up: a query on that client still fails
+ * with the error, and the pool still discards the client.
+ */
+function guardClients(pool: Pool): void {
+  if (guardedPools.has(pool)) return;
+  guardedPools.add(pool);
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
+}
+
 /** Wraps a `pg` Pool. `ownsPool` decides whether close() ends it (a host's own pool stays open). */
 export function poolClient(pool: Pool, ownsPool: boolean): SqlClient {
+  guardClients(pool);
   const direct = poolExecutor(pool);
   return {
     dialect: 'postgres',

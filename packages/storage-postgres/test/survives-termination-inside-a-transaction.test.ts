@@ -37,4 +37,23 @@ describe.skipIf(!databaseUrl)('a connection terminated inside a transaction (Pos
     expect(rows[0]!.pid).not.toBe(terminatedPid);
     expect(pool.totalCount).toBe(1);
   });
+
+  it('keeps the process up when the server ends a connection of the pool that nothing is listening to', async () => {
+    // A checked-out client has no listener of pg-pool's: here the checkout is the test's own, and no
+    // query runs when the server's goodbye arrives. Without the listener poolClient gives every client
+    // of its pool, the 'error' event is an uncaught exception (vitest fails the file with it).
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    const admin = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+    pools.push(pool, admin);
+    const client = poolClient(pool, false);
+
+    const held = await pool.connect();
+    const { rows } = await held.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    held.release(true);
+
+    const next = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    expect(next.rows[0]!.pid).not.toBe(rows[0]!.pid);
+  });
 });
