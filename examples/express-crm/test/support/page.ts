@@ -11,8 +11,19 @@ import { launchChromium, openPage, SCREENSHOT_DIRECTORY, type Browser } from './
 export const thread = (page: Page, subject: string): Locator =>
   page.locator('#threads .thread').filter({ has: page.locator('.thread-subject', { hasText: subject }) });
 
+/**
+ * The screenshot is evidence for a person; the assertions are the layout checks. A capture that
+ * stalls (on a loaded CI box Chromium once produced no frame for 30 s: "taking page screenshot",
+ * fonts loaded, then nothing) is tried once more rather than failing the test.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOT_DIRECTORY, `${name}.png`), fullPage: true });
+  const path = join(SCREENSHOT_DIRECTORY, `${name}.png`);
+  try {
+    await page.screenshot({ path, fullPage: true, timeout: 15_000 });
+  } catch (error) {
+    if (!(error instanceof Error && error.name === 'TimeoutError')) throw error;
+    await page.screenshot({ path, fullPage: true, timeout: 30_000 });
+  }
 }
 
 /**
