@@ -1,12 +1,5 @@
-import type { ProviderMessage } from '@threadlink/core';
-import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectThreadlinkError, pullAll, startHarness, type Harness } from './support.js';
-
-function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
-  const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;
-  return { original: { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo }, draft };
-}
+import { expectThreadlinkError, pullAll, startHarness, type Harness, replyContext } from './support.js';
 
 async function firstMessage(harness: Harness, connected: Awaited<ReturnType<Harness['connect']>>) {
   const changes = await pullAll(harness.provider, connected);

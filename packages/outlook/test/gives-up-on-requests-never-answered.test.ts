@@ -1,12 +1,5 @@
-// A Graph request that is never answered (a stalled backend, a proxy that black-holes the
-// connection) is abandoned at its deadline (`requestTimeoutMs`) and counts as a transport failure:
-// a read is tried again, a send is settled without being repeated, and the session's abort ends a
-// request at once. Graph's client sets no deadline of its own, so without one such a request held
-// its job, its mailbox's lease and a worker slot for as long as the socket lived.
-import type { ProviderMessage } from '@threadlink/core';
-import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Harness } from './support.js';
+import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Harness, replyContext } from './support.js';
 
 const ANA = 'ana@contoso.com';
 const CLIENT = 'client@acme.com';
@@ -93,8 +86,3 @@ describe('Graph requests never answered', () => {
     expect(harness.ms.sent(ANA).map((copy) => copy.immutableId)).toEqual([sent.providerMessageId]);
   });
 });
-
-function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
-  const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;
-  return { original: { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo }, draft };
-}

@@ -3,21 +3,15 @@
 // refuses it unprocessed (failNext). Draft replies are settled by the draft's state; /reply
 // (metadata mode, `replies: 'direct'`) cannot be settled and becomes SEND_UNCONFIRMED.
 import { isThreadlinkError, silentLogger, type ProviderMessage } from '@threadlink/core';
-import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createOutlookAuth } from '../src/auth.js';
 import { createGraphSession } from '../src/client.js';
 import { OutlookProviderOptions as ParseOptions } from '../src/options.js';
 import { MailboxGates } from '../src/rate-limit.js';
-import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness } from './support.js';
+import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness, replyContext } from './support.js';
 
 const ANA = 'ana@contoso.com';
 const CLIENT = 'client@acme.com';
-
-function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
-  const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;
-  return { original: { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo }, draft };
-}
 
 interface Scene {
   harness: Harness;

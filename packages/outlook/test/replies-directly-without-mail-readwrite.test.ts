@@ -2,17 +2,11 @@
 // Mail.ReadWrite. The scopes asked for follow the option, and replies go through /reply with
 // Mail.Send alone, returning no id (real msal-node and Graph clients against the emulator).
 import { isThreadlinkError, type ProviderMessage } from '@threadlink/core';
-import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outlookProvider, scopesFor, type OutlookProviderOptions } from '../src/index.js';
-import { pullAll, startHarness, type Connected, type Harness } from './support.js';
+import { pullAll, startHarness, type Connected, type Harness, replyContext } from './support.js';
 
 const ANA = 'ana@contoso.com';
-
-function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
-  const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;
-  return { original: { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo }, draft };
-}
 
 async function original(harness: Harness, connected: Connected): Promise<ProviderMessage> {
   await harness.ms.deliver({ from: 'Carla <client@acme.com>', to: ANA, subject: 'Quote 7', text: 'Price?' });

@@ -4,15 +4,9 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProviderMessage } from '@threadlink/core';
-import type { ReplyContext } from '@threadlink/core/provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outlookProvider } from '../src/index.js';
-import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness } from './support.js';
-
-function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
-  const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;
-  return { original: { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo }, draft };
-}
+import { expectThreadlinkError, pullAll, recordingClock, startHarness, type Connected, type Harness, replyContext } from './support.js';
 
 async function synced(harness: Harness, connected: Connected): Promise<ProviderMessage[]> {
   const changes = await pullAll(harness.provider, connected);

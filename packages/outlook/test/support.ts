@@ -10,9 +10,10 @@ import {
   type Connection,
   type Logger,
   type MailProvider,
+  type ProviderMessage,
   type ProviderTokens,
 } from '@threadlink/core';
-import { systemClock, type ProviderSession, type WebhookContext } from '@threadlink/core/provider';
+import { systemClock, type ProviderSession, type ReplyContext, type WebhookContext } from '@threadlink/core/provider';
 import { makeConnection, serveWebHandler, startGraphEmulator, type GraphEmulator, type GraphEmulatorOptions } from '@threadlink/testing';
 import { outlookProvider, type OutlookProviderOptions } from '../src/index.js';
 
@@ -191,4 +192,10 @@ export async function expectThreadlinkError(promise: Promise<unknown>, code: str
     throw error;
   }
   throw new Error(`expected ThreadlinkError ${code}, but the call succeeded`);
+}
+
+/** A reply to `message`: the original's headers a provider threads by, and what the user wrote. */
+export function replyContext(message: ProviderMessage, draft: ReplyContext['draft']): ReplyContext {
+  const { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo } = message;
+  return { original: { providerMessageId, providerThreadId, internetMessageId, references, subject, from, to, cc, replyTo }, draft };
 }
