@@ -19,6 +19,6 @@ export { replyRecipients, type ReplyRecipients, type ReplyRecipientsInput } from
 export { decodeMimeWords, parseAddress, parseAddressList, parseMessageIdList, normalizeSubject, replySubject } from './util/headers.js';
 export { mapWithConcurrency, chunk } from './util/concurrency.js';
 export { systemClock, randomId, type Clock } from './util/clock.js';
-export { linkedSignal, type LinkedSignal } from './util/job-signal.js';
+export { deadlineMissed, linkedSignal, type LinkedSignal } from './util/job-signal.js';
 export { constantTimeEqual, sha256Hex, stableId } from './security/hash.js';
 export { sanitizeEmailHtml, type SanitizeOptions } from './security/sanitize.js';

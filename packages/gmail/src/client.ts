@@ -4,7 +4,7 @@
 // on 401, backoff on throttling fed back into the budget, refreshed tokens persisted).
 import { gmail, type gmail_v1 } from '@googleapis/gmail';
 import type { ProviderSession, ProviderTokens } from '@threadlink/core/provider';
-import { linkedSignal, ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core/provider';
+import { deadlineMissed, linkedSignal, ThreadlinkError, withRetry, type BackoffOptions } from '@threadlink/core/provider';
 import { OAuth2Client, type Credentials } from 'google-auth-library';
 import { createDelegatedClient, delegatedScopes } from './delegation.js';
 import type { VerifiedPushTokens } from './notifications.js';
@@ -48,11 +48,6 @@ export interface RequestOptions {
   signal: AbortSignal;
   timeout: 0;
   retry: false;
-}
-
-/** The reason AbortSignal.timeout gives, so a missed deadline reads (and is classified) as before. */
-function deadlineMissed(): DOMException {
-  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 }
 
 /**

@@ -14,7 +14,17 @@ import {
   type Middleware,
   type MiddlewareOptions,
 } from '@microsoft/microsoft-graph-client';
-import { chunk, linkedSignal, parseRetryAfter, ThreadlinkError, withRetry, type Clock, type Logger, type ProviderSession } from '@threadlink/core/provider';
+import {
+  chunk,
+  deadlineMissed,
+  linkedSignal,
+  parseRetryAfter,
+  ThreadlinkError,
+  withRetry,
+  type Clock,
+  type Logger,
+  type ProviderSession,
+} from '@threadlink/core/provider';
 import type { OutlookAuth, TokenSource } from './auth.js';
 import { classifyGraphError } from './errors.js';
 import type { ResolvedOutlookOptions } from './options.js';
@@ -199,11 +209,6 @@ function eitherSignal(first: AbortSignal, second: AbortSignal): AbortSignal {
     else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
   }
   return controller.signal;
-}
-
-/** The reason `AbortSignal.timeout` gives, so a missed deadline reads as one. */
-function deadlineMissed(): DOMException {
-  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
 }
 
 export function createGraphSession(options: GraphSessionOptions): GraphSession {

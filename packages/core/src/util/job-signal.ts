@@ -37,6 +37,14 @@ export function linkedSignal(parent: AbortSignal | undefined, deadline?: { ms: n
   };
 }
 
+/**
+ * The reason `AbortSignal.timeout` gives, for a request deadline passed to `linkedSignal`: a missed
+ * deadline then reads (and providers classify it) as a timeout. Gmail and Outlook use it.
+ */
+export function deadlineMissed(): DOMException {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}
+
 /** A signal of a job's own, aborted when the engine's is; provider sessions are opened with it, never with the engine's. */
 export function jobSignal(engine: AbortSignal): LinkedSignal {
   const linked = linkedSignal(engine);
