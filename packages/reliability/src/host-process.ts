@@ -33,8 +33,8 @@ export type HostReport =
   | { type: 'stopping'; hostId: string }
   | { type: 'stored'; hostId: string; connectionId: string; providerMessageId: string }
   | { type: 'aborted'; hostId: string; connectionId: string }
-  /** A pull began or ended; `inFlight` is how many this process holds now. */
-  | { type: 'pull'; hostId: string; change: 'started' | 'ended'; inFlight: number }
+  /** A pull began (the SIGTERM test signals right after one, so the grace cuts it). */
+  | { type: 'pulling'; hostId: string; connectionId: string }
   | { type: 'stopped'; hostId: string; ms: number };
 
 const { config, report } = childHostConfig<HostConfig, HostReport>(
@@ -44,22 +44,17 @@ const { config, report } = childHostConfig<HostConfig, HostReport>(
 const { hostId } = config;
 
 let stopping = false;
-let inFlight = 0;
 const gmail = gmailProvider(config.provider);
 // Watches the pulls: one that fails after SIGTERM was in flight and cut by the grace's abort.
 const provider: MailProvider = {
   ...gmail,
   async pullChanges(session, cursor) {
-    inFlight += 1;
-    report({ type: 'pull', hostId, change: 'started', inFlight });
+    report({ type: 'pulling', hostId, connectionId: session.connection.id });
     try {
       return await gmail.pullChanges(session, cursor);
     } catch (error) {
       if (stopping) report({ type: 'aborted', hostId, connectionId: session.connection.id });
       throw error;
-    } finally {
-      inFlight -= 1;
-      report({ type: 'pull', hostId, change: 'ended', inFlight });
     }
   },
 };

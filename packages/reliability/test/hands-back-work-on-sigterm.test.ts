@@ -136,7 +136,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('SIGTERM under load (PostgreSQL + Red
     // twice the grace): on a fast machine its first jobs can all be done by the time it reports a
     // stored message, so mail keeps coming until a pull starts.
     const from = leaving.reports.length;
-    const pullStarted = (): boolean => leaving.reports.slice(from).some((report) => report.type === 'pull' && report.change === 'started');
+    const pullStarted = (): boolean => leaving.reports.slice(from).some((report) => report.type === 'pulling');
     for (let more = 0; !pullStarted(); more += 1) {
       if (more >= 100) throw new Error('the leaving process began no pull while mail streamed in');
       await mail(1);
