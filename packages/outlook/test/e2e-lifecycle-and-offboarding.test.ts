@@ -133,12 +133,37 @@ describe('end to end: lifecycle, back-fill, body, reply, revocation, offboarding
 
     await facade.settle();
     const thread = await facade.tl.timeline.thread(synced!.message.threadId, { tenantId: 't1', as: 'admin' });
-    // Graph stamps to the second, so the two may tie on time: compare as a set.
-    expect(thread.map((message) => `${message.direction}/${message.folder}`).sort()).toEqual(['inbound/inbox', 'outbound/sent']);
+    expect(thread.map((message) => `${message.direction}/${message.folder}`)).toEqual(['inbound/inbox', 'outbound/sent']);
     expect(thread.find((message) => message.direction === 'outbound')).toMatchObject({ id: reply.id, internetMessageId: sent?.internetMessageId });
     const rows = (await facade.store.raw.dump()).messages as Array<{ providerMessageId: string }>;
     expect(rows.filter((row) => row.providerMessageId === reply.providerMessageId)).toHaveLength(1);
     expect(rows).toHaveLength(2);
+  });
+
+  it('shows a reply after its original when Graph stamps both with the same second, before and after the sent copy syncs back', async () => {
+    // Graph dates to the second and its Sent Items copy carries no In-Reply-To: without the headers
+    // the reply was sent with, the tie fell to the ids and a reply could show above its original.
+    const second = Math.floor(Date.now() / 1000) * 1000 + 500;
+    facade = await startFacade({ emulator: { now: () => second } });
+    await facade.connect('ana@contoso.com');
+    const subjects = ['PRJ-1042 north loop', 'PRJ-1042 south loop', 'PRJ-1042 east loop', 'PRJ-1042 west loop'];
+    for (const subject of subjects) await facade.ms.deliver({ from: 'client@acme.com', to: 'ana@contoso.com', subject, text: 'check?' });
+    await facade.settle();
+    const originals = facade.eventsNamed('message.synced').map((event) => event.message);
+    expect(originals).toHaveLength(subjects.length);
+    const replies: Array<{ id: string }> = [];
+    for (const original of originals) replies.push(await facade.tl.messages.reply(original.id, { tenantId: 't1', as: 'admin', text: 'Checked.' }));
+    const order = async () =>
+      Promise.all(
+        originals.map(async (original) => (await facade.tl.timeline.thread(original.threadId, { tenantId: 't1', as: 'admin' })).map((message) => message.id)),
+      );
+    const expected = originals.map((original, index) => [original.id, replies[index]!.id]);
+    expect(await order()).toEqual(expected);
+    await facade.settle();
+    // The synced-back copies (Graph's second, no headers) replaced the optimistic rows; the order holds.
+    const stored = await Promise.all(originals.map((original) => facade.tl.timeline.thread(original.threadId, { tenantId: 't1', as: 'admin' })));
+    expect(new Set(stored.flat().map((message) => message.receivedAt))).toEqual(new Set([Math.floor(second / 1000) * 1000]));
+    expect(await order()).toEqual(expected);
   });
 
   it('stores the reply under its id while transport holds it, and the synced copy lands on the same row', async () => {

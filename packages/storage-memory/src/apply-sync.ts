@@ -80,8 +80,18 @@ export function planSync(
   return { planned: plan.upserts, upserts, deletes, connection: plan.nextConnection };
 }
 
+/**
+ * A message's In-Reply-To and References never change, but not every copy shows them (Graph's Sent
+ * Items copy has no internetMessageHeaders): an upsert without them keeps the ones stored.
+ */
+function keepThreadingHeaders(message: MessageMeta, previous: MessageMeta): MessageMeta {
+  if (message.inReplyTo !== null || message.references.length > 0) return message;
+  return { ...message, inReplyTo: previous.inReplyTo, references: previous.references };
+}
+
 export function commitSync(tables: Tables, plan: MemorySyncPlan): ApplySyncResult {
-  for (const { message, previous, links } of plan.upserts) {
+  for (const { message: given, previous, links } of plan.upserts) {
+    const message = previous ? keepThreadingHeaders(given, previous) : given;
     if (previous) unindexMessage(tables.indexes, previous);
     tables.messages.set(message.id, copy(message));
     indexMessage(tables.indexes, message);

@@ -138,15 +138,17 @@ const MESSAGE_RECORDSET = `x(tenant_id text, id text, connection_id text, user_i
   message_references text[], subject text, sent_at bigint, received_at bigint, direction text, folder text,
   labels text[], attachments jsonb, has_attachments boolean, synced_at bigint)`;
 
-/** Columns an upsert replaces; id, tenant and connection stay (links point at the stored id). */
+/**
+ * Columns an upsert replaces; id, tenant and connection stay (links point at the stored id). A
+ * message's In-Reply-To and References never change, but not every copy shows them (Graph's Sent
+ * Items copy has no internetMessageHeaders): an upsert without either keeps both as stored.
+ */
 const MESSAGE_UPDATE_SET = [
   'user_id',
   'provider',
   'provider_thread_id',
   'thread_id',
   'internet_message_id',
-  'in_reply_to',
-  'message_references',
   'subject',
   'sent_at',
   'received_at',
@@ -158,6 +160,12 @@ const MESSAGE_UPDATE_SET = [
   'synced_at',
 ]
   .map((column) => `${column} = EXCLUDED.${column}`)
+  .concat(
+    ['in_reply_to', 'message_references'].map(
+      (column) =>
+        `${column} = CASE WHEN EXCLUDED.in_reply_to IS NULL AND cardinality(EXCLUDED.message_references) = 0 THEN stored.${column} ELSE EXCLUDED.${column} END`,
+    ),
+  )
   .join(', ');
 
 const LINK_COLUMN_LIST = `tenant_id, message_id, connection_id, record_type, record_id, record_label, rule, reason, confidence,
@@ -469,7 +477,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     const parts: string[] = [];
     if (upserts.length > 0) {
       parts.push(
-        `INSERT INTO ${table('messages')} (${MESSAGE_COLUMN_LIST})
+        `INSERT INTO ${table('messages')} AS stored (${MESSAGE_COLUMN_LIST})
          SELECT ${MESSAGE_COLUMN_LIST} FROM jsonb_to_recordset(${json(upserts.map(({ message }) => messageJson(message)))}) AS ${MESSAGE_RECORDSET}
          ON CONFLICT (connection_id, provider_message_id) DO UPDATE SET ${MESSAGE_UPDATE_SET}`,
       );

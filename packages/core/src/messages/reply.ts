@@ -35,9 +35,15 @@ export function createReply(context: CoreContext): (messageId: string, input: Re
       draft,
     });
     const now = clock.now();
+    const inReplyTo = message.internetMessageId;
+    const references = [...message.references, ...(inReplyTo ? [inReplyTo] : [])];
     if (sent.message) {
       // Optimistic: stored now under the provider's id, so the synced-back copy is the same row.
-      await engine.commit(connection, [{ type: 'upsert', message: sent.message }], {});
+      // A sent copy may not show its threading headers (Graph's Sent Items copy has none); they
+      // are what we just sent, and the store keeps them when the synced-back copy lacks them too,
+      // so the timeline can order a reply stamped in its original's second (Graph dates to the second).
+      const threaded = sent.message.inReplyTo === null && sent.message.references.length === 0 ? { ...sent.message, inReplyTo, references } : sent.message;
+      await engine.commit(connection, [{ type: 'upsert', message: threaded }], {});
       const stored = await store.getMessageByProviderId(connection.id, sent.message.providerMessageId);
       if (stored) return stored;
     }
@@ -49,8 +55,8 @@ export function createReply(context: CoreContext): (messageId: string, input: Re
         providerMessageId: sent.providerMessageId ?? `pending-${randomId(12)}`,
         providerThreadId: sent.providerThreadId ?? message.providerThreadId,
         internetMessageId: sent.internetMessageId,
-        inReplyTo: message.internetMessageId,
-        references: [...message.references, ...(message.internetMessageId ? [message.internetMessageId] : [])],
+        inReplyTo,
+        references,
         subject: replySubject(message.subject),
         from: { address: connection.accountEmail, ...(connection.displayName ? { name: connection.displayName } : {}) },
         to: recipients.to,

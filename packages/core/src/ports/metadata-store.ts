@@ -18,7 +18,9 @@ export interface SyncBatch {
    * Insert or replace by (connectionId, providerMessageId). Existing links are kept. Each must
    * carry the connection's tenantId, connectionId and provider (else INVALID_INPUT). When the pair
    * is already stored under another `id`, the stored id is kept (and batch links follow it).
-   * The same providerMessageId twice in one batch: the last entry wins.
+   * The same providerMessageId twice in one batch: the last entry wins. A replacing entry with
+   * neither `inReplyTo` nor `references` keeps both as stored: a message's threading headers never
+   * change, but not every copy shows them (Graph's Sent Items copy has no internetMessageHeaders).
    */
   upserts: MessageMeta[];
   /** Provider message ids to delete, with all their links (manual ones too). Applied after the

@@ -175,6 +175,24 @@ export function syncCases(t: ConformanceContext): void {
       expect(rowCounts(await t.raw.dump())).toEqual(countsAfterFirst);
     });
 
+    it('keeps stored In-Reply-To and References when an upsert of the message shows neither, and takes them when it does', async () => {
+      const connection = makeConnection();
+      const reply = makeMessage(connection, { inReplyTo: '<original@client.example>', references: ['<root@client.example>', '<original@client.example>'] });
+      await seed(t.store, connection, [reply]);
+      // The same message synced back from a copy without headers (Graph's Sent Items copy).
+      const bare = { ...reply, inReplyTo: null, references: [], subject: 'RE: renamed' };
+      expect(await t.store.applySync(connection.id, { upserts: [bare], deletes: [], links: [] })).toEqual({ inserted: [], updated: [reply.id], deleted: [] });
+      expect(withoutLinks(await getMessage(t.store, connection.tenantId, reply.id))).toEqual({
+        ...bare,
+        inReplyTo: reply.inReplyTo,
+        references: reply.references,
+      });
+      // Headers the copy does show win.
+      const shown = { ...reply, inReplyTo: '<other@client.example>', references: ['<other@client.example>'] };
+      await t.store.applySync(connection.id, { upserts: [shown], deletes: [], links: [] });
+      expect(withoutLinks(await getMessage(t.store, connection.tenantId, reply.id))).toEqual(shown);
+    });
+
     it('keeps the stored id when a provider message comes back under another id', async () => {
       const connection = makeConnection();
       const message = makeMessage(connection);
