@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { sqlStoreSpec, describeStore } from '../lib/database.js';
 import { gmailShapesFrom, graphSelectFrom, rawGmail, rawGraph, type RawGmail, type RawGraph } from '../lib/providers.js';
 import { clientAddress, once, startRig, type ProviderName, type Rig } from '../lib/rig.js';
-import { figure, type Figure, type Scenario, type ScenarioContext } from '../lib/scenario.js';
+import { figure, type Figure, type Scenario, type ScenarioContext, type Target } from '../lib/scenario.js';
 import { summarize } from '../lib/stats.js';
 import type { StoreSpec } from '../host/protocol.js';
 
@@ -74,6 +74,18 @@ function breakdown(latencies: number[], floors: number[], spans: Array<Record<st
   return Object.fromEntries(Object.entries(parts).map(([name, value]) => [name, Math.round(value * 100) / 100]));
 }
 
+/**
+ * Issue 21's Gmail targets: p50 ≤ 3 ms on the memory store, ≤ 8 ms on PostgreSQL; Outlook keeps
+ * the earlier p50 < 5 ms. The p99 < 20 ms bound holds for the memory store.
+ */
+function overheadTargets(variant: Variant): Target[] {
+  const p99: Target[] = variant.store.kind === 'memory' ? [{ of: 'p99', op: '<', value: 20, text: 'p99 < 20 ms' }] : [];
+  if (variant.provider === 'outlook') return [{ of: 'median', op: '<', value: 5, text: 'p50 < 5 ms' }, ...p99];
+  return variant.store.kind === 'memory'
+    ? [{ of: 'median', op: '<=', value: 3, text: 'p50 ≤ 3 ms' }, ...p99]
+    : [{ of: 'median', op: '<=', value: 8, text: 'p50 ≤ 8 ms' }];
+}
+
 interface Variant {
   rig: () => Promise<Rig>;
   provider: ProviderName;
@@ -127,14 +139,7 @@ export const latency: Scenario = {
             better: 'lower',
             samples: latencies.map((value) => value - floorMedian),
             limit: { name: floorName, samples: floors },
-            ...(variant.store.kind === 'memory'
-              ? {
-                  targets: [
-                    { of: 'median', op: '<', value: 5, text: 'p50 < 5 ms' },
-                    { of: 'p99', op: '<', value: 20, text: 'p99 < 20 ms' },
-                  ],
-                }
-              : {}),
+            targets: overheadTargets(variant),
           }),
         );
         details[variant.label] = { store: describeStore(variant.store), samples: latencies.length, medianBreakdownMs: breakdown(latencies, floors, spans) };

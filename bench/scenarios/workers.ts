@@ -36,6 +36,39 @@ function redisAnswers(url: string, timeoutMs = 5_000): Promise<boolean> {
   });
 }
 
+/** The part of each round's drain the "middle" figures cover: from 20 % to 80 % of the backlog matched. */
+const MIDDLE = [0.2, 0.8] as const;
+
+interface MiddleOfDrain {
+  /** Messages matched between the two marks ÷ the time between them (from every worker's match times). */
+  perSecond: number;
+  /** Each worker's CPU (user + system) between the two CPU snapshots ÷ the messages it matched meanwhile. */
+  cpuMsPerMessage: number[];
+}
+
+async function cpuMarks(workers: Host[]): Promise<Array<{ matched: number; cpuMs: number }>> {
+  return (await Promise.all(workers.map((worker) => worker.stats()))).map((stats) => ({
+    matched: stats.matched,
+    cpuMs: stats.cpu.userMs + stats.cpu.systemMs,
+  }));
+}
+
+/** The middle of a drain from the team's match times (epoch ms) and its two CPU snapshots. */
+function middleOfDrain(matchedTimes: number[], marks: Array<Array<{ matched: number; cpuMs: number }>>): MiddleOfDrain | null {
+  const [first, second] = marks;
+  const times = [...matchedTimes].sort((left, right) => left - right);
+  const from = Math.floor(MIDDLE[0] * times.length);
+  const to = Math.ceil(MIDDLE[1] * times.length) - 1;
+  if (!first || !second || to <= from) return null;
+  const span = ((times[to] as number) - (times[from] as number)) / 1000;
+  const cpuMsPerMessage = second.flatMap((end, index) => {
+    const start = first[index];
+    const matched = end.matched - (start?.matched ?? 0);
+    return start && matched > 0 ? [round((end.cpuMs - start.cpuMs) / matched, 2)] : [];
+  });
+  return span > 0 ? { perSecond: round((to - from) / span, 1), cpuMsPerMessage } : null;
+}
+
 async function totalMatched(workers: Host[]): Promise<number> {
   const counts = await Promise.all(workers.map((worker) => worker.counts()));
   return counts.reduce((sum, count) => sum + count.matched, 0);
@@ -102,8 +135,18 @@ export const workers: Scenario = {
         machineBusy: number;
         /** Per worker process: its own CPU (user + system) per message it matched, and its share. */
         perWorker: Array<{ matched: number; cpuMs: number; cpuMsPerMessage: number; coreUtilisation: number }>;
+        /** The middle 60 % of the drain (see middleOfDrain); null when a mark was not reached. */
+        middle: MiddleOfDrain | null;
       }> = [];
       const cpuPerMessage = new Map<number, number[]>([
+        [1, []],
+        [2, []],
+      ]);
+      const middleThroughput = new Map<number, number[]>([
+        [1, []],
+        [2, []],
+      ]);
+      const middleCpu = new Map<number, number[]>([
         [1, []],
         [2, []],
       ]);
@@ -127,7 +170,15 @@ export const workers: Scenario = {
         const started = performance.now();
         await Promise.all(team.map((worker) => worker.startWorker()));
         const deadline = started + 60_000;
-        while ((await totalMatched(team)) < mailboxes && performance.now() < deadline) await sleep(20);
+        // CPU snapshots when the team has matched 20 % and 80 % of the backlog: the middle of the
+        // drain, without each fresh process's first jobs (JIT, first connections) or the tail in
+        // which one worker finishes the last jobs while the other has none left.
+        const marks: Array<Array<{ matched: number; cpuMs: number }>> = [];
+        const markAt = [MIDDLE[0] * mailboxes, MIDDLE[1] * mailboxes];
+        for (let matchedNow = 0; matchedNow < mailboxes && performance.now() < deadline; matchedNow = await totalMatched(team)) {
+          if (marks.length < markAt.length && matchedNow >= (markAt[marks.length] as number)) marks.push(await cpuMarks(team));
+          else await sleep(20);
+        }
         const seconds = (performance.now() - started) / 1000;
         const machineBusy = box.stop();
         const matched = await totalMatched(team);
@@ -142,7 +193,15 @@ export const workers: Scenario = {
           };
         });
         for (const worker of perWorker) cpuPerMessage.get(count)?.push(worker.cpuMsPerMessage);
-        perRound.push({ workers: count, matched, seconds: round(seconds, 2), machineBusy, perWorker });
+        const middle = middleOfDrain(
+          (await Promise.all(team.map((worker) => worker.stats()))).flatMap((stats) => stats.matchedTimes),
+          marks,
+        );
+        if (middle) {
+          middleThroughput.get(count)?.push(middle.perSecond);
+          middleCpu.get(count)?.push(...middle.cpuMsPerMessage);
+        }
+        perRound.push({ workers: count, matched, seconds: round(seconds, 2), machineBusy, perWorker, middle });
         const errors = (await Promise.all(team.map((worker) => worker.counts()))).map((counts) => counts.syncErrors);
         context.log(
           `round ${roundNumber}: ${count} worker(s) matched ${matched} in ${seconds.toFixed(2)} s, machine ${Math.round(machineBusy * 100)} % busy, per worker ${perWorker.map((worker) => `${worker.matched} msgs at ${worker.cpuMsPerMessage} ms CPU each (${worker.coreUtilisation} of a core)`).join(', ')}${errors.some((entry) => Object.keys(entry).length > 0) ? `, errors ${JSON.stringify(errors)}` : ''}`,
@@ -185,6 +244,21 @@ export const workers: Scenario = {
             samples: cpuPerMessage.get(2) ?? [],
             limit: { name: 'one worker alone', samples: cpuPerMessage.get(1) ?? [] },
           }),
+          figure({
+            name: '2 workers, middle 60 % of the backlog: sync jobs drained',
+            unit: 'msg/s',
+            better: 'higher',
+            samples: middleThroughput.get(2) ?? [],
+            limit: { name: '2 × one worker over the same part (linear scaling)', samples: (middleThroughput.get(1) ?? []).map((value) => value * 2) },
+            targets: [{ of: 'ratio.median', op: '>=', value: 0.8, text: '≥ 1.6× one worker (0.8 of linear) where the box has CPU' }],
+          }),
+          figure({
+            name: '2 workers, middle 60 % of the backlog: CPU per message, each worker process',
+            unit: 'ms',
+            better: 'lower',
+            samples: middleCpu.get(2) ?? [],
+            limit: { name: 'one worker alone, same part', samples: middleCpu.get(1) ?? [] },
+          }),
         ],
         settings: { ...settings, mailboxes, rounds, store: 'postgres (shared schema)', queue: 'bullmq on REDIS_URL' },
         notes: [
@@ -197,6 +271,7 @@ export const workers: Scenario = {
           one: summarize(one),
           two: summarize(two),
           speedup: round(summarize(two).median / summarize(one).median, 2),
+          middleSpeedup: round(summarize(middleThroughput.get(2) ?? []).median / summarize(middleThroughput.get(1) ?? []).median, 2),
           floorMs: summarize(floors),
         },
       };
