@@ -37,6 +37,7 @@ import {
   type ConnectionPolicy,
   type MessagePurge,
   type PushClaim,
+  type SyncLeaseResult,
   type StoredMessage,
   type StoredPolicies,
   type SyncContext,
@@ -413,8 +414,16 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
 
     async claimPushesForAccounts(claims, accounts) {
       for (const claim of claims) checkClaimRequest(claim.key, claim.expiresAt, claim.now);
+      const leaseRequests = claims.map((claim) => (claim.lease ? { ...claim.lease, now: claim.now, connectionId: claim.connectionId } : undefined));
+      for (const request of leaseRequests) if (request) checkLeaseRequest(request);
       // Synchronous from the claims to the read: nothing interleaves, as one transaction.
       const won = claims.map((claim) => claimPushNow(claim));
+      // A won claim's lease, with its connection as acquireSyncLeases reads it.
+      const leases = leaseRequests.map((request, index): SyncLeaseResult | undefined => {
+        if (!request) return undefined;
+        const acquired = won[index] === true && acquireLease(tables, request);
+        return { acquired, context: acquired ? syncContextOf(request.connectionId) : null };
+      });
       const connectionIds = accounts.map(({ provider, accountEmail }) => {
         const address = accountEmail.trim().toLowerCase();
         return [...tables.connections.values()]
@@ -422,7 +431,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
           .map((connection) => connection.id)
           .sort(compareIds);
       });
-      return { won, connectionIds };
+      return leaseRequests.some(Boolean) ? { won, connectionIds, leases } : { won, connectionIds };
     },
 
     async purgeConnection(connectionId): Promise<PurgeReport> {

@@ -52,6 +52,7 @@ import {
   type StoredPolicies,
   type PushAccount,
   type PushClaim,
+  type PushClaimsAnswer,
   type SyncBatch,
   type SyncLeaseRequest,
   type SyncLeaseResult,
@@ -205,6 +206,75 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
   const exportBatchSize = options.exportBatchSize ?? 500;
   const hot = { prepare: options.preparedStatements ?? true };
   const selectMessages = messageSelect(table);
+  // Webhook intake's claim statement (claimPushesForAccounts), and its variant that also takes the
+  // sync leases of won claims for the jobs this instance runs at once (PushClaim.lease).
+  const claimParts = (withLeases: boolean): string => `WITH input AS (
+           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, key text, expires_at double precision, now double precision, connection_id text, last_push_at double precision${
+             withLeases ? ', lease_key text, lease_owner text, lease_expires_at double precision' : ''
+           })
+         ), firsts AS (
+           SELECT DISTINCT ON (key COLLATE "C") * FROM input ORDER BY key COLLATE "C", ord
+         ), claimed AS (
+           INSERT INTO ${table('claims')} AS claim (key, expires_at)
+           SELECT key, expires_at FROM firsts ORDER BY key COLLATE "C"
+           ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
+            WHERE claim.expires_at <= (SELECT f.now FROM firsts f WHERE f.key = EXCLUDED.key)
+           RETURNING claim.key
+         ), won AS (
+           SELECT f.* FROM firsts f JOIN claimed c ON c.key = f.key
+         ), pushes AS (
+           SELECT connection_id, max(last_push_at) AS last_push_at FROM won WHERE last_push_at IS NOT NULL GROUP BY connection_id
+         ), locked AS MATERIALIZED (
+           -- Row locks in id order, as the claims above are taken in key order: two instances' batches
+           -- naming the same mailboxes in another order deadlocked here (the UPDATE alone locks rows in
+           -- whatever order its join produces).
+           SELECT c.id FROM ${table('connections')} c JOIN pushes p ON p.connection_id = c.id ORDER BY c.id COLLATE "C" FOR UPDATE OF c
+         ), pushed AS (
+           UPDATE ${table('connections')} c SET health = c.health || jsonb_build_object('lastPushAt', p.last_push_at)
+             FROM pushes p JOIN locked l ON l.id = p.connection_id
+            WHERE c.id = p.connection_id
+           RETURNING 1
+         ), asked AS (
+           SELECT * FROM jsonb_to_recordset($2::jsonb) AS a(ord integer, provider text, account_email text)
+         )${
+           withLeases
+             ? `, lease_asks AS (
+           -- Leases as acquireSyncLeases takes them: in key order, the first ask of a key only; and
+           -- only after the connection rows are locked (reading \`locked\` makes it run first): applySync
+           -- locks its connection row, then deletes its lease, so taking a lease before a connection
+           -- lock here would deadlock with it.
+           SELECT DISTINCT ON (lease_key COLLATE "C") won.* FROM won CROSS JOIN (SELECT count(*) FROM locked) AS after_locks
+            WHERE lease_key IS NOT NULL ORDER BY lease_key COLLATE "C", ord
+         ), leased AS (
+           INSERT INTO ${table('leases')} AS lease (key, owner, expires_at)
+           SELECT lease_key, lease_owner, lease_expires_at FROM lease_asks ORDER BY lease_key COLLATE "C"
+           ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+            WHERE lease.expires_at <= (SELECT a.now FROM lease_asks a WHERE a.lease_key = EXCLUDED.key)
+           RETURNING lease.key
+         )`
+             : ''
+         }`;
+  const accountsPart = `SELECT -1 - a.ord AS ord,
+                ARRAY(SELECT c.id FROM ${table('connections')} c
+                       WHERE c.provider = a.provider AND c.account_email = a.account_email AND c.status = ANY($3::text[])
+                       ORDER BY c.id COLLATE "C") AS ids`;
+  const claimSql = `${claimParts(false)}
+         SELECT ord, NULL::text[] AS ids FROM won
+         UNION ALL
+         ${accountsPart}
+           FROM asked a`;
+  const claimWithLeasesSql = `${claimParts(true)}
+         SELECT w.ord, NULL::text[] AS ids, l.key IS NOT NULL AS leased,
+                CASE WHEN l.key IS NOT NULL THEN to_jsonb(c) END AS connection_row,
+                CASE WHEN l.key IS NOT NULL THEN (SELECT p.policy FROM ${table('ingestion_policies')} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = '') END AS tenant_policy,
+                CASE WHEN l.key IS NOT NULL THEN (SELECT p.policy FROM ${table('ingestion_policies')} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = c.id) END AS connection_policy
+           FROM won w
+           LEFT JOIN lease_asks la ON la.ord = w.ord
+           LEFT JOIN leased l ON l.key = la.lease_key
+           LEFT JOIN ${table('connections')} c ON c.id = w.connection_id
+         UNION ALL
+         ${accountsPart}, false AS leased, NULL::jsonb AS connection_row, NULL::jsonb AS tenant_policy, NULL::jsonb AS connection_policy
+           FROM asked a`;
   let initialised: Promise<MigrationReport> | null = null;
   let claimsSinceSweep = 0;
 
@@ -244,17 +314,27 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
    * latest lastPushAt among the claims won.
    */
   async function claimPushes(claims: PushClaim[]): Promise<boolean[]> {
-    return (await claimPushesForAccounts(claims, [])).won;
+    // A lease rides only with claimPushesForAccounts, whose answer can carry it.
+    return (
+      await claimPushesForAccounts(
+        claims.map(({ lease: _lease, ...claim }) => claim),
+        [],
+      )
+    ).won;
   }
 
   /**
    * claimPushes, and in the same statement (one snapshot, one transaction) the ids of each account's
-   * connections that take pushes: webhook intake checks its remembered look-ups with it.
+   * connections that take pushes: webhook intake checks its remembered look-ups with it. A claim
+   * with a `lease` also takes that sync lease when it is won, and answers its connection and
+   * policies as acquireSyncLeases does (the connection as of the statement's snapshot).
    */
-  async function claimPushesForAccounts(claims: PushClaim[], accounts: PushAccount[]): Promise<{ won: boolean[]; connectionIds: string[][] }> {
+  async function claimPushesForAccounts(claims: PushClaim[], accounts: PushAccount[]): Promise<PushClaimsAnswer> {
     if (claims.length === 0 && accounts.length === 0) return { won: [], connectionIds: [] };
+    const withLeases = claims.some((claim) => claim.lease !== undefined);
     const input = claims.map((claim, ord) => {
       checkClaimRequest(claim.key, claim.expiresAt, claim.now);
+      if (claim.lease) checkLeaseRequest({ ...claim.lease, now: claim.now });
       return {
         ord,
         key: claim.key,
@@ -262,6 +342,13 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         now: claim.now,
         connection_id: claim.connectionId,
         last_push_at: claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt }).lastPushAt,
+        ...(withLeases
+          ? {
+              lease_key: claim.lease?.key ?? null,
+              lease_owner: claim.lease?.owner ?? null,
+              lease_expires_at: claim.lease ? claim.now + claim.lease.ttlMs : null,
+            }
+          : {}),
       };
     });
     const asked = accounts.map((account, ord) => ({ ord, provider: account.provider, account_email: account.accountEmail.trim().toLowerCase() }));
@@ -271,53 +358,35 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
         claimsSinceSweep = 0;
         await sql.query(`DELETE FROM ${table('claims')} WHERE expires_at <= $1`, [Math.min(...claims.map((claim) => claim.now))]);
       }
-      const result = await sql.query<{ ord: number; ids: string[] | null }>(
-        `WITH input AS (
-           SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, key text, expires_at double precision, now double precision, connection_id text, last_push_at double precision)
-         ), firsts AS (
-           SELECT DISTINCT ON (key COLLATE "C") * FROM input ORDER BY key COLLATE "C", ord
-         ), claimed AS (
-           INSERT INTO ${table('claims')} AS claim (key, expires_at)
-           SELECT key, expires_at FROM firsts ORDER BY key COLLATE "C"
-           ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
-            WHERE claim.expires_at <= (SELECT f.now FROM firsts f WHERE f.key = EXCLUDED.key)
-           RETURNING claim.key
-         ), won AS (
-           SELECT f.* FROM firsts f JOIN claimed c ON c.key = f.key
-         ), pushes AS (
-           SELECT connection_id, max(last_push_at) AS last_push_at FROM won WHERE last_push_at IS NOT NULL GROUP BY connection_id
-         ), locked AS MATERIALIZED (
-           -- Row locks in id order, as the claims above are taken in key order: two instances' batches
-           -- naming the same mailboxes in another order deadlocked here (the UPDATE alone locks rows in
-           -- whatever order its join produces).
-           SELECT c.id FROM ${table('connections')} c JOIN pushes p ON p.connection_id = c.id ORDER BY c.id COLLATE "C" FOR UPDATE OF c
-         ), pushed AS (
-           UPDATE ${table('connections')} c SET health = c.health || jsonb_build_object('lastPushAt', p.last_push_at)
-             FROM pushes p JOIN locked l ON l.id = p.connection_id
-            WHERE c.id = p.connection_id
-           RETURNING 1
-         ), asked AS (
-           SELECT * FROM jsonb_to_recordset($2::jsonb) AS a(ord integer, provider text, account_email text)
-         )
-         SELECT ord, NULL::text[] AS ids FROM won
-         UNION ALL
-         SELECT -1 - a.ord AS ord,
-                ARRAY(SELECT c.id FROM ${table('connections')} c
-                       WHERE c.provider = a.provider AND c.account_email = a.account_email AND c.status = ANY($3::text[])
-                       ORDER BY c.id COLLATE "C") AS ids
-           FROM asked a`,
-        [toJsonParam(input), toJsonParam(asked), [...PUSH_TAKING_STATUSES]],
-        hot,
-      );
+      const result = await sql.query<{
+        ord: number;
+        ids: string[] | null;
+        leased?: boolean;
+        connection_row?: ConnectionRow | null;
+        tenant_policy?: unknown;
+        connection_policy?: unknown;
+      }>(withLeases ? claimWithLeasesSql : claimSql, [toJsonParam(input), toJsonParam(asked), [...PUSH_TAKING_STATUSES]], hot);
       // Won claims come back as their ord, accounts as -1 - their ord.
-      const winners = new Set<number>();
+      const winners = new Map<number, (typeof result.rows)[number]>();
       const connectionIds: string[][] = accounts.map(() => []);
       for (const row of result.rows) {
         const ord = Number(row.ord);
-        if (ord >= 0) winners.add(ord);
+        if (ord >= 0) winners.set(ord, row);
         else connectionIds[-1 - ord] = row.ids ?? [];
       }
-      return { won: claims.map((_claim, ord) => winners.has(ord)), connectionIds };
+      const won = claims.map((_claim, ord) => winners.has(ord));
+      if (!withLeases) return { won, connectionIds };
+      const leases = claims.map((claim, ord): SyncLeaseResult | undefined => {
+        if (!claim.lease) return undefined;
+        const row = winners.get(ord);
+        if (!row?.leased) return { acquired: false, context: null };
+        if (!row.connection_row) return { acquired: true, context: null };
+        return {
+          acquired: true,
+          context: { connection: connectionFromRow(row.connection_row), policies: storedPolicies(row.tenant_policy, row.connection_policy) },
+        };
+      });
+      return { won, connectionIds, leases };
     });
   }
 

@@ -2,7 +2,8 @@
 // included, whether a burst lands in one mailbox or one push each in many (the scale benchmark's
 // shape): one per store call, two per sync job (the lease with the connection and its policies in
 // one statement, shared by jobs starting together; the one applySync that also reads the page's
-// threads and releases the lease) and less than one per push (claims and mailbox look-ups of
+// threads and releases the lease), and a push into a quiet mailbox two in all (its claim also takes
+// the lease of the job it starts at once here) and less than one per push (claims and mailbox look-ups of
 // pushes arriving together go in one statement each), with the real Gmail adapter against the
 // Gmail + Pub/Sub emulator over HTTP. Transactions are counted on the SQL client (every statement
 // outside a transaction is one, every transaction one), store calls on the store, so the test also
@@ -194,6 +195,31 @@ for (const shape of ['one mailbox', 'many mailboxes'] as const)
         // The only transactions are applySyncs: BEGIN with the row lock and the read it plans from
         // (threads, stored ids), then everything written with COMMIT.
         expectTwoRoundTripsEach(measured.roundTrips, byMethod.applySync ?? 0);
+      }, 120_000);
+
+    if (shape === 'one mailbox')
+      it('stores a push into a quiet mailbox with two transactions: the claim that also takes the sync lease, and applySync', async () => {
+        const email = 'quiet@acme.test';
+        const connectionId = await connectMailbox('t3', email);
+        await settle();
+        // The first push looks the mailbox up; later ones are claimed against the remembered look-up.
+        await measure([{ to: email, from: 'client0@bigco.test', subject: 'First' }]);
+        for (let index = 1; index <= 5; index += 1) {
+          // Spaced like mail that arrives on its own: pushes faster than pushPullsPerSecond are paced
+          // (their job waits for a token, so its lease is taken when it starts, not with the claim).
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          const measured = await measure([{ to: email, from: `client${index % 3}@bigco.test`, subject: `Quiet ${index}` }]);
+          const detail = JSON.stringify({ byMethod: measured.byMethod, pulls: measured.pulls, pushes: measured.pushes });
+          expect(measured.stored, detail).toHaveLength(1);
+          expect(measured.pushes, detail).toBe(1);
+          expect(measured.byMethod, detail).toEqual({ claimPushesForAccounts: 1, applySync: 1 });
+          expect(measured.spent, detail).toBe(2);
+        }
+        expect(await raw.listProviderMessageIds(connectionId)).toHaveLength(6);
+        // The lease went with the job's commit: nothing is left held.
+        expect(await raw.acquireSyncLeases([{ key: `connection:${connectionId}`, owner: 'probe', ttlMs: 1_000, now: Date.now(), connectionId }])).toMatchObject(
+          [{ acquired: true }],
+        );
       }, 120_000);
 
     if (shape === 'many mailboxes')

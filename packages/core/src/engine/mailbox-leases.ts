@@ -7,7 +7,7 @@
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Job } from '../ports/job-queue.js';
-import type { MetadataStore, SyncContext, SyncLeaseRequest } from '../ports/metadata-store.js';
+import type { MetadataStore, SyncContext, SyncLeaseRequest, SyncLeaseResult } from '../ports/metadata-store.js';
 import type { Clock } from '../util/clock.js';
 import { groupCommit } from '../util/group-commit.js';
 import { covers } from './sync-scope.js';
@@ -21,6 +21,13 @@ export const LEASE_BUSY_RETRY_MS = 250;
  * resync of a large mailbox can take minutes, and a waiter must not pin a worker slot that long.
  */
 const LOCAL_WAIT_MS = 5_000;
+
+/**
+ * How long a lease intake took with a push's claim (`reserve`) waits for a job of its mailbox to
+ * start here. The job was queued to start at once; if it does not (coalesced into a job that is
+ * covered, a queue that filled up meanwhile), the lease goes back so no other instance waits long.
+ */
+const RESERVATION_MS = 2_000;
 
 /** A job's hold on its connection lease, renewed in the background until the chain of jobs ends. */
 export interface HeldLease {
@@ -58,6 +65,11 @@ interface LocalHold {
   waiters: Waiter[];
   /** The store's lease went with the job's last commit (`releaseWithCommit`): nothing left to hand over. */
   released: boolean;
+  /**
+   * A lease intake takes with a push's claim (`reserve`): 'pending' while the claim is in flight,
+   * then, once taken, the context the claim read, held for the next job of the mailbox to start.
+   */
+  reservation?: 'pending' | { context: SyncContext | null; timer: ReturnType<typeof setTimeout> } | undefined;
 }
 
 export interface MailboxLeaseDeps {
@@ -75,6 +87,16 @@ export type LeaseOutcome = MailboxHold | 'covered' | 'busy';
 
 const isRealTime = (job: Job): boolean => job.name !== 'backfill';
 
+/**
+ * The connection a push's claim read with its lease, for the sync job that push queued. Another
+ * job taking the reserved lease (a back-fill page, a renewal) was queued by something else, maybe
+ * by a change made after the claim's read (the connect flow moving `connecting` to `backfilling`):
+ * it reads the connection afresh, as a job handed a lease does; so does a sync whose claim read a
+ * connection still `connecting` (it may have finished connecting since).
+ */
+const reservedContext = (job: Job, context: SyncContext | null): { context?: SyncContext | null } =>
+  job.name === 'sync' && context?.connection.status !== 'connecting' ? { context } : {};
+
 export const connectionLeaseKey = (connectionId: string): string => `connection:${connectionId}`;
 
 export class MailboxLeases {
@@ -85,6 +107,93 @@ export class MailboxLeases {
 
   constructor(private readonly deps: MailboxLeaseDeps) {
     this.acquire = groupCommit((requests: SyncLeaseRequest[]) => deps.store.acquireSyncLeases(requests));
+    // A stopping engine starts no more jobs: leases taken for jobs that will not come go back now.
+    deps.signal.addEventListener(
+      'abort',
+      () => {
+        for (const [connectionId, local] of this.holds) if (typeof local.reservation === 'object') this.giveBack(connectionId, local);
+      },
+      { once: true },
+    );
+  }
+
+  /**
+   * For webhook intake, whose push claim can take the mailbox's lease in its own statement
+   * (`PushClaim.lease`) for the sync job it queues to start here at once: the lease to ask for,
+   * or null when a job of this engine already holds or waits for the mailbox. Registered at once,
+   * so a job that starts before the claim is answered waits for the answer (`settleReservation`).
+   */
+  reserve(connectionId: string): { key: string; owner: string; ttlMs: number } | null {
+    if (this.holds.has(connectionId) || this.deps.signal.aborted) return null;
+    const hold: LocalHold = {
+      key: connectionLeaseKey(connectionId),
+      owner: `${this.deps.owner}:${(this.sequence += 1)}`,
+      lease: null,
+      waiters: [],
+      released: false,
+      reservation: 'pending',
+    };
+    this.holds.set(connectionId, hold);
+    return { key: hold.key, owner: hold.owner, ttlMs: this.deps.leaseTtlMs };
+  }
+
+  /**
+   * The claim's answer for `reserve`'s lease (undefined: the claim was lost or failed, or the store
+   * took no lease). Taken: handed to a job that came to wait meanwhile, or held for the next one to
+   * start (for RESERVATION_MS at most). Not taken: jobs that came to wait ask the store themselves.
+   */
+  settleReservation(connectionId: string, owner: string, result: SyncLeaseResult | undefined): void {
+    const local = this.holds.get(connectionId);
+    if (!local || local.owner !== owner) {
+      // Not registered (cannot happen through reserve): never leave a taken lease behind.
+      if (result?.acquired) void this.releaseQuietly(connectionLeaseKey(connectionId), owner);
+      return;
+    }
+    if (local.reservation !== 'pending') return;
+    if (!result?.acquired || this.deps.signal.aborted) {
+      this.holds.delete(connectionId);
+      if (result?.acquired) void this.releaseQuietly(local.key, local.owner);
+      for (const waiter of local.waiters.splice(0)) waiter.retry();
+      return;
+    }
+    local.lease = this.heartbeat(local.key, local.owner);
+    const next = local.waiters.find((waiter) => isRealTime(waiter.job)) ?? local.waiters[0];
+    if (next) {
+      local.reservation = undefined;
+      local.waiters.splice(local.waiters.indexOf(next), 1);
+      next.settle({ connectionId, key: local.key, owner: local.owner, lease: local.lease, ...reservedContext(next.job, result.context) });
+      return;
+    }
+    const timer = setTimeout(() => this.cancelReservation(connectionId, owner), RESERVATION_MS);
+    timer.unref?.();
+    local.reservation = { context: result.context, timer };
+  }
+
+  /** Intake could not queue the job the reservation was for: its lease, if taken and unused, goes back. */
+  cancelReservation(connectionId: string, owner: string): void {
+    const local = this.holds.get(connectionId);
+    if (!local || local.owner !== owner) return;
+    if (local.reservation === 'pending') this.settleReservation(connectionId, owner, undefined);
+    else if (local.reservation) this.giveBack(connectionId, local);
+  }
+
+  /** An unused reservation's lease back to the store; a job waiting for it (none, normally) asks afresh. */
+  private giveBack(connectionId: string, local: LocalHold): void {
+    if (typeof local.reservation === 'object') clearTimeout(local.reservation.timer);
+    local.reservation = undefined;
+    this.holds.delete(connectionId);
+    local.lease?.stop();
+    void this.releaseQuietly(local.key, local.owner);
+    for (const waiter of local.waiters.splice(0)) waiter.retry();
+  }
+
+  private async releaseQuietly(key: string, owner: string): Promise<void> {
+    try {
+      await this.deps.store.releaseLease(key, owner);
+    } catch (error) {
+      // Expiry is the backstop: the lease frees itself one TTL later.
+      this.deps.logger.warn('could not release an unused lease', { key, code: toThreadlinkError(error).code });
+    }
   }
 
   /**
@@ -108,6 +217,13 @@ export class MailboxLeases {
   async obtain(job: Job): Promise<LeaseOutcome> {
     const connectionId = job.connectionId;
     const local = this.holds.get(connectionId);
+    if (local && typeof local.reservation === 'object' && local.lease) {
+      // The lease intake took with this mailbox's push claim, and the connection read with it.
+      const { context, timer } = local.reservation;
+      clearTimeout(timer);
+      local.reservation = undefined;
+      return { connectionId, key: local.key, owner: local.owner, lease: local.lease, ...reservedContext(job, context) };
+    }
     if (local) return this.waitFor(local, job);
     // Registered before the store is asked, so a second job of this engine waits here rather than
     // being refused by the store and retried. The owner names this chain of jobs, not the engine:

@@ -10,7 +10,7 @@ import type { Connection, MessageMeta, ProviderMessage, RecordLink } from '../do
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import type { Job } from '../ports/job-queue.js';
 import type { Change, MailProvider } from '../ports/mail-provider.js';
-import type { ApplySyncResult } from '../ports/metadata-store.js';
+import type { ApplySyncResult, SyncLeaseResult } from '../ports/metadata-store.js';
 import { randomId } from '../util/clock.js';
 import { jobSignal } from '../util/job-signal.js';
 import { commitChanges, matchPage, toMeta, type CommitOptions } from './commit.js';
@@ -116,6 +116,28 @@ export class SyncEngine {
       { name: 'sync', connectionId, data, requestedAt },
       { key: syncKey(connectionId, parts), ...(delayMs > 0 ? { delayMs } : {}) },
     );
+  }
+
+  /**
+   * For webhook intake: the sync lease to take in a push's claim (`PushClaim.lease`), when the
+   * sync job the push queues will start in this process at once (an in-process queue with room,
+   * no pacing delay, no job of this engine on the mailbox); null otherwise. Every reservation is
+   * settled with the claim's answer (`settlePushLease`).
+   */
+  reservePushLease(connectionId: string): { key: string; owner: string; ttlMs: number } | null {
+    if (!this.started || this.stopRequested || this.deps.queue.startsAtOnce !== true) return null;
+    if (this.pacing.delayFor(connectionId) > 0) return null;
+    return this.leases.reserve(connectionId);
+  }
+
+  /** The claim's answer for a reserved lease (undefined: not taken); see MailboxLeases.settleReservation. */
+  settlePushLease(connectionId: string, owner: string, result: SyncLeaseResult | undefined): void {
+    this.leases.settleReservation(connectionId, owner, result);
+  }
+
+  /** The push's job could not be queued: a reserved lease goes back. */
+  cancelPushLease(connectionId: string, owner: string): void {
+    this.leases.cancelReservation(connectionId, owner);
   }
 
   enqueue(name: Job['name'], connectionId: string, delayMs = 0, data?: Job['data']): Promise<boolean> {

@@ -28,6 +28,13 @@ export type JobHandler = (job: Job) => Promise<void>;
 
 export interface JobQueue {
   readonly name: string;
+  /**
+   * True when a job enqueued now would start at once in this process, on the engine that
+   * enqueued it (the in-process queue with a free slot and nothing waiting). Webhook intake then
+   * takes the push's sync lease in its claim. A shared queue (BullMQ) leaves it out: another
+   * worker may run the job.
+   */
+  readonly startsAtOnce?: boolean;
   /** Returns false when an equal-key job was already waiting (coalesced). */
   enqueue(job: Job, options?: EnqueueOptions): Promise<boolean>;
   process(handler: JobHandler, options: { concurrency: number }): void;

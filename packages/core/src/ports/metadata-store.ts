@@ -270,6 +270,26 @@ export interface PushClaim {
   connectionId: string;
   /** Merged into the connection's `health.lastPushAt` only when the claim is won; null leaves health alone. */
   lastPushAt: number | null;
+  /**
+   * The sync lease of `connectionId`, to take in the same transaction when the claim is won
+   * (`claimPushesForAccounts` only): the push's sync job runs in this process and starts from it,
+   * so a push into a quiet mailbox costs the claim and the job's commit, not a third transaction for
+   * the lease (issue 21). Taken as `acquireSyncLeases` takes it, with `now` the claim's.
+   */
+  lease?: { key: string; owner: string; ttlMs: number };
+}
+
+/** `claimPushesForAccounts`' answer. */
+export interface PushClaimsAnswer {
+  won: boolean[];
+  connectionIds: string[][];
+  /**
+   * One per claim, for claims that asked for a `lease`: what `acquireSyncLeases` would answer (not
+   * acquired when the claim was lost or another owner holds the lease); undefined for a claim that
+   * asked for none. A store that takes no leases with claims leaves it out. The context's
+   * `health.lastPushAt` may predate this batch's claims (SQL reads the statement's snapshot).
+   */
+  leases?: Array<SyncLeaseResult | undefined>;
 }
 
 /** A provider account a push named (a Gmail push names its mailbox's address). */
@@ -413,7 +433,7 @@ export interface MetadataStore {
    * by this instance or another (webhooks/account-lookups.ts). Optional: a store without it keeps
    * the short memory.
    */
-  claimPushesForAccounts?(claims: PushClaim[], accounts: PushAccount[]): Promise<{ won: boolean[]; connectionIds: string[][] }>;
+  claimPushesForAccounts?(claims: PushClaim[], accounts: PushAccount[]): Promise<PushClaimsAnswer>;
 
   // Organizations (issue 19): one admin approval owning mailbox connections (`Connection.orgId`)
   /** Insert or replace (parsed as Organization). Moving an existing organization to another tenant is INVALID_INPUT. */

@@ -92,6 +92,9 @@ export function inProcessQueue(options: InProcessQueueOptions = {}): JobQueue & 
     get running() {
       return running;
     },
+    get startsAtOnce() {
+      return handler !== undefined && !closed && running < concurrency && ready.length === 0;
+    },
     async enqueue(job: Job, enqueueOptions: EnqueueOptions = {}) {
       // Not `false`: that means "coalesced into a waiting job", and a webhook would answer 2xx for
       // a push nothing will ever pull. A throw makes intake answer 503 so the provider redelivers.

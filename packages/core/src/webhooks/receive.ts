@@ -6,7 +6,7 @@ import type { Connection, ProviderId } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { errorResponse, jsonResponse } from '../http/handler.js';
 import type { WebhookContext, WebhookOutcome } from '../ports/mail-provider.js';
-import type { PushAccount, PushClaim } from '../ports/metadata-store.js';
+import type { PushAccount, PushClaim, SyncLeaseResult } from '../ports/metadata-store.js';
 import { groupCommit } from '../util/group-commit.js';
 import { PUSH_TAKING_STATUSES } from '../util/store-rules.js';
 import { CHECKED_LOOKUP_TTL_MS, LOOKUP_TTL_MS, rememberedAccountLookup } from './account-lookups.js';
@@ -44,6 +44,8 @@ interface Claimed {
   won: boolean;
   /** The account's connections now, when the claim carried an account. */
   connectionIds?: string[];
+  /** The sync lease the claim asked for (`PushClaim.lease`), as taken; undefined when not taken. */
+  lease?: SyncLeaseResult | undefined;
 }
 
 export function createReceiveWebhook(context: CoreContext): (providerId: string, route: string, request: Request) => Promise<Response> {
@@ -68,15 +70,19 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
   // A claim may carry the account of a remembered look-up: the store then answers the account's
   // connections now, read in the claim's own transaction (claimPushesForAccounts).
   const checksAccounts = typeof store.claimPushesForAccounts === 'function';
+  // A claim may also carry the sync lease of the job it will queue (PushClaim.lease), taken in the
+  // same statement: a push into a quiet mailbox then costs two transactions, not three (issue 21).
   const claimPush = groupCommit(async (items: ClaimItem[]): Promise<Claimed[]> => {
     const claims = items.map((item) => item.claim);
     const accounts = items.flatMap((item) => (item.account ? [item.account] : []));
-    if (!checksAccounts || accounts.length === 0) return (await store.claimPushes(claims)).map((won) => ({ won }));
+    const leases = claims.some((claim) => claim.lease !== undefined);
+    if (!checksAccounts || (accounts.length === 0 && !leases)) return (await store.claimPushes(claims)).map((won) => ({ won }));
     const answer = await (store.claimPushesForAccounts as NonNullable<typeof store.claimPushesForAccounts>)(claims, accounts);
     let next = 0;
     return items.map((item, index) => ({
       won: answer.won[index] === true,
       ...(item.account ? { connectionIds: answer.connectionIds[next++] ?? [] } : {}),
+      ...(item.claim.lease && answer.leases?.[index]?.acquired ? { lease: answer.leases[index] } : {}),
     }));
   });
   const accountLookup = rememberedAccountLookup(
@@ -149,12 +155,17 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       // redelivery writes nothing.
       const lastPushAt = pushToRecord(hint.connectionId, receivedAt, loaded);
       const check = claim ? checkFor(hint.connectionId, unchecked) : undefined;
+      // The lease of the sync job this push queues, when that job will start here at once.
+      const lease = claim && checksAccounts && hint.kind === 'changes' ? engine.reservePushLease(hint.connectionId) : null;
       try {
         if (claim) {
-          const claimed = await claimPush({
-            claim: { key: claim, expiresAt: receivedAt + REDELIVERY_WINDOW_MS, now: receivedAt, connectionId: hint.connectionId, lastPushAt },
-            ...(check ? { account: check.account } : {}),
-          });
+          const claimed = await claimSettling(
+            {
+              claim: { key: claim, expiresAt: receivedAt + REDELIVERY_WINDOW_MS, now: receivedAt, connectionId: hint.connectionId, lastPushAt },
+              ...(check ? { account: check.account } : {}),
+            },
+            lease,
+          );
           if (check && claimed.connectionIds) hints.push(...reconcile(check, claimed.connectionIds, hint));
           if (!claimed.won) continue;
         } else if (lastPushAt !== null) {
@@ -169,6 +180,7 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
       try {
         await handOn(hint);
       } catch (raw) {
+        if (lease) engine.cancelPushLease(hint.connectionId, lease.owner);
         // Claimed but not handed on: free the claim, or the redelivery this answer asks for would be
         // taken for a duplicate and the push lost. (Hints before this one stay claimed and queued.)
         if (claim) await store.releaseClaim(claim).catch((error) => logger.warn('could not release a notification claim', { provider: providerId, error }));
@@ -186,6 +198,20 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
     });
     return outcome.response ?? new Response(null, { status: 202 });
   };
+
+  /**
+   * Claims a push, with the sync lease `reservePushLease` gave (if any), and settles that
+   * reservation whatever happens (a failed claim took nothing): a job of the mailbox may wait for it.
+   */
+  async function claimSettling(item: ClaimItem, lease: { key: string; owner: string; ttlMs: number } | null): Promise<Claimed> {
+    let claimed: Claimed | undefined;
+    try {
+      claimed = await claimPush(lease ? { ...item, claim: { ...item.claim, lease } } : item);
+      return claimed;
+    } finally {
+      if (lease) engine.settlePushLease(item.claim.connectionId, lease.owner, claimed?.won ? claimed.lease : undefined);
+    }
+  }
 
   /**
    * The lastPushAt to write with this hint's claim, or null when the push need not be recorded.

@@ -14,7 +14,7 @@ const push = (id: string): Request =>
   new Request('https://crm.example.test/threadlink/webhooks/gmail', { method: 'POST', body: JSON.stringify({ account: 'ana@acme.com', id }) });
 
 describe('store round trips per synced message', () => {
-  it('a push costs one store call (two when its mailbox was not looked up a moment ago) and its sync job two, whatever the number of threads in the page', async () => {
+  it('a push into a quiet mailbox costs two store calls in all, its claim taking the lease of the job it starts here, whatever the number of threads in the page', async () => {
     const counting = countingStore(memoryStore());
     const { tl, mailbox, store, connection } = await connectedHarness({ store: counting.store });
     stops.push(() => tl.stop());
@@ -35,12 +35,12 @@ describe('store round trips per synced message', () => {
       // The webhook: the redelivery claim and lastPushAt in one write (shared with pushes arriving
       // together), which also reads the mailbox's connections: the provider's look-up of the
       // mailbox is remembered from push-1 (webhooks/account-lookups.ts) and checked by that read.
+      // The job it queues starts here at once, so the same write takes its lease with the
+      // connection and its ingestion policy (never cached across jobs: another instance may have
+      // just tightened it).
       claimPushesForAccounts: 1,
-      // The sync job: the lease with the connection and its ingestion policy in one statement
-      // (never cached across jobs: another instance may have just tightened it); the one atomic
-      // write, which reads every thread of the page inside it, records the sync's success in
-      // health and releases the lease.
-      acquireSyncLeases: 1,
+      // The sync job: the one atomic write, which reads every thread of the page inside it,
+      // records the sync's success in health and releases the lease.
       applySync: 1,
     });
     const inherited = await store.getMessageByProviderId(connection.id, reply);

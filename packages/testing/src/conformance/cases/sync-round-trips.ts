@@ -109,6 +109,46 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       expect(await claimPushesForAccounts([], [])).toEqual({ won: [], connectionIds: [] });
     });
 
+    it('claimPushesForAccounts (when the store has it): a won claim takes the lease it carries, with its connection and policies, in the same transaction', async (context) => {
+      const claimPushesForAccounts = t.store.claimPushesForAccounts?.bind(t.store);
+      if (!claimPushesForAccounts) return context.skip();
+      const connection = makeConnection();
+      await t.store.saveConnection(connection);
+      await t.store.savePolicy(connection.tenantId, null, TenantPolicy.parse({ exclude: ['*.hr.example.com'] }));
+      const held = makeConnection();
+      await t.store.saveConnection(held);
+      expect(await t.store.acquireLease({ key: `connection:${held.id}`, owner: 'engine-b', now: 0, ttlMs: 1_000_000 })).toBe(true);
+      const lease = (connectionId: string, owner: string) => ({ key: `connection:${connectionId}`, owner, ttlMs: 60_000 });
+      const push = (connectionId: string, withLease?: string) => ({
+        key: `notification:gmail:${connectionId}:${uniqueId('push')}`,
+        expiresAt: 100_000,
+        now: 10_000,
+        connectionId,
+        lastPushAt: 10_000,
+        ...(withLease ? { lease: lease(connectionId, withLease) } : {}),
+      });
+      const first = push(connection.id, 'engine-a:1');
+      const gone = uniqueId('gone');
+      const answer = await claimPushesForAccounts([first, push(held.id, 'engine-a:2'), push(connection.id), push(gone, 'engine-a:3')], []);
+      expect(answer.won).toEqual([true, true, true, true]);
+      // Taken with the connection as acquireSyncLeases reads it; refused where another owner holds it; none asked, none answered.
+      expect(answer.leases?.[0]).toMatchObject({ acquired: true, context: { connection: { id: connection.id, cursor: connection.cursor } } });
+      expect(answer.leases?.[0]?.context?.policies.tenant).toMatchObject({ exclude: ['*.hr.example.com'] });
+      expect(answer.leases?.[1]).toEqual({ acquired: false, context: null });
+      expect(answer.leases?.[2]).toBeUndefined();
+      expect(answer.leases?.[3]).toEqual({ acquired: true, context: null });
+      // Held for the claim's owner now: refused to anyone else until released.
+      const asked = { key: `connection:${connection.id}`, owner: 'engine-c', now: 10_001, ttlMs: 1_000, connectionId: connection.id };
+      expect(await t.store.acquireSyncLeases([asked])).toEqual([{ acquired: false, context: null }]);
+      // A redelivery loses its claim and takes no lease, even a free one.
+      await t.store.releaseLease(`connection:${connection.id}`, 'engine-a:1');
+      const again = await claimPushesForAccounts([{ ...first, lease: lease(connection.id, 'engine-a:4') }], []);
+      expect(again).toEqual({ won: [false], connectionIds: [], leases: [{ acquired: false, context: null }] });
+      expect(await t.store.acquireSyncLeases([asked])).toMatchObject([{ acquired: true }]);
+      // Without any lease asked, the answer has no leases.
+      expect(await claimPushesForAccounts([push(connection.id)], [])).toEqual({ won: [true], connectionIds: [] });
+    });
+
     it('takes concurrent batches naming the same mailboxes in other orders and subsets without failing (instances, one burst)', {
       timeout: 30_000,
     }, async () => {
