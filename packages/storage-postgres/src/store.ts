@@ -206,6 +206,16 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
   const exportBatchSize = options.exportBatchSize ?? 500;
   const hot = { prepare: options.preparedStatements ?? true };
   const selectMessages = messageSelect(table);
+  /**
+   * Takes the leases `source` asks for (one row per key, with its `now`), in key order so two
+   * statements never deadlock on them; an expired lease is taken over. Returns the keys taken.
+   */
+  const takeLeases = (source: string, key: string, owner: string, expiresAt: string): string => `
+           INSERT INTO ${table('leases')} AS lease (key, owner, expires_at)
+           SELECT ${key}, ${owner}, ${expiresAt} FROM ${source} ORDER BY ${key} COLLATE "C"
+           ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+            WHERE lease.expires_at <= (SELECT a.now FROM ${source} a WHERE a.${key} = EXCLUDED.key)
+           RETURNING lease.key`;
   // Webhook intake's claim statement (claimPushesForAccounts), and its variant that also takes the
   // sync leases of won claims for the jobs this instance runs at once (PushClaim.lease).
   const claimParts = (withLeases: boolean): string => `WITH input AS (
@@ -245,13 +255,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
            -- lock here would deadlock with it.
            SELECT DISTINCT ON (lease_key COLLATE "C") won.* FROM won CROSS JOIN (SELECT count(*) FROM locked) AS after_locks
             WHERE lease_key IS NOT NULL ORDER BY lease_key COLLATE "C", ord
-         ), leased AS (
-           INSERT INTO ${table('leases')} AS lease (key, owner, expires_at)
-           SELECT lease_key, lease_owner, lease_expires_at FROM lease_asks ORDER BY lease_key COLLATE "C"
-           ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-            WHERE lease.expires_at <= (SELECT a.now FROM lease_asks a WHERE a.lease_key = EXCLUDED.key)
-           RETURNING lease.key
-         )`
+         ), leased AS (${takeLeases('lease_asks', 'lease_key', 'lease_owner', 'lease_expires_at')})`
              : ''
          }`;
   const accountsPart = `SELECT -1 - a.ord AS ord,
@@ -408,13 +412,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, key text, owner text, expires_at double precision, now double precision, connection_id text)
          ), firsts AS (
            SELECT DISTINCT ON (key COLLATE "C") * FROM input ORDER BY key COLLATE "C", ord
-         ), leased AS (
-           INSERT INTO ${table('leases')} AS lease (key, owner, expires_at)
-           SELECT key, owner, expires_at FROM firsts ORDER BY key COLLATE "C"
-           ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-            WHERE lease.expires_at <= (SELECT f.now FROM firsts f WHERE f.key = EXCLUDED.key)
-           RETURNING lease.key
-         )
+         ), leased AS (${takeLeases('firsts', 'key', 'owner', 'expires_at')})
          SELECT f.ord AS ord, c.*,
            (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = '') AS tenant_policy,
            (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = c.id) AS connection_policy

@@ -125,15 +125,8 @@ export class MailboxLeases {
    */
   reserve(connectionId: string): { key: string; owner: string; ttlMs: number } | null {
     if (this.holds.has(connectionId) || this.deps.signal.aborted) return null;
-    const hold: LocalHold = {
-      key: connectionLeaseKey(connectionId),
-      owner: `${this.deps.owner}:${(this.sequence += 1)}`,
-      lease: null,
-      waiters: [],
-      released: false,
-      reservation: 'pending',
-    };
-    this.holds.set(connectionId, hold);
+    const hold = this.register(connectionId);
+    hold.reservation = 'pending';
     return { key: hold.key, owner: hold.owner, ttlMs: this.deps.leaseTtlMs };
   }
 
@@ -175,6 +168,19 @@ export class MailboxLeases {
     if (!local || local.owner !== owner) return;
     if (local.reservation === 'pending') this.settleReservation(connectionId, owner, undefined);
     else if (local.reservation) this.giveBack(connectionId, local);
+  }
+
+  /** A new chain of jobs on the mailbox, registered here before the store is asked for its lease. */
+  private register(connectionId: string): LocalHold {
+    const hold: LocalHold = {
+      key: connectionLeaseKey(connectionId),
+      owner: `${this.deps.owner}:${(this.sequence += 1)}`,
+      lease: null,
+      waiters: [],
+      released: false,
+    };
+    this.holds.set(connectionId, hold);
+    return hold;
   }
 
   /** An unused reservation's lease back to the store; a job waiting for it (none, normally) asks afresh. */
@@ -228,14 +234,7 @@ export class MailboxLeases {
     // Registered before the store is asked, so a second job of this engine waits here rather than
     // being refused by the store and retried. The owner names this chain of jobs, not the engine:
     // the store refuses a live lease to its own owner too, and jobs of one engine must not share it.
-    const hold: LocalHold = {
-      key: connectionLeaseKey(connectionId),
-      owner: `${this.deps.owner}:${(this.sequence += 1)}`,
-      lease: null,
-      waiters: [],
-      released: false,
-    };
-    this.holds.set(connectionId, hold);
+    const hold = this.register(connectionId);
     let acquired = false;
     let context: SyncContext | null = null;
     try {
