@@ -36,7 +36,7 @@ export {
   MAX_PAGE_LIMIT,
   PUSH_TAKING_STATUSES,
 } from './util/store-rules.js';
-export { domainOf } from './util/headers.js';
+export { domainOf, keepThreadingHeaders } from './util/headers.js';
 export { stableId } from './security/hash.js';
 export { getMessage, listThread } from './store/reads.js';
 export {

@@ -4,6 +4,7 @@
 // The batch rules themselves (what is refused, which id a message keeps) are core's.
 import {
   assignStoredIds,
+  keepThreadingHeaders,
   parseSyncBatch,
   recordKey,
   syncResult,
@@ -78,15 +79,6 @@ export function planSync(
   // A delete of a message this batch inserts removes it too (after the insert, as in SQL).
   const deletes = plan.deletes.flatMap((providerMessageId) => storedMessageOf(providerMessageId) ?? upsertedByProviderId.get(providerMessageId) ?? []);
   return { planned: plan.upserts, upserts, deletes, connection: plan.nextConnection };
-}
-
-/**
- * A message's In-Reply-To and References never change, but not every copy shows them (Graph's Sent
- * Items copy has no internetMessageHeaders): an upsert without them keeps the ones stored.
- */
-function keepThreadingHeaders(message: MessageMeta, previous: MessageMeta): MessageMeta {
-  if (message.inReplyTo !== null || message.references.length > 0) return message;
-  return { ...message, inReplyTo: previous.inReplyTo, references: previous.references };
 }
 
 export function commitSync(tables: Tables, plan: MemorySyncPlan): ApplySyncResult {

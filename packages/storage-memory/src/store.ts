@@ -37,6 +37,7 @@ import {
   type ConnectionPolicy,
   type MessagePurge,
   type PushClaim,
+  type SyncLeaseRequest,
   type SyncLeaseResult,
   type StoredMessage,
   type StoredPolicies,
@@ -106,6 +107,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       tenant: tenant ? (parseStoredPolicy('tenant', copy(tenant.policy)) as TenantPolicy) : null,
       connection: own ? (parseStoredPolicy('connection', copy(own.policy)) as ConnectionPolicy) : null,
     };
+  }
+
+  /** A sync lease and, when taken, the connection with its policies (acquireSyncLeases' answer for one request). */
+  function takeSyncLease(request: SyncLeaseRequest): SyncLeaseResult {
+    const acquired = acquireLease(tables, request);
+    return { acquired, context: acquired ? syncContextOf(request.connectionId) : null };
   }
 
   function syncContextOf(connectionId: string): SyncContext | null {
@@ -401,10 +408,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
     async acquireSyncLeases(requests) {
       for (const request of requests) checkLeaseRequest(request);
       // Synchronous throughout: nothing interleaves, as one statement.
-      return requests.map((request) => {
-        const acquired = acquireLease(tables, request);
-        return { acquired, context: acquired ? syncContextOf(request.connectionId) : null };
-      });
+      return requests.map((request) => takeSyncLease(request));
     },
 
     async claimPushes(claims) {
@@ -421,8 +425,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       // A won claim's lease, with its connection as acquireSyncLeases reads it.
       const leases = leaseRequests.map((request, index): SyncLeaseResult | undefined => {
         if (!request) return undefined;
-        const acquired = won[index] === true && acquireLease(tables, request);
-        return { acquired, context: acquired ? syncContextOf(request.connectionId) : null };
+        return won[index] === true ? takeSyncLease(request) : { acquired: false, context: null };
       });
       const connectionIds = accounts.map(({ provider, accountEmail }) => {
         const address = accountEmail.trim().toLowerCase();

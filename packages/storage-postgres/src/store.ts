@@ -191,6 +191,12 @@ function healthOnlyPatch(patch: ConnectionPatch): { health: Record<string, unkno
   return patch.updatedAt === undefined ? { health } : { health, updatedAt: patch.updatedAt };
 }
 
+/** A lease taken, with the connection it is for (null: gone) and its stored policies. */
+function leaseTaken(connection: ConnectionRow | null, tenantPolicy: unknown, connectionPolicy: unknown): SyncLeaseResult {
+  if (!connection) return { acquired: true, context: null };
+  return { acquired: true, context: { connection: connectionFromRow(connection), policies: storedPolicies(tenantPolicy, connectionPolicy) } };
+}
+
 /** Stored policy documents (null/undefined: none saved) as getPolicies answers them. */
 function storedPolicies(tenant: unknown, own: unknown): StoredPolicies {
   return {
@@ -216,6 +222,10 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
            ON CONFLICT (key) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
             WHERE lease.expires_at <= (SELECT a.now FROM ${source} a WHERE a.${key} = EXCLUDED.key)
            RETURNING lease.key`;
+  /** Both ingestion policies of connection `c` (null where none is saved), as a sync job starts from them. */
+  const policiesOf = (c: string): string =>
+    `(SELECT p.policy FROM ${table('ingestion_policies')} p WHERE p.tenant_id = ${c}.tenant_id AND p.connection_id = '') AS tenant_policy,
+           (SELECT p.policy FROM ${table('ingestion_policies')} p WHERE p.tenant_id = ${c}.tenant_id AND p.connection_id = ${c}.id) AS connection_policy`;
   // Webhook intake's claim statement (claimPushesForAccounts), and its variant that also takes the
   // sync leases of won claims for the jobs this instance runs at once (PushClaim.lease).
   const claimParts = (withLeases: boolean): string => `WITH input AS (
@@ -268,14 +278,11 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
          ${accountsPart}
            FROM asked a`;
   const claimWithLeasesSql = `${claimParts(true)}
-         SELECT w.ord, NULL::text[] AS ids, l.key IS NOT NULL AS leased,
-                CASE WHEN l.key IS NOT NULL THEN to_jsonb(c) END AS connection_row,
-                CASE WHEN l.key IS NOT NULL THEN (SELECT p.policy FROM ${table('ingestion_policies')} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = '') END AS tenant_policy,
-                CASE WHEN l.key IS NOT NULL THEN (SELECT p.policy FROM ${table('ingestion_policies')} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = c.id) END AS connection_policy
+         SELECT w.ord, NULL::text[] AS ids, l.key IS NOT NULL AS leased, to_jsonb(c) AS connection_row, ${policiesOf('c')}
            FROM won w
            LEFT JOIN lease_asks la ON la.ord = w.ord
            LEFT JOIN leased l ON l.key = la.lease_key
-           LEFT JOIN ${table('connections')} c ON c.id = w.connection_id
+           LEFT JOIN ${table('connections')} c ON c.id = w.connection_id AND l.key IS NOT NULL
          UNION ALL
          ${accountsPart}, false AS leased, NULL::jsonb AS connection_row, NULL::jsonb AS tenant_policy, NULL::jsonb AS connection_policy
            FROM asked a`;
@@ -383,12 +390,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       const leases = claims.map((claim, ord): SyncLeaseResult | undefined => {
         if (!claim.lease) return undefined;
         const row = winners.get(ord);
-        if (!row?.leased) return { acquired: false, context: null };
-        if (!row.connection_row) return { acquired: true, context: null };
-        return {
-          acquired: true,
-          context: { connection: connectionFromRow(row.connection_row), policies: storedPolicies(row.tenant_policy, row.connection_policy) },
-        };
+        return row?.leased ? leaseTaken(row.connection_row ?? null, row.tenant_policy, row.connection_policy) : { acquired: false, context: null };
       });
       return { won, connectionIds, leases };
     });
@@ -406,16 +408,13 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       return { ord, key: request.key, owner: request.owner, expires_at: request.now + request.ttlMs, now: request.now, connection_id: request.connectionId };
     });
     return run('acquireSyncLeases', async () => {
-      const policies = table('ingestion_policies');
       const result = await sql.query<Partial<ConnectionRow> & { ord: number; tenant_policy: unknown; connection_policy: unknown }>(
         `WITH input AS (
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(ord integer, key text, owner text, expires_at double precision, now double precision, connection_id text)
          ), firsts AS (
            SELECT DISTINCT ON (key COLLATE "C") * FROM input ORDER BY key COLLATE "C", ord
          ), leased AS (${takeLeases('firsts', 'key', 'owner', 'expires_at')})
-         SELECT f.ord AS ord, c.*,
-           (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = '') AS tenant_policy,
-           (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = c.id) AS connection_policy
+         SELECT f.ord AS ord, c.*, ${policiesOf('c')}
          FROM firsts f JOIN leased l ON l.key = f.key
          LEFT JOIN ${table('connections')} c ON c.id = f.connection_id`,
         [toJsonParam(input)],
@@ -425,11 +424,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       return requests.map((_request, ord): SyncLeaseResult => {
         const row = won.get(ord);
         if (!row) return { acquired: false, context: null };
-        if (row.id === null || row.id === undefined) return { acquired: true, context: null };
-        return {
-          acquired: true,
-          context: { connection: connectionFromRow(row as ConnectionRow), policies: storedPolicies(row.tenant_policy, row.connection_policy) },
-        };
+        return leaseTaken(row.id === null || row.id === undefined ? null : (row as ConnectionRow), row.tenant_policy, row.connection_policy);
       });
     });
   }
@@ -1168,11 +1163,8 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     getSyncContext(connectionId) {
       return run('getSyncContext', async () => {
         // One statement: the connection row with its tenant's and its own policy (primary-key look-ups).
-        const policies = table('ingestion_policies');
         const result = await sql.query<ConnectionRow & { tenant_policy: unknown; connection_policy: unknown }>(
-          `SELECT c.*,
-             (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = '') AS tenant_policy,
-             (SELECT p.policy FROM ${policies} p WHERE p.tenant_id = c.tenant_id AND p.connection_id = c.id) AS connection_policy
+          `SELECT c.*, ${policiesOf('c')}
            FROM ${table('connections')} c WHERE c.id = $1`,
           [connectionId],
         );

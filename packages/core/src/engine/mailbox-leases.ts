@@ -7,7 +7,7 @@
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Job } from '../ports/job-queue.js';
-import type { MetadataStore, SyncContext, SyncLeaseRequest, SyncLeaseResult } from '../ports/metadata-store.js';
+import type { MetadataStore, PushLease, SyncContext, SyncLeaseRequest, SyncLeaseResult } from '../ports/metadata-store.js';
 import type { Clock } from '../util/clock.js';
 import { groupCommit } from '../util/group-commit.js';
 import { covers } from './sync-scope.js';
@@ -123,7 +123,7 @@ export class MailboxLeases {
    * or null when a job of this engine already holds or waits for the mailbox. Registered at once,
    * so a job that starts before the claim is answered waits for the answer (`settleReservation`).
    */
-  reserve(connectionId: string): { key: string; owner: string; ttlMs: number } | null {
+  reserve(connectionId: string): PushLease | null {
     if (this.holds.has(connectionId) || this.deps.signal.aborted) return null;
     const hold = this.register(connectionId);
     hold.reservation = 'pending';

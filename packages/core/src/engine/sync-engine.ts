@@ -10,7 +10,7 @@ import type { Connection, MessageMeta, ProviderMessage, RecordLink } from '../do
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import type { Job } from '../ports/job-queue.js';
 import type { Change, MailProvider } from '../ports/mail-provider.js';
-import type { ApplySyncResult, SyncLeaseResult } from '../ports/metadata-store.js';
+import type { ApplySyncResult, PushLease, SyncLeaseResult } from '../ports/metadata-store.js';
 import { randomId } from '../util/clock.js';
 import { jobSignal } from '../util/job-signal.js';
 import { commitChanges, matchPage, toMeta, type CommitOptions } from './commit.js';
@@ -124,7 +124,7 @@ export class SyncEngine {
    * no pacing delay, no job of this engine on the mailbox); null otherwise. Every reservation is
    * settled with the claim's answer (`settlePushLease`).
    */
-  reservePushLease(connectionId: string): { key: string; owner: string; ttlMs: number } | null {
+  reservePushLease(connectionId: string): PushLease | null {
     if (!this.started || this.stopRequested || this.deps.queue.startsAtOnce !== true) return null;
     if (this.pacing.delayFor(connectionId) > 0) return null;
     return this.leases.reserve(connectionId);

@@ -4,7 +4,7 @@ import type { ReplyInput } from '../api.js';
 import { checkScope, type CoreContext } from '../context.js';
 import { ReplyDraft as ReplyDraftSchema, type MessageMeta } from '../domain/schemas.js';
 import { randomId } from '../util/clock.js';
-import { replySubject } from '../util/headers.js';
+import { keepThreadingHeaders, replySubject } from '../util/headers.js';
 import { replyRecipients } from '../util/reply-recipients.js';
 import { readOutgoingAttachments } from './outgoing-attachments.js';
 import { assertReplyHasContent } from './reply-content.js';
@@ -42,8 +42,7 @@ export function createReply(context: CoreContext): (messageId: string, input: Re
       // A sent copy may not show its threading headers (Graph's Sent Items copy has none); they
       // are what we just sent, and the store keeps them when the synced-back copy lacks them too,
       // so the timeline can order a reply stamped in its original's second (Graph dates to the second).
-      const threaded = sent.message.inReplyTo === null && sent.message.references.length === 0 ? { ...sent.message, inReplyTo, references } : sent.message;
-      await engine.commit(connection, [{ type: 'upsert', message: threaded }], {});
+      await engine.commit(connection, [{ type: 'upsert', message: keepThreadingHeaders(sent.message, { inReplyTo, references }) }], {});
       const stored = await store.getMessageByProviderId(connection.id, sent.message.providerMessageId);
       if (stored) return stored;
     }

@@ -276,7 +276,14 @@ export interface PushClaim {
    * so a push into a quiet mailbox costs the claim and the job's commit, not a third transaction for
    * the lease (issue 21). Taken as `acquireSyncLeases` takes it, with `now` the claim's.
    */
-  lease?: { key: string; owner: string; ttlMs: number };
+  lease?: PushLease;
+}
+
+/** The sync lease a push claim takes for the job it starts (`PushClaim.lease`). */
+export interface PushLease {
+  key: string;
+  owner: string;
+  ttlMs: number;
 }
 
 /** `claimPushesForAccounts`' answer. */

@@ -137,3 +137,17 @@ export function replySubject(subject: string): string {
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 }
+
+interface ThreadingHeaders {
+  inReplyTo: string | null;
+  references: string[];
+}
+
+/**
+ * A message's In-Reply-To and References never change, but not every copy shows them (Graph's Sent
+ * Items copy has no internetMessageHeaders): a copy showing neither takes the ones already known.
+ */
+export function keepThreadingHeaders<T extends ThreadingHeaders>(message: T, known: ThreadingHeaders): T {
+  if (message.inReplyTo !== null || message.references.length > 0) return message;
+  return { ...message, inReplyTo: known.inReplyTo, references: known.references };
+}

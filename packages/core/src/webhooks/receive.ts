@@ -6,7 +6,7 @@ import type { Connection, ProviderId } from '../domain/schemas.js';
 import { ThreadlinkError, toThreadlinkError } from '../errors.js';
 import { errorResponse, jsonResponse } from '../http/handler.js';
 import type { WebhookContext, WebhookOutcome } from '../ports/mail-provider.js';
-import type { PushAccount, PushClaim, SyncLeaseResult } from '../ports/metadata-store.js';
+import type { PushAccount, PushClaim, PushLease, SyncLeaseResult } from '../ports/metadata-store.js';
 import { groupCommit } from '../util/group-commit.js';
 import { PUSH_TAKING_STATUSES } from '../util/store-rules.js';
 import { CHECKED_LOOKUP_TTL_MS, LOOKUP_TTL_MS, rememberedAccountLookup } from './account-lookups.js';
@@ -203,7 +203,7 @@ export function createReceiveWebhook(context: CoreContext): (providerId: string,
    * Claims a push, with the sync lease `reservePushLease` gave (if any), and settles that
    * reservation whatever happens (a failed claim took nothing): a job of the mailbox may wait for it.
    */
-  async function claimSettling(item: ClaimItem, lease: { key: string; owner: string; ttlMs: number } | null): Promise<Claimed> {
+  async function claimSettling(item: ClaimItem, lease: PushLease | null): Promise<Claimed> {
     let claimed: Claimed | undefined;
     try {
       claimed = await claimPush(lease ? { ...item, claim: { ...item.claim, lease } } : item);
