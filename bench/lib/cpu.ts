@@ -30,8 +30,11 @@ export function machineCpu(): CpuWindow {
 }
 
 /**
- * CPU milliseconds used so far by every process whose command name matches (Linux /proc; null
- * elsewhere). Used to charge the database server's work to the messages that caused it.
+ * CPU milliseconds used so far by every process whose command name matches, and by their ended
+ * children (Linux /proc; null elsewhere). Used to charge the database server's work to the messages
+ * that caused it. A server's connection processes come and go (a pool closes idle connections): the
+ * CPU of one that ended is in its parent's cutime/cstime once reaped (PostgreSQL's postmaster reaps
+ * its backends), so the total only grows; live processes alone made a window's figure negative.
  */
 export async function processesCpuMs(name: RegExp): Promise<number | null> {
   const { readdir, readFile } = await import('node:fs/promises');
@@ -52,8 +55,8 @@ export async function processesCpuMs(name: RegExp): Promise<number | null> {
       const command = stat.slice(stat.indexOf('(') + 1, close);
       if (!name.test(command)) continue;
       const fields = stat.slice(close + 2).split(' ');
-      // After "pid (comm) ": state is field 0, utime 11, stime 12 (stat fields 14 and 15).
-      total += (Number(fields[11]) + Number(fields[12])) * tick;
+      // After "pid (comm) ": state is field 0, utime 11, stime 12, cutime 13, cstime 14 (stat fields 14–17).
+      total += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * tick;
     } catch {
       // The process ended meanwhile.
     }

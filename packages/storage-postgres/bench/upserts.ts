@@ -1,6 +1,9 @@
 // Store benchmark: messages/s through applySync in batches (one transaction per batch: bulk
 // upserts of messages, participants, reference tokens and links, plus the cursor). Measures
-// fresh inserts, then the same messages again as updates. Prints one JSON object.
+// fresh inserts, then the same messages again as updates. Prints one JSON object, with the CPU
+// each batch cost this process (pg's protocol work, the store's planning) and, when the server
+// runs on this machine (Linux), every `postgres` process (planning, execution, WAL): `--batch 1`
+// is a push's single-message sync, the figure to A/B a change of applySync's SQL with.
 //   pnpm tsx --conditions=source packages/storage-postgres/bench/upserts.ts [--backend pglite|postgres]
 //     [--messages 20000] [--batch 500]
 // `--backend postgres` uses DATABASE_URL; the run gets its own schema, dropped at the end.
@@ -9,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { stableId, type MessageMeta, type RecordLink } from '@threadlink/core/store';
 import { makeConnection, makeLink, makeMessage } from '@threadlink/testing';
+import { processesCpuMs } from '../../../bench/lib/cpu.js';
 import { pgliteStore, postgresStore, type SqlMetadataStore } from '../src/index.js';
 
 const { values } = parseArgs({
@@ -77,10 +81,25 @@ function links(batch: MessageMeta[]): RecordLink[] {
   ]);
 }
 
-async function pass(revision: number): Promise<{ seconds: number; perSecond: number; inserted: number; updated: number }> {
+interface Pass {
+  seconds: number;
+  perSecond: number;
+  inserted: number;
+  updated: number;
+  /** CPU ms per batch of this process, and of the local PostgreSQL server (null: not measurable here). */
+  clientCpuMsPerBatch: number;
+  serverCpuMsPerBatch: number | null;
+}
+
+/** CPU ms of the server's processes, on this machine only (PGlite runs in this process). */
+const serverCpuMs = (): Promise<number | null> => (backend === 'postgres' ? processesCpuMs(/^postgres$/) : Promise.resolve(null));
+
+async function pass(revision: number): Promise<Pass> {
   let cursor: string | null = (await store.getConnection(connection.id))?.cursor ?? null;
   let inserted = 0;
   let updated = 0;
+  const serverBefore = await serverCpuMs();
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   for (let offset = 0; offset < MESSAGE_COUNT; offset += BATCH_SIZE) {
     const batch = Array.from({ length: Math.min(BATCH_SIZE, MESSAGE_COUNT - offset) }, (_, index) => message(offset + index, revision));
@@ -91,7 +110,20 @@ async function pass(revision: number): Promise<{ seconds: number; perSecond: num
     cursor = next;
   }
   const seconds = (performance.now() - started) / 1000;
-  return { seconds: Number(seconds.toFixed(3)), perSecond: Math.round(MESSAGE_COUNT / seconds), inserted, updated };
+  const client = process.cpuUsage(clientBefore);
+  const serverAfter = await serverCpuMs();
+  const batches = Math.ceil(MESSAGE_COUNT / BATCH_SIZE);
+  const perBatch = (ms: number): number => Number((ms / batches).toFixed(3));
+  // A server whose processes are not all on this machine (or none: remote) shows no growth.
+  const server = serverBefore === null || serverAfter === null || serverAfter <= serverBefore ? null : perBatch(serverAfter - serverBefore);
+  return {
+    seconds: Number(seconds.toFixed(3)),
+    perSecond: Math.round(MESSAGE_COUNT / seconds),
+    inserted,
+    updated,
+    clientCpuMsPerBatch: perBatch((client.user + client.system) / 1000),
+    serverCpuMsPerBatch: server,
+  };
 }
 
 try {
@@ -117,6 +149,12 @@ try {
       updateSeconds: updates.seconds,
       inserted: inserts.inserted,
       updated: updates.updated,
+      cpuMsPerBatch: {
+        insertClient: inserts.clientCpuMsPerBatch,
+        insertServer: inserts.serverCpuMsPerBatch,
+        updateClient: updates.clientCpuMsPerBatch,
+        updateServer: updates.serverCpuMsPerBatch,
+      },
       rows: { messages: Number(row?.messages), participants: Number(row?.participants), links: Number(row?.links) },
     }),
   );
