@@ -5,7 +5,7 @@
 // runs on this machine (Linux), every `postgres` process (planning, execution, WAL): `--batch 1`
 // is a push's single-message sync, the figure to A/B a change of applySync's SQL with.
 //   pnpm tsx --conditions=source packages/storage-postgres/bench/upserts.ts [--backend pglite|postgres]
-//     [--messages 20000] [--batch 500]
+//     [--messages 20000] [--batch 500] [--gap-ms 0]
 // `--backend postgres` uses DATABASE_URL; the run gets its own schema, dropped at the end.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -20,11 +20,15 @@ const { values } = parseArgs({
     backend: { type: 'string', default: process.env.DATABASE_URL ? 'postgres' : 'pglite' },
     messages: { type: 'string', default: '20000' },
     batch: { type: 'string', default: '500' },
+    // A pause before each batch: a push's sync on a quiet server (every process asleep in between)
+    // rather than back to back. The pauses are not counted in the rate.
+    'gap-ms': { type: 'string', default: '0' },
   },
 });
 const backend = values.backend === 'postgres' ? 'postgres' : 'pglite';
 const MESSAGE_COUNT = Number(values.messages);
 const BATCH_SIZE = Number(values.batch);
+const GAP_MS = Number(values['gap-ms']);
 const schema = `tl_bench_${randomBytes(4).toString('hex')}`;
 
 const store: SqlMetadataStore = backend === 'postgres' ? postgresStore({ connectionString: process.env.DATABASE_URL ?? '', schema }) : pgliteStore({ schema });
@@ -86,6 +90,8 @@ interface Pass {
   perSecond: number;
   inserted: number;
   updated: number;
+  /** Median wall time of one applySync. */
+  wallMsPerBatchP50: number;
   /** CPU ms per batch of this process, and of the local PostgreSQL server (null: not measurable here). */
   clientCpuMsPerBatch: number;
   serverCpuMsPerBatch: number | null;
@@ -100,16 +106,20 @@ async function pass(revision: number): Promise<Pass> {
   let updated = 0;
   const serverBefore = await serverCpuMs();
   const clientBefore = process.cpuUsage();
-  const started = performance.now();
+  const walls: number[] = [];
   for (let offset = 0; offset < MESSAGE_COUNT; offset += BATCH_SIZE) {
     const batch = Array.from({ length: Math.min(BATCH_SIZE, MESSAGE_COUNT - offset) }, (_, index) => message(offset + index, revision));
     const next = `${revision}:${offset}`;
+    if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+    const callStarted = performance.now();
     const result = await store.applySync(connection.id, { upserts: batch, deletes: [], links: links(batch), cursor: next, expectedCursor: cursor });
+    walls.push(performance.now() - callStarted);
     inserted += result.inserted.length;
     updated += result.updated.length;
     cursor = next;
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = walls.reduce((sum, wall) => sum + wall, 0) / 1000;
+  walls.sort((left, right) => left - right);
   const client = process.cpuUsage(clientBefore);
   const serverAfter = await serverCpuMs();
   const batches = Math.ceil(MESSAGE_COUNT / BATCH_SIZE);
@@ -121,6 +131,7 @@ async function pass(revision: number): Promise<Pass> {
     perSecond: Math.round(MESSAGE_COUNT / seconds),
     inserted,
     updated,
+    wallMsPerBatchP50: Number((walls[Math.floor(walls.length / 2)] ?? 0).toFixed(3)),
     clientCpuMsPerBatch: perBatch((client.user + client.system) / 1000),
     serverCpuMsPerBatch: server,
   };
@@ -149,6 +160,8 @@ try {
       updateSeconds: updates.seconds,
       inserted: inserts.inserted,
       updated: updates.updated,
+      gapMs: GAP_MS,
+      wallMsPerBatchP50: { insert: inserts.wallMsPerBatchP50, update: updates.wallMsPerBatchP50 },
       cpuMsPerBatch: {
         insertClient: inserts.clientCpuMsPerBatch,
         insertServer: inserts.serverCpuMsPerBatch,
