@@ -143,10 +143,14 @@ export class MailboxLeases {
       return;
     }
     if (local.reservation !== 'pending') return;
-    if (!result?.acquired || this.deps.signal.aborted) {
+    if (!result?.acquired) {
+      // Nothing taken, nothing to give back: the chain ends here.
       this.holds.delete(connectionId);
-      if (result?.acquired) void this.releaseQuietly(local.key, local.owner);
       for (const waiter of local.waiters.splice(0)) waiter.retry();
+      return;
+    }
+    if (this.deps.signal.aborted) {
+      this.giveBack(connectionId, local);
       return;
     }
     local.lease = this.heartbeat(local.key, local.owner);

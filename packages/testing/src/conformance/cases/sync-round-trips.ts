@@ -2,21 +2,27 @@
 // with their context, several push claims in one write, the page's thread links computed inside
 // applySync, and the job's lease released by its last commit.
 import { describe, expect, it } from 'vitest';
-import { TenantPolicy, type StoredMessage } from '@threadlink/core/store';
+import { TenantPolicy, type Connection, type StoredMessage } from '@threadlink/core/store';
 import { expectError, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeManualLink, makeMessage, makeRecord, uniqueId } from '../fixtures.js';
 
 export function syncRoundTripCases(t: ConformanceContext): void {
+  /** A connection with a tenant policy saved, and another whose lease 'engine-b' holds from time 0 for `ttlMs`. */
+  async function policedAndHeld(ttlMs: number): Promise<{ connection: Connection; held: Connection }> {
+    const connection = makeConnection();
+    await t.store.saveConnection(connection);
+    await t.store.savePolicy(connection.tenantId, null, TenantPolicy.parse({ exclude: ['*.hr.example.com'] }));
+    const held = makeConnection();
+    await t.store.saveConnection(held);
+    expect(await t.store.acquireLease({ key: `connection:${held.id}`, owner: 'engine-b', now: 0, ttlMs })).toBe(true);
+    return { connection, held };
+  }
+
   describe('acquireSyncLeases', () => {
     const request = (connectionId: string, owner: string, now: number, key = `connection:${connectionId}`) => ({ key, owner, now, ttlMs: 1_000, connectionId });
 
     it('takes each free lease with its connection and policies, refuses live ones, and answers in the order asked', async () => {
-      const connection = makeConnection();
-      await t.store.saveConnection(connection);
-      await t.store.savePolicy(connection.tenantId, null, TenantPolicy.parse({ exclude: ['*.hr.example.com'] }));
-      const busy = makeConnection();
-      await t.store.saveConnection(busy);
-      expect(await t.store.acquireLease({ key: `connection:${busy.id}`, owner: 'engine-b', now: 0, ttlMs: 1_000 })).toBe(true);
+      const { connection, held: busy } = await policedAndHeld(1_000);
       const gone = uniqueId('gone');
       const results = await t.store.acquireSyncLeases([
         request(busy.id, 'engine-a', 10),
@@ -112,12 +118,7 @@ export function syncRoundTripCases(t: ConformanceContext): void {
     it('claimPushesForAccounts (when the store has it): a won claim takes the lease it carries, with its connection and policies, in the same transaction', async (context) => {
       const claimPushesForAccounts = t.store.claimPushesForAccounts?.bind(t.store);
       if (!claimPushesForAccounts) return context.skip();
-      const connection = makeConnection();
-      await t.store.saveConnection(connection);
-      await t.store.savePolicy(connection.tenantId, null, TenantPolicy.parse({ exclude: ['*.hr.example.com'] }));
-      const held = makeConnection();
-      await t.store.saveConnection(held);
-      expect(await t.store.acquireLease({ key: `connection:${held.id}`, owner: 'engine-b', now: 0, ttlMs: 1_000_000 })).toBe(true);
+      const { connection, held } = await policedAndHeld(1_000_000);
       const lease = (connectionId: string, owner: string) => ({ key: `connection:${connectionId}`, owner, ttlMs: 60_000 });
       const push = (connectionId: string, withLease?: string) => ({
         key: `notification:gmail:${connectionId}:${uniqueId('push')}`,
