@@ -32,6 +32,18 @@ export async function dropSchema(spec: StoreSpec): Promise<void> {
   }
 }
 
+/** Transactions the database has committed so far (every autocommit statement counts one); null off PostgreSQL. */
+export async function committedTransactions(store: StoreSpec): Promise<number | null> {
+  if (store.kind !== 'postgres') return null;
+  const client = postgresStore({ connectionString: store.url, schema: store.schema, poolConfig: { max: 1 } });
+  try {
+    const result = await client.sql.query<{ commits: string }>(`SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()`);
+    return Number(result.rows[0]?.commits ?? Number.NaN);
+  } finally {
+    await client.close();
+  }
+}
+
 /**
  * A threadlink over a store the scenario seeded itself, and nothing else (no providers, an empty
  * CRM, no maintenance loop): for timing what reads the store (timelines, rematch).

@@ -2,28 +2,14 @@
 // over them, for a fixed time. The SDK runs alone in its host process (its event loop, heap and
 // RSS are measured there); this process plays Gmail + Pub/Sub and generates the load.
 import { performance } from 'node:perf_hooks';
-import { describeStore, sqlStoreSpec } from '../lib/database.js';
+import { committedTransactions as committed, describeStore, sqlStoreSpec } from '../lib/database.js';
 import { gmailShapesFrom, rawGmail } from '../lib/providers.js';
 import { clientAddress, sleep, startRig } from '../lib/rig.js';
 import { figure, type Figure, type Scenario } from '../lib/scenario.js';
 import { ratesPerWindow, round, summarize } from '../lib/stats.js';
 import { mapWithConcurrency } from '@threadlink/core/provider';
-import { postgresStore } from '@threadlink/storage-postgres';
 import os from 'node:os';
 import { machineCpu, processesCpuMs } from '../lib/cpu.js';
-import type { StoreSpec } from '../host/protocol.js';
-
-/** Transactions the database has committed so far (every autocommit statement counts one). */
-async function committed(store: StoreSpec): Promise<number | null> {
-  if (store.kind !== 'postgres') return null;
-  const client = postgresStore({ connectionString: store.url, schema: store.schema, poolConfig: { max: 1 } });
-  try {
-    const result = await client.sql.query<{ commits: string }>(`SELECT xact_commit AS commits FROM pg_stat_database WHERE datname = current_database()`);
-    return Number(result.rows[0]?.commits ?? Number.NaN);
-  } finally {
-    await client.close();
-  }
-}
 
 const RTT_MS = 20;
 const MB = 1024 * 1024;
