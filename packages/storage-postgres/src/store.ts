@@ -20,6 +20,8 @@ import {
   parseDueLimit,
   compareIds,
   parseSyncBatch,
+  groupCommit,
+  type ParsedSyncBatch,
   parseTimelineQuery,
   requireTenant,
   stringList,
@@ -179,6 +181,32 @@ const LINK_RECORDSET = `x(message_id text, record_type text, record_id text, rec
  * A patch that touches health (and at most updatedAt) and nothing else, validated, or null. Such a
  * patch cannot make a valid stored connection invalid, so it needs no read-validate-write round.
  */
+/** One applySync call, parsed; `threadIds` are those its `linksFromThreads` asks to be read. */
+interface SyncEntry {
+  connectionId: string;
+  batch: SyncBatch;
+  parsed: ParsedSyncBatch;
+  threadIds: string[];
+}
+
+/** What one call of a shared transaction got: its result, or its own error. */
+type SyncOutcome = { result: ApplySyncResult } | { error: unknown };
+
+/** A batch with more changes than this commits alone (a back-fill page): it would hold a shared transaction. */
+const GROUPED_MAX_CHANGES = 50;
+/** Calls in one shared transaction at most. */
+const GROUPED_MAX_CALLS = 32;
+/**
+ * How long a shared attempt waits for a row lock before it gives up and every call runs alone: one
+ * row held elsewhere (a connection being deleted) must not hold up the other calls' commits, nor
+ * the calls queued behind the attempt. A push's claim holds a row for a statement (milliseconds).
+ */
+const GROUPED_LOCK_TIMEOUT_MS = 100;
+
+const leaseKeyOf = (entry: SyncEntry | undefined): string => entry?.batch.releaseLease?.key ?? '';
+/** Byte order of the UTF-8 strings: PostgreSQL's COLLATE "C", in which leases are taken. */
+const compareBytes = (left: string, right: string): number => Buffer.compare(Buffer.from(left), Buffer.from(right));
+
 function healthOnlyPatch(patch: ConnectionPatch): { health: Record<string, unknown>; updatedAt?: number } | null {
   if (typeof patch !== 'object' || patch === null || patch.health === undefined) return null;
   const fields = Object.entries(patch)
@@ -471,11 +499,17 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
   /** The opening: the row lock, and the read (the page's stored threads and the batch's stored ids). */
   function applySyncOpening(connectionId: string, threadIds: string[], messages: ReadonlyArray<{ id: string; providerMessageId: string }>): string[] {
+    const lock = `SELECT * FROM ${table('connections')} WHERE id = ${sqlLiteral(connectionId)} FOR UPDATE`;
+    const read = applySyncRead(connectionId, threadIds, messages);
+    return read === null ? [lock] : [lock, read];
+  }
+
+  /** The read a page is planned from (its stored threads and the batch's stored ids); null when there is nothing to read. */
+  function applySyncRead(connectionId: string, threadIds: string[], messages: ReadonlyArray<{ id: string; providerMessageId: string }>): string | null {
+    if (threadIds.length === 0 && messages.length === 0) return null;
     const connection = sqlLiteral(connectionId);
-    const lock = `SELECT * FROM ${table('connections')} WHERE id = ${connection} FOR UPDATE`;
-    if (threadIds.length === 0 && messages.length === 0) return [lock];
     // The tenant comes from the (locked) connection row, so the thread read uses messages_thread.
-    const read = `SELECT
+    return `SELECT
        (SELECT jsonb_agg(to_jsonb(t) ORDER BY t.received_at, t.id)
           FROM (${selectMessages}
                  WHERE m.tenant_id = (SELECT c.tenant_id FROM ${table('connections')} c WHERE c.id = ${connection})
@@ -484,7 +518,6 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           FROM ${table('messages')} s
          WHERE (s.connection_id = ${connection} AND s.provider_message_id = ANY(${sqlLiteral(messages.map((message) => message.providerMessageId))}::text[]))
             OR s.id = ANY(${sqlLiteral(messages.map((message) => message.id))}::text[])) AS ids`;
-    return [lock, read];
   }
 
   /** What the opening's read answered: the stored messages of the page's threads, and the stored-id look-up. */
@@ -607,6 +640,142 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     );
     return { statements, deletes: statements.length - 1 };
   }
+
+  // ── applySync calls made together share their round trips (issue 21) ────────────────────
+  // In a burst many sync jobs commit at once, each a transaction of two round trips, and on a busy
+  // box a round trip's cost is mostly the wake-ups at both ends, not the bytes. Calls of different
+  // connections that arrive while another is in flight (core's group commit: a lone call goes on the
+  // next turn) go as ONE transaction of two round trips: one statement locks every row in id order,
+  // each call's read follows; then every call's writes and one COMMIT. Each call is planned and
+  // checked on its own (its CURSOR_CONFLICT or INVALID_INPUT fails it alone). If the transaction
+  // fails as a whole (a lock waited past GROUPED_LOCK_TIMEOUT_MS, a deadlock, one batch's SQL error),
+  // nothing of it was written and every call runs again alone, so only its own error reaches a caller.
+
+  /** Plans a call from its locked row and read: its own errors (no row, CURSOR_CONFLICT, INVALID_INPUT) throw here. */
+  function planEntry(entry: SyncEntry, row: ConnectionRow | undefined, read: SqlRow | undefined): { connection: Connection; plan: SyncPlan } {
+    if (!row) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId: entry.connectionId } });
+    const connection = connectionFromRow(row);
+    // The page's stored threads and the batch's stored ids, read under the lock: a sync batch
+    // is one transaction (issue 21).
+    const { threads, storedIds } = plannedFrom(connection.id, read);
+    const validated = validateSyncBatch(connection, withThreadLinks(entry.batch, entry.parsed, threads));
+    return { connection, plan: assignStoredIds(validated, storedIds) };
+  }
+
+  async function writeSealedTokens(tx: SqlExecutor, connection: Connection, plan: SyncPlan): Promise<void> {
+    if (plan.nextConnection && plan.nextConnection.sealedTokens !== connection.sealedTokens) {
+      // Never in SQL text (see applySyncClosing): a round trip of its own, with a parameter.
+      await tx.query(`UPDATE ${table('connections')} SET sealed_tokens = $1 WHERE id = $2`, [plan.nextConnection.sealedTokens, connection.id]);
+    }
+  }
+
+  /** The call's answer from its deletes' result (the ids they removed), in the batch's order as syncResult reports them. */
+  function resultOf(plan: SyncPlan, deleted: { rows: SqlRow[] } | undefined): ApplySyncResult {
+    const removedIdOf = new Map((deleted?.rows ?? []).map((removed) => [removed.provider_message_id as string, removed.id as string]));
+    const removedIds = plan.deletes.flatMap((providerMessageId) => {
+      const id = removedIdOf.get(providerMessageId);
+      return id === undefined ? [] : [id];
+    });
+    return syncResult(plan.upserts, removedIds);
+  }
+
+  /** One call in its own transaction of two round trips. */
+  async function applySyncAlone(entry: SyncEntry): Promise<ApplySyncResult> {
+    const opening = applySyncOpening(entry.connectionId, entry.threadIds, entry.parsed.upserts);
+    return run('applySync', () =>
+      sql.transaction(async (tx, [locked, read]) => {
+        // The row lock serialises writers of one connection: two engines racing on the same
+        // cursor queue here, and the second one fails the compare-and-set below.
+        const { connection, plan } = planEntry(entry, locked?.rows[0] as ConnectionRow | undefined, read?.rows[0]);
+        await writeSealedTokens(tx, connection, plan);
+        const closing = applySyncClosing(connection, plan, entry.batch.releaseLease);
+        const results = closing.statements.length > 0 ? await tx.commitWith(closing.statements) : [];
+        return resultOf(plan, results[closing.deletes]);
+      }, opening),
+    );
+  }
+
+  /** Several calls of different connections in one transaction; an outcome per call, in their order. */
+  async function applySyncTogether(entries: SyncEntry[]): Promise<SyncOutcome[]> {
+    // Writes in lease-key order: each call's closing lets its lease go, and leases are taken in key
+    // order everywhere (acquireSyncLeases, the push claim), so no two transactions wait on each other.
+    const order = entries.map((_entry, index) => index).sort((left, right) => compareBytes(leaseKeyOf(entries[left]), leaseKeyOf(entries[right])));
+    const reads = order.map((index) => {
+      const entry = entries[index] as SyncEntry;
+      return applySyncRead(entry.connectionId, entry.threadIds, entry.parsed.upserts);
+    });
+    const ids = sqlLiteral(entries.map((entry) => entry.connectionId));
+    const opening = [
+      `SET LOCAL lock_timeout = '${GROUPED_LOCK_TIMEOUT_MS}ms'`,
+      // Rows locked in id order, as the push claim locks them.
+      `SELECT * FROM ${table('connections')} WHERE id = ANY(${ids}::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
+      ...reads.filter((read): read is string => read !== null),
+    ];
+    return run('applySync', () =>
+      sql.transaction(async (tx, opened) => {
+        const rows = new Map((opened[1]?.rows ?? []).map((row) => [String(row.id), row as unknown as ConnectionRow]));
+        const outcomes: SyncOutcome[] = [];
+        const statements: string[] = [];
+        const planned: Array<{ index: number; plan: SyncPlan; deletes: number }> = [];
+        let nextRead = 2;
+        for (const [position, index] of order.entries()) {
+          const entry = entries[index] as SyncEntry;
+          const read = reads[position] === null ? undefined : opened[nextRead++]?.rows[0];
+          let entryPlan: { connection: Connection; plan: SyncPlan };
+          try {
+            entryPlan = planEntry(entry, rows.get(entry.connectionId), read);
+          } catch (error) {
+            outcomes[index] = { error };
+            continue;
+          }
+          await writeSealedTokens(tx, entryPlan.connection, entryPlan.plan);
+          const closing = applySyncClosing(entryPlan.connection, entryPlan.plan, entry.batch.releaseLease);
+          planned.push({ index, plan: entryPlan.plan, deletes: closing.deletes < 0 ? -1 : statements.length + closing.deletes });
+          statements.push(...closing.statements);
+        }
+        const results = statements.length > 0 ? await tx.commitWith(statements) : [];
+        for (const { index, plan, deletes } of planned) outcomes[index] = { result: resultOf(plan, results[deletes]) };
+        return outcomes;
+      }, opening),
+    );
+  }
+
+  const settle = (work: Promise<ApplySyncResult>): Promise<SyncOutcome> =>
+    work.then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+
+  // The group holds its slot only for the shared attempt (bounded by its lock timeout); a call that
+  // must then run alone settles on its own, without holding up the calls that come next.
+  const applySyncGrouped = groupCommit<SyncEntry, Promise<SyncOutcome>>(
+    async (entries) => {
+      // One call per connection in a transaction: a second call for a connection runs after the
+      // first one's answer, alone, and meets the row (and cursor) the first one left.
+      const firsts: number[] = [];
+      const repeats: number[] = [];
+      const seen = new Set<string>();
+      for (const [index, entry] of entries.entries()) {
+        (seen.has(entry.connectionId) ? repeats : firsts).push(index);
+        seen.add(entry.connectionId);
+      }
+      const shared = await applySyncTogether(firsts.map((index) => entries[index] as SyncEntry)).catch(() => null);
+      const outcomes: Array<Promise<SyncOutcome>> = [];
+      const latest = new Map<string, Promise<SyncOutcome>>();
+      for (const [position, index] of firsts.entries()) {
+        const entry = entries[index] as SyncEntry;
+        outcomes[index] = shared ? Promise.resolve(shared[position] as SyncOutcome) : settle(applySyncAlone(entry));
+        latest.set(entry.connectionId, outcomes[index]);
+      }
+      for (const index of repeats) {
+        const entry = entries[index] as SyncEntry;
+        outcomes[index] = (latest.get(entry.connectionId) as Promise<SyncOutcome>).then(() => settle(applySyncAlone(entry)));
+        latest.set(entry.connectionId, outcomes[index]);
+      }
+      return outcomes;
+    },
+    { maxBatch: GROUPED_MAX_CALLS },
+  );
 
   const store: SqlMetadataStore = {
     name: sql.dialect === 'pglite' ? 'pglite' : 'postgres',
@@ -770,9 +939,17 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
             `UPDATE ${table('organizations')} SET status = 'needs_reauth', updated_at = $3 WHERE tenant_id = $1 AND id = $2 AND status <> 'needs_reauth' RETURNING id`,
             [tenantId, orgId, input.at],
           );
+          // Rows locked in id order first, as the push claim and applySync's shared commits lock them:
+          // an UPDATE alone locks in whatever order its scan finds them, and could deadlock with those.
           const result = await tx.query<ConnectionRow>(
-            `UPDATE ${table('connections')} SET status = 'needs_reauth', health = health || $4::jsonb, updated_at = $3
-             WHERE tenant_id = $1 AND org_id = $2 AND status NOT IN ('needs_reauth', 'disconnected') RETURNING *`,
+            `WITH locked AS MATERIALIZED (
+               SELECT id FROM ${table('connections')}
+                WHERE tenant_id = $1 AND org_id = $2 AND status NOT IN ('needs_reauth', 'disconnected')
+                ORDER BY id COLLATE "C" FOR UPDATE
+             )
+             UPDATE ${table('connections')} c SET status = 'needs_reauth', health = c.health || $4::jsonb, updated_at = $3
+               FROM locked l
+              WHERE c.id = l.id AND c.status NOT IN ('needs_reauth', 'disconnected') RETURNING c.*`,
             [tenantId, orgId, input.at, toJsonParam({ lastErrorCode: input.errorCode, lastErrorAt: input.at })],
           );
           const connections = result.rows.map(connectionFromRow).sort((left, right) => left.createdAt - right.createdAt || compareIds(left.id, right.id));
@@ -798,35 +975,11 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     async applySync(connectionId: string, batch: SyncBatch): Promise<ApplySyncResult> {
       // Everything that needs no database is checked before a connection is borrowed.
       const parsed = parseSyncBatch(batch);
-      const opening = applySyncOpening(String(connectionId), threadIdsToRead(batch), parsed.upserts);
-
-      return run('applySync', () =>
-        sql.transaction(async (tx, [locked, read]) => {
-          // The row lock serialises writers of one connection: two engines racing on the same
-          // cursor queue here, and the second one fails the compare-and-set below.
-          const row = locked?.rows[0] as ConnectionRow | undefined;
-          if (!row) throw new ThreadlinkError('CONNECTION_NOT_FOUND', 'No such connection', { details: { connectionId } });
-          const connection = connectionFromRow(row);
-          // The page's stored threads and the batch's stored ids, read under the lock: a sync batch
-          // is one transaction (issue 21).
-          const { threads, storedIds } = plannedFrom(connection.id, read?.rows[0]);
-          const validated = validateSyncBatch(connection, withThreadLinks(batch, parsed, threads));
-          const plan = assignStoredIds(validated, storedIds);
-          if (plan.nextConnection && plan.nextConnection.sealedTokens !== connection.sealedTokens) {
-            // Never in SQL text (see applySyncClosing): a round trip of its own, with a parameter.
-            await tx.query(`UPDATE ${table('connections')} SET sealed_tokens = $1 WHERE id = $2`, [plan.nextConnection.sealedTokens, connection.id]);
-          }
-          const closing = applySyncClosing(connection, plan, batch.releaseLease);
-          const results = closing.statements.length > 0 ? await tx.commitWith(closing.statements) : [];
-          const removedIdOf = new Map((results[closing.deletes]?.rows ?? []).map((removed) => [removed.provider_message_id as string, removed.id as string]));
-          // In the batch's order, as syncResult reports them.
-          const removedIds = plan.deletes.flatMap((providerMessageId) => {
-            const id = removedIdOf.get(providerMessageId);
-            return id === undefined ? [] : [id];
-          });
-          return syncResult(plan.upserts, removedIds);
-        }, opening),
-      );
+      const entry: SyncEntry = { connectionId: String(connectionId), batch, parsed, threadIds: threadIdsToRead(batch) };
+      if (parsed.upserts.length + parsed.deletes.length > GROUPED_MAX_CHANGES) return applySyncAlone(entry);
+      const outcome = await applySyncGrouped(entry);
+      if ('error' in outcome) throw outcome.error;
+      return outcome.result;
     },
 
     listProviderMessageIds(connectionId) {

@@ -2,9 +2,19 @@
 // with their context, several push claims in one write, the page's thread links computed inside
 // applySync, and the job's lease released by its last commit.
 import { describe, expect, it } from 'vitest';
-import { TenantPolicy, type Connection, type StoredMessage } from '@threadlink/core/store';
+import { TenantPolicy, type Connection, type StoredMessage, type SyncBatch } from '@threadlink/core/store';
 import { expectError, type ConformanceContext } from '../context.js';
 import { makeConnection, makeLink, makeManualLink, makeMessage, makeRecord, uniqueId } from '../fixtures.js';
+
+/** A batch that only moves the cursor from history-1 to history-2 and lets `owner`'s lease `key` go with it. */
+const cursorAndLetGo = (key: string, owner: string): SyncBatch => ({
+  upserts: [],
+  deletes: [],
+  links: [],
+  cursor: 'history-2',
+  expectedCursor: 'history-1',
+  releaseLease: { key, owner },
+});
 
 export function syncRoundTripCases(t: ConformanceContext): void {
   /** A connection with a tenant policy saved, and another whose lease 'engine-b' holds from time 0 for `ttlMs`. */
@@ -271,15 +281,79 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       // Another owner's lease is left alone.
       await t.store.applySync(connection.id, { upserts: [], deletes: [], links: [], releaseLease: { key, owner: 'engine-b' } });
       expect(await t.store.acquireLease({ key, owner: 'engine-b', now: 20, ttlMs: 60_000 })).toBe(false);
-      await t.store.applySync(connection.id, {
-        upserts: [],
-        deletes: [],
-        links: [],
-        cursor: 'history-2',
-        expectedCursor: 'history-1',
-        releaseLease: { key, owner: 'engine-a' },
-      });
+      await t.store.applySync(connection.id, cursorAndLetGo(key, 'engine-a'));
       expect(await t.store.acquireLease({ key, owner: 'engine-b', now: 30, ttlMs: 60_000 })).toBe(true);
+    });
+  });
+
+  describe('applySync calls made together', () => {
+    it('answers calls of several connections made in the same turn each on its own: reads, writes, leases and refusals stay with their call', async () => {
+      const project = makeRecord('project');
+      // threaded: its page inherits from its stored thread (the read of its own call).
+      const threaded = makeConnection({ cursor: 'history-1' });
+      // pruned: deletes a stored message (the ids its own deletes removed).
+      const pruned = makeConnection({ cursor: 'history-1' });
+      // stale: its expectedCursor is behind; refused alone, nothing of it written.
+      const stale = makeConnection({ cursor: 'history-5' });
+      // quiet: only a cursor and its lease (no read at all), between calls that read.
+      const quiet = makeConnection({ cursor: 'history-1' });
+      for (const connection of [threaded, pruned, stale, quiet]) await t.store.saveConnection(connection);
+      const root = makeMessage(threaded, { receivedAt: 1_000 });
+      await t.store.applySync(threaded.id, { upserts: [root], deletes: [], links: [makeLink(root, project, { rule: 'reference' })] });
+      const old = makeMessage(pruned, { receivedAt: 1_000 });
+      const kept = makeMessage(pruned, { receivedAt: 1_500 });
+      await t.store.applySync(pruned.id, { upserts: [old, kept], deletes: [], links: [] });
+      const key = `connection:${quiet.id}`;
+      expect(await t.store.acquireLease({ key, owner: 'engine-a', now: 0, ttlMs: 60_000 })).toBe(true);
+
+      const reply = makeMessage(threaded, { threadId: root.threadId, receivedAt: 2_000 });
+      const late = makeMessage(stale);
+      const added = makeMessage(pruned, { receivedAt: 2_000 });
+      const seen = new Map<string, string[]>();
+      const outcomes = await Promise.allSettled([
+        t.store.applySync(threaded.id, {
+          upserts: [reply],
+          deletes: [],
+          links: [],
+          cursor: 'history-2',
+          expectedCursor: 'history-1',
+          linksFromThreads: {
+            threadIds: [root.threadId],
+            build: (stored) => {
+              seen.set(
+                'threaded',
+                stored.map((message) => message.id),
+              );
+              return stored.flatMap((message) => message.links.map((link) => makeLink(reply, link.record, { rule: 'thread', confidence: 0.8 })));
+            },
+          },
+        }),
+        t.store.applySync(stale.id, { upserts: [late], deletes: [], links: [], cursor: 'history-9', expectedCursor: 'history-4' }),
+        t.store.applySync(quiet.id, cursorAndLetGo(key, 'engine-a')),
+        t.store.applySync(pruned.id, { upserts: [added], deletes: [old.providerMessageId], links: [], cursor: 'history-2', expectedCursor: 'history-1' }),
+        t.store.applySync(uniqueId('gone'), { upserts: [], deletes: [], links: [], cursor: 'history-2' }),
+      ]);
+      const [threadedOutcome, staleOutcome, quietOutcome, prunedOutcome, goneOutcome] = outcomes;
+      expect(threadedOutcome).toEqual({ status: 'fulfilled', value: { inserted: [reply.id], updated: [], deleted: [] } });
+      expect(staleOutcome).toMatchObject({ status: 'rejected', reason: { name: 'ThreadlinkError', code: 'CURSOR_CONFLICT' } });
+      expect(quietOutcome).toEqual({ status: 'fulfilled', value: { inserted: [], updated: [], deleted: [] } });
+      expect(prunedOutcome).toEqual({ status: 'fulfilled', value: { inserted: [added.id], updated: [], deleted: [old.id] } });
+      expect(goneOutcome).toMatchObject({ status: 'rejected', reason: { name: 'ThreadlinkError', code: 'CONNECTION_NOT_FOUND' } });
+
+      // Each call read its own connection's thread, and its links landed on its own message.
+      expect(seen.get('threaded')).toEqual([root.id]);
+      expect((await t.store.getMessages(threaded.tenantId, [reply.id]))[0]?.links.map((link) => `${link.record.type}:${link.rule}`)).toEqual([
+        'project:thread',
+      ]);
+      expect((await t.store.listProviderMessageIds(pruned.id)).sort()).toEqual([kept.providerMessageId, added.providerMessageId].sort());
+      // Cursors moved where the call was accepted; the refused call wrote nothing.
+      expect((await t.store.getConnection(threaded.id))?.cursor).toBe('history-2');
+      expect((await t.store.getConnection(pruned.id))?.cursor).toBe('history-2');
+      expect((await t.store.getConnection(quiet.id))?.cursor).toBe('history-2');
+      expect((await t.store.getConnection(stale.id))?.cursor).toBe('history-5');
+      expect(await t.store.listProviderMessageIds(stale.id)).toEqual([]);
+      // The quiet call let its lease go with its commit.
+      expect(await t.store.acquireLease({ key, owner: 'engine-b', now: 10, ttlMs: 60_000 })).toBe(true);
     });
   });
 
