@@ -177,10 +177,6 @@ const LINK_COLUMN_LIST = `tenant_id, message_id, connection_id, record_type, rec
 const LINK_RECORDSET = `x(message_id text, record_type text, record_id text, record_label text, rule text, reason text,
   confidence double precision, manual boolean, suppressed boolean, created_at bigint)`;
 
-/**
- * A patch that touches health (and at most updatedAt) and nothing else, validated, or null. Such a
- * patch cannot make a valid stored connection invalid, so it needs no read-validate-write round.
- */
 /** One applySync call, parsed; `threadIds` are those its `linksFromThreads` asks to be read. */
 interface SyncEntry {
   connectionId: string;
@@ -207,6 +203,10 @@ const leaseKeyOf = (entry: SyncEntry | undefined): string => entry?.batch.releas
 /** Byte order of the UTF-8 strings: PostgreSQL's COLLATE "C", in which leases are taken. */
 const compareBytes = (left: string, right: string): number => Buffer.compare(Buffer.from(left), Buffer.from(right));
 
+/**
+ * A patch that touches health (and at most updatedAt) and nothing else, validated, or null. Such a
+ * patch cannot make a valid stored connection invalid, so it needs no read-validate-write round.
+ */
 function healthOnlyPatch(patch: ConnectionPatch): { health: Record<string, unknown>; updatedAt?: number } | null {
   if (typeof patch !== 'object' || patch === null || patch.health === undefined) return null;
   const fields = Object.entries(patch)
@@ -725,7 +725,8 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
           try {
             entryPlan = planEntry(entry, rows.get(entry.connectionId), read);
           } catch (error) {
-            outcomes[index] = { error };
+            // As the call alone would have failed: a ThreadlinkError as it is, anything else a STORE_ERROR.
+            outcomes[index] = { error: toStoreError(error, 'applySync') };
             continue;
           }
           await writeSealedTokens(tx, entryPlan.connection, entryPlan.plan);
