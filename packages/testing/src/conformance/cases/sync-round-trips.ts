@@ -287,7 +287,7 @@ export function syncRoundTripCases(t: ConformanceContext): void {
   });
 
   describe('applySync calls made together', () => {
-    it('answers calls of several connections made in the same turn each on its own: reads, writes, leases and refusals stay with their call', async () => {
+    it('answers calls of several connections made in the same turn each on its own: reads, writes, leases, refusals and failures stay with their call', async () => {
       const project = makeRecord('project');
       // threaded: its page inherits from its stored thread (the read of its own call).
       const threaded = makeConnection({ cursor: 'history-1' });
@@ -297,7 +297,9 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       const stale = makeConnection({ cursor: 'history-5' });
       // quiet: only a cursor and its lease (no read at all), between calls that read.
       const quiet = makeConnection({ cursor: 'history-1' });
-      for (const connection of [threaded, pruned, stale, quiet]) await t.store.saveConnection(connection);
+      // broken: its thread-link build throws; refused alone, nothing of it written.
+      const broken = makeConnection({ cursor: 'history-1' });
+      for (const connection of [threaded, pruned, stale, quiet, broken]) await t.store.saveConnection(connection);
       const root = makeMessage(threaded, { receivedAt: 1_000 });
       await t.store.applySync(threaded.id, { upserts: [root], deletes: [], links: [makeLink(root, project, { rule: 'reference' })] });
       const old = makeMessage(pruned, { receivedAt: 1_000 });
@@ -308,6 +310,7 @@ export function syncRoundTripCases(t: ConformanceContext): void {
 
       const reply = makeMessage(threaded, { threadId: root.threadId, receivedAt: 2_000 });
       const late = makeMessage(stale);
+      const unbuilt = makeMessage(broken);
       const added = makeMessage(pruned, { receivedAt: 2_000 });
       const seen = new Map<string, string[]>();
       const outcomes = await Promise.allSettled([
@@ -332,13 +335,28 @@ export function syncRoundTripCases(t: ConformanceContext): void {
         t.store.applySync(quiet.id, cursorAndLetGo(key, 'engine-a')),
         t.store.applySync(pruned.id, { upserts: [added], deletes: [old.providerMessageId], links: [], cursor: 'history-2', expectedCursor: 'history-1' }),
         t.store.applySync(uniqueId('gone'), { upserts: [], deletes: [], links: [], cursor: 'history-2' }),
+        t.store.applySync(broken.id, {
+          upserts: [unbuilt],
+          deletes: [],
+          links: [],
+          cursor: 'history-2',
+          linksFromThreads: {
+            threadIds: [unbuilt.threadId],
+            build: () => {
+              throw new Error('matcher failed');
+            },
+          },
+        }),
       ]);
-      const [threadedOutcome, staleOutcome, quietOutcome, prunedOutcome, goneOutcome] = outcomes;
+      const [threadedOutcome, staleOutcome, quietOutcome, prunedOutcome, goneOutcome, brokenOutcome] = outcomes;
       expect(threadedOutcome).toEqual({ status: 'fulfilled', value: { inserted: [reply.id], updated: [], deleted: [] } });
       expect(staleOutcome).toMatchObject({ status: 'rejected', reason: { name: 'ThreadlinkError', code: 'CURSOR_CONFLICT' } });
       expect(quietOutcome).toEqual({ status: 'fulfilled', value: { inserted: [], updated: [], deleted: [] } });
       expect(prunedOutcome).toEqual({ status: 'fulfilled', value: { inserted: [added.id], updated: [], deleted: [old.id] } });
       expect(goneOutcome).toMatchObject({ status: 'rejected', reason: { name: 'ThreadlinkError', code: 'CONNECTION_NOT_FOUND' } });
+      expect(brokenOutcome?.status).toBe('rejected');
+      expect(await t.store.listProviderMessageIds(broken.id)).toEqual([]);
+      expect((await t.store.getConnection(broken.id))?.cursor).toBe('history-1');
 
       // Each call read its own connection's thread, and its links landed on its own message.
       expect(seen.get('threaded')).toEqual([root.id]);
