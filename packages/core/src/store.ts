@@ -69,4 +69,4 @@ export {
 } from './store/sync-batch.js';
 export { keysetPage } from './store/paging.js';
 export { mapWithConcurrency } from './util/concurrency.js';
-export { groupCommit, type GroupCommitOptions } from './util/group-commit.js';
+export { groupCommit } from './util/group-commit.js';

@@ -497,13 +497,6 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
   // Each statement of a script gets its own snapshot, as if sent alone: the read after the lock
   // sees whatever the lock's previous holder committed.
 
-  /** The opening: the row lock, and the read (the page's stored threads and the batch's stored ids). */
-  function applySyncOpening(connectionId: string, threadIds: string[], messages: ReadonlyArray<{ id: string; providerMessageId: string }>): string[] {
-    const lock = `SELECT * FROM ${table('connections')} WHERE id = ${sqlLiteral(connectionId)} FOR UPDATE`;
-    const read = applySyncRead(connectionId, threadIds, messages);
-    return read === null ? [lock] : [lock, read];
-  }
-
   /** The read a page is planned from (its stored threads and the batch's stored ids); null when there is nothing to read. */
   function applySyncRead(connectionId: string, threadIds: string[], messages: ReadonlyArray<{ id: string; providerMessageId: string }>): string | null {
     if (threadIds.length === 0 && messages.length === 0) return null;
@@ -679,24 +672,22 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     return syncResult(plan.upserts, removedIds);
   }
 
-  /** One call in its own transaction of two round trips. */
+  /** A call's answer: its result, or its own error thrown. */
+  const answerOf = (outcome: SyncOutcome): ApplySyncResult => {
+    if ('error' in outcome) throw outcome.error;
+    return outcome.result;
+  };
+
+  /** One call in its own transaction of two round trips, waiting for its row as long as it takes. */
   async function applySyncAlone(entry: SyncEntry): Promise<ApplySyncResult> {
-    const opening = applySyncOpening(entry.connectionId, entry.threadIds, entry.parsed.upserts);
-    return run('applySync', () =>
-      sql.transaction(async (tx, [locked, read]) => {
-        // The row lock serialises writers of one connection: two engines racing on the same
-        // cursor queue here, and the second one fails the compare-and-set below.
-        const { connection, plan } = planEntry(entry, locked?.rows[0] as ConnectionRow | undefined, read?.rows[0]);
-        await writeSealedTokens(tx, connection, plan);
-        const closing = applySyncClosing(connection, plan, entry.batch.releaseLease);
-        const results = closing.statements.length > 0 ? await tx.commitWith(closing.statements) : [];
-        return resultOf(plan, results[closing.deletes]);
-      }, opening),
-    );
+    return answerOf((await applySyncTogether([entry], false))[0] as SyncOutcome);
   }
 
-  /** Several calls of different connections in one transaction; an outcome per call, in their order. */
-  async function applySyncTogether(entries: SyncEntry[]): Promise<SyncOutcome[]> {
+  /**
+   * Calls of different connections in one transaction; an outcome per call, in their order.
+   * `boundedWait`: a shared attempt gives up a row-lock wait after GROUPED_LOCK_TIMEOUT_MS.
+   */
+  async function applySyncTogether(entries: SyncEntry[], boundedWait: boolean): Promise<SyncOutcome[]> {
     // Writes in lease-key order: each call's closing lets its lease go, and leases are taken in key
     // order everywhere (acquireSyncLeases, the push claim), so no two transactions wait on each other.
     const order = entries.map((_entry, index) => index).sort((left, right) => compareBytes(leaseKeyOf(entries[left]), leaseKeyOf(entries[right])));
@@ -706,18 +697,21 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     });
     const ids = sqlLiteral(entries.map((entry) => entry.connectionId));
     const opening = [
-      `SET LOCAL lock_timeout = '${GROUPED_LOCK_TIMEOUT_MS}ms'`,
-      // Rows locked in id order, as the push claim locks them.
+      ...(boundedWait ? [`SET LOCAL lock_timeout = '${GROUPED_LOCK_TIMEOUT_MS}ms'`] : []),
+      // Rows locked in id order, as the push claim locks them. The row lock serialises writers of one
+      // connection: two engines racing on the same cursor queue here, and the second one fails the
+      // compare-and-set of its plan.
       `SELECT * FROM ${table('connections')} WHERE id = ANY(${ids}::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
       ...reads.filter((read): read is string => read !== null),
     ];
+    const locked = boundedWait ? 1 : 0;
     return run('applySync', () =>
       sql.transaction(async (tx, opened) => {
-        const rows = new Map((opened[1]?.rows ?? []).map((row) => [String(row.id), row as unknown as ConnectionRow]));
+        const rows = new Map((opened[locked]?.rows ?? []).map((row) => [String(row.id), row as unknown as ConnectionRow]));
         const outcomes: SyncOutcome[] = [];
         const statements: string[] = [];
         const planned: Array<{ index: number; plan: SyncPlan; deletes: number }> = [];
-        let nextRead = 2;
+        let nextRead = locked + 1;
         for (const [position, index] of order.entries()) {
           const entry = entries[index] as SyncEntry;
           const read = reads[position] === null ? undefined : opened[nextRead++]?.rows[0];
@@ -749,34 +743,34 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
   // The group holds its slot only for the shared attempt (bounded by its lock timeout); a call that
   // must then run alone settles on its own, without holding up the calls that come next.
-  const applySyncGrouped = groupCommit<SyncEntry, Promise<SyncOutcome>>(
-    async (entries) => {
-      // One call per connection in a transaction: a second call for a connection runs after the
-      // first one's answer, alone, and meets the row (and cursor) the first one left.
-      const firsts: number[] = [];
-      const repeats: number[] = [];
-      const seen = new Set<string>();
-      for (const [index, entry] of entries.entries()) {
-        (seen.has(entry.connectionId) ? repeats : firsts).push(index);
-        seen.add(entry.connectionId);
-      }
-      const shared = await applySyncTogether(firsts.map((index) => entries[index] as SyncEntry)).catch(() => null);
-      const outcomes: Array<Promise<SyncOutcome>> = [];
-      const latest = new Map<string, Promise<SyncOutcome>>();
-      for (const [position, index] of firsts.entries()) {
-        const entry = entries[index] as SyncEntry;
-        outcomes[index] = shared ? Promise.resolve(shared[position] as SyncOutcome) : settle(applySyncAlone(entry));
-        latest.set(entry.connectionId, outcomes[index]);
-      }
-      for (const index of repeats) {
-        const entry = entries[index] as SyncEntry;
-        outcomes[index] = (latest.get(entry.connectionId) as Promise<SyncOutcome>).then(() => settle(applySyncAlone(entry)));
-        latest.set(entry.connectionId, outcomes[index]);
-      }
-      return outcomes;
-    },
-    { maxBatch: GROUPED_MAX_CALLS },
-  );
+  const applySyncGrouped = groupCommit<SyncEntry, Promise<SyncOutcome>>(async (entries) => {
+    // One call per connection in a transaction: a second call for a connection runs after the
+    // first one's answer, alone, and meets the row (and cursor) the first one left.
+    const firsts: number[] = [];
+    const repeats: number[] = [];
+    const seen = new Set<string>();
+    for (const [index, entry] of entries.entries()) {
+      (seen.has(entry.connectionId) ? repeats : firsts).push(index);
+      seen.add(entry.connectionId);
+    }
+    const shared = await applySyncTogether(
+      firsts.map((index) => entries[index] as SyncEntry),
+      true,
+    ).catch(() => null);
+    const outcomes: Array<Promise<SyncOutcome>> = [];
+    const latest = new Map<string, Promise<SyncOutcome>>();
+    for (const [position, index] of firsts.entries()) {
+      const entry = entries[index] as SyncEntry;
+      outcomes[index] = shared ? Promise.resolve(shared[position] as SyncOutcome) : settle(applySyncAlone(entry));
+      latest.set(entry.connectionId, outcomes[index]);
+    }
+    for (const index of repeats) {
+      const entry = entries[index] as SyncEntry;
+      outcomes[index] = (latest.get(entry.connectionId) as Promise<SyncOutcome>).then(() => settle(applySyncAlone(entry)));
+      latest.set(entry.connectionId, outcomes[index]);
+    }
+    return outcomes;
+  }, GROUPED_MAX_CALLS);
 
   const store: SqlMetadataStore = {
     name: sql.dialect === 'pglite' ? 'pglite' : 'postgres',
@@ -978,9 +972,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       const parsed = parseSyncBatch(batch);
       const entry: SyncEntry = { connectionId: String(connectionId), batch, parsed, threadIds: threadIdsToRead(batch) };
       if (parsed.upserts.length + parsed.deletes.length > GROUPED_MAX_CHANGES) return applySyncAlone(entry);
-      const outcome = await applySyncGrouped(entry);
-      if ('error' in outcome) throw outcome.error;
-      return outcome.result;
+      return answerOf(await applySyncGrouped(entry));
     },
 
     listProviderMessageIds(connectionId) {

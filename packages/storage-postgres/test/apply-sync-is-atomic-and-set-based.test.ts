@@ -55,8 +55,9 @@ for (const backend of backends) {
         expect(result.deleted).toHaveLength(2);
         return client.statements - before;
       };
-      // A batch of up to 50 changes (5 or 12 messages: their updates, inserts and deletes) may share its transaction with other mailboxes' (one more
-      // statement: the shared attempt's lock timeout); a larger one (a back-fill page) commits alone.
+      // A batch of up to 50 changes (5 or 12 messages: their updates, inserts and deletes) may share
+      // its transaction with other mailboxes' (one more statement: the shared attempt's lock
+      // timeout); a larger one (a back-fill page) commits alone.
       const small = await statementsFor(5);
       expect(await statementsFor(12)).toBe(small);
       const page = await statementsFor(60);

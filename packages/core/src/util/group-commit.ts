@@ -6,7 +6,7 @@
 // batch also grows by itself with the round trip's duration, as a database's group commit does.
 import { performance } from 'node:perf_hooks';
 
-/** One round trip of a kind at a time by default: whatever arrives meanwhile waits for it and goes together. */
+/** One round trip of a kind at a time: whatever arrives meanwhile waits for it and goes together. */
 const MAX_IN_FLIGHT = 1;
 /** A call within this long of the last round trip of its kind finds the instance busy... */
 const BUSY_WITHIN_MS = 20;
@@ -19,20 +19,11 @@ interface Pending<T, R> {
   reject(error: unknown): void;
 }
 
-export interface GroupCommitOptions {
-  /** Items in one flush at most (default 256). */
-  maxBatch?: number;
-  /** Flushes of this kind in flight at once (default 1); a call finding them all busy waits for one. */
-  maxInFlight?: number;
-}
-
 /**
  * `flush` answers a batch in the order given (one result per item); its failure fails every call of
  * the batch. Returns the function callers use one item at a time.
  */
-export function groupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, options: GroupCommitOptions = {}): (item: T) => Promise<R> {
-  const maxBatch = options.maxBatch ?? 256;
-  const maxInFlight = options.maxInFlight ?? MAX_IN_FLIGHT;
+export function groupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, maxBatch = 256): (item: T) => Promise<R> {
   const pending: Pending<T, R>[] = [];
   let scheduled = false;
   let inFlight = 0;
@@ -40,7 +31,7 @@ export function groupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, options: 
 
   const send = (): void => {
     scheduled = false;
-    while (pending.length > 0 && inFlight < maxInFlight) {
+    while (pending.length > 0 && inFlight < MAX_IN_FLIGHT) {
       lastSentAt = performance.now();
       const batch = pending.splice(0, maxBatch);
       inFlight += 1;
@@ -67,7 +58,7 @@ export function groupCommit<T, R>(flush: (items: T[]) => Promise<R[]>, options: 
   return (item) =>
     new Promise<R>((resolve, reject) => {
       pending.push({ item, resolve, reject });
-      if (!scheduled && inFlight < maxInFlight) {
+      if (!scheduled && inFlight < MAX_IN_FLIGHT) {
         scheduled = true;
         if (performance.now() - lastSentAt < BUSY_WITHIN_MS) setTimeout(send, BUSY_WAIT_MS);
         else setImmediate(send);
