@@ -3,6 +3,7 @@
 // process (which owns the emulators) drives it over IPC; everything this process measures
 // (push arrival → message.matched, event-loop delay, RSS) is then the SDK's alone.
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { appendFileSync } from 'node:fs';
 import diagnostics from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import { createServer, type Server } from 'node:http';
@@ -26,7 +27,7 @@ import { memoryStore } from '@threadlink/storage-memory';
 import { pgliteStore, postgresStore } from '@threadlink/storage-postgres';
 import { Rpc } from '../lib/rpc.js';
 import { connectOrg, trackOrgLive, type Authorize } from './org.js';
-import { installSpanTimer, type TimedSpan } from './spans.js';
+import { installSpanTimer, STORE_CALL_PREFIX, timeStoreCalls, type TimedSpan } from './spans.js';
 import type { ConnectionTimeline, ConnectResult, CrmSpec, HostConfig, HostStats, MemorySnapshot, OrgConnectInput } from './protocol.js';
 
 const rpc = new Rpc(process);
@@ -78,7 +79,7 @@ installSpanTimer(
 function breakdown(from: number, to: number): Record<string, number> {
   const byName = new Map<string, Array<[number, number]>>();
   for (const span of recentSpans) {
-    if (span.end < from || span.start > to) continue;
+    if (span.end < from || span.start > to || span.name.startsWith(STORE_CALL_PREFIX)) continue;
     const list = byName.get(span.name) ?? [];
     list.push([Math.max(span.start, from), Math.min(span.end, to)]);
     byName.set(span.name, list);
@@ -99,6 +100,18 @@ function breakdown(from: number, to: number): Record<string, number> {
     result[name.replace(/^threadlink\./, '')] = total;
   }
   return result;
+}
+
+/**
+ * BENCH_TIMELINE: one armed sample as text, appended to the file: its push→matched time, then every
+ * span (the SDK's and, timed by timeStoreCalls, each store call) as start..end in ms from the push.
+ */
+function writeTimeline(file: string, from: number, to: number): void {
+  const lines = recentSpans
+    .filter((span) => span.end >= from && span.start <= to)
+    .sort((left, right) => left.start - right.start)
+    .map((span) => `${(span.start - from).toFixed(2)}..${(span.end - from).toFixed(2)} ${span.name.replace(/^threadlink\./, '')}`);
+  appendFileSync(file, `--- push→matched ${(to - from).toFixed(2)} ms\n${lines.join('\n')}\n`);
 }
 
 const arrivalContext = new AsyncLocalStorage<{ arrivedAt: number }>();
@@ -203,6 +216,8 @@ async function makeQueue(config: HostConfig): Promise<JobQueue | undefined> {
 async function start(config: HostConfig): Promise<{ publicUrl: string }> {
   label = config.label;
   store = await makeStore(config);
+  // BENCH_TIMELINE=<file>: each armed sample's spans and store calls, written there (see collect).
+  if (process.env.BENCH_TIMELINE) timeStoreCalls(store, epoch, (span) => recentSpans.push(span));
   const providers: MailProvider[] = [];
   if (config.gmail) providers.push(gmailProvider(config.gmail as unknown as GmailProviderOptions));
   if (config.outlook) providers.push(outlookProvider(config.outlook as unknown as OutlookProviderOptions));
@@ -350,6 +365,7 @@ rpc.serve({
       armed = null;
       throw error;
     });
+    if (process.env.BENCH_TIMELINE) writeTimeline(process.env.BENCH_TIMELINE, result.pushAt, result.matchedAt);
     return { ...result, pushToMatchedMs: result.matchedAt - result.pushAt, spans: breakdown(result.pushAt, result.matchedAt) };
   },
   waitSynced: async ({ providerMessageId, timeoutMs }: { providerMessageId: string; timeoutMs: number }) => {

@@ -59,3 +59,29 @@ export function installSpanTimer(now: () => number, keep: (span: TimedSpan) => v
   };
   trace.setGlobalTracerProvider({ getTracer: () => tracer });
 }
+
+/** Span names of the store calls timed for BENCH_TIMELINE (not SDK spans: the breakdown leaves them out). */
+export const STORE_CALL_PREFIX = 'store call: ';
+
+/**
+ * BENCH_TIMELINE's store timing: each asynchronous method of the store, called through the store
+ * object, becomes a span named `store call: <method>`, kept as the SDK's spans are. A diagnostic
+ * (where the database round trips sit on a push's path); the bench's figures never use it.
+ */
+export function timeStoreCalls(store: object, now: () => number, keep: (span: TimedSpan) => void): void {
+  const methods = store as Record<string, unknown>;
+  for (const [name, method] of Object.entries(methods)) {
+    if (typeof method !== 'function') continue;
+    methods[name] = (...args: unknown[]): unknown => {
+      const start = now();
+      const answer: unknown = method.apply(store, args);
+      if (answer instanceof Promise) {
+        answer.then(
+          () => keep({ name: `${STORE_CALL_PREFIX}${name}`, start, end: now() }),
+          () => keep({ name: `${STORE_CALL_PREFIX}${name} (failed)`, start, end: now() }),
+        );
+      }
+      return answer;
+    };
+  }
+}
