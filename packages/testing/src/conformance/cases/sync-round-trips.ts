@@ -312,7 +312,7 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       const late = makeMessage(stale);
       const unbuilt = makeMessage(broken);
       const added = makeMessage(pruned, { receivedAt: 2_000 });
-      const seen = new Map<string, string[]>();
+      let threadedRead: StoredMessage[] = [];
       const outcomes = await Promise.allSettled([
         t.store.applySync(threaded.id, {
           upserts: [reply],
@@ -323,10 +323,7 @@ export function syncRoundTripCases(t: ConformanceContext): void {
           linksFromThreads: {
             threadIds: [root.threadId],
             build: (stored) => {
-              seen.set(
-                'threaded',
-                stored.map((message) => message.id),
-              );
+              threadedRead = stored;
               return stored.flatMap((message) => message.links.map((link) => makeLink(reply, link.record, { rule: 'thread', confidence: 0.8 })));
             },
           },
@@ -359,7 +356,7 @@ export function syncRoundTripCases(t: ConformanceContext): void {
       expect((await t.store.getConnection(broken.id))?.cursor).toBe('history-1');
 
       // Each call read its own connection's thread, and its links landed on its own message.
-      expect(seen.get('threaded')).toEqual([root.id]);
+      expect(threadedRead.map((message) => message.id)).toEqual([root.id]);
       expect((await t.store.getMessages(threaded.tenantId, [reply.id]))[0]?.links.map((link) => `${link.record.type}:${link.rule}`)).toEqual([
         'project:thread',
       ]);
