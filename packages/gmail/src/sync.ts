@@ -2,7 +2,7 @@
 // the history touched. Re-reading the message (rather than replaying label deltas) gives the
 // current labels and folder in one step and makes replays idempotent.
 import type { gmail_v1 } from '@googleapis/gmail';
-import type { Change, ProviderSession, PullResult } from '@threadlink/core/provider';
+import type { Change, ListedMessage, ProviderSession, PullOptions, PullResult } from '@threadlink/core/provider';
 import { ThreadlinkError } from '@threadlink/core/provider';
 import { withGmail, type GmailClient, type GmailContext } from './client.js';
 import { fetchMessages, type FetchedMessages } from './fetch-messages.js';
@@ -20,7 +20,7 @@ const HISTORY_QUERY = (() => {
   query.set('maxResults', String(HISTORY_PAGE_SIZE));
   query.set(
     'fields',
-    'history(id,messagesAdded/message/id,messagesDeleted/message/id,labelsAdded/message/id,labelsRemoved/message/id),nextPageToken,historyId',
+    'history(id,messagesAdded/message(id,threadId),messagesDeleted/message/id,labelsAdded/message(id,threadId),labelsRemoved/message(id,threadId)),nextPageToken,historyId',
   );
   return query.toString();
 })();
@@ -34,17 +34,21 @@ function historyQuery(cursor: string, pageToken: string | undefined): string {
 interface Touched {
   /** Message ids in first-seen order; the value is true once the history says it was deleted. */
   messages: Map<string, boolean>;
+  /** The thread of each message the history names with one (not the deleted ones). */
+  threads: Map<string, string>;
   nextCursor: string;
   hasMore: boolean;
 }
 
-function record(touched: Map<string, boolean>, message: gmail_v1.Schema$Message | undefined, deleted: boolean): void {
+function record(touched: Touched, message: gmail_v1.Schema$Message | undefined, deleted: boolean): void {
   if (!message?.id) return;
-  touched.set(message.id, deleted || touched.get(message.id) === true);
+  touched.messages.set(message.id, deleted || touched.messages.get(message.id) === true);
+  if (message.threadId) touched.threads.set(message.id, message.threadId);
 }
 
 async function readHistory(client: GmailClient, cursor: string): Promise<Touched> {
-  const messages = new Map<string, boolean>();
+  const touched: Touched = { messages: new Map(), threads: new Map(), nextCursor: cursor, hasMore: false };
+  const { messages } = touched;
   let pageToken: string | undefined;
   for (;;) {
     let page: gmail_v1.Schema$ListHistoryResponse;
@@ -62,18 +66,18 @@ async function readHistory(client: GmailClient, cursor: string): Promise<Touched
       throw error;
     }
     for (const entry of page.history ?? []) {
-      for (const added of entry.messagesAdded ?? []) record(messages, added.message, false);
-      for (const changed of [...(entry.labelsAdded ?? []), ...(entry.labelsRemoved ?? [])]) record(messages, changed.message, false);
-      for (const deleted of entry.messagesDeleted ?? []) record(messages, deleted.message, true);
+      for (const added of entry.messagesAdded ?? []) record(touched, added.message, false);
+      for (const changed of [...(entry.labelsAdded ?? []), ...(entry.labelsRemoved ?? [])]) record(touched, changed.message, false);
+      for (const deleted of entry.messagesDeleted ?? []) record(touched, deleted.message, true);
     }
     const lastRecordId = page.history?.at(-1)?.id;
     if (page.nextPageToken && messages.size >= MAX_MESSAGES_PER_PULL && lastRecordId) {
       // Stop at a page boundary: history after the last record we read is exactly what the next pull gets.
-      return { messages, nextCursor: String(lastRecordId), hasMore: true };
+      return { ...touched, nextCursor: String(lastRecordId), hasMore: true };
     }
     if (!page.nextPageToken) {
       if (!page.historyId) throw new ThreadlinkError('PROVIDER_ERROR', 'history.list returned no historyId', { details: { provider: 'gmail' } });
-      return { messages, nextCursor: String(page.historyId), hasMore: false };
+      return { ...touched, nextCursor: String(page.historyId), hasMore: false };
     }
     pageToken = page.nextPageToken;
   }
@@ -98,11 +102,21 @@ function toChanges(client: GmailClient, touched: Map<string, boolean>, fetched: 
   return newestChangeAt === undefined ? { changes } : { changes, newestChangeAt };
 }
 
+/** The live messages the history named with their thread (a message named without one is left out). */
+function listedOf(touched: Touched, live: readonly string[]): ListedMessage[] {
+  return live.flatMap((providerMessageId) => {
+    const providerThreadId = touched.threads.get(providerMessageId);
+    return providerThreadId === undefined ? [] : [{ providerMessageId, providerThreadId }];
+  });
+}
+
 /** Real-time pulls draw on the mailbox's quota before back-fill does (see rate-limit.ts). */
-export function pullChanges({ options, quota }: GmailContext, session: ProviderSession, cursor: string): Promise<PullResult> {
+export function pullChanges({ options, quota }: GmailContext, session: ProviderSession, cursor: string, pull?: PullOptions): Promise<PullResult> {
   return withGmail(options, session, quota.lane(session, 'live'), async (client) => {
     const touched = await readHistory(client, cursor);
     const live = [...touched.messages].filter(([, deleted]) => !deleted).map(([id]) => id);
+    // The page's ids and threads, before messages.get: core opens the page's commit meanwhile.
+    if (live.length > 0) pull?.onListed?.(listedOf(touched, live));
     const fetched = live.length > 0 ? await fetchMessages(client, live) : new Map();
     const result = toChanges(client, touched.messages, fetched);
     session.logger.debug('gmail history pulled', {

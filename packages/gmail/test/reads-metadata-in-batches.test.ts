@@ -43,6 +43,34 @@ describe('metadata reads', () => {
     expect(google.log.count({ operation: 'messages.get' })).toBe(120);
   });
 
+  it('names the listed messages and their threads to onListed after history.list and before messages.get, deleted ones left out', async () => {
+    const { session, cursor, provider } = await fresh('listed@acme.test');
+    const first = await google.deliver({ to: 'listed@acme.test', from: 'client@bigco.test', subject: 'First' });
+    const reply = await google.deliver({ to: 'listed@acme.test', from: 'client@bigco.test', subject: 'Re: First', threadId: first.threadId });
+    const gone = await google.deliver({ to: 'listed@acme.test', from: 'client@bigco.test', subject: 'Gone' });
+    google.deleteMessage('listed@acme.test', gone.id);
+    const seen: Array<{ listed: unknown; historyLists: number; gets: number }> = [];
+    const pulled = await provider.pullChanges(session, cursor, {
+      onListed: (listed) =>
+        seen.push({ listed, historyLists: google.log.count({ operation: 'history.list' }), gets: google.log.count({ operation: 'messages.get' }) }),
+    });
+    expect(seen).toEqual([
+      {
+        listed: [
+          { providerMessageId: first.id, providerThreadId: first.threadId },
+          { providerMessageId: reply.id, providerThreadId: first.threadId },
+        ],
+        historyLists: 1,
+        gets: 0,
+      },
+    ]);
+    expect(upserted(pulled.changes).map((message) => message.providerThreadId)).toEqual([first.threadId, first.threadId]);
+    // Nothing new: no listing to name, no call.
+    seen.length = 0;
+    await provider.pullChanges(session, pulled.nextCursor, { onListed: (listed) => seen.push({ listed, historyLists: 0, gets: 0 }) });
+    expect(seen).toEqual([]);
+  });
+
   it('pages a long history in bounded pulls that resume from the last record read', async () => {
     const { session, cursor, provider } = await fresh('long@acme.test');
     const delivered = [];

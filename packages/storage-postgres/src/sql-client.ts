@@ -50,6 +50,11 @@ export interface SqlClient extends SqlExecutor {
    * (issue 21): the pool's socket writes were the SDK's largest CPU item in a profile.
    */
   transaction<T>(fn: (tx: SqlTransaction, opened: SqlResult<SqlRow>[]) => Promise<T>, opening?: readonly string[]): Promise<T>;
+  /**
+   * True when a transaction may stay open, waiting, while other calls run: a pool of two or more
+   * connections with one free now and nobody queued for one. PGlite (one connection) never can.
+   */
+  canHoldTransaction?(): boolean;
   close(): Promise<void>;
 }
 
@@ -181,6 +186,7 @@ export function poolClient(pool: Pool, ownsPool: boolean): SqlClient {
         () => poolTransaction(pool, fn, opening),
         (error) => error instanceof BeginFailed,
       ),
+    canHoldTransaction: () => (pool.options.max ?? 10) >= 2 && pool.waitingCount === 0 && (pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10)),
     async close() {
       if (ownsPool) await pool.end();
     },

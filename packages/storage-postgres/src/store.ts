@@ -34,7 +34,10 @@ import {
   parsePolicyToSave,
   parsePurgeIds,
   parseStoredPolicy,
+  type ApplySyncOptions,
   type ApplySyncResult,
+  type PreparedSync,
+  type SyncPreview,
   type Connection,
   type ConnectionLabel,
   type ConnectionPolicy,
@@ -84,7 +87,7 @@ import {
   type MessageRow,
   type OrganizationRow,
 } from './rows.js';
-import type { SqlClient, SqlExecutor, SqlRow } from './sql-client.js';
+import type { SqlClient, SqlExecutor, SqlResult, SqlRow, SqlTransaction } from './sql-client.js';
 
 /** Every table the store writes (children first). */
 export const STORE_TABLES = [
@@ -130,6 +133,8 @@ export interface SqlMetadataStore extends MetadataStore {
   migrate(): Promise<MigrationReport>;
   /** Physical access for conformance checks and audits: every stored row per table, as stored. */
   readonly raw: { dump(): Promise<Record<string, unknown[]>> };
+  /** Always present here; null where the client cannot hold a transaction (PGlite, a pool of one) or the store is busy. */
+  prepareSync(connectionId: string, preview: SyncPreview): PreparedSync | null;
 }
 
 const MESSAGE_COLUMN_LIST = `tenant_id, id, connection_id, user_id, provider, provider_message_id, provider_thread_id,
@@ -187,6 +192,33 @@ interface SyncEntry {
 
 /** What one call of a shared transaction got: its result, or its own error. */
 type SyncOutcome = { result: ApplySyncResult } | { error: unknown };
+
+/** A transaction's opening: its statements, and how its results map to the calls (see closeTogether). */
+interface SyncOpening {
+  /** The calls' indexes in the order they are planned and written (lease-key order). */
+  order: number[];
+  /** Each planned call's read, in `order`; null where it reads nothing. */
+  reads: Array<string | null>;
+  statements: string[];
+  /** The index of the row-lock statement's result. */
+  locked: number;
+}
+
+/** A transaction prepareSync opened, waiting for its page's applySync. */
+interface Held {
+  handle: PreparedSync;
+  /** True when the opening locked this call's row and read everything its plan needs. */
+  covers(entry: SyncEntry): boolean;
+  /** Hands the call to the transaction: its outcome, or null when the transaction failed before it answered. */
+  take(entry: SyncEntry): Promise<SyncOutcome | null>;
+  /** Settles when the transaction is over (committed or rolled back). */
+  settled: Promise<void>;
+}
+
+/** How long a prepared transaction waits for its applySync before it is rolled back (its row lock held meanwhile). */
+const PREPARED_HOLD_MS = 1000;
+/** Thrown inside a prepared transaction that was let go: it rolls back. */
+const LET_GO = new Error('prepared sync transaction let go');
 
 /** A batch with more changes than this commits alone (a back-fill page): it would hold a shared transaction. */
 const GROUPED_MAX_CHANGES = 50;
@@ -683,11 +715,8 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     return answerOf((await applySyncTogether([entry], false))[0] as SyncOutcome);
   }
 
-  /**
-   * Calls of different connections in one transaction; an outcome per call, in their order.
-   * `boundedWait`: a shared attempt gives up a row-lock wait after GROUPED_LOCK_TIMEOUT_MS.
-   */
-  async function applySyncTogether(entries: SyncEntry[], boundedWait: boolean): Promise<SyncOutcome[]> {
+  /** The opening of a transaction for `entries`: their rows locked in id order, then each one's read, in lease-key order. */
+  function openingOf(entries: readonly SyncEntry[], boundedWait: boolean): SyncOpening {
     // Writes in lease-key order: each call's closing lets its lease go, and leases are taken in key
     // order everywhere (acquireSyncLeases, the push claim), so no two transactions wait on each other.
     const order = entries.map((_entry, index) => index).sort((left, right) => compareBytes(leaseKeyOf(entries[left]), leaseKeyOf(entries[right])));
@@ -695,44 +724,129 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       const entry = entries[index] as SyncEntry;
       return applySyncRead(entry.connectionId, entry.threadIds, entry.parsed.upserts);
     });
-    const ids = sqlLiteral(entries.map((entry) => entry.connectionId));
-    const opening = [
+    return openingStatements(
+      entries.map((entry) => entry.connectionId),
+      order,
+      reads,
+      boundedWait,
+    );
+  }
+
+  function openingStatements(connectionIds: readonly string[], order: number[], reads: Array<string | null>, boundedWait: boolean): SyncOpening {
+    const statements = [
       ...(boundedWait ? [`SET LOCAL lock_timeout = '${GROUPED_LOCK_TIMEOUT_MS}ms'`] : []),
       // Rows locked in id order, as the push claim locks them. The row lock serialises writers of one
       // connection: two engines racing on the same cursor queue here, and the second one fails the
       // compare-and-set of its plan.
-      `SELECT * FROM ${table('connections')} WHERE id = ANY(${ids}::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
+      `SELECT * FROM ${table('connections')} WHERE id = ANY(${sqlLiteral(connectionIds)}::text[]) ORDER BY id COLLATE "C" FOR UPDATE`,
       ...reads.filter((read): read is string => read !== null),
     ];
-    const locked = boundedWait ? 1 : 0;
-    return run('applySync', () =>
-      sql.transaction(async (tx, opened) => {
-        const rows = new Map((opened[locked]?.rows ?? []).map((row) => [String(row.id), row as unknown as ConnectionRow]));
-        const outcomes: SyncOutcome[] = [];
-        const statements: string[] = [];
-        const planned: Array<{ index: number; plan: SyncPlan; deletes: number }> = [];
-        let nextRead = locked + 1;
-        for (const [position, index] of order.entries()) {
-          const entry = entries[index] as SyncEntry;
-          const read = reads[position] === null ? undefined : opened[nextRead++]?.rows[0];
-          let entryPlan: { connection: Connection; plan: SyncPlan };
-          try {
-            entryPlan = planEntry(entry, rows.get(entry.connectionId), read);
-          } catch (error) {
-            // As the call alone would have failed: a ThreadlinkError as it is, anything else a STORE_ERROR.
-            outcomes[index] = { error: toStoreError(error, 'applySync') };
-            continue;
-          }
-          await writeSealedTokens(tx, entryPlan.connection, entryPlan.plan);
-          const closing = applySyncClosing(entryPlan.connection, entryPlan.plan, entry.batch.releaseLease);
-          planned.push({ index, plan: entryPlan.plan, deletes: closing.deletes < 0 ? -1 : statements.length + closing.deletes });
-          statements.push(...closing.statements);
-        }
-        const results = statements.length > 0 ? await tx.commitWith(statements) : [];
-        for (const { index, plan, deletes } of planned) outcomes[index] = { result: resultOf(plan, results[deletes]) };
-        return outcomes;
-      }, opening),
+    return { order, reads, statements, locked: boundedWait ? 1 : 0 };
+  }
+
+  /** Plans every call from what the opening answered and commits their writes in one round trip; an outcome per call. */
+  async function closeTogether(tx: SqlTransaction, opened: SqlResult<SqlRow>[], entries: readonly SyncEntry[], opening: SyncOpening): Promise<SyncOutcome[]> {
+    const { order, reads, locked } = opening;
+    const rows = new Map((opened[locked]?.rows ?? []).map((row) => [String(row.id), row as unknown as ConnectionRow]));
+    const outcomes: SyncOutcome[] = [];
+    const statements: string[] = [];
+    const planned: Array<{ index: number; plan: SyncPlan; deletes: number }> = [];
+    let nextRead = locked + 1;
+    for (const [position, index] of order.entries()) {
+      const entry = entries[index] as SyncEntry;
+      const read = reads[position] === null ? undefined : opened[nextRead++]?.rows[0];
+      let entryPlan: { connection: Connection; plan: SyncPlan };
+      try {
+        entryPlan = planEntry(entry, rows.get(entry.connectionId), read);
+      } catch (error) {
+        // As the call alone would have failed: a ThreadlinkError as it is, anything else a STORE_ERROR.
+        outcomes[index] = { error: toStoreError(error, 'applySync') };
+        continue;
+      }
+      await writeSealedTokens(tx, entryPlan.connection, entryPlan.plan);
+      const closing = applySyncClosing(entryPlan.connection, entryPlan.plan, entry.batch.releaseLease);
+      planned.push({ index, plan: entryPlan.plan, deletes: closing.deletes < 0 ? -1 : statements.length + closing.deletes });
+      statements.push(...closing.statements);
+    }
+    const results = statements.length > 0 ? await tx.commitWith(statements) : [];
+    for (const { index, plan, deletes } of planned) outcomes[index] = { result: resultOf(plan, results[deletes]) };
+    return outcomes;
+  }
+
+  /**
+   * Calls of different connections in one transaction; an outcome per call, in their order.
+   * `boundedWait`: a shared attempt gives up a row-lock wait after GROUPED_LOCK_TIMEOUT_MS.
+   */
+  async function applySyncTogether(entries: SyncEntry[], boundedWait: boolean): Promise<SyncOutcome[]> {
+    const opening = openingOf(entries, boundedWait);
+    return run('applySync', () => sql.transaction((tx, opened) => closeTogether(tx, opened, entries, opening), opening.statements));
+  }
+
+  // ── A page's transaction opened ahead of the page (prepareSync, issue 21) ───────────────
+  // On a quiet store, core opens a sync page's transaction as soon as the provider has listed the
+  // page (Gmail's history.list) and while it reads the messages: the same opening as above (row
+  // lock, the read of the page's threads and ids) goes out then, and the applySync that brings the
+  // page sends only its closing with COMMIT. Same transaction, same statements, one round trip less
+  // after the provider's answer. The row stays locked across that provider round trip, so a push
+  // claim for the same mailbox waits for this commit meanwhile: only a quiet store prepares (no
+  // applySync in flight, none held), at most one at a time, and for PREPARED_HOLD_MS at most.
+
+  let held: Held | null = null;
+  let syncsInFlight = 0;
+
+  function prepareSync(connectionId: string, preview: SyncPreview): PreparedSync | null {
+    if (held !== null || syncsInFlight > 0 || sql.canHoldTransaction?.() !== true) return null;
+    const id = String(connectionId);
+    const threadIds = new Set(preview.threadIds.map(String));
+    const messages = new Map(preview.messages.map((message) => [String(message.id), String(message.providerMessageId)]));
+    const opening = openingStatements(
+      [id],
+      [0],
+      [
+        applySyncRead(
+          id,
+          [...threadIds],
+          [...messages].map(([messageId, providerMessageId]) => ({ id: messageId, providerMessageId })),
+        ),
+      ],
+      false,
     );
+    let hand: (entry: SyncEntry | null) => void = () => {};
+    const handed = new Promise<SyncEntry | null>((resolve) => {
+      hand = resolve;
+    });
+    // The transaction waits for its entry. Null: let go (rolled back), or it failed before it answered.
+    const done = sql
+      .transaction(async (tx, opened) => {
+        const entry = await handed;
+        if (entry === null) throw LET_GO;
+        return (await closeTogether(tx, opened, [entry], opening))[0] as SyncOutcome;
+      }, opening.statements)
+      .catch((): null => null);
+    const letGo = (): void => {
+      if (held !== current) return;
+      clearTimeout(timer);
+      held = null;
+      hand(null);
+    };
+    const timer = setTimeout(letGo, PREPARED_HOLD_MS);
+    timer.unref?.();
+    const current: Held = {
+      handle: { connectionId: id, release: letGo },
+      covers: (entry) =>
+        entry.connectionId === id &&
+        entry.threadIds.every((threadId) => threadIds.has(threadId)) &&
+        entry.parsed.upserts.every((message) => messages.get(message.id) === message.providerMessageId),
+      take(entry) {
+        clearTimeout(timer);
+        held = null;
+        hand(entry);
+        return done;
+      },
+      settled: done.then(() => undefined),
+    };
+    held = current;
+    return current.handle;
   }
 
   const settle = (work: Promise<ApplySyncResult>): Promise<SyncOutcome> =>
@@ -802,6 +916,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     },
 
     close() {
+      held?.handle.release();
       return run('close', () => sql.close());
     },
 
@@ -967,13 +1082,31 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     // ── Sync ───────────────────────────────────────────────────────────────────────────────
 
-    async applySync(connectionId: string, batch: SyncBatch): Promise<ApplySyncResult> {
+    async applySync(connectionId: string, batch: SyncBatch, options?: ApplySyncOptions): Promise<ApplySyncResult> {
       // Everything that needs no database is checked before a connection is borrowed.
       const parsed = parseSyncBatch(batch);
       const entry: SyncEntry = { connectionId: String(connectionId), batch, parsed, threadIds: threadIdsToRead(batch) };
-      if (parsed.upserts.length + parsed.deletes.length > GROUPED_MAX_CHANGES) return applySyncAlone(entry);
-      return answerOf(await applySyncGrouped(entry));
+      syncsInFlight += 1;
+      try {
+        const prepared = held?.handle.connectionId === entry.connectionId ? held : null;
+        if (prepared) {
+          if (options?.prepared === prepared.handle && prepared.covers(entry)) {
+            // Its transaction failed before it answered (nothing of it was written): the call alone.
+            const outcome = await prepared.take(entry);
+            return answerOf(outcome ?? (await settle(applySyncAlone(entry))));
+          }
+          // Another page of the held row, or one the opening did not read for: the held lock goes first.
+          prepared.handle.release();
+          await prepared.settled;
+        }
+        if (parsed.upserts.length + parsed.deletes.length > GROUPED_MAX_CHANGES) return await applySyncAlone(entry);
+        return answerOf(await applySyncGrouped(entry));
+      } finally {
+        syncsInFlight -= 1;
+      }
     },
+
+    prepareSync,
 
     listProviderMessageIds(connectionId) {
       return run('listProviderMessageIds', async () => {

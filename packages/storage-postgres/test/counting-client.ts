@@ -67,6 +67,7 @@ export function countingClient(inner: SqlClient): CountingClient {
         }
       }, opening);
     },
+    ...(inner.canHoldTransaction ? { canHoldTransaction: () => inner.canHoldTransaction?.() === true } : {}),
     close: () => inner.close(),
   };
   return counting;

@@ -3,7 +3,7 @@
 // its cursor and health; the events follow only what the store says it actually changed.
 import type { Connection, ConnectionHealthState, MessageMeta, ProviderMessage, RecordLink } from '../domain/schemas.js';
 import type { Change } from '../ports/mail-provider.js';
-import type { ApplySyncResult, StoredMessage, StoredPolicies, SyncBatch } from '../ports/metadata-store.js';
+import type { ApplySyncResult, PreparedSync, StoredMessage, StoredPolicies, SyncBatch } from '../ports/metadata-store.js';
 import { admits, pagePolicy, unmatchedOf } from '../policy/admit.js';
 import { storesMatchedOnly } from '../policy/evaluate.js';
 import type { EngineDeps } from './engine-options.js';
@@ -20,6 +20,8 @@ export interface CommitOptions {
   policies?: StoredPolicies | undefined;
   /** The job's lease, released by this commit (the job's last): see MailboxLeases.releaseWithCommit. */
   releaseLease?: { key: string; owner: string } | undefined;
+  /** The page's transaction, opened while the page was read (`MetadataStore.prepareSync`). */
+  prepared?: PreparedSync | null | undefined;
 }
 
 /** Builds metadata rows, matches them, and applies everything in one atomic write. */
@@ -83,7 +85,7 @@ export async function commitChanges(deps: EngineDeps, connection: Connection, ch
     batch.connection = { ...(options.connectionPatch ?? {}), ...(hasHealth ? { health } : {}), updatedAt: now };
   }
   const result = await telemetry.span('threadlink.store.applySync', { provider: connection.provider, connectionId: connection.id }, () =>
-    store.applySync(connection.id, batch),
+    options.prepared ? store.applySync(connection.id, batch, { prepared: options.prepared }) : store.applySync(connection.id, batch),
   );
   if (hasHealth) connection.health = { ...connection.health, ...health };
   telemetry.messagesStored(connection.provider, result.inserted.length + result.updated.length);

@@ -121,6 +121,20 @@ export interface PullOptions {
    * comes back unchanged. Absent: everything. Adapters that cannot narrow a pull ignore it.
    */
   scope?: readonly string[];
+  /**
+   * Called at most once per pull, as soon as the adapter knows which messages its answer will carry
+   * and before it reads them (Gmail: after `history.list`, before `messages.get`), with their ids and
+   * threads. Core opens the page's store transaction then (`MetadataStore.prepareSync`), so the
+   * commit after the read costs one database round trip fewer. Ids only, never content; it must not
+   * throw. An adapter that learns ids and messages in the same response (Outlook's delta) omits it.
+   */
+  onListed?: (listed: readonly ListedMessage[]) => void;
+}
+
+/** A message a pull will answer for, as its listing named it (`PullOptions.onListed`). */
+export interface ListedMessage {
+  providerMessageId: string;
+  providerThreadId: string;
 }
 
 export interface FullSyncOptions {

@@ -305,6 +305,25 @@ export interface PushAccount {
   accountEmail: string;
 }
 
+/** What a page will hold, known before its messages are read (`prepareSync`). */
+export interface SyncPreview {
+  /** The page's threads (their stored messages give thread-link inheritance). */
+  threadIds: string[];
+  /** The page's messages: their stored ids are read with the threads. */
+  messages: Array<{ id: string; providerMessageId: string }>;
+}
+
+/** A page's applySync transaction, opened ahead of the page (`prepareSync`). */
+export interface PreparedSync {
+  readonly connectionId: string;
+  /** Rolls the transaction back unless an applySync took it; safe to call more than once. */
+  release(): void;
+}
+
+export interface ApplySyncOptions {
+  prepared?: PreparedSync | null | undefined;
+}
+
 /** What a sync job starts from (`getSyncContext`). */
 export interface SyncContext {
   connection: Connection;
@@ -327,8 +346,23 @@ export interface MetadataStore {
   listConnections(query: ConnectionQuery): Promise<Connection[]>;
 
   // Sync
-  /** Atomic: everything is validated before anything is written. Unknown connection → CONNECTION_NOT_FOUND. */
-  applySync(connectionId: string, batch: SyncBatch): Promise<ApplySyncResult>;
+  /**
+   * Atomic: everything is validated before anything is written. Unknown connection → CONNECTION_NOT_FOUND.
+   * `options.prepared`: the transaction `prepareSync` opened for this page; the store uses it when
+   * it still holds and covers the batch, and otherwise commits as without it (the answer is the same).
+   */
+  applySync(connectionId: string, batch: SyncBatch, options?: ApplySyncOptions): Promise<ApplySyncResult>;
+  /**
+   * Optional (PostgreSQL on a pool). Opens the transaction of a page's coming `applySync` now — its
+   * connection row locked, the page's threads and ids read — while the page is still being read from
+   * the provider, so `applySync(…, { prepared })` then costs one round trip instead of two. Null when
+   * the store declines: other applySyncs are in flight (a prepared transaction holds its row lock
+   * across a provider round trip, so only a quiet store opens one), one is already held, or it has
+   * no connection to spare. The store rolls a prepared transaction back by itself when no applySync
+   * takes it soon (PostgreSQL: within 1 s); the caller calls `release()` when the page will not
+   * be committed (its pull failed). Never throws.
+   */
+  prepareSync?(connectionId: string, preview: SyncPreview): PreparedSync | null;
   /** Every provider message id stored for a connection (resync reconciliation). */
   listProviderMessageIds(connectionId: string): Promise<string[]>;
   /**

@@ -5,6 +5,7 @@ import type { MailProvider } from '../../ports/mail-provider.js';
 import { succeededAt, type JobContext, type JobRun } from '../job-context.js';
 import { pushWasMissed } from '../job-outcome.js';
 import { labelRefreshReason, refreshLabels } from '../../labels/refresh.js';
+import { preparedPage } from '../prepared-page.js';
 import { callProvider } from '../provider-call.js';
 import { scopeOf } from '../sync-scope.js';
 
@@ -24,37 +25,44 @@ export async function sync(context: JobContext, connection: Connection, provider
     const pullStartedAt = deps.clock.now();
     context.pacing.spend(connection.id);
     const session = await deps.sessionFor(connection, run.signal);
-    const result = await callProvider(deps, connection, 'pullChanges', () => provider.pullChanges(session, cursor, pullOptions));
-    changed += result.changes.length;
-    const last = !result.hasMore || round === rounds - 1;
-    // Decided before the commit, so a job with nothing left to do after it lets its lease go with
-    // it: a label directory to re-read or a missed push to record keeps the lease until letGo.
-    const labelReason = await labelRefreshReason(deps, connection, provider, result.changes, result.labelsChanged, 'sync');
-    const done = !result.hasMore && labelReason === null && !(job.data?.reason === 'safety-net' && changed > 0);
-    lease.check();
-    const commit = done ? (...args: Parameters<typeof context.commit>) => context.commitLast(...args, run.hold) : context.commit;
-    await commit(connection, result.changes, {
-      cursor: result.nextCursor,
-      expectedCursor: cursor,
-      requestedAt: job.requestedAt,
-      policies: round === 0 ? run.policies : undefined,
-      health: {
-        ...(result.newestChangeAt === undefined ? {} : { newestChangeAt: result.newestChangeAt }),
-        // lastSyncAt is when the pull began: a push received after that may not be covered yet.
-        ...(last ? succeededAt(pullStartedAt) : {}),
-      },
-    });
-    cursor = result.nextCursor;
-    connection.cursor = cursor;
-    // After the commit: the rows are safe even if the directory read fails.
-    if (labelReason) await refreshLabels(deps, connection, provider, session, labelReason);
-    // A part of the mailbox without push (a folder created since the last subscribe): subscribe it
-    // now rather than at the next renewal, so its own mail arrives by push too.
-    if (result.pushCoverageChanged && !run.later.includes(renewNow)) run.later.push(renewNow);
-    if (!result.hasMore) {
-      deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, scope: job.data?.scope ?? null, changes: changed });
-      if (job.data?.reason === 'safety-net' && changed > 0) await pushWasMissed(context, connection, changed, run);
-      return true;
+    // The page's transaction opens while the provider reads the page, where the store can (prepareSync).
+    const page = preparedPage(deps.store, connection);
+    try {
+      const result = await callProvider(deps, connection, 'pullChanges', () => provider.pullChanges(session, cursor, page.pullOptions(pullOptions)));
+      changed += result.changes.length;
+      const last = !result.hasMore || round === rounds - 1;
+      // Decided before the commit, so a job with nothing left to do after it lets its lease go with
+      // it: a label directory to re-read or a missed push to record keeps the lease until letGo.
+      const labelReason = await labelRefreshReason(deps, connection, provider, result.changes, result.labelsChanged, 'sync');
+      const done = !result.hasMore && labelReason === null && !(job.data?.reason === 'safety-net' && changed > 0);
+      lease.check();
+      const commit = done ? (...args: Parameters<typeof context.commit>) => context.commitLast(...args, run.hold) : context.commit;
+      await commit(connection, result.changes, {
+        cursor: result.nextCursor,
+        expectedCursor: cursor,
+        requestedAt: job.requestedAt,
+        policies: round === 0 ? run.policies : undefined,
+        prepared: page.prepared(),
+        health: {
+          ...(result.newestChangeAt === undefined ? {} : { newestChangeAt: result.newestChangeAt }),
+          // lastSyncAt is when the pull began: a push received after that may not be covered yet.
+          ...(last ? succeededAt(pullStartedAt) : {}),
+        },
+      });
+      cursor = result.nextCursor;
+      connection.cursor = cursor;
+      // After the commit: the rows are safe even if the directory read fails.
+      if (labelReason) await refreshLabels(deps, connection, provider, session, labelReason);
+      // A part of the mailbox without push (a folder created since the last subscribe): subscribe it
+      // now rather than at the next renewal, so its own mail arrives by push too.
+      if (result.pushCoverageChanged && !run.later.includes(renewNow)) run.later.push(renewNow);
+      if (!result.hasMore) {
+        deps.logger.debug('sync pulled', { connectionId: connection.id, reason: job.data?.reason ?? null, scope: job.data?.scope ?? null, changes: changed });
+        if (job.data?.reason === 'safety-net' && changed > 0) await pushWasMissed(context, connection, changed, run);
+        return true;
+      }
+    } finally {
+      page.release();
     }
   }
   // More is waiting: yield the lease and continue in a fresh job so other mailboxes get a turn

@@ -122,15 +122,21 @@ export function scriptedMailbox(account = 'ana@acme.com', providerId = 'gmail'):
           })),
         };
       },
-      async pullChanges(_session, cursor) {
+      async pullChanges(_session, cursor, options) {
         state.calls.pull += 1;
         if (state.gate) await state.gate;
+        const from = Number(cursor);
+        const end = Math.min(log.length, from + 50);
+        const changes = log.slice(from, end);
+        // As Gmail's adapter: the listing is named before the messages are read (and may fail).
+        const listed = changes.flatMap((change) =>
+          change.type === 'upsert' ? [{ providerMessageId: change.message.providerMessageId, providerThreadId: change.message.providerThreadId }] : [],
+        );
+        if (from >= state.expireBefore && listed.length > 0) options?.onListed?.(listed);
         const failure = state.failPulls.shift();
         if (failure) throw failure;
-        const from = Number(cursor);
         if (from < state.expireBefore) throw new ThreadlinkError('CURSOR_EXPIRED', 'history id too old');
-        const end = Math.min(log.length, from + 50);
-        return { changes: log.slice(from, end), nextCursor: String(end), hasMore: end < log.length };
+        return { changes, nextCursor: String(end), hasMore: end < log.length };
       },
       async fullSync(_session, resume, options) {
         state.calls.fullSync += 1;

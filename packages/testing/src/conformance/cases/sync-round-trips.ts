@@ -286,6 +286,86 @@ export function syncRoundTripCases(t: ConformanceContext): void {
     });
   });
 
+  describe('a page prepared while the provider reads it (prepareSync, when the store has it)', () => {
+    /** A mailbox with a linked thread, and the page a push brings into it: a reply in that thread and a new thread. */
+    async function pushedPage() {
+      const connection = makeConnection({ cursor: 'history-1' });
+      await t.store.saveConnection(connection);
+      const project = makeRecord('project');
+      const root = makeMessage(connection, { receivedAt: 1_000 });
+      await t.store.applySync(connection.id, { upserts: [root], deletes: [], links: [makeLink(root, project, { rule: 'reference' })] });
+      const key = `connection:${connection.id}`;
+      expect(await t.store.acquireLease({ key, owner: 'engine-a', now: 0, ttlMs: 60_000 })).toBe(true);
+      const reply = makeMessage(connection, { threadId: root.threadId, receivedAt: 2_000 });
+      const fresh = makeMessage(connection, { receivedAt: 3_000 });
+      const preview = { threadIds: [root.threadId, fresh.threadId], messages: [reply, fresh].map(({ id, providerMessageId }) => ({ id, providerMessageId })) };
+      const batch = (expectedCursor = 'history-1'): SyncBatch => ({
+        upserts: [reply, fresh],
+        deletes: [],
+        links: [],
+        cursor: 'history-2',
+        expectedCursor,
+        releaseLease: { key, owner: 'engine-a' },
+        linksFromThreads: {
+          threadIds: [root.threadId, fresh.threadId],
+          build: (stored) => stored.flatMap((message) => message.links.map((link) => makeLink(reply, link.record, { rule: 'thread', confidence: 0.8 }))),
+        },
+      });
+      return { connection, root, reply, fresh, key, preview, batch };
+    }
+
+    it('commits the page as applySync alone would: rows, thread links from the stored thread, cursor and the lease let go', async (context) => {
+      const prepareSync = t.store.prepareSync?.bind(t.store);
+      if (!prepareSync) return context.skip();
+      const { connection, reply, fresh, key, preview, batch } = await pushedPage();
+      const prepared = prepareSync(connection.id, preview);
+      const result = await t.store.applySync(connection.id, batch(), { prepared });
+      prepared?.release();
+      expect([...result.inserted].sort()).toEqual([reply.id, fresh.id].sort());
+      const stored = await t.store.getMessages(connection.tenantId, [reply.id, fresh.id]);
+      expect(stored[0]?.links.map((link) => `${link.record.type}:${link.rule}`)).toEqual(['project:thread']);
+      expect(stored[1]?.links).toEqual([]);
+      expect((await t.store.getConnection(connection.id))?.cursor).toBe('history-2');
+      expect(await t.store.acquireLease({ key, owner: 'engine-b', now: 10, ttlMs: 60_000 })).toBe(true);
+    });
+
+    it('refuses a stale cursor through a prepared page as without it, writes nothing, and leaves the row free', async (context) => {
+      const prepareSync = t.store.prepareSync?.bind(t.store);
+      if (!prepareSync) return context.skip();
+      const { connection, root, preview, batch } = await pushedPage();
+      const prepared = prepareSync(connection.id, preview);
+      await expectError(t.store.applySync(connection.id, batch('history-0'), { prepared }), 'CURSOR_CONFLICT');
+      prepared?.release();
+      expect(await t.store.listProviderMessageIds(connection.id)).toEqual([root.providerMessageId]);
+      // The row is not held: the page with the right cursor commits at once.
+      expect((await t.store.applySync(connection.id, batch())).inserted).toHaveLength(2);
+    });
+
+    it('commits a page the preview did not cover, a page of another handle, and a page after release, each as without one', async (context) => {
+      const prepareSync = t.store.prepareSync?.bind(t.store);
+      if (!prepareSync) return context.skip();
+      const first = await pushedPage();
+      // The preview named only the reply: the new thread was not read for.
+      const narrow = prepareSync(first.connection.id, {
+        threadIds: [first.root.threadId],
+        messages: [{ id: first.reply.id, providerMessageId: first.reply.providerMessageId }],
+      });
+      expect((await t.store.applySync(first.connection.id, first.batch(), { prepared: narrow })).inserted).toHaveLength(2);
+      narrow?.release();
+      const second = await pushedPage();
+      const released = prepareSync(second.connection.id, second.preview);
+      released?.release();
+      released?.release();
+      expect((await t.store.applySync(second.connection.id, second.batch(), { prepared: released })).inserted).toHaveLength(2);
+      const third = await pushedPage();
+      const held = prepareSync(third.connection.id, third.preview);
+      // Another connection's page commits meanwhile; the held page's own call without its handle does not wait on it.
+      expect((await t.store.applySync(third.connection.id, third.batch())).inserted).toHaveLength(2);
+      held?.release();
+      expect((await t.store.getMessages(third.connection.tenantId, [third.reply.id]))[0]?.links.map((link) => link.rule)).toEqual(['thread']);
+    });
+  });
+
   describe('applySync calls made together', () => {
     it('answers calls of several connections made in the same turn each on its own: reads, writes, leases, refusals and failures stay with their call', async () => {
       const project = makeRecord('project');
