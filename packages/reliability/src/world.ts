@@ -219,6 +219,8 @@ export async function createWorld(options: WorldOptions): Promise<World> {
         return (...args: unknown[]) => {
           if (typeof property === 'string') storeCalls.set(property, (storeCalls.get(property) ?? 0) + 1);
           if (dead) {
+            // prepareSync answers at once, never a promise: a dead process opens nothing.
+            if (property === 'prepareSync') return null;
             const error = new ThreadlinkError('INTERNAL', `process ${number} is dead`);
             if (property === 'exportConnection') throw error;
             return Promise.reject(error);

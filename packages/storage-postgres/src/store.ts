@@ -423,6 +423,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       };
     });
     const asked = accounts.map((account, ord) => ({ ord, provider: account.provider, account_email: account.accountEmail.trim().toLowerCase() }));
+    await freeRows(claims.map((claim) => claim.connectionId));
     return run('claimPushes', async () => {
       claimsSinceSweep += claims.length;
       if (claimsSinceSweep >= 1000) {
@@ -794,6 +795,22 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
   let held: Held | null = null;
   let syncsInFlight = 0;
 
+  /**
+   * A write of these rows from this instance never waits on a prepared transaction of the same
+   * instance: the held one is let go first (its page then commits as without it).
+   */
+  async function freeRows(connectionIds: Iterable<string | null | undefined>): Promise<void> {
+    const current = held;
+    if (current === null) return;
+    for (const id of connectionIds) {
+      if (id === current.handle.connectionId) {
+        current.handle.release();
+        await current.settled;
+        return;
+      }
+    }
+  }
+
   function prepareSync(connectionId: string, preview: SyncPreview): PreparedSync | null {
     if (held !== null || syncsInFlight > 0 || sql.canHoldTransaction?.() !== true) return null;
     const id = String(connectionId);
@@ -924,6 +941,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     async saveConnection(input) {
       const connection = parseStoredConnection(input);
+      await freeRows([connection.id]);
       await run('saveConnection', async () => {
         if (!(await upsertInTenant('connections', CONNECTION_COLUMNS, connectionParams(connection)))) {
           throw new ThreadlinkError('INVALID_INPUT', 'A connection cannot move to another tenant', { details: { connectionId: connection.id } });
@@ -933,6 +951,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     async patchConnection(connectionId, patch) {
       const healthOnly = healthOnlyPatch(patch);
+      await freeRows([connectionId]);
       if (healthOnly) {
         // The hot path (a push's lastPushAt, a job's lastSyncAt): one statement, merged by jsonb `||`
         // under the row lock the UPDATE takes, instead of BEGIN, SELECT … FOR UPDATE, UPDATE, COMMIT.
@@ -1088,17 +1107,14 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       const entry: SyncEntry = { connectionId: String(connectionId), batch, parsed, threadIds: threadIdsToRead(batch) };
       syncsInFlight += 1;
       try {
-        const prepared = held?.handle.connectionId === entry.connectionId ? held : null;
-        if (prepared) {
-          if (options?.prepared === prepared.handle && prepared.covers(entry)) {
-            // Its transaction failed before it answered (nothing of it was written): the call alone.
-            const outcome = await prepared.take(entry);
-            return answerOf(outcome ?? (await settle(applySyncAlone(entry))));
-          }
-          // Another page of the held row, or one the opening did not read for: the held lock goes first.
-          prepared.handle.release();
-          await prepared.settled;
+        const prepared = held;
+        if (prepared && options?.prepared === prepared.handle && prepared.covers(entry)) {
+          // Its transaction failed before it answered (nothing of it was written): the call alone.
+          const outcome = await prepared.take(entry);
+          return answerOf(outcome ?? (await settle(applySyncAlone(entry))));
         }
+        // Another page of the held row, or one the opening did not read for: the held lock goes first.
+        await freeRows([entry.connectionId]);
         if (parsed.upserts.length + parsed.deletes.length > GROUPED_MAX_CHANGES) return await applySyncAlone(entry);
         return answerOf(await applySyncGrouped(entry));
       } finally {
@@ -1511,6 +1527,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     async claimPush(claim) {
       checkClaimRequest(claim.key, claim.expiresAt, claim.now);
       const health = claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt });
+      await freeRows([claim.connectionId]);
       return run('claimPush', async () => {
         claimsSinceSweep += 1;
         if (claimsSinceSweep >= 1000) {
@@ -1538,7 +1555,8 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
 
     // ── Offboarding ────────────────────────────────────────────────────────────────────────
 
-    purgeConnection(connectionId) {
+    async purgeConnection(connectionId) {
+      await freeRows([connectionId]);
       return run('purgeConnection', () =>
         sql.transaction(async (tx) => {
           const report: PurgeReport = { connections: 0, messages: 0, links: 0, other: 0 };

@@ -182,8 +182,12 @@ for (const shape of ['one mailbox', 'many mailboxes'] as const)
             .map((message) => message.id)
             .sort(),
         );
-        // Every store call is one transaction (nothing else touched the database).
-        expect(spent, detail).toBe(total);
+        // Every store call is one transaction (nothing else touched the database), and a page's
+        // prepared transaction one more when a push of the mailbox was claimed meanwhile: the store
+        // lets it go (rolled back) rather than make the claim wait, and the page commits as without it.
+        const letGo = spent - total;
+        expect(letGo, detail).toBeGreaterThanOrEqual(0);
+        expect(letGo, detail).toBeLessThanOrEqual(byMethod.prepareSync ?? 0);
         // Intake: the claims that also record lastPushAt (several pushes per write when they arrive
         // together), and the mailbox look-up once per burst (not per push).
         expect((byMethod.claimPushes ?? 0) + (byMethod.claimPush ?? 0) + (byMethod.claimPushesForAccounts ?? 0), detail).toBeLessThanOrEqual(pushes);
@@ -202,7 +206,7 @@ for (const shape of ['one mailbox', 'many mailboxes'] as const)
         expect(spent / BURST, detail).toBeLessThanOrEqual(2);
         // The only transactions are applySyncs: BEGIN with the row lock and the read it plans from
         // (threads, stored ids), then everything written with COMMIT.
-        expectTwoRoundTripsEach(measured.roundTrips, byMethod.applySync ?? 0);
+        expectTwoRoundTripsEach(measured.roundTrips, (byMethod.applySync ?? 0) + letGo);
       }, 120_000);
 
     if (shape === 'one mailbox')
@@ -257,6 +261,7 @@ for (const shape of ['one mailbox', 'many mailboxes'] as const)
         // shared theirs (one transaction of two round trips for several calls).
         const applySyncs = byMethod.applySync ?? 0;
         expect(spent, detail).toBe(total - applySyncs + measured.roundTrips.length);
+        expect(measured.roundTrips.length, detail).toBeLessThanOrEqual(applySyncs + (byMethod.prepareSync ?? 0));
         // One job per mailbox, each two transactions at most (fewer when their leases are taken together).
         expect(jobs, detail).toBeLessThanOrEqual(2 * measured.pulls);
         expect(spent / MAILBOXES, detail).toBeLessThanOrEqual(2);

@@ -92,6 +92,25 @@ describe.skipIf(!postgresBackend.available)('a sync page opened while the provid
     expect(narrow.prepareSync(third.connection.id, third.preview)).toBeNull();
   }, 30_000);
 
+  it("lets the prepared transaction go when this instance claims a push of the same mailbox, rather than make the claim wait for the page", async () => {
+    const { store } = await storeOn(postgresPool());
+    const { connection, page, preview } = await mailbox(store);
+    const prepared = store.prepareSync(connection.id, preview);
+    expect(prepared).not.toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = performance.now();
+    const claimed = await store.claimPushesForAccounts!(
+      [{ key: `push:${connection.id}:1`, expiresAt: Date.now() + 60_000, now: Date.now(), connectionId: connection.id, lastPushAt: Date.now() }],
+      [],
+    );
+    // Far less than the 1 s a prepared transaction may hold its row.
+    expect(performance.now() - started).toBeLessThan(900);
+    expect(claimed.won).toEqual([true]);
+    expect((await store.getConnection(connection.id))?.health.lastPushAt).toBeGreaterThan(0);
+    // The page, with its handle, commits as without it.
+    expect((await store.applySync(connection.id, page, { prepared })).inserted).toHaveLength(1);
+  }, 30_000);
+
   it('rolls a prepared transaction back when released, or by itself within its bound: the row is free again', async () => {
     const pool = postgresPool();
     const { store, client } = await storeOn(pool);
