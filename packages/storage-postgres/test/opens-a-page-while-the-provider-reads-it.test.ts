@@ -92,7 +92,7 @@ describe.skipIf(!postgresBackend.available)('a sync page opened while the provid
     expect(narrow.prepareSync(third.connection.id, third.preview)).toBeNull();
   }, 30_000);
 
-  it("lets the prepared transaction go when this instance claims a push of the same mailbox, rather than make the claim wait for the page", async () => {
+  it('lets the prepared transaction go when this instance claims a push of the same mailbox, rather than make the claim wait for the page', async () => {
     const { store } = await storeOn(postgresPool());
     const { connection, page, preview } = await mailbox(store);
     const prepared = store.prepareSync(connection.id, preview);
