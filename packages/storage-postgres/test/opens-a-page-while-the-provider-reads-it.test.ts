@@ -10,6 +10,9 @@ import { createSqlStore, poolClient, type SqlMetadataStore } from '../src/index.
 import { postgresBackend, postgresPool, randomSchema, trackSchema } from './backends.js';
 import { countingClient, type CountingClient } from './counting-client.js';
 
+/** Longer than the store's quiet gap (100 ms since the last applySync began). */
+const quiet = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 150));
+
 describe.skipIf(!postgresBackend.available)('a sync page opened while the provider reads it (prepareSync)', () => {
   const stores: SqlMetadataStore[] = [];
   const pools: pg.Pool[] = [];
@@ -51,6 +54,7 @@ describe.skipIf(!postgresBackend.available)('a sync page opened while the provid
   it('sends the lock and the reads when prepared, and only the closing with COMMIT when the page is applied', async () => {
     const { store, client } = await storeOn(postgresPool());
     const { connection, reply, page, preview } = await mailbox(store);
+    await quiet();
     const transactionsBefore = client.transactions;
     const prepared = store.prepareSync(connection.id, preview);
     expect(prepared).not.toBeNull();
@@ -72,13 +76,17 @@ describe.skipIf(!postgresBackend.available)('a sync page opened while the provid
     expect((await store.getConnection(connection.id))?.cursor).toBe('history-2');
   }, 30_000);
 
-  it('declines while another applySync is in flight, while one is held, and on a pool of one connection', async () => {
+  it('declines while another applySync is in flight or began lately, while one is held, and on a pool of one connection', async () => {
     const { store } = await storeOn(postgresPool());
     const first = await mailbox(store);
     const second = await mailbox(store);
+    await quiet();
     const inFlight = store.applySync(second.connection.id, second.page);
     expect(store.prepareSync(first.connection.id, first.preview)).toBeNull();
     await inFlight;
+    // Commits come often (a burst): they share transactions instead.
+    expect(store.prepareSync(first.connection.id, first.preview)).toBeNull();
+    await quiet();
     const held = store.prepareSync(first.connection.id, first.preview);
     expect(held).not.toBeNull();
     expect(store.prepareSync(second.connection.id, second.preview)).toBeNull();
@@ -89,12 +97,14 @@ describe.skipIf(!postgresBackend.available)('a sync page opened while the provid
     pools.push(single);
     const { store: narrow } = await storeOn(single);
     const third = await mailbox(narrow);
+    await quiet();
     expect(narrow.prepareSync(third.connection.id, third.preview)).toBeNull();
   }, 30_000);
 
   it('lets the prepared transaction go when this instance claims a push of the same mailbox, rather than make the claim wait for the page', async () => {
     const { store } = await storeOn(postgresPool());
     const { connection, page, preview } = await mailbox(store);
+    await quiet();
     const prepared = store.prepareSync(connection.id, preview);
     expect(prepared).not.toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -127,7 +137,9 @@ describe.skipIf(!postgresBackend.available)('a sync page opened while the provid
         other.release();
       }
     };
+    await quiet();
     const released = store.prepareSync(connection.id, preview);
+    expect(released).not.toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 50));
     await expect(probe()).rejects.toThrow(/lock timeout/);
     released?.release();
