@@ -10,7 +10,7 @@ import { createSqlStore, poolClient, type SqlMetadataStore } from '../src/index.
 import { postgresBackend, postgresPool, randomSchema, trackSchema } from './backends.js';
 import { countingClient, type CountingClient } from './counting-client.js';
 
-/** Longer than the store's quiet gap (100 ms since the last applySync began). */
+/** Longer than the store's quiet gap (50 ms since the last applySync began). */
 const quiet = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 150));
 
 describe.skipIf(!postgresBackend.available)('a sync page opened while the provider reads it (prepareSync)', () => {

@@ -311,7 +311,7 @@ export function syncRoundTripCases(t: ConformanceContext): void {
           build: (stored) => stored.flatMap((message) => message.links.map((link) => makeLink(reply, link.record, { rule: 'thread', confidence: 0.8 }))),
         },
       });
-      // A store may prepare only when no applySync began lately (PostgreSQL: 100 ms): let it be quiet.
+      // A store may prepare only when no applySync began lately (PostgreSQL: 50 ms): let it be quiet.
       await new Promise((resolve) => setTimeout(resolve, 150));
       return { connection, root, reply, fresh, key, preview, batch };
     }
