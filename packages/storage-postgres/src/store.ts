@@ -692,7 +692,16 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     // The page's stored threads and the batch's stored ids, read under the lock: a sync batch
     // is one transaction (issue 21).
     const { threads, storedIds } = plannedFrom(connection.id, read);
-    const validated = validateSyncBatch(connection, withThreadLinks(entry.batch, entry.parsed, threads));
+    // Only the threads the batch asked for (a prepared opening may have read more: its listing's).
+    const asked = new Set(entry.threadIds);
+    const validated = validateSyncBatch(
+      connection,
+      withThreadLinks(
+        entry.batch,
+        entry.parsed,
+        threads.filter((message) => asked.has(message.threadId)),
+      ),
+    );
     return { connection, plan: assignStoredIds(validated, storedIds) };
   }
 

@@ -76,6 +76,37 @@ describe.skipIf(!postgresBackend.available)('a sync page opened while the provid
     expect((await store.getConnection(connection.id))?.cursor).toBe('history-2');
   }, 30_000);
 
+  it("hands the page's thread-link build only the threads the page asks for, though the listing named more", async () => {
+    const { store } = await storeOn(postgresPool());
+    const { connection, reply, page, preview } = await mailbox(store);
+    // A message the listing named but the page left out (a draft, a chat): its thread is read too.
+    const elsewhere = makeMessage(connection);
+    await store.applySync(connection.id, { upserts: [elsewhere], deletes: [], links: [] });
+    await quiet();
+    const prepared = store.prepareSync(connection.id, {
+      threadIds: [...preview.threadIds, elsewhere.threadId],
+      messages: [...preview.messages, { id: elsewhere.id, providerMessageId: elsewhere.providerMessageId }],
+    });
+    expect(prepared).not.toBeNull();
+    let seen: string[] = [];
+    const result = await store.applySync(
+      connection.id,
+      {
+        ...page,
+        linksFromThreads: {
+          ...page.linksFromThreads,
+          build: (stored) => {
+            seen = stored.map((message) => message.threadId);
+            return page.linksFromThreads.build(stored);
+          },
+        },
+      },
+      { prepared },
+    );
+    expect(result.inserted).toEqual([reply.id]);
+    expect(seen).toEqual([reply.threadId]);
+  }, 30_000);
+
   it('declines while another applySync is in flight or began lately, while one is held, and on a pool of one connection', async () => {
     const { store } = await storeOn(postgresPool());
     const first = await mailbox(store);
