@@ -102,7 +102,11 @@ function toChanges(client: GmailClient, touched: Map<string, boolean>, fetched: 
   return newestChangeAt === undefined ? { changes } : { changes, newestChangeAt };
 }
 
-/** The live messages the history named with their thread (a message named without one is left out). */
+/**
+ * The live messages the history named with their thread. history.list's messages "typically only have
+ * id and threadId fields populated" (https://developers.google.com/workspace/gmail/api/reference/rest/v1/users.history/list):
+ * one named without a thread is left out, and its page then commits as without a prepared transaction.
+ */
 function listedOf(touched: Touched, live: readonly string[]): ListedMessage[] {
   return live.flatMap((providerMessageId) => {
     const providerThreadId = touched.threads.get(providerMessageId);
