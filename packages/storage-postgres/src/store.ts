@@ -431,7 +431,8 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
       };
     });
     const asked = accounts.map((account, ord) => ({ ord, provider: account.provider, account_email: account.accountEmail.trim().toLowerCase() }));
-    await freeRows(claims.map((claim) => claim.connectionId));
+    // The push's hot path: no await at all unless a prepared transaction is held.
+    if (held !== null) await freeRows(claims.map((claim) => claim.connectionId));
     return run('claimPushes', async () => {
       claimsSinceSweep += claims.length;
       if (claimsSinceSweep >= 1000) {
@@ -1548,7 +1549,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
     async claimPush(claim) {
       checkClaimRequest(claim.key, claim.expiresAt, claim.now);
       const health = claim.lastPushAt === null ? null : parseHealthPatch({ lastPushAt: claim.lastPushAt });
-      await freeRows([claim.connectionId]);
+      if (held !== null) await freeRows([claim.connectionId]);
       return run('claimPush', async () => {
         claimsSinceSweep += 1;
         if (claimsSinceSweep >= 1000) {
