@@ -123,6 +123,9 @@ function terminatedBeforeItRan(error: unknown): boolean {
   return typeof error === 'object' && error !== null && TERMINATED.has(String((error as { code?: unknown }).code));
 }
 
+/** The pool's size: pg's default is 10. */
+const poolMax = (pool: Pool): number => pool.options.max ?? 10;
+
 /**
  * Runs `attempt` again while it fails because its connection had been ended by the server. A pool
  * hears of a terminated idle connection only when it reads the server's notice, as the event loop
@@ -131,7 +134,7 @@ function terminatedBeforeItRan(error: unknown): boolean {
  * with the error), so `max + 1` attempts reach a fresh one even when every idle connection was dead.
  */
 async function onLiveConnection<T>(pool: Pool, attempt: () => Promise<T>, retryable: (error: unknown) => boolean = () => true): Promise<T> {
-  const attempts = (pool.options.max ?? 10) + 1;
+  const attempts = poolMax(pool) + 1;
   for (let tried = 1; ; tried += 1) {
     try {
       return await attempt();
@@ -186,7 +189,7 @@ export function poolClient(pool: Pool, ownsPool: boolean): SqlClient {
         () => poolTransaction(pool, fn, opening),
         (error) => error instanceof BeginFailed,
       ),
-    canHoldTransaction: () => (pool.options.max ?? 10) >= 2 && pool.waitingCount === 0 && (pool.idleCount > 0 || pool.totalCount < (pool.options.max ?? 10)),
+    canHoldTransaction: () => poolMax(pool) >= 2 && pool.waitingCount === 0 && (pool.idleCount > 0 || pool.totalCount < poolMax(pool)),
     async close() {
       if (ownsPool) await pool.end();
     },

@@ -820,7 +820,7 @@ export function createSqlStore(sql: SqlClient, options: SqlStoreOptions = {}): S
    * A write of these rows from this instance never waits on a prepared transaction of the same
    * instance: the held one is let go first (its page then commits as without it).
    */
-  async function freeRows(connectionIds: Iterable<string | null | undefined>): Promise<void> {
+  async function freeRows(connectionIds: Iterable<string>): Promise<void> {
     const current = held;
     if (current === null) return;
     for (const id of connectionIds) {
